@@ -112,3 +112,12 @@ export class DataDirError extends RaftError {
   readonly code = "SHOAL_ERR_DATA_DIR";
   readonly status = 500;
 }
+
+/**
+ * Durable storage cannot be used: it was closed, or an earlier write or fsync failed, which leaves what reached
+ * the disk unknown. The process should stop and recover from the data dir on restart; `cause` keeps the I/O error.
+ */
+export class StorageFailedError extends RaftError {
+  readonly code = "SHOAL_ERR_STORAGE_FAILED";
+  readonly status = 500;
+}

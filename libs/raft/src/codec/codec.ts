@@ -26,10 +26,8 @@ export function readEntry(r: ByteReader): Entry {
   const term = r.uvarint();
   const index = r.uvarint();
   const type = r.u8();
-  if (type !== EntryType.Normal && type !== EntryType.ConfChange) {
-    throw new RaftCorruptionError(`raft: unknown entry type ${type}`);
-  }
-  return { term, index, type, data: r.bytes() };
+  if (!(type in EntryType)) throw new RaftCorruptionError(`raft: unknown entry type ${type}`);
+  return { term, index, type: type, data: r.bytes() };
 }
 
 export function writeHardState(w: ByteWriter, hs: HardState): void {
@@ -83,16 +81,13 @@ export function encodeConfChange(cc: ConfChange): Uint8Array {
 export function decodeConfChange(b: Uint8Array): ConfChange {
   const r = new ByteReader(b);
   const type = r.u8();
-  if (type !== ConfChangeType.AddVoter && type !== ConfChangeType.AddLearner && type !== ConfChangeType.RemoveNode) {
-    throw new RaftCorruptionError(`raft: unknown conf change type ${type}`);
-  }
+  if (!(type in ConfChangeType)) throw new RaftCorruptionError(`raft: unknown conf change type ${type}`);
   const nodeId = r.uvarint();
   const context = r.bytes().slice();
   r.end();
-  return { type, nodeId, context };
+  return { type: type, nodeId, context };
 }
 
-const MAX_MESSAGE_TYPE = MessageType.ReadIndexResp;
 
 /** Flags byte of an encoded message. */
 const F_REJECT = 1;
@@ -119,7 +114,7 @@ export function writeMessage(w: ByteWriter, m: Message): void {
 
 export function readMessage(r: ByteReader): Message {
   const type = r.u8();
-  if (type > MAX_MESSAGE_TYPE) throw new RaftCorruptionError(`raft: unknown message type ${type}`);
+  if (!(type in MessageType)) throw new RaftCorruptionError(`raft: unknown message type ${type}`);
   const from = r.uvarint();
   const to = r.uvarint();
   const term = r.uvarint();
@@ -139,7 +134,7 @@ export function readMessage(r: ByteReader): Message {
     snapshot = { meta, data: r.bytes() };
   }
   return {
-    type: type as MessageType,
+    type: type,
     from,
     to,
     term,
