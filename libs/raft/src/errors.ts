@@ -22,11 +22,14 @@ export class NotLeaderError extends RaftError {
   override readonly temporary = true;
   constructor(
     readonly leaderHint: NodeId,
-    message = leaderHint
-      ? `raft: not the leader; the leader is node ${leaderHint}: send the request there`
-      : "raft: not the leader and no leader is known (election in progress?): retry shortly",
+    /** The leader's Raft address, when known. */
+    readonly leaderAddress?: string,
   ) {
-    super(message);
+    super(
+      leaderHint
+        ? `raft: not the leader; the leader is node ${leaderHint}${leaderAddress ? ` at ${leaderAddress}` : ""}: send the request there`
+        : "raft: not the leader and no leader is known (election in progress?): retry shortly",
+    );
   }
 }
 

@@ -45,8 +45,9 @@ export class Membership {
       case ConfChangeType.AddVoter:
         if (this.voters.has(id)) throw new ConfChangeError(`raft: node ${id} is already a voter`);
         if (this.learners.has(id)) {
-          const behind = lastIndex - learnerMatch(id);
-          if (behind > promotionLag) {
+          const match = learnerMatch(id);
+          const behind = lastIndex - match;
+          if (match === 0 || behind > promotionLag) {
             throw new ConfChangeError(
               `raft: learner ${id} is ${behind} entries behind the leader (limit ${promotionLag}): wait until it catches up`,
             );

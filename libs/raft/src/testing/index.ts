@@ -1,3 +1,5 @@
-/** Test support shipped with the library: scenario scripts, the in-memory cluster, simulation, linearizability. */
+/** Test support shipped with the library: scenario scripts, the in-memory cluster, linearizability, the KV store. */
 export * from "./datadriven/index.js";
 export * from "./mem-cluster.js";
+export * from "./linearizability/index.js";
+export * from "./kv/kv-state-machine.js";

@@ -1,0 +1,15 @@
+import type { RaftStatus } from "../core/raw-node.js";
+import type { NodeId } from "../core/types.js";
+
+/** A running node's status: the core's view plus what the driver knows (applied state, members, health). */
+export interface NodeStatus extends RaftStatus {
+  /** Highest index applied to the state machine. */
+  readonly applied: number;
+  /** Index of the newest snapshot on disk. */
+  readonly snapshotIndex: number;
+  /** Every member's Raft address, by id. */
+  readonly members: ReadonlyMap<NodeId, string>;
+  readonly stopped: boolean;
+  /** Why the node stopped itself (a storage failure), if it did. */
+  readonly fatal: string | undefined;
+}

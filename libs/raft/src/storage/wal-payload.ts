@@ -1,0 +1,118 @@
+import { ByteReader, ByteWriter } from "../codec/bytes.js";
+import { readEntry, readHardState, writeEntry, writeHardState } from "../codec/codec.js";
+import type { Entry, HardState } from "../core/types.js";
+import { RaftCorruptionError } from "../errors.js";
+import type { LogPosition, SnapshotMarker } from "./replay-log.js";
+
+/**
+ * Payload codecs of the WAL record types (framing is in wal-record.ts). Decoders throw {@link RaftCorruptionError}
+ * on malformed input; the WAL reader adds the file and offset.
+ */
+
+/** "RWAL": the first bytes of every segment header payload. */
+const MAGIC = Uint8Array.of(0x52, 0x57, 0x41, 0x4c);
+/** On-disk format version of the WAL; bump on any incompatible change. */
+export const WAL_VERSION = 1;
+
+const FLAG_RESETS_LOG = 1;
+
+/** The first record of every segment. Old segments can be deleted because this restates what they held. */
+export interface SegmentHeader {
+  readonly seq: number;
+  /** The first raft index the segment may hold; the log ended at `firstIndex - 1` when it was created. */
+  readonly firstIndex: number;
+  /** The term of entry `firstIndex - 1` (0 for an empty log). */
+  readonly prevTerm: number;
+  readonly hardState: HardState;
+  readonly snapshot: LogPosition | null;
+}
+
+export function encodeEntries(entries: readonly Entry[]): Uint8Array {
+  let size = 8;
+  for (const e of entries) size += e.data.byteLength + 24;
+  const w = new ByteWriter(size);
+  w.uvarint(entries.length);
+  for (const e of entries) writeEntry(w, e);
+  return w.finish();
+}
+
+/** Decodes an entries batch; each entry's data is copied out of the (large) segment buffer. */
+export function decodeEntries(payload: Uint8Array): Entry[] {
+  const r = new ByteReader(payload);
+  const n = r.uvarint();
+  if (n > r.remaining) throw new RaftCorruptionError(`raft: entry count ${n} is larger than its record`);
+  const out: Entry[] = [];
+  for (let i = 0; i < n; i++) {
+    const e = readEntry(r);
+    out.push({ ...e, data: new Uint8Array(e.data) });
+  }
+  r.end();
+  return out;
+}
+
+export function encodeHardStatePayload(hs: HardState): Uint8Array {
+  const w = new ByteWriter(32);
+  writeHardState(w, hs);
+  return w.finish();
+}
+
+export function decodeHardStatePayload(payload: Uint8Array): HardState {
+  const r = new ByteReader(payload);
+  const hs = readHardState(r);
+  r.end();
+  return hs;
+}
+
+function writeMarker(w: ByteWriter, m: SnapshotMarker): void {
+  w.uvarint(m.index).uvarint(m.term).u8(m.resetsLog ? FLAG_RESETS_LOG : 0);
+}
+
+function readMarker(r: ByteReader): SnapshotMarker {
+  const index = r.uvarint();
+  const term = r.uvarint();
+  const flags = r.u8();
+  if ((flags & ~FLAG_RESETS_LOG) !== 0) throw new RaftCorruptionError(`raft: unknown snapshot marker flags ${flags}`);
+  return { index, term, resetsLog: (flags & FLAG_RESETS_LOG) !== 0 };
+}
+
+export function encodeMarker(m: SnapshotMarker): Uint8Array {
+  const w = new ByteWriter(24);
+  writeMarker(w, m);
+  return w.finish();
+}
+
+export function decodeMarker(payload: Uint8Array): SnapshotMarker {
+  const r = new ByteReader(payload);
+  const m = readMarker(r);
+  r.end();
+  return m;
+}
+
+export function encodeSegmentHeader(h: SegmentHeader): Uint8Array {
+  const w = new ByteWriter(64);
+  w.raw(MAGIC).u8(WAL_VERSION).uvarint(h.seq).uvarint(h.firstIndex).uvarint(h.prevTerm);
+  writeHardState(w, h.hardState);
+  w.u8(h.snapshot ? 1 : 0);
+  if (h.snapshot) w.uvarint(h.snapshot.index).uvarint(h.snapshot.term);
+  return w.finish();
+}
+
+export function decodeSegmentHeader(payload: Uint8Array): SegmentHeader {
+  const r = new ByteReader(payload);
+  for (const b of MAGIC) {
+    if (r.u8() !== b) throw new RaftCorruptionError("raft: bad magic: not a WAL segment header");
+  }
+  const version = r.u8();
+  if (version !== WAL_VERSION) {
+    throw new RaftCorruptionError(`raft: WAL format version ${version} is not supported (this build reads ${WAL_VERSION})`);
+  }
+  const seq = r.uvarint();
+  const firstIndex = r.uvarint();
+  const prevTerm = r.uvarint();
+  const hardState = readHardState(r);
+  const hasSnapshot = r.u8();
+  if (hasSnapshot > 1) throw new RaftCorruptionError(`raft: bad snapshot flag ${hasSnapshot} in segment header`);
+  const snapshot = hasSnapshot === 1 ? { index: r.uvarint(), term: r.uvarint() } : null;
+  r.end();
+  return { seq, firstIndex, prevTerm, hardState, snapshot };
+}

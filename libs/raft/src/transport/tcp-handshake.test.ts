@@ -1,0 +1,104 @@
+import assert from "node:assert/strict";
+import { type Socket, createConnection } from "node:net";
+import { afterEach, describe, it } from "node:test";
+import { parseAddress } from "./address.js";
+import { FrameDecoder, FrameType, decodeReply } from "./frame.js";
+import { encodeHello } from "./handshake.js";
+import { type TestNode, closeAll, heartbeat, startCluster, startNode } from "./test-support.js";
+
+/** A raw client socket to `node`, with a promise for its close and the reply to its handshake (if any). */
+function rawClient(node: TestNode): { socket: Socket; closed: Promise<void>; reply: Promise<boolean> } {
+  const socket = createConnection(parseAddress(node.transport.address));
+  socket.on("error", () => {});
+  const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+  const decoder = new FrameDecoder();
+  const reply = new Promise<boolean>((resolve) => {
+    socket.on("data", (chunk: Buffer) => {
+      for (const f of decoder.push(chunk)) if (f.type === FrameType.HelloReply) resolve(decodeReply(f.payload).ok);
+    });
+  });
+  return { socket, closed, reply };
+}
+
+describe("TcpTransport handshake", () => {
+  let nodes: (TestNode | undefined)[] = [];
+  const sockets: Socket[] = [];
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.destroy();
+    await closeAll(nodes);
+    nodes = [];
+  });
+
+  const refusals = [
+    {
+      name: "a wrong cluster id",
+      setup: async () => [
+        await startNode(1, { clusterId: "cluster-a" }),
+        await startNode(2, { clusterId: "cluster-b" }),
+      ],
+      dialAs: 2,
+      reason: 'cluster id "cluster-a" does not match',
+    },
+    {
+      // The node at that address restarted as node 3: node 1's messages for node 2 must not reach it.
+      name: "a wrong receiver id",
+      setup: async () => [await startNode(1), await startNode(3)],
+      dialAs: 2,
+      reason: "this address is node 3, not node 2",
+    },
+  ];
+  for (const c of refusals) {
+    it(`refuses ${c.name}: nothing is delivered and the sender hears unreachable`, async () => {
+      const [a, b] = await c.setup();
+      nodes = [a, b];
+      assert.ok(a && b);
+      a.transport.addPeer(c.dialAs, b.transport.address);
+      a.transport.send([heartbeat(1, c.dialAs, 0)]);
+      await a.recorder.until("unreachable", () => a.recorder.unreachable.includes(c.dialAs));
+      await b.logs.until("refused inbound connection", c.reason);
+      await a.logs.until("peer refused the handshake");
+      assert.deepEqual(b.recorder.messages, []);
+    });
+  }
+
+  it("closes a connection that sends an oversized frame and keeps serving others", async () => {
+    nodes = await startCluster([1, 2], { maxFrameBytes: 64 * 1024, snapshotChunkBytes: 1024 });
+    const [a, b] = nodes as [TestNode, TestNode];
+    const raw = rawClient(b);
+    sockets.push(raw.socket);
+    raw.socket.write(encodeHello({ clusterId: "test-cluster", from: 9, to: 2, channel: "stream" }));
+    assert.equal(await raw.reply, true, "handshake accepted");
+    raw.socket.write(new Uint8Array([0xff, 0xff, 0xff, 0x7f, FrameType.Message]));
+    await raw.closed;
+    assert.ok(b.logs.has("closing transport connection", "exceeds the limit of 65536 bytes"));
+
+    a.transport.send([heartbeat(1, 2, 1)]);
+    await b.recorder.until("heartbeat from node 1", () => b.recorder.messages.length === 1);
+  });
+
+  const garbage = [
+    { name: "bytes that are not the protocol", bytes: new TextEncoder().encode("GET / HTTP/1.1\r\n\r\n") },
+    { name: "a message frame before the handshake", bytes: new Uint8Array([1, 0, 0, 0, FrameType.Message]) },
+    { name: "a hello with a bad magic", bytes: new Uint8Array([5, 0, 0, 0, FrameType.Hello, 1, 2, 3, 4]) },
+  ];
+  for (const g of garbage) {
+    it(`closes a connection that sends ${g.name}`, async () => {
+      const b = await startNode(2);
+      nodes = [b];
+      const raw = rawClient(b);
+      sockets.push(raw.socket);
+      raw.socket.write(g.bytes);
+      await raw.closed;
+      assert.ok(b.logs.has("closing transport connection"));
+    });
+  }
+
+  it("closes an inbound connection that never sends its handshake", async () => {
+    const b = await startNode(2, { handshakeTimeoutMs: 50 });
+    nodes = [b];
+    const raw = rawClient(b);
+    sockets.push(raw.socket);
+    await raw.closed;
+    assert.ok(b.logs.has("no handshake from inbound connection"));
+  });
+});
