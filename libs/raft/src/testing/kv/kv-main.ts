@@ -1,0 +1,75 @@
+/**
+ * A key-value server process on one Raft node, for multi-process tests and the benchmark.
+ *
+ *   node kv-main.js --id 1 --data-dir DIR --raft 127.0.0.1:7101 --http 127.0.0.1:7201 \
+ *        --peers 1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103 [--cluster-id kv] [--tick-ms 100]
+ *
+ * Prints one JSON line {"ready":true,...} on stdout once serving; exits on SIGTERM after stopping cleanly.
+ */
+import { parseArgs } from "node:util";
+import { openRaftNode } from "../../node/open.js";
+import { KvStateMachine } from "./kv-state-machine.js";
+import { startKvServer } from "./kv-server.js";
+
+function hostPort(s: string, flag: string): { host: string; port: number } {
+  const i = s.lastIndexOf(":");
+  const port = Number(s.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port <= 0 || port > 65535) {
+    throw new Error(`kv: --${flag} must be host:port, got "${s}"`);
+  }
+  return { host: s.slice(0, i), port };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      id: { type: "string" },
+      "data-dir": { type: "string" },
+      raft: { type: "string" },
+      http: { type: "string" },
+      peers: { type: "string" },
+      "cluster-id": { type: "string", default: "kv" },
+      "tick-ms": { type: "string", default: "100" },
+      "snapshot-entries": { type: "string", default: "10000" },
+    },
+  });
+  const id = Number(values.id);
+  if (!Number.isInteger(id) || id <= 0) throw new Error("kv: --id must be a positive integer");
+  if (!values["data-dir"] || !values.raft || !values.http || !values.peers) {
+    throw new Error("kv: --data-dir, --raft, --http and --peers are required");
+  }
+  const raft = hostPort(values.raft, "raft");
+  const http = hostPort(values.http, "http");
+  const peers = values.peers.split(",").map((p) => {
+    const [pid, addr] = p.split("=");
+    return { id: Number(pid), address: addr ?? "" };
+  });
+  const sm = new KvStateMachine();
+  const node = await openRaftNode({
+    dataDir: values["data-dir"],
+    id,
+    clusterId: values["cluster-id"],
+    listen: raft,
+    stateMachine: sm,
+    bootstrap: peers,
+    tickMs: Number(values["tick-ms"]),
+    snapshotEntries: Number(values["snapshot-entries"]),
+    log: (level, msg, fields) => {
+      if (level !== "debug") process.stderr.write(`${JSON.stringify({ level, msg, id, ...fields })}\n`);
+    },
+  });
+  const server = await startKvServer(node, sm, http.host, http.port);
+  process.stdout.write(`${JSON.stringify({ ready: true, id, pid: process.pid })}\n`);
+  const stop = (): void => {
+    server.close();
+    server.closeAllConnections();
+    void node.stop().then(() => process.exit(0));
+  };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
