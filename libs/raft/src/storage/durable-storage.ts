@@ -33,7 +33,10 @@ export interface SaveBatch {
 export interface DurableStorage {
   /** Reads everything back after a start: newest valid snapshot, then the log entries after it, and the hard state. */
   load(): Promise<PersistedState>;
-  /** Persists one Ready batch in this order: a received snapshot (file, then WAL marker), entries, hard state; one fdatasync when sync. */
+  /**
+   * Persists one Ready batch in this order: a received snapshot (file, then WAL marker), entries, hard state;
+   * one fdatasync when sync.
+   */
   save(batch: SaveBatch, sync: boolean): Promise<void>;
   /**
    * Persists a snapshot the application made (file + WAL marker, synced), then releases WAL segments it covers,
@@ -43,5 +46,6 @@ export interface DurableStorage {
   close(): Promise<void>;
 }
 
+/** The implementations, re-exported so the driver imports storage from one place. */
 export { DiskStorage, type DiskStorageOptions } from "./disk-storage.js";
 export { MemoryDurableStorage, type MemoryDurableStorageOptions } from "./memory-durable-storage.js";

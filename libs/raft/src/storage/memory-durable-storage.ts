@@ -120,7 +120,8 @@ export class MemoryDurableStorage implements DurableStorage {
     const newest = this.snapshots[0];
     if (newest && newestFirst(snap.meta, newest.meta) > 0) {
       throw new SnapshotOutOfDateError(
-        `raft: snapshot at index ${snap.meta.index} term ${snap.meta.term} is older than the stored one at ${newest.meta.index}`,
+        `raft: snapshot at index ${snap.meta.index} term ${snap.meta.term} is older than the stored one ` +
+          `at index ${newest.meta.index}`,
       );
     }
     const copy = { meta: snap.meta, data: new Uint8Array(snap.data) };

@@ -35,11 +35,14 @@ export function entriesProblem(lastIndex: number, entries: readonly Entry[]): st
   if (first === undefined) return null;
   if (first.index < 1) return `entry index ${first.index} is below 1`;
   if (first.index > lastIndex + 1) {
-    return `entry ${first.index} does not follow the last index ${lastIndex}: entries ${lastIndex + 1}..${first.index - 1} are missing`;
+    const missing = `${lastIndex + 1}..${first.index - 1}`;
+    return `entry ${first.index} does not follow the last index ${lastIndex}: entries ${missing} are missing`;
   }
   for (let k = 1; k < entries.length; k++) {
     const e = entries[k] as Entry;
-    if (e.index !== first.index + k) return `entries of one batch are not contiguous: ${first.index + k - 1} then ${e.index}`;
+    if (e.index !== first.index + k) {
+      return `entries of one batch are not contiguous: ${first.index + k - 1} then ${e.index}`;
+    }
   }
   return null;
 }

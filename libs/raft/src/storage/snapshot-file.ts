@@ -74,7 +74,8 @@ export function decodeSnapshotFile(buf: Buffer, expect: Pick<SnapshotMeta, "inde
   const meta = readSnapshotMeta(r);
   r.end();
   if (meta.index !== expect.index || meta.term !== expect.term) {
-    throw bad(`metadata says index ${meta.index} term ${meta.term}, the file name index ${expect.index} term ${expect.term}`);
+    const named = `index ${expect.index} term ${expect.term}`;
+    throw bad(`metadata says index ${meta.index} term ${meta.term}, the file name ${named}`);
   }
   return { meta, data: new Uint8Array(buf.buffer, buf.byteOffset + metaEnd, buf.length - metaEnd) };
 }

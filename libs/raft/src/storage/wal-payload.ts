@@ -27,6 +27,7 @@ export interface SegmentHeader {
   readonly snapshot: LogPosition | null;
 }
 
+/** Payload of an entries record: a count, then each entry (codec.ts writeEntry). */
 export function encodeEntries(entries: readonly Entry[]): Uint8Array {
   let size = 8;
   for (const e of entries) size += e.data.byteLength + 24;
@@ -50,12 +51,14 @@ export function decodeEntries(payload: Uint8Array): Entry[] {
   return out;
 }
 
+/** Payload of a hard state record. */
 export function encodeHardStatePayload(hs: HardState): Uint8Array {
   const w = new ByteWriter(32);
   writeHardState(w, hs);
   return w.finish();
 }
 
+/** Decodes a hard state record's payload; the whole payload must be consumed. */
 export function decodeHardStatePayload(payload: Uint8Array): HardState {
   const r = new ByteReader(payload);
   const hs = readHardState(r);
@@ -75,12 +78,14 @@ function readMarker(r: ByteReader): SnapshotMarker {
   return { index, term, resetsLog: (flags & FLAG_RESETS_LOG) !== 0 };
 }
 
+/** Payload of a snapshot marker record: index, term, flags (bit 0: the marker resets the log). */
 export function encodeMarker(m: SnapshotMarker): Uint8Array {
   const w = new ByteWriter(24);
   writeMarker(w, m);
   return w.finish();
 }
 
+/** Decodes a snapshot marker record's payload; unknown flags are corruption. */
 export function decodeMarker(payload: Uint8Array): SnapshotMarker {
   const r = new ByteReader(payload);
   const m = readMarker(r);
@@ -88,6 +93,7 @@ export function decodeMarker(payload: Uint8Array): SnapshotMarker {
   return m;
 }
 
+/** Payload of a segment header: magic, version, seq, first index, previous term, hard state, snapshot marker. */
 export function encodeSegmentHeader(h: SegmentHeader): Uint8Array {
   const w = new ByteWriter(64);
   w.raw(MAGIC).u8(WAL_VERSION).uvarint(h.seq).uvarint(h.firstIndex).uvarint(h.prevTerm);
@@ -97,6 +103,7 @@ export function encodeSegmentHeader(h: SegmentHeader): Uint8Array {
   return w.finish();
 }
 
+/** Decodes a segment header, checking magic and version. */
 export function decodeSegmentHeader(payload: Uint8Array): SegmentHeader {
   const r = new ByteReader(payload);
   for (const b of MAGIC) {

@@ -35,7 +35,8 @@ export async function replaySegments(dir: string, segments: readonly SegmentFile
       if (!isLast) throw corruptAt(file, 0, "the segment has no header");
       if (log === null && seg.firstIndex !== 1) throw corruptAt(file, 0, "the only segment has no header");
       if (log !== null && seg.firstIndex - 1 !== log.lastIndex) {
-        throw corruptAt(file, 0, `the segment has no header and its name says index ${seg.firstIndex}, not ${log.lastIndex + 1}`);
+        const want = log.lastIndex + 1;
+        throw corruptAt(file, 0, `the segment has no header and its name says index ${seg.firstIndex}, not ${want}`);
       }
       lastNeedsHeader = true;
     } else {
@@ -55,10 +56,13 @@ export async function replaySegments(dir: string, segments: readonly SegmentFile
 }
 
 function applyHeader(file: string, seg: SegmentFile, rec: ScannedRecord, log: ReplayLog | null): ReplayLog {
-  if (rec.type !== RecordType.SegmentHeader) throw corruptAt(file, 0, `the first record has type ${rec.type}, not a segment header`);
+  if (rec.type !== RecordType.SegmentHeader) {
+    throw corruptAt(file, 0, `the first record has type ${rec.type}, not a segment header`);
+  }
   const h = decode(file, rec, decodeSegmentHeader);
   if (h.seq !== seg.seq || h.firstIndex !== seg.firstIndex) {
-    throw corruptAt(file, 0, `the header says segment ${h.seq} from index ${h.firstIndex}, which does not match the file name`);
+    const says = `segment ${h.seq} from index ${h.firstIndex}`;
+    throw corruptAt(file, 0, `the header says ${says}, which does not match the file name`);
   }
   if (log === null) {
     const fresh = new ReplayLog({ index: h.firstIndex - 1, term: h.prevTerm });

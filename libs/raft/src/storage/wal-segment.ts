@@ -78,6 +78,8 @@ export interface ScannedSegment {
  * torn tail (a crash mid-write, or a preallocated zero-filled tail) and is reported in `torn`. A bad record followed
  * by a valid one, or in any other segment, throws {@link RaftCorruptionError}: data that may have been synced is
  * damaged and must not be dropped silently.
+ * NB: a power loss can persist the later pages of an unsynced write without its earlier ones; that too looks like
+ * damage followed by valid data and is refused: safe (nothing synced is dropped) but it needs an operator.
  */
 export function scanSegment(file: string, buf: Buffer, isLast: boolean): ScannedSegment {
   const records: ScannedRecord[] = [];

@@ -51,6 +51,11 @@ export class Wal {
   private failure: unknown = undefined;
   private writes = 0;
   private syncs = 0;
+  // The write side's view of the log, for validation and for the next segment header.
+  private lastIndex: number;
+  private lastTerm: number;
+  private hardState: HardState;
+  private snapshot: LogPosition | null;
 
   private constructor(
     private readonly dir: string,
@@ -58,18 +63,21 @@ export class Wal {
     private segments: SegmentFile[],
     private fh: FileHandle,
     private size: number,
-    private lastIndex: number,
-    private lastTerm: number,
-    private hardState: HardState,
-    private snapshot: LogPosition | null,
-  ) {}
+    tail: { lastIndex: number; lastTerm: number; hardState: HardState; snapshot: LogPosition | null },
+  ) {
+    ({ lastIndex: this.lastIndex, lastTerm: this.lastTerm, hardState: this.hardState, snapshot: this.snapshot } = tail);
+  }
 
   /**
    * Opens (or creates) the WAL in `dir` and replays it. `start` is the snapshot the caller restores from: only
    * entries after it are returned. A torn tail of the last segment is cut off and reported in `warnings`; any other
    * damage throws RaftCorruptionError.
    */
-  static async open(dir: string, start: LogPosition = { index: 0, term: 0 }, options: WalOptions = {}): Promise<{ wal: Wal; recovery: WalRecovery }> {
+  static async open(
+    dir: string,
+    start: LogPosition = { index: 0, term: 0 },
+    options: WalOptions = {},
+  ): Promise<{ wal: Wal; recovery: WalRecovery }> {
     const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
     if (!Number.isSafeInteger(segmentBytes) || segmentBytes < 1) {
       throw new RaftConfigError(`raft: WAL segmentBytes must be a positive integer, got ${segmentBytes}`);
@@ -83,12 +91,13 @@ export class Wal {
     if (fresh) segments.push({ seq: 1, firstIndex: 1, name: segmentName(1, 1) });
     const last = segments[segments.length - 1] as SegmentFile;
     const fh = await fs.open(path.join(dir, last.name), fresh ? "wx" : "r+");
-    const wal = new Wal(dir, segmentBytes, segments, fh, lastSize, log.lastIndex, log.lastTerm, log.hardState, log.snapshot);
+    const tail = { lastIndex: log.lastIndex, lastTerm: log.lastTerm, hardState: log.hardState, snapshot: log.snapshot };
+    const wal = new Wal(dir, segmentBytes, segments, fh, lastSize, tail);
     try {
       if (lastNeedsHeader) await wal.writeHeader(last);
       const { entries, startMatches } = log.entriesAfter(start);
-      const recovery = { hardState: log.hardState, snapshot: log.snapshot, entries, startMatches, lastIndex: log.lastIndex, fresh, warnings };
-      return { wal, recovery };
+      const { hardState, snapshot, lastIndex } = log;
+      return { wal, recovery: { hardState, snapshot, entries, startMatches, lastIndex, fresh, warnings } };
     } catch (err) {
       await fh.close();
       throw err;
