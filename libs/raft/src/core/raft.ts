@@ -474,7 +474,8 @@ export class Raft {
     } else if (pr.state === ProgressState.Replicate) pr.inflights.freeLE(m.index);
 
     if (this.maybeCommit()) this.bcastAppend();
-    else this.sendAppend(m.from, false);
+    // A follower that was paused missed the appends that carried the latest commit index: send it, even empty.
+    else this.sendAppend(m.from, wasPaused);
     while (this.sendAppend(m.from, false)) {
       // Fill the pipeline while the window allows.
     }

@@ -1,5 +1,5 @@
 import { encodeConfChange } from "../codec/codec.js";
-import { RaftConfigError } from "../errors.js";
+import { ConfChangeError, NotLeaderError, ProposalDroppedError, RaftConfigError } from "../errors.js";
 import { type RaftConfigInput, resolveConfig } from "./config.js";
 import type { ProgressState } from "./progress.js";
 import { Raft } from "./raft.js";
@@ -126,6 +126,16 @@ export class RawNode {
     if (isLocalMessage(m.type)) throw new RaftConfigError(`raft: message type ${MessageType[m.type]} cannot come from the network`);
     // Answers from nodes we do not track (removed, or not yet added) are dropped.
     if (isResponseMessage(m.type) && !this.raft.prs.has(m.from)) return;
+    if (m.from === this.raft.id && (m.type === MessageType.Prop || m.type === MessageType.ReadIndex)) {
+      // Our own request, forwarded back by a peer that took us for the leader: not a local call, so when it
+      // cannot be served it is dropped like any forwarded request instead of throwing at the transport.
+      try {
+        this.raft.step(m);
+      } catch (e) {
+        if (!(e instanceof NotLeaderError || e instanceof ProposalDroppedError || e instanceof ConfChangeError)) throw e;
+      }
+      return;
+    }
     this.raft.step(m);
   }
 

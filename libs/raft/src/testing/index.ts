@@ -3,3 +3,4 @@ export * from "./datadriven/index.js";
 export * from "./mem-cluster.js";
 export * from "./linearizability/index.js";
 export * from "./kv/kv-state-machine.js";
+export * from "./interaction/index.js";
