@@ -27,6 +27,12 @@ export default tseslint.config(
   {
     files: ["**/*.js", "**/*.mjs"],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly", clearTimeout: "readonly" } },
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: {
+        process: "readonly", console: "readonly", URL: "readonly", setTimeout: "readonly", clearTimeout: "readonly",
+        Buffer: "readonly", setInterval: "readonly", clearInterval: "readonly", performance: "readonly", fetch: "readonly",
+      },
+    },
   },
 );

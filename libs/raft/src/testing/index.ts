@@ -4,3 +4,4 @@ export * from "./mem-cluster.js";
 export * from "./linearizability/index.js";
 export * from "./kv/kv-state-machine.js";
 export * from "./interaction/index.js";
+export * from "./sim/index.js";
