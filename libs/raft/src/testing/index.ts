@@ -5,3 +5,6 @@ export * from "./linearizability/index.js";
 export * from "./kv/kv-state-machine.js";
 export * from "./interaction/index.js";
 export * from "./sim/index.js";
+export * from "./rng.js";
+export * from "./kv/kv-client.js";
+export * from "./kv/kv-cluster.js";

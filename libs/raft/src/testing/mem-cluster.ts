@@ -1,20 +1,14 @@
 import { decodeConfChange } from "../codec/codec.js";
+import { mulberry32 } from "./rng.js";
 import type { RaftConfigInput } from "../core/config.js";
 import { MemoryStorage } from "../core/log-storage.js";
 import { RawNode } from "../core/raw-node.js";
 import { type Entry, type Message, type NodeId, type ReadState, EntryType, Role } from "../core/types.js";
 
-/** A seeded PRNG (mulberry32): the only randomness of tests and the simulator. */
+/** A seeded PRNG (mulberry32) returning integers in [0, n): the `random` of a test core. */
 export function seededRandom(seed: number): (n: number) => number {
-  let a = seed >>> 0;
-  return (n: number) => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    const r = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    return Math.floor(r * n);
-  };
+  const next = mulberry32(seed);
+  return (n: number) => Math.floor(next() * n);
 }
 
 /**

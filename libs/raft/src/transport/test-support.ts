@@ -1,3 +1,4 @@
+import { mulberry32 } from "../testing/rng.js";
 import { type Message, type NodeId, EntryType, MessageType, msg } from "../core/types.js";
 import type { TcpTransportOptions } from "./config.js";
 import { TcpTransport } from "./tcp-transport.js";
@@ -9,16 +10,7 @@ import type { LogLevel, TransportHandler, TransportLog } from "./transport.js";
  */
 
 /** A small seeded PRNG (mulberry32) returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const seededRandom = mulberry32;
 
 /** Resolves when `cond()` becomes true on a later poke; rejects with `label` after `timeoutMs`. */
 class Waiters {

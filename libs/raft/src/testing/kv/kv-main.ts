@@ -4,7 +4,8 @@
  *   node kv-main.js --id 1 --data-dir DIR --raft 127.0.0.1:7101 --http 127.0.0.1:7201 \
  *        --peers 1=127.0.0.1:7101,2=127.0.0.1:7102,3=127.0.0.1:7103 [--cluster-id kv] [--tick-ms 100]
  *
- * Prints one JSON line {"ready":true,...} on stdout once serving; exits on SIGTERM after stopping cleanly.
+ * Prints one JSON line {"ready":true,...} on stdout once serving, then {"event":"leader","leader":id,"term":t}
+ * whenever the known leader changes (0 = none); exits on SIGTERM after stopping cleanly.
  */
 import { parseArgs } from "node:util";
 import { openRaftNode } from "../../node/open.js";
@@ -59,7 +60,12 @@ async function main(): Promise<void> {
     },
   });
   const server = await startKvServer(node, sm, http.host, http.port);
-  process.stdout.write(`${JSON.stringify({ ready: true, id, pid: process.pid })}\n`);
+  // Leadership changes as JSON lines, so a harness can await elections instead of polling.
+  node.onLeaderChange((c) => {
+    process.stdout.write(`${JSON.stringify({ event: "leader", id, leader: c.leader, term: c.term })}\n`);
+  });
+  const first = node.leader();
+  process.stdout.write(`${JSON.stringify({ ready: true, id, pid: process.pid, leader: first.id })}\n`);
   const stop = (): void => {
     server.close();
     server.closeAllConnections();

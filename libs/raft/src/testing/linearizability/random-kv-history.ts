@@ -1,17 +1,9 @@
+import { mulberry32 } from "../rng.js";
 import type { Operation } from "./history.js";
 import { KV_UNKNOWN, type KvInput, type KvOutput } from "./kv-model.js";
 
 /** A seeded PRNG (mulberry32) giving floats in [0, 1): the only randomness of the simulated histories. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const prng = mulberry32;
 
 /** Shape of a simulated run. */
 export interface KvSimOptions {

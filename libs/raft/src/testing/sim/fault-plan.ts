@@ -1,6 +1,6 @@
 import { type ConfChange, type NodeId, ConfChangeType } from "../../core/types.js";
 import { ConfChangeError, NotLeaderError, ProposalDroppedError } from "../../errors.js";
-import type { Rng } from "./rng.js";
+import type { Rng } from "../rng.js";
 import type { SimCluster } from "./sim-cluster.js";
 import type { SimEvent } from "./sim-events.js";
 import type { SimNetwork } from "./sim-network.js";

@@ -7,5 +7,4 @@ export { Simulation, runSimulation, type SimOutcome, type SimStats } from "./sim
 export type { SimMutation, SimOptions, SimParams } from "./sim-options.js";
 export { InvariantViolation, SimFailure, type InvariantName } from "./sim-failure.js";
 export { CI_MIN_SEEDS, seedRange, type SeedRange } from "./seed-range.js";
-export { Rng } from "./rng.js";
 export { EventQueue, type Scheduled } from "./event-queue.js";

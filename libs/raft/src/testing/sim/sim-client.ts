@@ -6,7 +6,7 @@ import {
   type KvOutput,
   type PendingCall,
 } from "../linearizability/index.js";
-import type { Rng } from "./rng.js";
+import type { Rng } from "../rng.js";
 import type { SimCluster } from "./sim-cluster.js";
 import type { ClientReply, ClientRequest, SimEvent } from "./sim-events.js";
 import type { SimParams } from "./sim-options.js";

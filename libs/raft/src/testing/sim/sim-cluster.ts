@@ -1,5 +1,5 @@
 import { type NodeId, Role } from "../../core/types.js";
-import type { Rng } from "./rng.js";
+import type { Rng } from "../rng.js";
 import { InvariantViolation } from "./sim-failure.js";
 import { type NodeEnv, SimNode } from "./sim-node.js";
 

@@ -1,5 +1,5 @@
 import { type Message, type NodeId, MessageType } from "../../core/types.js";
-import type { Rng } from "./rng.js";
+import type { Rng } from "../rng.js";
 import type { SimEvent } from "./sim-events.js";
 import type { SimParams } from "./sim-options.js";
 

@@ -11,7 +11,7 @@ import {
 } from "../../core/types.js";
 import { NotLeaderError, ProposalDroppedError } from "../../errors.js";
 import { KvStore, decodeCommand, encodeCommand } from "./kv-store.js";
-import type { Rng } from "./rng.js";
+import type { Rng } from "../rng.js";
 import type { ClientReply, ClientRequest, DeliveryReport, SimEvent } from "./sim-events.js";
 import { SimDisk } from "./sim-disk.js";
 import { InvariantViolation } from "./sim-failure.js";

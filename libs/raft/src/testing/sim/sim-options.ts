@@ -1,5 +1,5 @@
 import type { RaftConfig } from "../../core/config.js";
-import type { Rng } from "./rng.js";
+import type { Rng } from "../rng.js";
 import type { InvariantName } from "./sim-failure.js";
 
 /**

@@ -3,7 +3,7 @@ import { type CheckResult, checkOperations, kvModel } from "../linearizability/i
 import { EventQueue } from "./event-queue.js";
 import { FaultPlan } from "./fault-plan.js";
 import { InvariantChecker } from "./invariants.js";
-import { Rng } from "./rng.js";
+import { Rng } from "../rng.js";
 import { ClientPool } from "./sim-client.js";
 import { SimCluster } from "./sim-cluster.js";
 import type { SimEvent } from "./sim-events.js";

@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import { type Ready, EntryType } from "../../core/types.js";
 import { EventQueue } from "./event-queue.js";
 import { KvStore } from "./kv-store.js";
-import { Rng } from "./rng.js";
+import { Rng } from "../rng.js";
 import { seedRange } from "./seed-range.js";
 import { SimDisk } from "./sim-disk.js";
 

@@ -1,22 +1,29 @@
 /**
- * The simulator's only source of randomness: a small seeded PRNG (mulberry32) with helpers. `fork()` derives an
- * independent child stream, so that one component drawing more numbers does not shift another's choices.
+ * mulberry32: a small seeded PRNG giving floats in [0, 1). The only randomness of the tests, the simulator
+ * and the scenario scripts; `seed` is used as is (see {@link Rng} for a generator that spreads nearby seeds).
  */
-export class Rng {
-  private state: number;
-
-  constructor(seed: number) {
-    // Spread nearby seeds apart before the first draw.
-    this.state = Math.imul(seed >>> 0, 0x9e3779b1) ^ 0x5bd1e995;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * The simulator's source of randomness: mulberry32 with helpers. `fork()` derives an
+ * independent child stream, so that one component drawing more numbers does not shift another's choices.
+ */
+export class Rng {
+  /** A float in [0, 1). */
+  readonly next: () => number;
+
+  constructor(seed: number) {
+    // Spread nearby seeds apart before the first draw.
+    this.next = mulberry32(Math.imul(seed >>> 0, 0x9e3779b1) ^ 0x5bd1e995);
   }
 
   /** An integer in [0, n). */
