@@ -738,8 +738,9 @@ export class Raft {
           this.becomeFollower(this.term, NONE);
         } else {
           if (this.leadTransferee !== NONE && !this.membership.voters.has(this.leadTransferee)) this.leadTransferee = NONE;
-          if (this.maybeCommit()) this.bcastAppend();
-          else this.bcastAppend();
+          // A smaller quorum may commit more; new members need appends either way.
+          this.maybeCommit();
+          this.bcastAppend();
         }
       }
     }
