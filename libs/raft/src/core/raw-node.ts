@@ -193,6 +193,8 @@ export class RawNode {
       messages: r.msgs,
       readStates: r.readStates,
       mustSync: entries.length > 0 || snapshot !== null || hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote,
+      earlyMessages:
+        r.role === Role.Leader && snapshot === null && hard.term === this.prevHard.term && hard.vote === this.prevHard.vote,
     };
     r.msgs = [];
     r.readStates = [];

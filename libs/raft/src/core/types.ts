@@ -212,6 +212,15 @@ export interface Ready {
   readonly readStates: readonly ReadState[];
   /** Whether the batch changes durable state (new entries, term, vote or snapshot) and needs an fsync. */
   readonly mustSync: boolean;
+  /**
+   * Whether `messages` may be sent while this batch is still being persisted, instead of after. True only for
+   * a leader whose term and vote this batch does not change: its messages (appends, heartbeats, snapshots,
+   * answers to reads) depend on nothing unpersisted, so it replicates new entries to followers while writing
+   * them to its own disk (Raft thesis, section 10.2.1). The leader counts itself towards a commit quorum only
+   * once its write is acknowledged by `advance`, so an entry is still never committed before a majority
+   * holds it durably. Messages of every other batch (votes, a follower's acknowledgements) MUST wait.
+   */
+  readonly earlyMessages: boolean;
 }
 
 /** Approximate size of an entry in bytes, for batching limits. */

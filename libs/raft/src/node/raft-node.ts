@@ -88,6 +88,8 @@ export class RaftNode {
   private readonly log: NodeLog;
   private ticker: NodeJS.Timeout | undefined;
   private loop: Promise<void> | undefined;
+  /** The background write of an application snapshot, while one is in flight. */
+  private snapshotting: Promise<void> | undefined;
   private scheduled = false;
   private stopped = false;
   private fatal: Error | undefined;
@@ -206,25 +208,34 @@ export class RaftNode {
         const rd = this.raw.ready();
         await this.handleReady(rd);
         this.raw.advance(rd);
-        await this.maybeSnapshot();
+        this.maybeSnapshot();
       }
     } catch (e) {
-      // Storage failed (disk full, I/O error): stop taking part rather than risk acting on unpersisted state.
-      this.fatal = e instanceof Error ? e : new Error(String(e));
-      this.log("error", "raft: stopping after a storage failure", { error: String(e) });
-      this.shutdownWaiters(this.fatal);
-      this.stopped = true;
-      if (this.ticker) clearInterval(this.ticker);
+      this.failStop(e);
     }
   }
 
+  /** Storage failed (disk full, I/O error): stop taking part rather than risk acting on unpersisted state. */
+  private failStop(e: unknown): void {
+    if (this.fatal) return;
+    this.fatal = e instanceof Error ? e : new Error(String(e));
+    this.log("error", "raft: stopping after a storage failure", { error: String(e) });
+    this.shutdownWaiters(this.fatal);
+    this.stopped = true;
+    if (this.ticker) clearInterval(this.ticker);
+  }
+
   private async handleReady(rd: Ready): Promise<void> {
+    // A leader replicates while it writes: its messages depend on nothing this write adds (see Ready).
+    if (rd.earlyMessages) this.transport.send(rd.messages);
+    // A snapshot from the leader replaces ours: let our own snapshot write finish first.
+    if (rd.snapshot && this.snapshotting) await this.snapshotting;
     await this.storage.save({ hardState: rd.hardState, entries: rd.entries, snapshot: rd.snapshot }, rd.mustSync);
     if (rd.snapshot) this.mem.applySnapshot(rd.snapshot);
     this.mem.append(rd.entries);
     if (rd.hardState) this.mem.setHardState(rd.hardState);
     // Persisted: now the messages that depend on it may go out.
-    this.transport.send(rd.messages);
+    if (!rd.earlyMessages) this.transport.send(rd.messages);
     if (rd.softState) this.onSoftState(rd.softState);
     if (rd.snapshot) this.installSnapshot(rd.snapshot.data, rd.snapshot.meta.index);
     for (const e of rd.committedEntries) this.applyEntry(e);
@@ -295,15 +306,28 @@ export class RaftNode {
     for (const l of this.leaderListeners) l(change);
   }
 
-  private async maybeSnapshot(): Promise<void> {
-    if (this.applied - this.snapshotIndex < this.snapshotEntries) return;
+  /**
+   * Takes an application snapshot every `snapshotEntries` applied entries. The state machine is captured here,
+   * synchronously, at the applied index; the file is written in the background while the node keeps
+   * replicating (a large snapshot's write and fsync would otherwise stall every commit behind it). The
+   * in-memory log is compacted only once the file is durable.
+   */
+  private maybeSnapshot(): void {
+    if (this.snapshotting || this.applied - this.snapshotIndex < this.snapshotEntries) return;
     const data = encodeEnvelope({ members: this.members, app: this.sm.snapshot() });
     const snap = this.mem.createSnapshot(this.applied, this.raw.raft.membership.toConfState(), data);
-    await this.storage.saveSnapshot(snap);
-    this.snapshotIndex = snap.meta.index;
-    const compactTo = snap.meta.index - this.catchUpEntries;
-    if (compactTo > this.mem.firstIndex()) this.mem.compact(compactTo);
-    this.log("info", "raft: snapshot taken", { index: snap.meta.index, bytes: data.byteLength });
+    this.snapshotting = this.storage
+      .saveSnapshot(snap)
+      .then(() => {
+        this.snapshotIndex = Math.max(this.snapshotIndex, snap.meta.index);
+        const compactTo = Math.min(snap.meta.index - this.catchUpEntries, this.mem.lastIndex());
+        if (compactTo > this.mem.firstIndex()) this.mem.compact(compactTo);
+        this.log("info", "raft: snapshot taken", { index: snap.meta.index, bytes: data.byteLength });
+      })
+      .catch((e: unknown) => this.failStop(e))
+      .finally(() => {
+        this.snapshotting = undefined;
+      });
   }
 
   // ---- the API ----
@@ -511,6 +535,7 @@ export class RaftNode {
       this.shutdownWaiters(new StoppedError("raft: node stopped; the outcome of pending requests is unknown"));
     }
     await this.loop?.catch(() => undefined);
+    await this.snapshotting;
     await this.transport.close();
     await this.storage.close();
     this.opts.onStopped?.();

@@ -3,7 +3,7 @@ import { mulberry32 } from "./rng.js";
 import type { RaftConfigInput } from "../core/config.js";
 import { MemoryStorage } from "../core/log-storage.js";
 import { RawNode } from "../core/raw-node.js";
-import { type Entry, type Message, type NodeId, type ReadState, EntryType, Role } from "../core/types.js";
+import { type Entry, type Message, type NodeId, type ReadState, type Ready, EntryType, Role } from "../core/types.js";
 
 /** A seeded PRNG (mulberry32) returning integers in [0, n): the `random` of a test core. */
 export function seededRandom(seed: number): (n: number) => number {
@@ -36,7 +36,11 @@ export class MemNode {
 
   handleReady(): Message[] {
     if (!this.node.hasReady()) return [];
-    const rd = this.node.ready();
+    return this.handleReadyFrom(this.node.ready());
+  }
+
+  /** Persists, applies and advances a Ready the caller already took; returns its messages. */
+  handleReadyFrom(rd: Ready): Message[] {
     if (rd.snapshot) {
       this.storage.applySnapshot(rd.snapshot);
       this.applied = this.applied.filter((e) => e.index <= rd.snapshot!.meta.index);

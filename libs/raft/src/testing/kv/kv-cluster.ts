@@ -28,6 +28,8 @@ export interface KvClusterOptions {
   readonly dataRoot?: string;
   /** Receives each member's stderr lines (JSON log records). Default: discarded. */
   readonly onLog?: (id: number, line: string) => void;
+  /** Extra arguments for node before the script, e.g. ["--cpu-prof", "--cpu-prof-dir", dir]. */
+  readonly nodeArgs?: readonly string[];
   /** How long to wait for a process to print its ready line. Default 20 s. */
   readonly startTimeoutMs?: number;
 }
@@ -200,6 +202,7 @@ export class KvProcessCluster {
   async launch(m: MemberState): Promise<void> {
     if (this.destroyed) throw new Error("kv-cluster: the cluster was destroyed");
     const args = [
+      ...(this.opts.nodeArgs ?? []),
       KV_MAIN,
       "--id", String(m.id),
       "--data-dir", m.dataDir,

@@ -66,6 +66,7 @@ export class SimNode {
   /** The disk is slow (a fault) until this virtual time. */
   slowDiskUntil = 0;
   private inflight: Ready | null = null;
+  private sentEarly = false;
   private readonly waiters = new Map<string, Respond>();
   private readonly reads = new Map<string, PendingRead>();
   private readonly tickMs: number;
@@ -161,7 +162,10 @@ export class SimNode {
     if (!raw || this.inflight || !raw.hasReady()) return;
     const rd = raw.ready();
     this.inflight = rd;
-    if (this.env.params.mutation === "send-before-persist") for (const m of rd.messages) this.env.send(m, this.inc);
+    // A leader's messages may go out while its write is in flight (see Ready.earlyMessages).
+    const early = rd.earlyMessages || this.env.params.mutation === "send-before-persist";
+    if (early) for (const m of rd.messages) this.env.send(m, this.inc);
+    this.sentEarly = early;
     const [lo, hi] = this.env.params.diskLatency;
     let delay = rd.mustSync ? this.rng.between(lo, hi) : this.rng.between(0, lo);
     if (this.env.now() < this.slowDiskUntil) delay *= 10;
@@ -176,7 +180,7 @@ export class SimNode {
     this.inflight = null;
     this.disk.complete(rd);
     this.env.onDurable(this);
-    if (this.env.params.mutation !== "send-before-persist") for (const m of rd.messages) this.env.send(m, this.inc);
+    if (!this.sentEarly) for (const m of rd.messages) this.env.send(m, this.inc);
     if (rd.snapshot) {
       const { meta, data } = rd.snapshot;
       this.kv.restore(data);

@@ -64,6 +64,7 @@ describe("SimDisk", () => {
     messages: [],
     readStates: [],
     mustSync: true,
+    earlyMessages: false,
   };
 
   it("keeps a prefix of entries on a torn write, and the hard state only when every entry made it", () => {
