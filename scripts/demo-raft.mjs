@@ -7,14 +7,25 @@ import { KvClient, startKvCluster } from "../libs/raft/dist/testing/index.js";
 const say = (s) => console.log(`demo: ${s}`);
 const ms = (t) => `${(performance.now() - t).toFixed(0)} ms`;
 
+// Writing the same value twice is harmless, so a write whose answer was lost (the connection to a killed
+// leader) is simply sent again until it is acknowledged.
+async function put(client, key, value) {
+  let last = "";
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const out = await client.run({ op: "put", key, value });
+    if (out.kind === "ok") return;
+    last = out.reason;
+  }
+  throw new Error(`write ${key} was not acknowledged: ${last}`);
+}
+
 async function writeMany(client, prefix, count, acked) {
   let next = 0;
   const worker = async () => {
     while (next < count) {
       const key = `${prefix}-${next++}`;
       const value = `value of ${key}`;
-      const out = await client.run({ op: "put", key, value });
-      if (out.kind !== "ok") throw new Error(`write ${key} was not acknowledged: ${out.reason}`);
+      await put(client, key, value);
       acked.set(key, value);
     }
   };
@@ -41,8 +52,7 @@ try {
     say(`member ${id} elected leader ${ms(t)} after the kill`);
     return id;
   });
-  const first = await client.run({ op: "put", key: "after-kill", value: "first write after the kill" });
-  if (first.kind !== "ok") throw new Error(`the first write after the kill failed: ${first.reason}`);
+  await put(client, "after-kill", "first write after the kill");
   acked.set("after-kill", "first write after the kill");
   say(`first write accepted ${ms(t)} after the kill`);
   await electing;
