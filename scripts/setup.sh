@@ -4,8 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# System packages: etcd-server and etcd-client for the Raft benchmark's peer.
-PACKAGES=(etcd-server etcd-client)
+# System packages: etcd-server and etcd-client for the Raft benchmark's peer; runc, the low-level container
+# executor; busybox-static (and file, to check it) for the busybox image built by infra/images.
+PACKAGES=(etcd-server etcd-client runc busybox-static file)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
