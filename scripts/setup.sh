@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages: etcd-server and etcd-client for the Raft benchmark's peer; runc, the low-level container
-# executor; busybox-static (and file, to check it) for the busybox image built by infra/images.
-PACKAGES=(etcd-server etcd-client runc busybox-static file)
+# executor; busybox-static (and file, to check it) for the busybox image built by infra/images; gcc and
+# libc6-dev to build the runtime's container shim; attr (setfattr) for overlayfs whiteouts; docker-registry,
+# the registry the image-pull tests run on loopback.
+PACKAGES=(etcd-server etcd-client runc busybox-static file gcc libc6-dev attr docker-registry)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -21,9 +23,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  # Debian starts the etcd service it installs (where an init system runs); the benchmark starts its own.
-  if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet etcd 2>/dev/null; then
-    systemctl disable --now etcd >/dev/null 2>&1 || true
+  # Debian starts the services it installs (where an init system runs); the benchmark and tests start their own.
+  if command -v systemctl >/dev/null 2>&1; then
+    for unit in etcd docker-registry; do
+      systemctl is-active --quiet "$unit" 2>/dev/null && systemctl disable --now "$unit" >/dev/null 2>&1 || true
+    done
   fi
 fi
 
@@ -40,3 +44,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 npx tsc -b
+bash libs/runtime/shim/build.sh

@@ -1,0 +1,2 @@
+/** Test helpers of @shoal/runtime: the in-memory executor and fixtures. */
+export {};
