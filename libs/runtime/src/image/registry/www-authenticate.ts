@@ -26,6 +26,13 @@ export function parseWwwAuthenticate(header: string): AuthChallenge[] {
     while (pos < header.length && TOKEN_CHAR.test(header.charAt(pos))) pos++;
     return header.slice(start, pos);
   };
+  // NB: RFC 9110 allows only token characters unquoted; up to a comma or space is kinder to sloppy servers
+  // that leave a realm URL unquoted.
+  const bare = (): string => {
+    const start = pos;
+    while (pos < header.length && !/[\s,]/.test(header.charAt(pos))) pos++;
+    return header.slice(start, pos);
+  };
   const quoted = (): string => {
     let value = "";
     pos++; // opening quote
@@ -42,7 +49,9 @@ export function parseWwwAuthenticate(header: string): AuthChallenge[] {
     skip(/[\s,]/);
     const scheme = token();
     if (scheme === "") {
-      pos++; // not a token: skip the stray character
+      // Not a scheme: skip the stray quoted string or character.
+      if (header.charAt(pos) === '"') quoted();
+      else pos++;
       continue;
     }
     const challenge: AuthChallenge = { scheme: scheme.toLowerCase(), params: {} };
@@ -63,7 +72,7 @@ export function parseWwwAuthenticate(header: string): AuthChallenge[] {
         skip(/=/); // token68 ending in "=="
         continue;
       }
-      const value = header.charAt(pos) === '"' ? quoted() : token();
+      const value = header.charAt(pos) === '"' ? quoted() : bare();
       challenge.params[name.toLowerCase()] = value;
     }
   }
