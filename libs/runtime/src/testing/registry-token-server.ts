@@ -23,8 +23,9 @@ export interface TokenServerOptions {
   issuer: string;
   /** The JWT `aud`; the registry's `auth.token.service`. */
   service: string;
-  /** The only Basic login accepted. */
+  /** The username of the only Basic login accepted. */
   username: string;
+  /** Its password. */
   password: string;
   /** Token lifetime in seconds. */
   expiresInS: number;

@@ -24,6 +24,11 @@ export class RegistryAuth {
   /** Hosts that asked for Basic auth: their credentials go with every request. */
   private readonly basicHosts = new Set<string>();
 
+  /**
+   * @param credentials logins by registry host, or by the domain references use (`docker.io`).
+   * @param clock epoch-millisecond clock for token expiry.
+   * @param fetchImpl the HTTP client for token requests.
+   */
   constructor(
     private readonly credentials: Readonly<Record<string, RegistryCredentials>>,
     clock: () => number,

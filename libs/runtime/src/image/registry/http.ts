@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { RegistryError } from "../../errors.js";
 
 /** The `fetch` a registry client uses (the global one unless a test passes another). */
@@ -27,6 +28,24 @@ export async function discard(res: Response): Promise<void> {
   } catch {
     // Nothing to do: the body is unwanted.
   }
+}
+
+/**
+ * A response body as a byte stream (not object mode). A connection lost midway fails the stream with a
+ * temporary RegistryError naming `what`; an abort fails it with the signal's reason.
+ */
+export function bodyStream(res: Response, signal: AbortSignal | undefined, what: string): Readable {
+  const body = res.body;
+  async function* chunks(): AsyncGenerator<Buffer> {
+    if (body === null) return;
+    try {
+      for await (const chunk of body as AsyncIterable<Uint8Array>) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    } catch (err) {
+      if (signal?.aborted === true) throw signal.reason;
+      throw new RegistryError(`runtime: ${what}: the connection broke off midway; retry`, undefined, { cause: err, temporary: true });
+    }
+  }
+  return Readable.from(chunks(), { objectMode: false });
 }
 
 /**

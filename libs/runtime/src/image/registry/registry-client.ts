@@ -1,11 +1,10 @@
 import { createHash } from "node:crypto";
-import { Readable } from "node:stream";
-import type { ReadableStream as NodeReadableStream } from "node:stream/web";
+import type { Readable } from "node:stream";
 import { DigestMismatchError, InvalidReferenceError, NotFoundError, RegistryError } from "../../errors.js";
 import type { FetchedManifest, ImageFetcher } from "../source.js";
 import { RegistryAuth } from "./auth.js";
 import type { RegistryCredentials } from "./auth.js";
-import { discard, readLimited, send, unexpectedAnswer } from "./http.js";
+import { bodyStream, discard, readLimited, send, unexpectedAnswer } from "./http.js";
 import type { FetchFunction } from "./http.js";
 import { registryLocation, registryScheme } from "./location.js";
 import type { RegistryLocation } from "./location.js";
@@ -74,7 +73,8 @@ export class RegistryClient implements ImageFetcher {
 
   /**
    * Opens blob `digest` of the repository `ref` names, following redirects (to a CDN, say). The stream is not
-   * verified: the caller hashes it.
+   * verified: the caller hashes it. If the connection breaks midway the stream fails with a temporary
+   * RegistryError.
    *
    * @throws NotFoundError (kind `blob`) when the registry has no such blob.
    */
@@ -92,8 +92,7 @@ export class RegistryClient implements ImageFetcher {
       );
     }
     if (!res.ok) throw await unexpectedAnswer(res, what, "check the image reference and the registry");
-    if (res.body === null) return Readable.from([]);
-    return Readable.fromWeb(res.body as NodeReadableStream<Uint8Array>);
+    return bodyStream(res, options.signal, what);
   }
 
   private async manifest(

@@ -4,6 +4,7 @@ import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Readable } from "node:stream";
 import { test } from "node:test";
+import { RegistryError } from "../../errors.js";
 import { RegistryClient } from "./registry-client.js";
 
 async function listen(server: Server): Promise<number> {
@@ -47,4 +48,21 @@ test("openBlob follows a redirect to another host without taking the registry lo
   const blob = await client.openBlob(`${host}/app:1`, `sha256:${"1".repeat(64)}`);
   assert.equal(await readAll(blob), "blob bytes from the cdn");
   assert.deepEqual(cdnSaw, [undefined]);
+});
+
+test("a blob whose connection breaks midway fails its stream with a temporary RegistryError", async (t) => {
+  const registry = createServer((_req, res) => {
+    res.writeHead(200, { "content-length": "1000" });
+    res.write("only the first bytes", () => res.destroy());
+  });
+  const port = await listen(registry);
+  t.after(() => close(registry));
+
+  const blob = await new RegistryClient().openBlob(`127.0.0.1:${port}/app:1`, `sha256:${"2".repeat(64)}`);
+  await assert.rejects(readAll(blob), (err: unknown) => {
+    assert.ok(err instanceof RegistryError, String(err));
+    assert.equal(err.temporary, true);
+    assert.match(err.message, /connection broke off midway/);
+    return true;
+  });
 });
