@@ -59,6 +59,7 @@ export function createContainer(host: MemoryHost, spec: ContainerSpec): MemoryCo
     execs: new Set(),
     ignoredSignals: new Set(),
     stats: { cpuUsageNs: 0, memoryUsageBytes: 0 },
+    files: new Set(),
     waiters: [],
   };
   host.containers.set(spec.id, c);

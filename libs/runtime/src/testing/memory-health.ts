@@ -37,14 +37,14 @@ export function initialHealth(): HealthState {
 }
 
 /**
- * Docker's rule for one probe result: exit 0 -> healthy, streak 0; a failure outside the start period adds to
- * the streak and `retries` in a row make it unhealthy; a failure inside the start period changes nothing but
- * the log. Keeps the last 5 results, output capped at 4 KiB. Pure.
+ * Docker's rule for one probe result: exit 0 -> healthy, streak 0; a failure adds to the streak and `retries`
+ * in a row make it unhealthy, except that a failure of a probe started within the start period while still
+ * `starting` changes nothing but the log. Keeps the last 5 results, output capped at 4 KiB. Pure.
  */
 export function recordProbe(state: HealthState, probe: HealthProbeResult, inStartPeriod: boolean, retries: number): HealthState {
   const log = [...state.log, { ...probe, output: probe.output.slice(0, OUTPUT_CAP) }].slice(-LOG_KEPT);
   if (probe.exitCode === 0) return { status: "healthy", failingStreak: 0, log };
-  if (inStartPeriod) return { ...state, log };
+  if (inStartPeriod && state.status === "starting") return { ...state, log };
   const failingStreak = state.failingStreak + 1;
   return { status: failingStreak >= retries ? "unhealthy" : state.status, failingStreak, log };
 }

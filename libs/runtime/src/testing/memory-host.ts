@@ -44,6 +44,8 @@ export interface MemoryContainer {
   /** Signals the init ignores (test hook), on top of what its script traps. */
   readonly ignoredSignals: Set<number>;
   stats: { cpuUsageNs: number; memoryUsageBytes: number };
+  /** Paths its processes touched (the twin has no file system; see the interpreter). */
+  readonly files: Set<string>;
   waiters: { resolve(exit: ExitInfo): void; reject(err: Error): void }[];
 }
 
@@ -102,7 +104,7 @@ export class MemoryHost {
     c.startedAt = this.isoNow();
     c.pid = this.nextPid++;
     c.oomKilled = false;
-    const proc: SimProcess = new SimProcess(c.program, { clock: this.clock, write: (s, t) => c.log.write(s, t), env: c.env }, (code) =>
+    const proc: SimProcess = new SimProcess(c.program, { clock: this.clock, write: (s, t) => c.log.write(s, t), env: c.env, files: c.files }, (code) =>
       this.exited(c, proc, code),
     );
     proc.ignore(c.ignoredSignals);
@@ -137,7 +139,7 @@ export class MemoryHost {
       let timedOut = false;
       const proc: SimProcess = new SimProcess(
         program,
-        { clock: this.clock, env: options.env, stdin: options.stdin ?? "", write: (s, t) => (out[s] = (out[s] + t).slice(-65536)) },
+        { clock: this.clock, env: options.env, files: c.files, stdin: options.stdin ?? "", write: (s, t) => (out[s] = (out[s] + t).slice(-65536)) },
         (exitCode) => {
           c.execs.delete(proc);
           if (timer !== undefined) this.clock.clearTimeout(timer);

@@ -12,6 +12,8 @@ export interface ProcessIo {
   stdin?: string;
   /** `NAME=value` entries `env` prints. */
   env?: readonly string[];
+  /** The paths that exist, for `touch`, `rm` and `test -e` (shared by a container's processes). */
+  files?: Set<string>;
 }
 
 /**
@@ -102,6 +104,24 @@ export class SimProcess {
             else this.ignored.delete(s);
           }
           this.status = 0;
+          break;
+        case "touch":
+          for (const path of args) this.io.files?.add(path);
+          this.status = 0;
+          break;
+        case "rm": {
+          const force = args.includes("-f");
+          this.status = 0;
+          for (const path of args.filter((a) => a !== "-f")) {
+            if (this.io.files?.delete(path) || force) continue;
+            this.out(cmd, "stderr", `rm: can't remove '${path}': No such file or directory\n`);
+            this.status = 1;
+          }
+          break;
+        }
+        case "test":
+        case "[":
+          this.status = this.io.files?.has(args[1] ?? "") ? 0 : 1;
           break;
         case "false":
           this.status = 1;

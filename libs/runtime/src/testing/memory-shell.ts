@@ -4,7 +4,9 @@ import { parseSignal } from "./memory-signals.js";
 /**
  * The command language of the in-memory executor: a tiny subset of what busybox runs, so one test can run against
  * the twin and the real runtime. Programs: `sleep N` (seconds, fractions allowed), `echo [-n] ...`, `true`,
- * `false`, `cat` (copies stdin), `env`, and `sh -c "script"` (also via `/bin/...` paths or `busybox <applet>`).
+ * `false`, `cat` (copies stdin), `env`, `touch PATH...`, `rm [-f] PATH...`, `test -e|-f PATH` (also as
+ * `[ -e PATH ]`; files exist only as names a container touched, for health checks a test flips), and
+ * `sh -c "script"`; programs may be named by path (`/bin/sleep`) or as `busybox <applet>`.
  * A script is simple commands separated by `;` or newlines, with single and double quotes, backslash escapes,
  * `#` comments, the builtins `exit [N]`, `:`, `trap "" SIG...` / `trap - SIG...`, and the redirections `>&2`,
  * `1>&2`, `2>&1`, `>/dev/null`, `2>/dev/null`. Anything else (pipes, `&&`, `$VAR`, unknown programs) is refused
@@ -26,9 +28,9 @@ export interface Program {
   commands: SimpleCommand[];
 }
 
-const PROGRAMS = new Set(["sleep", "echo", "true", "false", "cat", "env"]);
+const PROGRAMS = new Set(["sleep", "echo", "true", "false", "cat", "env", "touch", "rm", "test", "["]);
 const BUILTINS = new Set(["exit", ":", "trap"]);
-const SUPPORTED = "sleep, echo, true, false, cat, env, and sh -c with `;`-separated simple commands";
+const SUPPORTED = "sleep, echo, true, false, cat, env, touch, rm, test -e, and sh -c with `;`-separated simple commands";
 
 /** Parses a process's argv (entrypoint + cmd). Throws InvalidSpecError naming `field` for what is not supported. */
 export function parseProgram(argv: readonly string[], field: string): Program {
@@ -125,6 +127,15 @@ function checkCommand(command: SimpleCommand, inShell: boolean, field: string): 
   }
   if (name === "exit" && (args.length > 1 || (args[0] !== undefined && !/^\d+$/.test(args[0])))) {
     throw new InvalidSpecError(field, `exit takes an optional status number, got ${where}`);
+  }
+  if (name === "test" || name === "[") {
+    const operands = name === "[" ? (args.at(-1) === "]" ? args.slice(0, -1) : undefined) : args;
+    if (operands?.length !== 2 || (operands[0] !== "-e" && operands[0] !== "-f")) {
+      throw new InvalidSpecError(field, `only \`test -e PATH\`, \`test -f PATH\` and \`[ -e PATH ]\` are supported, got ${where}`);
+    }
+  }
+  if ((name === "touch" || name === "rm") && args.filter((a) => a !== "-f").length === 0) {
+    throw new InvalidSpecError(field, `${name} needs a path, got ${where}`);
   }
   if (name === "trap") {
     if ((args[0] !== "" && args[0] !== "-") || args.length < 2) {
