@@ -19,7 +19,8 @@ export class MemoryVolumeService implements VolumeService {
 
   async create(name: string, options: { labels?: Record<string, string> } = {}): Promise<VolumeInfo> {
     await Promise.resolve();
-    return { ...this.createNow(name, options.labels) };
+    const info = this.createNow(name, options.labels);
+    return { ...info, labels: { ...info.labels } };
   }
 
   /** Synchronous create, for the executor's create (which makes the volumes a spec mounts). */
