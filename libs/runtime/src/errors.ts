@@ -202,3 +202,12 @@ export class ExecTimeoutError extends RuntimeError {
     super(`runtime: exec in container ${id} did not finish within ${timeoutMs} ms and was killed`);
   }
 }
+
+/** The executor was closed; its containers keep running and a new executor on the same host can manage them. */
+export class ExecutorClosedError extends RuntimeError {
+  readonly code = "SHOAL_ERR_EXECUTOR_CLOSED";
+  readonly status = 503;
+  constructor(readonly operation: string) {
+    super(`runtime: cannot ${operation}: the executor was closed; open a new one on the same host to manage its containers`);
+  }
+}
