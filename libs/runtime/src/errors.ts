@@ -202,3 +202,12 @@ export class ExecTimeoutError extends RuntimeError {
     super(`runtime: exec in container ${id} did not finish within ${timeoutMs} ms and was killed`);
   }
 }
+
+/** `pull` was called on an image store that has no registry client; load images from a tarball instead. */
+export class PullNotConfiguredError extends RuntimeError {
+  readonly code = "SHOAL_ERR_PULL_NOT_CONFIGURED";
+  readonly status = 501;
+  constructor(readonly ref: string) {
+    super(`runtime: cannot pull ${JSON.stringify(ref)}: this image store has no registry client configured; give it an ImageFetcher, or load the image from a tarball`);
+  }
+}
