@@ -1,20 +1,23 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { describe, it } from "node:test";
+import { promisify } from "node:util";
 import { InUseError, InvalidReferenceError, NotFoundError, PullNotConfiguredError } from "../../errors.js";
 import { ensureBusyboxTarball } from "../../testing/busybox.js";
 import { ImageStore } from "./image-store.js";
 import { buildLayer, dockerSaveTarball, listing, ociTarball, withTempDir } from "./test-fixtures.js";
 import type { FixtureLayer } from "./test-fixtures.js";
 
+const run = promisify(execFile);
 // Extraction sets owners and makes device nodes: root only. CI runs as root and must never skip.
 const skip = process.getuid?.() !== 0 && process.env.CI !== "true" ? "needs root" : false;
 
 const base: FixtureLayer = {
   entries: [
     { path: "etc/", type: "dir" },
-    { path: "etc/os-release", type: "file", data: "base\n", mtime: 1600000000 },
+    { path: "etc/os-release", type: "file", data: "base\n", mtime: 1600000000, xattrs: { "user.shoal": "kept", "trusted.overlay.redirect": "/x" } },
     { path: "bin/", type: "dir" },
     { path: "bin/tool", type: "file", data: "#!/bin/sh\n", mode: 0o4755, uid: 1000, gid: 1000 },
     { path: "bin/tool-link", type: "hardlink", linkpath: "bin/tool" },
@@ -65,6 +68,9 @@ describe("ImageStore", { skip }, () => {
       assert.equal(tool.ino, link.ino, "hardlink shares the inode");
       assert.deepEqual([tool.mode & 0o7777, tool.uid, tool.gid], [0o4755, 1000, 1000]);
       assert.equal((await fs.stat(path.join(lower, "etc/os-release"))).mtimeMs, 1600000000 * 1000);
+      const { stdout: attrs } = await run("getfattr", ["-d", "-m", "-", "--absolute-names", path.join(lower, "etc/os-release")]);
+      assert.match(attrs, /user\.shoal="kept"/);
+      assert.doesNotMatch(attrs, /trusted\.overlay/);
       assert.equal(await fs.readFile(path.join(lower, `deep/${"d".repeat(120)}/file`), "utf8"), "long\n");
       assert.equal(await fs.readFile(path.join(upper, "app/run"), "utf8"), "app\n");
       assert.equal(img?.size, "base\n#!/bin/sh\nlong\napp\n".length);
