@@ -209,5 +209,12 @@ export class ExecutorClosedError extends RuntimeError {
   readonly status = 503;
   constructor(readonly operation: string) {
     super(`runtime: cannot ${operation}: the executor was closed; open a new one on the same host to manage its containers`);
+
+/** `pull` was called on an image store that has no registry client; load images from a tarball instead. */
+export class PullNotConfiguredError extends RuntimeError {
+  readonly code = "SHOAL_ERR_PULL_NOT_CONFIGURED";
+  readonly status = 501;
+  constructor(readonly ref: string) {
+    super(`runtime: cannot pull ${JSON.stringify(ref)}: this image store has no registry client configured; give it an ImageFetcher, or load the image from a tarball`);
   }
 }
