@@ -209,6 +209,8 @@ export class ExecutorClosedError extends RuntimeError {
   readonly status = 503;
   constructor(readonly operation: string) {
     super(`runtime: cannot ${operation}: the executor was closed; open a new one on the same host to manage its containers`);
+  }
+}
 
 /** `pull` was called on an image store that has no registry client; load images from a tarball instead. */
 export class PullNotConfiguredError extends RuntimeError {
