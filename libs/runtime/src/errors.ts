@@ -220,3 +220,19 @@ export class PullNotConfiguredError extends RuntimeError {
     super(`runtime: cannot pull ${JSON.stringify(ref)}: this image store has no registry client configured; give it an ImageFetcher, or load the image from a tarball`);
   }
 }
+
+/**
+ * A container's cgroup could not be read: the hierarchy is not mounted, the container's cgroup dir is gone
+ * (it is not running), or a cgroup file held something the runtime cannot parse. `path` names the file or dir.
+ */
+export class CgroupError extends RuntimeError {
+  readonly code = "SHOAL_ERR_CGROUP";
+  readonly status = 500;
+  constructor(
+    readonly path: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
