@@ -220,6 +220,10 @@ describe("buildOciConfig process details", () => {
     ]);
   });
 
+  it("lowers the default open-files limit to what the host can give", () => {
+    assert.deepEqual(build({}, { host: { ...HOST, maxNofile: 20000 } }).process.rlimits, [{ type: "RLIMIT_NOFILE", soft: 20000, hard: 20000 }]);
+  });
+
   it("keeps the default open-files limit beside other limits", () => {
     const c = build({ rlimits: [{ type: "RLIMIT_NPROC", soft: 10, hard: 20 }] });
     assert.deepEqual(c.process.rlimits.map((r) => r.type), ["RLIMIT_NPROC", "RLIMIT_NOFILE"]);

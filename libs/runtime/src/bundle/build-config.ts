@@ -36,7 +36,7 @@ export interface OciConfigInput {
 
 /**
  * The config.json for a container, with Docker's defaults: its default capabilities adjusted by capAdd/capDrop,
- * RLIMIT_NOFILE 1048576 unless the spec sets it, the kernel filesystems, masked and read-only /proc paths,
+ * RLIMIT_NOFILE 1048576 (or the host's maximum, if lower) unless the spec sets it, the kernel filesystems, masked and read-only /proc paths,
  * devices denied but for the standard ones, new pid, ipc, uts and mount namespaces and the network the spec
  * asks for. Validates the spec first; throws InvalidSpecError for a bad spec or a volume without a host path.
  */
@@ -57,7 +57,7 @@ export function buildOciConfig(input: OciConfigInput): OciConfig {
       env: [...process.env],
       cwd: process.cwd,
       capabilities: { bounding: capabilities, effective: [...capabilities], permitted: [...capabilities] },
-      rlimits: ociRlimits(spec.rlimits),
+      rlimits: ociRlimits(spec.rlimits, host.maxNofile),
       noNewPrivileges: false,
       oomScoreAdj: 0,
     },

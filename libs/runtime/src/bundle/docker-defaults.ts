@@ -59,7 +59,9 @@ const allowChar = (major: number | undefined, minor: number | undefined, access 
 
 /**
  * The device cgroup rules: deny everything, then allow creating device nodes (not using them) and the devices
- * every container has (null, zero, full, random, urandom, tty, console, ptmx, its own ptys). Fuse stays denied.
+ * every container has (null, zero, full, random, urandom, tty, console, ptmx, its own ptys). Docker also lists a
+ * deny for /dev/fuse; after "deny all" it changes nothing, and on cgroup v1 runc refuses a deny that follows the
+ * wildcard mknod rules, so it is left out.
  */
 export const DEVICE_RULES: readonly OciDeviceRule[] = [
   { allow: false, access: "rwm" },
@@ -74,5 +76,4 @@ export const DEVICE_RULES: readonly OciDeviceRule[] = [
   allowChar(5, 1), // /dev/console
   allowChar(5, 2), // /dev/ptmx
   allowChar(136, undefined), // /dev/pts/*
-  { allow: false, type: "c", major: 10, minor: 229, access: "rwm" }, // /dev/fuse
 ];

@@ -25,17 +25,18 @@ export function normalizeRlimitName(type: string, field: string): string {
 }
 
 /**
- * The rlimits for config.json: the spec's, then RLIMIT_NOFILE at the default when the spec leaves it out.
- * Assumes a validated spec (known names, no duplicates).
+ * The rlimits for config.json: the spec's, then RLIMIT_NOFILE at the default (lowered to `maxNofile` when the
+ * host cannot give more) when the spec leaves it out. Assumes a validated spec (known names, no duplicates).
  */
-export function ociRlimits(rlimits: readonly RlimitSpec[] = []): OciRlimit[] {
+export function ociRlimits(rlimits: readonly RlimitSpec[] = [], maxNofile?: number): OciRlimit[] {
   const out = rlimits.map((r, i) => ({
     type: `RLIMIT_${normalizeRlimitName(r.type, `rlimits[${i}].type`).toUpperCase()}`,
     soft: r.soft,
     hard: r.hard,
   }));
   if (!out.some((r) => r.type === "RLIMIT_NOFILE")) {
-    out.push({ type: "RLIMIT_NOFILE", soft: DEFAULT_NOFILE, hard: DEFAULT_NOFILE });
+    const nofile = Math.min(DEFAULT_NOFILE, maxNofile ?? DEFAULT_NOFILE);
+    out.push({ type: "RLIMIT_NOFILE", soft: nofile, hard: nofile });
   }
   return out;
 }

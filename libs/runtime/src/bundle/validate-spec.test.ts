@@ -5,7 +5,7 @@ import type { ContainerSpec } from "../types.js";
 import type { HostFacts } from "./host-facts.js";
 import { validateSpec } from "./validate-spec.js";
 
-const HOST: HostFacts = { cgroupVersion: 1, swapAccounting: true, cpuCount: 2, memoryBytes: 24 * 1024 ** 3 };
+const HOST: HostFacts = { cgroupVersion: 1, swapAccounting: true, cpuCount: 2, memoryBytes: 24 * 1024 ** 3, maxNofile: 20000 };
 const MiB = 1024 * 1024;
 
 const BASE: ContainerSpec = { id: "task.1_a-b", image: "busybox:latest" };
@@ -105,6 +105,7 @@ describe("validateSpec refuses", () => {
     ["an unknown rlimit", { rlimits: [{ type: "files", soft: 1, hard: 1 }] }, "rlimits[0].type", /nofile/],
     ["an rlimit soft above hard", { rlimits: [{ type: "nofile", soft: 2, hard: 1 }] }, "rlimits[0].soft", /must not exceed/],
     ["a negative rlimit", { rlimits: [{ type: "core", soft: -1, hard: 0 }] }, "rlimits[0].soft", /whole number/],
+    ["more open files than the host allows", { rlimits: [{ type: "nofile", soft: 1, hard: 20001 }] }, "rlimits[0].hard", /20000, the most/],
     ["an rlimit given twice", { rlimits: [{ type: "nofile", soft: 1, hard: 1 }, { type: "RLIMIT_NOFILE", soft: 1, hard: 1 }] }, "rlimits[1].type", /twice/],
     ["an unknown capability to add", { capAdd: ["NET_ADMIN", "CAP_FLY"] }, "capAdd[1]", /unknown capability "CAP_FLY"/],
     ["an unknown capability to drop", { capDrop: ["nope"] }, "capDrop[0]", /NET_ADMIN/],

@@ -41,7 +41,7 @@ export function validateSpec(spec: ContainerSpec, host: HostFacts): void {
   if (spec.resources !== undefined) validateResources(spec.resources, host);
   spec.capAdd?.forEach((c, i) => normalizeCapability(c, `capAdd[${i}]`));
   spec.capDrop?.forEach((c, i) => normalizeCapability(c, `capDrop[${i}]`));
-  if (spec.rlimits !== undefined) checkRlimits(spec.rlimits);
+  if (spec.rlimits !== undefined) checkRlimits(spec.rlimits, host.maxNofile);
   if (spec.stopSignal !== undefined) parseSignal(spec.stopSignal, "stopSignal");
   if (spec.stopGracePeriodMs !== undefined) checkDuration("stopGracePeriodMs", spec.stopGracePeriodMs);
   if (spec.healthcheck !== undefined) checkHealthcheck(spec.healthcheck);
@@ -97,7 +97,7 @@ function checkNetwork(network: NetworkMode, hostname: string | undefined): void 
   }
 }
 
-function checkRlimits(rlimits: readonly RlimitSpec[]): void {
+function checkRlimits(rlimits: readonly RlimitSpec[], maxNofile: number | undefined): void {
   const seen = new Set<string>();
   rlimits.forEach((r, i) => {
     const name = normalizeRlimitName(String(r.type), `rlimits[${i}].type`);
@@ -111,6 +111,9 @@ function checkRlimits(rlimits: readonly RlimitSpec[]): void {
     }
     if (r.soft > r.hard) {
       throw new InvalidSpecError(`rlimits[${i}].soft`, `${r.soft} is above the hard limit ${r.hard}; the soft limit must not exceed the hard one`);
+    }
+    if (name === "nofile" && maxNofile !== undefined && r.hard > maxNofile) {
+      throw new InvalidSpecError(`rlimits[${i}].hard`, `${r.hard} is above ${maxNofile}, the most open files a container can get on this host; ask for at most that`);
     }
   });
 }
