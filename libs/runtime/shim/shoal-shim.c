@@ -100,8 +100,9 @@ static void rotate(void) {
   char from[PATH_MAX], to[PATH_MAX];
   close(log_fd);
   if (o.log_max_files <= 1) {
+    /* Delete and recreate, never truncate: a reader holding the old file must not see it shrink. */
     snprintf(from, sizeof from, "%s/container.log", o.log_dir);
-    if (truncate(from, 0) != 0) { /* keep going: a failed rotation must not stop the capture */ }
+    if (unlink(from) != 0) { /* keep going: a failed rotation must not stop the capture */ }
   } else {
     for (int i = o.log_max_files - 1; i >= 1; i--) {
       if (i == 1) snprintf(from, sizeof from, "%s/container.log", o.log_dir);

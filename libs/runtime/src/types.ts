@@ -126,6 +126,12 @@ export interface ContainerSpec {
   capAdd?: string[];
   capDrop?: string[];
   rlimits?: RlimitSpec[];
+  /**
+   * Run a tiny init as PID 1 that forwards signals to the command and reaps orphans (Docker's `--init`);
+   * default true. With false the command is PID 1 and, like any pid-namespace init, ignores signals it has no
+   * handler for, so a stop may have to wait for the grace period and SIGKILL.
+   */
+  init?: boolean;
   /** Overrides the image's StopSignal (default SIGTERM). */
   stopSignal?: string;
   /** Time between the stop signal and SIGKILL; default 10 s. */

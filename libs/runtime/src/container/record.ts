@@ -1,4 +1,5 @@
 import { open, rename, readFile, unlink } from "node:fs/promises";
+import type { ResolvedHealthcheck } from "../health/health-config.js";
 import type { ContainerSpec, ContainerStatus, ExitInfo } from "../types.js";
 
 /**
@@ -16,7 +17,7 @@ export interface ContainerRecord {
   stopSignal: number;
   stopGracePeriodMs: number;
   /** Effective health check (after merging with the image), if any. */
-  healthcheck?: { test: string[]; intervalMs: number; timeoutMs: number; retries: number; startPeriodMs: number };
+  healthcheck?: ResolvedHealthcheck;
   /** Process identity for exec: env, uid:gid, extra groups, cwd. */
   env: string[];
   uid: number;

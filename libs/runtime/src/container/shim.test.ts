@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
+import { removeCgroupTree } from "../testing/runtime-fixture.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -44,12 +45,12 @@ function launchFor(dir: string, id: string, extra: Partial<ShimLaunch> = {}): Sh
 }
 
 async function cleanup(dir: string, id: string): Promise<void> {
-  await new RuncClient("runc", join(dir, "runc")).delete(id, true).catch(() => {});
-  for (const c of ["memory", "pids", "cpu,cpuacct", "cpuset", "devices", "freezer", "blkio", "net_cls,net_prio", "perf_event", "hugetlb", "rdma", "misc", "systemd", "unified"]) {
-    const p = `/sys/fs/cgroup/${c}/shoal-shim-test-${process.pid}`;
-    if (existsSync(p)) rmdirSync(p);
+  try {
+    await new RuncClient("runc", join(dir, "runc")).delete(id, true).catch(() => {});
+    removeCgroupTree(`shoal-shim-test-${process.pid}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  rmSync(dir, { recursive: true, force: true });
 }
 
 function waitExit(dir: string, id: string): Promise<void> {

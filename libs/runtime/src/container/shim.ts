@@ -1,5 +1,6 @@
 import { watch, type FSWatcher } from "node:fs";
 import { access, readFile, constants as fsConstants } from "node:fs/promises";
+import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
 import { execa } from "execa";
 import { MissingDependencyError, OciRuntimeError } from "../errors.js";
@@ -7,6 +8,9 @@ import { lastRuncMessage } from "./runc.js";
 
 /** The shim binary built from `shim/shoal-shim.c` by `shim/build.sh`. */
 export const DEFAULT_SHIM_PATH = fileURLToPath(new URL("../../bin/shoal-shim", import.meta.url));
+
+/** The containers' init built from `shim/shoal-init.c`. */
+export const DEFAULT_INIT_PATH = fileURLToPath(new URL("../../bin/shoal-init", import.meta.url));
 
 /** Everything the shim needs to run one container. */
 export interface ShimLaunch {
@@ -37,14 +41,14 @@ export interface ShimExit {
   time: string;
 }
 
-/** Checks that the shim binary exists and is executable. */
+/** Checks that a helper binary (the shim, the init) exists and is executable. */
 export async function checkShim(path: string): Promise<void> {
   try {
     await access(path, fsConstants.X_OK);
   } catch (err) {
     throw new MissingDependencyError(
-      "shoal-shim",
-      `runtime: the container shim ${path} is missing; build it with \`bash libs/runtime/shim/build.sh\` (needs gcc)`,
+      basename(path),
+      `runtime: ${path} is missing; build it with \`bash libs/runtime/shim/build.sh\` (needs gcc)`,
       { cause: err },
     );
   }

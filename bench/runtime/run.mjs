@@ -1,0 +1,172 @@
+#!/usr/bin/env node
+// Starting and removing busybox containers through Shoal's runtime (own overlay rootfs, fresh netns, shim,
+// JSON logs, cgroups) against bare `runc run -d` on one shared pre-made rootfs, in one run. Run as root.
+// See bench/runtime/README.md.
+//
+//   npm run bench:runtime -- [--n 1,10,100] [--trials 3]
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync, existsSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { openRuntime } from "../../libs/runtime/dist/index.js";
+import { ensureBusyboxTarball } from "../../libs/runtime/dist/testing/index.js";
+
+const { values: args } = parseArgs({
+  options: { n: { type: "string", default: "1,10,100" }, trials: { type: "string", default: "3" } },
+});
+const NS = args.n.split(",").map(Number);
+const TRIALS = Number(args.trials);
+if (NS.some((n) => !Number.isInteger(n) || n <= 0) || !Number.isInteger(TRIALS) || TRIALS <= 0) {
+  console.error("bench: --n takes positive integers (1,10,100), --trials a positive integer");
+  process.exit(2);
+}
+if (process.getuid?.() !== 0) {
+  console.error("bench: run as root (containers need namespaces, cgroups and mounts)");
+  process.exit(2);
+}
+
+const work = mkdtempSync(join(tmpdir(), "shoal-bench-runtime-"));
+const cgroupParent = `shoal-bench-${process.pid}`;
+const bareRoot = join(work, "bare-runc");
+let runtime;
+const bareIds = new Set();
+
+function removeCgroupParent() {
+  for (const c of readdirSync("/sys/fs/cgroup")) {
+    const p = join("/sys/fs/cgroup", c, cgroupParent);
+    try {
+      if (existsSync(p)) rmdirSync(p);
+    } catch {
+      // busy or not a directory: nothing of ours left
+    }
+  }
+}
+
+async function cleanup() {
+  for (const id of bareIds) {
+    try {
+      execFileSync("runc", ["--root", bareRoot, "delete", "-f", id], { stdio: "ignore" });
+    } catch {
+      // already gone
+    }
+  }
+  if (runtime) {
+    for (const c of await runtime.list()) await runtime.remove(c.id, { force: true }).catch(() => {});
+    await runtime.close();
+  }
+  removeCgroupParent();
+  rmSync(work, { recursive: true, force: true });
+}
+process.on("SIGINT", () => void cleanup().finally(() => process.exit(130)));
+
+function kib(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** A bundle from `runc spec` over the image's single layer unpacked once, running `sleep 3600`. */
+function bareBundle(tarball) {
+  const dir = join(work, "bare-bundle");
+  const layout = join(work, "layout");
+  mkdirSync(join(dir, "rootfs"), { recursive: true });
+  mkdirSync(layout);
+  execFileSync("tar", ["-xf", tarball, "-C", layout]);
+  const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
+  const manifest = JSON.parse(readFileSync(join(layout, "blobs/sha256", index.manifests[0].digest.slice(7)), "utf8"));
+  execFileSync("tar", ["-xzf", join(layout, "blobs/sha256", manifest.layers[0].digest.slice(7)), "-C", join(dir, "rootfs")]);
+  execFileSync("runc", ["spec"], { cwd: dir });
+  const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+  config.process.terminal = false;
+  config.process.args = ["sleep", "3600"];
+  writeFileSync(join(dir, "config.json"), JSON.stringify(config));
+  return dir;
+}
+
+async function timeBare(bundle, n, trial) {
+  const ids = Array.from({ length: n }, (_, i) => `bare-${n}-${trial}-${i}`);
+  const t0 = performance.now();
+  for (const id of ids) {
+    // Its own cgroup like ours; stdio to /dev/null (bare runc keeps no logs).
+    execFileSync("runc", ["--root", bareRoot, "run", "-d", "--bundle", bundle, id], { stdio: "ignore" });
+    bareIds.add(id);
+  }
+  const start = performance.now() - t0;
+  const t1 = performance.now();
+  for (const id of ids) {
+    execFileSync("runc", ["--root", bareRoot, "delete", "-f", id], { stdio: "ignore" });
+    bareIds.delete(id);
+  }
+  return { start: start / n, remove: (performance.now() - t1) / n };
+}
+
+async function timeShoal(n, trial) {
+  const ids = Array.from({ length: n }, (_, i) => `shoal-${n}-${trial}-${i}`);
+  const before = kib(process.pid);
+  const t0 = performance.now();
+  for (const id of ids) {
+    await runtime.create({ id, image: "busybox", cmd: ["sleep", "3600"], network: { mode: "none" } });
+    await runtime.start(id);
+  }
+  const start = performance.now() - t0;
+  const agentKiB = kib(process.pid);
+  let shimKiB = 0;
+  for (const c of await runtime.list()) shimKiB += kib(JSON.parse(readFileSync(join(work, "data/containers", c.id, "container.json"), "utf8")).shimPid);
+  const t1 = performance.now();
+  for (const id of ids) await runtime.remove(id, { force: true });
+  return { start: start / n, remove: (performance.now() - t1) / n, agentKiB, agentGrowthKiB: agentKiB - before, shimKiB: shimKiB / n };
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+try {
+  const tarball = await ensureBusyboxTarball();
+  runtime = await openRuntime({ dataDir: join(work, "data"), runDir: join(work, "run"), cgroupParent });
+  await runtime.images.load(tarball);
+  const bundle = bareBundle(tarball);
+  // Warm both paths (page cache, binaries) before timing.
+  await timeBare(bundle, 3, "warm");
+  await timeShoal(3, "warm");
+  const rows = [];
+  for (const n of NS) {
+    const bare = [];
+    const ours = [];
+    for (let t = 0; t < TRIALS; t++) {
+      // Alternate which goes first so neither always meets a warmer machine.
+      if (t % 2 === 0) {
+        bare.push(await timeBare(bundle, n, t));
+        ours.push(await timeShoal(n, t));
+      } else {
+        ours.push(await timeShoal(n, t));
+        bare.push(await timeBare(bundle, n, t));
+      }
+    }
+    const row = {
+      n,
+      bareStartMs: median(bare.map((b) => b.start)),
+      shoalStartMs: median(ours.map((o) => o.start)),
+      bareRemoveMs: median(bare.map((b) => b.remove)),
+      shoalRemoveMs: median(ours.map((o) => o.remove)),
+      agentRssMiB: Math.max(...ours.map((o) => o.agentKiB)) / 1024,
+      shimRssKiB: median(ours.map((o) => o.shimKiB)),
+    };
+    rows.push(row);
+    console.error(`n=${n}: start ${row.shoalStartMs.toFixed(1)} vs ${row.bareStartMs.toFixed(1)} ms, remove ${row.shoalRemoveMs.toFixed(1)} vs ${row.bareRemoveMs.toFixed(1)} ms`);
+  }
+  const f = (x) => x.toFixed(1);
+  const lines = [
+    `Runtime benchmark, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ${execFileSync("runc", ["--version"]).toString().split("\n")[0]}, median of ${TRIALS} trials, containers started one after another`,
+    "",
+    "| N | start: shoal ms/container | bare runc | ratio | remove: shoal ms/container | bare runc | ratio | agent RSS MiB | shim RSS KiB each |",
+    "|---|---|---|---|---|---|---|---|---|",
+    ...rows.map((r) => `| ${r.n} | ${f(r.shoalStartMs)} | ${f(r.bareStartMs)} | ${(r.shoalStartMs / r.bareStartMs).toFixed(2)}x | ${f(r.shoalRemoveMs)} | ${f(r.bareRemoveMs)} | ${(r.shoalRemoveMs / r.bareRemoveMs).toFixed(2)}x | ${f(r.agentRssMiB)} | ${Math.round(r.shimRssKiB)} |`),
+  ];
+  console.log(lines.join("\n"));
+  mkdirSync(new URL("../results", import.meta.url), { recursive: true });
+  writeFileSync(new URL(`../results/runtime-${Date.now()}.json`, import.meta.url), JSON.stringify(rows, null, 2));
+} finally {
+  await cleanup();
+}

@@ -1,0 +1,621 @@
+import { randomBytes } from "node:crypto";
+import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import { availableParallelism, hostname, totalmem } from "node:os";
+import { join } from "node:path";
+import {
+  buildOciConfig,
+  maxNofileFromProc,
+  mergeWithImage,
+  parseSignal,
+  renderHostnameFile,
+  renderHostsFile,
+  resolveUser,
+  validateSpec,
+  type EtcFilePaths,
+  type HostFacts,
+} from "./bundle/index.js";
+import { ExitWatcher, DEFAULT_INIT_PATH, DEFAULT_SHIM_PATH, checkShim, isShimAlive, launchShim, readExitFile } from "./container/shim.js";
+import { KeyedLock } from "./container/keyed-lock.js";
+import { RuntimeLayout } from "./container/layout.js";
+import { mountOverlay, mountPoints, unmount } from "./container/overlay.js";
+import { RuncClient } from "./container/runc.js";
+import { readRecord, writeJsonAtomic, type ContainerRecord } from "./container/record.js";
+import {
+  AlreadyExistsError,
+  ExecTimeoutError,
+  ExecutorClosedError,
+  InvalidSpecError,
+  InvalidStateError,
+  NotFoundError,
+  RuntimeError,
+  StorageError,
+} from "./errors.js";
+import type { Executor } from "./executor.js";
+import { HealthMonitor, resolveHealthcheck, systemHealthClock } from "./health/index.js";
+import { ImageStore } from "./image/index.js";
+import type { ImageFetcher } from "./image/source.js";
+import { RegistryClient } from "./image/registry/index.js";
+import { readLogs } from "./logs/index.js";
+import {
+  detectCgroupLayout,
+  hostSupportsSwapAccounting,
+  readContainerStats,
+  readOomKillCount,
+  type CgroupLayout,
+} from "./stats/index.js";
+import type {
+  ContainerEvent,
+  ContainerInfo,
+  ContainerSpec,
+  ContainerStats,
+  ExecResult,
+  ExecSpec,
+  ExitInfo,
+  LogEntry,
+  LogReadOptions,
+} from "./types.js";
+import { VolumeStore } from "./volume/index.js";
+
+/** How to open the runtime. */
+export interface RuntimeOptions {
+  /** Durable state: images, volumes, containers (default /var/lib/shoal/runtime). */
+  dataDir: string;
+  /** Volatile state: runc's root, shim pid and exit files (default /run/shoal/runtime; a tmpfs). */
+  runDir: string;
+  /** The runc binary (default `runc` on the PATH). */
+  runc?: string;
+  /** The shim binary (default: the one built in this package's bin/). */
+  shim?: string;
+  /** The static init run as PID 1 of containers with `init` (default: the one built in this package's bin/). */
+  init?: string;
+  /**
+   * cgroup parent of every container (`/<parent>/<id>`; default `shoal`). Give each node its own when several
+   * share one host's cgroup hierarchy.
+   */
+  cgroupParent?: string;
+  /** Registry client for `images.pull` (default: a RegistryClient with no credentials). */
+  fetcher?: ImageFetcher;
+  /** Log rotation defaults for containers whose spec sets none. */
+  log?: { maxSizeBytes: number; maxFiles: number };
+}
+
+const DEFAULT_GRACE_MS = 10_000;
+const DEFAULT_LOG = { maxSizeBytes: 10 * 1024 * 1024, maxFiles: 3 };
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
+/** Where the init is mounted inside containers. */
+const INIT_PATH = "/.shoal-init";
+
+interface Waiter {
+  promise: Promise<ExitInfo>;
+  resolve: (exit: ExitInfo) => void;
+}
+
+/**
+ * The real Executor: images in an on-disk store, rootfs on overlayfs, containers run by runc under one shim
+ * each. Open it with `openRuntime`; a runtime opened on the dirs of a previous one re-adopts its containers.
+ */
+export class Runtime implements Executor {
+  readonly images: ImageStore;
+  readonly volumes: VolumeStore;
+  private readonly records = new Map<string, ContainerRecord>();
+  private readonly waiters = new Map<string, Waiter>();
+  private readonly health = new Map<string, HealthMonitor>();
+  private readonly listeners = new Set<(e: ContainerEvent) => void>();
+  private readonly lock = new KeyedLock();
+  private watcher: ExitWatcher | undefined;
+  private closed = false;
+
+  private constructor(
+    readonly layout: RuntimeLayout,
+    private readonly runc: RuncClient,
+    private readonly shimPath: string,
+    private readonly initPath: string,
+    private readonly cgroups: CgroupLayout,
+    private readonly host: HostFacts,
+    private readonly cgroupParent: string,
+    private readonly logDefaults: { maxSizeBytes: number; maxFiles: number },
+    images: ImageStore,
+  ) {
+    this.images = images;
+    this.images.setUsersOf((imageId) => this.imageUsers(imageId));
+    this.volumes = new VolumeStore({ root: layout.volumes, usersOf: (name) => this.volumeUsers(name) });
+  }
+
+  /** Opens the runtime: checks runc and the shim, loads the stores and re-adopts existing containers. */
+  static async open(o: RuntimeOptions): Promise<Runtime> {
+    const layout = new RuntimeLayout(o.dataDir, o.runDir);
+    const cgroupParent = o.cgroupParent ?? "shoal";
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9][A-Za-z0-9_.-]*)*$/.test(cgroupParent)) {
+      throw new InvalidSpecError("cgroupParent", `${JSON.stringify(cgroupParent)} is not a relative cgroup path like "shoal" or "shoal/node1"`);
+    }
+    const runc = new RuncClient(o.runc ?? "runc", layout.runcRoot);
+    await runc.version();
+    const shim = o.shim ?? DEFAULT_SHIM_PATH;
+    await checkShim(shim);
+    const init = o.init ?? DEFAULT_INIT_PATH;
+    await checkShim(init);
+    try {
+      for (const d of [layout.containers, layout.runcRoot, layout.runContainers, layout.exits]) await mkdir(d, { recursive: true });
+    } catch (err) {
+      throw new StorageError(`runtime: cannot create the runtime's directories under ${o.dataDir} and ${o.runDir}: ${(err as Error).message}`, { cause: err });
+    }
+    const cgroups = await detectCgroupLayout();
+    const host: HostFacts = {
+      cgroupVersion: cgroups.version,
+      swapAccounting: await hostSupportsSwapAccounting(cgroups),
+      cpuCount: availableParallelism(),
+      memoryBytes: totalmem(),
+    };
+    const maxNofile = maxNofileFromProc(
+      await readFile("/proc/self/status", "utf8"),
+      await readFile("/proc/self/limits", "utf8"),
+      await readFile("/proc/sys/fs/nr_open", "utf8").catch(() => ""),
+    );
+    if (maxNofile !== undefined) host.maxNofile = maxNofile;
+    const images = await ImageStore.open({ root: layout.images, fetcher: o.fetcher ?? new RegistryClient() });
+    const rt = new Runtime(layout, runc, shim, init, cgroups, host, cgroupParent, o.log ?? DEFAULT_LOG, images);
+    await rt.adopt();
+    rt.watcher = new ExitWatcher(layout.exits, (id) => rt.reapSoon(id), () => void rt.reapAll().catch(() => {}));
+    return rt;
+  }
+
+  // ---- lifecycle ----------------------------------------------------------------------------------------
+
+  async create(spec: ContainerSpec): Promise<ContainerInfo> {
+    if (typeof spec?.id !== "string" || !ID_PATTERN.test(spec.id)) {
+      throw new InvalidSpecError("id", `${JSON.stringify(spec?.id)} must match ${ID_PATTERN.source}`);
+    }
+    return await this.lock.run(spec.id, () => this.createLocked(spec));
+  }
+
+  private async createLocked(spec: ContainerSpec): Promise<ContainerInfo> {
+    this.checkOpen();
+    validateSpec(spec, this.host);
+    if (this.records.has(spec.id)) throw new AlreadyExistsError("container", spec.id);
+    const { image, layerDirs } = await this.images.resolve(spec.image);
+    const merged = mergeWithImage(spec, image.config, { hostHostname: hostname() });
+    const healthcheck = resolveHealthcheck(merged.healthcheck);
+    const dir = this.layout.container(spec.id);
+    try {
+      await mkdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "EEXIST") throw new AlreadyExistsError("container", spec.id);
+      throw new StorageError(`runtime: cannot create ${dir}: ${(err as Error).message}`, { cause: err });
+    }
+    const rootfs = this.layout.rootfs(spec.id);
+    try {
+      for (const d of [rootfs, this.layout.upper(spec.id), this.layout.work(spec.id), this.layout.logDir(spec.id)]) await mkdir(d);
+      await mountOverlay(rootfs, layerDirs, this.layout.upper(spec.id), this.layout.work(spec.id));
+      const user = resolveUser(
+        merged.user,
+        await readFile(join(rootfs, "etc/passwd"), "utf8").catch(() => undefined),
+        await readFile(join(rootfs, "etc/group"), "utf8").catch(() => undefined),
+      );
+      const volumePaths: Record<string, string> = {};
+      const volumeNames: string[] = [];
+      for (const m of spec.mounts ?? []) {
+        if (m.type !== "volume") continue;
+        volumePaths[m.source] = (await this.volumes.create(m.source)).mountpoint;
+        volumeNames.push(m.source);
+      }
+      const files: EtcFilePaths = { resolvConf: join(dir, "resolv.conf") };
+      if (merged.hostname !== undefined) {
+        files.hosts = join(dir, "hosts");
+        files.hostname = join(dir, "hostname");
+        await writeFile(files.hosts, renderHostsFile({ hostname: merged.hostname }));
+        await writeFile(files.hostname, renderHostnameFile(merged.hostname));
+      }
+      await writeFile(files.resolvConf!, containerResolvConf(await readFile("/etc/resolv.conf", "utf8").catch(() => ""), spec.network?.mode ?? "none"));
+      const cgroupsPath = `/${this.cgroupParent}/${spec.id}`;
+      const config = buildOciConfig({
+        spec,
+        process: merged,
+        user,
+        rootfsPath: "rootfs",
+        etcFiles: files,
+        volumePaths,
+        cgroupsPath,
+        host: this.host,
+      });
+      if (spec.init !== false) {
+        // Docker's --init: a static init bind-mounted read-only runs the command as its child.
+        config.mounts.push({ destination: INIT_PATH, type: "bind", source: this.initPath, options: ["rbind", "ro", "nosuid", "nodev"] });
+        config.process.args = [INIT_PATH, ...config.process.args];
+      }
+      await writeFile(join(dir, "config.json"), JSON.stringify(config));
+      const rec: ContainerRecord = {
+        spec,
+        imageId: image.id,
+        args: merged.args,
+        cgroupsPath,
+        stopSignal: merged.stopSignal,
+        stopGracePeriodMs: spec.stopGracePeriodMs ?? DEFAULT_GRACE_MS,
+        ...(healthcheck ? { healthcheck } : {}),
+        env: merged.env,
+        uid: user.uid,
+        gid: user.gid,
+        additionalGids: user.additionalGids,
+        cwd: merged.cwd,
+        status: "created",
+        createdAt: new Date().toISOString(),
+        volumes: volumeNames,
+      };
+      await writeJsonAtomic(this.layout.record(spec.id), rec);
+      this.records.set(spec.id, rec);
+      return this.info(rec);
+    } catch (err) {
+      await unmount(rootfs).catch(() => {});
+      await rm(dir, { recursive: true, force: true }).catch(() => {});
+      if (err instanceof RuntimeError) throw err;
+      throw new StorageError(`runtime: creating container ${spec.id} failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  start(id: string): Promise<ContainerInfo> {
+    return this.lock.run(id, async () => {
+      this.checkOpen();
+      const rec = this.get(id);
+      if (rec.status === "running") throw new InvalidStateError(id, rec.status, `runtime: container ${id} is already running`);
+      if (rec.status === "stopped") {
+        // Start again (like `docker start` of an exited container): a fresh runc container, same rootfs.
+        await this.runc.delete(id, true);
+        await rm(this.layout.exitFile(id), { force: true });
+      }
+      const rootfs = this.layout.rootfs(id);
+      if (!(await mountPoints()).has(rootfs)) {
+        const { layerDirs } = await this.images.resolve(rec.imageId);
+        await mountOverlay(rootfs, layerDirs, this.layout.upper(id), this.layout.work(id));
+      }
+      await mkdir(this.layout.runState(id), { recursive: true });
+      const log = { ...this.logDefaults, ...rec.spec.log };
+      const started = await launchShim({
+        shim: this.shimPath,
+        id,
+        bundle: this.layout.container(id),
+        runc: this.runc.binary,
+        runcRoot: this.layout.runcRoot,
+        logDir: this.layout.logDir(id),
+        exitFile: this.layout.exitFile(id),
+        pidFile: this.layout.pidFile(id),
+        runcLog: this.layout.runcLog(id),
+        logMaxSize: log.maxSizeBytes,
+        logMaxFiles: log.maxFiles,
+      });
+      const now = new Date().toISOString();
+      const next: ContainerRecord = { ...rec, status: "running", startedAt: now, initPid: started.initPid, shimPid: started.shimPid };
+      delete next.exit;
+      await this.persist(next);
+      this.waiterFor(id);
+      this.emit({ type: "start", id, time: now });
+      this.startHealth(next);
+      // A container that exited at once may have written its exit file before we listened.
+      this.reapSoon(id);
+      return this.info(next);
+    });
+  }
+
+  async kill(id: string, signal: string | number): Promise<void> {
+    const rec = this.get(id);
+    if (rec.status !== "running") throw new InvalidStateError(id, rec.status, `runtime: container ${id} is not running (${rec.status})`);
+    await this.runc.kill(id, parseSignal(signal));
+  }
+
+  async stop(id: string, options: { graceMs?: number } = {}): Promise<ExitInfo> {
+    const rec = this.get(id);
+    if (rec.status === "created") throw new InvalidStateError(id, rec.status, `runtime: container ${id} was never started`);
+    if (rec.status === "stopped" && rec.exit) return rec.exit;
+    const grace = options.graceMs ?? rec.stopGracePeriodMs;
+    const exited = this.wait(id);
+    if (grace > 0) await this.runc.kill(id, rec.stopSignal);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      exited.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), grace))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) await this.runc.kill(id, 9, true);
+    return exited;
+  }
+
+  remove(id: string, options: { force?: boolean } = {}): Promise<void> {
+    return this.lock.run(id, async () => {
+      const rec = this.get(id);
+      if (rec.status === "running") {
+        if (!options.force) throw new InvalidStateError(id, rec.status, `runtime: container ${id} is running; stop it first or remove with force`);
+        await this.runc.kill(id, 9, true);
+        await this.wait(id);
+      }
+      this.stopHealth(id);
+      await this.runc.delete(id, true);
+      await unmount(this.layout.rootfs(id));
+      await rm(this.layout.container(id), { recursive: true, force: true });
+      await rm(this.layout.runState(id), { recursive: true, force: true });
+      await rm(this.layout.exitFile(id), { force: true });
+      this.records.delete(id);
+      this.waiters.delete(id);
+    });
+  }
+
+  inspect(id: string): Promise<ContainerInfo> {
+    return Promise.resolve().then(() => this.info(this.get(id)));
+  }
+
+  list(): Promise<ContainerInfo[]> {
+    return Promise.resolve([...this.records.values()].map((r) => this.info(r)).sort((a, b) => a.createdAt.localeCompare(b.createdAt)));
+  }
+
+  async wait(id: string, options: { signal?: AbortSignal } = {}): Promise<ExitInfo> {
+    const rec = this.get(id);
+    if (rec.status === "stopped" && rec.exit) return Promise.resolve(rec.exit);
+    const w = this.waiterFor(id).promise;
+    const signal = options.signal;
+    if (!signal) return w;
+    return new Promise<ExitInfo>((resolve, reject) => {
+      if (signal.aborted) return reject(signal.reason as Error);
+      const onAbort = () => reject(signal.reason as Error);
+      signal.addEventListener("abort", onAbort, { once: true });
+      void w.then((e) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(e);
+      });
+    });
+  }
+
+  async *logs(id: string, options: LogReadOptions = {}): AsyncGenerator<LogEntry> {
+    const rec = this.get(id);
+    const done: Promise<void> = rec.status === "stopped" ? Promise.resolve() : this.waiterFor(id).promise.then(() => {});
+    yield* readLogs(this.layout.logDir(id), options, done);
+  }
+
+  async stats(id: string): Promise<ContainerStats> {
+    const rec = this.get(id);
+    if (rec.status !== "running") throw new InvalidStateError(id, rec.status, `runtime: container ${id} is not running; stats exist only while it runs`);
+    return readContainerStats(this.cgroups, rec.cgroupsPath, this.host.memoryBytes);
+  }
+
+  async exec(id: string, spec: ExecSpec): Promise<ExecResult> {
+    const rec = this.get(id);
+    if (rec.status !== "running") throw new InvalidStateError(id, rec.status, `runtime: cannot exec in container ${id}: it is ${rec.status}, not running`);
+    if (!Array.isArray(spec.cmd) || spec.cmd.length === 0) throw new InvalidSpecError("cmd", "give the command to run as a non-empty list");
+    const user = spec.user
+      ? resolveUser(
+          spec.user,
+          await readFile(join(this.layout.rootfs(id), "etc/passwd"), "utf8").catch(() => undefined),
+          await readFile(join(this.layout.rootfs(id), "etc/group"), "utf8").catch(() => undefined),
+        )
+      : { uid: rec.uid, gid: rec.gid, additionalGids: rec.additionalGids };
+    const pidFile = join(this.layout.runState(id), `exec-${randomBytes(6).toString("hex")}.pid`);
+    const { child, done } = this.runc.exec(id, {
+      args: spec.cmd,
+      env: [...rec.env, ...(spec.env ?? [])],
+      user: `${user.uid}:${user.gid}`,
+      additionalGids: user.additionalGids,
+      cwd: spec.workdir ?? rec.cwd,
+      pidFile,
+      ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
+    });
+    let timedOut = false;
+    let timer: NodeJS.Timeout | undefined;
+    if (spec.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        timedOut = true;
+        // Kill the process inside the container (runc exec cannot pass SIGKILL on), then runc itself.
+        void readFile(pidFile, "utf8")
+          .then((p) => process.kill(Number(p), "SIGKILL"))
+          .catch(() => {})
+          .finally(() => child.kill("SIGKILL"));
+      }, spec.timeoutMs);
+    }
+    try {
+      const r = await done;
+      if (timedOut) throw new ExecTimeoutError(id, spec.timeoutMs ?? 0);
+      return r;
+    } finally {
+      clearTimeout(timer);
+      await rm(pidFile, { force: true });
+    }
+  }
+
+  subscribe(listener: (event: ContainerEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  close(): Promise<void> {
+    this.closed = true;
+    this.watcher?.close();
+    for (const id of [...this.health.keys()]) this.stopHealth(id);
+    return Promise.resolve();
+  }
+
+  // ---- exits and adoption ---------------------------------------------------------------------------------
+
+  /** reap() in the background; a failure leaves the container running until the next poll retries. */
+  private reapSoon(id: string): void {
+    void this.reap(id).catch(() => {});
+  }
+
+  /** Collects a container's exit if its shim wrote one: cgroup OOM count, record, waiters, events. */
+  private reap(id: string): Promise<void> {
+    return this.lock.run(`reap:${id}`, async () => {
+      const rec = this.records.get(id);
+      if (!rec || rec.status !== "running") return;
+      const exit = await readExitFile(this.layout.exitFile(id));
+      if (!exit) return;
+      const oomKilled = (await readOomKillCount(this.cgroups, rec.cgroupsPath).catch(() => 0)) > 0;
+      if (this.records.get(id) !== rec) return;
+      await this.finish(rec, { exitCode: exit.status, oomKilled, finishedAt: exit.time });
+    });
+  }
+
+  private async reapAll(): Promise<void> {
+    for (const [id, rec] of this.records) {
+      if (rec.status !== "running") continue;
+      await this.reap(id);
+      const now = this.records.get(id);
+      if (now?.status === "running" && now.shimPid && !(await isShimAlive(now.shimPid, id)) && !(await readExitFile(this.layout.exitFile(id)))) {
+        await this.lostShim(now);
+      }
+    }
+  }
+
+  /** The shim died without writing an exit (killed, or the host rebooted): the status is unknowable. */
+  private async lostShim(rec: ContainerRecord): Promise<void> {
+    // A container whose shim is gone is unmanaged: nobody would collect its output or exit. End it.
+    await this.runc.kill(rec.spec.id, 9, true).catch(() => {});
+    await this.finish(rec, {
+      exitCode: 255,
+      oomKilled: false,
+      finishedAt: new Date().toISOString(),
+      error: "runtime: the container's shim is gone (killed, or the host restarted), so its exit status is unknown",
+    });
+  }
+
+  private async finish(rec: ContainerRecord, exit: ExitInfo): Promise<void> {
+    const id = rec.spec.id;
+    const next: ContainerRecord = { ...rec, status: "stopped", exit };
+    delete next.initPid;
+    this.records.set(id, next);
+    // The exit file stays until the container is removed or restarted, so a failed write here is redone
+    // by the next runtime's adoption.
+    await writeJsonAtomic(this.layout.record(id), next).catch(() => {});
+    this.stopHealth(id);
+    this.waiterFor(id).resolve(exit);
+    if (exit.oomKilled) this.emit({ type: "oom", id, time: exit.finishedAt });
+    this.emit({ type: "exit", id, time: exit.finishedAt, exit });
+  }
+
+  /** Loads every container record; running ones are re-adopted, leftovers of interrupted creates removed. */
+  private async adopt(): Promise<void> {
+    for (const id of await readdir(this.layout.containers)) {
+      const rec = await readRecord(this.layout.record(id));
+      if (!rec) {
+        await unmount(this.layout.rootfs(id)).catch(() => {});
+        await rm(this.layout.container(id), { recursive: true, force: true });
+        continue;
+      }
+      this.records.set(id, rec);
+      if (rec.status !== "running") continue;
+      this.waiterFor(id);
+      if (await readExitFile(this.layout.exitFile(id))) await this.reap(id);
+      else if (rec.shimPid && (await isShimAlive(rec.shimPid, id))) this.startHealth(rec);
+      else await this.lostShim(rec);
+    }
+    // runc state and run dirs of containers we have no record of.
+    for (const id of await readdir(this.layout.runContainers)) {
+      if (this.records.has(id)) continue;
+      await this.runc.delete(id, true).catch(() => {});
+      await rm(this.layout.runState(id), { recursive: true, force: true });
+      await rm(this.layout.exitFile(id), { force: true });
+    }
+  }
+
+  // ---- health ---------------------------------------------------------------------------------------------
+
+  private startHealth(rec: ContainerRecord): void {
+    const check = rec.healthcheck;
+    if (!check || this.closed) return;
+    const id = rec.spec.id;
+    this.stopHealth(id);
+    const monitor = new HealthMonitor({
+      check,
+      clock: systemHealthClock,
+      containerStartedAtMs: Date.parse(rec.startedAt ?? new Date().toISOString()),
+      probe: async (argv, timeoutMs) => {
+        const r = await this.exec(id, { cmd: argv, timeoutMs });
+        return { exitCode: r.exitCode, output: r.stdout + r.stderr };
+      },
+      onTransition: (status) => this.emit({ type: "health", id, time: new Date().toISOString(), status }),
+    });
+    this.health.set(id, monitor);
+    monitor.start();
+  }
+
+  private stopHealth(id: string): void {
+    this.health.get(id)?.stop();
+    this.health.delete(id);
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------------------
+
+  private get(id: string): ContainerRecord {
+    const rec = this.records.get(id);
+    if (!rec) throw new NotFoundError("container", id);
+    return rec;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ExecutorClosedError("use the runtime");
+  }
+
+  private async persist(rec: ContainerRecord): Promise<void> {
+    await writeJsonAtomic(this.layout.record(rec.spec.id), rec);
+    this.records.set(rec.spec.id, rec);
+  }
+
+  private waiterFor(id: string): Waiter {
+    let w = this.waiters.get(id);
+    if (!w) {
+      let resolve!: (e: ExitInfo) => void;
+      const promise = new Promise<ExitInfo>((r) => (resolve = r));
+      w = { promise, resolve };
+      this.waiters.set(id, w);
+    }
+    return w;
+  }
+
+  private emit(e: ContainerEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(e);
+      } catch {
+        // A listener's failure is its own.
+      }
+    }
+  }
+
+  private info(rec: ContainerRecord): ContainerInfo {
+    const h = this.health.get(rec.spec.id)?.state;
+    return {
+      id: rec.spec.id,
+      image: rec.spec.image,
+      imageId: rec.imageId,
+      status: rec.status,
+      ...(rec.status === "running" && rec.initPid ? { pid: rec.initPid } : {}),
+      createdAt: rec.createdAt,
+      ...(rec.startedAt ? { startedAt: rec.startedAt } : {}),
+      ...(rec.exit ? { finishedAt: rec.exit.finishedAt, exitCode: rec.exit.exitCode } : {}),
+      oomKilled: rec.exit?.oomKilled ?? false,
+      ...(rec.exit?.error ? { error: rec.exit.error } : {}),
+      ...(h ? { health: structuredClone(h) } : {}),
+      labels: { ...(rec.spec.labels ?? {}) },
+      args: [...rec.args],
+      spec: structuredClone(rec.spec),
+    };
+  }
+
+  private imageUsers(imageId: string): string[] {
+    return [...this.records.values()].filter((r) => r.imageId === imageId).map((r) => r.spec.id);
+  }
+
+  private volumeUsers(name: string): string[] {
+    return [...this.records.values()].filter((r) => r.volumes.includes(name)).map((r) => r.spec.id);
+  }
+}
+
+/** Opens the node's container runtime (see Runtime). */
+export function openRuntime(options: RuntimeOptions): Promise<Runtime> {
+  return Runtime.open(options);
+}
+
+/**
+ * The resolv.conf a container gets: the host's, minus loopback nameservers when the container has its own
+ * network namespace (they would point at the container itself).
+ */
+export function containerResolvConf(hostResolvConf: string, networkMode: "none" | "host" | "path"): string {
+  if (networkMode === "host") return hostResolvConf;
+  return hostResolvConf
+    .split("\n")
+    .filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l))
+    .join("\n");
+}
