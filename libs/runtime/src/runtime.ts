@@ -17,7 +17,7 @@ import {
 import { ExitWatcher, DEFAULT_INIT_PATH, DEFAULT_SHIM_PATH, checkShim, isShimAlive, launchShim, readExitFile } from "./container/shim.js";
 import { KeyedLock } from "./container/keyed-lock.js";
 import { RuntimeLayout } from "./container/layout.js";
-import { mountOverlay, mountPoints, unmount } from "./container/overlay.js";
+import { mountPoints, overlayOptions, readFromLayers, unmount } from "./container/overlay.js";
 import { RuncClient } from "./container/runc.js";
 import { readRecord, writeJsonAtomic, type ContainerRecord } from "./container/record.js";
 import {
@@ -98,6 +98,8 @@ export class Runtime implements Executor {
   readonly images: ImageStore;
   readonly volumes: VolumeStore;
   private readonly records = new Map<string, ContainerRecord>();
+  /** Containers whose rootfs is mounted (the shim mounts it at the first start; removal unmounts it). */
+  private readonly mounted = new Set<string>();
   private readonly waiters = new Map<string, Waiter>();
   private readonly health = new Map<string, HealthMonitor>();
   private readonly listeners = new Set<(e: ContainerEvent) => void>();
@@ -185,12 +187,9 @@ export class Runtime implements Executor {
     const rootfs = this.layout.rootfs(spec.id);
     try {
       for (const d of [rootfs, this.layout.upper(spec.id), this.layout.work(spec.id), this.layout.logDir(spec.id)]) await mkdir(d);
-      await mountOverlay(rootfs, layerDirs, this.layout.upper(spec.id), this.layout.work(spec.id));
-      const user = resolveUser(
-        merged.user,
-        await readFile(join(rootfs, "etc/passwd"), "utf8").catch(() => undefined),
-        await readFile(join(rootfs, "etc/group"), "utf8").catch(() => undefined),
-      );
+      // Checked now so a bad image fails create, not start.
+      overlayOptions(layerDirs, this.layout.upper(spec.id), this.layout.work(spec.id));
+      const user = resolveUser(merged.user, await readFromLayers(layerDirs, "etc/passwd"), await readFromLayers(layerDirs, "etc/group"));
       const volumePaths: Record<string, string> = {};
       const volumeNames: string[] = [];
       for (const m of spec.mounts ?? []) {
@@ -244,7 +243,6 @@ export class Runtime implements Executor {
       this.records.set(spec.id, rec);
       return this.info(rec);
     } catch (err) {
-      await unmount(rootfs).catch(() => {});
       await rm(dir, { recursive: true, force: true }).catch(() => {});
       if (err instanceof RuntimeError) throw err;
       throw new StorageError(`runtime: creating container ${spec.id} failed: ${(err as Error).message}`, { cause: err });
@@ -262,13 +260,13 @@ export class Runtime implements Executor {
         await rm(this.layout.exitFile(id), { force: true });
       }
       const rootfs = this.layout.rootfs(id);
-      if (!(await mountPoints()).has(rootfs)) {
-        const { layerDirs } = await this.images.resolve(rec.imageId);
-        await mountOverlay(rootfs, layerDirs, this.layout.upper(id), this.layout.work(id));
-      }
+      const overlay = this.mounted.has(id)
+        ? undefined
+        : overlayOptions((await this.images.resolve(rec.imageId)).layerDirs, this.layout.upper(id), this.layout.work(id));
       await mkdir(this.layout.runState(id), { recursive: true });
       const log = { ...this.logDefaults, ...rec.spec.log };
       const started = await launchShim({
+        ...(overlay ? { overlay: { target: rootfs, options: overlay } } : {}),
         shim: this.shimPath,
         id,
         bundle: this.layout.container(id),
@@ -277,10 +275,14 @@ export class Runtime implements Executor {
         logDir: this.layout.logDir(id),
         exitFile: this.layout.exitFile(id),
         pidFile: this.layout.pidFile(id),
-        runcLog: this.layout.runcLog(id),
         logMaxSize: log.maxSizeBytes,
         logMaxFiles: log.maxFiles,
+      }).catch(async (err: unknown) => {
+        // The shim may have mounted the rootfs before runc failed.
+        await unmount(rootfs).catch(() => {});
+        throw err;
       });
+      this.mounted.add(id);
       const now = new Date().toISOString();
       const next: ContainerRecord = { ...rec, status: "running", startedAt: now, initPid: started.initPid, shimPid: started.shimPid };
       delete next.exit;
@@ -328,6 +330,7 @@ export class Runtime implements Executor {
       this.stopHealth(id);
       await this.runc.delete(id, true);
       await unmount(this.layout.rootfs(id));
+      this.mounted.delete(id);
       await rm(this.layout.container(id), { recursive: true, force: true });
       await rm(this.layout.runState(id), { recursive: true, force: true });
       await rm(this.layout.exitFile(id), { force: true });
@@ -487,7 +490,9 @@ export class Runtime implements Executor {
 
   /** Loads every container record; running ones are re-adopted, leftovers of interrupted creates removed. */
   private async adopt(): Promise<void> {
+    const mounts = await mountPoints();
     for (const id of await readdir(this.layout.containers)) {
+      if (mounts.has(this.layout.rootfs(id))) this.mounted.add(id);
       const rec = await readRecord(this.layout.record(id));
       if (!rec) {
         await unmount(this.layout.rootfs(id)).catch(() => {});

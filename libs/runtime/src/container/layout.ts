@@ -10,7 +10,7 @@ import { join } from "node:path";
  *   <data>/containers/<id>/            bundle: config.json, container.json (the record), rootfs/ (overlay
  *                                      mount point), upper/, work/, hosts, hostname, resolv.conf, logs
  *   <run>/runc/                        runc's --root
- *   <run>/containers/<id>/             init.pid, runc.log, exec pid files
+ *   <run>/containers/<id>/             init.pid, exec pid files
  *   <run>/exits/<id>.json              written by the shim when the container exits
  */
 export class RuntimeLayout {
@@ -34,6 +34,5 @@ export class RuntimeLayout {
   logDir(id: string): string { return join(this.containers, id, "logs"); }
   runState(id: string): string { return join(this.runContainers, id); }
   pidFile(id: string): string { return join(this.runContainers, id, "init.pid"); }
-  runcLog(id: string): string { return join(this.runContainers, id, "runc.log"); }
   exitFile(id: string): string { return join(this.exits, `${id}.json`); }
 }

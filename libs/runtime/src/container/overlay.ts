@@ -1,20 +1,44 @@
-import { readFile } from "node:fs/promises";
+import { lstat, readFile } from "node:fs/promises";
+import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { StorageError } from "../errors.js";
 
 /**
- * Mounts an overlayfs at `target`: `lowerDirs` are the image layers, bottom first (overlayfs wants them top
- * first, so they are reversed here), `upperDir` and `workDir` the container's own, on the same filesystem.
+ * The overlayfs mount options for a rootfs: `lowerDirs` are the image layers, bottom first (overlayfs wants them
+ * top first, so they are reversed here); `upperDir` and `workDir` are the container's own, on one filesystem.
+ * The shim mounts it (one mount(2) call) just before runc starts the container.
  */
-export async function mountOverlay(target: string, lowerDirs: readonly string[], upperDir: string, workDir: string): Promise<void> {
+export function overlayOptions(lowerDirs: readonly string[], upperDir: string, workDir: string): string {
   if (lowerDirs.length === 0) throw new StorageError("runtime: an image needs at least one layer to make a root filesystem");
   const options = `lowerdir=${[...lowerDirs].reverse().join(":")},upperdir=${upperDir},workdir=${workDir}`;
   // The mount(2) data is one page: long layer paths times many layers may not fit.
   if (options.length > 4000) {
     throw new StorageError(`runtime: ${lowerDirs.length} layers make overlay mount options of ${options.length} bytes (limit 4096); flatten the image`);
   }
-  const r = await execa("mount", ["-t", "overlay", "overlay", "-o", options, target], { reject: false });
-  if (r.exitCode !== 0) throw new StorageError(`runtime: mounting the root filesystem at ${target} failed: ${r.stderr.trim()}`);
+  return options;
+}
+
+/**
+ * Reads `relPath` (like `etc/passwd`) as the image's merged filesystem would show it, straight from the layer
+ * dirs (bottom first) without mounting: the topmost layer that has it wins; a whiteout (character device) or
+ * an opaque parent directory above hides lower copies. Undefined when the file is absent.
+ */
+export async function readFromLayers(layerDirs: readonly string[], relPath: string): Promise<string | undefined> {
+  const parent = dirname(relPath);
+  for (let i = layerDirs.length - 1; i >= 0; i--) {
+    const path = join(layerDirs[i] ?? "", relPath);
+    const st = await lstat(path).catch(() => undefined);
+    if (st?.isFile()) return readFile(path, "utf8");
+    if (st) return undefined; // a whiteout, or not a regular file
+    const parentDir = join(layerDirs[i] ?? "", parent);
+    if (parent !== "." && (await lstat(parentDir).catch(() => undefined))?.isDirectory() && (await isOpaque(parentDir))) return undefined;
+  }
+  return undefined;
+}
+
+async function isOpaque(dir: string): Promise<boolean> {
+  const r = await execa("getfattr", ["--only-values", "-n", "trusted.overlay.opaque", dir], { reject: false });
+  return r.exitCode === 0 && r.stdout.trim() === "y";
 }
 
 /** Unmounts `target` if it is a mount point; a lazy unmount when it is busy. */

@@ -39,7 +39,7 @@ function launchFor(dir: string, id: string, extra: Partial<ShimLaunch> = {}): Sh
   for (const d of ["logs", "exits", "run", "runc"]) mkdirSync(join(dir, d), { recursive: true });
   return {
     shim: DEFAULT_SHIM_PATH, id, bundle: dir, runc: "runc", runcRoot: join(dir, "runc"), logDir: join(dir, "logs"),
-    exitFile: join(dir, "exits", `${id}.json`), pidFile: join(dir, "run", "init.pid"), runcLog: join(dir, "run", "runc.log"),
+    exitFile: join(dir, "exits", `${id}.json`), pidFile: join(dir, "run", "init.pid"),
     logMaxSize: 1 << 20, logMaxFiles: 3, ...extra,
   };
 }

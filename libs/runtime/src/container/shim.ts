@@ -2,7 +2,7 @@ import { watch, type FSWatcher } from "node:fs";
 import { access, readFile, constants as fsConstants } from "node:fs/promises";
 import { basename } from "node:path";
 import { fileURLToPath } from "node:url";
-import { execa } from "execa";
+import { spawn } from "node:child_process";
 import { MissingDependencyError, OciRuntimeError } from "../errors.js";
 import { lastRuncMessage } from "./runc.js";
 
@@ -22,9 +22,10 @@ export interface ShimLaunch {
   logDir: string;
   exitFile: string;
   pidFile: string;
-  runcLog: string;
   logMaxSize: number;
   logMaxFiles: number;
+  /** Mount the rootfs overlay (options from overlayOptions) at `target` before starting. */
+  overlay?: { target: string; options: string };
 }
 
 /** What the shim reports once runc has started the container. */
@@ -59,18 +60,25 @@ export async function checkShim(path: string): Promise<void> {
  * until the container exits), or throws OciRuntimeError with runc's reason.
  */
 export async function launchShim(l: ShimLaunch): Promise<ShimStarted> {
-  const r = await execa(
-    l.shim,
-    [
-      "--id", l.id, "--bundle", l.bundle, "--runc", l.runc, "--runc-root", l.runcRoot, "--log-dir", l.logDir,
-      "--exit-file", l.exitFile, "--pid-file", l.pidFile, "--runc-log", l.runcLog,
-      "--log-max-size", String(l.logMaxSize), "--log-max-files", String(l.logMaxFiles),
-    ],
-    { reject: false, stdin: "ignore" },
-  ).catch((err: unknown) => {
-    throw new MissingDependencyError("shoal-shim", `runtime: cannot run the shim ${l.shim}: ${(err as Error).message}`, { cause: err });
+  const args = [
+    "--id", l.id, "--bundle", l.bundle, "--runc", l.runc, "--runc-root", l.runcRoot, "--log-dir", l.logDir,
+    "--exit-file", l.exitFile, "--pid-file", l.pidFile,
+    "--log-max-size", String(l.logMaxSize), "--log-max-files", String(l.logMaxFiles),
+    ...(l.overlay ? ["--rootfs", l.overlay.target, "--overlay", l.overlay.options] : []),
+  ];
+  // Plain spawn, not execa: this is on every container start's critical path.
+  const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
+    const child = spawn(l.shim, args, { stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+    child.once("error", (err) =>
+      reject(new MissingDependencyError("shoal-shim", `runtime: cannot run the shim ${l.shim}: ${err.message}`, { cause: err })),
+    );
+    child.once("close", (code) => resolve({ code, stdout, stderr }));
   });
-  if (r.exitCode !== 0) {
+  if (r.code !== 0) {
     const reason = lastRuncMessage(r.stderr);
     throw new OciRuntimeError(`runtime: starting container ${l.id} failed: ${reason}`, r.stderr);
   }

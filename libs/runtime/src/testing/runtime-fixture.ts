@@ -18,8 +18,8 @@ export interface TestRuntime {
   cleanup: () => Promise<void>;
 }
 
-/** Opens a test runtime; `extra` options override the defaults. */
-export async function openTestRuntime(extra: Partial<RuntimeOptions> = {}): Promise<TestRuntime> {
+/** Opens a test runtime; `extra` options override the defaults. `loadBusybox: false` starts with no image. */
+export async function openTestRuntime(extra: Partial<RuntimeOptions> = {}, fixture: { loadBusybox?: boolean } = {}): Promise<TestRuntime> {
   const work = mkdtempSync(join(tmpdir(), "shoal-rt-"));
   const options: RuntimeOptions = {
     dataDir: join(work, "data"),
@@ -63,7 +63,7 @@ export async function openTestRuntime(extra: Partial<RuntimeOptions> = {}): Prom
   try {
     const runtime = await openRuntime(options);
     opened.push(runtime);
-    await runtime.images.load(await ensureBusyboxTarball());
+    if (fixture.loadBusybox !== false) await runtime.images.load(await ensureBusyboxTarball());
     return {
       runtime,
       options,
