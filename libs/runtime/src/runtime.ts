@@ -17,7 +17,7 @@ import {
 import { ExitWatcher, DEFAULT_INIT_PATH, DEFAULT_SHIM_PATH, checkShim, isShimAlive, launchShim, readExitFile } from "./container/shim.js";
 import { KeyedLock } from "./container/keyed-lock.js";
 import { RuntimeLayout } from "./container/layout.js";
-import { mountPoints, overlayOptions, readFromLayers, unmount } from "./container/overlay.js";
+import { mountPoints, overlayOptions, prepareMountPoints, readFromLayers, unmount } from "./container/overlay.js";
 import { RuncClient } from "./container/runc.js";
 import { readRecord, writeJsonAtomic, type ContainerRecord } from "./container/record.js";
 import {
@@ -216,6 +216,11 @@ export class Runtime implements Executor {
         cgroupsPath,
         host: this.host,
       });
+      await prepareMountPoints(layerDirs, this.layout.upper(spec.id), [
+        ...(files.hosts ? ["/etc/hosts", "/etc/hostname"] : []),
+        "/etc/resolv.conf",
+        ...(spec.init !== false ? [INIT_PATH] : []),
+      ]);
       if (spec.init !== false) {
         // Docker's --init: a static init bind-mounted read-only runs the command as its child.
         config.mounts.push({ destination: INIT_PATH, type: "bind", source: this.initPath, options: ["rbind", "ro", "nosuid", "nodev"] });

@@ -1,4 +1,4 @@
-import { lstat, readFile } from "node:fs/promises";
+import { lstat, mkdir, readFile, writeFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { execa } from "execa";
 import { StorageError } from "../errors.js";
@@ -34,6 +34,29 @@ export async function readFromLayers(layerDirs: readonly string[], relPath: stri
     if (parent !== "." && (await lstat(parentDir).catch(() => undefined))?.isDirectory() && (await isOpaque(parentDir))) return undefined;
   }
   return undefined;
+}
+
+/**
+ * Creates, in a not yet mounted upper dir, the files runc bind-mounts over (`/etc/hosts`, `/etc/hostname`,
+ * `/etc/resolv.conf`, the init), so runc need not create them in the mounted overlay, where each would copy up
+ * its directory on the start's critical path. Only where the image's `/etc` is a real directory (an upper
+ * `etc` dir would hide an `etc` symlink).
+ */
+export async function prepareMountPoints(layerDirs: readonly string[], upperDir: string, files: readonly string[]): Promise<void> {
+  let etcIsDir = false;
+  for (let i = layerDirs.length - 1; i >= 0; i--) {
+    const st = await lstat(join(layerDirs[i] ?? "", "etc")).catch(() => undefined);
+    if (st) {
+      etcIsDir = st.isDirectory();
+      break;
+    }
+  }
+  for (const f of files) {
+    const rel = f.replace(/^\/+/, "");
+    if (rel.startsWith("etc/") && !etcIsDir) continue;
+    if (rel.includes("/")) await mkdir(join(upperDir, dirname(rel)), { recursive: true });
+    await writeFile(join(upperDir, rel), "", { flag: "a" });
+  }
 }
 
 async function isOpaque(dir: string): Promise<boolean> {
