@@ -4,3 +4,4 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 node scripts/demo-raft.mjs
+node scripts/demo-runtime.mjs
