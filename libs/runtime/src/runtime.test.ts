@@ -246,3 +246,18 @@ async function waitFor(cond: () => Promise<boolean>): Promise<void> {
 async function waitForFile(path: string): Promise<void> {
   await waitFor(() => Promise.resolve(existsSync(path)));
 }
+
+test("a container whose shim is killed is ended and reported with an unknown exit, not left unmanaged", { skip }, async (t) => {
+  const f = await openTestRuntime();
+  t.after(f.cleanup);
+  const rt = f.runtime;
+  await rt.create({ id: "orphan", image: "busybox", cmd: ["sleep", "1000"] });
+  const { pid } = await rt.start("orphan");
+  const shimPid = (JSON.parse(readFileSync(`${f.options.dataDir}/containers/orphan/container.json`, "utf8")) as { shimPid: number }).shimPid;
+  const exited = rt.wait("orphan");
+  process.kill(shimPid, "SIGKILL");
+  const exit = await exited; // found by the runtime's periodic check
+  assert.equal(exit.exitCode, 255);
+  assert.match(exit.error ?? "", /shim is gone/);
+  assert.equal(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z"), false, "the container was killed");
+});
