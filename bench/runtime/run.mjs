@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Starting and removing busybox containers through Shoal's runtime (own overlay rootfs, fresh netns, shim,
-// JSON logs, cgroups) against bare `runc run -d` on one shared pre-made rootfs, in one run. Run as root.
+// JSON logs, cgroups) against bare `runc run -d` on one shared pre-made rootfs, and bare runc on its own
+// overlay per container (mounted with `mount`), in one run. Run as root.
 // See bench/runtime/README.md.
 //
 //   npm run bench:runtime -- [--n 1,10,100] [--trials 3]
@@ -55,6 +56,14 @@ async function cleanup() {
     for (const c of await runtime.list()) await runtime.remove(c.id, { force: true }).catch(() => {});
     await runtime.close();
   }
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4] ?? "").filter((m) => m.startsWith(work));
+  for (const m of mounts.sort((a, b) => b.length - a.length)) {
+    try {
+      execFileSync("umount", ["-l", m], { stdio: "ignore" });
+    } catch {
+      // already gone
+    }
+  }
   removeCgroupParent();
   rmSync(work, { recursive: true, force: true });
 }
@@ -103,6 +112,33 @@ async function timeBare(bundle, n, trial) {
   return { start: start / n, remove: (performance.now() - t1) / n };
 }
 
+/** Bare runc again, but each container on its own overlay over the image layer (mount timed, not unmount). */
+async function timeBareOverlay(bundle, layerDir, n, trial) {
+  const ids = Array.from({ length: n }, (_, i) => `bov-${n}-${trial}-${i}`);
+  const config = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8"));
+  const dirs = ids.map((id) => {
+    const d = join(work, "bov", id);
+    for (const sub of ["rootfs", "upper", "work"]) mkdirSync(join(d, sub), { recursive: true });
+    writeFileSync(join(d, "config.json"), JSON.stringify({ ...config, root: { path: join(d, "rootfs"), readonly: false } }));
+    return d;
+  });
+  const t0 = performance.now();
+  ids.forEach((id, i) => {
+    const d = dirs[i];
+    execFileSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${layerDir},upperdir=${d}/upper,workdir=${d}/work`, join(d, "rootfs")]);
+    execFileSync("runc", ["--root", bareRoot, "run", "-d", "--bundle", d, id], { stdio: "ignore" });
+    bareIds.add(id);
+  });
+  const start = performance.now() - t0;
+  for (const [i, id] of ids.entries()) {
+    execFileSync("runc", ["--root", bareRoot, "delete", "-f", id], { stdio: "ignore" });
+    bareIds.delete(id);
+    execFileSync("umount", [join(dirs[i], "rootfs")]);
+  }
+  rmSync(join(work, "bov"), { recursive: true, force: true });
+  return { start: start / n };
+}
+
 async function timeShoal(n, trial) {
   const ids = Array.from({ length: n }, (_, i) => `shoal-${n}-${trial}-${i}`);
   const before = kib(process.pid);
@@ -127,6 +163,7 @@ try {
   runtime = await openRuntime({ dataDir: join(work, "data"), runDir: join(work, "run"), cgroupParent });
   await runtime.images.load(tarball);
   const bundle = bareBundle(tarball);
+  const layerDir = (await runtime.images.resolve("busybox")).layerDirs[0];
   // Warm both paths (page cache, binaries) before timing.
   await timeBare(bundle, 3, "warm");
   await timeShoal(3, "warm");
@@ -134,7 +171,9 @@ try {
   for (const n of NS) {
     const bare = [];
     const ours = [];
+    const bareOverlay = [];
     for (let t = 0; t < TRIALS; t++) {
+      bareOverlay.push(await timeBareOverlay(bundle, layerDir, n, t));
       // Alternate which goes first so neither always meets a warmer machine.
       if (t % 2 === 0) {
         bare.push(await timeBare(bundle, n, t));
@@ -147,6 +186,7 @@ try {
     const row = {
       n,
       bareStartMs: median(bare.map((b) => b.start)),
+      bareOverlayStartMs: median(bareOverlay.map((b) => b.start)),
       shoalStartMs: median(ours.map((o) => o.start)),
       bareRemoveMs: median(bare.map((b) => b.remove)),
       shoalRemoveMs: median(ours.map((o) => o.remove)),
@@ -154,15 +194,15 @@ try {
       shimRssKiB: median(ours.map((o) => o.shimKiB)),
     };
     rows.push(row);
-    console.error(`n=${n}: start ${row.shoalStartMs.toFixed(1)} vs ${row.bareStartMs.toFixed(1)} ms, remove ${row.shoalRemoveMs.toFixed(1)} vs ${row.bareRemoveMs.toFixed(1)} ms`);
+    console.error(`n=${n}: start ${row.shoalStartMs.toFixed(1)} vs ${row.bareStartMs.toFixed(1)} ms (own overlay ${row.bareOverlayStartMs.toFixed(1)}), remove ${row.shoalRemoveMs.toFixed(1)} vs ${row.bareRemoveMs.toFixed(1)} ms`);
   }
   const f = (x) => x.toFixed(1);
   const lines = [
     `Runtime benchmark, ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, ${execFileSync("runc", ["--version"]).toString().split("\n")[0]}, median of ${TRIALS} trials, containers started one after another`,
     "",
-    "| N | start: shoal ms/container | bare runc | ratio | remove: shoal ms/container | bare runc | ratio | agent RSS MiB | shim RSS KiB each |",
-    "|---|---|---|---|---|---|---|---|---|",
-    ...rows.map((r) => `| ${r.n} | ${f(r.shoalStartMs)} | ${f(r.bareStartMs)} | ${(r.shoalStartMs / r.bareStartMs).toFixed(2)}x | ${f(r.shoalRemoveMs)} | ${f(r.bareRemoveMs)} | ${(r.shoalRemoveMs / r.bareRemoveMs).toFixed(2)}x | ${f(r.agentRssMiB)} | ${Math.round(r.shimRssKiB)} |`),
+    "| N | start: shoal ms/container | bare runc | ratio | bare runc, own overlay each | ratio | remove: shoal ms/container | bare runc | ratio | agent RSS MiB | shim RSS KiB each |",
+    "|---|---|---|---|---|---|---|---|---|---|---|",
+    ...rows.map((r) => `| ${r.n} | ${f(r.shoalStartMs)} | ${f(r.bareStartMs)} | ${(r.shoalStartMs / r.bareStartMs).toFixed(2)}x | ${f(r.bareOverlayStartMs)} | ${(r.shoalStartMs / r.bareOverlayStartMs).toFixed(2)}x | ${f(r.shoalRemoveMs)} | ${f(r.bareRemoveMs)} | ${(r.shoalRemoveMs / r.bareRemoveMs).toFixed(2)}x | ${f(r.agentRssMiB)} | ${Math.round(r.shimRssKiB)} |`),
   ];
   console.log(lines.join("\n"));
   mkdirSync(new URL("../results", import.meta.url), { recursive: true });
