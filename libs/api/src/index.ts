@@ -1,0 +1,9 @@
+/** Shoal's object model: zod schemas and types of every stored object, shared by the manager, agent and CLI. */
+export * from "./common.js";
+export * from "./errors.js";
+export * from "./task-state.js";
+export * from "./service.js";
+export * from "./task.js";
+export * from "./node.js";
+export * from "./network.js";
+export * from "./cluster.js";
