@@ -1,0 +1,51 @@
+/**
+ * Typed errors of the store. Each has a stable `code` and the HTTP `status` the API maps it to. Messages start
+ * with `store:` and say what to do.
+ */
+export abstract class StoreError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+  readonly temporary: boolean = false;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** No object of this kind has this id. */
+export class NotFoundError extends StoreError {
+  readonly code = "SHOAL_ERR_NOT_FOUND";
+  readonly status = 404;
+  constructor(
+    readonly kind: string,
+    readonly id: string,
+  ) {
+    super(`store: no ${kind} ${JSON.stringify(id)}`);
+  }
+}
+
+/** An object with this id, or a service or network with this name, already exists. */
+export class AlreadyExistsError extends StoreError {
+  readonly code = "SHOAL_ERR_ALREADY_EXISTS";
+  readonly status = 409;
+  constructor(
+    readonly kind: string,
+    readonly key: string,
+  ) {
+    super(`store: a ${kind} named ${JSON.stringify(key)} already exists; pick another name or update that one`);
+  }
+}
+
+/** The object changed since the caller read it: `expected` is the version the caller saw, `actual` the current. */
+export class VersionConflictError extends StoreError {
+  readonly code = "SHOAL_ERR_VERSION_CONFLICT";
+  readonly status = 409;
+  constructor(
+    readonly kind: string,
+    readonly id: string,
+    readonly expected: number,
+    readonly actual: number,
+  ) {
+    super(`store: ${kind} ${id} is at version ${actual}, not ${expected}: it changed since you read it; read it again and retry`);
+  }
+}

@@ -1,0 +1,3 @@
+/** The managers' replicated state machine: versioned objects, indexes, events and snapshots. */
+export * from "./errors.js";
+export * from "./store-state.js";
