@@ -1,3 +1,4 @@
-/** The manager daemon's parts. So far: the scheduler's pure planning core. */
+/** The manager daemon's parts. So far: the pure cores of the scheduler and the replicated orchestrator. */
 export * from "./scheduler/filters.js";
 export * from "./scheduler/plan.js";
+export * from "./orchestrator/replicated.js";
