@@ -1,3 +1,4 @@
 /** The managers' replicated state machine: versioned objects, indexes, events and snapshots. */
 export * from "./errors.js";
 export * from "./store-state.js";
+export * from "./store-machine.js";
