@@ -2,3 +2,5 @@
 export * from "./scheduler/filters.js";
 export * from "./scheduler/plan.js";
 export * from "./orchestrator/replicated.js";
+export * from "./orchestrator/global.js";
+export * from "./node-monitor/node-monitor.js";

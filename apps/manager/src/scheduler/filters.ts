@@ -60,17 +60,20 @@ export const resourcesFilter: Filter = {
 /** Every placement constraint must hold for the node. */
 export const constraintsFilter: Filter = {
   name: "constraints",
-  check: ({ task }, n) => {
-    for (const c of task.spec.placement.constraints) {
-      const parsed = parseConstraint(c);
-      if (!parsed) return `constraint ${JSON.stringify(c)} cannot be read`;
-      const actual = nodeAttribute(n.node, parsed.key);
-      const equal = actual === parsed.value;
-      if (parsed.op === "==" ? !equal : equal) return `constraint ${parsed.key}${parsed.op}${parsed.value} not met (${actual === undefined ? "unset" : JSON.stringify(actual)})`;
-    }
-    return undefined;
-  },
+  check: ({ task }, n) => unmetConstraint(task.spec.placement.constraints, n.node),
 };
+
+/** The first of `constraints` the node does not meet, as a reason; undefined when it meets them all. */
+export function unmetConstraint(constraints: readonly string[], node: Node): string | undefined {
+  for (const c of constraints) {
+    const parsed = parseConstraint(c);
+    if (!parsed) return `constraint ${JSON.stringify(c)} cannot be read`;
+    const actual = nodeAttribute(node, parsed.key);
+    const equal = actual === parsed.value;
+    if (parsed.op === "==" ? !equal : equal) return `constraint ${parsed.key}${parsed.op}${parsed.value} not met (${actual === undefined ? "unset" : JSON.stringify(actual)})`;
+  }
+  return undefined;
+}
 
 /** Host-mode published ports must be free on the node. */
 export const hostPortsFilter: Filter = {

@@ -1,0 +1,62 @@
+import type { Node, Service, Task } from "@shoal/api";
+import { isTerminal } from "@shoal/api";
+import { unmetConstraint } from "../scheduler/filters.js";
+import type { NewTask } from "./replicated.js";
+
+/** What the orchestrator decides for one global service. */
+export interface GlobalDecision {
+  /** One new task per eligible node that has none live. */
+  create: NewTask[];
+  /** Live tasks on nodes that are no longer eligible (drained, down, removed, constraints unmet). */
+  shutdown: string[];
+}
+
+/**
+ * Reconciles a global service: one live task on every ready, active node that meets the placement
+ * constraints; tasks on other nodes are shut down. New tasks carry their node already (no scheduling).
+ * Restart delays of ended tasks are honoured like the replicated orchestrator's: an ended task's node gets a
+ * new one only once `delayMs` has passed since it ended, unless the policy says never.
+ */
+export function reconcileGlobal(service: Service, nodes: readonly Node[], tasks: readonly Task[], now: number, newId: () => string): GlobalDecision {
+  const decision: GlobalDecision = { create: [], shutdown: [] };
+  if (service.spec.mode.mode !== "global") return decision;
+  const eligible = new Set(
+    nodes
+      .filter((n) => n.status.state === "ready" && n.spec.availability === "active")
+      .filter((n) => unmetConstraint(service.spec.taskTemplate.placement.constraints, n) === undefined)
+      .map((n) => n.id),
+  );
+  const byNode = new Map<string, Task[]>();
+  for (const t of tasks) {
+    if (t.serviceId !== service.id || !t.nodeId) continue;
+    const list = byNode.get(t.nodeId) ?? [];
+    list.push(t);
+    byNode.set(t.nodeId, list);
+  }
+  for (const [nodeId, list] of byNode) {
+    if (eligible.has(nodeId)) continue;
+    for (const t of list) if (t.desiredState === "running" && !isTerminal(t.status.state)) decision.shutdown.push(t.id);
+  }
+  for (const nodeId of [...eligible].sort()) {
+    const list = (byNode.get(nodeId) ?? []).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    const latest = list[list.length - 1];
+    if (latest && latest.desiredState === "running" && !isTerminal(latest.status.state)) continue;
+    if (latest && latest.desiredState === "running") {
+      const policy = latest.spec.restartPolicy;
+      if (policy.condition === "none") continue;
+      if (policy.condition === "on-failure" && latest.status.state === "complete") continue;
+      if (now < Date.parse(latest.status.timestamp) + policy.delayMs) continue;
+    }
+    decision.create.push({
+      id: newId(),
+      serviceId: service.id,
+      nodeId,
+      spec: service.spec.taskTemplate,
+      serviceVersion: service.version,
+      desiredState: "running",
+      status: { state: "new", timestamp: new Date(now).toISOString(), message: "created by the global orchestrator" },
+      networks: [],
+    });
+  }
+  return decision;
+}
