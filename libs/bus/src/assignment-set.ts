@@ -1,0 +1,30 @@
+import type { Task } from "@shoal/api";
+import type { Assignments } from "./messages.js";
+
+/** The agent's view of its assignments in one session. */
+export interface AssignmentSet {
+  sessionId: string;
+  seq: number;
+  tasks: ReadonlyMap<string, Task>;
+}
+
+/**
+ * Applies an assignments message. Pure. Returns the new set, or `resync` when the message cannot be applied
+ * (a delta for another session or out of sequence, or a delta before any full set): the agent must then get a
+ * full set again and keep running what it has meanwhile.
+ */
+export function applyAssignments(current: AssignmentSet | undefined, msg: Assignments): { set: AssignmentSet } | { resync: string } {
+  if (msg.type === "full") {
+    if (current && current.sessionId === msg.sessionId && msg.seq <= current.seq) return { resync: `stale full set ${msg.seq} after ${current.seq}` };
+    return { set: { sessionId: msg.sessionId, seq: msg.seq, tasks: new Map(msg.tasks.map((t) => [t.id, t])) } };
+  }
+  if (!current) return { resync: "a delta before any full set" };
+  if (current.sessionId !== msg.sessionId) return { resync: `a delta of session ${msg.sessionId}, not ${current.sessionId}` };
+  if (msg.seq !== current.seq + 1) return { resync: `delta ${msg.seq} after ${current.seq}: messages were lost` };
+  const tasks = new Map(current.tasks);
+  for (const c of msg.changes) {
+    if (c.op === "upsert") tasks.set(c.task.id, c.task);
+    else tasks.delete(c.taskId);
+  }
+  return { set: { sessionId: current.sessionId, seq: msg.seq, tasks } };
+}

@@ -1,0 +1,5 @@
+/** The manager-agent bus: NATS subjects, message schemas, codecs and the agent's assignment bookkeeping. */
+export * from "./subjects.js";
+export * from "./messages.js";
+export * from "./codec.js";
+export * from "./assignment-set.js";

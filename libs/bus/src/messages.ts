@@ -1,0 +1,57 @@
+import { z } from "zod";
+import { LabelsSchema, TaskSchema, TaskStatusSchema } from "@shoal/api";
+
+/** agent.register: what an agent says about itself when it (re)connects. */
+export const RegisterRequestSchema = z.object({
+  /** The id it had before (kept in its data dir); absent on its first start. */
+  nodeId: z.string().optional(),
+  hostname: z.string().min(1),
+  addr: z.string().min(1),
+  platform: z.object({ os: z.string(), architecture: z.string() }),
+  resources: z.object({ cpus: z.number().positive(), memoryBytes: z.number().int().positive() }),
+  labels: LabelsSchema.default({}),
+  engineVersion: z.string(),
+  joinToken: z.string().min(1),
+  /** Tasks it is running now (after its own restart it re-adopted them): the manager reconciles with these. */
+  running: z.array(z.object({ taskId: z.string(), state: z.string(), containerId: z.string().optional() })).default([]),
+});
+export type RegisterRequest = z.infer<typeof RegisterRequestSchema>;
+
+export const RegisterReplySchema = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), nodeId: z.string(), sessionId: z.string(), heartbeatPeriodMs: z.number().int().positive() }),
+  z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
+]);
+export type RegisterReply = z.infer<typeof RegisterReplySchema>;
+
+/** agent.<node>.heartbeat and its reply (which may change the period). */
+export const HeartbeatSchema = z.object({ sessionId: z.string() });
+export const HeartbeatReplySchema = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), heartbeatPeriodMs: z.number().int().positive() }),
+  /** The session is unknown (the manager restarted or lost leadership): register again. */
+  z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
+]);
+
+/**
+ * agent.<node>.assignments: `full` replaces the agent's task set; `delta` changes it. `seq` counts messages of
+ * a session from 1; a delta whose seq does not follow the last one means something was lost, and the agent
+ * asks for a full set (by registering again).
+ */
+export const AssignmentsSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("full"), sessionId: z.string(), seq: z.number().int().positive(), tasks: z.array(TaskSchema) }),
+  z.object({
+    type: z.literal("delta"),
+    sessionId: z.string(),
+    seq: z.number().int().positive(),
+    changes: z.array(
+      z.discriminatedUnion("op", [z.object({ op: z.literal("upsert"), task: TaskSchema }), z.object({ op: z.literal("remove"), taskId: z.string() })]),
+    ),
+  }),
+]);
+export type Assignments = z.infer<typeof AssignmentsSchema>;
+
+/** agent.<node>.status: task status updates, batched. */
+export const StatusBatchSchema = z.object({
+  sessionId: z.string(),
+  updates: z.array(z.object({ taskId: z.string(), status: TaskStatusSchema })).min(1),
+});
+export type StatusBatch = z.infer<typeof StatusBatchSchema>;
