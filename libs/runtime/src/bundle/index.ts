@@ -9,6 +9,7 @@ export {
   DEFAULT_PATH,
   HEALTHCHECK_DEFAULTS,
   defaultHostname,
+  mergeEnv,
   mergeWithImage,
   type EffectiveHealthcheck,
   type EffectiveProcess,

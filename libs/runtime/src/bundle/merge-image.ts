@@ -95,8 +95,8 @@ export function mergeWithImage(spec: ContainerSpec, image: ImageConfig, options:
   };
 }
 
-/** Keeps one entry per name, at the position of its first appearance, with the value of its last. */
-function mergeEnv(entries: readonly string[]): string[] {
+/** `NAME=value` lists merged: one entry per name, at the position of its first appearance, with its last value. */
+export function mergeEnv(entries: readonly string[]): string[] {
   const byName = new Map<string, string>();
   for (const e of entries) {
     const eq = e.indexOf("=");

@@ -22,7 +22,7 @@ const RT_FORM = /^RT(MIN|MAX)(?:([+-])(\d{1,2}))?$/;
 function invalid(field: string, value: string | number): InvalidSpecError {
   return new InvalidSpecError(
     field,
-    `${JSON.stringify(value)} is not a signal; use a name like SIGTERM or TERM, SIGRTMIN+n, or a number 1..${SIGRTMAX}`,
+    `unknown signal ${JSON.stringify(value)}; use a name like SIGTERM or TERM, SIGRTMIN+n, or a number 1..${SIGRTMAX}`,
   );
 }
 

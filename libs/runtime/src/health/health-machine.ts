@@ -34,18 +34,24 @@ export interface HealthRules {
  * {@link HEALTH_OUTPUT_LIMIT} bytes.
  */
 export class HealthMachine {
-  private status: HealthStatus = "starting";
-  private failingStreak = 0;
-  private readonly log: HealthProbeResult[] = [];
+  private status: HealthStatus;
+  private failingStreak: number;
+  private readonly log: HealthProbeResult[];
 
   /**
    * @param rules retries and start period of the check (see `resolveHealthcheck`).
    * @param containerStartedAtMs when the container started (epoch ms): the start period counts from here.
+   * @param initial a state to continue from (a container re-adopted with its health known); default `starting`.
    */
   constructor(
     private readonly rules: HealthRules,
     private readonly containerStartedAtMs: number,
-  ) {}
+    initial?: HealthState,
+  ) {
+    this.status = initial?.status ?? "starting";
+    this.failingStreak = initial?.failingStreak ?? 0;
+    this.log = initial?.log.map((r) => ({ ...r })) ?? [];
+  }
 
   /** A copy of the current state, for inspect. */
   get state(): HealthState {

@@ -33,6 +33,10 @@ export interface HealthMonitorOptions {
   containerStartedAtMs?: number;
   /** Called after each change of status with the new status and the full state. */
   onTransition?: (status: HealthStatus, state: HealthState) => void;
+  /** Called after every recorded probe with the full state (for callers that keep a copy for inspect). */
+  onProbe?: (state: HealthState) => void;
+  /** A state to continue from instead of `starting`. */
+  initialState?: HealthState;
 }
 
 /**
@@ -49,7 +53,7 @@ export class HealthMonitor {
 
   constructor(private readonly options: HealthMonitorOptions) {
     const startedAt = options.containerStartedAtMs ?? options.clock.now();
-    this.machine = new HealthMachine(options.check, startedAt);
+    this.machine = new HealthMachine(options.check, startedAt, options.initialState);
   }
 
   /** The current health state. */
@@ -101,6 +105,7 @@ export class HealthMonitor {
     if (this.stopped) return;
     const changed = this.machine.record({ startMs, endMs: clock.now(), exitCode, output });
     this.schedule();
+    this.options.onProbe?.(this.machine.state);
     if (changed !== undefined) this.options.onTransition?.(changed, this.machine.state);
   }
 }

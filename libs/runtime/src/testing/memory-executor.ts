@@ -1,8 +1,9 @@
 import { ExecTimeoutError, ExecutorClosedError, InvalidSpecError, InvalidStateError } from "../errors.js";
 import type { Executor } from "../executor.js";
 import type { ContainerEvent, ContainerInfo, ContainerSpec, ContainerStats, ExecResult, ExecSpec, ExitInfo, LogEntry, LogReadOptions } from "../types.js";
-import { createContainer, mergeEnv } from "./memory-container-spec.js";
-import { MemoryHealthMonitor, initialHealth } from "./memory-health.js";
+import { createContainer } from "./memory-container-spec.js";
+import { mergeEnv } from "../bundle/merge-image.js";
+import { HealthMonitor } from "../health/health-monitor.js";
 import type { MemoryContainer, MemoryHost } from "./memory-host.js";
 import type { MemoryImageService } from "./memory-images.js";
 import { readMemoryLog } from "./memory-logs.js";
@@ -24,7 +25,7 @@ const DEFAULT_GRACE_MS = 10_000;
  */
 export class MemoryExecutor implements Executor {
   private readonly listeners = new Set<(event: ContainerEvent) => void>();
-  private readonly monitors = new Map<string, MemoryHealthMonitor>();
+  private readonly monitors = new Map<string, HealthMonitor>();
   private readonly unlisten: () => void;
   private closed = false;
 
@@ -134,7 +135,7 @@ export class MemoryExecutor implements Executor {
     if (spec.timeoutMs !== undefined && !(spec.timeoutMs > 0)) throw new InvalidSpecError("timeoutMs", `must be > 0, got ${spec.timeoutMs}`);
     this.mustRun(c, "exec in");
     const stdin = typeof spec.stdin === "string" ? spec.stdin : spec.stdin ? new TextDecoder().decode(spec.stdin) : "";
-    const options = { env: mergeEnv(c.env, spec.env ?? []), stdin, ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }) };
+    const options = { env: mergeEnv([...c.env, ...(spec.env ?? [])]), stdin, ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }) };
     const { timedOut, ...result } = await this.host.run(c, program, options);
     if (timedOut) throw new ExecTimeoutError(id, spec.timeoutMs ?? 0);
     return result;
@@ -192,23 +193,19 @@ export class MemoryExecutor implements Executor {
     const settings = c.health;
     const probe = c.probe;
     if (!settings || !probe || this.monitors.has(c.spec.id)) return;
-    if (c.status === "running" && c.healthState === undefined) c.healthState = initialHealth();
-    const startedAt = Date.parse(c.startedAt ?? this.host.isoNow());
-    const monitor = new MemoryHealthMonitor(
-      settings,
-      this.host.clock,
-      startedAt,
-      async (_argv, timeoutMs) => {
+    const monitor = new HealthMonitor({
+      check: settings,
+      clock: this.host.clock,
+      containerStartedAtMs: Date.parse(c.startedAt ?? this.host.isoNow()),
+      ...(c.healthState ? { initialState: c.healthState } : {}),
+      probe: async (_argv, timeoutMs) => {
         const r = await this.host.run(c, probe, { env: c.env, timeoutMs });
         return r.timedOut ? { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs}ms)` } : { exitCode: r.exitCode, output: r.stdout + r.stderr };
       },
-      c.healthState ?? initialHealth(),
-      (state) => {
-        const before = c.healthState?.status;
-        c.healthState = state;
-        if (state.status !== before) this.host.emit({ type: "health", id: c.spec.id, time: this.host.isoNow(), status: state.status });
-      },
-    );
+      onProbe: (state) => (c.healthState = state),
+      onTransition: (status) => this.host.emit({ type: "health", id: c.spec.id, time: this.host.isoNow(), status }),
+    });
+    if (c.status === "running") c.healthState ??= monitor.state;
     this.monitors.set(c.spec.id, monitor);
     monitor.start();
   }

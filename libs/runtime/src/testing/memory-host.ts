@@ -1,7 +1,7 @@
 import { NotFoundError } from "../errors.js";
 import type { ContainerEvent, ContainerInfo, ContainerSpec, ContainerStats, ContainerStatus, ExitInfo, HealthState } from "../types.js";
 import { type Clock, ManualClock } from "./memory-clock.js";
-import type { HealthSettings } from "./memory-health.js";
+import type { ResolvedHealthcheck } from "../health/health-config.js";
 import { MemoryImageService } from "./memory-images.js";
 import type { MemoryLog } from "./memory-logs.js";
 import { SimProcess } from "./memory-process.js";
@@ -28,7 +28,7 @@ export interface MemoryContainer {
   readonly program: Program;
   readonly labels: Record<string, string>;
   readonly stopSignal: number;
-  readonly health: HealthSettings | undefined;
+  readonly health: ResolvedHealthcheck | undefined;
   /** The health probe's parsed command, when there is a check. */
   readonly probe: Program | undefined;
   readonly createdAt: string;

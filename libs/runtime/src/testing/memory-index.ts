@@ -9,7 +9,6 @@ export * from "./memory-image-ref.js";
 export * from "./memory-images.js";
 export * from "./memory-volumes.js";
 export * from "./memory-logs.js";
-export * from "./memory-health.js";
 export * from "./memory-shell.js";
 export * from "./memory-process.js";
 export * from "./executor-contract.js";

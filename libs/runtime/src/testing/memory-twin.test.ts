@@ -134,7 +134,8 @@ describe("MemoryExecutor on a manual clock", () => {
     await ex.wait("merged");
     const out = [];
     for await (const e of ex.logs("merged")) out.push(e.line);
-    assert.deepEqual(out, ["A=image\n", "B=spec\n"]);
+    // The same merge as the real runtime: PATH and HOSTNAME first, then the image's env, the spec's overriding.
+    assert.deepEqual(out, ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n", "HOSTNAME=merged\n", "A=image\n", "B=spec\n"]);
     const info = await ex.inspect("merged");
     assert.deepEqual([info.args, info.labels], [["sh", "-c", "env"], { from: "image", extra: "1" }]);
     const own = await ex.create({ id: "own", image: "app:1", entrypoint: ["echo"] });
