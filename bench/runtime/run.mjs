@@ -6,12 +6,12 @@
 //
 //   npm run bench:runtime -- [--n 1,10,100] [--trials 3]
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, rmdirSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { openRuntime } from "../../libs/runtime/dist/index.js";
-import { ensureBusyboxTarball } from "../../libs/runtime/dist/testing/index.js";
+import { ensureBusyboxTarball, removeCgroupTree, unpackBusybox } from "../../libs/runtime/dist/testing/index.js";
 
 const { values: args } = parseArgs({
   options: { n: { type: "string", default: "1,10,100" }, trials: { type: "string", default: "3" } },
@@ -33,17 +33,6 @@ const bareRoot = join(work, "bare-runc");
 let runtime;
 const bareIds = new Set();
 
-function removeCgroupParent() {
-  for (const c of readdirSync("/sys/fs/cgroup")) {
-    const p = join("/sys/fs/cgroup", c, cgroupParent);
-    try {
-      if (existsSync(p)) rmdirSync(p);
-    } catch {
-      // busy or not a directory: nothing of ours left
-    }
-  }
-}
-
 async function cleanup() {
   for (const id of bareIds) {
     try {
@@ -64,7 +53,7 @@ async function cleanup() {
       // already gone
     }
   }
-  removeCgroupParent();
+  removeCgroupTree(cgroupParent);
   rmSync(work, { recursive: true, force: true });
 }
 process.on("SIGINT", () => void cleanup().finally(() => process.exit(130)));
@@ -77,16 +66,10 @@ function kib(pid) {
   }
 }
 
-/** A bundle from `runc spec` over the image's single layer unpacked once, running `sleep 3600`. */
-function bareBundle(tarball) {
+/** A bundle from `runc spec` over the image's layers unpacked once, running `sleep 3600`. */
+async function bareBundle() {
   const dir = join(work, "bare-bundle");
-  const layout = join(work, "layout");
-  mkdirSync(join(dir, "rootfs"), { recursive: true });
-  mkdirSync(layout);
-  execFileSync("tar", ["-xf", tarball, "-C", layout]);
-  const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
-  const manifest = JSON.parse(readFileSync(join(layout, "blobs/sha256", index.manifests[0].digest.slice(7)), "utf8"));
-  execFileSync("tar", ["-xzf", join(layout, "blobs/sha256", manifest.layers[0].digest.slice(7)), "-C", join(dir, "rootfs")]);
+  await unpackBusybox(dir);
   execFileSync("runc", ["spec"], { cwd: dir });
   const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
   config.process.terminal = false;
@@ -141,7 +124,6 @@ async function timeBareOverlay(bundle, layerDir, n, trial) {
 
 async function timeShoal(n, trial) {
   const ids = Array.from({ length: n }, (_, i) => `shoal-${n}-${trial}-${i}`);
-  const before = kib(process.pid);
   const t0 = performance.now();
   for (const id of ids) {
     await runtime.create({ id, image: "busybox", cmd: ["sleep", "3600"], network: { mode: "none" } });
@@ -153,7 +135,7 @@ async function timeShoal(n, trial) {
   for (const c of await runtime.list()) shimKiB += kib(JSON.parse(readFileSync(join(work, "data/containers", c.id, "container.json"), "utf8")).shimPid);
   const t1 = performance.now();
   for (const id of ids) await runtime.remove(id, { force: true });
-  return { start: start / n, remove: (performance.now() - t1) / n, agentKiB, agentGrowthKiB: agentKiB - before, shimKiB: shimKiB / n };
+  return { start: start / n, remove: (performance.now() - t1) / n, agentKiB, shimKiB: shimKiB / n };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -162,7 +144,7 @@ try {
   const tarball = await ensureBusyboxTarball();
   runtime = await openRuntime({ dataDir: join(work, "data"), runDir: join(work, "run"), cgroupParent });
   await runtime.images.load(tarball);
-  const bundle = bareBundle(tarball);
+  const bundle = await bareBundle();
   const layerDir = (await runtime.images.resolve("busybox")).layerDirs[0];
   // Warm both paths (page cache, binaries) before timing.
   await timeBare(bundle, 3, "warm");

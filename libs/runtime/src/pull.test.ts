@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { RegistryClient } from "./image/registry/index.js";
 import { RegistryError, type LogEntry } from "./index.js";
-import { ensureBusyboxTarball } from "./testing/busybox.js";
+import { unpackBusyboxLayout } from "./testing/busybox.js";
 import { startRegistry, type TestRegistry } from "./testing/registry.js";
 import { openTestRuntime, rootSkip as skip } from "./testing/runtime-fixture.js";
 
@@ -14,16 +13,13 @@ import { openTestRuntime, rootSkip as skip } from "./testing/runtime-fixture.js"
 async function pushBusybox(reg: TestRegistry, repoTag: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "shoal-push-"));
   try {
-    execFileSync("tar", ["-xf", await ensureBusyboxTarball(), "-C", dir]);
-    const blob = (d: string) => readFileSync(join(dir, "blobs/sha256", d.slice("sha256:".length)));
-    const index = JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as { manifests: { digest: string }[] };
-    const manifestBytes = blob(index.manifests[0]!.digest);
-    const manifest = JSON.parse(manifestBytes.toString()) as { mediaType?: string; config: { digest: string }; layers: { digest: string }[] };
+    const { blob, manifest } = await unpackBusyboxLayout(dir);
+    const manifestDigest = (JSON.parse(readFileSync(join(dir, "index.json"), "utf8")) as { manifests: { digest: string }[] }).manifests[0]!.digest;
     await reg.push(repoTag, {
-      manifest: manifestBytes,
+      manifest: readFileSync(blob(manifestDigest)),
       mediaType: manifest.mediaType ?? "application/vnd.oci.image.manifest.v1+json",
-      config: blob(manifest.config.digest),
-      layers: manifest.layers.map((l) => blob(l.digest)),
+      config: readFileSync(blob(manifest.config.digest)),
+      layers: manifest.layers.map((l) => readFileSync(blob(l.digest))),
     });
   } finally {
     rmSync(dir, { recursive: true, force: true });

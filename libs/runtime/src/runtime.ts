@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { availableParallelism, hostname, totalmem } from "node:os";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import {
+  CONTAINER_ID_PATTERN,
   buildOciConfig,
-  maxNofileFromProc,
+  mergeEnv,
   mergeWithImage,
   parseSignal,
   renderHostnameFile,
@@ -14,8 +15,8 @@ import {
   type EtcFilePaths,
   type HostFacts,
 } from "./bundle/index.js";
-import { ExitWatcher, DEFAULT_INIT_PATH, DEFAULT_SHIM_PATH, checkShim, isShimAlive, launchShim, readExitFile } from "./container/shim.js";
-import { KeyedLock } from "./container/keyed-lock.js";
+import { ExitWatcher, DEFAULT_INIT_PATH, DEFAULT_SHIM_PATH, checkExecutable, isShimAlive, launchShim, readExitFile } from "./container/shim.js";
+import { KeyedLock } from "./util/keyed-lock.js";
 import { RuntimeLayout } from "./container/layout.js";
 import { mountPoints, overlayOptions, prepareMountPoints, readFromLayers, unmount } from "./container/overlay.js";
 import { RuncClient } from "./container/runc.js";
@@ -31,6 +32,7 @@ import {
   StorageError,
 } from "./errors.js";
 import type { Executor } from "./executor.js";
+import { detectHostFacts } from "./host-facts.js";
 import { HealthMonitor, resolveHealthcheck, systemHealthClock } from "./health/index.js";
 import { ImageStore } from "./image/index.js";
 import type { ImageFetcher } from "./image/source.js";
@@ -38,7 +40,6 @@ import { RegistryClient } from "./image/registry/index.js";
 import { readLogs } from "./logs/index.js";
 import {
   detectCgroupLayout,
-  hostSupportsSwapAccounting,
   readContainerStats,
   readOomKillCount,
   type CgroupLayout,
@@ -81,7 +82,6 @@ export interface RuntimeOptions {
 
 const DEFAULT_GRACE_MS = 10_000;
 const DEFAULT_LOG = { maxSizeBytes: 10 * 1024 * 1024, maxFiles: 3 };
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/;
 /** Where the init is mounted inside containers. */
 const INIT_PATH = "/.shoal-init";
 
@@ -133,27 +133,16 @@ export class Runtime implements Executor {
     const runc = new RuncClient(o.runc ?? "runc", layout.runcRoot);
     await runc.version();
     const shim = o.shim ?? DEFAULT_SHIM_PATH;
-    await checkShim(shim);
+    await checkExecutable(shim);
     const init = o.init ?? DEFAULT_INIT_PATH;
-    await checkShim(init);
+    await checkExecutable(init);
     try {
       for (const d of [layout.containers, layout.runcRoot, layout.runContainers, layout.exits]) await mkdir(d, { recursive: true });
     } catch (err) {
       throw new StorageError(`runtime: cannot create the runtime's directories under ${o.dataDir} and ${o.runDir}: ${(err as Error).message}`, { cause: err });
     }
     const cgroups = await detectCgroupLayout();
-    const host: HostFacts = {
-      cgroupVersion: cgroups.version,
-      swapAccounting: await hostSupportsSwapAccounting(cgroups),
-      cpuCount: availableParallelism(),
-      memoryBytes: totalmem(),
-    };
-    const maxNofile = maxNofileFromProc(
-      await readFile("/proc/self/status", "utf8"),
-      await readFile("/proc/self/limits", "utf8"),
-      await readFile("/proc/sys/fs/nr_open", "utf8").catch(() => ""),
-    );
-    if (maxNofile !== undefined) host.maxNofile = maxNofile;
+    const host = await detectHostFacts(cgroups);
     const images = await ImageStore.open({ root: layout.images, fetcher: o.fetcher ?? new RegistryClient() });
     const rt = new Runtime(layout, runc, shim, init, cgroups, host, cgroupParent, o.log ?? DEFAULT_LOG, images);
     await rt.adopt();
@@ -164,8 +153,8 @@ export class Runtime implements Executor {
   // ---- lifecycle ----------------------------------------------------------------------------------------
 
   async create(spec: ContainerSpec): Promise<ContainerInfo> {
-    if (typeof spec?.id !== "string" || !ID_PATTERN.test(spec.id)) {
-      throw new InvalidSpecError("id", `${JSON.stringify(spec?.id)} must match ${ID_PATTERN.source}`);
+    if (typeof spec?.id !== "string" || !CONTAINER_ID_PATTERN.test(spec.id)) {
+      throw new InvalidSpecError("id", `${JSON.stringify(spec?.id)} must match ${CONTAINER_ID_PATTERN.source}`);
     }
     return await this.lock.run(spec.id, () => this.createLocked(spec));
   }
@@ -395,7 +384,7 @@ export class Runtime implements Executor {
     const pidFile = join(this.layout.runState(id), `exec-${randomBytes(6).toString("hex")}.pid`);
     const { child, done } = this.runc.exec(id, {
       args: spec.cmd,
-      env: [...rec.env, ...(spec.env ?? [])],
+      env: mergeEnv([...rec.env, ...(spec.env ?? [])]),
       user: `${user.uid}:${user.gid}`,
       additionalGids: user.additionalGids,
       cwd: spec.workdir ?? rec.cwd,
@@ -457,14 +446,21 @@ export class Runtime implements Executor {
   }
 
   private async reapAll(): Promise<void> {
-    for (const [id, rec] of this.records) {
-      if (rec.status !== "running") continue;
-      await this.reap(id);
-      const now = this.records.get(id);
-      if (now?.status === "running" && now.shimPid && !(await isShimAlive(now.shimPid, id)) && !(await readExitFile(this.layout.exitFile(id)))) {
-        await this.lostShim(now);
-      }
-    }
+    for (const id of [...this.records.keys()]) await this.settle(id);
+  }
+
+  /**
+   * Reaps a running container's exit, or ends it as lost when its shim is gone without an exit file. The shim
+   * is checked before the exit file is read: a shim writes its exit file before it dies, so a shim found dead
+   * with no exit file afterwards really lost it.
+   */
+  private async settle(id: string): Promise<void> {
+    const rec = this.records.get(id);
+    if (!rec || rec.status !== "running") return;
+    const alive = rec.shimPid !== undefined && (await isShimAlive(rec.shimPid, id));
+    await this.reap(id);
+    const now = this.records.get(id);
+    if (now?.status === "running" && !alive) await this.lostShim(now);
   }
 
   /** The shim died without writing an exit (killed, or the host rebooted): the status is unknowable. */
@@ -507,9 +503,9 @@ export class Runtime implements Executor {
       this.records.set(id, rec);
       if (rec.status !== "running") continue;
       this.waiterFor(id);
-      if (await readExitFile(this.layout.exitFile(id))) await this.reap(id);
-      else if (rec.shimPid && (await isShimAlive(rec.shimPid, id))) this.startHealth(rec);
-      else await this.lostShim(rec);
+      await this.settle(id);
+      const now = this.records.get(id);
+      if (now?.status === "running") this.startHealth(now);
     }
     // runc state and run dirs of containers we have no record of.
     for (const id of await readdir(this.layout.runContainers)) {

@@ -6,7 +6,10 @@ import { after, before, describe, it } from "node:test";
 import { execa } from "execa";
 import type { ContainerSpec } from "../types.js";
 import { buildOciConfig } from "./build-config.js";
-import { removeCgroupTree, readHostFacts, rootSkipReason, unpackBusybox, type BusyboxRootfs } from "./bundle-test-util.js";
+import { detectHostFacts } from "../host-facts.js";
+import { detectCgroupLayout } from "../stats/index.js";
+import { unpackBusybox, type BusyboxRootfs } from "../testing/busybox.js";
+import { removeCgroupTree, rootSkip as rootSkipReason } from "../testing/runtime-fixture.js";
 import { renderHostnameFile, renderHostsFile } from "./etc-files.js";
 import type { HostFacts } from "./host-facts.js";
 import { mergeWithImage } from "./merge-image.js";
@@ -28,9 +31,9 @@ describe("OCI configs run under runc", { skip: rootSkipReason }, () => {
   before(async () => {
     work = await fs.mkdtemp(path.join(os.tmpdir(), "shoal-bundle-"));
     cleanups.push(() => fs.rm(work, { recursive: true, force: true }));
-    cleanups.push(() => removeCgroupTree(cgroupParent));
+    cleanups.push(() => Promise.resolve(removeCgroupTree(cgroupParent)));
     image = await unpackBusybox(work);
-    host = await readHostFacts();
+    host = await detectHostFacts(await detectCgroupLayout());
   });
 
   after(async () => {

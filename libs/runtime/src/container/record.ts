@@ -1,4 +1,5 @@
-import { open, rename, readFile, unlink } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
+import { writeFileDurably } from "../util/durable-file.js";
 import type { ResolvedHealthcheck } from "../health/health-config.js";
 import type { ContainerSpec, ContainerStatus, ExitInfo } from "../types.js";
 
@@ -34,22 +35,9 @@ export interface ContainerRecord {
   volumes: string[];
 }
 
-/** Writes `value` as JSON to `path` atomically. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp`;
-  const fh = await open(tmp, "w", 0o600);
-  try {
-    await fh.writeFile(JSON.stringify(value, null, 1));
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await unlink(tmp).catch(() => {});
-    throw err;
-  }
+/** Writes `value` as JSON to `path` atomically and durably. */
+export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  return writeFileDurably(path, JSON.stringify(value, null, 1));
 }
 
 /** Reads a container record; undefined when there is none (a half-created container). */

@@ -145,8 +145,6 @@ export class RuncClient {
 export function lastRuncMessage(stderr: string): string {
   const lines = stderr.trim().split("\n").filter((l) => l.trim() !== "");
   const last = lines[lines.length - 1] ?? "no output";
-  const json = /^\{.*\}$/.test(last) ? (JSON.parse(last) as { msg?: string }).msg : undefined;
-  if (json) return json;
   const m = /msg="((?:[^"\\]|\\.)*)"/.exec(last);
   return m?.[1] ? m[1].replace(/\\"/g, '"') : last;
 }

@@ -1,32 +1,19 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, mkdirSync, writeFileSync } from "node:fs";
-import { removeCgroupTree } from "../testing/runtime-fixture.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { DEFAULT_SHIM_PATH, ExitWatcher, isShimAlive, launchShim, readExitFile, type ShimLaunch } from "./shim.js";
 import { RuncClient } from "./runc.js";
 import { OciRuntimeError } from "../errors.js";
+import { unpackBusybox } from "../testing/busybox.js";
+import { removeCgroupTree, rootSkip as skip } from "../testing/runtime-fixture.js";
 
-const root = process.getuid?.() === 0;
-const skip = !root && process.env.CI !== "true" ? "needs root" : false;
-const repo = fileURLToPath(new URL("../../../../", import.meta.url));
 
 /** A bundle from `runc spec` with the busybox rootfs, running `args`. */
-function makeBundle(dir: string, args: string[]): void {
-  const tarball = join(repo, "infra/images/out/busybox-oci.tar");
-  if (!existsSync(tarball)) execFileSync(process.execPath, [join(repo, "infra/images/build-busybox.mjs")]);
-  const layout = join(dir, "layout");
-  mkdirSync(layout);
-  execFileSync("tar", ["-xf", tarball, "-C", layout]);
-  const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8")) as { manifests: { digest: string }[] };
-  const manifest = JSON.parse(readFileSync(join(layout, "blobs/sha256", index.manifests[0]!.digest.slice(7)), "utf8")) as {
-    layers: { digest: string }[];
-  };
-  mkdirSync(join(dir, "rootfs"));
-  execFileSync("tar", ["-xzf", join(layout, "blobs/sha256", manifest.layers[0]!.digest.slice(7)), "-C", join(dir, "rootfs")]);
+async function makeBundle(dir: string, args: string[]): Promise<void> {
+  await unpackBusybox(dir);
   execFileSync("runc", ["spec"], { cwd: dir });
   const config = JSON.parse(readFileSync(join(dir, "config.json"), "utf8")) as { process: { terminal: boolean; args: string[] }; linux: { cgroupsPath?: string } };
   config.process.terminal = false;
@@ -65,7 +52,7 @@ test("the shim captures output as JSON lines and records the exit status after t
   const dir = mkdtempSync(join(tmpdir(), "shoal-shim-"));
   const id = `shim-${process.pid}-a`;
   t.after(() => cleanup(dir, id));
-  makeBundle(dir, ["sh", "-c", 'echo hello; echo "a \\"quoted\\" tab\there" >&2; printf partial; exit 7']);
+  await makeBundle(dir, ["sh", "-c", 'echo hello; echo "a \\"quoted\\" tab\there" >&2; printf partial; exit 7']);
   const l = launchFor(dir, id);
   const started = await launchShim(l);
   assert.ok(started.initPid > 0 && started.shimPid > 0);
@@ -83,7 +70,7 @@ test("a killed container reports 128 + signal, and the shim outlives its starter
   const dir = mkdtempSync(join(tmpdir(), "shoal-shim-"));
   const id = `shim-${process.pid}-b`;
   t.after(() => cleanup(dir, id));
-  makeBundle(dir, ["sleep", "1000"]);
+  await makeBundle(dir, ["sleep", "1000"]);
   const l = launchFor(dir, id);
   const started = await launchShim(l);
   assert.equal(await isShimAlive(started.shimPid, id), true);
@@ -100,7 +87,7 @@ test("the shim rotates its log at the size limit and keeps max-files files", { s
   const dir = mkdtempSync(join(tmpdir(), "shoal-shim-"));
   const id = `shim-${process.pid}-c`;
   t.after(() => cleanup(dir, id));
-  makeBundle(dir, ["sh", "-c", "i=0; while [ $i -lt 2000 ]; do echo line-$i; i=$((i+1)); done"]);
+  await makeBundle(dir, ["sh", "-c", "i=0; while [ $i -lt 2000 ]; do echo line-$i; i=$((i+1)); done"]);
   const l = launchFor(dir, id, { logMaxSize: 16384, logMaxFiles: 3 });
   await launchShim(l);
   await waitExit(dir, id);
@@ -120,6 +107,6 @@ test("runc's refusal comes back as a typed error naming the reason", { skip }, a
   const dir = mkdtempSync(join(tmpdir(), "shoal-shim-"));
   const id = `shim-${process.pid}-d`;
   t.after(() => cleanup(dir, id));
-  makeBundle(dir, ["/no/such/program"]);
+  await makeBundle(dir, ["/no/such/program"]);
   await assert.rejects(launchShim(launchFor(dir, id)), (err: unknown) => err instanceof OciRuntimeError && /no such file|not found|executable/i.test(err.message));
 });

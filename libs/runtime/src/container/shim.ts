@@ -43,7 +43,7 @@ export interface ShimExit {
 }
 
 /** Checks that a helper binary (the shim, the init) exists and is executable. */
-export async function checkShim(path: string): Promise<void> {
+export async function checkExecutable(path: string): Promise<void> {
   try {
     await access(path, fsConstants.X_OK);
   } catch (err) {

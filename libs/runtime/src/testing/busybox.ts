@@ -4,6 +4,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import type { ImageConfig } from "../types.js";
 
 const run = promisify(execFile);
 
@@ -36,4 +37,58 @@ export async function ensureBusyboxTarball(): Promise<string> {
     await fs.rm(tmp, { force: true });
   }
   return out;
+}
+
+/** The busybox image tarball unpacked as an OCI layout: its manifest and a way to find each blob. */
+export interface BusyboxLayout {
+  dir: string;
+  blob: (digest: string) => string;
+  manifest: { mediaType?: string; config: { digest: string }; layers: { digest: string }[] };
+}
+
+/** Unpacks the busybox OCI image tarball into `dir` (created) with the system tar. */
+export async function unpackBusyboxLayout(dir: string): Promise<BusyboxLayout> {
+  await fs.mkdir(dir, { recursive: true });
+  await run("tar", ["-xf", await ensureBusyboxTarball(), "-C", dir]);
+  const blob = (digest: string): string => path.join(dir, "blobs", "sha256", digest.replace(/^sha256:/, ""));
+  const index = JSON.parse(await fs.readFile(path.join(dir, "index.json"), "utf8")) as { manifests: { digest: string }[] };
+  const manifestDigest = index.manifests[0]?.digest;
+  if (manifestDigest === undefined) throw new Error("busybox image has no manifest");
+  const manifest = JSON.parse(await fs.readFile(blob(manifestDigest), "utf8")) as BusyboxLayout["manifest"];
+  return { dir, blob, manifest };
+}
+
+/** The image config and unpacked root filesystem of the busybox test image. */
+export interface BusyboxRootfs {
+  rootfs: string;
+  config: ImageConfig;
+  passwd: string;
+  group: string;
+}
+
+/**
+ * Unpacks the busybox test image into `dir`/rootfs (its layers applied with the system tar, for tests that run
+ * bare runc), with its config as the runtime's ImageConfig.
+ */
+export async function unpackBusybox(dir: string): Promise<BusyboxRootfs> {
+  const layout = await unpackBusyboxLayout(path.join(dir, "layout"));
+  const rootfs = path.join(dir, "rootfs");
+  await fs.mkdir(rootfs);
+  for (const layer of layout.manifest.layers) await run("tar", ["-xzf", layout.blob(layer.digest), "-C", rootfs]);
+  const c =
+    (JSON.parse(await fs.readFile(layout.blob(layout.manifest.config.digest), "utf8")) as {
+      config?: { Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string; User?: string };
+    }).config ?? {};
+  const config: ImageConfig = {
+    env: c.Env ?? [],
+    exposedPorts: [],
+    labels: {},
+    volumes: [],
+    ...(c.Cmd === undefined ? {} : { cmd: c.Cmd }),
+    ...(c.Entrypoint === undefined ? {} : { entrypoint: c.Entrypoint }),
+    ...(c.WorkingDir === undefined ? {} : { workingDir: c.WorkingDir }),
+    ...(c.User === undefined ? {} : { user: c.User }),
+  };
+  const read = (f: string): Promise<string> => fs.readFile(path.join(rootfs, "etc", f), "utf8");
+  return { rootfs, config, passwd: await read("passwd"), group: await read("group") };
 }

@@ -3,7 +3,7 @@
  * contract suite, the busybox image, a real registry on loopback, and a real runtime in temp dirs.
  */
 export * from "./memory-index.js";
-export { ensureBusyboxTarball } from "./busybox.js";
+export * from "./busybox.js";
 export * from "./registry.js";
 export * from "./registry-test-image.js";
 export * from "./runtime-fixture.js";

@@ -5,6 +5,8 @@ import { InUseError, NotFoundError, StorageError } from "../errors.js";
 import type { VolumeService } from "../executor.js";
 import type { VolumeInfo } from "../types.js";
 import { checkVolumeLabels, checkVolumeName } from "./volume-name.js";
+import { SerialQueue } from "../util/serial-queue.js";
+import { syncDir, writeFileSynced } from "../util/durable-file.js";
 
 /** Options of {@link VolumeStore}. */
 export interface VolumeStoreOptions {
@@ -37,7 +39,7 @@ export class VolumeStore implements VolumeService {
   readonly root: string;
   private usersOf: (name: string) => readonly string[];
   private readonly now: () => number;
-  private queue: Promise<unknown> = Promise.resolve();
+  private readonly queue = new SerialQueue();
   private ready: Promise<void> | undefined;
 
   constructor(options: VolumeStoreOptions) {
@@ -150,12 +152,10 @@ export class VolumeStore implements VolumeService {
   private serialized<T>(fn: () => Promise<T>): Promise<T> {
     this.ready ??= this.prepare();
     const ready = this.ready;
-    const run = this.queue.then(async () => {
+    return this.queue.run(async () => {
       await ready;
       return fn();
     });
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 
   private async prepare(): Promise<void> {
@@ -176,24 +176,4 @@ function parseMeta(value: unknown): VolumeMeta {
   const { createdAt, labels } = value as Record<string, unknown>;
   if (typeof createdAt !== "string") throw new Error("meta.json lacks createdAt");
   return { createdAt, labels: checkVolumeLabels(labels ?? {}) };
-}
-
-async function writeFileSynced(file: string, text: string): Promise<void> {
-  const fh = await fs.open(file, "wx", 0o644);
-  try {
-    await fh.writeFile(text);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
-
-/** Fsyncs a directory so that a rename in it survives a power loss. */
-async function syncDir(dir: string): Promise<void> {
-  const fh = await fs.open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -1,4 +1,4 @@
-import { InvalidReferenceError } from "../../errors.js";
+import { DEFAULT_DOMAIN, parseReference } from "../reference.js";
 
 /** Where a reference's manifests and blobs live: the registry to ask and the repository within it. */
 export interface RegistryLocation {
@@ -14,63 +14,23 @@ export interface RegistryLocation {
   digest?: string;
 }
 
-const DOCKER_HUB_DOMAIN = "docker.io";
 const DOCKER_HUB_HOST = "registry-1.docker.io";
-const REPOSITORY = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$/;
-const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
-const DIGEST = /^sha256:[a-f0-9]{64}$/;
 
 /**
- * Finds the registry host and repository of an image reference, the way `docker pull` does: a first path
- * component with a `.` or `:`, or `localhost`, is a registry; anything else is on Docker Hub, where one-part
- * names live under `library/`.
- *
- * NB: just enough parsing to talk to a registry; the image store's reference parser is the full one.
+ * Finds the registry host and repository of an image reference. Parsing is the image store's
+ * (`parseReference`, Docker's rules); Docker Hub's domain maps to its API host.
  *
  * @throws InvalidReferenceError when the name, tag or digest is malformed.
  */
 export function registryLocation(ref: string): RegistryLocation {
-  let rest = ref;
-  let digest: string | undefined;
-  const at = rest.indexOf("@");
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (!DIGEST.test(digest)) {
-      throw new InvalidReferenceError(ref, `digest ${JSON.stringify(digest)} is not sha256:<64 lowercase hex>`);
-    }
-  }
-  let tag: string | undefined;
-  const colon = rest.lastIndexOf(":");
-  if (colon > rest.lastIndexOf("/")) {
-    tag = rest.slice(colon + 1);
-    rest = rest.slice(0, colon);
-    if (!TAG.test(tag)) {
-      throw new InvalidReferenceError(ref, `tag ${JSON.stringify(tag)} must be 1-128 of [A-Za-z0-9_.-], not starting with . or -`);
-    }
-  }
-  let domain = DOCKER_HUB_DOMAIN;
-  let repository = rest;
-  const slash = rest.indexOf("/");
-  const first = slash >= 0 ? rest.slice(0, slash) : "";
-  if (slash >= 0 && (first.includes(".") || first.includes(":") || first === "localhost")) {
-    domain = first;
-    repository = rest.slice(slash + 1);
-  }
-  if (domain === "index.docker.io") domain = DOCKER_HUB_DOMAIN;
-  if (domain === DOCKER_HUB_DOMAIN && !repository.includes("/")) repository = `library/${repository}`;
-  if (!REPOSITORY.test(repository)) {
-    throw new InvalidReferenceError(
-      ref,
-      `repository ${JSON.stringify(repository)} must be lowercase letters, digits and . _ - separated by /`,
-    );
-  }
-  const host = domain === DOCKER_HUB_DOMAIN ? DOCKER_HUB_HOST : domain;
-  const location: RegistryLocation = { domain, host, repository };
-  if (digest !== undefined) location.digest = digest;
-  if (tag !== undefined) location.tag = tag;
-  else if (digest === undefined) location.tag = "latest";
-  return location;
+  const r = parseReference(ref);
+  return {
+    domain: r.domain,
+    host: r.domain === DEFAULT_DOMAIN ? DOCKER_HUB_HOST : r.domain,
+    repository: r.path,
+    ...(r.tag !== undefined ? { tag: r.tag } : {}),
+    ...(r.digest !== undefined ? { digest: r.digest } : {}),
+  };
 }
 
 /** The part of `host` before its port (`[::1]:5000` -> `::1`, `localhost:5000` -> `localhost`). */

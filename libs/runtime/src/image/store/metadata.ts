@@ -1,8 +1,7 @@
 import fs from "node:fs/promises";
-import path from "node:path";
-import { randomUUID } from "node:crypto";
 import { StorageError } from "../../errors.js";
 import type { ImageRecord } from "../../types.js";
+import { writeFileDurably } from "../../util/durable-file.js";
 
 /** What the image store knows, kept in memory and persisted as one JSON file. */
 export interface StoreState {
@@ -69,24 +68,9 @@ export async function writeMetadata(file: string, state: StoreState): Promise<vo
     tags: Object.fromEntries([...state.tags].sort(([a], [b]) => a.localeCompare(b))),
     layers: Object.fromEntries([...state.layers].sort(([a], [b]) => a.localeCompare(b))),
   };
-  const tmp = `${file}.tmp-${randomUUID()}`;
   try {
-    const fh = await fs.open(tmp, "w", 0o600);
-    try {
-      await fh.writeFile(JSON.stringify(doc, null, 1));
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, file);
-    const dir = await fs.open(path.dirname(file), "r");
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await writeFileDurably(file, JSON.stringify(doc, null, 1));
   } catch (err) {
-    await fs.rm(tmp, { force: true });
     throw new StorageError(`runtime: cannot write the image metadata ${file}: ${(err as Error).message}`, { cause: err });
   }
 }
