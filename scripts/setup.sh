@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 # System packages: etcd-server and etcd-client for the Raft benchmark's peer; runc, the low-level container
 # executor; busybox-static (and file, to check it) for the busybox image built by infra/images; gcc and
 # libc6-dev to build the runtime's container shim; attr (setfattr) for overlayfs whiteouts; docker-registry,
-# the registry the image-pull tests run on loopback.
-PACKAGES=(etcd-server etcd-client runc busybox-static file gcc libc6-dev attr docker-registry)
+# the registry the image-pull tests run on loopback; nats-server, the manager-agent bus each manager supervises;
+# iproute2 and nftables, which the agent drives for task networking and published ports.
+PACKAGES=(etcd-server etcd-client runc busybox-static file gcc libc6-dev attr docker-registry nats-server iproute2 nftables)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -25,7 +26,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts the services it installs (where an init system runs); the benchmark and tests start their own.
   if command -v systemctl >/dev/null 2>&1; then
-    for unit in etcd docker-registry; do
+    for unit in etcd docker-registry nats-server; do
       systemctl is-active --quiet "$unit" 2>/dev/null && systemctl disable --now "$unit" >/dev/null 2>&1 || true
     done
   fi

@@ -7,3 +7,5 @@ export * from "./task.js";
 export * from "./node.js";
 export * from "./network.js";
 export * from "./cluster.js";
+export * from "./routes.js";
+export * from "./client.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { IdSchema, MetaSchema } from "./common.js";
-import { TaskTemplateSchema } from "./service.js";
+import { PortSchema, TaskTemplateSchema } from "./service.js";
 import { TaskStateSchema } from "./task-state.js";
 
 /** What a task's latest status says: its state, when, why, and how the container ended. */
@@ -29,6 +29,8 @@ export const TaskSchema = MetaSchema.extend({
   serviceVersion: z.number().int().nonnegative(),
   desiredState: TaskStateSchema,
   status: TaskStatusSchema,
+  /** The service's published ports when the task was made (the agent programs them where the task runs). */
+  endpoint: z.object({ ports: z.array(PortSchema) }).default({ ports: [] }),
   /** The address of each network attachment. */
   networks: z.array(z.object({ networkId: IdSchema, addresses: z.array(z.string()) })).default([]),
   /** Why the scheduler could not place it, node by node (only while pending). */

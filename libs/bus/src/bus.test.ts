@@ -10,7 +10,7 @@ const T = "2026-11-23T10:00:00.000Z";
 const task = (id: string): Task => ({
   id, version: 1, createdAt: T, updatedAt: T, serviceId: "s1", slot: 1, nodeId: "n1",
   spec: ServiceSpecSchema.parse({ name: "web", taskTemplate: { container: { image: "b" } } }).taskTemplate,
-  serviceVersion: 1, desiredState: "running", status: { state: "assigned", timestamp: T, message: "" }, networks: [],
+  serviceVersion: 1, desiredState: "running", status: { state: "assigned", timestamp: T, message: "" }, endpoint: { ports: [] }, networks: [],
 });
 
 test("subjects are scoped by cluster and node, and refuse ids that are not tokens", () => {

@@ -3,3 +3,5 @@ export * from "./subjects.js";
 export * from "./messages.js";
 export * from "./codec.js";
 export * from "./assignment-set.js";
+export * from "./connection.js";
+export * from "./nats-bus.js";

@@ -55,3 +55,28 @@ export const StatusBatchSchema = z.object({
   updates: z.array(z.object({ taskId: z.string(), status: TaskStatusSchema })).min(1),
 });
 export type StatusBatch = z.infer<typeof StatusBatchSchema>;
+
+/**
+ * agent.<node>.logs: a manager asks for a task's log lines; the agent publishes LogChunk messages to the
+ * request's reply subject, the last with `end: true` (or `error`). With `follow` the stream goes on until the
+ * container ends or the manager publishes `{ streamId }` on agent.<node>.logs.cancel.
+ */
+export const LogsRequestSchema = z.object({
+  streamId: z.string().min(1),
+  taskId: z.string().min(1),
+  tail: z.number().int().nonnegative().optional(),
+  /** Epoch ms. */
+  since: z.number().int().nonnegative().optional(),
+  follow: z.boolean().default(false),
+});
+export type LogsRequest = z.infer<typeof LogsRequestSchema>;
+
+export const LogChunkSchema = z.object({
+  streamId: z.string(),
+  entries: z.array(z.object({ time: z.string(), stream: z.enum(["stdout", "stderr"]), line: z.string() })),
+  end: z.boolean().default(false),
+  error: z.string().optional(),
+});
+export type LogChunk = z.infer<typeof LogChunkSchema>;
+
+export const LogsCancelSchema = z.object({ streamId: z.string().min(1) });

@@ -5,6 +5,8 @@
  *   agent.<node>.heartbeat          request/reply  agent -> its session's manager: still here
  *   agent.<node>.assignments        publish        manager -> agent: the full task set, then deltas
  *   agent.<node>.status             publish        agent -> managers: task status updates, batched
+ *   agent.<node>.logs               publish+reply  manager -> agent: send a task's log lines to the reply subject
+ *   agent.<node>.logs.cancel        publish        manager -> agent: stop a followed log stream
  *
  * Ids become subject tokens, so they must not contain `.`, `*`, `>` or whitespace.
  */
@@ -13,6 +15,8 @@ export interface Subjects {
   heartbeat(nodeId: string): string;
   assignments(nodeId: string): string;
   status(nodeId: string): string;
+  logs(nodeId: string): string;
+  logsCancel(nodeId: string): string;
   /** What a manager subscribes to for every node's status (`agent.*.status`). */
   allStatus: string;
 }
@@ -27,6 +31,8 @@ export function subjects(clusterId: string): Subjects {
     heartbeat: (n) => `${base}.${token(n, "node id")}.heartbeat`,
     assignments: (n) => `${base}.${token(n, "node id")}.assignments`,
     status: (n) => `${base}.${token(n, "node id")}.status`,
+    logs: (n) => `${base}.${token(n, "node id")}.logs`,
+    logsCancel: (n) => `${base}.${token(n, "node id")}.logs.cancel`,
     allStatus: `${base}.*.status`,
   };
 }

@@ -20,6 +20,7 @@ const task = (id: string, serviceId: string, nodeId?: string): Omit<Task, "versi
   serviceVersion: 1,
   desiredState: "running",
   status: { state: "new", timestamp: T, message: "" },
+  endpoint: { ports: [] },
   networks: [],
 });
 

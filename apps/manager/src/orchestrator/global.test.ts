@@ -17,7 +17,7 @@ const svc = (constraints: string[] = []): Service => ({
 });
 const task = (s: Service, id: string, nodeId: string, state: Task["status"]["state"], endedAgoMs = 0): Task => ({
   id, version: 1, createdAt: T, updatedAt: T, serviceId: s.id, nodeId, spec: s.spec.taskTemplate, serviceVersion: 3,
-  desiredState: "running", status: { state, timestamp: new Date(NOW - endedAgoMs).toISOString(), message: "" }, networks: [],
+  desiredState: "running", status: { state, timestamp: new Date(NOW - endedAgoMs).toISOString(), message: "" }, endpoint: { ports: [] }, networks: [],
 });
 
 test("one task per eligible node; none on drained nodes or nodes failing a constraint", () => {

@@ -55,6 +55,7 @@ export function reconcileGlobal(service: Service, nodes: readonly Node[], tasks:
       serviceVersion: service.version,
       desiredState: "running",
       status: { state: "new", timestamp: new Date(now).toISOString(), message: "created by the global orchestrator" },
+      endpoint: { ports: service.endpoint.ports.length > 0 ? service.endpoint.ports : service.spec.endpoint.ports },
       networks: [],
     });
   }

@@ -16,7 +16,7 @@ function task(svc: Service, slot: number, state: TaskState, endedAgoMs = 0, desi
   seq++;
   return {
     id: `t${seq}`, version: 1, createdAt: iso(NOW - 100_000 + seq), updatedAt: iso(NOW), serviceId: svc.id, slot, spec: svc.spec.taskTemplate,
-    serviceVersion: 1, desiredState: desired, status: { state, timestamp: iso(NOW - endedAgoMs), message: "" }, networks: [],
+    serviceVersion: 1, desiredState: desired, status: { state, timestamp: iso(NOW - endedAgoMs), message: "" }, endpoint: { ports: [] }, networks: [],
   };
 }
 

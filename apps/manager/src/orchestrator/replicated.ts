@@ -95,6 +95,7 @@ function newTask(service: Service, slot: number, id: string, now: number): NewTa
     serviceVersion: service.version,
     desiredState: "running",
     status: { state: "new", timestamp: new Date(now).toISOString(), message: "created by the orchestrator" },
+    endpoint: { ports: service.endpoint.ports.length > 0 ? service.endpoint.ports : service.spec.endpoint.ports },
     networks: [],
   };
 }

@@ -29,6 +29,7 @@ function tasks(svc: Service, n: number, nodeId?: string): Task[] {
     serviceVersion: 1,
     desiredState: "running" as const,
     status: { state: nodeId ? ("running" as const) : ("pending" as const), timestamp: T, message: "" },
+    endpoint: { ports: [] },
     networks: [],
   }));
 }

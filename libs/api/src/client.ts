@@ -1,0 +1,155 @@
+import type { z } from "zod";
+import { ErrorBodySchema, ROUTES, type RouteDef, type RouteInput, type RouteName, type RouteOutput } from "./routes.js";
+
+/** An error answer of the API (or no answer at all: status 503, code SHOAL_ERR_UNREACHABLE). */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly issues: readonly { field: string; message: string }[] = [],
+    readonly hint?: string,
+  ) {
+    super(message);
+    this.name = "ApiError";
+  }
+  /** The message with each wrong field and the hint, one per line, as the CLI prints it. */
+  describe(): string {
+    const lines = [this.message, ...this.issues.map((i) => `  ${i.field || "(request)"}: ${i.message}`)];
+    if (this.hint) lines.push(`hint: ${this.hint}`);
+    return lines.join("\n");
+  }
+}
+
+export interface ClientOptions {
+  /** Managers' API addresses, `host:port` or `http://host:port`; tried in order when one cannot be reached. */
+  managers: readonly string[];
+  /** Per-request timeout (not for streams); default 30 s. */
+  timeoutMs?: number;
+  fetch?: typeof fetch;
+}
+
+type Args<N extends RouteName> = { [K in keyof RouteInput<N> as RouteInput<N>[K] extends undefined ? never : K]: RouteInput<N>[K] };
+
+/**
+ * A typed client of the REST API, driven by the same route table as the server: `client.call("serviceCreate",
+ * { body: spec })`. Connection failures move on to the next manager; API errors throw ApiError.
+ */
+export class ShoalClient {
+  private readonly bases: string[];
+  private current = 0;
+  private readonly timeoutMs: number;
+  private readonly doFetch: typeof fetch;
+
+  constructor(o: ClientOptions) {
+    if (o.managers.length === 0) throw new Error("client: give at least one manager address");
+    this.bases = o.managers.map((m) => (m.startsWith("http://") || m.startsWith("https://") ? m : `http://${m}`).replace(/\/+$/, ""));
+    this.timeoutMs = o.timeoutMs ?? 30_000;
+    this.doFetch = o.fetch ?? fetch;
+  }
+
+  /** Calls a route and returns its parsed body. */
+  async call<N extends RouteName>(name: N, args: Args<N> = {} as Args<N>): Promise<RouteOutput<N>> {
+    const route: RouteDef = ROUTES[name];
+    const res = await this.send(route, args, AbortSignal.timeout(this.timeoutMs));
+    if (route.status === 204) {
+      await res.body?.cancel();
+      return undefined as RouteOutput<N>;
+    }
+    const json: unknown = await res.json();
+    return (route.response ? route.response.parse(json) : json) as RouteOutput<N>;
+  }
+
+  /** Streams a newline-delimited JSON or SSE route item by item; stop by breaking out or aborting `signal`. */
+  async *stream<N extends RouteName>(name: N, args: Args<N> = {} as Args<N>, signal?: AbortSignal): AsyncGenerator<RouteOutput<N>> {
+    const route: RouteDef = ROUTES[name];
+    if (!route.stream) throw new Error(`client: ${name} is not a stream`);
+    const ac = new AbortController();
+    const onAbort = () => ac.abort();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      const res = await this.send(route, args, ac.signal);
+      if (!res.body) return;
+      const decoder = new TextDecoder();
+      let buf = "";
+      try {
+        for await (const chunk of res.body) {
+          buf += decoder.decode(chunk as Uint8Array, { stream: true });
+          let nl: number;
+          while ((nl = buf.indexOf("\n")) >= 0) {
+            const line = buf.slice(0, nl).trimEnd();
+            buf = buf.slice(nl + 1);
+            const payload = route.stream === "sse" ? (line.startsWith("data:") ? line.slice(5).trim() : "") : line;
+            if (!payload) continue;
+            const value: unknown = JSON.parse(payload);
+            yield (route.response ? route.response.parse(value) : value) as RouteOutput<N>;
+          }
+        }
+      } catch (e) {
+        if (ac.signal.aborted) return;
+        throw e;
+      }
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      ac.abort();
+    }
+  }
+
+  /** The manager address in use (after failovers). */
+  get manager(): string {
+    return this.bases[this.current] as string;
+  }
+
+  private async send(route: RouteDef, args: Partial<{ params: unknown; query: unknown; body: unknown }>, signal: AbortSignal): Promise<Response> {
+    const path = route.path.replace(/:([A-Za-z]+)/g, (_m, k: string) => {
+      const v = (args.params as Record<string, string | number | undefined> | undefined)?.[k];
+      if (v === undefined || v === "") throw new ApiError(400, "SHOAL_ERR_INVALID_ARGUMENT", `client: missing path parameter ${k}`);
+      return encodeURIComponent(String(v));
+    });
+    const qs = new URLSearchParams();
+    for (const [k, v] of Object.entries((args.query as Record<string, string | number | boolean | undefined> | undefined) ?? {})) if (v !== undefined) qs.set(k, String(v));
+    const suffix = qs.size > 0 ? `?${qs.toString()}` : "";
+    const init: RequestInit = { method: route.method, signal, headers: { accept: "application/json" } };
+    if (args.body !== undefined) {
+      init.body = JSON.stringify(args.body);
+      init.headers = { ...init.headers, "content-type": "application/json" };
+    }
+    let lastErr: unknown;
+    for (let attempt = 0; attempt < this.bases.length; attempt++) {
+      const base = this.bases[(this.current + attempt) % this.bases.length] as string;
+      let res: Response;
+      try {
+        res = await this.doFetch(`${base}${path}${suffix}`, init);
+      } catch (e) {
+        if (signal.aborted) throw timeoutOrAbort(signal, base);
+        lastErr = e;
+        continue;
+      }
+      this.current = (this.current + attempt) % this.bases.length;
+      if (res.ok) return res;
+      throw await toApiError(res);
+    }
+    const tried = this.bases.join(", ");
+    const cause = lastErr instanceof Error ? ((lastErr.cause as Error | undefined)?.message ?? lastErr.message) : String(lastErr);
+    throw new ApiError(503, "SHOAL_ERR_UNREACHABLE", `cannot reach a manager at ${tried} (${cause})`, [], "is `shoal manager` running there? start the cluster with `shoal cluster init` or pass --host");
+  }
+}
+
+function timeoutOrAbort(signal: AbortSignal, base: string): ApiError {
+  const r: unknown = signal.reason;
+  if (r instanceof DOMException && r.name === "TimeoutError") return new ApiError(504, "SHOAL_ERR_TIMEOUT", `no answer from ${base} in time`, [], "the manager may be overloaded or without a leader; retry");
+  return new ApiError(499, "SHOAL_ERR_ABORTED", "request aborted");
+}
+
+async function toApiError(res: Response): Promise<ApiError> {
+  const text = await res.text();
+  let body: z.infer<typeof ErrorBodySchema> | undefined;
+  try {
+    const parsed = ErrorBodySchema.safeParse(JSON.parse(text));
+    if (parsed.success) body = parsed.data;
+  } catch {
+    // not JSON: fall through
+  }
+  if (!body) return new ApiError(res.status, "SHOAL_ERR_HTTP", `HTTP ${res.status}: ${text.slice(0, 200) || res.statusText}`);
+  return new ApiError(res.status, body.error.code, body.error.message, body.error.issues ?? [], body.error.hint);
+}

@@ -1,0 +1,261 @@
+import { z } from "zod";
+import { ClusterSchema } from "./cluster.js";
+import { IdSchema } from "./common.js";
+import { NetworkSchema, NetworkSpecSchema } from "./network.js";
+import { NodeSchema, NodeSpecSchema } from "./node.js";
+import { ServiceSchema, ServiceSpecSchema } from "./service.js";
+import { TaskSchema } from "./task.js";
+import { TaskStateSchema } from "./task-state.js";
+
+/** Every error the API returns: HTTP status plus this body. */
+export const ErrorBodySchema = z.object({
+  error: z.object({
+    /** Stable code, `SHOAL_ERR_*`. */
+    code: z.string(),
+    message: z.string(),
+    /** For validation errors: each wrong field (dotted path) and what to do. */
+    issues: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+    /** What the user can do about it ("retry", "start a manager", ...). */
+    hint: z.string().optional(),
+  }),
+});
+export type ErrorBody = z.infer<typeof ErrorBodySchema>;
+
+/** A reference to an object in a path: its id, a unique id prefix, or (services, networks, nodes) its name. */
+const RefParams = z.object({ ref: z.string().min(1) });
+
+/** A service with counts of its tasks, as `service ls` shows it. */
+export const ServiceWithStatusSchema = ServiceSchema.extend({
+  serviceStatus: z.object({ runningTasks: z.number().int(), desiredTasks: z.number().int(), completedTasks: z.number().int() }),
+});
+export type ServiceWithStatus = z.infer<typeof ServiceWithStatusSchema>;
+
+/** What a manager says about itself and the cluster. */
+export const InfoSchema = z.object({
+  version: z.string(),
+  clusterId: z.string(),
+  nodeId: z.string(),
+  managerAddr: z.string(),
+  raft: z.object({
+    leader: z.boolean(),
+    leaderId: z.string().optional(),
+    leaderApiAddr: z.string().optional(),
+    term: z.number().int(),
+    commitIndex: z.number().int(),
+    appliedIndex: z.number().int(),
+  }),
+  counts: z.object({ nodes: z.number().int(), services: z.number().int(), tasks: z.number().int() }),
+});
+export type Info = z.infer<typeof InfoSchema>;
+
+/** What a joining node learns: where the bus is and how to authenticate, and the role its token gives. */
+export const JoinRequestSchema = z.object({ token: z.string().min(1, "give the join token printed by `shoal cluster init`") });
+export const JoinInfoSchema = z.object({
+  clusterId: z.string(),
+  role: z.enum(["manager", "worker"]),
+  /** NATS URLs of every manager's bus server. */
+  natsUrls: z.array(z.string()).min(1),
+  natsToken: z.string(),
+  /** API addresses (host:port) of the managers. */
+  managers: z.array(z.string()).min(1),
+  /** The token to present when registering. */
+  joinToken: z.string(),
+});
+export type JoinInfo = z.infer<typeof JoinInfoSchema>;
+
+export const VersionedNodeSpecSchema = z.object({ version: z.number().int().nonnegative(), spec: NodeSpecSchema });
+export const VersionedServiceSpecSchema = z.object({ version: z.number().int().nonnegative(), spec: ServiceSpecSchema });
+export const ScaleRequestSchema = z.object({ replicas: z.number().int().nonnegative().max(100_000), version: z.number().int().nonnegative().optional() });
+
+const BoolQuery = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
+
+export const LogsQuerySchema = z.object({
+  /** Lines from the end of each task's log. */
+  tail: z.coerce.number().int().nonnegative().optional(),
+  /** RFC 3339 time or seconds since the epoch. */
+  since: z.string().optional(),
+  follow: BoolQuery.optional(),
+  timestamps: BoolQuery.optional(),
+});
+export type LogsQuery = z.infer<typeof LogsQuerySchema>;
+
+/** One log line, as the logs routes stream them (newline-delimited JSON). */
+export const LogLineSchema = z.object({
+  taskId: z.string(),
+  serviceId: z.string(),
+  slot: z.number().int().optional(),
+  nodeId: z.string(),
+  stream: z.enum(["stdout", "stderr"]),
+  time: z.string(),
+  line: z.string(),
+});
+export type LogLine = z.infer<typeof LogLineSchema>;
+
+/** One change of the store, as the event stream sends it. */
+export const StoreEventSchema = z.object({
+  index: z.number().int(),
+  op: z.enum(["create", "update", "delete"]),
+  kind: z.enum(["cluster", "node", "network", "service", "task"]),
+  id: z.string(),
+  object: z.unknown(),
+});
+export type ApiStoreEvent = z.infer<typeof StoreEventSchema>;
+
+/** A route of the REST API: the single description that drives the server, the OpenAPI document and the client. */
+export interface RouteDef {
+  method: "GET" | "POST" | "PATCH" | "DELETE";
+  /** Fastify-style path, `:name` for parameters. */
+  path: string;
+  summary: string;
+  tag: "cluster" | "nodes" | "services" | "tasks" | "networks" | "events";
+  params?: z.ZodObject;
+  query?: z.ZodObject;
+  body?: z.ZodType;
+  /** Status of a success; 204 means no body. */
+  status: 200 | 201 | 204;
+  /** The success body; `stream` routes send newline-delimited JSON (logs) or server-sent events. */
+  response?: z.ZodType;
+  stream?: "ndjson" | "sse";
+}
+
+const Empty = z.object({});
+
+/** Every route of the API, by operation name. */
+export const ROUTES = {
+  info: { method: "GET", path: "/v1/info", summary: "This manager, the leader and counts", tag: "cluster", status: 200, response: InfoSchema },
+  clusterInspect: { method: "GET", path: "/v1/cluster", summary: "The cluster object, with its join tokens", tag: "cluster", status: 200, response: ClusterSchema },
+  clusterJoin: {
+    method: "POST",
+    path: "/v1/cluster/join",
+    summary: "Exchange a join token for what a new node needs to connect",
+    tag: "cluster",
+    body: JoinRequestSchema,
+    status: 200,
+    response: JoinInfoSchema,
+  },
+  nodeList: {
+    method: "GET",
+    path: "/v1/nodes",
+    summary: "List nodes",
+    tag: "nodes",
+    query: z.object({ role: z.enum(["manager", "worker"]).optional() }),
+    status: 200,
+    response: z.array(NodeSchema),
+  },
+  nodeInspect: { method: "GET", path: "/v1/nodes/:ref", summary: "One node by id, id prefix or hostname", tag: "nodes", params: RefParams, status: 200, response: NodeSchema },
+  nodeUpdate: {
+    method: "POST",
+    path: "/v1/nodes/:ref/update",
+    summary: "Replace a node's spec (availability, labels, role); `version` must be the node's current version",
+    tag: "nodes",
+    params: RefParams,
+    body: VersionedNodeSpecSchema,
+    status: 200,
+    response: NodeSchema,
+  },
+  nodeRemove: {
+    method: "DELETE",
+    path: "/v1/nodes/:ref",
+    summary: "Remove a node that is down (or any node with force=true)",
+    tag: "nodes",
+    params: RefParams,
+    query: z.object({ force: BoolQuery.optional() }),
+    status: 204,
+  },
+  serviceList: { method: "GET", path: "/v1/services", summary: "List services with their task counts", tag: "services", query: Empty, status: 200, response: z.array(ServiceWithStatusSchema) },
+  serviceCreate: { method: "POST", path: "/v1/services", summary: "Create a service", tag: "services", body: ServiceSpecSchema, status: 201, response: ServiceSchema },
+  serviceInspect: {
+    method: "GET",
+    path: "/v1/services/:ref",
+    summary: "One service by id, id prefix or name",
+    tag: "services",
+    params: RefParams,
+    status: 200,
+    response: ServiceWithStatusSchema,
+  },
+  serviceUpdate: {
+    method: "POST",
+    path: "/v1/services/:ref/update",
+    summary: "Replace a service's spec (a rolling update of its tasks); `version` must be the current version",
+    tag: "services",
+    params: RefParams,
+    body: VersionedServiceSpecSchema,
+    status: 200,
+    response: ServiceSchema,
+  },
+  serviceScale: {
+    method: "POST",
+    path: "/v1/services/:ref/scale",
+    summary: "Set a replicated service's replica count",
+    tag: "services",
+    params: RefParams,
+    body: ScaleRequestSchema,
+    status: 200,
+    response: ServiceSchema,
+  },
+  serviceRemove: { method: "DELETE", path: "/v1/services/:ref", summary: "Remove a service and its tasks", tag: "services", params: RefParams, status: 204 },
+  serviceLogs: {
+    method: "GET",
+    path: "/v1/services/:ref/logs",
+    summary: "Log lines of every task of a service (newline-delimited JSON)",
+    tag: "services",
+    params: RefParams,
+    query: LogsQuerySchema,
+    status: 200,
+    response: LogLineSchema,
+    stream: "ndjson",
+  },
+  taskList: {
+    method: "GET",
+    path: "/v1/tasks",
+    summary: "List tasks",
+    tag: "tasks",
+    query: z.object({ service: z.string().optional(), node: z.string().optional(), desiredState: TaskStateSchema.optional() }),
+    status: 200,
+    response: z.array(TaskSchema),
+  },
+  taskInspect: { method: "GET", path: "/v1/tasks/:ref", summary: "One task by id or id prefix", tag: "tasks", params: RefParams, status: 200, response: TaskSchema },
+  taskLogs: {
+    method: "GET",
+    path: "/v1/tasks/:ref/logs",
+    summary: "Log lines of one task (newline-delimited JSON)",
+    tag: "tasks",
+    params: RefParams,
+    query: LogsQuerySchema,
+    status: 200,
+    response: LogLineSchema,
+    stream: "ndjson",
+  },
+  networkList: { method: "GET", path: "/v1/networks", summary: "List networks", tag: "networks", status: 200, response: z.array(NetworkSchema) },
+  networkCreate: { method: "POST", path: "/v1/networks", summary: "Create a network", tag: "networks", body: NetworkSpecSchema, status: 201, response: NetworkSchema },
+  networkInspect: { method: "GET", path: "/v1/networks/:ref", summary: "One network by id, id prefix or name", tag: "networks", params: RefParams, status: 200, response: NetworkSchema },
+  networkRemove: { method: "DELETE", path: "/v1/networks/:ref", summary: "Remove a network no service uses", tag: "networks", params: RefParams, status: 204 },
+  events: {
+    method: "GET",
+    path: "/v1/events",
+    summary: "Server-sent events: every store change from now (or after `since`, a store index)",
+    tag: "events",
+    query: z.object({ since: z.coerce.number().int().nonnegative().optional(), kind: z.enum(["cluster", "node", "network", "service", "task"]).optional() }),
+    status: 200,
+    response: StoreEventSchema,
+    stream: "sse",
+  },
+} as const satisfies Record<string, RouteDef>;
+
+export type Routes = typeof ROUTES;
+export type RouteName = keyof Routes;
+
+type Field<R, K extends string> = R extends Record<K, infer S> ? (S extends z.ZodType ? z.input<S> : never) : undefined;
+type Out<R> = R extends { response: infer S } ? (S extends z.ZodType ? z.output<S> : void) : void;
+
+/** What a call of route `N` takes. */
+export type RouteInput<N extends RouteName> = {
+  params: Field<Routes[N], "params">;
+  query: Field<Routes[N], "query">;
+  body: Field<Routes[N], "body">;
+};
+/** What a call of route `N` returns (for stream routes: one item). */
+export type RouteOutput<N extends RouteName> = Out<Routes[N]>;
+
+/** The id of an object as `ref` in a path: ids are `[a-z0-9]`, so anything else is a name. */
+export const isIdLike = (ref: string): boolean => IdSchema.safeParse(ref).success;

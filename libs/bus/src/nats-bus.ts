@@ -1,0 +1,96 @@
+import { connect, createInbox, ErrorCode, Events, type NatsConnection, type NatsError } from "nats";
+import { BusNoRespondersError, BusTimeoutError, type BusConnection, type BusMessage, type BusStatus } from "./connection.js";
+
+export interface NatsBusOptions {
+  /** `nats://host:port` URLs; the client fails over between them. */
+  servers: readonly string[];
+  /** The cluster's bus token (NATS `authorization { token }`). */
+  token: string;
+  /** Shows in the server's connection list. */
+  name: string;
+  /** How long the first connect may take before failing; default 5 s. */
+  connectTimeoutMs?: number;
+}
+
+/**
+ * The real bus: a NATS client connection that reconnects forever (the agent must outlive its managers'
+ * outages) and reports its status.
+ */
+export async function connectNatsBus(o: NatsBusOptions): Promise<BusConnection> {
+  let nc: NatsConnection;
+  try {
+    nc = await connect({
+      servers: [...o.servers],
+      token: o.token,
+      name: o.name,
+      timeout: o.connectTimeoutMs ?? 5_000,
+      maxReconnectAttempts: -1,
+      reconnectTimeWait: 250,
+      reconnectJitter: 100,
+      pingInterval: 5_000,
+      maxPingOut: 2,
+      waitOnFirstConnect: false,
+    });
+  } catch (e) {
+    const err = e as NatsError;
+    if (String(err.code) === String(ErrorCode.AuthorizationViolation)) throw new Error(`bus: ${o.servers.join(", ")} refused the bus token: rejoin with a current join token`);
+    throw new Error(`bus: cannot connect to ${o.servers.join(", ")}: ${err.message}`);
+  }
+  return wrap(nc);
+}
+
+function wrap(nc: NatsConnection): BusConnection {
+  const statusFns = new Set<(s: BusStatus) => void>();
+  void (async () => {
+    for await (const s of nc.status()) {
+      const mapped: BusStatus | undefined =
+        String(s.type) === String(Events.Disconnect) ? "disconnected" : String(s.type) === String(Events.Reconnect) ? "connected" : String(s.type) === "reconnecting" ? "reconnecting" : undefined;
+      if (mapped) for (const f of statusFns) f(mapped);
+    }
+  })().catch(() => undefined);
+  void nc.closed().then(() => {
+    for (const f of statusFns) f("closed");
+  });
+
+  return {
+    publish: (subject, data, reply) => nc.publish(subject, data, reply ? { reply } : undefined),
+    subscribe: (subject, handler, opts = {}) => {
+      const sub = nc.subscribe(subject, {
+        ...(opts.queue ? { queue: opts.queue } : {}),
+        callback: (err, m) => {
+          if (err) return;
+          const msg: BusMessage = {
+            subject: m.subject,
+            data: m.data,
+            ...(m.reply ? { reply: m.reply } : {}),
+            respond: (d) => {
+              if (m.reply) m.respond(d);
+            },
+          };
+          handler(msg);
+        },
+      });
+      return () => sub.unsubscribe();
+    },
+    request: async (subject, data, timeoutMs) => {
+      try {
+        const m = await nc.request(subject, data, { timeout: timeoutMs });
+        return m.data;
+      } catch (e) {
+        const err = e as NatsError;
+        if (String(err.code) === String(ErrorCode.NoResponders)) throw new BusNoRespondersError(subject);
+        if (String(err.code) === String(ErrorCode.Timeout)) throw new BusTimeoutError(subject, timeoutMs);
+        throw e;
+      }
+    },
+    inbox: () => createInbox(),
+    flush: () => nc.flush(),
+    onStatus: (fn) => {
+      statusFns.add(fn);
+      return () => statusFns.delete(fn);
+    },
+    close: async () => {
+      if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
+    },
+  };
+}
