@@ -1,6 +1,19 @@
-/** The manager daemon's parts. So far: the pure cores of the scheduler and the replicated orchestrator. */
+/** The manager daemon: store, API, leader control loops, dispatcher. */
 export * from "./scheduler/filters.js";
 export * from "./scheduler/plan.js";
+export * from "./scheduler/tick.js";
 export * from "./orchestrator/replicated.js";
 export * from "./orchestrator/global.js";
+export * from "./orchestrator/tick.js";
+export * from "./orchestrator/update.js";
 export * from "./node-monitor/node-monitor.js";
+export * from "./reaper/reaper.js";
+export * from "./store/cluster-store.js";
+export * from "./leader/loop.js";
+export * from "./leader/leader.js";
+export * from "./dispatcher/dispatcher.js";
+export * from "./nats/supervisor.js";
+export * from "./api/server.js";
+export * from "./api/openapi.js";
+export * from "./log.js";
+export * from "./daemon.js";

@@ -15,5 +15,9 @@ export const ClusterSpecSchema = z.object({
 export const ClusterSchema = MetaSchema.extend({
   spec: ClusterSpecSchema,
   joinTokens: z.object({ worker: z.string(), manager: z.string() }),
+  /** The secret every bus client (agents, managers) presents to the managers' NATS servers. */
+  busToken: z.string(),
+  /** Where each manager serves: its Raft id, API address (host:port), bus URL and Raft address. */
+  managers: z.array(z.object({ raftId: z.number().int().positive(), apiAddr: z.string(), natsUrl: z.string(), raftAddr: z.string() })).default([]),
 });
 export type Cluster = z.infer<typeof ClusterSchema>;

@@ -9,3 +9,4 @@ export * from "./network.js";
 export * from "./cluster.js";
 export * from "./routes.js";
 export * from "./client.js";
+export * from "./version.js";

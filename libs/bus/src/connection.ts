@@ -3,7 +3,7 @@ export interface BusMessage {
   subject: string;
   data: Uint8Array;
   reply?: string;
-  respond(data: Uint8Array): void;
+  readonly respond: (data: Uint8Array) => void;
 }
 
 /** Connection states, for logs and for the agent's "managers unreachable" handling. */

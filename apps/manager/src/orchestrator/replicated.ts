@@ -1,5 +1,5 @@
 import type { Service, Task } from "@shoal/api";
-import { isTerminal } from "@shoal/api";
+import { isTerminal, TASK_STATES } from "@shoal/api";
 
 /** A task as the orchestrator creates it; the store stamps version and times. */
 export type NewTask = Omit<Task, "version" | "createdAt" | "updatedAt">;
@@ -42,7 +42,14 @@ export function reconcileReplicated(service: Service, tasks: readonly Task[], no
   for (let slot = 1; slot <= replicas; slot++) {
     const history = bySlot.get(slot) ?? [];
     const latest = history[history.length - 1];
-    if (latest && latest.desiredState === "running" && !isTerminal(latest.status.state)) continue;
+    // A slot with a live task (desired running, not ended) is fine, whatever order the history sorts in. Two
+    // live tasks in one slot (never made on purpose) are cut back to the most advanced one.
+    const live = history.filter((t) => t.desiredState === "running" && !isTerminal(t.status.state));
+    if (live.length > 0) {
+      const keep = live.reduce((a, b) => (TASK_STATES.indexOf(b.status.state) > TASK_STATES.indexOf(a.status.state) ? b : a));
+      for (const t of live) if (t !== keep) decision.shutdown.push(t.id);
+      continue;
+    }
     if (!latest) {
       decision.create.push(newTask(service, slot, newId(), now));
       continue;

@@ -1,0 +1,222 @@
+import {
+  ClusterSchema,
+  isTerminal,
+  type Cluster,
+  type Info,
+  type JoinInfo,
+  type LogLine,
+  type LogsQuery,
+  type NetworkSpec,
+  type Node,
+  type RouteInput,
+  type RouteName,
+  type RouteOutput,
+  type Service,
+  type ServiceSpec,
+  type ServiceWithStatus,
+  type Task,
+} from "@shoal/api";
+import type { Command, StoreState } from "@shoal/store";
+import { VersionConflictError } from "@shoal/store";
+import { newId } from "../ids.js";
+import type { ClusterStore } from "../store/cluster-store.js";
+import { HttpError } from "./errors.js";
+import { allocatePorts } from "./ports.js";
+import { resolveNetwork, resolveNode, resolveService, resolveTask } from "./resolve.js";
+
+/** Reads log lines of a task from its node. */
+export type LogSource = (task: Task, q: LogsQuery, signal: AbortSignal) => AsyncIterable<LogLine>;
+
+export interface ApiContext {
+  store: ClusterStore;
+  info: () => Info;
+  logs: LogSource;
+  clock?: () => number;
+}
+
+/** Parsed input of a route, as handlers get it. */
+export type Parsed<N extends RouteName> = {
+  params: RouteInput<N>["params"] extends undefined ? undefined : { ref: string };
+  query: N extends keyof QueryOut ? QueryOut[N] : undefined;
+  body: N extends keyof BodyOut ? BodyOut[N] : undefined;
+};
+type QueryOut = {
+  nodeList: { role?: "manager" | "worker" };
+  nodeRemove: { force?: boolean };
+  serviceLogs: LogsQuery;
+  taskLogs: LogsQuery;
+  taskList: { service?: string; node?: string; desiredState?: Task["desiredState"] };
+  events: { since?: number; kind?: string };
+};
+type BodyOut = {
+  clusterJoin: { token: string };
+  nodeUpdate: { version: number; spec: Node["spec"] };
+  serviceCreate: ServiceSpec;
+  serviceUpdate: { version: number; spec: ServiceSpec };
+  serviceScale: { replicas: number; version?: number };
+  networkCreate: NetworkSpec;
+};
+
+type Handler<N extends RouteName> = (ctx: ApiContext, input: Parsed<N>) => Promise<RouteOutput<N>>;
+type StreamRoutes = "serviceLogs" | "taskLogs" | "events";
+export type Handlers = { [N in Exclude<RouteName, StreamRoutes>]: Handler<N> };
+
+const strip = <T extends { version: number; createdAt: string; updatedAt: string }>(o: T): Omit<T, "version" | "createdAt" | "updatedAt"> => {
+  const { version: _v, createdAt: _c, updatedAt: _u, ...rest } = o;
+  return rest;
+};
+
+function clusterOf(state: StoreState): Cluster {
+  const c = state.list("cluster")[0];
+  if (!c) throw new HttpError(503, "SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", "retry in a second");
+  return c;
+}
+
+/** Tasks counts of a service for `service ls`. */
+export function withStatus(state: StoreState, s: Service): ServiceWithStatus {
+  const tasks = state.tasksOfService(s.id);
+  const running = tasks.filter((t) => t.desiredState === "running" && t.status.state === "running").length;
+  const desired = s.spec.mode.mode === "replicated" ? s.spec.mode.replicas : tasks.filter((t) => t.desiredState === "running").length;
+  const completed = tasks.filter((t) => t.status.state === "complete").length;
+  return { ...s, serviceStatus: { runningTasks: running, desiredTasks: desired, completedTasks: completed } };
+}
+
+function checkNetworks(state: StoreState, spec: ServiceSpec): void {
+  spec.taskTemplate.networks.forEach((n, i) => {
+    if (!state.get("network", n.target) && !state.byName("network", n.target)) {
+      throw new HttpError(400, "SHOAL_ERR_INVALID_ARGUMENT", `taskTemplate.networks.${i}.target: no network ${JSON.stringify(n.target)}`, "create it with `shoal network create` first");
+    }
+  });
+}
+
+/** Retries a read-modify-write on version conflicts (for requests that did not name a version). */
+async function retrying<T>(f: () => Promise<T>): Promise<T> {
+  for (let i = 0; ; i++) {
+    try {
+      return await f();
+    } catch (e) {
+      if (i < 5 && e instanceof VersionConflictError) continue;
+      throw e;
+    }
+  }
+}
+
+async function writeOne<T>(ctx: ApiContext, command: Command, kind: string, id: string): Promise<T> {
+  await ctx.store.write([command]);
+  const o = ctx.store.state.get(kind as "service", id);
+  return o as T;
+}
+
+export const handlers: Handlers = {
+  info: (ctx) => Promise.resolve(ctx.info()),
+  clusterInspect: async (ctx) => ClusterSchema.parse(clusterOf(await ctx.store.read())),
+  clusterJoin: async (ctx, { body }) => {
+    const cluster = clusterOf(await ctx.store.read());
+    const role = body.token === cluster.joinTokens.manager ? "manager" : body.token === cluster.joinTokens.worker ? "worker" : undefined;
+    if (!role) throw new HttpError(401, "SHOAL_ERR_INVALID_TOKEN", "the join token is not valid for this cluster", "use a token printed by `shoal cluster init` on this cluster's manager");
+    const info: JoinInfo = {
+      clusterId: ctx.info().clusterId,
+      role,
+      natsUrls: cluster.managers.map((m) => m.natsUrl),
+      natsToken: cluster.busToken,
+      managers: cluster.managers.map((m) => m.apiAddr),
+      joinToken: body.token,
+    };
+    return info;
+  },
+  nodeList: async (ctx, { query }) => (await ctx.store.read()).list("node").filter((n) => !query.role || n.spec.role === query.role),
+  nodeInspect: async (ctx, { params }) => resolveNode(await ctx.store.read(), params.ref),
+  nodeUpdate: async (ctx, { params, body }) => {
+    const node = resolveNode(await ctx.store.read(), params.ref);
+    if (body.spec.role !== node.spec.role) {
+      throw new HttpError(400, "SHOAL_ERR_INVALID_ARGUMENT", `spec.role: changing a node's role (${node.spec.role} -> ${body.spec.role}) is not supported yet`, "keep the node's role");
+    }
+    return writeOne(ctx, { op: "update", kind: "node", object: { ...strip(node), spec: body.spec }, expectedVersion: body.version }, "node", node.id);
+  },
+  nodeRemove: async (ctx, { params, query }) => {
+    const node = resolveNode(await ctx.store.read(), params.ref);
+    if (node.status.state === "ready" && !query.force) {
+      throw new HttpError(409, "SHOAL_ERR_NODE_READY", `node ${node.description.hostname} is ready: its agent is still connected`, "drain it and stop its agent first (`shoal cluster leave` on it), or remove it with force=true");
+    }
+    await ctx.store.write([{ op: "delete", kind: "node", id: node.id, expectedVersion: node.version }]);
+  },
+  serviceList: async (ctx) => {
+    const state = await ctx.store.read();
+    return state.list("service").map((s) => withStatus(state, s));
+  },
+  serviceCreate: async (ctx, { body }) =>
+    retrying(async () => {
+      const state = await ctx.store.read();
+      checkNetworks(state, body);
+      const id = newId();
+      const ports = allocatePorts(body, state.list("service"));
+      return writeOne(ctx, { op: "create", kind: "service", object: { id, spec: body, endpoint: { ports, virtualIps: [] } } }, "service", id);
+    }),
+  serviceInspect: async (ctx, { params }) => {
+    const state = await ctx.store.read();
+    return withStatus(state, resolveService(state, params.ref));
+  },
+  serviceUpdate: async (ctx, { params, body }) => {
+    const state = await ctx.store.read();
+    const s = resolveService(state, params.ref);
+    checkNetworks(state, body.spec);
+    const ports = allocatePorts(body.spec, state.list("service").filter((o) => o.id !== s.id), s);
+    const object = { ...strip(s), spec: body.spec, previousSpec: s.spec, endpoint: { ...s.endpoint, ports } };
+    return writeOne(ctx, { op: "update", kind: "service", object, expectedVersion: body.version }, "service", s.id);
+  },
+  serviceScale: async (ctx, { params, body }) =>
+    retrying(async () => {
+      const s = resolveService(await ctx.store.read(), params.ref);
+      if (s.spec.mode.mode !== "replicated") {
+        throw new HttpError(400, "SHOAL_ERR_INVALID_ARGUMENT", `service ${s.spec.name} is global: only replicated services can be scaled`, "a global service runs one task on every eligible node");
+      }
+      const object = { ...strip(s), spec: { ...s.spec, mode: { mode: "replicated" as const, replicas: body.replicas } } };
+      return writeOne(ctx, { op: "update", kind: "service", object, expectedVersion: body.version ?? s.version }, "service", s.id);
+    }),
+  serviceRemove: async (ctx, { params }) => {
+    const s = resolveService(await ctx.store.read(), params.ref);
+    await ctx.store.write([{ op: "delete", kind: "service", id: s.id }]);
+  },
+  taskList: async (ctx, { query }) => {
+    const state = await ctx.store.read();
+    let tasks: Task[];
+    if (query.service) tasks = state.tasksOfService(resolveService(state, query.service).id);
+    else tasks = state.list("task");
+    if (query.node) {
+      const node = resolveNode(state, query.node);
+      tasks = tasks.filter((t) => t.nodeId === node.id);
+    }
+    if (query.desiredState) tasks = tasks.filter((t) => t.desiredState === query.desiredState);
+    return tasks.sort((a, b) => a.serviceId.localeCompare(b.serviceId) || (a.slot ?? 0) - (b.slot ?? 0) || b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+  },
+  taskInspect: async (ctx, { params }) => resolveTask(await ctx.store.read(), params.ref),
+  networkList: async (ctx) => (await ctx.store.read()).list("network"),
+  networkCreate: async (ctx, { body }) => {
+    const id = newId();
+    return writeOne(ctx, { op: "create", kind: "network", object: { id, spec: body, subnets: [] } }, "network", id);
+  },
+  networkInspect: async (ctx, { params }) => resolveNetwork(await ctx.store.read(), params.ref),
+  networkRemove: async (ctx, { params }) => {
+    const state = await ctx.store.read();
+    const n = resolveNetwork(state, params.ref);
+    const users = state.list("service").filter((s) => s.spec.taskTemplate.networks.some((x) => x.target === n.id || x.target === n.spec.name));
+    if (users.length > 0) {
+      throw new HttpError(409, "SHOAL_ERR_IN_USE", `network ${n.spec.name} is used by service${users.length > 1 ? "s" : ""} ${users.map((s) => s.spec.name).join(", ")}`, "remove those services (or their attachment) first");
+    }
+    await ctx.store.write([{ op: "delete", kind: "network", id: n.id, expectedVersion: n.version }]);
+  },
+};
+
+/** The tasks whose logs a logs request covers: one task, or every task of a service that reached a node. */
+export function logTasks(state: StoreState, route: "serviceLogs" | "taskLogs", ref: string): Task[] {
+  if (route === "taskLogs") {
+    const t = resolveTask(state, ref);
+    if (!t.nodeId) throw new HttpError(409, "SHOAL_ERR_NO_LOGS", `task ${t.id} has not been placed on a node, so it has no logs`, "see why with `shoal service ps`");
+    return [t];
+  }
+  const s = resolveService(state, ref);
+  return state
+    .tasksOfService(s.id)
+    .filter((t) => t.nodeId && (t.status.state === "running" || isTerminal(t.status.state) || t.status.state === "starting"))
+    .sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0) || a.createdAt.localeCompare(b.createdAt));
+}

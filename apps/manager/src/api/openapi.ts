@@ -1,0 +1,49 @@
+import { z } from "zod";
+import { ErrorBodySchema, ROUTES, type RouteDef } from "@shoal/api";
+
+const json = (s: z.ZodType, io: "input" | "output") => z.toJSONSchema(s, { io, target: "openapi-3.0", unrepresentable: "any" }) as Record<string, unknown>;
+
+/** The OpenAPI 3.0 document of the REST API, made from the same route table the server and client use. Pure. */
+export function openApiDocument(version: string): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const [name, r] of Object.entries(ROUTES) as [string, RouteDef][]) {
+    const path = r.path.replace(/:([A-Za-z]+)/g, "{$1}");
+    const parameters: unknown[] = [];
+    for (const [where, schema] of [
+      ["path", r.params],
+      ["query", r.query],
+    ] as const) {
+      if (!schema) continue;
+      const js = json(schema, "input") as { properties?: Record<string, unknown>; required?: string[] };
+      for (const [pname, pschema] of Object.entries(js.properties ?? {})) {
+        parameters.push({ name: pname, in: where, required: where === "path" || (js.required ?? []).includes(pname), schema: pschema });
+      }
+    }
+    const ok: Record<string, unknown> = { description: r.summary };
+    if (r.response && r.status !== 204) {
+      const media = r.stream === "sse" ? "text/event-stream" : r.stream === "ndjson" ? "application/x-ndjson" : "application/json";
+      ok.content = { [media]: { schema: json(r.response, "output") } };
+    }
+    const errorContent = { "application/json": { schema: json(ErrorBodySchema, "output") } };
+    const op: Record<string, unknown> = {
+      operationId: name,
+      summary: r.summary,
+      tags: [r.tag],
+      ...(parameters.length ? { parameters } : {}),
+      ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: json(r.body, "input") } } } } : {}),
+      responses: {
+        [String(r.status)]: ok,
+        "400": { description: "Invalid request: the fields named are wrong", content: errorContent },
+        "404": { description: "Unknown id or name", content: errorContent },
+        "409": { description: "Version conflict or name taken", content: errorContent },
+        "503": { description: "No leader or no quorum; the hint says what to do", content: errorContent },
+      },
+    };
+    (paths[path] ??= {})[r.method.toLowerCase()] = op;
+  }
+  return {
+    openapi: "3.0.3",
+    info: { title: "Shoal API", version, description: "The REST API of Shoal's managers. Writes go to the leader; reads are linearizable." },
+    paths,
+  };
+}

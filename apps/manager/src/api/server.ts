@@ -1,0 +1,147 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import fastifySwagger from "@fastify/swagger";
+import fastifySwaggerUi from "@fastify/swagger-ui";
+import { parseOrThrow, ROUTES, type RouteDef, type RouteName } from "@shoal/api";
+import type { StoreEvent } from "@shoal/store";
+import { toErrorBody, HttpError } from "./errors.js";
+import { handlers, logTasks, type ApiContext, type Parsed } from "./handlers.js";
+import { openApiDocument } from "./openapi.js";
+
+export interface ApiServerOptions extends ApiContext {
+  version: string;
+  /** The leader's API address when this manager is not the leader (writes are forwarded there). */
+  leaderApi?: () => string | undefined;
+  /** Events kept for `GET /v1/events?since=`; default 10,000. */
+  eventHistory?: number;
+}
+
+interface ApiEvent {
+  index: number;
+  op: StoreEvent["op"];
+  kind: StoreEvent["kind"];
+  id: string;
+  object: unknown;
+}
+
+/**
+ * The REST API: every route of the shared route table, each request parsed with its zod schemas (400 naming
+ * each wrong field), errors as `{ error: { code, message, issues?, hint? } }`, writes forwarded to the leader,
+ * the event stream as server-sent events, logs as newline-delimited JSON, and the OpenAPI document at
+ * /openapi.json with Swagger UI at /docs.
+ */
+export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024, forceCloseConnections: true });
+  // Validation is the zod schemas' job; fastify's JSON schemas below only document.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  const document = openApiDocument(o.version);
+  await app.register(fastifySwagger, { mode: "static", specification: { document: document as never } });
+  await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
+  app.get("/openapi.json", (_req, reply) => reply.send(document));
+
+  app.setErrorHandler((err, _req, reply) => {
+    const { status, body } = toErrorBody(err);
+    void reply.status(status).send(body);
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.status(404).send({ error: { code: "SHOAL_ERR_NO_ROUTE", message: `no route ${req.method} ${req.url}`, hint: "see the API at /docs" } });
+  });
+
+  // Events: a ring of recent ones for `since`, and live subscribers.
+  const history: ApiEvent[] = [];
+  const limit = o.eventHistory ?? 10_000;
+  const listeners = new Set<(e: ApiEvent[]) => void>();
+  const unwatch = o.store.watch((events) => {
+    const mapped = events.map((e) => ({ index: e.index, op: e.op, kind: e.kind, id: e.object.id, object: e.object }));
+    history.push(...mapped);
+    if (history.length > limit) history.splice(0, history.length - limit);
+    for (const l of listeners) l(mapped);
+  });
+  app.addHook("onClose", () => {
+    unwatch();
+    listeners.clear();
+  });
+
+  for (const [name, route] of Object.entries(ROUTES) as [RouteName, RouteDef][]) {
+    app.route({
+      method: route.method,
+      url: route.path,
+      handler: async (req, reply) => {
+        if (route.method !== "GET" && !o.store.isLeader()) return forward(req, reply, o.leaderApi?.());
+        const input = {
+          params: route.params ? parseOrThrow(route.params, req.params, "path parameters") : undefined,
+          query: route.query ? parseOrThrow(route.query, req.query ?? {}, "query") : undefined,
+          body: route.body ? parseOrThrow(route.body, req.body, "request body") : undefined,
+        };
+        if (name === "events") return streamEvents(req, reply, input.query as { since?: number; kind?: string }, history, listeners);
+        if (name === "serviceLogs" || name === "taskLogs") return streamLogs(o, req, reply, name, input as Parsed<"taskLogs">);
+        const h = handlers[name] as (ctx: ApiContext, i: unknown) => Promise<unknown>;
+        const result = await h(o, input);
+        reply.status(route.status);
+        if (route.status === 204) return reply.send();
+        return reply.send(result);
+      },
+    });
+  }
+  return app;
+}
+
+async function forward(req: FastifyRequest, reply: FastifyReply, leader: string | undefined): Promise<FastifyReply> {
+  if (!leader) throw new HttpError(503, "SHOAL_ERR_NO_LEADER", "this manager is not the leader and knows no leader right now", "retry in a second; if it persists, check `shoal node ls` for managers that are down");
+  const init: RequestInit = { method: req.method, headers: { "content-type": "application/json", "x-shoal-forwarded": "1" } };
+  if (req.headers["x-shoal-forwarded"]) throw new HttpError(503, "SHOAL_ERR_NO_LEADER", "leadership is moving between managers", "retry in a second");
+  if (req.body !== undefined) init.body = JSON.stringify(req.body);
+  let res: Response;
+  try {
+    res = await fetch(`http://${leader}${req.url}`, init);
+  } catch (e) {
+    throw new HttpError(503, "SHOAL_ERR_NO_LEADER", `the leader at ${leader} cannot be reached (${(e as Error).message})`, "retry in a second");
+  }
+  const text = await res.text();
+  return reply.status(res.status).header("content-type", res.headers.get("content-type") ?? "application/json").send(text);
+}
+
+function streamEvents(req: FastifyRequest, reply: FastifyReply, q: { since?: number; kind?: string }, history: ApiEvent[], listeners: Set<(e: ApiEvent[]) => void>): FastifyReply {
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  const send = (events: ApiEvent[]) => {
+    for (const e of events) if (!q.kind || e.kind === q.kind) res.write(`id: ${e.index}\ndata: ${JSON.stringify(e)}\n\n`);
+  };
+  if (q.since !== undefined) send(history.filter((e) => e.index > (q.since ?? 0)));
+  res.write(": connected\n\n");
+  listeners.add(send);
+  const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
+  req.raw.on("close", () => {
+    clearInterval(ping);
+    listeners.delete(send);
+  });
+  return reply;
+}
+
+async function streamLogs(o: ApiServerOptions, req: FastifyRequest, reply: FastifyReply, name: "serviceLogs" | "taskLogs", input: Parsed<"taskLogs">): Promise<FastifyReply> {
+  const state = await o.store.read();
+  const tasks = logTasks(state, name, input.params.ref);
+  const ac = new AbortController();
+  req.raw.on("close", () => ac.abort());
+  reply.hijack();
+  const res = reply.raw;
+  res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-cache" });
+  await Promise.all(
+    tasks.map(async (t) => {
+      try {
+        for await (const line of o.logs(t, input.query, ac.signal)) {
+          if (ac.signal.aborted) break;
+          res.write(`${JSON.stringify(line)}\n`);
+        }
+      } catch (e) {
+        if (!ac.signal.aborted) {
+          res.write(`${JSON.stringify({ taskId: t.id, serviceId: t.serviceId, nodeId: t.nodeId ?? "", stream: "stderr", time: new Date().toISOString(), line: `[shoal] cannot read logs of task ${t.id}: ${(e as Error).message}`, ...(t.slot !== undefined ? { slot: t.slot } : {}) })}\n`);
+        }
+      }
+    }),
+  );
+  res.end();
+  return reply;
+}

@@ -1,0 +1,219 @@
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { ClusterSpecSchema, SHOAL_VERSION, type Cluster, type Info } from "@shoal/api";
+import { connectNatsBus, subjects, type BusConnection } from "@shoal/bus";
+import { openRaftNode, type RaftNode } from "@shoal/raft";
+import { StoreMachine, type ApplyOutcome } from "@shoal/store";
+import { writeFileSync } from "node:fs";
+import { buildApiServer } from "./api/server.js";
+import { busLogSource } from "./api/bus-logs.js";
+import { Dispatcher } from "./dispatcher/dispatcher.js";
+import { newId, newSecret } from "./ids.js";
+import { LeaderLoops } from "./leader/leader.js";
+import { jsonLogger, type Logger } from "./log.js";
+import { NatsSupervisor } from "./nats/supervisor.js";
+import { ClusterStore } from "./store/cluster-store.js";
+
+export interface ManagerOptions {
+  /** The manager's state lives in `<dataDir>/manager`. */
+  dataDir: string;
+  listenAddr: string;
+  /** The address other nodes reach this manager at. */
+  advertiseAddr: string;
+  apiPort: number;
+  raftPort: number;
+  natsPort: number;
+  natsClusterPort: number;
+  /** Create a new cluster when the data dir holds none. */
+  init: boolean;
+  heartbeatPeriodMs?: number;
+  /** The nats-server binary (default: `nats-server` on the PATH). */
+  natsServer?: string;
+  log?: Logger;
+}
+
+export interface RunningManager {
+  readonly apiAddr: string;
+  readonly clusterId: string;
+  readonly store: ClusterStore;
+  readonly raft: RaftNode;
+  readonly nats: NatsSupervisor;
+  stop(): Promise<void>;
+}
+
+export class ManagerStartError extends Error {
+  readonly code = "SHOAL_ERR_MANAGER_START";
+  constructor(message: string) {
+    super(message);
+    this.name = "ManagerStartError";
+  }
+}
+
+interface Identity {
+  clusterId: string;
+  raftId: number;
+}
+
+/** Starts a manager: Raft-backed store, nats-server, dispatcher and leader loops (while leader), REST API. */
+export async function startManager(o: ManagerOptions): Promise<RunningManager> {
+  const log = o.log ?? jsonLogger("manager");
+  const dir = join(o.dataDir, "manager");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const idFile = join(dir, "manager.json");
+  let identity: Identity;
+  let fresh = false;
+  if (existsSync(idFile)) identity = JSON.parse(readFileSync(idFile, "utf8")) as Identity;
+  else if (o.init) {
+    identity = { clusterId: newId(), raftId: 1 };
+    fresh = true;
+  } else {
+    throw new ManagerStartError(`manager: ${dir} holds no cluster: start a new one with \`shoal cluster init\` (or pass --init)`);
+  }
+
+  const machine = new StoreMachine();
+  const advertise = o.advertiseAddr;
+  const raftAddr = `${advertise}:${o.raftPort}`;
+  const apiAddr = `${advertise}:${o.apiPort}`;
+  const raft = await openRaftNode({
+    dataDir: join(dir, "raft"),
+    id: identity.raftId,
+    clusterId: identity.clusterId,
+    listen: { host: o.listenAddr, port: o.raftPort },
+    address: raftAddr,
+    stateMachine: machine,
+    ...(fresh ? { bootstrap: [{ id: identity.raftId, address: raftAddr }] } : {}),
+    log: (level, msg, fields) => (level === "debug" ? undefined : log[level === "error" ? "error" : level === "warn" ? "warn" : "info"](msg, { ...fields, component: "raft" })),
+  });
+  if (fresh) writeFileSync(idFile, JSON.stringify(identity));
+  const store = new ClusterStore(machine, {
+    propose: (data) => raft.propose<ApplyOutcome>(data),
+    readBarrier: () => raft.readBarrier(),
+    isLeader: () => raft.isLeader(),
+  });
+  const cleanups: (() => Promise<void> | void)[] = [() => raft.stop()];
+  const stopAll = async () => {
+    for (const c of cleanups.reverse().splice(0)) await Promise.resolve(c()).catch((e: unknown) => log.warn("stop step failed", { error: (e as Error).message }));
+  };
+
+  try {
+    await raft.waitForLeader(15_000);
+    const natsUrl = `nats://${advertise}:${o.natsPort}`;
+    const me = { raftId: identity.raftId, apiAddr, natsUrl, raftAddr };
+    await store.read();
+    let cluster = store.state.list("cluster")[0];
+    if (!cluster && raft.isLeader()) {
+      const spec = ClusterSpecSchema.parse(o.heartbeatPeriodMs ? { heartbeatPeriodMs: o.heartbeatPeriodMs } : {});
+      const obj: Omit<Cluster, "version" | "createdAt" | "updatedAt"> = {
+        id: identity.clusterId.toLowerCase(),
+        spec,
+        joinTokens: { worker: joinToken(identity.clusterId, "w"), manager: joinToken(identity.clusterId, "m") },
+        busToken: newSecret(40),
+        managers: [me],
+      };
+      await store.write([{ op: "create", kind: "cluster", object: obj }]);
+      log.info("cluster created", { clusterId: identity.clusterId });
+    } else if (cluster && raft.isLeader()) {
+      const known = cluster.managers.find((m) => m.raftId === me.raftId);
+      const changedPeriod = o.heartbeatPeriodMs !== undefined && cluster.spec.heartbeatPeriodMs !== o.heartbeatPeriodMs;
+      if (!known || JSON.stringify(known) !== JSON.stringify(me) || changedPeriod) {
+        const { version, createdAt: _c, updatedAt: _u, ...rest } = cluster;
+        const managers = [...cluster.managers.filter((m) => m.raftId !== me.raftId), me];
+        const spec = changedPeriod ? { ...cluster.spec, heartbeatPeriodMs: o.heartbeatPeriodMs as number } : cluster.spec;
+        await store.write([{ op: "update", kind: "cluster", object: { ...rest, spec, managers }, expectedVersion: version }]);
+      }
+    }
+    cluster = store.state.list("cluster")[0];
+    if (!cluster) throw new ManagerStartError("manager: the cluster object is missing from the store: the data dir may be damaged");
+
+    const nats = new NatsSupervisor({
+      dir: join(dir, "nats"),
+      listenAddr: o.listenAddr,
+      port: o.natsPort,
+      clusterPort: o.natsClusterPort,
+      token: cluster.busToken,
+      name: `shoal-manager-${identity.raftId}`,
+      log,
+      ...(o.natsServer ? { binary: o.natsServer } : {}),
+    });
+    nats.start();
+    cleanups.push(() => nats.stop());
+    const bus: BusConnection = await connectWithRetry(nats.url, cluster.busToken, `manager-${identity.raftId}`, 10_000);
+    cleanups.push(() => bus.close());
+    const s = subjects(identity.clusterId.toLowerCase());
+
+    // Leader-only parts: started on winning an election, stopped the moment leadership is lost.
+    let leader: { dispatcher: Dispatcher; loops: LeaderLoops } | undefined;
+    const becomeLeader = () => {
+      if (leader) return;
+      const dispatcher = new Dispatcher({ bus, store, clusterId: identity.clusterId.toLowerCase(), log });
+      leader = { dispatcher, loops: new LeaderLoops({ store, heartbeats: dispatcher.heartbeats, log }) };
+      log.info("leading: control loops and dispatcher started");
+    };
+    const stepDown = () => {
+      if (!leader) return;
+      leader.loops.stop();
+      leader.dispatcher.stop();
+      leader = undefined;
+      log.info("not leading: control loops and dispatcher stopped");
+    };
+    const off = raft.onLeaderChange((c) => (c.isLeader ? becomeLeader() : stepDown()));
+    cleanups.push(() => {
+      off();
+      stepDown();
+    });
+    if (raft.isLeader()) becomeLeader();
+
+    const info = (): Info => {
+      const st = raft.status();
+      const c = store.state.list("cluster")[0];
+      const lead = st.lead ? c?.managers.find((m) => m.raftId === st.lead) : undefined;
+      return {
+        version: SHOAL_VERSION,
+        clusterId: identity.clusterId.toLowerCase(),
+        nodeId: String(identity.raftId),
+        managerAddr: apiAddr,
+        raft: {
+          leader: raft.isLeader(),
+          ...(st.lead ? { leaderId: String(st.lead) } : {}),
+          ...(lead ? { leaderApiAddr: lead.apiAddr } : {}),
+          term: st.term,
+          commitIndex: st.commit,
+          appliedIndex: st.applied,
+        },
+        counts: { nodes: store.state.list("node").length, services: store.state.list("service").length, tasks: store.state.list("task").length },
+      };
+    };
+    const api: FastifyInstance = await buildApiServer({
+      store,
+      info,
+      logs: busLogSource(bus, s),
+      version: SHOAL_VERSION,
+      leaderApi: () => info().raft.leaderApiAddr,
+    });
+    cleanups.push(() => api.close());
+    await api.listen({ host: o.listenAddr, port: o.apiPort });
+    log.info("manager ready", { api: apiAddr, raft: raftAddr, nats: natsUrl, clusterId: identity.clusterId });
+    return { apiAddr, clusterId: identity.clusterId.toLowerCase(), store, raft, nats, stop: stopAll };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
+
+/** `SHLTKN-1-<cluster id>-<w|m><secret>`: says which cluster and role it is for. */
+function joinToken(clusterId: string, role: "w" | "m"): string {
+  return `SHLTKN-1-${clusterId.toLowerCase()}-${role}${newSecret(32)}`;
+}
+
+async function connectWithRetry(url: string, token: string, name: string, deadlineMs: number): Promise<BusConnection> {
+  const until = Date.now() + deadlineMs;
+  for (;;) {
+    try {
+      return await connectNatsBus({ servers: [url], token, name, connectTimeoutMs: 1_000 });
+    } catch (e) {
+      if (Date.now() > until) throw new ManagerStartError(`manager: the bus server at ${url} did not come up: ${(e as Error).message} (see its log nats/nats.log in the manager's data dir)`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}

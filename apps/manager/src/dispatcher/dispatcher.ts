@@ -1,0 +1,253 @@
+import type { Node, Task } from "@shoal/api";
+import { canTransition } from "@shoal/api";
+import {
+  AssignmentsSchema,
+  decode,
+  encode,
+  HeartbeatReplySchema,
+  HeartbeatSchema,
+  RegisterReplySchema,
+  RegisterRequestSchema,
+  StatusBatchSchema,
+  subjects,
+  type Assignments,
+  type BusConnection,
+  type RegisterRequest,
+  type StatusBatch,
+  type Subjects,
+} from "@shoal/bus";
+import { NotFoundError, VersionConflictError, type Command, type StoreEvent } from "@shoal/store";
+import { newId, newSecret } from "../ids.js";
+import type { ClusterStore } from "../store/cluster-store.js";
+import type { LoopLog } from "../leader/loop.js";
+import { nodeUpdate } from "../leader/leader.js";
+
+
+interface Session {
+  nodeId: string;
+  sessionId: string;
+  seq: number;
+  /** Task ids the agent was told about. */
+  sent: Set<string>;
+  pending: Map<string, { op: "upsert"; task: Task } | { op: "remove"; taskId: string }>;
+  flushScheduled: boolean;
+}
+
+export interface DispatcherOptions {
+  bus: BusConnection;
+  store: ClusterStore;
+  clusterId: string;
+  log: LoopLog;
+  clock?: () => number;
+}
+
+/**
+ * The managers' side of the agent protocol: registers agents (checking their join token; a known node id
+ * keeps its node object), keeps one session per node, sends each agent its full task set and then deltas as
+ * the store changes, records heartbeats for the node monitor, and writes the agents' task status reports to
+ * the store (only forward moves of tasks the node owns). Runs on the leader.
+ */
+export class Dispatcher {
+  /** Last heartbeat per node, epoch ms (the node monitor reads it). */
+  readonly heartbeats = new Map<string, number>();
+  private readonly sessions = new Map<string, Session>();
+  private readonly subs: (() => void)[] = [];
+  private readonly s: Subjects;
+  private readonly clock: () => number;
+  private stopped = false;
+
+  constructor(private readonly o: DispatcherOptions) {
+    this.s = subjects(o.clusterId);
+    this.clock = o.clock ?? Date.now;
+    this.subs.push(o.bus.subscribe(this.s.register, (m) => void this.onRegister(m.data, m.respond), { queue: "managers" }));
+    this.subs.push(
+      o.bus.subscribe(`${this.s.register.slice(0, -"register".length)}*.heartbeat`, (m) => this.onHeartbeat(m.subject, m.data, m.respond), { queue: "managers" }),
+    );
+    this.subs.push(o.bus.subscribe(this.s.allStatus, (m) => void this.onStatus(m.subject, m.data), { queue: "managers" }));
+    this.subs.push(o.store.watch((events) => this.onStoreEvents(events)));
+  }
+
+  private period(): number {
+    return this.o.store.state.list("cluster")[0]?.spec.heartbeatPeriodMs ?? 1_000;
+  }
+
+  /** Node ids with a live session. */
+  connected(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const u of this.subs.splice(0)) u();
+    this.sessions.clear();
+  }
+
+  private reply(respond: (d: Uint8Array) => void, r: Parameters<typeof encode<typeof RegisterReplySchema>>[2]): void {
+    respond(encode(RegisterReplySchema, this.s.register, r));
+  }
+
+  private async onRegister(data: Uint8Array, respond: (d: Uint8Array) => void): Promise<void> {
+    let req: RegisterRequest;
+    try {
+      req = decode(RegisterRequestSchema, this.s.register, data);
+    } catch (e) {
+      this.reply(respond, { ok: false, code: "SHOAL_ERR_BUS_PROTOCOL", message: (e as Error).message });
+      return;
+    }
+    const cluster = this.o.store.state.list("cluster")[0];
+    if (!cluster) {
+      this.reply(respond, { ok: false, code: "SHOAL_ERR_NOT_READY", message: "the cluster is not initialized yet: retry" });
+      return;
+    }
+    const role = req.joinToken === cluster.joinTokens.manager ? "manager" : req.joinToken === cluster.joinTokens.worker ? "worker" : undefined;
+    if (!role) {
+      this.reply(respond, { ok: false, code: "SHOAL_ERR_INVALID_TOKEN", message: "the join token is not valid for this cluster: use the token `shoal cluster init` printed (or a rotated one)" });
+      return;
+    }
+    let nodeId: string;
+    try {
+      nodeId = await this.upsertNode(req, role);
+    } catch (e) {
+      this.reply(respond, { ok: false, code: "SHOAL_ERR_UNAVAILABLE", message: `registration failed: ${(e as Error).message}; retry` });
+      return;
+    }
+    if (this.stopped) return;
+    const session: Session = { nodeId, sessionId: newSecret(20), seq: 0, sent: new Set(), pending: new Map(), flushScheduled: false };
+    this.sessions.set(nodeId, session);
+    this.heartbeats.set(nodeId, this.clock());
+    this.reply(respond, { ok: true, nodeId, sessionId: session.sessionId, heartbeatPeriodMs: this.period() });
+    this.o.log.info("agent registered", { node: nodeId, hostname: req.hostname, role });
+    // The full set right after the reply: the agent subscribed to its assignments before registering.
+    const tasks = this.o.store.state.tasksOfNode(nodeId);
+    this.send(session, { type: "full", sessionId: session.sessionId, seq: ++session.seq, tasks });
+    session.sent = new Set(tasks.map((t) => t.id));
+  }
+
+  private async upsertNode(req: RegisterRequest, role: "manager" | "worker"): Promise<string> {
+    for (let attempt = 0; ; attempt++) {
+      const existing = req.nodeId ? this.o.store.state.get("node", req.nodeId) : undefined;
+      const description: Node["description"] = {
+        hostname: req.hostname,
+        platform: req.platform,
+        resources: req.resources,
+        engine: { version: req.engineVersion, labels: req.labels },
+      };
+      const status: Node["status"] = { state: "ready", message: "", addr: req.addr };
+      const command: Command = existing
+        ? nodeUpdate(existing, { description, status })
+        : {
+            op: "create",
+            kind: "node",
+            object: { id: req.nodeId && /^[a-z0-9]{1,64}$/.test(req.nodeId) ? req.nodeId : newId(this.clock()), spec: { labels: {}, role, availability: "active" }, description, status },
+          };
+      try {
+        await this.o.store.write([command]);
+        return command.op === "delete" ? "" : command.object.id;
+      } catch (e) {
+        if (attempt < 5 && e instanceof VersionConflictError) continue;
+        throw e;
+      }
+    }
+  }
+
+  private onHeartbeat(subject: string, data: Uint8Array, respond: (d: Uint8Array) => void): void {
+    const nodeId = subject.split(".").at(-2) ?? "";
+    const out = (r: Parameters<typeof encode<typeof HeartbeatReplySchema>>[2]) => respond(encode(HeartbeatReplySchema, subject, r));
+    let hb;
+    try {
+      hb = decode(HeartbeatSchema, subject, data);
+    } catch (e) {
+      out({ ok: false, code: "SHOAL_ERR_BUS_PROTOCOL", message: (e as Error).message });
+      return;
+    }
+    const session = this.sessions.get(nodeId);
+    if (!session || session.sessionId !== hb.sessionId) {
+      out({ ok: false, code: "SHOAL_ERR_SESSION", message: "unknown session: register again" });
+      return;
+    }
+    this.heartbeats.set(nodeId, this.clock());
+    out({ ok: true, heartbeatPeriodMs: this.period() });
+  }
+
+  private async onStatus(subject: string, data: Uint8Array): Promise<void> {
+    const nodeId = subject.split(".").at(-2) ?? "";
+    let batch: StatusBatch;
+    try {
+      batch = decode(StatusBatchSchema, subject, data);
+    } catch (e) {
+      this.o.log.warn("bad status batch", { node: nodeId, error: (e as Error).message });
+      return;
+    }
+    const session = this.sessions.get(nodeId);
+    if (!session || session.sessionId !== batch.sessionId) return; // the agent re-registers and reports again
+    this.heartbeats.set(nodeId, this.clock());
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const commands: Command[] = [];
+      for (const u of batch.updates) {
+        const t = this.o.store.state.get("task", u.taskId);
+        if (!t || t.nodeId !== nodeId) continue;
+        if (u.status.state === t.status.state || !canTransition(t.status.state, u.status.state)) continue;
+        const { version, createdAt: _c, updatedAt: _u, ...rest } = t;
+        commands.push({ op: "update", kind: "task", object: { ...rest, status: u.status }, expectedVersion: version });
+      }
+      try {
+        await this.o.store.write(commands);
+        return;
+      } catch (e) {
+        if (e instanceof VersionConflictError || e instanceof NotFoundError) continue;
+        this.o.log.warn("status write failed", { node: nodeId, error: (e as Error).message });
+        return;
+      }
+    }
+  }
+
+  private onStoreEvents(events: StoreEvent[]): void {
+    for (const e of events) {
+      if (e.kind === "node" && e.op !== "create" && (e.op === "delete" || e.object.status.state === "down")) {
+        // A node marked down (or removed) loses its session: when its agent is back it registers again.
+        this.sessions.delete(e.object.id);
+        continue;
+      }
+      if (e.kind !== "task") continue;
+      const t = e.object;
+      const prevNode = e.previous?.nodeId;
+      if (e.op === "delete") this.queue(t.nodeId, { op: "remove", taskId: t.id });
+      else {
+        if (prevNode && prevNode !== t.nodeId) this.queue(prevNode, { op: "remove", taskId: t.id });
+        if (t.nodeId) this.queue(t.nodeId, { op: "upsert", task: t });
+      }
+    }
+  }
+
+  private queue(nodeId: string | undefined, change: { op: "upsert"; task: Task } | { op: "remove"; taskId: string }): void {
+    if (!nodeId) return;
+    const session = this.sessions.get(nodeId);
+    if (!session) return;
+    const id = change.op === "upsert" ? change.task.id : change.taskId;
+    if (change.op === "remove" && !session.sent.has(id) && !session.pending.has(id)) return;
+    session.pending.set(id, change);
+    if (session.flushScheduled) return;
+    session.flushScheduled = true;
+    // One delta per node for everything applied in this turn of the event loop.
+    setImmediate(() => {
+      session.flushScheduled = false;
+      if (this.sessions.get(nodeId) !== session || session.pending.size === 0) return;
+      const changes = [...session.pending.values()];
+      session.pending.clear();
+      for (const c of changes) {
+        if (c.op === "upsert") session.sent.add(c.task.id);
+        else session.sent.delete(c.taskId);
+      }
+      this.send(session, { type: "delta", sessionId: session.sessionId, seq: ++session.seq, changes });
+    });
+  }
+
+  private send(session: Session, msg: Assignments): void {
+    const subject = this.s.assignments(session.nodeId);
+    try {
+      this.o.bus.publish(subject, encode(AssignmentsSchema, subject, msg));
+    } catch (e) {
+      this.o.log.warn("cannot send assignments", { node: session.nodeId, error: (e as Error).message });
+    }
+  }
+}

@@ -1,0 +1,96 @@
+import type { Node } from "@shoal/api";
+import type { Command } from "@shoal/store";
+import { orchestrate } from "../orchestrator/tick.js";
+import { schedule } from "../scheduler/tick.js";
+import { reap } from "../reaper/reaper.js";
+import { checkHeartbeats } from "../node-monitor/node-monitor.js";
+import { newId } from "../ids.js";
+import type { ClusterStore } from "../store/cluster-store.js";
+import { ControlLoop, type LoopLog } from "./loop.js";
+
+/** The last heartbeat of each node this manager heard (epoch ms); kept by the dispatcher. */
+export type HeartbeatBook = ReadonlyMap<string, number>;
+
+export interface LeaderLoopsOptions {
+  store: ClusterStore;
+  heartbeats: HeartbeatBook;
+  log: LoopLog;
+  /** Heartbeats a node may miss before it is marked down; default 3. */
+  missedHeartbeats?: number;
+  clock?: () => number;
+}
+
+/**
+ * The leader's control loops: orchestrator, scheduler, node monitor and task reaper. Started when this
+ * manager becomes leader, stopped the moment it is not.
+ */
+export class LeaderLoops {
+  readonly loops: ControlLoop[];
+
+  constructor(o: LeaderLoopsOptions) {
+    const clock = o.clock ?? Date.now;
+    const since = clock();
+    const state = () => o.store.state;
+    const cluster = () => state().list("cluster")[0];
+    const period = () => cluster()?.spec.heartbeatPeriodMs ?? 1_000;
+    this.loops = [
+      new ControlLoop({
+        name: "orchestrator",
+        store: o.store,
+        log: o.log,
+        clock,
+        wants: (e) => e.kind !== "task" || e.op !== "update" || e.object.status.state !== e.previous?.status.state || e.object.desiredState !== e.previous.desiredState,
+        pass: (now) => orchestrate(state(), now, () => newId(now)),
+      }),
+      new ControlLoop({
+        name: "scheduler",
+        store: o.store,
+        log: o.log,
+        clock,
+        wants: (e) => e.kind === "node" || e.kind === "service" || (e.kind === "task" && (e.op !== "update" || e.object.status.state !== e.previous?.status.state || e.object.desiredState !== e.previous.desiredState)),
+        pass: (now) => ({ commands: schedule(state(), now) }),
+      }),
+      new ControlLoop({
+        name: "node-monitor",
+        store: o.store,
+        log: o.log,
+        clock,
+        wants: () => false,
+        intervalMs: Math.max(50, Math.floor(period() / 2)),
+        pass: (now) => {
+          const d = checkHeartbeats(state().list("node"), o.heartbeats, now, { periodMs: period(), missed: o.missedHeartbeats ?? 3, leaderSince: since });
+          const commands: Command[] = [];
+          for (const down of d.down) {
+            const n = state().get("node", down.nodeId);
+            if (!n) continue;
+            o.log.warn("node down", { node: n.id, hostname: n.description.hostname, reason: down.message });
+            commands.push(nodeUpdate(n, { status: { ...n.status, state: "down", message: down.message } }));
+          }
+          return { commands };
+        },
+      }),
+      new ControlLoop({
+        name: "reaper",
+        store: o.store,
+        log: o.log,
+        clock,
+        wants: (e) => e.kind === "task" && e.op === "update" && e.object.status.state !== e.previous?.status.state,
+        pass: () => ({ commands: reap(state(), cluster()?.spec.taskHistoryRetentionLimit ?? 5) }),
+      }),
+    ];
+  }
+
+  /** Resolves once every loop is idle (tests). */
+  async idle(): Promise<void> {
+    for (let i = 0; i < 3; i++) await Promise.all(this.loops.map((l) => l.idle()));
+  }
+
+  stop(): void {
+    for (const l of this.loops) l.stop();
+  }
+}
+
+export function nodeUpdate(n: Node, change: Partial<Node>): Command {
+  const { version, createdAt: _c, updatedAt: _u, ...rest } = n;
+  return { op: "update", kind: "node", object: { ...rest, ...change }, expectedVersion: version };
+}

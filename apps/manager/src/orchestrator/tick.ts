@@ -1,0 +1,109 @@
+import type { Node, Service, Task } from "@shoal/api";
+import { isTerminal } from "@shoal/api";
+import type { Command, StoreState } from "@shoal/store";
+import { reconcileGlobal } from "./global.js";
+import { reconcileReplicated, type NewTask } from "./replicated.js";
+import { outdatedTasks } from "./update.js";
+
+/** What one orchestrator pass decides for the whole cluster. */
+export interface OrchestratorPass {
+  commands: Command[];
+  /** When to look again (a restart delay or update delay ends), epoch ms. */
+  wakeAt?: number;
+}
+
+const live = (t: Task): boolean => t.desiredState === "running" && !isTerminal(t.status.state);
+
+/**
+ * One pass of the orchestrator over the store. Pure. In order:
+ * 1. tasks of removed services: deleted when they ended or never reached a node (or their node is down),
+ *    otherwise told to stop (desired state `remove`);
+ * 2. tasks on nodes that are down: marked orphaned (their slot is replaced at once); tasks on drained nodes:
+ *    told to shut down (the agent stops them; the slot is replaced);
+ * 3. tasks told to stop before they reached a node end at once (`shutdown`);
+ * 4. rolling update: live tasks of an older spec are told to shut down, `parallelism` slots at a time;
+ * 5. each service's tasks are reconciled to its mode (replicas per slot, one per node for global) and
+ *    restart policy.
+ * Every update of an existing task is conditional on the version read, so a status report racing with this
+ * pass makes the batch fail and the pass run again on fresh state rather than overwrite the report.
+ */
+export function orchestrate(state: StoreState, now: number, newId: () => string): OrchestratorPass {
+  const commands: Command[] = [];
+  const touched = new Set<string>();
+  let wakeAt: number | undefined;
+  const nodes = new Map(state.list("node").map((n) => [n.id, n]));
+  const services = new Map(state.list("service").map((s) => [s.id, s]));
+  const iso = new Date(now).toISOString();
+  const update = (t: Task, change: Partial<Task>): void => {
+    touched.add(t.id);
+    const { version, createdAt: _c, updatedAt: _u, ...rest } = t;
+    commands.push({ op: "update", kind: "task", object: { ...rest, ...change }, expectedVersion: version });
+  };
+
+  for (const t of state.list("task")) {
+    const node = t.nodeId ? nodes.get(t.nodeId) : undefined;
+    if (!services.has(t.serviceId)) {
+      if (isTerminal(t.status.state) || !t.nodeId || !node || node.status.state === "down") {
+        touched.add(t.id);
+        commands.push({ op: "delete", kind: "task", id: t.id, expectedVersion: t.version });
+      } else if (t.desiredState !== "remove") update(t, { desiredState: "remove" });
+      continue;
+    }
+    if (isTerminal(t.status.state)) continue;
+    if (t.nodeId && (!node || node.status.state === "down")) {
+      update(t, {
+        desiredState: "shutdown",
+        status: { state: "orphaned", timestamp: iso, message: node ? `node ${node.description.hostname} is down: task replaced` : "node was removed: task replaced" },
+      });
+    } else if (node && node.spec.availability === "drain" && t.desiredState === "running") {
+      update(t, { desiredState: "shutdown" });
+    } else if (!t.nodeId && t.desiredState !== "running") {
+      update(t, { status: { state: "shutdown", timestamp: iso, message: "stopped before it was scheduled" } });
+    }
+  }
+
+  const nodeList = [...nodes.values()];
+  for (const service of services.values()) {
+    // Reconcile on the tasks as they will be after the changes above.
+    const tasks = state.tasksOfService(service.id).map((t) => (touched.has(t.id) ? applied(t, commands) : t)).filter((t): t is Task => !!t);
+    const creates: NewTask[] = [];
+    const shutdown = new Set<string>();
+    for (const id of outdatedTasks(service, tasks.filter(live))) shutdown.add(id);
+    const effective = tasks.map((t) => (shutdown.has(t.id) ? { ...t, desiredState: "shutdown" as const } : t));
+    if (service.spec.mode.mode === "replicated") {
+      const d = reconcileReplicated(service, effective, now, newId);
+      creates.push(...d.create);
+      for (const id of d.shutdown) shutdown.add(id);
+      if (d.wakeAt !== undefined) wakeAt = wakeAt === undefined ? d.wakeAt : Math.min(wakeAt, d.wakeAt);
+    } else {
+      const d = reconcileGlobal(service, nodeList, effective, now, newId);
+      creates.push(...d.create);
+      for (const id of d.shutdown) shutdown.add(id);
+    }
+    for (const id of shutdown) {
+      const t = state.get("task", id);
+      if (t && !touched.has(id) && live(t)) update(t, { desiredState: "shutdown" });
+    }
+    for (const c of creates) commands.push({ op: "create", kind: "task", object: c });
+  }
+  return { commands, ...(wakeAt !== undefined ? { wakeAt } : {}) };
+}
+
+/** The task as the queued commands leave it (undefined once deleted). */
+function applied(t: Task, commands: readonly Command[]): Task | undefined {
+  let cur: Task | undefined = t;
+  for (const c of commands) {
+    if (c.kind !== "task") continue;
+    if (c.op === "delete" && c.id === t.id) cur = undefined;
+    else if (c.op === "update" && c.object.id === t.id && cur) cur = { ...cur, ...c.object };
+  }
+  return cur;
+}
+
+/** Whether a node can be given tasks by the orchestrator's global mode. Exposed for the scheduler's tests. */
+export const isEligible = (n: Node): boolean => n.status.state === "ready" && n.spec.availability === "active";
+
+/** Services by id, for the scheduler. */
+export function servicesById(state: StoreState): Map<string, Service> {
+  return new Map(state.list("service").map((s) => [s.id, s]));
+}

@@ -1,0 +1,1 @@
+export const SHOAL_VERSION = "0.1.0";
