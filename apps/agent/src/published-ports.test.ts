@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { publishedPortRules, sameRules } from "./published-ports.js";
-import { makeTask } from "./test-fixtures.js";
+import { makeTask } from "./testing/tasks.js";
 
 test("published ports: grouped by port and protocol over the running tasks' addresses", () => {
   const web = (id: string) => makeTask(id, { ports: [{ targetPort: 80, publishedPort: 8080 }, { targetPort: 53, publishedPort: 5353, protocol: "udp" }, { targetPort: 9000 }] });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Task, TaskState } from "@shoal/api";
 import { exitStatus, reconcile, type Action, type LocalContainer, type LocalView } from "./reconcile.js";
-import { makeTask } from "./test-fixtures.js";
+import { makeTask } from "./testing/tasks.js";
 
 const running: LocalContainer = { status: "running", oomKilled: false };
 const created: LocalContainer = { status: "created", oomKilled: false };
