@@ -90,7 +90,10 @@ function wrap(nc: NatsConnection): BusConnection {
       return () => statusFns.delete(fn);
     },
     close: async () => {
-      if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
+      if (!nc.isClosed()) await nc.drain().catch(() => undefined);
+      // NB: nats.js 2.29 resolves drain() of a connection that is reconnecting without closing it, and it then
+      // reconnects forever: close it for sure.
+      if (!nc.isClosed()) await nc.close();
     },
   };
 }
