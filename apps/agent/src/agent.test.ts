@@ -4,10 +4,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { test, type TestContext } from "node:test";
 import { canTransition, type JoinInfo } from "@shoal/api";
-import { decode, encode, LogChunkSchema, LogsRequestSchema, MemoryBusHub, type LogChunk, type MemoryBus } from "@shoal/bus";
+import { decode, encode, LogChunkSchema, LogsCancelSchema, LogsRequestSchema, MemoryBusHub, type LogChunk, type MemoryBus } from "@shoal/bus";
 import { ManualClock, MemoryExecutor, MemoryHost, memoryImage } from "@shoal/runtime/testing";
 import type { ContainerSpec } from "@shoal/runtime";
-import { startAgent, type Agent } from "./agent.js";
+import type { Agent } from "./agent.js";
+import { startAgent } from "./start.js";
 import { InvalidTokenError } from "./errors.js";
 import { quietLog } from "./log.js";
 import { MemoryNetwork } from "./network.js";
@@ -34,8 +35,8 @@ class Harness {
   agentBus!: MemoryBus;
   agent!: Agent;
 
-  constructor(t: TestContext) {
-    this.manager = new FakeManager(this.hub.connect(), { clusterId: JOIN.clusterId, joinToken: JOIN.joinToken });
+  constructor(t: TestContext, o: { ownIds?: boolean } = {}) {
+    this.manager = new FakeManager(this.hub.connect(), { clusterId: JOIN.clusterId, joinToken: JOIN.joinToken, ...o });
     this.host.images.addImage(memoryImage("busybox", { cmd: ["sh"] }));
     t.after(async () => {
       await this.agent?.stop();
@@ -351,6 +352,43 @@ test("agent: task logs are served over the bus, and an unknown task gets an erro
   assert.equal(chunks.at(-1)?.error, undefined);
   const missing = await ask("nope");
   assert.match(missing.at(-1)?.error ?? "", /no container of task nope/);
+});
+
+test("agent: a node id the managers choose is stored, and the agent registers again to get its full set", async (t) => {
+  const h = new Harness(t, { ownIds: true });
+  await h.start();
+  await h.manager.until(() => h.agent.status().connected, "connected");
+  assert.equal(h.nodeId, "node1");
+  assert.equal(h.manager.registrations.at(-1)?.nodeId, "node1");
+  assert.equal(await new AgentStateFiles(path.join(h.dataDir, "agent")).readNodeId(), "node1");
+  h.manager.assign("node1", makeTask("t1"));
+  await h.waitState("t1", "running");
+});
+
+test("agent: a followed log stream runs until the managers cancel it", async (t) => {
+  const h = new Harness(t);
+  await h.start();
+  h.manager.assign(h.nodeId, makeTask("t1", { template: { container: { image: "busybox", args: ["sh", "-c", "echo one; sleep 1; echo two; sleep 3600"] } } }));
+  await h.waitState("t1", "running");
+  const bus = h.hub.connect();
+  t.after(() => bus.close());
+  const inbox = bus.inbox();
+  const lines: string[] = [];
+  let ended = false;
+  bus.subscribe(inbox, (m) => {
+    const c = decode(LogChunkSchema, inbox, m.data);
+    lines.push(...c.entries.map((e) => e.line));
+    ended ||= c.end;
+  });
+  const subject = h.manager.s.logs(h.nodeId);
+  bus.publish(subject, encode(LogsRequestSchema, subject, { streamId: "f1", taskId: "t1", follow: true }), inbox);
+  await eventually(() => lines.includes("one\n"), "the first line");
+  await h.clock.advance(1_000);
+  await eventually(() => lines.includes("two\n"), "a line written while following");
+  assert.equal(ended, false);
+  const cancel = h.manager.s.logsCancel(h.nodeId);
+  bus.publish(cancel, encode(LogsCancelSchema, cancel, { streamId: "f1" }));
+  await eventually(() => ended, "the end of the stream");
 });
 
 test("agent: a refused join token stops the agent with that error", async (t) => {

@@ -1,53 +1,22 @@
 import os from "node:os";
 import path from "node:path";
 import { isTerminal, SHOAL_VERSION, type JoinInfo, type Task } from "@shoal/api";
-import { connectNatsBus, type AssignmentSet, type BusConnection, type RegisterRequest } from "@shoal/bus";
-import { openRuntime, type ContainerInfo, type Executor } from "@shoal/runtime";
+import type { AssignmentSet, BusConnection, RegisterRequest } from "@shoal/bus";
+import type { ContainerInfo, Executor } from "@shoal/runtime";
 import type { FastifyInstance } from "fastify";
 import { LABEL_TASK } from "./container-spec.js";
-import { NotJoinedError, type InvalidTokenError } from "./errors.js";
-import { joinCluster } from "./join.js";
+import type { InvalidTokenError } from "./errors.js";
 import { startLocalApi, type AgentInfo } from "./local-api.js";
-import { agentLog, type AgentLog } from "./log.js";
+import type { AgentLog } from "./log.js";
 import { LogStreams } from "./log-streams.js";
-import { openDefaultNetwork, type LocalNetwork, type PublishedPortRule } from "./network.js";
+import type { LocalNetwork, PublishedPortRule } from "./network.js";
 import { publishedPortRules, sameRules } from "./published-ports.js";
 import { exitStatus, reconcile, type Action, type LocalContainer } from "./reconcile.js";
 import { Session } from "./session.js";
-import { AgentStateFiles } from "./state-files.js";
+import type { AgentStateFiles } from "./state-files.js";
+import type { AgentOptions } from "./start.js";
 import { StatusReporter } from "./status-reporter.js";
 import { TaskActions } from "./task-actions.js";
-
-/** How to start the agent. */
-export interface AgentOptions {
-  /** Durable state: the agent's under `<dataDir>/agent`, the runtime's under `<dataDir>/runtime`. */
-  dataDir: string;
-  /** Volatile state: the runtime's under `<runDir>/runtime`, the local API socket `<runDir>/agent.sock`. */
-  runDir: string;
-  /** cgroup parent of the containers; default "shoal". */
-  cgroupParent?: string;
-  /** Default os.hostname(). */
-  hostname?: string;
-  labels?: Record<string, string>;
-  /** The address other nodes reach this one at; default the first non-internal IPv4 address. */
-  advertiseAddr?: string;
-  /** First start only: the managers' API addresses and a join token. Later starts use the stored join. */
-  join?: { managers: string[]; token: string };
-  /** The container executor; default the real runtime (runc) on the dirs above. */
-  executor?: Executor;
-  /** "none" runs containers without a network (no root networking needed); default "bridge". */
-  networking?: "bridge" | "none";
-  /** The node network; default the bridge network of `@shoal/overlay` (unless networking is "none"). */
-  network?: LocalNetwork;
-  /** The bus; default a NATS connection to the URLs the join gave. */
-  bus?: BusConnection;
-  /** Structured log lines; default JSON lines to stderr. */
-  log?: AgentLog;
-  /** Timeout of register and heartbeat requests; default 5 s. */
-  requestTimeoutMs?: number;
-  /** How long status updates wait to be batched; default 100 ms. */
-  statusFlushMs?: number;
-}
 
 /** What `status()` tells. */
 export interface AgentStatus {
@@ -76,54 +45,8 @@ export interface Agent {
   readonly done: Promise<Error | undefined>;
 }
 
-/**
- * Starts the agent: joins (first start) or reads the stored join, opens the runtime and the network, connects
- * to the bus, serves the local API and registers with the managers. Resolves once the first registration
- * attempt ended (the agent keeps trying in the background when the managers cannot be reached); rejects
- * when the managers refuse the join token.
- */
-export async function startAgent(opts: AgentOptions): Promise<Agent> {
-  const log = opts.log ?? agentLog();
-  const files = new AgentStateFiles(path.join(opts.dataDir, "agent"));
-  let join = await files.readJoin();
-  if (!join) {
-    if (!opts.join) throw new NotJoinedError(files.dir);
-    join = await joinCluster(opts.join.managers, opts.join.token);
-    await files.writeJoin(join);
-    log.info("joined the cluster", { cluster: join.clusterId, role: join.role });
-  }
-  const hostname = opts.hostname ?? os.hostname();
-  const owned: (() => Promise<void>)[] = [];
-  try {
-    let executor = opts.executor;
-    if (!executor) {
-      const rt = await openRuntime({ dataDir: path.join(opts.dataDir, "runtime"), runDir: path.join(opts.runDir, "runtime"), cgroupParent: opts.cgroupParent ?? "shoal" });
-      owned.push(() => rt.close());
-      executor = rt;
-    }
-    let network = opts.network;
-    if (!network && opts.networking !== "none") network = await openDefaultNetwork({ stateDir: path.join(opts.dataDir, "network") });
-    await network?.setup();
-    let bus = opts.bus;
-    if (!bus) {
-      const b = await connectNatsBus({ servers: join.natsUrls, token: join.natsToken, name: `shoal-agent-${hostname}` });
-      owned.push(() => b.close());
-      bus = b;
-    }
-    const agent = new AgentRuntime({ ...opts, join, hostname, log, files, executor, network, bus, owned, nodeId: await files.readNodeId() });
-    const fatal = await agent.start();
-    if (fatal) {
-      await agent.stop();
-      throw fatal;
-    }
-    return agent;
-  } catch (e) {
-    for (const close of owned.reverse()) await close().catch(() => undefined);
-    throw e;
-  }
-}
-
-interface Wiring extends Omit<AgentOptions, "join" | "network" | "executor" | "bus"> {
+/** What startAgent opened or was given, for the agent runtime. */
+export interface Wiring extends Omit<AgentOptions, "join" | "network" | "executor" | "bus"> {
   hostname: string;
   log: AgentLog;
   files: AgentStateFiles;
@@ -137,7 +60,7 @@ interface Wiring extends Omit<AgentOptions, "join" | "network" | "executor" | "b
 }
 
 /** The agent's parts wired together: session, reconcile loop, actions, status, logs and local API. */
-class AgentRuntime implements Agent {
+export class AgentRuntime implements Agent {
   private readonly session: Session;
   private readonly reporter: StatusReporter;
   private readonly actions: TaskActions;

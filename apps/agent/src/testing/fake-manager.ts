@@ -8,6 +8,8 @@ export interface FakeManagerOptions {
   clusterId: string;
   joinToken: string;
   heartbeatPeriodMs?: number;
+  /** Give new nodes ids of its own instead of the ones they propose. */
+  ownIds?: boolean;
 }
 
 /**
@@ -30,6 +32,7 @@ export class FakeManager {
   private readonly listeners = new Set<() => void>();
   private readonly unsubs: (() => void)[];
   private nextSession = 1;
+  private readonly issued = new Set<string>();
 
   constructor(
     private readonly bus: BusConnection,
@@ -158,7 +161,9 @@ export class FakeManager {
     if (this.refuse) reply({ ok: false, ...this.refuse });
     else if (req.joinToken !== this.o.joinToken) reply({ ok: false, code: "SHOAL_ERR_INVALID_TOKEN", message: "the join token is not valid for this cluster" });
     else {
-      const nodeId = req.nodeId ?? `node${this.registrations.length}`;
+      const proposed = req.nodeId && (!this.o.ownIds || this.issued.has(req.nodeId)) ? req.nodeId : undefined;
+      const nodeId = proposed ?? `node${this.registrations.length}`;
+      this.issued.add(nodeId);
       const sessionId = `s${this.nextSession++}`;
       this.sessions.set(nodeId, { sessionId, seq: 0 });
       reply({ ok: true, nodeId, sessionId, heartbeatPeriodMs: this.period });

@@ -1,0 +1,105 @@
+import os from "node:os";
+import path from "node:path";
+import { connectNatsBus, type BusConnection } from "@shoal/bus";
+import { openRuntime, type Executor } from "@shoal/runtime";
+import type { JoinInfo } from "@shoal/api";
+import { AgentRuntime, type Agent } from "./agent.js";
+import { NotJoinedError } from "./errors.js";
+import { joinCluster } from "./join.js";
+import { agentLog, type AgentLog } from "./log.js";
+import { openDefaultNetwork, type LocalNetwork } from "./network.js";
+import { AgentStateFiles } from "./state-files.js";
+
+/** How to start the agent. */
+export interface AgentOptions {
+  /** Durable state: the agent's under `<dataDir>/agent`, the runtime's under `<dataDir>/runtime`. */
+  dataDir: string;
+  /** Volatile state: the runtime's under `<runDir>/runtime`, the local API socket `<runDir>/agent.sock`. */
+  runDir: string;
+  /** cgroup parent of the containers; default "shoal". */
+  cgroupParent?: string;
+  /** Default os.hostname(). */
+  hostname?: string;
+  labels?: Record<string, string>;
+  /** The address other nodes reach this one at; default the first non-internal IPv4 address. */
+  advertiseAddr?: string;
+  /** First start only: the managers' API addresses and a join token. Later starts use the stored join. */
+  join?: { managers: string[]; token: string };
+  /** The container executor; default the real runtime (runc) on the dirs above. */
+  executor?: Executor;
+  /** "none" runs containers without a network (no root networking needed); default "bridge". */
+  networking?: "bridge" | "none";
+  /** The node network; default the bridge network of `@shoal/overlay` (unless networking is "none"). */
+  network?: LocalNetwork;
+  /** The bus; default a NATS connection to the URLs the join gave. */
+  bus?: BusConnection;
+  /** Structured log lines; default JSON lines to stderr. */
+  log?: AgentLog;
+  /** Timeout of register and heartbeat requests; default 5 s. */
+  requestTimeoutMs?: number;
+  /** How long status updates wait to be batched; default 100 ms. */
+  statusFlushMs?: number;
+}
+
+
+/**
+ * Starts the agent: joins (first start) or reads the stored join, opens the runtime and the network, connects
+ * to the bus, serves the local API and registers with the managers. Resolves once the first registration
+ * attempt ended (the agent keeps trying in the background when the managers cannot be reached); rejects
+ * when the managers refuse the join token.
+ */
+export async function startAgent(opts: AgentOptions): Promise<Agent> {
+  const log = opts.log ?? agentLog();
+  const files = new AgentStateFiles(path.join(opts.dataDir, "agent"));
+  let join = await files.readJoin();
+  if (!join) {
+    if (!opts.join) throw new NotJoinedError(files.dir);
+    join = await joinCluster(opts.join.managers, opts.join.token);
+    await files.writeJoin(join);
+    log.info("joined the cluster", { cluster: join.clusterId, role: join.role });
+  }
+  const hostname = opts.hostname ?? os.hostname();
+  const owned: (() => Promise<void>)[] = [];
+  try {
+    let executor = opts.executor;
+    if (!executor) {
+      const rt = await openRuntime({ dataDir: path.join(opts.dataDir, "runtime"), runDir: path.join(opts.runDir, "runtime"), cgroupParent: opts.cgroupParent ?? "shoal" });
+      owned.push(() => rt.close());
+      executor = rt;
+    }
+    let network = opts.network;
+    if (!network && opts.networking !== "none") network = await openDefaultNetwork({ stateDir: path.join(opts.dataDir, "network") });
+    await network?.setup();
+    let bus = opts.bus;
+    if (!bus) {
+      const b = await connectBus(join, `shoal-agent-${hostname}`, log);
+      owned.push(() => b.close());
+      bus = b;
+    }
+    const agent = new AgentRuntime({ ...opts, join, hostname, log, files, executor, network, bus, owned, nodeId: await files.readNodeId() });
+    const fatal = await agent.start();
+    if (fatal) {
+      await agent.stop();
+      throw fatal;
+    }
+    return agent;
+  } catch (e) {
+    for (const close of owned.reverse()) await close().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * Connects to the managers' bus, retrying with backoff (250 ms .. 5 s) while none can be reached: after a
+ * reboot the node's containers come back with the agent even when the managers are still down.
+ */
+async function connectBus(join: JoinInfo, name: string, log: AgentLog): Promise<BusConnection> {
+  for (let backoff = 250; ; backoff = Math.min(backoff * 2, 5_000)) {
+    try {
+      return await connectNatsBus({ servers: join.natsUrls, token: join.natsToken, name });
+    } catch (e) {
+      log.warn("cannot reach the managers' bus; retrying", { error: e, retryInMs: backoff });
+      await new Promise((r) => setTimeout(r, backoff));
+    }
+  }
+}
