@@ -1,14 +1,14 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createReadStream, existsSync, mkdtempSync, rmSync } from "node:fs";
 import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { once } from "node:events";
 import { test } from "node:test";
 import { connectNatsBus, type BusConnection } from "@shoal/bus";
-import { openTestRuntime, rootSkip } from "@shoal/runtime/testing";
+import { ensureBusyboxTarball, openTestRuntime, rootSkip } from "@shoal/runtime/testing";
 import type { Agent } from "./agent.js";
 import { startAgent } from "./start.js";
 import { quietLog } from "./log.js";
@@ -16,6 +16,7 @@ import { AgentStateFiles } from "./state-files.js";
 import { FakeManager } from "./testing/fake-manager.js";
 import { makeTask } from "./testing/tasks.js";
 import { eventually } from "./testing/wait.js";
+import { localApiCall } from "./testing/local-api-call.js";
 
 async function freePort(): Promise<number> {
   const s = net.createServer();
@@ -70,6 +71,12 @@ test("agent (runc, nats): a real container keeps running through an agent restar
   assert.equal(first.labels["shoal.node.id"], nodeId);
   const pid = first.pid;
   assert.ok(pid !== undefined && existsSync(`/proc/${pid}`), "a real process");
+
+  // `shoal image load` streams a real image archive through the local socket.
+  const sock = path.join(options.runDir, "agent.sock");
+  const loaded = await localApiCall(sock, "POST", "/v1/images/load", { type: "application/x-tar", data: createReadStream(await ensureBusyboxTarball()) });
+  assert.equal(loaded.status, 200, JSON.stringify(loaded.json));
+  assert.ok((loaded.json as { loaded: string[] }).loaded.some((r) => r.includes("busybox")));
 
   await agent.stop();
   agent = undefined;

@@ -17,22 +17,7 @@ import { AgentStateFiles } from "./state-files.js";
 import { FakeManager } from "./testing/fake-manager.js";
 import { makeTask } from "./testing/tasks.js";
 import { eventually } from "./testing/wait.js";
-
-/** One HTTP request over the agent's unix socket. */
-function call(socketPath: string, method: string, url: string, body?: { type: string; data: string | Buffer }): Promise<{ status: number; json: unknown }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, method, path: url, headers: body ? { "content-type": body.type } : {} }, (res) => {
-      const parts: Buffer[] = [];
-      res.on("data", (d: Buffer) => parts.push(d));
-      res.on("end", () => {
-        const text = Buffer.concat(parts).toString("utf8");
-        resolve({ status: res.statusCode ?? 0, json: text ? JSON.parse(text) : undefined });
-      });
-    });
-    req.on("error", reject);
-    req.end(body?.data);
-  });
-}
+import { localApiCall } from "./testing/local-api-call.js";
 
 /** A managers' API that answers only POST /v1/cluster/join. */
 async function joinServer(info: JoinInfo, token: string): Promise<{ addr: string; close: () => Promise<void> }> {
@@ -79,27 +64,27 @@ test("agent: the first start joins through the managers' API and stores it; the 
 
   const sock = path.join(base.runDir, "agent.sock");
   assert.equal(statSync(sock).mode & 0o777, 0o600);
-  assert.deepEqual((await call(sock, "GET", "/v1/info")).json, { nodeId, hostname: "node-a", clusterId: "c1", connected: true, tasks: 1, containers: 1 });
-  const images = (await call(sock, "GET", "/v1/images")).json as { repoTags: string[] }[];
+  assert.deepEqual((await localApiCall(sock, "GET", "/v1/info")).json, { nodeId, hostname: "node-a", clusterId: "c1", connected: true, tasks: 1, containers: 1 });
+  const images = (await localApiCall(sock, "GET", "/v1/images")).json as { repoTags: string[] }[];
   assert.deepEqual(images.map((i) => i.repoTags), [["docker.io/library/busybox:latest"]]);
 
   // The in-memory image store loads JSON fixtures in place of tarballs; the route streams the body either way.
   const fixture = JSON.stringify({ images: [memoryImage("app:1")] });
-  const loaded = await call(sock, "POST", "/v1/images/load", { type: "application/x-tar", data: fixture });
+  const loaded = await localApiCall(sock, "POST", "/v1/images/load", { type: "application/x-tar", data: fixture });
   assert.equal(loaded.status, 200);
   assert.deepEqual((loaded.json as { loaded: string[] }).loaded, ["docker.io/library/app:1"]);
-  const noBody = await call(sock, "POST", "/v1/images/load", { type: "application/json", data: "{}" });
+  const noBody = await localApiCall(sock, "POST", "/v1/images/load", { type: "application/json", data: "{}" });
   assert.equal(noBody.status, 400);
 
-  const inUse = await call(sock, "DELETE", "/v1/images/busybox");
+  const inUse = await localApiCall(sock, "DELETE", "/v1/images/busybox");
   assert.equal(inUse.status, 409);
   assert.equal((inUse.json as { error: { code: string } }).error.code, "SHOAL_ERR_IN_USE");
-  const missing = await call(sock, "DELETE", "/v1/images/nope");
+  const missing = await localApiCall(sock, "DELETE", "/v1/images/nope");
   assert.equal(missing.status, 404);
   assert.match((missing.json as { error: { message: string } }).error.message, /nope/);
-  assert.equal((await call(sock, "DELETE", "/v1/images/app:1")).status, 200);
+  assert.equal((await localApiCall(sock, "DELETE", "/v1/images/app:1")).status, 200);
 
-  const left = await call(sock, "POST", "/v1/leave");
+  const left = await localApiCall(sock, "POST", "/v1/leave");
   assert.deepEqual(left.json, { left: true });
   assert.equal(await agent.done, undefined);
   agent = undefined;

@@ -2,3 +2,4 @@
 export * from "./fake-manager.js";
 export * from "./tasks.js";
 export * from "./wait.js";
+export * from "./local-api-call.js";
