@@ -192,7 +192,7 @@ export async function until<T>(f: () => T | Promise<T>, timeoutMs: number, what:
   for (;;) {
     try {
       const v = await f();
-      if (v) return v as NonNullable<T>;
+      if (v) return v;
     } catch (e) {
       last = e;
     }
