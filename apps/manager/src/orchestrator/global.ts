@@ -9,6 +9,8 @@ export interface GlobalDecision {
   create: NewTask[];
   /** Live tasks on nodes that are no longer eligible (drained, down, removed, constraints unmet). */
   shutdown: string[];
+  /** The earliest time (epoch ms) a restart delay ends, when the orchestrator must look again. */
+  wakeAt?: number;
 }
 
 /**
@@ -45,7 +47,11 @@ export function reconcileGlobal(service: Service, nodes: readonly Node[], tasks:
       const policy = latest.spec.restartPolicy;
       if (policy.condition === "none") continue;
       if (policy.condition === "on-failure" && latest.status.state === "complete") continue;
-      if (now < Date.parse(latest.status.timestamp) + policy.delayMs) continue;
+      const at = Date.parse(latest.status.timestamp) + policy.delayMs;
+      if (now < at) {
+        decision.wakeAt = decision.wakeAt === undefined ? at : Math.min(decision.wakeAt, at);
+        continue;
+      }
     }
     decision.create.push({
       id: newId(),
