@@ -14,6 +14,13 @@ export interface OptionDef {
   readonly help: string;
 }
 
+/** A string flag (`multiple` in `extra` to repeat it). */
+export const stringOption = (name: string, value: string, help: string, extra: Partial<OptionDef> = {}): OptionDef => ({ name, type: "string", value, help, ...extra });
+/** A repeatable string flag. */
+export const listOption = (name: string, value: string, help: string, extra: Partial<OptionDef> = {}): OptionDef => stringOption(name, value, help, { multiple: true, ...extra });
+/** A boolean flag. */
+export const booleanOption = (name: string, help: string, extra: Partial<OptionDef> = {}): OptionDef => ({ name, type: "boolean", help, ...extra });
+
 /** How a command's arguments are read. */
 export interface Syntax {
   readonly options: readonly OptionDef[];

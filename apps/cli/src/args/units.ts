@@ -65,28 +65,27 @@ export function formatDuration(ms: number): string {
   return `${h ? `${h}h` : ""}${h || m ? `${m}m` : ""}${s}s`;
 }
 
-/** Docker's human size: `1.2MB`, `512B` (decimal units, as `docker image ls` prints them). */
-export function formatSize(bytes: number): string {
-  const units = ["B", "kB", "MB", "GB", "TB"];
+/** `bytes` in the largest unit of `units` (each `base` times the previous) that keeps the number >= 1. */
+function scaled(bytes: number, base: number, units: readonly string[]): [number, string] {
   let v = bytes;
   let i = 0;
-  while (v >= 1000 && i < units.length - 1) {
-    v /= 1000;
+  while (v >= base && i < units.length - 1) {
+    v /= base;
     i++;
   }
-  return `${i === 0 ? v : Number(v.toPrecision(3))}${units[i] as string}`;
+  return [v, units[i] as string];
+}
+
+/** Docker's human size: `1.2MB`, `512B` (decimal units, as `docker image ls` prints them). */
+export function formatSize(bytes: number): string {
+  const [v, unit] = scaled(bytes, 1000, ["B", "kB", "MB", "GB", "TB"]);
+  return `${unit === "B" ? v : Number(v.toPrecision(3))}${unit}`;
 }
 
 /** Binary size for limits: `64MiB`, `1.5GiB`. */
 export function formatBinarySize(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = bytes;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${Number(v.toFixed(2))}${units[i] as string}`;
+  const [v, unit] = scaled(bytes, 1024, ["B", "KiB", "MiB", "GiB", "TiB"]);
+  return `${Number(v.toFixed(2))}${unit}`;
 }
 
 /** Docker's "how long ago": `Less than a second`, `5 seconds`, `About a minute`, `3 hours`, `2 days`. */

@@ -1,11 +1,9 @@
 import { hostname } from "node:os";
-import type { OptionDef, ParsedArgs } from "../args/parser.js";
+import { listOption, stringOption as s, type OptionDef, type ParsedArgs } from "../args/parser.js";
 import { durationFlag, intFlag } from "../args/units.js";
 import type { CliIo, Command, Context } from "../context.js";
 import { startAgent, startManager, type AgentOptions, type ManagerOptions, type RunningDaemon } from "../daemons.js";
 import { parseLabels } from "../spec/values.js";
-
-const s = (name: string, value: string, help: string, multiple = false): OptionDef => ({ name, type: "string", value, help, multiple });
 
 /** Address and port flags shared by `shoal manager` and `shoal cluster init`. */
 export const MANAGER_ADDR_OPTIONS: readonly OptionDef[] = [
@@ -86,7 +84,7 @@ export const managerCommand: Command = {
 /** Flags that describe the agent's node, shared by `shoal agent` and `shoal cluster join`. */
 export const AGENT_NODE_OPTIONS: readonly OptionDef[] = [
   s("hostname", "NAME", "Node hostname (default the machine's)"),
-  s("label", "KEY=VALUE", "Node label (engine.labels.KEY in constraints)", true),
+  listOption("label", "KEY=VALUE", "Node label (engine.labels.KEY in constraints)"),
   s("advertise-addr", "ADDR", "Address other nodes reach this one at (overlay traffic)"),
 ];
 

@@ -1,8 +1,4 @@
-import type { OptionDef } from "../args/parser.js";
-
-const s = (name: string, value: string, help: string, extra: Partial<OptionDef> = {}): OptionDef => ({ name, type: "string", value, help, ...extra });
-const many = (name: string, value: string, help: string, extra: Partial<OptionDef> = {}): OptionDef => s(name, value, help, { multiple: true, ...extra });
-const b = (name: string, help: string, extra: Partial<OptionDef> = {}): OptionDef => ({ name, type: "boolean", help, ...extra });
+import { booleanOption as b, listOption as many, stringOption as s, type OptionDef } from "../args/parser.js";
 
 /** Flags of `service create` and `service update` that set the same part of the spec the same way. */
 export const COMMON_SERVICE_OPTIONS: readonly OptionDef[] = [
