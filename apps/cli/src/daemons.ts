@@ -22,6 +22,8 @@ export interface AgentOptions {
   hostname: string;
   labels: Record<string, string>;
   advertiseAddr?: string;
+  bridge?: string;
+  bridgeSubnet?: string;
   /** Join a cluster (first start); absent: resume with the identity in the data dir. */
   join?: { managers: string[]; token: string };
 }

@@ -5,7 +5,7 @@ import type { ParsedArgs } from "../args/parser.js";
 import type { Command, Context } from "../context.js";
 import { CliError } from "../errors.js";
 import { DEFAULT_CLI_BIN, defaultAdvertiseAddr, runningPid, spawnDaemon, stopDaemon, waitForDaemon, type DaemonLaunch } from "../local/processes.js";
-import { AGENT_NODE_OPTIONS, MANAGER_ADDR_OPTIONS, managerOptions } from "./daemon.js";
+import { AGENT_LOCAL_OPTIONS, AGENT_NODE_OPTIONS, MANAGER_ADDR_OPTIONS, managerOptions } from "./daemon.js";
 import { oneArg } from "./output.js";
 
 const START_TIMEOUT_MS = 60_000;
@@ -26,7 +26,7 @@ async function startAgentDaemon(ctx: Context, p: ParsedArgs, join_: string, toke
     "--run-dir", ctx.runDir,
     "--join", join_,
     "--token", token,
-    ...passOn(p, ["hostname", "label", "advertise-addr"]),
+    ...passOn(p, ["hostname", "label", "advertise-addr", "cgroup-parent", "bridge", "bridge-subnet"]),
   ]);
   const pid = spawnDaemon(d);
   return waitForDaemon(d, pid, async () => (await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 2_000 })).nodeId || undefined, START_TIMEOUT_MS);
@@ -42,7 +42,7 @@ export const clusterInitCommand: Command = {
   name: "cluster init",
   usage: "[OPTIONS]",
   summary: "Start a new cluster with this node as its first manager",
-  syntax: { options: MANAGER_ADDR_OPTIONS },
+  syntax: { options: [...MANAGER_ADDR_OPTIONS, ...AGENT_LOCAL_OPTIONS] },
   run: async (ctx, p) => {
     refuseIfRunning(ctx, "manager", "a manager already runs for this data dir");
     refuseIfRunning(ctx, "agent", "an agent already runs for this data dir");
@@ -87,7 +87,7 @@ export const clusterJoinCommand: Command = {
   name: "cluster join",
   usage: "[OPTIONS] HOST:PORT",
   summary: "Join this node to a cluster as a worker",
-  syntax: { options: [{ name: "token", type: "string", value: "TOKEN", help: "Join token printed by `shoal cluster init`" }, ...AGENT_NODE_OPTIONS] },
+  syntax: { options: [{ name: "token", type: "string", value: "TOKEN", help: "Join token printed by `shoal cluster init`" }, ...AGENT_NODE_OPTIONS, ...AGENT_LOCAL_OPTIONS] },
   run: async (ctx, p) => {
     const manager = oneArg(p, "HOST:PORT");
     const token = p.string("token");

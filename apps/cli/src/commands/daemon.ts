@@ -88,6 +88,13 @@ export const AGENT_NODE_OPTIONS: readonly OptionDef[] = [
   s("advertise-addr", "ADDR", "Address other nodes reach this one at (overlay traffic)"),
 ];
 
+/** Where the agent puts its containers and their network: passed on by `cluster init` and `cluster join`. */
+export const AGENT_LOCAL_OPTIONS: readonly OptionDef[] = [
+  s("cgroup-parent", "NAME", "Cgroup under which containers run (default shoal)"),
+  s("bridge", "NAME", "Bridge device of the node's task network (default shoal0)"),
+  s("bridge-subnet", "CIDR", "Subnet of the node's task network (default 10.211.0.0/16)"),
+];
+
 /** The agent options the flags ask for. */
 export function agentOptions(ctx: Context, p: ParsedArgs): AgentOptions {
   const o: AgentOptions = {
@@ -99,6 +106,10 @@ export function agentOptions(ctx: Context, p: ParsedArgs): AgentOptions {
   };
   const advertise = p.string("advertise-addr");
   if (advertise !== undefined) o.advertiseAddr = advertise;
+  const bridge = p.string("bridge");
+  if (bridge !== undefined) o.bridge = bridge;
+  const subnet = p.string("bridge-subnet");
+  if (subnet !== undefined) o.bridgeSubnet = subnet;
   const join = p.string("join");
   const token = p.string("token");
   if ((join === undefined) !== (token === undefined)) throw p.usage("--join and --token go together: give both");
@@ -114,7 +125,7 @@ export const agentCommand: Command = {
   syntax: {
     options: [
       ...AGENT_NODE_OPTIONS,
-      s("cgroup-parent", "NAME", "Cgroup under which containers run (default shoal)"),
+      ...AGENT_LOCAL_OPTIONS,
       s("join", "HOST:PORT", "Manager to join through (comma list for several)"),
       s("token", "TOKEN", "Join token"),
     ],
