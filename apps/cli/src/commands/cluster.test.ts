@@ -17,7 +17,7 @@ const info = InfoSchema.parse({
   raft: { leader: true, term: 1, commitIndex: 1, appliedIndex: 1 },
   counts: { nodes: 1, services: 0, tasks: 0 },
 });
-const cluster = ClusterSchema.parse({ id: "c1", version: 1, createdAt: iso(T0), updatedAt: iso(T0), spec: {}, joinTokens: { worker: "SHOAL-WRK", manager: "SHOAL-MGR" } });
+const cluster = ClusterSchema.parse({ id: "c1", version: 1, createdAt: iso(T0), updatedAt: iso(T0), spec: {}, joinTokens: { worker: "SHOAL-WRK", manager: "SHOAL-MGR" }, busToken: "bus" });
 
 /** A stand-in for the `shoal` script: `manager` answers the API, `agent` its socket, as the real daemons do. */
 const FAKE_BIN = `
