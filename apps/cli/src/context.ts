@@ -1,8 +1,9 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { ShoalClient } from "@shoal/api";
 import type { OptionDef, ParsedArgs, Syntax } from "./args/parser.js";
 import { AgentClient } from "./local/agent-client.js";
-import { join } from "node:path";
 
 /** Where the CLI reads and writes: the process's streams in production, buffers in tests. */
 export interface CliIo {
@@ -20,7 +21,14 @@ export interface CliIo {
 
 /** The flags every command takes. */
 export const GLOBAL_OPTIONS: readonly OptionDef[] = [
-  { name: "host", short: "H", type: "string", multiple: true, value: "HOST:PORT", help: "Manager API address; repeat or comma-separate for several (env SHOAL_HOST; default 127.0.0.1:7070)" },
+  {
+    name: "host",
+    short: "H",
+    type: "string",
+    multiple: true,
+    value: "HOST:PORT",
+    help: "Manager API address; repeat or comma-separate for several (env SHOAL_HOST; else the one `cluster init/join` recorded; else 127.0.0.1:7070)",
+  },
   { name: "data-dir", type: "string", value: "DIR", help: "Node state directory (default /var/lib/shoal)" },
   { name: "run-dir", type: "string", value: "DIR", help: "Runtime directory with the agent's socket (default /run/shoal)" },
   { name: "help", short: "h", type: "boolean", help: "Print usage" },
@@ -36,6 +44,21 @@ export interface Command {
   readonly summary: string;
   readonly syntax: Syntax;
   readonly run: (ctx: Context, args: ParsedArgs) => Promise<number>;
+  /** Runs until stopped by a signal and handles SIGINT itself (the daemons). */
+  readonly foreground?: boolean;
+}
+
+/** The file `cluster init/join` writes so later commands find a manager without --host. */
+export const contextFile = (dataDir: string): string => join(dataDir, "context.json");
+
+/** The managers a context file names, or none. */
+function contextManagers(dataDir: string): string[] {
+  try {
+    const v = JSON.parse(readFileSync(contextFile(dataDir), "utf8")) as { managers?: unknown };
+    return Array.isArray(v.managers) ? v.managers.filter((m): m is string => typeof m === "string") : [];
+  } catch {
+    return [];
+  }
 }
 
 /** What a command handler works with. */
@@ -49,10 +72,11 @@ export class Context {
     readonly io: CliIo,
     args: ParsedArgs,
   ) {
+    this.dataDir = args.string("data-dir") ?? "/var/lib/shoal";
     const hosts = args.strings("host").length > 0 ? args.strings("host") : [io.env.SHOAL_HOST ?? ""];
     const list = hosts.flatMap((h) => h.split(",")).map((h) => h.trim()).filter((h) => h !== "");
-    this.hosts = list.length > 0 ? list : ["127.0.0.1:7070"];
-    this.dataDir = args.string("data-dir") ?? "/var/lib/shoal";
+    this.hosts = list.length > 0 ? list : contextManagers(this.dataDir);
+    if (this.hosts.length === 0) this.hosts = ["127.0.0.1:7070"];
     this.runDir = args.string("run-dir") ?? "/run/shoal";
   }
 

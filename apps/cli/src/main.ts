@@ -18,10 +18,21 @@ export function findCommand(argv: readonly string[]): { command: Command; rest: 
   return undefined;
 }
 
-function defaultIo(): CliIo {
+/**
+ * The process's streams. Unless the command is a foreground daemon (which stops cleanly on SIGINT itself), the
+ * first Ctrl-C aborts `signal` (progress and follow displays stop and report) and exits with 130 if the
+ * command has not ended a moment later; a second Ctrl-C exits at once.
+ */
+function processIo(command: Command | undefined): CliIo {
+  const io: CliIo = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
+  if (command?.foreground) return io;
   const ac = new AbortController();
-  process.once("SIGINT", () => ac.abort());
-  return { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env, signal: ac.signal };
+  process.on("SIGINT", () => {
+    if (ac.signal.aborted) process.exit(130);
+    ac.abort();
+    setTimeout(() => process.exit(130), 2_000).unref();
+  });
+  return { ...io, signal: ac.signal };
 }
 
 /** Prints an error the way scripts and people expect it, and returns the exit code. */
@@ -42,8 +53,9 @@ function report(io: CliIo, e: unknown, command: string): number {
  * Runs the `shoal` command line `argv` (without `node` and the script) and returns the exit code: 0 on
  * success, 1 when the operation failed, 2 for a bad command line. `io` replaces the process's streams.
  */
-export async function main(argv: readonly string[], io: CliIo = defaultIo()): Promise<number> {
+export async function main(argv: readonly string[], given?: CliIo): Promise<number> {
   const found = findCommand(argv);
+  const io = given ?? processIo(found?.command);
   if (!found) {
     const group = argv[0] !== undefined && COMMANDS.some((c) => c.name.startsWith(`${argv[0]} `)) ? argv[0] : "";
     const asked = argv.length === 0 || argv.includes("--help") || argv.includes("-h") || (group !== "" && argv.length === 1);

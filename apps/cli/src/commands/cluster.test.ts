@@ -91,6 +91,7 @@ test("cluster init starts a manager and an agent in the background, prints the j
   assert.ok(init.out.includes(`    shoal cluster join --token SHOAL-MGR 10.1.2.3:${port}\n`), init.out);
   assert.match(readFileSync(join(init.dataDir, "logs", "manager.log"), "utf8"), new RegExp(`^fake manager --init --data-dir \\S+ --listen-addr 0\\.0\\.0\\.0 --advertise-addr 10\\.1\\.2\\.3 --api-port ${port} `));
   assert.match(readFileSync(join(init.dataDir, "logs", "agent.log"), "utf8"), new RegExp(`--join 127\\.0\\.0\\.1:${port} --token SHOAL-MGR`));
+  assert.deepEqual(JSON.parse(readFileSync(join(init.dataDir, "context.json"), "utf8")), { managers: [`127.0.0.1:${port}`] });
   const [managerPid, agentPid] = ["manager", "agent"].map((r) => Number(readFileSync(join(init.dataDir, `${r}.pid`), "utf8")));
 
   const again = await run("n1", "cluster", "init", "--api-port", String(port));
@@ -109,6 +110,7 @@ test("cluster init starts a manager and an agent in the background, prints the j
   assert.equal(isDaemonAlive(agentPid as number, "agent"), false);
   assert.equal(existsSync(join(leave.dataDir, "manager.pid")), false);
   assert.equal(existsSync(join(leave.dataDir, "agent.pid")), false);
+  assert.equal(existsSync(join(leave.dataDir, "context.json")), false);
   assert.equal(existsSync(join(leave.dataDir, "logs", "manager.log")), true, "logs are kept");
 });
 

@@ -1,8 +1,8 @@
-import { rmSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ApiError, ShoalClient } from "@shoal/api";
 import type { ParsedArgs } from "../args/parser.js";
-import type { Command, Context } from "../context.js";
+import { contextFile, type Command, type Context } from "../context.js";
 import { CliError } from "../errors.js";
 import { DEFAULT_CLI_BIN, defaultAdvertiseAddr, runningPid, spawnDaemon, stopDaemon, waitForDaemon, type DaemonLaunch } from "../local/processes.js";
 import { AGENT_LOCAL_OPTIONS, AGENT_NODE_OPTIONS, MANAGER_ADDR_OPTIONS, managerOptions } from "./daemon.js";
@@ -30,6 +30,12 @@ async function startAgentDaemon(ctx: Context, p: ParsedArgs, join_: string, toke
   ]);
   const pid = spawnDaemon(d);
   return waitForDaemon(d, pid, async () => (await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 2_000 })).nodeId || undefined, START_TIMEOUT_MS);
+}
+
+/** Records where this node's manager API is, for later commands without --host. */
+function writeContext(ctx: Context, managers: string[]): void {
+  mkdirSync(ctx.dataDir, { recursive: true });
+  writeFileSync(contextFile(ctx.dataDir), `${JSON.stringify({ managers })}\n`);
 }
 
 function refuseIfRunning(ctx: Context, role: "manager" | "agent", message: string): void {
@@ -64,6 +70,7 @@ export const clusterInitCommand: Command = {
     const cluster = await local.call("clusterInspect");
     const nodeId = await startAgentDaemon(ctx, p, `127.0.0.1:${o.apiPort}`, cluster.joinTokens.manager);
     const addr = `${advertise}:${o.apiPort}`;
+    writeContext(ctx, [`127.0.0.1:${o.apiPort}`]);
     ctx.out(
       [
         `Cluster initialized: this node is now a manager (node ${nodeId}).`,
@@ -94,6 +101,7 @@ export const clusterJoinCommand: Command = {
     if (!token) throw p.usage("--token is required: use the join command `shoal cluster init` printed");
     refuseIfRunning(ctx, "agent", "this node is already part of a cluster");
     const nodeId = await startAgentDaemon(ctx, p, manager, token);
+    writeContext(ctx, [manager]);
     ctx.out(`This node joined the cluster as a worker (node ${nodeId}).\n`);
     return 0;
   },
@@ -124,7 +132,7 @@ export const clusterLeaveCommand: Command = {
       await stopDaemon(agentPid, "agent");
     }
     if (managerPid !== undefined) await stopDaemon(managerPid, "manager");
-    for (const f of ["agent.pid", "manager.pid", "agent", "manager"]) rmSync(join(ctx.dataDir, f), { recursive: true, force: true });
+    for (const f of ["agent.pid", "manager.pid", "agent", "manager", "context.json"]) rmSync(join(ctx.dataDir, f), { recursive: true, force: true });
     ctx.out("Node left the cluster.\n");
     return 0;
   },

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { test } from "node:test";
 import { parseArgs } from "../args/parser.js";
 import { Context, GLOBAL_OPTIONS, type Command } from "../context.js";
@@ -34,11 +37,16 @@ test("shoal agent flags map to the agent's options", () => {
   assert.throws(() => agentOptions(noToken.ctx, noToken.p), (e: unknown) => e instanceof UsageError && /--join and --token go together/.test(e.message));
 });
 
-test("--host takes repeats and comma lists, then SHOAL_HOST, then the default", () => {
+test("--host takes repeats and comma lists, then SHOAL_HOST, then the recorded manager, then the default", (t) => {
   const ctx = (argv: string[], env: Record<string, string> = {}) => new Context(captureIo({ env }), parseArgs(argv, { options: GLOBAL_OPTIONS }, "x")).hosts;
   assert.deepEqual(ctx(["--host", "a:1,b:2", "-H", "c:3"]), ["a:1", "b:2", "c:3"]);
   assert.deepEqual(ctx([], { SHOAL_HOST: "d:4, e:5" }), ["d:4", "e:5"]);
-  assert.deepEqual(ctx([]), ["127.0.0.1:7070"]);
+  assert.deepEqual(ctx(["--data-dir", "/nonexistent"]), ["127.0.0.1:7070"]);
+  const dir = mkdtempSync(join(tmpdir(), "shoal-cli-ctx-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  writeFileSync(join(dir, "context.json"), JSON.stringify({ managers: ["f:6"] }));
+  assert.deepEqual(ctx(["--data-dir", dir]), ["f:6"], "the manager cluster init recorded");
+  assert.deepEqual(ctx(["--data-dir", dir], { SHOAL_HOST: "d:4" }), ["d:4"], "SHOAL_HOST wins over the record");
 });
 
 test("shoal version prints the CLI's version even when no manager answers", async () => {

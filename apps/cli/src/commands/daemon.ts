@@ -68,6 +68,7 @@ export const managerCommand: Command = {
   name: "manager",
   usage: "[OPTIONS]",
   summary: "Run the manager daemon in the foreground (until SIGTERM or SIGINT)",
+  foreground: true,
   syntax: {
     options: [
       ...MANAGER_ADDR_OPTIONS,
@@ -122,6 +123,7 @@ export const agentCommand: Command = {
   name: "agent",
   usage: "[OPTIONS]",
   summary: "Run the agent daemon in the foreground (until SIGTERM or SIGINT)",
+  foreground: true,
   syntax: {
     options: [
       ...AGENT_NODE_OPTIONS,
