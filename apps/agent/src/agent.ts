@@ -1,0 +1,401 @@
+import os from "node:os";
+import path from "node:path";
+import { isTerminal, SHOAL_VERSION, type JoinInfo, type Task } from "@shoal/api";
+import { connectNatsBus, type AssignmentSet, type BusConnection, type RegisterRequest } from "@shoal/bus";
+import { openRuntime, type ContainerInfo, type Executor } from "@shoal/runtime";
+import type { FastifyInstance } from "fastify";
+import { LABEL_TASK } from "./container-spec.js";
+import { NotJoinedError, type InvalidTokenError } from "./errors.js";
+import { joinCluster } from "./join.js";
+import { startLocalApi, type AgentInfo } from "./local-api.js";
+import { agentLog, type AgentLog } from "./log.js";
+import { LogStreams } from "./log-streams.js";
+import { openDefaultNetwork, type LocalNetwork, type PublishedPortRule } from "./network.js";
+import { publishedPortRules, sameRules } from "./published-ports.js";
+import { exitStatus, reconcile, type Action, type LocalContainer } from "./reconcile.js";
+import { Session } from "./session.js";
+import { AgentStateFiles } from "./state-files.js";
+import { StatusReporter } from "./status-reporter.js";
+import { TaskActions } from "./task-actions.js";
+
+/** How to start the agent. */
+export interface AgentOptions {
+  /** Durable state: the agent's under `<dataDir>/agent`, the runtime's under `<dataDir>/runtime`. */
+  dataDir: string;
+  /** Volatile state: the runtime's under `<runDir>/runtime`, the local API socket `<runDir>/agent.sock`. */
+  runDir: string;
+  /** cgroup parent of the containers; default "shoal". */
+  cgroupParent?: string;
+  /** Default os.hostname(). */
+  hostname?: string;
+  labels?: Record<string, string>;
+  /** The address other nodes reach this one at; default the first non-internal IPv4 address. */
+  advertiseAddr?: string;
+  /** First start only: the managers' API addresses and a join token. Later starts use the stored join. */
+  join?: { managers: string[]; token: string };
+  /** The container executor; default the real runtime (runc) on the dirs above. */
+  executor?: Executor;
+  /** "none" runs containers without a network (no root networking needed); default "bridge". */
+  networking?: "bridge" | "none";
+  /** The node network; default the bridge network of `@shoal/overlay` (unless networking is "none"). */
+  network?: LocalNetwork;
+  /** The bus; default a NATS connection to the URLs the join gave. */
+  bus?: BusConnection;
+  /** Structured log lines; default JSON lines to stderr. */
+  log?: AgentLog;
+  /** Timeout of register and heartbeat requests; default 5 s. */
+  requestTimeoutMs?: number;
+  /** How long status updates wait to be batched; default 100 ms. */
+  statusFlushMs?: number;
+}
+
+/** What `status()` tells. */
+export interface AgentStatus {
+  nodeId?: string;
+  hostname: string;
+  clusterId: string;
+  /** Whether the agent has a live session with the managers. */
+  connected: boolean;
+  sessionId?: string;
+  /** Tasks assigned to this node. */
+  tasks: number;
+  /** Status updates waiting to be sent. */
+  pendingStatus: number;
+}
+
+/** A running agent. */
+export interface Agent {
+  /** The node id, once the managers gave one. */
+  readonly nodeId: string | undefined;
+  /** Stops the agent; its containers keep running, and a new agent on the same dirs adopts them. */
+  readonly stop: () => Promise<void>;
+  /** Leaves the cluster: removes every task container and network attachment and deletes the agent's state. */
+  readonly leave: () => Promise<void>;
+  readonly status: () => AgentStatus;
+  /** Resolves when the agent has stopped: with the error that stopped it (a refused join token), if any. */
+  readonly done: Promise<Error | undefined>;
+}
+
+/**
+ * Starts the agent: joins (first start) or reads the stored join, opens the runtime and the network, connects
+ * to the bus, serves the local API and registers with the managers. Resolves once the first registration
+ * attempt ended (the agent keeps trying in the background when the managers cannot be reached); rejects
+ * when the managers refuse the join token.
+ */
+export async function startAgent(opts: AgentOptions): Promise<Agent> {
+  const log = opts.log ?? agentLog();
+  const files = new AgentStateFiles(path.join(opts.dataDir, "agent"));
+  let join = await files.readJoin();
+  if (!join) {
+    if (!opts.join) throw new NotJoinedError(files.dir);
+    join = await joinCluster(opts.join.managers, opts.join.token);
+    await files.writeJoin(join);
+    log.info("joined the cluster", { cluster: join.clusterId, role: join.role });
+  }
+  const hostname = opts.hostname ?? os.hostname();
+  const owned: (() => Promise<void>)[] = [];
+  try {
+    let executor = opts.executor;
+    if (!executor) {
+      const rt = await openRuntime({ dataDir: path.join(opts.dataDir, "runtime"), runDir: path.join(opts.runDir, "runtime"), cgroupParent: opts.cgroupParent ?? "shoal" });
+      owned.push(() => rt.close());
+      executor = rt;
+    }
+    let network = opts.network;
+    if (!network && opts.networking !== "none") network = await openDefaultNetwork({ stateDir: path.join(opts.dataDir, "network") });
+    await network?.setup();
+    let bus = opts.bus;
+    if (!bus) {
+      const b = await connectNatsBus({ servers: join.natsUrls, token: join.natsToken, name: `shoal-agent-${hostname}` });
+      owned.push(() => b.close());
+      bus = b;
+    }
+    const agent = new AgentRuntime({ ...opts, join, hostname, log, files, executor, network, bus, owned, nodeId: await files.readNodeId() });
+    const fatal = await agent.start();
+    if (fatal) {
+      await agent.stop();
+      throw fatal;
+    }
+    return agent;
+  } catch (e) {
+    for (const close of owned.reverse()) await close().catch(() => undefined);
+    throw e;
+  }
+}
+
+interface Wiring extends Omit<AgentOptions, "join" | "network" | "executor" | "bus"> {
+  hostname: string;
+  log: AgentLog;
+  files: AgentStateFiles;
+  join: JoinInfo;
+  executor: Executor;
+  network: LocalNetwork | undefined;
+  bus: BusConnection;
+  /** Closers of what startAgent opened itself (injected parts are the caller's). */
+  owned: (() => Promise<void>)[];
+  nodeId: string | undefined;
+}
+
+/** The agent's parts wired together: session, reconcile loop, actions, status, logs and local API. */
+class AgentRuntime implements Agent {
+  private readonly session: Session;
+  private readonly reporter: StatusReporter;
+  private readonly actions: TaskActions;
+  private readonly logStreams: LogStreams;
+  private assigned: ReadonlyMap<string, Task> = new Map();
+  private readonly busy = new Set<string>();
+  private readonly inFlight = new Set<Promise<void>>();
+  private passRunning = false;
+  private passAgain = false;
+  private lastRules: PublishedPortRule[] | undefined;
+  private api: FastifyInstance | undefined;
+  private unsubExecutor: (() => void) | undefined;
+  private fatal: InvalidTokenError | undefined;
+  private stopping: Promise<void> | undefined;
+  private resolveDone!: (e: Error | undefined) => void;
+  readonly done: Promise<Error | undefined>;
+
+  constructor(private readonly w: Wiring) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    this.session = new Session({
+      bus: w.bus,
+      join: w.join,
+      nodeId: w.nodeId,
+      log: w.log,
+      ...(w.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: w.requestTimeoutMs }),
+      hooks: {
+        describe: () => this.describe(),
+        onNodeId: async (nodeId) => {
+          await w.files.writeNodeId(nodeId);
+          this.logStreams.listen(nodeId);
+        },
+        onSession: () => this.reporter.resendAll(),
+        onAssignments: (set: AssignmentSet) => {
+          this.assigned = set.tasks;
+          this.schedule();
+        },
+        onConnected: (connected) => {
+          w.log.info(connected ? "connected to the managers" : "lost the managers; tasks keep running");
+          if (connected) this.reporter.flush();
+          this.schedule();
+        },
+        onFatal: (err) => {
+          this.fatal = err;
+          if (this.api) void this.stop();
+        },
+      },
+    });
+    this.reporter = new StatusReporter({ send: (u) => this.session.sendStatus(u), ...(w.statusFlushMs === undefined ? {} : { flushMs: w.statusFlushMs }) });
+    this.actions = new TaskActions({
+      executor: w.executor,
+      network: w.network,
+      reporter: this.reporter,
+      nodeId: () => this.session.nodeId ?? "",
+      hostname: w.hostname,
+      current: (id) => this.assigned.get(id),
+      log: w.log,
+    });
+    this.logStreams = new LogStreams({
+      bus: w.bus,
+      subjects: this.session.subjects,
+      executor: w.executor,
+      hasTask: async (id) => (await this.taskContainers()).has(id),
+      log: w.log,
+    });
+  }
+
+  get nodeId(): string | undefined {
+    return this.session.nodeId;
+  }
+
+  /** Starts serving; returns the refusal of the join token if the first registration got one. */
+  async start(): Promise<InvalidTokenError | undefined> {
+    this.unsubExecutor = this.w.executor.subscribe((e) => {
+      if (e.type === "exit" || e.type === "health" || e.type === "oom") this.schedule();
+    });
+    if (this.w.nodeId) this.logStreams.listen(this.w.nodeId);
+    this.api = await startLocalApi(path.join(this.w.runDir, "agent.sock"), {
+      info: () => this.info(),
+      executor: this.w.executor,
+      leave: () => this.teardown(true),
+      afterLeave: () => void this.closeApi(),
+      spoolDir: path.join(this.w.dataDir, "agent", "spool"),
+    });
+    await this.session.start();
+    return this.fatal;
+  }
+
+  status(): AgentStatus {
+    return {
+      ...(this.session.nodeId === undefined ? {} : { nodeId: this.session.nodeId }),
+      hostname: this.w.hostname,
+      clusterId: this.w.join.clusterId,
+      connected: this.session.connected,
+      ...(this.session.sessionId === undefined ? {} : { sessionId: this.session.sessionId }),
+      tasks: this.assigned.size,
+      pendingStatus: this.reporter.pending,
+    };
+  }
+
+  readonly stop = async (): Promise<void> => {
+    await this.teardown(false);
+    await this.closeApi();
+  };
+
+  readonly leave = async (): Promise<void> => {
+    await this.teardown(true);
+    await this.closeApi();
+  };
+
+  private async info(): Promise<AgentInfo> {
+    const s = this.status();
+    return {
+      ...(s.nodeId === undefined ? {} : { nodeId: s.nodeId }),
+      hostname: s.hostname,
+      clusterId: s.clusterId,
+      connected: s.connected,
+      tasks: s.tasks,
+      containers: (await this.w.executor.list()).length,
+    };
+  }
+
+  /** Stops everything but the local API; with `leave` also removes task containers, attachments and state. */
+  private teardown(leave: boolean): Promise<void> {
+    this.stopping ??= (async () => {
+      this.w.log.info(leave ? "leaving the cluster" : "stopping; containers keep running");
+      await this.session.stop();
+      this.logStreams.close();
+      this.reporter.close();
+      this.unsubExecutor?.();
+      while (this.inFlight.size > 0 || this.passRunning) await Promise.allSettled([...this.inFlight, new Promise((r) => setImmediate(r))]);
+      if (leave) {
+        for (const id of (await this.taskContainers()).keys()) await this.actions.run({ type: "remove", taskId: id, container: true, attached: false });
+        if (this.w.network) {
+          for (const a of await this.w.network.attachments()) await this.w.network.detach(a.taskId);
+          await this.w.network.teardown();
+        }
+        await this.w.files.remove();
+      }
+      for (const close of this.w.owned.reverse()) await close().catch((e: unknown) => this.w.log.warn("close failed", { error: e }));
+      this.w.log.info(leave ? "left the cluster" : "stopped");
+    })();
+    return this.stopping;
+  }
+
+  private async closeApi(): Promise<void> {
+    const api = this.api;
+    this.api = undefined;
+    await api?.close();
+    this.resolveDone(this.fatal);
+  }
+
+  /** The node as it registers: resources, labels and the tasks whose containers exist now. */
+  private async describe(): Promise<Omit<RegisterRequest, "nodeId" | "joinToken">> {
+    const running: RegisterRequest["running"] = [];
+    for (const [taskId, c] of await this.taskContainers()) {
+      const state = c.status === "running" ? "running" : c.status === "created" ? "ready" : exitStatus(taskId, c).state;
+      running.push({ taskId, state, containerId: taskId });
+    }
+    return {
+      hostname: this.w.hostname,
+      addr: this.w.advertiseAddr ?? defaultAddress(),
+      platform: { os: os.platform(), architecture: os.machine() },
+      resources: { cpus: os.availableParallelism(), memoryBytes: os.totalmem() },
+      labels: this.w.labels ?? {},
+      engineVersion: SHOAL_VERSION,
+      running,
+    };
+  }
+
+  /** Shoal's task containers on the node (labelled with their task id, which is their id), as reconcile sees them. */
+  private async taskContainers(infos?: ContainerInfo[]): Promise<Map<string, LocalContainer>> {
+    const out = new Map<string, LocalContainer>();
+    for (const c of infos ?? (await this.w.executor.list())) {
+      if (c.labels[LABEL_TASK] !== c.id) continue;
+      const last = c.health?.log.at(-1);
+      out.set(c.id, {
+        status: c.status,
+        oomKilled: c.oomKilled,
+        ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
+        ...(c.error === undefined ? {} : { error: c.error }),
+        ...(c.health ? { health: c.health.status } : {}),
+        ...(last ? { healthOutput: last.output.trim() } : {}),
+      });
+    }
+    return out;
+  }
+
+  /** Runs a reconcile pass soon; passes never overlap (one more runs if asked during one). */
+  private schedule(): void {
+    if (this.stopping) return;
+    if (this.passRunning) {
+      this.passAgain = true;
+      return;
+    }
+    this.passRunning = true;
+    void (async () => {
+      try {
+        do {
+          this.passAgain = false;
+          await this.pass();
+        } while (this.passAgain && !this.stopping);
+      } catch (e) {
+        this.w.log.error("reconcile pass failed", { error: e });
+      } finally {
+        this.passRunning = false;
+      }
+    })();
+  }
+
+  private async pass(): Promise<void> {
+    const infos = await this.w.executor.list();
+    const containers = await this.taskContainers(infos);
+    const attachments = this.w.network ? await this.w.network.attachments() : [];
+    const mayRemoveUnassigned = this.session.fullSetReceived && this.session.connected;
+    const actions = reconcile(this.assigned, {
+      containers,
+      attached: new Set(attachments.map((a) => a.taskId)),
+      reported: this.reporter.states(),
+      busy: this.busy,
+      mayRemoveUnassigned,
+    });
+    for (const a of actions) this.dispatch(a);
+    if (mayRemoveUnassigned) {
+      for (const id of this.reporter.states().keys()) if (!this.assigned.has(id) && !containers.has(id) && !this.busy.has(id)) this.reporter.forget(id);
+    }
+    if (this.w.network) {
+      const address = new Map(attachments.map((a) => [a.taskId, a.address]));
+      const running = [...this.assigned.values()].flatMap((task) => {
+        const addr = address.get(task.id);
+        return containers.get(task.id)?.status === "running" && !isTerminal(task.desiredState) && addr ? [{ task, address: addr }] : [];
+      });
+      const rules = publishedPortRules(running);
+      if (!this.lastRules || !sameRules(rules, this.lastRules)) {
+        await this.w.network.publish(rules);
+        this.lastRules = rules;
+      }
+    }
+  }
+
+  private dispatch(a: Action): void {
+    const id = a.type === "run" ? a.task.id : a.taskId;
+    this.busy.add(id);
+    const p = this.actions
+      .run(a)
+      .catch((e: unknown) => this.w.log.error("task action failed", { task: id, action: a.type, error: e }))
+      .finally(() => {
+        this.busy.delete(id);
+        this.inFlight.delete(p);
+        this.schedule();
+      });
+    this.inFlight.add(p);
+  }
+}
+
+/** The first non-internal IPv4 address of the host, else 127.0.0.1. */
+function defaultAddress(): string {
+  for (const addrs of Object.values(os.networkInterfaces())) {
+    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
+  }
+  return "127.0.0.1";
+}
