@@ -95,7 +95,9 @@ export class NodeCluster {
   async startDaemon(daemon: "manager" | "agent"): Promise<void> {
     const { openSync, writeFileSync } = await import("node:fs");
     const fd = openSync(join(this.dataDir, "logs", `${daemon}.log`), "a");
-    const flags = daemon === "manager" ? this.managerFlags() : this.agentFlags();
+    // The restarted manager stretches the heartbeat period to 2 s (a node is down after 3 missed), so the agent
+    // restart that follows fits in the grace on a loaded CI machine.
+    const flags = daemon === "manager" ? [...this.managerFlags(), "--heartbeat-period", "2s"] : this.agentFlags();
     const child = spawn(process.execPath, [SHOAL, daemon, ...flags], { detached: true, stdio: ["ignore", fd, fd] });
     child.unref();
     writeFileSync(join(this.dataDir, `${daemon}.pid`), String(child.pid));

@@ -107,7 +107,7 @@ describe("one-node cluster, end to end", { skip: !privileged && "needs root", ti
       const ts = await c.tasks("web");
       return running(ts).length === 2 ? ts : undefined;
     }, 30_000, "2 running tasks after the restarts");
-    assert.deepEqual(running(afterTasks).map((t) => t.id).sort(), [...pids.keys()].sort(), "the same tasks, no duplicates");
+    assert.deepEqual(running(afterTasks).map((t) => t.id).sort(), [...pids.keys()].sort(), `the same tasks, no duplicates\n${c.logTail()}`);
     for (const t of running(afterTasks)) assert.equal(c.containerPid(t.status.containerId as string), pids.get(t.id), `container of ${t.id} not restarted`);
     assert.equal(c.runcList().filter((r) => r.status === "running").length, 2);
   });
