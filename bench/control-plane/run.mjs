@@ -4,12 +4,12 @@
 // daemons hold. Both in one run, one after the other. Run as root. See bench/control-plane/README.md.
 //
 //   npm run bench:control-plane -- [--sizes 3,30,100] [--trials 3] [--only swarm|shoal] [--poll-ms 100] [--timeout 600]
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ensureBusyboxTarball } from "../../libs/runtime/dist/testing/index.js";
-import { median, pollUntil } from "./procs.mjs";
+import { median, pollUntil, removeTree } from "./procs.mjs";
 import { startShoal } from "./shoal.mjs";
 import { startSwarm } from "./swarm.mjs";
 
@@ -49,7 +49,8 @@ function cleanup() {
       running.delete(side);
       await side.stop().catch((e) => console.error(`bench: stopping ${side.name}: ${e.message}`));
     }
-    rmSync(work, { recursive: true, force: true });
+    // Whatever a side left, or a side interrupted while it was starting: its processes, mounts and files.
+    await removeTree(work);
   })();
   return cleaning;
 }
