@@ -1,7 +1,41 @@
 #!/usr/bin/env bash
-# Sets everything up (system packages, npm ci, build) and runs the demo. Run as root on Debian 12 with Node 20.
+# Sets everything up (system packages, npm ci, build, the busybox image) and runs the main job: a one-node
+# Shoal cluster with a 3-replica web service (busybox httpd) published on port 8080. Run as root on Debian 12
+# with Node 20. Safe to run again: an existing cluster is reused and the demo service is recreated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-node scripts/demo-raft.mjs
-node scripts/demo-runtime.mjs
+node infra/images/build-busybox.mjs --out infra/images/out/busybox-oci.tar >/dev/null
+
+shoal() { node apps/cli/bin/shoal.mjs "$@"; }
+PORT="${SHOAL_DEMO_PORT:-8080}"
+
+if shoal node ls >/dev/null 2>&1; then
+  echo "demo: a cluster is already running on this machine; reusing it"
+else
+  shoal cluster init --advertise-addr 127.0.0.1
+fi
+shoal image load -i infra/images/out/busybox-oci.tar
+shoal service rm demo >/dev/null 2>&1 || true
+
+# Each replica serves a page naming its own container.
+shoal service create --name demo --replicas 3 -p "$PORT:80" busybox:latest \
+  sh -c 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www'
+echo
+shoal service ls
+echo
+shoal service ps demo
+echo
+echo "demo: three requests to the published port, balanced over the replicas:"
+for _ in 1 2 3; do
+  node -e 'fetch(process.argv[1]).then(r => r.text()).then(t => process.stdout.write("  " + t))' "http://127.0.0.1:$PORT/"
+done
+cat <<EOT
+
+demo: see it yourself:
+  node apps/cli/bin/shoal.mjs service ps demo          # the tasks, their node and state
+  curl http://127.0.0.1:$PORT/                           # a replica answers on the published port
+  node apps/cli/bin/shoal.mjs service scale demo=5     # more replicas
+  open http://127.0.0.1:7070/docs                        # the REST API (Swagger UI)
+  node apps/cli/bin/shoal.mjs cluster leave --force    # stop and remove the cluster
+EOT

@@ -56,7 +56,7 @@ export function errorBody(e: unknown): { status: number; body: { error: { code: 
  * unix socket readable by root only (mode 0600).
  */
 export async function startLocalApi(socketPath: string, backend: LocalApiBackend): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false });
+  const app = Fastify({ logger: false, forceCloseConnections: true });
   // Image archives are streamed to a spool file, not buffered.
   app.addContentTypeParser(["application/x-tar", "application/gzip", "application/octet-stream"], (_req, payload, done) => done(null, payload));
   app.setErrorHandler((e, _req, reply) => {

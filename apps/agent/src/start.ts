@@ -29,6 +29,9 @@ export interface AgentOptions {
   executor?: Executor;
   /** "none" runs containers without a network (no root networking needed); default "bridge". */
   networking?: "bridge" | "none";
+  /** Bridge device and subnet of the node's task network; defaults "shoal0" and 10.211.0.0/16. */
+  bridge?: string;
+  bridgeSubnet?: string;
   /** The node network; default the bridge network of `@shoal/overlay` (unless networking is "none"). */
   network?: LocalNetwork;
   /** The bus; default a NATS connection to the URLs the join gave. */
@@ -68,7 +71,13 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       executor = rt;
     }
     let network = opts.network;
-    if (!network && opts.networking !== "none") network = await openDefaultNetwork({ stateDir: path.join(opts.dataDir, "network") });
+    if (!network && opts.networking !== "none") {
+      network = await openDefaultNetwork({
+        stateDir: path.join(opts.dataDir, "network"),
+        ...(opts.bridge ? { bridge: opts.bridge, table: opts.bridge, netnsPrefix: `${opts.bridge}-` } : {}),
+        ...(opts.bridgeSubnet ? { subnet: opts.bridgeSubnet } : {}),
+      });
+    }
     await network?.setup();
     let bus = opts.bus;
     if (!bus) {

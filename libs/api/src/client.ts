@@ -29,7 +29,11 @@ export interface ClientOptions {
   fetch?: typeof fetch;
 }
 
-type Args<N extends RouteName> = { [K in keyof RouteInput<N> as RouteInput<N>[K] extends undefined ? never : K]: RouteInput<N>[K] };
+type Present<N extends RouteName, K extends "params" | "body"> = RouteInput<N>[K] extends undefined ? never : K;
+/** A call's arguments: `params` and `body` where the route has them, `query` always optional. */
+type Args<N extends RouteName> = { [K in Present<N, "params"> | Present<N, "body">]: RouteInput<N>[K] } & (RouteInput<N>["query"] extends undefined
+  ? unknown
+  : { query?: RouteInput<N>["query"] });
 
 /**
  * A typed client of the REST API, driven by the same route table as the server: `client.call("serviceCreate",

@@ -1,1 +1,10 @@
-export {};
+export * from "./types.js";
+export * from "./errors.js";
+export { openBridgeNetwork, macOf, type BridgeNetworkOptions } from "./bridge-network.js";
+export { NETNS_DIR } from "./attachment.js";
+export { MemoryNetwork, type MemoryNetworkOptions } from "./memory-network.js";
+export { runCommand, type RunCommand, type CommandOutput } from "./run-command.js";
+export { allocateAddress, releaseAddress, EMPTY_POOL, type AddressPool } from "./address-pool.js";
+export { checkRules, renderRuleset, renderDeleteTable, type RulesetTarget } from "./nft-ruleset.js";
+export { vethName, netnsName, checkTaskId, VETH_PREFIX, MAX_IFNAME } from "./names.js";
+export { parseSubnet, parseIpv4, formatIpv4, gatewayOf, inSubnet, type Ipv4Subnet } from "./ipv4.js";

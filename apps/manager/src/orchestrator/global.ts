@@ -9,6 +9,8 @@ export interface GlobalDecision {
   create: NewTask[];
   /** Live tasks on nodes that are no longer eligible (drained, down, removed, constraints unmet). */
   shutdown: string[];
+  /** The earliest time (epoch ms) a restart delay ends, when the orchestrator must look again. */
+  wakeAt?: number;
 }
 
 /**
@@ -40,12 +42,16 @@ export function reconcileGlobal(service: Service, nodes: readonly Node[], tasks:
   for (const nodeId of [...eligible].sort()) {
     const list = (byNode.get(nodeId) ?? []).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     const latest = list[list.length - 1];
-    if (latest && latest.desiredState === "running" && !isTerminal(latest.status.state)) continue;
+    if (list.some((t) => t.desiredState === "running" && !isTerminal(t.status.state))) continue;
     if (latest && latest.desiredState === "running") {
       const policy = latest.spec.restartPolicy;
       if (policy.condition === "none") continue;
       if (policy.condition === "on-failure" && latest.status.state === "complete") continue;
-      if (now < Date.parse(latest.status.timestamp) + policy.delayMs) continue;
+      const at = Date.parse(latest.status.timestamp) + policy.delayMs;
+      if (now < at) {
+        decision.wakeAt = decision.wakeAt === undefined ? at : Math.min(decision.wakeAt, at);
+        continue;
+      }
     }
     decision.create.push({
       id: newId(),
@@ -54,7 +60,7 @@ export function reconcileGlobal(service: Service, nodes: readonly Node[], tasks:
       spec: service.spec.taskTemplate,
       serviceVersion: service.version,
       desiredState: "running",
-      status: { state: "new", timestamp: new Date(now).toISOString(), message: "created by the global orchestrator" },
+      status: { state: "assigned", timestamp: new Date(now).toISOString(), message: "assigned by the global orchestrator" },
       endpoint: { ports: service.endpoint.ports.length > 0 ? service.endpoint.ports : service.spec.endpoint.ports },
       networks: [],
     });

@@ -23,7 +23,7 @@ const live = (t: Task): boolean => t.desiredState === "running" && !isTerminal(t
  * 3. tasks told to stop before they reached a node end at once (`shutdown`);
  * 4. rolling update: live tasks of an older spec are told to shut down, `parallelism` slots at a time;
  * 5. each service's tasks are reconciled to its mode (replicas per slot, one per node for global) and
- *    restart policy.
+ *    restart policy; a task that ended and gets a replacement is told to stop (desired state `shutdown`).
  * Every update of an existing task is conditional on the version read, so a status report racing with this
  * pass makes the batch fail and the pass run again on fresh state rather than overwrite the report.
  */
@@ -70,21 +70,23 @@ export function orchestrate(state: StoreState, now: number, newId: () => string)
     const shutdown = new Set<string>();
     for (const id of outdatedTasks(service, tasks.filter(live))) shutdown.add(id);
     const effective = tasks.map((t) => (shutdown.has(t.id) ? { ...t, desiredState: "shutdown" as const } : t));
-    if (service.spec.mode.mode === "replicated") {
-      const d = reconcileReplicated(service, effective, now, newId);
-      creates.push(...d.create);
-      for (const id of d.shutdown) shutdown.add(id);
-      if (d.wakeAt !== undefined) wakeAt = wakeAt === undefined ? d.wakeAt : Math.min(wakeAt, d.wakeAt);
-    } else {
-      const d = reconcileGlobal(service, nodeList, effective, now, newId);
-      creates.push(...d.create);
-      for (const id of d.shutdown) shutdown.add(id);
-    }
+    const d = service.spec.mode.mode === "replicated" ? reconcileReplicated(service, effective, now, newId) : reconcileGlobal(service, nodeList, effective, now, newId);
+    creates.push(...d.create);
+    for (const id of d.shutdown) shutdown.add(id);
+    if (d.wakeAt !== undefined) wakeAt = wakeAt === undefined ? d.wakeAt : Math.min(wakeAt, d.wakeAt);
     for (const id of shutdown) {
       const t = state.get("task", id);
       if (t && !touched.has(id) && live(t)) update(t, { desiredState: "shutdown" });
     }
-    for (const c of creates) commands.push({ op: "create", kind: "task", object: c });
+    for (const c of creates) {
+      // A task that ended on its own and is now replaced is no longer desired to run (as in SwarmKit): the
+      // reaper may then delete it, and counts of desired tasks stay right.
+      for (const t of tasks) {
+        const sameSlot = c.slot !== undefined ? t.slot === c.slot : t.nodeId === c.nodeId;
+        if (sameSlot && !touched.has(t.id) && t.desiredState === "running" && isTerminal(t.status.state)) update(t, { desiredState: "shutdown" });
+      }
+      commands.push({ op: "create", kind: "task", object: c });
+    }
   }
   return { commands, ...(wakeAt !== undefined ? { wakeAt } : {}) };
 }

@@ -6,6 +6,8 @@ import type { Command, StoreState } from "@shoal/store";
  * The task reaper: keeps at most `retention` tasks per slot (replicated) or per node (global), newest first,
  * and deletes older ones that ended and are not desired to run. A deleted task leaves its node's assignments,
  * and the agent then removes its container. Pure.
+ * Invariant: a slot keeps at least `maxAttempts + 1` tasks of a restart policy with a limit, since the
+ * orchestrator counts restarts from the slot's history.
  */
 export function reap(state: StoreState, retention: number): Command[] {
   const groups = new Map<string, Task[]>();
@@ -15,9 +17,11 @@ export function reap(state: StoreState, retention: number): Command[] {
   }
   const commands: Command[] = [];
   for (const list of groups.values()) {
-    if (list.length <= retention) continue;
     list.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || b.id.localeCompare(a.id));
-    for (const t of list.slice(Math.max(retention, 1))) {
+    const maxAttempts = list[0]?.spec.restartPolicy.maxAttempts ?? 0;
+    const keep = Math.max(retention, 1, maxAttempts > 0 ? maxAttempts + 1 : 0);
+    if (list.length <= keep) continue;
+    for (const t of list.slice(keep)) {
       if (isTerminal(t.status.state) && t.desiredState !== "running") commands.push({ op: "delete", kind: "task", id: t.id, expectedVersion: t.version });
     }
   }

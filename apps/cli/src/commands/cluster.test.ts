@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { ClusterSchema, InfoSchema } from "@shoal/api";
+import { isDaemonAlive } from "../local/processes.js";
+import { main } from "../main.js";
+import { captureIo, FakeServer } from "../testing/fake-server.js";
+import { T0, iso } from "../testing/objects.js";
+
+const info = InfoSchema.parse({
+  version: "0.1.0",
+  clusterId: "c1",
+  nodeId: "nodea",
+  managerAddr: "127.0.0.1:7070",
+  raft: { leader: true, term: 1, commitIndex: 1, appliedIndex: 1 },
+  counts: { nodes: 1, services: 0, tasks: 0 },
+});
+const cluster = ClusterSchema.parse({ id: "c1", version: 1, createdAt: iso(T0), updatedAt: iso(T0), spec: {}, joinTokens: { worker: "SHOAL-WRK", manager: "SHOAL-MGR" }, busToken: "bus" });
+
+/** A stand-in for the `shoal` script: `manager` answers the API, `agent` its socket, as the real daemons do. */
+const FAKE_BIN = `
+import { createServer } from "node:http";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+const [role, ...args] = process.argv.slice(2);
+const get = (n) => { const i = args.indexOf("--" + n); return i < 0 ? undefined : args[i + 1]; };
+console.log("fake " + role + " " + args.join(" "));
+const json = (res, v) => { res.setHeader("content-type", "application/json"); res.end(JSON.stringify(v)); };
+let server;
+if (role === "manager") {
+  server = createServer((req, res) => req.url === "/v1/info" ? json(res, ${JSON.stringify(info)}) : req.url === "/v1/cluster" ? json(res, ${JSON.stringify(cluster)}) : (res.statusCode = 404, res.end()));
+  server.listen(Number(get("api-port")), "127.0.0.1");
+} else {
+  const token = get("token");
+  if (token !== "SHOAL-MGR" && token !== "SHOAL-WRK") { console.error("Error: join refused: the token is not valid for this cluster"); process.exit(1); }
+  mkdirSync(get("run-dir"), { recursive: true });
+  server = createServer((req, res) => {
+    if (req.url === "/v1/leave") { writeFileSync(join(get("data-dir"), "left"), "yes"); return json(res, {}); }
+    json(res, { nodeId: token === "SHOAL-MGR" ? "nodea" : "nodew" });
+  });
+  server.listen(join(get("run-dir"), "agent.sock"));
+}
+process.on("SIGTERM", () => { server.close(); process.exit(0); });
+`;
+
+let dir: string;
+let bin: string;
+const started: { pid: number; role: string }[] = [];
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), "shoal-cli-cluster-"));
+  bin = join(dir, "fake-shoal.mjs");
+  writeFileSync(bin, FAKE_BIN);
+});
+after(() => {
+  for (const { pid, role } of started) if (isDaemonAlive(pid, role)) process.kill(pid, "SIGKILL");
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Remembers the daemons a command started, so they are killed even if the test fails. */
+function track(dataDir: string): void {
+  for (const role of ["manager", "agent"]) {
+    const f = join(dataDir, `${role}.pid`);
+    if (existsSync(f)) started.push({ pid: Number(readFileSync(f, "utf8")), role });
+  }
+}
+
+const run = async (name: string, ...argv: string[]) => {
+  const dataDir = join(dir, name, "data");
+  const io = captureIo({ cliBin: bin });
+  const code = await main([...argv, "--data-dir", dataDir, "--run-dir", join(dir, name, "run")], io);
+  track(dataDir);
+  return { code, out: io.out(), err: io.err(), dataDir };
+};
+
+async function freePort(): Promise<number> {
+  const s = new FakeServer();
+  const addr = await s.listen();
+  await s.close();
+  return Number(addr.split(":")[1]);
+}
+
+test("cluster init starts a manager and an agent in the background, prints the join commands; leave stops them", async () => {
+  const port = await freePort();
+  const init = await run("n1", "cluster", "init", "--advertise-addr", "10.1.2.3", "--api-port", String(port));
+  assert.equal(init.code, 0, init.err);
+  assert.ok(init.out.startsWith("Cluster initialized: this node is now a manager (node nodea).\n"), init.out);
+  assert.ok(init.out.includes(`    shoal cluster join --token SHOAL-WRK 10.1.2.3:${port}\n`), init.out);
+  assert.ok(init.out.includes(`    shoal cluster join --token SHOAL-MGR 10.1.2.3:${port}\n`), init.out);
+  assert.match(readFileSync(join(init.dataDir, "logs", "manager.log"), "utf8"), new RegExp(`^fake manager --init --data-dir \\S+ --listen-addr 0\\.0\\.0\\.0 --advertise-addr 10\\.1\\.2\\.3 --api-port ${port} `));
+  assert.match(readFileSync(join(init.dataDir, "logs", "agent.log"), "utf8"), new RegExp(`--join 127\\.0\\.0\\.1:${port} --token SHOAL-MGR`));
+  assert.deepEqual(JSON.parse(readFileSync(join(init.dataDir, "context.json"), "utf8")), { managers: [`127.0.0.1:${port}`] });
+  const [managerPid, agentPid] = ["manager", "agent"].map((r) => Number(readFileSync(join(init.dataDir, `${r}.pid`), "utf8")));
+
+  const again = await run("n1", "cluster", "init", "--api-port", String(port));
+  assert.equal(again.code, 1);
+  assert.match(again.err, /^Error: a manager already runs for this data dir \(manager pid \d+/);
+
+  const refused = await run("n1", "cluster", "leave");
+  assert.equal(refused.code, 1);
+  assert.match(refused.err, /^Error: this node is a manager; leaving removes the cluster's state: use --force\n/);
+
+  const leave = await run("n1", "cluster", "leave", "--force");
+  assert.equal(leave.code, 0, leave.err);
+  assert.equal(leave.out, "Node left the cluster.\n");
+  assert.equal(readFileSync(join(leave.dataDir, "left"), "utf8"), "yes", "the agent was asked to leave");
+  assert.equal(isDaemonAlive(managerPid as number, "manager"), false);
+  assert.equal(isDaemonAlive(agentPid as number, "agent"), false);
+  assert.equal(existsSync(join(leave.dataDir, "manager.pid")), false);
+  assert.equal(existsSync(join(leave.dataDir, "agent.pid")), false);
+  assert.equal(existsSync(join(leave.dataDir, "context.json")), false);
+  assert.equal(existsSync(join(leave.dataDir, "logs", "manager.log")), true, "logs are kept");
+});
+
+test("cluster join with a bad token shows the agent's error, exit 1", async () => {
+  const r = await run("n2", "cluster", "join", "--token", "WRONG", "10.1.2.3:7070");
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^Error: the agent exited while starting; last lines of .*agent\.log:\n(.*\n)*.*join refused: the token is not valid/);
+  assert.equal(existsSync(join(r.dataDir, "agent.pid")), false);
+});
+
+test("cluster join starts the agent and reports the node; leave as a worker needs no --force", async () => {
+  const r = await run("n3", "cluster", "join", "--token", "SHOAL-WRK", "--label", "zone=a", "10.1.2.3:7070");
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, "This node joined the cluster as a worker (node nodew).\n");
+  assert.match(readFileSync(join(r.dataDir, "logs", "agent.log"), "utf8"), /--join 10\.1\.2\.3:7070 --token SHOAL-WRK --label zone=a/);
+  const twice = await run("n3", "cluster", "join", "--token", "SHOAL-WRK", "10.1.2.3:7070");
+  assert.equal(twice.code, 1);
+  assert.match(twice.err, /already part of a cluster/);
+  const leave = await run("n3", "cluster", "leave");
+  assert.equal(leave.code, 0, leave.err);
+  const notIn = await run("n3", "cluster", "leave");
+  assert.equal(notIn.code, 1);
+  assert.match(notIn.err, /this node is not part of a cluster/);
+});
+
+test("cluster join without --token is a usage error", async () => {
+  const r = await run("n4", "cluster", "join", "10.1.2.3:7070");
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--token is required/);
+});

@@ -1,0 +1,139 @@
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ApiError, ShoalClient } from "@shoal/api";
+import type { ParsedArgs } from "../args/parser.js";
+import { contextFile, type Command, type Context } from "../context.js";
+import { CliError } from "../errors.js";
+import { DEFAULT_CLI_BIN, defaultAdvertiseAddr, runningPid, spawnDaemon, stopDaemon, waitForDaemon, type DaemonLaunch } from "../local/processes.js";
+import { AGENT_LOCAL_OPTIONS, AGENT_NODE_OPTIONS, MANAGER_ADDR_OPTIONS, managerOptions } from "./daemon.js";
+import { oneArg } from "./output.js";
+
+const START_TIMEOUT_MS = 60_000;
+
+function launch(ctx: Context, role: "manager" | "agent", args: string[]): DaemonLaunch {
+  return { role, args, logFile: join(ctx.dataDir, "logs", `${role}.log`), pidFile: join(ctx.dataDir, `${role}.pid`), cliBin: ctx.io.cliBin ?? DEFAULT_CLI_BIN };
+}
+
+/** Flags passed on to a background daemon as they were given. */
+function passOn(p: ParsedArgs, names: readonly string[]): string[] {
+  return names.flatMap((n) => p.strings(n).flatMap((v) => [`--${n}`, v]));
+}
+
+/** Starts the agent in the background and waits until it has registered: its node id. */
+async function startAgentDaemon(ctx: Context, p: ParsedArgs, join_: string, token: string): Promise<string> {
+  const d = launch(ctx, "agent", [
+    "--data-dir", ctx.dataDir,
+    "--run-dir", ctx.runDir,
+    "--join", join_,
+    "--token", token,
+    ...passOn(p, ["hostname", "label", "advertise-addr", "cgroup-parent", "bridge", "bridge-subnet"]),
+  ]);
+  const pid = spawnDaemon(d);
+  return waitForDaemon(d, pid, async () => (await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 2_000 })).nodeId || undefined, START_TIMEOUT_MS);
+}
+
+/** Records where this node's manager API is, for later commands without --host. */
+function writeContext(ctx: Context, managers: string[]): void {
+  mkdirSync(ctx.dataDir, { recursive: true });
+  writeFileSync(contextFile(ctx.dataDir), `${JSON.stringify({ managers })}\n`);
+}
+
+function refuseIfRunning(ctx: Context, role: "manager" | "agent", message: string): void {
+  const pid = runningPid(join(ctx.dataDir, `${role}.pid`), role);
+  if (pid !== undefined) throw new CliError("SHOAL_ERR_ALREADY_RUNNING", `${message} (${role} pid ${pid}, data dir ${ctx.dataDir})`, "run `shoal cluster leave` first, or use another --data-dir");
+}
+
+/** `shoal cluster init`. */
+export const clusterInitCommand: Command = {
+  name: "cluster init",
+  usage: "[OPTIONS]",
+  summary: "Start a new cluster with this node as its first manager",
+  syntax: { options: [...MANAGER_ADDR_OPTIONS, ...AGENT_LOCAL_OPTIONS] },
+  run: async (ctx, p) => {
+    refuseIfRunning(ctx, "manager", "a manager already runs for this data dir");
+    refuseIfRunning(ctx, "agent", "an agent already runs for this data dir");
+    const o = managerOptions(ctx, p);
+    const advertise = p.string("advertise-addr") ?? defaultAdvertiseAddr();
+    const d = launch(ctx, "manager", [
+      "--init",
+      "--data-dir", ctx.dataDir,
+      "--listen-addr", o.listenAddr,
+      "--advertise-addr", advertise,
+      "--api-port", String(o.apiPort),
+      "--raft-port", String(o.raftPort),
+      "--nats-port", String(o.natsPort),
+      "--nats-cluster-port", String(o.natsClusterPort),
+    ]);
+    const pid = spawnDaemon(d);
+    const local = new ShoalClient({ managers: [`127.0.0.1:${o.apiPort}`], timeoutMs: 2_000 });
+    await waitForDaemon(d, pid, () => local.call("info"), START_TIMEOUT_MS);
+    const cluster = await local.call("clusterInspect");
+    const nodeId = await startAgentDaemon(ctx, p, `127.0.0.1:${o.apiPort}`, cluster.joinTokens.manager);
+    const addr = `${advertise}:${o.apiPort}`;
+    writeContext(ctx, [`127.0.0.1:${o.apiPort}`]);
+    ctx.out(
+      [
+        `Cluster initialized: this node is now a manager (node ${nodeId}).`,
+        "",
+        "To add a worker to this cluster, run the following command:",
+        "",
+        `    shoal cluster join --token ${cluster.joinTokens.worker} ${addr}`,
+        "",
+        "To add a manager to this cluster, run the following command:",
+        "",
+        `    shoal cluster join --token ${cluster.joinTokens.manager} ${addr}`,
+        "",
+      ].join("\n"),
+    );
+    return 0;
+  },
+};
+
+/** `shoal cluster join --token T HOST:PORT`. */
+export const clusterJoinCommand: Command = {
+  name: "cluster join",
+  usage: "[OPTIONS] HOST:PORT",
+  summary: "Join this node to a cluster as a worker",
+  syntax: { options: [{ name: "token", type: "string", value: "TOKEN", help: "Join token printed by `shoal cluster init`" }, ...AGENT_NODE_OPTIONS, ...AGENT_LOCAL_OPTIONS] },
+  run: async (ctx, p) => {
+    const manager = oneArg(p, "HOST:PORT");
+    const token = p.string("token");
+    if (!token) throw p.usage("--token is required: use the join command `shoal cluster init` printed");
+    refuseIfRunning(ctx, "agent", "this node is already part of a cluster");
+    const nodeId = await startAgentDaemon(ctx, p, manager, token);
+    writeContext(ctx, [manager]);
+    ctx.out(`This node joined the cluster as a worker (node ${nodeId}).\n`);
+    return 0;
+  },
+};
+
+/** `shoal cluster leave [--force]`. */
+export const clusterLeaveCommand: Command = {
+  name: "cluster leave",
+  usage: "[OPTIONS]",
+  summary: "Leave the cluster: stop this node's tasks and daemons and remove their state",
+  syntax: { options: [{ name: "force", short: "f", type: "boolean", help: "Leave even if this node is a manager (removes the cluster's state)" }] },
+  run: async (ctx, p) => {
+    const managerPid = runningPid(join(ctx.dataDir, "manager.pid"), "manager");
+    const agentPid = runningPid(join(ctx.dataDir, "agent.pid"), "agent");
+    if (managerPid !== undefined && !p.flag("force")) {
+      throw new CliError("SHOAL_ERR_MANAGER_LEAVE", "this node is a manager; leaving removes the cluster's state: use --force", "removing the last manager erases all current state of the cluster");
+    }
+    if (managerPid === undefined && agentPid === undefined && !p.flag("force")) {
+      throw new CliError("SHOAL_ERR_NOT_IN_CLUSTER", `this node is not part of a cluster (no manager or agent runs for ${ctx.dataDir})`, "use --force to remove leftover state anyway");
+    }
+    if (agentPid !== undefined) {
+      try {
+        await ctx.agent.call({ method: "POST", path: "/v1/leave", json: {}, timeoutMs: 120_000 });
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+        ctx.err(`Warning: the agent did not leave cleanly (${e.message}); stopping it anyway\n`);
+      }
+      await stopDaemon(agentPid, "agent");
+    }
+    if (managerPid !== undefined) await stopDaemon(managerPid, "manager");
+    for (const f of ["agent.pid", "manager.pid", "agent", "manager", "context.json"]) rmSync(join(ctx.dataDir, f), { recursive: true, force: true });
+    ctx.out("Node left the cluster.\n");
+    return 0;
+  },
+};

@@ -1,0 +1,33 @@
+import type { Command } from "../context.js";
+import { clusterInitCommand, clusterJoinCommand, clusterLeaveCommand } from "./cluster.js";
+import { agentCommand, managerCommand } from "./daemon.js";
+import { imageLoadCommand, imageLsCommand, imageRmCommand } from "./image.js";
+import { nodeInspectCommand, nodeLsCommand, nodeUpdateCommand } from "./node.js";
+import { serviceLogsCommand } from "./service-logs.js";
+import { serviceInspectCommand, serviceLsCommand, servicePsCommand, serviceRmCommand } from "./service-read.js";
+import { serviceCreateCommand, serviceScaleCommand, serviceUpdateCommand } from "./service-write.js";
+import { versionCommand } from "./version.js";
+
+/** Every command of the CLI, in the order help lists them. */
+export const COMMANDS: readonly Command[] = [
+  versionCommand,
+  managerCommand,
+  agentCommand,
+  clusterInitCommand,
+  clusterJoinCommand,
+  clusterLeaveCommand,
+  nodeLsCommand,
+  nodeInspectCommand,
+  nodeUpdateCommand,
+  serviceCreateCommand,
+  serviceLsCommand,
+  servicePsCommand,
+  serviceInspectCommand,
+  serviceScaleCommand,
+  serviceUpdateCommand,
+  serviceRmCommand,
+  serviceLogsCommand,
+  imageLoadCommand,
+  imageLsCommand,
+  imageRmCommand,
+];

@@ -1,0 +1,92 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import type { CliIo } from "../context.js";
+
+/** A request the fake server received. */
+export interface Received {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage["headers"];
+  body: Buffer;
+  params: Record<string, string>;
+}
+
+/** What a handler answers: a JSON body with a status, or raw lines (ndjson streams). */
+export type Answer = { status: number; json?: unknown; lines?: string[] };
+type Handler = (r: Received) => Answer | Promise<Answer>;
+
+/**
+ * An HTTP server for command tests, on loopback or a unix socket: routes like `GET /v1/services/:ref`
+ * answered by handlers, every request recorded. Unknown routes answer 404 with an API error body.
+ */
+export class FakeServer {
+  readonly received: Received[] = [];
+  private readonly routes: { method: string; parts: string[]; handler: Handler }[] = [];
+  private readonly server: Server = createServer((req, res) => void this.handle(req, res));
+
+  /** Adds a route; `:name` segments become params. */
+  on(method: string, path: string, handler: Handler): this {
+    this.routes.push({ method, parts: path.split("/"), handler });
+    return this;
+  }
+
+  /** Listens on 127.0.0.1 (port 0) or on a unix socket path; returns `host:port` or the path. */
+  async listen(socketPath?: string): Promise<string> {
+    await new Promise<void>((resolve) => (socketPath ? this.server.listen(socketPath, resolve) : this.server.listen(0, "127.0.0.1", resolve)));
+    const a = this.server.address();
+    return typeof a === "object" && a ? `127.0.0.1:${a.port}` : (socketPath as string);
+  }
+
+  close(): Promise<void> {
+    this.server.closeAllConnections();
+    return new Promise((resolve) => this.server.close(() => resolve()));
+  }
+
+  /** Requests with this method and path (no query). */
+  requests(method: string, path: string): Received[] {
+    return this.received.filter((r) => r.method === method && r.path === path);
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const url = new URL(req.url ?? "/", "http://x");
+    const parts = url.pathname.split("/");
+    for (const route of this.routes) {
+      if (route.method !== req.method || route.parts.length !== parts.length) continue;
+      const params: Record<string, string> = {};
+      if (!route.parts.every((p, i) => (p.startsWith(":") ? ((params[p.slice(1)] = decodeURIComponent(parts[i] as string)), true) : p === parts[i]))) continue;
+      const r: Received = { method: req.method, path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks), params };
+      this.received.push(r);
+      const a = await route.handler(r);
+      res.writeHead(a.status, { "content-type": a.lines ? "application/x-ndjson" : "application/json" });
+      res.end(a.lines ? a.lines.map((l) => `${l}\n`).join("") : a.json === undefined ? undefined : JSON.stringify(a.json));
+      return;
+    }
+    this.received.push({ method: req.method ?? "", path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks), params: {} });
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { code: "SHOAL_ERR_NOT_FOUND", message: `fake: no route ${req.method ?? ""} ${url.pathname}` } }));
+  }
+}
+
+/** An API error answer. */
+export const apiError = (status: number, code: string, message: string, extra: { issues?: { field: string; message: string }[]; hint?: string } = {}): Answer => ({
+  status,
+  json: { error: { code, message, ...extra } },
+});
+
+/** CliIo writing into strings, for `main(argv, io)` in tests. */
+export function captureIo(o: { env?: Record<string, string>; stdin?: Readable; cliBin?: string } = {}): CliIo & { out: () => string; err: () => string } {
+  let out = "";
+  let err = "";
+  return {
+    stdout: { write: (s: string) => (out += s), isTTY: false },
+    stderr: { write: (s: string) => (err += s) },
+    stdin: o.stdin ?? Readable.from([]),
+    env: o.env ?? {},
+    ...(o.cliBin ? { cliBin: o.cliBin } : {}),
+    out: () => out,
+    err: () => err,
+  };
+}

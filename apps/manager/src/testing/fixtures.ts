@@ -1,0 +1,166 @@
+import { ClusterSpecSchema, isTerminal, ServiceSpecSchema, type Cluster, type Node, type ServiceSpecInput, type Task } from "@shoal/api";
+import type { StoreState } from "@shoal/store";
+import { memoryClusterStore, type ClusterStore } from "../store/cluster-store.js";
+import { nodeUpdate } from "../leader/leader.js";
+
+/** Test fixtures of the manager: objects to write into a store on LocalConsensus, and waiting helpers. */
+
+/** A fixed start time for tests that step a clock. */
+export const T0 = Date.parse("2026-11-23T10:00:00.000Z");
+
+/** A clock tests move by hand; every reading is 1 ms later, so objects written in a row sort by creation. */
+export function testClock(start = T0): { now: () => number; advance: (ms: number) => void } {
+  let t = start;
+  return { now: () => t++, advance: (ms) => void (t += ms) };
+}
+
+export interface NodeFixture {
+  labels?: Record<string, string>;
+  availability?: Node["spec"]["availability"];
+  state?: Node["status"]["state"];
+  role?: Node["spec"]["role"];
+  hostname?: string;
+  cpus?: number;
+  memoryGiB?: number;
+}
+
+/** A node object as the dispatcher would create it. */
+export function nodeObject(id: string, o: NodeFixture = {}): Omit<Node, "version" | "createdAt" | "updatedAt"> {
+  return {
+    id,
+    spec: { labels: o.labels ?? {}, role: o.role ?? "worker", availability: o.availability ?? "active" },
+    description: {
+      hostname: o.hostname ?? `host-${id}`,
+      platform: { os: "linux", architecture: "x86_64" },
+      resources: { cpus: o.cpus ?? 2, memoryBytes: (o.memoryGiB ?? 4) * 2 ** 30 },
+      engine: { version: "1", labels: {} },
+    },
+    status: { state: o.state ?? "ready", message: "", addr: "127.0.0.1" },
+  };
+}
+
+/** A service spec with defaults: `name` running busybox, plus what the test adds. */
+export function serviceSpec(name: string, extra: Partial<ServiceSpecInput> = {}): ServiceSpecInput {
+  return { name, taskTemplate: { container: { image: "busybox" } }, ...extra };
+}
+
+/** A cluster object like the one `startManager` writes on init. */
+export function clusterObject(spec: Partial<Cluster["spec"]> = {}): Omit<Cluster, "version" | "createdAt" | "updatedAt"> {
+  return {
+    id: "c1",
+    spec: ClusterSpecSchema.parse(spec),
+    joinTokens: { worker: "SHLTKN-1-c1-wworker", manager: "SHLTKN-1-c1-mmanager" },
+    busToken: "bus-token",
+    managers: [{ raftId: 1, apiAddr: "127.0.0.1:7070", natsUrl: "nats://127.0.0.1:7072", raftAddr: "127.0.0.1:7071" }],
+  };
+}
+
+/** A store on LocalConsensus holding a cluster object, nodes and services, with a test clock. */
+export async function seededStore(
+  o: { cluster?: Partial<Cluster["spec"]>; nodes?: (string | [string, NodeFixture])[]; services?: [string, ServiceSpecInput][]; clock?: () => number } = {},
+): Promise<ClusterStore> {
+  const store = memoryClusterStore(o.clock ?? testClock().now);
+  await store.write([{ op: "create", kind: "cluster", object: clusterObject(o.cluster) }]);
+  for (const n of o.nodes ?? []) {
+    const [id, f] = typeof n === "string" ? [n, {}] : n;
+    await store.write([{ op: "create", kind: "node", object: nodeObject(id, f) }]);
+  }
+  for (const [id, spec] of o.services ?? []) {
+    await store.write([{ op: "create", kind: "service", object: { id, spec: ServiceSpecSchema.parse(spec), endpoint: { ports: [], virtualIps: [] } } }]);
+  }
+  return store;
+}
+
+/** Changes a node's spec or status in the store (drain, activate, mark down). */
+export async function changeNode(store: ClusterStore, id: string, change: { spec?: Partial<Node["spec"]>; status?: Partial<Node["status"]> }): Promise<void> {
+  const n = store.state.get("node", id);
+  if (!n) throw new Error(`test: no node ${id}`);
+  await store.write([nodeUpdate(n, { spec: { ...n.spec, ...change.spec }, status: { ...n.status, ...change.status } })]);
+}
+
+/** Changes a service's spec in the store (scale, update). */
+export async function changeService(store: ClusterStore, id: string, change: (spec: ServiceSpecInput) => ServiceSpecInput): Promise<void> {
+  const s = store.state.get("service", id);
+  if (!s) throw new Error(`test: no service ${id}`);
+  const { version, createdAt: _c, updatedAt: _u, ...rest } = s;
+  await store.write([{ op: "update", kind: "service", object: { ...rest, spec: ServiceSpecSchema.parse(change(s.spec)) }, expectedVersion: version }]);
+}
+
+/** Sets the status state of tasks, as an agent's report would. */
+export async function setTaskStates(store: ClusterStore, ids: readonly string[], state: Task["status"]["state"], at = new Date(T0).toISOString()): Promise<void> {
+  await store.write(
+    ids.map((id) => {
+      const t = store.state.get("task", id);
+      if (!t) throw new Error(`test: no task ${id}`);
+      const { version, createdAt: _c, updatedAt: _u, ...rest } = t;
+      return { op: "update" as const, kind: "task" as const, object: { ...rest, status: { ...t.status, state, timestamp: at } }, expectedVersion: version };
+    }),
+  );
+}
+
+/**
+ * Resolves with the predicate's value once it is truthy for the store's state: checked now and after every
+ * applied batch. Rejects after `timeoutMs` with `what` and the last state's tasks, so a failure says what
+ * never happened.
+ */
+export function waitForState<T>(store: ClusterStore, predicate: (s: StoreState) => T | undefined | false, what: string, timeoutMs = 5_000): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const check = (): boolean => {
+      const v = predicate(store.state);
+      if (v === undefined || v === false) return false;
+      clearTimeout(timer);
+      unwatch();
+      resolve(v);
+      return true;
+    };
+    const timer = setTimeout(() => {
+      unwatch();
+      const tasks = store.state.list("task").map((t) => `${t.id} slot=${t.slot ?? "-"} node=${t.nodeId ?? "-"} ${t.status.state}/${t.desiredState} ${t.status.message}`);
+      reject(new Error(`test: timed out after ${timeoutMs} ms waiting for ${what}; tasks:\n  ${tasks.join("\n  ")}`));
+    }, timeoutMs);
+    const unwatch = store.watch(() => void check());
+    check();
+  });
+}
+
+/** Polls `f` until it returns a truthy value or `timeoutMs` passes (for conditions no event announces). */
+export async function pollUntil<T>(f: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 5_000, everyMs = 20): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await f();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > until) throw new Error(`test: timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Live tasks (desired running, not ended) of a service. */
+export function liveTasks(state: StoreState, serviceId: string): Task[] {
+  return state.tasksOfService(serviceId).filter((t) => t.desiredState === "running" && !isTerminal(t.status.state));
+}
+
+let taskSeq = 0;
+
+/** A task of a stored service as the orchestrator makes it (state new, desired running), with overrides. */
+export function taskObject(store: ClusterStore, serviceId: string, o: Partial<Task> = {}): Omit<Task, "version" | "createdAt" | "updatedAt"> {
+  const s = store.state.get("service", serviceId);
+  if (!s) throw new Error(`test: no service ${serviceId}`);
+  return {
+    id: `t${++taskSeq}`,
+    serviceId,
+    spec: s.spec.taskTemplate,
+    serviceVersion: s.version,
+    desiredState: "running",
+    status: { state: "new", timestamp: new Date(T0).toISOString(), message: "" },
+    endpoint: { ports: s.endpoint.ports },
+    networks: [],
+    ...o,
+  };
+}
+
+/** Writes tasks made by `taskObject`; returns their ids. */
+export async function addTasks(store: ClusterStore, serviceId: string, overrides: Partial<Task>[]): Promise<string[]> {
+  const objects = overrides.map((o) => taskObject(store, serviceId, o));
+  await store.write(objects.map((object) => ({ op: "create" as const, kind: "task" as const, object })));
+  return objects.map((t) => t.id);
+}

@@ -1,0 +1,73 @@
+/**
+ * Typed errors of the node's networking. Each has a stable `code`, the HTTP `status` the API maps it to, and
+ * `temporary` when the same call may succeed later. Messages start with `overlay:` and name what is wrong and
+ * how to fix it. Decide what to do from the class and fields, never from the text.
+ */
+export abstract class NetworkError extends Error {
+  abstract readonly code: string;
+  abstract readonly status: number;
+  readonly temporary: boolean = false;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** An option, task id or published-port rule is invalid: `field` names it, the message says what is allowed. */
+export class InvalidSpecError extends NetworkError {
+  readonly code = "SHOAL_ERR_INVALID_SPEC";
+  readonly status = 400;
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(`overlay: invalid ${field}: ${message}`);
+  }
+}
+
+/** Every usable address of the subnet is handed out. */
+export class AddressesExhaustedError extends NetworkError {
+  readonly code = "SHOAL_ERR_ADDRESSES_EXHAUSTED";
+  readonly status = 503;
+  override readonly temporary = true;
+  constructor(readonly subnet: string) {
+    super(`overlay: no free address left in ${subnet}; detach tasks that have ended or configure a larger subnet`);
+  }
+}
+
+/** The state file cannot be used: unreadable, malformed, or written for another subnet. */
+export class NetworkStateError extends NetworkError {
+  readonly code = "SHOAL_ERR_NETWORK_STATE";
+  readonly status = 500;
+  constructor(
+    readonly file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`overlay: state file ${file}: ${message}`, options);
+  }
+}
+
+/** A system command (`ip`, `nft`, `sysctl`) failed; `cause` holds the underlying error, `stderr` its output. */
+export class NetworkCommandError extends NetworkError {
+  readonly code = "SHOAL_ERR_NETWORK_COMMAND";
+  readonly status = 500;
+  constructor(
+    readonly command: readonly string[],
+    readonly stderr: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`overlay: \`${command.join(" ")}\` failed: ${stderr.trim() || "no output"}`, options);
+  }
+}
+
+/** A call needs something that setup() makes (the bridge); call setup() first. */
+export class NetworkNotReadyError extends NetworkError {
+  readonly code = "SHOAL_ERR_NETWORK_NOT_READY";
+  readonly status = 503;
+  override readonly temporary = true;
+  constructor(message: string) {
+    super(`overlay: ${message}`);
+  }
+}
