@@ -11,7 +11,7 @@ import type { Agent } from "./agent.js";
 import { startAgent } from "./start.js";
 import { InvalidTokenError } from "./errors.js";
 import { quietLog } from "./log.js";
-import { MemoryNetwork } from "./network.js";
+import { MemoryNetwork } from "@shoal/overlay";
 import { AgentStateFiles } from "./state-files.js";
 import { imageMissing } from "./task-actions.js";
 import { FakeManager } from "./testing/fake-manager.js";

@@ -9,7 +9,7 @@ import type { InvalidTokenError } from "./errors.js";
 import { startLocalApi, type AgentInfo } from "./local-api.js";
 import type { AgentLog } from "./log.js";
 import { LogStreams } from "./log-streams.js";
-import type { LocalNetwork, PublishedPortRule } from "./network.js";
+import type { LocalNetwork, PublishedPortRule } from "@shoal/overlay";
 import { publishedPortRules, sameRules } from "./published-ports.js";
 import { exitStatus, reconcile, type Action, type LocalContainer } from "./reconcile.js";
 import { Session } from "./session.js";

@@ -4,7 +4,6 @@ export type { Agent, AgentStatus } from "./agent.js";
 export { reconcile, furthest, movesForward, exitStatus, type Action, type LocalContainer, type LocalView, type ReportStatus } from "./reconcile.js";
 export { containerSpecFor, LABEL_NODE, LABEL_SERVICE, LABEL_SLOT, LABEL_TASK } from "./container-spec.js";
 export { publishedPortRules, sameRules } from "./published-ports.js";
-export { MemoryNetwork, openDefaultNetwork, type LocalNetwork, type TaskAttachment, type PublishedPortRule, type BridgeNetworkOptions } from "./network.js";
 export { StatusReporter, type StatusReporterOptions } from "./status-reporter.js";
 export { imageMissing } from "./task-actions.js";
 export { joinCluster } from "./join.js";

@@ -1,5 +1,5 @@
 import type { Task } from "@shoal/api";
-import type { PublishedPortRule } from "./network.js";
+import type { PublishedPortRule } from "@shoal/overlay";
 
 /**
  * The published-port rules of this node: one per published port and protocol of the running tasks (ingress

@@ -7,7 +7,7 @@ import { AgentRuntime, type Agent } from "./agent.js";
 import { NotJoinedError } from "./errors.js";
 import { joinCluster } from "./join.js";
 import { agentLog, type AgentLog } from "./log.js";
-import { openDefaultNetwork, type LocalNetwork } from "./network.js";
+import { openBridgeNetwork, type LocalNetwork } from "@shoal/overlay";
 import { AgentStateFiles } from "./state-files.js";
 
 /** How to start the agent. */
@@ -72,7 +72,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
     let network = opts.network;
     if (!network && opts.networking !== "none") {
-      network = await openDefaultNetwork({
+      network = openBridgeNetwork({
         stateDir: path.join(opts.dataDir, "network"),
         ...(opts.bridge ? { bridge: opts.bridge, table: opts.bridge, netnsPrefix: `${opts.bridge}-` } : {}),
         ...(opts.bridgeSubnet ? { subnet: opts.bridgeSubnet } : {}),

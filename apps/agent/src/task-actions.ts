@@ -2,7 +2,7 @@ import { isTerminal, type Task } from "@shoal/api";
 import { AlreadyExistsError, InvalidStateError, NotFoundError, type Executor, type NetworkMode } from "@shoal/runtime";
 import { containerSpecFor } from "./container-spec.js";
 import type { AgentLog } from "./log.js";
-import type { LocalNetwork } from "./network.js";
+import type { LocalNetwork } from "@shoal/overlay";
 import type { Action, ReportStatus } from "./reconcile.js";
 import type { StatusReporter } from "./status-reporter.js";
 
