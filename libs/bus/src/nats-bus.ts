@@ -90,7 +90,11 @@ function wrap(nc: NatsConnection): BusConnection {
       return () => statusFns.delete(fn);
     },
     close: async () => {
-      if (!nc.isClosed()) await nc.drain().catch(() => nc.close());
+      if (nc.isClosed()) return;
+      await nc.drain().catch(() => undefined);
+      // NB: drain() while reconnecting resolves without closing, and the reconnect timers then keep the
+      // process alive forever: close for certain.
+      if (!nc.isClosed()) await nc.close();
     },
   };
 }
