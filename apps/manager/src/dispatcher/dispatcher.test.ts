@@ -207,4 +207,27 @@ test("an agent that stops heartbeating: its node goes down, tasks are replaced, 
   assert.equal(h.store.state.list("node").length, 2);
 });
 
+test("a crash-looping task is restarted each time and its history stays within the retention limit", async (t) => {
+  const h = await leader(t);
+  const cluster = h.store.state.list("cluster")[0];
+  assert.ok(cluster);
+  const { version, createdAt: _c, updatedAt: _u, ...rest } = cluster;
+  await h.store.write([{ op: "update", kind: "cluster", object: { ...rest, spec: { ...rest.spec, taskHistoryRetentionLimit: 2 } }, expectedVersion: version }]);
+  const a = h.agent("n1");
+  await a.register();
+  await createService(h.store, "web", 1);
+  for (let i = 0; i < 6; i++) {
+    const [live] = await waitForState(h.store, running("web", 1, "n1"), `attempt ${i + 1} running`);
+    assert.ok(live);
+    a.report([{ taskId: live.id, state: "failed", message: "exit 1" }]);
+    await waitForState(h.store, (s) => s.get("task", live.id)?.status.state === "failed", `attempt ${i + 1} failed`);
+  }
+  await waitForState(h.store, running("web", 1, "n1"), "the last restart running");
+  await h.loops.idle();
+  const tasks = h.store.state.tasksOfService("web");
+  assert.equal(tasks.length, 2, "the retention limit of 2 tasks per slot");
+  assert.deepEqual(tasks.map((x) => x.desiredState).sort(), ["running", "shutdown"]);
+  assert.deepEqual(status(h.store, "web"), { runningTasks: 1, desiredTasks: 1, completedTasks: 0 });
+});
+
 const bySlot = (tasks: readonly Task[]) => [...tasks].sort((p, q) => (p.slot ?? 0) - (q.slot ?? 0));
