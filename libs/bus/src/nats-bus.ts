@@ -90,9 +90,10 @@ function wrap(nc: NatsConnection): BusConnection {
       return () => statusFns.delete(fn);
     },
     close: async () => {
-      if (!nc.isClosed()) await nc.drain().catch(() => undefined);
-      // NB: nats.js 2.29 resolves drain() of a connection that is reconnecting without closing it, and it then
-      // reconnects forever: close it for sure.
+      if (nc.isClosed()) return;
+      await nc.drain().catch(() => undefined);
+      // NB: drain() while reconnecting resolves without closing, and the reconnect timers then keep the
+      // process alive forever: close for certain.
       if (!nc.isClosed()) await nc.close();
     },
   };

@@ -47,3 +47,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths,
   };
 }
+
+/** The OpenAPI document as committed in docs/api/openapi.json: two-space JSON and a final newline. */
+export function openApiText(version: string): string {
+  return `${JSON.stringify(openApiDocument(version), null, 2)}\n`;
+}

@@ -89,9 +89,12 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
 
 async function forward(req: FastifyRequest, reply: FastifyReply, leader: string | undefined): Promise<FastifyReply> {
   if (!leader) throw new HttpError(503, "SHOAL_ERR_NO_LEADER", "this manager is not the leader and knows no leader right now", "retry in a second; if it persists, check `shoal node ls` for managers that are down");
-  const init: RequestInit = { method: req.method, headers: { "content-type": "application/json", "x-shoal-forwarded": "1" } };
   if (req.headers["x-shoal-forwarded"]) throw new HttpError(503, "SHOAL_ERR_NO_LEADER", "leadership is moving between managers", "retry in a second");
-  if (req.body !== undefined) init.body = JSON.stringify(req.body);
+  // A content type without a body (DELETE) makes the leader refuse the request as an empty JSON body.
+  const init: RequestInit =
+    req.body !== undefined
+      ? { method: req.method, headers: { "content-type": "application/json", "x-shoal-forwarded": "1" }, body: JSON.stringify(req.body) }
+      : { method: req.method, headers: { "x-shoal-forwarded": "1" } };
   let res: Response;
   try {
     res = await fetch(`http://${leader}${req.url}`, init);

@@ -74,7 +74,8 @@ export class LeaderLoops {
         store: o.store,
         log: o.log,
         clock,
-        wants: (e) => e.kind === "task" && e.op === "update" && e.object.status.state !== e.previous?.status.state,
+        // A task becomes reapable when it ends or when it is told to stop (its replacement was made).
+        wants: (e) => e.kind === "task" && e.op === "update" && (e.object.status.state !== e.previous?.status.state || e.object.desiredState !== e.previous.desiredState),
         pass: () => ({ commands: reap(state(), cluster()?.spec.taskHistoryRetentionLimit ?? 5) }),
       }),
     ];

@@ -42,7 +42,8 @@ export function renderNatsConfig(o: Omit<NatsSupervisorOptions, "dir" | "binary"
 
 /**
  * Runs `nats-server` as a child with a generated config, restarts it when it dies (backoff 100 ms doubling to
- * 5 s, reset after 30 s up), and stops it on `stop()`. `ready()` resolves once it accepts connections.
+ * 5 s, reset after 30 s up), and stops it on `stop()`. Clients retry their first connect: the server takes a
+ * moment to listen.
  */
 export class NatsSupervisor {
   private child: ChildProcess | undefined;

@@ -55,11 +55,11 @@ export function clusterObject(spec: Partial<Cluster["spec"]> = {}): Omit<Cluster
   };
 }
 
-/** A store on LocalConsensus holding a cluster object, nodes and services, with a test clock. */
+/** A store on LocalConsensus (or `store`) holding a cluster object, nodes and services, with a test clock. */
 export async function seededStore(
-  o: { cluster?: Partial<Cluster["spec"]>; nodes?: (string | [string, NodeFixture])[]; services?: [string, ServiceSpecInput][]; clock?: () => number } = {},
+  o: { cluster?: Partial<Cluster["spec"]>; nodes?: (string | [string, NodeFixture])[]; services?: [string, ServiceSpecInput][]; clock?: () => number; store?: ClusterStore } = {},
 ): Promise<ClusterStore> {
-  const store = memoryClusterStore(o.clock ?? testClock().now);
+  const store = o.store ?? memoryClusterStore(o.clock ?? testClock().now);
   await store.write([{ op: "create", kind: "cluster", object: clusterObject(o.cluster) }]);
   for (const n of o.nodes ?? []) {
     const [id, f] = typeof n === "string" ? [n, {}] : n;
