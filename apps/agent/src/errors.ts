@@ -1,18 +1,10 @@
+import { ShoalError } from "@shoal/common";
+
 /**
  * Typed errors of the agent. Each has a stable `code` and the HTTP `status` the local API answers with;
  * messages start with `agent:` and say what to do.
  */
-export abstract class AgentError extends Error {
-  abstract readonly code: string;
-  abstract readonly status: number;
-  readonly hint: string | undefined;
-
-  constructor(message: string, options?: { cause?: unknown; hint?: string }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
-    this.hint = options?.hint;
-  }
-}
+export abstract class AgentError extends ShoalError {}
 
 /** The managers refused the join token (at join, or when registering with a stored one). */
 export class InvalidTokenError extends AgentError {

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { writeFileDurably } from "@shoal/common";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { JoinInfoSchema, type JoinInfo } from "@shoal/api";
@@ -56,15 +56,6 @@ export class AgentStateFiles {
 
   private async write(name: string, value: unknown): Promise<void> {
     await fs.mkdir(this.dir, { recursive: true, mode: 0o700 });
-    const file = path.join(this.dir, name);
-    const tmp = `${file}.${randomBytes(4).toString("hex")}.tmp`;
-    const fh = await fs.open(tmp, "w", 0o600);
-    try {
-      await fh.writeFile(`${JSON.stringify(value, null, 2)}\n`);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, file);
+    await writeFileDurably(path.join(this.dir, name), `${JSON.stringify(value, null, 2)}\n`);
   }
 }

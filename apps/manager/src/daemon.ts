@@ -1,11 +1,11 @@
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { ShoalError, writeFileDurably } from "@shoal/common";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { ClusterSpecSchema, SHOAL_VERSION, type Cluster, type Info } from "@shoal/api";
 import { connectNatsBus, subjects, type BusConnection } from "@shoal/bus";
 import { openRaftNode, type RaftNode } from "@shoal/raft";
-import { StoreMachine, type ApplyOutcome } from "@shoal/store";
-import { writeFileSync } from "node:fs";
+import { StoreMachine, updateOf, type ApplyOutcome } from "@shoal/store";
 import { buildApiServer } from "./api/server.js";
 import { busLogSource } from "./api/bus-logs.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
@@ -42,12 +42,9 @@ export interface RunningManager {
   stop(): Promise<void>;
 }
 
-export class ManagerStartError extends Error {
+export class ManagerStartError extends ShoalError {
   readonly code = "SHOAL_ERR_MANAGER_START";
-  constructor(message: string) {
-    super(message);
-    this.name = "ManagerStartError";
-  }
+  readonly status = 500;
 }
 
 interface Identity {
@@ -85,7 +82,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     ...(fresh ? { bootstrap: [{ id: identity.raftId, address: raftAddr }] } : {}),
     log: (level, msg, fields) => (level === "debug" ? undefined : log[level === "error" ? "error" : level === "warn" ? "warn" : "info"](msg, { ...fields, component: "raft" })),
   });
-  if (fresh) writeFileSync(idFile, JSON.stringify(identity));
+  if (fresh) await writeFileDurably(idFile, JSON.stringify(identity));
   const store = new ClusterStore(machine, {
     propose: (data) => raft.propose<ApplyOutcome>(data),
     readBarrier: () => raft.readBarrier(),
@@ -101,7 +98,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     const natsUrl = `nats://${advertise}:${o.natsPort}`;
     const me = { raftId: identity.raftId, apiAddr, natsUrl, raftAddr };
     await store.read();
-    let cluster = store.state.list("cluster")[0];
+    let cluster = store.state.cluster();
     if (!cluster && raft.isLeader()) {
       const spec = ClusterSpecSchema.parse(o.heartbeatPeriodMs ? { heartbeatPeriodMs: o.heartbeatPeriodMs } : {});
       const obj: Omit<Cluster, "version" | "createdAt" | "updatedAt"> = {
@@ -117,13 +114,12 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       const known = cluster.managers.find((m) => m.raftId === me.raftId);
       const changedPeriod = o.heartbeatPeriodMs !== undefined && cluster.spec.heartbeatPeriodMs !== o.heartbeatPeriodMs;
       if (!known || JSON.stringify(known) !== JSON.stringify(me) || changedPeriod) {
-        const { version, createdAt: _c, updatedAt: _u, ...rest } = cluster;
         const managers = [...cluster.managers.filter((m) => m.raftId !== me.raftId), me];
         const spec = changedPeriod ? { ...cluster.spec, heartbeatPeriodMs: o.heartbeatPeriodMs as number } : cluster.spec;
-        await store.write([{ op: "update", kind: "cluster", object: { ...rest, spec, managers }, expectedVersion: version }]);
+        await store.write([updateOf("cluster", cluster, { spec, managers })]);
       }
     }
-    cluster = store.state.list("cluster")[0];
+    cluster = store.state.cluster();
     if (!cluster) throw new ManagerStartError("manager: the cluster object is missing from the store: the data dir may be damaged");
 
     const nats = new NatsSupervisor({
@@ -166,7 +162,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
 
     const info = (): Info => {
       const st = raft.status();
-      const c = store.state.list("cluster")[0];
+      const c = store.state.cluster();
       const lead = st.lead ? c?.managers.find((m) => m.raftId === st.lead) : undefined;
       return {
         version: SHOAL_VERSION,

@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { ShoalError } from "@shoal/common";
 
 /** One thing wrong with a request: the dotted path of the field and what to do about it. */
 export interface FieldIssue {
@@ -7,16 +8,14 @@ export interface FieldIssue {
 }
 
 /** A request or object failed validation. `issues` name every wrong field; HTTP 400. */
-export class ValidationError extends Error {
+export class ValidationError extends ShoalError {
   readonly code = "SHOAL_ERR_INVALID_ARGUMENT";
   readonly status = 400;
-  readonly temporary = false;
   constructor(
     readonly what: string,
     readonly issues: readonly FieldIssue[],
   ) {
     super(`api: invalid ${what}: ${issues.map((i) => (i.field ? `${i.field}: ${i.message}` : i.message)).join("; ")}`);
-    this.name = "ValidationError";
   }
 }
 

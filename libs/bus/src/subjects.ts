@@ -17,6 +17,8 @@ export interface Subjects {
   status(nodeId: string): string;
   logs(nodeId: string): string;
   logsCancel(nodeId: string): string;
+  /** What a manager subscribes to for every node's heartbeats (`agent.*.heartbeat`). */
+  allHeartbeats: string;
   /** What a manager subscribes to for every node's status (`agent.*.status`). */
   allStatus: string;
 }
@@ -33,6 +35,7 @@ export function subjects(clusterId: string): Subjects {
     status: (n) => `${base}.${token(n, "node id")}.status`,
     logs: (n) => `${base}.${token(n, "node id")}.logs`,
     logsCancel: (n) => `${base}.${token(n, "node id")}.logs.cancel`,
+    allHeartbeats: `${base}.*.heartbeat`,
     allStatus: `${base}.*.status`,
   };
 }

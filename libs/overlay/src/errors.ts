@@ -1,18 +1,11 @@
+import { ShoalError } from "@shoal/common";
+
 /**
  * Typed errors of the node's networking. Each has a stable `code`, the HTTP `status` the API maps it to, and
  * `temporary` when the same call may succeed later. Messages start with `overlay:` and name what is wrong and
  * how to fix it. Decide what to do from the class and fields, never from the text.
  */
-export abstract class NetworkError extends Error {
-  abstract readonly code: string;
-  abstract readonly status: number;
-  readonly temporary: boolean = false;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export abstract class NetworkError extends ShoalError {}
 
 /** An option, task id or published-port rule is invalid: `field` names it, the message says what is allowed. */
 export class InvalidSpecError extends NetworkError {

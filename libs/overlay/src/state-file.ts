@@ -1,5 +1,5 @@
-import { randomUUID } from "node:crypto";
-import { mkdir, open, readFile, rename, rm } from "node:fs/promises";
+import { mkdir, readFile } from "node:fs/promises";
+import { writeFileDurably } from "@shoal/common";
 import { dirname } from "node:path";
 import { EMPTY_POOL, type AddressPool } from "./address-pool.js";
 import { NetworkStateError } from "./errors.js";
@@ -81,17 +81,10 @@ export async function readState(file: string, subnet: string | undefined): Promi
  * directory fsynced, so after a crash the file holds either the old or the new state, whole.
  */
 export async function writeState(file: string, state: NetworkState): Promise<void> {
-  const dir = dirname(file);
-  await mkdir(dir, { recursive: true });
-  const tmp = `${file}.${randomUUID()}.tmp`;
   try {
-    const fh = await open(tmp, "wx", 0o600);
-    await fh.writeFile(JSON.stringify({ version: VERSION, ...state }, null, 1) + "\n").then(() => fh.sync()).finally(() => fh.close());
-    await rename(tmp, file);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFileDurably(file, JSON.stringify({ version: VERSION, ...state }, null, 1) + "\n");
   } catch (err) {
-    await rm(tmp, { force: true });
     throw new NetworkStateError(file, "cannot be written", { cause: err });
   }
-  const d = await open(dir, "r");
-  await d.sync().finally(() => d.close());
 }

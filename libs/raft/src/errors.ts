@@ -1,19 +1,11 @@
+import { ShoalError } from "@shoal/common";
 import type { NodeId } from "./core/types.js";
 
 /**
  * Typed errors of the Raft library. Each has a stable `code`, an HTTP `status` for the API to map to, and
  * `temporary` when retrying the same call later may succeed. Decide retries from these fields, never from text.
  */
-export abstract class RaftError extends Error {
-  abstract readonly code: string;
-  abstract readonly status: number;
-  readonly temporary: boolean = false;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export abstract class RaftError extends ShoalError {}
 
 /** This node is not the leader; `leaderHint` names the leader when it is known (0 otherwise). */
 export class NotLeaderError extends RaftError {

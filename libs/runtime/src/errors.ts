@@ -1,18 +1,11 @@
+import { ShoalError } from "@shoal/common";
+
 /**
  * Typed errors of the container runtime. Each has a stable `code`, the HTTP `status` the API maps it to, and
  * `temporary` when the same call may succeed later. Messages start with `runtime:` and name what is wrong and
  * how to fix it. Decide what to do from the class and fields, never from the text.
  */
-export abstract class RuntimeError extends Error {
-  abstract readonly code: string;
-  abstract readonly status: number;
-  readonly temporary: boolean = false;
-
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export abstract class RuntimeError extends ShoalError {}
 
 /** No image, container, volume or exec session has this name or id. */
 export class NotFoundError extends RuntimeError {

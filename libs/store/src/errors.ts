@@ -1,16 +1,10 @@
+import { ShoalError } from "@shoal/common";
+
 /**
  * Typed errors of the store. Each has a stable `code` and the HTTP `status` the API maps it to. Messages start
  * with `store:` and say what to do.
  */
-export abstract class StoreError extends Error {
-  abstract readonly code: string;
-  abstract readonly status: number;
-  readonly temporary: boolean = false;
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
-  }
-}
+export abstract class StoreError extends ShoalError {}
 
 /** No object of this kind has this id. */
 export class NotFoundError extends StoreError {
@@ -46,6 +40,8 @@ export class VersionConflictError extends StoreError {
     readonly expected: number,
     readonly actual: number,
   ) {
-    super(`store: ${kind} ${id} is at version ${actual}, not ${expected}: it changed since you read it; read it again and retry`);
+    super(`store: ${kind} ${id} is at version ${actual}, not ${expected}: it changed since you read it; read it again and retry`, {
+      hint: "someone changed it meanwhile: inspect it again and retry with the new version",
+    });
   }
 }

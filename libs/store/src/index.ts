@@ -2,3 +2,4 @@
 export * from "./errors.js";
 export * from "./store-state.js";
 export * from "./store-machine.js";
+export * from "./commands.js";

@@ -102,6 +102,11 @@ export class StoreState {
     return [...this.objects[kind].values()];
   }
 
+  /** The cluster object (there is one once the first manager has started). */
+  cluster(): Cluster | undefined {
+    return this.objects.cluster.values().next().value;
+  }
+
   /** Tasks of a service, through the index. */
   tasksOfService(serviceId: string): Task[] {
     return [...(this.tasksByService.get(serviceId) ?? [])].map((id) => this.objects.task.get(id)).filter((t): t is Task => !!t);

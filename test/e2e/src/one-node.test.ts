@@ -2,23 +2,21 @@ import assert from "node:assert/strict";
 import { readFileSync, readlinkSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { isTerminal, type Task } from "@shoal/api";
+import { ensureBusyboxTarball, rootSkip } from "@shoal/runtime/testing";
 import { NodeCluster, alive, freePort, until } from "./node-cluster.js";
 
 // One node, real processes: `shoal cluster init` starts a manager (Raft store, nats-server, API) and an agent
 // (runc containers); everything is driven through the `shoal` command and checked on the machine itself.
-const privileged = process.getuid?.() === 0;
-if (!privileged && process.env.CI === "true") throw new Error("the end-to-end tests must run as root under CI");
 
 const running = (ts: Task[]) => ts.filter((t) => t.desiredState === "running" && t.status.state === "running");
 const live = (ts: Task[]) => ts.filter((t) => t.desiredState === "running" && !isTerminal(t.status.state));
 
-describe("one-node cluster, end to end", { skip: !privileged && "needs root", timeout: 600_000 }, () => {
+describe("one-node cluster, end to end", { skip: rootSkip, timeout: 600_000 }, () => {
   const c = new NodeCluster();
   let port = 0;
   let image = "busybox:latest";
 
   before(async () => {
-    const { ensureBusyboxTarball } = await import("@shoal/runtime/testing");
     const tar = await ensureBusyboxTarball();
     await c.init();
     const loaded = await c.shoal(["image", "load", "-i", tar, "--run-dir", c.runDir]);

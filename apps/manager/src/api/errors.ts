@@ -1,34 +1,31 @@
+import { ShoalError } from "@shoal/common";
 import { ValidationError, type ErrorBody } from "@shoal/api";
-import { StoreError } from "@shoal/store";
-import { RaftError, NotLeaderError, NoQuorumError } from "@shoal/raft";
+import { NotLeaderError, NoQuorumError } from "@shoal/raft";
 
 /** An API error with its HTTP status, stable code and a hint. */
-export class HttpError extends Error {
+export class HttpError extends ShoalError {
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly hint?: string,
+    hint?: string,
   ) {
-    super(message);
-    this.name = "HttpError";
+    super(message, hint === undefined ? undefined : { hint });
   }
 }
 
 export const notFound = (what: string, ref: string, hint?: string): HttpError =>
   new HttpError(404, "SHOAL_ERR_NOT_FOUND", `no ${what} ${JSON.stringify(ref)}`, hint ?? `list them with \`shoal ${what} ls\``);
 
-/** Maps any error to the status and body the API answers with. */
+/**
+ * Maps any error to the status and body the API answers with. Every typed error of Shoal's packages carries
+ * its code, status and hint; only the consensus errors are reworded here, since they are about the cluster.
+ */
 export function toErrorBody(e: unknown): { status: number; body: ErrorBody } {
   const body = (code: string, message: string, extra: Partial<ErrorBody["error"]> = {}): ErrorBody => ({ error: { code, message, ...extra } });
   if (e instanceof ValidationError) {
     const n = e.issues.length;
     return { status: 400, body: body(e.code, `invalid ${e.what}: ${n} field${n === 1 ? " is" : "s are"} wrong`, { issues: [...e.issues] }) };
-  }
-  if (e instanceof HttpError) return { status: e.status, body: body(e.code, e.message, e.hint ? { hint: e.hint } : {}) };
-  if (e instanceof StoreError) {
-    const hint = e.status === 409 && e.code === "SHOAL_ERR_VERSION_CONFLICT" ? "someone changed it meanwhile: inspect it again and retry with the new version" : undefined;
-    return { status: e.status, body: body(e.code, e.message.replace(/^store: /, ""), hint ? { hint } : {}) };
   }
   if (e instanceof NotLeaderError) {
     return { status: 503, body: body("SHOAL_ERR_NO_LEADER", "no manager is leader right now (election in progress)", { hint: "retry in a second" }) };
@@ -41,8 +38,10 @@ export function toErrorBody(e: unknown): { status: number; body: ErrorBody } {
       }),
     };
   }
-  if (e instanceof RaftError) {
-    return { status: e.temporary ? 503 : 500, body: body(e.code, e.message, e.temporary ? { hint: "retry" } : {}) };
+  if (e instanceof ShoalError) {
+    const hint = e.hint ?? (e.temporary ? "retry" : undefined);
+    const status = e.status >= 500 && e.temporary ? 503 : e.status;
+    return { status, body: body(e.code, e.message.replace(/^store: /, ""), hint ? { hint } : {}) };
   }
   const fe = e as { statusCode?: number; code?: string; message?: string };
   if (typeof fe.statusCode === "number" && fe.statusCode >= 400 && fe.statusCode < 500) {

@@ -16,8 +16,7 @@ import {
   type ServiceWithStatus,
   type Task,
 } from "@shoal/api";
-import type { Command, StoreState } from "@shoal/store";
-import { VersionConflictError } from "@shoal/store";
+import { VersionConflictError, withoutMeta, type Command, type StoreState } from "@shoal/store";
 import { newId } from "../ids.js";
 import type { ClusterStore } from "../store/cluster-store.js";
 import { HttpError } from "./errors.js";
@@ -61,13 +60,9 @@ type Handler<N extends RouteName> = (ctx: ApiContext, input: Parsed<N>) => Promi
 type StreamRoutes = "serviceLogs" | "taskLogs" | "events";
 export type Handlers = { [N in Exclude<RouteName, StreamRoutes>]: Handler<N> };
 
-const strip = <T extends { version: number; createdAt: string; updatedAt: string }>(o: T): Omit<T, "version" | "createdAt" | "updatedAt"> => {
-  const { version: _v, createdAt: _c, updatedAt: _u, ...rest } = o;
-  return rest;
-};
 
 function clusterOf(state: StoreState): Cluster {
-  const c = state.list("cluster")[0];
+  const c = state.cluster();
   if (!c) throw new HttpError(503, "SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", "retry in a second");
   return c;
 }
@@ -131,7 +126,7 @@ export const handlers: Handlers = {
     if (body.spec.role !== node.spec.role) {
       throw new HttpError(400, "SHOAL_ERR_INVALID_ARGUMENT", `spec.role: changing a node's role (${node.spec.role} -> ${body.spec.role}) is not supported yet`, "keep the node's role");
     }
-    return writeOne(ctx, { op: "update", kind: "node", object: { ...strip(node), spec: body.spec }, expectedVersion: body.version }, "node", node.id);
+    return writeOne(ctx, { op: "update", kind: "node", object: { ...withoutMeta(node), spec: body.spec }, expectedVersion: body.version }, "node", node.id);
   },
   nodeRemove: async (ctx, { params, query }) => {
     const node = resolveNode(await ctx.store.read(), params.ref);
@@ -161,7 +156,7 @@ export const handlers: Handlers = {
     const s = resolveService(state, params.ref);
     checkNetworks(state, body.spec);
     const ports = allocatePorts(body.spec, state.list("service").filter((o) => o.id !== s.id), s);
-    const object = { ...strip(s), spec: body.spec, previousSpec: s.spec, endpoint: { ...s.endpoint, ports } };
+    const object = { ...withoutMeta(s), spec: body.spec, previousSpec: s.spec, endpoint: { ...s.endpoint, ports } };
     return writeOne(ctx, { op: "update", kind: "service", object, expectedVersion: body.version }, "service", s.id);
   },
   serviceScale: async (ctx, { params, body }) =>
@@ -170,7 +165,7 @@ export const handlers: Handlers = {
       if (s.spec.mode.mode !== "replicated") {
         throw new HttpError(400, "SHOAL_ERR_INVALID_ARGUMENT", `service ${s.spec.name} is global: only replicated services can be scaled`, "a global service runs one task on every eligible node");
       }
-      const object = { ...strip(s), spec: { ...s.spec, mode: { mode: "replicated" as const, replicas: body.replicas } } };
+      const object = { ...withoutMeta(s), spec: { ...s.spec, mode: { mode: "replicated" as const, replicas: body.replicas } } };
       return writeOne(ctx, { op: "update", kind: "service", object, expectedVersion: body.version ?? s.version }, "service", s.id);
     }),
   serviceRemove: async (ctx, { params }) => {

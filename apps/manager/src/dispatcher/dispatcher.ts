@@ -1,5 +1,5 @@
 import type { Node, Task } from "@shoal/api";
-import { canTransition } from "@shoal/api";
+import { canTransition, IdSchema } from "@shoal/api";
 import {
   AssignmentsSchema,
   decode,
@@ -16,11 +16,10 @@ import {
   type StatusBatch,
   type Subjects,
 } from "@shoal/bus";
-import { NotFoundError, VersionConflictError, type Command, type StoreEvent } from "@shoal/store";
+import { NotFoundError, updateOf, VersionConflictError, type Command, type StoreEvent } from "@shoal/store";
 import { newId, newSecret } from "../ids.js";
 import type { ClusterStore } from "../store/cluster-store.js";
 import type { LoopLog } from "../leader/loop.js";
-import { nodeUpdate } from "../leader/leader.js";
 
 
 interface Session {
@@ -61,14 +60,14 @@ export class Dispatcher {
     this.clock = o.clock ?? Date.now;
     this.subs.push(o.bus.subscribe(this.s.register, (m) => void this.onRegister(m.data, m.respond), { queue: "managers" }));
     this.subs.push(
-      o.bus.subscribe(`${this.s.register.slice(0, -"register".length)}*.heartbeat`, (m) => this.onHeartbeat(m.subject, m.data, m.respond), { queue: "managers" }),
+      o.bus.subscribe(this.s.allHeartbeats, (m) => this.onHeartbeat(m.subject, m.data, m.respond), { queue: "managers" }),
     );
     this.subs.push(o.bus.subscribe(this.s.allStatus, (m) => void this.onStatus(m.subject, m.data), { queue: "managers" }));
     this.subs.push(o.store.watch((events) => this.onStoreEvents(events)));
   }
 
   private period(): number {
-    return this.o.store.state.list("cluster")[0]?.spec.heartbeatPeriodMs ?? 1_000;
+    return this.o.store.state.cluster()?.spec.heartbeatPeriodMs ?? 1_000;
   }
 
   /** Node ids with a live session. */
@@ -94,7 +93,7 @@ export class Dispatcher {
       this.reply(respond, { ok: false, code: "SHOAL_ERR_BUS_PROTOCOL", message: (e as Error).message });
       return;
     }
-    const cluster = this.o.store.state.list("cluster")[0];
+    const cluster = this.o.store.state.cluster();
     if (!cluster) {
       this.reply(respond, { ok: false, code: "SHOAL_ERR_NOT_READY", message: "the cluster is not initialized yet: retry" });
       return;
@@ -133,16 +132,13 @@ export class Dispatcher {
         engine: { version: req.engineVersion, labels: req.labels },
       };
       const status: Node["status"] = { state: "ready", message: "", addr: req.addr };
+      const id = existing?.id ?? (req.nodeId && IdSchema.safeParse(req.nodeId).success ? req.nodeId : newId(this.clock()));
       const command: Command = existing
-        ? nodeUpdate(existing, { description, status })
-        : {
-            op: "create",
-            kind: "node",
-            object: { id: req.nodeId && /^[a-z0-9]{1,64}$/.test(req.nodeId) ? req.nodeId : newId(this.clock()), spec: { labels: {}, role, availability: "active" }, description, status },
-          };
+        ? updateOf("node", existing, { description, status })
+        : { op: "create", kind: "node", object: { id, spec: { labels: {}, role, availability: "active" }, description, status } };
       try {
         await this.o.store.write([command]);
-        return command.op === "delete" ? "" : command.object.id;
+        return id;
       } catch (e) {
         if (attempt < 5 && e instanceof VersionConflictError) continue;
         throw e;
@@ -187,8 +183,7 @@ export class Dispatcher {
         const t = this.o.store.state.get("task", u.taskId);
         if (!t || t.nodeId !== nodeId) continue;
         if (u.status.state === t.status.state || !canTransition(t.status.state, u.status.state)) continue;
-        const { version, createdAt: _c, updatedAt: _u, ...rest } = t;
-        commands.push({ op: "update", kind: "task", object: { ...rest, status: u.status }, expectedVersion: version });
+        commands.push(updateOf("task", t, { status: u.status }));
       }
       try {
         await this.o.store.write(commands);

@@ -1,12 +1,17 @@
-import type { Node } from "@shoal/api";
-import type { Command } from "@shoal/store";
+import { updateOf, type Command, type StoreEvent } from "@shoal/store";
 import { orchestrate } from "../orchestrator/tick.js";
 import { schedule } from "../scheduler/tick.js";
 import { reap } from "../reaper/reaper.js";
 import { checkHeartbeats } from "../node-monitor/node-monitor.js";
 import { newId } from "../ids.js";
 import type { ClusterStore } from "../store/cluster-store.js";
-import { ControlLoop, type LoopLog } from "./loop.js";
+import { ControlLoop, type LoopLog, type LoopOptions } from "./loop.js";
+
+/** A task was created or deleted, or its state or desired state changed (not a mere message or node move). */
+function taskMoved(e: StoreEvent): boolean {
+  if (e.kind !== "task") return false;
+  return e.op !== "update" || e.object.status.state !== e.previous?.status.state || e.object.desiredState !== e.previous.desiredState;
+}
 
 /** The last heartbeat of each node this manager heard (epoch ms); kept by the dispatcher. */
 export type HeartbeatBook = ReadonlyMap<string, number>;
@@ -31,30 +36,19 @@ export class LeaderLoops {
     const clock = o.clock ?? Date.now;
     const since = clock();
     const state = () => o.store.state;
-    const cluster = () => state().list("cluster")[0];
+    const cluster = () => state().cluster();
     const period = () => cluster()?.spec.heartbeatPeriodMs ?? 1_000;
+    const loop = (name: string, rest: Omit<LoopOptions, "name" | "store" | "log" | "clock">) => new ControlLoop({ name, store: o.store, log: o.log, clock, ...rest });
     this.loops = [
-      new ControlLoop({
-        name: "orchestrator",
-        store: o.store,
-        log: o.log,
-        clock,
-        wants: (e) => e.kind !== "task" || e.op !== "update" || e.object.status.state !== e.previous?.status.state || e.object.desiredState !== e.previous.desiredState,
+      loop("orchestrator", {
+        wants: (e) => e.kind !== "task" || taskMoved(e),
         pass: (now) => orchestrate(state(), now, () => newId(now)),
       }),
-      new ControlLoop({
-        name: "scheduler",
-        store: o.store,
-        log: o.log,
-        clock,
-        wants: (e) => e.kind === "node" || e.kind === "service" || (e.kind === "task" && (e.op !== "update" || e.object.status.state !== e.previous?.status.state || e.object.desiredState !== e.previous.desiredState)),
+      loop("scheduler", {
+        wants: (e) => e.kind === "node" || e.kind === "service" || taskMoved(e),
         pass: (now) => ({ commands: schedule(state(), now) }),
       }),
-      new ControlLoop({
-        name: "node-monitor",
-        store: o.store,
-        log: o.log,
-        clock,
+      loop("node-monitor", {
         wants: () => false,
         intervalMs: Math.max(50, Math.floor(period() / 2)),
         pass: (now) => {
@@ -64,18 +58,14 @@ export class LeaderLoops {
             const n = state().get("node", down.nodeId);
             if (!n) continue;
             o.log.warn("node down", { node: n.id, hostname: n.description.hostname, reason: down.message });
-            commands.push(nodeUpdate(n, { status: { ...n.status, state: "down", message: down.message } }));
+            commands.push(updateOf("node", n, { status: { ...n.status, state: "down", message: down.message } }));
           }
           return { commands };
         },
       }),
-      new ControlLoop({
-        name: "reaper",
-        store: o.store,
-        log: o.log,
-        clock,
+      loop("reaper", {
         // A task becomes reapable when it ends or when it is told to stop (its replacement was made).
-        wants: (e) => e.kind === "task" && e.op === "update" && (e.object.status.state !== e.previous?.status.state || e.object.desiredState !== e.previous.desiredState),
+        wants: (e) => e.op === "update" && taskMoved(e),
         pass: () => ({ commands: reap(state(), cluster()?.spec.taskHistoryRetentionLimit ?? 5) }),
       }),
     ];
@@ -89,9 +79,4 @@ export class LeaderLoops {
   stop(): void {
     for (const l of this.loops) l.stop();
   }
-}
-
-export function nodeUpdate(n: Node, change: Partial<Node>): Command {
-  const { version, createdAt: _c, updatedAt: _u, ...rest } = n;
-  return { op: "update", kind: "node", object: { ...rest, ...change }, expectedVersion: version };
 }

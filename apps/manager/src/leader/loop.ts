@@ -1,11 +1,10 @@
+import type { Logger } from "@shoal/common";
 import type { Command, StoreEvent } from "@shoal/store";
 import { VersionConflictError, NotFoundError } from "@shoal/store";
 import type { ClusterStore } from "../store/cluster-store.js";
 
-export interface LoopLog {
-  readonly info: (msg: string, fields?: Record<string, unknown>) => void;
-  readonly warn: (msg: string, fields?: Record<string, unknown>) => void;
-}
+/** What the manager's parts log with. */
+export type LoopLog = Pick<Logger, "info" | "warn">;
 
 export interface LoopOptions {
   name: string;

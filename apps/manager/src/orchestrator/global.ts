@@ -1,7 +1,7 @@
 import type { Node, Service, Task } from "@shoal/api";
 import { isTerminal } from "@shoal/api";
 import { unmetConstraint } from "../scheduler/filters.js";
-import type { NewTask } from "./replicated.js";
+import { newTask, type NewTask } from "./new-task.js";
 
 /** What the orchestrator decides for one global service. */
 export interface GlobalDecision {
@@ -53,17 +53,7 @@ export function reconcileGlobal(service: Service, nodes: readonly Node[], tasks:
         continue;
       }
     }
-    decision.create.push({
-      id: newId(),
-      serviceId: service.id,
-      nodeId,
-      spec: service.spec.taskTemplate,
-      serviceVersion: service.version,
-      desiredState: "running",
-      status: { state: "assigned", timestamp: new Date(now).toISOString(), message: "assigned by the global orchestrator" },
-      endpoint: { ports: service.endpoint.ports.length > 0 ? service.endpoint.ports : service.spec.endpoint.ports },
-      networks: [],
-    });
+    decision.create.push(newTask(service, newId(), now, { nodeId }));
   }
   return decision;
 }

@@ -1,8 +1,8 @@
 import type { Service, Task } from "@shoal/api";
 import { isTerminal, TASK_STATES } from "@shoal/api";
+import { newTask, type NewTask } from "./new-task.js";
 
-/** A task as the orchestrator creates it; the store stamps version and times. */
-export type NewTask = Omit<Task, "version" | "createdAt" | "updatedAt">;
+export type { NewTask } from "./new-task.js";
 
 /** What the orchestrator decides for one replicated service. */
 export interface ReplicatedDecision {
@@ -51,7 +51,7 @@ export function reconcileReplicated(service: Service, tasks: readonly Task[], no
       continue;
     }
     if (!latest) {
-      decision.create.push(newTask(service, slot, newId(), now));
+      decision.create.push(newTask(service, newId(), now, { slot }));
       continue;
     }
     // The latest task ended (or was told to stop): may the slot restart?
@@ -83,7 +83,7 @@ export function reconcileReplicated(service: Service, tasks: readonly Task[], no
         continue;
       }
     }
-    decision.create.push(newTask(service, slot, newId(), now));
+    decision.create.push(newTask(service, newId(), now, { slot }));
   }
 
   const extra = [...bySlot.entries()].filter(([slot]) => slot > replicas).sort(([a], [b]) => b - a);
@@ -91,18 +91,4 @@ export function reconcileReplicated(service: Service, tasks: readonly Task[], no
     for (const t of list) if (t.desiredState === "running" && !isTerminal(t.status.state)) decision.shutdown.push(t.id);
   }
   return decision;
-}
-
-function newTask(service: Service, slot: number, id: string, now: number): NewTask {
-  return {
-    id,
-    serviceId: service.id,
-    slot,
-    spec: service.spec.taskTemplate,
-    serviceVersion: service.version,
-    desiredState: "running",
-    status: { state: "new", timestamp: new Date(now).toISOString(), message: "created by the orchestrator" },
-    endpoint: { ports: service.endpoint.ports.length > 0 ? service.endpoint.ports : service.spec.endpoint.ports },
-    networks: [],
-  };
 }

@@ -1,6 +1,6 @@
-import type { Node, Service, Task } from "@shoal/api";
+import type { Task } from "@shoal/api";
 import { isTerminal } from "@shoal/api";
-import type { Command, StoreState } from "@shoal/store";
+import { updateOf, type Command, type StoreState } from "@shoal/store";
 import { reconcileGlobal } from "./global.js";
 import { reconcileReplicated, type NewTask } from "./replicated.js";
 import { outdatedTasks } from "./update.js";
@@ -36,8 +36,7 @@ export function orchestrate(state: StoreState, now: number, newId: () => string)
   const iso = new Date(now).toISOString();
   const update = (t: Task, change: Partial<Task>): void => {
     touched.add(t.id);
-    const { version, createdAt: _c, updatedAt: _u, ...rest } = t;
-    commands.push({ op: "update", kind: "task", object: { ...rest, ...change }, expectedVersion: version });
+    commands.push(updateOf("task", t, change));
   };
 
   for (const t of state.list("task")) {
@@ -100,12 +99,4 @@ function applied(t: Task, commands: readonly Command[]): Task | undefined {
     else if (c.op === "update" && c.object.id === t.id && cur) cur = { ...cur, ...c.object };
   }
   return cur;
-}
-
-/** Whether a node can be given tasks by the orchestrator's global mode. Exposed for the scheduler's tests. */
-export const isEligible = (n: Node): boolean => n.status.state === "ready" && n.spec.availability === "active";
-
-/** Services by id, for the scheduler. */
-export function servicesById(state: StoreState): Map<string, Service> {
-  return new Map(state.list("service").map((s) => [s.id, s]));
 }

@@ -1,4 +1,5 @@
 import type { Service, Task } from "@shoal/api";
+import { servicePorts } from "./new-task.js";
 
 /** A stable JSON form (sorted keys) to compare specs. */
 export function stableJson(v: unknown): string {
@@ -15,8 +16,7 @@ export function stableJson(v: unknown): string {
 
 /** Whether a task runs what the service asks for now (its template and published ports). */
 export function isCurrent(service: Service, task: Task): boolean {
-  const ports = service.endpoint.ports.length > 0 ? service.endpoint.ports : service.spec.endpoint.ports;
-  return stableJson(task.spec) === stableJson(service.spec.taskTemplate) && stableJson(task.endpoint.ports) === stableJson(ports);
+  return stableJson(task.spec) === stableJson(service.spec.taskTemplate) && stableJson(task.endpoint.ports) === stableJson(servicePorts(service));
 }
 
 /**

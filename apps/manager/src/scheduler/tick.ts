@@ -1,5 +1,4 @@
-import type { Task } from "@shoal/api";
-import type { Command, StoreState } from "@shoal/store";
+import { updateOf, type Command, type StoreState } from "@shoal/store";
 import { buildNodeInfos, explain, planPlacements } from "./plan.js";
 import type { Placement } from "./filters.js";
 import { stableJson } from "../orchestrator/update.js";
@@ -29,20 +28,13 @@ export function schedule(state: StoreState, now: number): Command[] {
   for (const { task } of waiting) {
     const nodeId = plan.assignments.get(task.id);
     if (nodeId) {
-      commands.push(updateOf(task, { nodeId, unschedulable: undefined, status: { state: "assigned", timestamp: iso, message: `scheduled on ${hostname.get(nodeId) ?? nodeId}` } }));
+      commands.push(updateOf("task", task, { nodeId, unschedulable: undefined, status: { state: "assigned", timestamp: iso, message: `scheduled on ${hostname.get(nodeId) ?? nodeId}` } }));
       continue;
     }
     const refusals = plan.unschedulable.get(task.id) ?? [];
     const message = explain(refusals);
     if (task.status.state === "pending" && task.status.message === message && stableJson(task.unschedulable) === stableJson(refusals)) continue;
-    commands.push(updateOf(task, { unschedulable: refusals, status: { state: "pending", timestamp: task.status.state === "pending" ? task.status.timestamp : iso, message } }));
+    commands.push(updateOf("task", task, { unschedulable: refusals, status: { state: "pending", timestamp: task.status.state === "pending" ? task.status.timestamp : iso, message } }));
   }
   return commands;
-}
-
-function updateOf(t: Task, change: Partial<Task>): Command {
-  const { version, createdAt: _c, updatedAt: _u, ...rest } = t;
-  const object = { ...rest, ...change };
-  if (change.unschedulable === undefined && "unschedulable" in change) delete object.unschedulable;
-  return { op: "update", kind: "task", object, expectedVersion: version };
 }

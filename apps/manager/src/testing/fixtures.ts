@@ -1,7 +1,6 @@
 import { ClusterSpecSchema, isTerminal, ServiceSpecSchema, type Cluster, type Node, type ServiceSpecInput, type Task } from "@shoal/api";
-import type { StoreState } from "@shoal/store";
+import { updateOf, type StoreState } from "@shoal/store";
 import { memoryClusterStore, type ClusterStore } from "../store/cluster-store.js";
-import { nodeUpdate } from "../leader/leader.js";
 
 /** Test fixtures of the manager: objects to write into a store on LocalConsensus, and waiting helpers. */
 
@@ -75,7 +74,7 @@ export async function seededStore(
 export async function changeNode(store: ClusterStore, id: string, change: { spec?: Partial<Node["spec"]>; status?: Partial<Node["status"]> }): Promise<void> {
   const n = store.state.get("node", id);
   if (!n) throw new Error(`test: no node ${id}`);
-  await store.write([nodeUpdate(n, { spec: { ...n.spec, ...change.spec }, status: { ...n.status, ...change.status } })]);
+  await store.write([updateOf("node", n, { spec: { ...n.spec, ...change.spec }, status: { ...n.status, ...change.status } })]);
 }
 
 /** Changes a service's spec in the store (scale, update). */

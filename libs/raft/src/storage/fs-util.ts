@@ -1,21 +1,12 @@
 import type { FileHandle } from "node:fs/promises";
 import fs from "node:fs/promises";
 import path from "node:path";
+import { syncDir } from "@shoal/common";
 
 /**
  * Small file-system helpers for durable storage. Durability rule: a file's creation, rename or removal is only
  * durable once its DIRECTORY has been fsynced, and its contents once the file itself has been.
  */
-
-/** Fsyncs a directory so that entries created, renamed or removed in it survive a power loss. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await fs.open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
 
 /** Creates `dir` (and missing parents); when anything was created, fsyncs the parents so the creation is durable. */
 export async function ensureDir(dir: string): Promise<void> {
@@ -23,7 +14,7 @@ export async function ensureDir(dir: string): Promise<void> {
   const created = await fs.mkdir(abs, { recursive: true });
   if (created === undefined) return;
   for (let d = abs; ; d = path.dirname(d)) {
-    await fsyncDir(path.dirname(d));
+    await syncDir(path.dirname(d));
     if (d === created || path.dirname(d) === d) break;
   }
 }

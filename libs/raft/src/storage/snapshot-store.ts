@@ -2,8 +2,8 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { Snapshot } from "../core/types.js";
 import { RaftConfigError, RaftCorruptionError, SnapshotOutOfDateError, StorageFailedError } from "../errors.js";
-import { ensureDir, fsyncDir, writeAll } from "./fs-util.js";
-import { SerialQueue } from "./serial-queue.js";
+import { ensureDir, writeAll } from "./fs-util.js";
+import { SerialQueue, syncDir } from "@shoal/common";
 import {
   type SnapshotFileInfo,
   decodeSnapshotFile,
@@ -82,7 +82,7 @@ export class SnapshotStore {
           await fh.close();
         }
         await fs.rename(tmp, path.join(this.dir, name));
-        await fsyncDir(this.dir);
+        await syncDir(this.dir);
       } catch (err) {
         await fs.rm(tmp, { force: true });
         throw new StorageFailedError(`raft: saving snapshot ${name} in ${this.dir} failed`, { cause: err });
@@ -105,7 +105,7 @@ export class SnapshotStore {
         } catch (err) {
           if (!(err instanceof RaftCorruptionError)) throw err;
           await fs.rename(file, file + BROKEN_SUFFIX);
-          await fsyncDir(this.dir);
+          await syncDir(this.dir);
           warnings.push(
             `raft: snapshot file ${file} is corrupt (${err.message.replace(/^raft: /, "")}); ` +
               `renamed to ${info.name}${BROKEN_SUFFIX} and trying an older snapshot`,
@@ -119,6 +119,6 @@ export class SnapshotStore {
   private async removeFiles(names: readonly string[]): Promise<void> {
     if (names.length === 0) return;
     for (const name of names) await fs.rm(path.join(this.dir, name), { force: true });
-    await fsyncDir(this.dir);
+    await syncDir(this.dir);
   }
 }

@@ -3,9 +3,9 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import type { Entry, HardState } from "../core/types.js";
 import { RaftConfigError, StorageFailedError } from "../errors.js";
-import { ensureDir, fsyncDir, writeAll } from "./fs-util.js";
+import { ensureDir, writeAll } from "./fs-util.js";
 import { type LogBatch, type LogPosition, ReplayLog, batchProblem } from "./replay-log.js";
-import { SerialQueue } from "./serial-queue.js";
+import { SerialQueue, syncDir } from "@shoal/common";
 import { encodeEntries, encodeHardStatePayload, encodeMarker, encodeSegmentHeader } from "./wal-payload.js";
 import { type RawRecord, RecordType, frameRecords } from "./wal-record.js";
 import { replaySegments } from "./wal-recovery.js";
@@ -153,7 +153,7 @@ export class Wal {
           await fs.unlink(path.join(this.dir, (this.segments[deleted] as SegmentFile).name));
           deleted++;
         }
-        if (deleted > 0) await fsyncDir(this.dir);
+        if (deleted > 0) await syncDir(this.dir);
       } catch (err) {
         throw new StorageFailedError(`raft: releasing WAL segments in ${this.dir} failed`, { cause: err });
       } finally {
@@ -248,6 +248,6 @@ export class Wal {
     });
     await this.write(frameRecords([{ type: RecordType.SegmentHeader, payload: header }]));
     await this.flush();
-    await fsyncDir(this.dir);
+    await syncDir(this.dir);
   }
 }

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { writeFileDurably } from "../util/durable-file.js";
+import { writeFileDurably } from "@shoal/common";
 import type { ResolvedHealthcheck } from "../health/health-config.js";
 import type { ContainerSpec, ContainerStatus, ExitInfo } from "../types.js";
 

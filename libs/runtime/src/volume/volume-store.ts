@@ -5,8 +5,8 @@ import { InUseError, NotFoundError, StorageError } from "../errors.js";
 import type { VolumeService } from "../executor.js";
 import type { VolumeInfo } from "../types.js";
 import { checkVolumeLabels, checkVolumeName } from "./volume-name.js";
-import { SerialQueue } from "../util/serial-queue.js";
-import { syncDir, writeFileSynced } from "../util/durable-file.js";
+import { SerialQueue } from "@shoal/common";
+import { syncDir, writeFileSynced } from "@shoal/common";
 
 /** Options of {@link VolumeStore}. */
 export interface VolumeStoreOptions {

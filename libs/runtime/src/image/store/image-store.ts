@@ -10,7 +10,7 @@ import type { Platform } from "../oci/manifest.js";
 import { platformOf } from "../oci/manifest.js";
 import { DIGEST, formatReference, parseReference, parseTagReference } from "../reference.js";
 import type { ImageFetcher } from "../source.js";
-import { SerialQueue } from "../../util/serial-queue.js";
+import { SerialQueue } from "@shoal/common";
 import { importImages } from "./import-images.js";
 import type { StoreState } from "./metadata.js";
 import { cloneState, readMetadata, referenced, setTag, untag, writeMetadata } from "./metadata.js";

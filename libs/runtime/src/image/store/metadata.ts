@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import { StorageError } from "../../errors.js";
 import type { ImageRecord } from "../../types.js";
-import { writeFileDurably } from "../../util/durable-file.js";
+import { writeFileDurably } from "@shoal/common";
 
 /** What the image store knows, kept in memory and persisted as one JSON file. */
 export interface StoreState {
