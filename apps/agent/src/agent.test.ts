@@ -135,6 +135,48 @@ test("agent: registers, runs an assigned task and reports its states in order up
   assert.equal(h.agent.status().connected, true);
 });
 
+test("agent: a task that starts while a reconcile pass is reading the node is not taken for gone", async (t) => {
+  // A pass reads the containers, then the network; an action that finishes in between must not make that
+  // pass see a started task without its container (it once reported such tasks failed: "gone from the node").
+  const h = new Harness(t);
+  let releaseCreate!: () => void;
+  const createGate = new Promise<void>((r) => (releaseCreate = r));
+  const executor = new MemoryExecutor(h.host);
+  const create = executor.create.bind(executor);
+  executor.create = async (spec: ContainerSpec) => {
+    if (spec.id === "t1") await createGate;
+    return create(spec);
+  };
+  await h.start({ executor });
+  h.manager.assign(h.nodeId, makeTask("t1"));
+  await h.waitState("t1", "preparing");
+
+  let releaseRead!: () => void;
+  const readGate = new Promise<void>((r) => (releaseRead = r));
+  let entered!: () => void;
+  const readEntered = new Promise<void>((r) => (entered = r));
+  const attachments = h.network.attachments;
+  let armed = true;
+  Object.defineProperty(h.network, "attachments", {
+    value: async () => {
+      if (armed) {
+        armed = false;
+        entered();
+        await readGate;
+      }
+      return attachments();
+    },
+  });
+  h.manager.assign(h.nodeId, makeTask("t2"));
+  await readEntered; // a pass has read the containers (no t1 yet) and waits on the network
+  releaseCreate();
+  await h.waitState("t1", "running");
+  releaseRead();
+  await h.waitState("t2", "running");
+  assert.deepEqual(h.manager.statesOf("t1").filter((s) => s === "failed"), [], `t1 reports: ${h.manager.statesOf("t1").join(" -> ")}`);
+  assert.equal(h.container("t1")?.status, "running");
+});
+
 test("agent: a container that exits is reported complete or failed with its exit code, and not restarted", async (t) => {
   const h = new Harness(t);
   await h.start();

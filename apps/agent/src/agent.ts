@@ -69,6 +69,8 @@ export class AgentRuntime implements Agent {
   private readonly busy = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private passRunning = false;
+  /** Tasks whose action finished while the current pass was reading the node: its view of them is stale. */
+  private settledDuringPass: Set<string> | undefined;
   private passAgain = false;
   private lastRules: PublishedPortRule[] | undefined;
   private api: FastifyInstance | undefined;
@@ -271,20 +273,26 @@ export class AgentRuntime implements Agent {
   }
 
   private async pass(): Promise<void> {
+    const settled = new Set<string>();
+    this.settledDuringPass = settled;
     const infos = await this.w.executor.list();
     const containers = await this.taskContainers(infos);
     const attachments = this.w.network ? await this.w.network.attachments() : [];
     const mayRemoveUnassigned = this.session.fullSetReceived && this.session.connected;
+    // A task whose action ended after the containers were read is as good as busy: the pass that its end
+    // scheduled sees it as it is now.
+    const busy = new Set([...this.busy, ...settled]);
+    this.settledDuringPass = undefined;
     const actions = reconcile(this.assigned, {
       containers,
       attached: new Set(attachments.map((a) => a.taskId)),
       reported: this.reporter.states(),
-      busy: this.busy,
+      busy,
       mayRemoveUnassigned,
     });
     for (const a of actions) this.dispatch(a);
     if (mayRemoveUnassigned) {
-      for (const id of this.reporter.states().keys()) if (!this.assigned.has(id) && !containers.has(id) && !this.busy.has(id)) this.reporter.forget(id);
+      for (const id of this.reporter.states().keys()) if (!this.assigned.has(id) && !containers.has(id) && !busy.has(id)) this.reporter.forget(id);
     }
     if (this.w.network) {
       const address = new Map(attachments.map((a) => [a.taskId, a.address]));
@@ -307,6 +315,7 @@ export class AgentRuntime implements Agent {
       .run(a)
       .catch((e: unknown) => this.w.log.error("task action failed", { task: id, action: a.type, error: e }))
       .finally(() => {
+        this.settledDuringPass?.add(id);
         this.busy.delete(id);
         this.inFlight.delete(p);
         this.schedule();
