@@ -21,7 +21,10 @@ export async function startShoal({ dir, tarball }) {
   const base = `http://127.0.0.1:${api}`;
   const agentSocket = join(runDir, "agent.sock");
   const env = { SHOAL_HOST: `127.0.0.1:${api}` };
-  const shoal = (args, timeoutMs) => run(process.execPath, [CLI, ...args, "--data-dir", dataDir, "--run-dir", runDir], { env, timeoutMs });
+  // Every call is a two-word command (`service create`, `cluster init`, ...): the dirs go right after it, since
+  // `service create` takes everything after the image as the container's command.
+  const shoal = (args, timeoutMs) =>
+    run(process.execPath, [CLI, ...args.slice(0, 2), "--data-dir", dataDir, "--run-dir", runDir, ...args.slice(2)], { env, timeoutMs });
   const pids = () => ({ manager: readPid(join(dataDir, "manager.pid")), agent: readPid(join(dataDir, "agent.pid")) });
   let stopping;
   const side = {
@@ -78,6 +81,10 @@ export async function startShoal({ dir, tarball }) {
         "--raft-port", String(raft),
         "--nats-port", String(nats),
         "--nats-cluster-port", String(natsCluster),
+        // Its own cgroup parent and bridge, so the run keeps clear of a cluster already on this machine.
+        "--cgroup-parent", `shoal-bench-${process.pid}`,
+        "--bridge", "shbench0",
+        "--bridge-subnet", "10.215.0.0/16",
       ],
       180_000,
     );
