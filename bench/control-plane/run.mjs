@@ -3,13 +3,14 @@
 // busybox replicas to N running tasks, and from `service rm` to no container left; and how much memory their
 // daemons hold. Both in one run, one after the other. Run as root. See bench/control-plane/README.md.
 //
-//   npm run bench:control-plane -- [--sizes 3,30,100] [--trials 3] [--only swarm|shoal] [--poll-ms 100] [--timeout 600]
+//   npm run bench:control-plane -- [--sizes 3,30,100] [--trials 3] [--only runc,swarm,shoal] [--poll-ms 100] [--timeout 600]
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ensureBusyboxTarball } from "../../libs/runtime/dist/testing/index.js";
 import { median, pollUntil, removeTree } from "./procs.mjs";
+import { startBare } from "./bare.mjs";
 import { startShoal } from "./shoal.mjs";
 import { startSwarm } from "./swarm.mjs";
 
@@ -30,8 +31,9 @@ if (SIZES.some((n) => !Number.isInteger(n) || n <= 0) || !Number.isInteger(TRIAL
   console.error("bench: --sizes takes positive integers (3,30,100), --trials a positive integer, --poll-ms and --timeout positive numbers");
   process.exit(2);
 }
-if (args.only !== undefined && args.only !== "swarm" && args.only !== "shoal") {
-  console.error(`bench: --only takes swarm or shoal, got "${args.only}"`);
+const SIDES = ["runc", "swarm", "shoal"];
+if (args.only !== undefined && !args.only.split(",").every((s) => SIDES.includes(s))) {
+  console.error(`bench: --only takes a list of ${SIDES.join(", ")}, got "${args.only}"`);
   process.exit(2);
 }
 if (process.getuid?.() !== 0) {
@@ -134,17 +136,18 @@ async function benchSide(start, kind, tarball) {
 const mib = (kib) => (kib / 1024).toFixed(0);
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "-");
 
-function table(swarm, shoal) {
+function table(swarm, shoal, bare) {
   const at = (side, n) => side?.sizes?.find((s) => s.n === n);
   const lines = [
-    "| N | create->running: swarm s | shoal s | shoal/swarm | rm->gone: swarm s | shoal s | shoal/swarm | RSS dockerd MiB | RSS shoal manager+agent MiB | RSS all swarm processes MiB | all shoal processes MiB |",
-    "|---|---|---|---|---|---|---|---|---|---|---|",
+    "| N | create->running: bare runc s | swarm s | shoal s | shoal/swarm | shoal/runc | rm->gone: swarm s | shoal s | shoal/swarm | RSS dockerd MiB | RSS shoal manager+agent MiB | RSS all swarm processes MiB | all shoal processes MiB |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
   ];
   for (const n of SIZES) {
     const w = at(swarm, n);
     const s = at(shoal, n);
+    const b = at(bare, n);
     lines.push(
-      `| ${n} | ${f(w?.createS)} | ${f(s?.createS)} | ${f(s?.createS / w?.createS, 3)} | ${f(w?.removeS)} | ${f(s?.removeS)} | ${f(s?.removeS / w?.removeS, 3)} | ` +
+      `| ${n} | ${f(b?.createS)} | ${f(w?.createS)} | ${f(s?.createS)} | ${f(s?.createS / w?.createS, 3)} | ${f(s?.createS / b?.createS, 2)} | ${f(w?.removeS)} | ${f(s?.removeS)} | ${f(s?.removeS / w?.removeS, 3)} | ` +
         `${f(w?.mainRssMiB, 0)} | ${f(s?.mainRssMiB, 0)} | ${f(w?.totalRssMiB, 0)} | ${f(s?.totalRssMiB, 0)} |`,
     );
   }
@@ -166,9 +169,10 @@ let failed = false;
 try {
   const tarball = await ensureBusyboxTarball();
   const plan = [
+    ["runc", startBare],
     ["swarm", startSwarm],
     ["shoal", startShoal],
-  ].filter(([kind]) => args.only === undefined || args.only === kind);
+  ].filter(([kind]) => args.only === undefined || args.only.split(",").includes(kind));
   for (const [kind, start] of plan) {
     try {
       results[kind] = await benchSide(start, kind, tarball);
@@ -187,7 +191,7 @@ console.log(
     `median of ${TRIALS} trials, polled every ${POLL_MS} ms` +
     `${results.swarm?.version ? `, Docker ${results.swarm.version}` : ""}\n`,
 );
-console.log(table(results.swarm, results.shoal));
+console.log(table(results.swarm, results.shoal, results.runc));
 console.log(`\n${goal(results.swarm, results.shoal)}`);
 const resultsDir = new URL("../results/", import.meta.url).pathname;
 mkdirSync(resultsDir, { recursive: true });

@@ -3,6 +3,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { freePorts } from "../../libs/raft/dist/testing/index.js";
+import { removeCgroupTree } from "../../libs/runtime/dist/testing/index.js";
 import { readPid, removeTree, rssKiB, run, sleep, stopProcess, systemRssKiB, unixGet } from "./procs.mjs";
 
 const CLI = fileURLToPath(new URL("../../apps/cli/bin/shoal.mjs", import.meta.url));
@@ -20,6 +21,7 @@ export async function startShoal({ dir, tarball }) {
   const [api, raft, nats, natsCluster] = await freePorts(4);
   const base = `http://127.0.0.1:${api}`;
   const agentSocket = join(runDir, "agent.sock");
+  const cgroupParent = `shoal-bench-${process.pid}`;
   const env = { SHOAL_HOST: `127.0.0.1:${api}` };
   // Every call is a two-word command (`service create`, `cluster init`, ...): the dirs go right after it, since
   // `service create` takes everything after the image as the container's command.
@@ -69,6 +71,8 @@ export async function startShoal({ dir, tarball }) {
         await shoal(["cluster", "leave", "--force"], 180_000).catch((e) => console.error(`bench: ${e.message}`));
         await Promise.all([stopProcess(agent), stopProcess(manager)]);
         await removeTree(dir);
+        // Leave removes the containers and their cgroups, not the parent it was given.
+        removeCgroupTree(cgroupParent);
       })()),
   };
   try {
@@ -82,7 +86,7 @@ export async function startShoal({ dir, tarball }) {
         "--nats-port", String(nats),
         "--nats-cluster-port", String(natsCluster),
         // Its own cgroup parent and bridge, so the run keeps clear of a cluster already on this machine.
-        "--cgroup-parent", `shoal-bench-${process.pid}`,
+        "--cgroup-parent", cgroupParent,
         "--bridge", "shbench0",
         "--bridge-subnet", "10.215.0.0/16",
       ],

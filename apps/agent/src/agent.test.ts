@@ -136,8 +136,8 @@ test("agent: registers, runs an assigned task and reports its states in order up
 });
 
 test("agent: a task that starts while a reconcile pass is reading the node is not taken for gone", async (t) => {
-  // A pass reads the containers, then the network; an action that finishes in between must not make that
-  // pass see a started task without its container (it once reported such tasks failed: "gone from the node").
+  // A pass reads the containers, then decides; an action that finishes after the read must not make that pass
+  // see a started task without its container (it once reported such tasks failed: "gone from the node").
   const h = new Harness(t);
   let releaseCreate!: () => void;
   const createGate = new Promise<void>((r) => (releaseCreate = r));
@@ -155,20 +155,20 @@ test("agent: a task that starts while a reconcile pass is reading the node is no
   const readGate = new Promise<void>((r) => (releaseRead = r));
   let entered!: () => void;
   const readEntered = new Promise<void>((r) => (entered = r));
-  const attachments = h.network.attachments;
+  const list = executor.list.bind(executor);
   let armed = true;
-  Object.defineProperty(h.network, "attachments", {
-    value: async () => {
-      if (armed) {
-        armed = false;
-        entered();
-        await readGate;
-      }
-      return attachments();
-    },
-  });
+  executor.list = async () => {
+    const seen = await list();
+    if (armed) {
+      // The containers as they were before t1's create finished, handed over only after it has.
+      armed = false;
+      entered();
+      await readGate;
+    }
+    return seen;
+  };
   h.manager.assign(h.nodeId, makeTask("t2"));
-  await readEntered; // a pass has read the containers (no t1 yet) and waits on the network
+  await readEntered; // a pass has read the containers (no t1 yet) and has not decided
   releaseCreate();
   await h.waitState("t1", "running");
   releaseRead();

@@ -1,9 +1,11 @@
 import os from "node:os";
 import path from "node:path";
 import { isTerminal, SHOAL_VERSION, type JoinInfo, type Task } from "@shoal/api";
+import { Limiter } from "@shoal/common";
 import type { AssignmentSet, BusConnection, RegisterRequest } from "@shoal/bus";
 import type { ContainerInfo, Executor } from "@shoal/runtime";
 import type { FastifyInstance } from "fastify";
+import { AttachmentTracker } from "./attachment-tracker.js";
 import { LABEL_TASK } from "./container-spec.js";
 import type { InvalidTokenError } from "./errors.js";
 import { startLocalApi, type AgentInfo } from "./local-api.js";
@@ -65,6 +67,7 @@ export class AgentRuntime implements Agent {
   private readonly reporter: StatusReporter;
   private readonly actions: TaskActions;
   private readonly logStreams: LogStreams;
+  private readonly attachments: AttachmentTracker | undefined;
   private assigned: ReadonlyMap<string, Task> = new Map();
   private readonly busy = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
@@ -111,14 +114,16 @@ export class AgentRuntime implements Agent {
       },
     });
     this.reporter = new StatusReporter({ send: (u) => this.session.sendStatus(u), ...(w.statusFlushMs === undefined ? {} : { flushMs: w.statusFlushMs }) });
+    this.attachments = w.network ? new AttachmentTracker(w.network) : undefined;
     this.actions = new TaskActions({
       executor: w.executor,
-      network: w.network,
+      network: this.attachments,
       reporter: this.reporter,
       nodeId: () => this.session.nodeId ?? "",
       hostname: w.hostname,
       current: (id) => this.assigned.get(id),
       log: w.log,
+      starts: new Limiter(w.startConcurrency ?? 8 * os.availableParallelism()),
     });
     this.logStreams = new LogStreams({
       bus: w.bus,
@@ -277,7 +282,7 @@ export class AgentRuntime implements Agent {
     this.settledDuringPass = settled;
     const infos = await this.w.executor.list();
     const containers = await this.taskContainers(infos);
-    const attachments = this.w.network ? await this.w.network.attachments() : [];
+    const attachments = (await this.attachments?.list()) ?? new Map<string, string>();
     const mayRemoveUnassigned = this.session.fullSetReceived && this.session.connected;
     // A task whose action ended after the containers were read is as good as busy: the pass that its end
     // scheduled sees it as it is now.
@@ -285,7 +290,7 @@ export class AgentRuntime implements Agent {
     this.settledDuringPass = undefined;
     const actions = reconcile(this.assigned, {
       containers,
-      attached: new Set(attachments.map((a) => a.taskId)),
+      attached: new Set(attachments.keys()),
       reported: this.reporter.states(),
       busy,
       mayRemoveUnassigned,
@@ -295,9 +300,8 @@ export class AgentRuntime implements Agent {
       for (const id of this.reporter.states().keys()) if (!this.assigned.has(id) && !containers.has(id) && !busy.has(id)) this.reporter.forget(id);
     }
     if (this.w.network) {
-      const address = new Map(attachments.map((a) => [a.taskId, a.address]));
       const running = [...this.assigned.values()].flatMap((task) => {
-        const addr = address.get(task.id);
+        const addr = attachments.get(task.id);
         return containers.get(task.id)?.status === "running" && !isTerminal(task.desiredState) && addr ? [{ task, address: addr }] : [];
       });
       const rules = publishedPortRules(running);

@@ -42,6 +42,8 @@ export interface AgentOptions {
   requestTimeoutMs?: number;
   /** How long status updates wait to be batched; default 100 ms. */
   statusFlushMs?: number;
+  /** How many containers are created and started at once; default 8 per CPU of the node (16 on two cores). */
+  startConcurrency?: number;
 }
 
 

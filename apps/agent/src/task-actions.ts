@@ -1,15 +1,16 @@
 import { isTerminal, type Task } from "@shoal/api";
+import type { Limiter } from "@shoal/common";
 import { AlreadyExistsError, InvalidStateError, NotFoundError, type Executor, type NetworkMode } from "@shoal/runtime";
 import { containerSpecFor } from "./container-spec.js";
 import type { AgentLog } from "./log.js";
-import type { LocalNetwork } from "@shoal/overlay";
+import type { AttachmentTracker } from "./attachment-tracker.js";
 import type { Action, ReportStatus } from "./reconcile.js";
 import type { StatusReporter } from "./status-reporter.js";
 
 export interface TaskActionsOptions {
   executor: Executor;
   /** Absent with networking "none". */
-  network: LocalNetwork | undefined;
+  network: AttachmentTracker | undefined;
   reporter: StatusReporter;
   /** The node's id (for container labels). */
   nodeId: () => string;
@@ -17,6 +18,8 @@ export interface TaskActionsOptions {
   /** The task as it is assigned now; undefined when it is not any more. */
   current: (taskId: string) => Task | undefined;
   log: AgentLog;
+  /** Bounds the containers being created and started at once (runc and the kernel share the node's CPUs). */
+  starts: Limiter;
 }
 
 /** The message of a task rejected because its image is on neither the node nor a registry it can pull from. */
@@ -86,6 +89,12 @@ export class TaskActions {
         return;
       }
     }
+    await this.o.starts.run(() => this.createAndStart(task, create, network));
+  }
+
+  private async createAndStart(task: Task, create: boolean, network: NetworkMode): Promise<void> {
+    const id = task.id;
+    if (!this.stillWanted(id)) return;
     if (create) {
       try {
         await this.o.executor.create(containerSpecFor(task, this.o.nodeId(), network));

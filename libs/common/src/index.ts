@@ -3,3 +3,4 @@ export * from "./errors.js";
 export * from "./durable-file.js";
 export * from "./serial-queue.js";
 export * from "./log.js";
+export * from "./limiter.js";

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
-import { openBridgeNetwork } from "./bridge-network.js";
+import { linkGroupOf, openBridgeNetwork } from "./bridge-network.js";
 import { InvalidSpecError, NetworkNotReadyError } from "./errors.js";
 import { renderRuleset } from "./nft-ruleset.js";
 import type { RunCommand } from "./run-command.js";
@@ -71,4 +71,53 @@ test("options that would make bad kernel names are refused when the network is o
   assert.throws(() => openBridgeNetwork({ stateDir: "/x", bridge: "much-too-long-bridge" }), /invalid bridge/);
   assert.throws(() => openBridgeNetwork({ stateDir: "/x", subnet: "10.0.0.1/8" }), /did you mean 10\.0\.0\.0\/8/);
   assert.throws(() => openBridgeNetwork({ stateDir: "" }), /invalid stateDir/);
+});
+
+test("attaches made together cost one `ip -batch` and one shell, and a namespace the shell names as failed is retried alone", async (t) => {
+  const sys = fakeSystem([{ ifname: "shoal0", mtu: 1500, linkinfo: { info_kind: "bridge" } }]);
+  const exec: RunCommand = (file, args, options) => {
+    // The shell reports the second task's namespace as failed.
+    if (file === "sh") return sys.exec(file, args, options).then(() => ({ stdout: "b\n" }));
+    return sys.exec(file, args, options);
+  };
+  const net = openBridgeNetwork({ stateDir: await stateDir(t), exec });
+  const [a, b, c] = await Promise.all([net.attach("a"), net.attach("b"), net.attach("c")]);
+  assert.deepEqual(
+    sys.calls.map((x) => x.cmd),
+    ["ip -j -d link show", "ip -j netns list", "ip -batch -", "sh -s", "ip -n shoal-b -batch -"],
+  );
+  const batch = sys.calls[2]?.input ?? "";
+  for (const ns of ["shoal-a", "shoal-b", "shoal-c"]) assert.match(batch, new RegExp(`^netns add ${ns}$`, "m"));
+  assert.equal(batch.match(/^link add /gm)?.length, 3);
+  assert.equal(sys.calls[3]?.input?.match(/^ip -n 'shoal-[abc]' -batch - <<'END' \|\| echo '[abc]'$/gm)?.length, 3);
+  assert.deepEqual([a?.address, b?.address, c?.address], ["10.211.0.2", "10.211.0.3", "10.211.0.4"]);
+});
+
+test("detaches made together delete their veths as one link group and their namespaces in one `ip -batch`", async (t) => {
+  const sys = fakeSystem([{ ifname: "shoal0", mtu: 1500, linkinfo: { info_kind: "bridge" } }]);
+  const dir = await stateDir(t);
+  const net = openBridgeNetwork({ stateDir: dir, exec: sys.exec });
+  await Promise.all([net.attach("a"), net.attach("b")]);
+  // The system now has what the attaches made.
+  const withTasks = fakeSystem([{ ifname: "shoal0", mtu: 1500, linkinfo: { info_kind: "bridge" } }]);
+  const exec: RunCommand = (file, args, options) => {
+    const cmd = [file, ...args].join(" ");
+    if (cmd === "ip -j -d link show") return Promise.resolve({ stdout: JSON.stringify([{ ifname: "shoal0", mtu: 1500 }, { ifname: vethOf("a"), mtu: 1500 }, { ifname: vethOf("b"), mtu: 1500 }]) });
+    if (cmd === "ip -j netns list") return Promise.resolve({ stdout: JSON.stringify([{ name: "shoal-a" }, { name: "shoal-b" }]) });
+    return withTasks.exec(file, args, options);
+  };
+  const state = JSON.parse(await readFile(join(dir, "bridge-shoal0.json"), "utf8")) as { tasks: Record<string, { veth: string }> };
+  const vethOf = (id: string): string => state.tasks[id]?.veth ?? "";
+  const again = openBridgeNetwork({ stateDir: dir, exec });
+  await Promise.all([again.detach("a"), again.detach("b")]);
+  assert.deepEqual(
+    withTasks.calls.map((c) => c.cmd),
+    ["sh -s", "ip -batch -"],
+  );
+  const group = linkGroupOf("shoal0");
+  assert.equal(
+    withTasks.calls[1]?.input,
+    [`link set ${vethOf("a")} group ${group}`, `link set ${vethOf("b")} group ${group}`, `link del group ${group}`, "netns del shoal-a", "netns del shoal-b", ""].join("\n"),
+  );
+  assert.notEqual(linkGroupOf("shoal0"), linkGroupOf("shoal1"));
 });

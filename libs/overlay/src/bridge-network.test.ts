@@ -206,3 +206,24 @@ test("attachments survive a new network object, detach and teardown remove every
   assert.ok(!existsSync(join(opts.stateDir, `bridge-${opts.bridge}.json`)));
   await again.teardown();
 });
+
+test("attaches made together are batched, each whole and distinct, and a half-made one is repaired among them", { skip }, async (t) => {
+  const { opts, net } = await testNetwork(t);
+  await net.setup();
+  // An attach cut short by a crash: the netns exists, the veth pair does not.
+  sh("ip", "netns", "add", `${opts.netnsPrefix}t3`);
+  const ids = Array.from({ length: 12 }, (_, i) => `t${i}`);
+  const all = await Promise.all(ids.map((id) => net.attach(id)));
+  assert.equal(new Set(all.map((a) => a.address)).size, ids.length, "every task has its own address");
+  for (const a of all) {
+    const ns = `${opts.netnsPrefix}${a.taskId}`;
+    const addrs = JSON.parse(sh("ip", "-n", ns, "-4", "-j", "addr", "show")) as { ifname: string; operstate: string; flags: string[]; addr_info: { local: string }[] }[];
+    const eth0 = addrs.find((l) => l.ifname === "eth0");
+    assert.deepEqual(eth0?.addr_info.map((x) => x.local), [a.address], `${a.taskId}: eth0 has its address`);
+    assert.ok(addrs.find((l) => l.ifname === "lo")?.flags.includes("UP"), `${a.taskId}: lo is up`);
+    assert.match(sh("ip", "-n", ns, "route", "show", "default"), new RegExp(`via ${a.gateway.replaceAll(".", "\\.")} dev eth0`));
+  }
+  const veths = JSON.parse(sh("ip", "-j", "link", "show", "master", opts.bridge)) as { ifname: string }[];
+  assert.equal(veths.length, ids.length);
+  assert.deepEqual(await openBridgeNetwork(opts).attachments(), [...all].sort((a, b) => a.taskId.localeCompare(b.taskId)));
+});

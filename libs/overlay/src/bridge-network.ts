@@ -4,6 +4,7 @@ import { allocateAddress, releaseAddress } from "./address-pool.js";
 import { attachmentOf } from "./attachment.js";
 import { InvalidSpecError, NetworkNotReadyError } from "./errors.js";
 import { gatewayOf, parseIpv4, parseSubnet, type Ipv4Subnet } from "./ipv4.js";
+import { type BatchResults, Gatherer } from "./gather.js";
 import { checkNames, checkTaskId, netnsName, vethName } from "./names.js";
 import { checkRules, renderDeleteTable, renderRuleset } from "./nft-ruleset.js";
 import { runCommand, type RunCommand } from "./run-command.js";
@@ -50,7 +51,11 @@ export function openBridgeNetwork(o: BridgeNetworkOptions): LocalNetwork {
 class BridgeNetwork implements LocalNetwork {
   private readonly file: string;
   private readonly gateway: string;
+  /** The link group veths are put in to be deleted together: one per bridge, so two networks never mix. */
+  private readonly group: number;
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly attaches = new Gatherer<TaskAttachment>((op) => void this.serial(op), (ids) => this.attachBatch(ids));
+  private readonly detaches = new Gatherer<true>((op) => void this.serial(op), (ids) => this.detachBatch(ids));
 
   constructor(
     private readonly o: {
@@ -63,6 +68,7 @@ class BridgeNetwork implements LocalNetwork {
     },
   ) {
     this.file = join(o.stateDir, `bridge-${o.bridge}.json`);
+    this.group = linkGroupOf(o.bridge);
     this.gateway = gatewayOf(o.subnet);
   }
 
@@ -85,56 +91,155 @@ class BridgeNetwork implements LocalNetwork {
       await this.applyRules(state.published);
     });
 
+  /**
+   * Attaches are gathered: every call made while an earlier operation runs joins one batch, which reads the
+   * system once, records the batch's addresses in one state write, makes every fresh namespace and veth with
+   * one `ip -batch` and then configures each namespace's inside (a hundred tasks cost a few processes, not
+   * a few hundred).
+   */
   readonly attach = (taskId: string): Promise<TaskAttachment> =>
-    this.serial(async () => {
-      checkTaskId(taskId);
-      const { bridge, subnet } = this.o;
-      let state = await readState(this.file, subnet.cidr);
+    new Promise<void>((resolve) => {
+      checkTaskId(taskId); // a throw here rejects, before anything is queued
+      resolve();
+    }).then(() => this.attaches.add(taskId));
+
+  private async attachBatch(taskIds: readonly string[]): Promise<BatchResults<TaskAttachment>> {
+    const { bridge, subnet } = this.o;
+    let state = await readState(this.file, subnet.cidr);
+    const links = await this.links();
+    const bridgeLink = links.get(bridge);
+    if (bridgeLink === undefined) throw new NetworkNotReadyError(`bridge ${bridge} does not exist; call setup() before attaching tasks`);
+    const netns = await this.netnsNames();
+    const results = new Map<string, TaskAttachment | Error>();
+    const todo: { taskId: string; ns: string; veth: string; address: string }[] = [];
+    // Record the addresses and veth names BEFORE making anything, so a crash part-way leaves records that
+    // attachments(), detach() and teardown() find and clean.
+    const taken = new Set([...links.keys(), ...Object.values(state.tasks).map((t) => t.veth)]);
+    let { pool } = state;
+    const tasks = { ...state.tasks };
+    for (const taskId of taskIds) {
       const ns = netnsName(this.o.netnsPrefix, taskId);
-      const links = await this.links();
-      const bridgeLink = links.get(bridge);
-      if (bridgeLink === undefined) throw new NetworkNotReadyError(`bridge ${bridge} does not exist; call setup() before attaching tasks`);
       const known = state.tasks[taskId];
-      if (known?.ready === true && (await this.isWhole(ns, known.veth, links))) return this.attachment(taskId, state);
-
-      // Record the address and veth name BEFORE making anything, so a crash part-way leaves a record that
-      // attachments(), detach() and teardown() find and clean.
-      const taken = new Set([...links.keys(), ...Object.values(state.tasks).map((t) => t.veth)]);
-      const veth = known?.veth ?? vethName(ns, taken);
-      const { pool, address } = allocateAddress(state.pool, subnet, taskId);
-      state = { ...state, pool, tasks: { ...state.tasks, [taskId]: { veth, ready: false } } };
-      await writeState(this.file, state);
-
-      if (!(await this.netnsNames()).has(ns)) await this.ip(["netns", "add", ns]);
-      const inner = await this.links(ns);
-      if (!(links.has(veth) && inner.has("eth0"))) {
-        if (links.has(veth)) await this.deleteLink(veth);
-        if (inner.has("eth0")) await this.ip(["-n", ns, "link", "del", "eth0"]);
-        const mtu = String(bridgeLink.mtu);
-        await this.ip(["link", "add", veth, "mtu", mtu, "type", "veth", "peer", "name", "eth0", "mtu", mtu, "address", macOf(address), "netns", ns]);
+      if (known?.ready === true && links.get(known.veth)?.master === bridge && netns.has(ns)) {
+        results.set(taskId, this.attachment(taskId, state));
+        continue;
       }
-      await this.ip(["link", "set", veth, "master", bridge, "up"]);
-      // Hairpin: with br_netfilter loaded (Docker loads it) a task's connection to a published port that is
-      // balanced back to the same task is bridged out of the port it came in by; the bridge drops that without.
-      await this.ip(["link", "set", veth, "type", "bridge_slave", "hairpin", "on"]);
-      const inside = [
-        "link set lo up",
-        `addr replace ${address}/${subnet.prefixLength} dev eth0`,
-        "link set eth0 up",
-        `route replace default via ${this.gateway} dev eth0`,
-      ];
-      await this.ip(["-n", ns, "-batch", "-"], inside.join("\n") + "\n");
-      state = { ...state, tasks: { ...state.tasks, [taskId]: { veth, ready: true } } };
+      const veth = known?.veth ?? vethName(ns, taken);
+      taken.add(veth);
+      const allocated = allocateAddress(pool, subnet, taskId);
+      pool = allocated.pool;
+      tasks[taskId] = { veth, ready: false };
+      todo.push({ taskId, ns, veth, address: allocated.address });
+    }
+    if (todo.length === 0) return results;
+    state = { ...state, pool, tasks };
+    await writeState(this.file, state);
+
+    const mtu = String(bridgeLink.mtu);
+    // Fresh: neither piece exists, the common case, made for the whole batch by one process. Anything left
+    // from an attach cut short is repaired one task at a time, looking at what is there.
+    const fresh = todo.filter((a) => !netns.has(a.ns) && !links.has(a.veth));
+    let repair = todo.filter((a) => netns.has(a.ns) || links.has(a.veth));
+    if (fresh.length > 0) {
+      const lines = fresh.flatMap((a) => [
+        `netns add ${a.ns}`,
+        `link add ${a.veth} mtu ${mtu} type veth peer name eth0 mtu ${mtu} address ${macOf(a.address)} netns ${a.ns}`,
+        ...this.hostSideOf(a.veth),
+      ]);
+      try {
+        await this.ip(["-batch", "-"], lines.join("\n") + "\n");
+      } catch {
+        // One line failed and ip stopped there: find out task by task what exists and finish each.
+        repair = todo;
+      }
+    }
+    const inside = async (a: (typeof todo)[number]): Promise<void> => {
+      await this.ip(["-n", a.ns, "-batch", "-"], this.insideOf(a.address).join("\n") + "\n");
+    };
+    const done = new Set<string>();
+    if (repair !== todo && fresh.length > 0) {
+      // Every namespace's inside from one shell (one process started by the agent, not one per task); a
+      // namespace the shell names as failed is tried again alone, which also gives its error.
+      const script = fresh
+        .map((a) => `ip -n '${a.ns}' -batch - <<'END' || echo '${a.taskId}'\n${this.insideOf(a.address).join("\n")}\nEND\n`)
+        .join("");
+      const failed = new Set((await this.o.exec("sh", ["-s"], { input: script })).stdout.split("\n").filter((l) => l !== ""));
+      for (const a of fresh) {
+        if (!failed.has(a.taskId)) {
+          done.add(a.taskId);
+          continue;
+        }
+        try {
+          await inside(a);
+          done.add(a.taskId);
+        } catch (e) {
+          results.set(a.taskId, e as Error);
+        }
+      }
+    }
+    for (const a of repair) {
+      try {
+        await this.repairAttachment(a.ns, a.veth, a.address, mtu);
+        await inside(a);
+        done.add(a.taskId);
+      } catch (e) {
+        results.set(a.taskId, e as Error);
+      }
+    }
+    if (done.size > 0) {
+      const ready = { ...state.tasks };
+      for (const a of todo) if (done.has(a.taskId)) ready[a.taskId] = { veth: a.veth, ready: true };
+      state = { ...state, tasks: ready };
       await writeState(this.file, state);
-      return this.attachment(taskId, state);
+      for (const id of done) results.set(id, this.attachment(id, state));
+    }
+    return results;
+  }
+
+  /** The host-side commands that put a veth on the bridge. */
+  private hostSideOf(veth: string): string[] {
+    // Hairpin: with br_netfilter loaded (Docker loads it) a task's connection to a published port that is
+    // balanced back to the same task is bridged out of the port it came in by; the bridge drops that without.
+    return [`link set ${veth} master ${this.o.bridge} up`, `link set ${veth} type bridge_slave hairpin on`];
+  }
+
+  /** The commands run inside a task's namespace: loopback, its address on eth0, the default route. */
+  private insideOf(address: string): string[] {
+    return [
+      "link set lo up",
+      `addr replace ${address}/${this.o.subnet.prefixLength} dev eth0`,
+      "link set eth0 up",
+      `route replace default via ${this.gateway} dev eth0`,
+    ];
+  }
+
+  /** Makes whatever is missing of a task's netns and veth pair, replacing a half of the pair found alone. */
+  private async repairAttachment(ns: string, veth: string, address: string, mtu: string): Promise<void> {
+    if (!(await this.netnsNames()).has(ns)) await this.ip(["netns", "add", ns]);
+    const links = await this.links();
+    const inner = await this.links(ns);
+    if (!(links.has(veth) && inner.has("eth0"))) {
+      if (links.has(veth)) await this.deleteLink(veth);
+      if (inner.has("eth0")) await this.ip(["-n", ns, "link", "del", "eth0"]);
+      await this.ip(["link", "add", veth, "mtu", mtu, "type", "veth", "peer", "name", "eth0", "mtu", mtu, "address", macOf(address), "netns", ns]);
+    }
+    await this.ip(["-batch", "-"], this.hostSideOf(veth).join("\n") + "\n");
+  }
+
+  /** Detaches are gathered like attaches: one state read and write and a few processes per batch. */
+  readonly detach = (taskId: string): Promise<void> =>
+    new Promise<void>((resolve) => {
+      checkTaskId(taskId);
+      resolve();
+    }).then(async () => {
+      await this.detaches.add(taskId);
     });
 
-  readonly detach = (taskId: string): Promise<void> =>
-    this.serial(async () => {
-      checkTaskId(taskId);
-      const state = await readState(this.file, this.o.subnet.cidr);
-      await this.writeIfChanged(state, await this.dismantle(state, [taskId]));
-    });
+  private async detachBatch(taskIds: readonly string[]): Promise<BatchResults<true>> {
+    const state = await readState(this.file, this.o.subnet.cidr);
+    await this.writeIfChanged(state, await this.dismantle(state, taskIds));
+    return new Map(taskIds.map((id) => [id, true]));
+  }
 
   readonly attachments = (): Promise<TaskAttachment[]> =>
     this.serial(async () => {
@@ -221,10 +326,6 @@ class BridgeNetwork implements LocalNetwork {
     return (dev === undefined ? undefined : links.get(dev)?.mtu) ?? 1500;
   }
 
-  private async isWhole(ns: string, veth: string, links: Map<string, LinkInfo>): Promise<boolean> {
-    return links.get(veth)?.master === this.o.bridge && (await this.netnsNames()).has(ns);
-  }
-
   /**
    * Removes the veth and netns of each task that exist and frees their addresses; returns the new state
    * (not written), the same object when no task had a record. The veth goes first: a container still running
@@ -232,21 +333,40 @@ class BridgeNetwork implements LocalNetwork {
    */
   private async dismantle(state: NetworkState, taskIds: readonly string[]): Promise<NetworkState> {
     if (taskIds.length === 0) return state;
-    let changed = false;
     const links = await this.links();
     const netns = await this.netnsNames();
+    const veths = taskIds.flatMap((id) => {
+      const veth = state.tasks[id]?.veth;
+      return veth !== undefined && links.has(veth) ? [veth] : [];
+    });
+    const namespaces = taskIds.map((id) => netnsName(this.o.netnsPrefix, id)).filter((ns) => netns.has(ns));
+    if (namespaces.length > 0) {
+      // NB: a TCP connection still closing when its veth goes can never finish, and pins the namespace in
+      // the kernel for minutes after `ip netns del`; ending the namespace's TCP sockets frees it at once.
+      await this.o.exec("sh", ["-s"], { input: namespaces.map((ns) => `ss -N '${ns}' -K -a -t >/dev/null || true\n`).join("") });
+    }
+    // The veths first (a container still running keeps its netns alive after `ip netns del`, and with it the
+    // pair), all in one request: deleting links one by one waits for the kernel's RCU grace period each time
+    // (~30 ms a veth), deleting a group of them waits once.
+    const lines = [
+      ...veths.map((v) => `link set ${v} group ${this.group}`),
+      ...(veths.length > 0 ? [`link del group ${this.group}`] : []),
+      ...namespaces.map((ns) => `netns del ${ns}`),
+    ];
+    if (lines.length > 0) {
+      try {
+        await this.ip(["-batch", "-"], lines.join("\n") + "\n");
+      } catch {
+        // Something went away meanwhile, or one deletion failed: one at a time, so the real error surfaces.
+        for (const veth of veths) await this.deleteLink(veth);
+        const left = await this.netnsNames();
+        for (const ns of namespaces) if (left.has(ns)) await this.ip(["netns", "del", ns]);
+      }
+    }
     let { pool } = state;
     const tasks = { ...state.tasks };
+    let changed = false;
     for (const taskId of taskIds) {
-      const veth = tasks[taskId]?.veth;
-      if (veth !== undefined && links.get(veth) !== undefined) await this.deleteLink(veth);
-      const ns = netnsName(this.o.netnsPrefix, taskId);
-      if (netns.has(ns)) {
-        // NB: a TCP connection still closing when its veth goes can never finish, and pins the namespace in
-        // the kernel for minutes after `ip netns del`; ending the namespace's TCP sockets frees it at once.
-        await this.o.exec("ss", ["-N", ns, "-K", "-a", "-t"]);
-        await this.ip(["netns", "del", ns]);
-      }
       changed ||= taskId in tasks || taskId in pool.byTask;
       pool = releaseAddress(pool, taskId);
       delete tasks[taskId];
@@ -261,6 +381,13 @@ class BridgeNetwork implements LocalNetwork {
   private attachment(taskId: string, state: NetworkState): TaskAttachment {
     return attachmentOf(this.o.netnsPrefix, this.o.subnet, taskId, state.pool.byTask[taskId] ?? "");
   }
+}
+
+/** A link group number for the bridge's veths: 0x53 in the top byte, a hash of the bridge name below. */
+export function linkGroupOf(bridge: string): number {
+  let h = 0x811c9dc5;
+  for (const c of bridge) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
+  return (0x53 << 24) + (h & 0xffffff);
 }
 
 /** Parses the JSON list `ip -j` prints; some versions print nothing instead of `[]`. */
