@@ -1,4 +1,5 @@
 import { updateOf, type Command, type StoreEvent } from "@shoal/store";
+import { allocate } from "../allocator/allocate.js";
 import { orchestrate } from "../orchestrator/tick.js";
 import { schedule } from "../scheduler/tick.js";
 import { reap } from "../reaper/reaper.js";
@@ -26,7 +27,7 @@ export interface LeaderLoopsOptions {
 }
 
 /**
- * The leader's control loops: orchestrator, scheduler, node monitor and task reaper. Started when this
+ * The leader's control loops: orchestrator, network allocator, scheduler, node monitor and task reaper. Started when this
  * manager becomes leader, stopped the moment it is not.
  */
 export class LeaderLoops {
@@ -43,6 +44,11 @@ export class LeaderLoops {
       loop("orchestrator", {
         wants: (e) => e.kind !== "task" || taskMoved(e),
         pass: (now) => orchestrate(state(), now, () => newId(now)),
+      }),
+      loop("allocator", {
+        // Networks and services as they come and change; tasks when they are made or end (addresses free up).
+        wants: (e) => e.kind === "network" || e.kind === "service" || e.kind === "cluster" || (e.kind === "task" && (e.op === "create" || taskMoved(e))),
+        pass: () => ({ commands: allocate(state()) }),
       }),
       loop("scheduler", {
         wants: (e) => e.kind === "node" || e.kind === "service" || taskMoved(e),

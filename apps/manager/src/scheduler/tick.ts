@@ -2,11 +2,12 @@ import { updateOf, type Command, type StoreState } from "@shoal/store";
 import { buildNodeInfos, explain, planPlacements } from "./plan.js";
 import type { Placement } from "./filters.js";
 import { stableJson } from "../orchestrator/update.js";
+import { isAllocated } from "../allocator/allocate.js";
 
 /**
  * One pass of the scheduler. Pure. Takes every task that waits for a node (state new or pending, desired
- * running, no node), plans placements over all nodes, and returns the commands: placed tasks become
- * `assigned` to their node; the others become (or stay) `pending` with the per-node reasons and a summary.
+ * running, no node, an address on each of its networks), plans placements over all nodes, and returns the
+ * commands: placed tasks become `assigned` to their node; the others become (or stay) `pending` with the per-node reasons and a summary.
  * A pending task whose reasons did not change is not rewritten, so an idle cluster writes nothing.
  */
 export function schedule(state: StoreState, now: number): Command[] {
@@ -14,6 +15,8 @@ export function schedule(state: StoreState, now: number): Command[] {
   const waiting: Placement[] = [];
   for (const t of state.list("task")) {
     if (t.nodeId || t.desiredState !== "running" || (t.status.state !== "new" && t.status.state !== "pending")) continue;
+    // The allocator gives it its network addresses first.
+    if (!isAllocated(state, t)) continue;
     const service = services.get(t.serviceId);
     if (service) waiting.push({ task: t, service });
   }
