@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { ShoalError, writeFileDurably } from "@shoal/common";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { ClusterSpecSchema, SHOAL_VERSION, type Cluster, type Info } from "@shoal/api";
+import { ClusterSpecSchema, DEFAULT_NETWORK, INGRESS_NETWORK, NetworkSpecSchema, SHOAL_VERSION, type Cluster, type Info } from "@shoal/api";
 import { connectNatsBus, subjects, type BusConnection } from "@shoal/bus";
 import { openRaftNode, type RaftNode } from "@shoal/raft";
 import { StoreMachine, updateOf, type ApplyOutcome } from "@shoal/store";
@@ -108,7 +108,12 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
         busToken: newSecret(40),
         managers: [me],
       };
-      await store.write([{ op: "create", kind: "cluster", object: obj }]);
+      // With the cluster, its two networks: the routing mesh's, and the one services that name none join.
+      await store.write([
+        { op: "create", kind: "cluster", object: obj },
+        { op: "create", kind: "network", object: { id: newId(), spec: NetworkSpecSchema.parse({ name: INGRESS_NETWORK, ingress: true }), subnets: [] } },
+        { op: "create", kind: "network", object: { id: newId(), spec: NetworkSpecSchema.parse({ name: DEFAULT_NETWORK }), subnets: [] } },
+      ]);
       log.info("cluster created", { clusterId: identity.clusterId });
     } else if (cluster && raft.isLeader()) {
       const known = cluster.managers.find((m) => m.raftId === me.raftId);

@@ -6,6 +6,11 @@ export const CidrSchema = z
   .string()
   .regex(/^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(\d|[12]\d|3[0-2])$/, "write an IPv4 subnet as a.b.c.d/len");
 
+/** The network made with the cluster that services naming no network join (service discovery by name). */
+export const DEFAULT_NETWORK = "default";
+/** The routing mesh's network, made with the cluster. */
+export const INGRESS_NETWORK = "ingress";
+
 export const NetworkSpecSchema = z.object({
   name: NameSchema,
   driver: z.literal("overlay").default("overlay"),

@@ -2,6 +2,7 @@ import type { Command } from "../context.js";
 import { clusterInitCommand, clusterJoinCommand, clusterLeaveCommand } from "./cluster.js";
 import { agentCommand, managerCommand } from "./daemon.js";
 import { imageLoadCommand, imageLsCommand, imageRmCommand } from "./image.js";
+import { networkCreateCommand, networkInspectCommand, networkLsCommand, networkRmCommand } from "./network.js";
 import { nodeInspectCommand, nodeLsCommand, nodeUpdateCommand } from "./node.js";
 import { serviceLogsCommand } from "./service-logs.js";
 import { serviceInspectCommand, serviceLsCommand, servicePsCommand, serviceRmCommand } from "./service-read.js";
@@ -27,6 +28,10 @@ export const COMMANDS: readonly Command[] = [
   serviceUpdateCommand,
   serviceRmCommand,
   serviceLogsCommand,
+  networkCreateCommand,
+  networkLsCommand,
+  networkInspectCommand,
+  networkRmCommand,
   imageLoadCommand,
   imageLsCommand,
   imageRmCommand,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Node } from "@shoal/api";
-import { main } from "../main.js";
-import { apiError, captureIo, FakeServer } from "../testing/fake-server.js";
+import { apiError, FakeServer } from "../testing/fake-server.js";
+import { cliAgainst } from "../testing/run-cli.js";
 import { makeNode } from "../testing/objects.js";
 
 let api: FakeServer;
@@ -32,11 +32,7 @@ before(async () => {
 });
 after(() => api.close());
 
-const run = async (...argv: string[]) => {
-  const io = captureIo();
-  const code = await main([...argv, "--host", host], io);
-  return { code, out: io.out(), err: io.err() };
-};
+const run = cliAgainst(() => host);
 
 test("node ls shows the table with the leader", async () => {
   node = makeNode({ id: "n1", hostname: "node1", leader: true });

@@ -117,3 +117,17 @@ test("the scheduler places a task only once the allocator gave it its addresses"
   await store.write(schedule(store.state, Date.now()));
   assert.equal(store.state.get("task", t!)!.status.state, "assigned");
 });
+
+test("a service that names no network joins the cluster's default network, when there is one", async () => {
+  const store = await cluster({ networks: [["default"]], services: [["plain", []]] });
+  const [t] = await addTasks(store, "plain", [{ slot: 1 }]);
+  await pass(store);
+  const def = store.state.byName("network", "default")!;
+  assert.deepEqual(store.state.get("task", t!)!.networks, [{ networkId: def.id, addresses: ["10.10.0.3/24"] }]);
+  assert.deepEqual(store.state.get("service", "plain")!.endpoint.virtualIps, [{ networkId: def.id, addr: "10.10.0.2/24" }]);
+
+  const bare = await cluster({ networks: [], services: [["plain", []]] });
+  const [u] = await addTasks(bare, "plain", [{ slot: 1 }]);
+  assert.equal(await pass(bare), 0);
+  assert.ok(isAllocated(bare.state, bare.state.get("task", u!)!), "no network to join: nothing to wait for");
+});

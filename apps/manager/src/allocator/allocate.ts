@@ -1,5 +1,5 @@
 import { formatIpv4, parseSubnet } from "@shoal/overlay";
-import { isTerminal, type Network, type Task } from "@shoal/api";
+import { DEFAULT_NETWORK, isTerminal, type Network, type Task } from "@shoal/api";
 import { updateOf, type Command, type StoreState } from "@shoal/store";
 import { addressNumber, firstFree, nextSubnet, poolOf } from "./ipam.js";
 
@@ -7,8 +7,15 @@ import { addressNumber, firstFree, nextSubnet, poolOf } from "./ipam.js";
 export const FIRST_VNI = 4096;
 const DEFAULT_POOL = ["10.10.0.0/16"];
 
-/** The networks a task or service template names, resolved to stored networks (unknown names are skipped). */
+/**
+ * The networks a task or service template joins, resolved to stored networks (unknown names are skipped): the
+ * ones it names, or the cluster's default network when it names none.
+ */
 export function networksOf(state: StoreState, template: Task["spec"]): Network[] {
+  if (template.networks.length === 0) {
+    const fallback = state.byName("network", DEFAULT_NETWORK);
+    return fallback ? [fallback] : [];
+  }
   const out: Network[] = [];
   for (const n of template.networks) {
     const net = state.get("network", n.target) ?? state.byName("network", n.target);

@@ -1,5 +1,6 @@
 import {
   ClusterSchema,
+  DEFAULT_NETWORK,
   isTerminal,
   type Cluster,
   type Info,
@@ -187,6 +188,10 @@ export const handlers: Handlers = {
   taskInspect: async (ctx, { params }) => resolveTask(await ctx.store.read(), params.ref),
   networkList: async (ctx) => (await ctx.store.read()).list("network"),
   networkCreate: async (ctx, { body }) => {
+    const existing = body.ingress ? (await ctx.store.read()).list("network").find((n) => n.spec.ingress) : undefined;
+    if (existing) {
+      throw new HttpError(409, "SHOAL_ERR_CONFLICT", `the cluster already has an ingress network (${existing.spec.name}); there is one routing mesh per cluster`, `remove ${existing.spec.name} first (no service may publish ports then) or create this one without --ingress`);
+    }
     const id = newId();
     return writeOne(ctx, { op: "create", kind: "network", object: { id, spec: body, subnets: [] } }, "network", id);
   },
@@ -194,7 +199,11 @@ export const handlers: Handlers = {
   networkRemove: async (ctx, { params }) => {
     const state = await ctx.store.read();
     const n = resolveNetwork(state, params.ref);
-    const users = state.list("service").filter((s) => s.spec.taskTemplate.networks.some((x) => x.target === n.id || x.target === n.spec.name));
+    // The default network is joined by every service that names no network.
+    const implicit = n.spec.name === DEFAULT_NETWORK;
+    const users = state
+      .list("service")
+      .filter((s) => s.spec.taskTemplate.networks.some((x) => x.target === n.id || x.target === n.spec.name) || (implicit && s.spec.taskTemplate.networks.length === 0));
     if (users.length > 0) {
       throw new HttpError(409, "SHOAL_ERR_IN_USE", `network ${n.spec.name} is used by service${users.length > 1 ? "s" : ""} ${users.map((s) => s.spec.name).join(", ")}`, "remove those services (or their attachment) first");
     }

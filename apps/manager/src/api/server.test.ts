@@ -168,6 +168,14 @@ test("conflicts are 409: stale versions, taken names, published ports in use, no
   assert.deepEqual([inUse.code, inUse.message], ["SHOAL_ERR_IN_USE", "network backend is used by service db"]);
   const noNet = await error(a, { method: "POST", url: "/v1/services", body: serviceSpec("x", { taskTemplate: { container: { image: "b" }, networks: [{ target: "front" }] } }) }, 400);
   assert.match(noNet.message, /^taskTemplate\.networks\.0\.target: no network "front"$/);
+
+  // One routing mesh per cluster; the default network serves every service that names none.
+  assert.equal((await call(a, { method: "POST", url: "/v1/networks", body: { name: "ingress", ingress: true } })).status, 201);
+  const second = await error(a, { method: "POST", url: "/v1/networks", body: { name: "mesh2", ingress: true } }, 409);
+  assert.match(second.message, /already has an ingress network \(ingress\)/);
+  assert.equal((await call(a, { method: "POST", url: "/v1/networks", body: { name: "default" } })).status, 201);
+  const implicit = await error(a, { method: "DELETE", url: "/v1/networks/default" }, 409);
+  assert.match(implicit.message, /^network default is used by services /);
 });
 
 test("cluster join: a bad token is 401; a good one tells where the bus is", async (t) => {

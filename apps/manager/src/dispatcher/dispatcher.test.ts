@@ -231,3 +231,19 @@ test("a crash-looping task is restarted each time and its history stays within t
 });
 
 const bySlot = (tasks: readonly Task[]) => [...tasks].sort((p, q) => (p.slot ?? 0) - (q.slot ?? 0));
+
+test("with a default network, tasks get their addresses, then are placed and run; the agent gets them with their addresses", async (t) => {
+  const h = await leader(t);
+  await h.store.write([{ op: "create", kind: "network", object: { id: "netdefault", spec: { name: "default", driver: "overlay", labels: {}, subnets: [], attachable: false, ingress: false }, subnets: [] } }]);
+  const agent = h.agent("n1");
+  await agent.register();
+  agent.startHeartbeats(200);
+  // dnsrr: no VIP, so the allocator's only writes are the tasks' addresses, which must wake the scheduler.
+  const spec = ServiceSpecSchema.parse(serviceSpec("web", { mode: { mode: "replicated", replicas: 2 }, endpoint: { mode: "dnsrr", ports: [] } }));
+  await h.store.write([{ op: "create", kind: "service", object: { id: "web", spec, endpoint: { ports: [], virtualIps: [] } } }]);
+  const two = await waitForState(h.store, running("web", 2, "n1"), "2 tasks running on n1");
+  const addresses = two.flatMap((x) => x.networks.flatMap((n) => n.addresses)).sort();
+  assert.deepEqual(addresses, ["10.10.0.2/24", "10.10.0.3/24"]);
+  assert.deepEqual([...agent.tasks.values()].flatMap((x) => x.networks.flatMap((n) => n.addresses)).sort(), addresses);
+  assert.deepEqual(h.store.state.get("service", "web")?.endpoint.virtualIps, []);
+});

@@ -14,6 +14,11 @@ function taskMoved(e: StoreEvent): boolean {
   return e.op !== "update" || e.object.status.state !== e.previous?.status.state || e.object.desiredState !== e.previous.desiredState;
 }
 
+/** A task's network addresses changed (the allocator gave them, or took them back). */
+function addressed(e: StoreEvent): boolean {
+  return e.kind === "task" && e.op === "update" && JSON.stringify(e.object.networks) !== JSON.stringify(e.previous?.networks);
+}
+
 /** The last heartbeat of each node this manager heard (epoch ms); kept by the dispatcher. */
 export type HeartbeatBook = ReadonlyMap<string, number>;
 
@@ -51,7 +56,8 @@ export class LeaderLoops {
         pass: () => ({ commands: allocate(state()) }),
       }),
       loop("scheduler", {
-        wants: (e) => e.kind === "node" || e.kind === "service" || taskMoved(e),
+        // Also when the allocator gave a task its addresses: that is what it waited for.
+        wants: (e) => e.kind === "node" || e.kind === "service" || taskMoved(e) || addressed(e),
         pass: (now) => ({ commands: schedule(state(), now) }),
       }),
       loop("node-monitor", {
