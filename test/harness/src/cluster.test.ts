@@ -68,4 +68,18 @@ describe("a cluster of 1 manager and 2 workers, each node a container", { timeou
     await cluster().heal();
     await until(async () => (await state()) === "ready", 60_000, `${w.hostname} ready after the heal`);
   });
+
+  test("a paused worker goes down and is ready again once resumed", async () => {
+    const w = cluster().workers[0];
+    assert.ok(w);
+    const client = cluster().client();
+    const state = async (): Promise<string> => (await client.call("nodeInspect", { params: { ref: w.hostname } })).status.state;
+    await w.pause();
+    try {
+      await until(async () => (await state()) !== "ready", 60_000, `${w.hostname} to be seen as not ready while paused`);
+    } finally {
+      await w.unpause();
+    }
+    await until(async () => (await state()) === "ready", 60_000, `${w.hostname} ready after unpause`);
+  });
 });

@@ -117,12 +117,18 @@ export class HarnessNode {
     return this.control.unpause();
   }
 
-  /** Delays and drops the node's packets on its cluster interface (`tc netem` on eth0). */
+  /**
+   * Delays and drops the node's packets on its cluster interface (`tc netem` on eth0). NB: needs a kernel with
+   * sch_netem (CONFIG_NET_SCH_NETEM); without it this rejects with a message that says so.
+   */
   async netem(o: { delayMs?: number; lossPct?: number }): Promise<void> {
     const args = ["tc", "qdisc", "replace", "dev", "eth0", "root", "netem"];
     if (o.delayMs !== undefined) args.push("delay", `${o.delayMs}ms`);
     if (o.lossPct !== undefined) args.push("loss", `${o.lossPct}%`);
-    await this.execOk(args);
+    const r = await this.exec(args);
+    if (r.code === 0) return;
+    const hint = /unknown|No such file/i.test(r.stderr) ? " (this kernel has no sch_netem: CONFIG_NET_SCH_NETEM is not set)" : "";
+    throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: \`${args.join(" ")}\` on ${this.hostname} exited ${r.code}${hint}: ${r.stderr.trim()}`);
   }
 
   /** Removes what {@link netem} added. */
