@@ -8,8 +8,9 @@ cd "$(dirname "$0")/.."
 # executor; busybox-static (and file, to check it) for the busybox image built by infra/images; gcc and
 # libc6-dev to build the runtime's container shim; attr (setfattr) for overlayfs whiteouts; docker-registry,
 # the registry the image-pull tests run on loopback; nats-server, the manager-agent bus each manager supervises;
-# iproute2 and nftables, which the agent drives for task networking and published ports.
-PACKAGES=(etcd-server etcd-client runc busybox-static file gcc libc6-dev attr docker-registry nats-server iproute2 nftables)
+# iproute2 and nftables, which the agent drives for task networking and published ports; docker.io, whose daemon
+# runs the containers the multi-node test harness makes its nodes of.
+PACKAGES=(etcd-server etcd-client runc busybox-static file gcc libc6-dev attr docker-registry nats-server iproute2 nftables docker.io)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
