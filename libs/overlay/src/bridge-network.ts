@@ -6,7 +6,9 @@ import { InvalidSpecError, NetworkNotReadyError } from "./errors.js";
 import { gatewayOf, parseIpv4, parseSubnet, type Ipv4Subnet } from "./ipv4.js";
 import { checkNames, checkTaskId, netnsName, vethName } from "./names.js";
 import { checkRules, renderDeleteTable, renderRuleset } from "./nft-ruleset.js";
+import { parseJsonList } from "./overlay-observed.js";
 import { runCommand, type RunCommand } from "./run-command.js";
+import { serialQueue } from "./serial-queue.js";
 import { readState, writeState, type NetworkState } from "./state-file.js";
 import type { LocalNetwork, PublishedPortRule, TaskAttachment } from "./types.js";
 
@@ -50,7 +52,7 @@ export function openBridgeNetwork(o: BridgeNetworkOptions): LocalNetwork {
 class BridgeNetwork implements LocalNetwork {
   private readonly file: string;
   private readonly gateway: string;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly serial = serialQueue();
 
   constructor(
     private readonly o: {
@@ -175,13 +177,6 @@ class BridgeNetwork implements LocalNetwork {
       await rm(this.file, { force: true });
     });
 
-  /** Runs `op` once every earlier call of this object has settled; a failure rejects only its own call. */
-  private serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(op, op);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-
   private async ip(args: readonly string[], input?: string): Promise<void> {
     await this.o.exec("ip", args, input === undefined ? undefined : { input });
   }
@@ -261,11 +256,6 @@ class BridgeNetwork implements LocalNetwork {
   private attachment(taskId: string, state: NetworkState): TaskAttachment {
     return attachmentOf(this.o.netnsPrefix, this.o.subnet, taskId, state.pool.byTask[taskId] ?? "");
   }
-}
-
-/** Parses the JSON list `ip -j` prints; some versions print nothing instead of `[]`. */
-function parseJsonList<T>(stdout: string): T[] {
-  return stdout.trim() === "" ? [] : (JSON.parse(stdout) as T[]);
 }
 
 /**

@@ -64,3 +64,18 @@ export class NetworkNotReadyError extends NetworkError {
     super(`overlay: ${message}`);
   }
 }
+
+/** The overlay's underlay address is not an address of this node, so VXLAN devices cannot use it. */
+export class UnderlayAddressError extends NetworkError {
+  readonly code = "SHOAL_ERR_UNDERLAY_ADDRESS";
+  readonly status = 500;
+  constructor(
+    readonly address: string,
+    readonly nodeAddresses: readonly string[],
+  ) {
+    super(
+      `overlay: the underlay address ${address} is on no interface of this node (it has ${nodeAddresses.join(", ") || "no IPv4 address"}); ` +
+        `configure the node's address on the network between nodes`,
+    );
+  }
+}
