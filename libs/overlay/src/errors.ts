@@ -79,3 +79,27 @@ export class UnderlayAddressError extends NetworkError {
     );
   }
 }
+
+/**
+ * A batch of overlay work failed part-way: `netns` and `line` say where (the line of an `ip -batch` that the
+ * tool reported, when it did), `cause` holds the NetworkCommandError with the tool's output. What ran before
+ * stays; a later reconcile reads it back and continues from there.
+ */
+export class OverlayStepError extends NetworkError {
+  readonly code = "SHOAL_ERR_OVERLAY_STEP";
+  readonly status = 500;
+  constructor(
+    readonly tool: string,
+    readonly netns: string | undefined,
+    readonly line: string | undefined,
+    options: { cause: unknown },
+  ) {
+    const where = `${tool} in ${netns === undefined ? "the node's netns" : `netns ${netns}`}`;
+    const stderr = options.cause instanceof NetworkCommandError ? options.cause.stderr.trim() : String(options.cause);
+    super(
+      `overlay: ${where} failed${line === undefined ? "" : ` at \`${line}\``}: ${stderr || "no output"}; ` +
+        `fix the cause (a name or address used by something else, a missing netns) and reconcile again`,
+      options,
+    );
+  }
+}

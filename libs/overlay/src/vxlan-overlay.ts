@@ -1,4 +1,4 @@
-import { InvalidSpecError, UnderlayAddressError } from "./errors.js";
+import { InvalidSpecError, NetworkCommandError, OverlayStepError, UnderlayAddressError } from "./errors.js";
 import { parseIpv4 } from "./ipv4.js";
 import {
   parseFdb,
@@ -144,12 +144,16 @@ class Overlay implements VxlanOverlay {
     return { links, ...(marker === undefined ? {} : { vipMarker: marker }) };
   }
 
+  /** Runs one batch; a failure becomes an OverlayStepError naming the netns and, for ip and bridge, the line. */
   private async run(step: OverlayStep): Promise<void> {
     const input = step.lines.join("\n") + "\n";
-    if (step.tool === "nft") {
-      await this.exec("ip", ["netns", "exec", step.netns ?? "", "nft", "-f", "-"], { input });
-      return;
+    try {
+      if (step.tool === "nft") await this.exec("ip", ["netns", "exec", step.netns ?? "", "nft", "-f", "-"], { input });
+      else await this.exec(step.tool, [...(step.netns === undefined ? [] : ["-n", step.netns]), "-batch", "-"], { input });
+    } catch (err) {
+      const at = err instanceof NetworkCommandError ? /Command failed -:(\d+)/.exec(err.stderr)?.[1] : undefined;
+      const line = step.tool === "nft" || at === undefined ? undefined : step.lines[Number(at) - 1];
+      throw new OverlayStepError(step.tool, step.netns, line, { cause: err });
     }
-    await this.exec(step.tool, [...(step.netns === undefined ? [] : ["-n", step.netns]), "-batch", "-"], { input });
   }
 }
