@@ -7,7 +7,9 @@ import { gatewayOf, parseIpv4, parseSubnet, type Ipv4Subnet } from "./ipv4.js";
 import { type BatchResults, Gatherer } from "./gather.js";
 import { checkNames, checkTaskId, netnsName, vethName } from "./names.js";
 import { checkRules, renderDeleteTable, renderRuleset } from "./nft-ruleset.js";
+import { parseJsonList } from "./overlay-observed.js";
 import { runCommand, type RunCommand } from "./run-command.js";
+import { serialQueue } from "./serial-queue.js";
 import { readState, writeState, type NetworkState } from "./state-file.js";
 import type { LocalNetwork, PublishedPortRule, TaskAttachment } from "./types.js";
 
@@ -53,7 +55,7 @@ class BridgeNetwork implements LocalNetwork {
   private readonly gateway: string;
   /** The link group veths are put in to be deleted together: one per bridge, so two networks never mix. */
   private readonly group: number;
-  private tail: Promise<unknown> = Promise.resolve();
+  private readonly serial = serialQueue();
   private readonly attaches = new Gatherer<TaskAttachment>((op) => void this.serial(op), (ids) => this.attachBatch(ids));
   private readonly detaches = new Gatherer<true>((op) => void this.serial(op), (ids) => this.detachBatch(ids));
 
@@ -280,13 +282,6 @@ class BridgeNetwork implements LocalNetwork {
       await rm(this.file, { force: true });
     });
 
-  /** Runs `op` once every earlier call of this object has settled; a failure rejects only its own call. */
-  private serial<T>(op: () => Promise<T>): Promise<T> {
-    const run = this.tail.then(op, op);
-    this.tail = run.catch(() => undefined);
-    return run;
-  }
-
   private async ip(args: readonly string[], input?: string): Promise<void> {
     await this.o.exec("ip", args, input === undefined ? undefined : { input });
   }
@@ -388,11 +383,6 @@ export function linkGroupOf(bridge: string): number {
   let h = 0x811c9dc5;
   for (const c of bridge) h = Math.imul(h ^ c.charCodeAt(0), 0x01000193) >>> 0;
   return (0x53 << 24) + (h & 0xffffff);
-}
-
-/** Parses the JSON list `ip -j` prints; some versions print nothing instead of `[]`. */
-function parseJsonList<T>(stdout: string): T[] {
-  return stdout.trim() === "" ? [] : (JSON.parse(stdout) as T[]);
 }
 
 /**

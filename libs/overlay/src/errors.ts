@@ -64,3 +64,42 @@ export class NetworkNotReadyError extends NetworkError {
     super(`overlay: ${message}`);
   }
 }
+
+/** The overlay's underlay address is not an address of this node, so VXLAN devices cannot use it. */
+export class UnderlayAddressError extends NetworkError {
+  readonly code = "SHOAL_ERR_UNDERLAY_ADDRESS";
+  readonly status = 500;
+  constructor(
+    readonly address: string,
+    readonly nodeAddresses: readonly string[],
+  ) {
+    super(
+      `overlay: the underlay address ${address} is on no interface of this node (it has ${nodeAddresses.join(", ") || "no IPv4 address"}); ` +
+        `configure the node's address on the network between nodes`,
+    );
+  }
+}
+
+/**
+ * A batch of overlay work failed part-way: `netns` and `line` say where (the line of an `ip -batch` that the
+ * tool reported, when it did), `cause` holds the NetworkCommandError with the tool's output. What ran before
+ * stays; a later reconcile reads it back and continues from there.
+ */
+export class OverlayStepError extends NetworkError {
+  readonly code = "SHOAL_ERR_OVERLAY_STEP";
+  readonly status = 500;
+  constructor(
+    readonly tool: string,
+    readonly netns: string | undefined,
+    readonly line: string | undefined,
+    options: { cause: unknown },
+  ) {
+    const where = `${tool} in ${netns === undefined ? "the node's netns" : `netns ${netns}`}`;
+    const stderr = options.cause instanceof NetworkCommandError ? options.cause.stderr.trim() : String(options.cause);
+    super(
+      `overlay: ${where} failed${line === undefined ? "" : ` at \`${line}\``}: ${stderr || "no output"}; ` +
+        `fix the cause (a name or address used by something else, a missing netns) and reconcile again`,
+      options,
+    );
+  }
+}

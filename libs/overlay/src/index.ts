@@ -8,3 +8,19 @@ export { allocateAddress, releaseAddress, EMPTY_POOL, type AddressPool } from ".
 export { checkRules, renderRuleset, renderDeleteTable, type RulesetTarget } from "./nft-ruleset.js";
 export { vethName, netnsName, checkTaskId, VETH_PREFIX, MAX_IFNAME } from "./names.js";
 export { parseSubnet, parseIpv4, formatIpv4, gatewayOf, inSubnet, type Ipv4Subnet } from "./ipv4.js";
+export * from "./overlay-types.js";
+export { openVxlanOverlay, type VxlanOverlayOptions } from "./vxlan-overlay.js";
+export {
+  planOverlay,
+  checkDesired,
+  networkNetns,
+  vxlanName,
+  portName,
+  OVERLAY_BRIDGE,
+  VXLAN_PORT,
+  VXLAN_OVERHEAD,
+  type OverlayNames,
+  type PlanInput,
+} from "./overlay-plan.js";
+export type { ObservedLink, ObservedNetworkNs, ObservedTaskNs, ObservedNode } from "./overlay-observed.js";
+export { renderVipTable, vipTableBody, type VipRule } from "./vip-ruleset.js";

@@ -1,0 +1,159 @@
+import { InvalidSpecError, NetworkCommandError, OverlayStepError, UnderlayAddressError } from "./errors.js";
+import { parseIpv4 } from "./ipv4.js";
+import {
+  parseFdb,
+  parseJsonList,
+  parseLinks,
+  parseNeigh,
+  parseNsIds,
+  parseVipMarker,
+  splitJsonLines,
+  type ObservedNetworkNs,
+  type ObservedNode,
+  type ObservedTaskNs,
+} from "./overlay-observed.js";
+import { networkNetns, planOverlay, VXLAN_OVERHEAD, type OverlayNames } from "./overlay-plan.js";
+import type { OverlayDesiredState, OverlayPlan, OverlayStep, VxlanOverlay } from "./overlay-types.js";
+import { runCommand, type RunCommand } from "./run-command.js";
+import { serialQueue } from "./serial-queue.js";
+
+/** Options of openVxlanOverlay. */
+export interface VxlanOverlayOptions {
+  /** This node's underlay address: an address of one of its interfaces, where other nodes send VXLAN traffic. */
+  underlayAddress: string;
+  /** Prefix of the networks' netns names, default "shov-". Two objects on one host need different prefixes. */
+  netnsPrefix?: string;
+  /** The nft table (family ip) for VIP rules in each task's netns, default "shoal_vip". */
+  vipTable?: string;
+  /** Runs commands (default: execa). Tests run a "node" inside a netns by wrapping it (`nsenter --net=...`). */
+  exec?: RunCommand;
+}
+
+const PREFIX = /^[A-Za-z0-9_.-]{1,20}$/;
+const TABLE = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
+
+/**
+ * Opens the node side of the overlay networks. Nothing is changed until a call is made. No state is kept on
+ * disk: everything the planner needs is read back from the kernel (netns names, device names, veth peers,
+ * neighbour and forwarding entries, the VIP tables' hash chains), so a new object adopts what exists.
+ */
+export function openVxlanOverlay(o: VxlanOverlayOptions): VxlanOverlay {
+  if (parseIpv4(o.underlayAddress) === undefined) {
+    throw new InvalidSpecError("underlayAddress", `${JSON.stringify(o.underlayAddress)} must be this node's IPv4 address on the network between nodes`);
+  }
+  const names = { netnsPrefix: o.netnsPrefix ?? "shov-", vipTable: o.vipTable ?? "shoal_vip" };
+  if (!PREFIX.test(names.netnsPrefix)) throw new InvalidSpecError("netnsPrefix", `${JSON.stringify(names.netnsPrefix)} must be 1 to 20 letters, digits, "_", "." or "-"`);
+  if (!TABLE.test(names.vipTable)) throw new InvalidSpecError("vipTable", `${JSON.stringify(names.vipTable)} must be a letter then up to 31 letters, digits or "_"`);
+  return new Overlay(o.underlayAddress, names, o.exec ?? runCommand);
+}
+
+const EMPTY: OverlayDesiredState = { networks: [], attachments: [], remotes: [], vips: [] };
+
+class Overlay implements VxlanOverlay {
+  private readonly serial = serialQueue();
+  private last: OverlayDesiredState | undefined;
+
+  constructor(
+    private readonly underlay: string,
+    private readonly names: OverlayNames,
+    private readonly exec: RunCommand,
+  ) {}
+
+  readonly reconcile = (desired: OverlayDesiredState): Promise<OverlayPlan> => {
+    const copy = structuredClone(desired);
+    return this.serial(async () => {
+      const plan = await this.converge(copy);
+      this.last = copy;
+      return plan;
+    });
+  };
+
+  readonly removeNetwork = (networkId: string): Promise<void> =>
+    this.serial(async () => {
+      const d = this.last;
+      if (d === undefined) {
+        // A new object does not know the rest of the desired state: remove this network only, with the VIP
+        // tables of its tasks (the next reconcile writes them again for their other networks).
+        await this.removeNamespaces([networkNetns(this.names.netnsPrefix, networkId)]);
+        return;
+      }
+      const keep = <T extends { networkId: string }>(xs: T[]): T[] => xs.filter((x) => x.networkId !== networkId);
+      const next = { networks: d.networks.filter((n) => n.id !== networkId), attachments: keep(d.attachments), remotes: keep(d.remotes), vips: keep(d.vips) };
+      await this.converge(next);
+      this.last = next;
+    });
+
+  readonly teardown = (): Promise<void> =>
+    this.serial(async () => {
+      await this.converge(EMPTY);
+      this.last = undefined;
+    });
+
+  private async converge(desired: OverlayDesiredState): Promise<OverlayPlan> {
+    const observed = await this.observe(desired.attachments.map((a) => a.netns));
+    const plan = planOverlay({ desired, observed, names: this.names, underlay: this.underlay, mtu: this.mtu(observed, desired) });
+    for (const step of plan.steps) await this.run(step);
+    return plan;
+  }
+
+  /** Removes the given network namespaces, with their tasks' VIP tables, through a plan that keeps the rest. */
+  private async removeNamespaces(netns: readonly string[]): Promise<void> {
+    const observed = await this.observe([]);
+    const networks = new Map([...observed.networks].filter(([ns]) => netns.includes(ns)));
+    const attachedElsewhere = new Set([...observed.networks].filter(([ns]) => !netns.includes(ns)).flatMap(([, o]) => o.links.flatMap((l) => l.peer?.netns ?? [])));
+    const tasks = new Map([...observed.tasks].filter(([ns]) => !attachedElsewhere.has(ns)));
+    const plan = planOverlay({ desired: EMPTY, observed: { ...observed, networks, tasks }, names: this.names, underlay: this.underlay, mtu: 0 });
+    for (const step of plan.steps) await this.run(step);
+  }
+
+  /** The overlay MTU: the MTU of the node's interface holding the underlay address, minus the VXLAN overhead. */
+  private mtu(observed: ObservedNode, desired: OverlayDesiredState): number {
+    const link = observed.links.find((l) => l.addrs.some((a) => a.startsWith(`${this.underlay}/`)));
+    if (link === undefined) {
+      if (desired.networks.length === 0) return 0;
+      throw new UnderlayAddressError(this.underlay, observed.links.flatMap((l) => l.addrs));
+    }
+    return link.mtu - VXLAN_OVERHEAD;
+  }
+
+  /** Reads the node: its netns and links, each overlay netns (two processes), each task netns (two). */
+  private async observe(taskNetns: readonly string[]): Promise<ObservedNode> {
+    const [nsList, nodeLinks] = splitJsonLines((await this.exec("ip", ["-j", "-d", "-batch", "-"], { input: "netns list\naddr show\n" })).stdout);
+    const netns = new Set(parseJsonList<{ name: string }>(nsList ?? "").map((n) => n.name));
+    const networks = new Map<string, ObservedNetworkNs>();
+    for (const ns of [...netns].filter((n) => n.startsWith(this.names.netnsPrefix)).sort()) networks.set(ns, await this.observeNetwork(ns));
+    const taskNames = new Set(taskNetns.filter((ns) => netns.has(ns)));
+    for (const o of networks.values()) for (const l of o.links) if (l.peer?.netns !== undefined && netns.has(l.peer.netns)) taskNames.add(l.peer.netns);
+    const tasks = new Map<string, ObservedTaskNs>();
+    for (const ns of [...taskNames].sort()) tasks.set(ns, await this.observeTask(ns));
+    return { netns, links: parseLinks(nodeLinks ?? ""), networks, tasks };
+  }
+
+  private async observeNetwork(ns: string): Promise<ObservedNetworkNs> {
+    const out = await this.exec("ip", ["-n", ns, "-j", "-d", "-batch", "-"], { input: "netns list-id\naddr show\nneigh show\n" });
+    const [ids, addrs, neigh] = splitJsonLines(out.stdout);
+    const links = parseLinks(addrs ?? "", parseNsIds(ids ?? ""));
+    const vx = links.find((l) => l.kind === "vxlan");
+    const fdb = vx === undefined ? [] : parseFdb((await this.exec("bridge", ["-n", ns, "-j", "fdb", "show", "dev", vx.ifname])).stdout);
+    return { links, neigh: vx === undefined ? [] : parseNeigh(neigh ?? "", vx.ifname), fdb };
+  }
+
+  private async observeTask(ns: string): Promise<ObservedTaskNs> {
+    const links = parseLinks((await this.exec("ip", ["-n", ns, "-j", "addr", "show"])).stdout);
+    const marker = parseVipMarker((await this.exec("ip", ["netns", "exec", ns, "nft", "-j", "list", "chains", "ip"])).stdout, this.names.vipTable);
+    return { links, ...(marker === undefined ? {} : { vipMarker: marker }) };
+  }
+
+  /** Runs one batch; a failure becomes an OverlayStepError naming the netns and, for ip and bridge, the line. */
+  private async run(step: OverlayStep): Promise<void> {
+    const input = step.lines.join("\n") + "\n";
+    try {
+      if (step.tool === "nft") await this.exec("ip", ["netns", "exec", step.netns ?? "", "nft", "-f", "-"], { input });
+      else await this.exec(step.tool, [...(step.netns === undefined ? [] : ["-n", step.netns]), "-batch", "-"], { input });
+    } catch (err) {
+      const at = err instanceof NetworkCommandError ? /Command failed -:(\d+)/.exec(err.stderr)?.[1] : undefined;
+      const line = step.tool === "nft" || at === undefined ? undefined : step.lines[Number(at) - 1];
+      throw new OverlayStepError(step.tool, step.netns, line, { cause: err });
+    }
+  }
+}
