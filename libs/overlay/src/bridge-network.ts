@@ -1,3 +1,4 @@
+import { SerialQueue } from "@shoal/common";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { allocateAddress, releaseAddress } from "./address-pool.js";
@@ -9,7 +10,6 @@ import { checkNames, checkTaskId, netnsName, vethName } from "./names.js";
 import { checkRules, renderDeleteTable, renderRuleset } from "./nft-ruleset.js";
 import { parseJsonList } from "./overlay-observed.js";
 import { runCommand, type RunCommand } from "./run-command.js";
-import { serialQueue } from "./serial-queue.js";
 import { readState, writeState, type NetworkState } from "./state-file.js";
 import type { LocalNetwork, PublishedPortRule, TaskAttachment } from "./types.js";
 
@@ -55,7 +55,8 @@ class BridgeNetwork implements LocalNetwork {
   private readonly gateway: string;
   /** The link group veths are put in to be deleted together: one per bridge, so two networks never mix. */
   private readonly group: number;
-  private readonly serial = serialQueue();
+  private readonly queue = new SerialQueue();
+  private readonly serial = <T>(op: () => Promise<T>): Promise<T> => this.queue.run(op);
   private readonly attaches = new Gatherer<TaskAttachment>((op) => void this.serial(op), (ids) => this.attachBatch(ids));
   private readonly detaches = new Gatherer<true>((op) => void this.serial(op), (ids) => this.detachBatch(ids));
 

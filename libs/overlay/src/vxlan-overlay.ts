@@ -1,3 +1,4 @@
+import { SerialQueue } from "@shoal/common";
 import { InvalidSpecError, NetworkCommandError, OverlayStepError, UnderlayAddressError } from "./errors.js";
 import { parseIpv4 } from "./ipv4.js";
 import {
@@ -15,7 +16,6 @@ import {
 import { networkNetns, planOverlay, VXLAN_OVERHEAD, type OverlayNames } from "./overlay-plan.js";
 import type { OverlayDesiredState, OverlayPlan, OverlayStep, VxlanOverlay } from "./overlay-types.js";
 import { runCommand, type RunCommand } from "./run-command.js";
-import { serialQueue } from "./serial-queue.js";
 
 /** Options of openVxlanOverlay. */
 export interface VxlanOverlayOptions {
@@ -50,7 +50,8 @@ export function openVxlanOverlay(o: VxlanOverlayOptions): VxlanOverlay {
 const EMPTY: OverlayDesiredState = { networks: [], attachments: [], remotes: [], vips: [] };
 
 class Overlay implements VxlanOverlay {
-  private readonly serial = serialQueue();
+  private readonly queue = new SerialQueue();
+  private readonly serial = <T>(op: () => Promise<T>): Promise<T> => this.queue.run(op);
   private last: OverlayDesiredState | undefined;
 
   constructor(
