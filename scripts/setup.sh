@@ -9,8 +9,9 @@ cd "$(dirname "$0")/.."
 # libc6-dev to build the runtime's container shim; attr (setfattr) for overlayfs whiteouts; docker-registry,
 # the registry the image-pull tests run on loopback; nats-server, the manager-agent bus each manager supervises;
 # iproute2 and nftables, which the agent drives for task networking and published ports; docker.io, whose daemon
-# runs the containers the multi-node test harness makes its nodes of.
-PACKAGES=(etcd-server etcd-client runc busybox-static file gcc libc6-dev attr docker-registry nats-server iproute2 nftables docker.io)
+# runs the containers the multi-node test harness makes its nodes of; redis-server, whose binary infra/images
+# packs into the redis image the network tests use; iperf3 and iputils-ping for the overlay benchmark.
+PACKAGES=(etcd-server etcd-client runc busybox-static file gcc libc6-dev attr docker-registry nats-server iproute2 nftables docker.io redis-server iperf3 iputils-ping)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -27,7 +28,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   # Debian starts the services it installs (where an init system runs); the benchmark and tests start their own.
   if command -v systemctl >/dev/null 2>&1; then
-    for unit in etcd docker-registry nats-server; do
+    for unit in etcd docker-registry nats-server redis-server; do
       systemctl is-active --quiet "$unit" 2>/dev/null && systemctl disable --now "$unit" >/dev/null 2>&1 || true
     done
   fi
