@@ -23,4 +23,4 @@ export {
   type PlanInput,
 } from "./overlay-plan.js";
 export type { ObservedLink, ObservedNetworkNs, ObservedTaskNs, ObservedNode } from "./overlay-observed.js";
-export { renderVipTable, vipTableBody, type VipRule } from "./vip-ruleset.js";
+export { renderVipTable, vipTableBody, type VipRule, type VipTable } from "./vip-ruleset.js";

@@ -12,6 +12,10 @@ export interface ObservedLink {
   readonly addrs: readonly string[];
   /** The other end of a veth: the netns it is in (undefined: the same netns) and its ifindex there. */
   readonly peer?: { readonly netns?: string; readonly ifindex: number };
+  /** The link's alias (`ip link set ... alias`): a finished overlay port carries its task's address. */
+  readonly alias?: string;
+  /** A bridge port that sends frames back where they came from (needed when a task reaches itself through a VIP). */
+  readonly hairpin?: boolean;
 }
 
 /** An overlay network's netns as read. */
@@ -21,13 +25,15 @@ export interface ObservedNetworkNs {
   readonly neigh: readonly { readonly address: string; readonly mac: string }[];
   /** The VXLAN device's own forwarding entries (those with a tunnel destination). */
   readonly fdb: readonly { readonly mac: string; readonly dst: string }[];
-}
-
-/** A task's netns as read. */
-export interface ObservedTaskNs {
-  readonly links: readonly ObservedLink[];
+  /** The values of NETWORK_SYSCTLS in the netns. */
+  readonly sysctls: Readonly<Record<string, string>>;
   /** The marker chain of the VIP table (its content hash), "" for a table without one, undefined without the table. */
   readonly vipMarker?: string;
+}
+
+/** A task's netns as read (only those that get a new port: the names of its links). */
+export interface ObservedTaskNs {
+  readonly links: readonly ObservedLink[];
 }
 
 /** Everything the planner needs to know about the node. */
@@ -38,7 +44,7 @@ export interface ObservedNode {
   readonly links: readonly ObservedLink[];
   /** The overlay networks' namespaces (those with this object's prefix), by netns name. */
   readonly networks: ReadonlyMap<string, ObservedNetworkNs>;
-  /** Task namespaces: those of desired attachments that exist and those attached to any overlay netns. */
+  /** Task namespaces that get a new port (their links' names choose the new interface's name). */
   readonly tasks: ReadonlyMap<string, ObservedTaskNs>;
 }
 
@@ -51,8 +57,13 @@ interface RawLink {
   master?: string;
   link_index?: number;
   link_netnsid?: number;
-  linkinfo?: { info_kind?: string; info_data?: { id?: number; local?: string; port?: number; learning?: boolean; proxy?: boolean } };
+  linkinfo?: {
+    info_kind?: string;
+    info_data?: { id?: number; local?: string; port?: number; learning?: boolean; proxy?: boolean };
+    info_slave_data?: { hairpin?: boolean };
+  };
   addr_info?: { family?: string; local?: string; prefixlen?: number }[];
+  ifalias?: string;
 }
 
 /** Parses `ip -j -d addr show`; `nsNames` maps the netns ids of `ip -j netns list-id` to names. */
@@ -70,6 +81,8 @@ export function parseLinks(json: string, nsNames: ReadonlyMap<number, string> = 
       up: l.flags?.includes("UP") ?? false,
       addrs,
       ...(l.master === undefined ? {} : { master: l.master }),
+      ...(l.ifalias === undefined ? {} : { alias: l.ifalias }),
+      ...(l.linkinfo?.info_slave_data?.hairpin === undefined ? {} : { hairpin: l.linkinfo.info_slave_data.hairpin }),
       ...(kind === undefined ? {} : { kind }),
       ...(kind === "vxlan" && data !== undefined
         ? { vxlan: { vni: data.id ?? 0, local: data.local ?? "", port: data.port ?? 0, learning: data.learning ?? true, proxy: data.proxy ?? false } }

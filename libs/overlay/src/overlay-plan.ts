@@ -2,16 +2,15 @@ import { createHash } from "node:crypto";
 import { macOf } from "./bridge-network.js";
 import { InvalidSpecError } from "./errors.js";
 import { inSubnet, parseIpv4, parseSubnet, type Ipv4Subnet } from "./ipv4.js";
-import { renderDeleteTable } from "./nft-ruleset.js";
 import type { ObservedLink, ObservedNode } from "./overlay-observed.js";
 import type { OverlayDesiredState, OverlayPlan, OverlayStep } from "./overlay-types.js";
-import { renderVipTable, vipTableBody, type VipRule } from "./vip-ruleset.js";
+import { renderVipTable, vipTableBody } from "./vip-ruleset.js";
 
 /** The names the overlay of one node uses in the kernel. */
 export interface OverlayNames {
   /** Prefix of the networks' netns names, e.g. "shov-". */
   readonly netnsPrefix: string;
-  /** The nft table (family ip) in each task's netns that holds its VIP rules. */
+  /** The nft table (family ip) in each network's netns that holds its VIP rules. */
   readonly vipTable: string;
 }
 
@@ -132,11 +131,24 @@ export interface PlanInput {
   readonly mtu: number;
 }
 
+/** The sysctls every network's netns needs: routing for VIP traffic, bridged traffic through conntrack (replies of VIP connections are un-NATed). */
+export const NETWORK_SYSCTLS = { "net.ipv4.ip_forward": "1", "net.bridge.bridge-nf-call-iptables": "1" } as const;
+
+/**
+ * The bridge's MAC on this node: "02:54:" and the underlay address. It differs between nodes, so frames the
+ * bridge routes (VIP traffic) never carry a MAC that the bridge on another node owns.
+ */
+export function bridgeMac(underlay: string): string {
+  return "02:54:" + underlay.split(".").map((b) => Number(b).toString(16).padStart(2, "0")).join(":");
+}
+
 /**
  * Plans the commands that take the node from `observed` to `desired`. Pure. The steps run in order: removals
  * inside the networks' netns (synchronous, so names are free again), then the node's netns (netns and VXLAN
- * devices, made where the underlay is and moved), then each network's bridge, ports and neighbours, its
- * forwarding entries, each task's addresses, and each task's VIP table. An empty plan means nothing differs.
+ * devices, made where the underlay is and moved), each network's sysctls, bridge (gateway and VIP
+ * addresses), new veths and neighbours, its forwarding entries, each new task interface's address, the new
+ * ports joining the bridge (last: a port on the bridge with its address as alias marks a finished
+ * attachment), and each network's VIP table. An empty plan means nothing differs.
  */
 export function planOverlay(p: PlanInput): OverlayPlan {
   const { desired, observed, names, underlay, mtu } = p;
@@ -145,6 +157,7 @@ export function planOverlay(p: PlanInput): OverlayPlan {
   const node = new Steps();
   const main = new Steps();
   const late = new Steps();
+  const fin = new Steps();
   const missingTasks = new Set<string>();
   const attachments = desired.attachments.filter((a) => {
     const ok = observed.netns.has(a.netns);
@@ -168,6 +181,7 @@ export function planOverlay(p: PlanInput): OverlayPlan {
   }
 
   const newPorts: { netns: string; ns: string; address: string; n: CheckedNetwork }[] = [];
+  const nft = new Steps();
   for (const n of nets.values()) {
     const o = observed.networks.get(n.netns);
     const links = new Map((o?.links ?? []).map((l) => [l.ifname, l]));
@@ -175,11 +189,11 @@ export function planOverlay(p: PlanInput): OverlayPlan {
     const vxLink = links.get(vx);
     const vxOk = vxLink?.vxlan !== undefined && vxLink.vxlan.vni === n.vni && vxLink.vxlan.local === underlay &&
       vxLink.vxlan.port === VXLAN_PORT && !vxLink.vxlan.learning && vxLink.vxlan.proxy;
-    const wanted = new Map(attachments.filter((a) => a.networkId === n.id).map((a) => [portName(a.netns), a]));
+    const local = attachments.filter((a) => a.networkId === n.id);
+    const wanted = new Map(local.map((a) => [portName(a.netns), a]));
     for (const l of o?.links ?? []) {
       const a = wanted.get(l.ifname);
-      const stale = (l.kind === "vxlan" && !(l.ifname === vx && vxOk)) ||
-        (l.kind === "veth" && (a === undefined || !portIsWhole(l, a.netns, a.address, n, observed, mtu)));
+      const stale = (l.kind === "vxlan" && !(l.ifname === vx && vxOk)) || (l.kind === "veth" && (a === undefined || !portIsWhole(l, a, mtu)));
       if (!stale) continue;
       pre.add("ip", n.netns, `link del ${l.ifname}`);
       doom(l);
@@ -189,17 +203,24 @@ export function planOverlay(p: PlanInput): OverlayPlan {
       if (observed.links.some((l) => l.ifname === vx)) node.add("ip", undefined, `link del ${vx}`);
       node.add("ip", undefined, `link add ${vx} mtu ${mtu} type vxlan id ${n.vni} dstport ${VXLAN_PORT} nolearning proxy local ${underlay}`, `link set ${vx} netns ${n.netns}`);
     }
+    const sysctls = Object.entries(NETWORK_SYSCTLS).filter(([k, v]) => o?.sysctls[k] !== v);
+    if (sysctls.length > 0) main.add("sysctl", n.netns, ...sysctls.map(([k, v]) => `${k}=${v}`));
 
+    // The bridge holds the gateway and, as /32s, the network's VIPs: tasks reach a VIP through the bridge,
+    // whose netns DNATs it to a backend (its VIP table below).
+    const vips = desired.vips.filter((v) => v.networkId === n.id);
     const br = links.get(OVERLAY_BRIDGE);
-    const gw = `${n.gateway}/${n.subnet.prefixLength}`;
-    if (br === undefined) main.add("ip", n.netns, `link add ${OVERLAY_BRIDGE} address ${macOf(n.gateway)} type bridge`);
+    const mac = bridgeMac(underlay);
+    const addrs = [`${n.gateway}/${n.subnet.prefixLength}`, ...vips.map((v) => `${v.vip}/32`)];
+    if (br === undefined) main.add("ip", n.netns, `link add ${OVERLAY_BRIDGE} address ${mac} type bridge`);
+    else if (br.mac !== mac) main.add("ip", n.netns, `link set ${OVERLAY_BRIDGE} address ${mac}`);
     if (br?.mtu !== mtu || !br.up) main.add("ip", n.netns, `link set ${OVERLAY_BRIDGE} mtu ${mtu} up`);
-    for (const a of br?.addrs ?? []) if (a !== gw) main.add("ip", n.netns, `addr del ${a} dev ${OVERLAY_BRIDGE}`);
-    if (br?.addrs.includes(gw) !== true) main.add("ip", n.netns, `addr replace ${gw} dev ${OVERLAY_BRIDGE}`);
+    for (const a of br?.addrs ?? []) if (!addrs.includes(a)) main.add("ip", n.netns, `addr del ${a} dev ${OVERLAY_BRIDGE}`);
+    for (const a of addrs) if (br?.addrs.includes(a) !== true) main.add("ip", n.netns, `addr replace ${a} dev ${OVERLAY_BRIDGE}`);
     if (!vxOk || vxLink.master !== OVERLAY_BRIDGE || !vxLink.up || vxLink.mtu !== mtu) main.add("ip", n.netns, `link set ${vx} mtu ${mtu} master ${OVERLAY_BRIDGE} up`);
     for (const [port, a] of wanted) {
       const l = links.get(port);
-      if (l === undefined || !portIsWhole(l, a.netns, a.address, n, observed, mtu)) newPorts.push({ netns: a.netns, ns: n.netns, address: a.address, n });
+      if (l === undefined || !portIsWhole(l, a, mtu)) newPorts.push({ netns: a.netns, ns: n.netns, address: a.address, n });
     }
 
     // Remote endpoints: a permanent neighbour entry (answered by the VXLAN device's ARP proxy) and a
@@ -213,6 +234,9 @@ export function planOverlay(p: PlanInput): OverlayPlan {
     }
     for (const address of neigh.keys()) if (!remotes.some((r) => r.address === address)) main.add("ip", n.netns, `neigh del ${address} dev ${vx}`);
     for (const mac of fdb.keys()) if (!remotes.some((r) => r.mac === mac)) late.add("bridge", n.netns, `fdb del ${mac} dev ${vx} self`);
+
+    const table = vipTableBody(vips, local.map((a) => a.address));
+    if (o?.vipMarker !== table.marker) nft.add("nft", n.netns, ...renderVipTable(names.vipTable, table));
   }
 
   // New ports: the task side is named eth1, eth2, ... (the lowest free), eth0 being the node-local network.
@@ -225,31 +249,19 @@ export function planOverlay(p: PlanInput): OverlayPlan {
     const eth = `eth${k}`;
     taken.add(eth);
     const port = portName(p.netns);
-    main.add("ip", p.ns, `link add ${port} mtu ${mtu} type veth peer name ${eth} mtu ${mtu} address ${macOf(p.address)} netns ${p.netns}`, `link set ${port} master ${OVERLAY_BRIDGE} up`);
+    main.add("ip", p.ns, `link add ${port} mtu ${mtu} type veth peer name ${eth} mtu ${mtu} address ${macOf(p.address)} netns ${p.netns}`);
     late.add("ip", p.netns, `addr replace ${p.address}/${p.n.subnet.prefixLength} dev ${eth}`, `link set ${eth} up`);
     if (observed.tasks.get(p.netns)?.links.find((l) => l.ifname === "lo")?.up !== true) late.add("ip", p.netns, "link set lo up");
+    fin.add("ip", p.ns, `link set ${port} master ${OVERLAY_BRIDGE}`, `link set ${port} type bridge_slave hairpin on`, `link set ${port} alias ${p.address} up`);
   }
-
-  // VIP tables: each attached task gets the VIPs of its networks; tasks no longer attached lose the table.
-  const vips = new Map<string, VipRule[]>();
-  for (const a of attachments) {
-    const rules = vips.get(a.netns) ?? [];
-    vips.set(a.netns, rules);
-    rules.push(...desired.vips.filter((v) => v.networkId === a.networkId));
-  }
-  const nft = new Steps();
-  for (const [ns, t] of observed.tasks) {
-    const rules = vips.get(ns) ?? [];
-    if (rules.length > 0 && t.vipMarker !== vipTableBody(rules).marker) nft.add("nft", ns, ...renderVipTable(names.vipTable, rules));
-    if (rules.length === 0 && t.vipMarker !== undefined) nft.add("nft", ns, ...renderDeleteTable(names.vipTable).trimEnd().split("\n"));
-  }
-  return { steps: [...pre.list(), ...node.list(), ...main.list(), ...late.list(), ...nft.list()], missingTasks: [...missingTasks].sort() };
+  return { steps: [...pre.list(), ...node.list(), ...main.list(), ...late.list(), ...fin.list(), ...nft.list()], missingTasks: [...missingTasks].sort() };
 }
 
-/** True when a network's port veth and its task-side peer are as wanted (else it is made again). */
-function portIsWhole(l: ObservedLink, taskNetns: string, address: string, n: CheckedNetwork, observed: ObservedNode, mtu: number): boolean {
-  if (l.kind !== "veth" || l.master !== OVERLAY_BRIDGE || !l.up || l.mtu !== mtu || l.peer?.netns !== taskNetns) return false;
-  const peer = observed.tasks.get(taskNetns)?.links.find((t) => t.ifindex === l.peer?.ifindex);
-  return peer !== undefined && /^eth[1-9]\d*$/.test(peer.ifname) && peer.mac === macOf(address) && peer.up && peer.mtu === mtu &&
-    peer.addrs.length === 1 && peer.addrs[0] === `${address}/${n.subnet.prefixLength}`;
+/**
+ * True when a network's port veth is as a finished attachment leaves it: on the bridge in hairpin mode, up, with the MTU, the
+ * peer in the task's netns and the task's address as its alias (set only after the task side was
+ * configured). The task side is not read again: it is made once, by the same plan.
+ */
+export function portIsWhole(l: ObservedLink, a: { netns: string; address: string }, mtu: number): boolean {
+  return l.kind === "veth" && l.master === OVERLAY_BRIDGE && l.hairpin === true && l.up && l.mtu === mtu && l.peer?.netns === a.netns && l.alias === a.address;
 }

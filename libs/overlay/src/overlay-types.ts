@@ -48,10 +48,10 @@ export interface OverlayDesiredState {
 
 /** One batch of work: `ip -batch`, `bridge -batch` or `nft -f`, in the node's netns or in `netns`. */
 export interface OverlayStep {
-  readonly tool: "ip" | "bridge" | "nft";
+  readonly tool: "ip" | "bridge" | "nft" | "sysctl";
   /** The namespace it runs in (`ip -n` / `ip netns exec`); undefined: the node's own. */
   readonly netns?: string;
-  /** The lines of the batch or nft script. */
+  /** The lines of the batch or nft script, or the sysctl "key=value" settings. */
   readonly lines: readonly string[];
 }
 

@@ -28,16 +28,18 @@ const desired: OverlayDesiredState = {
   vips: [],
 };
 
-test("a reconcile reads the node in one process per netns and applies each netns' work in one batch", async () => {
+test("a reconcile reads the node and the task netns that get a port, and applies each netns' work in one batch", async () => {
   const sys = fakeNode();
   const plan = await openVxlanOverlay({ underlayAddress: "192.168.1.1", exec: sys.exec }).reconcile(desired);
   assert.deepEqual(sys.calls, [
     "ip -j -d -batch -",
-    "ip -n task1 -j addr show",
-    "ip netns exec task1 nft -j list chains ip",
+    "ip -n task1 -j link show",
     "ip -batch -",
+    "ip netns exec shov-n1 sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1",
     "ip -n shov-n1 -batch -",
     "ip -n task1 -batch -",
+    "ip -n shov-n1 -batch -",
+    "ip netns exec shov-n1 nft -f -",
   ]);
   assert.ok(plan.steps[0]?.lines.some((l) => l.includes("link add vx-4097 mtu 8950 type vxlan")), "MTU: the underlay's minus 50");
 });

@@ -13,7 +13,7 @@ import {
   type ObservedNode,
   type ObservedTaskNs,
 } from "./overlay-observed.js";
-import { networkNetns, planOverlay, VXLAN_OVERHEAD, type OverlayNames } from "./overlay-plan.js";
+import { NETWORK_SYSCTLS, networkNetns, planOverlay, portIsWhole, portName, VXLAN_OVERHEAD, type OverlayNames } from "./overlay-plan.js";
 import type { OverlayDesiredState, OverlayPlan, OverlayStep, VxlanOverlay } from "./overlay-types.js";
 import { runCommand, type RunCommand } from "./run-command.js";
 
@@ -23,7 +23,7 @@ export interface VxlanOverlayOptions {
   underlayAddress: string;
   /** Prefix of the networks' netns names, default "shov-". Two objects on one host need different prefixes. */
   netnsPrefix?: string;
-  /** The nft table (family ip) for VIP rules in each task's netns, default "shoal_vip". */
+  /** The nft table (family ip) for VIP rules in each network's netns, default "shoal_vip". */
   vipTable?: string;
   /** Runs commands (default: execa). Tests run a "node" inside a netns by wrapping it (`nsenter --net=...`). */
   exec?: RunCommand;
@@ -91,19 +91,17 @@ class Overlay implements VxlanOverlay {
     });
 
   private async converge(desired: OverlayDesiredState): Promise<OverlayPlan> {
-    const observed = await this.observe(desired.attachments.map((a) => a.netns));
+    const observed = await this.observe(desired);
     const plan = planOverlay({ desired, observed, names: this.names, underlay: this.underlay, mtu: this.mtu(observed, desired) });
     for (const step of plan.steps) await this.run(step);
     return plan;
   }
 
-  /** Removes the given network namespaces, with their tasks' VIP tables, through a plan that keeps the rest. */
+  /** Removes the given network namespaces through a plan that keeps the rest. */
   private async removeNamespaces(netns: readonly string[]): Promise<void> {
-    const observed = await this.observe([]);
+    const observed = await this.observe(EMPTY);
     const networks = new Map([...observed.networks].filter(([ns]) => netns.includes(ns)));
-    const attachedElsewhere = new Set([...observed.networks].filter(([ns]) => !netns.includes(ns)).flatMap(([, o]) => o.links.flatMap((l) => l.peer?.netns ?? [])));
-    const tasks = new Map([...observed.tasks].filter(([ns]) => !attachedElsewhere.has(ns)));
-    const plan = planOverlay({ desired: EMPTY, observed: { ...observed, networks, tasks }, names: this.names, underlay: this.underlay, mtu: 0 });
+    const plan = planOverlay({ desired: EMPTY, observed: { ...observed, networks }, names: this.names, underlay: this.underlay, mtu: 0 });
     for (const step of plan.steps) await this.run(step);
   }
 
@@ -117,17 +115,26 @@ class Overlay implements VxlanOverlay {
     return link.mtu - VXLAN_OVERHEAD;
   }
 
-  /** Reads the node: its netns and links, each overlay netns (two processes), each task netns (two). */
-  private async observe(taskNetns: readonly string[]): Promise<ObservedNode> {
+  /**
+   * Reads the node: its netns and links (one process), each overlay netns (three), and only the task netns
+   * that get a new port (one each). Finished ports are recognised from the network's side, so a reconcile
+   * with nothing new costs the same however many tasks are attached.
+   */
+  private async observe(desired: OverlayDesiredState): Promise<ObservedNode> {
     const [nsList, nodeLinks] = splitJsonLines((await this.exec("ip", ["-j", "-d", "-batch", "-"], { input: "netns list\naddr show\n" })).stdout);
     const netns = new Set(parseJsonList<{ name: string }>(nsList ?? "").map((n) => n.name));
+    const links = parseLinks(nodeLinks ?? "");
     const networks = new Map<string, ObservedNetworkNs>();
     for (const ns of [...netns].filter((n) => n.startsWith(this.names.netnsPrefix)).sort()) networks.set(ns, await this.observeNetwork(ns));
-    const taskNames = new Set(taskNetns.filter((ns) => netns.has(ns)));
-    for (const o of networks.values()) for (const l of o.links) if (l.peer?.netns !== undefined && netns.has(l.peer.netns)) taskNames.add(l.peer.netns);
+    const mtu = links.find((l) => l.addrs.some((a) => a.startsWith(`${this.underlay}/`)))?.mtu;
     const tasks = new Map<string, ObservedTaskNs>();
-    for (const ns of [...taskNames].sort()) tasks.set(ns, await this.observeTask(ns));
-    return { netns, links: parseLinks(nodeLinks ?? ""), networks, tasks };
+    for (const a of desired.attachments) {
+      if (!netns.has(a.netns) || tasks.has(a.netns)) continue;
+      const port = networks.get(networkNetns(this.names.netnsPrefix, a.networkId))?.links.find((l) => l.ifname === portName(a.netns));
+      if (port !== undefined && mtu !== undefined && portIsWhole(port, a, mtu - VXLAN_OVERHEAD)) continue;
+      tasks.set(a.netns, { links: parseLinks((await this.exec("ip", ["-n", a.netns, "-j", "link", "show"])).stdout) });
+    }
+    return { netns, links, networks, tasks };
   }
 
   private async observeNetwork(ns: string): Promise<ObservedNetworkNs> {
@@ -136,13 +143,13 @@ class Overlay implements VxlanOverlay {
     const links = parseLinks(addrs ?? "", parseNsIds(ids ?? ""));
     const vx = links.find((l) => l.kind === "vxlan");
     const fdb = vx === undefined ? [] : parseFdb((await this.exec("bridge", ["-n", ns, "-j", "fdb", "show", "dev", vx.ifname])).stdout);
-    return { links, neigh: vx === undefined ? [] : parseNeigh(neigh ?? "", vx.ifname), fdb };
-  }
-
-  private async observeTask(ns: string): Promise<ObservedTaskNs> {
-    const links = parseLinks((await this.exec("ip", ["-n", ns, "-j", "addr", "show"])).stdout);
-    const marker = parseVipMarker((await this.exec("ip", ["netns", "exec", ns, "nft", "-j", "list", "chains", "ip"])).stdout, this.names.vipTable);
-    return { links, ...(marker === undefined ? {} : { vipMarker: marker }) };
+    // One process for the sysctls and the VIP table's chains: "key=value" lines, then nft's JSON.
+    const keys = Object.keys(NETWORK_SYSCTLS);
+    const script = keys.map((k) => `printf '%s=%s\\n' ${k} "$(cat /proc/sys/${k.replaceAll(".", "/")} 2>/dev/null)"`).join("; ") + "; nft -j list chains ip";
+    const inside = (await this.exec("ip", ["netns", "exec", ns, "sh", "-c", script])).stdout.split("\n");
+    const sysctls = Object.fromEntries(inside.slice(0, keys.length).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const marker = parseVipMarker(inside.slice(keys.length).join("\n"), this.names.vipTable);
+    return { links, neigh: vx === undefined ? [] : parseNeigh(neigh ?? "", vx.ifname), fdb, sysctls, ...(marker === undefined ? {} : { vipMarker: marker }) };
   }
 
   /** Runs one batch; a failure becomes an OverlayStepError naming the netns and, for ip and bridge, the line. */
@@ -150,10 +157,11 @@ class Overlay implements VxlanOverlay {
     const input = step.lines.join("\n") + "\n";
     try {
       if (step.tool === "nft") await this.exec("ip", ["netns", "exec", step.netns ?? "", "nft", "-f", "-"], { input });
+      else if (step.tool === "sysctl") await this.exec("ip", ["netns", "exec", step.netns ?? "", "sysctl", "-q", "-w", ...step.lines]);
       else await this.exec(step.tool, [...(step.netns === undefined ? [] : ["-n", step.netns]), "-batch", "-"], { input });
     } catch (err) {
       const at = err instanceof NetworkCommandError ? /Command failed -:(\d+)/.exec(err.stderr)?.[1] : undefined;
-      const line = step.tool === "nft" || at === undefined ? undefined : step.lines[Number(at) - 1];
+      const line = step.tool === "nft" || step.tool === "sysctl" || at === undefined ? undefined : step.lines[Number(at) - 1];
       throw new OverlayStepError(step.tool, step.netns, line, { cause: err });
     }
   }
