@@ -26,5 +26,7 @@ export const NodeSchema = MetaSchema.extend({
   managerStatus: z
     .object({ leader: z.boolean(), reachability: z.enum(["unknown", "unreachable", "reachable"]), addr: z.string() })
     .optional(),
+  /** The node's own addresses on networks (given by the allocator): its routing-mesh endpoint on `ingress`. */
+  attachments: z.array(z.object({ networkId: z.string(), address: z.string() })).optional(),
 });
 export type Node = z.infer<typeof NodeSchema>;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LabelsSchema, TaskSchema, TaskStatusSchema } from "@shoal/api";
+import { LabelsSchema, PortSchema, TaskSchema, TaskStatusSchema } from "@shoal/api";
 
 /** agent.register: what an agent says about itself when it (re)connects. */
 export const RegisterRequestSchema = z.object({
@@ -32,12 +32,61 @@ export const HeartbeatReplySchema = z.discriminatedUnion("ok", [
 ]);
 
 /**
+ * What a node needs to know of the cluster's networks: the networks its tasks join (and `ingress` while any
+ * service publishes a port through the routing mesh), every endpoint on them (tasks anywhere, and the nodes'
+ * mesh endpoints), and the services found on them by name. Addresses are plain ("10.10.0.5"), prefix lengths
+ * come from the network's subnet.
+ */
+export const NetworkViewSchema = z.object({
+  networks: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      vni: z.number().int().positive(),
+      subnet: z.string(),
+      gateway: z.string(),
+      ingress: z.boolean(),
+    }),
+  ),
+  /** This node's own addresses: its routing-mesh endpoint on ingress. */
+  nodeAttachments: z.array(z.object({ networkId: z.string(), address: z.string() })),
+  endpoints: z.array(
+    z.object({
+      networkId: z.string(),
+      address: z.string(),
+      nodeId: z.string(),
+      /** The node's underlay address (where VXLAN traffic for this endpoint goes). */
+      nodeAddr: z.string(),
+      /** Absent for a node's own mesh endpoint. */
+      taskId: z.string().optional(),
+      serviceId: z.string().optional(),
+      /** Running and wanted running: it serves behind VIPs, DNS names and published ports. */
+      serving: z.boolean(),
+    }),
+  ),
+  services: z.array(
+    z.object({
+      id: z.string(),
+      name: z.string(),
+      endpointMode: z.enum(["vip", "dnsrr"]),
+      vips: z.array(z.object({ networkId: z.string(), address: z.string() })),
+      /** Extra DNS names per network. */
+      aliases: z.array(z.object({ networkId: z.string(), names: z.array(z.string()) })),
+      ports: z.array(PortSchema.extend({ publishedPort: z.number().int().min(1).max(65535) })),
+    }),
+  ),
+});
+export type NetworkView = z.infer<typeof NetworkViewSchema>;
+
+/**
  * agent.<node>.assignments: `full` replaces the agent's task set; `delta` changes it. `seq` counts messages of
- * a session from 1; a delta whose seq does not follow the last one means something was lost, and the agent
+ * a session from 1 (`network` messages count too); a delta whose seq does not follow the last one means something was lost, and the agent
  * asks for a full set (by registering again).
  */
 export const AssignmentsSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("full"), sessionId: z.string(), seq: z.number().int().positive(), tasks: z.array(TaskSchema) }),
+  z.object({ type: z.literal("full"), sessionId: z.string(), seq: z.number().int().positive(), tasks: z.array(TaskSchema), network: NetworkViewSchema.optional() }),
+  /** The node's network view changed: it replaces the one before. */
+  z.object({ type: z.literal("network"), sessionId: z.string(), seq: z.number().int().positive(), network: NetworkViewSchema }),
   z.object({
     type: z.literal("delta"),
     sessionId: z.string(),

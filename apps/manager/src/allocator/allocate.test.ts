@@ -131,3 +131,24 @@ test("a service that names no network joins the cluster's default network, when 
   assert.equal(await pass(bare), 0);
   assert.ok(isAllocated(bare.state, bare.state.get("task", u!)!), "no network to join: nothing to wait for");
 });
+
+test("every node gets a routing-mesh address on ingress, and tasks publishing an ingress port join ingress too", async () => {
+  const store = await cluster({ networks: [["ingress", { ingress: true }], ["front"]], services: [["web", ["front"]]] });
+  const port = { protocol: "tcp" as const, targetPort: 80, publishedPort: 8080 };
+  const [mesh, host] = await addTasks(store, "web", [
+    { slot: 1, endpoint: { ports: [{ ...port, publishMode: "ingress" }] } },
+    { slot: 2, endpoint: { ports: [{ ...port, publishMode: "host" }] } },
+  ]);
+  await pass(store);
+  const ingress = store.state.byName("network", "ingress")!;
+  const node = store.state.list("node")[0]!;
+  assert.deepEqual(node.attachments, [{ networkId: ingress.id, address: "10.10.0.3/24" }], "after the task (10.10.0.2), which was there first");
+  assert.deepEqual(tasksOf(store, [mesh!])[0]!.networks.map((n) => n.networkId), ["net-front", ingress.id]);
+  assert.deepEqual(tasksOf(store, [host!])[0]!.networks.map((n) => n.networkId), ["net-front"], "a host-mode port needs no mesh");
+  assert.ok(!store.state.get("service", "web")!.endpoint.virtualIps.some((v) => v.networkId === ingress.id), "the mesh balances without a VIP");
+  assert.equal(await pass(store), 0, "the node keeps its address");
+  await store.write([{ op: "delete", kind: "node", id: node.id }]);
+  const [again] = await addTasks(store, "web", [{ slot: 3, endpoint: { ports: [{ ...port, publishMode: "ingress" }] } }]);
+  await pass(store);
+  assert.ok(addressesOf(store, [again!]).includes("10.10.0.3/24"), "a removed node's address is free again");
+});

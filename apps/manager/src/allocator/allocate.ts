@@ -1,5 +1,5 @@
 import { formatIpv4, parseSubnet } from "@shoal/overlay";
-import { DEFAULT_NETWORK, isTerminal, type Network, type Task } from "@shoal/api";
+import { DEFAULT_NETWORK, INGRESS_NETWORK, isTerminal, type Network, type Task } from "@shoal/api";
 import { updateOf, type Command, type StoreState } from "@shoal/store";
 import { addressNumber, firstFree, nextSubnet, poolOf } from "./ipam.js";
 
@@ -24,9 +24,21 @@ export function networksOf(state: StoreState, template: Task["spec"]): Network[]
   return out;
 }
 
-/** Whether the task has an address on every network it names (the scheduler places only such tasks). */
+/** The ingress network, if the cluster has one. */
+export function ingressOf(state: StoreState): Network | undefined {
+  return state.list("network").find((n) => n.spec.ingress) ?? state.byName("network", INGRESS_NETWORK);
+}
+
+/** The networks a task joins: its template's, and the ingress network when it publishes a port through the routing mesh. */
+export function networksOfTask(state: StoreState, task: Pick<Task, "spec" | "endpoint">): Network[] {
+  const nets = networksOf(state, task.spec);
+  const ingress = task.endpoint.ports.some((p) => p.publishMode === "ingress") ? ingressOf(state) : undefined;
+  return ingress && !nets.some((n) => n.id === ingress.id) ? [...nets, ingress] : nets;
+}
+
+/** Whether the task has an address on every network it joins (the scheduler places only such tasks). */
 export function isAllocated(state: StoreState, task: Task): boolean {
-  return networksOf(state, task.spec).every((n) => task.networks.some((a) => a.networkId === n.id && a.addresses.length > 0));
+  return networksOfTask(state, task).every((n) => task.networks.some((a) => a.networkId === n.id && a.addresses.length > 0));
 }
 
 /** A task holds its addresses until it has ended; a service its VIPs while it exists. */
@@ -88,6 +100,8 @@ export function allocate(state: StoreState): Command[] {
   for (const s of services) for (const v of s.endpoint.virtualIps) mark(v.networkId, v.addr);
   const tasks = state.list("task");
   for (const t of tasks) if (holdsAddresses(t)) for (const a of t.networks) for (const addr of a.addresses) mark(a.networkId, addr);
+  const nodes = state.list("node");
+  for (const n of nodes) for (const a of n.attachments ?? []) mark(a.networkId, a.address);
 
   /** An address on the network as "a.b.c.d/len", growing its subnets when they are full and it may. */
   const take = (networkId: string): string | undefined => {
@@ -123,7 +137,7 @@ export function allocate(state: StoreState): Command[] {
 
   for (const t of [...tasks].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))) {
     if (!holdsAddresses(t) || isTerminal(t.desiredState)) continue;
-    const missing = networksOf(state, t.spec).filter((n) => !t.networks.some((a) => a.networkId === n.id && a.addresses.length > 0));
+    const missing = networksOfTask(state, t).filter((n) => !t.networks.some((a) => a.networkId === n.id && a.addresses.length > 0));
     if (missing.length === 0) continue;
     const added: Task["networks"] = [];
     const full: string[] = [];
@@ -142,6 +156,16 @@ export function allocate(state: StoreState): Command[] {
       continue;
     }
     commands.push(updateOf("task", t, { networks: [...t.networks.filter((a) => a.addresses.length > 0), ...added] }));
+  }
+
+  // Every node gets an address on the ingress network: the routing mesh's endpoint there, from which it
+  // reaches the tasks of published ports on other nodes.
+  const ingress = ingressOf(state);
+  for (const n of [...nodes].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id))) {
+    const has = n.attachments ?? [];
+    if (!ingress || has.some((a) => a.networkId === ingress.id)) continue;
+    const addr = take(ingress.id);
+    if (addr) commands.push(updateOf("node", n, { attachments: [...has, { networkId: ingress.id, address: addr }] }));
   }
 
   for (const id of changedNetworks) {

@@ -20,6 +20,8 @@ import { NotFoundError, updateOf, VersionConflictError, type Command, type Store
 import { newId, newSecret } from "../ids.js";
 import type { ClusterStore } from "../store/cluster-store.js";
 import type { LoopLog } from "../leader/loop.js";
+import { networkViewFor } from "./network-view.js";
+import { isAllocated } from "../allocator/allocate.js";
 
 
 interface Session {
@@ -30,6 +32,8 @@ interface Session {
   sent: Set<string>;
   pending: Map<string, { op: "upsert"; task: Task } | { op: "remove"; taskId: string }>;
   flushScheduled: boolean;
+  /** The network view last sent, as JSON (a new one is sent only when it differs). */
+  view: string;
 }
 
 export interface DispatcherOptions {
@@ -43,7 +47,7 @@ export interface DispatcherOptions {
 /**
  * The managers' side of the agent protocol: registers agents (checking their join token; a known node id
  * keeps its node object), keeps one session per node, sends each agent its full task set and then deltas as
- * the store changes, records heartbeats for the node monitor, and writes the agents' task status reports to
+ * the store changes, and its network view whenever that changes, records heartbeats for the node monitor, and writes the agents' task status reports to
  * the store (only forward moves of tasks the node owns). Runs on the leader.
  */
 export class Dispatcher {
@@ -54,6 +58,7 @@ export class Dispatcher {
   private readonly s: Subjects;
   private readonly clock: () => number;
   private stopped = false;
+  private viewsScheduled = false;
 
   constructor(private readonly o: DispatcherOptions) {
     this.s = subjects(o.clusterId);
@@ -111,14 +116,15 @@ export class Dispatcher {
       return;
     }
     if (this.stopped) return;
-    const session: Session = { nodeId, sessionId: newSecret(20), seq: 0, sent: new Set(), pending: new Map(), flushScheduled: false };
+    const network = networkViewFor(this.o.store.state, nodeId);
+    const session: Session = { nodeId, sessionId: newSecret(20), seq: 0, sent: new Set(), pending: new Map(), flushScheduled: false, view: JSON.stringify(network) };
     this.sessions.set(nodeId, session);
     this.heartbeats.set(nodeId, this.clock());
     this.reply(respond, { ok: true, nodeId, sessionId: session.sessionId, heartbeatPeriodMs: this.period() });
     this.o.log.info("agent registered", { node: nodeId, hostname: req.hostname, role });
     // The full set right after the reply: the agent subscribed to its assignments before registering.
-    const tasks = this.o.store.state.tasksOfNode(nodeId);
-    this.send(session, { type: "full", sessionId: session.sessionId, seq: ++session.seq, tasks });
+    const tasks = this.o.store.state.tasksOfNode(nodeId).filter((t) => isAllocated(this.o.store.state, t));
+    this.send(session, { type: "full", sessionId: session.sessionId, seq: ++session.seq, tasks, network });
     session.sent = new Set(tasks.map((t) => t.id));
   }
 
@@ -197,6 +203,7 @@ export class Dispatcher {
   }
 
   private onStoreEvents(events: StoreEvent[]): void {
+    if (events.some((e) => e.kind === "task" || e.kind === "service" || e.kind === "network" || e.kind === "node")) this.scheduleViews();
     for (const e of events) {
       if (e.kind === "node" && e.op !== "create" && (e.op === "delete" || e.object.status.state === "down")) {
         // A node marked down (or removed) loses its session: when its agent is back it registers again.
@@ -209,7 +216,8 @@ export class Dispatcher {
       if (e.op === "delete") this.queue(t.nodeId, { op: "remove", taskId: t.id });
       else {
         if (prevNode && prevNode !== t.nodeId) this.queue(prevNode, { op: "remove", taskId: t.id });
-        if (t.nodeId) this.queue(t.nodeId, { op: "upsert", task: t });
+        // A task goes to its node once it has its addresses (global services' tasks are placed before that).
+        if (t.nodeId && isAllocated(this.o.store.state, t)) this.queue(t.nodeId, { op: "upsert", task: t });
       }
     }
   }
@@ -234,6 +242,23 @@ export class Dispatcher {
         else session.sent.delete(c.taskId);
       }
       this.send(session, { type: "delta", sessionId: session.sessionId, seq: ++session.seq, changes });
+    });
+  }
+
+  /** Sends each agent its network view, if it changed, once for everything applied in this turn of the event loop. */
+  private scheduleViews(): void {
+    if (this.viewsScheduled) return;
+    this.viewsScheduled = true;
+    setImmediate(() => {
+      this.viewsScheduled = false;
+      if (this.stopped) return;
+      for (const session of this.sessions.values()) {
+        const network = networkViewFor(this.o.store.state, session.nodeId);
+        const json = JSON.stringify(network);
+        if (json === session.view) continue;
+        session.view = json;
+        this.send(session, { type: "network", sessionId: session.sessionId, seq: ++session.seq, network });
+      }
     });
   }
 

@@ -1,6 +1,6 @@
 import { isTerminal, type Task, type TaskState } from "@shoal/api";
 import { AssignmentsSchema, HeartbeatReplySchema, HeartbeatSchema, RegisterReplySchema, RegisterRequestSchema, StatusBatchSchema } from "@shoal/bus";
-import { decode, encode, subjects, type BusConnection, type RegisterReply, type Subjects } from "@shoal/bus";
+import { decode, encode, EMPTY_NETWORK_VIEW, subjects, type BusConnection, type NetworkView, type RegisterReply, type Subjects } from "@shoal/bus";
 
 export interface FakeAgentOptions {
   bus: BusConnection;
@@ -20,6 +20,8 @@ export interface FakeAgentOptions {
 export class FakeAgent {
   /** The task set as the managers last sent it. */
   readonly tasks = new Map<string, Task>();
+  /** The last network view the managers sent. */
+  network: NetworkView = EMPTY_NETWORK_VIEW;
   /** Every assignments message, in order (`full` or `delta`). */
   readonly received: string[] = [];
   sessionId: string | undefined;
@@ -95,6 +97,10 @@ export class FakeAgent {
       this.sessionId = msg.sessionId;
       this.tasks.clear();
       for (const t of msg.tasks) this.tasks.set(t.id, t);
+      if (msg.network) this.network = msg.network;
+    } else if (msg.type === "network") {
+      this.network = msg.network;
+      return;
     } else {
       for (const c of msg.changes) {
         if (c.op === "upsert") this.tasks.set(c.task.id, c.task);
