@@ -2,7 +2,7 @@ import os from "node:os";
 import path from "node:path";
 import { isTerminal, SHOAL_VERSION, type JoinInfo, type Task } from "@shoal/api";
 import { Limiter } from "@shoal/common";
-import type { AssignmentSet, BusConnection, RegisterRequest } from "@shoal/bus";
+import { EMPTY_NETWORK_VIEW, type AssignmentSet, type BusConnection, type NetworkView, type RegisterRequest } from "@shoal/bus";
 import type { ContainerInfo, Executor } from "@shoal/runtime";
 import type { FastifyInstance } from "fastify";
 import { AttachmentTracker } from "./attachment-tracker.js";
@@ -11,7 +11,11 @@ import type { InvalidTokenError } from "./errors.js";
 import { startLocalApi, type AgentInfo } from "./local-api.js";
 import type { AgentLog } from "./log.js";
 import { LogStreams } from "./log-streams.js";
-import type { LocalNetwork, PublishedPortRule } from "@shoal/overlay";
+import type { LocalNetwork, OverlayDesiredState, PublishedPortRule, VxlanOverlay } from "@shoal/overlay";
+import { configureMeshSandbox, removeMeshRoute } from "./mesh-sandbox.js";
+import { MESH_SANDBOX, overlayDesired, withMesh, type LocalTask } from "./network-desired.js";
+import { OverlaySync } from "./overlay-sync.js";
+import { OverlayJoinError } from "./errors.js";
 import { publishedPortRules, sameRules } from "./published-ports.js";
 import { exitStatus, reconcile, type Action, type LocalContainer } from "./reconcile.js";
 import { Session } from "./session.js";
@@ -48,13 +52,15 @@ export interface Agent {
 }
 
 /** What startAgent opened or was given, for the agent runtime. */
-export interface Wiring extends Omit<AgentOptions, "join" | "network" | "executor" | "bus"> {
+export interface Wiring extends Omit<AgentOptions, "join" | "network" | "overlay" | "executor" | "bus"> {
   hostname: string;
   log: AgentLog;
   files: AgentStateFiles;
   join: JoinInfo;
   executor: Executor;
   network: LocalNetwork | undefined;
+  /** The node's side of the overlay networks (absent: tasks get the node network only). */
+  overlay: VxlanOverlay | undefined;
   bus: BusConnection;
   /** Closers of what startAgent opened itself (injected parts are the caller's). */
   owned: (() => Promise<void>)[];
@@ -69,6 +75,11 @@ export class AgentRuntime implements Agent {
   private readonly logStreams: LogStreams;
   private readonly attachments: AttachmentTracker | undefined;
   private assigned: ReadonlyMap<string, Task> = new Map();
+  private view: NetworkView = EMPTY_NETWORK_VIEW;
+  private viewWaiters: (() => void)[] = [];
+  private readonly overlaySync: OverlaySync | undefined;
+  /** The node's routing-mesh endpoint, once made. */
+  private mesh: { netns: string; subnet: string } | undefined;
   private readonly busy = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private passRunning = false;
@@ -100,6 +111,11 @@ export class AgentRuntime implements Agent {
         onSession: () => this.reporter.resendAll(),
         onAssignments: (set: AssignmentSet) => {
           this.assigned = set.tasks;
+          if (set.network !== this.view) {
+            this.view = set.network;
+            for (const wake of this.viewWaiters.splice(0)) wake();
+            this.overlaySync?.kick();
+          }
           this.schedule();
         },
         onConnected: (connected) => {
@@ -115,6 +131,7 @@ export class AgentRuntime implements Agent {
     });
     this.reporter = new StatusReporter({ send: (u) => this.session.sendStatus(u), ...(w.statusFlushMs === undefined ? {} : { flushMs: w.statusFlushMs }) });
     this.attachments = w.network ? new AttachmentTracker(w.network) : undefined;
+    this.overlaySync = w.overlay && this.attachments ? new OverlaySync({ overlay: w.overlay, desired: () => this.overlayDesired(), log: w.log }) : undefined;
     this.actions = new TaskActions({
       executor: w.executor,
       network: this.attachments,
@@ -124,6 +141,7 @@ export class AgentRuntime implements Agent {
       current: (id) => this.assigned.get(id),
       log: w.log,
       starts: new Limiter(w.startConcurrency ?? 8 * os.availableParallelism()),
+      ...(this.overlaySync ? { joinOverlay: (task: Task) => this.joinOverlay(task) } : {}),
     });
     this.logStreams = new LogStreams({
       bus: w.bus,
@@ -200,6 +218,8 @@ export class AgentRuntime implements Agent {
       while (this.inFlight.size > 0 || this.passRunning) await Promise.allSettled([...this.inFlight, new Promise((r) => setImmediate(r))]);
       if (leave) {
         for (const id of (await this.taskContainers()).keys()) await this.actions.run({ type: "remove", taskId: id, container: true, attached: false });
+        await this.w.overlay?.teardown();
+        if (this.mesh) await removeMeshRoute(this.mesh.subnet);
         if (this.w.network) {
           for (const a of await this.w.network.attachments()) await this.w.network.detach(a.taskId);
           await this.w.network.teardown();
@@ -290,7 +310,7 @@ export class AgentRuntime implements Agent {
     this.settledDuringPass = undefined;
     const actions = reconcile(this.assigned, {
       containers,
-      attached: new Set(attachments.keys()),
+      attached: new Set([...attachments.keys()].filter((id) => id !== MESH_SANDBOX)),
       reported: this.reporter.states(),
       busy,
       mayRemoveUnassigned,
@@ -304,11 +324,70 @@ export class AgentRuntime implements Agent {
         const addr = attachments.get(task.id);
         return containers.get(task.id)?.status === "running" && !isTerminal(task.desiredState) && addr ? [{ task, address: addr }] : [];
       });
-      const rules = publishedPortRules(running);
+      await this.ensureMesh();
+      const local = publishedPortRules(running);
+      const rules = this.mesh ? withMesh(local, this.view, this.session.nodeId ?? "") : local;
       if (!this.lastRules || !sameRules(rules, this.lastRules)) {
         await this.w.network.publish(rules);
         this.lastRules = rules;
       }
+    }
+  }
+
+  /** The overlay as the view and the attached tasks make it. */
+  private overlayDesired(): OverlayDesiredState {
+    const local: LocalTask[] = [];
+    for (const task of this.assigned.values()) {
+      const netns = this.attachments?.netnsOf(task.id);
+      if (netns !== undefined && !isTerminal(task.desiredState)) local.push({ task, netns });
+    }
+    return overlayDesired(this.view, this.session.nodeId ?? "", local, this.mesh?.netns);
+  }
+
+  /**
+   * Puts an attached task on its overlay networks before its container starts: waits (up to a minute) for the
+   * managers' view to hold its networks, then reconciles and checks that the task's netns was attached.
+   */
+  private async joinOverlay(task: Task): Promise<void> {
+    const ids = task.networks.filter((a) => a.addresses.length > 0).map((a) => a.networkId);
+    if (ids.length === 0 || !this.overlaySync) return;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const missing = ids.filter((id) => !this.view.networks.some((n) => n.id === id));
+      if (missing.length === 0) break;
+      if (Date.now() > deadline || this.stopping) {
+        throw new OverlayJoinError(`the managers have not described network ${missing.join(", ")} to this node yet; the task is retried elsewhere or later`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1_000);
+        this.viewWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    const plan = await this.overlaySync.sync();
+    const netns = this.attachments?.netnsOf(task.id);
+    if (netns === undefined || plan.missingTasks.includes(netns)) throw new OverlayJoinError(`the task's network namespace ${netns ?? "(none)"} vanished before it joined its overlay networks`);
+  }
+
+  /** Makes (or removes) the node's routing-mesh endpoint as the view says: on ingress while a port is published through the mesh. */
+  private async ensureMesh(): Promise<void> {
+    if (!this.overlaySync || !this.attachments) return;
+    const ingress = this.view.networks.find((n) => n.ingress);
+    const wanted = ingress !== undefined && this.view.nodeAttachments.some((a) => a.networkId === ingress.id);
+    if (wanted && this.mesh === undefined) {
+      const a = await this.attachments.attach(MESH_SANDBOX);
+      const netns = path.basename(a.netnsPath);
+      await configureMeshSandbox(netns, ingress.subnet, a.address);
+      this.mesh = { netns, subnet: ingress.subnet };
+      await this.overlaySync.sync();
+      this.w.log.info("routing mesh endpoint ready", { netns, ingress: ingress.subnet });
+    } else if (!wanted && this.mesh !== undefined) {
+      await removeMeshRoute(this.mesh.subnet);
+      this.mesh = undefined;
+      await this.overlaySync.sync();
+      await this.attachments.detach(MESH_SANDBOX);
     }
   }
 
@@ -329,7 +408,7 @@ export class AgentRuntime implements Agent {
 }
 
 /** The first non-internal IPv4 address of the host, else 127.0.0.1. */
-function defaultAddress(): string {
+export function defaultAddress(): string {
   for (const addrs of Object.values(os.networkInterfaces())) {
     for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
   }

@@ -1,3 +1,4 @@
+import path from "node:path";
 import type { LocalNetwork, TaskAttachment } from "@shoal/overlay";
 
 /**
@@ -10,6 +11,7 @@ import type { LocalNetwork, TaskAttachment } from "@shoal/overlay";
  */
 export class AttachmentTracker {
   private known: Map<string, string> | undefined;
+  private readonly netns = new Map<string, string>();
   private loading: Promise<Map<string, string>> | undefined;
 
   constructor(private readonly network: LocalNetwork) {}
@@ -18,7 +20,10 @@ export class AttachmentTracker {
   async list(): Promise<ReadonlyMap<string, string>> {
     if (this.known) return this.known;
     this.loading ??= this.network.attachments().then(
-      (list) => (this.known = new Map(list.map((a) => [a.taskId, a.address]))),
+      (list) => {
+        for (const a of list) this.netns.set(a.taskId, path.basename(a.netnsPath));
+        return (this.known = new Map(list.map((a) => [a.taskId, a.address])));
+      },
       (e: unknown) => {
         this.loading = undefined;
         throw e;
@@ -31,6 +36,7 @@ export class AttachmentTracker {
     try {
       const a = await this.network.attach(taskId);
       this.known?.set(taskId, a.address);
+      this.netns.set(taskId, path.basename(a.netnsPath));
       return a;
     } catch (e) {
       if (!this.known?.get(taskId)) this.known?.set(taskId, "");
@@ -41,5 +47,11 @@ export class AttachmentTracker {
   async detach(taskId: string): Promise<void> {
     await this.network.detach(taskId);
     this.known?.delete(taskId);
+    this.netns.delete(taskId);
+  }
+
+  /** The name `ip netns` knows an attached task's netns by. */
+  netnsOf(taskId: string): string | undefined {
+    return this.netns.get(taskId);
   }
 }

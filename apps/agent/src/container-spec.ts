@@ -11,7 +11,7 @@ export const LABEL_NODE = "shoal.node.id";
  * The container spec of a task: its template mapped onto the runtime's spec (command -> entrypoint, args ->
  * cmd, limits and reservations -> resources), id = task id, and Shoal's labels. Pure.
  */
-export function containerSpecFor(task: Task, nodeId: string, network: NetworkMode): ContainerSpec {
+export function containerSpecFor(task: Task, nodeId: string, network: NetworkMode, dnsServers?: string[]): ContainerSpec {
   const c = task.spec.container;
   const limits = task.spec.resources.limits;
   const reservations = task.spec.resources.reservations;
@@ -40,6 +40,7 @@ export function containerSpecFor(task: Task, nodeId: string, network: NetworkMod
     ...(c.workdir === undefined ? {} : { workdir: c.workdir }),
     ...(c.hostname === undefined ? {} : { hostname: c.hostname }),
     network,
+    ...(dnsServers === undefined ? {} : { dnsServers }),
     mounts,
     readOnlyRootfs: c.readOnly,
     init: c.init,

@@ -41,3 +41,12 @@ export class BadRequestError extends AgentError {
     super(`agent: ${message}`, hint === undefined ? undefined : { hint });
   }
 }
+
+/** A task could not join its overlay networks (the managers have not described them, or its netns vanished). */
+export class OverlayJoinError extends AgentError {
+  readonly code = "SHOAL_ERR_OVERLAY_JOIN";
+  readonly status = 503;
+  constructor(message: string) {
+    super(`agent: ${message}`, { hint: "the task is replaced; if this repeats, check the agent's log and `shoal network inspect`" });
+  }
+}

@@ -3,11 +3,11 @@ import path from "node:path";
 import { connectNatsBus, type BusConnection } from "@shoal/bus";
 import { openRuntime, type Executor } from "@shoal/runtime";
 import type { JoinInfo } from "@shoal/api";
-import { AgentRuntime, type Agent } from "./agent.js";
+import { AgentRuntime, defaultAddress, type Agent } from "./agent.js";
 import { NotJoinedError } from "./errors.js";
 import { joinCluster } from "./join.js";
 import { agentLog, type AgentLog } from "./log.js";
-import { openBridgeNetwork, type LocalNetwork } from "@shoal/overlay";
+import { openBridgeNetwork, openVxlanOverlay, type LocalNetwork, type VxlanOverlay } from "@shoal/overlay";
 import { AgentStateFiles } from "./state-files.js";
 
 /** How to start the agent. */
@@ -34,6 +34,11 @@ export interface AgentOptions {
   bridgeSubnet?: string;
   /** The node network; default the bridge network of `@shoal/overlay` (unless networking is "none"). */
   network?: LocalNetwork;
+  /**
+   * The overlay networks' side of the node; default the VXLAN overlay of `@shoal/overlay` on the advertise
+   * address, when the node network is the default one (an injected node network gets none unless given).
+   */
+  overlay?: VxlanOverlay;
   /** The bus; default a NATS connection to the URLs the join gave. */
   bus?: BusConnection;
   /** Structured log lines; default JSON lines to stderr. */
@@ -73,11 +78,16 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       executor = rt;
     }
     let network = opts.network;
+    let overlay = opts.overlay;
     if (!network && opts.networking !== "none") {
       network = openBridgeNetwork({
         stateDir: path.join(opts.dataDir, "network"),
         ...(opts.bridge ? { bridge: opts.bridge, table: opts.bridge, netnsPrefix: `${opts.bridge}-` } : {}),
         ...(opts.bridgeSubnet ? { subnet: opts.bridgeSubnet } : {}),
+      });
+      overlay ??= openVxlanOverlay({
+        underlayAddress: opts.advertiseAddr ?? defaultAddress(),
+        ...(opts.bridge ? { netnsPrefix: `${opts.bridge}v-`, vipTable: `${opts.bridge.replaceAll(/[^A-Za-z0-9_]/g, "_")}_vip` } : {}),
       });
     }
     await network?.setup();
@@ -87,7 +97,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       owned.push(() => b.close());
       bus = b;
     }
-    const agent = new AgentRuntime({ ...opts, join, hostname, log, files, executor, network, bus, owned, nodeId: await files.readNodeId() });
+    const agent = new AgentRuntime({ ...opts, join, hostname, log, files, executor, network, overlay, bus, owned, nodeId: await files.readNodeId() });
     const fatal = await agent.start();
     if (fatal) {
       await agent.stop();

@@ -20,6 +20,10 @@ export interface TaskActionsOptions {
   log: AgentLog;
   /** Bounds the containers being created and started at once (runc and the kernel share the node's CPUs). */
   starts: Limiter;
+  /** Puts an attached task on its overlay networks (before its container starts); absent without overlays. */
+  joinOverlay?: (task: Task) => Promise<void>;
+  /** The nameservers of task containers (the node's DNS server), when it runs. */
+  dnsServers?: () => string[] | undefined;
 }
 
 /** The message of a task rejected because its image is on neither the node nor a registry it can pull from. */
@@ -84,6 +88,7 @@ export class TaskActions {
     if (this.o.network) {
       try {
         network = { mode: "path", path: (await this.o.network.attach(id)).netnsPath };
+        await this.o.joinOverlay?.(task);
       } catch (e) {
         this.report(id, { state: "failed", message: "network attachment failed", err: (e as Error).message });
         return;
@@ -97,7 +102,7 @@ export class TaskActions {
     if (!this.stillWanted(id)) return;
     if (create) {
       try {
-        await this.o.executor.create(containerSpecFor(task, this.o.nodeId(), network));
+        await this.o.executor.create(containerSpecFor(task, this.o.nodeId(), network, network.mode === "path" ? this.o.dnsServers?.() : undefined));
       } catch (e) {
         if (!(e instanceof AlreadyExistsError)) {
           this.report(id, { state: "rejected", message: "the container could not be created", err: (e as Error).message });

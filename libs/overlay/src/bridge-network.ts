@@ -52,7 +52,7 @@ export function openBridgeNetwork(o: BridgeNetworkOptions): LocalNetwork {
 
 class BridgeNetwork implements LocalNetwork {
   private readonly file: string;
-  private readonly gateway: string;
+  readonly gateway: string;
   /** The link group veths are put in to be deleted together: one per bridge, so two networks never mix. */
   private readonly group: number;
   private readonly queue = new SerialQueue();

@@ -1,7 +1,7 @@
 import { allocateAddress, EMPTY_POOL, releaseAddress, type AddressPool } from "./address-pool.js";
 import { attachmentOf } from "./attachment.js";
 import { NetworkNotReadyError } from "./errors.js";
-import { parseSubnet, type Ipv4Subnet } from "./ipv4.js";
+import { gatewayOf, parseSubnet, type Ipv4Subnet } from "./ipv4.js";
 import { checkTaskId } from "./names.js";
 import { checkRules } from "./nft-ruleset.js";
 import type { LocalNetwork, PublishedPortRule, TaskAttachment } from "./types.js";
@@ -27,7 +27,10 @@ export class MemoryNetwork implements LocalNetwork {
   constructor(o: MemoryNetworkOptions = {}) {
     this.subnet = parseSubnet(o.subnet ?? "10.211.0.0/16");
     this.netnsPrefix = o.netnsPrefix ?? "shoal-";
+    this.gateway = gatewayOf(this.subnet);
   }
+
+  readonly gateway: string;
 
   /** True between setup() and teardown(). */
   get ready(): boolean {

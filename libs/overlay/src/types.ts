@@ -23,6 +23,8 @@ export interface PublishedPortRule {
  * Every call is idempotent, so a caller that retries or restarts converges on the same state.
  */
 export interface LocalNetwork {
+  /** The bridge's own address: the tasks' default gateway, where the node serves them (its DNS server). */
+  readonly gateway: string;
   /** Idempotent: bridge up with the gateway address, nft table, forwarding + route_localnet sysctls, masquerade. */
   readonly setup: () => Promise<void>;
   /** Idempotent: netns + veth pair (host side on the bridge, `eth0` inside with the address, lo up, default route). Returns the existing attachment if there is one. */

@@ -193,7 +193,7 @@ export class Runtime implements Executor {
         await writeFile(files.hosts, renderHostsFile({ hostname: merged.hostname }));
         await writeFile(files.hostname, renderHostnameFile(merged.hostname));
       }
-      await writeFile(files.resolvConf!, containerResolvConf(await readFile("/etc/resolv.conf", "utf8").catch(() => ""), spec.network?.mode ?? "none"));
+      await writeFile(files.resolvConf!, containerResolvConf(await readFile("/etc/resolv.conf", "utf8").catch(() => ""), spec.network?.mode ?? "none", spec.dnsServers));
       const cgroupsPath = `/${this.cgroupParent}/${spec.id}`;
       const config = buildOciConfig({
         spec,
@@ -616,12 +616,15 @@ export function openRuntime(options: RuntimeOptions): Promise<Runtime> {
 
 /**
  * The resolv.conf a container gets: the host's, minus loopback nameservers when the container has its own
- * network namespace (they would point at the container itself).
+ * network namespace (they would point at the container itself); with `dnsServers`, those instead of every
+ * nameserver of the host, keeping its search and options lines.
  */
-export function containerResolvConf(hostResolvConf: string, networkMode: "none" | "host" | "path"): string {
-  if (networkMode === "host") return hostResolvConf;
-  return hostResolvConf
+export function containerResolvConf(hostResolvConf: string, networkMode: "none" | "host" | "path", dnsServers?: readonly string[]): string {
+  if (networkMode === "host" && dnsServers === undefined) return hostResolvConf;
+  const nameserver = (l: string): boolean => /^\s*nameserver\s/.test(l);
+  const kept = hostResolvConf
     .split("\n")
-    .filter((l) => !/^\s*nameserver\s+(127\.|::1\b)/.test(l))
-    .join("\n");
+    .filter((l) => (dnsServers === undefined ? !/^\s*nameserver\s+(127\.|::1\b)/.test(l) : !nameserver(l)));
+  if (dnsServers === undefined) return kept.join("\n");
+  return [...dnsServers.map((s) => `nameserver ${s}`), ...kept.filter((l) => l.trim() !== "")].join("\n") + "\n";
 }

@@ -119,6 +119,8 @@ export interface ContainerSpec {
   workdir?: string;
   hostname?: string;
   network?: NetworkMode;
+  /** Nameservers for the container's resolv.conf instead of the host's (whose search and options lines are kept). */
+  dnsServers?: string[];
   mounts?: MountSpec[];
   readOnlyRootfs?: boolean;
   resources?: ResourceSpec;
