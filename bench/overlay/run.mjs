@@ -5,7 +5,7 @@
 // with one prefix, and is removed at exit (also on errors, Ctrl-C and SIGTERM). Run as root. See
 // bench/overlay/README.md.
 //
-//   npm run bench:overlay -- [--trials 3] [--seconds 5] [--pings 200]
+//   npm run bench:overlay -- [--trials 3] [--seconds 5] [--pings 200] [--underlay-mtu 1500]
 import { spawn } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -19,13 +19,15 @@ const { values: args } = parseArgs({
     trials: { type: "string", default: "3" },
     seconds: { type: "string", default: "5" },
     pings: { type: "string", default: "200" },
+    "underlay-mtu": { type: "string", default: "1500" },
   },
 });
 const TRIALS = Number(args.trials);
 const SECONDS = Number(args.seconds);
 const PINGS = Number(args.pings);
-if (![TRIALS, SECONDS, PINGS].every((n) => Number.isInteger(n) && n > 0)) {
-  console.error("bench: --trials, --seconds and --pings take positive integers");
+const UNDERLAY_MTU = Number(args["underlay-mtu"]);
+if (![TRIALS, SECONDS, PINGS].every((n) => Number.isInteger(n) && n > 0) || !(Number.isInteger(UNDERLAY_MTU) && UNDERLAY_MTU >= 1280 && UNDERLAY_MTU <= 65535)) {
+  console.error("bench: --trials, --seconds and --pings take positive integers, --underlay-mtu an integer from 1280 to 65535");
   process.exit(2);
 }
 if (process.getuid?.() !== 0) {
@@ -101,6 +103,7 @@ const taskA2 = `${id}ta2`;
 const overlays = [];
 
 let cleaning;
+let interrupted = false;
 function cleanup() {
   cleaning ??= (async () => {
     await Promise.all([...children].map(stopChild));
@@ -116,6 +119,7 @@ function cleanup() {
 }
 for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]]) {
   process.on(signal, () => {
+    interrupted = true;
     console.error(`bench: ${signal}: removing the namespaces of ${id}`);
     void cleanup().finally(() => process.exit(code));
   });
@@ -150,7 +154,8 @@ async function setUp() {
   await run(["ip", "-n", nodeA, "link", "add", "under0", "type", "veth", "peer", "name", "under0", "netns", nodeB]);
   for (const [ns, addr] of [[nodeA, ua], [nodeB, ub]]) {
     await run(["ip", "-n", ns, "addr", "add", `${addr}/30`, "dev", "under0"]);
-    await run(["ip", "-n", ns, "link", "set", "under0", "up"]);
+    // The overlay's MTU follows: openVxlanOverlay gives its devices the underlay's MTU minus the VXLAN header.
+    await run(["ip", "-n", ns, "link", "set", "under0", "mtu", String(UNDERLAY_MTU), "up"]);
   }
   const network = { id: "benchnet", vni: 4096 + randomInt(10000), subnet: `${net}0/24`, gateway: `${net}1` };
   const A = openVxlanOverlay({ underlayAddress: ua, netnsPrefix: `${id}A-`, vipTable: "shoal_bench_vip", exec: inNode(nodeA) });
@@ -214,11 +219,18 @@ async function roundTrip(path) {
   return { avgMs: mean(times), medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times), lossPct: loss, replies: times.length };
 }
 
+const OFFLOADS = ["tcp-segmentation-offload", "generic-segmentation-offload", "generic-receive-offload", "tx-udp_tnl-segmentation", "tx-checksumming", "rx-checksumming"];
+
 /** What explains a gap: the links' MTUs and segmentation limits on both paths (ip -d link). */
 async function linkFacts(env) {
   const link = async (ns, dev) => {
     const [l] = JSON.parse(await run(["ip", "-n", ns, "-d", "-j", "link", "show", "dev", dev]));
-    return { ns, dev, mtu: l.mtu, kind: l.linkinfo?.info_kind, gsoMaxSize: l.gso_max_size, gsoMaxSegs: l.gso_max_segs, groMaxSize: l.gro_max_size };
+    const facts = { ns, dev, mtu: l.mtu, kind: l.linkinfo?.info_kind, gsoMaxSize: l.gso_max_size, gsoMaxSegs: l.gso_max_segs, groMaxSize: l.gro_max_size };
+    // The offloads that decide whether VXLAN packets cross the veths as 64 KiB GSO packets, when ethtool is here.
+    const features = await inNs(ns, ["ethtool", "-k", dev]).catch(() => undefined);
+    if (features === undefined) return facts;
+    const on = (name) => new RegExp(`^\\s*${name}: on`, "m").test(features);
+    return { ...facts, offloads: Object.fromEntries(OFFLOADS.map((name) => [name, on(name)])) };
   };
   const facts = [await link(nodeA, "under0"), await link(taskA, "eth1")];
   // The overlay network's own namespace on node A: its bridge, VXLAN device and the task's veth end.
@@ -232,7 +244,18 @@ async function linkFacts(env) {
 }
 
 const started = new Date();
-const results = { started, node: process.version, kernel: release(), cpus: cpus().length, cpuModel: cpus()[0]?.model, trials: TRIALS, seconds: SECONDS, pings: PINGS, prefix: id };
+const results = {
+  started,
+  node: process.version,
+  kernel: release(),
+  cpus: cpus().length,
+  cpuModel: cpus()[0]?.model,
+  trials: TRIALS,
+  seconds: SECONDS,
+  pings: PINGS,
+  underlayMtu: UNDERLAY_MTU,
+  prefix: id,
+};
 let failed = false;
 try {
   const env = await setUp();
@@ -273,7 +296,8 @@ try {
 } catch (e) {
   failed = true;
   results.error = e.message;
-  console.error(`bench: ${e.stack ?? e.message}`);
+  // An interrupted run's clients die with it: the signal handler reports and exits.
+  if (!interrupted) console.error(`bench: ${e.stack ?? e.message}`);
 } finally {
   await cleanup();
 }
@@ -307,7 +331,10 @@ if (d && o && b) {
   console.log(row("CPU receiver, %", "cpuReceiverPct", 0));
   const met = r.throughput >= 0.9 && r.pingMedian <= 1.2;
   console.log(`\ngoal (throughput ratio >= 0.9, RTT ratio <= 1.2): ${met ? "met" : "NOT met"}`);
-  for (const l of results.setup.links) console.log(`link ${l.ns} ${l.dev}${l.kind ? ` (${l.kind})` : ""}: mtu ${l.mtu}, gso_max_size ${l.gsoMaxSize}, gro_max_size ${l.groMaxSize}`);
+  for (const l of results.setup.links) {
+    const off = l.offloads ? `; offloads on: ${Object.keys(l.offloads).filter((k) => l.offloads[k]).join(", ") || "none"}` : "";
+    console.log(`link ${l.ns} ${l.dev}${l.kind ? ` (${l.kind})` : ""}: mtu ${l.mtu}, gso_max_size ${l.gsoMaxSize}, gro_max_size ${l.groMaxSize}${off}`);
+  }
 }
 const resultsDir = new URL("../results/", import.meta.url).pathname;
 mkdirSync(resultsDir, { recursive: true });
