@@ -9,7 +9,7 @@
 import { spawn } from "node:child_process";
 import { randomBytes, randomInt } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { cpus, release } from "node:os";
+import { cpus, loadavg, release } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { macOf, openVxlanOverlay, runCommand } from "../../libs/overlay/dist/index.js";
@@ -255,6 +255,8 @@ const results = {
   pings: PINGS,
   underlayMtu: UNDERLAY_MTU,
   prefix: id,
+  // Other work on the machine moves these figures: its 1-minute load before and after the run.
+  loadBefore: loadavg()[0],
 };
 let failed = false;
 try {
@@ -302,6 +304,8 @@ try {
   await cleanup();
 }
 
+results.loadAfter = loadavg()[0];
+
 // ---- output ----
 const f = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : "-");
 const d = results.direct;
@@ -319,7 +323,7 @@ if (d && o && b) {
     `| ${what} | ${f(d[key], digits)} | ${f(o[key], digits)} | ${f(o[key] / d[key])} | ${goal} | ${f(b[key], digits)} |`;
   console.log(`\nOverlay benchmark, ${started.toISOString().slice(0, 10)}, ${cpus().length} cores (${results.cpuModel}), kernel ${results.kernel}, two nodes as netns joined by a veth`);
   console.log(`commands (from the client's netns): ${iperfArgs("<server>").join(" ")}   and   ${pingArgs("<server>").join(" ")}`);
-  console.log(`medians of ${TRIALS} trials each, the paths interleaved\n`);
+  console.log(`medians of ${TRIALS} trials each, the paths interleaved; load average ${f(results.loadBefore)} before, ${f(results.loadAfter)} after\n`);
   console.log("| measure | direct (underlay veth) | overlay (VXLAN, two nodes) | overlay/direct | goal | same-node bridge (no VXLAN) |");
   console.log("|---|---|---|---|---|---|");
   console.log(row("TCP throughput, Gbit/s", "gbps", 2, ">= 0.9"));
