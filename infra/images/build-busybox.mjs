@@ -6,12 +6,11 @@
 // The output is reproducible: the same busybox binary gives the same layer, config and manifest digests.
 // It is the image of the demo and the runtime's tests (which build it once and reuse it).
 import { execFileSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { gzipSync } from "node:zlib";
+import { DEFAULT_PATH, mkdirs, writeOciImage } from "./lib/oci.mjs";
 
 const here = dirname(new URL(import.meta.url).pathname);
 const { values } = parseArgs({
@@ -36,9 +35,7 @@ const work = mkdtempSync(join(tmpdir(), "shoal-image-"));
 try {
   // ---- the root filesystem ----
   const root = join(work, "rootfs");
-  for (const d of ["bin", "dev", "etc", "home", "proc", "root", "sys", "tmp", "var", "var/log", "usr", "usr/bin", "sbin"]) {
-    mkdirSync(join(root, d), { recursive: true });
-  }
+  mkdirs(root, ["bin", "dev", "etc", "home", "proc", "root", "sys", "tmp", "var", "var/log", "usr", "usr/bin", "sbin"]);
   chmodSync(join(root, "tmp"), 0o1777);
   chmodSync(join(root, "root"), 0o700);
   copyFileSync(BUSYBOX, join(root, "bin", "busybox"));
@@ -49,60 +46,20 @@ try {
   writeFileSync(join(root, "etc", "group"), "root:x:0:\nnogroup:x:65534:\n");
   writeFileSync(join(root, "etc", "hostname"), "busybox\n");
 
-  // ---- the layer: a reproducible tar (sorted names, fixed times and owners), gzipped without a timestamp ----
-  const tar = execFileSync(
-    "tar",
-    ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "--format=posix",
-      "--pax-option=exthdr.name=%d/PaxHeaders/%f,delete=atime,delete=ctime", "-C", root, "-cf", "-", "."],
-    { maxBuffer: 64 * 1024 * 1024 },
-  );
-  const layer = gzipSync(tar, { level: 9 });
-  const sha = (b) => `sha256:${createHash("sha256").update(b).digest("hex")}`;
-
-  const config = Buffer.from(JSON.stringify({
-    created: "1970-01-01T00:00:00Z",
-    architecture: "amd64",
-    os: "linux",
+  const built = writeOciImage({
+    work,
+    rootfs: root,
+    tag: values.tag,
+    out: values.out,
+    createdBy: "infra/images/build-busybox.mjs",
     config: {
-      Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+      Env: [DEFAULT_PATH],
       Cmd: ["sh"],
       WorkingDir: "/",
       Labels: { "org.opencontainers.image.description": "busybox from Debian busybox-static" },
     },
-    rootfs: { type: "layers", diff_ids: [sha(tar)] },
-    history: [{ created: "1970-01-01T00:00:00Z", created_by: "infra/images/build-busybox.mjs" }],
-  }));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: sha(config), size: config.length },
-    layers: [{ mediaType: "application/vnd.oci.image.layer.v1.tar+gzip", digest: sha(layer), size: layer.length }],
-  }));
-  const [name, ref = "latest"] = values.tag.split(":");
-  const index = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: "application/vnd.oci.image.index.v1+json",
-    manifests: [{
-      mediaType: "application/vnd.oci.image.manifest.v1+json",
-      digest: sha(manifest),
-      size: manifest.length,
-      platform: { architecture: "amd64", os: "linux" },
-      annotations: { "org.opencontainers.image.ref.name": ref, "io.containerd.image.name": `${name}:${ref}` },
-    }],
-  }));
-
-  // ---- the image layout, packed as one tar ----
-  const layout = join(work, "layout");
-  mkdirSync(join(layout, "blobs", "sha256"), { recursive: true });
-  for (const blob of [layer, config, manifest]) writeFileSync(join(layout, "blobs", "sha256", sha(blob).slice(7)), blob);
-  writeFileSync(join(layout, "oci-layout"), JSON.stringify({ imageLayoutVersion: "1.0.0" }));
-  writeFileSync(join(layout, "index.json"), index);
-  const out = resolve(values.out);
-  mkdirSync(dirname(out), { recursive: true });
-  const tmpOut = `${out}.tmp-${process.pid}`;
-  execFileSync("tar", ["--sort=name", "--mtime=@0", "--owner=0", "--group=0", "--numeric-owner", "-C", layout, "-cf", tmpOut, "."]);
-  execFileSync("mv", ["-f", tmpOut, out]);
-  console.log(JSON.stringify({ image: out, tag: `${name}:${ref}`, manifest: sha(manifest), layer: sha(layer), applets: applets.length }));
+  });
+  console.log(JSON.stringify({ ...built, applets: applets.length }));
 } finally {
   rmSync(work, { recursive: true, force: true });
 }

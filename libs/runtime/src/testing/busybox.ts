@@ -8,7 +8,7 @@ import type { ImageConfig } from "../types.js";
 
 const run = promisify(execFile);
 
-/** Finds the repository root: the nearest directory above this module holding the busybox image build script. */
+/** Finds the repository root: the nearest directory above this module holding the image build scripts. */
 async function repoRoot(): Promise<string> {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
@@ -20,23 +20,36 @@ async function repoRoot(): Promise<string> {
 }
 
 /**
- * The path of the busybox OCI image tarball (`infra/images/out/busybox-oci.tar`), built with
- * `infra/images/build-busybox.mjs` when missing. Safe when several test processes call it at once: each builds to
- * its own temp path and renames it into place.
+ * The path of the image tarball `infra/images/out/<name>-oci.tar`, built with `infra/images/build-<name>.mjs`
+ * when missing. Safe when several test processes call it at once: each builds to its own temp path and renames
+ * it into place.
  */
-export async function ensureBusyboxTarball(): Promise<string> {
+async function ensureImageTarball(name: string): Promise<string> {
   const root = await repoRoot();
-  const out = path.join(root, "infra", "images", "out", "busybox-oci.tar");
+  const out = path.join(root, "infra", "images", "out", `${name}-oci.tar`);
   if (await fs.stat(out).then(() => true, () => false)) return out;
   await fs.mkdir(path.dirname(out), { recursive: true });
   const tmp = `${out}.build-${process.pid}-${randomUUID()}`;
   try {
-    await run(process.execPath, [path.join(root, "infra", "images", "build-busybox.mjs"), "--out", tmp], { cwd: root });
+    await run(process.execPath, [path.join(root, "infra", "images", `build-${name}.mjs`), "--out", tmp], { cwd: root });
     await fs.rename(tmp, out);
   } finally {
     await fs.rm(tmp, { force: true });
   }
   return out;
+}
+
+/** The path of the busybox OCI image tarball (`infra/images/out/busybox-oci.tar`, `busybox:latest`), built when missing. */
+export function ensureBusyboxTarball(): Promise<string> {
+  return ensureImageTarball("busybox");
+}
+
+/**
+ * The path of the redis OCI image tarball (`infra/images/out/redis-oci.tar`, `redis:latest`: redis-server and
+ * redis-cli from Debian), built when missing, as the busybox one is.
+ */
+export function ensureRedisTarball(): Promise<string> {
+  return ensureImageTarball("redis");
 }
 
 /** The busybox image tarball unpacked as an OCI layout: its manifest and a way to find each blob. */
