@@ -38,7 +38,8 @@ export function containerSpecFor(task: Task, nodeId: string, network: NetworkMod
     env: c.env,
     ...(c.user === undefined ? {} : { user: c.user }),
     ...(c.workdir === undefined ? {} : { workdir: c.workdir }),
-    ...(c.hostname === undefined ? {} : { hostname: c.hostname }),
+    // Like Docker, a container without a hostname of its own is named after its id (here the task id).
+    hostname: c.hostname ?? task.id.slice(0, 12),
     network,
     ...(dnsServers === undefined ? {} : { dnsServers }),
     mounts,

@@ -1,0 +1,169 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { Task } from "@shoal/api";
+import { ensureBusyboxTarball, ensureRedisTarball } from "@shoal/runtime/testing";
+import { Redis } from "ioredis";
+import { startCluster, type HarnessCluster } from "./cluster.js";
+import type { HarnessNode } from "./node.js";
+import { until } from "./until.js";
+
+/** A web server answering `/` with its container's hostname (the task id's first 12 characters). */
+const WEB = ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www"];
+
+describe("overlay networks, service discovery and the routing mesh on 3 nodes", { timeout: 900_000 }, () => {
+  let c: HarnessCluster | undefined;
+  let busybox = "busybox:latest";
+  let redisImage = "redis:latest";
+  const cluster = (): HarnessCluster => {
+    if (!c) throw new Error("the cluster did not start");
+    return c;
+  };
+  const manager = (): HarnessNode => cluster().nodes[0]!;
+
+  /** The running tasks of a service, once there are `n`. */
+  const runningTasks = (service: string, n: number): Promise<Task[]> =>
+    until(async () => {
+      const tasks = (await cluster().client().call("taskList", { query: { service } })).filter((t) => t.desiredState === "running" && t.status.state === "running");
+      return tasks.length === n ? tasks : undefined;
+    }, 180_000, `${n} running tasks of ${service}`);
+
+  const nodeOf = async (task: Task): Promise<HarnessNode> => {
+    const n = await cluster().client().call("nodeInspect", { params: { ref: task.nodeId ?? "" } });
+    const node = cluster().nodes.find((x) => x.hostname === n.description.hostname);
+    if (!node) throw new Error(`no harness node for ${n.description.hostname}`);
+    return node;
+  };
+  /** Runs busybox in a task's network namespace on its node. */
+  const inTask = async (task: Task, args: string[]): Promise<string> => (await nodeOf(task)).execOk(["ip", "netns", "exec", `shoal-${task.id}`, "busybox", ...args]);
+  const overlayAddress = (task: Task, networkId: string): string => (task.networks.find((n) => n.networkId === networkId)?.addresses[0] ?? "").split("/")[0] ?? "";
+  const fetch = (task: Task, host: string): Promise<string> => inTask(task, ["wget", "-q", "-T", "5", "-O", "-", `http://${host}/`]).then((s) => s.trim());
+  /** The A records busybox nslookup prints for a name, asked from inside a task (its resolv.conf's server). */
+  const lookup = async (task: Task, name: string): Promise<string[]> => {
+    const out = await (await nodeOf(task)).exec(["ip", "netns", "exec", `shoal-${task.id}`, "busybox", "nslookup", name, "10.211.0.1"]);
+    const answers = out.stdout.split(/\n\s*\n/).slice(1).join("\n");
+    return [...answers.matchAll(/Address(?: \d+)?:\s+(\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1] ?? "").sort();
+  };
+  const defaultNetwork = async (): Promise<string> => (await cluster().client().call("networkInspect", { params: { ref: "default" } })).id;
+
+  before(async () => {
+    const [bb, redis] = await Promise.all([ensureBusyboxTarball(), ensureRedisTarball()]);
+    c = await startCluster({ managers: 1, workers: 2 });
+    const loaded = await Promise.all(c.nodes.map(async (n) => [await n.shoalOk(["image", "load", "-i", bb]), await n.shoalOk(["image", "load", "-i", redis])]));
+    busybox = /busybox\S*/.exec(loaded[0]?.[0] ?? "")?.[0] ?? busybox;
+    redisImage = /redis\S*/.exec(loaded[0]?.[1] ?? "")?.[0] ?? redisImage;
+  });
+  after(async () => {
+    await c?.destroy();
+  });
+
+  test("tasks on 3 nodes reach each other by overlay address and by service name, and the VIP reaches every task", async () => {
+    await manager().shoalOk(["service", "create", "--replicas", "3", "--name", "web", busybox, ...WEB]);
+    const tasks = await runningTasks("web", 3);
+    assert.equal(new Set(tasks.map((t) => t.nodeId)).size, 3, "one task per node");
+    const net = await defaultNetwork();
+    for (const from of tasks) {
+      for (const to of tasks) assert.equal(await fetch(from, overlayAddress(to, net)), to.id.slice(0, 12), `${from.id} reaches ${to.id} across hosts`);
+    }
+    const seen = new Set<string>();
+    await until(async () => {
+      seen.add(await fetch(tasks[0]!, "web"));
+      return seen.size === 3;
+    }, 60_000, "connections to web's VIP to reach all 3 tasks");
+  });
+
+  test("DNS answers the VIP for <service>, every task for tasks.<service> and for a dnsrr service, and forwards nothing it owns", async () => {
+    const tasks = await runningTasks("web", 3);
+    const net = await defaultNetwork();
+    const service = await cluster().client().call("serviceInspect", { params: { ref: "web" } });
+    const vip = service.endpoint.virtualIps.find((v) => v.networkId === net)?.addr.split("/")[0];
+    assert.deepEqual(await lookup(tasks[1]!, "web"), [vip]);
+    assert.deepEqual(await lookup(tasks[1]!, "tasks.web"), tasks.map((t) => overlayAddress(t, net)).sort());
+    await manager().shoalOk(["service", "create", "--replicas", "2", "--name", "rr", "--endpoint-mode", "dnsrr", busybox, ...WEB]);
+    const rr = await runningTasks("rr", 2);
+    assert.deepEqual(await lookup(tasks[2]!, "rr"), rr.map((t) => overlayAddress(t, net)).sort());
+  });
+
+  test("a published port answers on a node that runs none of the service's tasks", async () => {
+    const [, w1, w2] = cluster().nodes;
+    assert.ok(w1 && w2);
+    await manager().shoalOk(["service", "create", "--name", "pub", "--constraint", `node.hostname==${w1.hostname}`, "-p", "8080:80", busybox, ...WEB]);
+    const [task] = await runningTasks("pub", 1);
+    assert.ok(task);
+    for (const node of cluster().nodes) {
+      const body = await until(async () => (await fetch8080(node)).trim(), 60_000, `port 8080 on ${node.hostname}`);
+      assert.equal(body, task.id.slice(0, 12), `port 8080 on ${node.hostname} reaches the task on ${w1.hostname}`);
+    }
+    async function fetch8080(node: HarnessNode): Promise<string> {
+      const res = await globalThis.fetch(`http://${node.address}:8080/`, { signal: AbortSignal.timeout(5_000) });
+      return res.text();
+    }
+  });
+
+  test("redis through a published port keeps working while another service's task moves", async () => {
+    await manager().shoalOk(["service", "create", "--name", "cache", "-p", "6379:6379", redisImage]);
+    await runningTasks("cache", 1);
+    const worker = cluster().workers[1]!;
+    const redis = new Redis({ host: worker.address, port: 6379, lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy: () => 200 });
+    try {
+      await until(async () => (await redis.ping()) === "PONG", 60_000, "redis to answer through the mesh");
+      await redis.set("key", "value");
+      const web = await runningTasks("web", 3);
+      // Move one of web's tasks: force an update, which replaces every task one by one.
+      await manager().shoalOk(["service", "update", "--force", "web"]);
+      for (let i = 0; i < 20; i++) assert.equal(await redis.get("key"), "value");
+      await until(async () => {
+        const now = await runningTasks("web", 3);
+        return now.every((t) => !web.some((o) => o.id === t.id));
+      }, 180_000, "web's tasks to be replaced");
+      assert.equal(await redis.incr("counter"), 1);
+    } finally {
+      redis.disconnect();
+    }
+  });
+
+  test("entries of removed tasks vanish from the other nodes", async () => {
+    await manager().shoalOk(["service", "scale", "web=1"]);
+    const [left] = await runningTasks("web", 1);
+    assert.ok(left);
+    const net = await defaultNetwork();
+    await until(async () => (await lookup(left, "tasks.web")).length === 1, 60_000, "tasks.web to list the one task left");
+    const tasks = await cluster().client().call("taskList", { query: { service: "web" } });
+    const gone = tasks.filter((t) => t.id !== left.id && t.networks.length > 0).map((t) => overlayAddress(t, net));
+    for (const node of cluster().nodes) {
+      const neigh = await node.execOk(["ip", "-n", `shov-${net.slice(0, 12)}`, "neigh", "show"]);
+      for (const a of gone) assert.doesNotMatch(neigh, new RegExp(`^${a.replaceAll(".", "\\.")} `, "m"), `${a} is gone from ${node.hostname}`);
+    }
+  });
+
+  test("an agent restart leaves the data path working and identical", async () => {
+    const w = cluster().workers[0]!;
+    const net = await defaultNetwork();
+    const dump = async (): Promise<string> =>
+      [
+        await w.execOk(["ip", "-n", `shov-${net.slice(0, 12)}`, "-d", "link", "show"]),
+        await w.execOk(["ip", "-n", `shov-${net.slice(0, 12)}`, "neigh", "show"]),
+        await w.execOk(["bridge", "-n", `shov-${net.slice(0, 12)}`, "fdb", "show"]),
+      ].join("\n").replaceAll(/ (?:used|updated) \S+/g, "");
+    const before = await dump();
+    await w.kill("agent");
+    await w.restart("agent");
+    await until(async () => (await cluster().client().call("nodeInspect", { params: { ref: w.hostname } })).status.state === "ready", 60_000, "the agent back");
+    const rr = await runningTasks("rr", 2);
+    for (const t of rr) assert.equal(await fetch(t, "rr"), rr.find((x) => x.id === t.id) ? (await fetch(t, "rr")) : "", "still served");
+    assert.equal(await dump(), before, "the same links, neighbours and forwarding entries");
+  });
+
+  test("removing a network removes its namespaces, links and rules on every node", async () => {
+    await manager().shoalOk(["network", "create", "scratch"]);
+    const id = (await cluster().client().call("networkInspect", { params: { ref: "scratch" } })).id;
+    await manager().shoalOk(["service", "create", "--replicas", "3", "--name", "tmp", "--network", "scratch", busybox, "sleep", "3600"]);
+    await runningTasks("tmp", 3);
+    for (const node of cluster().nodes) assert.match(await node.execOk(["ip", "netns", "list"]), new RegExp(`shov-${id.slice(0, 12)}`));
+    await manager().shoalOk(["service", "rm", "tmp"]);
+    await manager().shoalOk(["network", "rm", "scratch"]);
+    for (const node of cluster().nodes) {
+      await until(async () => !(await node.execOk(["ip", "netns", "list"])).includes(`shov-${id.slice(0, 12)}`), 60_000, `scratch's netns gone on ${node.hostname}`);
+      assert.doesNotMatch(await node.execOk(["ip", "-d", "link", "show"]), /vxlan id/, `no VXLAN device left in ${node.hostname}'s own netns`);
+    }
+  });
+});
