@@ -1,9 +1,8 @@
 import { randomInt } from "node:crypto";
-import { createSocket, type Socket as UdpSocket } from "node:dgram";
-import { once } from "node:events";
-import { createServer, type Server, type Socket } from "node:net";
+import type { Socket } from "node:net";
 import { InvalidSpecError } from "../errors.js";
 import { parseIpv4 } from "../ipv4.js";
+import { bindUdpAndTcp } from "./bind.js";
 import { forward } from "./forward.js";
 import { decide, type DecideContext, type DnsLookup, type DnsReverseLookup } from "./resolve.js";
 import { FrameReader, frame } from "./tcp-frames.js";
@@ -45,7 +44,6 @@ const DEFAULT_FORWARD_TIMEOUT_MS = 2000;
 const DEFAULT_REVERSE_TTL = 30;
 const DEFAULT_MAX_FORWARDS = 1024;
 const DEFAULT_TCP_IDLE_MS = 10_000;
-const EPHEMERAL_BIND_TRIES = 8;
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : JSON.stringify(err);
@@ -64,30 +62,6 @@ function checkOptions(o: DnsServerOptions): Upstream[] {
   return o.upstreams.map(parseUpstream);
 }
 
-/** Binds UDP and TCP on the same port; with port 0, retries when the UDP port's TCP twin is taken. */
-async function bindBoth(address: string, port: number): Promise<{ udp: UdpSocket; tcp: Server }> {
-  for (let attempt = 1; ; attempt++) {
-    const udp = createSocket("udp4");
-    try {
-      udp.bind({ address, port, exclusive: true });
-      await once(udp, "listening");
-    } catch (err) {
-      udp.close();
-      throw err;
-    }
-    const tcp = createServer();
-    try {
-      tcp.listen({ host: address, port: udp.address().port, exclusive: true });
-      await once(tcp, "listening");
-      return { udp, tcp };
-    } catch (err) {
-      udp.close();
-      const inUse = (err as NodeJS.ErrnoException).code === "EADDRINUSE";
-      if (port !== 0 || !inUse || attempt >= EPHEMERAL_BIND_TRIES) throw err;
-    }
-  }
-}
-
 /**
  * Starts the node's DNS server on `address`, over UDP and TCP on the same port. Cluster names come from
  * `lookup` and `reverse`; every other query goes to the upstreams (see docs/architecture.md, Networking).
@@ -95,7 +69,7 @@ async function bindBoth(address: string, port: number): Promise<{ udp: UdpSocket
  */
 export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   const parsedUpstreams = checkOptions(o);
-  const { udp, tcp } = await bindBoth(o.address, o.port ?? DEFAULT_PORT);
+  const { udp, tcp } = await bindUdpAndTcp(o.address, o.port ?? DEFAULT_PORT);
   const port = udp.address().port;
   // Never forward to ourselves: a resolv.conf naming this server would make every miss loop.
   const upstreams = parsedUpstreams.filter((u) => !(u.host === o.address && u.port === port));
@@ -158,9 +132,19 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     }
   }
 
+  /** Answers one query through `send` unless there is nothing to send or the server is closing. */
+  function serve(bytes: Buffer, client: string, transport: "udp" | "tcp", send: (response: Buffer) => void): void {
+    respond(bytes, client, transport)
+      .then((response) => {
+        if (response !== undefined && !aborter.signal.aborted) send(response);
+      })
+      .catch((err: unknown) => {
+        warn("dns: an answer could not be sent", { client, err: describe(err) });
+      });
+  }
+
   udp.on("message", (msg, rinfo) => {
-    void respond(msg, rinfo.address, "udp").then((response) => {
-      if (response === undefined || aborter.signal.aborted) return;
+    serve(msg, rinfo.address, "udp", (response) => {
       udp.send(response, rinfo.port, rinfo.address, (err) => {
         if (err) warn("dns: an answer could not be sent", { client: rinfo.address, err: err.message });
       });
@@ -181,8 +165,8 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     socket.on("data", (chunk) => {
       for (const msg of reader.push(chunk)) {
         // Several queries may be in flight on one connection; answers go back as they are ready (RFC 7766).
-        void respond(msg, client, "tcp").then((response) => {
-          if (response !== undefined && !socket.destroyed) socket.write(frame(response));
+        serve(msg, client, "tcp", (response) => {
+          if (!socket.destroyed) socket.write(frame(response));
         });
       }
     });
