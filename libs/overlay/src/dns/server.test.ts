@@ -196,6 +196,20 @@ test("an upstream that never answers is given up after the timeout and the next 
   assert.deepEqual(good.asked.map((a) => a.transport), ["udp", "tcp"]);
 });
 
+test("an upstream that refuses the connection is passed over at once, well before its timeout", async (t) => {
+  const gone = await bindUdpAndTcp(LOOPBACK, 0);
+  const closedPort = gone.udp.address().port;
+  await Promise.all([new Promise((r) => gone.tcp.close(r)), new Promise((r) => gone.udp.close(() => r(undefined)))]);
+  const good = await fakeUpstream(t, answering);
+  // The forward timeout is longer than the client's, so only moving on at the refusal gives the client an answer.
+  const { server, resolver } = await start(t, { upstreams: [`${LOOPBACK}:${String(closedPort)}`, good.address], forwardTimeoutMs: 60_000 });
+  assert.deepEqual(await resolver.resolve4("example.org"), ["192.0.2.1"]);
+  const client = await tcpClient(t, server.port);
+  client.socket.write(frame(buildQuery({ id: 6, name: "example.org", type: TYPE_A })));
+  const [raw] = await client.next(1);
+  assert.deepEqual(decodeResponse(raw ?? Buffer.alloc(0)).answers.map((a) => a.data), ["192.0.2.2"]);
+});
+
 test("answers that do not match the query's id or question are ignored", async (t) => {
   const sly = await fakeUpstream(t, (q, transport) => {
     const [right] = answering(q, transport);
@@ -263,6 +277,14 @@ test("close() closes both sockets and the open TCP connections, and frees the po
   await server.close();
   const again = await bindUdpAndTcp(LOOPBACK, server.port);
   await Promise.all([new Promise((r) => again.tcp.close(r)), new Promise((r) => again.udp.close(() => r(undefined)))]);
+});
+
+test("an idle TCP connection is closed by the server", async (t) => {
+  const { server } = await start(t, { tcpIdleMs: 50 });
+  const client = await tcpClient(t, server.port);
+  client.socket.write(frame(buildQuery({ id: 1, name: "web", type: TYPE_A })));
+  await client.next(1);
+  await once(client.socket, "close");
 });
 
 test("bad options are refused naming the field", async () => {

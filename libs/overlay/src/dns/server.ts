@@ -44,6 +44,8 @@ const DEFAULT_FORWARD_TIMEOUT_MS = 2000;
 const DEFAULT_REVERSE_TTL = 30;
 const DEFAULT_MAX_FORWARDS = 1024;
 const DEFAULT_TCP_IDLE_MS = 10_000;
+/** Past this many open TCP connections, new ones are refused (a stub resolver holds one for a few queries). */
+const MAX_TCP_CONNECTIONS = 512;
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : JSON.stringify(err);
@@ -71,6 +73,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
   const parsedUpstreams = checkOptions(o);
   const { udp, tcp } = await bindUdpAndTcp(o.address, o.port ?? DEFAULT_PORT);
   const port = udp.address().port;
+  tcp.maxConnections = MAX_TCP_CONNECTIONS;
   // Never forward to ourselves: a resolv.conf naming this server would make every miss loop.
   const upstreams = parsedUpstreams.filter((u) => !(u.host === o.address && u.port === port));
   const aborter = new AbortController();
