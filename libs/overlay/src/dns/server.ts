@@ -46,6 +46,8 @@ const DEFAULT_MAX_FORWARDS = 1024;
 const DEFAULT_TCP_IDLE_MS = 10_000;
 /** Past this many open TCP connections, new ones are refused (a stub resolver holds one for a few queries). */
 const MAX_TCP_CONNECTIONS = 512;
+/** While the upstreams are unreachable every miss fails; one warning per this interval says so. */
+const NO_ANSWER_WARNING_INTERVAL_MS = 10_000;
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : JSON.stringify(err);
@@ -91,6 +93,22 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
     reverseTtl: o.reverseTtl ?? DEFAULT_REVERSE_TTL,
   };
   let forwarding = 0;
+  let lastNoAnswerWarning = -Infinity;
+  let unanswered = 0;
+
+  /** Warns that no upstream answered, at most once per interval, with how many went unanswered in it. */
+  function noAnswerWarning(name: string | undefined): void {
+    unanswered++;
+    const now = Date.now();
+    if (now - lastNoAnswerWarning < NO_ANSWER_WARNING_INTERVAL_MS) return;
+    lastNoAnswerWarning = now;
+    warn("dns: no upstream resolver answered; answered SERVFAIL", {
+      name,
+      unanswered,
+      upstreams: upstreams.map((u) => `${u.host}:${String(u.port)}`),
+    });
+    unanswered = 0;
+  }
 
   /** The response to one query, or undefined for none. Never throws. */
   async function respond(bytes: Buffer, client: string, transport: "udp" | "tcp"): Promise<Buffer | undefined> {
@@ -120,12 +138,7 @@ export async function startDnsServer(o: DnsServerOptions): Promise<DnsServer> {
         newId: () => randomInt(0x10000),
       });
       if (answer !== undefined) return answer;
-      if (!aborter.signal.aborted) {
-        warn("dns: no upstream resolver answered; answered SERVFAIL", {
-          name: decision.query.question.name,
-          upstreams: upstreams.map((u) => `${u.host}:${String(u.port)}`),
-        });
-      }
+      if (!aborter.signal.aborted) noAnswerWarning(decision.query.question.name);
       return decision.servfail;
     } catch (err) {
       warn("dns: forwarding failed; answered SERVFAIL", { client, err: describe(err) });
