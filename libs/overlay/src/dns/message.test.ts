@@ -14,7 +14,8 @@ import {
   withId,
   type DnsRecord,
 } from "./message.js";
-import { decodeResponse } from "./testing.js";
+import { decide } from "./resolve.js";
+import { decodeResponse, seeded } from "./testing.js";
 
 function mustParse(buf: Buffer) {
   const parsed = parseQuery(buf);
@@ -185,4 +186,33 @@ test("an upstream's answer matches a query by id and question, case-insensitivel
     truncated: false,
     question: { name: "example.org", type: TYPE_A, class: 1 },
   });
+});
+
+test("random bytes and mutated queries never make the parser or the resolver throw", () => {
+  const seed = 20261123;
+  const random = seeded(seed);
+  const byte = (): number => Math.floor(random() * 256);
+  const valid = buildQuery({ id: 1, name: "tasks.web.default", type: TYPE_A, udpSize: 1232 });
+  const ctx = {
+    client: "10.0.0.2",
+    transport: "udp" as const,
+    lookup: () => ({ addresses: ["10.0.0.3", "10.0.0.4"], ttl: 1 }),
+    reverse: () => "x",
+    random,
+    reverseTtl: 1,
+  };
+  for (let i = 0; i < 20_000; i++) {
+    let bytes: Buffer;
+    if (i % 2 === 0) {
+      bytes = Buffer.from(Array.from({ length: Math.floor(random() * 64) }, byte));
+    } else {
+      bytes = Buffer.from(valid);
+      for (let flips = 1 + Math.floor(random() * 4); flips > 0; flips--) bytes[Math.floor(random() * bytes.length)] = byte();
+      bytes = bytes.subarray(0, Math.max(0, bytes.length - Math.floor(random() * 4)));
+    }
+    assert.doesNotThrow(() => {
+      decide(bytes, ctx);
+      readMessageKey(bytes);
+    }, `seed ${String(seed)}, case ${String(i)}: ${bytes.toString("hex")}`);
+  }
 });

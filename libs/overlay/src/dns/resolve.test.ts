@@ -2,18 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { buildQuery, Rcode, TYPE_A, TYPE_AAAA, TYPE_PTR } from "./message.js";
 import { decide, reverseAddress, shuffled, type DecideContext, type DnsAnswer } from "./resolve.js";
-import { decodeResponse } from "./testing.js";
-
-/** A seeded generator (mulberry32), so shuffles replay. */
-function seeded(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { decodeResponse, seeded } from "./testing.js";
 
 const names: Record<string, DnsAnswer> = {
   web: { addresses: ["10.0.0.2"], ttl: 600 },
