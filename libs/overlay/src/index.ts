@@ -24,3 +24,12 @@ export {
 } from "./overlay-plan.js";
 export type { ObservedLink, ObservedNetworkNs, ObservedTaskNs, ObservedNode } from "./overlay-observed.js";
 export { renderVipTable, vipTableBody, type VipRule, type VipTable } from "./vip-ruleset.js";
+export {
+  startDnsServer,
+  upstreamsFromResolvConf,
+  type DnsServer,
+  type DnsServerOptions,
+  type DnsAnswer,
+  type DnsLookup,
+  type DnsReverseLookup,
+} from "./dns/index.js";
