@@ -11,9 +11,10 @@ import type { InvalidTokenError } from "./errors.js";
 import { startLocalApi, type AgentInfo } from "./local-api.js";
 import type { AgentLog } from "./log.js";
 import { LogStreams } from "./log-streams.js";
-import type { LocalNetwork, OverlayDesiredState, PublishedPortRule, VxlanOverlay } from "@shoal/overlay";
+import { startDnsServer, upstreamsFromResolvConf, type DnsServer, type LocalNetwork, type OverlayDesiredState, type PublishedPortRule, type VxlanOverlay } from "@shoal/overlay";
+import { readFile } from "node:fs/promises";
 import { configureMeshSandbox, removeMeshRoute } from "./mesh-sandbox.js";
-import { MESH_SANDBOX, overlayDesired, withMesh, type LocalTask } from "./network-desired.js";
+import { answerAddress, answerName, MESH_SANDBOX, overlayDesired, withMesh, type LocalTask } from "./network-desired.js";
 import { OverlaySync } from "./overlay-sync.js";
 import { OverlayJoinError } from "./errors.js";
 import { publishedPortRules, sameRules } from "./published-ports.js";
@@ -78,6 +79,7 @@ export class AgentRuntime implements Agent {
   private view: NetworkView = EMPTY_NETWORK_VIEW;
   private viewWaiters: (() => void)[] = [];
   private readonly overlaySync: OverlaySync | undefined;
+  private dns: DnsServer | undefined;
   /** The node's routing-mesh endpoint, once made. */
   private mesh: { netns: string; subnet: string } | undefined;
   private readonly busy = new Set<string>();
@@ -142,6 +144,7 @@ export class AgentRuntime implements Agent {
       log: w.log,
       starts: new Limiter(w.startConcurrency ?? 8 * os.availableParallelism()),
       ...(this.overlaySync ? { joinOverlay: (task: Task) => this.joinOverlay(task) } : {}),
+      dnsServers: () => (this.dns ? [this.dns.address] : undefined),
     });
     this.logStreams = new LogStreams({
       bus: w.bus,
@@ -162,6 +165,7 @@ export class AgentRuntime implements Agent {
       if (e.type === "exit" || e.type === "health" || e.type === "oom") this.schedule();
     });
     if (this.w.nodeId) this.logStreams.listen(this.w.nodeId);
+    await this.startDns();
     this.api = await startLocalApi(path.join(this.w.runDir, "agent.sock"), {
       info: () => this.info(),
       executor: this.w.executor,
@@ -215,6 +219,8 @@ export class AgentRuntime implements Agent {
       this.logStreams.close();
       this.reporter.close();
       this.unsubExecutor?.();
+      await this.dns?.close();
+      this.overlaySync?.close();
       while (this.inFlight.size > 0 || this.passRunning) await Promise.allSettled([...this.inFlight, new Promise((r) => setImmediate(r))]);
       if (leave) {
         for (const id of (await this.taskContainers()).keys()) await this.actions.run({ type: "remove", taskId: id, container: true, attached: false });
@@ -331,6 +337,33 @@ export class AgentRuntime implements Agent {
         await this.w.network.publish(rules);
         this.lastRules = rules;
       }
+    }
+  }
+
+  /**
+   * Serves DNS to the tasks on the node network's gateway, when the node has overlays: service names from the
+   * network view for the querying task, the rest forwarded to the host's resolvers. Without it (the address
+   * is taken) tasks get the host's resolvers, and the agent says so.
+   */
+  private async startDns(): Promise<void> {
+    const network = this.w.network;
+    if (!network || !this.overlaySync || !this.attachments || this.w.dnsPort === 0) return;
+    const tracker = this.attachments;
+    await tracker.list();
+    try {
+      this.dns = await startDnsServer({
+        address: network.gateway,
+        port: this.w.dnsPort ?? 53,
+        lookup: (name, client) => {
+          const id = tracker.taskAt(client);
+          return answerName(this.view, id === undefined ? undefined : this.assigned.get(id), name);
+        },
+        reverse: (address) => answerAddress(this.view, address),
+        upstreams: upstreamsFromResolvConf(await readFile("/etc/resolv.conf", "utf8").catch(() => "")),
+        log: this.w.log,
+      });
+    } catch (e) {
+      this.w.log.warn("cannot serve DNS on the node network's gateway; tasks use the host's resolvers and find no service by name", { address: network.gateway, error: e });
     }
   }
 

@@ -50,6 +50,12 @@ export class AttachmentTracker {
     this.netns.delete(taskId);
   }
 
+  /** The task attached at a node-network address (known once list() ran). */
+  taskAt(address: string): string | undefined {
+    for (const [id, a] of this.known ?? []) if (a === address) return id;
+    return undefined;
+  }
+
   /** The name `ip netns` knows an attached task's netns by. */
   netnsOf(taskId: string): string | undefined {
     return this.netns.get(taskId);

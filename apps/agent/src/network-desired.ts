@@ -1,12 +1,6 @@
 import type { Task } from "@shoal/api";
 import type { NetworkView } from "@shoal/bus";
-import { macOf, type OverlayDesiredState, type PublishedPortRule } from "@shoal/overlay";
-
-/** A DNS answer of the node's resolver: IPv4 addresses and their lifetime in seconds. */
-export interface DnsAnswer {
-  addresses: string[];
-  ttl: number;
-}
+import { macOf, type DnsAnswer, type OverlayDesiredState, type PublishedPortRule } from "@shoal/overlay";
 
 /** The node-network attachment id of the node's routing-mesh endpoint (task ids never hold a dash). */
 export const MESH_SANDBOX = "mesh-sandbox";

@@ -26,9 +26,32 @@ export class OverlaySync {
     });
   }
 
-  /** Like sync(), for callers that only want it done: failures are logged. */
+  private retry: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private closed = false;
+
+  /** Like sync(), for callers that only want it done: failures are logged and retried (1 s, doubling to 30 s). */
   kick(): void {
-    this.sync().catch((e: unknown) => this.o.log.warn("overlay reconcile failed; retried on the next change", { error: e }));
+    this.sync().then(
+      () => (this.failures = 0),
+      (e: unknown) => {
+        this.failures++;
+        const inMs = Math.min(30_000, 1_000 * 2 ** (this.failures - 1));
+        this.o.log.warn("overlay reconcile failed; retrying", { error: e, retryInMs: inMs });
+        if (this.retry === undefined && !this.closed) {
+          this.retry = setTimeout(() => {
+            this.retry = undefined;
+            this.kick();
+          }, inMs);
+        }
+      },
+    );
+  }
+
+  /** Stops retrying. */
+  close(): void {
+    this.closed = true;
+    clearTimeout(this.retry);
   }
 
   private async loop(): Promise<void> {

@@ -121,9 +121,26 @@ export function parseVipMarker(json: string, table: string): string | undefined 
 /** What the VIP table's marker chain name starts with; the rest is a hash of the table's rules. */
 export const VIP_MARKER_PREFIX = "h_";
 
-/** Splits the output of an `ip -j -batch` run (one JSON list a line) into its lists' texts. */
-export function splitJsonLines(stdout: string): string[] {
-  return stdout.split("\n").filter((l) => l.trim() !== "");
+/** The key that tells each kind of `ip -j` list apart, most specific first. */
+const LIST_KEYS = ["nsid", "ifindex", "dst", "name"] as const;
+export type JsonListKey = (typeof LIST_KEYS)[number];
+
+/**
+ * Sorts the output of an `ip -j -batch` run (one JSON list a line) by what each list holds: the list whose
+ * entries carry `keys[i]` ("nsid": netns list-id, "ifindex": links, "dst": neighbours, "name": netns list)
+ * is returned at i, "" when the run printed none (ip prints nothing, not `[]`, for some empty lists, so
+ * counting lines would shift them).
+ */
+export function sortJsonLines(stdout: string, keys: readonly JsonListKey[]): string[] {
+  const out = keys.map(() => "");
+  for (const line of stdout.split("\n")) {
+    const first = parseJsonList<Record<string, unknown>>(line)[0];
+    if (first === undefined) continue;
+    const key = LIST_KEYS.find((k) => k in first);
+    const i = key === undefined ? -1 : keys.indexOf(key);
+    if (i >= 0) out[i] = line;
+  }
+  return out;
 }
 
 /** Parses the JSON list `ip -j` prints; some versions print nothing instead of `[]`. */

@@ -6,7 +6,7 @@ import type { RunCommand } from "./run-command.js";
 import { openVxlanOverlay } from "./vxlan-overlay.js";
 
 /** A fake node with one uplink and one task netns and no overlay yet; records commands, fails `failing` ones. */
-function fakeNode(failing?: { cmd: string; stderr: string }) {
+function fakeNode(failing?: { cmd: string; stderr: string }, netns = [{ name: "task1" }]) {
   const calls: string[] = [];
   const exec: RunCommand = (file, args, options) => {
     const cmd = [file, ...args].join(" ");
@@ -14,7 +14,8 @@ function fakeNode(failing?: { cmd: string; stderr: string }) {
     if (cmd === failing?.cmd) return Promise.reject(new NetworkCommandError([file, ...args], failing.stderr));
     if (cmd === "ip -j -d -batch -" && options?.input === "netns list\naddr show\n") {
       const links = [{ ifname: "up0", ifindex: 2, mtu: 9000, address: "02:00:00:00:00:01", flags: ["UP"], addr_info: [{ family: "inet", local: "192.168.1.1", prefixlen: 24 }] }];
-      return Promise.resolve({ stdout: `${JSON.stringify([{ name: "task1" }])}\n${JSON.stringify(links)}\n` });
+      // ip prints nothing at all for an empty netns list.
+      return Promise.resolve({ stdout: `${netns.length === 0 ? "" : JSON.stringify(netns) + "\n"}${JSON.stringify(links)}\n` });
     }
     return Promise.resolve({ stdout: "" });
   };
@@ -63,4 +64,11 @@ test("a failed batch names the netns and the line the tool reported", async () =
     assert.match(err.message, /netns shov-n1 failed at `link set vx-4097 .*`: RTNETLINK answers: File exists/);
     return true;
   });
+});
+
+test("a node without any netns yet: the empty list ip leaves out shifts nothing", async () => {
+  const sys = fakeNode(undefined, []);
+  const plan = await openVxlanOverlay({ underlayAddress: "192.168.1.1", exec: sys.exec }).reconcile(desired);
+  assert.deepEqual(plan.missingTasks, ["task1"]);
+  assert.ok(plan.steps[0]?.lines.includes("netns add shov-n1"));
 });

@@ -8,7 +8,7 @@ import {
   parseNeigh,
   parseNsIds,
   parseVipMarker,
-  splitJsonLines,
+  sortJsonLines,
   type ObservedNetworkNs,
   type ObservedNode,
   type ObservedTaskNs,
@@ -90,11 +90,21 @@ class Overlay implements VxlanOverlay {
       this.last = undefined;
     });
 
+  /**
+   * Reads, plans and applies. A failed step is retried from a new reading (twice): a task netns removed
+   * meanwhile takes its veth with it, so a plan can be stale by the time it runs.
+   */
   private async converge(desired: OverlayDesiredState): Promise<OverlayPlan> {
-    const observed = await this.observe(desired);
-    const plan = planOverlay({ desired, observed, names: this.names, underlay: this.underlay, mtu: this.mtu(observed, desired) });
-    for (const step of plan.steps) await this.run(step);
-    return plan;
+    for (let attempt = 1; ; attempt++) {
+      const observed = await this.observe(desired);
+      const plan = planOverlay({ desired, observed, names: this.names, underlay: this.underlay, mtu: this.mtu(observed, desired) });
+      try {
+        for (const step of plan.steps) await this.run(step);
+        return plan;
+      } catch (e) {
+        if (!(e instanceof OverlayStepError) || attempt >= 3) throw e;
+      }
+    }
   }
 
   /** Removes the given network namespaces through a plan that keeps the rest. */
@@ -121,7 +131,7 @@ class Overlay implements VxlanOverlay {
    * with nothing new costs the same however many tasks are attached.
    */
   private async observe(desired: OverlayDesiredState): Promise<ObservedNode> {
-    const [nsList, nodeLinks] = splitJsonLines((await this.exec("ip", ["-j", "-d", "-batch", "-"], { input: "netns list\naddr show\n" })).stdout);
+    const [nsList, nodeLinks] = sortJsonLines((await this.exec("ip", ["-j", "-d", "-batch", "-"], { input: "netns list\naddr show\n" })).stdout, ["name", "ifindex"]);
     const netns = new Set(parseJsonList<{ name: string }>(nsList ?? "").map((n) => n.name));
     const links = parseLinks(nodeLinks ?? "");
     const networks = new Map<string, ObservedNetworkNs>();
@@ -139,7 +149,7 @@ class Overlay implements VxlanOverlay {
 
   private async observeNetwork(ns: string): Promise<ObservedNetworkNs> {
     const out = await this.exec("ip", ["-n", ns, "-j", "-d", "-batch", "-"], { input: "netns list-id\naddr show\nneigh show\n" });
-    const [ids, addrs, neigh] = splitJsonLines(out.stdout);
+    const [ids, addrs, neigh] = sortJsonLines(out.stdout, ["nsid", "ifindex", "dst"]);
     const links = parseLinks(addrs ?? "", parseNsIds(ids ?? ""));
     const vx = links.find((l) => l.kind === "vxlan");
     const fdb = vx === undefined ? [] : parseFdb((await this.exec("bridge", ["-n", ns, "-j", "fdb", "show", "dev", vx.ifname])).stdout);
