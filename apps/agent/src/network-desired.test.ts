@@ -50,6 +50,8 @@ test("the overlay of node a: its tasks and mesh endpoint attached, the other nod
   ], "every endpoint on another node, serving or not (its neighbour entry is ready before it serves)");
   assert.deepEqual(d.vips, [{ networkId: "front", vip: "10.10.1.2", backends: ["10.10.1.3", "10.10.1.4"] }], "only serving tasks are backends");
   assert.equal(MESH_SANDBOX.includes("-"), true, "no task id has a dash");
+  const grown = overlayDesired(view, "a", [{ task: task("t9", [["front", "10.10.2.9/24"]]), netns: "shoal-t9" }]);
+  assert.deepEqual(grown.attachments, [], "an address in a network's second subnet is left off, not fatal");
 });
 
 test("mesh ports: tasks on the node serve when there are some, else the service's serving tasks elsewhere over ingress", () => {

@@ -1,6 +1,6 @@
 import type { Task } from "@shoal/api";
 import type { NetworkView } from "@shoal/bus";
-import { macOf, type DnsAnswer, type OverlayDesiredState, type PublishedPortRule } from "@shoal/overlay";
+import { inSubnet, macOf, parseSubnet, type DnsAnswer, type OverlayDesiredState, type PublishedPortRule } from "@shoal/overlay";
 
 /** The node-network attachment id of the node's routing-mesh endpoint (task ids never hold a dash). */
 export const MESH_SANDBOX = "mesh-sandbox";
@@ -20,16 +20,25 @@ export interface LocalTask {
  * endpoint on another node as a remote; every VIP with the serving tasks of its service as backends. Pure.
  */
 export function overlayDesired(view: NetworkView, nodeId: string, local: readonly LocalTask[], meshNetns?: string): OverlayDesiredState {
-  const known = new Set(view.networks.map((n) => n.id));
+  const subnets = new Map(view.networks.map((n) => [n.id, parseSubnet(n.subnet)]));
+  // Only addresses in a network's (first) subnet are programmed: one a grown network gave out elsewhere is
+  // left off rather than failing the whole node's reconcile.
+  const fits = (networkId: string, address: string): boolean => {
+    const s = subnets.get(networkId);
+    return s !== undefined && inSubnet(s, address);
+  };
   const attachments = local.flatMap(({ task, netns }) =>
-    task.networks.flatMap((a) => (known.has(a.networkId) && a.addresses[0] !== undefined ? [{ networkId: a.networkId, netns, address: plainAddress(a.addresses[0]) }] : [])),
+    task.networks.flatMap((a) => {
+      const address = plainAddress(a.addresses[0] ?? "");
+      return fits(a.networkId, address) ? [{ networkId: a.networkId, netns, address }] : [];
+    }),
   );
-  if (meshNetns !== undefined) for (const a of view.nodeAttachments) if (known.has(a.networkId)) attachments.push({ networkId: a.networkId, netns: meshNetns, address: a.address });
+  if (meshNetns !== undefined) for (const a of view.nodeAttachments) if (fits(a.networkId, a.address)) attachments.push({ networkId: a.networkId, netns: meshNetns, address: a.address });
   const remotes = view.endpoints
-    .filter((e) => e.nodeId !== nodeId)
+    .filter((e) => e.nodeId !== nodeId && fits(e.networkId, e.address))
     .map((e) => ({ networkId: e.networkId, address: e.address, mac: macOf(e.address), nodeAddress: e.nodeAddr }));
   const vips = view.services.flatMap((s) =>
-    s.vips.map((v) => ({ networkId: v.networkId, vip: v.address, backends: servingOn(view, s.id, v.networkId) })),
+    s.vips.filter((v) => fits(v.networkId, v.address)).map((v) => ({ networkId: v.networkId, vip: v.address, backends: servingOn(view, s.id, v.networkId).filter((b) => fits(v.networkId, b)) })),
   );
   return { networks: view.networks.map((n) => ({ id: n.id, vni: n.vni, subnet: n.subnet, gateway: n.gateway })), attachments, remotes, vips };
 }
