@@ -8,7 +8,7 @@ import { LeaderLoops } from "../leader/leader.js";
 import { silentLogger } from "../log.js";
 import type { ClusterStore } from "../store/cluster-store.js";
 import { FakeAgent } from "../testing/fake-agent.js";
-import { changeNode, changeService, liveTasks, seededStore, serviceSpec, waitForState } from "../testing/fixtures.js";
+import { changeNode, changeService, liveTasks, seededStore, serviceSpec, pollUntil, waitForState } from "../testing/fixtures.js";
 import { Dispatcher } from "./dispatcher.js";
 
 interface Harness {
@@ -246,4 +246,9 @@ test("with a default network, tasks get their addresses, then are placed and run
   assert.deepEqual(addresses, ["10.10.0.2/24", "10.10.0.3/24"]);
   assert.deepEqual([...agent.tasks.values()].flatMap((x) => x.networks.flatMap((n) => n.addresses)).sort(), addresses);
   assert.deepEqual(h.store.state.get("service", "web")?.endpoint.virtualIps, []);
+  // The agent's network view follows: the network, and both tasks as serving endpoints of web.
+  await pollUntil(() => agent.network.endpoints.filter((e) => e.serving && e.serviceId === "web").length === 2, "the agent's network view to list web's 2 serving tasks");
+  assert.deepEqual(agent.network.networks.map((n) => [n.name, n.vni, n.subnet]), [["default", 4096, "10.10.0.0/24"]]);
+  assert.deepEqual(agent.network.endpoints.map((e) => e.address).sort(), ["10.10.0.2", "10.10.0.3"]);
+  assert.ok(agent.received.includes("network"), "sent as a network message after the full set");
 });
