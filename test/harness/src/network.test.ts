@@ -166,7 +166,7 @@ const overlayAddress = (task: Task, networkId: string): string => (task.networks
     const dump = async (): Promise<string> =>
       [
         await w.execOk(["ip", "-n", `shov-${net.slice(0, 12)}`, "-o", "link", "show"]),
-        await w.execOk(["ip", "-n", `shov-${net.slice(0, 12)}`, "-o", "addr", "show"]),
+        await w.execOk(["ip", "-4", "-n", `shov-${net.slice(0, 12)}`, "-o", "addr", "show"]),
         await w.execOk(["ip", "-n", `shov-${net.slice(0, 12)}`, "neigh", "show", "nud", "permanent"]),
         await vxlanFdb(w, `shov-${net.slice(0, 12)}`),
       ].join("\n");
