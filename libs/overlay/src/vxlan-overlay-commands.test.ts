@@ -34,7 +34,7 @@ test("a reconcile reads the node and the task netns that get a port, and applies
   const plan = await openVxlanOverlay({ underlayAddress: "192.168.1.1", exec: sys.exec }).reconcile(desired);
   assert.deepEqual(sys.calls, [
     "ip -j -d -batch -",
-    "ip -n task1 -j link show",
+    'sh -c for ns do echo "@@$ns"; ip -n "$ns" -j link show || true; echo; done sh task1',
     "ip -batch -",
     "ip netns exec shov-n1 sysctl -q -w net.ipv4.ip_forward=1 net.bridge.bridge-nf-call-iptables=1",
     "ip -n shov-n1 -batch -",
@@ -71,4 +71,18 @@ test("a node without any netns yet: the empty list ip leaves out shifts nothing"
   const plan = await openVxlanOverlay({ underlayAddress: "192.168.1.1", exec: sys.exec }).reconcile(desired);
   assert.deepEqual(plan.missingTasks, ["task1"]);
   assert.ok(plan.steps[0]?.lines.includes("netns add shov-n1"));
+});
+
+test("when only VIP backends change, the VIP table is rewritten without reading the node; an unchanged state reads it again", async () => {
+  const sys = fakeNode();
+  const overlay = openVxlanOverlay({ underlayAddress: "192.168.1.1", exec: sys.exec });
+  const withVip = (backends: string[]): OverlayDesiredState => ({ ...desired, vips: [{ networkId: "n1", vip: "10.0.9.100", backends }] });
+  await overlay.reconcile(withVip([]));
+  sys.calls.length = 0;
+  const plan = await overlay.reconcile(withVip(["10.0.9.2"]));
+  assert.deepEqual(sys.calls, ["ip netns exec shov-n1 nft -f -"]);
+  assert.match(plan.steps[0]?.lines.join("\n") ?? "", /ip daddr 10\.0\.9\.100 dnat to 10\.0\.9\.2/);
+  sys.calls.length = 0;
+  await overlay.reconcile(withVip(["10.0.9.2"]));
+  assert.equal(sys.calls[0], "ip -j -d -batch -", "the same state again: a full reconcile");
 });

@@ -13,9 +13,10 @@ import {
   type ObservedNode,
   type ObservedTaskNs,
 } from "./overlay-observed.js";
-import { NETWORK_SYSCTLS, networkNetns, planOverlay, portIsWhole, portName, VXLAN_OVERHEAD, type OverlayNames } from "./overlay-plan.js";
+import { checkDesired, NETWORK_SYSCTLS, networkNetns, planOverlay, portIsWhole, portName, VXLAN_OVERHEAD, type OverlayNames } from "./overlay-plan.js";
 import type { OverlayDesiredState, OverlayPlan, OverlayStep, VxlanOverlay } from "./overlay-types.js";
 import { runCommand, type RunCommand } from "./run-command.js";
+import { renderVipTable, vipTableBody } from "./vip-ruleset.js";
 
 /** Options of openVxlanOverlay. */
 export interface VxlanOverlayOptions {
@@ -49,10 +50,32 @@ export function openVxlanOverlay(o: VxlanOverlayOptions): VxlanOverlay {
 
 const EMPTY: OverlayDesiredState = { networks: [], attachments: [], remotes: [], vips: [] };
 
+/**
+ * When `next` differs from the state last applied only in the backends of VIPs (tasks started or stopped
+ * serving), the steps that rewrite those networks' VIP tables, with nothing read first; else undefined (a
+ * full reconcile). An unchanged state also gives undefined, so a caller's periodic reconcile reads the node.
+ */
+function backendSteps(last: OverlayDesiredState, next: OverlayDesiredState, names: OverlayNames, missing: readonly string[]): OverlayPlan | undefined {
+  const shape = (d: OverlayDesiredState): string => JSON.stringify({ ...d, vips: d.vips.map((v) => [v.networkId, v.vip]) });
+  if (shape(last) !== shape(next)) return undefined;
+  const changed = new Set(next.vips.filter((v, i) => JSON.stringify(v.backends) !== JSON.stringify(last.vips[i]?.backends)).map((v) => v.networkId));
+  if (changed.size === 0) return undefined;
+  checkDesired(next, names.netnsPrefix);
+  const steps = [...changed].sort().map((id): OverlayStep => {
+    // The same table the planner writes: these networks' VIPs, with hairpin rules for the attached tasks.
+    const local = next.attachments.filter((a) => a.networkId === id && !missing.includes(a.netns)).map((a) => a.address);
+    const body = vipTableBody(next.vips.filter((v) => v.networkId === id), local);
+    return { tool: "nft", netns: networkNetns(names.netnsPrefix, id), lines: renderVipTable(names.vipTable, body) };
+  });
+  return { steps, missingTasks: [...missing] };
+}
+
 class Overlay implements VxlanOverlay {
   private readonly queue = new SerialQueue();
   private readonly serial = <T>(op: () => Promise<T>): Promise<T> => this.queue.run(op);
+  /** The desired state of the last reconcile that succeeded (undefined after a failure: read everything again). */
   private last: OverlayDesiredState | undefined;
+  private lastMissing: readonly string[] = [];
 
   constructor(
     private readonly underlay: string,
@@ -63,8 +86,12 @@ class Overlay implements VxlanOverlay {
   readonly reconcile = (desired: OverlayDesiredState): Promise<OverlayPlan> => {
     const copy = structuredClone(desired);
     return this.serial(async () => {
-      const plan = await this.converge(copy);
+      const fast = this.last === undefined ? undefined : backendSteps(this.last, copy, this.names, this.lastMissing);
+      this.last = undefined;
+      const plan = fast ?? (await this.converge(copy));
+      if (fast) await this.runAll(fast.steps);
       this.last = copy;
+      this.lastMissing = plan.missingTasks;
       return plan;
     });
   };
@@ -99,7 +126,7 @@ class Overlay implements VxlanOverlay {
       const observed = await this.observe(desired);
       const plan = planOverlay({ desired, observed, names: this.names, underlay: this.underlay, mtu: this.mtu(observed, desired) });
       try {
-        for (const step of plan.steps) await this.run(step);
+        await this.runAll(plan.steps);
         return plan;
       } catch (e) {
         if (!(e instanceof OverlayStepError) || attempt >= 3) throw e;
@@ -112,7 +139,7 @@ class Overlay implements VxlanOverlay {
     const observed = await this.observe(EMPTY);
     const networks = new Map([...observed.networks].filter(([ns]) => netns.includes(ns)));
     const plan = planOverlay({ desired: EMPTY, observed: { ...observed, networks }, names: this.names, underlay: this.underlay, mtu: 0 });
-    for (const step of plan.steps) await this.run(step);
+    await this.runAll(plan.steps);
   }
 
   /** The overlay MTU: the MTU of the node's interface holding the underlay address, minus the VXLAN overhead. */
@@ -137,14 +164,26 @@ class Overlay implements VxlanOverlay {
     const networks = new Map<string, ObservedNetworkNs>();
     for (const ns of [...netns].filter((n) => n.startsWith(this.names.netnsPrefix)).sort()) networks.set(ns, await this.observeNetwork(ns));
     const mtu = links.find((l) => l.addrs.some((a) => a.startsWith(`${this.underlay}/`)))?.mtu;
-    const tasks = new Map<string, ObservedTaskNs>();
+    const fresh = new Set<string>();
     for (const a of desired.attachments) {
-      if (!netns.has(a.netns) || tasks.has(a.netns)) continue;
+      if (!netns.has(a.netns)) continue;
       const port = networks.get(networkNetns(this.names.netnsPrefix, a.networkId))?.links.find((l) => l.ifname === portName(a.netns));
-      if (port !== undefined && mtu !== undefined && portIsWhole(port, a, mtu - VXLAN_OVERHEAD)) continue;
-      tasks.set(a.netns, { links: parseLinks((await this.exec("ip", ["-n", a.netns, "-j", "link", "show"])).stdout) });
+      if (port === undefined || mtu === undefined || !portIsWhole(port, a, mtu - VXLAN_OVERHEAD)) fresh.add(a.netns);
     }
-    return { netns, links, networks, tasks };
+    return { netns, links, networks, tasks: await this.observeTasks([...fresh].sort()) };
+  }
+
+  /** The links of task netns, all read by one shell (a section "@@<netns>" each). */
+  private async observeTasks(names: readonly string[]): Promise<Map<string, ObservedTaskNs>> {
+    const tasks = new Map<string, ObservedTaskNs>();
+    if (names.length === 0) return tasks;
+    const script = 'for ns do echo "@@$ns"; ip -n "$ns" -j link show || true; echo; done';
+    const out = (await this.exec("sh", ["-c", script, "sh", ...names])).stdout;
+    for (const section of out.split(/^@@/m).slice(1)) {
+      const nl = section.indexOf("\n");
+      tasks.set(section.slice(0, nl), { links: parseLinks(section.slice(nl + 1).trim()) });
+    }
+    return tasks;
   }
 
   private async observeNetwork(ns: string): Promise<ObservedNetworkNs> {
@@ -160,6 +199,39 @@ class Overlay implements VxlanOverlay {
     const sysctls = Object.fromEntries(inside.slice(0, keys.length).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
     const marker = parseVipMarker(inside.slice(keys.length).join("\n"), this.names.vipTable);
     return { links, neigh: vx === undefined ? [] : parseNeigh(neigh ?? "", vx.ifname), fdb, sysctls, ...(marker === undefined ? {} : { vipMarker: marker }) };
+  }
+
+  /**
+   * Runs the plan's steps in order. Consecutive `ip` batches in task netns (one each for every new port) run in
+   * one shell, which saves a process start per task when many join at once.
+   */
+  private async runAll(steps: readonly OverlayStep[]): Promise<void> {
+    const isTask = (s: OverlayStep): boolean => s.tool === "ip" && s.netns !== undefined && !s.netns.startsWith(this.names.netnsPrefix);
+    for (let i = 0; i < steps.length; ) {
+      let j = i;
+      while (j < steps.length && isTask(steps[j]!)) j++;
+      if (j - i > 1) {
+        await this.runInShell(steps.slice(i, j));
+        i = j;
+      } else {
+        await this.run(steps[i]!);
+        i++;
+      }
+    }
+  }
+
+  /** Runs `ip -n <netns> -batch` steps from one shell; a failure names the netns and line as run() does. */
+  private async runInShell(steps: readonly OverlayStep[]): Promise<void> {
+    const script = ["set -e", ...steps.flatMap((s) => [`echo '@@${s.netns ?? ""}' >&2`, `ip -n '${s.netns ?? ""}' -batch - <<'SHOAL_EOF'`, ...s.lines, "SHOAL_EOF"])].join("\n") + "\n";
+    try {
+      await this.exec("sh", ["-s"], { input: script });
+    } catch (err) {
+      const stderr = err instanceof NetworkCommandError ? err.stderr : "";
+      const netns = [...stderr.matchAll(/^@@(.*)$/gm)].at(-1)?.[1];
+      const step = steps.find((s) => s.netns === netns);
+      const at = /Command failed -:(\d+)/.exec(stderr)?.[1];
+      throw new OverlayStepError("ip", netns, at === undefined ? undefined : step?.lines[Number(at) - 1], { cause: err });
+    }
   }
 
   /** Runs one batch; a failure becomes an OverlayStepError naming the netns and, for ip and bridge, the line. */
