@@ -89,20 +89,55 @@ export const clusterInitCommand: Command = {
   },
 };
 
+/** Whether a join token is a manager token (`SHLTKN-1-<cluster>-m<secret>`). */
+function isManagerToken(token: string): boolean {
+  return /^SHLTKN-1-[a-z0-9]+-m/.test(token);
+}
+
 /** `shoal cluster join --token T HOST:PORT`. */
 export const clusterJoinCommand: Command = {
   name: "cluster join",
   usage: "[OPTIONS] HOST:PORT",
-  summary: "Join this node to a cluster as a worker",
-  syntax: { options: [{ name: "token", type: "string", value: "TOKEN", help: "Join token printed by `shoal cluster init`" }, ...AGENT_NODE_OPTIONS, ...AGENT_LOCAL_OPTIONS] },
+  summary: "Join this node to a cluster: as a worker, or as a manager with the manager token",
+  syntax: {
+    options: [
+      { name: "token", type: "string", value: "TOKEN", help: "Join token printed by `shoal cluster init` (the manager token makes this node a manager)" },
+      ...MANAGER_ADDR_OPTIONS.filter((o) => o.name !== "advertise-addr"),
+      ...AGENT_NODE_OPTIONS,
+      ...AGENT_LOCAL_OPTIONS,
+    ],
+  },
   run: async (ctx, p) => {
     const manager = oneArg(p, "HOST:PORT");
     const token = p.string("token");
     if (!token) throw p.usage("--token is required: use the join command `shoal cluster init` printed");
     refuseIfRunning(ctx, "agent", "this node is already part of a cluster");
-    const nodeId = await startAgentDaemon(ctx, p, manager, token);
-    writeContext(ctx, [manager]);
-    ctx.out(`This node joined the cluster as a worker (node ${nodeId}).\n`);
+    if (!isManagerToken(token)) {
+      const nodeId = await startAgentDaemon(ctx, p, manager, token);
+      writeContext(ctx, [manager]);
+      ctx.out(`This node joined the cluster as a worker (node ${nodeId}).\n`);
+      return 0;
+    }
+    refuseIfRunning(ctx, "manager", "a manager already runs for this data dir");
+    const o = managerOptions(ctx, p);
+    const advertise = p.string("advertise-addr") ?? defaultAdvertiseAddr();
+    const d = launch(ctx, "manager", [
+      "--join", manager,
+      "--token", token,
+      "--data-dir", ctx.dataDir,
+      "--listen-addr", o.listenAddr,
+      "--advertise-addr", advertise,
+      "--api-port", String(o.apiPort),
+      "--raft-port", String(o.raftPort),
+      "--nats-port", String(o.natsPort),
+      "--nats-cluster-port", String(o.natsClusterPort),
+    ]);
+    const pid = spawnDaemon(d);
+    const local = new ShoalClient({ managers: [`127.0.0.1:${o.apiPort}`], timeoutMs: 2_000 });
+    await waitForDaemon(d, pid, () => local.call("info"), START_TIMEOUT_MS);
+    const nodeId = await startAgentDaemon(ctx, p, `127.0.0.1:${o.apiPort}`, token);
+    writeContext(ctx, [`127.0.0.1:${o.apiPort}`, manager]);
+    ctx.out(`This node joined the cluster as a manager (node ${nodeId}).\n`);
     return 0;
   },
 };

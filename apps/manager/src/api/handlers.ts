@@ -5,6 +5,8 @@ import {
   type Cluster,
   type Info,
   type JoinInfo,
+  type ManagerJoinReply,
+  type ManagerJoinRequest,
   type LogLine,
   type LogsQuery,
   type NetworkSpec,
@@ -32,6 +34,8 @@ export interface ApiContext {
   info: () => Info;
   logs: LogSource;
   clock?: () => number;
+  /** Adds a manager to Raft (on the leader); absent where the manager has no Raft node (tests). */
+  joinManager?: (req: ManagerJoinRequest) => Promise<ManagerJoinReply>;
 }
 
 /** Parsed input of a route, as handlers get it. */
@@ -50,6 +54,7 @@ type QueryOut = {
 };
 type BodyOut = {
   clusterJoin: { token: string };
+  clusterManagerJoin: ManagerJoinRequest;
   nodeUpdate: { version: number; spec: Node["spec"] };
   serviceCreate: ServiceSpec;
   serviceUpdate: { version: number; spec: ServiceSpec };
@@ -119,6 +124,15 @@ export const handlers: Handlers = {
       joinToken: body.token,
     };
     return info;
+  },
+  clusterManagerJoin: async (ctx, { body }) => {
+    const cluster = clusterOf(await ctx.store.read());
+    if (body.token !== cluster.joinTokens.manager) {
+      const hint = body.token === cluster.joinTokens.worker ? "this is the worker token: use the manager token (`shoal cluster inspect` shows both)" : "use the manager token printed by `shoal cluster init` on this cluster";
+      throw new HttpError(401, "SHOAL_ERR_INVALID_TOKEN", "the token is not this cluster's manager join token", hint);
+    }
+    if (!ctx.joinManager) throw new HttpError(503, "SHOAL_ERR_NOT_READY", "this manager cannot add managers", "retry against another manager");
+    return ctx.joinManager(body);
   },
   nodeList: async (ctx, { query }) => (await ctx.store.read()).list("node").filter((n) => !query.role || n.spec.role === query.role),
   nodeInspect: async (ctx, { params }) => resolveNode(await ctx.store.read(), params.ref),
