@@ -72,6 +72,14 @@ export class HarnessCluster {
     return n;
   }
 
+  /** Loads an image tarball on every node (`shoal image load`); resolves with the image's name as loaded. */
+  async loadImage(tarball: string): Promise<string> {
+    const out = await Promise.all(this.nodes.map((n) => n.shoalOk(["image", "load", "-i", tarball])));
+    const name = /Loaded image:\s*(\S+)/.exec(out[0] ?? "")?.[1] ?? /(\S+:\S+)/.exec(out[0] ?? "")?.[1];
+    if (!name) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: no image name in the output of \`shoal image load\`:\n${out[0] ?? ""}`);
+    return name;
+  }
+
   /** A client of the managers' APIs, reached from this host over the cluster's network. */
   client(): ShoalClient {
     return new ShoalClient({ managers: this.managers.map((m) => `${m.address}:${API_PORT}`) });

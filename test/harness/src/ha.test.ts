@@ -4,6 +4,7 @@ import { ShoalClient, type Info, type Task } from "@shoal/api";
 import { ensureBusyboxTarball } from "@shoal/runtime/testing";
 import { startCluster, type HarnessCluster } from "./cluster.js";
 import { API_PORT, type HarnessNode } from "./node.js";
+import { loggedTest } from "./logged-test.js";
 import { until } from "./until.js";
 import { checkOperations, HistoryRecorder, KV_UNKNOWN, kvModel, type KvInput, type KvOutput } from "@shoal/raft/testing";
 
@@ -33,23 +34,12 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
     assert.equal(new Set(slots).size, slots.length, `no slot runs twice: ${slots.join(", ")}`);
   };
 
-  /** A test that prints the nodes' daemon logs when it fails. */
-  const test = (name: string, fn: () => Promise<void>): void => {
-    nodeTest(name, async () => {
-      try {
-        await fn();
-      } catch (e) {
-        for (const n of c?.nodes ?? []) console.log(await n.logTail(40).catch(() => ""));
-        throw e;
-      }
-    });
-  };
+  const test = loggedTest(nodeTest, () => c?.nodes ?? []);
 
   before(async () => {
     const tar = await ensureBusyboxTarball();
     c = await startCluster({ managers: 3, workers: 3 });
-    const loaded = await Promise.all(c.nodes.map((n) => n.shoalOk(["image", "load", "-i", tar])));
-    image = /busybox\S*/.exec(loaded[0] ?? "")?.[0] ?? image;
+    image = await c.loadImage(tar);
   });
   after(async () => {
     await c?.destroy();

@@ -32,6 +32,26 @@ async function startAgentDaemon(ctx: Context, p: ParsedArgs, join_: string, toke
   return waitForDaemon(d, pid, async () => (await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 2_000 })).nodeId || undefined, START_TIMEOUT_MS);
 }
 
+/** Starts the manager daemon in the background with the address flags and `extra`, and waits for its API. */
+async function startManagerDaemon(ctx: Context, p: ParsedArgs, extra: string[]): Promise<{ o: ReturnType<typeof managerOptions>; advertise: string; local: ShoalClient }> {
+  const o = managerOptions(ctx, p);
+  const advertise = p.string("advertise-addr") ?? defaultAdvertiseAddr();
+  const d = launch(ctx, "manager", [
+    ...extra,
+    "--data-dir", ctx.dataDir,
+    "--listen-addr", o.listenAddr,
+    "--advertise-addr", advertise,
+    "--api-port", String(o.apiPort),
+    "--raft-port", String(o.raftPort),
+    "--nats-port", String(o.natsPort),
+    "--nats-cluster-port", String(o.natsClusterPort),
+  ]);
+  const pid = spawnDaemon(d);
+  const local = new ShoalClient({ managers: [`127.0.0.1:${o.apiPort}`], timeoutMs: 2_000 });
+  await waitForDaemon(d, pid, () => local.call("info"), START_TIMEOUT_MS);
+  return { o, advertise, local };
+}
+
 /** Records where this node's manager API is, for later commands without --host. */
 function writeContext(ctx: Context, managers: string[]): void {
   mkdirSync(ctx.dataDir, { recursive: true });
@@ -52,21 +72,7 @@ export const clusterInitCommand: Command = {
   run: async (ctx, p) => {
     refuseIfRunning(ctx, "manager", "a manager already runs for this data dir");
     refuseIfRunning(ctx, "agent", "an agent already runs for this data dir");
-    const o = managerOptions(ctx, p);
-    const advertise = p.string("advertise-addr") ?? defaultAdvertiseAddr();
-    const d = launch(ctx, "manager", [
-      "--init",
-      "--data-dir", ctx.dataDir,
-      "--listen-addr", o.listenAddr,
-      "--advertise-addr", advertise,
-      "--api-port", String(o.apiPort),
-      "--raft-port", String(o.raftPort),
-      "--nats-port", String(o.natsPort),
-      "--nats-cluster-port", String(o.natsClusterPort),
-    ]);
-    const pid = spawnDaemon(d);
-    const local = new ShoalClient({ managers: [`127.0.0.1:${o.apiPort}`], timeoutMs: 2_000 });
-    await waitForDaemon(d, pid, () => local.call("info"), START_TIMEOUT_MS);
+    const { o, advertise, local } = await startManagerDaemon(ctx, p, ["--init"]);
     const cluster = await local.call("clusterInspect");
     const nodeId = await startAgentDaemon(ctx, p, `127.0.0.1:${o.apiPort}`, cluster.joinTokens.manager);
     const addr = `${advertise}:${o.apiPort}`;
@@ -119,22 +125,7 @@ export const clusterJoinCommand: Command = {
       return 0;
     }
     refuseIfRunning(ctx, "manager", "a manager already runs for this data dir");
-    const o = managerOptions(ctx, p);
-    const advertise = p.string("advertise-addr") ?? defaultAdvertiseAddr();
-    const d = launch(ctx, "manager", [
-      "--join", manager,
-      "--token", token,
-      "--data-dir", ctx.dataDir,
-      "--listen-addr", o.listenAddr,
-      "--advertise-addr", advertise,
-      "--api-port", String(o.apiPort),
-      "--raft-port", String(o.raftPort),
-      "--nats-port", String(o.natsPort),
-      "--nats-cluster-port", String(o.natsClusterPort),
-    ]);
-    const pid = spawnDaemon(d);
-    const local = new ShoalClient({ managers: [`127.0.0.1:${o.apiPort}`], timeoutMs: 2_000 });
-    await waitForDaemon(d, pid, () => local.call("info"), START_TIMEOUT_MS);
+    const { o } = await startManagerDaemon(ctx, p, ["--join", manager, "--token", token]);
     const nodeId = await startAgentDaemon(ctx, p, `127.0.0.1:${o.apiPort}`, token);
     writeContext(ctx, [`127.0.0.1:${o.apiPort}`, manager]);
     ctx.out(`This node joined the cluster as a manager (node ${nodeId}).\n`);
