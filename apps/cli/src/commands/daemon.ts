@@ -36,6 +36,7 @@ export function managerOptions(ctx: Context, p: ParsedArgs): ManagerOptions {
     natsClusterPort: portFlag(p, "nats-cluster-port", 7073),
     init: p.flag("init"),
     heartbeatPeriodMs: durationFlag("heartbeat-period", p.string("heartbeat-period") ?? "1s"),
+    ...(p.flag("force-new-cluster") ? { forceNewCluster: true } : {}),
   };
 }
 
@@ -73,6 +74,7 @@ export const managerCommand: Command = {
     options: [
       ...MANAGER_ADDR_OPTIONS,
       { name: "init", type: "boolean", help: "Create a new cluster with this manager as its first member" },
+      { name: "force-new-cluster", type: "boolean", help: "Form a one-manager cluster from this manager's state (after losing a majority of managers)" },
       s("heartbeat-period", "DURATION", "How often agents report (default 1s)"),
     ],
   },
