@@ -5,13 +5,14 @@ import { join } from "node:path";
 import { describe, test } from "node:test";
 import { decodeConfChange, encodeConfChange } from "../codec/codec.js";
 import { type ConfChange, type Entry, ConfChangeType, EntryType } from "../core/types.js";
-import { ConfChangeError, ForceNewClusterError, NothingToRecoverError, RaftConfigError, TimeoutError } from "../errors.js";
+import { ConfChangeError, ForceNewClusterError, NoQuorumError, NotLeaderError, NothingToRecoverError, RaftConfigError, TimeoutError } from "../errors.js";
 import { DiskStorage, type PersistedState } from "../storage/durable-storage.js";
 import { ents, hs, show, snap, withTempDir } from "../storage/storage-test-util.js";
 import { KvStateMachine } from "../testing/kv/kv-state-machine.js";
 import { planForceNewCluster } from "./force-new-cluster.js";
 import { openRaftNode } from "./open.js";
-import { FAST, memCluster, put, waitLeader } from "./test-support.js";
+import type { RaftNode } from "./raft-node.js";
+import { FAST, freePort, memCluster, put, waitLeader } from "./test-support.js";
 
 const cc = (index: number, term: number, change: ConfChange): Entry => ({ index, term, type: EntryType.ConfChange, data: encodeConfChange(change) });
 const state = (p: Partial<PersistedState>): PersistedState => ({ hardState: hs(0, 0, 0), snapshot: null, entries: [], warnings: [], ...p });
@@ -125,6 +126,44 @@ describe("RaftNode with forceNewCluster", () => {
     } finally {
       await c.stopAll();
     }
+  });
+
+  test("on data dirs over TCP: the survivor of three restarts alone, and a removed member cannot disturb it", async (t) => {
+    const base = await mkdtemp(join(tmpdir(), "shoal-raft-fnc-"));
+    const nodes = new Map<number, RaftNode>();
+    t.after(async () => {
+      await Promise.all([...nodes.values()].map((n) => n.stop()));
+      await rm(base, { recursive: true, force: true });
+    });
+    const ports = [await freePort(), await freePort(), await freePort()];
+    const peers = ports.map((p, i) => ({ id: i + 1, address: `127.0.0.1:${p}` }));
+    const sms = new Map<number, KvStateMachine>();
+    const open = (id: number, force = false): Promise<RaftNode> => {
+      const sm = new KvStateMachine();
+      sms.set(id, sm);
+      const common = { ...FAST, dataDir: join(base, `n${id}`), id, clusterId: "c", listen: { host: "127.0.0.1", port: ports[id - 1] as number }, stateMachine: sm };
+      return openRaftNode(force ? { ...common, forceNewCluster: true } : { ...common, bootstrap: peers });
+    };
+    for (const p of peers) nodes.set(p.id, await open(p.id));
+    const leader = await waitLeader([...nodes.values()]);
+    for (let i = 0; i < 10; i++) await leader.propose(put(`t${i}`, String(i)));
+    const survivor = peers.find((p) => p.id !== leader.id)?.id as number;
+    await (nodes.get(survivor) as RaftNode).readBarrier();
+    for (const n of nodes.values()) await n.stop();
+    nodes.clear();
+
+    const alone = await open(survivor, true);
+    nodes.set(survivor, alone);
+    await waitLeader([alone]);
+    assert.equal(sms.get(survivor)?.get("t9"), "9");
+    // The old leader comes back with its old membership: the new cluster ignores it and keeps leading.
+    const term = alone.status().term;
+    const old = await open(leader.id);
+    nodes.set(leader.id, old);
+    // Many election timeouts: it campaigns in vain, since the new cluster drops a removed member's messages.
+    await assert.rejects(old.waitForLeader(500), (e: unknown) => e instanceof NotLeaderError || e instanceof NoQuorumError);
+    await alone.propose(put("after", "yes"));
+    assert.deepEqual([alone.isLeader(), alone.status().term, alone.status().conf.voters], [true, term, [survivor]]);
   });
 
   test("an empty data dir has nothing to recover", async (t) => {
