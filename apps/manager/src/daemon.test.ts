@@ -2,11 +2,12 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import { SHOAL_VERSION, ShoalClient } from "@shoal/api";
+import { updateOf } from "@shoal/store";
 import { ManagerStartError, startManager, type ManagerOptions, type RunningManager } from "./daemon.js";
 import { silentLogger } from "./log.js";
-import { serviceSpec } from "./testing/fixtures.js";
+import { nodeObject, serviceSpec } from "./testing/fixtures.js";
 import { freePort, processExists } from "./testing/net.js";
 
 async function options(dataDir: string): Promise<ManagerOptions> {
@@ -24,7 +25,8 @@ async function options(dataDir: string): Promise<ManagerOptions> {
   };
 }
 
-test("a manager inits a cluster, serves the API, and keeps its state across a restart", async (t) => {
+/** Starts a manager on a new data dir (stopped and removed after the test), with a client of its API. */
+async function firstManager(t: TestContext): Promise<{ o: ManagerOptions; first: RunningManager; client: ShoalClient; running: RunningManager[] }> {
   const dir = mkdtempSync(join(tmpdir(), "shoal-manager-test-"));
   const running: RunningManager[] = [];
   t.after(async () => {
@@ -34,7 +36,11 @@ test("a manager inits a cluster, serves the API, and keeps its state across a re
   const o = await options(dir);
   const first = await startManager(o);
   running.push(first);
-  const client = new ShoalClient({ managers: [first.apiAddr], timeoutMs: 10_000 });
+  return { o, first, client: new ShoalClient({ managers: [first.apiAddr], timeoutMs: 10_000 }), running };
+}
+
+test("a manager inits a cluster, serves the API, and keeps its state across a restart", async (t) => {
+  const { o, first, client, running } = await firstManager(t);
   const info = await client.call("info");
   assert.deepEqual([info.version, info.clusterId, info.raft.leader, info.managerAddr], [SHOAL_VERSION, first.clusterId, true, `127.0.0.1:${o.apiPort}`]);
   const cluster = await client.call("clusterInspect");
@@ -60,6 +66,42 @@ test("a manager without a cluster in its data dir and without init refuses to st
     assert.ok(e instanceof ManagerStartError);
     assert.equal(e.code, "SHOAL_ERR_MANAGER_START");
     assert.match(e.message, /holds no cluster: start a new one with `shoal cluster init`/);
+    return true;
+  });
+});
+
+test("a manager restarted with forceNewCluster keeps services and nodes and is the only manager", async (t) => {
+  const { o, first, client, running } = await firstManager(t);
+  const created = await client.call("serviceCreate", { body: serviceSpec("web", { mode: { mode: "replicated", replicas: 2 } }) });
+  // A second manager the cluster had before losing it: its node object and its place in the managers list.
+  const lost = { raftId: 2, apiAddr: "127.0.0.2:7070", natsUrl: "nats://127.0.0.2:7072", raftAddr: "127.0.0.2:7071" };
+  const cluster = first.store.state.cluster();
+  assert.ok(cluster);
+  await first.store.write([
+    updateOf("cluster", cluster, { managers: [...cluster.managers, lost] }),
+    { op: "create", kind: "node", object: nodeObject("lost-manager", { role: "manager" }) },
+  ]);
+  const termBefore = first.raft.status().term;
+  await first.stop();
+
+  const forced = await startManager({ ...o, init: false, forceNewCluster: true });
+  running.push(forced);
+  assert.ok(forced.raft.isLeader());
+  assert.deepEqual(forced.raft.status().conf.voters, [1]);
+  assert.ok(forced.raft.status().term > termBefore, "the term was raised");
+  const after = await client.call("clusterInspect");
+  assert.deepEqual(after.managers.map((m) => [m.raftId, m.apiAddr]), [[1, `127.0.0.1:${o.apiPort}`]]);
+  assert.equal((await client.call("serviceInspect", { params: { ref: "web" } })).id, created.id);
+  assert.ok(forced.store.state.get("node", "lost-manager"), "the lost manager's node object stays");
+  await client.call("serviceCreate", { body: serviceSpec("after") });
+});
+
+test("forceNewCluster on a data dir without a manager's state refuses to start: nothing to recover", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "shoal-manager-test-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  await assert.rejects(startManager({ ...(await options(dir)), init: false, forceNewCluster: true }), (e: unknown) => {
+    assert.ok(e instanceof ManagerStartError);
+    assert.match(e.message, /holds no manager state, so there is nothing to recover/);
     return true;
   });
 });

@@ -28,6 +28,11 @@ export interface ManagerOptions {
   natsClusterPort: number;
   /** Create a new cluster when the data dir holds none. */
   init: boolean;
+  /**
+   * Quorum-loss recovery: rebuild a one-manager cluster from this manager's state (services, tasks, nodes and
+   * networks are kept; the other managers are removed from Raft for good and from the cluster's managers list).
+   */
+  forceNewCluster?: boolean;
   heartbeatPeriodMs?: number;
   /** The nats-server binary (default: `nats-server` on the PATH). */
   natsServer?: string;
@@ -70,7 +75,9 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   let fresh = false;
   let joined: ManagerJoinReply | undefined;
   if (existsSync(idFile)) identity = JSON.parse(readFileSync(idFile, "utf8")) as Identity;
-  else if (o.init) {
+  else if (o.forceNewCluster) {
+    throw new ManagerStartError(`manager: ${dir} holds no manager state, so there is nothing to recover: run --force-new-cluster on a node that was a manager`);
+  } else if (o.init) {
     identity = { clusterId: newId(), raftId: 1 };
     fresh = true;
   } else if (o.join) {
@@ -92,6 +99,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     stateMachine: machine,
     ...(fresh && !joined ? { bootstrap: [{ id: identity.raftId, address: raftAddr }] } : {}),
     ...(joined ? { peers: joined.members.filter((m) => m.id !== identity.raftId) } : {}),
+    ...(o.forceNewCluster ? { forceNewCluster: true } : {}),
     log: (level, msg, fields) => (level === "debug" ? undefined : log[level === "error" ? "error" : level === "warn" ? "warn" : "info"](msg, { ...fields, component: "raft" })),
   });
   if (fresh) await writeFileDurably(idFile, JSON.stringify(identity));
@@ -130,10 +138,18 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     } else if (cluster && raft.isLeader()) {
       const known = cluster.managers.find((m) => m.raftId === me.raftId);
       const changedPeriod = o.heartbeatPeriodMs !== undefined && cluster.spec.heartbeatPeriodMs !== o.heartbeatPeriodMs;
-      if (!known || JSON.stringify(known) !== JSON.stringify(me) || changedPeriod) {
-        const managers = [...cluster.managers.filter((m) => m.raftId !== me.raftId), me];
+      // After a forced new cluster this manager is the only one; the others' node objects stay and go down.
+      const dropped = o.forceNewCluster ? cluster.managers.filter((m) => m.raftId !== me.raftId) : [];
+      if (!known || JSON.stringify(known) !== JSON.stringify(me) || changedPeriod || dropped.length > 0) {
+        const managers = [...cluster.managers.filter((m) => m.raftId !== me.raftId && !dropped.includes(m)), me];
         const spec = changedPeriod ? { ...cluster.spec, heartbeatPeriodMs: o.heartbeatPeriodMs as number } : cluster.spec;
         await store.write([updateOf("cluster", cluster, { spec, managers })]);
+      }
+      if (o.forceNewCluster) {
+        log.warn("forced a new cluster: this manager is the only one; services, tasks, nodes and networks are kept", {
+          removedManagers: dropped.map((m) => `${m.raftId}@${m.raftAddr}`).join(",") || "none",
+          term: raft.status().term,
+        });
       }
     }
     cluster = store.state.cluster();

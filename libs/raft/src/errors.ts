@@ -116,3 +116,15 @@ export class StorageFailedError extends RaftError {
   readonly code = "SHOAL_ERR_STORAGE_FAILED";
   readonly status = 500;
 }
+
+/** A forced new cluster was asked of a data dir that holds no committed Raft state: there is nothing to rebuild from. */
+export class NothingToRecoverError extends RaftError {
+  readonly code = "SHOAL_ERR_NOTHING_TO_RECOVER";
+  readonly status = 409;
+}
+
+/** A forced new cluster was refused: this member's state cannot found one (it was removed, or never a member). */
+export class ForceNewClusterError extends RaftError {
+  readonly code = "SHOAL_ERR_FORCE_NEW_CLUSTER";
+  readonly status = 409;
+}

@@ -16,6 +16,7 @@ export * from "./storage/durable-storage.js";
 export * from "./transport/index.js";
 export { RaftNode, type RaftNodeOptions, type LeaderChange } from "./node/raft-node.js";
 export { openRaftNode, type OpenRaftNodeOptions } from "./node/open.js";
+export { planForceNewCluster, type ForceNewClusterPlan } from "./node/force-new-cluster.js";
 export type { StateMachine } from "./node/state-machine.js";
 export type { NodeStatus } from "./node/status.js";
 export type { NodeLog, NodeLogLevel } from "./node/log.js";

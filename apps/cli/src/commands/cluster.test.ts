@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { ClusterSchema, InfoSchema } from "@shoal/api";
-import { isDaemonAlive } from "../local/processes.js";
+import { isDaemonAlive, stopDaemon } from "../local/processes.js";
 import { main } from "../main.js";
 import { captureIo, FakeServer } from "../testing/fake-server.js";
 import { T0, iso } from "../testing/objects.js";
@@ -140,4 +140,35 @@ test("cluster join without --token is a usage error", async () => {
   const r = await run("n4", "cluster", "join", "10.1.2.3:7070");
   assert.equal(r.code, 2);
   assert.match(r.err, /--token is required/);
+});
+
+test("cluster init --force-new-cluster refuses a data dir without a manager's state", async () => {
+  const r = await run("n5", "cluster", "init", "--force-new-cluster");
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^Error: \S+ holds no manager state: there is nothing to recover\n.*start a new cluster with `shoal cluster init`/);
+  assert.equal(existsSync(join(r.dataDir, "manager.pid")), false, "no manager was started");
+});
+
+test("cluster init --force-new-cluster wants the manager stopped, then restarts it with the flag and keeps the running agent", async () => {
+  const port = await freePort();
+  const init = await run("n6", "cluster", "init", "--advertise-addr", "10.1.2.3", "--api-port", String(port));
+  assert.equal(init.code, 0, init.err);
+  const running = await run("n6", "cluster", "init", "--force-new-cluster", "--api-port", String(port));
+  assert.equal(running.code, 1);
+  const managerPid = Number(readFileSync(join(init.dataDir, "manager.pid"), "utf8"));
+  assert.match(running.err, new RegExp(`^Error: a manager still runs for this data dir \\(manager pid ${managerPid}, [^]*kill -TERM ${managerPid}`));
+
+  await stopDaemon(managerPid, "manager");
+  // What a real manager leaves in its data dir; the stand-in writes nothing.
+  mkdirSync(join(init.dataDir, "manager"), { recursive: true });
+  writeFileSync(join(init.dataDir, "manager", "manager.json"), JSON.stringify({ clusterId: "c1", raftId: 1 }));
+  const agentPid = Number(readFileSync(join(init.dataDir, "agent.pid"), "utf8"));
+  const forced = await run("n6", "cluster", "init", "--force-new-cluster", "--advertise-addr", "10.1.2.3", "--api-port", String(port));
+  assert.equal(forced.code, 0, forced.err);
+  assert.ok(forced.out.startsWith("Cluster re-formed from this node's state: this node is now its only manager (node nodea)"), forced.out);
+  assert.ok(forced.out.includes(`    shoal cluster join --token SHOAL-MGR 10.1.2.3:${port}\n`), forced.out);
+  assert.match(readFileSync(join(init.dataDir, "logs", "manager.log"), "utf8"), new RegExp(`\nfake manager --force-new-cluster --data-dir \\S+ --listen-addr 0\\.0\\.0\\.0 --advertise-addr 10\\.1\\.2\\.3 --api-port ${port} `));
+  assert.equal(Number(readFileSync(join(init.dataDir, "agent.pid"), "utf8")), agentPid, "the running agent was kept");
+  assert.equal(readFileSync(join(init.dataDir, "logs", "agent.log"), "utf8").match(/fake agent/g)?.length, 1, "no second agent was started");
+  assert.equal((await run("n6", "cluster", "leave", "--force")).code, 0);
 });

@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ApiError, ShoalClient } from "@shoal/api";
 import type { ParsedArgs } from "../args/parser.js";
@@ -63,23 +63,71 @@ function refuseIfRunning(ctx: Context, role: "manager" | "agent", message: strin
   if (pid !== undefined) throw new CliError("SHOAL_ERR_ALREADY_RUNNING", `${message} (${role} pid ${pid}, data dir ${ctx.dataDir})`, "run `shoal cluster leave` first, or use another --data-dir");
 }
 
-/** `shoal cluster init`. */
+/**
+ * Refusals of `cluster init --force-new-cluster`: it needs a manager's state in the data dir, and no manager
+ * running on it (one started by `cluster init`, or a `shoal manager` in the foreground holding the Raft lock).
+ */
+function checkRecoverable(ctx: Context): void {
+  const dir = join(ctx.dataDir, "manager");
+  const pid = runningPid(join(ctx.dataDir, "manager.pid"), "manager") ?? runningPid(join(dir, "raft", "LOCK"), "manager");
+  if (pid !== undefined) {
+    throw new CliError(
+      "SHOAL_ERR_ALREADY_RUNNING",
+      `a manager still runs for this data dir (manager pid ${pid}, data dir ${ctx.dataDir}); it must be stopped before its state can form a new cluster`,
+      `stop it with \`kill -TERM ${pid}\` (its state is kept; do not use \`shoal cluster leave\`, which erases it), then run this command again`,
+    );
+  }
+  if (!existsSync(join(dir, "manager.json"))) {
+    throw new CliError(
+      "SHOAL_ERR_NOTHING_TO_RECOVER",
+      `${ctx.dataDir} holds no manager state: there is nothing to recover`,
+      "run it on a node that was a manager (with its --data-dir), or start a new cluster with `shoal cluster init`",
+    );
+  }
+}
+
+/** The local agent's node id: the running agent's, or that of one started now with the manager join token. */
+async function ensureAgent(ctx: Context, p: ParsedArgs, apiPort: number, managerToken: string): Promise<string> {
+  if (runningPid(join(ctx.dataDir, "agent.pid"), "agent") !== undefined) {
+    const info = await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 5_000 });
+    if (info.nodeId) return info.nodeId;
+  }
+  return startAgentDaemon(ctx, p, `127.0.0.1:${apiPort}`, managerToken);
+}
+
+/** `shoal cluster init [--force-new-cluster]`. */
 export const clusterInitCommand: Command = {
   name: "cluster init",
   usage: "[OPTIONS]",
   summary: "Start a new cluster with this node as its first manager",
-  syntax: { options: [...MANAGER_ADDR_OPTIONS, ...AGENT_LOCAL_OPTIONS] },
+  syntax: {
+    options: [
+      ...MANAGER_ADDR_OPTIONS,
+      ...AGENT_LOCAL_OPTIONS,
+      {
+        name: "force-new-cluster",
+        type: "boolean",
+        help: "After losing a majority of managers: form a one-manager cluster from this node's manager state (services, tasks, nodes and networks are kept)",
+      },
+    ],
+  },
   run: async (ctx, p) => {
-    refuseIfRunning(ctx, "manager", "a manager already runs for this data dir");
-    refuseIfRunning(ctx, "agent", "an agent already runs for this data dir");
-    const { o, advertise, local } = await startManagerDaemon(ctx, p, ["--init"]);
+    const force = p.flag("force-new-cluster");
+    if (force) checkRecoverable(ctx);
+    else {
+      refuseIfRunning(ctx, "manager", "a manager already runs for this data dir");
+      refuseIfRunning(ctx, "agent", "an agent already runs for this data dir");
+    }
+    const { o, advertise, local } = await startManagerDaemon(ctx, p, [force ? "--force-new-cluster" : "--init"]);
     const cluster = await local.call("clusterInspect");
-    const nodeId = await startAgentDaemon(ctx, p, `127.0.0.1:${o.apiPort}`, cluster.joinTokens.manager);
+    const nodeId = await ensureAgent(ctx, p, o.apiPort, cluster.joinTokens.manager);
     const addr = `${advertise}:${o.apiPort}`;
     writeContext(ctx, [`127.0.0.1:${o.apiPort}`]);
     ctx.out(
       [
-        `Cluster initialized: this node is now a manager (node ${nodeId}).`,
+        force
+          ? `Cluster re-formed from this node's state: this node is now its only manager (node ${nodeId}); the other managers were removed.`
+          : `Cluster initialized: this node is now a manager (node ${nodeId}).`,
         "",
         "To add a worker to this cluster, run the following command:",
         "",

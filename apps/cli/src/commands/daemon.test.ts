@@ -24,6 +24,8 @@ test("shoal manager flags map to the manager's options, with the documented defa
   assert.deepEqual(managerOptions(f.ctx, f.p), {
     dataDir: "/d", listenAddr: "10.0.0.1", advertiseAddr: "10.0.0.2", apiPort: 8070, raftPort: 8071, natsPort: 8072, natsClusterPort: 8073, init: true, heartbeatPeriodMs: 500,
   });
+  const forced = parse(managerCommand, ["--force-new-cluster"]);
+  assert.equal(managerOptions(forced.ctx, forced.p).forceNewCluster, true);
   const bad = parse(managerCommand, ["--api-port", "70000"]);
   assert.throws(() => managerOptions(bad.ctx, bad.p), (e: unknown) => e instanceof UsageError && /--api-port/.test(e.message));
 });

@@ -37,6 +37,7 @@ export function managerOptions(ctx: Context, p: ParsedArgs): ManagerOptions {
     init: p.flag("init"),
     heartbeatPeriodMs: durationFlag("heartbeat-period", p.string("heartbeat-period") ?? "1s"),
     ...(p.strings("join").length > 0 ? { join: { managers: p.strings("join"), token: p.string("token") ?? "" } } : {}),
+    ...(p.flag("force-new-cluster") ? { forceNewCluster: true } : {}),
   };
 }
 
@@ -76,6 +77,7 @@ export const managerCommand: Command = {
       { name: "init", type: "boolean", help: "Create a new cluster with this manager as its first member" },
       listOption("join", "HOST:PORT", "First start only: join the cluster of this manager (API address) as a manager"),
       s("token", "TOKEN", "The manager join token, with --join"),
+      { name: "force-new-cluster", type: "boolean", help: "Form a one-manager cluster from this manager's state (after losing a majority of managers)" },
       s("heartbeat-period", "DURATION", "How often agents report (default 1s)"),
     ],
   },

@@ -1,4 +1,4 @@
-import { DataDirError } from "../errors.js";
+import { DataDirError, NothingToRecoverError } from "../errors.js";
 import { DiskStorage, type DiskStorageOptions } from "../storage/durable-storage.js";
 import type { TcpTransportOptions } from "../transport/config.js";
 import { TcpTransport } from "../transport/tcp-transport.js";
@@ -23,9 +23,13 @@ export interface OpenRaftNodeOptions extends Omit<RaftNodeOptions, "id" | "stora
 
 /**
  * Starts a Raft node on a data dir: locks the dir against a second process, checks (or records, on the first
- * start) the node and cluster ids, opens the WAL and snapshots, listens for peers over TCP, and runs.
+ * start) the node and cluster ids, opens the WAL and snapshots, listens for peers over TCP, and runs. With
+ * `forceNewCluster`, a data dir that holds no member's state is refused with NothingToRecoverError.
  */
 export async function openRaftNode(opts: OpenRaftNodeOptions): Promise<RaftNode> {
+  if (opts.forceNewCluster && !readIdentity(opts.dataDir)) {
+    throw new NothingToRecoverError(`raft: cannot force a new cluster: data dir ${opts.dataDir} holds no member's state, so there is nothing to recover`);
+  }
   const release = lockDataDir(opts.dataDir);
   try {
     const known = readIdentity(opts.dataDir);

@@ -1,86 +1,14 @@
 import assert from "node:assert/strict";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
 import { ConfChangeError, DataDirError, NotLeaderError, ProposalLostError } from "../errors.js";
-import { MemoryDurableStorage } from "../storage/durable-storage.js";
-import { MemoryNetwork } from "../transport/memory-transport.js";
-import { KvStateMachine, encodeKvCommand, type KvResult } from "../testing/kv/kv-state-machine.js";
+import { KvStateMachine, type KvResult } from "../testing/kv/kv-state-machine.js";
 import type { NodeId } from "../core/types.js";
 import { openRaftNode } from "./open.js";
-import { type LeaderChange, RaftNode } from "./raft-node.js";
-
-const FAST = { tickMs: 10, raft: { electionTick: 10, heartbeatTick: 1 } } as const;
-
-/** Resolves with the first leader change that satisfies `pred` on any of `nodes`. */
-function waitLeader(nodes: readonly RaftNode[], timeoutMs = 10_000): Promise<RaftNode> {
-  return new Promise((resolve, reject) => {
-    const current = nodes.find((n) => n.isLeader());
-    if (current) return resolve(current);
-    const offs: (() => void)[] = [];
-    const timer = setTimeout(() => {
-      offs.forEach((o) => o());
-      reject(new Error("no leader elected in time"));
-    }, timeoutMs);
-    for (const n of nodes) {
-      offs.push(
-        n.onLeaderChange((c: LeaderChange) => {
-          if (!c.isLeader) return;
-          clearTimeout(timer);
-          offs.forEach((o) => o());
-          resolve(n);
-        }),
-      );
-    }
-  });
-}
-
-interface MemCluster {
-  net: MemoryNetwork;
-  nodes: Map<NodeId, RaftNode>;
-  sms: Map<NodeId, KvStateMachine>;
-  storages: Map<NodeId, MemoryDurableStorage>;
-  start(id: NodeId, bootstrap?: boolean, peers?: NodeId[]): Promise<RaftNode>;
-  stopAll(): Promise<void>;
-}
-
-function memCluster(ids: NodeId[], opts: { snapshotEntries?: number } = {}): MemCluster {
-  const net = new MemoryNetwork();
-  const c: MemCluster = {
-    net,
-    nodes: new Map(),
-    sms: new Map(),
-    storages: new Map(),
-    async start(id, bootstrap = true, peers: NodeId[] = []) {
-      const storage = c.storages.get(id) ?? new MemoryDurableStorage();
-      c.storages.set(id, storage);
-      const sm = new KvStateMachine();
-      c.sms.set(id, sm);
-      const node = await RaftNode.start({
-        ...FAST,
-        id,
-        address: `memory:${id}`,
-        storage,
-        transport: net.transport(id),
-        stateMachine: sm,
-        snapshotEntries: opts.snapshotEntries ?? 10_000,
-        catchUpEntries: 5,
-        ...(bootstrap ? { bootstrap: ids.map((p) => ({ id: p, address: `memory:${p}` })) } : {}),
-        peers: peers.map((p) => ({ id: p, address: `memory:${p}` })),
-      });
-      c.nodes.set(id, node);
-      return node;
-    },
-    async stopAll() {
-      await Promise.all([...c.nodes.values()].map((n) => n.stop()));
-    },
-  };
-  return c;
-}
-
-const put = (key: string, value: string): Uint8Array => encodeKvCommand({ op: "put", key, value });
+import type { RaftNode } from "./raft-node.js";
+import { FAST, freePort, memCluster, put, waitLeader } from "./test-support.js";
 
 describe("RaftNode over the in-memory twins", () => {
   test("elects a leader, commits proposals on every node, and followers refuse with a hint", async () => {
@@ -178,16 +106,6 @@ describe("RaftNode over the in-memory twins", () => {
     }
   });
 });
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      s.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 describe("RaftNode on data dirs over TCP", () => {
   const dirs: string[] = [];

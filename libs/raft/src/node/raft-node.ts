@@ -15,7 +15,8 @@ import {
   Role,
 } from "../core/types.js";
 import { ConfChangeError, NoQuorumError, NotLeaderError, RaftConfigError, StoppedError, TimeoutError } from "../errors.js";
-import type { DurableStorage } from "../storage/durable-storage.js";
+import type { DurableStorage, PersistedState } from "../storage/durable-storage.js";
+import { planForceNewCluster } from "./force-new-cluster.js";
 import type { Transport } from "../transport/transport.js";
 import { type NodeLog, silentNodeLog } from "./log.js";
 import { ReadWaiters } from "./read-waiters.js";
@@ -47,6 +48,12 @@ export interface RaftNodeOptions {
    * before it has learned the membership from the log or a snapshot.
    */
   readonly peers?: readonly { id: NodeId; address: string }[];
+  /**
+   * Quorum-loss recovery: before running, rewrite the stored state so that this member is the only voter (see
+   * {@link planForceNewCluster}): committed entries are kept, the uncommitted tail dropped, every other member
+   * removed for good, the term raised; the node then elects itself at once. Not with `bootstrap`.
+   */
+  readonly forceNewCluster?: boolean;
   /** Length of one tick. Default 100 ms: elections after 1-2 s of silence with the default 10 ticks. */
   readonly tickMs?: number;
   /** Applied entries between application snapshots. Default 10,000. */
@@ -98,6 +105,8 @@ export class RaftNode {
   private lastLeaderSeenTick = 0;
   private ticks = 0;
   private lastSoft: SoftState = { lead: NONE, role: Role.Follower };
+  /** After a forced new cluster: campaign once the log is applied up to here (the rewritten membership). */
+  private campaignAt: number | undefined;
 
   private constructor(
     private readonly opts: RaftNodeOptions,
@@ -130,7 +139,8 @@ export class RaftNode {
   }
 
   private async init(): Promise<void> {
-    const persisted = await this.storage.load();
+    let persisted = await this.storage.load();
+    if (this.opts.forceNewCluster) persisted = await this.forceNewCluster(persisted);
     for (const w of persisted.warnings) this.log("warn", w);
     if (persisted.snapshot) this.mem.applySnapshot(persisted.snapshot);
     this.mem.append(persisted.entries);
@@ -167,6 +177,22 @@ export class RaftNode {
     });
     this.ticker = setInterval(() => this.onTick(), this.tickMs);
     this.schedule();
+  }
+
+  /** Persists the rewrite of {@link planForceNewCluster} and returns the state as loaded again from storage. */
+  private async forceNewCluster(before: PersistedState): Promise<PersistedState> {
+    if (this.opts.bootstrap) throw new RaftConfigError("raft: forceNewCluster and bootstrap exclude each other: a forced cluster keeps its old state");
+    const plan = planForceNewCluster(before, this.id, this.opts.address);
+    await this.storage.save(plan.batch, true);
+    this.campaignAt = plan.commit;
+    this.log("warn", "raft: forced a new cluster with this member as the only voter", {
+      keptTo: plan.keptTo,
+      droppedUncommitted: plan.dropped,
+      removed: plan.removed.join(",") || "none",
+      promotedFromLearner: plan.promoted,
+      term: plan.term,
+    });
+    return this.storage.load();
   }
 
   /** Runs an input into the core, then schedules the Ready loop; a corrupt input is logged, not fatal. */
@@ -209,6 +235,10 @@ export class RaftNode {
         await this.handleReady(rd);
         this.raw.advance(rd);
         this.maybeSnapshot();
+        if (this.campaignAt !== undefined && this.applied >= this.campaignAt) {
+          this.campaignAt = undefined;
+          this.raw.campaign();
+        }
       }
     } catch (e) {
       this.failStop(e);
