@@ -3,7 +3,7 @@ import { after, before, describe, test as nodeTest } from "node:test";
 import { ShoalClient, type Info, type Task } from "@shoal/api";
 import { ensureBusyboxTarball } from "@shoal/runtime/testing";
 import { startCluster, type HarnessCluster } from "./cluster.js";
-import { API_PORT, type HarnessNode } from "./node.js";
+import { API_PORT, DATA_DIR, RUN_DIR, type HarnessNode } from "./node.js";
 import { loggedTest } from "./logged-test.js";
 import { until } from "./until.js";
 import { checkOperations, HistoryRecorder, KV_UNKNOWN, kvModel, type KvInput, type KvOutput } from "@shoal/raft/testing";
@@ -211,5 +211,34 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
     for (const name of written) assert.ok(names.has(name), `${name} survived`);
     await until(async () => (await runningOf(clientOf(next), "steady")).length === 6, 120_000, "steady running after the restart");
     noDuplicateSlots(await runningOf(clientOf(next), "steady"));
+  });
+  test("quorum lost: writes answer 503; cluster init --force-new-cluster on the survivor keeps the state, and managers can join again", async () => {
+    const [survivor, lost1, lost2] = cluster().managers;
+    assert.ok(survivor && lost1 && lost2);
+    await clientOf(survivor).call("networkCreate", { body: { name: "before-loss" } });
+    await Promise.all([lost1.kill("manager"), lost2.kill("manager")]);
+    const refused = await until(
+      async () => clientOf(survivor).call("networkCreate", { body: { name: "no-quorum" } }).then(() => undefined, (e: unknown) => e as { status?: number; code?: string }),
+      60_000,
+      "a write to be refused without quorum",
+    );
+    assert.equal(refused.status, 503, `refused with 503 (${refused.code ?? ""})`);
+    // Recover on the survivor: stop its manager (its state stays), then re-form the cluster from it.
+    await survivor.kill("manager", "SIGTERM");
+    await survivor.shoalOk(["cluster", "init", "--force-new-cluster", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR, "--listen-addr", "0.0.0.0", "--advertise-addr", survivor.address, "--cgroup-parent", survivor.cgroupParent]);
+    await until(async () => (await infoOf(survivor)).raft.leader, 60_000, "the survivor to lead alone");
+    const api = clientOf(survivor);
+    const names = new Set((await api.call("networkList")).map((n) => n.spec.name));
+    assert.ok(names.has("before-loss") && !names.has("no-quorum"), "committed state kept, the refused write absent");
+    assert.deepEqual((await api.call("clusterInspect")).managers.map((m) => m.apiAddr), [`${survivor.address}:${API_PORT}`]);
+    await api.call("networkCreate", { body: { name: "after-recovery" } });
+    await until(async () => (await runningOf(api, "steady")).length === 6, 120_000, "steady running after the recovery");
+    noDuplicateSlots(await runningOf(api, "steady"));
+    // A lost manager's node, wiped, joins again as a manager.
+    const token = (await api.call("clusterInspect")).joinTokens.manager;
+    await lost1.shoalOk(["cluster", "leave", "--force", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR]);
+    await lost1.shoalOk(["cluster", "join", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR, "--token", token, "--listen-addr", "0.0.0.0", "--advertise-addr", lost1.address, "--cgroup-parent", lost1.cgroupParent, `${survivor.address}:${API_PORT}`]);
+    await until(async () => (await infoOf(lost1)).raft.appliedIndex >= (await infoOf(survivor)).raft.commitIndex, 60_000, "the new manager to catch up");
+    assert.equal((await api.call("clusterInspect")).managers.length, 2);
   });
 });
