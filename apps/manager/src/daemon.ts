@@ -13,7 +13,7 @@ import { newId, newSecret } from "./ids.js";
 import { LeaderLoops } from "./leader/leader.js";
 import { jsonLogger, type Logger } from "./log.js";
 import { NatsSupervisor } from "./nats/supervisor.js";
-import { addManager, ManagerPromoter } from "./membership/managers.js";
+import { addManager, ManagerPromoter, removeManager } from "./membership/managers.js";
 import { ClusterStore } from "./store/cluster-store.js";
 
 export interface ManagerOptions {
@@ -227,6 +227,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       version: SHOAL_VERSION,
       leaderApi: () => info().raft.leaderApiAddr,
       joinManager: (req) => addManager(raft, store, req, () => leader?.promoter.kick()),
+      removeManager: (nodeAddr, force) => removeManager(raft, store, nodeAddr, force),
     });
     cleanups.push(() => api.close());
     await api.listen({ host: o.listenAddr, port: o.apiPort });

@@ -36,6 +36,8 @@ export interface ApiContext {
   clock?: () => number;
   /** Adds a manager to Raft (on the leader); absent where the manager has no Raft node (tests). */
   joinManager?: (req: ManagerJoinRequest) => Promise<ManagerJoinReply>;
+  /** Removes the manager of the node at `nodeAddr` from Raft (on the leader), with quorum checks unless forced. */
+  removeManager?: (nodeAddr: string, force: boolean) => Promise<void>;
 }
 
 /** Parsed input of a route, as handlers get it. */
@@ -138,16 +140,27 @@ export const handlers: Handlers = {
   nodeInspect: async (ctx, { params }) => resolveNode(await ctx.store.read(), params.ref),
   nodeUpdate: async (ctx, { params, body }) => {
     const node = resolveNode(await ctx.store.read(), params.ref);
-    if (body.spec.role !== node.spec.role) {
-      throw new HttpError(400, "SHOAL_ERR_INVALID_ARGUMENT", `spec.role: changing a node's role (${node.spec.role} -> ${body.spec.role}) is not supported yet`, "keep the node's role");
+    if (body.spec.role === "manager" && node.spec.role === "worker") {
+      throw new HttpError(
+        400,
+        "SHOAL_ERR_INVALID_ARGUMENT",
+        `spec.role: promoting ${node.description.hostname} in place is not supported yet`,
+        "on that node run `shoal cluster leave` and then `shoal cluster join` with the manager token (`shoal cluster inspect` shows it)",
+      );
     }
+    // Demoting: its manager leaves Raft first (refused when the managers left would lose their quorum).
+    if (body.spec.role === "worker" && node.spec.role === "manager") await ctx.removeManager?.(node.status.addr, false);
     return writeOne(ctx, { op: "update", kind: "node", object: { ...withoutMeta(node), spec: body.spec }, expectedVersion: body.version }, "node", node.id);
   },
   nodeRemove: async (ctx, { params, query }) => {
     const node = resolveNode(await ctx.store.read(), params.ref);
+    if (node.spec.role === "manager" && !query.force) {
+      throw new HttpError(409, "SHOAL_ERR_NODE_IS_MANAGER", `node ${node.description.hostname} is a manager`, "demote it first (`shoal node demote`), or remove it with force=true, which also removes its manager from Raft");
+    }
     if (node.status.state === "ready" && !query.force) {
       throw new HttpError(409, "SHOAL_ERR_NODE_READY", `node ${node.description.hostname} is ready: its agent is still connected`, "drain it and stop its agent first (`shoal cluster leave` on it), or remove it with force=true");
     }
+    if (node.spec.role === "manager") await ctx.removeManager?.(node.status.addr, true);
     await ctx.store.write([{ op: "delete", kind: "node", id: node.id, expectedVersion: node.version }]);
   },
   serviceList: async (ctx) => {

@@ -4,6 +4,7 @@ import { updateOf } from "@shoal/store";
 import { HttpError } from "../api/errors.js";
 import type { LoopLog } from "../leader/loop.js";
 import type { ClusterStore } from "../store/cluster-store.js";
+import { checkRemoval } from "./quorum.js";
 
 /**
  * Adds a manager (on the leader): a new Raft id (never one used before), the member added as a learner (it
@@ -83,4 +84,34 @@ export class ManagerPromoter {
     this.stopped = true;
     clearInterval(this.timer);
   }
+}
+
+/** The manager entry of a node (the one whose API address is on the node's address), if it is a manager. */
+export function managerOfNode(managers: readonly { raftId: number; apiAddr: string }[], nodeAddr: string): { raftId: number; apiAddr: string } | undefined {
+  return managers.find((m) => m.apiAddr.slice(0, m.apiAddr.lastIndexOf(":")) === nodeAddr);
+}
+
+/**
+ * Removes a node's manager from Raft and from the cluster's managers (on the leader): refused, unless
+ * `force`, when the managers left would have no reachable majority (checkRemoval). When it is the leader
+ * itself, leadership moves to another reachable voter first and the caller is told to retry (503 no leader,
+ * which clients retry), so the new leader removes it.
+ */
+export async function removeManager(raft: RaftNode, store: ClusterStore, nodeAddr: string, force: boolean): Promise<void> {
+  const cluster = (await store.read()).cluster();
+  const entry = cluster ? managerOfNode(cluster.managers, nodeAddr) : undefined;
+  if (!cluster || !entry) return;
+  const st = raft.status();
+  const reachable = [st.id, ...[...st.progress].filter(([, p]) => p.recentActive).map(([id]) => id)];
+  const check = checkRemoval({ voters: st.conf.voters, reachable }, entry.raftId);
+  if (!check.ok && !force) throw new HttpError(409, "SHOAL_ERR_QUORUM", `removing the manager on ${nodeAddr} would break the managers' quorum: ${check.reason}`, check.hint);
+  if (entry.raftId === st.id) {
+    const to = st.conf.voters.find((id) => id !== st.id && reachable.includes(id));
+    if (to === undefined) throw new HttpError(409, "SHOAL_ERR_QUORUM", `the manager on ${nodeAddr} leads and no other manager can take over`, "add or bring back another manager first");
+    await raft.transferLeadership(to);
+    throw new HttpError(503, "SHOAL_ERR_NO_LEADER", "leadership moved off this manager so that it can be removed", "retry: the new leader removes it");
+  }
+  if (st.conf.voters.includes(entry.raftId) || st.conf.learners.includes(entry.raftId)) await raft.removeMember(entry.raftId);
+  const fresh = (await store.read()).cluster() ?? cluster;
+  await store.write([updateOf("cluster", fresh, { managers: fresh.managers.filter((m) => m.raftId !== entry.raftId) })]);
 }
