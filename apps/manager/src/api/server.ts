@@ -3,7 +3,7 @@ import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import { parseOrThrow, ROUTES, type RouteDef, type RouteName } from "@shoal/api";
 import type { StoreEvent } from "@shoal/store";
-import { consensusError, noLeaderError, noQuorumError, toErrorBody, type HttpError } from "./errors.js";
+import { consensusError, HttpError, noLeaderError, noQuorumError, toErrorBody } from "./errors.js";
 import { handlers, logTasks, raftView, readState, type ApiContext, type Parsed } from "./handlers.js";
 import { openApiDocument } from "./openapi.js";
 import { buildClusterStatus } from "./cluster-status.js";
@@ -151,10 +151,16 @@ async function askLeader(req: FastifyRequest, leader: string, signal?: AbortSign
   try {
     return await fetch(`http://${leader}${req.url}`, signal ? { ...init, signal } : init);
   } catch (e) {
-    const cause = (e as Error).cause as Error | undefined;
-    throw noLeaderError(`the leader at ${leader} cannot be reached (${cause?.message ?? (e as Error).message})`);
+    const cause = (e as Error).cause as (Error & { code?: string }) | undefined;
+    const why = cause?.message ?? (e as Error).message;
+    // Refused before anything was sent: safe for the client to try elsewhere. Otherwise a write may have landed.
+    if (req.method === "GET" || (cause?.code !== undefined && NOT_SENT.has(cause.code))) throw noLeaderError(`the leader at ${leader} cannot be reached (${why})`);
+    throw new HttpError(502, "SHOAL_ERR_LEADER_LOST", `the leader at ${leader} stopped answering while handling the request (${why}): it may or may not have been applied`, "check with an inspect or list command before retrying");
   }
 }
+
+/** Connection errors that happen before a request is sent. */
+const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
 
 function streamEvents(req: FastifyRequest, reply: FastifyReply, q: { since?: number; kind?: string }, history: ApiEvent[], listeners: Set<(e: ApiEvent[]) => void>): FastifyReply {
   reply.hijack();
