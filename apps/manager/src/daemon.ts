@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { ShoalError, writeFileDurably } from "@shoal/common";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
-import { ClusterSpecSchema, DEFAULT_NETWORK, INGRESS_NETWORK, NetworkSpecSchema, SHOAL_VERSION, type Cluster, type Info } from "@shoal/api";
+import { ClusterSpecSchema, DEFAULT_NETWORK, INGRESS_NETWORK, NetworkSpecSchema, SHOAL_VERSION, ShoalClient, type Cluster, type Info, type ManagerJoinReply, type ManagerJoinRequest } from "@shoal/api";
 import { connectNatsBus, subjects, type BusConnection } from "@shoal/bus";
 import { openRaftNode, type RaftNode } from "@shoal/raft";
 import { StoreMachine, updateOf, type ApplyOutcome } from "@shoal/store";
@@ -14,6 +14,7 @@ import { newId, newSecret } from "./ids.js";
 import { LeaderLoops } from "./leader/leader.js";
 import { jsonLogger, type Logger } from "./log.js";
 import { NatsSupervisor } from "./nats/supervisor.js";
+import { addManager, ManagerPromoter } from "./membership/managers.js";
 import { ClusterStore } from "./store/cluster-store.js";
 
 export interface ManagerOptions {
@@ -31,6 +32,8 @@ export interface ManagerOptions {
   heartbeatPeriodMs?: number;
   /** The nats-server binary (default: `nats-server` on the PATH). */
   natsServer?: string;
+  /** First start only: join an existing cluster as a manager through these managers' APIs, with the manager token. */
+  join?: { managers: string[]; token: string };
   log?: Logger;
 }
 
@@ -59,20 +62,28 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   const dir = join(o.dataDir, "manager");
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const idFile = join(dir, "manager.json");
+  const advertise = o.advertiseAddr;
+  const raftAddr = `${advertise}:${o.raftPort}`;
+  const apiAddr = `${advertise}:${o.apiPort}`;
+  const natsUrl = `nats://${advertise}:${o.natsPort}`;
+  const natsRouteAddr = `${advertise}:${o.natsClusterPort}`;
   let identity: Identity;
   let fresh = false;
+  let joined: ManagerJoinReply | undefined;
   if (existsSync(idFile)) identity = JSON.parse(readFileSync(idFile, "utf8")) as Identity;
   else if (o.init) {
     identity = { clusterId: newId(), raftId: 1 };
     fresh = true;
+  } else if (o.join) {
+    joined = await joinAsManager(o.join, { raftAddr, apiAddr, natsUrl, natsRouteAddr });
+    identity = { clusterId: joined.clusterId, raftId: joined.raftId };
+    fresh = true;
+    log.info("joining the cluster as a manager", { clusterId: joined.clusterId, raftId: joined.raftId, members: joined.members.length });
   } else {
-    throw new ManagerStartError(`manager: ${dir} holds no cluster: start a new one with \`shoal cluster init\` (or pass --init)`);
+    throw new ManagerStartError(`manager: ${dir} holds no cluster: start a new one with \`shoal cluster init\` (or pass --init), or join one with a manager token`);
   }
 
   const machine = new StoreMachine();
-  const advertise = o.advertiseAddr;
-  const raftAddr = `${advertise}:${o.raftPort}`;
-  const apiAddr = `${advertise}:${o.apiPort}`;
   const raft = await openRaftNode({
     dataDir: join(dir, "raft"),
     id: identity.raftId,
@@ -80,7 +91,8 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     listen: { host: o.listenAddr, port: o.raftPort },
     address: raftAddr,
     stateMachine: machine,
-    ...(fresh ? { bootstrap: [{ id: identity.raftId, address: raftAddr }] } : {}),
+    ...(fresh && !joined ? { bootstrap: [{ id: identity.raftId, address: raftAddr }] } : {}),
+    ...(joined ? { peers: joined.members.filter((m) => m.id !== identity.raftId) } : {}),
     log: (level, msg, fields) => (level === "debug" ? undefined : log[level === "error" ? "error" : level === "warn" ? "warn" : "info"](msg, { ...fields, component: "raft" })),
   });
   if (fresh) await writeFileDurably(idFile, JSON.stringify(identity));
@@ -96,8 +108,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
 
   try {
     await raft.waitForLeader(15_000);
-    const natsUrl = `nats://${advertise}:${o.natsPort}`;
-    const me = { raftId: identity.raftId, apiAddr, natsUrl, raftAddr };
+    const me = { raftId: identity.raftId, apiAddr, natsUrl, raftAddr, natsRouteAddr };
     await store.read();
     let cluster = store.state.cluster();
     if (!cluster && raft.isLeader()) {
@@ -108,6 +119,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
         joinTokens: { worker: joinToken(identity.clusterId, "w"), manager: joinToken(identity.clusterId, "m") },
         busToken: newSecret(40),
         managers: [me],
+        lastRaftId: me.raftId,
       };
       // With the cluster, its two networks: the routing mesh's, and the one services that name none join.
       await store.write([
@@ -128,6 +140,9 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     cluster = store.state.cluster();
     if (!cluster) throw new ManagerStartError("manager: the cluster object is missing from the store: the data dir may be damaged");
 
+    // The managers' bus servers form one NATS cluster: each lists the others' cluster ports as routes (a new
+    // one knows them from its join reply; they learn of it through the routes it opens).
+    const routeAddrs = joined?.natsRouteAddrs ?? cluster.managers.filter((m) => m.raftId !== me.raftId).flatMap((m) => (m.natsRouteAddr ? [m.natsRouteAddr] : []));
     const nats = new NatsSupervisor({
       dir: join(dir, "nats"),
       listenAddr: o.listenAddr,
@@ -135,6 +150,9 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       clusterPort: o.natsClusterPort,
       token: cluster.busToken,
       name: `shoal-manager-${identity.raftId}`,
+      clientAdvertise: `${advertise}:${o.natsPort}`,
+      clusterAdvertise: natsRouteAddr,
+      routes: routeAddrs.map((a) => `nats-route://route:${encodeURIComponent(cluster?.busToken ?? "")}@${a}`),
       log,
       ...(o.natsServer ? { binary: o.natsServer } : {}),
     });
@@ -145,17 +163,18 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     const s = subjects(identity.clusterId.toLowerCase());
 
     // Leader-only parts: started on winning an election, stopped the moment leadership is lost.
-    let leader: { dispatcher: Dispatcher; loops: LeaderLoops } | undefined;
+    let leader: { dispatcher: Dispatcher; loops: LeaderLoops; promoter: ManagerPromoter } | undefined;
     const becomeLeader = () => {
       if (leader) return;
       const dispatcher = new Dispatcher({ bus, store, clusterId: identity.clusterId.toLowerCase(), log });
-      leader = { dispatcher, loops: new LeaderLoops({ store, heartbeats: dispatcher.heartbeats, log }) };
+      leader = { dispatcher, loops: new LeaderLoops({ store, heartbeats: dispatcher.heartbeats, log }), promoter: new ManagerPromoter(raft, store, log) };
       log.info("leading: control loops and dispatcher started");
     };
     const stepDown = () => {
       if (!leader) return;
       leader.loops.stop();
       leader.dispatcher.stop();
+      leader.promoter.stop();
       leader = undefined;
       log.info("not leading: control loops and dispatcher stopped");
     };
@@ -193,6 +212,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       version: SHOAL_VERSION,
       leaderApi: () => info().raft.leaderApiAddr,
       raft: () => raftViewOf(raft),
+      joinManager: (req) => addManager(raft, store, req, () => leader?.promoter.kick()),
     });
     cleanups.push(() => api.close());
     await api.listen({ host: o.listenAddr, port: o.apiPort });
@@ -218,5 +238,15 @@ async function connectWithRetry(url: string, token: string, name: string, deadli
       if (Date.now() > until) throw new ManagerStartError(`manager: the bus server at ${url} did not come up: ${(e as Error).message} (see its log nats/nats.log in the manager's data dir)`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+}
+
+/** Asks the cluster's managers to add this one (the request reaches the leader); retried while it cannot be reached. */
+async function joinAsManager(j: { managers: string[]; token: string }, where: Omit<ManagerJoinRequest, "token">): Promise<ManagerJoinReply> {
+  const client = new ShoalClient({ managers: j.managers, timeoutMs: 60_000 });
+  try {
+    return await client.call("clusterManagerJoin", { body: { token: j.token, ...where } });
+  } catch (e) {
+    throw new ManagerStartError(`manager: cannot join the cluster through ${j.managers.join(", ")}: ${(e as Error).message}`, { cause: e });
   }
 }

@@ -17,7 +17,34 @@ export const ClusterSchema = MetaSchema.extend({
   joinTokens: z.object({ worker: z.string(), manager: z.string() }),
   /** The secret every bus client (agents, managers) presents to the managers' NATS servers. */
   busToken: z.string(),
-  /** Where each manager serves: its Raft id, API address (host:port), bus URL and Raft address. */
-  managers: z.array(z.object({ raftId: z.number().int().positive(), apiAddr: z.string(), natsUrl: z.string(), raftAddr: z.string() })).default([]),
+  /**
+   * Where each manager serves: its Raft id, API address (host:port), bus URL, Raft address and the address of
+   * its bus server's cluster port (where the other managers' bus servers connect).
+   */
+  managers: z
+    .array(z.object({ raftId: z.number().int().positive(), apiAddr: z.string(), natsUrl: z.string(), raftAddr: z.string(), natsRouteAddr: z.string().optional() }))
+    .default([]),
+  /** The highest Raft id ever given to a manager (ids of removed managers are never used again). */
+  lastRaftId: z.number().int().nonnegative().optional(),
 });
 export type Cluster = z.infer<typeof ClusterSchema>;
+
+/** What a new manager sends to join: the manager join token and where it will serve. */
+export const ManagerJoinRequestSchema = z.object({
+  token: z.string().min(1, "give the manager join token printed by `shoal cluster init`"),
+  raftAddr: z.string().min(1),
+  apiAddr: z.string().min(1),
+  natsUrl: z.string().min(1),
+  natsRouteAddr: z.string().min(1),
+});
+export type ManagerJoinRequest = z.infer<typeof ManagerJoinRequestSchema>;
+
+/** What a new manager learns: its Raft id, the current members, and the other managers' bus cluster ports. */
+export const ManagerJoinReplySchema = z.object({
+  clusterId: z.string(),
+  raftId: z.number().int().positive(),
+  members: z.array(z.object({ id: z.number().int().positive(), address: z.string() })),
+  natsRouteAddrs: z.array(z.string()),
+  busToken: z.string(),
+});
+export type ManagerJoinReply = z.infer<typeof ManagerJoinReplySchema>;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ClusterSchema } from "./cluster.js";
+import { ClusterSchema, ManagerJoinReplySchema, ManagerJoinRequestSchema } from "./cluster.js";
 import { ClusterStatusSchema } from "./cluster-status.js";
 import { IdSchema } from "./common.js";
 import { NetworkSchema, NetworkSpecSchema } from "./network.js";
@@ -146,6 +146,15 @@ export const ROUTES = {
     body: JoinRequestSchema,
     status: 200,
     response: JoinInfoSchema,
+  },
+  clusterManagerJoin: {
+    method: "POST",
+    path: "/v1/cluster/managers",
+    summary: "Add a manager: it joins Raft as a learner and is made a voter once it has caught up",
+    tag: "cluster",
+    body: ManagerJoinRequestSchema,
+    status: 200,
+    response: ManagerJoinReplySchema,
   },
   nodeList: {
     method: "GET",

@@ -17,8 +17,7 @@ describe("a cluster of 1 manager and 2 workers, each node a container", { timeou
   before(async () => {
     const tar = await ensureBusyboxTarball();
     c = await startCluster({ managers: 1, workers: 2 });
-    const loaded = await Promise.all(c.nodes.map((n) => n.shoalOk(["image", "load", "-i", tar])));
-    image = /busybox\S*/.exec(loaded[0] ?? "")?.[0] ?? image;
+    image = await c.loadImage(tar);
   });
   after(async () => {
     await c?.destroy();

@@ -72,6 +72,14 @@ export class HarnessCluster {
     return n;
   }
 
+  /** Loads an image tarball on every node (`shoal image load`); resolves with the image's name as loaded. */
+  async loadImage(tarball: string): Promise<string> {
+    const out = await Promise.all(this.nodes.map((n) => n.shoalOk(["image", "load", "-i", tarball])));
+    const name = /Loaded image:\s*(\S+)/.exec(out[0] ?? "")?.[1] ?? /(\S+:\S+)/.exec(out[0] ?? "")?.[1];
+    if (!name) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: no image name in the output of \`shoal image load\`:\n${out[0] ?? ""}`);
+    return name;
+  }
+
   /** A client of the managers' APIs, reached from this host over the cluster's network. */
   client(): ShoalClient {
     return new ShoalClient({ managers: this.managers.map((m) => `${m.address}:${API_PORT}`) });
@@ -114,7 +122,7 @@ export class HarnessCluster {
 export async function startCluster(o: ClusterOptions = {}): Promise<HarnessCluster> {
   const managers = o.managers ?? 1;
   const workers = o.workers ?? 0;
-  if (managers !== 1) throw new RangeError(`harness: managers must be 1 (got ${managers}); \`shoal cluster join\` only adds workers`);
+  if (!Number.isInteger(managers) || managers < 1) throw new RangeError(`harness: managers must be 1 or more (got ${managers})`);
   const name = o.name ?? `h${randomBytes(3).toString("hex")}`;
   if (!/^[a-z0-9][a-z0-9-]{0,20}$/.test(name)) throw new RangeError(`harness: cluster name ${name} must be 1-21 of a-z, 0-9 and -`);
   await ensureDockerd();
@@ -181,8 +189,12 @@ async function formCluster(cluster: HarnessCluster): Promise<void> {
   const [first] = cluster.managers;
   if (!first) throw new RangeError("harness: a cluster needs a manager");
   const initOut = await first.shoalOk(["cluster", "init", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR, "--listen-addr", "0.0.0.0", "--advertise-addr", first.address, "--cgroup-parent", first.cgroupParent]);
-  const token = /--token (\S+)/.exec(initOut)?.[1];
-  if (!token) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: no join token in the output of \`shoal cluster init\`:\n${initOut}`);
+  const [token, managerToken] = [...initOut.matchAll(/--token (\S+)/g)].map((m) => m[1]);
+  if (!token || !managerToken) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: no join tokens in the output of \`shoal cluster init\`:\n${initOut}`);
+  // Managers join one at a time (each is a learner until it has caught up, then a voter).
+  for (const m of cluster.managers.slice(1)) {
+    await m.shoalOk(["cluster", "join", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR, "--token", managerToken, "--listen-addr", "0.0.0.0", "--advertise-addr", m.address, "--cgroup-parent", m.cgroupParent, `${first.address}:${API_PORT}`]);
+  }
   await Promise.all(
     cluster.workers.map((w) =>
       w.shoalOk(["cluster", "join", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR, "--token", token, "--advertise-addr", w.address, "--cgroup-parent", w.cgroupParent, `${first.address}:${API_PORT}`]),

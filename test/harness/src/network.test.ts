@@ -5,6 +5,7 @@ import { ensureBusyboxTarball, ensureRedisTarball } from "@shoal/runtime/testing
 import { Redis } from "ioredis";
 import { startCluster, type HarnessCluster } from "./cluster.js";
 import type { HarnessNode } from "./node.js";
+import { loggedTest } from "./logged-test.js";
 import { until } from "./until.js";
 
 /** A web server answering `/` with its container's hostname (the task id's first 12 characters). */
@@ -50,24 +51,13 @@ const overlayAddress = (task: Task, networkId: string): string => (task.networks
   };
   const defaultNetwork = async (): Promise<string> => (await cluster().client().call("networkInspect", { params: { ref: "default" } })).id;
 
-  /** A test that prints the nodes' daemon logs when it fails. */
-  const test = (name: string, fn: () => Promise<void>): void => {
-    nodeTest(name, async () => {
-      try {
-        await fn();
-      } catch (e) {
-        for (const n of c?.nodes ?? []) console.log(await n.logTail(40).catch(() => ""));
-        throw e;
-      }
-    });
-  };
+  const test = loggedTest(nodeTest, () => c?.nodes ?? []);
 
   before(async () => {
     const [bb, redis] = await Promise.all([ensureBusyboxTarball(), ensureRedisTarball()]);
     c = await startCluster({ managers: 1, workers: 2 });
-    const loaded = await Promise.all(c.nodes.map(async (n) => [await n.shoalOk(["image", "load", "-i", bb]), await n.shoalOk(["image", "load", "-i", redis])]));
-    busybox = /busybox\S*/.exec(loaded[0]?.[0] ?? "")?.[0] ?? busybox;
-    redisImage = /redis\S*/.exec(loaded[0]?.[1] ?? "")?.[0] ?? redisImage;
+    busybox = await c.loadImage(bb);
+    redisImage = await c.loadImage(redis);
   });
   after(async () => {
     await c?.destroy();

@@ -32,6 +32,26 @@ async function startAgentDaemon(ctx: Context, p: ParsedArgs, join_: string, toke
   return waitForDaemon(d, pid, async () => (await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 2_000 })).nodeId || undefined, START_TIMEOUT_MS);
 }
 
+/** Starts the manager daemon in the background with the address flags and `extra`, and waits for its API. */
+async function startManagerDaemon(ctx: Context, p: ParsedArgs, extra: string[]): Promise<{ o: ReturnType<typeof managerOptions>; advertise: string; local: ShoalClient }> {
+  const o = managerOptions(ctx, p);
+  const advertise = p.string("advertise-addr") ?? defaultAdvertiseAddr();
+  const d = launch(ctx, "manager", [
+    ...extra,
+    "--data-dir", ctx.dataDir,
+    "--listen-addr", o.listenAddr,
+    "--advertise-addr", advertise,
+    "--api-port", String(o.apiPort),
+    "--raft-port", String(o.raftPort),
+    "--nats-port", String(o.natsPort),
+    "--nats-cluster-port", String(o.natsClusterPort),
+  ]);
+  const pid = spawnDaemon(d);
+  const local = new ShoalClient({ managers: [`127.0.0.1:${o.apiPort}`], timeoutMs: 2_000 });
+  await waitForDaemon(d, pid, () => local.call("info"), START_TIMEOUT_MS);
+  return { o, advertise, local };
+}
+
 /** Records where this node's manager API is, for later commands without --host. */
 function writeContext(ctx: Context, managers: string[]): void {
   mkdirSync(ctx.dataDir, { recursive: true });
@@ -52,21 +72,7 @@ export const clusterInitCommand: Command = {
   run: async (ctx, p) => {
     refuseIfRunning(ctx, "manager", "a manager already runs for this data dir");
     refuseIfRunning(ctx, "agent", "an agent already runs for this data dir");
-    const o = managerOptions(ctx, p);
-    const advertise = p.string("advertise-addr") ?? defaultAdvertiseAddr();
-    const d = launch(ctx, "manager", [
-      "--init",
-      "--data-dir", ctx.dataDir,
-      "--listen-addr", o.listenAddr,
-      "--advertise-addr", advertise,
-      "--api-port", String(o.apiPort),
-      "--raft-port", String(o.raftPort),
-      "--nats-port", String(o.natsPort),
-      "--nats-cluster-port", String(o.natsClusterPort),
-    ]);
-    const pid = spawnDaemon(d);
-    const local = new ShoalClient({ managers: [`127.0.0.1:${o.apiPort}`], timeoutMs: 2_000 });
-    await waitForDaemon(d, pid, () => local.call("info"), START_TIMEOUT_MS);
+    const { o, advertise, local } = await startManagerDaemon(ctx, p, ["--init"]);
     const cluster = await local.call("clusterInspect");
     const nodeId = await startAgentDaemon(ctx, p, `127.0.0.1:${o.apiPort}`, cluster.joinTokens.manager);
     const addr = `${advertise}:${o.apiPort}`;
@@ -89,20 +95,40 @@ export const clusterInitCommand: Command = {
   },
 };
 
+/** Whether a join token is a manager token (`SHLTKN-1-<cluster>-m<secret>`). */
+function isManagerToken(token: string): boolean {
+  return /^SHLTKN-1-[a-z0-9]+-m/.test(token);
+}
+
 /** `shoal cluster join --token T HOST:PORT`. */
 export const clusterJoinCommand: Command = {
   name: "cluster join",
   usage: "[OPTIONS] HOST:PORT",
-  summary: "Join this node to a cluster as a worker",
-  syntax: { options: [{ name: "token", type: "string", value: "TOKEN", help: "Join token printed by `shoal cluster init`" }, ...AGENT_NODE_OPTIONS, ...AGENT_LOCAL_OPTIONS] },
+  summary: "Join this node to a cluster: as a worker, or as a manager with the manager token",
+  syntax: {
+    options: [
+      { name: "token", type: "string", value: "TOKEN", help: "Join token printed by `shoal cluster init` (the manager token makes this node a manager)" },
+      ...MANAGER_ADDR_OPTIONS.filter((o) => o.name !== "advertise-addr"),
+      ...AGENT_NODE_OPTIONS,
+      ...AGENT_LOCAL_OPTIONS,
+    ],
+  },
   run: async (ctx, p) => {
     const manager = oneArg(p, "HOST:PORT");
     const token = p.string("token");
     if (!token) throw p.usage("--token is required: use the join command `shoal cluster init` printed");
     refuseIfRunning(ctx, "agent", "this node is already part of a cluster");
-    const nodeId = await startAgentDaemon(ctx, p, manager, token);
-    writeContext(ctx, [manager]);
-    ctx.out(`This node joined the cluster as a worker (node ${nodeId}).\n`);
+    if (!isManagerToken(token)) {
+      const nodeId = await startAgentDaemon(ctx, p, manager, token);
+      writeContext(ctx, [manager]);
+      ctx.out(`This node joined the cluster as a worker (node ${nodeId}).\n`);
+      return 0;
+    }
+    refuseIfRunning(ctx, "manager", "a manager already runs for this data dir");
+    const { o } = await startManagerDaemon(ctx, p, ["--join", manager, "--token", token]);
+    const nodeId = await startAgentDaemon(ctx, p, `127.0.0.1:${o.apiPort}`, token);
+    writeContext(ctx, [`127.0.0.1:${o.apiPort}`, manager]);
+    ctx.out(`This node joined the cluster as a manager (node ${nodeId}).\n`);
     return 0;
   },
 };

@@ -36,6 +36,7 @@ export function managerOptions(ctx: Context, p: ParsedArgs): ManagerOptions {
     natsClusterPort: portFlag(p, "nats-cluster-port", 7073),
     init: p.flag("init"),
     heartbeatPeriodMs: durationFlag("heartbeat-period", p.string("heartbeat-period") ?? "1s"),
+    ...(p.strings("join").length > 0 ? { join: { managers: p.strings("join"), token: p.string("token") ?? "" } } : {}),
   };
 }
 
@@ -73,6 +74,8 @@ export const managerCommand: Command = {
     options: [
       ...MANAGER_ADDR_OPTIONS,
       { name: "init", type: "boolean", help: "Create a new cluster with this manager as its first member" },
+      listOption("join", "HOST:PORT", "First start only: join the cluster of this manager (API address) as a manager"),
+      s("token", "TOKEN", "The manager join token, with --join"),
       s("heartbeat-period", "DURATION", "How often agents report (default 1s)"),
     ],
   },

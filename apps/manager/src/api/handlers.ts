@@ -5,6 +5,8 @@ import {
   type Cluster,
   type Info,
   type JoinInfo,
+  type ManagerJoinReply,
+  type ManagerJoinRequest,
   type LogLine,
   type LogsQuery,
   type NetworkSpec,
@@ -38,6 +40,8 @@ export interface ApiContext {
   raft?: () => RaftView;
   /** How this request reads the store: linearizable within the request timeout, or stale. Set per request. */
   readOptions?: ReadOptions;
+  /** Adds a manager to Raft (on the leader); absent where the manager has no Raft node (tests). */
+  joinManager?: (req: ManagerJoinRequest) => Promise<ManagerJoinReply>;
 }
 
 /** The store as this request reads it: after a read barrier unless the request asked for `stale=true`. */
@@ -62,6 +66,7 @@ type QueryOut = {
 };
 type BodyOut = {
   clusterJoin: { token: string };
+  clusterManagerJoin: ManagerJoinRequest;
   nodeUpdate: { version: number; spec: Node["spec"] };
   serviceCreate: ServiceSpec;
   serviceUpdate: { version: number; spec: ServiceSpec };
@@ -133,6 +138,15 @@ export const handlers: Handlers = {
       joinToken: body.token,
     };
     return info;
+  },
+  clusterManagerJoin: async (ctx, { body }) => {
+    const cluster = clusterOf(await readState(ctx));
+    if (body.token !== cluster.joinTokens.manager) {
+      const hint = body.token === cluster.joinTokens.worker ? "this is the worker token: use the manager token (`shoal cluster inspect` shows both)" : "use the manager token printed by `shoal cluster init` on this cluster";
+      throw new HttpError(401, "SHOAL_ERR_INVALID_TOKEN", "the token is not this cluster's manager join token", hint);
+    }
+    if (!ctx.joinManager) throw new HttpError(503, "SHOAL_ERR_NOT_READY", "this manager cannot add managers", "retry against another manager");
+    return ctx.joinManager(body);
   },
   nodeList: async (ctx, { query }) => (await readState(ctx)).list("node").filter((n) => !query.role || n.spec.role === query.role),
   nodeInspect: async (ctx, { params }) => resolveNode(await readState(ctx), params.ref),

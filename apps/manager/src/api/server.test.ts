@@ -62,6 +62,7 @@ const versionOf = (a: Api, kind: "node" | "service", id: string): number => a.st
 /** A wrong input for every route that takes input, and the field the 400 must name. */
 const INVALID: Partial<Record<RouteName, { request: Request; field: string }>> = {
   clusterJoin: { request: { method: "POST", url: "/v1/cluster/join", body: {} }, field: "token" },
+  clusterManagerJoin: { request: { method: "POST", url: "/v1/cluster/managers", body: { token: "t", raftAddr: "a:1", apiAddr: "a:2", natsUrl: "nats://a:3" } }, field: "natsRouteAddr" },
   clusterInspect: { request: { method: "GET", url: "/v1/cluster?stale=maybe" }, field: "stale" },
   nodeList: { request: { method: "GET", url: "/v1/nodes?role=boss" }, field: "role" },
   nodeInspect: { request: { method: "GET", url: "/v1/nodes/" }, field: "ref" },

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, writeFileSync, openSync, closeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { LoopLog } from "../leader/loop.js";
 
@@ -13,6 +13,9 @@ export interface NatsSupervisorOptions {
   /** Other managers' route URLs (`nats-route://host:port`). */
   routes?: readonly string[];
   token: string;
+  /** host:port clients are told to reconnect to (the manager's advertise address), and the same for routes. */
+  clientAdvertise?: string;
+  clusterAdvertise?: string;
   /** The server's name in the NATS cluster. */
   name: string;
   binary?: string;
@@ -28,12 +31,14 @@ export function renderNatsConfig(o: Omit<NatsSupervisorOptions, "dir" | "binary"
     `listen: ${q(`${o.listenAddr}:${o.port}`)}`,
     `pid_file: ${q(o.pidFile)}`,
     `authorization { token: ${q(o.token)} }`,
+    ...(o.clientAdvertise ? [`client_advertise: ${q(o.clientAdvertise)}`] : []),
     `max_payload: 8MB`,
     `write_deadline: "10s"`,
     `cluster {`,
     `  name: "shoal"`,
     `  listen: ${q(`${o.listenAddr}:${o.clusterPort}`)}`,
     `  authorization { user: "route", password: ${q(o.token)} }`,
+    ...(o.clusterAdvertise ? [`  advertise: ${q(o.clusterAdvertise)}`] : []),
     `  routes: [${(o.routes ?? []).map(q).join(", ")}]`,
     `}`,
   ];
@@ -70,7 +75,12 @@ export class NatsSupervisor {
     return this.child?.pid;
   }
 
+  /**
+   * Starts the server, first killing one a previous manager process left running (a manager killed with
+   * SIGKILL cannot stop its child): it holds the ports, and it runs the old configuration.
+   */
   start(): void {
+    this.killLeftover();
     const fd = openSync(this.logFile, "a");
     const child = spawn(this.o.binary ?? "nats-server", ["-c", this.configFile], { stdio: ["ignore", fd, fd] });
     closeSync(fd);
@@ -86,6 +96,35 @@ export class NatsSupervisor {
       this.restartTimer = setTimeout(() => this.start(), this.backoff);
       this.backoff = Math.min(this.backoff * 2, 5_000);
     });
+  }
+
+  private killLeftover(): void {
+    const pidFile = join(this.o.dir, "nats.pid");
+    const pid = Number(existsSync(pidFile) ? readFileSync(pidFile, "utf8").trim() : NaN);
+    if (!Number.isInteger(pid) || pid <= 0 || pid === this.child?.pid) return;
+    let cmdline = "";
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
+    } catch {
+      return;
+    }
+    if (!cmdline.includes("nats-server") || !cmdline.includes(this.configFile)) return;
+    this.o.log.warn("killing the nats-server an earlier manager process left running", { pid });
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      return;
+    }
+    // Its ports are free once it is gone: wait (briefly) for that.
+    const until = Date.now() + 5_000;
+    const alive = (): boolean => {
+      try {
+        return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z");
+      } catch {
+        return false;
+      }
+    };
+    while (alive() && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,86 @@
+import type { ManagerJoinReply, ManagerJoinRequest } from "@shoal/api";
+import type { RaftNode } from "@shoal/raft";
+import { updateOf } from "@shoal/store";
+import { HttpError } from "../api/errors.js";
+import type { LoopLog } from "../leader/loop.js";
+import type { ClusterStore } from "../store/cluster-store.js";
+
+/**
+ * Adds a manager (on the leader): a new Raft id (never one used before), the member added as a learner (it
+ * does not count toward quorum until it has caught up), the manager listed in the cluster object, and a
+ * promotion to voter started (`promote`). A retry from the same Raft address while it is still a learner gets
+ * the same id; a voter at that address is refused, since it would come back without its log.
+ */
+export async function addManager(raft: RaftNode, store: ClusterStore, req: ManagerJoinRequest, promote: () => void): Promise<ManagerJoinReply> {
+  const cluster = (await store.read()).cluster();
+  if (!cluster) throw new HttpError(503, "SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", "retry in a second");
+  const conf = raft.status().conf;
+  const existing = cluster.managers.find((m) => m.raftAddr === req.raftAddr);
+  if (existing && conf.voters.includes(existing.raftId)) {
+    throw new HttpError(
+      409,
+      "SHOAL_ERR_MANAGER_EXISTS",
+      `a manager at ${req.raftAddr} is already a member (Raft id ${existing.raftId})`,
+      "a manager that lost its data must be removed first (`shoal node demote` / `shoal node rm --force`) and then join again, or use another address",
+    );
+  }
+  const used = [cluster.lastRaftId ?? 0, ...cluster.managers.map((m) => m.raftId), ...conf.voters, ...conf.learners, ...conf.removed];
+  const raftId = existing?.raftId ?? Math.max(...used) + 1;
+  await raft.addMember(raftId, req.raftAddr, { voter: false });
+  const entry = { raftId, apiAddr: req.apiAddr, natsUrl: req.natsUrl, raftAddr: req.raftAddr, natsRouteAddr: req.natsRouteAddr };
+  const fresh = (await store.read()).cluster() ?? cluster;
+  await store.write([
+    updateOf("cluster", fresh, { managers: [...fresh.managers.filter((m) => m.raftId !== raftId), entry], lastRaftId: Math.max(raftId, fresh.lastRaftId ?? 0) }),
+  ]);
+  promote();
+  const managers = [...fresh.managers.filter((m) => m.raftId !== raftId), entry];
+  return {
+    clusterId: cluster.id,
+    raftId,
+    members: managers.map((m) => ({ id: m.raftId, address: m.raftAddr })),
+    natsRouteAddrs: managers.filter((m) => m.raftId !== raftId).flatMap((m) => (m.natsRouteAddr ? [m.natsRouteAddr] : [])),
+    busToken: cluster.busToken,
+  };
+}
+
+/**
+ * Promotes learners that the cluster lists as managers to voters once they have caught up (leader only).
+ * Runs on `kick()` (a manager joined) and every few seconds, so a promotion a previous leader did not finish
+ * is finished by the next one.
+ */
+export class ManagerPromoter {
+  private readonly timer: NodeJS.Timeout;
+  private readonly inProgress = new Set<number>();
+  private stopped = false;
+
+  constructor(
+    private readonly raft: RaftNode,
+    private readonly store: ClusterStore,
+    private readonly log: LoopLog,
+    everyMs = 5_000,
+  ) {
+    this.timer = setInterval(() => this.kick(), everyMs);
+    this.kick();
+  }
+
+  kick(): void {
+    if (this.stopped || !this.raft.isLeader()) return;
+    const learners = this.raft.status().conf.learners;
+    for (const m of this.store.state.cluster()?.managers ?? []) {
+      if (!learners.includes(m.raftId) || this.inProgress.has(m.raftId)) continue;
+      this.inProgress.add(m.raftId);
+      this.raft
+        .addMember(m.raftId, m.raftAddr)
+        .then(
+          () => this.log.info("manager promoted to voter", { raftId: m.raftId, raftAddr: m.raftAddr }),
+          (e: unknown) => this.log.warn("manager not promoted yet; retrying", { raftId: m.raftId, error: (e as Error).message }),
+        )
+        .finally(() => this.inProgress.delete(m.raftId));
+    }
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearInterval(this.timer);
+  }
+}

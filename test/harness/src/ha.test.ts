@@ -1,0 +1,215 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test as nodeTest } from "node:test";
+import { ShoalClient, type Info, type Task } from "@shoal/api";
+import { ensureBusyboxTarball } from "@shoal/runtime/testing";
+import { startCluster, type HarnessCluster } from "./cluster.js";
+import { API_PORT, type HarnessNode } from "./node.js";
+import { loggedTest } from "./logged-test.js";
+import { until } from "./until.js";
+import { checkOperations, HistoryRecorder, KV_UNKNOWN, kvModel, type KvInput, type KvOutput } from "@shoal/raft/testing";
+
+describe("highly available managers: 3 managers and 3 workers", { timeout: 900_000 }, () => {
+  let c: HarnessCluster | undefined;
+  let image = "busybox:latest";
+  const cluster = (): HarnessCluster => {
+    if (!c) throw new Error("the cluster did not start");
+    return c;
+  };
+  /** A client of one manager only (the suite's faults need to know which one answers). */
+  const clientOf = (m: HarnessNode): ShoalClient => new ShoalClient({ managers: [`${m.address}:${API_PORT}`], timeoutMs: 5_000 });
+  const infoOf = (m: HarnessNode): Promise<Info> => clientOf(m).call("info");
+  /** The manager that leads, as the given managers agree on it. */
+  const leaderAmong = (managers: readonly HarnessNode[]): Promise<HarnessNode> =>
+    until(async () => {
+      const infos = await Promise.all(managers.map((m) => infoOf(m).catch(() => undefined)));
+      const leaders = managers.filter((_, i) => infos[i]?.raft.leader === true);
+      const agreed = infos.every((x) => x === undefined || x.raft.leaderApiAddr === infos.find((y) => y?.raft.leader)?.raft.leaderApiAddr);
+      return leaders.length === 1 && agreed ? leaders[0] : undefined;
+    }, 60_000, "one leader that every reachable manager agrees on");
+  const runningOf = async (client: ShoalClient, service: string): Promise<Task[]> =>
+    (await client.call("taskList", { query: { service } })).filter((t) => t.desiredState === "running" && t.status.state === "running");
+  /** Asserts that no slot of the service has two running tasks. */
+  const noDuplicateSlots = (tasks: readonly Task[]): void => {
+    const slots = tasks.map((t) => t.slot);
+    assert.equal(new Set(slots).size, slots.length, `no slot runs twice: ${slots.join(", ")}`);
+  };
+
+  const test = loggedTest(nodeTest, () => c?.nodes ?? []);
+
+  before(async () => {
+    const tar = await ensureBusyboxTarball();
+    c = await startCluster({ managers: 3, workers: 3 });
+    image = await c.loadImage(tar);
+  });
+  after(async () => {
+    await c?.destroy();
+  });
+
+  test("three managers joined with the manager token are voters that agree on one leader", async () => {
+    const leader = await leaderAmong(cluster().managers);
+    const infos = await Promise.all(cluster().managers.map(infoOf));
+    assert.equal(new Set(infos.map((i) => i.raft.term)).size, 1, "one term");
+    const listed = (await clientOf(leader).call("clusterInspect")).managers;
+    assert.deepEqual(listed.map((m) => m.apiAddr).sort(), cluster().managers.map((m) => `${m.address}:${API_PORT}`).sort());
+    // Every manager's API serves reads and forwards writes to the leader.
+    for (const m of cluster().managers) {
+      await clientOf(m).call("networkCreate", { body: { name: `from-${m.hostname}` } });
+    }
+    const names = (await clientOf(leader).call("networkList")).map((n) => n.spec.name);
+    for (const m of cluster().managers) assert.ok(names.includes(`from-${m.hostname}`));
+  });
+
+  test("kill -9 of the leader during a stream of writes: a new leader, every acknowledged write kept, no slot running twice", async () => {
+    const old = await leaderAmong(cluster().managers);
+    const others = cluster().managers.filter((m) => m !== old);
+    await clientOf(others[0]!).call("serviceCreate", { body: { name: "steady", mode: { mode: "replicated", replicas: 6 }, taskTemplate: { container: { image, args: ["sleep", "3600"] } } } });
+    await until(async () => (await runningOf(clientOf(others[0]!), "steady")).length === 6, 120_000, "6 running tasks of steady");
+    const acked: string[] = [];
+    let stop = false;
+    const writer = (async () => {
+      for (let i = 0; !stop; i++) {
+        const name = `w${i}`;
+        // Through the survivors only: their answers say what was acknowledged.
+        const ok = await clientOf(others[i % 2]!).call("networkCreate", { body: { name } }).then(() => true, () => false);
+        if (ok) acked.push(name);
+      }
+    })();
+    await until(() => acked.length >= 5, 30_000, "writes acknowledged before the kill");
+    await old.kill("manager");
+    const next = await leaderAmong(others);
+    assert.notEqual(next, old);
+    const before = acked.length;
+    await until(() => acked.length >= before + 5, 60_000, "writes acknowledged by the new leader");
+    stop = true;
+    await writer;
+    const names = new Set((await clientOf(next).call("networkList")).map((n) => n.spec.name));
+    for (const name of acked) assert.ok(names.has(name), `acknowledged write ${name} is kept`);
+    await until(async () => (await runningOf(clientOf(next), "steady")).length === 6, 60_000, "steady back to 6 running");
+    noDuplicateSlots(await runningOf(clientOf(next), "steady"));
+    // The old leader comes back as a follower and catches up.
+    await old.restart("manager");
+    await until(async () => (await infoOf(old)).raft.appliedIndex >= (await infoOf(next)).raft.commitIndex, 60_000, "the restarted manager to catch up");
+    assert.equal((await infoOf(old)).raft.leader, false);
+  });
+
+  test("a worker frozen (as if dead): its tasks run elsewhere; back again, no slot runs twice", async () => {
+    const leader = await leaderAmong(cluster().managers);
+    const client = clientOf(leader);
+    const nodes = await client.call("nodeList", {});
+    const tasks = await runningOf(client, "steady");
+    const victim = cluster().workers.find((w) => tasks.some((t) => nodes.find((n) => n.id === t.nodeId)?.description.hostname === w.hostname));
+    assert.ok(victim, "a worker runs a task of steady");
+    const victimId = nodes.find((n) => n.description.hostname === victim.hostname)?.id;
+    await victim.pause();
+    try {
+      await until(async () => {
+        const now = await runningOf(client, "steady");
+        return now.length === 6 && now.every((t) => t.nodeId !== victimId);
+      }, 120_000, `steady's tasks to run off ${victim.hostname}`);
+    } finally {
+      await victim.unpause();
+    }
+    await until(async () => (await client.call("nodeInspect", { params: { ref: victim.hostname } })).status.state === "ready", 60_000, `${victim.hostname} ready again`);
+    // Give the returned agent's stale tasks a moment to be told to stop, then check there is no duplicate.
+    await until(async () => {
+      const now = await runningOf(client, "steady");
+      return now.length === 6 && new Set(now.map((t) => t.slot)).size === 6;
+    }, 60_000, "6 running tasks of steady, one per slot");
+    // The returned worker stops what was replaced: every container still running there is a running task.
+    const running = new Set((await runningOf(client, "steady")).map((t) => t.id));
+    await until(async () => {
+      const list = JSON.parse(await victim.execOk(["runc", "--root", "/run/shoal/runtime/runc", "list", "--format", "json"])) as { id: string; status: string }[] | null;
+      return (list ?? []).every((x) => x.status !== "running" || running.has(x.id));
+    }, 60_000, `the replaced tasks' containers on ${victim.hostname} to stop`);
+  });
+
+  test("the leader cut off from the other managers steps down, the majority serves, the minority refuses writes; healed, one history (checked for linearizability)", async () => {
+    const old = await leaderAmong(cluster().managers);
+    const others = cluster().managers.filter((m) => m !== old);
+    const kv = "kv";
+    await clientOf(others[0]!).call("serviceCreate", { body: { name: kv, mode: { mode: "replicated", replicas: 0 }, taskTemplate: { container: { image } } } });
+    // Three clients, one per manager, each reading the key and compare-and-setting it through the service's
+    // labels and version, record a history while the partition comes and goes.
+    const rec = new HistoryRecorder<KvInput, KvOutput>(KV_UNKNOWN);
+    let stop = false;
+    let n = 0;
+    const clientLoop = async (id: number, m: HarnessNode): Promise<void> => {
+      const api = clientOf(m);
+      while (!stop) {
+        const get = rec.call(id, { op: "get", key: kv }, performance.now());
+        let seen: { value: string | null; version: number } | undefined;
+        try {
+          const s = await api.call("serviceInspect", { params: { ref: kv } });
+          seen = { value: s.spec.labels.v ?? null, version: s.version };
+          get.ok({ value: seen.value }, performance.now());
+        } catch {
+          get.unknown();
+          await new Promise((r) => setTimeout(r, 100));
+          continue;
+        }
+        const value = `c${id}-${n++}`;
+        const cas = rec.call(id, { op: "cas", key: kv, expected: seen.value, value }, performance.now());
+        try {
+          const s = await api.call("serviceInspect", { params: { ref: kv } }).then((x) => x.spec);
+          if (s.labels.v !== (seen.value ?? undefined)) {
+            // Someone wrote meanwhile: this client does not try, so the call had no effect and did not swap.
+            cas.ok({ ok: false }, performance.now());
+            continue;
+          }
+          await api.call("serviceUpdate", { params: { ref: kv }, body: { version: seen.version, spec: { ...s, labels: { ...s.labels, v: value } } } });
+          cas.ok({ ok: true }, performance.now());
+        } catch (e) {
+          if ((e as { status?: number }).status === 409) cas.ok({ ok: false }, performance.now());
+          else {
+            cas.unknown();
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        }
+      }
+    };
+    const loops = cluster().managers.map((m, i) => clientLoop(i + 1, m));
+    await until(() => n >= 6, 30_000, "writes before the partition");
+
+    await cluster().partition([old], others);
+    try {
+      const next = await leaderAmong(others);
+      assert.notEqual(next, old, "the majority elects another leader");
+      await until(async () => (await infoOf(old)).raft.leader === false, 30_000, "the cut-off leader to step down");
+      const refused = await clientOf(old).call("networkCreate", { body: { name: "minority" } }).then(() => undefined, (e: unknown) => e as { status?: number });
+      assert.equal(refused?.status, 503, "the minority refuses writes");
+      const at = n;
+      await until(() => n >= at + 6, 60_000, "writes through the majority during the partition");
+    } finally {
+      await cluster().heal();
+    }
+    const healed = await leaderAmong(cluster().managers);
+    await until(async () => {
+      const infos = await Promise.all(cluster().managers.map(infoOf));
+      return infos.every((i) => i.raft.appliedIndex >= infos.find((x) => x.raft.leader)!.raft.commitIndex);
+    }, 60_000, "every manager to apply the one history");
+    const at = n;
+    await until(() => n >= at + 6, 60_000, "writes after the heal");
+    stop = true;
+    await Promise.all(loops);
+    assert.ok(!(await clientOf(healed).call("networkList")).some((x) => x.spec.name === "minority"), "the refused write left nothing");
+    const check = checkOperations(kvModel, rec.operations(), { timeoutMs: 60_000 });
+    assert.equal(check.result, "ok", check.info);
+  });
+
+  test("kill -9 of every manager at once, then a restart: nothing acknowledged is lost", async () => {
+    const leader = await leaderAmong(cluster().managers);
+    const written: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const name = `all${i}`;
+      await clientOf(leader).call("networkCreate", { body: { name } });
+      written.push(name);
+    }
+    await Promise.all(cluster().managers.map((m) => m.kill("manager")));
+    await Promise.all(cluster().managers.map((m) => m.restart("manager")));
+    const next = await leaderAmong(cluster().managers);
+    const names = new Set((await clientOf(next).call("networkList")).map((n) => n.spec.name));
+    for (const name of written) assert.ok(names.has(name), `${name} survived`);
+    await until(async () => (await runningOf(clientOf(next), "steady")).length === 6, 120_000, "steady running after the restart");
+    noDuplicateSlots(await runningOf(clientOf(next), "steady"));
+  });
+});
