@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { ShoalClient } from "@shoal/api";
@@ -61,9 +61,27 @@ function contextManagers(dataDir: string): string[] {
   }
 }
 
+/**
+ * Replaces the managers in a context file (keeping its other fields), written whole then renamed so a reader
+ * never sees half of it. Best effort: a file that cannot be written is left as it was.
+ */
+export function saveContextManagers(dataDir: string, managers: readonly string[]): void {
+  const file = contextFile(dataDir);
+  try {
+    const current = JSON.parse(readFileSync(file, "utf8")) as Record<string, unknown>;
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${JSON.stringify({ ...current, managers })}\n`);
+    renameSync(tmp, file);
+  } catch {
+    // No context file (hosts came from elsewhere) or not writable: nothing to remember.
+  }
+}
+
 /** What a command handler works with. */
 export class Context {
   readonly hosts: string[];
+  /** The hosts came from the context file, which is then kept up to date with the cluster's managers. */
+  readonly hostsFromContext: boolean;
   readonly dataDir: string;
   readonly runDir: string;
   private apiClient?: ShoalClient;
@@ -76,13 +94,20 @@ export class Context {
     const hosts = args.strings("host").length > 0 ? args.strings("host") : [io.env.SHOAL_HOST ?? ""];
     const list = hosts.flatMap((h) => h.split(",")).map((h) => h.trim()).filter((h) => h !== "");
     this.hosts = list.length > 0 ? list : contextManagers(this.dataDir);
+    this.hostsFromContext = list.length === 0 && this.hosts.length > 0;
     if (this.hosts.length === 0) this.hosts = ["127.0.0.1:7070"];
     this.runDir = args.string("run-dir") ?? "/run/shoal";
   }
 
-  /** The manager API client (created on first use). */
+  /**
+   * The manager API client (created on first use). It follows the managers the cluster names; when the hosts
+   * came from the context file, the file follows too, so a later command starts at a manager that answered.
+   */
   get client(): ShoalClient {
-    this.apiClient ??= new ShoalClient({ managers: this.hosts });
+    this.apiClient ??= new ShoalClient({
+      managers: this.hosts,
+      ...(this.hostsFromContext ? { onManagers: (m: readonly string[]) => saveContextManagers(this.dataDir, m) } : {}),
+    });
     return this.apiClient;
   }
 

@@ -7,6 +7,7 @@ import { connectNatsBus, subjects, type BusConnection } from "@shoal/bus";
 import { openRaftNode, type RaftNode } from "@shoal/raft";
 import { StoreMachine, updateOf, type ApplyOutcome } from "@shoal/store";
 import { buildApiServer } from "./api/server.js";
+import { raftViewOf } from "./api/raft-status.js";
 import { busLogSource } from "./api/bus-logs.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { newId, newSecret } from "./ids.js";
@@ -105,7 +106,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   if (fresh) await writeFileDurably(idFile, JSON.stringify(identity));
   const store = new ClusterStore(machine, {
     propose: (data) => raft.propose<ApplyOutcome>(data),
-    readBarrier: () => raft.readBarrier(),
+    readBarrier: (timeoutMs) => raft.readBarrier(timeoutMs),
     isLeader: () => raft.isLeader(),
   });
   const cleanups: (() => Promise<void> | void)[] = [() => raft.stop()];
@@ -226,6 +227,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       logs: busLogSource(bus, s),
       version: SHOAL_VERSION,
       leaderApi: () => info().raft.leaderApiAddr,
+      raft: () => raftViewOf(raft),
       joinManager: (req) => addManager(raft, store, req, () => leader?.promoter.kick()),
       removeManager: (nodeAddr, force) => removeManager(raft, store, nodeAddr, force),
     });

@@ -26,8 +26,25 @@ export interface ClientOptions {
   managers: readonly string[];
   /** Per-request timeout (not for streams); default 30 s. */
   timeoutMs?: number;
+  /**
+   * Pause before going round the managers again when none has a leader (503 SHOAL_ERR_NO_LEADER), times the
+   * round; default 250 ms. Three rounds at most, within the request's timeout.
+   */
+  retryMs?: number;
+  /**
+   * Called after an answer when the manager list changed: the one that answered first, then the others the
+   * cluster lists (every answer carries them), so a caller can remember them for next time.
+   */
+  onManagers?: (managers: readonly string[]) => void;
   fetch?: typeof fetch;
 }
+
+/** Header of every API answer: the managers' API addresses, comma-separated. */
+const MANAGERS_HEADER = "x-shoal-managers";
+/** Rounds over the managers while they answer "no leader". */
+const NO_LEADER_ROUNDS = 3;
+
+const toBase = (m: string): string => (m.startsWith("http://") || m.startsWith("https://") ? m : `http://${m}`).replace(/\/+$/, "");
 
 type Present<N extends RouteName, K extends "params" | "body"> = RouteInput<N>[K] extends undefined ? never : K;
 /** A call's arguments: `params` and `body` where the route has them, `query` always optional. */
@@ -37,19 +54,28 @@ type Args<N extends RouteName> = { [K in Present<N, "params"> | Present<N, "body
 
 /**
  * A typed client of the REST API, driven by the same route table as the server: `client.call("serviceCreate",
- * { body: spec })`. Connection failures move on to the next manager; API errors throw ApiError.
+ * { body: spec })`. It follows the managers: a connection failure moves on to the next manager, so does a
+ * manager without a leader (503 SHOAL_ERR_NO_LEADER, going round again after a short pause), and every answer
+ * updates the list with the managers the cluster names. API errors throw ApiError.
  */
 export class ShoalClient {
-  private readonly bases: string[];
+  /** Managers as given or learned (`host:port`), and their base URLs, in the order they are tried. */
+  private addrs: string[];
+  private bases: string[];
   private current = 0;
   private readonly timeoutMs: number;
+  private readonly retryMs: number;
   private readonly doFetch: typeof fetch;
+  private readonly onManagers: ((managers: readonly string[]) => void) | undefined;
 
   constructor(o: ClientOptions) {
     if (o.managers.length === 0) throw new Error("client: give at least one manager address");
-    this.bases = o.managers.map((m) => (m.startsWith("http://") || m.startsWith("https://") ? m : `http://${m}`).replace(/\/+$/, ""));
+    this.addrs = [...o.managers];
+    this.bases = this.addrs.map(toBase);
     this.timeoutMs = o.timeoutMs ?? 30_000;
+    this.retryMs = o.retryMs ?? 250;
     this.doFetch = o.fetch ?? fetch;
+    this.onManagers = o.onManagers;
   }
 
   /** Calls a route and returns its parsed body. */
@@ -104,6 +130,11 @@ export class ShoalClient {
     return this.bases[this.current] as string;
   }
 
+  /** The managers this client knows, the one in use first after an answer. */
+  get managers(): readonly string[] {
+    return [...this.addrs];
+  }
+
   private async send(route: RouteDef, args: Partial<{ params: unknown; query: unknown; body: unknown }>, signal: AbortSignal): Promise<Response> {
     const path = route.path.replace(/:([A-Za-z]+)/g, (_m, k: string) => {
       const v = (args.params as Record<string, string | number | undefined> | undefined)?.[k];
@@ -119,24 +150,75 @@ export class ShoalClient {
       init.headers = { ...init.headers, "content-type": "application/json" };
     }
     let lastErr: unknown;
-    for (let attempt = 0; attempt < this.bases.length; attempt++) {
-      const base = this.bases[(this.current + attempt) % this.bases.length] as string;
-      let res: Response;
-      try {
-        res = await this.doFetch(`${base}${path}${suffix}`, init);
-      } catch (e) {
-        if (signal.aborted) throw timeoutOrAbort(signal, base);
-        lastErr = e;
-        continue;
+    let noLeader: ApiError | undefined;
+    const tried = new Set<string>();
+    for (let round = 0; round < NO_LEADER_ROUNDS; round++) {
+      if (round > 0) await pause(this.retryMs * round, signal, this.manager);
+      noLeader = undefined;
+      // The list may change while going round (an answer names the managers): go round a copy.
+      const order = this.bases.map((_, i) => (this.current + i) % this.bases.length);
+      const addrs = [...this.addrs];
+      for (const i of order) {
+        const base = toBase(addrs[i] as string);
+        tried.add(base);
+        let res: Response;
+        try {
+          res = await this.doFetch(`${base}${path}${suffix}`, init);
+        } catch (e) {
+          if (signal.aborted) throw timeoutOrAbort(signal, base);
+          lastErr = e;
+          continue;
+        }
+        if (res.status === 503) {
+          const e = await toApiError(res);
+          // Another manager may have a leader (this one may be cut off from it): try the next.
+          if (e.code === "SHOAL_ERR_NO_LEADER") {
+            noLeader = e;
+            continue;
+          }
+          this.answered(addrs[i] as string, res);
+          throw e;
+        }
+        this.answered(addrs[i] as string, res);
+        if (res.ok) return res;
+        throw await toApiError(res);
       }
-      this.current = (this.current + attempt) % this.bases.length;
-      if (res.ok) return res;
-      throw await toApiError(res);
+      // Nobody answered at all: going round again will not help within one call.
+      if (!noLeader) break;
     }
-    const tried = this.bases.join(", ");
+    if (noLeader) throw noLeader;
     const cause = lastErr instanceof Error ? ((lastErr.cause as Error | undefined)?.message ?? lastErr.message) : String(lastErr);
-    throw new ApiError(503, "SHOAL_ERR_UNREACHABLE", `cannot reach a manager at ${tried} (${cause})`, [], "is `shoal manager` running there? start the cluster with `shoal cluster init` or pass --host");
+    throw new ApiError(503, "SHOAL_ERR_UNREACHABLE", `cannot reach a manager at ${[...tried].join(", ")} (${cause})`, [], "is `shoal manager` running there? start the cluster with `shoal cluster init` or pass --host");
   }
+
+  /** `addr` answered: use it first from now on, with the other managers its answer names. */
+  private answered(addr: string, res: Response): void {
+    const named = (res.headers.get(MANAGERS_HEADER) ?? "").split(",").map((m) => m.trim()).filter((m) => m !== "");
+    const others = named.length > 0 ? named : this.addrs;
+    const next = [addr, ...others.filter((m) => toBase(m) !== toBase(addr))].filter((m, i, all) => all.findIndex((x) => toBase(x) === toBase(m)) === i);
+    const changed = next.length !== this.addrs.length || next.some((m, i) => m !== this.addrs[i]);
+    this.current = 0;
+    if (!changed) return;
+    this.addrs = next;
+    this.bases = next.map(toBase);
+    this.onManagers?.(this.managers);
+  }
+}
+
+/** Waits `ms`, or throws as the request does when `signal` ends first. */
+function pause(ms: number, signal: AbortSignal, base: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(timeoutOrAbort(signal, base));
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(timeoutOrAbort(signal, base));
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
 }
 
 function timeoutOrAbort(signal: AbortSignal, base: string): ApiError {

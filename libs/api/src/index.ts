@@ -7,6 +7,7 @@ export * from "./task.js";
 export * from "./node.js";
 export * from "./network.js";
 export * from "./cluster.js";
+export * from "./cluster-status.js";
 export * from "./routes.js";
 export * from "./client.js";
 export * from "./version.js";

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ClusterSchema, ManagerJoinReplySchema, ManagerJoinRequestSchema } from "./cluster.js";
+import { ClusterStatusSchema } from "./cluster-status.js";
 import { IdSchema } from "./common.js";
 import { NetworkSchema, NetworkSpecSchema } from "./network.js";
 import { NodeSchema, NodeSpecSchema } from "./node.js";
@@ -118,12 +119,25 @@ export interface RouteDef {
   stream?: "ndjson" | "sse";
 }
 
-const Empty = z.object({});
+/**
+ * `stale=true` on a read: answer from this manager's local state without a read barrier, even without a leader
+ * (may miss the latest writes). By default reads are linearizable.
+ */
+const Stale = { stale: BoolQuery.optional().describe("Answer from this manager's local state, without a read barrier and even without a leader; may miss recent writes") };
+const StaleQuery = z.object(Stale);
 
 /** Every route of the API, by operation name. */
 export const ROUTES = {
-  info: { method: "GET", path: "/v1/info", summary: "This manager, the leader and counts", tag: "cluster", status: 200, response: InfoSchema },
-  clusterInspect: { method: "GET", path: "/v1/cluster", summary: "The cluster object, with its join tokens", tag: "cluster", status: 200, response: ClusterSchema },
+  info: { method: "GET", path: "/v1/info", summary: "This manager, the leader and counts (always this manager's local view)", tag: "cluster", status: 200, response: InfoSchema },
+  clusterInspect: { method: "GET", path: "/v1/cluster", summary: "The cluster object, with its join tokens", tag: "cluster", query: StaleQuery, status: 200, response: ClusterSchema },
+  clusterStatus: {
+    method: "GET",
+    path: "/v1/cluster/status",
+    summary: "The managers, the leader, term and commit index, and each manager's reachability and lag as the leader sees them (any manager answers; without a leader, its own view)",
+    tag: "cluster",
+    status: 200,
+    response: ClusterStatusSchema,
+  },
   clusterJoin: {
     method: "POST",
     path: "/v1/cluster/join",
@@ -147,11 +161,11 @@ export const ROUTES = {
     path: "/v1/nodes",
     summary: "List nodes",
     tag: "nodes",
-    query: z.object({ role: z.enum(["manager", "worker"]).optional() }),
+    query: z.object({ role: z.enum(["manager", "worker"]).optional(), ...Stale }),
     status: 200,
     response: z.array(NodeSchema),
   },
-  nodeInspect: { method: "GET", path: "/v1/nodes/:ref", summary: "One node by id, id prefix or hostname", tag: "nodes", params: RefParams, status: 200, response: NodeSchema },
+  nodeInspect: { method: "GET", path: "/v1/nodes/:ref", summary: "One node by id, id prefix or hostname", tag: "nodes", params: RefParams, query: StaleQuery, status: 200, response: NodeSchema },
   nodeUpdate: {
     method: "POST",
     path: "/v1/nodes/:ref/update",
@@ -171,7 +185,7 @@ export const ROUTES = {
     query: z.object({ force: BoolQuery.optional() }),
     status: 204,
   },
-  serviceList: { method: "GET", path: "/v1/services", summary: "List services with their task counts", tag: "services", query: Empty, status: 200, response: z.array(ServiceWithStatusSchema) },
+  serviceList: { method: "GET", path: "/v1/services", summary: "List services with their task counts", tag: "services", query: StaleQuery, status: 200, response: z.array(ServiceWithStatusSchema) },
   serviceCreate: { method: "POST", path: "/v1/services", summary: "Create a service", tag: "services", body: ServiceSpecSchema, status: 201, response: ServiceSchema },
   serviceInspect: {
     method: "GET",
@@ -179,6 +193,7 @@ export const ROUTES = {
     summary: "One service by id, id prefix or name",
     tag: "services",
     params: RefParams,
+    query: StaleQuery,
     status: 200,
     response: ServiceWithStatusSchema,
   },
@@ -209,7 +224,7 @@ export const ROUTES = {
     summary: "Log lines of every task of a service (newline-delimited JSON)",
     tag: "services",
     params: RefParams,
-    query: LogsQuerySchema,
+    query: LogsQuerySchema.extend(Stale),
     status: 200,
     response: LogLineSchema,
     stream: "ndjson",
@@ -219,25 +234,25 @@ export const ROUTES = {
     path: "/v1/tasks",
     summary: "List tasks",
     tag: "tasks",
-    query: z.object({ service: z.string().optional(), node: z.string().optional(), desiredState: TaskStateSchema.optional() }),
+    query: z.object({ service: z.string().optional(), node: z.string().optional(), desiredState: TaskStateSchema.optional(), ...Stale }),
     status: 200,
     response: z.array(TaskSchema),
   },
-  taskInspect: { method: "GET", path: "/v1/tasks/:ref", summary: "One task by id or id prefix", tag: "tasks", params: RefParams, status: 200, response: TaskSchema },
+  taskInspect: { method: "GET", path: "/v1/tasks/:ref", summary: "One task by id or id prefix", tag: "tasks", params: RefParams, query: StaleQuery, status: 200, response: TaskSchema },
   taskLogs: {
     method: "GET",
     path: "/v1/tasks/:ref/logs",
     summary: "Log lines of one task (newline-delimited JSON)",
     tag: "tasks",
     params: RefParams,
-    query: LogsQuerySchema,
+    query: LogsQuerySchema.extend(Stale),
     status: 200,
     response: LogLineSchema,
     stream: "ndjson",
   },
-  networkList: { method: "GET", path: "/v1/networks", summary: "List networks", tag: "networks", status: 200, response: z.array(NetworkSchema) },
+  networkList: { method: "GET", path: "/v1/networks", summary: "List networks", tag: "networks", query: StaleQuery, status: 200, response: z.array(NetworkSchema) },
   networkCreate: { method: "POST", path: "/v1/networks", summary: "Create a network", tag: "networks", body: NetworkSpecSchema, status: 201, response: NetworkSchema },
-  networkInspect: { method: "GET", path: "/v1/networks/:ref", summary: "One network by id, id prefix or name", tag: "networks", params: RefParams, status: 200, response: NetworkSchema },
+  networkInspect: { method: "GET", path: "/v1/networks/:ref", summary: "One network by id, id prefix or name", tag: "networks", params: RefParams, query: StaleQuery, status: 200, response: NetworkSchema },
   networkRemove: { method: "DELETE", path: "/v1/networks/:ref", summary: "Remove a network no service uses", tag: "networks", params: RefParams, status: 204 },
   events: {
     method: "GET",

@@ -1,5 +1,6 @@
 import type { Command } from "../context.js";
 import { clusterInitCommand, clusterJoinCommand, clusterLeaveCommand } from "./cluster.js";
+import { clusterStatusCommand } from "./cluster-status.js";
 import { agentCommand, managerCommand } from "./daemon.js";
 import { imageLoadCommand, imageLsCommand, imageRmCommand } from "./image.js";
 import { networkCreateCommand, networkInspectCommand, networkLsCommand, networkRmCommand } from "./network.js";
@@ -17,6 +18,7 @@ export const COMMANDS: readonly Command[] = [
   clusterInitCommand,
   clusterJoinCommand,
   clusterLeaveCommand,
+  clusterStatusCommand,
   nodeLsCommand,
   nodeInspectCommand,
   nodeUpdateCommand,

@@ -12,8 +12,8 @@ export interface Received {
   params: Record<string, string>;
 }
 
-/** What a handler answers: a JSON body with a status, or raw lines (ndjson streams). */
-export type Answer = { status: number; json?: unknown; lines?: string[] };
+/** What a handler answers: a JSON body with a status, or raw lines (ndjson streams), and extra headers. */
+export type Answer = { status: number; json?: unknown; lines?: string[]; headers?: Record<string, string> };
 type Handler = (r: Received) => Answer | Promise<Answer>;
 
 /**
@@ -60,7 +60,7 @@ export class FakeServer {
       const r: Received = { method: req.method, path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks), params };
       this.received.push(r);
       const a = await route.handler(r);
-      res.writeHead(a.status, { "content-type": a.lines ? "application/x-ndjson" : "application/json" });
+      res.writeHead(a.status, { "content-type": a.lines ? "application/x-ndjson" : "application/json", ...a.headers });
       res.end(a.lines ? a.lines.map((l) => `${l}\n`).join("") : a.json === undefined ? undefined : JSON.stringify(a.json));
       return;
     }

@@ -21,9 +21,11 @@ import {
 } from "@shoal/api";
 import { VersionConflictError, withoutMeta, type Command, type StoreState } from "@shoal/store";
 import { newId } from "../ids.js";
-import type { ClusterStore } from "../store/cluster-store.js";
+import type { ClusterStore, ReadOptions } from "../store/cluster-store.js";
 import { HttpError } from "./errors.js";
 import { allocatePorts } from "./ports.js";
+import { buildClusterStatus } from "./cluster-status.js";
+import { soloView, type RaftView } from "./raft-view.js";
 import { resolveNetwork, resolveNode, resolveService, resolveTask } from "./resolve.js";
 
 /** Reads log lines of a task from its node. */
@@ -34,11 +36,21 @@ export interface ApiContext {
   info: () => Info;
   logs: LogSource;
   clock?: () => number;
+  /** This manager's view of consensus (default: a single manager that leads while the store does). */
+  raft?: () => RaftView;
+  /** How this request reads the store: linearizable within the request timeout, or stale. Set per request. */
+  readOptions?: ReadOptions;
   /** Adds a manager to Raft (on the leader); absent where the manager has no Raft node (tests). */
   joinManager?: (req: ManagerJoinRequest) => Promise<ManagerJoinReply>;
   /** Removes the manager of the node at `nodeAddr` from Raft (on the leader), with quorum checks unless forced. */
   removeManager?: (nodeAddr: string, force: boolean) => Promise<void>;
 }
+
+/** The store as this request reads it: after a read barrier unless the request asked for `stale=true`. */
+export const readState = (ctx: ApiContext): Promise<StoreState> => ctx.store.read(ctx.readOptions);
+
+/** This manager's view of consensus. */
+export const raftView = (ctx: ApiContext): RaftView => ctx.raft?.() ?? soloView(ctx.store.isLeader());
 
 /** Parsed input of a route, as handlers get it. */
 export type Parsed<N extends RouteName> = {
@@ -47,11 +59,11 @@ export type Parsed<N extends RouteName> = {
   body: N extends keyof BodyOut ? BodyOut[N] : undefined;
 };
 type QueryOut = {
-  nodeList: { role?: "manager" | "worker" };
+  nodeList: { role?: "manager" | "worker"; stale?: boolean };
   nodeRemove: { force?: boolean };
-  serviceLogs: LogsQuery;
-  taskLogs: LogsQuery;
-  taskList: { service?: string; node?: string; desiredState?: Task["desiredState"] };
+  serviceLogs: LogsQuery & { stale?: boolean };
+  taskLogs: LogsQuery & { stale?: boolean };
+  taskList: { service?: string; node?: string; desiredState?: Task["desiredState"]; stale?: boolean };
   events: { since?: number; kind?: string };
 };
 type BodyOut = {
@@ -112,9 +124,11 @@ async function writeOne<T>(ctx: ApiContext, command: Command, kind: string, id: 
 
 export const handlers: Handlers = {
   info: (ctx) => Promise.resolve(ctx.info()),
-  clusterInspect: async (ctx) => ClusterSchema.parse(clusterOf(await ctx.store.read())),
+  clusterInspect: async (ctx) => ClusterSchema.parse(clusterOf(await readState(ctx))),
+  // Local by design: it must answer without a leader (the server asks the leader first when there is one).
+  clusterStatus: (ctx) => Promise.resolve(buildClusterStatus(raftView(ctx), ctx.store.state.cluster()?.managers ?? [], ctx.info().managerAddr)),
   clusterJoin: async (ctx, { body }) => {
-    const cluster = clusterOf(await ctx.store.read());
+    const cluster = clusterOf(await readState(ctx));
     const role = body.token === cluster.joinTokens.manager ? "manager" : body.token === cluster.joinTokens.worker ? "worker" : undefined;
     if (!role) throw new HttpError(401, "SHOAL_ERR_INVALID_TOKEN", "the join token is not valid for this cluster", "use a token printed by `shoal cluster init` on this cluster's manager");
     const info: JoinInfo = {
@@ -128,7 +142,7 @@ export const handlers: Handlers = {
     return info;
   },
   clusterManagerJoin: async (ctx, { body }) => {
-    const cluster = clusterOf(await ctx.store.read());
+    const cluster = clusterOf(await readState(ctx));
     if (body.token !== cluster.joinTokens.manager) {
       const hint = body.token === cluster.joinTokens.worker ? "this is the worker token: use the manager token (`shoal cluster inspect` shows both)" : "use the manager token printed by `shoal cluster init` on this cluster";
       throw new HttpError(401, "SHOAL_ERR_INVALID_TOKEN", "the token is not this cluster's manager join token", hint);
@@ -136,10 +150,10 @@ export const handlers: Handlers = {
     if (!ctx.joinManager) throw new HttpError(503, "SHOAL_ERR_NOT_READY", "this manager cannot add managers", "retry against another manager");
     return ctx.joinManager(body);
   },
-  nodeList: async (ctx, { query }) => (await ctx.store.read()).list("node").filter((n) => !query.role || n.spec.role === query.role),
-  nodeInspect: async (ctx, { params }) => resolveNode(await ctx.store.read(), params.ref),
+  nodeList: async (ctx, { query }) => (await readState(ctx)).list("node").filter((n) => !query.role || n.spec.role === query.role),
+  nodeInspect: async (ctx, { params }) => resolveNode(await readState(ctx), params.ref),
   nodeUpdate: async (ctx, { params, body }) => {
-    const node = resolveNode(await ctx.store.read(), params.ref);
+    const node = resolveNode(await readState(ctx), params.ref);
     if (body.spec.role === "manager" && node.spec.role === "worker") {
       throw new HttpError(
         400,
@@ -153,7 +167,7 @@ export const handlers: Handlers = {
     return writeOne(ctx, { op: "update", kind: "node", object: { ...withoutMeta(node), spec: body.spec }, expectedVersion: body.version }, "node", node.id);
   },
   nodeRemove: async (ctx, { params, query }) => {
-    const node = resolveNode(await ctx.store.read(), params.ref);
+    const node = resolveNode(await readState(ctx), params.ref);
     if (node.spec.role === "manager" && !query.force) {
       throw new HttpError(409, "SHOAL_ERR_NODE_IS_MANAGER", `node ${node.description.hostname} is a manager`, "demote it first (`shoal node demote`), or remove it with force=true, which also removes its manager from Raft");
     }
@@ -164,23 +178,23 @@ export const handlers: Handlers = {
     await ctx.store.write([{ op: "delete", kind: "node", id: node.id, expectedVersion: node.version }]);
   },
   serviceList: async (ctx) => {
-    const state = await ctx.store.read();
+    const state = await readState(ctx);
     return state.list("service").map((s) => withStatus(state, s));
   },
   serviceCreate: async (ctx, { body }) =>
     retrying(async () => {
-      const state = await ctx.store.read();
+      const state = await readState(ctx);
       checkNetworks(state, body);
       const id = newId();
       const ports = allocatePorts(body, state.list("service"));
       return writeOne(ctx, { op: "create", kind: "service", object: { id, spec: body, endpoint: { ports, virtualIps: [] } } }, "service", id);
     }),
   serviceInspect: async (ctx, { params }) => {
-    const state = await ctx.store.read();
+    const state = await readState(ctx);
     return withStatus(state, resolveService(state, params.ref));
   },
   serviceUpdate: async (ctx, { params, body }) => {
-    const state = await ctx.store.read();
+    const state = await readState(ctx);
     const s = resolveService(state, params.ref);
     checkNetworks(state, body.spec);
     const ports = allocatePorts(body.spec, state.list("service").filter((o) => o.id !== s.id), s);
@@ -189,7 +203,7 @@ export const handlers: Handlers = {
   },
   serviceScale: async (ctx, { params, body }) =>
     retrying(async () => {
-      const s = resolveService(await ctx.store.read(), params.ref);
+      const s = resolveService(await readState(ctx), params.ref);
       if (s.spec.mode.mode !== "replicated") {
         throw new HttpError(400, "SHOAL_ERR_INVALID_ARGUMENT", `service ${s.spec.name} is global: only replicated services can be scaled`, "a global service runs one task on every eligible node");
       }
@@ -197,11 +211,11 @@ export const handlers: Handlers = {
       return writeOne(ctx, { op: "update", kind: "service", object, expectedVersion: body.version ?? s.version }, "service", s.id);
     }),
   serviceRemove: async (ctx, { params }) => {
-    const s = resolveService(await ctx.store.read(), params.ref);
+    const s = resolveService(await readState(ctx), params.ref);
     await ctx.store.write([{ op: "delete", kind: "service", id: s.id }]);
   },
   taskList: async (ctx, { query }) => {
-    const state = await ctx.store.read();
+    const state = await readState(ctx);
     let tasks: Task[];
     if (query.service) tasks = state.tasksOfService(resolveService(state, query.service).id);
     else tasks = state.list("task");
@@ -212,19 +226,19 @@ export const handlers: Handlers = {
     if (query.desiredState) tasks = tasks.filter((t) => t.desiredState === query.desiredState);
     return tasks.sort((a, b) => a.serviceId.localeCompare(b.serviceId) || (a.slot ?? 0) - (b.slot ?? 0) || b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
   },
-  taskInspect: async (ctx, { params }) => resolveTask(await ctx.store.read(), params.ref),
-  networkList: async (ctx) => (await ctx.store.read()).list("network"),
+  taskInspect: async (ctx, { params }) => resolveTask(await readState(ctx), params.ref),
+  networkList: async (ctx) => (await readState(ctx)).list("network"),
   networkCreate: async (ctx, { body }) => {
-    const existing = body.ingress ? (await ctx.store.read()).list("network").find((n) => n.spec.ingress) : undefined;
+    const existing = body.ingress ? (await readState(ctx)).list("network").find((n) => n.spec.ingress) : undefined;
     if (existing) {
       throw new HttpError(409, "SHOAL_ERR_CONFLICT", `the cluster already has an ingress network (${existing.spec.name}); there is one routing mesh per cluster`, `remove ${existing.spec.name} first (no service may publish ports then) or create this one without --ingress`);
     }
     const id = newId();
     return writeOne(ctx, { op: "create", kind: "network", object: { id, spec: body, subnets: [] } }, "network", id);
   },
-  networkInspect: async (ctx, { params }) => resolveNetwork(await ctx.store.read(), params.ref),
+  networkInspect: async (ctx, { params }) => resolveNetwork(await readState(ctx), params.ref),
   networkRemove: async (ctx, { params }) => {
-    const state = await ctx.store.read();
+    const state = await readState(ctx);
     const n = resolveNetwork(state, params.ref);
     // The default network is joined by every service that names no network.
     const implicit = n.spec.name === DEFAULT_NETWORK;

@@ -28,5 +28,8 @@ test("the document has one operation per route, with path parameters in OpenAPI 
   const update = doc.paths["/v1/services/{ref}/update"]?.post;
   assert.deepEqual(update?.parameters?.map((p) => [p.name, p.in, p.required]), [["ref", "path", true]]);
   const logs = doc.paths["/v1/services/{ref}/logs"]?.get;
-  assert.deepEqual(logs?.parameters?.filter((p) => p.in === "query").map((p) => [p.name, p.required]), [["tail", false], ["since", false], ["follow", false], ["timestamps", false]]);
+  assert.deepEqual(logs?.parameters?.filter((p) => p.in === "query").map((p) => [p.name, p.required]), [["tail", false], ["since", false], ["follow", false], ["timestamps", false], ["stale", false]]);
+  // Every read that goes through a read barrier documents how to skip it.
+  const list = doc.paths["/v1/services"]?.get as { parameters?: { name: string; description?: string }[] } | undefined;
+  assert.match(list?.parameters?.find((p) => p.name === "stale")?.description ?? "", /without a read barrier and even without a leader/);
 });

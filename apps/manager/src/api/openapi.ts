@@ -16,7 +16,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
       if (!schema) continue;
       const js = json(schema, "input") as { properties?: Record<string, unknown>; required?: string[] };
       for (const [pname, pschema] of Object.entries(js.properties ?? {})) {
-        parameters.push({ name: pname, in: where, required: where === "path" || (js.required ?? []).includes(pname), schema: pschema });
+        const { description, ...schema } = pschema as { description?: string };
+        parameters.push({ name: pname, in: where, ...(description ? { description } : {}), required: where === "path" || (js.required ?? []).includes(pname), schema });
       }
     }
     const ok: Record<string, unknown> = { description: r.summary };
@@ -43,7 +44,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
   }
   return {
     openapi: "3.0.3",
-    info: { title: "Shoal API", version, description: "The REST API of Shoal's managers. Writes go to the leader; reads are linearizable." },
+    info: { title: "Shoal API", version, description: "The REST API of Shoal's managers. Any manager answers: writes are forwarded to the leader; reads are linearizable (a read barrier through the leader) unless they ask for stale=true. Without quorum, reads and writes answer 503 SHOAL_ERR_NO_QUORUM. Every answer names the managers' API addresses in the x-shoal-managers header and the leader's in x-shoal-leader." },
     paths,
   };
 }

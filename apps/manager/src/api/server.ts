@@ -3,9 +3,10 @@ import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import { parseOrThrow, ROUTES, type RouteDef, type RouteName } from "@shoal/api";
 import type { StoreEvent } from "@shoal/store";
-import { toErrorBody, HttpError } from "./errors.js";
-import { handlers, logTasks, type ApiContext, type Parsed } from "./handlers.js";
+import { consensusError, HttpError, noLeaderError, noQuorumError, toErrorBody } from "./errors.js";
+import { handlers, logTasks, raftView, readState, type ApiContext, type Parsed } from "./handlers.js";
 import { openApiDocument } from "./openapi.js";
+import { buildClusterStatus } from "./cluster-status.js";
 
 export interface ApiServerOptions extends ApiContext {
   version: string;
@@ -13,7 +14,14 @@ export interface ApiServerOptions extends ApiContext {
   leaderApi?: () => string | undefined;
   /** Events kept for `GET /v1/events?since=`; default 10,000. */
   eventHistory?: number;
+  /** How long a linearizable read may wait for its read barrier (and a leader) before it fails; default 5 s. */
+  requestTimeoutMs?: number;
 }
+
+/** Response header on every answer: the managers' API addresses, comma-separated (clients follow them). */
+export const MANAGERS_HEADER = "x-shoal-managers";
+/** Response header on every answer while a leader is known: the leader's API address. */
+export const LEADER_HEADER = "x-shoal-leader";
 
 interface ApiEvent {
   index: number;
@@ -40,10 +48,25 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
   await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", (_req, reply) => reply.send(document));
 
+  const managers = () => o.store.state.cluster()?.managers ?? [];
   app.setErrorHandler((err, _req, reply) => {
-    const { status, body } = toErrorBody(err);
+    const { status, body } = toErrorBody(consensusError(err, raftView(o), managers()));
     void reply.status(status).send(body);
   });
+  // Every answer tells where the managers are, so clients can move to another when this one goes away.
+  app.addHook("onSend", (_req, reply, payload, done) => {
+    const list = managers().map((m) => m.apiAddr);
+    if (list.length > 0) void reply.header(MANAGERS_HEADER, list.join(","));
+    const leader = o.leaderApi?.() ?? (o.store.isLeader() ? o.info().managerAddr : undefined);
+    if (leader) void reply.header(LEADER_HEADER, leader);
+    done(null, payload);
+  });
+  const timeoutMs = o.requestTimeoutMs ?? 5_000;
+  /** Without a leader: no quorum (with who is reachable) once that is likely, else an election under way. */
+  const leaderless = () => {
+    const view = raftView(o);
+    return view.noQuorum ? noQuorumError(view, managers()) : noLeaderError();
+  };
   app.setNotFoundHandler((req, reply) => {
     void reply.status(404).send({ error: { code: "SHOAL_ERR_NO_ROUTE", message: `no route ${req.method} ${req.url}`, hint: "see the API at /docs" } });
   });
@@ -68,16 +91,19 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
       method: route.method,
       url: route.path,
       handler: async (req, reply) => {
-        if (route.method !== "GET" && !o.store.isLeader()) return forward(req, reply, o.leaderApi?.());
+        if (route.method !== "GET" && !o.store.isLeader()) return forward(req, reply, o.leaderApi?.(), leaderless);
+        if (name === "clusterStatus" && !o.store.isLeader()) return clusterStatusVia(o, req, reply);
         const input = {
           params: route.params ? parseOrThrow(route.params, req.params, "path parameters") : undefined,
           query: route.query ? parseOrThrow(route.query, req.query ?? {}, "query") : undefined,
           body: route.body ? parseOrThrow(route.body, req.body, "request body") : undefined,
         };
         if (name === "events") return streamEvents(req, reply, input.query as { since?: number; kind?: string }, history, listeners);
-        if (name === "serviceLogs" || name === "taskLogs") return streamLogs(o, req, reply, name, input as Parsed<"taskLogs">);
+        const stale = (input.query as { stale?: boolean } | undefined)?.stale === true;
+        const ctx: ApiContext = { ...o, readOptions: { stale, timeoutMs } };
+        if (name === "serviceLogs" || name === "taskLogs") return streamLogs(ctx, req, reply, name, input as Parsed<"taskLogs">);
         const h = handlers[name] as (ctx: ApiContext, i: unknown) => Promise<unknown>;
-        const result = await h(o, input);
+        const result = await h(ctx, input);
         reply.status(route.status);
         if (route.status === 204) return reply.send();
         return reply.send(result);
@@ -87,23 +113,54 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
   return app;
 }
 
-async function forward(req: FastifyRequest, reply: FastifyReply, leader: string | undefined): Promise<FastifyReply> {
-  if (!leader) throw new HttpError(503, "SHOAL_ERR_NO_LEADER", "this manager is not the leader and knows no leader right now", "retry in a second; if it persists, check `shoal node ls` for managers that are down");
-  if (req.headers["x-shoal-forwarded"]) throw new HttpError(503, "SHOAL_ERR_NO_LEADER", "leadership is moving between managers", "retry in a second");
+async function forward(req: FastifyRequest, reply: FastifyReply, leader: string | undefined, leaderless: () => HttpError): Promise<FastifyReply> {
+  if (!leader) throw leaderless();
+  if (req.headers["x-shoal-forwarded"]) throw noLeaderError("leadership is moving between managers");
+  const res = await askLeader(req, leader);
+  const text = await res.text();
+  return reply.status(res.status).header("content-type", res.headers.get("content-type") ?? "application/json").send(text);
+}
+
+/**
+ * `cluster status` on a follower: the leader's answer when it gives one (it knows every member's progress),
+ * else this manager's own view, saying why.
+ */
+async function clusterStatusVia(o: ApiServerOptions, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+  const leader = o.leaderApi?.();
+  let problem: string | undefined;
+  if (leader && !req.headers["x-shoal-forwarded"]) {
+    try {
+      const res = await askLeader(req, leader, AbortSignal.timeout(o.requestTimeoutMs ?? 5_000));
+      if (res.ok) return reply.status(200).header("content-type", "application/json").send(await res.text());
+      problem = `HTTP ${res.status}`;
+      await res.body?.cancel();
+    } catch (e) {
+      problem = (e as Error).message;
+    }
+  }
+  return reply.status(200).send(buildClusterStatus(raftView(o), o.store.state.cluster()?.managers ?? [], o.info().managerAddr, problem));
+}
+
+/** Sends the request on to the leader's API, marked as forwarded so it is not forwarded again. */
+async function askLeader(req: FastifyRequest, leader: string, signal?: AbortSignal): Promise<Response> {
   // A content type without a body (DELETE) makes the leader refuse the request as an empty JSON body.
   const init: RequestInit =
     req.body !== undefined
       ? { method: req.method, headers: { "content-type": "application/json", "x-shoal-forwarded": "1" }, body: JSON.stringify(req.body) }
       : { method: req.method, headers: { "x-shoal-forwarded": "1" } };
-  let res: Response;
   try {
-    res = await fetch(`http://${leader}${req.url}`, init);
+    return await fetch(`http://${leader}${req.url}`, signal ? { ...init, signal } : init);
   } catch (e) {
-    throw new HttpError(503, "SHOAL_ERR_NO_LEADER", `the leader at ${leader} cannot be reached (${(e as Error).message})`, "retry in a second");
+    const cause = (e as Error).cause as (Error & { code?: string }) | undefined;
+    const why = cause?.message ?? (e as Error).message;
+    // Refused before anything was sent: safe for the client to try elsewhere. Otherwise a write may have landed.
+    if (req.method === "GET" || (cause?.code !== undefined && NOT_SENT.has(cause.code))) throw noLeaderError(`the leader at ${leader} cannot be reached (${why})`);
+    throw new HttpError(502, "SHOAL_ERR_LEADER_LOST", `the leader at ${leader} stopped answering while handling the request (${why}): it may or may not have been applied`, "check with an inspect or list command before retrying");
   }
-  const text = await res.text();
-  return reply.status(res.status).header("content-type", res.headers.get("content-type") ?? "application/json").send(text);
 }
+
+/** Connection errors that happen before a request is sent. */
+const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
 
 function streamEvents(req: FastifyRequest, reply: FastifyReply, q: { since?: number; kind?: string }, history: ApiEvent[], listeners: Set<(e: ApiEvent[]) => void>): FastifyReply {
   reply.hijack();
@@ -123,8 +180,8 @@ function streamEvents(req: FastifyRequest, reply: FastifyReply, q: { since?: num
   return reply;
 }
 
-async function streamLogs(o: ApiServerOptions, req: FastifyRequest, reply: FastifyReply, name: "serviceLogs" | "taskLogs", input: Parsed<"taskLogs">): Promise<FastifyReply> {
-  const state = await o.store.read();
+async function streamLogs(o: ApiContext, req: FastifyRequest, reply: FastifyReply, name: "serviceLogs" | "taskLogs", input: Parsed<"taskLogs">): Promise<FastifyReply> {
+  const state = await readState(o);
   const tasks = logTasks(state, name, input.params.ref);
   const ac = new AbortController();
   req.raw.on("close", () => ac.abort());

@@ -4,9 +4,18 @@ import { encodeEntry, outcomeError, StoreMachine, type ApplyOutcome, type Comman
 export interface Consensus {
   /** Appends an entry; resolves with the state machine's outcome once applied here. Throws NotLeaderError etc. */
   readonly propose: (data: Uint8Array) => Promise<ApplyOutcome>;
-  /** Resolves once this member applied everything committed before the call (linearizable reads). */
-  readonly readBarrier: () => Promise<number>;
+  /**
+   * Resolves once this member applied everything committed before the call (linearizable reads); fails
+   * (NotLeaderError, NoQuorumError, TimeoutError) when that cannot be known within `timeoutMs`.
+   */
+  readonly readBarrier: (timeoutMs?: number) => Promise<number>;
   readonly isLeader: () => boolean;
+}
+
+/** How a read is served: linearizable (default) within `timeoutMs`, or `stale` from local state. */
+export interface ReadOptions {
+  readonly stale?: boolean;
+  readonly timeoutMs?: number;
 }
 
 /**
@@ -34,9 +43,12 @@ export class ClusterStore {
     return outcome.events;
   }
 
-  /** The state after a read barrier: reflects every write acknowledged before the call. */
-  async read(): Promise<StoreState> {
-    await this.consensus.readBarrier();
+  /**
+   * The state after a read barrier: reflects every write acknowledged before the call. With `stale`, the local
+   * state at once, without asking the leader (answers without quorum; may miss recent writes).
+   */
+  async read(o: ReadOptions = {}): Promise<StoreState> {
+    if (!o.stale) await this.consensus.readBarrier(o.timeoutMs);
     return this.machine.state;
   }
 

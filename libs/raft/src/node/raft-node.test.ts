@@ -3,7 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { ConfChangeError, DataDirError, NotLeaderError, ProposalLostError } from "../errors.js";
+import { ConfChangeError, DataDirError, NoQuorumError, NotLeaderError, ProposalLostError, TimeoutError } from "../errors.js";
 import { KvStateMachine, type KvResult } from "../testing/kv/kv-state-machine.js";
 import type { NodeId } from "../core/types.js";
 import { openRaftNode } from "./open.js";
@@ -47,6 +47,28 @@ describe("RaftNode over the in-memory twins", () => {
       await assert.rejects(pending, (e: unknown) => e instanceof ProposalLostError);
       await old.readBarrier();
       assert.equal(c.sms.get(old.id)?.get("k"), "after");
+    } finally {
+      await c.stopAll();
+    }
+  });
+
+  test("status tells whom a node heard from lately and when quorum looks lost; a read barrier without quorum fails within its timeout", async () => {
+    const c = memCluster([1, 2, 3]);
+    try {
+      for (const id of [1, 2, 3]) await c.start(id);
+      const leader = await waitLeader([...c.nodes.values()]);
+      await leader.propose(put("k", "v"));
+      assert.deepEqual([...leader.status().reachable].sort(), [1, 2, 3]);
+      assert.equal(leader.status().noQuorum, false);
+      c.net.isolate(leader.id);
+      // No event says "quorum lost": poll the status with a deadline.
+      const deadline = Date.now() + 10_000;
+      while (!leader.status().noQuorum) {
+        assert.ok(Date.now() < deadline, "the isolated node noticed it has no quorum");
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.deepEqual([...leader.status().reachable], [leader.id]);
+      await assert.rejects(leader.readBarrier(200), (e: unknown) => e instanceof NoQuorumError || e instanceof TimeoutError);
     } finally {
       await c.stopAll();
     }

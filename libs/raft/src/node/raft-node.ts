@@ -104,6 +104,8 @@ export class RaftNode {
   private snapshotIndex = 0;
   private lastLeaderSeenTick = 0;
   private ticks = 0;
+  /** The tick at which each peer's last message arrived. */
+  private readonly heardAt = new Map<NodeId, number>();
   private lastSoft: SoftState = { lead: NONE, role: Role.Follower };
   /** After a forced new cluster: campaign once the log is applied up to here (the rewritten membership). */
   private campaignAt: number | undefined;
@@ -171,7 +173,11 @@ export class RaftNode {
     for (const p of this.opts.peers ?? []) if (!this.members.has(p.id)) this.members.set(p.id, p.address);
     for (const [id, addr] of this.members) if (id !== this.id) this.transport.addPeer(id, addr);
     await this.transport.start({
-      onMessage: (m) => this.guard(() => raw.step(m)),
+      onMessage: (m) =>
+        this.guard(() => {
+          this.heardAt.set(m.from, this.ticks);
+          raw.step(m);
+        }),
       onUnreachable: (peer) => this.guard(() => raw.reportUnreachable(peer)),
       onSnapshotStatus: (peer, ok) => this.guard(() => raw.reportSnapshot(peer, ok)),
     });
@@ -367,12 +373,20 @@ export class RaftNode {
     if (this.stopped) throw new StoppedError("raft: node is stopped");
   }
 
+  /** How long without news before a peer counts as unreachable, or the cluster as without quorum. */
+  private get silenceTicks(): number {
+    return 3 * this.raw.raft.config.electionTick;
+  }
+
+  private leaderlessTooLong(): boolean {
+    return this.raw.raft.lead === NONE && this.ticks - this.lastLeaderSeenTick > this.silenceTicks;
+  }
+
   /** The error to give a caller when this node cannot lead the request. */
   private notLeader(): Error {
     const lead = this.raw.raft.lead;
     if (lead !== NONE && lead !== this.id) return new NotLeaderError(lead, this.members.get(lead));
-    const electionTicks = this.raw.raft.config.electionTick;
-    if (this.ticks - this.lastLeaderSeenTick > 3 * electionTicks) {
+    if (this.leaderlessTooLong()) {
       const secs = ((this.ticks - this.lastLeaderSeenTick) * this.tickMs) / 1000;
       return new NoQuorumError(
         `raft: no leader for ${secs.toFixed(1)} s: a majority of the ${this.raw.raft.membership.voters.size} voters is unreachable`,
@@ -409,8 +423,10 @@ export class RaftNode {
    */
   async readBarrier(timeoutMs = this.timeoutMs): Promise<number> {
     this.checkRunning();
+    // One deadline for the whole barrier: waiting for a leader uses part of it.
+    const deadline = performance.now() + timeoutMs;
     if (this.raw.raft.lead === NONE) await this.waitForLeader(timeoutMs);
-    const { ctx, promise } = this.reads.add(this.id, timeoutMs);
+    const { ctx, promise } = this.reads.add(this.id, Math.max(1, deadline - performance.now()));
     try {
       this.raw.readIndex(ctx);
     } catch (e) {
@@ -547,6 +563,8 @@ export class RaftNode {
       members: new Map(this.members),
       stopped: this.stopped,
       fatal: this.fatal?.message,
+      reachable: new Set([this.id, ...[...this.heardAt].filter(([id, at]) => this.members.has(id) && this.ticks - at <= this.silenceTicks).map(([id]) => id)]),
+      noQuorum: this.leaderlessTooLong(),
     };
   }
 

@@ -12,4 +12,12 @@ export interface NodeStatus extends RaftStatus {
   readonly stopped: boolean;
   /** Why the node stopped itself (a storage failure), if it did. */
   readonly fatal: string | undefined;
+  /**
+   * Members this node heard from (any message) within the last few election timeouts, itself included. A
+   * follower with a leader hears only from the leader; one without hears from every member that answers its
+   * (pre-)votes.
+   */
+  readonly reachable: ReadonlySet<NodeId>;
+  /** No leader has been known for longer than a few election timeouts: a majority is likely unreachable. */
+  readonly noQuorum: boolean;
 }
