@@ -34,6 +34,8 @@ export interface ManagerOptions {
    * networks are kept; the other managers are removed from Raft for good and from the cluster's managers list).
    */
   forceNewCluster?: boolean;
+  /** Called once when this manager has been removed from the managers (demoted, or its node removed). */
+  onRemoved?: () => void;
   heartbeatPeriodMs?: number;
   /** The nats-server binary (default: `nats-server` on the PATH). */
   natsServer?: string;
@@ -194,6 +196,19 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       leader = undefined;
       log.info("not leading: control loops and dispatcher stopped");
     };
+    // Demoted (or its node removed): the others no longer replicate to it, so it stops serving stale state.
+    let listed = store.state.cluster()?.managers.some((m) => m.raftId === identity.raftId) ?? false;
+    const offRemoved = store.watch(() => {
+      const mine = store.state.cluster()?.managers.some((m) => m.raftId === identity.raftId) ?? false;
+      if (mine) listed = true;
+      else if (listed) {
+        listed = false;
+        log.warn("this manager was removed from the cluster's managers; stopping it (the node's agent keeps running)");
+        stepDown();
+        o.onRemoved?.();
+      }
+    });
+    cleanups.push(offRemoved);
     const off = raft.onLeaderChange((c) => (c.isLeader ? becomeLeader() : stepDown()));
     cleanups.push(() => {
       off();

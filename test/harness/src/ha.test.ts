@@ -49,6 +49,9 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
     const leader = await leaderAmong(cluster().managers);
     const infos = await Promise.all(cluster().managers.map(infoOf));
     assert.equal(new Set(infos.map((i) => i.raft.term)).size, 1, "one term");
+    const status = await clientOf(cluster().managers.find((m) => m !== leader)!).call("clusterStatus");
+    assert.deepEqual(status.managers.map((m) => [m.role, m.reachable]), [["voter", true], ["voter", true], ["voter", true]], "every manager a reachable voter");
+    assert.equal(status.source, "leader", "a follower answers with the leader's view");
     const listed = (await clientOf(leader).call("clusterInspect")).managers;
     assert.deepEqual(listed.map((m) => m.apiAddr).sort(), cluster().managers.map((m) => `${m.address}:${API_PORT}`).sort());
     // Every manager's API serves reads and forwards writes to the leader.
@@ -212,6 +215,35 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
     await until(async () => (await runningOf(clientOf(next), "steady")).length === 6, 120_000, "steady running after the restart");
     noDuplicateSlots(await runningOf(clientOf(next), "steady"));
   });
+  test("demoting a manager takes it out of Raft and stops it; a demotion that would lose the quorum is refused", async () => {
+    const leader = await leaderAmong(cluster().managers);
+    const [b, d] = cluster().managers.filter((m) => m !== leader);
+    assert.ok(b && d);
+    const api = clientOf(leader);
+    // With d's manager down, demoting b would leave the leader alone reachable of two: refused.
+    await d.kill("manager");
+    await until(async () => (await api.call("clusterStatus")).managers.some((m) => !m.reachable), 30_000, "the leader to see a manager unreachable");
+    const refused = await api.call("nodeInspect", { params: { ref: b.hostname } }).then((n) =>
+      api.call("nodeUpdate", { params: { ref: n.id }, body: { version: n.version, spec: { ...n.spec, role: "worker" } } }).then(() => undefined, (e: unknown) => e as { status?: number; code?: string }),
+    );
+    assert.equal(refused?.code, "SHOAL_ERR_QUORUM", "refused: the quorum would be lost");
+    await d.restart("manager");
+    await until(async () => (await api.call("clusterStatus")).managers.every((m) => m.reachable), 60_000, "every manager reachable again");
+    // Now d is demoted: out of Raft, off the managers list, its manager process stopped; its node a worker.
+    const dPid = await d.pid("manager");
+    await leader.shoalOk(["node", "demote", d.hostname]);
+    const status = await api.call("clusterStatus");
+    assert.deepEqual(status.managers.map((m) => m.apiAddr).sort(), [leader, b].map((m) => `${m.address}:${API_PORT}`).sort());
+    assert.equal((await api.call("nodeInspect", { params: { ref: d.hostname } })).spec.role, "worker");
+    await until(async () => dPid === undefined || !(await d.running(dPid)), 30_000, "the demoted manager's process to stop");
+    await api.call("networkCreate", { body: { name: "after-demote" } });
+    // It joins again as a manager (a new Raft id), so the suite goes on with three.
+    const token = (await api.call("clusterInspect")).joinTokens.manager;
+    await d.shoalOk(["cluster", "leave", "--force", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR]);
+    await d.shoalOk(["cluster", "join", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR, "--token", token, "--listen-addr", "0.0.0.0", "--advertise-addr", d.address, "--cgroup-parent", d.cgroupParent, `${leader.address}:${API_PORT}`]);
+    await until(async () => (await api.call("clusterStatus")).managers.filter((m) => m.role === "voter" && m.reachable).length === 3, 60_000, "three voters again");
+  });
+
   test("quorum lost: writes answer 503; cluster init --force-new-cluster on the survivor keeps the state, and managers can join again", async () => {
     const [survivor, lost1, lost2] = cluster().managers;
     assert.ok(survivor && lost1 && lost2);

@@ -83,7 +83,8 @@ export const managerCommand: Command = {
   },
   run: (ctx, p) => {
     const o = managerOptions(ctx, p);
-    return runForeground(ctx, "manager", () => startManager(o));
+    // Removed from the managers (demoted): stop as on SIGTERM; the node's agent keeps running.
+    return runForeground(ctx, "manager", () => startManager({ ...o, onRemoved: () => process.kill(process.pid, "SIGTERM") }));
   },
 };
 

@@ -4,7 +4,7 @@ import { clusterStatusCommand } from "./cluster-status.js";
 import { agentCommand, managerCommand } from "./daemon.js";
 import { imageLoadCommand, imageLsCommand, imageRmCommand } from "./image.js";
 import { networkCreateCommand, networkInspectCommand, networkLsCommand, networkRmCommand } from "./network.js";
-import { nodeInspectCommand, nodeLsCommand, nodeUpdateCommand } from "./node.js";
+import { nodeDemoteCommand, nodeInspectCommand, nodeLsCommand, nodePromoteCommand, nodeRmCommand, nodeUpdateCommand } from "./node.js";
 import { serviceLogsCommand } from "./service-logs.js";
 import { serviceInspectCommand, serviceLsCommand, servicePsCommand, serviceRmCommand } from "./service-read.js";
 import { serviceCreateCommand, serviceScaleCommand, serviceUpdateCommand } from "./service-write.js";
@@ -22,6 +22,9 @@ export const COMMANDS: readonly Command[] = [
   nodeLsCommand,
   nodeInspectCommand,
   nodeUpdateCommand,
+  nodePromoteCommand,
+  nodeDemoteCommand,
+  nodeRmCommand,
   serviceCreateCommand,
   serviceLsCommand,
   servicePsCommand,

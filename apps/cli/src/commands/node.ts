@@ -68,3 +68,42 @@ export const nodeUpdateCommand: Command = {
     return 0;
   },
 };
+
+/** `shoal node promote|demote NODE...`: the role change through `node update`'s path (quorum checks on the leader). */
+function roleCommand(name: "promote" | "demote", role: "manager" | "worker"): Command {
+  return {
+    name: `node ${name}`,
+    usage: "NODE [NODE...]",
+    summary: name === "promote" ? "Make nodes managers" : "Make managers workers (refused when the managers left would lose their quorum)",
+    syntax: { options: [] },
+    run: async (ctx, p) => {
+      if (p.positionals.length === 0) throw p.usage("give at least one NODE");
+      for (const ref of p.positionals) {
+        await withVersionRetry(
+          () => ctx.client.call("nodeInspect", { params: { ref } }),
+          (node) => ctx.client.call("nodeUpdate", { params: { ref: node.id }, body: { version: node.version, spec: { ...node.spec, role } } }),
+        );
+        ctx.out(`Node ${ref} ${name}d: it is now a ${role}.\n`);
+      }
+      return 0;
+    },
+  };
+}
+export const nodePromoteCommand = roleCommand("promote", "manager");
+export const nodeDemoteCommand = roleCommand("demote", "worker");
+
+/** `shoal node rm [--force] NODE...`. */
+export const nodeRmCommand: Command = {
+  name: "node rm",
+  usage: "[OPTIONS] NODE [NODE...]",
+  summary: "Remove nodes that are down (with --force also ready ones and managers, which leave Raft)",
+  syntax: { options: [{ name: "force", short: "f", type: "boolean", help: "Remove even a ready node or a manager" }] },
+  run: async (ctx, p) => {
+    if (p.positionals.length === 0) throw p.usage("give at least one NODE");
+    for (const ref of p.positionals) {
+      await ctx.client.call("nodeRemove", { params: { ref }, query: p.flag("force") ? { force: "true" } : {} });
+      ctx.out(`${ref}\n`);
+    }
+    return 0;
+  },
+};

@@ -45,7 +45,8 @@ export async function addManager(raft: RaftNode, store: ClusterStore, req: Manag
 }
 
 /**
- * Promotes learners that the cluster lists as managers to voters once they have caught up (leader only).
+ * Promotes learners that the cluster lists as managers to voters once they have caught up, and removes from
+ * Raft the members it does not list (leader only).
  * Runs on `kick()` (a manager joined) and every few seconds, so a promotion a previous leader did not finish
  * is finished by the next one.
  */
@@ -66,7 +67,21 @@ export class ManagerPromoter {
 
   kick(): void {
     if (this.stopped || !this.raft.isLeader()) return;
-    const learners = this.raft.status().conf.learners;
+    const { conf, id: self } = this.raft.status();
+    const learners = conf.learners;
+    const listed = new Set((this.store.state.cluster()?.managers ?? []).map((m) => m.raftId));
+    // Members the cluster no longer lists (a removal that stopped half-way) leave Raft.
+    for (const id of [...conf.voters, ...conf.learners]) {
+      if (listed.has(id) || id === self || this.inProgress.has(id) || listed.size === 0) continue;
+      this.inProgress.add(id);
+      this.raft
+        .removeMember(id)
+        .then(
+          () => this.log.info("member the cluster no longer lists removed from Raft", { raftId: id }),
+          (e: unknown) => this.log.warn("cannot remove an unlisted member yet; retrying", { raftId: id, error: (e as Error).message }),
+        )
+        .finally(() => this.inProgress.delete(id));
+    }
     for (const m of this.store.state.cluster()?.managers ?? []) {
       if (!learners.includes(m.raftId) || this.inProgress.has(m.raftId)) continue;
       this.inProgress.add(m.raftId);
@@ -111,7 +126,9 @@ export async function removeManager(raft: RaftNode, store: ClusterStore, nodeAdd
     await raft.transferLeadership(to);
     throw new HttpError(503, "SHOAL_ERR_NO_LEADER", "leadership moved off this manager so that it can be removed", "retry: the new leader removes it");
   }
-  if (st.conf.voters.includes(entry.raftId) || st.conf.learners.includes(entry.raftId)) await raft.removeMember(entry.raftId);
+  // Unlisted first, while it still receives the log: it sees that and stops itself. Then out of Raft (the
+  // promoter removes members the cluster does not list, should this step not happen now).
   const fresh = (await store.read()).cluster() ?? cluster;
   await store.write([updateOf("cluster", fresh, { managers: fresh.managers.filter((m) => m.raftId !== entry.raftId) })]);
+  if (st.conf.voters.includes(entry.raftId) || st.conf.learners.includes(entry.raftId)) await raft.removeMember(entry.raftId);
 }
