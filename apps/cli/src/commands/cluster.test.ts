@@ -100,7 +100,7 @@ test("cluster init starts a manager and an agent in the background, prints the j
 
   const refused = await run("n1", "cluster", "leave");
   assert.equal(refused.code, 1);
-  assert.match(refused.err, /^Error: this node is a manager; leaving removes the cluster's state: use --force\n/);
+  assert.match(refused.err, /^Error: this node is the cluster's only manager; leaving removes the cluster's state: use --force\n/);
 
   const leave = await run("n1", "cluster", "leave", "--force");
   assert.equal(leave.code, 0, leave.err);
