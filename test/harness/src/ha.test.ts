@@ -78,7 +78,10 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
       }
     })();
     await until(() => acked.length >= 5, 30_000, "writes acknowledged before the kill");
+    const tasksBefore = (await runningOf(clientOf(others[0]!), "steady")).map((t) => t.id).sort();
+    // The leader's manager and its bus server die: the agents using that server move to another manager's.
     await old.kill("manager");
+    await old.execOk(["pkill", "-KILL", "-x", "nats-server"]);
     const next = await leaderAmong(others);
     assert.notEqual(next, old);
     const before = acked.length;
@@ -89,6 +92,11 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
     for (const name of acked) assert.ok(names.has(name), `acknowledged write ${name} is kept`);
     await until(async () => (await runningOf(clientOf(next), "steady")).length === 6, 60_000, "steady back to 6 running");
     noDuplicateSlots(await runningOf(clientOf(next), "steady"));
+    assert.deepEqual((await runningOf(clientOf(next), "steady")).map((t) => t.id).sort(), tasksBefore, "no task was restarted or replaced because of the failover");
+    // Every agent still heartbeats (through another bus server for those that used the dead one).
+    const nodes = await clientOf(next).call("nodeList", {});
+    await until(async () => (await clientOf(next).call("nodeList", {})).every((n) => n.status.state === "ready"), 30_000, "every node ready after the failover");
+    assert.equal(nodes.length, cluster().nodes.length);
     // The old leader comes back as a follower and catches up.
     await old.restart("manager");
     await until(async () => (await infoOf(old)).raft.appliedIndex >= (await infoOf(next)).raft.commitIndex, 60_000, "the restarted manager to catch up");
@@ -249,12 +257,17 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
     assert.ok(survivor && lost1 && lost2);
     await clientOf(survivor).call("networkCreate", { body: { name: "before-loss" } });
     await Promise.all([lost1.kill("manager"), lost2.kill("manager")]);
+    // Once the survivor has noticed (a write proposed before that times out: 504), writes answer 503 at once.
     const refused = await until(
-      async () => clientOf(survivor).call("networkCreate", { body: { name: "no-quorum" } }).then(() => undefined, (e: unknown) => e as { status?: number; code?: string }),
+      async () => {
+        const e = await clientOf(survivor).call("networkCreate", { body: { name: "no-quorum" } }).then(() => undefined, (x: unknown) => x as { status?: number; code?: string; message?: string });
+        return e?.status === 504 ? undefined : e;
+      },
       60_000,
       "a write to be refused without quorum",
     );
     assert.equal(refused.status, 503, `refused with 503 (${refused.code ?? ""})`);
+    assert.match(refused.message ?? "", /majority|quorum/i, "saying that a majority of managers is unreachable");
     // Recover on the survivor: stop its manager (its state stays), then re-form the cluster from it.
     await survivor.kill("manager", "SIGTERM");
     await survivor.shoalOk(["cluster", "init", "--force-new-cluster", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR, "--listen-addr", "0.0.0.0", "--advertise-addr", survivor.address, "--cgroup-parent", survivor.cgroupParent]);
