@@ -257,11 +257,13 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
     assert.ok(survivor && lost1 && lost2);
     await clientOf(survivor).call("networkCreate", { body: { name: "before-loss" } });
     await Promise.all([lost1.kill("manager"), lost2.kill("manager")]);
-    // Once the survivor has noticed (a write proposed before that times out: 504), writes answer 503 at once.
+    // Once the survivor has noticed, writes answer 503 saying a majority is unreachable.
     const refused = await until(
       async () => {
         const e = await clientOf(survivor).call("networkCreate", { body: { name: "no-quorum" } }).then(() => undefined, (x: unknown) => x as { status?: number; code?: string; message?: string });
-        return e?.status === 504 ? undefined : e;
+        // A write proposed before the loss was noticed times out (504); one that finds the leader gone says so
+        // (503 no leader) until this manager sees that no majority is left.
+        return e?.code === "SHOAL_ERR_NO_QUORUM" ? e : undefined;
       },
       60_000,
       "a write to be refused without quorum",

@@ -116,7 +116,14 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
 async function forward(req: FastifyRequest, reply: FastifyReply, leader: string | undefined, leaderless: () => HttpError): Promise<FastifyReply> {
   if (!leader) throw leaderless();
   if (req.headers["x-shoal-forwarded"]) throw noLeaderError("leadership is moving between managers");
-  const res = await askLeader(req, leader);
+  let res: Response;
+  try {
+    res = await askLeader(req, leader);
+  } catch (e) {
+    // The leader is gone: when this manager also sees no quorum left, say that rather than "no leader".
+    const quorum = leaderless();
+    throw e instanceof HttpError && e.code === "SHOAL_ERR_NO_LEADER" && quorum.code === "SHOAL_ERR_NO_QUORUM" ? quorum : e;
+  }
   const text = await res.text();
   return reply.status(res.status).header("content-type", res.headers.get("content-type") ?? "application/json").send(text);
 }
