@@ -16,6 +16,7 @@ import { readFile } from "node:fs/promises";
 import { configureMeshSandbox, removeMeshRoute } from "./mesh-sandbox.js";
 import { answerAddress, answerName, MESH_SANDBOX, overlayDesired, withMesh, type LocalTask } from "./network-desired.js";
 import { OverlaySync } from "./overlay-sync.js";
+import { shouldStartManager, startLocalManager } from "./local-manager.js";
 import { OverlayJoinError } from "./errors.js";
 import { publishedPortRules, sameRules } from "./published-ports.js";
 import { exitStatus, reconcile, type Action, type LocalContainer } from "./reconcile.js";
@@ -80,6 +81,7 @@ export class AgentRuntime implements Agent {
   private viewWaiters: (() => void)[] = [];
   private readonly overlaySync: OverlaySync | undefined;
   private dns: DnsServer | undefined;
+  private managerStarted = false;
   /** The node's routing-mesh endpoint, once made. */
   private mesh: { netns: string; subnet: string } | undefined;
   private readonly busy = new Set<string>();
@@ -113,6 +115,7 @@ export class AgentRuntime implements Agent {
         onSession: () => this.reporter.resendAll(),
         onAssignments: (set: AssignmentSet) => {
           this.assigned = set.tasks;
+          if (set.node?.role === "manager" && set.node.managerJoin) this.ensureManager(set.node.managerJoin);
           if (set.network !== this.view) {
             this.view = set.network;
             for (const wake of this.viewWaiters.splice(0)) wake();
@@ -337,6 +340,23 @@ export class AgentRuntime implements Agent {
         await this.w.network.publish(rules);
         this.lastRules = rules;
       }
+    }
+  }
+
+  /** A promoted node runs a manager: starts it unless one runs already (once per agent process). */
+  private ensureManager(join: { managers: string[]; token: string }): void {
+    if (this.managerStarted || !shouldStartManager(this.w.dataDir)) return;
+    const cliBin = this.w.cliBin ?? process.argv[1] ?? "";
+    if (!/shoal(\.mjs)?$/.test(cliBin)) {
+      this.w.log.warn("promoted to manager, but this agent does not run from the shoal command, so it cannot start a manager", { cliBin });
+      return;
+    }
+    this.managerStarted = true;
+    try {
+      startLocalManager({ dataDir: this.w.dataDir, cliBin, advertiseAddr: this.w.advertiseAddr ?? defaultAddress(), log: this.w.log }, join);
+    } catch (e) {
+      this.managerStarted = false;
+      this.w.log.error("could not start this node's manager", { error: e });
     }
   }
 

@@ -39,6 +39,8 @@ export interface AgentOptions {
    * address, when the node network is the default one (an injected node network gets none unless given).
    */
   overlay?: VxlanOverlay;
+  /** The `shoal` CLI script a promoted node's manager runs from; default this process's script. */
+  cliBin?: string;
   /** The port of the node's DNS server on the node network's gateway; default 53, 0 for none. */
   dnsPort?: number;
   /** The bus; default a NATS connection to the URLs the join gave. */

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { ShoalError, writeFileDurably } from "@shoal/common";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
@@ -77,6 +77,11 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   let identity: Identity;
   let fresh = false;
   let joined: ManagerJoinReply | undefined;
+  if (existsSync(join(dir, REMOVED_MARKER))) {
+    throw new ManagerStartError(`manager: the manager of ${dir} was removed from the cluster (demoted or its node removed); it cannot run again`, {
+      hint: "join the node again as a manager (`shoal node promote`, or `shoal cluster leave --force` then `shoal cluster join` with the manager token)",
+    });
+  }
   if (existsSync(idFile)) identity = JSON.parse(readFileSync(idFile, "utf8")) as Identity;
   else if (o.forceNewCluster) {
     throw new ManagerStartError(`manager: ${dir} holds no manager state, so there is nothing to recover: run --force-new-cluster on a node that was a manager`);
@@ -204,6 +209,8 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       else if (listed) {
         listed = false;
         log.warn("this manager was removed from the cluster's managers; stopping it (the node's agent keeps running)");
+        // Marks the state as a removed manager's: it is never started again, and a promotion starts anew.
+        writeFileSync(join(dir, REMOVED_MARKER), `${JSON.stringify({ raftId: identity.raftId, at: new Date().toISOString() })}\n`);
         stepDown();
         o.onRemoved?.();
       }
@@ -255,6 +262,9 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     throw e;
   }
 }
+
+/** The file a removed manager leaves in its state dir (`<data dir>/manager`). */
+export const REMOVED_MARKER = "removed.json";
 
 /** `SHLTKN-1-<cluster id>-<w|m><secret>`: says which cluster and role it is for. */
 function joinToken(clusterId: string, role: "w" | "m"): string {

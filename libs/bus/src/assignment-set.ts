@@ -1,5 +1,5 @@
 import type { Task } from "@shoal/api";
-import type { Assignments, NetworkView } from "./messages.js";
+import type { Assignments, NetworkView, NodeRole } from "./messages.js";
 
 /** The agent's view of its assignments in one session. */
 export interface AssignmentSet {
@@ -8,6 +8,8 @@ export interface AssignmentSet {
   tasks: ReadonlyMap<string, Task>;
   /** The cluster's networks as far as they concern the node (empty until the managers send one). */
   network: NetworkView;
+  /** The node's role (absent until the managers say). */
+  node?: NodeRole;
 }
 
 /** A network view with nothing in it. */
@@ -21,16 +23,18 @@ export const EMPTY_NETWORK_VIEW: NetworkView = { networks: [], nodeAttachments: 
 export function applyAssignments(current: AssignmentSet | undefined, msg: Assignments): { set: AssignmentSet } | { resync: string } {
   if (msg.type === "full") {
     if (current && current.sessionId === msg.sessionId && msg.seq <= current.seq) return { resync: `stale full set ${msg.seq} after ${current.seq}` };
-    return { set: { sessionId: msg.sessionId, seq: msg.seq, tasks: new Map(msg.tasks.map((t) => [t.id, t])), network: msg.network ?? current?.network ?? EMPTY_NETWORK_VIEW } };
+    const node = msg.node ?? current?.node;
+    return { set: { sessionId: msg.sessionId, seq: msg.seq, tasks: new Map(msg.tasks.map((t) => [t.id, t])), network: msg.network ?? current?.network ?? EMPTY_NETWORK_VIEW, ...(node ? { node } : {}) } };
   }
   if (!current) return { resync: "a delta before any full set" };
   if (current.sessionId !== msg.sessionId) return { resync: `a delta of session ${msg.sessionId}, not ${current.sessionId}` };
   if (msg.seq !== current.seq + 1) return { resync: `${msg.type} ${msg.seq} after ${current.seq}: messages were lost` };
   if (msg.type === "network") return { set: { ...current, seq: msg.seq, network: msg.network } };
+  if (msg.type === "node") return { set: { ...current, seq: msg.seq, node: msg.node } };
   const tasks = new Map(current.tasks);
   for (const c of msg.changes) {
     if (c.op === "upsert") tasks.set(c.task.id, c.task);
     else tasks.delete(c.taskId);
   }
-  return { set: { sessionId: current.sessionId, seq: msg.seq, tasks, network: current.network } };
+  return { set: { ...current, seq: msg.seq, tasks } };
 }

@@ -79,12 +79,24 @@ export const NetworkViewSchema = z.object({
 export type NetworkView = z.infer<typeof NetworkViewSchema>;
 
 /**
+ * The node's role as the managers see it; a manager's node also gets what its agent needs to start the
+ * node's manager (promotion): the managers' API addresses and the manager join token.
+ */
+export const NodeRoleSchema = z.object({
+  role: z.enum(["manager", "worker"]),
+  managerJoin: z.object({ managers: z.array(z.string()).min(1), token: z.string() }).optional(),
+});
+export type NodeRole = z.infer<typeof NodeRoleSchema>;
+
+/**
  * agent.<node>.assignments: `full` replaces the agent's task set; `delta` changes it. `seq` counts messages of
  * a session from 1 (`network` messages count too); a delta whose seq does not follow the last one means something was lost, and the agent
  * asks for a full set (by registering again).
  */
 export const AssignmentsSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("full"), sessionId: z.string(), seq: z.number().int().positive(), tasks: z.array(TaskSchema), network: NetworkViewSchema.optional() }),
+  z.object({ type: z.literal("full"), sessionId: z.string(), seq: z.number().int().positive(), tasks: z.array(TaskSchema), network: NetworkViewSchema.optional(), node: NodeRoleSchema.optional() }),
+  /** The node's role changed. */
+  z.object({ type: z.literal("node"), sessionId: z.string(), seq: z.number().int().positive(), node: NodeRoleSchema }),
   /** The node's network view changed: it replaces the one before. */
   z.object({ type: z.literal("network"), sessionId: z.string(), seq: z.number().int().positive(), network: NetworkViewSchema }),
   z.object({

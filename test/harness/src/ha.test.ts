@@ -223,7 +223,7 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
     await until(async () => (await runningOf(clientOf(next), "steady")).length === 6, 120_000, "steady running after the restart");
     noDuplicateSlots(await runningOf(clientOf(next), "steady"));
   });
-  test("demoting a manager takes it out of Raft and stops it; a demotion that would lose the quorum is refused", async () => {
+  test("demoting a manager takes it out of Raft and stops it; a demotion that would lose the quorum is refused; promoting starts one again", async () => {
     const leader = await leaderAmong(cluster().managers);
     const [b, d] = cluster().managers.filter((m) => m !== leader);
     assert.ok(b && d);
@@ -245,11 +245,12 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
     assert.equal((await api.call("nodeInspect", { params: { ref: d.hostname } })).spec.role, "worker");
     await until(async () => dPid === undefined || !(await d.running(dPid)), 30_000, "the demoted manager's process to stop");
     await api.call("networkCreate", { body: { name: "after-demote" } });
-    // It joins again as a manager (a new Raft id), so the suite goes on with three.
-    const token = (await api.call("clusterInspect")).joinTokens.manager;
-    await d.shoalOk(["cluster", "leave", "--force", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR]);
-    await d.shoalOk(["cluster", "join", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR, "--token", token, "--listen-addr", "0.0.0.0", "--advertise-addr", d.address, "--cgroup-parent", d.cgroupParent, `${leader.address}:${API_PORT}`]);
-    await until(async () => (await api.call("clusterStatus")).managers.filter((m) => m.role === "voter" && m.reachable).length === 3, 60_000, "three voters again");
+    // Promoted again: its agent starts a manager there, which joins (a new Raft id) and becomes a voter.
+    await leader.shoalOk(["node", "promote", d.hostname]);
+    await until(async () => (await api.call("clusterStatus")).managers.filter((m) => m.role === "voter" && m.reachable).length === 3, 90_000, "three voters again after the promotion");
+    assert.ok((await api.call("clusterInspect")).managers.some((m) => m.apiAddr === `${d.address}:${API_PORT}`));
+    const dInfo = await until(() => infoOf(d), 60_000, "the promoted node's manager API");
+    assert.equal(dInfo.raft.leader, false);
   });
 
   test("quorum lost: writes answer 503; cluster init --force-new-cluster on the survivor keeps the state, and managers can join again", async () => {

@@ -154,14 +154,8 @@ export const handlers: Handlers = {
   nodeInspect: async (ctx, { params }) => resolveNode(await readState(ctx), params.ref),
   nodeUpdate: async (ctx, { params, body }) => {
     const node = resolveNode(await readState(ctx), params.ref);
-    if (body.spec.role === "manager" && node.spec.role === "worker") {
-      throw new HttpError(
-        400,
-        "SHOAL_ERR_INVALID_ARGUMENT",
-        `spec.role: promoting ${node.description.hostname} in place is not supported yet`,
-        "on that node run `shoal cluster leave` and then `shoal cluster join` with the manager token (`shoal cluster inspect` shows it)",
-      );
-    }
+    // Promoting: the node's agent starts a manager there, which joins as a learner and is promoted once it has
+    // caught up (the node is a manager from now on; `shoal cluster status` shows when its manager is a voter).
     // Demoting: its manager leaves Raft first (refused when the managers left would lose their quorum).
     if (body.spec.role === "worker" && node.spec.role === "manager") await ctx.removeManager?.(node.status.addr, false);
     return writeOne(ctx, { op: "update", kind: "node", object: { ...withoutMeta(node), spec: body.spec }, expectedVersion: body.version }, "node", node.id);

@@ -12,6 +12,7 @@ import {
   subjects,
   type Assignments,
   type BusConnection,
+  type NodeRole,
   type RegisterRequest,
   type StatusBatch,
   type Subjects,
@@ -124,7 +125,7 @@ export class Dispatcher {
     this.o.log.info("agent registered", { node: nodeId, hostname: req.hostname, role });
     // The full set right after the reply: the agent subscribed to its assignments before registering.
     const tasks = this.o.store.state.tasksOfNode(nodeId).filter((t) => isAllocated(this.o.store.state, t));
-    this.send(session, { type: "full", sessionId: session.sessionId, seq: ++session.seq, tasks, network });
+    this.send(session, { type: "full", sessionId: session.sessionId, seq: ++session.seq, tasks, network, node: this.roleOf(nodeId) });
     session.sent = new Set(tasks.map((t) => t.id));
   }
 
@@ -202,9 +203,21 @@ export class Dispatcher {
     }
   }
 
+  /** The node's role, with what its agent needs to start a manager when it is one. */
+  private roleOf(nodeId: string): NodeRole {
+    const role = this.o.store.state.get("node", nodeId)?.spec.role ?? "worker";
+    const cluster = this.o.store.state.cluster();
+    if (role !== "manager" || !cluster || cluster.managers.length === 0) return { role };
+    return { role, managerJoin: { managers: cluster.managers.map((m) => m.apiAddr), token: cluster.joinTokens.manager } };
+  }
+
   private onStoreEvents(events: StoreEvent[]): void {
     if (events.some((e) => e.kind === "task" || e.kind === "service" || e.kind === "network" || e.kind === "node")) this.scheduleViews();
     for (const e of events) {
+      if (e.kind === "node" && e.op === "update" && e.previous?.spec.role !== e.object.spec.role) {
+        const session = this.sessions.get(e.object.id);
+        if (session) this.send(session, { type: "node", sessionId: session.sessionId, seq: ++session.seq, node: this.roleOf(e.object.id) });
+      }
       if (e.kind === "node" && e.op !== "create" && (e.op === "delete" || e.object.status.state === "down")) {
         // A node marked down (or removed) loses its session: when its agent is back it registers again.
         this.sessions.delete(e.object.id);

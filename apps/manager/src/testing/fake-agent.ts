@@ -101,6 +101,8 @@ export class FakeAgent {
     } else if (msg.type === "network") {
       this.network = msg.network;
       return;
+    } else if (msg.type === "node") {
+      return;
     } else {
       for (const c of msg.changes) {
         if (c.op === "upsert") this.tasks.set(c.task.id, c.task);
