@@ -4,3 +4,4 @@ export * from "./durable-file.js";
 export * from "./serial-queue.js";
 export * from "./log.js";
 export * from "./limiter.js";
+export * from "./until.js";

@@ -1,3 +1,4 @@
+import { until } from "@shoal/common";
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -187,18 +188,5 @@ export function alive(pid: number): boolean {
   }
 }
 
-/** Polls `f` until it returns a truthy value (the state of other processes gives no event to wait on). */
-export async function until<T>(f: () => T | Promise<T>, timeoutMs: number, what: string, intervalMs = 100): Promise<NonNullable<T>> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ""}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
+/** The shared poller (the state of other processes gives no event to wait on). */
+export { until };
