@@ -36,6 +36,7 @@ demo: see it yourself:
   node apps/cli/bin/shoal.mjs service ps demo          # the tasks, their node and state
   curl http://127.0.0.1:$PORT/                           # a replica answers on the published port
   node apps/cli/bin/shoal.mjs service scale demo=5     # more replicas
+  open http://127.0.0.1:7070/                            # the web dashboard (live state; scale, drain, logs)
   open http://127.0.0.1:7070/docs                        # the REST API (Swagger UI)
   node apps/cli/bin/shoal.mjs cluster leave --force    # stop and remove the cluster
 EOT

@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 # the registry the image-pull tests run on loopback; nats-server, the manager-agent bus each manager supervises;
 # iproute2 and nftables, which the agent drives for task networking and published ports; docker.io, whose daemon
 # runs the containers the multi-node test harness makes its nodes of; redis-server, whose binary infra/images
-# packs into the redis image the network tests use; iperf3 and iputils-ping for the overlay benchmark.
-PACKAGES=(etcd-server etcd-client runc busybox-static file gcc libc6-dev attr docker-registry nats-server iproute2 nftables docker.io redis-server iperf3 iputils-ping)
+# packs into the redis image the network tests use; iperf3 and iputils-ping for the overlay benchmark; chromium,
+# the headless browser the dashboard's tests drive.
+PACKAGES=(etcd-server etcd-client runc busybox-static file gcc libc6-dev attr docker-registry nats-server iproute2 nftables docker.io redis-server iperf3 iputils-ping chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -47,4 +48,6 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
 fi
 
 npx tsc -b
+# The web dashboard the manager serves at / (bundled by Vite from apps/dashboard into apps/dashboard/dist/web).
+npm run build --silent -w @shoal/dashboard
 bash libs/runtime/shim/build.sh

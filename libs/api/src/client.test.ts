@@ -85,3 +85,20 @@ test("when no manager answers, the error names every address tried and the cause
     return true;
   });
 });
+
+test("a pinned client stays on its manager and sends the caller's headers on every request", async () => {
+  const seenHeaders: string[] = [];
+  const { fetch: inner, calls } = fakeFetch({ "m1:7070": { managers: "m1:7070,m2:7070" } });
+  const fetch = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    seenHeaders.push(new Headers(init?.headers).get("authorization") ?? "");
+    return inner(input);
+  };
+  let token = "one";
+  const client = new ShoalClient({ managers: ["m1:7070"], fetch, pinned: true, headers: () => ({ authorization: `Bearer ${token}` }) });
+  await client.call("info");
+  token = "two";
+  await client.call("info");
+  assert.deepEqual(client.managers, ["m1:7070"], "the managers the answer names are not added");
+  assert.deepEqual(seenHeaders, ["Bearer one", "Bearer two"]);
+  assert.deepEqual(calls, ["m1:7070", "m1:7070"]);
+});

@@ -36,6 +36,13 @@ export interface ClientOptions {
    * cluster lists (every answer carries them), so a caller can remember them for next time.
    */
   onManagers?: (managers: readonly string[]) => void;
+  /**
+   * Stay on the managers given, never moving to the others the cluster names (a web page can only call the
+   * manager that served it). Default false.
+   */
+  pinned?: boolean;
+  /** Extra headers of every request, read at each call (credentials once the API requires them). */
+  headers?: () => Record<string, string>;
   fetch?: typeof fetch;
 }
 
@@ -67,6 +74,8 @@ export class ShoalClient {
   private readonly retryMs: number;
   private readonly doFetch: typeof fetch;
   private readonly onManagers: ((managers: readonly string[]) => void) | undefined;
+  private readonly pinned: boolean;
+  private readonly headers: (() => Record<string, string>) | undefined;
 
   constructor(o: ClientOptions) {
     if (o.managers.length === 0) throw new Error("client: give at least one manager address");
@@ -74,8 +83,11 @@ export class ShoalClient {
     this.bases = this.addrs.map(toBase);
     this.timeoutMs = o.timeoutMs ?? 30_000;
     this.retryMs = o.retryMs ?? 250;
-    this.doFetch = o.fetch ?? fetch;
+    // Called unbound: a browser refuses `fetch` called as a method of another object.
+    this.doFetch = o.fetch ?? ((input, init) => fetch(input, init));
     this.onManagers = o.onManagers;
+    this.pinned = o.pinned ?? false;
+    this.headers = o.headers;
   }
 
   /** Calls a route and returns its parsed body. */
@@ -144,7 +156,7 @@ export class ShoalClient {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries((args.query as Record<string, string | number | boolean | undefined> | undefined) ?? {})) if (v !== undefined) qs.set(k, String(v));
     const suffix = qs.size > 0 ? `?${qs.toString()}` : "";
-    const init: RequestInit = { method: route.method, signal, headers: { accept: "application/json" } };
+    const init: RequestInit = { method: route.method, signal, headers: { ...this.headers?.(), accept: "application/json" } };
     if (args.body !== undefined) {
       init.body = JSON.stringify(args.body);
       init.headers = { ...init.headers, "content-type": "application/json" };
@@ -193,7 +205,7 @@ export class ShoalClient {
 
   /** `addr` answered: use it first from now on, with the other managers its answer names. */
   private answered(addr: string, res: Response): void {
-    const named = (res.headers.get(MANAGERS_HEADER) ?? "").split(",").map((m) => m.trim()).filter((m) => m !== "");
+    const named = this.pinned ? [] : (res.headers.get(MANAGERS_HEADER) ?? "").split(",").map((m) => m.trim()).filter((m) => m !== "");
     const others = named.length > 0 ? named : this.addrs;
     const next = [addr, ...others.filter((m) => toBase(m) !== toBase(addr))].filter((m, i, all) => all.findIndex((x) => toBase(x) === toBase(m)) === i);
     const changed = next.length !== this.addrs.length || next.some((m, i) => m !== this.addrs[i]);

@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import { ShoalError } from "@shoal/common";
+// The errors module alone: this package is also bundled into the browser dashboard.
+import { ShoalError } from "@shoal/common/errors";
 
 /** One thing wrong with a request: the dotted path of the field and what to do about it. */
 export interface FieldIssue {

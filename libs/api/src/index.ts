@@ -4,6 +4,7 @@ export * from "./errors.js";
 export * from "./task-state.js";
 export * from "./service.js";
 export * from "./task.js";
+export * from "./service-status.js";
 export * from "./node.js";
 export * from "./network.js";
 export * from "./cluster.js";

@@ -2,6 +2,7 @@ import {
   ClusterSchema,
   DEFAULT_NETWORK,
   isTerminal,
+  serviceTaskCounts,
   type Cluster,
   type Info,
   type JoinInfo,
@@ -89,11 +90,7 @@ function clusterOf(state: StoreState): Cluster {
 
 /** Tasks counts of a service for `service ls`. */
 export function withStatus(state: StoreState, s: Service): ServiceWithStatus {
-  const tasks = state.tasksOfService(s.id);
-  const running = tasks.filter((t) => t.desiredState === "running" && t.status.state === "running").length;
-  const desired = s.spec.mode.mode === "replicated" ? s.spec.mode.replicas : tasks.filter((t) => t.desiredState === "running").length;
-  const completed = tasks.filter((t) => t.status.state === "complete").length;
-  return { ...s, serviceStatus: { runningTasks: running, desiredTasks: desired, completedTasks: completed } };
+  return { ...s, serviceStatus: serviceTaskCounts(s, state.tasksOfService(s.id)) };
 }
 
 function checkNetworks(state: StoreState, spec: ServiceSpec): void {

@@ -7,6 +7,7 @@ import { consensusError, HttpError, noLeaderError, noQuorumError, toErrorBody } 
 import { handlers, logTasks, raftView, readState, type ApiContext, type Parsed } from "./handlers.js";
 import { openApiDocument } from "./openapi.js";
 import { buildClusterStatus } from "./cluster-status.js";
+import { defaultDashboardDir, registerDashboard } from "./dashboard.js";
 
 export interface ApiServerOptions extends ApiContext {
   version: string;
@@ -16,6 +17,8 @@ export interface ApiServerOptions extends ApiContext {
   eventHistory?: number;
   /** How long a linearizable read may wait for its read barrier (and a leader) before it fails; default 5 s. */
   requestTimeoutMs?: number;
+  /** The built web dashboard to serve at `/`; default the dashboard package's build, `null` for none. */
+  dashboardDir?: string | null;
 }
 
 /** Response header on every answer: the managers' API addresses, comma-separated (clients follow them). */
@@ -34,8 +37,8 @@ interface ApiEvent {
 /**
  * The REST API: every route of the shared route table, each request parsed with its zod schemas (400 naming
  * each wrong field), errors as `{ error: { code, message, issues?, hint? } }`, writes forwarded to the leader,
- * the event stream as server-sent events, logs as newline-delimited JSON, and the OpenAPI document at
- * /openapi.json with Swagger UI at /docs.
+ * the event stream as server-sent events, logs as newline-delimited JSON, the OpenAPI document at
+ * /openapi.json with Swagger UI at /docs, and the web dashboard at /.
  */
 export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024, forceCloseConnections: true });
@@ -47,6 +50,7 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
   await app.register(fastifySwagger, { mode: "static", specification: { document: document as never } });
   await app.register(fastifySwaggerUi, { routePrefix: "/docs" });
   app.get("/openapi.json", (_req, reply) => reply.send(document));
+  await registerDashboard(app, o.dashboardDir === null ? undefined : (o.dashboardDir ?? defaultDashboardDir()));
 
   const managers = () => o.store.state.cluster()?.managers ?? [];
   app.setErrorHandler((err, _req, reply) => {

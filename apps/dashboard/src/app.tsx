@@ -1,0 +1,190 @@
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { credentials, liveApi } from "./api.js";
+import { LiveCluster, type LiveState, type Problem } from "./lib/live.js";
+import { href, parseRoute, type Route } from "./lib/route.js";
+import { EventsPage } from "./pages/events.js";
+import { LogsPage } from "./pages/logs.js";
+import { NetworksPage } from "./pages/networks.js";
+import { NodesPage } from "./pages/nodes.js";
+import { Overview } from "./pages/overview.js";
+import { ServicePage } from "./pages/service.js";
+import { ServicesPage } from "./pages/services.js";
+import { Empty, Loading, ProblemBox, Section, useNow } from "./ui.js";
+
+const NAV: { route: Route; label: string }[] = [
+  { route: { page: "overview" }, label: "Overview" },
+  { route: { page: "services" }, label: "Services" },
+  { route: { page: "nodes" }, label: "Nodes" },
+  { route: { page: "networks" }, label: "Networks" },
+  { route: { page: "events" }, label: "Events" },
+];
+
+function useRoute(): Route {
+  const [route, setRoute] = useState(parseRoute(location.hash));
+  useEffect(() => {
+    const on = () => setRoute(parseRoute(location.hash));
+    addEventListener("hashchange", on);
+    return () => removeEventListener("hashchange", on);
+  }, []);
+  return route;
+}
+
+function useLive(): LiveState {
+  const live = useMemo(() => new LiveCluster(liveApi, (s) => setState(s)), []);
+  const [state, setState] = useState(live.current);
+  useEffect(() => {
+    void live.start();
+    return () => live.stop();
+  }, [live]);
+  return state;
+}
+
+const needsSignIn = (p: Problem | undefined): boolean => p?.status === 401 || p?.status === 403;
+
+export function App() {
+  const route = useRoute();
+  const live = useLive();
+  const now = useNow();
+  const problem = live.conn.state === "retrying" ? live.conn.problem : undefined;
+  const section = route.page === "service" ? "services" : route.page === "logs" ? "services" : route.page;
+  return (
+    <>
+      <header class="top">
+        <a class="brand" href={href({ page: "overview" })}>
+          Shoal
+        </a>
+        <nav aria-label="Pages">
+          {NAV.map((n) => (
+            <a key={n.label} href={href(n.route)} aria-current={n.route.page === section ? "page" : undefined}>
+              {n.label}
+            </a>
+          ))}
+        </nav>
+        <Status live={live} />
+      </header>
+      <main>
+        <Banners live={live} now={now} />
+        {needsSignIn(problem) || needsSignIn(live.statusProblem) ? <SignIn /> : null}
+        {!live.loaded ? (
+          problem ? (
+            <ProblemBox problem={problem} title="Cannot load the cluster's state" />
+          ) : (
+            <Loading what="the cluster's state" />
+          )
+        ) : (
+          <Page route={route} live={live} now={now} />
+        )}
+      </main>
+    </>
+  );
+}
+
+function Page({ route, live, now }: { route: Route; live: LiveState; now: number }) {
+  const m = live.model;
+  switch (route.page) {
+    case "overview":
+      return <Overview live={live} now={now} />;
+    case "services":
+      return <ServicesPage model={m} />;
+    case "service":
+      return <ServicePage model={m} id={route.id} now={now} />;
+    case "nodes":
+      return <NodesPage model={m} />;
+    case "networks":
+      return <NetworksPage model={m} />;
+    case "events":
+      return <EventsPage model={m} now={now} />;
+    case "logs":
+      return <LogsPage model={m} taskId={route.taskId} />;
+    case "not-found":
+      return (
+        <Section title="No such page" id="h-404">
+          <Empty>
+            Nothing at {route.path}. Go to the <a href={href({ page: "overview" })}>overview</a>.
+          </Empty>
+        </Section>
+      );
+  }
+}
+
+/** Live, reconnecting, or loading, in the header. */
+function Status({ live }: { live: LiveState }) {
+  const word = live.conn.state === "live" ? "live" : live.conn.state === "connecting" ? "connecting" : "reconnecting";
+  return (
+    <span class={`conn conn-${live.conn.state}`} role="status" aria-live="polite">
+      {word}
+    </span>
+  );
+}
+
+/** What is wrong right now: the manager cannot be reached, or the managers have no leader or no quorum. */
+function Banners({ live, now }: { live: LiveState; now: number }) {
+  const out = [];
+  if (live.conn.state === "retrying" && live.loaded) {
+    const others = (live.status?.managers ?? []).map((m) => m.apiAddr).filter((a): a is string => !!a && a !== live.info?.managerAddr);
+    out.push(
+      <div key="conn" class="banner banner-bad" role="alert">
+        <strong>This manager stopped answering.</strong> {live.conn.problem.message}. Retrying in {Math.round(live.conn.retryInMs / 1000)} s (attempt {live.conn.attempt}); the page shows the state as last seen.
+        {others.length > 0 ? (
+          <span>
+            {" "}
+            Other managers:{" "}
+            {others.map((a, i) => (
+              <span key={a}>
+                {i > 0 ? ", " : ""}
+                <a href={`http://${a}/`}>{a}</a>
+              </span>
+            ))}
+            .
+          </span>
+        ) : null}
+      </div>,
+    );
+  }
+  const status = live.status;
+  if (live.statusProblem && !needsSignIn(live.statusProblem) && live.conn.state === "live") {
+    out.push(
+      <div key="status" class="banner banner-bad" role="alert">
+        <strong>{live.statusProblem.code === "SHOAL_ERR_NO_QUORUM" ? "The managers lost their quorum." : "Cannot read the managers' state."}</strong> {live.statusProblem.message}
+        {live.statusProblem.hint ? ` ${live.statusProblem.hint}` : ""}
+      </div>,
+    );
+  } else if (status && status.leaderId === undefined) {
+    out.push(
+      <div key="leader" class="banner banner-bad" role="alert">
+        <strong>No leader.</strong> {status.warning ?? "The managers are electing one; changes wait until they have."}
+      </div>,
+    );
+  } else if (status?.warning) {
+    out.push(
+      <div key="warn" class="banner banner-warn" role="status">
+        {status.warning}
+      </div>,
+    );
+  }
+  void now;
+  return <>{out}</>;
+}
+
+/** Asks for an API token when the API refuses the page's requests. */
+function SignIn() {
+  const [token, setToken] = useState("");
+  return (
+    <form
+      class="card signin"
+      onSubmit={(e) => {
+        e.preventDefault();
+        credentials.set(token.trim());
+        location.reload();
+      }}
+    >
+      <h2>Sign in</h2>
+      <p>The API asks for credentials. Paste an API token; it is kept for this browser tab only.</p>
+      <label for="token">API token</label>
+      <input id="token" type="password" autoComplete="off" value={token} onInput={(e) => setToken(e.currentTarget.value)} />
+      <button type="submit" disabled={token.trim() === ""}>
+        Sign in
+      </button>
+    </form>
+  );
+}

@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, afterEach, before, describe, it } from "node:test";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { type Node, type Service } from "@shoal/api";
+import { ensureBusyboxTarball, rootSkip } from "@shoal/runtime/testing";
+import { NodeCluster, REPO, until } from "./node-cluster.js";
+
+// The web dashboard in a real browser (Debian's chromium, headless, driven by playwright-core) against a real
+// one-node cluster: what the page shows comes from the API and its event stream, and what the page changes is
+// checked on the machine (runc's containers). Every test saves a screenshot under test-artifacts/dashboard.
+
+const CHROMIUM = "/usr/bin/chromium";
+const ARTIFACTS = join(REPO, "test-artifacts", "dashboard");
+const BUILD = join(REPO, "apps", "dashboard", "dist", "web", "index.html");
+
+describe("web dashboard, in a browser against a one-node cluster", { skip: rootSkip, timeout: 600_000 }, () => {
+  const c = new NodeCluster();
+  let browser: Browser | undefined;
+  let page: Page;
+  let image = "busybox:latest";
+  let node: Node;
+  /** Errors the page logged (script errors, refused requests, CSP violations) since the test began. */
+  let pageErrors: string[] = [];
+
+  before(async () => {
+    assert.ok(existsSync(BUILD), `no dashboard build at ${BUILD}: run \`npm run build -w @shoal/dashboard\` (scripts/setup.sh does)`);
+    assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: install Debian's chromium package (scripts/setup.sh does)`);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const tar = await ensureBusyboxTarball();
+    await c.init();
+    const loaded = await c.shoal(["image", "load", "-i", tar, "--run-dir", c.runDir]);
+    image = /busybox\S*/.exec(loaded)?.[0] ?? image;
+    node = (await c.client.call("nodeList"))[0] as Node;
+    // As root, chromium's sandbox cannot start; the page is our own, served from loopback.
+    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on("pageerror", (e) => pageErrors.push(`page error: ${e.message}`));
+    page.on("console", (m) => {
+      if (m.type() === "error") pageErrors.push(`console: ${m.text()} (at ${m.location().url}:${m.location().lineNumber})`);
+    });
+  });
+  afterEach(async (t) => {
+    await page?.screenshot({ path: join(ARTIFACTS, `${t.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 80)}.png`), fullPage: true }).catch(() => undefined);
+  });
+  after(async () => {
+    await browser?.close();
+    await c.destroy();
+  });
+
+  const base = () => `http://127.0.0.1:${c.ports.api}`;
+  const open = async (hash: string) => {
+    pageErrors = [];
+    await page.goto(`${base()}/${hash}`);
+    await page.getByRole("status").filter({ hasText: "live" }).waitFor({ timeout: 30_000 });
+  };
+  /** Containers runc runs for a service's tasks. */
+  const containersOf = async (service: string) => {
+    const ids = new Set((await c.tasks(service)).map((t) => t.status.containerId).filter(Boolean));
+    return c.runcList().filter((r) => r.status === "running" && ids.has(r.id)).length;
+  };
+  const create = (name: string, replicas: number, script: string): Promise<Service> =>
+    c.client.call("serviceCreate", { body: { name, mode: { mode: "replicated", replicas }, taskTemplate: { container: { image, command: ["sh", "-c", script] } } } });
+
+  it("the overview shows the node and the leader, and fits a narrow screen", async () => {
+    await open("#/");
+    const host = node.description.hostname;
+    const row = page.locator(`[data-node="${host}"]`);
+    await row.waitFor();
+    assert.match(await row.innerText(), /ready/);
+    assert.match(await row.innerText(), /manager/);
+    const managers = page.getByRole("region", { name: "Managers" });
+    await managers.getByText("leader", { exact: true }).waitFor();
+    assert.match(await managers.innerText(), /reachable/);
+    assert.match(await managers.innerText(), new RegExp(`Leader: manager \\d+ at ${c.ports.api}|Leader: manager \\d+ at 127\\.0\\.0\\.1:${c.ports.api}`));
+
+    await page.setViewportSize({ width: 375, height: 800 });
+    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than a 375px screen`);
+    await page.screenshot({ path: join(ARTIFACTS, "overview-narrow.png"), fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 900 });
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it("a service created through the API appears and its bar converges", async () => {
+    await open("#/services");
+    await page.getByText("No services yet").waitFor();
+    await create("dash-web", 2, "exec sleep 100000");
+    const bar = page.getByRole("progressbar", { name: "dash-web tasks running" });
+    await bar.waitFor();
+    assert.equal(await bar.getAttribute("aria-valuemax"), "2");
+    await page.locator('[data-service="dash-web"] [role="progressbar"][aria-valuenow="2"]').waitFor({ timeout: 60_000 });
+    assert.equal(await containersOf("dash-web"), 2);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it("scaling from the service's page changes the number of running containers", async () => {
+    await open("#/services");
+    await page.getByRole("link", { name: "dash-web" }).click();
+    await page.getByRole("heading", { name: "Service dash-web" }).waitFor();
+    await page.getByLabel("Replicas").fill("3");
+    await page.getByRole("button", { name: "Scale" }).click();
+    await until(async () => (await containersOf("dash-web")) === 3, 60_000, "3 containers of dash-web");
+    await page.locator('[role="progressbar"][aria-valuetext="3 of 3 running"]').waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('tr[data-state="running"]').count(), 3);
+
+    // A change the API refuses says why and changes nothing.
+    await page.getByLabel("Replicas").fill("200000");
+    await page.getByRole("button", { name: "Scale" }).click();
+    const refused = page.getByRole("alert").filter({ hasText: "The change was refused" });
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /replicas/);
+    assert.equal(await containersOf("dash-web"), 3);
+  });
+
+  it("draining the node from the page stops its tasks, and activating it brings them back", async () => {
+    await open("#/nodes");
+    const host = node.description.hostname;
+    await page.getByRole("button", { name: `Drain ${host}` }).click();
+    await until(async () => (await containersOf("dash-web")) === 0, 60_000, "the drained node's containers to stop");
+    const card = page.locator(`article[data-node="${host}"]`);
+    await card.getByText("drain", { exact: true }).waitFor();
+    assert.equal(await page.getByRole("button", { name: `Drain ${host}` }).isDisabled(), true);
+    await open("#/services/dash-web");
+    await page.getByRole("note").filter({ hasText: "wait for a node" }).waitFor({ timeout: 30_000 });
+    assert.match(await page.getByRole("note").innerText(), /drain/i, "pending tasks show the scheduler's reason");
+    await page.screenshot({ path: join(ARTIFACTS, "drained-service-pending.png"), fullPage: true });
+
+    await open("#/nodes");
+    await page.getByRole("button", { name: `Activate ${host}` }).click();
+    await until(async () => (await containersOf("dash-web")) === 3, 60_000, "the containers to come back");
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it("a task's logs show its output and follow new lines", async () => {
+    const s = await create("dash-talker", 1, 'i=0; while true; do echo "line $i from the dashboard test"; i=$((i+1)); sleep 0.5; done');
+    const task = await until(async () => (await c.tasks(s.id)).find((t) => t.status.state === "running"), 60_000, "dash-talker running");
+    await open(`#/services/${s.id}`);
+    await page.getByRole("link", { name: "Logs of dash-talker.1" }).click();
+    const logs = page.getByLabel("Log lines of dash-talker.1");
+    await logs.getByText("line 0 from the dashboard test").waitFor({ timeout: 30_000 });
+    await logs.getByText("line 6 from the dashboard test").waitFor({ timeout: 30_000 });
+    assert.equal(new URL(page.url()).hash, `#/tasks/${task.id}/logs`);
+    assert.deepEqual(pageErrors, []);
+  });
+
+  it("says so when its manager stops answering, and goes live again when it is back", async () => {
+    await open("#/");
+    await c.stopDaemon("manager");
+    await page.getByRole("alert").filter({ hasText: "This manager stopped answering" }).waitFor({ timeout: 30_000 });
+    // The last known state stays on the page.
+    await page.locator(`[data-node="${node.description.hostname}"]`).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, "manager-unreachable.png"), fullPage: true });
+    await c.startDaemon("manager");
+    await page.getByRole("status").filter({ hasText: "live" }).waitFor({ timeout: 60_000 });
+    assert.equal(await page.getByRole("alert").filter({ hasText: "This manager stopped answering" }).count(), 0);
+  });
+});
