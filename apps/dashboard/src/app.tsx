@@ -1,6 +1,7 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { credentials, liveApi } from "./api.js";
-import { LiveCluster, type LiveState, type Problem } from "./lib/live.js";
+import { banners, needsSignIn } from "./lib/banners.js";
+import { LiveCluster, type LiveState } from "./lib/live.js";
 import { href, parseRoute, type Route } from "./lib/route.js";
 import { EventsPage } from "./pages/events.js";
 import { LogsPage } from "./pages/logs.js";
@@ -39,8 +40,6 @@ function useLive(): LiveState {
   return state;
 }
 
-const needsSignIn = (p: Problem | undefined): boolean => p?.status === 401 || p?.status === 403;
-
 export function App() {
   const route = useRoute();
   const live = useLive();
@@ -63,7 +62,7 @@ export function App() {
         <Status live={live} />
       </header>
       <main>
-        <Banners live={live} now={now} />
+        <Banners live={live} />
         {needsSignIn(problem) || needsSignIn(live.statusProblem) ? <SignIn /> : null}
         {!live.loaded ? (
           problem ? (
@@ -117,53 +116,31 @@ function Status({ live }: { live: LiveState }) {
   );
 }
 
-/** What is wrong right now: the manager cannot be reached, or the managers have no leader or no quorum. */
-function Banners({ live, now }: { live: LiveState; now: number }) {
-  const out = [];
-  if (live.conn.state === "retrying" && live.loaded) {
-    const others = (live.status?.managers ?? []).map((m) => m.apiAddr).filter((a): a is string => !!a && a !== live.info?.managerAddr);
-    out.push(
-      <div key="conn" class="banner banner-bad" role="alert">
-        <strong>This manager stopped answering.</strong> {live.conn.problem.message}. Retrying in {Math.round(live.conn.retryInMs / 1000)} s (attempt {live.conn.attempt}); the page shows the state as last seen.
-        {others.length > 0 ? (
-          <span>
-            {" "}
-            Other managers:{" "}
-            {others.map((a, i) => (
-              <span key={a}>
-                {i > 0 ? ", " : ""}
-                <a href={`http://${a}/`}>{a}</a>
-              </span>
-            ))}
-            .
-          </span>
-        ) : null}
-      </div>,
-    );
-  }
-  const status = live.status;
-  if (live.statusProblem && !needsSignIn(live.statusProblem) && live.conn.state === "live") {
-    out.push(
-      <div key="status" class="banner banner-bad" role="alert">
-        <strong>{live.statusProblem.code === "SHOAL_ERR_NO_QUORUM" ? "The managers lost their quorum." : "Cannot read the managers' state."}</strong> {live.statusProblem.message}
-        {live.statusProblem.hint ? ` ${live.statusProblem.hint}` : ""}
-      </div>,
-    );
-  } else if (status && status.leaderId === undefined) {
-    out.push(
-      <div key="leader" class="banner banner-bad" role="alert">
-        <strong>No leader.</strong> {status.warning ?? "The managers are electing one; changes wait until they have."}
-      </div>,
-    );
-  } else if (status?.warning) {
-    out.push(
-      <div key="warn" class="banner banner-warn" role="status">
-        {status.warning}
-      </div>,
-    );
-  }
-  void now;
-  return <>{out}</>;
+/** What is wrong right now, worst first. */
+function Banners({ live }: { live: LiveState }) {
+  return (
+    <>
+      {banners(live).map((b) => (
+        <div key={b.key} class={`banner banner-${b.tone}`} role={b.tone === "bad" ? "alert" : "status"}>
+          {b.title ? <strong>{b.title} </strong> : null}
+          {b.text}
+          {b.elsewhere.length > 0 ? (
+            <span>
+              {" "}
+              Other managers:{" "}
+              {b.elsewhere.map((a, i) => (
+                <span key={a}>
+                  {i > 0 ? ", " : ""}
+                  <a href={`http://${a}/`}>{a}</a>
+                </span>
+              ))}
+              .
+            </span>
+          ) : null}
+        </div>
+      ))}
+    </>
+  );
 }
 
 /** Asks for an API token when the API refuses the page's requests. */

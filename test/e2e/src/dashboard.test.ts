@@ -16,7 +16,8 @@ const ARTIFACTS = join(REPO, "test-artifacts", "dashboard");
 const BUILD = join(REPO, "apps", "dashboard", "dist", "web", "index.html");
 
 describe("web dashboard, in a browser against a one-node cluster", { skip: rootSkip, timeout: 600_000 }, () => {
-  const c = new NodeCluster();
+  // Its own bridge subnet: the one-node suite may run beside it.
+  const c = new NodeCluster("10.214.0.0/24");
   let browser: Browser | undefined;
   let page: Page;
   let image = "busybox:latest";

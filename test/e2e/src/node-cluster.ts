@@ -24,8 +24,13 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** A one-node cluster of real processes in temp dirs, on its own ports, cgroup parent and bridge. */
+/**
+ * A one-node cluster of real processes in temp dirs, on its own ports, cgroup parent and bridge. Suites that
+ * may run at the same time give different bridge subnets (a node's bridge gateway also serves its DNS).
+ */
 export class NodeCluster {
+  constructor(readonly bridgeSubnet = "10.213.0.0/24") {}
+
   readonly work = mkdtempSync(join(tmpdir(), "shoal-e2e-"));
   readonly dataDir = join(this.work, "data");
   readonly runDir = join(this.work, "run");
@@ -48,13 +53,13 @@ export class NodeCluster {
     ];
   }
   agentFlags(): string[] {
-    return ["--data-dir", this.dataDir, "--run-dir", this.runDir, "--cgroup-parent", this.cgroupParent, "--bridge", this.bridge, "--bridge-subnet", "10.213.0.0/24"];
+    return ["--data-dir", this.dataDir, "--run-dir", this.runDir, "--cgroup-parent", this.cgroupParent, "--bridge", this.bridge, "--bridge-subnet", this.bridgeSubnet];
   }
 
   async init(): Promise<void> {
     this.ports = { api: await freePort(), raft: await freePort(), nats: await freePort(), natsCluster: await freePort() };
     this.client = new ShoalClient({ managers: [`127.0.0.1:${this.ports.api}`] });
-    await this.shoal(["cluster", "init", ...this.managerFlags(), "--run-dir", this.runDir, "--cgroup-parent", this.cgroupParent, "--bridge", this.bridge, "--bridge-subnet", "10.213.0.0/24"]);
+    await this.shoal(["cluster", "init", ...this.managerFlags(), "--run-dir", this.runDir, "--cgroup-parent", this.cgroupParent, "--bridge", this.bridge, "--bridge-subnet", this.bridgeSubnet]);
   }
 
   /** Runs `shoal ARGS` with this cluster's API address; rejects with its output when it fails. */
