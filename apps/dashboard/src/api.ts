@@ -41,6 +41,7 @@ export const actions = {
       params: { ref: s.id },
       body: { version: s.version, spec: { ...s.spec, taskTemplate: { ...s.spec.taskTemplate, container: { ...s.spec.taskTemplate.container, image } } } },
     }),
+  rollback: (s: Service) => client.call("serviceRollback", { params: { ref: s.id } }),
   remove: (s: Service) => client.call("serviceRemove", { params: { ref: s.id } }),
   setAvailability: (n: Node, availability: Node["spec"]["availability"]) =>
     client.call("nodeUpdate", { params: { ref: n.id }, body: { version: n.version, spec: { ...n.spec, availability } } }),

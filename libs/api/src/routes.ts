@@ -217,6 +217,15 @@ export const ROUTES = {
     status: 200,
     response: ServiceSchema,
   },
+  serviceRollback: {
+    method: "POST",
+    path: "/v1/services/:ref/rollback",
+    summary: "Return a service to its spec before the last update (a rolling update with its rollback config)",
+    tag: "services",
+    params: RefParams,
+    status: 200,
+    response: ServiceSchema,
+  },
   serviceRemove: { method: "DELETE", path: "/v1/services/:ref", summary: "Remove a service and its tasks", tag: "services", params: RefParams, status: 204 },
   serviceLogs: {
     method: "GET",

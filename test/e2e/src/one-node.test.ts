@@ -115,4 +115,33 @@ describe("one-node cluster, end to end", { skip: rootSkip, timeout: 600_000 }, (
     await until(() => c.runcList().length === 0, 60_000, "every container removed");
     await assert.rejects(c.client.call("serviceInspect", { params: { ref: "web" } }), /no service/);
   });
+
+  it("an update whose tasks fail is rolled back and the command says so; service rollback undoes a good update", async () => {
+    await c.shoal(["service", "create", "--name", "upd", "--replicas", "2", "--update-failure-action", "rollback", "--update-monitor", "1s", image, "sleep", "100000"]);
+    const first = running(await c.tasks("upd"));
+    assert.equal(first.length, 2);
+    // An image no registry serves (a closed port on loopback): the new task is rejected, the update rolled back.
+    const failed = await c.shoal(["service", "update", "--image", "127.0.0.1:1/nope:1", "upd"]).then(() => "", (e: Error) => e.message);
+    assert.match(failed, /update rolled back: task upd\.1 (rejected|failed)/, "the command fails and says why");
+    const s = await c.client.call("serviceInspect", { params: { ref: "upd" } });
+    assert.deepEqual([s.spec.taskTemplate.container.image, s.updateStatus?.state], [image, "rollback_completed"]);
+    const afterRollback = running(await c.tasks("upd"));
+    assert.equal(afterRollback.length, 2);
+    for (const t of afterRollback) assert.equal(t.spec.container.image, image);
+    // Stop-first, one slot at a time: the second slot's task was never touched.
+    const slot2 = first.find((t) => t.slot === 2);
+    assert.ok(slot2 && afterRollback.some((t) => t.id === slot2.id), "slot 2 kept its task");
+
+    await c.shoal(["service", "update", "--env-add", "MODE=new", "upd"]);
+    for (const t of running(await c.tasks("upd"))) assert.ok(t.spec.container.env.includes("MODE=new"), `task ${t.id} runs the new spec`);
+    await c.shoal(["service", "rollback", "upd"]);
+    const back = await c.client.call("serviceInspect", { params: { ref: "upd" } });
+    assert.equal(back.updateStatus?.state, "rollback_completed");
+    const rolled = running(await c.tasks("upd"));
+    assert.equal(rolled.length, 2);
+    for (const t of rolled) assert.ok(!t.spec.container.env.includes("MODE=new"), `task ${t.id} runs the previous spec`);
+    await until(() => c.runcList().filter((r) => r.status === "running").length === 2, 60_000, "only the 2 rolled-back containers running");
+    await c.shoal(["service", "rm", "upd"]);
+    await until(() => c.runcList().length === 0, 60_000, "every container removed");
+  });
 });

@@ -7,7 +7,7 @@ import { networkCreateCommand, networkInspectCommand, networkLsCommand, networkR
 import { nodeDemoteCommand, nodeInspectCommand, nodeLsCommand, nodePromoteCommand, nodeRmCommand, nodeUpdateCommand } from "./node.js";
 import { serviceLogsCommand } from "./service-logs.js";
 import { serviceInspectCommand, serviceLsCommand, servicePsCommand, serviceRmCommand } from "./service-read.js";
-import { serviceCreateCommand, serviceScaleCommand, serviceUpdateCommand } from "./service-write.js";
+import { serviceCreateCommand, serviceRollbackCommand, serviceScaleCommand, serviceUpdateCommand } from "./service-write.js";
 import { versionCommand } from "./version.js";
 
 /** Every command of the CLI, in the order help lists them. */
@@ -31,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   serviceInspectCommand,
   serviceScaleCommand,
   serviceUpdateCommand,
+  serviceRollbackCommand,
   serviceRmCommand,
   serviceLogsCommand,
   networkCreateCommand,

@@ -9,8 +9,11 @@ import { buildUpdateSpec } from "../spec/update.js";
 import { validateServiceSpec } from "../spec/validate.js";
 import { forEachRef, oneArg, requireArgs, withVersionRetry } from "./output.js";
 
-/** Follows convergence unless --detach; with -q nothing is printed while waiting. */
-async function progress(ctx: Context, p: ParsedArgs, serviceId: string): Promise<void> {
+/**
+ * Follows convergence unless --detach; with -q nothing is printed while waiting. `failOnRollback`: an update
+ * that ends rolled back is an error (it was not applied).
+ */
+async function progress(ctx: Context, p: ParsedArgs, serviceId: string, failOnRollback = false): Promise<void> {
   if (p.flag("detach")) return;
   const quiet = p.flag("quiet");
   await waitForConvergence({
@@ -19,9 +22,16 @@ async function progress(ctx: Context, p: ParsedArgs, serviceId: string): Promise
     write: quiet ? () => undefined : (t) => ctx.out(t),
     tty: ctx.io.stdout.isTTY === true,
     timeoutMs: durationFlag("timeout", p.string("timeout") ?? "120s"),
+    failOnRollback,
     ...(ctx.io.signal ? { signal: ctx.io.signal } : {}),
   });
 }
+
+/** The options of commands that follow convergence. */
+const WAIT_OPTIONS = [
+  { name: "detach", short: "d", type: "boolean", help: "Exit immediately instead of waiting for the service to converge" },
+  { name: "timeout", type: "string", value: "DURATION", help: "Give up waiting for convergence after this long (120s)" },
+] as const;
 
 /** `shoal service create [OPTIONS] IMAGE [COMMAND] [ARG...]`. */
 export const serviceCreateCommand: Command = {
@@ -51,7 +61,22 @@ export const serviceUpdateCommand: Command = {
       (s) => ctx.client.call("serviceUpdate", { params: { ref: s.id }, body: { version: s.version, spec: validateServiceSpec(buildUpdateSpec(s.spec, p, ctx.io.env)) } }),
     );
     ctx.out(`${updated.spec.name}\n`);
-    await progress(ctx, p, updated.id);
+    await progress(ctx, p, updated.id, true);
+    return 0;
+  },
+};
+
+/** `shoal service rollback SERVICE`. */
+export const serviceRollbackCommand: Command = {
+  name: "service rollback",
+  usage: "[OPTIONS] SERVICE",
+  summary: "Return a service to its spec before the last update",
+  syntax: { options: [...WAIT_OPTIONS, { name: "quiet", short: "q", type: "boolean", help: "Print nothing while waiting" }] },
+  run: async (ctx, p) => {
+    const ref = oneArg(p, "SERVICE");
+    const s = await ctx.client.call("serviceRollback", { params: { ref } });
+    ctx.out(`${s.spec.name}\n`);
+    await progress(ctx, p, s.id);
     return 0;
   },
 };
@@ -61,12 +86,7 @@ export const serviceScaleCommand: Command = {
   name: "service scale",
   usage: "SERVICE=REPLICAS [SERVICE=REPLICAS...]",
   summary: "Scale one or more replicated services",
-  syntax: {
-    options: [
-      { name: "detach", short: "d", type: "boolean", help: "Exit immediately instead of waiting for the services to converge" },
-      { name: "timeout", type: "string", value: "DURATION", help: "Give up waiting for convergence after this long (120s)" },
-    ],
-  },
+  syntax: { options: WAIT_OPTIONS },
   run: async (ctx, p) => {
     const pairs = requireArgs(p, 1, "SERVICE=REPLICAS").map((arg) => {
       const m = /^(.+)=(\d+)$/.exec(arg);

@@ -14,6 +14,8 @@ export interface WatchOptions {
   tty: boolean;
   timeoutMs: number;
   pollMs?: number;
+  /** An update that ends rolled back is an error (`service update`), not convergence. */
+  failOnRollback?: boolean;
   /** Tells the display to stop (Ctrl-C). */
   signal?: AbortSignal;
 }
@@ -38,6 +40,9 @@ export async function waitForConvergence(o: WatchOptions): Promise<void> {
     view = progressView(service, tasks, nodeNames);
     o.write(renderer.render(view));
     if (view.converged) {
+      if (o.failOnRollback && service.updateStatus?.state === "rollback_completed") {
+        throw new CliError("SHOAL_ERR_ROLLED_BACK", `service ${service.spec.name}: ${service.updateStatus.message || "the update was rolled back"}`, `the service runs its previous spec again; see \`shoal service ps ${service.spec.name}\``);
+      }
       o.write("verify: Service converged\n");
       return;
     }

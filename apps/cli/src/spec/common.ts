@@ -88,6 +88,8 @@ export function applyCommonFlags(spec: ServiceSpecInput, p: ParsedArgs): void {
   str("update-delay", (v) => (update().delayMs = durationFlag("update-delay", v)));
   str("update-failure-action", (v) => (update().failureAction = choice("update-failure-action", v, ["pause", "continue", "rollback"] as const)));
   str("update-order", (v) => (update().order = choice("update-order", v, ["start-first", "stop-first"] as const)));
+  str("update-monitor", (v) => (update().monitorMs = durationFlag("update-monitor", v)));
+  str("update-max-failure-ratio", (v) => (update().maxFailureRatio = decimalFlag("update-max-failure-ratio", v)));
   str("max-replicas", (v) => (placementOf(spec).maxReplicasPerNode = intFlag("max-replicas", v)));
   str("endpoint-mode", (v) => (endpointOf(spec).mode = choice("endpoint-mode", v, ["vip", "dnsrr"] as const)));
 }

@@ -29,6 +29,8 @@ export const COMMON_SERVICE_OPTIONS: readonly OptionDef[] = [
   s("update-delay", "DURATION", "Delay between updates"),
   s("update-failure-action", "ACTION", "Action on update failure: pause, continue or rollback"),
   s("update-order", "ORDER", "Update order: start-first or stop-first"),
+  s("update-monitor", "DURATION", "How long a new task must run before the update counts it as a success (5s)"),
+  s("update-max-failure-ratio", "RATIO", "Failure rate to tolerate during an update, 0 to 1 (0)"),
   s("max-replicas", "N", "Maximum number of tasks per node (0: no limit)"),
   s("endpoint-mode", "MODE", "Endpoint mode: vip or dnsrr"),
   b("detach", "Exit immediately instead of waiting for the service to converge", { short: "d" }),

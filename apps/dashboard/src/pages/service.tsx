@@ -141,6 +141,11 @@ function ServiceControls({ service }: { service: Service }) {
           Update image
         </button>
       </form>
+      {service.previousSpec ? (
+        <button type="button" disabled={act.busy} onClick={() => act.run(() => actions.rollback(service))}>
+          Roll back to the previous spec
+        </button>
+      ) : null}
       {confirm ? (
         <div class="inline" role="group" aria-label="Confirm removal">
           <span>Remove {service.spec.name} and stop its tasks?</span>

@@ -25,6 +25,7 @@ import { newId } from "../ids.js";
 import type { ClusterStore, ReadOptions } from "../store/cluster-store.js";
 import { HttpError } from "./errors.js";
 import { allocatePorts } from "./ports.js";
+import { stableJson } from "../orchestrator/update.js";
 import { buildClusterStatus } from "./cluster-status.js";
 import { soloView, type RaftView } from "./raft-view.js";
 import { resolveNetwork, resolveNode, resolveService, resolveTask } from "./resolve.js";
@@ -190,8 +191,29 @@ export const handlers: Handlers = {
     checkNetworks(state, body.spec);
     const ports = allocatePorts(body.spec, state.list("service").filter((o) => o.id !== s.id), s);
     const object = { ...withoutMeta(s), spec: body.spec, previousSpec: s.spec, endpoint: { ...s.endpoint, ports } };
+    // A new template or new ports replace the tasks: the rolling update starts now.
+    if (stableJson(body.spec.taskTemplate) !== stableJson(s.spec.taskTemplate) || stableJson(ports) !== stableJson(s.endpoint.ports)) {
+      object.updateStatus = { state: "updating", startedAt: new Date().toISOString(), message: "update in progress" };
+    }
     return writeOne(ctx, { op: "update", kind: "service", object, expectedVersion: body.version }, "service", s.id);
   },
+  serviceRollback: async (ctx, { params }) =>
+    retrying(async () => {
+      const state = await readState(ctx);
+      const s = resolveService(state, params.ref);
+      if (!s.previousSpec) {
+        throw new HttpError(400, "SHOAL_ERR_NO_PREVIOUS_SPEC", `service ${s.spec.name} has no previous spec to roll back to`, "a rollback returns to the spec before the last `service update`");
+      }
+      const ports = allocatePorts(s.previousSpec, state.list("service").filter((o) => o.id !== s.id), s);
+      const object = {
+        ...withoutMeta(s),
+        spec: s.previousSpec,
+        previousSpec: s.spec,
+        endpoint: { ...s.endpoint, ports },
+        updateStatus: { state: "rollback_started" as const, startedAt: new Date().toISOString(), message: "rollback requested" },
+      };
+      return writeOne(ctx, { op: "update", kind: "service", object, expectedVersion: s.version }, "service", s.id);
+    }),
   serviceScale: async (ctx, { params, body }) =>
     retrying(async () => {
       const s = resolveService(await readState(ctx), params.ref);

@@ -73,6 +73,7 @@ const INVALID: Partial<Record<RouteName, { request: Request; field: string }>> =
   serviceInspect: { request: { method: "GET", url: "/v1/services/" }, field: "ref" },
   serviceUpdate: { request: { method: "POST", url: "/v1/services/web/update", body: { version: 1, spec: { name: "web" } } }, field: "spec.taskTemplate" },
   serviceScale: { request: { method: "POST", url: "/v1/services/web/scale", body: { replicas: -1 } }, field: "replicas" },
+  serviceRollback: { request: { method: "POST", url: "/v1/services//rollback" }, field: "ref" },
   serviceRemove: { request: { method: "DELETE", url: "/v1/services/" }, field: "ref" },
   serviceLogs: { request: { method: "GET", url: "/v1/services/web/logs?tail=-1" }, field: "tail" },
   taskList: { request: { method: "GET", url: "/v1/tasks?desiredState=sleeping" }, field: "desiredState" },
@@ -116,6 +117,7 @@ test("unknown refs are 404 with a hint, on every route that takes one; unknown p
     { method: "GET", url: "/v1/services/nope" },
     { method: "POST", url: "/v1/services/nope/update", body: { version: 1, spec } },
     { method: "POST", url: "/v1/services/nope/scale", body: { replicas: 2 } },
+    { method: "POST", url: "/v1/services/nope/rollback" },
     { method: "DELETE", url: "/v1/services/nope" },
     { method: "GET", url: "/v1/services/nope/logs" },
     { method: "GET", url: "/v1/tasks?service=nope" },
@@ -220,6 +222,24 @@ test("a follower forwards writes to the leader's API", async (t) => {
   // Writes without a body too.
   assert.equal((await call(follower, { method: "DELETE", url: "/v1/services/api" })).status, 204);
   assert.equal(leader.store.state.byName("service", "api"), undefined);
+});
+
+test("an update of the template starts a rolling update; a rollback returns to the previous spec, or says there is none", async (t) => {
+  const a = await api(t);
+  const client = await a.client();
+  const none = await client.call("serviceRollback", { params: { ref: "web" } }).catch((e: unknown) => e);
+  assert.ok(none instanceof ApiError && none.status === 400 && none.code === "SHOAL_ERR_NO_PREVIOUS_SPEC", String(none));
+  const before = await client.call("serviceInspect", { params: { ref: "web" } });
+  // A new label only: no task changes, no rolling update.
+  const labelled = await client.call("serviceUpdate", { params: { ref: "web" }, body: { version: before.version, spec: { ...before.spec, labels: { tier: "front" } } } });
+  assert.equal(labelled.updateStatus, undefined);
+  const image = { ...labelled.spec, taskTemplate: { ...labelled.spec.taskTemplate, container: { ...labelled.spec.taskTemplate.container, image: "busybox:2" } } };
+  const updated = await client.call("serviceUpdate", { params: { ref: "web" }, body: { version: labelled.version, spec: image } });
+  assert.equal(updated.updateStatus?.state, "updating");
+  const back = await client.call("serviceRollback", { params: { ref: "web" } });
+  assert.equal(back.spec.taskTemplate.container.image, before.spec.taskTemplate.container.image);
+  assert.equal(back.previousSpec?.taskTemplate.container.image, "busybox:2");
+  assert.deepEqual([back.updateStatus?.state, back.updateStatus?.message], ["rollback_started", "rollback requested"]);
 });
 
 test("the typed client: create, inspect with counts, scale, list, remove", async (t) => {

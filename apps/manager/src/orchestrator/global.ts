@@ -2,6 +2,7 @@ import type { Node, Service, Task } from "@shoal/api";
 import { isTerminal } from "@shoal/api";
 import { unmetConstraint } from "../scheduler/filters.js";
 import { newTask, type NewTask } from "./new-task.js";
+import { NO_PLACES, type UpdatePlaces } from "./replicated.js";
 
 /** What the orchestrator decides for one global service. */
 export interface GlobalDecision {
@@ -17,9 +18,10 @@ export interface GlobalDecision {
  * Reconciles a global service: one live task on every ready, active node that meets the placement
  * constraints; tasks on other nodes are shut down. New tasks carry their node already (no scheduling).
  * Restart delays of ended tasks are honoured like the replicated orchestrator's: an ended task's node gets a
- * new one only once `delayMs` has passed since it ended, unless the policy says never.
+ * new one only once `delayMs` has passed since it ended, unless the policy says never. A node where a rolling
+ * update's old task is still stopping (`update.hold`) gets its new task once it has stopped.
  */
-export function reconcileGlobal(service: Service, nodes: readonly Node[], tasks: readonly Task[], now: number, newId: () => string): GlobalDecision {
+export function reconcileGlobal(service: Service, nodes: readonly Node[], tasks: readonly Task[], now: number, newId: () => string, update: UpdatePlaces = NO_PLACES): GlobalDecision {
   const decision: GlobalDecision = { create: [], shutdown: [] };
   if (service.spec.mode.mode !== "global") return decision;
   const eligible = new Set(
@@ -43,6 +45,8 @@ export function reconcileGlobal(service: Service, nodes: readonly Node[], tasks:
     const list = (byNode.get(nodeId) ?? []).sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     const latest = list[list.length - 1];
     if (list.some((t) => t.desiredState === "running" && !isTerminal(t.status.state))) continue;
+    // A stop-first update's old task is still stopping here: its replacement waits for it.
+    if (update.hold.has(`node:${nodeId}`)) continue;
     if (latest && latest.desiredState === "running") {
       const policy = latest.spec.restartPolicy;
       if (policy.condition === "none") continue;

@@ -16,6 +16,15 @@ export interface ReplicatedDecision {
   notRestarted: { slot: number; reason: string }[];
 }
 
+/** Places (`slot:N`, `node:ID`) where a rolling update constrains the orchestrator (see update.ts). */
+export interface UpdatePlaces {
+  /** No new task yet: an old one is still stopping there. */
+  readonly hold: ReadonlySet<string>;
+  /** An old task and its start-first replacement both live there, on purpose. */
+  readonly pairs: ReadonlySet<string>;
+}
+export const NO_PLACES: UpdatePlaces = { hold: new Set(), pairs: new Set() };
+
 /**
  * Reconciles a replicated service's tasks toward its replica count and restart policy. Pure: `now` is the
  * time, `newId` makes task ids. Per slot 1..replicas:
@@ -24,9 +33,10 @@ export interface ReplicatedDecision {
  * - a slot whose latest task ended gets a new one if the restart policy allows it (condition `any`, or
  *   `on-failure` and it failed; fewer than `maxAttempts` restarts in the window) once `delayMs` has passed
  *   since it ended; before that, `wakeAt` says when to look again.
- * Live tasks in slots above the replica count are shut down, highest slot first.
+ * Live tasks in slots above the replica count are shut down, highest slot first. `update` names the slots a
+ * rolling update holds (an old task still stopping) or pairs (start-first), which are left alone.
  */
-export function reconcileReplicated(service: Service, tasks: readonly Task[], now: number, newId: () => string): ReplicatedDecision {
+export function reconcileReplicated(service: Service, tasks: readonly Task[], now: number, newId: () => string, update: UpdatePlaces = NO_PLACES): ReplicatedDecision {
   const decision: ReplicatedDecision = { create: [], shutdown: [], notRestarted: [] };
   if (service.spec.mode.mode !== "replicated") return decision;
   const replicas = service.spec.mode.replicas;
@@ -45,11 +55,15 @@ export function reconcileReplicated(service: Service, tasks: readonly Task[], no
     // A slot with a live task (desired running, not ended) is fine, whatever order the history sorts in. Two
     // live tasks in one slot (never made on purpose) are cut back to the most advanced one.
     const live = history.filter((t) => t.desiredState === "running" && !isTerminal(t.status.state));
+    // A start-first update runs the old task beside its replacement until the replacement runs.
+    if (update.pairs.has(`slot:${slot}`)) continue;
     if (live.length > 0) {
       const keep = live.reduce((a, b) => (TASK_STATES.indexOf(b.status.state) > TASK_STATES.indexOf(a.status.state) ? b : a));
       for (const t of live) if (t !== keep) decision.shutdown.push(t.id);
       continue;
     }
+    // A stop-first update's old task is still stopping: its replacement waits for it.
+    if (update.hold.has(`slot:${slot}`)) continue;
     if (!latest) {
       decision.create.push(newTask(service, newId(), now, { slot }));
       continue;

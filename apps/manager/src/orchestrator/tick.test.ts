@@ -51,6 +51,16 @@ function assertOneLivePerSlot(state: StoreState, serviceId: string): void {
   }
 }
 
+/** Stop-first: a slot never has two tasks that have not ended, even while the old one is stopping. */
+function assertOneUnendedPerSlot(state: StoreState, serviceId: string): void {
+  const seen = new Set<number>();
+  for (const t of state.tasksOfService(serviceId)) {
+    if (isTerminal(t.status.state)) continue;
+    assert.ok(t.slot !== undefined && !seen.has(t.slot), `slot ${t.slot} has a replacement while its old task has not stopped`);
+    seen.add(t.slot);
+  }
+}
+
 const bySlot = (tasks: readonly Task[]) => [...tasks].sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0));
 const replicas = (n: number) => ({ mode: { mode: "replicated" as const, replicas: n } });
 const running = { state: "running" as const, timestamp: new Date(T0).toISOString(), message: "" };
@@ -151,20 +161,28 @@ test("rolling update with parallelism 1: one slot at a time, the next once the r
   const old = new Set(liveTasks(store.state, "web").map((t) => t.id));
   await changeService(store, "web", (s) => ({ ...s, taskTemplate: { ...s.taskTemplate, container: { ...s.taskTemplate.container, image: "busybox:2" } } }));
   const stoppedPerPass: number[] = [];
-  await converge(store, "web", (p) => stoppedPerPass.push(p.commands.filter((c) => c.op === "update" && c.kind === "task" && old.has(c.object.id) && c.object.desiredState === "shutdown").length));
+  await converge(store, "web", (p) => {
+    stoppedPerPass.push(p.commands.filter((c) => c.op === "update" && c.kind === "task" && old.has(c.object.id) && c.object.desiredState === "shutdown").length);
+    assertOneUnendedPerSlot(store.state, "web");
+  });
   assert.deepEqual(stoppedPerPass.filter((n) => n > 0), [1, 1, 1]);
   const now = bySlot(liveTasks(store.state, "web"));
   assert.deepEqual(now.map((t) => [t.slot, t.status.state, t.spec.container.image, old.has(t.id)]), [1, 2, 3].map((s) => [s, "running", "busybox:2", false]));
 });
 
-test("rolling update with parallelism 0 replaces every slot in one pass", async () => {
-  const store = await seededStore({ nodes: ["a"], services: [["web", serviceSpec("web", { ...replicas(3), updateConfig: { parallelism: 0 } })]] });
+test("rolling update with parallelism 0 stops every slot in one pass; replacements start as the old tasks stop; the update completes", async () => {
+  const store = await seededStore({ nodes: ["a"], services: [["web", serviceSpec("web", { ...replicas(3), updateConfig: { parallelism: 0, monitorMs: 0 } })]] });
   await converge(store, "web");
+  const old = new Set(liveTasks(store.state, "web").map((t) => t.id));
   await changeService(store, "web", (s) => ({ ...s, taskTemplate: { ...s.taskTemplate, container: { ...s.taskTemplate.container, env: ["A=1"] } } }));
-  const p = await pass(store);
-  assert.equal(p.commands.filter((c) => c.op === "update" && c.kind === "task" && c.object.desiredState === "shutdown").length, 3);
-  assert.deepEqual(bySlot(liveTasks(store.state, "web")).map((t) => [t.slot, t.status.state, t.spec.container.env]), [1, 2, 3].map((s) => [s, "new", ["A=1"]]));
-  assertOneLivePerSlot(store.state, "web");
+  const stoppedPerPass: number[] = [];
+  await converge(store, "web", (p) => {
+    stoppedPerPass.push(p.commands.filter((c) => c.op === "update" && c.kind === "task" && old.has(c.object.id) && c.object.desiredState === "shutdown").length);
+    assertOneUnendedPerSlot(store.state, "web");
+  });
+  assert.deepEqual(stoppedPerPass.filter((n) => n > 0), [3]);
+  assert.deepEqual(bySlot(liveTasks(store.state, "web")).map((t) => [t.slot, t.status.state, t.spec.container.env]), [1, 2, 3].map((s) => [s, "running", ["A=1"]]));
+  assert.equal(store.state.byName("service", "web")?.updateStatus?.state, "completed");
 });
 
 test("restart policy: a failed task is replaced after its delay, and the pass says when to look again", async () => {

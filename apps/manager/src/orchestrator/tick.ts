@@ -3,7 +3,9 @@ import { isTerminal } from "@shoal/api";
 import { updateOf, type Command, type StoreState } from "@shoal/store";
 import { reconcileGlobal } from "./global.js";
 import { reconcileReplicated, type NewTask } from "./replicated.js";
-import { outdatedTasks } from "./update.js";
+import { allocatePorts } from "../api/ports.js";
+import { newTask } from "./new-task.js";
+import { planRollout, rolloutHolds } from "./update.js";
 
 /** What one orchestrator pass decides for the whole cluster. */
 export interface OrchestratorPass {
@@ -21,9 +23,11 @@ const live = (t: Task): boolean => t.desiredState === "running" && !isTerminal(t
  * 2. tasks on nodes that are down: marked orphaned (their slot is replaced at once); tasks on drained nodes:
  *    told to shut down (the agent stops them; the slot is replaced);
  * 3. tasks told to stop before they reached a node end at once (`shutdown`);
- * 4. rolling update: live tasks of an older spec are told to shut down, `parallelism` slots at a time;
- * 5. each service's tasks are reconciled to its mode (replicas per slot, one per node for global) and
- *    restart policy; a task that ended and gets a replacement is told to stop (desired state `shutdown`).
+ * 4. each service's tasks are reconciled to its mode (replicas per slot, one per node for global) and
+ *    restart policy, leaving alone the places a rolling update holds; a task that ended and gets a
+ *    replacement is told to stop (desired state `shutdown`);
+ * 5. the rolling update (update.ts) picks the next old tasks to replace, starts start-first replacements,
+ *    and writes the service's update status (completed, paused, or a rollback to the previous spec).
  * Every update of an existing task is conditional on the version read, so a status report racing with this
  * pass makes the batch fail and the pass run again on fresh state rather than overwrite the report.
  */
@@ -65,14 +69,23 @@ export function orchestrate(state: StoreState, now: number, newId: () => string)
   for (const service of services.values()) {
     // Reconcile on the tasks as they will be after the changes above.
     const tasks = state.tasksOfService(service.id).map((t) => (touched.has(t.id) ? applied(t, commands) : t)).filter((t): t is Task => !!t);
-    const creates: NewTask[] = [];
-    const shutdown = new Set<string>();
-    for (const id of outdatedTasks(service, tasks.filter(live))) shutdown.add(id);
+    const holds = rolloutHolds(service, tasks);
+    const shutdown = new Set<string>(holds.stop);
     const effective = tasks.map((t) => (shutdown.has(t.id) ? { ...t, desiredState: "shutdown" as const } : t));
-    const d = service.spec.mode.mode === "replicated" ? reconcileReplicated(service, effective, now, newId) : reconcileGlobal(service, nodeList, effective, now, newId);
-    creates.push(...d.create);
+    const d = service.spec.mode.mode === "replicated" ? reconcileReplicated(service, effective, now, newId, holds) : reconcileGlobal(service, nodeList, effective, now, newId, holds);
+    const creates: NewTask[] = [...d.create];
     for (const id of d.shutdown) shutdown.add(id);
-    if (d.wakeAt !== undefined) wakeAt = wakeAt === undefined ? d.wakeAt : Math.min(wakeAt, d.wakeAt);
+    // The rolling update sees this pass's new tasks, so a replacement made now counts as in progress.
+    const others = [...services.values()].filter((o) => o.id !== service.id);
+    const plan = planRollout(service, [...effective, ...creates.map((c) => ({ ...c, version: 0, createdAt: iso, updatedAt: iso }))], now, (spec) => allocatePorts(spec, others, service));
+    for (const id of plan.stop) shutdown.add(id);
+    for (const place of plan.startFirst) creates.push(newTask(service, newId(), now, place.startsWith("slot:") ? { slot: Number(place.slice(5)) } : { nodeId: place.slice(5) }));
+    for (const at of [d.wakeAt, plan.wakeAt]) if (at !== undefined) wakeAt = wakeAt === undefined ? at : Math.min(wakeAt, at);
+    if (plan.change) {
+      commands.push(updateOf("service", service, plan.change));
+      // A rollback changes the spec: new tasks are made on the next pass, from the spec rolled back to.
+      if (plan.change.spec) creates.length = 0;
+    }
     for (const id of shutdown) {
       const t = state.get("task", id);
       if (t && !touched.has(id) && live(t)) update(t, { desiredState: "shutdown" });
