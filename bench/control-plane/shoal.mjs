@@ -36,6 +36,14 @@ export async function startShoal({ dir, tarball }) {
     /** `shoal service create -d` of `n` replicas of busybox `sleep 3600`. */
     create: (name, n) => shoal(["service", "create", "-d", "--name", name, "--replicas", String(n), IMAGE, "sleep", "3600"]),
     remove: (name) => shoal(["service", "rm", name]),
+    /** `shoal service update -d --env-add KEY=VALUE`: a new template, so a rolling update with the defaults. */
+    update: (name, env) => shoal(["service", "update", "-d", "--env-add", env, name]),
+    /** The service's update status (`updating`, `completed`, ...), or "" before any update. */
+    updateState: async (name) => {
+      const res = await fetch(`${base}/v1/services/${encodeURIComponent(name)}`);
+      if (res.status !== 200) throw new Error(`bench: the manager answered ${res.status} to GET /v1/services/${name}: ${(await res.text()).slice(0, 300)}`);
+      return (await res.json()).updateStatus?.state ?? "";
+    },
     /** Tasks of the service whose desired and observed states are both running. */
     running: async (name) => {
       const res = await fetch(`${base}/v1/tasks?service=${encodeURIComponent(name)}`);

@@ -99,6 +99,14 @@ export async function startSwarm({ dir, tarball }) {
       // ignores SIGTERM and every removal waits out Swarm's 10 s stop grace period.
       docker(["service", "create", "--detach", "--no-resolve-image", "--init", "--name", name, "--replicas", String(n), IMAGE, "sleep", "3600"]),
     remove: (name) => docker(["service", "rm", name]),
+    /** `docker service update --env-add KEY=VALUE`, detached: a rolling update with Swarm's defaults. */
+    update: (name, env) => docker(["service", "update", "--detach", "--no-resolve-image", "--env-add", env, name]),
+    /** The service's UpdateStatus.State (`updating`, `completed`, ...), or "" before any update. */
+    updateState: async (name) => {
+      const r = await unixGet(socket, `${API}/services/${encodeURIComponent(name)}`);
+      if (r.status !== 200) throw new Error(`bench: dockerd answered ${r.status} to GET /services/${name}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      return r.body.UpdateStatus?.State ?? "";
+    },
     /** Tasks of the service that the swarm wants running and that are running (what `docker service ps` lists). */
     running: async (name) => {
       const filters = encodeURIComponent(JSON.stringify({ service: [name], "desired-state": ["running"] }));
