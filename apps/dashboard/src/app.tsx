@@ -49,9 +49,9 @@ export function App() {
   return (
     <>
       <header class="top">
-        <a class="brand" href={href({ page: "overview" })}>
-          Shoal
-        </a>
+        <h1 class="brand">
+          <a href={href({ page: "overview" })}>Shoal</a>
+        </h1>
         <nav aria-label="Pages">
           {NAV.map((n) => (
             <a key={n.label} href={href(n.route)} aria-current={n.route.page === section ? "page" : undefined}>

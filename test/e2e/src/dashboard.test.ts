@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { after, afterEach, before, describe, it } from "node:test";
 import { chromium, type Browser, type Page } from "playwright-core";
@@ -14,6 +15,7 @@ import { NodeCluster, REPO, until } from "./node-cluster.js";
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(REPO, "test-artifacts", "dashboard");
 const BUILD = join(REPO, "apps", "dashboard", "dist", "web", "index.html");
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 describe("web dashboard, in a browser against a one-node cluster", { skip: rootSkip, timeout: 600_000 }, () => {
   // Its own bridge subnet: the one-node suite may run beside it.
@@ -144,6 +146,30 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
     await logs.getByText("line 6 from the dashboard test").waitFor({ timeout: 30_000 });
     assert.equal(new URL(page.url()).hash, `#/tasks/${task.id}/logs`);
     assert.deepEqual(pageErrors, []);
+  });
+
+  it("every page passes every axe accessibility check (names, labels, roles, headings, contrast)", async () => {
+    // A page of its own that ignores the CSP, which would refuse the injected checker.
+    const ctx = await (browser as Browser).newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
+    try {
+      const p = await ctx.newPage();
+      const talker = (await c.tasks("dash-talker")).find((t) => t.status.state === "running");
+      const pages = ["#/", "#/services", "#/services/dash-web", "#/nodes", "#/networks", "#/events", ...(talker ? [`#/tasks/${talker.id}/logs`] : [])];
+      const found: string[] = [];
+      for (const hash of pages) {
+        await p.goto(`${base()}/${hash}`);
+        await p.getByRole("status").filter({ hasText: "live" }).waitFor({ timeout: 30_000 });
+        await p.addScriptTag({ path: AXE });
+        const result = await p.evaluate<{ passes: number; violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }>(
+          "axe.run(document).then((r) => ({ passes: r.passes.length, violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })) }))",
+        );
+        assert.ok(result.passes > 10, `axe checked ${hash} (${result.passes} rules passed)`);
+        for (const v of result.violations) found.push(`${hash}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+      }
+      assert.deepEqual(found, []);
+    } finally {
+      await ctx.close();
+    }
   });
 
   it("says so when its manager stops answering, and goes live again when it is back", async () => {
