@@ -54,23 +54,7 @@ command -v apt-get >/dev/null 2>&1 || die "apt-get not found on $os_name; this i
 [ "$(uname -s)" = Linux ] || die "Shoal runs containers with Linux namespaces and cgroups; this is $(uname -s)"
 
 changed=0
-
-# --- System packages ---------------------------------------------------------------------------------------
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
 export DEBIAN_FRONTEND=noninteractive
-if [ ${#missing[@]} -gt 0 ]; then
-  say "installing Debian packages: ${missing[*]}"
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  changed=1
-  # Debian starts nats-server as a service of its own; Shoal's managers run their own nats-server.
-  if [ -d /run/systemd/system ] && systemctl is-enabled --quiet nats-server 2>/dev/null; then
-    systemctl disable --now nats-server >/dev/null 2>&1 || true
-  fi
-fi
 
 # --- Node.js -----------------------------------------------------------------------------------------------
 node_major() { node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
@@ -95,6 +79,22 @@ if ! command -v node >/dev/null 2>&1 || [ "$(node_major)" -lt "$NODE_MAJOR_MIN" 
 fi
 node_bin=$(command -v node)
 
+# --- System packages ---------------------------------------------------------------------------------------
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  changed=1
+  # Debian starts nats-server as a service of its own; Shoal's managers run their own nats-server.
+  if [ -d /run/systemd/system ] && systemctl is-enabled --quiet nats-server 2>/dev/null; then
+    systemctl disable --now nats-server >/dev/null 2>&1 || true
+  fi
+fi
+
 # --- The code, under the prefix ------------------------------------------------------------------------------
 tmp=""
 cleanup() { if [ -n "$tmp" ]; then rm -rf "$tmp"; fi; }
@@ -113,8 +113,10 @@ src=$(cd "$src" && pwd)
 
 mkdir -p "$prefix"
 if [ "$src" != "$(cd "$prefix" && pwd)" ]; then
-  # Build outputs made here (node_modules, dist, the shim) are kept when the source has none of its own.
-  copied=$(rsync -a --delete --itemize-changes --exclude=/.git \
+  # Build outputs made here (node_modules, dist, the shim) are kept when the source has none of its own; what
+  # tests, benchmarks and Vagrant leave in a checkout is not copied.
+  copied=$(rsync -a --delete --itemize-changes --exclude=/.git --exclude=/.tmp/ --exclude=/test-artifacts/ \
+    --exclude=/bench/results/ --exclude=/infra/images/out/ --exclude=/infra/vagrant/.vagrant/ --exclude=/infra/vagrant/.cluster/ \
     --filter='P /node_modules/' --filter='P dist/' --filter='P *.tsbuildinfo' --filter='P /libs/runtime/bin/' \
     "$src/" "$prefix/" | wc -l)
   if [ "$copied" -gt 0 ]; then say "copied $src to $prefix ($copied changes)"; changed=1; fi
@@ -128,7 +130,7 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   changed=1
 fi
 # Both are no-ops when the build is up to date.
-npx --no-install tsc -b || die "the TypeScript build failed in $prefix"
+node node_modules/typescript/bin/tsc -b || die "the TypeScript build failed in $prefix"
 bash libs/runtime/shim/build.sh || die "building the container shim failed (gcc and libc6-dev are needed)"
 
 # --- The command and the units -------------------------------------------------------------------------------

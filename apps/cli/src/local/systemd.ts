@@ -56,7 +56,7 @@ export function unitEnvText(role: string, dataDir: string, args: readonly string
 
 function systemctl(args: readonly string[]): void {
   try {
-    execFileSync("systemctl", args, { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8" });
+    execFileSync("systemctl", args, { stdio: ["ignore", "ignore", "pipe"], encoding: "utf8", timeout: 120_000 });
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     const why = err.code === "ENOENT" ? "systemctl is not installed" : (err.stderr ?? err.message).trim();
