@@ -132,6 +132,13 @@ fi
 # Both are no-ops when the build is up to date.
 node node_modules/typescript/bin/tsc -b || die "the TypeScript build failed in $prefix"
 bash libs/runtime/shim/build.sh || die "building the container shim failed (gcc and libc6-dev are needed)"
+# The web dashboard the manager serves at /, bundled by Vite when its bundle is missing or older than a source.
+web=apps/dashboard/dist/web/index.html
+if [ -d apps/dashboard/src ] && { [ ! -f "$web" ] || [ -n "$(find apps/dashboard/src apps/dashboard/index.html apps/dashboard/vite.config.mjs -newer "$web" 2>/dev/null | head -n 1)" ]; }; then
+  say "bundling the web dashboard"
+  (cd apps/dashboard && node ../../node_modules/vite/bin/vite.js build --logLevel warn) || die "bundling the web dashboard failed in $prefix/apps/dashboard"
+  changed=1
+fi
 
 # --- The command and the units -------------------------------------------------------------------------------
 # Writes $2 to file $1 (mode $3) unless it already holds exactly that.

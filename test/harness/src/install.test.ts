@@ -85,6 +85,10 @@ describe("infra/install.sh on a fresh Debian 12 node", { timeout: 900_000 }, () 
     await n().execOk(["shoal", "service", "create", "--detach", "--name", "web", "--replicas", "1", "busybox:latest", "sleep", "3600"]);
     const client = new ShoalClient({ managers: [`${n().address}:${API_PORT}`] });
     await until(async () => (await client.call("taskList", { query: { service: "web" } })).some((t) => t.status.state === "running"), 120_000, "a running task of web");
+    // The installed manager serves the dashboard install.sh bundled (or copied).
+    const page = await (await fetch(`http://${n().address}:${API_PORT}/`)).text();
+    assert.doesNotMatch(page, /found no dashboard build/);
+    assert.match(page, /<script/);
   });
 
   step("a second run changes nothing and succeeds", async () => {
