@@ -76,8 +76,14 @@ export function isSystemdManaged(role: string): boolean {
 export function startUnit(d: DaemonLaunch, dataDir: string): number {
   mkdirSync(SYSTEMD_ENV_DIR, { recursive: true, mode: 0o755 });
   writeFileSync(unitEnvFile(d.role), unitEnvText(d.role, dataDir, d.args), { mode: 0o600 });
-  systemctl(["enable", unitName(d.role)]);
-  systemctl(["restart", unitName(d.role)]);
+  try {
+    systemctl(["enable", unitName(d.role)]);
+    systemctl(["restart", unitName(d.role)]);
+  } catch (e) {
+    // No unit to leave behind: without its env file the node does not count as systemd-managed.
+    rmSync(unitEnvFile(d.role), { force: true });
+    throw e;
+  }
   let pid = NaN;
   try {
     pid = Number(readFileSync(d.pidFile, "utf8").trim());
