@@ -64,7 +64,7 @@ export class FreshNode {
   private constructor(
     /** Container name; also the value of its harness label, which {@link destroy} removes by. */
     readonly name: string,
-    /** Its address on docker's default bridge. */
+    /** Its address on its own docker network. */
     readonly address: string,
     /** Cgroup parent for its agent's containers (nodes share the host's hierarchy). */
     readonly cgroupParent: string,
@@ -78,8 +78,10 @@ export class FreshNode {
     const label = `${HARNESS_LABEL}=${name}`;
     try {
       await run("docker", ["volume", "create", "--label", label, `${name}-data`]);
+      // A network of its own (as harness clusters have): docker's default bridge may be gone on a test machine.
+      await run("docker", ["network", "create", "--driver", "bridge", "--label", label, name]);
       await run("docker", [
-        "run", "-d", "--name", name, "--hostname", name, "--label", label,
+        "run", "-d", "--name", name, "--hostname", name, "--label", label, "--network", name,
         "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
         "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", "--security-opt", "systempaths=unconfined",
         "--device-cgroup-rule", "a *:* rwm",
@@ -93,7 +95,7 @@ export class FreshNode {
         // Pid 1 reaps orphans (the daemons), as in harness nodes.
         "perl", "-e", "$SIG{TERM} = sub { exit 0 }; while (1) { sleep 1 if wait() < 0 }",
       ]);
-      const { stdout } = await run("docker", ["inspect", "-f", "{{.NetworkSettings.IPAddress}}", name]);
+      const { stdout } = await run("docker", ["inspect", "-f", `{{(index .NetworkSettings.Networks "${name}").IPAddress}}`, name]);
       return new FreshNode(name, stdout.trim(), `${CGROUP_PREFIX}${name}-0`);
     } catch (e) {
       removeHarnessResources(name);
