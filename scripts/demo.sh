@@ -18,7 +18,8 @@ fi
 shoal image load -i infra/images/out/busybox-oci.tar
 shoal service rm demo >/dev/null 2>&1 || true
 
-# Each replica serves a page naming its own container.
+# Each replica serves a page naming its own container ($(hostname) expands inside the container, not here).
+# shellcheck disable=SC2016
 shoal service create --name demo --replicas 3 -p "$PORT:80" busybox:latest \
   sh -c 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www'
 echo

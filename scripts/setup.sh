@@ -13,6 +13,9 @@ cd "$(dirname "$0")/.."
 # packs into the redis image the network tests use; iperf3 and iputils-ping for the overlay benchmark; chromium,
 # the headless browser the dashboard's tests drive.
 PACKAGES=(etcd-server etcd-client runc busybox-static file gcc libc6-dev attr docker-registry nats-server iproute2 nftables docker.io redis-server iperf3 iputils-ping chromium)
+# The shellcheck package, which `npm run lint` runs on every shell script; vagrant, whose `vagrant validate` checks
+# infra/vagrant/Vagrantfile; debootstrap, which makes the fresh Debian 12 node infra/install.sh is tested on.
+PACKAGES+=(shellcheck vagrant debootstrap)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -30,7 +33,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   # Debian starts the services it installs (where an init system runs); the benchmark and tests start their own.
   if command -v systemctl >/dev/null 2>&1; then
     for unit in etcd docker-registry nats-server redis-server; do
-      systemctl is-active --quiet "$unit" 2>/dev/null && systemctl disable --now "$unit" >/dev/null 2>&1 || true
+      if systemctl is-active --quiet "$unit" 2>/dev/null; then systemctl disable --now "$unit" >/dev/null 2>&1 || true; fi
     done
   fi
 fi

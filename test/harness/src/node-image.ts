@@ -32,27 +32,36 @@ export function hostSystemDirs(): SystemDirs {
 const IMAGE_DIRS = ["proc", "sys", "dev", "run", "tmp", "var/lib", "var/log", "var/tmp", "root", "mnt", "opt", "srv", "home"];
 
 /**
- * Makes sure {@link NODE_IMAGE} exists, built with `docker import` of a tarball of empty dirs (no registry is
- * reachable here). Idempotent; safe to call from several test files since the import is atomic per tag.
+ * Makes sure the image `tag` exists: otherwise `fill` writes a root file system into a temp dir, which
+ * `docker import` turns into the image (no registry is reachable here). Idempotent; safe to call from several
+ * test files since the import is atomic per tag. The temp dir is removed either way.
  */
-export async function ensureNodeImage(): Promise<string> {
+export async function ensureImportedImage(tag: string, fill: (root: string) => Promise<void>): Promise<string> {
   try {
-    await run("docker", ["image", "inspect", NODE_IMAGE]);
-    return NODE_IMAGE;
+    await run("docker", ["image", "inspect", tag]);
+    return tag;
   } catch {
     // build it below
   }
   const dir = mkdtempSync(join(tmpdir(), "shoal-harness-image-"));
   try {
     const root = join(dir, "root");
-    const { binds, links } = hostSystemDirs();
-    for (const d of [...IMAGE_DIRS, ...binds.map((b) => b.slice(1))]) mkdirSync(join(root, d), { recursive: true });
-    for (const [name, target] of links) symlinkSync(target, join(root, name));
+    await fill(root);
     const tar = join(dir, "rootfs.tar");
-    await run("tar", ["-C", root, "-cf", tar, "."]);
-    await run("docker", ["import", "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", tar, NODE_IMAGE]);
+    await run("tar", ["-C", root, "--numeric-owner", "-cf", tar, "."], { maxBuffer: 64 << 20 });
+    await run("docker", ["import", "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", tar, tag]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return NODE_IMAGE;
+  return tag;
+}
+
+/** Makes sure {@link NODE_IMAGE} exists, built of empty dirs and the host's symlinks. */
+export function ensureNodeImage(): Promise<string> {
+  return ensureImportedImage(NODE_IMAGE, (root) => {
+    const { binds, links } = hostSystemDirs();
+    for (const d of [...IMAGE_DIRS, ...binds.map((b) => b.slice(1))]) mkdirSync(join(root, d), { recursive: true });
+    for (const [name, target] of links) symlinkSync(target, join(root, name));
+    return Promise.resolve();
+  });
 }

@@ -6,12 +6,39 @@ import { contextFile, type Command, type Context } from "../context.js";
 import { CliError } from "../errors.js";
 import { DEFAULT_CLI_BIN, defaultAdvertiseAddr, runningPid, spawnDaemon, stopDaemon, waitForDaemon, type DaemonLaunch } from "../local/processes.js";
 import { AGENT_LOCAL_OPTIONS, AGENT_NODE_OPTIONS, MANAGER_ADDR_OPTIONS, managerOptions } from "./daemon.js";
+import { isSystemdManaged, removeUnit, settleUnit, startUnit, unitName } from "../local/systemd.js";
 import { oneArg, withVersionRetry } from "./output.js";
 
 const START_TIMEOUT_MS = 60_000;
 
 function launch(ctx: Context, role: "manager" | "agent", args: string[]): DaemonLaunch {
   return { role, args, logFile: join(ctx.dataDir, "logs", `${role}.log`), pidFile: join(ctx.dataDir, `${role}.pid`), cliBin: ctx.io.cliBin ?? DEFAULT_CLI_BIN };
+}
+
+/** `--systemd`: the daemons run as systemd units (infra/systemd) instead of children of this command. */
+const SYSTEMD_OPTION = { name: "systemd", type: "boolean", help: "Hand the daemons to systemd (shoal-manager and shoal-agent units, installed by infra/install.sh) instead of starting them in the background" } as const;
+
+/**
+ * Starts a daemon in the background, or as its systemd unit with --systemd, and waits until `ready` gives a
+ * value. A unit keeps only the arguments later starts need once the daemon is up.
+ */
+async function runDaemon<T>(ctx: Context, p: ParsedArgs, d: DaemonLaunch, ready: () => Promise<T | undefined>): Promise<T> {
+  if (!p.flag("systemd")) return waitForDaemon(d, spawnDaemon(d), ready, START_TIMEOUT_MS);
+  const pid = startUnit(d, ctx.dataDir);
+  try {
+    const v = await waitForDaemon(d, pid, ready, START_TIMEOUT_MS);
+    settleUnit(d, ctx.dataDir);
+    return v;
+  } catch (e) {
+    if (!(e instanceof CliError)) throw e;
+    throw new CliError(e.code, e.message, `its output is in the journal: \`journalctl -u ${unitName(d.role)}\``, { cause: e });
+  }
+}
+
+/** Stops a daemon of this node: its unit when systemd runs it, else by its pid. */
+async function stopNodeDaemon(role: "manager" | "agent", pid: number): Promise<void> {
+  if (isSystemdManaged(role)) removeUnit(role);
+  else await stopDaemon(pid, role);
 }
 
 /** Flags passed on to a background daemon as they were given. */
@@ -28,8 +55,7 @@ async function startAgentDaemon(ctx: Context, p: ParsedArgs, join_: string, toke
     "--token", token,
     ...passOn(p, ["hostname", "label", "advertise-addr", "cgroup-parent", "bridge", "bridge-subnet"]),
   ]);
-  const pid = spawnDaemon(d);
-  return waitForDaemon(d, pid, async () => (await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 2_000 })).nodeId || undefined, START_TIMEOUT_MS);
+  return runDaemon(ctx, p, d, async () => (await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 2_000 })).nodeId || undefined);
 }
 
 /** Starts the manager daemon in the background with the address flags and `extra`, and waits for its API. */
@@ -46,9 +72,8 @@ async function startManagerDaemon(ctx: Context, p: ParsedArgs, extra: string[]):
     "--nats-port", String(o.natsPort),
     "--nats-cluster-port", String(o.natsClusterPort),
   ]);
-  const pid = spawnDaemon(d);
   const local = new ShoalClient({ managers: [`127.0.0.1:${o.apiPort}`], timeoutMs: 2_000 });
-  await waitForDaemon(d, pid, () => local.call("info"), START_TIMEOUT_MS);
+  await runDaemon(ctx, p, d, () => local.call("info"));
   return { o, advertise, local };
 }
 
@@ -109,6 +134,7 @@ export const clusterInitCommand: Command = {
         type: "boolean",
         help: "After losing a majority of managers: form a one-manager cluster from this node's manager state (services, tasks, nodes and networks are kept)",
       },
+      SYSTEMD_OPTION,
     ],
   },
   run: async (ctx, p) => {
@@ -159,6 +185,7 @@ export const clusterJoinCommand: Command = {
       ...MANAGER_ADDR_OPTIONS.filter((o) => o.name !== "advertise-addr"),
       ...AGENT_NODE_OPTIONS,
       ...AGENT_LOCAL_OPTIONS,
+      SYSTEMD_OPTION,
     ],
   },
   run: async (ctx, p) => {
@@ -232,9 +259,11 @@ export const clusterLeaveCommand: Command = {
         if (!(e instanceof ApiError)) throw e;
         ctx.err(`Warning: the agent did not leave cleanly (${e.message}); stopping it anyway\n`);
       }
-      await stopDaemon(agentPid, "agent");
+      await stopNodeDaemon("agent", agentPid);
     }
-    if (managerPid !== undefined) await stopDaemon(managerPid, "manager");
+    if (managerPid !== undefined) await stopNodeDaemon("manager", managerPid);
+    // A unit whose daemon was not running (failed, or stopped by hand) must not come back at the next boot.
+    for (const role of ["agent", "manager"] as const) if (isSystemdManaged(role)) removeUnit(role);
     for (const f of ["agent.pid", "manager.pid", "agent", "manager", "context.json"]) rmSync(join(ctx.dataDir, f), { recursive: true, force: true });
     ctx.out("Node left the cluster.\n");
     return 0;

@@ -1,0 +1,174 @@
+import { execFile } from "node:child_process";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, join } from "node:path";
+import { promisify } from "node:util";
+import { ShoalClient } from "@shoal/api";
+import { startCluster } from "./cluster.js";
+import { HarnessError } from "./errors.js";
+import { API_PORT, REPO, type ExecOutput } from "./node.js";
+
+const run = promisify(execFile);
+
+/** A node of a cluster under test, however it is reached (docker exec, ssh). */
+export interface TargetNode {
+  readonly hostname: string;
+  readonly address: string;
+  readonly role: "manager" | "worker";
+  /** Runs a command on the node as root. */
+  readonly exec: (cmd: readonly string[]) => Promise<ExecOutput>;
+  /** Runs `shoal ARGS` on the node; rejects with its output when it fails. */
+  readonly shoalOk: (args: readonly string[]) => Promise<string>;
+}
+
+/** A cluster the end-to-end scenarios run against: made for the test, or one that already runs. */
+export interface ClusterTarget {
+  /** What it is, for messages: `containers`, `vagrant`, `ssh`. */
+  readonly kind: string;
+  readonly nodes: readonly TargetNode[];
+  /** A client of the managers' APIs. */
+  readonly client: () => ShoalClient;
+  /** Loads an image tarball of this host on every node; the image's name. */
+  readonly loadImage: (tarball: string) => Promise<string>;
+  /** Removes what the target made for the test (a cluster made for it), not an existing cluster. */
+  readonly destroy: () => Promise<void>;
+}
+
+/** How to reach nodes over ssh. */
+export interface SshOptions {
+  /** Login user; commands run through `sudo -n` unless it is root. */
+  readonly user: string;
+  /** Private key file, if not the ssh agent's or default one. */
+  readonly key?: string;
+  /** More `ssh` options, e.g. `-o StrictHostKeyChecking=no`. */
+  readonly options?: readonly string[];
+}
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/** A node reached by ssh; `shoal` is the command infra/install.sh put on its PATH. */
+export class SshNode implements TargetNode {
+  constructor(
+    readonly hostname: string,
+    readonly address: string,
+    readonly role: "manager" | "worker",
+    private readonly ssh: SshOptions,
+    /** What ssh connects to: the address, or a Host of an ssh config file (`-F` in the options). */
+    private readonly sshHost = address,
+  ) {}
+
+  private sshArgs(): string[] {
+    return ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", ...(this.ssh.key ? ["-i", this.ssh.key] : []), ...(this.ssh.options ?? [])];
+  }
+
+  readonly exec = async (cmd: readonly string[]): Promise<ExecOutput> => {
+    const line = [...(this.ssh.user === "root" ? [] : ["sudo", "-n"]), ...cmd].map(shellQuote).join(" ");
+    try {
+      const r = await run("ssh", [...this.sshArgs(), `${this.ssh.user}@${this.sshHost}`, "--", line], { maxBuffer: 16 << 20, timeout: 300_000 });
+      return { stdout: r.stdout, stderr: r.stderr, code: 0 };
+    } catch (e) {
+      const x = e as { stdout?: string; stderr?: string; code?: number | string };
+      if (typeof x.code !== "number") throw e;
+      return { stdout: x.stdout ?? "", stderr: x.stderr ?? "", code: x.code };
+    }
+  };
+
+  readonly shoalOk = async (args: readonly string[]): Promise<string> => {
+    const r = await this.exec(["shoal", ...args]);
+    if (r.code !== 0) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: \`shoal ${args.join(" ")}\` on ${this.hostname} (ssh ${this.address}) exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  /** Copies a file of this host to the node. */
+  async copyIn(hostPath: string, nodePath: string): Promise<void> {
+    await run("scp", [...this.sshArgs(), "-q", hostPath, `${this.ssh.user}@${this.sshHost}:${nodePath}`]);
+  }
+}
+
+/** A target of nodes reached by ssh: an existing cluster, left as it is by destroy(). */
+export function sshTarget(kind: string, nodes: readonly SshNode[]): ClusterTarget {
+  if (!nodes.some((n) => n.role === "manager")) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: the ${kind} target lists no manager`);
+  return {
+    kind,
+    nodes,
+    client: () => new ShoalClient({ managers: nodes.filter((n) => n.role === "manager").map((n) => `${n.address}:${API_PORT}`) }),
+    loadImage: async (tarball) => {
+      const remote = `/tmp/${basename(tarball)}`;
+      const out = await Promise.all(
+        nodes.map(async (n) => {
+          await n.copyIn(tarball, remote);
+          return n.shoalOk(["image", "load", "-i", remote]);
+        }),
+      );
+      return /(\S+:\S+)/.exec(out[0] ?? "")?.[1] ?? "busybox:latest";
+    },
+    destroy: () => Promise.resolve(),
+  };
+}
+
+/**
+ * The nodes infra/vagrant's provisioning recorded (`.cluster/node-<name>`: name, role, address), reached as
+ * the `vagrant` user; through `.cluster/ssh-config` by name when it exists (`vagrant ssh-config >
+ * .cluster/ssh-config` writes it, with Vagrant's keys), else by address with the ssh options given.
+ */
+export function vagrantNodes(ssh: SshOptions, dir = join(REPO, "infra/vagrant/.cluster")): SshNode[] {
+  const config = join(dir, "ssh-config");
+  const viaConfig = existsSync(config);
+  const opts: SshOptions = viaConfig ? { ...ssh, options: ["-F", config, ...(ssh.options ?? [])] } : ssh;
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.startsWith("node-")).sort();
+  } catch {
+    files = [];
+  }
+  if (files.length === 0) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: no nodes recorded in ${dir}: bring the Vagrant cluster up first (cd infra/vagrant && vagrant up --no-parallel)`);
+  return files.map((f) => {
+    const [name, role, address] = readFileSync(join(dir, f), "utf8").trim().split(/\s+/);
+    if (!name || !address || (role !== "manager" && role !== "worker")) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: ${join(dir, f)} must hold "NAME manager|worker ADDRESS"`);
+    return new SshNode(name, address, role, opts, viaConfig ? name : address);
+  });
+}
+
+/**
+ * Parses `SHOAL_E2E_NODES`: comma-separated `ROLE:ADDRESS` or `ROLE:NAME@ADDRESS` entries, role `manager` or
+ * `worker` (`m`/`w`), e.g. `m:10.0.0.11,w:node2@10.0.0.21`.
+ */
+export function parseNodeList(spec: string, ssh: SshOptions): SshNode[] {
+  return spec
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((entry) => {
+      const m = /^(manager|worker|m|w):(?:([\w.-]+)@)?([\w.:-]+)$/.exec(entry);
+      if (!m?.[1] || !m[3]) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: SHOAL_E2E_NODES entry ${JSON.stringify(entry)} must be ROLE:ADDRESS or ROLE:NAME@ADDRESS (ROLE manager or worker)`);
+      return new SshNode(m[2] ?? m[3], m[3], m[1].startsWith("m") ? "manager" : "worker", ssh);
+    });
+}
+
+/**
+ * The cluster the scenarios run against, from `SHOAL_E2E_TARGET`: unset or `containers`, a new cluster of
+ * harness containers (1 manager, 2 workers); `vagrant`, the nodes infra/vagrant recorded; `ssh`, the nodes in
+ * `SHOAL_E2E_NODES`. Over ssh: `SHOAL_E2E_SSH_USER` (default vagrant for vagrant, else root),
+ * `SHOAL_E2E_SSH_KEY`, `SHOAL_E2E_SSH_OPTS` (space-separated extra ssh options).
+ */
+export async function connectTarget(env: Readonly<Record<string, string | undefined>> = process.env): Promise<ClusterTarget> {
+  const kind = env["SHOAL_E2E_TARGET"] ?? "containers";
+  const ssh = (dfltUser: string): SshOptions => ({
+    user: env["SHOAL_E2E_SSH_USER"] ?? dfltUser,
+    ...(env["SHOAL_E2E_SSH_KEY"] ? { key: env["SHOAL_E2E_SSH_KEY"] } : {}),
+    options: (env["SHOAL_E2E_SSH_OPTS"] ?? "").split(/\s+/).filter(Boolean),
+  });
+  switch (kind) {
+    case "containers": {
+      const c = await startCluster({ managers: 1, workers: 2 });
+      return { kind, nodes: c.nodes, client: () => c.client(), loadImage: (t) => c.loadImage(t), destroy: () => c.destroy() };
+    }
+    case "vagrant":
+      return sshTarget(kind, vagrantNodes(ssh("vagrant")));
+    case "ssh":
+      return sshTarget(kind, parseNodeList(env["SHOAL_E2E_NODES"] ?? "", ssh("root")));
+    default:
+      throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: SHOAL_E2E_TARGET=${kind} is not a target: use containers (default), vagrant or ssh`);
+  }
+}
