@@ -11,6 +11,9 @@ const IMAGE = "busybox:bench";
 // The Engine API version of Debian's Docker 20.10; the probes ask the daemon directly, like `docker service ps`.
 const API = "/v1.41";
 
+/** The bridge the benchmark's dockerd attaches plain containers to (it runs none; Swarm's tasks use overlays). */
+const BRIDGE = "shbenchd0";
+
 /** Installs Debian's docker.io when dockerd is missing (the benchmark's only use of Docker). */
 async function ensureDocker() {
   if (existsSync("/usr/sbin/dockerd")) return;
@@ -68,8 +71,13 @@ export async function startSwarm({ dir, tarball }) {
   const client = existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker";
   const docker = (args, timeoutMs) => run(client, ["-H", `unix://${socket}`, ...args], { timeoutMs });
   const log = openSync(join(dir, "dockerd.log"), "a");
-  // No docker0 bridge, no iptables rules, no ip_forward change: the host's networking stays as it was. Swarm's
-  // own networks (ingress, docker_gwbridge) take addresses from pools unlikely to meet anything else here.
+  // A bridge of its own, no iptables rules, no ip_forward change: the host's networking stays as it was. Not
+  // `--bridge=none`: a dockerd started so deletes the host's docker0, breaking the system dockerd's default
+  // network. Swarm's own networks (ingress, docker_gwbridge) take addresses from pools unlikely to meet
+  // anything else here.
+  await run("ip", ["link", "del", BRIDGE]).catch(() => {});
+  await run("ip", ["link", "add", BRIDGE, "type", "bridge"]);
+  await run("ip", ["addr", "add", "10.251.255.1/24", "dev", BRIDGE]);
   const daemon = spawn(
     "/usr/sbin/dockerd",
     [
@@ -77,7 +85,7 @@ export async function startSwarm({ dir, tarball }) {
       "--exec-root", join(dir, "exec"),
       "--pidfile", pidFile,
       "-H", `unix://${socket}`,
-      "--bridge=none",
+      `--bridge=${BRIDGE}`,
       "--iptables=false",
       "--ip-forward=false",
       "--ip-masq=false",
@@ -136,6 +144,7 @@ export async function startSwarm({ dir, tarball }) {
         // The bridge is the one thing of Swarm's left in the host's namespace if dockerd did not remove it; its
         // name is fixed, so it is left alone while another dockerd runs (it may be that one's).
         if (!otherDockerd()) await run("ip", ["link", "del", "docker_gwbridge"]).catch(() => {});
+        await run("ip", ["link", "del", BRIDGE]).catch(() => {});
         await removeTree(dir);
       })()),
   };
