@@ -66,6 +66,8 @@ export interface Wiring extends Omit<AgentOptions, "join" | "network" | "overlay
   bus: BusConnection;
   /** Closers of what startAgent opened itself (injected parts are the caller's). */
   owned: (() => Promise<void>)[];
+  /** What leaving removes once everything is closed (the runtime's cgroup parent, when the agent opened it). */
+  onLeft?: () => void;
   nodeId: string | undefined;
 }
 
@@ -236,6 +238,7 @@ export class AgentRuntime implements Agent {
         await this.w.files.remove();
       }
       for (const close of this.w.owned.reverse()) await close().catch((e: unknown) => this.w.log.warn("close failed", { error: e }));
+      if (leave) this.w.onLeft?.();
       this.w.log.info(leave ? "left the cluster" : "stopped");
     })();
     return this.stopping;

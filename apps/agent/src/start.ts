@@ -1,7 +1,7 @@
 import os from "node:os";
 import path from "node:path";
 import { connectNatsBus, type BusConnection } from "@shoal/bus";
-import { openRuntime, type Executor } from "@shoal/runtime";
+import { openRuntime, removeCgroupParent, type Executor } from "@shoal/runtime";
 import type { JoinInfo } from "@shoal/api";
 import { AgentRuntime, defaultAddress, type Agent } from "./agent.js";
 import { NotJoinedError } from "./errors.js";
@@ -74,12 +74,19 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   }
   const hostname = opts.hostname ?? os.hostname();
   const owned: (() => Promise<void>)[] = [];
+  let onLeft: (() => void) | undefined;
   try {
     let executor = opts.executor;
     if (!executor) {
-      const rt = await openRuntime({ dataDir: path.join(opts.dataDir, "runtime"), runDir: path.join(opts.runDir, "runtime"), cgroupParent: opts.cgroupParent ?? "shoal" });
+      const cgroupParent = opts.cgroupParent ?? "shoal";
+      const rt = await openRuntime({ dataDir: path.join(opts.dataDir, "runtime"), runDir: path.join(opts.runDir, "runtime"), cgroupParent });
       owned.push(() => rt.close());
       executor = rt;
+      // Leaving removes the containers, then their cgroup parent (a dir still holding processes is reported).
+      onLeft = () => {
+        const left = removeCgroupParent(cgroupParent);
+        if (left.length > 0) log.warn("cgroups still in use after leaving", { cgroups: left });
+      };
     }
     let network = opts.network;
     let overlay = opts.overlay;
@@ -101,7 +108,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       owned.push(() => b.close());
       bus = b;
     }
-    const agent = new AgentRuntime({ ...opts, join, hostname, log, files, executor, network, overlay, bus, owned, nodeId: await files.readNodeId() });
+    const agent = new AgentRuntime({ ...opts, join, hostname, log, files, executor, network, overlay, bus, owned, ...(onLeft ? { onLeft } : {}), nodeId: await files.readNodeId() });
     const fatal = await agent.start();
     if (fatal) {
       await agent.stop();

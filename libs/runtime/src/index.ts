@@ -3,6 +3,7 @@ export * from "./errors.js";
 export type * from "./types.js";
 export type * from "./executor.js";
 export { openRuntime, Runtime, type RuntimeOptions } from "./runtime.js";
+export { removeCgroupParent } from "./cgroup-parent.js";
 export { ImageStore, normalizeReference, parseReference, formatReference } from "./image/index.js";
 export type { ImageStoreOptions, ResolvedImage, ImageReference, FetchedManifest, ImageFetcher } from "./image/index.js";
 export { RegistryClient, type RegistryClientOptions, type RegistryCredentials } from "./image/registry/index.js";

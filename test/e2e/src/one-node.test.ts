@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import { isTerminal, type Task } from "@shoal/api";
 import { ensureBusyboxTarball, rootSkip } from "@shoal/runtime/testing";
@@ -143,5 +143,18 @@ describe("one-node cluster, end to end", { skip: rootSkip, timeout: 600_000 }, (
     await until(() => c.runcList().filter((r) => r.status === "running").length === 2, 60_000, "only the 2 rolled-back containers running");
     await c.shoal(["service", "rm", "upd"]);
     await until(() => c.runcList().length === 0, 60_000, "every container removed");
+  });
+
+  it("cluster leave takes everything of the node away: daemons, containers, bridge, cgroup parent, state", async () => {
+    await c.shoal(["service", "create", "--name", "last", "--replicas", "2", image, "sleep", "100000"]);
+    assert.equal(running(await c.tasks("last")).length, 2);
+    const [managerPid, agentPid] = [c.pid("manager"), c.pid("agent")];
+    await c.shoal(["cluster", "leave", "--force", "--data-dir", c.dataDir, "--run-dir", c.runDir]);
+    assert.equal(alive(managerPid) || alive(agentPid), false, "the daemons stopped");
+    assert.deepEqual(c.runcList(), [], "no container left");
+    assert.equal(existsSync(`/sys/class/net/${c.bridge}`), false, `bridge ${c.bridge} removed`);
+    const cgroups = readdirSync("/sys/fs/cgroup").map((ctl) => `/sys/fs/cgroup/${ctl}/${c.cgroupParent}`).filter((d) => existsSync(d));
+    assert.deepEqual(cgroups, [], "the cgroup parent removed from every controller");
+    assert.equal(existsSync(`${c.dataDir}/manager`) || existsSync(`${c.dataDir}/agent`), false, "the node's state removed");
   });
 });

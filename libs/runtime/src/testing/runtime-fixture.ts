@@ -1,7 +1,8 @@
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { removeCgroupParent } from "../cgroup-parent.js";
 import { openRuntime, type Runtime, type RuntimeOptions } from "../runtime.js";
 import { ensureBusyboxTarball } from "./busybox.js";
 
@@ -82,20 +83,7 @@ export async function openTestRuntime(extra: Partial<RuntimeOptions> = {}, fixtu
 
 /** Removes a cgroup directory (and its children) from every v1 controller and the v2 hierarchy. */
 export function removeCgroupTree(parent: string): void {
-  const roots = ["/sys/fs/cgroup", ...readdirSync("/sys/fs/cgroup").map((c) => join("/sys/fs/cgroup", c))];
-  for (const root of roots) {
-    const dir = join(root, parent);
-    if (existsSync(join(dir, "cgroup.procs"))) rmdirTree(dir);
-  }
-}
-
-function rmdirTree(dir: string): void {
-  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) rmdirTree(join(dir, e.name));
-  try {
-    rmdirSync(dir);
-  } catch {
-    // still has processes: the caller's assertion will say so
-  }
+  removeCgroupParent(parent);
 }
 
 /** The cgroup dirs of `cgroupsPath` that exist in any controller (for "nothing left behind" checks). */
