@@ -50,3 +50,12 @@ export class OverlayJoinError extends AgentError {
     super(`agent: ${message}`, { hint: "the task is replaced; if this repeats, check the agent's log and `shoal network inspect`" });
   }
 }
+
+/** systemd could not take or run one of the node's daemons (no systemctl, a unit that fails, bad arguments). */
+export class SystemdError extends AgentError {
+  readonly code = "SHOAL_ERR_SYSTEMD";
+  readonly status = 500;
+  constructor(message: string, hint: string, cause?: unknown) {
+    super(message, { hint, cause });
+  }
+}

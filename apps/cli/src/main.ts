@@ -1,4 +1,5 @@
 import { ApiError } from "@shoal/api";
+import { ShoalError } from "@shoal/common/errors";
 import { parseArgs } from "./args/parser.js";
 import { COMMANDS } from "./commands/index.js";
 import { Context, GLOBAL_OPTIONS, type CliIo, type Command } from "./context.js";
@@ -43,6 +44,10 @@ function report(io: CliIo, e: unknown, command: string): number {
   }
   if (e instanceof ApiError || e instanceof CliError) {
     io.stderr.write(`Error: ${e.describe()}\n`);
+    return 1;
+  }
+  if (e instanceof ShoalError) {
+    io.stderr.write(`Error: ${e.message}${e.hint ? `\nhint: ${e.hint}` : ""}\n`);
     return 1;
   }
   io.stderr.write(`Error: ${e instanceof Error ? e.message : String(e)}\n`);

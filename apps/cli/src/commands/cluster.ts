@@ -6,7 +6,7 @@ import { contextFile, type Command, type Context } from "../context.js";
 import { CliError } from "../errors.js";
 import { DEFAULT_CLI_BIN, defaultAdvertiseAddr, runningPid, spawnDaemon, stopDaemon, waitForDaemon, type DaemonLaunch } from "../local/processes.js";
 import { AGENT_LOCAL_OPTIONS, AGENT_NODE_OPTIONS, MANAGER_ADDR_OPTIONS, managerOptions } from "./daemon.js";
-import { isSystemdManaged, removeUnit, settleUnit, startUnit, unitName } from "../local/systemd.js";
+import { isSystemdManaged, removeUnit, settleUnit, startUnit, unitName } from "@shoal/agent/systemd";
 import { oneArg, withVersionRetry } from "./output.js";
 
 const START_TIMEOUT_MS = 60_000;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { CliError } from "../errors.js";
+import { SystemdError } from "./errors.js";
 import { steadyArgs, unitEnvText } from "./systemd.js";
 
 test("steadyArgs drops the first-start flags and keeps the rest in order", () => {
@@ -21,6 +21,6 @@ test("unitEnvText writes the data dir and the arguments as one systemd-split var
 
 test("unitEnvText refuses an argument systemd would split or expand", () => {
   for (const bad of ["two words", "a$b", "", "50%", "q\"uote"]) {
-    assert.throws(() => unitEnvText("agent", "/d", ["--label", bad]), (e: unknown) => e instanceof CliError && e.code === "SHOAL_ERR_SYSTEMD" && e.message.includes("/etc/shoal/agent.env"));
+    assert.throws(() => unitEnvText("agent", "/d", ["--label", bad]), (e: unknown) => e instanceof SystemdError && e.code === "SHOAL_ERR_SYSTEMD" && e.message.includes("/etc/shoal/agent.env"));
   }
 });

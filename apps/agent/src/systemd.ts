@@ -1,8 +1,14 @@
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { CliError } from "../errors.js";
-import type { DaemonLaunch } from "./processes.js";
+import { SystemdError } from "./errors.js";
+
+/** A daemon to run as its unit: its role (`manager`, `agent`), its arguments, and the pid file its unit writes. */
+export interface UnitLaunch {
+  role: string;
+  args: readonly string[];
+  pidFile: string;
+}
 
 /**
  * Daemons handed to systemd: with `--systemd`, `cluster init/join` write the daemon's arguments to
@@ -10,8 +16,8 @@ import type { DaemonLaunch } from "./processes.js";
  * `shoal <role> $SHOAL_ARGS` in the foreground and whose ExecStartPost writes the pid file the CLI reads.
  */
 
-/** Where the units' EnvironmentFile= lives (infra/systemd/shoal-*.service name it). */
-export const SYSTEMD_ENV_DIR = "/etc/shoal";
+/** Where the units' EnvironmentFile= lives (infra/systemd/shoal-*.service name it); tests point it elsewhere. */
+export const SYSTEMD_ENV_DIR = process.env.SHOAL_SYSTEMD_ENV_DIR ?? "/etc/shoal";
 
 /** The unit that runs a role's daemon. */
 export const unitName = (role: string): string => `shoal-${role}.service`;
@@ -48,7 +54,7 @@ export function steadyArgs(args: readonly string[]): string[] {
 export function unitEnvText(role: string, dataDir: string, args: readonly string[]): string {
   for (const a of [dataDir, ...args]) {
     if (a === "" || /[\s"'\\$%`]/.test(a)) {
-      throw new CliError("SHOAL_ERR_SYSTEMD", `systemd: the ${role}'s argument ${JSON.stringify(a)} cannot go in ${unitEnvFile(role)} (empty, or with spaces, quotes, $, % or backslashes)`, "use values without those characters, or run without --systemd");
+      throw new SystemdError(`systemd: the ${role}'s argument ${JSON.stringify(a)} cannot go in ${unitEnvFile(role)} (empty, or with spaces, quotes, $, % or backslashes)`, "use values without those characters, or run without --systemd");
     }
   }
   return [`# Written by \`shoal cluster init/join --systemd\`: what ${unitName(role)} runs.`, `SHOAL_DATA_DIR="${dataDir}"`, `SHOAL_ARGS="${args.join(" ")}"`, ""].join("\n");
@@ -60,7 +66,7 @@ function systemctl(args: readonly string[]): void {
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     const why = err.code === "ENOENT" ? "systemctl is not installed" : (err.stderr ?? err.message).trim();
-    throw new CliError("SHOAL_ERR_SYSTEMD", `systemd: \`systemctl ${args.join(" ")}\` failed: ${why}`, "install the units with infra/install.sh on a host that runs systemd, or run without --systemd", { cause: e });
+    throw new SystemdError(`systemd: \`systemctl ${args.join(" ")}\` failed: ${why}`, "install the units with infra/install.sh on a host that runs systemd, or run without --systemd", e);
   }
 }
 
@@ -73,7 +79,7 @@ export function isSystemdManaged(role: string): boolean {
  * Writes the role's environment file and starts its unit (enabled, so it comes back at boot). Returns the pid
  * of the unit's main process, from the pid file its ExecStartPost wrote.
  */
-export function startUnit(d: DaemonLaunch, dataDir: string): number {
+export function startUnit(d: UnitLaunch, dataDir: string): number {
   mkdirSync(SYSTEMD_ENV_DIR, { recursive: true, mode: 0o755 });
   writeFileSync(unitEnvFile(d.role), unitEnvText(d.role, dataDir, d.args), { mode: 0o600 });
   try {
@@ -91,13 +97,13 @@ export function startUnit(d: DaemonLaunch, dataDir: string): number {
     // reported below
   }
   if (!Number.isSafeInteger(pid) || pid <= 0) {
-    throw new CliError("SHOAL_ERR_SYSTEMD", `systemd: ${unitName(d.role)} started but wrote no pid file ${d.pidFile}`, `see \`systemctl status ${unitName(d.role)}\` and \`journalctl -u ${unitName(d.role)}\``);
+    throw new SystemdError(`systemd: ${unitName(d.role)} started but wrote no pid file ${d.pidFile}`, `see \`systemctl status ${unitName(d.role)}\` and \`journalctl -u ${unitName(d.role)}\``);
   }
   return pid;
 }
 
 /** Once the daemon is up: keeps only the arguments later starts need (see {@link steadyArgs}). */
-export function settleUnit(d: DaemonLaunch, dataDir: string): void {
+export function settleUnit(d: UnitLaunch, dataDir: string): void {
   writeFileSync(unitEnvFile(d.role), unitEnvText(d.role, dataDir, steadyArgs(d.args)), { mode: 0o600 });
 }
 
