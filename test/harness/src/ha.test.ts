@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test as nodeTest } from "node:test";
 import { ShoalClient, type Info, type Task } from "@shoal/api";
 import { ensureBusyboxTarball } from "@shoal/runtime/testing";
+import { chromium } from "playwright-core";
 import { startCluster, type HarnessCluster } from "./cluster.js";
 import { API_PORT, DATA_DIR, RUN_DIR, type HarnessNode } from "./node.js";
 import { loggedTest } from "./logged-test.js";
@@ -72,6 +73,15 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
     await clientOf(others[0]!).call("serviceCreate", { body: { name: "stream", mode: { mode: "replicated", replicas: 0 }, taskTemplate: { container: { image } } } });
     let lastAcked = -1;
     const attempted: number[] = [];
+    let tasksBefore: string[] = [];
+    let next: HarnessNode | undefined;
+    /** The leader's manager and its bus server die: the agents using that server move to another manager's. */
+    const failover = async () => {
+      tasksBefore = (await runningOf(clientOf(others[0]!), "steady")).map((t) => t.id).sort();
+      await old.kill("manager");
+      await old.execOk(["pkill", "-KILL", "-x", "nats-server"]);
+      next = await leaderAmong(others);
+    };
     let stop = false;
     const writer = (async () => {
       for (let i = 0; !stop; i++) {
@@ -87,28 +97,41 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
       }
     })();
     await until(() => lastAcked >= 5, 30_000, "updates acknowledged before the kill");
-    const tasksBefore = (await runningOf(clientOf(others[0]!), "steady")).map((t) => t.id).sort();
-    // The leader's manager and its bus server die: the agents using that server move to another manager's.
-    await old.kill("manager");
-    await old.execOk(["pkill", "-KILL", "-x", "nats-server"]);
-    const next = await leaderAmong(others);
-    assert.notEqual(next, old);
+    // A dashboard open on a follower: it must stay live through the failover and name the new leader.
+    const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+    try {
+      const page = await browser.newPage();
+      const pageErrors: string[] = [];
+      page.on("pageerror", (e) => pageErrors.push(e.message));
+      await page.goto(`http://${others[1]!.address}:${API_PORT}/`);
+      const managers = page.getByRole("region", { name: "Managers" });
+      await managers.getByText(`at ${old.address}:${API_PORT}`).first().waitFor({ timeout: 30_000 });
+      await failover();
+      await managers.getByText(new RegExp(`Leader: manager \\d+ at ${next?.address.replaceAll(".", "\\.")}:${API_PORT}`)).waitFor({ timeout: 30_000 });
+      assert.equal(await page.getByRole("status").filter({ hasText: "live" }).count(), 1, "the follower's page stayed live");
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await browser.close();
+    }
+    const leader = next;
+    assert.ok(leader, "a new leader");
+    assert.notEqual(leader, old);
     const before = lastAcked;
     await until(() => lastAcked >= before + 5, 60_000, "updates acknowledged by the new leader");
     stop = true;
     await writer;
-    const final = Number((await clientOf(next).call("serviceInspect", { params: { ref: "stream" } })).spec.labels.n);
+    const final = Number((await clientOf(leader).call("serviceInspect", { params: { ref: "stream" } })).spec.labels.n);
     assert.ok(final >= lastAcked && attempted.includes(final), `the last acknowledged update (${lastAcked}) is kept: found ${final}`);
-    await until(async () => (await runningOf(clientOf(next), "steady")).length === 6, 60_000, "steady back to 6 running");
-    noDuplicateSlots(await runningOf(clientOf(next), "steady"));
-    assert.deepEqual((await runningOf(clientOf(next), "steady")).map((t) => t.id).sort(), tasksBefore, "no task was restarted or replaced because of the failover");
+    await until(async () => (await runningOf(clientOf(leader), "steady")).length === 6, 60_000, "steady back to 6 running");
+    noDuplicateSlots(await runningOf(clientOf(leader), "steady"));
+    assert.deepEqual((await runningOf(clientOf(leader), "steady")).map((t) => t.id).sort(), tasksBefore, "no task was restarted or replaced because of the failover");
     // Every agent still heartbeats (through another bus server for those that used the dead one).
-    const nodes = await clientOf(next).call("nodeList", {});
-    await until(async () => (await clientOf(next).call("nodeList", {})).every((n) => n.status.state === "ready"), 30_000, "every node ready after the failover");
+    const nodes = await clientOf(leader).call("nodeList", {});
+    await until(async () => (await clientOf(leader).call("nodeList", {})).every((n) => n.status.state === "ready"), 30_000, "every node ready after the failover");
     assert.equal(nodes.length, cluster().nodes.length);
     // The old leader comes back as a follower and catches up.
     await old.restart("manager");
-    await until(async () => (await infoOf(old)).raft.appliedIndex >= (await infoOf(next)).raft.commitIndex, 60_000, "the restarted manager to catch up");
+    await until(async () => (await infoOf(old)).raft.appliedIndex >= (await infoOf(leader)).raft.commitIndex, 60_000, "the restarted manager to catch up");
     assert.equal((await infoOf(old)).raft.leader, false);
   });
 

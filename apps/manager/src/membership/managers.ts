@@ -130,5 +130,18 @@ export async function removeManager(raft: RaftNode, store: ClusterStore, nodeAdd
   // promoter removes members the cluster does not list, should this step not happen now).
   const fresh = (await store.read()).cluster() ?? cluster;
   await store.write([updateOf("cluster", fresh, { managers: fresh.managers.filter((m) => m.raftId !== entry.raftId) })]);
+  // The unlisting is committed, but the removed manager learns that only from a later message that carries
+  // the commit index: once out of Raft it would get none and run on, unaware. So one more entry goes out, and
+  // the removal waits (a few seconds at most: it may be down) until the manager has acknowledged it, which
+  // means it received a commit index that covers the unlisting.
+  const after = (await store.read()).cluster() ?? fresh;
+  const [mark] = await store.write([updateOf("cluster", after, {})]);
+  if (mark) await acknowledged(raft, entry.raftId, mark.index, 5_000);
   if (st.conf.voters.includes(entry.raftId) || st.conf.learners.includes(entry.raftId)) await raft.removeMember(entry.raftId);
+}
+
+/** Resolves once member `id` has acknowledged the log up to `index`, or after `timeoutMs` (it may be down). */
+async function acknowledged(raft: RaftNode, id: number, index: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && (raft.status().progress.get(id)?.match ?? 0) < index) await new Promise((r) => setTimeout(r, 20));
 }
