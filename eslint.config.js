@@ -20,8 +20,8 @@ export default tseslint.config(
     },
   },
   {
-    // node:test's test() returns a promise the runner awaits itself.
-    files: ["**/*.test.ts"],
+    // node:test's test() returns a promise the runner awaits itself (also in suites a test file imports).
+    files: ["**/*.test.ts", "**/*-suite.ts"],
     rules: { "@typescript-eslint/no-floating-promises": "off" },
   },
   {

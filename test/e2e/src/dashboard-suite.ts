@@ -18,7 +18,7 @@ const BUILD = join(REPO, "apps", "dashboard", "dist", "web", "index.html");
 const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
 
 describe("web dashboard, in a browser against a one-node cluster", { skip: rootSkip, timeout: 600_000 }, () => {
-  // Its own bridge subnet: the one-node suite may run beside it.
+  // Its own bridge subnet, apart from the one-node suite's (they run one after the other; see one-node.test.ts).
   const c = new NodeCluster("10.214.0.0/24");
   let browser: Browser | undefined;
   let page: Page;
