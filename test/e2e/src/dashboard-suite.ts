@@ -102,6 +102,11 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
     await open("#/services");
     await page.getByRole("link", { name: "dash-web" }).click();
     await page.getByRole("heading", { name: "Service dash-web" }).waitFor();
+    // A scale made elsewhere shows in the form.
+    const svc = await c.client.call("serviceInspect", { params: { ref: "dash-web" } });
+    await c.client.call("serviceScale", { params: { ref: svc.id }, body: { replicas: 4 } });
+    // (the field's value is a property the page sets, not an attribute a selector could wait for)
+    await until(async () => (await page.getByLabel("Replicas").inputValue()) === "4", 30_000, "the replicas field to show 4");
     await page.getByLabel("Replicas").fill("3");
     await page.getByRole("button", { name: "Scale" }).click();
     await until(async () => (await containersOf("dash-web")) === 3, 60_000, "3 containers of dash-web");

@@ -1,5 +1,5 @@
 import { isTerminal, type Service, type Task } from "@shoal/api";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { actions } from "../api.js";
 import { imageOf, portsText, replicasText, shortId, taskTone } from "../lib/format.js";
 import { nodeName, serviceRow, taskName, type Objects } from "../lib/model.js";
@@ -112,6 +112,10 @@ function ServiceControls({ service }: { service: Service }) {
   const replicated = service.spec.mode.mode === "replicated" ? service.spec.mode.replicas : undefined;
   const [replicas, setReplicas] = useState(String(replicated ?? ""));
   const [image, setImage] = useState(imageOf(service));
+  // A change made elsewhere (the CLI, another page, a rollback) shows in the fields.
+  const current = imageOf(service);
+  useEffect(() => setReplicas(String(replicated ?? "")), [replicated]);
+  useEffect(() => setImage(current), [current]);
   const [confirm, setConfirm] = useState(false);
   const act = useAction();
   const scale = (e: Event) => {
