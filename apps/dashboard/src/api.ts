@@ -1,4 +1,4 @@
-import { ApiError, ShoalClient, type LogLine, type Node, type Service } from "@shoal/api";
+import { ShoalClient, type LogLine, type Node, type Service } from "@shoal/api";
 import type { LiveApi } from "./lib/live.js";
 
 /**
@@ -51,6 +51,3 @@ export const actions = {
 export function taskLogs(taskId: string, o: { tail: number; follow: boolean }, signal: AbortSignal): AsyncGenerator<LogLine> {
   return client.stream("taskLogs", { params: { ref: taskId }, query: { tail: o.tail, follow: o.follow ? "true" : "false", timestamps: "true" } }, signal);
 }
-
-/** True when the API refused the request for want of credentials. */
-export const needsCredentials = (e: unknown): boolean => e instanceof ApiError && (e.status === 401 || e.status === 403);

@@ -1,5 +1,5 @@
 import type { Network, Node, Service, Task } from "@shoal/api";
-import type { Objects } from "./model.js";
+import { nodeName, type Objects } from "./model.js";
 import { imageOf, replicasText } from "./format.js";
 
 /** One line of the event feed. */
@@ -81,7 +81,7 @@ function sayTask(before: Task | undefined, after: Task | undefined, o: Objects):
   if (before?.status.state === state || !TASK_STATES_SAID.has(state)) return undefined;
   const service = o.services.get(after.serviceId)?.spec.name ?? after.serviceId.slice(0, 8);
   const name = after.slot !== undefined ? `${service}.${after.slot}` : service;
-  const node = after.nodeId ? (o.nodes.get(after.nodeId)?.description.hostname ?? after.nodeId.slice(0, 8)) : undefined;
+  const node = nodeName(o, after.nodeId);
   const on = node ? ` on ${node}` : "";
   switch (state) {
     case "running":

@@ -53,14 +53,14 @@ export type Tone = "good" | "busy" | "bad" | "muted" | "warn";
 export function taskTone(state: TaskState): Tone {
   switch (state) {
     case "running":
-    case "complete":
-      return state === "running" ? "good" : "muted";
+      return "good";
     case "failed":
     case "rejected":
     case "orphaned":
       return "bad";
     case "pending":
       return "warn";
+    case "complete":
     case "shutdown":
     case "remove":
       return "muted";

@@ -106,8 +106,8 @@ export class LiveCluster {
     this.stopper.abort();
   }
 
-  /** Reads info and cluster status now (after an action that may change them, and on a timer). */
-  async refreshStatus(): Promise<void> {
+  /** Reads info and cluster status (small, and not in the event stream). */
+  private async refreshStatus(): Promise<void> {
     try {
       const [info, status] = await Promise.all([this.api.info(), this.api.status()]);
       this.set({ info, status, statusProblem: undefined });

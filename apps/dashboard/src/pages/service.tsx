@@ -2,7 +2,7 @@ import { isTerminal, type Service, type Task } from "@shoal/api";
 import { useEffect, useState } from "preact/hooks";
 import { actions } from "../api.js";
 import { imageOf, portsText, replicasText, shortId, taskTone } from "../lib/format.js";
-import { nodeName, serviceRow, taskName, type Objects } from "../lib/model.js";
+import { nodeName, serviceRow, taskName, tasksOfService, type Objects } from "../lib/model.js";
 import { href } from "../lib/route.js";
 import { Age, Badge, ConvergenceBar, Empty, ProblemBox, Section, useAction, DataTable } from "../ui.js";
 
@@ -20,9 +20,8 @@ export function ServicePage({ model, id, now }: { model: Objects; id: string; no
     );
   }
   const row = serviceRow(model, service);
-  const tasks = [...model.tasks.values()].filter((t) => t.serviceId === service.id);
-  const current = tasks.filter((t) => t.desiredState === "running" || !isTerminal(t.status.state));
-  const shown = (showOld ? tasks : current).sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0) || b.createdAt.localeCompare(a.createdAt));
+  const tasks = tasksOfService(model, service.id);
+  const shown = showOld ? tasks : tasks.filter((t) => t.desiredState === "running" || !isTerminal(t.status.state));
   return (
     <div class="grid">
       <Section title={`Service ${service.spec.name}`} id="h-service">

@@ -76,8 +76,9 @@ export function orchestrate(state: StoreState, now: number, newId: () => string)
     const creates: NewTask[] = [...d.create];
     for (const id of d.shutdown) shutdown.add(id);
     // The rolling update sees this pass's new tasks, so a replacement made now counts as in progress.
-    const others = [...services.values()].filter((o) => o.id !== service.id);
-    const plan = planRollout(service, [...effective, ...creates.map((c) => ({ ...c, version: 0, createdAt: iso, updatedAt: iso }))], now, (spec) => allocatePorts(spec, others, service));
+    const others = () => [...services.values()].filter((o) => o.id !== service.id);
+    const made = creates.map((c) => ({ ...c, version: 0, createdAt: iso, updatedAt: iso }));
+    const plan = planRollout(service, [...effective, ...made], now, (spec) => allocatePorts(spec, others(), service));
     for (const id of plan.stop) shutdown.add(id);
     for (const place of plan.startFirst) creates.push(newTask(service, newId(), now, place.startsWith("slot:") ? { slot: Number(place.slice(5)) } : { nodeId: place.slice(5) }));
     for (const at of [d.wakeAt, plan.wakeAt]) if (at !== undefined) wakeAt = wakeAt === undefined ? at : Math.min(wakeAt, at);

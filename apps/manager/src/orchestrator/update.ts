@@ -16,7 +16,14 @@ export function stableJson(v: unknown): string {
 
 /** Whether a task runs what the service asks for now (its template and published ports). */
 export function isCurrent(service: Service, task: Task): boolean {
-  return stableJson(task.spec) === stableJson(service.spec.taskTemplate) && stableJson(task.endpoint.ports) === stableJson(servicePorts(service));
+  return currentTest(service)(task);
+}
+
+/** {@link isCurrent} for many tasks of one service: the service's side is serialised once. */
+function currentTest(service: Service): (task: Task) => boolean {
+  const template = stableJson(service.spec.taskTemplate);
+  const ports = stableJson(servicePorts(service));
+  return (task) => stableJson(task.spec) === template && stableJson(task.endpoint.ports) === ports;
 }
 
 /** A task's place in its service: its slot (replicated) or its node (global). */
@@ -66,10 +73,11 @@ export type Holds = Pick<Rollout, "stop" | "hold" | "pairs">;
 export function rolloutHolds(service: Service, tasks: readonly Task[]): Holds {
   const h: Holds = { stop: [], hold: new Set(), pairs: new Set() };
   const mine = tasks.filter((t) => t.serviceId === service.id);
-  for (const t of mine) if (!live(t) && !isTerminal(t.status.state) && !isCurrent(service, t)) h.hold.add(placeOf(t));
-  const currentByPlace = new Map(mine.filter((t) => live(t) && isCurrent(service, t)).map((t) => [placeOf(t), t]));
+  const current = currentTest(service);
+  for (const t of mine) if (!live(t) && !isTerminal(t.status.state) && !current(t)) h.hold.add(placeOf(t));
+  const currentByPlace = new Map(mine.filter((t) => live(t) && current(t)).map((t) => [placeOf(t), t]));
   for (const t of mine) {
-    if (!live(t) || isCurrent(service, t)) continue;
+    if (!live(t) || current(t)) continue;
     const next = currentByPlace.get(placeOf(t));
     if (!next) continue;
     if (next.status.state === "running") h.stop.push(t.id);
@@ -94,12 +102,13 @@ export function rolloutHolds(service: Service, tasks: readonly Task[]): Holds {
  */
 export function planRollout(service: Service, tasks: readonly Task[], now: number, ports?: (spec: Service["spec"]) => Service["endpoint"]["ports"]): Rollout {
   const r: Rollout = { ...rolloutHolds(service, tasks), startFirst: new Set() };
+  const current = currentTest(service);
   const mine = tasks.filter((t) => t.serviceId === service.id);
   const status = service.updateStatus;
   const rollingBack = status?.state === "rollback_started" || status?.state === "rollback_paused";
   const cfg = rollingBack ? service.spec.rollbackConfig : service.spec.updateConfig;
-  const outdatedLive = mine.filter((t) => live(t) && !isCurrent(service, t));
-  const currentLive = mine.filter((t) => live(t) && isCurrent(service, t));
+  const outdatedLive = mine.filter((t) => live(t) && !current(t));
+  const currentLive = mine.filter((t) => live(t) && current(t));
   const inFlight = status?.state === "updating" || status?.state === "rollback_started";
   if (outdatedLive.length > 0 && !inFlight && status?.state !== "paused" && status?.state !== "rollback_paused") {
     // An update nobody announced (a spec written before update statuses, ports allocated later): start one.
@@ -107,7 +116,7 @@ export function planRollout(service: Service, tasks: readonly Task[], now: numbe
     return r;
   }
   const startedAt = status?.startedAt ? Date.parse(status.startedAt) : 0;
-  const updated = mine.filter((t) => isCurrent(service, t) && Date.parse(t.createdAt) >= startedAt);
+  const updated = mine.filter((t) => current(t) && Date.parse(t.createdAt) >= startedAt);
   const lastRunning = Math.max(-Infinity, ...updated.filter((t) => live(t) && t.status.state === "running").map((t) => Date.parse(t.status.timestamp)));
   const wake = (at: number) => (r.wakeAt = r.wakeAt === undefined ? at : Math.min(r.wakeAt, at));
 

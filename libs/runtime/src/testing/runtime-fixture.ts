@@ -58,7 +58,7 @@ export async function openTestRuntime(extra: Partial<RuntimeOptions> = {}, fixtu
         // already unmounted
       }
     }
-    removeCgroupTree(options.cgroupParent ?? "shoal");
+    removeCgroupParent(options.cgroupParent ?? "shoal");
     rmSync(work, { recursive: true, force: true });
   };
   try {
@@ -82,9 +82,7 @@ export async function openTestRuntime(extra: Partial<RuntimeOptions> = {}, fixtu
 }
 
 /** Removes a cgroup directory (and its children) from every v1 controller and the v2 hierarchy. */
-export function removeCgroupTree(parent: string): void {
-  removeCgroupParent(parent);
-}
+export { removeCgroupParent as removeCgroupTree };
 
 /** The cgroup dirs of `cgroupsPath` that exist in any controller (for "nothing left behind" checks). */
 export function existingCgroupDirs(cgroupsPath: string): string[] {
