@@ -1,6 +1,7 @@
 // Lint configuration for the whole workspace: typed rules from typescript-eslint on every package's sources.
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import boundaries from "./scripts/lint/boundaries.mjs";
 
 export default tseslint.config(
   { ignores: ["**/dist/**", "**/node_modules/**", "bench/results/**"] },
@@ -18,6 +19,12 @@ export default tseslint.config(
       "no-constant-condition": ["error", { checkLoops: false }],
       eqeqeq: ["error", "always"],
     },
+  },
+  {
+    // The dependency rules: the manager's components meet only in the store; libs never import apps.
+    files: ["apps/manager/src/**/*.ts", "libs/*/src/**/*.ts"],
+    plugins: { shoal: boundaries },
+    rules: { "shoal/boundaries": "error" },
   },
   {
     // node:test's test() returns a promise the runner awaits itself (also in suites a test file imports).

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every compiled test file (`dist/**/*.test.js`) of every workspace package with node's test runner.
+// Runs every compiled test file (`dist/**/*.test.js`) of every workspace package, and the tests of scripts/
+// (`*.test.mjs`), with node's test runner.
 // Usage: node scripts/test.mjs [substring ...]   (only files whose path contains one of the substrings)
 import { readdirSync, statSync, existsSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -13,7 +14,7 @@ function walk(dir, out) {
     if (name === "node_modules") continue;
     const p = join(dir, name);
     if (statSync(p).isDirectory()) walk(p, out);
-    else if (name.endsWith(".test.js")) out.push(p);
+    else if (name.endsWith(".test.js") || name.endsWith(".test.mjs")) out.push(p);
   }
   return out;
 }
@@ -27,6 +28,8 @@ for (const group of ["libs", "apps", "test"]) {
     if (existsSync(dist)) walk(dist, files);
   }
 }
+// The lint plugins' own tests (plain JS, not compiled).
+walk(join(root, "scripts"), files);
 const chosen = files
   .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
   .sort();

@@ -17,3 +17,35 @@ export abstract class ShoalError extends Error {
     this.hint = options?.hint;
   }
 }
+
+/** What one error code means to a user: the HTTP status an API answers with, the meaning, and what to do. */
+export interface ErrorDoc {
+  readonly status: number;
+  /** What happened, in a sentence ("the named object does not exist"). */
+  readonly meaning: string;
+  /** What the user should do about it. */
+  readonly action: string;
+}
+
+/** A package's error registry: every `SHOAL_ERR_*` code the package raises, with its {@link ErrorDoc}. */
+export type ErrorRegistry = Readonly<Record<`SHOAL_ERR_${string}`, ErrorDoc>>;
+
+/** Declares a package's error registry (checks its shape, keeps its literal codes as keys). */
+export function errorRegistry<const R extends ErrorRegistry>(registry: R): R {
+  return registry;
+}
+
+/**
+ * The codes every package may raise, because they mean the same wherever they come from. Codes that belong to
+ * one area (Raft, the runtime, the manager, ...) live in that package's own `errors.ts`.
+ */
+export const COMMON_ERRORS = errorRegistry({
+  SHOAL_ERR_NOT_FOUND: { status: 404, meaning: "the named object (service, task, node, network, image, container) does not exist", action: "check the name or id; the matching `ls` command lists what exists" },
+  SHOAL_ERR_ALREADY_EXISTS: { status: 409, meaning: "an object with that name or id exists already", action: "pick another name, or remove the existing object first" },
+  SHOAL_ERR_IN_USE: { status: 409, meaning: "the object is still used by others (a network by services, an image by containers)", action: "remove or change its users first; the message names them" },
+  SHOAL_ERR_CONFLICT: { status: 409, meaning: "the request contradicts the cluster's current state", action: "read the message: it names the object in the way and how to get it out of the way" },
+  SHOAL_ERR_INVALID_ARGUMENT: { status: 400, meaning: "a field of the request is wrong", action: "fix the field the message names (the issues list each wrong field)" },
+  SHOAL_ERR_BAD_REQUEST: { status: 400, meaning: "the request could not be read at all (not JSON, wrong content type)", action: "send a JSON body with content-type application/json" },
+  SHOAL_ERR_INTERNAL: { status: 500, meaning: "an unexpected failure inside Shoal", action: "retry; if it persists, report it with the daemon's log lines around the time" },
+  SHOAL_ERR_UNAVAILABLE: { status: 503, meaning: "a part Shoal needs is not reachable right now", action: "retry in a few seconds; the message says which part" },
+});

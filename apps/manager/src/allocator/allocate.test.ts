@@ -3,7 +3,8 @@ import { test } from "node:test";
 import { NetworkSpecSchema, ServiceSpecSchema, type NetworkSpec, type Task } from "@shoal/api";
 import type { ClusterStore } from "../store/cluster-store.js";
 import { addTasks, seededStore, serviceSpec, setTaskStates } from "../testing/fixtures.js";
-import { allocate, FIRST_VNI, isAllocated } from "./allocate.js";
+import { isAllocated } from "../model/networks.js";
+import { allocate, FIRST_VNI } from "./allocate.js";
 
 async function pass(store: ClusterStore): Promise<number> {
   const commands = allocate(store.state);

@@ -1,45 +1,33 @@
 import { ShoalError } from "@shoal/common";
+import { ManagerError } from "../errors.js";
 import { ValidationError, type ErrorBody } from "@shoal/api";
 import { NotLeaderError, NoQuorumError, TimeoutError } from "@shoal/raft";
 import { managerLabel, quorumOf, type Managers, type RaftView } from "./raft-view.js";
 
-/** An API error with its HTTP status, stable code and a hint. */
-export class HttpError extends ShoalError {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    hint?: string,
-  ) {
-    super(message, hint === undefined ? undefined : { hint });
-  }
-}
-
 const RECOVER_HINT = "if the other managers are lost for good, recover with `shoal cluster init --force-new-cluster` on a surviving manager; reads with stale=true still answer from a manager's local state";
 
-export const notFound = (what: string, ref: string, hint?: string): HttpError =>
-  new HttpError(404, "SHOAL_ERR_NOT_FOUND", `no ${what} ${JSON.stringify(ref)}`, hint ?? `list them with \`shoal ${what} ls\``);
+export const notFound = (what: string, ref: string, hint?: string): ManagerError =>
+  new ManagerError("SHOAL_ERR_NOT_FOUND", `no ${what} ${JSON.stringify(ref)}`, { hint: hint ?? `list them with \`shoal ${what} ls\`` });
 
 /**
  * The 503 for a read or write without quorum: how many managers are known, which this one reaches, and how
  * to get out of it.
  */
-export function noQuorumError(view: RaftView, managers: Managers): HttpError {
+export function noQuorumError(view: RaftView, managers: Managers): ManagerError {
   const members = [...view.voters, ...view.learners].sort((a, b) => a - b);
   const reached = members.filter((id) => view.reachable.has(id));
   const lost = members.filter((id) => !view.reachable.has(id));
   const each = members.map((id) => `${managerLabel(managers, id)}${id === view.id ? " (this one)" : ""}: ${view.reachable.has(id) ? "reachable" : "unreachable"}`);
-  return new HttpError(
-    503,
+  return new ManagerError(
     "SHOAL_ERR_NO_QUORUM",
     `a majority of managers is unreachable, so nothing can be read or written consistently: this manager reaches ${reached.length} of the ${members.length} known managers (${each.join("; ")}); ${quorumOf(view)} of the ${view.voters.length} voters are needed`,
-    `bring the unreachable managers back${lost.length ? ` (${lost.map((id) => managerLabel(managers, id)).join(", ")})` : ""}; ${RECOVER_HINT}`,
+    { hint: `bring the unreachable managers back${lost.length ? ` (${lost.map((id) => managerLabel(managers, id)).join(", ")})` : ""}; ${RECOVER_HINT}` },
   );
 }
 
 /** The 503 while no leader is known but quorum is not known to be lost (an election is under way). */
-export function noLeaderError(detail = "no manager is leader right now (an election is in progress)"): HttpError {
-  return new HttpError(503, "SHOAL_ERR_NO_LEADER", detail, "retry in a second; `shoal cluster status` shows the managers and which one leads");
+export function noLeaderError(detail = "no manager is leader right now (an election is in progress)"): ManagerError {
+  return new ManagerError("SHOAL_ERR_NO_LEADER", detail, { hint: "retry in a second; `shoal cluster status` shows the managers and which one leads" });
 }
 
 /**
@@ -67,7 +55,7 @@ export function toErrorBody(e: unknown): { status: number; body: ErrorBody } {
   // Without a view of the managers (see consensusError for the full story).
   if (e instanceof NotLeaderError) return toErrorBody(noLeaderError());
   if (e instanceof NoQuorumError) {
-    return toErrorBody(new HttpError(503, "SHOAL_ERR_NO_QUORUM", `a majority of managers is unreachable, so nothing can be read or written consistently (${e.message.replace(/^raft: /, "")})`, `bring the other managers back; ${RECOVER_HINT}`));
+    return toErrorBody(new ManagerError("SHOAL_ERR_NO_QUORUM", `a majority of managers is unreachable, so nothing can be read or written consistently (${e.message.replace(/^raft: /, "")})`, { hint: `bring the other managers back; ${RECOVER_HINT}` }));
   }
   if (e instanceof ShoalError) {
     const hint = e.hint ?? (e.temporary ? "retry" : undefined);

@@ -1,6 +1,5 @@
 import {
   ClusterSchema,
-  DEFAULT_NETWORK,
   isTerminal,
   serviceTaskCounts,
   type Cluster,
@@ -23,9 +22,8 @@ import {
 import { VersionConflictError, withoutMeta, type Command, type StoreState } from "@shoal/store";
 import { newId } from "../ids.js";
 import type { ClusterStore, ReadOptions } from "../store/cluster-store.js";
-import { HttpError } from "./errors.js";
-import { allocatePorts } from "./ports.js";
-import { stableJson } from "../orchestrator/update.js";
+import { ManagerError } from "../errors.js";
+import { checkNetworkUnused, checkSingleIngress, newService, rolledBackService, scaledService, updatedService } from "../model/services.js";
 import { buildClusterStatus } from "./cluster-status.js";
 import { soloView, type RaftView } from "./raft-view.js";
 import { resolveNetwork, resolveNode, resolveService, resolveTask } from "./resolve.js";
@@ -47,6 +45,9 @@ export interface ApiContext {
   /** Removes the manager of the node at `nodeAddr` from Raft (on the leader), with quorum checks unless forced. */
   removeManager?: (nodeAddr: string, force: boolean) => Promise<void>;
 }
+
+/** The time of this request, from the injected clock. */
+const now = (ctx: ApiContext): number => (ctx.clock ?? Date.now)();
 
 /** The store as this request reads it: after a read barrier unless the request asked for `stale=true`. */
 export const readState = (ctx: ApiContext): Promise<StoreState> => ctx.store.read(ctx.readOptions);
@@ -85,21 +86,13 @@ export type Handlers = { [N in Exclude<RouteName, StreamRoutes>]: Handler<N> };
 
 function clusterOf(state: StoreState): Cluster {
   const c = state.cluster();
-  if (!c) throw new HttpError(503, "SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", "retry in a second");
+  if (!c) throw new ManagerError("SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", { hint: "retry in a second" });
   return c;
 }
 
 /** Tasks counts of a service for `service ls`. */
 export function withStatus(state: StoreState, s: Service): ServiceWithStatus {
   return { ...s, serviceStatus: serviceTaskCounts(s, state.tasksOfService(s.id)) };
-}
-
-function checkNetworks(state: StoreState, spec: ServiceSpec): void {
-  spec.taskTemplate.networks.forEach((n, i) => {
-    if (!state.get("network", n.target) && !state.byName("network", n.target)) {
-      throw new HttpError(400, "SHOAL_ERR_INVALID_ARGUMENT", `taskTemplate.networks.${i}.target: no network ${JSON.stringify(n.target)}`, "create it with `shoal network create` first");
-    }
-  });
 }
 
 /** Retries a read-modify-write on version conflicts (for requests that did not name a version). */
@@ -128,7 +121,7 @@ export const handlers: Handlers = {
   clusterJoin: async (ctx, { body }) => {
     const cluster = clusterOf(await readState(ctx));
     const role = body.token === cluster.joinTokens.manager ? "manager" : body.token === cluster.joinTokens.worker ? "worker" : undefined;
-    if (!role) throw new HttpError(401, "SHOAL_ERR_INVALID_TOKEN", "the join token is not valid for this cluster", "use a token printed by `shoal cluster init` on this cluster's manager");
+    if (!role) throw new ManagerError("SHOAL_ERR_INVALID_TOKEN", "the join token is not valid for this cluster", { hint: "use a token printed by `shoal cluster init` on this cluster's manager" });
     const info: JoinInfo = {
       clusterId: ctx.info().clusterId,
       role,
@@ -143,9 +136,9 @@ export const handlers: Handlers = {
     const cluster = clusterOf(await readState(ctx));
     if (body.token !== cluster.joinTokens.manager) {
       const hint = body.token === cluster.joinTokens.worker ? "this is the worker token: use the manager token (`shoal cluster inspect` shows both)" : "use the manager token printed by `shoal cluster init` on this cluster";
-      throw new HttpError(401, "SHOAL_ERR_INVALID_TOKEN", "the token is not this cluster's manager join token", hint);
+      throw new ManagerError("SHOAL_ERR_INVALID_TOKEN", "the token is not this cluster's manager join token", { hint: hint });
     }
-    if (!ctx.joinManager) throw new HttpError(503, "SHOAL_ERR_NOT_READY", "this manager cannot add managers", "retry against another manager");
+    if (!ctx.joinManager) throw new ManagerError("SHOAL_ERR_NOT_READY", "this manager cannot add managers", { hint: "retry against another manager" });
     return ctx.joinManager(body);
   },
   nodeList: async (ctx, { query }) => (await readState(ctx)).list("node").filter((n) => !query.role || n.spec.role === query.role),
@@ -161,10 +154,10 @@ export const handlers: Handlers = {
   nodeRemove: async (ctx, { params, query }) => {
     const node = resolveNode(await readState(ctx), params.ref);
     if (node.spec.role === "manager" && !query.force) {
-      throw new HttpError(409, "SHOAL_ERR_NODE_IS_MANAGER", `node ${node.description.hostname} is a manager`, "demote it first (`shoal node demote`), or remove it with force=true, which also removes its manager from Raft");
+      throw new ManagerError("SHOAL_ERR_NODE_IS_MANAGER", `node ${node.description.hostname} is a manager`, { hint: "demote it first (`shoal node demote`), or remove it with force=true, which also removes its manager from Raft" });
     }
     if (node.status.state === "ready" && !query.force) {
-      throw new HttpError(409, "SHOAL_ERR_NODE_READY", `node ${node.description.hostname} is ready: its agent is still connected`, "drain it and stop its agent first (`shoal cluster leave` on it), or remove it with force=true");
+      throw new ManagerError("SHOAL_ERR_NODE_READY", `node ${node.description.hostname} is ready: its agent is still connected`, { hint: "drain it and stop its agent first (`shoal cluster leave` on it), or remove it with force=true" });
     }
     if (node.spec.role === "manager") await ctx.removeManager?.(node.status.addr, true);
     await ctx.store.write([{ op: "delete", kind: "node", id: node.id, expectedVersion: node.version }]);
@@ -175,11 +168,8 @@ export const handlers: Handlers = {
   },
   serviceCreate: async (ctx, { body }) =>
     retrying(async () => {
-      const state = await readState(ctx);
-      checkNetworks(state, body);
       const id = newId();
-      const ports = allocatePorts(body, state.list("service"));
-      return writeOne(ctx, { op: "create", kind: "service", object: { id, spec: body, endpoint: { ports, virtualIps: [] } } }, "service", id);
+      return writeOne(ctx, { op: "create", kind: "service", object: newService(await readState(ctx), id, body) }, "service", id);
     }),
   serviceInspect: async (ctx, { params }) => {
     const state = await readState(ctx);
@@ -188,39 +178,20 @@ export const handlers: Handlers = {
   serviceUpdate: async (ctx, { params, body }) => {
     const state = await readState(ctx);
     const s = resolveService(state, params.ref);
-    checkNetworks(state, body.spec);
-    const ports = allocatePorts(body.spec, state.list("service").filter((o) => o.id !== s.id), s);
-    const object = { ...withoutMeta(s), spec: body.spec, previousSpec: s.spec, endpoint: { ...s.endpoint, ports } };
-    // A new template or new ports replace the tasks: the rolling update starts now.
-    if (stableJson(body.spec.taskTemplate) !== stableJson(s.spec.taskTemplate) || stableJson(ports) !== stableJson(s.endpoint.ports)) {
-      object.updateStatus = { state: "updating", startedAt: new Date().toISOString(), message: "update in progress" };
-    }
+    const object = updatedService(state, s, body.spec, now(ctx));
     return writeOne(ctx, { op: "update", kind: "service", object, expectedVersion: body.version }, "service", s.id);
   },
   serviceRollback: async (ctx, { params }) =>
     retrying(async () => {
       const state = await readState(ctx);
       const s = resolveService(state, params.ref);
-      if (!s.previousSpec) {
-        throw new HttpError(400, "SHOAL_ERR_NO_PREVIOUS_SPEC", `service ${s.spec.name} has no previous spec to roll back to`, "a rollback returns to the spec before the last `service update`");
-      }
-      const ports = allocatePorts(s.previousSpec, state.list("service").filter((o) => o.id !== s.id), s);
-      const object = {
-        ...withoutMeta(s),
-        spec: s.previousSpec,
-        previousSpec: s.spec,
-        endpoint: { ...s.endpoint, ports },
-        updateStatus: { state: "rollback_started" as const, startedAt: new Date().toISOString(), message: "rollback requested" },
-      };
+      const object = rolledBackService(state, s, now(ctx));
       return writeOne(ctx, { op: "update", kind: "service", object, expectedVersion: s.version }, "service", s.id);
     }),
   serviceScale: async (ctx, { params, body }) =>
     retrying(async () => {
       const s = resolveService(await readState(ctx), params.ref);
-      if (s.spec.mode.mode !== "replicated") {
-        throw new HttpError(400, "SHOAL_ERR_INVALID_ARGUMENT", `service ${s.spec.name} is global: only replicated services can be scaled`, "a global service runs one task on every eligible node");
-      }
-      const object = { ...withoutMeta(s), spec: { ...s.spec, mode: { mode: "replicated" as const, replicas: body.replicas } } };
+      const object = scaledService(s, body.replicas);
       return writeOne(ctx, { op: "update", kind: "service", object, expectedVersion: body.version ?? s.version }, "service", s.id);
     }),
   serviceRemove: async (ctx, { params }) => {
@@ -242,10 +213,7 @@ export const handlers: Handlers = {
   taskInspect: async (ctx, { params }) => resolveTask(await readState(ctx), params.ref),
   networkList: async (ctx) => (await readState(ctx)).list("network"),
   networkCreate: async (ctx, { body }) => {
-    const existing = body.ingress ? (await readState(ctx)).list("network").find((n) => n.spec.ingress) : undefined;
-    if (existing) {
-      throw new HttpError(409, "SHOAL_ERR_CONFLICT", `the cluster already has an ingress network (${existing.spec.name}); there is one routing mesh per cluster`, `remove ${existing.spec.name} first (no service may publish ports then) or create this one without --ingress`);
-    }
+    if (body.ingress) checkSingleIngress(await readState(ctx));
     const id = newId();
     return writeOne(ctx, { op: "create", kind: "network", object: { id, spec: body, subnets: [] } }, "network", id);
   },
@@ -253,14 +221,7 @@ export const handlers: Handlers = {
   networkRemove: async (ctx, { params }) => {
     const state = await readState(ctx);
     const n = resolveNetwork(state, params.ref);
-    // The default network is joined by every service that names no network.
-    const implicit = n.spec.name === DEFAULT_NETWORK;
-    const users = state
-      .list("service")
-      .filter((s) => s.spec.taskTemplate.networks.some((x) => x.target === n.id || x.target === n.spec.name) || (implicit && s.spec.taskTemplate.networks.length === 0));
-    if (users.length > 0) {
-      throw new HttpError(409, "SHOAL_ERR_IN_USE", `network ${n.spec.name} is used by service${users.length > 1 ? "s" : ""} ${users.map((s) => s.spec.name).join(", ")}`, "remove those services (or their attachment) first");
-    }
+    checkNetworkUnused(state, n);
     await ctx.store.write([{ op: "delete", kind: "network", id: n.id, expectedVersion: n.version }]);
   },
 };
@@ -269,7 +230,7 @@ export const handlers: Handlers = {
 export function logTasks(state: StoreState, route: "serviceLogs" | "taskLogs", ref: string): Task[] {
   if (route === "taskLogs") {
     const t = resolveTask(state, ref);
-    if (!t.nodeId) throw new HttpError(409, "SHOAL_ERR_NO_LOGS", `task ${t.id} has not been placed on a node, so it has no logs`, "see why with `shoal service ps`");
+    if (!t.nodeId) throw new ManagerError("SHOAL_ERR_NO_LOGS", `task ${t.id} has not been placed on a node, so it has no logs`, { hint: "see why with `shoal service ps`" });
     return [t];
   }
   const s = resolveService(state, ref);

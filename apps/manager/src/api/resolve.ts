@@ -1,10 +1,11 @@
 import type { Network, Node, Service, Task } from "@shoal/api";
 import type { StoreState } from "@shoal/store";
-import { HttpError, notFound } from "./errors.js";
+import { ManagerError } from "../errors.js";
+import { notFound } from "./errors.js";
 
 function byPrefix<T extends { id: string }>(all: readonly T[], ref: string, what: string): T | undefined {
   const hits = all.filter((o) => o.id.startsWith(ref));
-  if (hits.length > 1) throw new HttpError(400, "SHOAL_ERR_AMBIGUOUS", `${what} id prefix ${JSON.stringify(ref)} matches ${hits.length} ${what}s`, "give more characters of the id");
+  if (hits.length > 1) throw new ManagerError("SHOAL_ERR_AMBIGUOUS", `${what} id prefix ${JSON.stringify(ref)} matches ${hits.length} ${what}s`, { hint: "give more characters of the id" });
   return hits[0];
 }
 
@@ -26,7 +27,7 @@ export function resolveNode(state: StoreState, ref: string): Node {
   const exact = state.get("node", ref);
   if (exact) return exact;
   const named = state.list("node").filter((n) => n.description.hostname === ref);
-  if (named.length > 1) throw new HttpError(400, "SHOAL_ERR_AMBIGUOUS", `${named.length} nodes have hostname ${JSON.stringify(ref)}`, "use the node id");
+  if (named.length > 1) throw new ManagerError("SHOAL_ERR_AMBIGUOUS", `${named.length} nodes have hostname ${JSON.stringify(ref)}`, { hint: "use the node id" });
   const n = named[0] ?? byPrefix(state.list("node"), ref, "node");
   if (!n) throw notFound("node", ref);
   return n;

@@ -3,7 +3,8 @@ import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import { parseOrThrow, ROUTES, type RouteDef, type RouteName } from "@shoal/api";
 import type { StoreEvent } from "@shoal/store";
-import { consensusError, HttpError, noLeaderError, noQuorumError, toErrorBody } from "./errors.js";
+import { ManagerError } from "../errors.js";
+import { consensusError, noLeaderError, noQuorumError, toErrorBody } from "./errors.js";
 import { handlers, logTasks, raftView, readState, type ApiContext, type Parsed } from "./handlers.js";
 import { openApiDocument } from "./openapi.js";
 import { buildClusterStatus } from "./cluster-status.js";
@@ -117,7 +118,7 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
   return app;
 }
 
-async function forward(req: FastifyRequest, reply: FastifyReply, leader: string | undefined, leaderless: () => HttpError): Promise<FastifyReply> {
+async function forward(req: FastifyRequest, reply: FastifyReply, leader: string | undefined, leaderless: () => ManagerError): Promise<FastifyReply> {
   if (!leader) throw leaderless();
   if (req.headers["x-shoal-forwarded"]) throw noLeaderError("leadership is moving between managers");
   let res: Response;
@@ -126,7 +127,7 @@ async function forward(req: FastifyRequest, reply: FastifyReply, leader: string 
   } catch (e) {
     // The leader is gone: when this manager also sees no quorum left, say that rather than "no leader".
     const quorum = leaderless();
-    throw e instanceof HttpError && e.code === "SHOAL_ERR_NO_LEADER" && quorum.code === "SHOAL_ERR_NO_QUORUM" ? quorum : e;
+    throw e instanceof ManagerError && e.code === "SHOAL_ERR_NO_LEADER" && quorum.code === "SHOAL_ERR_NO_QUORUM" ? quorum : e;
   }
   const text = await res.text();
   return reply.status(res.status).header("content-type", res.headers.get("content-type") ?? "application/json").send(text);
@@ -166,7 +167,7 @@ async function askLeader(req: FastifyRequest, leader: string, signal?: AbortSign
     const why = cause?.message ?? (e as Error).message;
     // Refused before anything was sent: safe for the client to try elsewhere. Otherwise a write may have landed.
     if (req.method === "GET" || (cause?.code !== undefined && NOT_SENT.has(cause.code))) throw noLeaderError(`the leader at ${leader} cannot be reached (${why})`);
-    throw new HttpError(502, "SHOAL_ERR_LEADER_LOST", `the leader at ${leader} stopped answering while handling the request (${why}): it may or may not have been applied`, "check with an inspect or list command before retrying");
+    throw new ManagerError("SHOAL_ERR_LEADER_LOST", `the leader at ${leader} stopped answering while handling the request (${why}): it may or may not have been applied`, { hint: "check with an inspect or list command before retrying" });
   }
 }
 

@@ -4,7 +4,7 @@ import { ServiceSpecSchema, type Task } from "@shoal/api";
 import { MemoryBusHub } from "@shoal/bus";
 import type { StoreState } from "@shoal/store";
 import { withStatus } from "../api/handlers.js";
-import { LeaderLoops } from "../leader/leader.js";
+import { LeaderLoops } from "../manager.js";
 import { silentLogger } from "../log.js";
 import type { ClusterStore } from "../store/cluster-store.js";
 import { FakeAgent } from "../testing/fake-agent.js";

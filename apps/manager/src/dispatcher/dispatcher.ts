@@ -20,9 +20,9 @@ import {
 import { NotFoundError, updateOf, VersionConflictError, type Command, type StoreEvent } from "@shoal/store";
 import { newId, newSecret } from "../ids.js";
 import type { ClusterStore } from "../store/cluster-store.js";
-import type { LoopLog } from "../leader/loop.js";
+import type { LoopLog } from "../log.js";
 import { networkViewFor } from "./network-view.js";
-import { isAllocated } from "../allocator/allocate.js";
+import { isAllocated } from "../model/networks.js";
 
 
 interface Session {

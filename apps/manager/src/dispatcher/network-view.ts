@@ -1,7 +1,7 @@
 import { isTerminal, type Network, type Task } from "@shoal/api";
 import type { NetworkView } from "@shoal/bus";
 import type { StoreState } from "@shoal/store";
-import { ingressOf, networksOf } from "../allocator/allocate.js";
+import { ingressOf, networksOf } from "../model/networks.js";
 
 /** "10.10.0.5/24" -> "10.10.0.5". */
 const plain = (cidr: string): string => cidr.split("/")[0] ?? cidr;

@@ -1,8 +1,8 @@
 import type { ManagerJoinReply, ManagerJoinRequest } from "@shoal/api";
 import type { RaftNode } from "@shoal/raft";
 import { updateOf } from "@shoal/store";
-import { HttpError } from "../api/errors.js";
-import type { LoopLog } from "../leader/loop.js";
+import { ManagerError } from "../errors.js";
+import type { LoopLog } from "../log.js";
 import type { ClusterStore } from "../store/cluster-store.js";
 import { checkRemoval } from "./quorum.js";
 
@@ -14,15 +14,14 @@ import { checkRemoval } from "./quorum.js";
  */
 export async function addManager(raft: RaftNode, store: ClusterStore, req: ManagerJoinRequest, promote: () => void): Promise<ManagerJoinReply> {
   const cluster = (await store.read()).cluster();
-  if (!cluster) throw new HttpError(503, "SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", "retry in a second");
+  if (!cluster) throw new ManagerError("SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", { hint: "retry in a second" });
   const conf = raft.status().conf;
   const existing = cluster.managers.find((m) => m.raftAddr === req.raftAddr);
   if (existing && conf.voters.includes(existing.raftId)) {
-    throw new HttpError(
-      409,
+    throw new ManagerError(
       "SHOAL_ERR_MANAGER_EXISTS",
       `a manager at ${req.raftAddr} is already a member (Raft id ${existing.raftId})`,
-      "a manager that lost its data must be removed first (`shoal node demote` / `shoal node rm --force`) and then join again, or use another address",
+      { hint: "a manager that lost its data must be removed first (`shoal node demote` / `shoal node rm --force`) and then join again, or use another address" },
     );
   }
   const used = [cluster.lastRaftId ?? 0, ...cluster.managers.map((m) => m.raftId), ...conf.voters, ...conf.learners, ...conf.removed];
@@ -119,12 +118,12 @@ export async function removeManager(raft: RaftNode, store: ClusterStore, nodeAdd
   const st = raft.status();
   const reachable = [st.id, ...[...st.progress].filter(([, p]) => p.recentActive).map(([id]) => id)];
   const check = checkRemoval({ voters: st.conf.voters, reachable }, entry.raftId);
-  if (!check.ok && !force) throw new HttpError(409, "SHOAL_ERR_QUORUM", `removing the manager on ${nodeAddr} would break the managers' quorum: ${check.reason}`, check.hint);
+  if (!check.ok && !force) throw new ManagerError("SHOAL_ERR_QUORUM", `removing the manager on ${nodeAddr} would break the managers' quorum: ${check.reason}`, { hint: check.hint });
   if (entry.raftId === st.id) {
     const to = st.conf.voters.find((id) => id !== st.id && reachable.includes(id));
-    if (to === undefined) throw new HttpError(409, "SHOAL_ERR_QUORUM", `the manager on ${nodeAddr} leads and no other manager can take over`, "add or bring back another manager first");
+    if (to === undefined) throw new ManagerError("SHOAL_ERR_QUORUM", `the manager on ${nodeAddr} leads and no other manager can take over`, { hint: "add or bring back another manager first" });
     await raft.transferLeadership(to);
-    throw new HttpError(503, "SHOAL_ERR_NO_LEADER", "leadership moved off this manager so that it can be removed", "retry: the new leader removes it");
+    throw new ManagerError("SHOAL_ERR_NO_LEADER", "leadership moved off this manager so that it can be removed", { hint: "retry: the new leader removes it" });
   }
   // Unlisted first, while it still receives the log: it sees that and stops itself. Then out of Raft (the
   // promoter removes members the cluster does not list, should this step not happen now).

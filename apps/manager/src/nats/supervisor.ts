@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { LoopLog } from "../leader/loop.js";
+import type { LoopLog } from "../log.js";
 
 export interface NatsSupervisorOptions {
   /** Where the generated config, pid file and log go. */
@@ -141,4 +141,9 @@ export class NatsSupervisor {
       child.kill("SIGTERM");
     });
   }
+}
+
+/** The route URLs of the other managers' bus servers (their cluster ports), with the route credentials. */
+export function routeUrls(addrs: readonly string[], token: string): string[] {
+  return addrs.map((a) => `nats-route://route:${encodeURIComponent(token)}@${a}`);
 }

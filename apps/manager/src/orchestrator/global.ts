@@ -1,6 +1,6 @@
 import type { Node, Service, Task } from "@shoal/api";
 import { isTerminal } from "@shoal/api";
-import { unmetConstraint } from "../scheduler/filters.js";
+import { unmetConstraint } from "../model/constraints.js";
 import { newTask, type NewTask } from "./new-task.js";
 import { NO_PLACES, type UpdatePlaces } from "./replicated.js";
 

@@ -3,7 +3,7 @@ import { isTerminal } from "@shoal/api";
 import { updateOf, type Command, type StoreState } from "@shoal/store";
 import { reconcileGlobal } from "./global.js";
 import { reconcileReplicated, type NewTask } from "./replicated.js";
-import { allocatePorts } from "../api/ports.js";
+import { allocatePorts } from "../model/ports.js";
 import { newTask } from "./new-task.js";
 import { planRollout, rolloutHolds } from "./update.js";
 

@@ -1,18 +1,6 @@
 import { isTerminal, type Service, type Task } from "@shoal/api";
+import { stableJson } from "../model/stable-json.js";
 import { servicePorts } from "./new-task.js";
-
-/** A stable JSON form (sorted keys) to compare specs. */
-export function stableJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(stableJson).join(",")}]`;
-  if (v && typeof v === "object") {
-    return `{${Object.keys(v)
-      .sort()
-      .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${stableJson((v as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(v);
-}
 
 /** Whether a task runs what the service asks for now (its template and published ports). */
 export function isCurrent(service: Service, task: Task): boolean {

@@ -1,6 +1,7 @@
 import type { Node, Service, Task } from "@shoal/api";
 import { isTerminal } from "@shoal/api";
-import { FILTERS, nodeAttribute, type Filter, type NodeInfo, type Placement } from "./filters.js";
+import { nodeAttribute } from "../model/constraints.js";
+import { FILTERS, type Filter, type NodeInfo, type Placement } from "./filters.js";
 
 /** Why one node could not take a task. */
 export interface Refusal {

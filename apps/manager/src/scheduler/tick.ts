@@ -1,8 +1,8 @@
 import { updateOf, type Command, type StoreState } from "@shoal/store";
 import { buildNodeInfos, explain, planPlacements } from "./plan.js";
 import type { Placement } from "./filters.js";
-import { stableJson } from "../orchestrator/update.js";
-import { isAllocated } from "../allocator/allocate.js";
+import { stableJson } from "../model/stable-json.js";
+import { isAllocated } from "../model/networks.js";
 
 /**
  * One pass of the scheduler. Pure. Takes every task that waits for a node (state new or pending, desired

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ServiceSpecSchema, type Service, type ServiceSpecInput } from "@shoal/api";
-import { HttpError } from "./errors.js";
+import { ManagerError } from "../errors.js";
 import { allocatePorts, DYNAMIC_PORTS } from "./ports.js";
 
 const T = "2026-11-23T10:00:00.000Z";
@@ -28,7 +28,7 @@ test("a port another service publishes is refused with 409 naming the field and 
   const web = stored("web", [{ targetPort: 80, publishedPort: 8080 }]);
   assert.throws(
     () => allocatePorts(spec("api", [{ targetPort: 81 }, { targetPort: 80, publishedPort: 8080 }]), [web]),
-    (e: unknown) => e instanceof HttpError && e.status === 409 && e.code === "SHOAL_ERR_PORT_IN_USE" && /^endpoint\.ports\.1: port 8080\/tcp is already published by service web$/.test(e.message),
+    (e: unknown) => e instanceof ManagerError && e.status === 409 && e.code === "SHOAL_ERR_PORT_IN_USE" && /^endpoint\.ports\.1: port 8080\/tcp is already published by service web$/.test(e.message),
   );
   // The same number over udp is another port.
   assert.deepEqual(published(allocatePorts(spec("dns", [{ targetPort: 53, publishedPort: 8080, protocol: "udp" }]), [web])), ["8080/udp"]);
@@ -46,5 +46,5 @@ test("a full dynamic range is a 409 with a hint", () => {
   const holders: Service[] = [];
   const all = Array.from({ length: DYNAMIC_PORTS.last - DYNAMIC_PORTS.first + 1 }, (_, i) => ({ protocol: "tcp" as const, targetPort: 80, publishedPort: DYNAMIC_PORTS.first + i, publishMode: "ingress" as const }));
   holders.push({ ...stored("big", []), endpoint: { ports: all, virtualIps: [] } });
-  assert.throws(() => allocatePorts(spec("web", [{ targetPort: 80 }]), holders), (e: unknown) => e instanceof HttpError && e.status === 409 && e.hint === "publish an explicit port");
+  assert.throws(() => allocatePorts(spec("web", [{ targetPort: 80 }]), holders), (e: unknown) => e instanceof ManagerError && e.status === 409 && e.hint === "publish an explicit port");
 });

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { SHOAL_VERSION, ShoalClient } from "@shoal/api";
 import { updateOf } from "@shoal/store";
-import { ManagerStartError, startManager, type ManagerOptions, type RunningManager } from "./daemon.js";
+import { ManagerStartError, startManager, type ManagerOptions, type RunningManager } from "./manager.js";
 import { silentLogger } from "./log.js";
 import { nodeObject, serviceSpec } from "./testing/fixtures.js";
 import { freePort, processExists } from "./testing/net.js";

@@ -1,10 +1,14 @@
-import type { Logger } from "@shoal/common";
 import type { Command, StoreEvent } from "@shoal/store";
 import { VersionConflictError, NotFoundError } from "@shoal/store";
-import type { ClusterStore } from "../store/cluster-store.js";
+import type { ClusterStore } from "./cluster-store.js";
+import type { LoopLog } from "../log.js";
 
-/** What the manager's parts log with. */
-export type LoopLog = Pick<Logger, "info" | "warn">;
+/** What every leader loop is made with: the store it reads and writes, a log, and a clock. */
+export interface LoopEnv {
+  store: ClusterStore;
+  log: LoopLog;
+  clock: () => number;
+}
 
 export interface LoopOptions {
   name: string;

@@ -1,5 +1,5 @@
 import type { Service, ServiceSpec } from "@shoal/api";
-import { HttpError } from "./errors.js";
+import { ManagerError } from "../errors.js";
 
 /** The range published ports are picked from when a spec leaves them out (like Swarm's 30000-32767). */
 export const DYNAMIC_PORTS = { first: 30000, last: 32767 } as const;
@@ -21,7 +21,7 @@ export function allocatePorts(spec: ServiceSpec, others: readonly Service[], pre
       const key = `${p.publishedPort}/${p.protocol}`;
       const owner = taken.get(key);
       if (owner) {
-        throw new HttpError(409, "SHOAL_ERR_PORT_IN_USE", `endpoint.ports.${i}: port ${key} is already published by service ${owner}`, "pick another published port, or remove it from that service");
+        throw new ManagerError("SHOAL_ERR_PORT_IN_USE", `endpoint.ports.${i}: port ${key} is already published by service ${owner}`, { hint: "pick another published port, or remove it from that service" });
       }
       mine.add(key);
       out.push({ ...p, publishedPort: p.publishedPort });
@@ -37,7 +37,7 @@ export function allocatePorts(spec: ServiceSpec, others: readonly Service[], pre
     }
     let n: number = DYNAMIC_PORTS.first;
     while (n <= DYNAMIC_PORTS.last && (taken.has(`${n}/${p.protocol}`) || mine.has(`${n}/${p.protocol}`))) n++;
-    if (n > DYNAMIC_PORTS.last) throw new HttpError(409, "SHOAL_ERR_PORT_IN_USE", `no free port left in ${DYNAMIC_PORTS.first}-${DYNAMIC_PORTS.last}`, "publish an explicit port");
+    if (n > DYNAMIC_PORTS.last) throw new ManagerError("SHOAL_ERR_PORT_IN_USE", `no free port left in ${DYNAMIC_PORTS.first}-${DYNAMIC_PORTS.last}`, { hint: "publish an explicit port" });
     p.publishedPort = n;
     mine.add(`${n}/${p.protocol}`);
   }

@@ -1,0 +1,251 @@
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { FastifyInstance } from "fastify";
+import { SHOAL_VERSION, type ManagerJoinReply } from "@shoal/api";
+import { subjects, type BusConnection } from "@shoal/bus";
+import { openRaftNode, type RaftNode } from "@shoal/raft";
+import { StoreMachine, type ApplyOutcome } from "@shoal/store";
+import { allocatorLoop } from "./allocator/loop.js";
+import { busLogSource } from "./api/bus-logs.js";
+import { buildInfo } from "./api/info.js";
+import { raftViewOf } from "./api/raft-status.js";
+import { buildApiServer } from "./api/server.js";
+import { Dispatcher } from "./dispatcher/dispatcher.js";
+import { ManagerStartError } from "./errors.js";
+import { newId, newSecret } from "./ids.js";
+import { jsonLogger, type Logger, type LoopLog } from "./log.js";
+import { joinAsManager } from "./membership/join.js";
+import { addManager, ManagerPromoter, removeManager } from "./membership/managers.js";
+import { watchRemoval } from "./membership/removal-watch.js";
+import { bootstrapCluster, managerEntryChanges } from "./model/bootstrap.js";
+import { connectWithRetry } from "./nats/connect.js";
+import { NatsSupervisor, routeUrls } from "./nats/supervisor.js";
+import { nodeMonitorLoop, type HeartbeatBook } from "./node-monitor/loop.js";
+import { orchestratorLoop } from "./orchestrator/loop.js";
+import { reaperLoop } from "./reaper/loop.js";
+import { schedulerLoop } from "./scheduler/loop.js";
+import { markRemoved, saveIdentity, startModeOf, type Identity } from "./state-dir.js";
+import { ClusterStore } from "./store/cluster-store.js";
+import type { ControlLoop } from "./store/control-loop.js";
+
+// The one file that wires the manager's components. They never import each other: the orchestrator,
+// allocator, scheduler, node monitor, reaper, dispatcher, membership and API read, write and watch the store,
+// and share only the pure model (./model). What one needs of another (the dispatcher's heartbeats for the node
+// monitor, the promoter's kick for the API's manager join) is handed over here.
+
+export { ManagerStartError } from "./errors.js";
+export { REMOVED_MARKER } from "./state-dir.js";
+export type { HeartbeatBook } from "./node-monitor/loop.js";
+
+export interface LeaderLoopsOptions {
+  store: ClusterStore;
+  heartbeats: HeartbeatBook;
+  log: LoopLog;
+  /** Heartbeats a node may miss before it is marked down; default 3. */
+  missedHeartbeats?: number;
+  clock?: () => number;
+}
+
+/**
+ * The leader's control loops: orchestrator, network allocator, scheduler, node monitor and task reaper. Started
+ * when this manager becomes leader, stopped the moment it is not.
+ */
+export class LeaderLoops {
+  readonly loops: ControlLoop[];
+
+  constructor(o: LeaderLoopsOptions) {
+    const env = { store: o.store, log: o.log, clock: o.clock ?? Date.now };
+    const leaderSince = env.clock();
+    this.loops = [
+      orchestratorLoop(env),
+      allocatorLoop(env),
+      schedulerLoop(env),
+      nodeMonitorLoop(env, { heartbeats: o.heartbeats, leaderSince, ...(o.missedHeartbeats === undefined ? {} : { missed: o.missedHeartbeats }) }),
+      reaperLoop(env),
+    ];
+  }
+
+  /** Resolves once every loop is idle (tests). */
+  async idle(): Promise<void> {
+    for (let i = 0; i < 3; i++) await Promise.all(this.loops.map((l) => l.idle()));
+  }
+
+  stop(): void {
+    for (const l of this.loops) l.stop();
+  }
+}
+
+export interface ManagerOptions {
+  /** The manager's state lives in `<dataDir>/manager`. */
+  dataDir: string;
+  listenAddr: string;
+  /** The address other nodes reach this manager at. */
+  advertiseAddr: string;
+  apiPort: number;
+  raftPort: number;
+  natsPort: number;
+  natsClusterPort: number;
+  /** Create a new cluster when the data dir holds none. */
+  init: boolean;
+  /**
+   * Quorum-loss recovery: rebuild a one-manager cluster from this manager's state (services, tasks, nodes and
+   * networks are kept; the other managers are removed from Raft for good and from the cluster's managers list).
+   */
+  forceNewCluster?: boolean;
+  /** Called once when this manager has been removed from the managers (demoted, or its node removed). */
+  onRemoved?: () => void;
+  heartbeatPeriodMs?: number;
+  /** The nats-server binary (default: `nats-server` on the PATH). */
+  natsServer?: string;
+  /** First start only: join an existing cluster as a manager through these managers' APIs, with the manager token. */
+  join?: { managers: string[]; token: string };
+  log?: Logger;
+}
+
+export interface RunningManager {
+  readonly apiAddr: string;
+  readonly clusterId: string;
+  readonly store: ClusterStore;
+  readonly raft: RaftNode;
+  readonly nats: NatsSupervisor;
+  stop(): Promise<void>;
+}
+
+/** Starts a manager: Raft-backed store, nats-server, dispatcher and leader loops (while leader), REST API. */
+export async function startManager(o: ManagerOptions): Promise<RunningManager> {
+  const log = o.log ?? jsonLogger("manager");
+  const dir = join(o.dataDir, "manager");
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  const advertise = o.advertiseAddr;
+  const raftAddr = `${advertise}:${o.raftPort}`;
+  const apiAddr = `${advertise}:${o.apiPort}`;
+  const natsUrl = `nats://${advertise}:${o.natsPort}`;
+  const natsRouteAddr = `${advertise}:${o.natsClusterPort}`;
+  const start = startModeOf(dir, o);
+  let identity: Identity;
+  let joined: ManagerJoinReply | undefined;
+  if (start.mode === "existing") identity = start.identity;
+  else if (start.mode === "init") identity = { clusterId: newId(), raftId: 1 };
+  else {
+    joined = await joinAsManager(o.join as NonNullable<ManagerOptions["join"]>, { raftAddr, apiAddr, natsUrl, natsRouteAddr });
+    identity = { clusterId: joined.clusterId, raftId: joined.raftId };
+    log.info("joining the cluster as a manager", { clusterId: joined.clusterId, raftId: joined.raftId, members: joined.members.length });
+  }
+  const clusterId = identity.clusterId.toLowerCase();
+
+  const machine = new StoreMachine();
+  const raft = await openRaftNode({
+    dataDir: join(dir, "raft"),
+    id: identity.raftId,
+    clusterId: identity.clusterId,
+    listen: { host: o.listenAddr, port: o.raftPort },
+    address: raftAddr,
+    stateMachine: machine,
+    ...(start.mode === "init" ? { bootstrap: [{ id: identity.raftId, address: raftAddr }] } : {}),
+    ...(joined ? { peers: joined.members.filter((m) => m.id !== identity.raftId) } : {}),
+    ...(o.forceNewCluster ? { forceNewCluster: true } : {}),
+    log: (level, msg, fields) => (level === "debug" ? undefined : log[level === "error" ? "error" : level === "warn" ? "warn" : "info"](msg, { ...fields, component: "raft" })),
+  });
+  if (start.mode !== "existing") await saveIdentity(dir, identity);
+  const store = new ClusterStore(machine, {
+    propose: (data) => raft.propose<ApplyOutcome>(data),
+    readBarrier: (timeoutMs) => raft.readBarrier(timeoutMs),
+    isLeader: () => raft.isLeader(),
+  });
+  const cleanups: (() => Promise<void> | void)[] = [() => raft.stop()];
+  const stopAll = async () => {
+    for (const c of cleanups.reverse().splice(0)) await Promise.resolve(c()).catch((e: unknown) => log.warn("stop step failed", { error: (e as Error).message }));
+  };
+
+  try {
+    await raft.waitForLeader(15_000);
+    const me = { raftId: identity.raftId, apiAddr, natsUrl, raftAddr, natsRouteAddr };
+    await store.read();
+    const existing = store.state.cluster();
+    if (!existing && raft.isLeader()) {
+      await store.write(bootstrapCluster({ clusterId: identity.clusterId, me, heartbeatPeriodMs: o.heartbeatPeriodMs, newId: () => newId(), newSecret }));
+      log.info("cluster created", { clusterId: identity.clusterId });
+    } else if (existing && raft.isLeader()) {
+      const { commands, dropped } = managerEntryChanges(existing, me, o);
+      await store.write(commands);
+      if (o.forceNewCluster) {
+        log.warn("forced a new cluster: this manager is the only one; services, tasks, nodes and networks are kept", {
+          removedManagers: dropped.map((m) => `${m.raftId}@${m.raftAddr}`).join(",") || "none",
+          term: raft.status().term,
+        });
+      }
+    }
+    const cluster = store.state.cluster();
+    if (!cluster) throw new ManagerStartError("manager: the cluster object is missing from the store: the data dir may be damaged");
+
+    // The managers' bus servers form one NATS cluster: each lists the others' cluster ports as routes (a new
+    // one knows them from its join reply; they learn of it through the routes it opens).
+    const routeAddrs = joined?.natsRouteAddrs ?? cluster.managers.filter((m) => m.raftId !== me.raftId).flatMap((m) => (m.natsRouteAddr ? [m.natsRouteAddr] : []));
+    const nats = new NatsSupervisor({
+      dir: join(dir, "nats"),
+      listenAddr: o.listenAddr,
+      port: o.natsPort,
+      clusterPort: o.natsClusterPort,
+      token: cluster.busToken,
+      name: `shoal-manager-${identity.raftId}`,
+      clientAdvertise: `${advertise}:${o.natsPort}`,
+      clusterAdvertise: natsRouteAddr,
+      routes: routeUrls(routeAddrs, cluster.busToken),
+      log,
+      ...(o.natsServer ? { binary: o.natsServer } : {}),
+    });
+    nats.start();
+    cleanups.push(() => nats.stop());
+    const bus: BusConnection = await connectWithRetry(nats.url, cluster.busToken, `manager-${identity.raftId}`, 10_000);
+    cleanups.push(() => bus.close());
+
+    // Leader-only parts: started on winning an election, stopped the moment leadership is lost.
+    let leader: { dispatcher: Dispatcher; loops: LeaderLoops; promoter: ManagerPromoter } | undefined;
+    const becomeLeader = () => {
+      if (leader) return;
+      const dispatcher = new Dispatcher({ bus, store, clusterId, log });
+      leader = { dispatcher, loops: new LeaderLoops({ store, heartbeats: dispatcher.heartbeats, log }), promoter: new ManagerPromoter(raft, store, log) };
+      log.info("leading: control loops and dispatcher started");
+    };
+    const stepDown = () => {
+      if (!leader) return;
+      leader.loops.stop();
+      leader.dispatcher.stop();
+      leader.promoter.stop();
+      leader = undefined;
+      log.info("not leading: control loops and dispatcher stopped");
+    };
+    cleanups.push(
+      watchRemoval(store, identity.raftId, log, () => {
+        markRemoved(dir, identity.raftId, Date.now());
+        stepDown();
+        o.onRemoved?.();
+      }),
+    );
+    const off = raft.onLeaderChange((c) => (c.isLeader ? becomeLeader() : stepDown()));
+    cleanups.push(() => {
+      off();
+      stepDown();
+    });
+    if (raft.isLeader()) becomeLeader();
+
+    const info = () => buildInfo(raft, store, { clusterId, raftId: identity.raftId, apiAddr });
+    const api: FastifyInstance = await buildApiServer({
+      store,
+      info,
+      logs: busLogSource(bus, subjects(clusterId)),
+      version: SHOAL_VERSION,
+      leaderApi: () => info().raft.leaderApiAddr,
+      raft: () => raftViewOf(raft),
+      joinManager: (req) => addManager(raft, store, req, () => leader?.promoter.kick()),
+      removeManager: (nodeAddr, force) => removeManager(raft, store, nodeAddr, force),
+    });
+    cleanups.push(() => api.close());
+    await api.listen({ host: o.listenAddr, port: o.apiPort });
+    log.info("manager ready", { api: apiAddr, raft: raftAddr, nats: natsUrl, clusterId: identity.clusterId });
+    return { apiAddr, clusterId, store, raft, nats, stop: stopAll };
+  } catch (e) {
+    await stopAll();
+    throw e;
+  }
+}
