@@ -1,4 +1,4 @@
-import { ClusterSpecSchema, isTerminal, ServiceSpecSchema, type Cluster, type Node, type ServiceSpecInput, type Task } from "@shoal/api";
+import { ClusterSpecSchema, isTerminal, NetworkSpecSchema, ServiceSpecSchema, type Cluster, type Network, type NetworkSpec, type Node, type Service, type ServiceSpecInput, type Task } from "@shoal/api";
 import { updateOf, type StoreState } from "@shoal/store";
 import { memoryClusterStore, type ClusterStore } from "../store/cluster-store.js";
 
@@ -43,6 +43,16 @@ export function serviceSpec(name: string, extra: Partial<ServiceSpecInput> = {})
   return { name, taskTemplate: { container: { image: "busybox" } }, ...extra };
 }
 
+/** A service object as the API creates it (ports not yet allocated), with id `id`. */
+export function serviceObject(id: string, spec: ServiceSpecInput): Omit<Service, "version" | "createdAt" | "updatedAt"> {
+  return { id, spec: ServiceSpecSchema.parse(spec), endpoint: { ports: [], virtualIps: [] } };
+}
+
+/** An overlay network object as the API creates it (no VXLAN id or subnets until the allocator runs), id `net-<name>`. */
+export function networkObject(name: string, spec: Partial<NetworkSpec> = {}): Omit<Network, "version" | "createdAt" | "updatedAt"> {
+  return { id: `net-${name}`, spec: NetworkSpecSchema.parse({ name, ...spec }), subnets: [] };
+}
+
 /** A cluster object like the one `startManager` writes on init. */
 export function clusterObject(spec: Partial<Cluster["spec"]> = {}): Omit<Cluster, "version" | "createdAt" | "updatedAt"> {
   return {
@@ -65,7 +75,7 @@ export async function seededStore(
     await store.write([{ op: "create", kind: "node", object: nodeObject(id, f) }]);
   }
   for (const [id, spec] of o.services ?? []) {
-    await store.write([{ op: "create", kind: "service", object: { id, spec: ServiceSpecSchema.parse(spec), endpoint: { ports: [], virtualIps: [] } } }]);
+    await store.write([{ op: "create", kind: "service", object: serviceObject(id, spec) }]);
   }
   return store;
 }

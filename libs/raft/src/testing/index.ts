@@ -1,5 +1,4 @@
-/** Test support shipped with the library: scenario scripts, the in-memory cluster, linearizability, the KV store. */
-export * from "./datadriven/index.js";
+/** Test support shipped with the library: the scenario scripts' interaction environment, the in-memory cluster, linearizability, the KV store. */
 export * from "./mem-cluster.js";
 export * from "./linearizability/index.js";
 export * from "./kv/kv-state-machine.js";

@@ -1,7 +1,6 @@
 import { ReadOnlyOption } from "../../core/config.js";
 import { type ConfChange, type NodeId, ConfChangeType } from "../../core/types.js";
-import type { Handler } from "../datadriven/run.js";
-import type { TestData } from "../datadriven/test-data.js";
+import type { Handler, TestData } from "@shoal/common/testing";
 import { InteractionEnv } from "./env.js";
 import { describeApplied, describeLog, describeRaftState, describeStatus } from "./inspect.js";
 import type { NodeConfig } from "./node.js";

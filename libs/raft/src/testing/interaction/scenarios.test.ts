@@ -1,4 +1,4 @@
-import { datadrivenTest, testdataPath } from "../datadriven/index.js";
+import { datadrivenTest, testdataPath } from "@shoal/common/testing";
 import { interactionHandler } from "./handler.js";
 
 /**

@@ -103,6 +103,6 @@ void test("walkFiles lists *.txt files sorted, recursing and skipping hidden one
 
 void test("testdataPath maps a compiled module's dist directory to src", () => {
   const from = (p: string): string => testdataPath(pathToFileURL(p).href, "testdata");
-  assert.equal(from("/w/libs/raft/dist/testing/x.test.js"), "/w/libs/raft/src/testing/testdata");
-  assert.equal(from("/w/libs/raft/src/testing/x.test.ts"), "/w/libs/raft/src/testing/testdata");
+  assert.equal(from("/w/libs/common/dist/testing/x.test.js"), "/w/libs/common/src/testing/testdata");
+  assert.equal(from("/w/libs/common/src/testing/x.test.ts"), "/w/libs/common/src/testing/testdata");
 });
