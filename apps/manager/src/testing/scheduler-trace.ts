@@ -1,6 +1,6 @@
 import { isTerminal, type Task } from "@shoal/api";
 import type { StoreEvent, StoreState } from "@shoal/store";
-import { isAllocated } from "../allocator/allocate.js";
+import { isAllocated } from "../model/networks.js";
 import { buildNodeInfos } from "../scheduler/plan.js";
 
 /** What a command prints when it changed nothing. */
