@@ -28,13 +28,17 @@ import {
   ExecutorClosedError,
   InvalidSpecError,
   InvalidStateError,
-  NotFoundError,
   RuntimeError,
   StorageError,
 } from "./errors.js";
 import type { Executor } from "./executor.js";
 import { detectHostFacts } from "./host-facts.js";
-import { HealthMonitor, resolveHealthcheck, systemHealthClock } from "./health/index.js";
+import { resolveHealthcheck } from "./health/index.js";
+import { HealthChecks } from "./lifecycle/health-checks.js";
+import { ContainerEvents } from "./container/container-events.js";
+import { containerInfo } from "./container/container-info.js";
+import { ExitWaiters } from "./container/exit-waiters.js";
+import { RecordTable } from "./container/record-table.js";
 import { ImageStore } from "./image/index.js";
 import type { ImageFetcher } from "./image/source.js";
 import { RegistryClient } from "./image/registry/index.js";
@@ -86,11 +90,6 @@ const DEFAULT_LOG = { maxSizeBytes: 10 * 1024 * 1024, maxFiles: 3 };
 /** Where the init is mounted inside containers. */
 const INIT_PATH = "/.shoal-init";
 
-interface Waiter {
-  promise: Promise<ExitInfo>;
-  resolve: (exit: ExitInfo) => void;
-}
-
 /**
  * The real Executor: images in an on-disk store, rootfs on overlayfs, containers run by runc under one shim
  * each. Open it with `openRuntime`; a runtime opened on the dirs of a previous one re-adopts its containers.
@@ -98,12 +97,12 @@ interface Waiter {
 export class Runtime implements Executor {
   readonly images: ImageStore;
   readonly volumes: VolumeStore;
-  private readonly records = new Map<string, ContainerRecord>();
+  private readonly records: RecordTable;
   /** Containers whose rootfs is mounted (the shim mounts it at the first start; removal unmounts it). */
   private readonly mounted = new Set<string>();
-  private readonly waiters = new Map<string, Waiter>();
-  private readonly health = new Map<string, HealthMonitor>();
-  private readonly listeners = new Set<(e: ContainerEvent) => void>();
+  private readonly exits = new ExitWaiters();
+  private readonly events = new ContainerEvents();
+  private readonly health = new HealthChecks((id, argv, timeoutMs) => this.exec(id, { cmd: argv, timeoutMs }), this.events);
   private readonly lock = new KeyedLock();
   private watcher: ExitWatcher | undefined;
   private closed = false;
@@ -119,9 +118,10 @@ export class Runtime implements Executor {
     private readonly logDefaults: { maxSizeBytes: number; maxFiles: number },
     images: ImageStore,
   ) {
+    this.records = new RecordTable(layout);
     this.images = images;
-    this.images.setUsersOf((imageId) => this.imageUsers(imageId));
-    this.volumes = new VolumeStore({ root: layout.volumes, usersOf: (name) => this.volumeUsers(name) });
+    this.images.setUsersOf((imageId) => this.records.usersOfImage(imageId));
+    this.volumes = new VolumeStore({ root: layout.volumes, usersOf: (name) => this.records.usersOfVolume(name) });
   }
 
   /** Opens the runtime: checks runc and the shim, loads the stores and re-adopts existing containers. */
@@ -235,7 +235,7 @@ export class Runtime implements Executor {
         volumes: volumeNames,
       };
       await writeJsonAtomic(this.layout.record(spec.id), rec);
-      this.records.set(spec.id, rec);
+      this.records.set(rec);
       return this.info(rec);
     } catch (err) {
       await rm(dir, { recursive: true, force: true }).catch(() => {});
@@ -247,7 +247,7 @@ export class Runtime implements Executor {
   start(id: string): Promise<ContainerInfo> {
     return this.lock.run(id, async () => {
       this.checkOpen();
-      const rec = this.get(id);
+      const rec = this.records.get(id);
       if (rec.status === "running") throw new InvalidStateError(id, rec.status, `runtime: container ${id} is already running`);
       if (rec.status === "stopped") {
         // Start again (like `docker start` of an exited container): a fresh runc container, same rootfs.
@@ -281,10 +281,10 @@ export class Runtime implements Executor {
       const now = new Date().toISOString();
       const next: ContainerRecord = { ...rec, status: "running", startedAt: now, initPid: started.initPid, shimPid: started.shimPid };
       delete next.exit;
-      await this.persist(next);
-      this.waiterFor(id);
-      this.emit({ type: "start", id, time: now });
-      this.startHealth(next);
+      await this.records.persist(next);
+      void this.exits.exitOf(id);
+      this.events.emit({ type: "start", id, time: now });
+      this.health.start(next);
       // A container that exited at once may have written its exit file before we listened.
       this.reapSoon(id);
       return this.info(next);
@@ -292,13 +292,13 @@ export class Runtime implements Executor {
   }
 
   async kill(id: string, signal: string | number): Promise<void> {
-    const rec = this.get(id);
+    const rec = this.records.get(id);
     if (rec.status !== "running") throw new InvalidStateError(id, rec.status, `runtime: container ${id} is not running (${rec.status})`);
     await this.runc.kill(id, parseSignal(signal));
   }
 
   async stop(id: string, options: { graceMs?: number } = {}): Promise<ExitInfo> {
-    const rec = this.get(id);
+    const rec = this.records.get(id);
     if (rec.status === "created") throw new InvalidStateError(id, rec.status, `runtime: container ${id} was never started`);
     if (rec.status === "stopped" && rec.exit) return rec.exit;
     const grace = options.graceMs ?? rec.stopGracePeriodMs;
@@ -316,13 +316,13 @@ export class Runtime implements Executor {
 
   remove(id: string, options: { force?: boolean } = {}): Promise<void> {
     return this.lock.run(id, async () => {
-      const rec = this.get(id);
+      const rec = this.records.get(id);
       if (rec.status === "running") {
         if (!options.force) throw new InvalidStateError(id, rec.status, `runtime: container ${id} is running; stop it first or remove with force`);
         await this.runc.kill(id, 9, true);
         await this.wait(id);
       }
-      this.stopHealth(id);
+      this.health.stop(id);
       await this.runc.delete(id, true);
       await unmount(this.layout.rootfs(id));
       this.mounted.delete(id);
@@ -330,49 +330,38 @@ export class Runtime implements Executor {
       await rm(this.layout.runState(id), { recursive: true, force: true });
       await rm(this.layout.exitFile(id), { force: true });
       this.records.delete(id);
-      this.waiters.delete(id);
+      this.exits.delete(id);
     });
   }
 
   inspect(id: string): Promise<ContainerInfo> {
-    return Promise.resolve().then(() => this.info(this.get(id)));
+    return Promise.resolve().then(() => this.info(this.records.get(id)));
   }
 
   list(): Promise<ContainerInfo[]> {
-    return Promise.resolve([...this.records.values()].map((r) => this.info(r)).sort((a, b) => a.createdAt.localeCompare(b.createdAt)));
+    return Promise.resolve(this.records.all().map((r) => this.info(r)).sort((a, b) => a.createdAt.localeCompare(b.createdAt)));
   }
 
   async wait(id: string, options: { signal?: AbortSignal } = {}): Promise<ExitInfo> {
-    const rec = this.get(id);
+    const rec = this.records.get(id);
     if (rec.status === "stopped" && rec.exit) return Promise.resolve(rec.exit);
-    const w = this.waiterFor(id).promise;
-    const signal = options.signal;
-    if (!signal) return w;
-    return new Promise<ExitInfo>((resolve, reject) => {
-      if (signal.aborted) return reject(signal.reason as Error);
-      const onAbort = () => reject(signal.reason as Error);
-      signal.addEventListener("abort", onAbort, { once: true });
-      void w.then((e) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(e);
-      });
-    });
+    return this.exits.exitOrAbort(id, options.signal);
   }
 
   async *logs(id: string, options: LogReadOptions = {}): AsyncGenerator<LogEntry> {
-    const rec = this.get(id);
-    const done: Promise<void> = rec.status === "stopped" ? Promise.resolve() : this.waiterFor(id).promise.then(() => {});
+    const rec = this.records.get(id);
+    const done: Promise<void> = rec.status === "stopped" ? Promise.resolve() : this.exits.exitOf(id).then(() => {});
     yield* readLogs(this.layout.logDir(id), options, done);
   }
 
   async stats(id: string): Promise<ContainerStats> {
-    const rec = this.get(id);
+    const rec = this.records.get(id);
     if (rec.status !== "running") throw new InvalidStateError(id, rec.status, `runtime: container ${id} is not running; stats exist only while it runs`);
     return readContainerStats(this.cgroups, rec.cgroupsPath, this.host.memoryBytes);
   }
 
   async exec(id: string, spec: ExecSpec): Promise<ExecResult> {
-    const rec = this.get(id);
+    const rec = this.records.get(id);
     if (rec.status !== "running") throw new InvalidStateError(id, rec.status, `runtime: cannot exec in container ${id}: it is ${rec.status}, not running`);
     if (!Array.isArray(spec.cmd) || spec.cmd.length === 0) throw new InvalidSpecError("cmd", "give the command to run as a non-empty list");
     const user = spec.user
@@ -415,14 +404,13 @@ export class Runtime implements Executor {
   }
 
   subscribe(listener: (event: ContainerEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.subscribe(listener);
   }
 
   close(): Promise<void> {
     this.closed = true;
     this.watcher?.close();
-    for (const id of [...this.health.keys()]) this.stopHealth(id);
+    this.health.close();
     return Promise.resolve();
   }
 
@@ -436,18 +424,18 @@ export class Runtime implements Executor {
   /** Collects a container's exit if its shim wrote one: cgroup OOM count, record, waiters, events. */
   private reap(id: string): Promise<void> {
     return this.lock.run(`reap:${id}`, async () => {
-      const rec = this.records.get(id);
+      const rec = this.records.find(id);
       if (!rec || rec.status !== "running") return;
       const exit = await readExitFile(this.layout.exitFile(id));
       if (!exit) return;
       const oomKilled = (await readOomKillCount(this.cgroups, rec.cgroupsPath).catch(() => 0)) > 0;
-      if (this.records.get(id) !== rec) return;
+      if (this.records.find(id) !== rec) return;
       await this.finish(rec, { exitCode: exit.status, oomKilled, finishedAt: exit.time });
     });
   }
 
   private async reapAll(): Promise<void> {
-    for (const id of [...this.records.keys()]) await this.settle(id);
+    for (const id of this.records.ids()) await this.settle(id);
   }
 
   /**
@@ -456,11 +444,11 @@ export class Runtime implements Executor {
    * with no exit file afterwards really lost it.
    */
   private async settle(id: string): Promise<void> {
-    const rec = this.records.get(id);
+    const rec = this.records.find(id);
     if (!rec || rec.status !== "running") return;
     const alive = rec.shimPid !== undefined && (await isShimAlive(rec.shimPid, id));
     await this.reap(id);
-    const now = this.records.get(id);
+    const now = this.records.find(id);
     if (now?.status === "running" && !alive) await this.lostShim(now);
   }
 
@@ -480,14 +468,14 @@ export class Runtime implements Executor {
     const id = rec.spec.id;
     const next: ContainerRecord = { ...rec, status: "stopped", exit };
     delete next.initPid;
-    this.records.set(id, next);
+    this.records.set(next);
     // The exit file stays until the container is removed or restarted, so a failed write here is redone
     // by the next runtime's adoption.
     await writeJsonAtomic(this.layout.record(id), next).catch(() => {});
-    this.stopHealth(id);
-    this.waiterFor(id).resolve(exit);
-    if (exit.oomKilled) this.emit({ type: "oom", id, time: exit.finishedAt });
-    this.emit({ type: "exit", id, time: exit.finishedAt, exit });
+    this.health.stop(id);
+    this.exits.resolve(id, exit);
+    if (exit.oomKilled) this.events.emit({ type: "oom", id, time: exit.finishedAt });
+    this.events.emit({ type: "exit", id, time: exit.finishedAt, exit });
   }
 
   /** Loads every container record; running ones are re-adopted, leftovers of interrupted creates removed. */
@@ -501,12 +489,12 @@ export class Runtime implements Executor {
         await rm(this.layout.container(id), { recursive: true, force: true });
         continue;
       }
-      this.records.set(id, rec);
+      this.records.set(rec);
       if (rec.status !== "running") continue;
-      this.waiterFor(id);
+      void this.exits.exitOf(id);
       await this.settle(id);
-      const now = this.records.get(id);
-      if (now?.status === "running") this.startHealth(now);
+      const now = this.records.find(id);
+      if (now?.status === "running") this.health.start(now);
     }
     // runc state and run dirs of containers we have no record of.
     for (const id of await readdir(this.layout.runContainers)) {
@@ -517,96 +505,14 @@ export class Runtime implements Executor {
     }
   }
 
-  // ---- health ---------------------------------------------------------------------------------------------
-
-  private startHealth(rec: ContainerRecord): void {
-    const check = rec.healthcheck;
-    if (!check || this.closed) return;
-    const id = rec.spec.id;
-    this.stopHealth(id);
-    const monitor = new HealthMonitor({
-      check,
-      clock: systemHealthClock,
-      containerStartedAtMs: Date.parse(rec.startedAt ?? new Date().toISOString()),
-      probe: async (argv, timeoutMs) => {
-        const r = await this.exec(id, { cmd: argv, timeoutMs });
-        return { exitCode: r.exitCode, output: r.stdout + r.stderr };
-      },
-      onTransition: (status) => this.emit({ type: "health", id, time: new Date().toISOString(), status }),
-    });
-    this.health.set(id, monitor);
-    monitor.start();
-  }
-
-  private stopHealth(id: string): void {
-    this.health.get(id)?.stop();
-    this.health.delete(id);
-  }
-
   // ---- helpers --------------------------------------------------------------------------------------------
-
-  private get(id: string): ContainerRecord {
-    const rec = this.records.get(id);
-    if (!rec) throw new NotFoundError("container", id);
-    return rec;
-  }
 
   private checkOpen(): void {
     if (this.closed) throw new ExecutorClosedError("use the runtime");
   }
 
-  private async persist(rec: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(this.layout.record(rec.spec.id), rec);
-    this.records.set(rec.spec.id, rec);
-  }
-
-  private waiterFor(id: string): Waiter {
-    let w = this.waiters.get(id);
-    if (!w) {
-      let resolve!: (e: ExitInfo) => void;
-      const promise = new Promise<ExitInfo>((r) => (resolve = r));
-      w = { promise, resolve };
-      this.waiters.set(id, w);
-    }
-    return w;
-  }
-
-  private emit(e: ContainerEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        // A listener's failure is its own.
-      }
-    }
-  }
-
   private info(rec: ContainerRecord): ContainerInfo {
-    const h = this.health.get(rec.spec.id)?.state;
-    return {
-      id: rec.spec.id,
-      image: rec.spec.image,
-      imageId: rec.imageId,
-      status: rec.status,
-      ...(rec.status === "running" && rec.initPid ? { pid: rec.initPid } : {}),
-      createdAt: rec.createdAt,
-      ...(rec.startedAt ? { startedAt: rec.startedAt } : {}),
-      ...(rec.exit ? { finishedAt: rec.exit.finishedAt, exitCode: rec.exit.exitCode } : {}),
-      oomKilled: rec.exit?.oomKilled ?? false,
-      ...(rec.exit?.error ? { error: rec.exit.error } : {}),
-      ...(h ? { health: structuredClone(h) } : {}),
-      labels: { ...(rec.spec.labels ?? {}) },
-      args: [...rec.args],
-      spec: structuredClone(rec.spec),
-    };
-  }
-
-  private imageUsers(imageId: string): string[] {
-    return [...this.records.values()].filter((r) => r.imageId === imageId).map((r) => r.spec.id);
-  }
-
-  private volumeUsers(name: string): string[] {
-    return [...this.records.values()].filter((r) => r.volumes.includes(name)).map((r) => r.spec.id);
+    return containerInfo(rec, this.health.stateOf(rec.spec.id));
   }
 }
 
