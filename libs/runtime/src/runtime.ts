@@ -1,44 +1,28 @@
 import { randomBytes } from "node:crypto";
-import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { hostname } from "node:os";
+import { mkdir, readFile, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  CONTAINER_ID_PATTERN,
-  buildOciConfig,
-  mergeEnv,
-  mergeWithImage,
-  parseSignal,
-  renderHostnameFile,
-  renderHostsFile,
-  resolveUser,
-  validateSpec,
-  containerResolvConf,
-  type EtcFilePaths,
-  type HostFacts,
-} from "./bundle/index.js";
+import { CONTAINER_ID_PATTERN, mergeEnv, parseSignal, resolveUser, type HostFacts } from "./bundle/index.js";
 import { ExitWatcher, DEFAULT_INIT_PATH, DEFAULT_SHIM_PATH, checkExecutable, isShimAlive, launchShim, readExitFile } from "./container/shim.js";
 import { KeyedLock } from "./util/keyed-lock.js";
 import { RuntimeLayout } from "./container/layout.js";
-import { mountPoints, overlayOptions, prepareMountPoints, readFromLayers, unmount } from "./container/overlay.js";
+import { mountPoints, overlayOptions, unmount } from "./container/overlay.js";
 import { RuncClient } from "./container/runc.js";
 import { readRecord, writeJsonAtomic, type ContainerRecord } from "./container/record.js";
 import {
-  AlreadyExistsError,
   ExecTimeoutError,
   ExecutorClosedError,
   InvalidSpecError,
   InvalidStateError,
-  RuntimeError,
   StorageError,
 } from "./errors.js";
 import type { Executor } from "./executor.js";
 import { detectHostFacts } from "./host-facts.js";
-import { resolveHealthcheck } from "./health/index.js";
 import { HealthChecks } from "./lifecycle/health-checks.js";
 import { ContainerEvents } from "./container/container-events.js";
 import { containerInfo } from "./container/container-info.js";
 import { ExitWaiters } from "./container/exit-waiters.js";
 import { RecordTable } from "./container/record-table.js";
+import { createContainer, type CreateContext } from "./create/create-container.js";
 import { ImageStore } from "./image/index.js";
 import type { ImageFetcher } from "./image/source.js";
 import { RegistryClient } from "./image/registry/index.js";
@@ -85,10 +69,7 @@ export interface RuntimeOptions {
   log?: { maxSizeBytes: number; maxFiles: number };
 }
 
-const DEFAULT_GRACE_MS = 10_000;
 const DEFAULT_LOG = { maxSizeBytes: 10 * 1024 * 1024, maxFiles: 3 };
-/** Where the init is mounted inside containers. */
-const INIT_PATH = "/.shoal-init";
 
 /**
  * The real Executor: images in an on-disk store, rootfs on overlayfs, containers run by runc under one shim
@@ -98,6 +79,7 @@ export class Runtime implements Executor {
   readonly images: ImageStore;
   readonly volumes: VolumeStore;
   private readonly records: RecordTable;
+  private readonly creation: CreateContext;
   /** Containers whose rootfs is mounted (the shim mounts it at the first start; removal unmounts it). */
   private readonly mounted = new Set<string>();
   private readonly exits = new ExitWaiters();
@@ -111,10 +93,10 @@ export class Runtime implements Executor {
     readonly layout: RuntimeLayout,
     private readonly runc: RuncClient,
     private readonly shimPath: string,
-    private readonly initPath: string,
+    initPath: string,
     private readonly cgroups: CgroupLayout,
     private readonly host: HostFacts,
-    private readonly cgroupParent: string,
+    cgroupParent: string,
     private readonly logDefaults: { maxSizeBytes: number; maxFiles: number },
     images: ImageStore,
   ) {
@@ -122,6 +104,7 @@ export class Runtime implements Executor {
     this.images = images;
     this.images.setUsersOf((imageId) => this.records.usersOfImage(imageId));
     this.volumes = new VolumeStore({ root: layout.volumes, usersOf: (name) => this.records.usersOfVolume(name) });
+    this.creation = { layout, images, volumes: this.volumes, records: this.records, host, cgroupParent, initPath };
   }
 
   /** Opens the runtime: checks runc and the shim, loads the stores and re-adopts existing containers. */
@@ -157,91 +140,10 @@ export class Runtime implements Executor {
     if (typeof spec?.id !== "string" || !CONTAINER_ID_PATTERN.test(spec.id)) {
       throw new InvalidSpecError("id", `${JSON.stringify(spec?.id)} must match ${CONTAINER_ID_PATTERN.source}`);
     }
-    return await this.lock.run(spec.id, () => this.createLocked(spec));
-  }
-
-  private async createLocked(spec: ContainerSpec): Promise<ContainerInfo> {
-    this.checkOpen();
-    validateSpec(spec, this.host);
-    if (this.records.has(spec.id)) throw new AlreadyExistsError("container", spec.id);
-    const { image, layerDirs } = await this.images.resolve(spec.image);
-    const merged = mergeWithImage(spec, image.config, { hostHostname: hostname() });
-    const healthcheck = resolveHealthcheck(merged.healthcheck);
-    const dir = this.layout.container(spec.id);
-    try {
-      await mkdir(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "EEXIST") throw new AlreadyExistsError("container", spec.id);
-      throw new StorageError(`runtime: cannot create ${dir}: ${(err as Error).message}`, { cause: err });
-    }
-    const rootfs = this.layout.rootfs(spec.id);
-    try {
-      for (const d of [rootfs, this.layout.upper(spec.id), this.layout.work(spec.id), this.layout.logDir(spec.id)]) await mkdir(d);
-      // Checked now so a bad image fails create, not start.
-      overlayOptions(layerDirs, this.layout.upper(spec.id), this.layout.work(spec.id));
-      const user = resolveUser(merged.user, await readFromLayers(layerDirs, "etc/passwd"), await readFromLayers(layerDirs, "etc/group"));
-      const volumePaths: Record<string, string> = {};
-      const volumeNames: string[] = [];
-      for (const m of spec.mounts ?? []) {
-        if (m.type !== "volume") continue;
-        volumePaths[m.source] = (await this.volumes.create(m.source)).mountpoint;
-        volumeNames.push(m.source);
-      }
-      const files: EtcFilePaths = { resolvConf: join(dir, "resolv.conf") };
-      if (merged.hostname !== undefined) {
-        files.hosts = join(dir, "hosts");
-        files.hostname = join(dir, "hostname");
-        await writeFile(files.hosts, renderHostsFile({ hostname: merged.hostname }));
-        await writeFile(files.hostname, renderHostnameFile(merged.hostname));
-      }
-      await writeFile(files.resolvConf!, containerResolvConf(await readFile("/etc/resolv.conf", "utf8").catch(() => ""), spec.network?.mode ?? "none", spec.dnsServers));
-      const cgroupsPath = `/${this.cgroupParent}/${spec.id}`;
-      const config = buildOciConfig({
-        spec,
-        process: merged,
-        user,
-        rootfsPath: "rootfs",
-        etcFiles: files,
-        volumePaths,
-        cgroupsPath,
-        host: this.host,
-      });
-      await prepareMountPoints(layerDirs, this.layout.upper(spec.id), [
-        ...(files.hosts ? ["/etc/hosts", "/etc/hostname"] : []),
-        "/etc/resolv.conf",
-        ...(spec.init !== false ? [INIT_PATH] : []),
-      ]);
-      if (spec.init !== false) {
-        // Docker's --init: a static init bind-mounted read-only runs the command as its child.
-        config.mounts.push({ destination: INIT_PATH, type: "bind", source: this.initPath, options: ["rbind", "ro", "nosuid", "nodev"] });
-        config.process.args = [INIT_PATH, ...config.process.args];
-      }
-      await writeFile(join(dir, "config.json"), JSON.stringify(config));
-      const rec: ContainerRecord = {
-        spec,
-        imageId: image.id,
-        args: merged.args,
-        cgroupsPath,
-        stopSignal: merged.stopSignal,
-        stopGracePeriodMs: spec.stopGracePeriodMs ?? DEFAULT_GRACE_MS,
-        ...(healthcheck ? { healthcheck } : {}),
-        env: merged.env,
-        uid: user.uid,
-        gid: user.gid,
-        additionalGids: user.additionalGids,
-        cwd: merged.cwd,
-        status: "created",
-        createdAt: new Date().toISOString(),
-        volumes: volumeNames,
-      };
-      await writeJsonAtomic(this.layout.record(spec.id), rec);
-      this.records.set(rec);
-      return this.info(rec);
-    } catch (err) {
-      await rm(dir, { recursive: true, force: true }).catch(() => {});
-      if (err instanceof RuntimeError) throw err;
-      throw new StorageError(`runtime: creating container ${spec.id} failed: ${(err as Error).message}`, { cause: err });
-    }
+    return await this.lock.run(spec.id, async () => {
+      this.checkOpen();
+      return this.info(await createContainer(this.creation, spec));
+    });
   }
 
   start(id: string): Promise<ContainerInfo> {
