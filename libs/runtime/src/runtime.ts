@@ -1,49 +1,23 @@
-import { randomBytes } from "node:crypto";
-import { mkdir, readFile, readdir, rm, writeFile } from "node:fs/promises";
-import { hostname } from "node:os";
-import { join } from "node:path";
-import {
-  CONTAINER_ID_PATTERN,
-  buildOciConfig,
-  mergeEnv,
-  mergeWithImage,
-  parseSignal,
-  renderHostnameFile,
-  renderHostsFile,
-  resolveUser,
-  validateSpec,
-  type EtcFilePaths,
-  type HostFacts,
-} from "./bundle/index.js";
-import { ExitWatcher, DEFAULT_INIT_PATH, DEFAULT_SHIM_PATH, checkExecutable, isShimAlive, launchShim, readExitFile } from "./container/shim.js";
-import { KeyedLock } from "./util/keyed-lock.js";
+import { mkdir } from "node:fs/promises";
+import { CONTAINER_ID_PATTERN, type HostFacts } from "./bundle/index.js";
+import { ContainerEvents } from "./container/container-events.js";
+import { ExitWaiters } from "./container/exit-waiters.js";
 import { RuntimeLayout } from "./container/layout.js";
-import { mountPoints, overlayOptions, prepareMountPoints, readFromLayers, unmount } from "./container/overlay.js";
+import { RecordTable } from "./container/record-table.js";
 import { RuncClient } from "./container/runc.js";
-import { readRecord, writeJsonAtomic, type ContainerRecord } from "./container/record.js";
-import {
-  AlreadyExistsError,
-  ExecTimeoutError,
-  ExecutorClosedError,
-  InvalidSpecError,
-  InvalidStateError,
-  NotFoundError,
-  RuntimeError,
-  StorageError,
-} from "./errors.js";
+import { DEFAULT_INIT_PATH, DEFAULT_SHIM_PATH, ExitWatcher, checkExecutable } from "./container/shim.js";
+import { createContainer, type CreateContext } from "./create/create-container.js";
+import { ExecutorClosedError, InvalidSpecError, StorageError } from "./errors.js";
 import type { Executor } from "./executor.js";
 import { detectHostFacts } from "./host-facts.js";
-import { HealthMonitor, resolveHealthcheck, systemHealthClock } from "./health/index.js";
 import { ImageStore } from "./image/index.js";
-import type { ImageFetcher } from "./image/source.js";
 import { RegistryClient } from "./image/registry/index.js";
-import { readLogs } from "./logs/index.js";
-import {
-  detectCgroupLayout,
-  readContainerStats,
-  readOomKillCount,
-  type CgroupLayout,
-} from "./stats/index.js";
+import type { ImageFetcher } from "./image/source.js";
+import { ContainerLifecycle } from "./lifecycle/container-lifecycle.js";
+import { execInContainer } from "./lifecycle/exec-in-container.js";
+import { HealthChecks } from "./lifecycle/health-checks.js";
+import type { LifecycleContext } from "./lifecycle/lifecycle-context.js";
+import { detectCgroupLayout, type CgroupLayout } from "./stats/index.js";
 import type {
   ContainerEvent,
   ContainerInfo,
@@ -55,6 +29,7 @@ import type {
   LogEntry,
   LogReadOptions,
 } from "./types.js";
+import { KeyedLock } from "./util/keyed-lock.js";
 import { VolumeStore } from "./volume/index.js";
 
 /** How to open the runtime. */
@@ -80,47 +55,52 @@ export interface RuntimeOptions {
   log?: { maxSizeBytes: number; maxFiles: number };
 }
 
-const DEFAULT_GRACE_MS = 10_000;
 const DEFAULT_LOG = { maxSizeBytes: 10 * 1024 * 1024, maxFiles: 3 };
-/** Where the init is mounted inside containers. */
-const INIT_PATH = "/.shoal-init";
 
-interface Waiter {
-  promise: Promise<ExitInfo>;
-  resolve: (exit: ExitInfo) => void;
+/** What `Runtime.open` found and checked on the host, from which the runtime's modules are built. */
+interface RuntimeHost {
+  layout: RuntimeLayout;
+  runc: RuncClient;
+  shimPath: string;
+  initPath: string;
+  cgroups: CgroupLayout;
+  host: HostFacts;
+  cgroupParent: string;
+  logDefaults: { maxSizeBytes: number; maxFiles: number };
+  images: ImageStore;
 }
 
 /**
  * The real Executor: images in an on-disk store, rootfs on overlayfs, containers run by runc under one shim
  * each. Open it with `openRuntime`; a runtime opened on the dirs of a previous one re-adopts its containers.
+ *
+ * A facade: creating a container is `createContainer` (create/), everything after is `ContainerLifecycle`
+ * (lifecycle/), exec is `execInContainer`. The runtime holds what they share and serializes `create`, `start`
+ * and `remove` per container.
  */
 export class Runtime implements Executor {
   readonly images: ImageStore;
   readonly volumes: VolumeStore;
-  private readonly records = new Map<string, ContainerRecord>();
-  /** Containers whose rootfs is mounted (the shim mounts it at the first start; removal unmounts it). */
-  private readonly mounted = new Set<string>();
-  private readonly waiters = new Map<string, Waiter>();
-  private readonly health = new Map<string, HealthMonitor>();
-  private readonly listeners = new Set<(e: ContainerEvent) => void>();
+  readonly layout: RuntimeLayout;
+  private readonly events = new ContainerEvents();
+  private readonly context: LifecycleContext;
+  private readonly creation: CreateContext;
+  private readonly lifecycle: ContainerLifecycle;
+  /** Serializes create, start and remove per container id. */
   private readonly lock = new KeyedLock();
   private watcher: ExitWatcher | undefined;
   private closed = false;
 
-  private constructor(
-    readonly layout: RuntimeLayout,
-    private readonly runc: RuncClient,
-    private readonly shimPath: string,
-    private readonly initPath: string,
-    private readonly cgroups: CgroupLayout,
-    private readonly host: HostFacts,
-    private readonly cgroupParent: string,
-    private readonly logDefaults: { maxSizeBytes: number; maxFiles: number },
-    images: ImageStore,
-  ) {
-    this.images = images;
-    this.images.setUsersOf((imageId) => this.imageUsers(imageId));
-    this.volumes = new VolumeStore({ root: layout.volumes, usersOf: (name) => this.volumeUsers(name) });
+  private constructor(h: RuntimeHost) {
+    const records = new RecordTable(h.layout);
+    this.layout = h.layout;
+    this.images = h.images;
+    this.images.setUsersOf((imageId) => records.usersOfImage(imageId));
+    this.volumes = new VolumeStore({ root: h.layout.volumes, usersOf: (name) => records.usersOfVolume(name) });
+    const health = new HealthChecks((id, argv, timeoutMs) => this.exec(id, { cmd: argv, timeoutMs }), this.events);
+    this.context = { layout: h.layout, runc: h.runc, cgroups: h.cgroups, records, exits: new ExitWaiters(), events: this.events, health };
+    this.creation = { layout: h.layout, images: h.images, volumes: this.volumes, records, host: h.host, cgroupParent: h.cgroupParent, initPath: h.initPath };
+    this.lifecycle = new ContainerLifecycle(this.context, { images: h.images, shimPath: h.shimPath, logDefaults: h.logDefaults, host: h.host });
   }
 
   /** Opens the runtime: checks runc and the shim, loads the stores and re-adopts existing containers. */
@@ -132,10 +112,10 @@ export class Runtime implements Executor {
     }
     const runc = new RuncClient(o.runc ?? "runc", layout.runcRoot);
     await runc.version();
-    const shim = o.shim ?? DEFAULT_SHIM_PATH;
-    await checkExecutable(shim);
-    const init = o.init ?? DEFAULT_INIT_PATH;
-    await checkExecutable(init);
+    const shimPath = o.shim ?? DEFAULT_SHIM_PATH;
+    await checkExecutable(shimPath);
+    const initPath = o.init ?? DEFAULT_INIT_PATH;
+    await checkExecutable(initPath);
     try {
       for (const d of [layout.containers, layout.runcRoot, layout.runContainers, layout.exits]) await mkdir(d, { recursive: true });
     } catch (err) {
@@ -144,487 +124,83 @@ export class Runtime implements Executor {
     const cgroups = await detectCgroupLayout();
     const host = await detectHostFacts(cgroups);
     const images = await ImageStore.open({ root: layout.images, fetcher: o.fetcher ?? new RegistryClient() });
-    const rt = new Runtime(layout, runc, shim, init, cgroups, host, cgroupParent, o.log ?? DEFAULT_LOG, images);
-    await rt.adopt();
-    rt.watcher = new ExitWatcher(layout.exits, (id) => rt.reapSoon(id), () => void rt.reapAll().catch(() => {}));
+    const rt = new Runtime({ layout, runc, shimPath, initPath, cgroups, host, cgroupParent, logDefaults: o.log ?? DEFAULT_LOG, images });
+    await rt.lifecycle.adopt();
+    const reaper = rt.lifecycle.reaper;
+    rt.watcher = new ExitWatcher(layout.exits, (id) => reaper.reapSoon(id), () => void reaper.reapAll().catch(() => {}));
     return rt;
   }
-
-  // ---- lifecycle ----------------------------------------------------------------------------------------
 
   async create(spec: ContainerSpec): Promise<ContainerInfo> {
     if (typeof spec?.id !== "string" || !CONTAINER_ID_PATTERN.test(spec.id)) {
       throw new InvalidSpecError("id", `${JSON.stringify(spec?.id)} must match ${CONTAINER_ID_PATTERN.source}`);
     }
-    return await this.lock.run(spec.id, () => this.createLocked(spec));
-  }
-
-  private async createLocked(spec: ContainerSpec): Promise<ContainerInfo> {
-    this.checkOpen();
-    validateSpec(spec, this.host);
-    if (this.records.has(spec.id)) throw new AlreadyExistsError("container", spec.id);
-    const { image, layerDirs } = await this.images.resolve(spec.image);
-    const merged = mergeWithImage(spec, image.config, { hostHostname: hostname() });
-    const healthcheck = resolveHealthcheck(merged.healthcheck);
-    const dir = this.layout.container(spec.id);
-    try {
-      await mkdir(dir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "EEXIST") throw new AlreadyExistsError("container", spec.id);
-      throw new StorageError(`runtime: cannot create ${dir}: ${(err as Error).message}`, { cause: err });
-    }
-    const rootfs = this.layout.rootfs(spec.id);
-    try {
-      for (const d of [rootfs, this.layout.upper(spec.id), this.layout.work(spec.id), this.layout.logDir(spec.id)]) await mkdir(d);
-      // Checked now so a bad image fails create, not start.
-      overlayOptions(layerDirs, this.layout.upper(spec.id), this.layout.work(spec.id));
-      const user = resolveUser(merged.user, await readFromLayers(layerDirs, "etc/passwd"), await readFromLayers(layerDirs, "etc/group"));
-      const volumePaths: Record<string, string> = {};
-      const volumeNames: string[] = [];
-      for (const m of spec.mounts ?? []) {
-        if (m.type !== "volume") continue;
-        volumePaths[m.source] = (await this.volumes.create(m.source)).mountpoint;
-        volumeNames.push(m.source);
-      }
-      const files: EtcFilePaths = { resolvConf: join(dir, "resolv.conf") };
-      if (merged.hostname !== undefined) {
-        files.hosts = join(dir, "hosts");
-        files.hostname = join(dir, "hostname");
-        await writeFile(files.hosts, renderHostsFile({ hostname: merged.hostname }));
-        await writeFile(files.hostname, renderHostnameFile(merged.hostname));
-      }
-      await writeFile(files.resolvConf!, containerResolvConf(await readFile("/etc/resolv.conf", "utf8").catch(() => ""), spec.network?.mode ?? "none", spec.dnsServers));
-      const cgroupsPath = `/${this.cgroupParent}/${spec.id}`;
-      const config = buildOciConfig({
-        spec,
-        process: merged,
-        user,
-        rootfsPath: "rootfs",
-        etcFiles: files,
-        volumePaths,
-        cgroupsPath,
-        host: this.host,
-      });
-      await prepareMountPoints(layerDirs, this.layout.upper(spec.id), [
-        ...(files.hosts ? ["/etc/hosts", "/etc/hostname"] : []),
-        "/etc/resolv.conf",
-        ...(spec.init !== false ? [INIT_PATH] : []),
-      ]);
-      if (spec.init !== false) {
-        // Docker's --init: a static init bind-mounted read-only runs the command as its child.
-        config.mounts.push({ destination: INIT_PATH, type: "bind", source: this.initPath, options: ["rbind", "ro", "nosuid", "nodev"] });
-        config.process.args = [INIT_PATH, ...config.process.args];
-      }
-      await writeFile(join(dir, "config.json"), JSON.stringify(config));
-      const rec: ContainerRecord = {
-        spec,
-        imageId: image.id,
-        args: merged.args,
-        cgroupsPath,
-        stopSignal: merged.stopSignal,
-        stopGracePeriodMs: spec.stopGracePeriodMs ?? DEFAULT_GRACE_MS,
-        ...(healthcheck ? { healthcheck } : {}),
-        env: merged.env,
-        uid: user.uid,
-        gid: user.gid,
-        additionalGids: user.additionalGids,
-        cwd: merged.cwd,
-        status: "created",
-        createdAt: new Date().toISOString(),
-        volumes: volumeNames,
-      };
-      await writeJsonAtomic(this.layout.record(spec.id), rec);
-      this.records.set(spec.id, rec);
-      return this.info(rec);
-    } catch (err) {
-      await rm(dir, { recursive: true, force: true }).catch(() => {});
-      if (err instanceof RuntimeError) throw err;
-      throw new StorageError(`runtime: creating container ${spec.id} failed: ${(err as Error).message}`, { cause: err });
-    }
+    return await this.lock.run(spec.id, async () => {
+      this.checkOpen();
+      return this.lifecycle.describe(await createContainer(this.creation, spec));
+    });
   }
 
   start(id: string): Promise<ContainerInfo> {
     return this.lock.run(id, async () => {
       this.checkOpen();
-      const rec = this.get(id);
-      if (rec.status === "running") throw new InvalidStateError(id, rec.status, `runtime: container ${id} is already running`);
-      if (rec.status === "stopped") {
-        // Start again (like `docker start` of an exited container): a fresh runc container, same rootfs.
-        await this.runc.delete(id, true);
-        await rm(this.layout.exitFile(id), { force: true });
-      }
-      const rootfs = this.layout.rootfs(id);
-      const overlay = this.mounted.has(id)
-        ? undefined
-        : overlayOptions((await this.images.resolve(rec.imageId)).layerDirs, this.layout.upper(id), this.layout.work(id));
-      await mkdir(this.layout.runState(id), { recursive: true });
-      const log = { ...this.logDefaults, ...rec.spec.log };
-      const started = await launchShim({
-        ...(overlay ? { overlay: { target: rootfs, options: overlay } } : {}),
-        shim: this.shimPath,
-        id,
-        bundle: this.layout.container(id),
-        runc: this.runc.binary,
-        runcRoot: this.layout.runcRoot,
-        logDir: this.layout.logDir(id),
-        exitFile: this.layout.exitFile(id),
-        pidFile: this.layout.pidFile(id),
-        logMaxSize: log.maxSizeBytes,
-        logMaxFiles: log.maxFiles,
-      }).catch(async (err: unknown) => {
-        // The shim may have mounted the rootfs before runc failed.
-        await unmount(rootfs).catch(() => {});
-        throw err;
-      });
-      this.mounted.add(id);
-      const now = new Date().toISOString();
-      const next: ContainerRecord = { ...rec, status: "running", startedAt: now, initPid: started.initPid, shimPid: started.shimPid };
-      delete next.exit;
-      await this.persist(next);
-      this.waiterFor(id);
-      this.emit({ type: "start", id, time: now });
-      this.startHealth(next);
-      // A container that exited at once may have written its exit file before we listened.
-      this.reapSoon(id);
-      return this.info(next);
+      return await this.lifecycle.start(id);
     });
   }
 
-  async kill(id: string, signal: string | number): Promise<void> {
-    const rec = this.get(id);
-    if (rec.status !== "running") throw new InvalidStateError(id, rec.status, `runtime: container ${id} is not running (${rec.status})`);
-    await this.runc.kill(id, parseSignal(signal));
+  kill(id: string, signal: string | number): Promise<void> {
+    return this.lifecycle.kill(id, signal);
   }
 
-  async stop(id: string, options: { graceMs?: number } = {}): Promise<ExitInfo> {
-    const rec = this.get(id);
-    if (rec.status === "created") throw new InvalidStateError(id, rec.status, `runtime: container ${id} was never started`);
-    if (rec.status === "stopped" && rec.exit) return rec.exit;
-    const grace = options.graceMs ?? rec.stopGracePeriodMs;
-    const exited = this.wait(id);
-    if (grace > 0) await this.runc.kill(id, rec.stopSignal);
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = await Promise.race([
-      exited.then(() => false),
-      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), grace))),
-    ]);
-    clearTimeout(timer);
-    if (timedOut) await this.runc.kill(id, 9, true);
-    return exited;
+  stop(id: string, options: { graceMs?: number } = {}): Promise<ExitInfo> {
+    return this.lifecycle.stop(id, options);
   }
 
   remove(id: string, options: { force?: boolean } = {}): Promise<void> {
-    return this.lock.run(id, async () => {
-      const rec = this.get(id);
-      if (rec.status === "running") {
-        if (!options.force) throw new InvalidStateError(id, rec.status, `runtime: container ${id} is running; stop it first or remove with force`);
-        await this.runc.kill(id, 9, true);
-        await this.wait(id);
-      }
-      this.stopHealth(id);
-      await this.runc.delete(id, true);
-      await unmount(this.layout.rootfs(id));
-      this.mounted.delete(id);
-      await rm(this.layout.container(id), { recursive: true, force: true });
-      await rm(this.layout.runState(id), { recursive: true, force: true });
-      await rm(this.layout.exitFile(id), { force: true });
-      this.records.delete(id);
-      this.waiters.delete(id);
-    });
+    return this.lock.run(id, () => this.lifecycle.remove(id, options));
   }
 
   inspect(id: string): Promise<ContainerInfo> {
-    return Promise.resolve().then(() => this.info(this.get(id)));
+    return this.lifecycle.inspect(id);
   }
 
   list(): Promise<ContainerInfo[]> {
-    return Promise.resolve([...this.records.values()].map((r) => this.info(r)).sort((a, b) => a.createdAt.localeCompare(b.createdAt)));
+    return this.lifecycle.list();
   }
 
-  async wait(id: string, options: { signal?: AbortSignal } = {}): Promise<ExitInfo> {
-    const rec = this.get(id);
-    if (rec.status === "stopped" && rec.exit) return Promise.resolve(rec.exit);
-    const w = this.waiterFor(id).promise;
-    const signal = options.signal;
-    if (!signal) return w;
-    return new Promise<ExitInfo>((resolve, reject) => {
-      if (signal.aborted) return reject(signal.reason as Error);
-      const onAbort = () => reject(signal.reason as Error);
-      signal.addEventListener("abort", onAbort, { once: true });
-      void w.then((e) => {
-        signal.removeEventListener("abort", onAbort);
-        resolve(e);
-      });
-    });
+  wait(id: string, options: { signal?: AbortSignal } = {}): Promise<ExitInfo> {
+    return this.lifecycle.wait(id, options);
   }
 
-  async *logs(id: string, options: LogReadOptions = {}): AsyncGenerator<LogEntry> {
-    const rec = this.get(id);
-    const done: Promise<void> = rec.status === "stopped" ? Promise.resolve() : this.waiterFor(id).promise.then(() => {});
-    yield* readLogs(this.layout.logDir(id), options, done);
+  logs(id: string, options: LogReadOptions = {}): AsyncGenerator<LogEntry> {
+    return this.lifecycle.logs(id, options);
   }
 
-  async stats(id: string): Promise<ContainerStats> {
-    const rec = this.get(id);
-    if (rec.status !== "running") throw new InvalidStateError(id, rec.status, `runtime: container ${id} is not running; stats exist only while it runs`);
-    return readContainerStats(this.cgroups, rec.cgroupsPath, this.host.memoryBytes);
+  stats(id: string): Promise<ContainerStats> {
+    return this.lifecycle.stats(id);
   }
 
-  async exec(id: string, spec: ExecSpec): Promise<ExecResult> {
-    const rec = this.get(id);
-    if (rec.status !== "running") throw new InvalidStateError(id, rec.status, `runtime: cannot exec in container ${id}: it is ${rec.status}, not running`);
-    if (!Array.isArray(spec.cmd) || spec.cmd.length === 0) throw new InvalidSpecError("cmd", "give the command to run as a non-empty list");
-    const user = spec.user
-      ? resolveUser(
-          spec.user,
-          await readFile(join(this.layout.rootfs(id), "etc/passwd"), "utf8").catch(() => undefined),
-          await readFile(join(this.layout.rootfs(id), "etc/group"), "utf8").catch(() => undefined),
-        )
-      : { uid: rec.uid, gid: rec.gid, additionalGids: rec.additionalGids };
-    const pidFile = join(this.layout.runState(id), `exec-${randomBytes(6).toString("hex")}.pid`);
-    const { child, done } = this.runc.exec(id, {
-      args: spec.cmd,
-      env: mergeEnv([...rec.env, ...(spec.env ?? [])]),
-      user: `${user.uid}:${user.gid}`,
-      additionalGids: user.additionalGids,
-      cwd: spec.workdir ?? rec.cwd,
-      pidFile,
-      ...(spec.stdin !== undefined ? { stdin: spec.stdin } : {}),
-    });
-    let timedOut = false;
-    let timer: NodeJS.Timeout | undefined;
-    if (spec.timeoutMs !== undefined) {
-      timer = setTimeout(() => {
-        timedOut = true;
-        // Kill the process inside the container (runc exec cannot pass SIGKILL on), then runc itself.
-        void readFile(pidFile, "utf8")
-          .then((p) => process.kill(Number(p), "SIGKILL"))
-          .catch(() => {})
-          .finally(() => child.kill("SIGKILL"));
-      }, spec.timeoutMs);
-    }
-    try {
-      const r = await done;
-      if (timedOut) throw new ExecTimeoutError(id, spec.timeoutMs ?? 0);
-      return r;
-    } finally {
-      clearTimeout(timer);
-      await rm(pidFile, { force: true });
-    }
+  exec(id: string, spec: ExecSpec): Promise<ExecResult> {
+    return execInContainer(this.context, id, spec);
   }
 
   subscribe(listener: (event: ContainerEvent) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.events.subscribe(listener);
   }
 
   close(): Promise<void> {
     this.closed = true;
     this.watcher?.close();
-    for (const id of [...this.health.keys()]) this.stopHealth(id);
+    this.context.health.close();
     return Promise.resolve();
-  }
-
-  // ---- exits and adoption ---------------------------------------------------------------------------------
-
-  /** reap() in the background; a failure leaves the container running until the next poll retries. */
-  private reapSoon(id: string): void {
-    void this.reap(id).catch(() => {});
-  }
-
-  /** Collects a container's exit if its shim wrote one: cgroup OOM count, record, waiters, events. */
-  private reap(id: string): Promise<void> {
-    return this.lock.run(`reap:${id}`, async () => {
-      const rec = this.records.get(id);
-      if (!rec || rec.status !== "running") return;
-      const exit = await readExitFile(this.layout.exitFile(id));
-      if (!exit) return;
-      const oomKilled = (await readOomKillCount(this.cgroups, rec.cgroupsPath).catch(() => 0)) > 0;
-      if (this.records.get(id) !== rec) return;
-      await this.finish(rec, { exitCode: exit.status, oomKilled, finishedAt: exit.time });
-    });
-  }
-
-  private async reapAll(): Promise<void> {
-    for (const id of [...this.records.keys()]) await this.settle(id);
-  }
-
-  /**
-   * Reaps a running container's exit, or ends it as lost when its shim is gone without an exit file. The shim
-   * is checked before the exit file is read: a shim writes its exit file before it dies, so a shim found dead
-   * with no exit file afterwards really lost it.
-   */
-  private async settle(id: string): Promise<void> {
-    const rec = this.records.get(id);
-    if (!rec || rec.status !== "running") return;
-    const alive = rec.shimPid !== undefined && (await isShimAlive(rec.shimPid, id));
-    await this.reap(id);
-    const now = this.records.get(id);
-    if (now?.status === "running" && !alive) await this.lostShim(now);
-  }
-
-  /** The shim died without writing an exit (killed, or the host rebooted): the status is unknowable. */
-  private async lostShim(rec: ContainerRecord): Promise<void> {
-    // A container whose shim is gone is unmanaged: nobody would collect its output or exit. End it.
-    await this.runc.kill(rec.spec.id, 9, true).catch(() => {});
-    await this.finish(rec, {
-      exitCode: 255,
-      oomKilled: false,
-      finishedAt: new Date().toISOString(),
-      error: "runtime: the container's shim is gone (killed, or the host restarted), so its exit status is unknown",
-    });
-  }
-
-  private async finish(rec: ContainerRecord, exit: ExitInfo): Promise<void> {
-    const id = rec.spec.id;
-    const next: ContainerRecord = { ...rec, status: "stopped", exit };
-    delete next.initPid;
-    this.records.set(id, next);
-    // The exit file stays until the container is removed or restarted, so a failed write here is redone
-    // by the next runtime's adoption.
-    await writeJsonAtomic(this.layout.record(id), next).catch(() => {});
-    this.stopHealth(id);
-    this.waiterFor(id).resolve(exit);
-    if (exit.oomKilled) this.emit({ type: "oom", id, time: exit.finishedAt });
-    this.emit({ type: "exit", id, time: exit.finishedAt, exit });
-  }
-
-  /** Loads every container record; running ones are re-adopted, leftovers of interrupted creates removed. */
-  private async adopt(): Promise<void> {
-    const mounts = await mountPoints();
-    for (const id of await readdir(this.layout.containers)) {
-      if (mounts.has(this.layout.rootfs(id))) this.mounted.add(id);
-      const rec = await readRecord(this.layout.record(id));
-      if (!rec) {
-        await unmount(this.layout.rootfs(id)).catch(() => {});
-        await rm(this.layout.container(id), { recursive: true, force: true });
-        continue;
-      }
-      this.records.set(id, rec);
-      if (rec.status !== "running") continue;
-      this.waiterFor(id);
-      await this.settle(id);
-      const now = this.records.get(id);
-      if (now?.status === "running") this.startHealth(now);
-    }
-    // runc state and run dirs of containers we have no record of.
-    for (const id of await readdir(this.layout.runContainers)) {
-      if (this.records.has(id)) continue;
-      await this.runc.delete(id, true).catch(() => {});
-      await rm(this.layout.runState(id), { recursive: true, force: true });
-      await rm(this.layout.exitFile(id), { force: true });
-    }
-  }
-
-  // ---- health ---------------------------------------------------------------------------------------------
-
-  private startHealth(rec: ContainerRecord): void {
-    const check = rec.healthcheck;
-    if (!check || this.closed) return;
-    const id = rec.spec.id;
-    this.stopHealth(id);
-    const monitor = new HealthMonitor({
-      check,
-      clock: systemHealthClock,
-      containerStartedAtMs: Date.parse(rec.startedAt ?? new Date().toISOString()),
-      probe: async (argv, timeoutMs) => {
-        const r = await this.exec(id, { cmd: argv, timeoutMs });
-        return { exitCode: r.exitCode, output: r.stdout + r.stderr };
-      },
-      onTransition: (status) => this.emit({ type: "health", id, time: new Date().toISOString(), status }),
-    });
-    this.health.set(id, monitor);
-    monitor.start();
-  }
-
-  private stopHealth(id: string): void {
-    this.health.get(id)?.stop();
-    this.health.delete(id);
-  }
-
-  // ---- helpers --------------------------------------------------------------------------------------------
-
-  private get(id: string): ContainerRecord {
-    const rec = this.records.get(id);
-    if (!rec) throw new NotFoundError("container", id);
-    return rec;
   }
 
   private checkOpen(): void {
     if (this.closed) throw new ExecutorClosedError("use the runtime");
-  }
-
-  private async persist(rec: ContainerRecord): Promise<void> {
-    await writeJsonAtomic(this.layout.record(rec.spec.id), rec);
-    this.records.set(rec.spec.id, rec);
-  }
-
-  private waiterFor(id: string): Waiter {
-    let w = this.waiters.get(id);
-    if (!w) {
-      let resolve!: (e: ExitInfo) => void;
-      const promise = new Promise<ExitInfo>((r) => (resolve = r));
-      w = { promise, resolve };
-      this.waiters.set(id, w);
-    }
-    return w;
-  }
-
-  private emit(e: ContainerEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        // A listener's failure is its own.
-      }
-    }
-  }
-
-  private info(rec: ContainerRecord): ContainerInfo {
-    const h = this.health.get(rec.spec.id)?.state;
-    return {
-      id: rec.spec.id,
-      image: rec.spec.image,
-      imageId: rec.imageId,
-      status: rec.status,
-      ...(rec.status === "running" && rec.initPid ? { pid: rec.initPid } : {}),
-      createdAt: rec.createdAt,
-      ...(rec.startedAt ? { startedAt: rec.startedAt } : {}),
-      ...(rec.exit ? { finishedAt: rec.exit.finishedAt, exitCode: rec.exit.exitCode } : {}),
-      oomKilled: rec.exit?.oomKilled ?? false,
-      ...(rec.exit?.error ? { error: rec.exit.error } : {}),
-      ...(h ? { health: structuredClone(h) } : {}),
-      labels: { ...(rec.spec.labels ?? {}) },
-      args: [...rec.args],
-      spec: structuredClone(rec.spec),
-    };
-  }
-
-  private imageUsers(imageId: string): string[] {
-    return [...this.records.values()].filter((r) => r.imageId === imageId).map((r) => r.spec.id);
-  }
-
-  private volumeUsers(name: string): string[] {
-    return [...this.records.values()].filter((r) => r.volumes.includes(name)).map((r) => r.spec.id);
   }
 }
 
 /** Opens the node's container runtime (see Runtime). */
 export function openRuntime(options: RuntimeOptions): Promise<Runtime> {
   return Runtime.open(options);
-}
-
-/**
- * The resolv.conf a container gets: the host's, minus loopback nameservers when the container has its own
- * network namespace (they would point at the container itself); with `dnsServers`, those instead of every
- * nameserver of the host, keeping its search and options lines.
- */
-export function containerResolvConf(hostResolvConf: string, networkMode: "none" | "host" | "path", dnsServers?: readonly string[]): string {
-  if (networkMode === "host" && dnsServers === undefined) return hostResolvConf;
-  const nameserver = (l: string): boolean => /^\s*nameserver\s/.test(l);
-  const kept = hostResolvConf
-    .split("\n")
-    .filter((l) => (dnsServers === undefined ? !/^\s*nameserver\s+(127\.|::1\b)/.test(l) : !nameserver(l)));
-  if (dnsServers === undefined) return kept.join("\n");
-  return [...dnsServers.map((s) => `nameserver ${s}`), ...kept.filter((l) => l.trim() !== "")].join("\n") + "\n";
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { InvalidSpecError } from "../errors.js";
-import { renderHostnameFile, renderHostsFile } from "./etc-files.js";
+import { containerResolvConf, renderHostnameFile, renderHostsFile } from "./etc-files.js";
 
 describe("renderHostsFile", () => {
   it("has the localhost lines and names the container at each of its addresses", () => {
@@ -36,5 +36,15 @@ describe("renderHostnameFile", () => {
   it("is the name and a newline", () => assert.equal(renderHostnameFile("web-1.example"), "web-1.example\n"));
   it("refuses a name that would inject lines", () => {
     assert.throws(() => renderHostnameFile("a\nb"), InvalidSpecError);
+  });
+});
+
+describe("containerResolvConf", () => {
+  const host = "search corp.example\nnameserver 127.0.0.53\nnameserver 192.0.2.53\noptions edns0 trust-ad\n";
+
+  it("is the host's without loopback servers, or the given servers with the host's search and options", () => {
+    assert.equal(containerResolvConf(host, "host"), host);
+    assert.equal(containerResolvConf(host, "path"), "search corp.example\nnameserver 192.0.2.53\noptions edns0 trust-ad\n");
+    assert.equal(containerResolvConf(host, "path", ["10.211.0.1"]), "nameserver 10.211.0.1\nsearch corp.example\noptions edns0 trust-ad\n");
   });
 });

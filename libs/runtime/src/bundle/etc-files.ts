@@ -40,3 +40,18 @@ export function renderHostnameFile(hostname: string): string {
   }
   return `${hostname}\n`;
 }
+
+/**
+ * The resolv.conf a container gets: the host's, minus loopback nameservers when the container has its own
+ * network namespace (they would point at the container itself); with `dnsServers`, those instead of every
+ * nameserver of the host, keeping its search and options lines.
+ */
+export function containerResolvConf(hostResolvConf: string, networkMode: "none" | "host" | "path", dnsServers?: readonly string[]): string {
+  if (networkMode === "host" && dnsServers === undefined) return hostResolvConf;
+  const nameserver = (l: string): boolean => /^\s*nameserver\s/.test(l);
+  const kept = hostResolvConf
+    .split("\n")
+    .filter((l) => (dnsServers === undefined ? !/^\s*nameserver\s+(127\.|::1\b)/.test(l) : !nameserver(l)));
+  if (dnsServers === undefined) return kept.join("\n");
+  return [...dnsServers.map((s) => `nameserver ${s}`), ...kept.filter((l) => l.trim() !== "")].join("\n") + "\n";
+}

@@ -2,7 +2,7 @@
 export { buildOciConfig, type EtcFilePaths, type OciConfigInput } from "./build-config.js";
 export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, effectiveCapabilities, normalizeCapability } from "./capabilities.js";
 export { DEFAULT_MOUNTS, DEVICE_RULES, MASKED_PATHS, READONLY_PATHS, SHM_SIZE_BYTES } from "./docker-defaults.js";
-export { renderHostnameFile, renderHostsFile, type HostsFileInput } from "./etc-files.js";
+export { containerResolvConf, renderHostnameFile, renderHostsFile, type HostsFileInput } from "./etc-files.js";
 export { maxNofileFromProc, type HostFacts } from "./host-facts.js";
 export {
   DEFAULT_NETWORK,
