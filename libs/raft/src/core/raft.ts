@@ -1,3 +1,6 @@
+// Over 400 lines: the Raft state machine is one object whose step functions share its fields (role, term, log,
+// progress, votes, lease); etcd's raft.go keeps them together for the same reason. The parts that stand alone
+// (log, progress, quorum, membership, read-only requests) are files of their own.
 import { ConfChangeError, NotLeaderError, ProposalDroppedError, RaftCorruptionError } from "../errors.js";
 import { decodeConfChange } from "../codec/codec.js";
 import { type RaftConfig, ReadOnlyOption } from "./config.js";

@@ -1,3 +1,6 @@
+// Over 400 lines: the driver of one Raft node is one event loop (tick, ready, persist, send, apply) whose
+// proposals, read barriers, membership changes and snapshots share its state; the parts that stand alone
+// (waiters, read waiters, snapshot envelope, force-new-cluster plan, open) are files of their own.
 import { randomInt } from "node:crypto";
 import { decodeConfChange } from "../codec/codec.js";
 import type { RaftConfig } from "../core/config.js";
