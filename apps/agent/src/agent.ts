@@ -1,12 +1,11 @@
 import os from "node:os";
 import path from "node:path";
-import { isTerminal, SHOAL_VERSION, type JoinInfo, type Task } from "@shoal/api";
+import { isTerminal, type JoinInfo, type Task } from "@shoal/api";
 import { Limiter } from "@shoal/common";
 import { EMPTY_NETWORK_VIEW, type AssignmentSet, type BusConnection, type NetworkView, type RegisterRequest } from "@shoal/bus";
 import type { ContainerInfo, Executor } from "@shoal/runtime";
 import type { FastifyInstance } from "fastify";
 import { AttachmentTracker } from "./attachment-tracker.js";
-import { LABEL_TASK } from "./container-spec.js";
 import type { InvalidTokenError } from "./errors.js";
 import { startLocalApi, type AgentInfo } from "./local-api.js";
 import type { AgentLog } from "./log.js";
@@ -19,10 +18,12 @@ import { OverlaySync } from "./overlay-sync.js";
 import { shouldStartManager, startLocalManager } from "./local-manager.js";
 import { OverlayJoinError } from "./errors.js";
 import { publishedPortRules, sameRules } from "./published-ports.js";
-import { exitStatus, reconcile, type Action, type LocalContainer } from "./reconcile.js";
+import { reconcile, type Action, type LocalContainer } from "./reconcile.js";
 import { Session } from "./session.js";
 import type { AgentStateFiles } from "./state-files.js";
-import type { AgentOptions } from "./start.js";
+import type { AgentOptions } from "./agent-options.js";
+import { defaultAddress, describeNode } from "./node-description.js";
+import { taskContainersOf } from "./task-containers.js";
 import { StatusReporter } from "./status-reporter.js";
 import { TaskActions } from "./task-actions.js";
 
@@ -253,38 +254,12 @@ export class AgentRuntime implements Agent {
 
   /** The node as it registers: resources, labels and the tasks whose containers exist now. */
   private async describe(): Promise<Omit<RegisterRequest, "nodeId" | "joinToken">> {
-    const running: RegisterRequest["running"] = [];
-    for (const [taskId, c] of await this.taskContainers()) {
-      const state = c.status === "running" ? "running" : c.status === "created" ? "ready" : exitStatus(taskId, c).state;
-      running.push({ taskId, state, containerId: taskId });
-    }
-    return {
-      hostname: this.w.hostname,
-      addr: this.w.advertiseAddr ?? defaultAddress(),
-      platform: { os: os.platform(), architecture: os.machine() },
-      resources: { cpus: os.availableParallelism(), memoryBytes: os.totalmem() },
-      labels: this.w.labels ?? {},
-      engineVersion: SHOAL_VERSION,
-      running,
-    };
+    return describeNode(this.w, await this.taskContainers());
   }
 
-  /** Shoal's task containers on the node (labelled with their task id, which is their id), as reconcile sees them. */
+  /** Shoal's task containers on the node, as reconcile sees them. */
   private async taskContainers(infos?: ContainerInfo[]): Promise<Map<string, LocalContainer>> {
-    const out = new Map<string, LocalContainer>();
-    for (const c of infos ?? (await this.w.executor.list())) {
-      if (c.labels[LABEL_TASK] !== c.id) continue;
-      const last = c.health?.log.at(-1);
-      out.set(c.id, {
-        status: c.status,
-        oomKilled: c.oomKilled,
-        ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
-        ...(c.error === undefined ? {} : { error: c.error }),
-        ...(c.health ? { health: c.health.status } : {}),
-        ...(last ? { healthOutput: last.output.trim() } : {}),
-      });
-    }
-    return out;
+    return taskContainersOf(infos ?? (await this.w.executor.list()));
   }
 
   /** Runs a reconcile pass soon; passes never overlap (one more runs if asked during one). */
@@ -461,12 +436,4 @@ export class AgentRuntime implements Agent {
       });
     this.inFlight.add(p);
   }
-}
-
-/** The first non-internal IPv4 address of the host, else 127.0.0.1. */
-export function defaultAddress(): string {
-  for (const addrs of Object.values(os.networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
-  }
-  return "127.0.0.1";
 }
