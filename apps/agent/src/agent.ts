@@ -1,31 +1,26 @@
 import os from "node:os";
 import path from "node:path";
-import { isTerminal, type JoinInfo, type Task } from "@shoal/api";
+import type { JoinInfo, Task } from "@shoal/api";
 import { Limiter } from "@shoal/common";
-import { EMPTY_NETWORK_VIEW, type AssignmentSet, type BusConnection, type NetworkView, type RegisterRequest } from "@shoal/bus";
+import type { AssignmentSet, BusConnection, RegisterRequest } from "@shoal/bus";
 import type { ContainerInfo, Executor } from "@shoal/runtime";
+import type { LocalNetwork, VxlanOverlay } from "@shoal/overlay";
 import type { FastifyInstance } from "fastify";
-import { AttachmentTracker } from "./attachment-tracker.js";
+import type { AgentOptions } from "./agent-options.js";
+import { systemClock } from "./clock.js";
 import type { InvalidTokenError } from "./errors.js";
 import { startLocalApi, type AgentInfo } from "./local-api.js";
+import { shouldStartManager, startLocalManager } from "./local-manager.js";
 import type { AgentLog } from "./log.js";
 import { LogStreams } from "./log-streams.js";
-import { startDnsServer, upstreamsFromResolvConf, type DnsServer, type LocalNetwork, type OverlayDesiredState, type PublishedPortRule, type VxlanOverlay } from "@shoal/overlay";
-import { readFile } from "node:fs/promises";
-import { configureMeshSandbox, removeMeshRoute } from "./mesh-sandbox.js";
-import { answerAddress, answerName, MESH_SANDBOX, overlayDesired, withMesh, type LocalTask } from "./network-desired.js";
-import { OverlaySync } from "./overlay-sync.js";
-import { shouldStartManager, startLocalManager } from "./local-manager.js";
-import { OverlayJoinError } from "./errors.js";
-import { publishedPortRules, sameRules } from "./published-ports.js";
+import { defaultAddress, describeNode } from "./node-description.js";
+import { NodeNetworking } from "./node-networking.js";
 import { reconcile, type Action, type LocalContainer } from "./reconcile.js";
 import { Session } from "./session.js";
 import type { AgentStateFiles } from "./state-files.js";
-import type { AgentOptions } from "./agent-options.js";
-import { defaultAddress, describeNode } from "./node-description.js";
-import { taskContainersOf } from "./task-containers.js";
 import { StatusReporter } from "./status-reporter.js";
 import { TaskActions } from "./task-actions.js";
+import { taskContainersOf } from "./task-containers.js";
 
 /** What `status()` tells. */
 export interface AgentStatus {
@@ -78,22 +73,15 @@ export class AgentRuntime implements Agent {
   private readonly reporter: StatusReporter;
   private readonly actions: TaskActions;
   private readonly logStreams: LogStreams;
-  private readonly attachments: AttachmentTracker | undefined;
+  private readonly networking: NodeNetworking | undefined;
   private assigned: ReadonlyMap<string, Task> = new Map();
-  private view: NetworkView = EMPTY_NETWORK_VIEW;
-  private viewWaiters: (() => void)[] = [];
-  private readonly overlaySync: OverlaySync | undefined;
-  private dns: DnsServer | undefined;
   private managerStarted = false;
-  /** The node's routing-mesh endpoint, once made. */
-  private mesh: { netns: string; subnet: string } | undefined;
   private readonly busy = new Set<string>();
   private readonly inFlight = new Set<Promise<void>>();
   private passRunning = false;
   /** Tasks whose action finished while the current pass was reading the node: its view of them is stale. */
   private settledDuringPass: Set<string> | undefined;
   private passAgain = false;
-  private lastRules: PublishedPortRule[] | undefined;
   private api: FastifyInstance | undefined;
   private unsubExecutor: (() => void) | undefined;
   private fatal: InvalidTokenError | undefined;
@@ -119,11 +107,7 @@ export class AgentRuntime implements Agent {
         onAssignments: (set: AssignmentSet) => {
           this.assigned = set.tasks;
           if (set.node?.role === "manager" && set.node.managerJoin) this.ensureManager(set.node.managerJoin);
-          if (set.network !== this.view) {
-            this.view = set.network;
-            for (const wake of this.viewWaiters.splice(0)) wake();
-            this.overlaySync?.kick();
-          }
+          this.networking?.setView(set.network);
           this.schedule();
         },
         onConnected: (connected) => {
@@ -138,19 +122,30 @@ export class AgentRuntime implements Agent {
       },
     });
     this.reporter = new StatusReporter({ send: (u) => this.session.sendStatus(u), ...(w.statusFlushMs === undefined ? {} : { flushMs: w.statusFlushMs }) });
-    this.attachments = w.network ? new AttachmentTracker(w.network) : undefined;
-    this.overlaySync = w.overlay && this.attachments ? new OverlaySync({ overlay: w.overlay, desired: () => this.overlayDesired(), log: w.log }) : undefined;
+    this.networking = w.network
+      ? new NodeNetworking({
+          network: w.network,
+          overlay: w.overlay,
+          tasks: () => this.assigned,
+          nodeId: () => this.session.nodeId ?? "",
+          stopping: () => this.stopping !== undefined,
+          clock: systemClock,
+          dnsPort: w.dnsPort,
+          log: w.log,
+        })
+      : undefined;
+    const joinOverlay = this.networking?.joinOverlay;
     this.actions = new TaskActions({
       executor: w.executor,
-      network: this.attachments,
+      network: this.networking?.attachments,
       reporter: this.reporter,
       nodeId: () => this.session.nodeId ?? "",
       hostname: w.hostname,
       current: (id) => this.assigned.get(id),
       log: w.log,
       starts: new Limiter(w.startConcurrency ?? 8 * os.availableParallelism()),
-      ...(this.overlaySync ? { joinOverlay: (task: Task) => this.joinOverlay(task) } : {}),
-      dnsServers: () => (this.dns ? [this.dns.address] : undefined),
+      ...(joinOverlay ? { joinOverlay } : {}),
+      dnsServers: () => this.networking?.dnsServers(),
     });
     this.logStreams = new LogStreams({
       bus: w.bus,
@@ -171,7 +166,7 @@ export class AgentRuntime implements Agent {
       if (e.type === "exit" || e.type === "health" || e.type === "oom") this.schedule();
     });
     if (this.w.nodeId) this.logStreams.listen(this.w.nodeId);
-    await this.startDns();
+    await this.networking?.start();
     this.api = await startLocalApi(path.join(this.w.runDir, "agent.sock"), {
       info: () => this.info(),
       executor: this.w.executor,
@@ -225,17 +220,12 @@ export class AgentRuntime implements Agent {
       this.logStreams.close();
       this.reporter.close();
       this.unsubExecutor?.();
-      await this.dns?.close();
-      this.overlaySync?.close();
+      await this.networking?.close();
       while (this.inFlight.size > 0 || this.passRunning) await Promise.allSettled([...this.inFlight, new Promise((r) => setImmediate(r))]);
       if (leave) {
         for (const id of (await this.taskContainers()).keys()) await this.actions.run({ type: "remove", taskId: id, container: true, attached: false });
-        await this.w.overlay?.teardown();
-        if (this.mesh) await removeMeshRoute(this.mesh.subnet);
-        if (this.w.network) {
-          for (const a of await this.w.network.attachments()) await this.w.network.detach(a.taskId);
-          await this.w.network.teardown();
-        }
+        if (this.networking) await this.networking.leave();
+        else await this.w.overlay?.teardown();
         await this.w.files.remove();
       }
       for (const close of this.w.owned.reverse()) await close().catch((e: unknown) => this.w.log.warn("close failed", { error: e }));
@@ -289,7 +279,7 @@ export class AgentRuntime implements Agent {
     this.settledDuringPass = settled;
     const infos = await this.w.executor.list();
     const containers = await this.taskContainers(infos);
-    const attachments = (await this.attachments?.list()) ?? new Map<string, string>();
+    const attachments = (await this.networking?.taskAttachments()) ?? new Map<string, string>();
     const mayRemoveUnassigned = this.session.fullSetReceived && this.session.connected;
     // A task whose action ended after the containers were read is as good as busy: the pass that its end
     // scheduled sees it as it is now.
@@ -297,7 +287,7 @@ export class AgentRuntime implements Agent {
     this.settledDuringPass = undefined;
     const actions = reconcile(this.assigned, {
       containers,
-      attached: new Set([...attachments.keys()].filter((id) => id !== MESH_SANDBOX)),
+      attached: new Set(attachments.keys()),
       reported: this.reporter.states(),
       busy,
       mayRemoveUnassigned,
@@ -306,19 +296,7 @@ export class AgentRuntime implements Agent {
     if (mayRemoveUnassigned) {
       for (const id of this.reporter.states().keys()) if (!this.assigned.has(id) && !containers.has(id) && !busy.has(id)) this.reporter.forget(id);
     }
-    if (this.w.network) {
-      const running = [...this.assigned.values()].flatMap((task) => {
-        const addr = attachments.get(task.id);
-        return containers.get(task.id)?.status === "running" && !isTerminal(task.desiredState) && addr ? [{ task, address: addr }] : [];
-      });
-      await this.ensureMesh();
-      const local = publishedPortRules(running);
-      const rules = this.mesh ? withMesh(local, this.view, this.session.nodeId ?? "") : local;
-      if (!this.lastRules || !sameRules(rules, this.lastRules)) {
-        await this.w.network.publish(rules);
-        this.lastRules = rules;
-      }
-    }
+    await this.networking?.publishPorts(containers, attachments);
   }
 
   /** A promoted node runs a manager: starts it unless one runs already (once per agent process). */
@@ -335,90 +313,6 @@ export class AgentRuntime implements Agent {
     } catch (e) {
       this.managerStarted = false;
       this.w.log.error("could not start this node's manager", { error: e });
-    }
-  }
-
-  /**
-   * Serves DNS to the tasks on the node network's gateway, when the node has overlays: service names from the
-   * network view for the querying task, the rest forwarded to the host's resolvers. Without it (the address
-   * is taken) tasks get the host's resolvers, and the agent says so.
-   */
-  private async startDns(): Promise<void> {
-    const network = this.w.network;
-    if (!network || !this.overlaySync || !this.attachments || this.w.dnsPort === 0) return;
-    const tracker = this.attachments;
-    await tracker.list();
-    try {
-      this.dns = await startDnsServer({
-        address: network.gateway,
-        port: this.w.dnsPort ?? 53,
-        lookup: (name, client) => {
-          const id = tracker.taskAt(client);
-          return answerName(this.view, id === undefined ? undefined : this.assigned.get(id), name);
-        },
-        reverse: (address) => answerAddress(this.view, address),
-        upstreams: upstreamsFromResolvConf(await readFile("/etc/resolv.conf", "utf8").catch(() => "")),
-        log: this.w.log,
-      });
-    } catch (e) {
-      this.w.log.warn("cannot serve DNS on the node network's gateway; tasks use the host's resolvers and find no service by name", { address: network.gateway, error: e });
-    }
-  }
-
-  /** The overlay as the view and the attached tasks make it. */
-  private overlayDesired(): OverlayDesiredState {
-    const local: LocalTask[] = [];
-    for (const task of this.assigned.values()) {
-      const netns = this.attachments?.netnsOf(task.id);
-      if (netns !== undefined && !isTerminal(task.desiredState)) local.push({ task, netns });
-    }
-    return overlayDesired(this.view, this.session.nodeId ?? "", local, this.mesh?.netns);
-  }
-
-  /**
-   * Puts an attached task on its overlay networks before its container starts: waits (up to a minute) for the
-   * managers' view to hold its networks, then reconciles and checks that the task's netns was attached.
-   */
-  private async joinOverlay(task: Task): Promise<void> {
-    const ids = task.networks.filter((a) => a.addresses.length > 0).map((a) => a.networkId);
-    if (ids.length === 0 || !this.overlaySync) return;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const missing = ids.filter((id) => !this.view.networks.some((n) => n.id === id));
-      if (missing.length === 0) break;
-      if (Date.now() > deadline || this.stopping) {
-        throw new OverlayJoinError(`the managers have not described network ${missing.join(", ")} to this node yet; the task is retried elsewhere or later`);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1_000);
-        this.viewWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    const plan = await this.overlaySync.sync();
-    const netns = this.attachments?.netnsOf(task.id);
-    if (netns === undefined || plan.missingTasks.includes(netns)) throw new OverlayJoinError(`the task's network namespace ${netns ?? "(none)"} vanished before it joined its overlay networks`);
-  }
-
-  /** Makes (or removes) the node's routing-mesh endpoint as the view says: on ingress while a port is published through the mesh. */
-  private async ensureMesh(): Promise<void> {
-    if (!this.overlaySync || !this.attachments) return;
-    const ingress = this.view.networks.find((n) => n.ingress);
-    const wanted = ingress !== undefined && this.view.nodeAttachments.some((a) => a.networkId === ingress.id);
-    if (wanted && this.mesh === undefined) {
-      const a = await this.attachments.attach(MESH_SANDBOX);
-      const netns = path.basename(a.netnsPath);
-      await configureMeshSandbox(netns, ingress.subnet, a.address);
-      this.mesh = { netns, subnet: ingress.subnet };
-      await this.overlaySync.sync();
-      this.w.log.info("routing mesh endpoint ready", { netns, ingress: ingress.subnet });
-    } else if (!wanted && this.mesh !== undefined) {
-      await removeMeshRoute(this.mesh.subnet);
-      this.mesh = undefined;
-      await this.overlaySync.sync();
-      await this.attachments.detach(MESH_SANDBOX);
     }
   }
 
