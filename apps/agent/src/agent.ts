@@ -2,21 +2,22 @@ import os from "node:os";
 import path from "node:path";
 import type { JoinInfo, Task } from "@shoal/api";
 import { Limiter } from "@shoal/common";
-import type { AssignmentSet, BusConnection, RegisterRequest } from "@shoal/bus";
-import type { ContainerInfo, Executor } from "@shoal/runtime";
+import type { AssignmentSet, BusConnection } from "@shoal/bus";
+import type { Executor } from "@shoal/runtime";
 import type { LocalNetwork, VxlanOverlay } from "@shoal/overlay";
 import type { FastifyInstance } from "fastify";
 import type { AgentOptions } from "./agent-options.js";
 import { systemClock } from "./clock.js";
 import type { InvalidTokenError } from "./errors.js";
 import { startLocalApi, type AgentInfo } from "./local-api.js";
-import { shouldStartManager, startLocalManager } from "./local-manager.js";
 import type { AgentLog } from "./log.js";
 import { LogStreams } from "./log-streams.js";
+import { shouldStartManager, startLocalManager } from "./local-manager.js";
 import { defaultAddress, describeNode } from "./node-description.js";
 import { NodeNetworking } from "./node-networking.js";
-import { reconcile, type Action, type LocalContainer } from "./reconcile.js";
-import { Session } from "./session.js";
+import type { LocalContainer } from "./reconcile.js";
+import { ReconcileLoop } from "./reconcile-loop.js";
+import { Session, type SessionHooks } from "./session.js";
 import type { AgentStateFiles } from "./state-files.js";
 import { StatusReporter } from "./status-reporter.js";
 import { TaskActions } from "./task-actions.js";
@@ -67,21 +68,19 @@ export interface Wiring extends Omit<AgentOptions, "join" | "network" | "overlay
   nodeId: string | undefined;
 }
 
-/** The agent's parts wired together: session, reconcile loop, actions, status, logs and local API. */
+/**
+ * The agent's parts wired together: the session with the managers, the reconcile loop and the task actions it
+ * starts, the node's networking, manager promotion, status reports, log streams and the local API.
+ */
 export class AgentRuntime implements Agent {
   private readonly session: Session;
   private readonly reporter: StatusReporter;
-  private readonly actions: TaskActions;
-  private readonly logStreams: LogStreams;
   private readonly networking: NodeNetworking | undefined;
+  private readonly actions: TaskActions;
+  private readonly loop: ReconcileLoop;
+  private readonly logStreams: LogStreams;
   private assigned: ReadonlyMap<string, Task> = new Map();
   private managerStarted = false;
-  private readonly busy = new Set<string>();
-  private readonly inFlight = new Set<Promise<void>>();
-  private passRunning = false;
-  /** Tasks whose action finished while the current pass was reading the node: its view of them is stale. */
-  private settledDuringPass: Set<string> | undefined;
-  private passAgain = false;
   private api: FastifyInstance | undefined;
   private unsubExecutor: (() => void) | undefined;
   private fatal: InvalidTokenError | undefined;
@@ -91,69 +90,39 @@ export class AgentRuntime implements Agent {
 
   constructor(private readonly w: Wiring) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.session = new Session({
-      bus: w.bus,
-      join: w.join,
-      nodeId: w.nodeId,
-      log: w.log,
-      ...(w.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: w.requestTimeoutMs }),
-      hooks: {
-        describe: () => this.describe(),
-        onNodeId: async (nodeId) => {
-          await w.files.writeNodeId(nodeId);
-          this.logStreams.listen(nodeId);
-        },
-        onSession: () => this.reporter.resendAll(),
-        onAssignments: (set: AssignmentSet) => {
-          this.assigned = set.tasks;
-          if (set.node?.role === "manager" && set.node.managerJoin) this.ensureManager(set.node.managerJoin);
-          this.networking?.setView(set.network);
-          this.schedule();
-        },
-        onConnected: (connected) => {
-          w.log.info(connected ? "connected to the managers" : "lost the managers; tasks keep running");
-          if (connected) this.reporter.flush();
-          this.schedule();
-        },
-        onFatal: (err) => {
-          this.fatal = err;
-          if (this.api) void this.stop();
-        },
-      },
-    });
+    const { log } = w;
+    const stopping = (): boolean => this.stopping !== undefined;
+    const nodeId = (): string => this.session.nodeId ?? "";
+    const tasks = (): ReadonlyMap<string, Task> => this.assigned;
+    this.session = new Session({ bus: w.bus, join: w.join, nodeId: w.nodeId, log, ...(w.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: w.requestTimeoutMs }), hooks: this.sessionHooks() });
     this.reporter = new StatusReporter({ send: (u) => this.session.sendStatus(u), ...(w.statusFlushMs === undefined ? {} : { flushMs: w.statusFlushMs }) });
-    this.networking = w.network
-      ? new NodeNetworking({
-          network: w.network,
-          overlay: w.overlay,
-          tasks: () => this.assigned,
-          nodeId: () => this.session.nodeId ?? "",
-          stopping: () => this.stopping !== undefined,
-          clock: systemClock,
-          dnsPort: w.dnsPort,
-          log: w.log,
-        })
-      : undefined;
-    const joinOverlay = this.networking?.joinOverlay;
+    const networking = w.network ? new NodeNetworking({ network: w.network, overlay: w.overlay, tasks, nodeId, stopping, clock: systemClock, dnsPort: w.dnsPort, log }) : undefined;
+    this.networking = networking;
+    const joinOverlay = networking?.joinOverlay;
     this.actions = new TaskActions({
       executor: w.executor,
-      network: this.networking?.attachments,
+      network: networking?.attachments,
       reporter: this.reporter,
-      nodeId: () => this.session.nodeId ?? "",
+      nodeId,
       hostname: w.hostname,
       current: (id) => this.assigned.get(id),
-      log: w.log,
+      log,
       starts: new Limiter(w.startConcurrency ?? 8 * os.availableParallelism()),
       ...(joinOverlay ? { joinOverlay } : {}),
-      dnsServers: () => this.networking?.dnsServers(),
+      dnsServers: () => networking?.dnsServers(),
     });
-    this.logStreams = new LogStreams({
-      bus: w.bus,
-      subjects: this.session.subjects,
-      executor: w.executor,
-      hasTask: async (id) => (await this.taskContainers()).has(id),
-      log: w.log,
+    this.loop = new ReconcileLoop({
+      tasks,
+      containers: () => this.taskContainers(),
+      attachments: async () => (await networking?.taskAttachments()) ?? new Map<string, string>(),
+      mayRemoveUnassigned: () => this.session.fullSetReceived && this.session.connected,
+      reporter: this.reporter,
+      run: (a) => this.actions.run(a),
+      ...(networking ? { afterPass: (containers, attachments) => networking.publishPorts(containers, attachments) } : {}),
+      stopping,
+      log,
     });
+    this.logStreams = new LogStreams({ bus: w.bus, subjects: this.session.subjects, executor: w.executor, hasTask: async (id) => (await this.taskContainers()).has(id), log });
   }
 
   get nodeId(): string | undefined {
@@ -163,7 +132,7 @@ export class AgentRuntime implements Agent {
   /** Starts serving; returns the refusal of the join token if the first registration got one. */
   async start(): Promise<InvalidTokenError | undefined> {
     this.unsubExecutor = this.w.executor.subscribe((e) => {
-      if (e.type === "exit" || e.type === "health" || e.type === "oom") this.schedule();
+      if (e.type === "exit" || e.type === "health" || e.type === "oom") this.loop.schedule();
     });
     if (this.w.nodeId) this.logStreams.listen(this.w.nodeId);
     await this.networking?.start();
@@ -200,6 +169,50 @@ export class AgentRuntime implements Agent {
     await this.closeApi();
   };
 
+  /** What the session tells the agent, passed on to the parts. */
+  private sessionHooks(): SessionHooks {
+    return {
+      describe: async () => describeNode(this.w, await this.taskContainers()),
+      onNodeId: async (nodeId) => {
+        await this.w.files.writeNodeId(nodeId);
+        this.logStreams.listen(nodeId);
+      },
+      onSession: () => this.reporter.resendAll(),
+      onAssignments: (set: AssignmentSet) => {
+        this.assigned = set.tasks;
+        if (set.node?.role === "manager" && set.node.managerJoin) this.ensureManager(set.node.managerJoin);
+        this.networking?.setView(set.network);
+        this.loop.schedule();
+      },
+      onConnected: (connected) => {
+        this.w.log.info(connected ? "connected to the managers" : "lost the managers; tasks keep running");
+        if (connected) this.reporter.flush();
+        this.loop.schedule();
+      },
+      onFatal: (err) => {
+        this.fatal = err;
+        if (this.api) void this.stop();
+      },
+    };
+  }
+
+  /** A promoted node runs a manager: starts it unless one runs already (once per agent process). */
+  private ensureManager(join: { managers: string[]; token: string }): void {
+    if (this.managerStarted || !shouldStartManager(this.w.dataDir)) return;
+    const cliBin = this.w.cliBin ?? process.argv[1] ?? "";
+    if (!/shoal(\.mjs)?$/.test(cliBin)) {
+      this.w.log.warn("promoted to manager, but this agent does not run from the shoal command, so it cannot start a manager", { cliBin });
+      return;
+    }
+    this.managerStarted = true;
+    try {
+      startLocalManager({ dataDir: this.w.dataDir, cliBin, advertiseAddr: this.w.advertiseAddr ?? defaultAddress(), log: this.w.log }, join);
+    } catch (e) {
+      this.managerStarted = false;
+      this.w.log.error("could not start this node's manager", { error: e });
+    }
+  }
+
   private async info(): Promise<AgentInfo> {
     const s = this.status();
     return {
@@ -221,7 +234,7 @@ export class AgentRuntime implements Agent {
       this.reporter.close();
       this.unsubExecutor?.();
       await this.networking?.close();
-      while (this.inFlight.size > 0 || this.passRunning) await Promise.allSettled([...this.inFlight, new Promise((r) => setImmediate(r))]);
+      await this.loop.idle();
       if (leave) {
         for (const id of (await this.taskContainers()).keys()) await this.actions.run({ type: "remove", taskId: id, container: true, attached: false });
         if (this.networking) await this.networking.leave();
@@ -242,92 +255,8 @@ export class AgentRuntime implements Agent {
     this.resolveDone(this.fatal);
   }
 
-  /** The node as it registers: resources, labels and the tasks whose containers exist now. */
-  private async describe(): Promise<Omit<RegisterRequest, "nodeId" | "joinToken">> {
-    return describeNode(this.w, await this.taskContainers());
-  }
-
   /** Shoal's task containers on the node, as reconcile sees them. */
-  private async taskContainers(infos?: ContainerInfo[]): Promise<Map<string, LocalContainer>> {
-    return taskContainersOf(infos ?? (await this.w.executor.list()));
-  }
-
-  /** Runs a reconcile pass soon; passes never overlap (one more runs if asked during one). */
-  private schedule(): void {
-    if (this.stopping) return;
-    if (this.passRunning) {
-      this.passAgain = true;
-      return;
-    }
-    this.passRunning = true;
-    void (async () => {
-      try {
-        do {
-          this.passAgain = false;
-          await this.pass();
-        } while (this.passAgain && !this.stopping);
-      } catch (e) {
-        this.w.log.error("reconcile pass failed", { error: e });
-      } finally {
-        this.passRunning = false;
-      }
-    })();
-  }
-
-  private async pass(): Promise<void> {
-    const settled = new Set<string>();
-    this.settledDuringPass = settled;
-    const infos = await this.w.executor.list();
-    const containers = await this.taskContainers(infos);
-    const attachments = (await this.networking?.taskAttachments()) ?? new Map<string, string>();
-    const mayRemoveUnassigned = this.session.fullSetReceived && this.session.connected;
-    // A task whose action ended after the containers were read is as good as busy: the pass that its end
-    // scheduled sees it as it is now.
-    const busy = new Set([...this.busy, ...settled]);
-    this.settledDuringPass = undefined;
-    const actions = reconcile(this.assigned, {
-      containers,
-      attached: new Set(attachments.keys()),
-      reported: this.reporter.states(),
-      busy,
-      mayRemoveUnassigned,
-    });
-    for (const a of actions) this.dispatch(a);
-    if (mayRemoveUnassigned) {
-      for (const id of this.reporter.states().keys()) if (!this.assigned.has(id) && !containers.has(id) && !busy.has(id)) this.reporter.forget(id);
-    }
-    await this.networking?.publishPorts(containers, attachments);
-  }
-
-  /** A promoted node runs a manager: starts it unless one runs already (once per agent process). */
-  private ensureManager(join: { managers: string[]; token: string }): void {
-    if (this.managerStarted || !shouldStartManager(this.w.dataDir)) return;
-    const cliBin = this.w.cliBin ?? process.argv[1] ?? "";
-    if (!/shoal(\.mjs)?$/.test(cliBin)) {
-      this.w.log.warn("promoted to manager, but this agent does not run from the shoal command, so it cannot start a manager", { cliBin });
-      return;
-    }
-    this.managerStarted = true;
-    try {
-      startLocalManager({ dataDir: this.w.dataDir, cliBin, advertiseAddr: this.w.advertiseAddr ?? defaultAddress(), log: this.w.log }, join);
-    } catch (e) {
-      this.managerStarted = false;
-      this.w.log.error("could not start this node's manager", { error: e });
-    }
-  }
-
-  private dispatch(a: Action): void {
-    const id = a.type === "run" ? a.task.id : a.taskId;
-    this.busy.add(id);
-    const p = this.actions
-      .run(a)
-      .catch((e: unknown) => this.w.log.error("task action failed", { task: id, action: a.type, error: e }))
-      .finally(() => {
-        this.settledDuringPass?.add(id);
-        this.busy.delete(id);
-        this.inFlight.delete(p);
-        this.schedule();
-      });
-    this.inFlight.add(p);
+  private async taskContainers(): Promise<Map<string, LocalContainer>> {
+    return taskContainersOf(await this.w.executor.list());
   }
 }
