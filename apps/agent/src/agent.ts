@@ -12,8 +12,8 @@ import type { InvalidTokenError } from "./errors.js";
 import { startLocalApi, type AgentInfo } from "./local-api.js";
 import type { AgentLog } from "./log.js";
 import { LogStreams } from "./log-streams.js";
-import { shouldStartManager, startLocalManager } from "./local-manager.js";
-import { defaultAddress, describeNode } from "./node-description.js";
+import { ManagerPromotion } from "./manager-promotion.js";
+import { describeNode } from "./node-description.js";
 import { NodeNetworking } from "./node-networking.js";
 import type { LocalContainer } from "./reconcile.js";
 import { ReconcileLoop } from "./reconcile-loop.js";
@@ -78,9 +78,9 @@ export class AgentRuntime implements Agent {
   private readonly networking: NodeNetworking | undefined;
   private readonly actions: TaskActions;
   private readonly loop: ReconcileLoop;
+  private readonly promotion: ManagerPromotion;
   private readonly logStreams: LogStreams;
   private assigned: ReadonlyMap<string, Task> = new Map();
-  private managerStarted = false;
   private api: FastifyInstance | undefined;
   private unsubExecutor: (() => void) | undefined;
   private fatal: InvalidTokenError | undefined;
@@ -122,6 +122,7 @@ export class AgentRuntime implements Agent {
       stopping,
       log,
     });
+    this.promotion = new ManagerPromotion({ dataDir: w.dataDir, cliBin: w.cliBin, advertiseAddr: w.advertiseAddr, log });
     this.logStreams = new LogStreams({ bus: w.bus, subjects: this.session.subjects, executor: w.executor, hasTask: async (id) => (await this.taskContainers()).has(id), log });
   }
 
@@ -180,7 +181,7 @@ export class AgentRuntime implements Agent {
       onSession: () => this.reporter.resendAll(),
       onAssignments: (set: AssignmentSet) => {
         this.assigned = set.tasks;
-        if (set.node?.role === "manager" && set.node.managerJoin) this.ensureManager(set.node.managerJoin);
+        this.promotion.follow(set.node);
         this.networking?.setView(set.network);
         this.loop.schedule();
       },
@@ -194,23 +195,6 @@ export class AgentRuntime implements Agent {
         if (this.api) void this.stop();
       },
     };
-  }
-
-  /** A promoted node runs a manager: starts it unless one runs already (once per agent process). */
-  private ensureManager(join: { managers: string[]; token: string }): void {
-    if (this.managerStarted || !shouldStartManager(this.w.dataDir)) return;
-    const cliBin = this.w.cliBin ?? process.argv[1] ?? "";
-    if (!/shoal(\.mjs)?$/.test(cliBin)) {
-      this.w.log.warn("promoted to manager, but this agent does not run from the shoal command, so it cannot start a manager", { cliBin });
-      return;
-    }
-    this.managerStarted = true;
-    try {
-      startLocalManager({ dataDir: this.w.dataDir, cliBin, advertiseAddr: this.w.advertiseAddr ?? defaultAddress(), log: this.w.log }, join);
-    } catch (e) {
-      this.managerStarted = false;
-      this.w.log.error("could not start this node's manager", { error: e });
-    }
   }
 
   private async info(): Promise<AgentInfo> {
