@@ -1,30 +1,27 @@
 import os from "node:os";
 import path from "node:path";
-import { isTerminal, SHOAL_VERSION, type JoinInfo, type Task } from "@shoal/api";
+import type { JoinInfo, Task } from "@shoal/api";
 import { Limiter } from "@shoal/common";
-import { EMPTY_NETWORK_VIEW, type AssignmentSet, type BusConnection, type NetworkView, type RegisterRequest } from "@shoal/bus";
-import type { ContainerInfo, Executor } from "@shoal/runtime";
+import type { AssignmentSet, BusConnection } from "@shoal/bus";
+import type { Executor } from "@shoal/runtime";
+import type { LocalNetwork, VxlanOverlay } from "@shoal/overlay";
 import type { FastifyInstance } from "fastify";
-import { AttachmentTracker } from "./attachment-tracker.js";
-import { LABEL_TASK } from "./container-spec.js";
+import type { AgentOptions } from "./agent-options.js";
+import { systemClock } from "./clock.js";
 import type { InvalidTokenError } from "./errors.js";
 import { startLocalApi, type AgentInfo } from "./local-api.js";
 import type { AgentLog } from "./log.js";
 import { LogStreams } from "./log-streams.js";
-import { startDnsServer, upstreamsFromResolvConf, type DnsServer, type LocalNetwork, type OverlayDesiredState, type PublishedPortRule, type VxlanOverlay } from "@shoal/overlay";
-import { readFile } from "node:fs/promises";
-import { configureMeshSandbox, removeMeshRoute } from "./mesh-sandbox.js";
-import { answerAddress, answerName, MESH_SANDBOX, overlayDesired, withMesh, type LocalTask } from "./network-desired.js";
-import { OverlaySync } from "./overlay-sync.js";
-import { shouldStartManager, startLocalManager } from "./local-manager.js";
-import { OverlayJoinError } from "./errors.js";
-import { publishedPortRules, sameRules } from "./published-ports.js";
-import { exitStatus, reconcile, type Action, type LocalContainer } from "./reconcile.js";
-import { Session } from "./session.js";
+import { ManagerPromotion } from "./manager-promotion.js";
+import { describeNode } from "./node-description.js";
+import { NodeNetworking } from "./node-networking.js";
+import type { LocalContainer } from "./reconcile.js";
+import { ReconcileLoop } from "./reconcile-loop.js";
+import { Session, type SessionHooks } from "./session.js";
 import type { AgentStateFiles } from "./state-files.js";
-import type { AgentOptions } from "./start.js";
 import { StatusReporter } from "./status-reporter.js";
 import { TaskActions } from "./task-actions.js";
+import { taskContainersOf } from "./task-containers.js";
 
 /** What `status()` tells. */
 export interface AgentStatus {
@@ -71,28 +68,19 @@ export interface Wiring extends Omit<AgentOptions, "join" | "network" | "overlay
   nodeId: string | undefined;
 }
 
-/** The agent's parts wired together: session, reconcile loop, actions, status, logs and local API. */
+/**
+ * The agent's parts wired together: the session with the managers, the reconcile loop and the task actions it
+ * starts, the node's networking, manager promotion, status reports, log streams and the local API.
+ */
 export class AgentRuntime implements Agent {
   private readonly session: Session;
   private readonly reporter: StatusReporter;
+  private readonly networking: NodeNetworking | undefined;
   private readonly actions: TaskActions;
+  private readonly loop: ReconcileLoop;
+  private readonly promotion: ManagerPromotion;
   private readonly logStreams: LogStreams;
-  private readonly attachments: AttachmentTracker | undefined;
   private assigned: ReadonlyMap<string, Task> = new Map();
-  private view: NetworkView = EMPTY_NETWORK_VIEW;
-  private viewWaiters: (() => void)[] = [];
-  private readonly overlaySync: OverlaySync | undefined;
-  private dns: DnsServer | undefined;
-  private managerStarted = false;
-  /** The node's routing-mesh endpoint, once made. */
-  private mesh: { netns: string; subnet: string } | undefined;
-  private readonly busy = new Set<string>();
-  private readonly inFlight = new Set<Promise<void>>();
-  private passRunning = false;
-  /** Tasks whose action finished while the current pass was reading the node: its view of them is stale. */
-  private settledDuringPass: Set<string> | undefined;
-  private passAgain = false;
-  private lastRules: PublishedPortRule[] | undefined;
   private api: FastifyInstance | undefined;
   private unsubExecutor: (() => void) | undefined;
   private fatal: InvalidTokenError | undefined;
@@ -102,62 +90,40 @@ export class AgentRuntime implements Agent {
 
   constructor(private readonly w: Wiring) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
-    this.session = new Session({
-      bus: w.bus,
-      join: w.join,
-      nodeId: w.nodeId,
-      log: w.log,
-      ...(w.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: w.requestTimeoutMs }),
-      hooks: {
-        describe: () => this.describe(),
-        onNodeId: async (nodeId) => {
-          await w.files.writeNodeId(nodeId);
-          this.logStreams.listen(nodeId);
-        },
-        onSession: () => this.reporter.resendAll(),
-        onAssignments: (set: AssignmentSet) => {
-          this.assigned = set.tasks;
-          if (set.node?.role === "manager" && set.node.managerJoin) this.ensureManager(set.node.managerJoin);
-          if (set.network !== this.view) {
-            this.view = set.network;
-            for (const wake of this.viewWaiters.splice(0)) wake();
-            this.overlaySync?.kick();
-          }
-          this.schedule();
-        },
-        onConnected: (connected) => {
-          w.log.info(connected ? "connected to the managers" : "lost the managers; tasks keep running");
-          if (connected) this.reporter.flush();
-          this.schedule();
-        },
-        onFatal: (err) => {
-          this.fatal = err;
-          if (this.api) void this.stop();
-        },
-      },
-    });
+    const { log } = w;
+    const stopping = (): boolean => this.stopping !== undefined;
+    const nodeId = (): string => this.session.nodeId ?? "";
+    const tasks = (): ReadonlyMap<string, Task> => this.assigned;
+    this.session = new Session({ bus: w.bus, join: w.join, nodeId: w.nodeId, log, ...(w.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: w.requestTimeoutMs }), hooks: this.sessionHooks() });
     this.reporter = new StatusReporter({ send: (u) => this.session.sendStatus(u), ...(w.statusFlushMs === undefined ? {} : { flushMs: w.statusFlushMs }) });
-    this.attachments = w.network ? new AttachmentTracker(w.network) : undefined;
-    this.overlaySync = w.overlay && this.attachments ? new OverlaySync({ overlay: w.overlay, desired: () => this.overlayDesired(), log: w.log }) : undefined;
+    const networking = w.network ? new NodeNetworking({ network: w.network, overlay: w.overlay, tasks, nodeId, stopping, clock: systemClock, dnsPort: w.dnsPort, log }) : undefined;
+    this.networking = networking;
+    const joinOverlay = networking?.joinOverlay;
     this.actions = new TaskActions({
       executor: w.executor,
-      network: this.attachments,
+      network: networking?.attachments,
       reporter: this.reporter,
-      nodeId: () => this.session.nodeId ?? "",
+      nodeId,
       hostname: w.hostname,
       current: (id) => this.assigned.get(id),
-      log: w.log,
+      log,
       starts: new Limiter(w.startConcurrency ?? 8 * os.availableParallelism()),
-      ...(this.overlaySync ? { joinOverlay: (task: Task) => this.joinOverlay(task) } : {}),
-      dnsServers: () => (this.dns ? [this.dns.address] : undefined),
+      ...(joinOverlay ? { joinOverlay } : {}),
+      dnsServers: () => networking?.dnsServers(),
     });
-    this.logStreams = new LogStreams({
-      bus: w.bus,
-      subjects: this.session.subjects,
-      executor: w.executor,
-      hasTask: async (id) => (await this.taskContainers()).has(id),
-      log: w.log,
+    this.loop = new ReconcileLoop({
+      tasks,
+      containers: () => this.taskContainers(),
+      attachments: async () => (await networking?.taskAttachments()) ?? new Map<string, string>(),
+      mayRemoveUnassigned: () => this.session.fullSetReceived && this.session.connected,
+      reporter: this.reporter,
+      run: (a) => this.actions.run(a),
+      ...(networking ? { afterPass: (containers, attachments) => networking.publishPorts(containers, attachments) } : {}),
+      stopping,
+      log,
     });
+    this.promotion = new ManagerPromotion({ dataDir: w.dataDir, cliBin: w.cliBin, advertiseAddr: w.advertiseAddr, log });
+    this.logStreams = new LogStreams({ bus: w.bus, subjects: this.session.subjects, executor: w.executor, hasTask: async (id) => (await this.taskContainers()).has(id), log });
   }
 
   get nodeId(): string | undefined {
@@ -167,10 +133,10 @@ export class AgentRuntime implements Agent {
   /** Starts serving; returns the refusal of the join token if the first registration got one. */
   async start(): Promise<InvalidTokenError | undefined> {
     this.unsubExecutor = this.w.executor.subscribe((e) => {
-      if (e.type === "exit" || e.type === "health" || e.type === "oom") this.schedule();
+      if (e.type === "exit" || e.type === "health" || e.type === "oom") this.loop.schedule();
     });
     if (this.w.nodeId) this.logStreams.listen(this.w.nodeId);
-    await this.startDns();
+    await this.networking?.start();
     this.api = await startLocalApi(path.join(this.w.runDir, "agent.sock"), {
       info: () => this.info(),
       executor: this.w.executor,
@@ -204,6 +170,33 @@ export class AgentRuntime implements Agent {
     await this.closeApi();
   };
 
+  /** What the session tells the agent, passed on to the parts. */
+  private sessionHooks(): SessionHooks {
+    return {
+      describe: async () => describeNode(this.w, await this.taskContainers()),
+      onNodeId: async (nodeId) => {
+        await this.w.files.writeNodeId(nodeId);
+        this.logStreams.listen(nodeId);
+      },
+      onSession: () => this.reporter.resendAll(),
+      onAssignments: (set: AssignmentSet) => {
+        this.assigned = set.tasks;
+        this.promotion.follow(set.node);
+        this.networking?.setView(set.network);
+        this.loop.schedule();
+      },
+      onConnected: (connected) => {
+        this.w.log.info(connected ? "connected to the managers" : "lost the managers; tasks keep running");
+        if (connected) this.reporter.flush();
+        this.loop.schedule();
+      },
+      onFatal: (err) => {
+        this.fatal = err;
+        if (this.api) void this.stop();
+      },
+    };
+  }
+
   private async info(): Promise<AgentInfo> {
     const s = this.status();
     return {
@@ -224,17 +217,12 @@ export class AgentRuntime implements Agent {
       this.logStreams.close();
       this.reporter.close();
       this.unsubExecutor?.();
-      await this.dns?.close();
-      this.overlaySync?.close();
-      while (this.inFlight.size > 0 || this.passRunning) await Promise.allSettled([...this.inFlight, new Promise((r) => setImmediate(r))]);
+      await this.networking?.close();
+      await this.loop.idle();
       if (leave) {
         for (const id of (await this.taskContainers()).keys()) await this.actions.run({ type: "remove", taskId: id, container: true, attached: false });
-        await this.w.overlay?.teardown();
-        if (this.mesh) await removeMeshRoute(this.mesh.subnet);
-        if (this.w.network) {
-          for (const a of await this.w.network.attachments()) await this.w.network.detach(a.taskId);
-          await this.w.network.teardown();
-        }
+        if (this.networking) await this.networking.leave();
+        else await this.w.overlay?.teardown();
         await this.w.files.remove();
       }
       for (const close of this.w.owned.reverse()) await close().catch((e: unknown) => this.w.log.warn("close failed", { error: e }));
@@ -251,222 +239,8 @@ export class AgentRuntime implements Agent {
     this.resolveDone(this.fatal);
   }
 
-  /** The node as it registers: resources, labels and the tasks whose containers exist now. */
-  private async describe(): Promise<Omit<RegisterRequest, "nodeId" | "joinToken">> {
-    const running: RegisterRequest["running"] = [];
-    for (const [taskId, c] of await this.taskContainers()) {
-      const state = c.status === "running" ? "running" : c.status === "created" ? "ready" : exitStatus(taskId, c).state;
-      running.push({ taskId, state, containerId: taskId });
-    }
-    return {
-      hostname: this.w.hostname,
-      addr: this.w.advertiseAddr ?? defaultAddress(),
-      platform: { os: os.platform(), architecture: os.machine() },
-      resources: { cpus: os.availableParallelism(), memoryBytes: os.totalmem() },
-      labels: this.w.labels ?? {},
-      engineVersion: SHOAL_VERSION,
-      running,
-    };
+  /** Shoal's task containers on the node, as reconcile sees them. */
+  private async taskContainers(): Promise<Map<string, LocalContainer>> {
+    return taskContainersOf(await this.w.executor.list());
   }
-
-  /** Shoal's task containers on the node (labelled with their task id, which is their id), as reconcile sees them. */
-  private async taskContainers(infos?: ContainerInfo[]): Promise<Map<string, LocalContainer>> {
-    const out = new Map<string, LocalContainer>();
-    for (const c of infos ?? (await this.w.executor.list())) {
-      if (c.labels[LABEL_TASK] !== c.id) continue;
-      const last = c.health?.log.at(-1);
-      out.set(c.id, {
-        status: c.status,
-        oomKilled: c.oomKilled,
-        ...(c.exitCode === undefined ? {} : { exitCode: c.exitCode }),
-        ...(c.error === undefined ? {} : { error: c.error }),
-        ...(c.health ? { health: c.health.status } : {}),
-        ...(last ? { healthOutput: last.output.trim() } : {}),
-      });
-    }
-    return out;
-  }
-
-  /** Runs a reconcile pass soon; passes never overlap (one more runs if asked during one). */
-  private schedule(): void {
-    if (this.stopping) return;
-    if (this.passRunning) {
-      this.passAgain = true;
-      return;
-    }
-    this.passRunning = true;
-    void (async () => {
-      try {
-        do {
-          this.passAgain = false;
-          await this.pass();
-        } while (this.passAgain && !this.stopping);
-      } catch (e) {
-        this.w.log.error("reconcile pass failed", { error: e });
-      } finally {
-        this.passRunning = false;
-      }
-    })();
-  }
-
-  private async pass(): Promise<void> {
-    const settled = new Set<string>();
-    this.settledDuringPass = settled;
-    const infos = await this.w.executor.list();
-    const containers = await this.taskContainers(infos);
-    const attachments = (await this.attachments?.list()) ?? new Map<string, string>();
-    const mayRemoveUnassigned = this.session.fullSetReceived && this.session.connected;
-    // A task whose action ended after the containers were read is as good as busy: the pass that its end
-    // scheduled sees it as it is now.
-    const busy = new Set([...this.busy, ...settled]);
-    this.settledDuringPass = undefined;
-    const actions = reconcile(this.assigned, {
-      containers,
-      attached: new Set([...attachments.keys()].filter((id) => id !== MESH_SANDBOX)),
-      reported: this.reporter.states(),
-      busy,
-      mayRemoveUnassigned,
-    });
-    for (const a of actions) this.dispatch(a);
-    if (mayRemoveUnassigned) {
-      for (const id of this.reporter.states().keys()) if (!this.assigned.has(id) && !containers.has(id) && !busy.has(id)) this.reporter.forget(id);
-    }
-    if (this.w.network) {
-      const running = [...this.assigned.values()].flatMap((task) => {
-        const addr = attachments.get(task.id);
-        return containers.get(task.id)?.status === "running" && !isTerminal(task.desiredState) && addr ? [{ task, address: addr }] : [];
-      });
-      await this.ensureMesh();
-      const local = publishedPortRules(running);
-      const rules = this.mesh ? withMesh(local, this.view, this.session.nodeId ?? "") : local;
-      if (!this.lastRules || !sameRules(rules, this.lastRules)) {
-        await this.w.network.publish(rules);
-        this.lastRules = rules;
-      }
-    }
-  }
-
-  /** A promoted node runs a manager: starts it unless one runs already (once per agent process). */
-  private ensureManager(join: { managers: string[]; token: string }): void {
-    if (this.managerStarted || !shouldStartManager(this.w.dataDir)) return;
-    const cliBin = this.w.cliBin ?? process.argv[1] ?? "";
-    if (!/shoal(\.mjs)?$/.test(cliBin)) {
-      this.w.log.warn("promoted to manager, but this agent does not run from the shoal command, so it cannot start a manager", { cliBin });
-      return;
-    }
-    this.managerStarted = true;
-    try {
-      startLocalManager({ dataDir: this.w.dataDir, cliBin, advertiseAddr: this.w.advertiseAddr ?? defaultAddress(), log: this.w.log }, join);
-    } catch (e) {
-      this.managerStarted = false;
-      this.w.log.error("could not start this node's manager", { error: e });
-    }
-  }
-
-  /**
-   * Serves DNS to the tasks on the node network's gateway, when the node has overlays: service names from the
-   * network view for the querying task, the rest forwarded to the host's resolvers. Without it (the address
-   * is taken) tasks get the host's resolvers, and the agent says so.
-   */
-  private async startDns(): Promise<void> {
-    const network = this.w.network;
-    if (!network || !this.overlaySync || !this.attachments || this.w.dnsPort === 0) return;
-    const tracker = this.attachments;
-    await tracker.list();
-    try {
-      this.dns = await startDnsServer({
-        address: network.gateway,
-        port: this.w.dnsPort ?? 53,
-        lookup: (name, client) => {
-          const id = tracker.taskAt(client);
-          return answerName(this.view, id === undefined ? undefined : this.assigned.get(id), name);
-        },
-        reverse: (address) => answerAddress(this.view, address),
-        upstreams: upstreamsFromResolvConf(await readFile("/etc/resolv.conf", "utf8").catch(() => "")),
-        log: this.w.log,
-      });
-    } catch (e) {
-      this.w.log.warn("cannot serve DNS on the node network's gateway; tasks use the host's resolvers and find no service by name", { address: network.gateway, error: e });
-    }
-  }
-
-  /** The overlay as the view and the attached tasks make it. */
-  private overlayDesired(): OverlayDesiredState {
-    const local: LocalTask[] = [];
-    for (const task of this.assigned.values()) {
-      const netns = this.attachments?.netnsOf(task.id);
-      if (netns !== undefined && !isTerminal(task.desiredState)) local.push({ task, netns });
-    }
-    return overlayDesired(this.view, this.session.nodeId ?? "", local, this.mesh?.netns);
-  }
-
-  /**
-   * Puts an attached task on its overlay networks before its container starts: waits (up to a minute) for the
-   * managers' view to hold its networks, then reconciles and checks that the task's netns was attached.
-   */
-  private async joinOverlay(task: Task): Promise<void> {
-    const ids = task.networks.filter((a) => a.addresses.length > 0).map((a) => a.networkId);
-    if (ids.length === 0 || !this.overlaySync) return;
-    const deadline = Date.now() + 60_000;
-    for (;;) {
-      const missing = ids.filter((id) => !this.view.networks.some((n) => n.id === id));
-      if (missing.length === 0) break;
-      if (Date.now() > deadline || this.stopping) {
-        throw new OverlayJoinError(`the managers have not described network ${missing.join(", ")} to this node yet; the task is retried elsewhere or later`);
-      }
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1_000);
-        this.viewWaiters.push(() => {
-          clearTimeout(timer);
-          resolve();
-        });
-      });
-    }
-    const plan = await this.overlaySync.sync();
-    const netns = this.attachments?.netnsOf(task.id);
-    if (netns === undefined || plan.missingTasks.includes(netns)) throw new OverlayJoinError(`the task's network namespace ${netns ?? "(none)"} vanished before it joined its overlay networks`);
-  }
-
-  /** Makes (or removes) the node's routing-mesh endpoint as the view says: on ingress while a port is published through the mesh. */
-  private async ensureMesh(): Promise<void> {
-    if (!this.overlaySync || !this.attachments) return;
-    const ingress = this.view.networks.find((n) => n.ingress);
-    const wanted = ingress !== undefined && this.view.nodeAttachments.some((a) => a.networkId === ingress.id);
-    if (wanted && this.mesh === undefined) {
-      const a = await this.attachments.attach(MESH_SANDBOX);
-      const netns = path.basename(a.netnsPath);
-      await configureMeshSandbox(netns, ingress.subnet, a.address);
-      this.mesh = { netns, subnet: ingress.subnet };
-      await this.overlaySync.sync();
-      this.w.log.info("routing mesh endpoint ready", { netns, ingress: ingress.subnet });
-    } else if (!wanted && this.mesh !== undefined) {
-      await removeMeshRoute(this.mesh.subnet);
-      this.mesh = undefined;
-      await this.overlaySync.sync();
-      await this.attachments.detach(MESH_SANDBOX);
-    }
-  }
-
-  private dispatch(a: Action): void {
-    const id = a.type === "run" ? a.task.id : a.taskId;
-    this.busy.add(id);
-    const p = this.actions
-      .run(a)
-      .catch((e: unknown) => this.w.log.error("task action failed", { task: id, action: a.type, error: e }))
-      .finally(() => {
-        this.settledDuringPass?.add(id);
-        this.busy.delete(id);
-        this.inFlight.delete(p);
-        this.schedule();
-      });
-    this.inFlight.add(p);
-  }
-}
-
-/** The first non-internal IPv4 address of the host, else 127.0.0.1. */
-export function defaultAddress(): string {
-  for (const addrs of Object.values(os.networkInterfaces())) {
-    for (const a of addrs ?? []) if (a.family === "IPv4" && !a.internal) return a.address;
-  }
-  return "127.0.0.1";
 }

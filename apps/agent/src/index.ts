@@ -1,5 +1,6 @@
 /** The agent daemon: session with the managers, task reconciliation on the container runtime, local API. */
-export { startAgent, type AgentOptions } from "./start.js";
+export { startAgent } from "./start.js";
+export type { AgentOptions } from "./agent-options.js";
 export type { Agent, AgentStatus } from "./agent.js";
 export { reconcile, furthest, movesForward, exitStatus, type Action, type LocalContainer, type LocalView, type ReportStatus } from "./reconcile.js";
 export { containerSpecFor, LABEL_NODE, LABEL_SERVICE, LABEL_SLOT, LABEL_TASK } from "./container-spec.js";
