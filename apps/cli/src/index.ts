@@ -2,4 +2,4 @@
 export { main, findCommand } from "./main.js";
 export type { CliIo, Command } from "./context.js";
 export type { AgentOptions, ManagerOptions, RunningDaemon } from "./daemons.js";
-export { CliError, UsageError } from "./errors.js";
+export { CLI_ERRORS, CliError, UsageError } from "./errors.js";

@@ -1,10 +1,10 @@
 import { COMMON_ERRORS, errorRegistry, ShoalError } from "@shoal/common";
+import { RAFT_ERRORS } from "@shoal/raft";
 
 /** The error codes the manager raises (besides the common ones), with their status, meaning and remedy. */
 export const MANAGER_ERRORS = errorRegistry({
   SHOAL_ERR_AMBIGUOUS: { status: 400, meaning: "a short id or name matches more than one object", action: "use more characters of the id, or the full name" },
   SHOAL_ERR_NOT_READY: { status: 503, meaning: "the manager has not finished starting (no cluster object yet)", action: "retry in a second" },
-  SHOAL_ERR_INVALID_TOKEN: { status: 401, meaning: "the join token is not valid for this cluster, or not for the role asked", action: "use a join token `shoal cluster init` printed on this cluster: the worker token to join a worker, the manager token to join a manager" },
   SHOAL_ERR_PORT_IN_USE: { status: 409, meaning: "a published port is taken by another service, or the dynamic range 30000-32767 is full", action: "publish another port, or remove it from the service that holds it" },
   SHOAL_ERR_NO_PREVIOUS_SPEC: { status: 400, meaning: "a rollback was asked for a service that was never updated", action: "a rollback returns to the spec before the last `service update`" },
   SHOAL_ERR_NODE_IS_MANAGER: { status: 409, meaning: "a manager node cannot be removed as it is", action: "demote it first (`shoal node demote`), or remove it with --force" },
@@ -13,17 +13,20 @@ export const MANAGER_ERRORS = errorRegistry({
   SHOAL_ERR_MANAGER_EXISTS: { status: 409, meaning: "a voting manager at that address is already a member", action: "remove the old manager first (`shoal node demote` / `shoal node rm --force`), then join again" },
   SHOAL_ERR_QUORUM: { status: 409, meaning: "the change would leave the managers without a reachable majority", action: "bring back or add managers first, or force it knowing the cluster may stop accepting writes" },
   SHOAL_ERR_NO_LEADER: { status: 503, meaning: "no manager leads right now (an election is under way)", action: "retry in a second; `shoal cluster status` shows the managers" },
-  SHOAL_ERR_NO_QUORUM: { status: 503, meaning: "a majority of managers is unreachable, so nothing can be read or written consistently", action: "bring the unreachable managers back, or recover with `shoal cluster init --force-new-cluster` on a survivor" },
   SHOAL_ERR_LEADER_LOST: { status: 502, meaning: "the manager a write was forwarded to stopped leading or could not be reached", action: "retry: the client follows the new leader" },
   SHOAL_ERR_NO_ROUTE: { status: 404, meaning: "no API route has that method and path", action: "see the API's routes at /docs (Swagger UI) or /openapi.json" },
   SHOAL_ERR_SESSION: { status: 409, meaning: "an agent's message names a session the leader does not know (it restarted or another took over)", action: "none: the agent registers again by itself" },
   SHOAL_ERR_MANAGER_START: { status: 500, meaning: "the manager cannot start from its data dir as it is", action: "read the message: it says whether to init, join, or use another data dir" },
 });
 
-/** A code the manager may raise: its own or a common one. */
-export type ManagerErrorCode = keyof typeof MANAGER_ERRORS | keyof typeof COMMON_ERRORS;
+/** The codes of lower packages the manager raises itself, as they mean the same there (no quorum: Raft's). */
+const BORROWED = { SHOAL_ERR_NO_QUORUM: RAFT_ERRORS.SHOAL_ERR_NO_QUORUM } as const;
 
-const statusOf = (code: ManagerErrorCode): number => (code in MANAGER_ERRORS ? MANAGER_ERRORS[code as keyof typeof MANAGER_ERRORS] : COMMON_ERRORS[code as keyof typeof COMMON_ERRORS]).status;
+/** A code the manager may raise: its own, a common one, or one it borrows. */
+export type ManagerErrorCode = keyof typeof MANAGER_ERRORS | keyof typeof COMMON_ERRORS | keyof typeof BORROWED;
+
+const statusOf = (code: ManagerErrorCode): number =>
+  (code in MANAGER_ERRORS ? MANAGER_ERRORS[code as keyof typeof MANAGER_ERRORS] : code in BORROWED ? BORROWED[code as keyof typeof BORROWED] : COMMON_ERRORS[code as keyof typeof COMMON_ERRORS]).status;
 
 /** An error the manager raises: its status comes from the registry above, so no call site picks one. */
 export class ManagerError extends ShoalError {

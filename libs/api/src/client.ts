@@ -1,4 +1,6 @@
 import type { z } from "zod";
+import { COMMON_ERRORS } from "@shoal/common/errors";
+import { API_ERRORS } from "./errors.js";
 import { ErrorBodySchema, ROUTES, type RouteDef, type RouteInput, type RouteName, type RouteOutput } from "./routes.js";
 
 /** An error answer of the API (or no answer at all: status 503, code SHOAL_ERR_UNREACHABLE). */
@@ -19,6 +21,15 @@ export class ApiError extends Error {
     if (this.hint) lines.push(`hint: ${this.hint}`);
     return lines.join("\n");
   }
+}
+
+/** A code a client raises without an answer: one of the client's own, with a status, or a common one. */
+export type ClientErrorCode = Exclude<keyof typeof API_ERRORS, "SHOAL_ERR_HTTP"> | keyof typeof COMMON_ERRORS;
+
+/** An ApiError a client raises itself (no server answered): its status comes from the code's registry entry. */
+export function clientError(code: ClientErrorCode, message: string, issues: readonly { field: string; message: string }[] = [], hint?: string): ApiError {
+  const doc = code in API_ERRORS ? API_ERRORS[code as Exclude<ClientErrorCode, keyof typeof COMMON_ERRORS>] : COMMON_ERRORS[code as keyof typeof COMMON_ERRORS];
+  return new ApiError(doc.status, code, message, issues, hint);
 }
 
 export interface ClientOptions {
@@ -150,7 +161,7 @@ export class ShoalClient {
   private async send(route: RouteDef, args: Partial<{ params: unknown; query: unknown; body: unknown }>, signal: AbortSignal): Promise<Response> {
     const path = route.path.replace(/:([A-Za-z]+)/g, (_m, k: string) => {
       const v = (args.params as Record<string, string | number | undefined> | undefined)?.[k];
-      if (v === undefined || v === "") throw new ApiError(400, "SHOAL_ERR_INVALID_ARGUMENT", `client: missing path parameter ${k}`);
+      if (v === undefined || v === "") throw clientError("SHOAL_ERR_INVALID_ARGUMENT", `client: missing path parameter ${k}`);
       return encodeURIComponent(String(v));
     });
     const qs = new URLSearchParams();
@@ -200,7 +211,7 @@ export class ShoalClient {
     }
     if (noLeader) throw noLeader;
     const cause = lastErr instanceof Error ? ((lastErr.cause as Error | undefined)?.message ?? lastErr.message) : String(lastErr);
-    throw new ApiError(503, "SHOAL_ERR_UNREACHABLE", `cannot reach a manager at ${[...tried].join(", ")} (${cause})`, [], "is `shoal manager` running there? start the cluster with `shoal cluster init` or pass --host");
+    throw clientError("SHOAL_ERR_UNREACHABLE", `cannot reach a manager at ${[...tried].join(", ")} (${cause})`, [], "is `shoal manager` running there? start the cluster with `shoal cluster init` or pass --host");
   }
 
   /** `addr` answered: use it first from now on, with the other managers its answer names. */
@@ -235,8 +246,8 @@ function pause(ms: number, signal: AbortSignal, base: string): Promise<void> {
 
 function timeoutOrAbort(signal: AbortSignal, base: string): ApiError {
   const r: unknown = signal.reason;
-  if (r instanceof DOMException && r.name === "TimeoutError") return new ApiError(504, "SHOAL_ERR_TIMEOUT", `no answer from ${base} in time`, [], "the manager may be overloaded or without a leader; retry");
-  return new ApiError(499, "SHOAL_ERR_ABORTED", "request aborted");
+  if (r instanceof DOMException && r.name === "TimeoutError") return clientError("SHOAL_ERR_TIMEOUT", `no answer from ${base} in time`, [], "the manager may be overloaded or without a leader; retry");
+  return clientError("SHOAL_ERR_ABORTED", "request aborted");
 }
 
 async function toApiError(res: Response): Promise<ApiError> {

@@ -1,6 +1,17 @@
 import type { z } from "zod";
 // The errors module alone: this package is also bundled into the browser dashboard.
-import { ShoalError } from "@shoal/common/errors";
+import { COMMON_ERRORS, errorRegistry, ShoalError } from "@shoal/common/errors";
+
+/**
+ * The error codes the API client raises itself, without an answer from a server (besides the common ones),
+ * with the status its ApiError carries, the meaning and the remedy. The CLI's calls to the local agent raise
+ * them too.
+ */
+export const API_ERRORS = errorRegistry({
+  SHOAL_ERR_UNREACHABLE: { status: 503, meaning: "no manager answered at any address tried (or, for `shoal image` and `cluster leave`, the node's local agent socket did not)", action: "check that `shoal manager` runs there, start a cluster with `shoal cluster init`, or pass --host; for the local agent, check that `shoal agent` runs on this node or pass --run-dir" },
+  SHOAL_ERR_ABORTED: { status: 499, meaning: "the caller cancelled the request (Ctrl-C, a page closed) before an answer came; a write may or may not have been applied", action: "check with an `inspect` or `ls` command before sending it again" },
+  SHOAL_ERR_HTTP: { status: null, meaning: "a server answered with an HTTP error that is not a Shoal error body (another program on that port, a proxy in between); the error keeps the status received and the message quotes the body", action: "check that --host points at a Shoal manager's API port (the message shows what answered)" },
+});
 
 /** One thing wrong with a request: the dotted path of the field and what to do about it. */
 export interface FieldIssue {
@@ -11,7 +22,7 @@ export interface FieldIssue {
 /** A request or object failed validation. `issues` name every wrong field; HTTP 400. */
 export class ValidationError extends ShoalError {
   readonly code = "SHOAL_ERR_INVALID_ARGUMENT";
-  readonly status = 400;
+  readonly status = COMMON_ERRORS[this.code].status;
   constructor(
     readonly what: string,
     readonly issues: readonly FieldIssue[],

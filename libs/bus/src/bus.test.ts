@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ServiceSpecSchema, type Task } from "@shoal/api";
 import { applyAssignments, type AssignmentSet } from "./assignment-set.js";
-import { BusProtocolError, decode, encode } from "./codec.js";
+import { decode, encode } from "./codec.js";
+import { BusProtocolError } from "./errors.js";
 import { AssignmentsSchema, RegisterRequestSchema } from "./messages.js";
 import { subjects } from "./subjects.js";
 

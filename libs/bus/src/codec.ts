@@ -1,16 +1,5 @@
 import type { z } from "zod";
-
-/** A message that is not valid JSON or does not match its schema; `issues` names the fields. */
-export class BusProtocolError extends Error {
-  readonly code = "SHOAL_ERR_BUS_PROTOCOL";
-  constructor(
-    readonly subject: string,
-    message: string,
-  ) {
-    super(`bus: bad message on ${subject}: ${message}`);
-    this.name = "BusProtocolError";
-  }
-}
+import { BusProtocolError } from "./errors.js";
 
 /** Encodes a message (validated first, so a sender's bug fails at the sender). */
 export function encode<S extends z.ZodType>(schema: S, subject: string, message: z.input<S>): Uint8Array {

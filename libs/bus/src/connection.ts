@@ -1,3 +1,5 @@
+import { BusNoRespondersError, BusTimeoutError } from "./errors.js";
+
 /** A message as a subscriber gets it. `respond` answers a request (no-op when the sender expects no reply). */
 export interface BusMessage {
   subject: string;
@@ -25,22 +27,6 @@ export interface BusConnection {
   readonly flush: () => Promise<void>;
   readonly onStatus: (fn: (s: BusStatus) => void) => () => void;
   readonly close: () => Promise<void>;
-}
-
-export class BusTimeoutError extends Error {
-  readonly code = "SHOAL_ERR_BUS_TIMEOUT";
-  constructor(readonly subject: string, timeoutMs: number) {
-    super(`bus: no reply on ${subject} within ${timeoutMs} ms`);
-    this.name = "BusTimeoutError";
-  }
-}
-
-export class BusNoRespondersError extends Error {
-  readonly code = "SHOAL_ERR_BUS_NO_RESPONDERS";
-  constructor(readonly subject: string) {
-    super(`bus: nobody answers on ${subject}`);
-    this.name = "BusNoRespondersError";
-  }
 }
 
 /** Whether a NATS subject matches a pattern with `*` (one token) and `>` (the rest). */

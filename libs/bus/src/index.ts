@@ -5,3 +5,4 @@ export * from "./codec.js";
 export * from "./assignment-set.js";
 export * from "./connection.js";
 export * from "./nats-bus.js";
+export * from "./errors.js";

@@ -1,5 +1,6 @@
 import { connect, createInbox, ErrorCode, Events, type NatsConnection, type NatsError } from "nats";
-import { BusNoRespondersError, BusTimeoutError, type BusConnection, type BusMessage, type BusStatus } from "./connection.js";
+import type { BusConnection, BusMessage, BusStatus } from "./connection.js";
+import { BusNoRespondersError, BusTimeoutError } from "./errors.js";
 
 export interface NatsBusOptions {
   /** `nats://host:port` URLs; the client fails over between them. */

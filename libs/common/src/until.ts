@@ -1,9 +1,9 @@
-import { ShoalError } from "./errors.js";
+import { COMMON_ERRORS, ShoalError } from "./errors.js";
 
 /** `until` gave up: what it waited for, and the last error the probe threw. */
 export class WaitTimeoutError extends ShoalError {
   readonly code = "SHOAL_ERR_WAIT_TIMEOUT";
-  readonly status = 504;
+  readonly status = COMMON_ERRORS[this.code].status;
 }
 
 /**

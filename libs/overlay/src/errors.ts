@@ -1,4 +1,17 @@
-import { ShoalError } from "@shoal/common";
+import { COMMON_ERRORS, errorRegistry, ShoalError } from "@shoal/common";
+
+/**
+ * The error codes of a node's networking (besides the common ones), with their status, meaning and remedy. The
+ * agent raises them while it attaches tasks, so a user mostly meets them in `shoal service ps` and its log.
+ */
+export const OVERLAY_ERRORS = errorRegistry({
+  SHOAL_ERR_ADDRESSES_EXHAUSTED: { status: 503, meaning: "every usable address of a network's subnet is handed out", action: "remove services or scale them down on that network, or create a network with a larger subnet and move services to it" },
+  SHOAL_ERR_NETWORK_STATE: { status: 500, meaning: "a node's network state file cannot be read or written, is not JSON, is of another version, or was written for another subnet", action: "restore the file the message names, or detach the node's tasks and remove it; tear a network down before changing its subnet" },
+  SHOAL_ERR_NETWORK_COMMAND: { status: 500, meaning: "a system command the node's networking runs (`ip`, `nft`, `sysctl`) failed; the message quotes the command and its output", action: "fix what the output names (a missing tool, a name already taken); `infra/install.sh` installs iproute2 and nftables" },
+  SHOAL_ERR_NETWORK_NOT_READY: { status: 503, meaning: "a task was attached before the node's network bridge was set up", action: "retry: the agent sets the network up first; if it repeats, read the agent's log for the setup failure" },
+  SHOAL_ERR_UNDERLAY_ADDRESS: { status: 500, meaning: "the address given for the overlay's VXLAN traffic is on no interface of this node", action: "give the agent this node's address on the network between nodes (the message lists the node's addresses)" },
+  SHOAL_ERR_OVERLAY_STEP: { status: 500, meaning: "setting up the overlay (VXLAN devices, bridges, VIPs in a network namespace) failed part-way; what ran before stays", action: "fix the cause the message names (a name or address used by something else, a missing netns); the next reconcile continues from there" },
+});
 
 /**
  * Typed errors of the node's networking. Each has a stable `code`, the HTTP `status` the API maps it to, and
@@ -10,7 +23,7 @@ export abstract class NetworkError extends ShoalError {}
 /** An option, task id or published-port rule is invalid: `field` names it, the message says what is allowed. */
 export class InvalidSpecError extends NetworkError {
   readonly code = "SHOAL_ERR_INVALID_SPEC";
-  readonly status = 400;
+  readonly status = COMMON_ERRORS[this.code].status;
   constructor(
     readonly field: string,
     message: string,
@@ -22,7 +35,7 @@ export class InvalidSpecError extends NetworkError {
 /** Every usable address of the subnet is handed out. */
 export class AddressesExhaustedError extends NetworkError {
   readonly code = "SHOAL_ERR_ADDRESSES_EXHAUSTED";
-  readonly status = 503;
+  readonly status = OVERLAY_ERRORS[this.code].status;
   override readonly temporary = true;
   constructor(readonly subnet: string) {
     super(`overlay: no free address left in ${subnet}; detach tasks that have ended or configure a larger subnet`);
@@ -32,7 +45,7 @@ export class AddressesExhaustedError extends NetworkError {
 /** The state file cannot be used: unreadable, malformed, or written for another subnet. */
 export class NetworkStateError extends NetworkError {
   readonly code = "SHOAL_ERR_NETWORK_STATE";
-  readonly status = 500;
+  readonly status = OVERLAY_ERRORS[this.code].status;
   constructor(
     readonly file: string,
     message: string,
@@ -45,7 +58,7 @@ export class NetworkStateError extends NetworkError {
 /** A system command (`ip`, `nft`, `sysctl`) failed; `cause` holds the underlying error, `stderr` its output. */
 export class NetworkCommandError extends NetworkError {
   readonly code = "SHOAL_ERR_NETWORK_COMMAND";
-  readonly status = 500;
+  readonly status = OVERLAY_ERRORS[this.code].status;
   constructor(
     readonly command: readonly string[],
     readonly stderr: string,
@@ -58,7 +71,7 @@ export class NetworkCommandError extends NetworkError {
 /** A call needs something that setup() makes (the bridge); call setup() first. */
 export class NetworkNotReadyError extends NetworkError {
   readonly code = "SHOAL_ERR_NETWORK_NOT_READY";
-  readonly status = 503;
+  readonly status = OVERLAY_ERRORS[this.code].status;
   override readonly temporary = true;
   constructor(message: string) {
     super(`overlay: ${message}`);
@@ -68,7 +81,7 @@ export class NetworkNotReadyError extends NetworkError {
 /** The overlay's underlay address is not an address of this node, so VXLAN devices cannot use it. */
 export class UnderlayAddressError extends NetworkError {
   readonly code = "SHOAL_ERR_UNDERLAY_ADDRESS";
-  readonly status = 500;
+  readonly status = OVERLAY_ERRORS[this.code].status;
   constructor(
     readonly address: string,
     readonly nodeAddresses: readonly string[],
@@ -87,7 +100,7 @@ export class UnderlayAddressError extends NetworkError {
  */
 export class OverlayStepError extends NetworkError {
   readonly code = "SHOAL_ERR_OVERLAY_STEP";
-  readonly status = 500;
+  readonly status = OVERLAY_ERRORS[this.code].status;
   constructor(
     readonly tool: string,
     readonly netns: string | undefined,

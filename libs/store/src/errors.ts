@@ -1,4 +1,9 @@
-import { ShoalError } from "@shoal/common";
+import { COMMON_ERRORS, errorRegistry, ShoalError } from "@shoal/common";
+
+/** The error codes of the store (besides the common ones), with their status, meaning and remedy. */
+export const STORE_ERRORS = errorRegistry({
+  SHOAL_ERR_VERSION_CONFLICT: { status: 409, meaning: "the object changed since the caller read it (another command or a control loop wrote it meanwhile)", action: "inspect it again and retry the change on the current version" },
+});
 
 /**
  * Typed errors of the store. Each has a stable `code` and the HTTP `status` the API maps it to. Messages start
@@ -9,7 +14,7 @@ export abstract class StoreError extends ShoalError {}
 /** No object of this kind has this id. */
 export class NotFoundError extends StoreError {
   readonly code = "SHOAL_ERR_NOT_FOUND";
-  readonly status = 404;
+  readonly status = COMMON_ERRORS[this.code].status;
   constructor(
     readonly kind: string,
     readonly id: string,
@@ -21,7 +26,7 @@ export class NotFoundError extends StoreError {
 /** An object with this id, or a service or network with this name, already exists. */
 export class AlreadyExistsError extends StoreError {
   readonly code = "SHOAL_ERR_ALREADY_EXISTS";
-  readonly status = 409;
+  readonly status = COMMON_ERRORS[this.code].status;
   constructor(
     readonly kind: string,
     readonly key: string,
@@ -33,7 +38,7 @@ export class AlreadyExistsError extends StoreError {
 /** The object changed since the caller read it: `expected` is the version the caller saw, `actual` the current. */
 export class VersionConflictError extends StoreError {
   readonly code = "SHOAL_ERR_VERSION_CONFLICT";
-  readonly status = 409;
+  readonly status = STORE_ERRORS[this.code].status;
   constructor(
     readonly kind: string,
     readonly id: string,

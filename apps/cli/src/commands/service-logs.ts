@@ -1,4 +1,4 @@
-import { ApiError, type LogsQuery } from "@shoal/api";
+import { ApiError, clientError, type LogsQuery } from "@shoal/api";
 import { intFlag } from "../args/units.js";
 import type { Command } from "../context.js";
 import { formatLogLine, sinceQuery } from "../format/logs.js";
@@ -37,7 +37,7 @@ export const serviceLogsCommand: Command = {
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 404) throw e;
       const task = await ctx.client.call("taskInspect", { params: { ref } }).catch((e2: unknown) => {
-        throw e2 instanceof ApiError && e2.status === 404 ? new ApiError(404, "SHOAL_ERR_NOT_FOUND", `no service or task ${JSON.stringify(ref)}`, [], "see `shoal service ls` and `shoal service ps SERVICE`") : e2;
+        throw e2 instanceof ApiError && e2.status === 404 ? clientError("SHOAL_ERR_NOT_FOUND", `no service or task ${JSON.stringify(ref)}`, [], "see `shoal service ls` and `shoal service ps SERVICE`") : e2;
       });
       service = await ctx.client.call("serviceInspect", { params: { ref: task.serviceId } });
       route = "taskLogs";

@@ -1,6 +1,6 @@
 import { request } from "node:http";
 import type { Readable } from "node:stream";
-import { ApiError, ErrorBodySchema } from "@shoal/api";
+import { ApiError, clientError, ErrorBodySchema } from "@shoal/api";
 
 /** The answer of the local agent's API. */
 export interface AgentReply {
@@ -52,11 +52,11 @@ export class AgentClient {
           resolve({ status: res.statusCode ?? 0, body });
         });
       });
-      r.on("timeout", () => r.destroy(new ApiError(504, "SHOAL_ERR_TIMEOUT", `no answer from the local agent at ${this.socketPath} in time`, [], "the agent may be busy; retry")));
+      r.on("timeout", () => r.destroy(clientError("SHOAL_ERR_TIMEOUT", `no answer from the local agent at ${this.socketPath} in time`, [], "the agent may be busy; retry")));
       r.on("error", (e: NodeJS.ErrnoException) => {
         if (e instanceof ApiError) return reject(e);
         reject(
-          new ApiError(503, "SHOAL_ERR_UNREACHABLE", `cannot reach the local agent at ${this.socketPath} (${e.code ?? e.message})`, [], "is `shoal agent` running on this node? start it with `shoal cluster init` or `shoal cluster join`, or pass --run-dir"),
+          clientError("SHOAL_ERR_UNREACHABLE", `cannot reach the local agent at ${this.socketPath} (${e.code ?? e.message})`, [], "is `shoal agent` running on this node? start it with `shoal cluster init` or `shoal cluster join`, or pass --run-dir"),
         );
       });
       if (req.stream) {

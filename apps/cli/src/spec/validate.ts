@@ -1,4 +1,4 @@
-import { ApiError, ServiceSpecSchema, type ServiceSpec, type ServiceSpecInput } from "@shoal/api";
+import { clientError, ServiceSpecSchema, type ServiceSpec, type ServiceSpecInput } from "@shoal/api";
 
 /** Which flag sets which field of the spec, to point the user at the flag to fix. Longest prefix wins. */
 const FIELD_FLAGS: readonly [string, string][] = [
@@ -45,5 +45,5 @@ export function validateServiceSpec(spec: ServiceSpecInput): ServiceSpec {
     const flag = flagForField(field);
     return { field, message: flag ? `${i.message} (${flag})` : i.message };
   });
-  throw new ApiError(400, "SHOAL_ERR_INVALID_ARGUMENT", "invalid service spec", issues);
+  throw clientError("SHOAL_ERR_INVALID_ARGUMENT", "invalid service spec", issues);
 }
