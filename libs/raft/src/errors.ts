@@ -14,6 +14,7 @@ export const RAFT_ERRORS = errorRegistry({
   SHOAL_ERR_NO_QUORUM: { status: 503, meaning: "a majority of managers is unreachable, so nothing can be read or written consistently", action: "bring the unreachable managers back, or recover with `shoal cluster init --force-new-cluster` on a survivor; reads with stale=true still answer" },
   SHOAL_ERR_CONF_CHANGE: { status: 409, meaning: "a change of the managers was refused: another change is still in progress, the node id was removed before or is unknown, or the node is already a voter", action: "wait for the change in progress to apply and retry; join a removed node again with a fresh data dir (it gets a new id)" },
   SHOAL_ERR_CORRUPT: { status: 500, meaning: "stored or received Raft bytes failed validation (bad checksum, length or type, unsupported WAL version)", action: "if it is a manager's data dir, restore it from a backup or remove it and join the manager again; if it repeats on the network, check that every manager runs the same Shoal version" },
+  SHOAL_ERR_LOG_UNAVAILABLE: { status: 500, meaning: "internal: a log index past the end of the log was asked; Raft treats it as not there yet", action: "none; if it reaches you, report it with the manager's log" },
   SHOAL_ERR_COMPACTED: { status: 500, meaning: "internal: a log range was asked that is already compacted into a snapshot; Raft handles it by sending the snapshot", action: "none; if it reaches you, report it with the manager's log" },
   SHOAL_ERR_SNAPSHOT_OUT_OF_DATE: { status: 500, meaning: "internal: a snapshot older than the stored one was offered and ignored", action: "none; if it reaches you, report it with the manager's log" },
   SHOAL_ERR_RAFT_CONFIG: { status: 400, meaning: "Raft was given a bad option or called out of order (a peer address that is not host:port, an option out of range, bootstrap with forceNewCluster)", action: "fix the option the message names; a call-order error is a bug to report" },
@@ -106,14 +107,10 @@ export class CompactedError extends RaftError {
   }
 }
 
-/**
- * The requested log index is past the end of the log. Internal to Raft: callers treat it as "not there yet".
- * NB: the code is the common one (503, "a part Shoal needs is not reachable") with another meaning and
- * status; renaming it would change behaviour, so the status stays written here until that is decided.
- */
+/** The requested log index is past the end of the log. Internal to Raft: callers treat it as "not there yet". */
 export class UnavailableError extends RaftError {
-  readonly code = "SHOAL_ERR_UNAVAILABLE";
-  readonly status = 500;
+  readonly code = "SHOAL_ERR_LOG_UNAVAILABLE";
+  readonly status = RAFT_ERRORS[this.code].status;
   constructor(readonly index: number) {
     super(`raft: log index ${index} is not available yet`);
   }
