@@ -38,7 +38,9 @@ let failed = false;
 try {
   let t = performance.now();
   const leader = await cluster.waitForLeader();
-  say(`3 voters up (${cluster.ids.map((id) => `${id}@${cluster.member(id).url}`).join(", ")}); leader ${leader} after ${ms(t)}`);
+  say(
+    `3 voters up (${cluster.ids.map((id) => `${id}@${cluster.member(id).url}`).join(", ")}); leader ${leader} after ${ms(t)}`,
+  );
 
   const acked = new Map();
   t = performance.now();

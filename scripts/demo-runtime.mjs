@@ -30,15 +30,27 @@ try {
     await rt.start(id);
   }
   say(`3 containers created and started in ${Math.round(performance.now() - t0)} ms`);
-  await Promise.all(ids.map((id) => new Promise((resolve) => {
-    const off = rt.subscribe((e) => { if (e.type === "health" && e.id === id && e.status === "healthy") { off(); resolve(); } });
-  })));
+  await Promise.all(
+    ids.map(
+      (id) =>
+        new Promise((resolve) => {
+          const off = rt.subscribe((e) => {
+            if (e.type === "health" && e.id === id && e.status === "healthy") {
+              off();
+              resolve();
+            }
+          });
+        }),
+    ),
+  );
   for (const id of ids) {
     const info = await rt.inspect(id);
     const stats = await rt.stats(id);
     const out = [];
     for await (const e of rt.logs(id)) out.push(e.line.trim());
-    say(`${id}: ${info.status}, ${info.health?.status}, pid ${info.pid}, memory ${(stats.memoryUsageBytes / 1024).toFixed(0)} KiB of ${stats.memoryLimitBytes >> 20} MiB, log: "${out.join(" | ")}"`);
+    say(
+      `${id}: ${info.status}, ${info.health?.status}, pid ${info.pid}, memory ${(stats.memoryUsageBytes / 1024).toFixed(0)} KiB of ${stats.memoryLimitBytes >> 20} MiB, log: "${out.join(" | ")}"`,
+    );
   }
   await rt.close();
   say("runtime closed (as when the agent restarts); the containers keep running under their shims");

@@ -32,7 +32,9 @@ export async function loadRegistries() {
     try {
       mod = await import(url.href);
     } catch (e) {
-      throw new Error(`errors-doc: cannot import ${pkg}/${file} (${e.message}): run \`npx tsc -b\` first`, { cause: e });
+      throw new Error(`errors-doc: cannot import ${pkg}/${file} (${e.message}): run \`npx tsc -b\` first`, {
+        cause: e,
+      });
     }
     if (!mod[name]) throw new Error(`errors-doc: ${pkg}/${file} exports no ${name}`);
     out.push({ pkg, registry: mod[name] });
@@ -47,7 +49,9 @@ export function mergeRegistries(registries) {
     for (const [code, doc] of Object.entries(registry)) {
       const first = byCode.get(code);
       if (first) {
-        throw new Error(`errors-doc: ${code} is defined in two registries, ${first.pkg}/src/errors.ts and ${pkg}/src/errors.ts: keep it in one (a code shared by several packages goes in libs/common's COMMON_ERRORS)`);
+        throw new Error(
+          `errors-doc: ${code} is defined in two registries, ${first.pkg}/src/errors.ts and ${pkg}/src/errors.ts: keep it in one (a code shared by several packages goes in libs/common's COMMON_ERRORS)`,
+        );
       }
       byCode.set(code, { code, pkg, ...doc });
     }

@@ -30,11 +30,11 @@ for (const group of ["libs", "apps", "test"]) {
 }
 // The lint plugins' own tests (plain JS, not compiled).
 walk(join(root, "scripts"), files);
-const chosen = files
-  .filter((f) => filters.length === 0 || filters.some((s) => f.includes(s)))
-  .sort();
+const chosen = files.filter((f) => filters.length === 0 || filters.some((s) => f.includes(s))).sort();
 if (chosen.length === 0) {
-  console.error(`test: no compiled test files found${filters.length ? ` matching ${filters.join(", ")}` : ""}; run \`npm run build\` first`);
+  console.error(
+    `test: no compiled test files found${filters.length ? ` matching ${filters.join(", ")}` : ""}; run \`npm run build\` first`,
+  );
   process.exit(1);
 }
 console.log(`test: ${chosen.length} files: ${chosen.map((f) => relative(root, f)).join(" ")}`);

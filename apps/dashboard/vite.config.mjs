@@ -6,5 +6,12 @@ export default defineConfig({
   root: import.meta.dirname,
   base: "/",
   oxc: { jsx: { runtime: "automatic", importSource: "preact" } },
-  build: { outDir: "dist/web", emptyOutDir: true, assetsDir: "assets", sourcemap: true, target: "es2022", chunkSizeWarningLimit: 1024 },
+  build: {
+    outDir: "dist/web",
+    emptyOutDir: true,
+    assetsDir: "assets",
+    sourcemap: true,
+    target: "es2022",
+    chunkSizeWarningLimit: 1024,
+  },
 });

@@ -13,9 +13,11 @@ const CONCURRENCY = 16;
 /** Runs `fn` over `items`, `limit` at a time. */
 async function eachLimit(items, limit, fn) {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await fn(items[next++]);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await fn(items[next++]);
+    }),
+  );
 }
 
 function exec(cmd, args) {
@@ -25,7 +27,9 @@ function exec(cmd, args) {
     child.stderr.on("data", (d) => (err += d));
     child.on("error", reject);
     // "exit", not "close": a container started by `runc run -d` inherits the pipe and holds it open.
-    child.on("exit", (code) => (code === 0 ? resolve() : reject(new Error(`bench: \`${cmd} ${args.join(" ")}\` exited ${code}: ${err.trim()}`))));
+    child.on("exit", (code) =>
+      code === 0 ? resolve() : reject(new Error(`bench: \`${cmd} ${args.join(" ")}\` exited ${code}: ${err.trim()}`)),
+    );
   });
 }
 
@@ -46,8 +50,22 @@ export async function startBare({ dir }) {
   const startOne = async (id) => {
     const b = bundle(id);
     for (const sub of ["rootfs", "upper", "work"]) mkdirSync(join(b, sub), { recursive: true });
-    writeFileSync(join(b, "config.json"), JSON.stringify({ ...base, root: { path: join(b, "rootfs"), readonly: false }, linux: { ...base.linux, cgroupsPath: `/${cgroupParent}/${id}` } }));
-    await exec("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${layer},upperdir=${b}/upper,workdir=${b}/work`, join(b, "rootfs")]);
+    writeFileSync(
+      join(b, "config.json"),
+      JSON.stringify({
+        ...base,
+        root: { path: join(b, "rootfs"), readonly: false },
+        linux: { ...base.linux, cgroupsPath: `/${cgroupParent}/${id}` },
+      }),
+    );
+    await exec("mount", [
+      "-t",
+      "overlay",
+      "overlay",
+      "-o",
+      `lowerdir=${layer},upperdir=${b}/upper,workdir=${b}/work`,
+      join(b, "rootfs"),
+    ]);
     mounted.add(id);
     await exec("runc", ["--root", root, "run", "-d", "--bundle", b, id]);
   };
@@ -72,7 +90,11 @@ export async function startBare({ dir }) {
     running: async (name) => (services.get(name) ?? []).length,
     containers: async (name) => (services.get(name) ?? []).length,
     memory: () => ({ mainKiB: 0, parts: {}, totalKiB: 0 }),
-    version: async () => execFileSync("runc", ["--version"]).toString().split("\n")[0].replace(/^runc version /, ""),
+    version: async () =>
+      execFileSync("runc", ["--version"])
+        .toString()
+        .split("\n")[0]
+        .replace(/^runc version /, ""),
     stop: async () => {
       for (const name of [...services.keys()]) await side.remove(name);
       await removeTree(dir);

@@ -12,12 +12,21 @@ export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  */
 export function run(cmd, args, { env, timeoutMs = 120_000, input } = {}) {
   return new Promise((resolve, reject) => {
-    const child = execFile(cmd, args, { env: env ? { ...process.env, ...env } : process.env, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
-      if (err) {
-        const how = err.killed ? `timed out after ${timeoutMs} ms` : `exited ${err.code}`;
-        reject(new Error(`bench: \`${cmd} ${args.join(" ")}\` ${how}: ${String(stderr).trim().slice(-1500) || String(stdout).trim().slice(-500)}`));
-      } else resolve(String(stdout));
-    });
+    const child = execFile(
+      cmd,
+      args,
+      { env: env ? { ...process.env, ...env } : process.env, timeout: timeoutMs, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        if (err) {
+          const how = err.killed ? `timed out after ${timeoutMs} ms` : `exited ${err.code}`;
+          reject(
+            new Error(
+              `bench: \`${cmd} ${args.join(" ")}\` ${how}: ${String(stderr).trim().slice(-1500) || String(stdout).trim().slice(-500)}`,
+            ),
+          );
+        } else resolve(String(stdout));
+      },
+    );
     if (input !== undefined) child.stdin.end(input);
   });
 }
@@ -25,22 +34,27 @@ export function run(cmd, args, { env, timeoutMs = 120_000, input } = {}) {
 /** JSON from an HTTP GET over a unix socket: `{ status, body }` (body parsed when it is JSON). */
 export function unixGet(socketPath, path, timeoutMs = 10_000) {
   return new Promise((resolve, reject) => {
-    const req = request({ socketPath, path, method: "GET", timeout: timeoutMs, headers: { accept: "application/json" } }, (res) => {
-      const chunks = [];
-      res.on("data", (c) => chunks.push(c));
-      res.on("error", reject);
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let body = text;
-        try {
-          body = JSON.parse(text);
-        } catch {
-          // not JSON: keep the text
-        }
-        resolve({ status: res.statusCode ?? 0, body });
-      });
-    });
-    req.on("timeout", () => req.destroy(new Error(`bench: no answer on ${socketPath} for GET ${path} within ${timeoutMs} ms`)));
+    const req = request(
+      { socketPath, path, method: "GET", timeout: timeoutMs, headers: { accept: "application/json" } },
+      (res) => {
+        const chunks = [];
+        res.on("data", (c) => chunks.push(c));
+        res.on("error", reject);
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          let body = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // not JSON: keep the text
+          }
+          resolve({ status: res.statusCode ?? 0, body });
+        });
+      },
+    );
+    req.on("timeout", () =>
+      req.destroy(new Error(`bench: no answer on ${socketPath} for GET ${path} within ${timeoutMs} ms`)),
+    );
     req.on("error", reject);
     req.end();
   });
@@ -55,7 +69,8 @@ export async function pollUntil(t0, { periodMs, timeoutMs, what, probe, describe
   for (;;) {
     const started = performance.now();
     if (await probe()) return performance.now() - t0;
-    if (performance.now() - t0 > timeoutMs) throw new Error(`bench: ${what} not reached within ${timeoutMs / 1000} s (${describe()})`);
+    if (performance.now() - t0 > timeoutMs)
+      throw new Error(`bench: ${what} not reached within ${timeoutMs / 1000} s (${describe()})`);
     await sleep(Math.max(0, periodMs - (performance.now() - started)));
   }
 }
@@ -111,7 +126,7 @@ export function processesUnder(dir) {
     }
   }
   const ours = new Set([...all.values()].filter((p) => p.cmdline.includes(dir)).map((p) => p.pid));
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const p of all.values()) {
       if (!ours.has(p.pid) && ours.has(p.ppid)) {

@@ -27,8 +27,16 @@ const SIZES = args.sizes.split(",").map(Number);
 const TRIALS = Number(args.trials);
 const POLL_MS = Number(args["poll-ms"]);
 const TIMEOUT_MS = Number(args.timeout) * 1000;
-if (SIZES.some((n) => !Number.isInteger(n) || n <= 0) || !Number.isInteger(TRIALS) || TRIALS <= 0 || !(POLL_MS > 0) || !(TIMEOUT_MS > 0)) {
-  console.error("bench: --sizes takes positive integers (3,30,100), --trials a positive integer, --poll-ms and --timeout positive numbers");
+if (
+  SIZES.some((n) => !Number.isInteger(n) || n <= 0) ||
+  !Number.isInteger(TRIALS) ||
+  TRIALS <= 0 ||
+  !(POLL_MS > 0) ||
+  !(TIMEOUT_MS > 0)
+) {
+  console.error(
+    "bench: --sizes takes positive integers (3,30,100), --trials a positive integer, --poll-ms and --timeout positive numbers",
+  );
   process.exit(2);
 }
 const SIDES = ["runc", "swarm", "shoal"];
@@ -56,7 +64,10 @@ function cleanup() {
   })();
   return cleaning;
 }
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]]) {
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+]) {
   process.on(signal, () => {
     console.error(`bench: ${signal}: removing everything the run created`);
     void cleanup().finally(() => process.exit(code));
@@ -198,7 +209,11 @@ mkdirSync(resultsDir, { recursive: true });
 const file = join(resultsDir, `control-plane-${started.toISOString().replace(/[:.]/g, "-")}.json`);
 writeFileSync(
   file,
-  JSON.stringify({ started, node: process.version, cpus: cpus().length, sizes: SIZES, trials: TRIALS, pollMs: POLL_MS, ...results }, null, 2),
+  JSON.stringify(
+    { started, node: process.version, cpus: cpus().length, sizes: SIZES, trials: TRIALS, pollMs: POLL_MS, ...results },
+    null,
+    2,
+  ),
 );
 console.log(`bench: results written to ${file}`);
 process.exit(failed ? 1 : 0);

@@ -26,7 +26,10 @@ export async function startShoal({ dir, tarball }) {
   // Every call is a two-word command (`service create`, `cluster init`, ...): the dirs go right after it, since
   // `service create` takes everything after the image as the container's command.
   const shoal = (args, timeoutMs) =>
-    run(process.execPath, [CLI, ...args.slice(0, 2), "--data-dir", dataDir, "--run-dir", runDir, ...args.slice(2)], { env, timeoutMs });
+    run(process.execPath, [CLI, ...args.slice(0, 2), "--data-dir", dataDir, "--run-dir", runDir, ...args.slice(2)], {
+      env,
+      timeoutMs,
+    });
   const pids = () => ({ manager: readPid(join(dataDir, "manager.pid")), agent: readPid(join(dataDir, "agent.pid")) });
   let stopping;
   const side = {
@@ -34,14 +37,18 @@ export async function startShoal({ dir, tarball }) {
     dir,
     pids,
     /** `shoal service create -d` of `n` replicas of busybox `sleep 3600`. */
-    create: (name, n) => shoal(["service", "create", "-d", "--name", name, "--replicas", String(n), IMAGE, "sleep", "3600"]),
+    create: (name, n) =>
+      shoal(["service", "create", "-d", "--name", name, "--replicas", String(n), IMAGE, "sleep", "3600"]),
     remove: (name) => shoal(["service", "rm", name]),
     /** `shoal service update -d --env-add KEY=VALUE`: a new template, so a rolling update with the defaults. */
     update: (name, env) => shoal(["service", "update", "-d", "--env-add", env, name]),
     /** The service's update status (`updating`, `completed`, ...), or "" before any update. */
     updateState: async (name) => {
       const res = await fetch(`${base}/v1/services/${encodeURIComponent(name)}`);
-      if (res.status !== 200) throw new Error(`bench: the manager answered ${res.status} to GET /v1/services/${name}: ${(await res.text()).slice(0, 300)}`);
+      if (res.status !== 200)
+        throw new Error(
+          `bench: the manager answered ${res.status} to GET /v1/services/${name}: ${(await res.text()).slice(0, 300)}`,
+        );
       return (await res.json()).updateStatus?.state ?? "";
     },
     /** Tasks of the service whose desired and observed states are both running. */
@@ -49,14 +56,20 @@ export async function startShoal({ dir, tarball }) {
       const res = await fetch(`${base}/v1/tasks?service=${encodeURIComponent(name)}`);
       // Not created yet as far as this manager has applied.
       if (res.status === 404) return 0;
-      if (res.status !== 200) throw new Error(`bench: the manager answered ${res.status} to GET /v1/tasks: ${(await res.text()).slice(0, 300)}`);
+      if (res.status !== 200)
+        throw new Error(
+          `bench: the manager answered ${res.status} to GET /v1/tasks: ${(await res.text()).slice(0, 300)}`,
+        );
       const tasks = await res.json();
       return tasks.filter((t) => t.status?.state === "running" && t.desiredState === "running").length;
     },
     /** Containers the agent holds, in any state (its /v1/info). Only one service exists at a time. */
     containers: async () => {
       const r = await unixGet(agentSocket, "/v1/info");
-      if (r.status !== 200) throw new Error(`bench: the agent answered ${r.status} to GET /v1/info: ${JSON.stringify(r.body).slice(0, 300)}`);
+      if (r.status !== 200)
+        throw new Error(
+          `bench: the agent answered ${r.status} to GET /v1/info: ${JSON.stringify(r.body).slice(0, 300)}`,
+        );
       const c = r.body.containers;
       if (typeof c === "number") return c;
       if (Array.isArray(c)) return c.length;
@@ -86,17 +99,27 @@ export async function startShoal({ dir, tarball }) {
   try {
     await shoal(
       [
-        "cluster", "init",
-        "--advertise-addr", "127.0.0.1",
-        "--listen-addr", "127.0.0.1",
-        "--api-port", String(api),
-        "--raft-port", String(raft),
-        "--nats-port", String(nats),
-        "--nats-cluster-port", String(natsCluster),
+        "cluster",
+        "init",
+        "--advertise-addr",
+        "127.0.0.1",
+        "--listen-addr",
+        "127.0.0.1",
+        "--api-port",
+        String(api),
+        "--raft-port",
+        String(raft),
+        "--nats-port",
+        String(nats),
+        "--nats-cluster-port",
+        String(natsCluster),
         // Its own cgroup parent and bridge, so the run keeps clear of a cluster already on this machine.
-        "--cgroup-parent", cgroupParent,
-        "--bridge", "shbench0",
-        "--bridge-subnet", "10.215.0.0/16",
+        "--cgroup-parent",
+        cgroupParent,
+        "--bridge",
+        "shbench0",
+        "--bridge-subnet",
+        "10.215.0.0/16",
       ],
       180_000,
     );

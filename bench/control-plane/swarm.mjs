@@ -48,7 +48,8 @@ async function importBusybox(docker, tarball, dir) {
   const blob = (digest) => join(layout, "blobs", "sha256", digest.replace(/^sha256:/, ""));
   const index = JSON.parse(readFileSync(join(layout, "index.json"), "utf8"));
   const manifest = JSON.parse(readFileSync(blob(index.manifests[0].digest), "utf8"));
-  if (manifest.layers.length !== 1) throw new Error(`bench: expected a one-layer busybox image, ${tarball} has ${manifest.layers.length} layers`);
+  if (manifest.layers.length !== 1)
+    throw new Error(`bench: expected a one-layer busybox image, ${tarball} has ${manifest.layers.length} layers`);
   const config = JSON.parse(readFileSync(blob(manifest.config.digest), "utf8")).config ?? {};
   const changes = [
     ...(config.Env ?? []).map((e) => `ENV ${e}`),
@@ -81,15 +82,20 @@ export async function startSwarm({ dir, tarball }) {
   const daemon = spawn(
     "/usr/sbin/dockerd",
     [
-      "--data-root", join(dir, "data"),
-      "--exec-root", join(dir, "exec"),
-      "--pidfile", pidFile,
-      "-H", `unix://${socket}`,
+      "--data-root",
+      join(dir, "data"),
+      "--exec-root",
+      join(dir, "exec"),
+      "--pidfile",
+      pidFile,
+      "-H",
+      `unix://${socket}`,
       `--bridge=${BRIDGE}`,
       "--iptables=false",
       "--ip-forward=false",
       "--ip-masq=false",
-      "--default-address-pool", "base=10.252.0.0/16,size=24",
+      "--default-address-pool",
+      "base=10.252.0.0/16,size=24",
     ],
     // DOCKER_SERVICE_PREFER_OFFLINE_IMAGE: Swarm's agent otherwise tries to pull a tag from Docker Hub before
     // every task start, even when the image is local; here that would leave the machine and time a failed lookup.
@@ -105,34 +111,58 @@ export async function startSwarm({ dir, tarball }) {
       // --no-resolve-image: the image exists only here; asking a registry for its digest would leave the machine.
       // --init: a tiny init as PID 1 forwards SIGTERM to sleep, as Shoal's default init does; without it, sleep
       // ignores SIGTERM and every removal waits out Swarm's 10 s stop grace period.
-      docker(["service", "create", "--detach", "--no-resolve-image", "--init", "--name", name, "--replicas", String(n), IMAGE, "sleep", "3600"]),
+      docker([
+        "service",
+        "create",
+        "--detach",
+        "--no-resolve-image",
+        "--init",
+        "--name",
+        name,
+        "--replicas",
+        String(n),
+        IMAGE,
+        "sleep",
+        "3600",
+      ]),
     remove: (name) => docker(["service", "rm", name]),
     /** `docker service update --env-add KEY=VALUE`, detached: a rolling update with Swarm's defaults. */
     update: (name, env) => docker(["service", "update", "--detach", "--no-resolve-image", "--env-add", env, name]),
     /** The service's UpdateStatus.State (`updating`, `completed`, ...), or "" before any update. */
     updateState: async (name) => {
       const r = await unixGet(socket, `${API}/services/${encodeURIComponent(name)}`);
-      if (r.status !== 200) throw new Error(`bench: dockerd answered ${r.status} to GET /services/${name}: ${JSON.stringify(r.body).slice(0, 300)}`);
+      if (r.status !== 200)
+        throw new Error(
+          `bench: dockerd answered ${r.status} to GET /services/${name}: ${JSON.stringify(r.body).slice(0, 300)}`,
+        );
       return r.body.UpdateStatus?.State ?? "";
     },
     /** Tasks of the service that the swarm wants running and that are running (what `docker service ps` lists). */
     running: async (name) => {
       const filters = encodeURIComponent(JSON.stringify({ service: [name], "desired-state": ["running"] }));
       const r = await unixGet(socket, `${API}/tasks?filters=${filters}`);
-      if (r.status !== 200) throw new Error(`bench: dockerd answered ${r.status} to GET /tasks: ${JSON.stringify(r.body).slice(0, 300)}`);
+      if (r.status !== 200)
+        throw new Error(`bench: dockerd answered ${r.status} to GET /tasks: ${JSON.stringify(r.body).slice(0, 300)}`);
       return r.body.filter((t) => t.Status?.State === "running").length;
     },
     /** Containers of the service, in any state (`docker ps -a --filter label=com.docker.swarm.service.name=...`). */
     containers: async (name) => {
       const filters = encodeURIComponent(JSON.stringify({ label: [`com.docker.swarm.service.name=${name}`] }));
       const r = await unixGet(socket, `${API}/containers/json?all=true&filters=${filters}`);
-      if (r.status !== 200) throw new Error(`bench: dockerd answered ${r.status} to GET /containers/json: ${JSON.stringify(r.body).slice(0, 300)}`);
+      if (r.status !== 200)
+        throw new Error(
+          `bench: dockerd answered ${r.status} to GET /containers/json: ${JSON.stringify(r.body).slice(0, 300)}`,
+        );
       return r.body.length;
     },
     /** RSS in KiB of dockerd, of its containerd, and of every process of this side (shims included). */
     memory: () => {
       const { dockerd, containerd } = side.pids();
-      return { mainKiB: rssKiB(dockerd), parts: { dockerd: rssKiB(dockerd), containerd: containerd ? rssKiB(containerd) : 0 }, totalKiB: systemRssKiB(dir) };
+      return {
+        mainKiB: rssKiB(dockerd),
+        parts: { dockerd: rssKiB(dockerd), containerd: containerd ? rssKiB(containerd) : 0 },
+        totalKiB: systemRssKiB(dir),
+      };
     },
     version: async () => (await docker(["version", "--format", "{{.Server.Version}}"])).trim(),
     /** Removes everything of this side; once, however often it is called (the run and Ctrl-C may both). */
@@ -152,11 +182,16 @@ export async function startSwarm({ dir, tarball }) {
     await waitForDaemon(socket, daemon, join(dir, "dockerd.log"));
     const [listenPort] = await freePorts(1);
     await docker([
-      "swarm", "init",
-      "--advertise-addr", "127.0.0.1",
-      "--listen-addr", `127.0.0.1:${listenPort}`,
-      "--data-path-port", String(await freeUdpPort()),
-      "--default-addr-pool", "10.253.0.0/16",
+      "swarm",
+      "init",
+      "--advertise-addr",
+      "127.0.0.1",
+      "--listen-addr",
+      `127.0.0.1:${listenPort}`,
+      "--data-path-port",
+      String(await freeUdpPort()),
+      "--default-addr-pool",
+      "10.253.0.0/16",
     ]);
     await importBusybox(docker, tarball, dir);
   } catch (e) {
@@ -170,10 +205,17 @@ export async function startSwarm({ dir, tarball }) {
 async function waitForDaemon(socket, daemon, logFile) {
   const deadline = performance.now() + 60_000;
   for (;;) {
-    if (daemon.exitCode !== null || !alive(daemon.pid)) throw new Error(`bench: dockerd exited at start: ${readFileSync(logFile, "utf8").slice(-2000)}`);
-    const ok = await unixGet(socket, "/_ping", 2_000).then((r) => r.status === 200, () => false);
+    if (daemon.exitCode !== null || !alive(daemon.pid))
+      throw new Error(`bench: dockerd exited at start: ${readFileSync(logFile, "utf8").slice(-2000)}`);
+    const ok = await unixGet(socket, "/_ping", 2_000).then(
+      (r) => r.status === 200,
+      () => false,
+    );
     if (ok) return;
-    if (performance.now() > deadline) throw new Error(`bench: dockerd did not answer on ${socket} within 60 s: ${readFileSync(logFile, "utf8").slice(-2000)}`);
+    if (performance.now() > deadline)
+      throw new Error(
+        `bench: dockerd did not answer on ${socket} within 60 s: ${readFileSync(logFile, "utf8").slice(-2000)}`,
+      );
     await sleep(200);
   }
 }

@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// Over 400 lines: one benchmark script that must clean up after itself from one place; its parts (setup of
+// the namespaces, the trials, the report and chart) run in one order over one shared set of names.
 // Overlay data path: TCP throughput and round trip between two tasks on a VXLAN overlay network of
 // libs/overlay, against the same two "nodes" talking over their plain underlay. The nodes are network
 // namespaces joined by a veth; every namespace, link and address lives inside namespaces this run makes, named
@@ -26,8 +28,13 @@ const TRIALS = Number(args.trials);
 const SECONDS = Number(args.seconds);
 const PINGS = Number(args.pings);
 const UNDERLAY_MTU = Number(args["underlay-mtu"]);
-if (![TRIALS, SECONDS, PINGS].every((n) => Number.isInteger(n) && n > 0) || !(Number.isInteger(UNDERLAY_MTU) && UNDERLAY_MTU >= 1280 && UNDERLAY_MTU <= 65535)) {
-  console.error("bench: --trials, --seconds and --pings take positive integers, --underlay-mtu an integer from 1280 to 65535");
+if (
+  ![TRIALS, SECONDS, PINGS].every((n) => Number.isInteger(n) && n > 0) ||
+  !(Number.isInteger(UNDERLAY_MTU) && UNDERLAY_MTU >= 1280 && UNDERLAY_MTU <= 65535)
+) {
+  console.error(
+    "bench: --trials, --seconds and --pings take positive integers, --underlay-mtu an integer from 1280 to 65535",
+  );
   process.exit(2);
 }
 if (process.getuid?.() !== 0) {
@@ -35,7 +42,16 @@ if (process.getuid?.() !== 0) {
   process.exit(2);
 }
 const PORT = 5201;
-const iperfArgs = (server, seconds = SECONDS) => ["iperf3", "-c", server, "-p", String(PORT), "-t", String(seconds), "-J"];
+const iperfArgs = (server, seconds = SECONDS) => [
+  "iperf3",
+  "-c",
+  server,
+  "-p",
+  String(PORT),
+  "-t",
+  String(seconds),
+  "-J",
+];
 const pingArgs = (server) => ["ping", "-c", String(PINGS), "-i", "0.005", server];
 
 // ---- processes: every child is tracked so that clean-up can stop it ----
@@ -54,7 +70,10 @@ function run(argv, { timeoutMs = 120_000 } = {}) {
     child.on("close", (code, signal) => {
       children.delete(child);
       if (code === 0) resolve(out);
-      else reject(new Error(`${argv.join(" ")} failed (${signal ?? `exit ${code}`}): ${(err || out).trim().slice(0, 500)}`));
+      else
+        reject(
+          new Error(`${argv.join(" ")} failed (${signal ?? `exit ${code}`}): ${(err || out).trim().slice(0, 500)}`),
+        );
     });
   });
 }
@@ -65,7 +84,9 @@ const inNs = (ns, argv, options) => run(["ip", "netns", "exec", ns, ...argv], op
 /** Starts an iperf3 server in `ns` and resolves once it listens. */
 function startIperfServer(ns) {
   return new Promise((resolve, reject) => {
-    const child = spawn("ip", ["netns", "exec", ns, "iperf3", "-s", "-p", String(PORT), "--forceflush"], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("ip", ["netns", "exec", ns, "iperf3", "-s", "-p", String(PORT), "--forceflush"], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     children.add(child);
     let out = "";
     child.stdout.on("data", (d) => {
@@ -112,12 +133,16 @@ function cleanup() {
     // namespace deletes its veths and VXLAN devices).
     const list = await run(["ip", "netns", "list"]).catch(() => "");
     for (const name of list.split("\n").map((l) => l.split(" ")[0] ?? "")) {
-      if (name.startsWith(id)) await run(["ip", "netns", "del", name]).catch((e) => console.error(`bench: ${e.message}`));
+      if (name.startsWith(id))
+        await run(["ip", "netns", "del", name]).catch((e) => console.error(`bench: ${e.message}`));
     }
   })();
   return cleaning;
 }
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]]) {
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+]) {
   process.on(signal, () => {
     interrupted = true;
     console.error(`bench: ${signal}: removing the namespaces of ${id}`);
@@ -139,7 +164,8 @@ function freePrefix(used, first, pick) {
 }
 
 /** Runs a node's commands inside its netns (nsenter changes the netns only, so `ip netns add` stays visible). */
-const inNode = (node) => (file, argv, options) => runCommand("nsenter", [`--net=/run/netns/${node}`, file, ...argv], options);
+const inNode = (node) => (file, argv, options) =>
+  runCommand("nsenter", [`--net=/run/netns/${node}`, file, ...argv], options);
 
 async function setUp() {
   const used = await hostNets();
@@ -152,20 +178,43 @@ async function setUp() {
     await run(["ip", "-n", ns, "link", "set", "lo", "up"]);
   }
   await run(["ip", "-n", nodeA, "link", "add", "under0", "type", "veth", "peer", "name", "under0", "netns", nodeB]);
-  for (const [ns, addr] of [[nodeA, ua], [nodeB, ub]]) {
+  for (const [ns, addr] of [
+    [nodeA, ua],
+    [nodeB, ub],
+  ]) {
     await run(["ip", "-n", ns, "addr", "add", `${addr}/30`, "dev", "under0"]);
     // The overlay's MTU follows: openVxlanOverlay gives its devices the underlay's MTU minus the VXLAN header.
     await run(["ip", "-n", ns, "link", "set", "under0", "mtu", String(UNDERLAY_MTU), "up"]);
   }
   const network = { id: "benchnet", vni: 4096 + randomInt(10000), subnet: `${net}0/24`, gateway: `${net}1` };
-  const A = openVxlanOverlay({ underlayAddress: ua, netnsPrefix: `${id}A-`, vipTable: "shoal_bench_vip", exec: inNode(nodeA) });
-  const B = openVxlanOverlay({ underlayAddress: ub, netnsPrefix: `${id}B-`, vipTable: "shoal_bench_vip", exec: inNode(nodeB) });
+  const A = openVxlanOverlay({
+    underlayAddress: ua,
+    netnsPrefix: `${id}A-`,
+    vipTable: "shoal_bench_vip",
+    exec: inNode(nodeA),
+  });
+  const B = openVxlanOverlay({
+    underlayAddress: ub,
+    netnsPrefix: `${id}B-`,
+    vipTable: "shoal_bench_vip",
+    exec: inNode(nodeB),
+  });
   overlays.push(A, B);
   const attach = (netns, address) => ({ networkId: network.id, netns, address });
   const remote = (address, nodeAddress) => ({ networkId: network.id, address, mac: macOf(address), nodeAddress });
   // Node A holds two tasks (the second one measures the same-node bridge path), node B one.
-  await A.reconcile({ networks: [network], attachments: [attach(taskA, ipA), attach(taskA2, ipA2)], remotes: [remote(ipB, ub)], vips: [] });
-  await B.reconcile({ networks: [network], attachments: [attach(taskB, ipB)], remotes: [remote(ipA, ua), remote(ipA2, ua)], vips: [] });
+  await A.reconcile({
+    networks: [network],
+    attachments: [attach(taskA, ipA), attach(taskA2, ipA2)],
+    remotes: [remote(ipB, ub)],
+    vips: [],
+  });
+  await B.reconcile({
+    networks: [network],
+    attachments: [attach(taskB, ipB)],
+    remotes: [remote(ipA, ua), remote(ipA2, ua)],
+    vips: [],
+  });
   await inNs(nodeA, ["ping", "-c", "1", "-W", "2", ub]);
   await inNs(taskA, ["ping", "-c", "1", "-W", "2", ipB]);
   await inNs(taskA, ["ping", "-c", "1", "-W", "2", ipA2]);
@@ -216,16 +265,38 @@ async function roundTrip(path) {
   const times = [...out.matchAll(/time=([\d.]+) ms/g)].map((m) => Number(m[1]));
   const loss = Number(/([\d.]+)% packet loss/.exec(out)?.[1]);
   if (times.length === 0) throw new Error(`ping to ${path.address} got no reply:\n${out}`);
-  return { avgMs: mean(times), medianMs: median(times), minMs: Math.min(...times), maxMs: Math.max(...times), lossPct: loss, replies: times.length };
+  return {
+    avgMs: mean(times),
+    medianMs: median(times),
+    minMs: Math.min(...times),
+    maxMs: Math.max(...times),
+    lossPct: loss,
+    replies: times.length,
+  };
 }
 
-const OFFLOADS = ["tcp-segmentation-offload", "generic-segmentation-offload", "generic-receive-offload", "tx-udp_tnl-segmentation", "tx-checksumming", "rx-checksumming"];
+const OFFLOADS = [
+  "tcp-segmentation-offload",
+  "generic-segmentation-offload",
+  "generic-receive-offload",
+  "tx-udp_tnl-segmentation",
+  "tx-checksumming",
+  "rx-checksumming",
+];
 
 /** What explains a gap: the links' MTUs and segmentation limits on both paths (ip -d link). */
 async function linkFacts(env) {
   const link = async (ns, dev) => {
     const [l] = JSON.parse(await run(["ip", "-n", ns, "-d", "-j", "link", "show", "dev", dev]));
-    const facts = { ns, dev, mtu: l.mtu, kind: l.linkinfo?.info_kind, gsoMaxSize: l.gso_max_size, gsoMaxSegs: l.gso_max_segs, groMaxSize: l.gro_max_size };
+    const facts = {
+      ns,
+      dev,
+      mtu: l.mtu,
+      kind: l.linkinfo?.info_kind,
+      gsoMaxSize: l.gso_max_size,
+      gsoMaxSegs: l.gso_max_segs,
+      groMaxSize: l.gro_max_size,
+    };
     // The offloads that decide whether VXLAN packets cross the veths as 64 KiB GSO packets, when ethtool is here.
     const features = await inNs(ns, ["ethtool", "-k", dev]).catch(() => undefined);
     if (features === undefined) return facts;
@@ -234,7 +305,10 @@ async function linkFacts(env) {
   };
   const facts = [await link(nodeA, "under0"), await link(taskA, "eth1")];
   // The overlay network's own namespace on node A: its bridge, VXLAN device and the task's veth end.
-  const nets = (await run(["ip", "netns", "list"])).split("\n").map((l) => l.split(" ")[0]).filter((n) => n?.startsWith(`${id}A-`));
+  const nets = (await run(["ip", "netns", "list"]))
+    .split("\n")
+    .map((l) => l.split(" ")[0])
+    .filter((n) => n?.startsWith(`${id}A-`));
   for (const ns of nets) {
     for (const l of JSON.parse(await run(["ip", "-n", ns, "-d", "-j", "link", "show"]))) {
       if (l.ifname !== "lo") facts.push(await link(ns, l.ifname));
@@ -261,7 +335,9 @@ const results = {
 let failed = false;
 try {
   const env = await setUp();
-  console.error(`bench: prefix ${id}; underlay ${env.underlay.a} - ${env.underlay.b}; overlay ${env.overlay.subnet} (VNI ${env.overlay.vni}) ${env.overlay.a} - ${env.overlay.b}`);
+  console.error(
+    `bench: prefix ${id}; underlay ${env.underlay.a} - ${env.underlay.b}; overlay ${env.overlay.subnet} (VNI ${env.overlay.vni}) ${env.overlay.a} - ${env.overlay.b}`,
+  );
   results.setup = await linkFacts(env);
   await startIperfServer(nodeB);
   await startIperfServer(taskB);
@@ -274,14 +350,18 @@ try {
     for (const side of SIDES) {
       const r = await throughput(env.paths[side]);
       runs[side].throughput.push(r);
-      console.error(`bench: ${side} iperf3 trial ${t + 1}: ${r.gbps.toFixed(2)} Gbit/s, mean_rtt ${r.meanRttUs} us, ${r.retransmits} retransmits, CPU sender ${r.cpuSenderPct.toFixed(0)}% receiver ${r.cpuReceiverPct.toFixed(0)}%`);
+      console.error(
+        `bench: ${side} iperf3 trial ${t + 1}: ${r.gbps.toFixed(2)} Gbit/s, mean_rtt ${r.meanRttUs} us, ${r.retransmits} retransmits, CPU sender ${r.cpuSenderPct.toFixed(0)}% receiver ${r.cpuReceiverPct.toFixed(0)}%`,
+      );
     }
   }
   for (let t = 0; t < TRIALS; t++) {
     for (const side of SIDES) {
       const r = await roundTrip(env.paths[side]);
       runs[side].ping.push(r);
-      console.error(`bench: ${side} ping trial ${t + 1}: avg ${r.avgMs.toFixed(3)} ms, median ${r.medianMs.toFixed(3)} ms, loss ${r.lossPct}%`);
+      console.error(
+        `bench: ${side} ping trial ${t + 1}: avg ${r.avgMs.toFixed(3)} ms, median ${r.medianMs.toFixed(3)} ms, loss ${r.lossPct}%`,
+      );
     }
   }
   const summary = (side) => ({
@@ -321,10 +401,18 @@ if (d && o && b) {
   const r = results.ratios;
   const row = (what, key, digits, goal = "") =>
     `| ${what} | ${f(d[key], digits)} | ${f(o[key], digits)} | ${f(o[key] / d[key])} | ${goal} | ${f(b[key], digits)} |`;
-  console.log(`\nOverlay benchmark, ${started.toISOString().slice(0, 10)}, ${cpus().length} cores (${results.cpuModel}), kernel ${results.kernel}, two nodes as netns joined by a veth`);
-  console.log(`commands (from the client's netns): ${iperfArgs("<server>").join(" ")}   and   ${pingArgs("<server>").join(" ")}`);
-  console.log(`medians of ${TRIALS} trials each, the paths interleaved; load average ${f(results.loadBefore)} before, ${f(results.loadAfter)} after\n`);
-  console.log("| measure | direct (underlay veth) | overlay (VXLAN, two nodes) | overlay/direct | goal | same-node bridge (no VXLAN) |");
+  console.log(
+    `\nOverlay benchmark, ${started.toISOString().slice(0, 10)}, ${cpus().length} cores (${results.cpuModel}), kernel ${results.kernel}, two nodes as netns joined by a veth`,
+  );
+  console.log(
+    `commands (from the client's netns): ${iperfArgs("<server>").join(" ")}   and   ${pingArgs("<server>").join(" ")}`,
+  );
+  console.log(
+    `medians of ${TRIALS} trials each, the paths interleaved; load average ${f(results.loadBefore)} before, ${f(results.loadAfter)} after\n`,
+  );
+  console.log(
+    "| measure | direct (underlay veth) | overlay (VXLAN, two nodes) | overlay/direct | goal | same-node bridge (no VXLAN) |",
+  );
   console.log("|---|---|---|---|---|---|");
   console.log(row("TCP throughput, Gbit/s", "gbps", 2, ">= 0.9"));
   console.log(row("ping RTT avg, ms", "pingAvgMs", 3, "<= 1.2"));
@@ -336,8 +424,16 @@ if (d && o && b) {
   const met = r.throughput >= 0.9 && r.pingMedian <= 1.2;
   console.log(`\ngoal (throughput ratio >= 0.9, RTT ratio <= 1.2): ${met ? "met" : "NOT met"}`);
   for (const l of results.setup.links) {
-    const off = l.offloads ? `; offloads on: ${Object.keys(l.offloads).filter((k) => l.offloads[k]).join(", ") || "none"}` : "";
-    console.log(`link ${l.ns} ${l.dev}${l.kind ? ` (${l.kind})` : ""}: mtu ${l.mtu}, gso_max_size ${l.gsoMaxSize}, gro_max_size ${l.groMaxSize}${off}`);
+    const off = l.offloads
+      ? `; offloads on: ${
+          Object.keys(l.offloads)
+            .filter((k) => l.offloads[k])
+            .join(", ") || "none"
+        }`
+      : "";
+    console.log(
+      `link ${l.ns} ${l.dev}${l.kind ? ` (${l.kind})` : ""}: mtu ${l.mtu}, gso_max_size ${l.gsoMaxSize}, gro_max_size ${l.groMaxSize}${off}`,
+    );
   }
 }
 const resultsDir = new URL("../results/", import.meta.url).pathname;

@@ -187,12 +187,30 @@ async function startEtcd() {
     const p = spawn(
       "etcd",
       [
-        "--name", m.name, "--data-dir", m.dir,
-        "--listen-client-urls", m.client, "--advertise-client-urls", m.client,
-        "--listen-peer-urls", m.peer, "--initial-advertise-peer-urls", m.peer,
-        "--initial-cluster", initial, "--initial-cluster-token", "bench", "--initial-cluster-state", "new",
-        "--snapshot-count", String(SNAPSHOT_ENTRIES),
-        "--logger", "zap", "--log-level", "error",
+        "--name",
+        m.name,
+        "--data-dir",
+        m.dir,
+        "--listen-client-urls",
+        m.client,
+        "--advertise-client-urls",
+        m.client,
+        "--listen-peer-urls",
+        m.peer,
+        "--initial-advertise-peer-urls",
+        m.peer,
+        "--initial-cluster",
+        initial,
+        "--initial-cluster-token",
+        "bench",
+        "--initial-cluster-state",
+        "new",
+        "--snapshot-count",
+        String(SNAPSHOT_ENTRIES),
+        "--logger",
+        "zap",
+        "--log-level",
+        "error",
       ],
       { stdio: ["ignore", "ignore", "pipe"] },
     );
@@ -209,11 +227,13 @@ async function startEtcd() {
   let status;
   for (let i = 0; ; i++) {
     try {
-      status = JSON.parse(execFileSync("etcdctl", ["--endpoints", endpoints, "endpoint", "status", "-w", "json"], {
-        encoding: "utf8",
-        stdio: ["ignore", "pipe", "ignore"],
-        env: { ...process.env, ETCDCTL_API: "3" },
-      }));
+      status = JSON.parse(
+        execFileSync("etcdctl", ["--endpoints", endpoints, "endpoint", "status", "-w", "json"], {
+          encoding: "utf8",
+          stdio: ["ignore", "pipe", "ignore"],
+          env: { ...process.env, ETCDCTL_API: "3" },
+        }),
+      );
       if (status.length === 3 && status.every((s) => s.Status.leader !== "0" && s.Status.leader !== 0)) break;
     } catch {
       // not up yet
@@ -260,7 +280,15 @@ function table(shoal, etcd) {
   const rows = [["system", "clients", "writes/s", "p50 ms", "p99 ms", "RSS leader MiB", "RSS total MiB"]];
   const add = (name, rs) =>
     rs.forEach((r) =>
-      rows.push([name, String(r.clients), fmt(r.writesPerSec), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), fmt(r.rssLeaderMiB), fmt(r.rssTotalMiB)]),
+      rows.push([
+        name,
+        String(r.clients),
+        fmt(r.writesPerSec),
+        fmt(r.p50Ms, 2),
+        fmt(r.p99Ms, 2),
+        fmt(r.rssLeaderMiB),
+        fmt(r.rssTotalMiB),
+      ]),
     );
   add("shoal", shoal);
   add("etcd", etcd);
@@ -281,7 +309,11 @@ function table(shoal, etcd) {
   }
   const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
   const line = (r) => `| ${r.map((x, c) => (c < 2 ? x.padEnd(w[c]) : x.padStart(w[c]))).join(" | ")} |`;
-  return [line(rows[0]), `|${w.map((n, c) => (c < 2 ? `-${"-".repeat(n)}-` : `-${"-".repeat(n)}:`)).join("|")}|`, ...rows.slice(1).map(line)].join("\n");
+  return [
+    line(rows[0]),
+    `|${w.map((n, c) => (c < 2 ? `-${"-".repeat(n)}-` : `-${"-".repeat(n)}:`)).join("|")}|`,
+    ...rows.slice(1).map(line),
+  ].join("\n");
 }
 
 const started = new Date();

@@ -14,7 +14,13 @@ import { median, pollUntil, removeTree } from "../control-plane/procs.mjs";
 import { startShoal } from "../control-plane/shoal.mjs";
 import { startSwarm } from "../control-plane/swarm.mjs";
 
-const { values: args } = parseArgs({ options: { replicas: { type: "string", default: "10" }, trials: { type: "string", default: "3" }, only: { type: "string" } } });
+const { values: args } = parseArgs({
+  options: {
+    replicas: { type: "string", default: "10" },
+    trials: { type: "string", default: "3" },
+    only: { type: "string" },
+  },
+});
 const N = Number(args.replicas);
 const TRIALS = Number(args.trials);
 const SIDES = { swarm: startSwarm, shoal: startShoal };
@@ -33,10 +39,15 @@ const running = new Set();
 let cleaning;
 const cleanup = () =>
   (cleaning ??= (async () => {
-    for (const side of [...running]) await side.stop().catch((e) => console.error(`bench: stopping ${side.name}: ${e.message}`));
+    for (const side of [...running])
+      await side.stop().catch((e) => console.error(`bench: stopping ${side.name}: ${e.message}`));
     await removeTree(work);
   })());
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143]]) process.on(signal, () => void cleanup().finally(() => process.exit(code)));
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+])
+  process.on(signal, () => void cleanup().finally(() => process.exit(code)));
 
 /** One side: a service of N replicas, then TRIALS updates, each timed from the CLI call to `completed`. */
 async function benchSide(kind, tarball) {
@@ -46,7 +57,13 @@ async function benchSide(kind, tarball) {
     const version = await side.version();
     const name = "upd";
     await side.create(name, N);
-    await pollUntil(performance.now(), { periodMs: 100, timeoutMs: 300_000, what: `${N} running tasks of ${kind}`, probe: async () => (await side.running(name)) >= N, describe: () => "" });
+    await pollUntil(performance.now(), {
+      periodMs: 100,
+      timeoutMs: 300_000,
+      what: `${N} running tasks of ${kind}`,
+      probe: async () => (await side.running(name)) >= N,
+      describe: () => "",
+    });
     const trials = [];
     for (let t = 1; t <= TRIALS; t++) {
       let state = "";
@@ -84,13 +101,20 @@ try {
   for (const kind of chosen) results[kind] = await benchSide(kind, tarball);
   const date = new Date().toISOString();
   mkdirSync(new URL("../results/", import.meta.url), { recursive: true });
-  writeFileSync(new URL(`../results/rolling-update-${date.replace(/[:.]/g, "-")}.json`, import.meta.url), JSON.stringify({ date, n: N, cpus: cpus().length, results }, null, 2));
+  writeFileSync(
+    new URL(`../results/rolling-update-${date.replace(/[:.]/g, "-")}.json`, import.meta.url),
+    JSON.stringify({ date, n: N, cpus: cpus().length, results }, null, 2),
+  );
   const sw = results.swarm?.median;
   const sh = results.shoal?.median;
-  console.log(`\nRolling update of ${N} busybox replicas, defaults (parallelism 1, stop-first, 5 s monitor), median of ${TRIALS}, ${cpus().length} CPUs${results.swarm ? `, Docker ${results.swarm.version}` : ""}:\n`);
+  console.log(
+    `\nRolling update of ${N} busybox replicas, defaults (parallelism 1, stop-first, 5 s monitor), median of ${TRIALS}, ${cpus().length} CPUs${results.swarm ? `, Docker ${results.swarm.version}` : ""}:\n`,
+  );
   console.log("| update -> completed | swarm s | shoal s | shoal/swarm |");
   console.log("|---|---|---|---|");
-  console.log(`| ${N} replicas | ${sw?.toFixed(2) ?? "-"} | ${sh?.toFixed(2) ?? "-"} | ${sw && sh ? (sh / sw).toFixed(2) : "-"} |`);
+  console.log(
+    `| ${N} replicas | ${sw?.toFixed(2) ?? "-"} | ${sh?.toFixed(2) ?? "-"} | ${sw && sh ? (sh / sw).toFixed(2) : "-"} |`,
+  );
 } finally {
   await cleanup();
 }

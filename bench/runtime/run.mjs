@@ -45,7 +45,10 @@ async function cleanup() {
     for (const c of await runtime.list()) await runtime.remove(c.id, { force: true }).catch(() => {});
     await runtime.close();
   }
-  const mounts = readFileSync("/proc/self/mountinfo", "utf8").split("\n").map((l) => l.split(" ")[4] ?? "").filter((m) => m.startsWith(work));
+  const mounts = readFileSync("/proc/self/mountinfo", "utf8")
+    .split("\n")
+    .map((l) => l.split(" ")[4] ?? "")
+    .filter((m) => m.startsWith(work));
   for (const m of mounts.sort((a, b) => b.length - a.length)) {
     try {
       execFileSync("umount", ["-l", m], { stdio: "ignore" });
@@ -102,13 +105,23 @@ async function timeBareOverlay(bundle, layerDir, n, trial) {
   const dirs = ids.map((id) => {
     const d = join(work, "bov", id);
     for (const sub of ["rootfs", "upper", "work"]) mkdirSync(join(d, sub), { recursive: true });
-    writeFileSync(join(d, "config.json"), JSON.stringify({ ...config, root: { path: join(d, "rootfs"), readonly: false } }));
+    writeFileSync(
+      join(d, "config.json"),
+      JSON.stringify({ ...config, root: { path: join(d, "rootfs"), readonly: false } }),
+    );
     return d;
   });
   const t0 = performance.now();
   ids.forEach((id, i) => {
     const d = dirs[i];
-    execFileSync("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${layerDir},upperdir=${d}/upper,workdir=${d}/work`, join(d, "rootfs")]);
+    execFileSync("mount", [
+      "-t",
+      "overlay",
+      "overlay",
+      "-o",
+      `lowerdir=${layerDir},upperdir=${d}/upper,workdir=${d}/work`,
+      join(d, "rootfs"),
+    ]);
     execFileSync("runc", ["--root", bareRoot, "run", "-d", "--bundle", d, id], { stdio: "ignore" });
     bareIds.add(id);
   });
@@ -132,7 +145,8 @@ async function timeShoal(n, trial) {
   const start = performance.now() - t0;
   const agentKiB = kib(process.pid);
   let shimKiB = 0;
-  for (const c of await runtime.list()) shimKiB += kib(JSON.parse(readFileSync(join(work, "data/containers", c.id, "container.json"), "utf8")).shimPid);
+  for (const c of await runtime.list())
+    shimKiB += kib(JSON.parse(readFileSync(join(work, "data/containers", c.id, "container.json"), "utf8")).shimPid);
   const t1 = performance.now();
   for (const id of ids) await runtime.remove(id, { force: true });
   return { start: start / n, remove: (performance.now() - t1) / n, agentKiB, shimKiB: shimKiB / n };
@@ -176,7 +190,9 @@ try {
       shimRssKiB: median(ours.map((o) => o.shimKiB)),
     };
     rows.push(row);
-    console.error(`n=${n}: start ${row.shoalStartMs.toFixed(1)} vs ${row.bareStartMs.toFixed(1)} ms (own overlay ${row.bareOverlayStartMs.toFixed(1)}), remove ${row.shoalRemoveMs.toFixed(1)} vs ${row.bareRemoveMs.toFixed(1)} ms`);
+    console.error(
+      `n=${n}: start ${row.shoalStartMs.toFixed(1)} vs ${row.bareStartMs.toFixed(1)} ms (own overlay ${row.bareOverlayStartMs.toFixed(1)}), remove ${row.shoalRemoveMs.toFixed(1)} vs ${row.bareRemoveMs.toFixed(1)} ms`,
+    );
   }
   const f = (x) => x.toFixed(1);
   const lines = [
@@ -184,7 +200,10 @@ try {
     "",
     "| N | start: shoal ms/container | bare runc | ratio | bare runc, own overlay each | ratio | remove: shoal ms/container | bare runc | ratio | agent RSS MiB | shim RSS KiB each |",
     "|---|---|---|---|---|---|---|---|---|---|---|",
-    ...rows.map((r) => `| ${r.n} | ${f(r.shoalStartMs)} | ${f(r.bareStartMs)} | ${(r.shoalStartMs / r.bareStartMs).toFixed(2)}x | ${f(r.bareOverlayStartMs)} | ${(r.shoalStartMs / r.bareOverlayStartMs).toFixed(2)}x | ${f(r.shoalRemoveMs)} | ${f(r.bareRemoveMs)} | ${(r.shoalRemoveMs / r.bareRemoveMs).toFixed(2)}x | ${f(r.agentRssMiB)} | ${Math.round(r.shimRssKiB)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.n} | ${f(r.shoalStartMs)} | ${f(r.bareStartMs)} | ${(r.shoalStartMs / r.bareStartMs).toFixed(2)}x | ${f(r.bareOverlayStartMs)} | ${(r.shoalStartMs / r.bareOverlayStartMs).toFixed(2)}x | ${f(r.shoalRemoveMs)} | ${f(r.bareRemoveMs)} | ${(r.shoalRemoveMs / r.bareRemoveMs).toFixed(2)}x | ${f(r.agentRssMiB)} | ${Math.round(r.shimRssKiB)} |`,
+    ),
   ];
   console.log(lines.join("\n"));
   mkdirSync(new URL("../results", import.meta.url), { recursive: true });

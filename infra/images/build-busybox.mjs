@@ -22,7 +22,9 @@ const { values } = parseArgs({
 });
 const BUSYBOX = values.busybox;
 if (!existsSync(BUSYBOX)) {
-  console.error(`images: ${BUSYBOX} not found; install it with: apt-get install busybox-static (scripts/setup.sh does)`);
+  console.error(
+    `images: ${BUSYBOX} not found; install it with: apt-get install busybox-static (scripts/setup.sh does)`,
+  );
   process.exit(1);
 }
 const linked = execFileSync("file", ["-L", BUSYBOX], { encoding: "utf8" });
@@ -40,9 +42,14 @@ try {
   chmodSync(join(root, "root"), 0o700);
   copyFileSync(BUSYBOX, join(root, "bin", "busybox"));
   chmodSync(join(root, "bin", "busybox"), 0o755);
-  const applets = execFileSync(BUSYBOX, ["--list"], { encoding: "utf8" }).split("\n").filter((a) => a && a !== "busybox");
+  const applets = execFileSync(BUSYBOX, ["--list"], { encoding: "utf8" })
+    .split("\n")
+    .filter((a) => a && a !== "busybox");
   for (const a of applets) symlinkSync("busybox", join(root, "bin", a));
-  writeFileSync(join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n");
+  writeFileSync(
+    join(root, "etc", "passwd"),
+    "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/home:/bin/false\n",
+  );
   writeFileSync(join(root, "etc", "group"), "root:x:0:\nnogroup:x:65534:\n");
   writeFileSync(join(root, "etc", "hostname"), "busybox\n");
 

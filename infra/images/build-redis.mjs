@@ -7,7 +7,18 @@
 // symlinks the loader follows), the dynamic loader, /etc/passwd and /etc/group with a redis user, and /data.
 // Reproducible: the same Debian packages give the same digests.
 import { execFileSync } from "node:child_process";
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -25,11 +36,15 @@ const { values } = parseArgs({
 const binaries = { "redis-server": values["redis-server"], "redis-cli": values["redis-cli"] };
 for (const [name, path] of Object.entries(binaries)) {
   if (!existsSync(path)) {
-    console.error(`images: ${path} not found; install it with: apt-get install redis-server (it brings redis-tools, with redis-cli; scripts/setup.sh does)`);
+    console.error(
+      `images: ${path} not found; install it with: apt-get install redis-server (it brings redis-tools, with redis-cli; scripts/setup.sh does)`,
+    );
     process.exit(1);
   }
   if (!/ELF .*dynamically linked/.test(execFileSync("file", ["-L", path], { encoding: "utf8" }))) {
-    console.error(`images: ${path} (${name}) is not a dynamically linked ELF program; point --${name} at the Debian binary`);
+    console.error(
+      `images: ${path} (${name}) is not a dynamically linked ELF program; point --${name} at the Debian binary`,
+    );
     process.exit(1);
   }
 }
@@ -41,7 +56,8 @@ function sharedObjects(program) {
     // "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)", "/lib64/ld-linux-x86-64.so.2 (0x...)", "linux-vdso.so.1 (0x...)"
     const m = /^\s*(?:\S+ => )?(\/\S+) \(0x[0-9a-f]+\)$/.exec(line);
     if (m) paths.push(m[1]);
-    else if (/not found/.test(line)) throw new Error(`images: ${program} needs a library ldd cannot find: ${line.trim()}`);
+    else if (/not found/.test(line))
+      throw new Error(`images: ${program} needs a library ldd cannot find: ${line.trim()}`);
   }
   return paths;
 }
@@ -98,7 +114,10 @@ try {
     for (const lib of sharedObjects(path)) libraries.add(lib);
   }
   for (const lib of [...libraries].sort()) copyKeepingLinks(root, lib);
-  writeFileSync(join(root, "etc", "passwd"), "root:x:0:0:root:/root:/bin/false\nredis:x:999:999:redis:/data:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n");
+  writeFileSync(
+    join(root, "etc", "passwd"),
+    "root:x:0:0:root:/root:/bin/false\nredis:x:999:999:redis:/data:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
+  );
   writeFileSync(join(root, "etc", "group"), "root:x:0:\nredis:x:999:\nnogroup:x:65534:\n");
   writeFileSync(join(root, "etc", "hostname"), "redis\n");
   const version = execFileSync(binaries["redis-server"], ["--version"], { encoding: "utf8" }).trim();

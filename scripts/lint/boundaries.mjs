@@ -11,7 +11,17 @@ import { dirname, relative, resolve, sep } from "node:path";
 const ROOT = resolve(dirname(new URL(import.meta.url).pathname), "../..");
 const MANAGER = resolve(ROOT, "apps/manager/src");
 /** The manager's components: folders of apps/manager/src that must not import each other. */
-export const COMPONENTS = ["allocator", "api", "dispatcher", "membership", "nats", "node-monitor", "orchestrator", "reaper", "scheduler"];
+export const COMPONENTS = [
+  "allocator",
+  "api",
+  "dispatcher",
+  "membership",
+  "nats",
+  "node-monitor",
+  "orchestrator",
+  "reaper",
+  "scheduler",
+];
 /** Files of apps/manager/src allowed to import components. */
 const WIRING = new Set(["manager.ts", "index.ts"]);
 /** The apps' package names, which no lib may import. */
@@ -56,7 +66,11 @@ export function violation(file, source) {
 }
 
 const rule = {
-  meta: { type: "problem", docs: { description: "keeps the manager's components apart and libs free of apps" }, schema: [] },
+  meta: {
+    type: "problem",
+    docs: { description: "keeps the manager's components apart and libs free of apps" },
+    schema: [],
+  },
   create(context) {
     const check = (node) => {
       const source = node.source;
@@ -64,7 +78,12 @@ const rule = {
       const message = violation(context.filename, source.value);
       if (message) context.report({ node: source, message });
     };
-    return { ImportDeclaration: check, ExportNamedDeclaration: check, ExportAllDeclaration: check, ImportExpression: check };
+    return {
+      ImportDeclaration: check,
+      ExportNamedDeclaration: check,
+      ExportAllDeclaration: check,
+      ImportExpression: check,
+    };
   },
 };
 

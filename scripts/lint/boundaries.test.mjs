@@ -8,8 +8,16 @@ const at = (p) => resolve(new URL("../..", import.meta.url).pathname, p);
 
 const cases = [
   // [file, import, forbidden?]
-  ["apps/manager/src/orchestrator/tick.ts", "../scheduler/filters.js", /component orchestrator must not import component scheduler/],
-  ["apps/manager/src/dispatcher/dispatcher.ts", "../allocator/allocate.js", /component dispatcher must not import component allocator/],
+  [
+    "apps/manager/src/orchestrator/tick.ts",
+    "../scheduler/filters.js",
+    /component orchestrator must not import component scheduler/,
+  ],
+  [
+    "apps/manager/src/dispatcher/dispatcher.ts",
+    "../allocator/allocate.js",
+    /component dispatcher must not import component allocator/,
+  ],
   ["apps/manager/src/membership/managers.ts", "../api/errors.js", /component membership must not import component api/],
   ["apps/manager/src/state-dir.ts", "./api/server.js", /manager\.ts is the only file that wires components/],
   ["apps/manager/src/model/ports.ts", "../orchestrator/update.js", /manager\.ts is the only file/],

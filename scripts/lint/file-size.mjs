@@ -20,7 +20,10 @@ export function tooLong(path, text) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const root = new URL("../..", import.meta.url).pathname;
-  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: root, encoding: "utf8" })
+  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], {
+    cwd: root,
+    encoding: "utf8",
+  })
     .split("\n")
     .filter((f) => SOURCE.test(f) && !f.includes("node_modules/") && !f.includes("/dist/"));
   const problems = [];

@@ -7,7 +7,10 @@ const body = (n) => "x;\n".repeat(n);
 
 test("a file of up to 400 lines passes; one more line fails and says how to fix it", () => {
   assert.equal(tooLong("a.ts", body(LIMIT)), undefined);
-  assert.match(tooLong("a.ts", body(LIMIT + 1)) ?? "", /^a\.ts: 401 lines, over 400 with no reason at its top: split it/);
+  assert.match(
+    tooLong("a.ts", body(LIMIT + 1)) ?? "",
+    /^a\.ts: 401 lines, over 400 with no reason at its top: split it/,
+  );
 });
 
 test("a long file passes with a reason in a comment at its top, not further down or without a reason", () => {

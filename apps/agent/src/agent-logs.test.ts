@@ -9,7 +9,12 @@ import { Harness } from "./testing/agent-harness.js";
 test("agent: task logs are served over the bus, and an unknown task gets an error", async (t) => {
   const h = new Harness(t);
   await h.start();
-  h.manager.assign(h.nodeId, makeTask("t1", { template: { container: { image: "busybox", args: ["sh", "-c", "echo hello; echo oops >&2; sleep 3600"] } } }));
+  h.manager.assign(
+    h.nodeId,
+    makeTask("t1", {
+      template: { container: { image: "busybox", args: ["sh", "-c", "echo hello; echo oops >&2; sleep 3600"] } },
+    }),
+  );
   await h.waitState("t1", "running");
   const ask = async (taskId: string): Promise<LogChunk[]> => {
     const bus = h.hub.connect();
@@ -39,7 +44,12 @@ test("agent: task logs are served over the bus, and an unknown task gets an erro
 test("agent: a followed log stream runs until the managers cancel it", async (t) => {
   const h = new Harness(t);
   await h.start();
-  h.manager.assign(h.nodeId, makeTask("t1", { template: { container: { image: "busybox", args: ["sh", "-c", "echo one; sleep 1; echo two; sleep 3600"] } } }));
+  h.manager.assign(
+    h.nodeId,
+    makeTask("t1", {
+      template: { container: { image: "busybox", args: ["sh", "-c", "echo one; sleep 1; echo two; sleep 3600"] } },
+    }),
+  );
   await h.waitState("t1", "running");
   const bus = h.hub.connect();
   t.after(() => bus.close());

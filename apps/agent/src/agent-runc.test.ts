@@ -26,73 +26,102 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-test("agent (runc, nats): a real container keeps running through an agent restart and is adopted, not restarted", { skip: rootSkip, timeout: 120_000 }, async (t) => {
-  // Cleanups run last-registered first: the agent before the bus, the bus before nats-server.
-  const cleanups: (() => unknown)[] = [];
-  t.after(async () => {
-    for (const c of cleanups.reverse()) await c();
-  });
-  const dir = mkdtempSync(path.join(tmpdir(), "shoal-agent-runc-"));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-  const port = await freePort();
-  const token = randomBytes(12).toString("hex");
-  const nats = spawn("/usr/sbin/nats-server", ["-a", "127.0.0.1", "-p", String(port), "--auth", token], { stdio: "ignore" });
-  cleanups.push(async () => {
-    if (nats.exitCode === null && nats.signalCode === null) {
-      nats.kill("SIGTERM");
-      await once(nats, "exit");
-    }
-  });
-  const url = `nats://127.0.0.1:${port}`;
-  let managerBus: BusConnection | undefined;
-  await eventually(async () => {
-    managerBus = await connectNatsBus({ servers: [url], token, name: "test-manager", connectTimeoutMs: 500 }).catch(() => undefined);
-    return managerBus !== undefined;
-  }, "nats-server accepting connections", 10_000);
-  assert.ok(managerBus);
-  const bus = managerBus;
-  cleanups.push(() => bus.close());
-  const manager = new FakeManager(bus, { clusterId: "real", joinToken: "tok", heartbeatPeriodMs: 200 });
-  cleanups.push(() => manager.close());
+test(
+  "agent (runc, nats): a real container keeps running through an agent restart and is adopted, not restarted",
+  { skip: rootSkip, timeout: 120_000 },
+  async (t) => {
+    // Cleanups run last-registered first: the agent before the bus, the bus before nats-server.
+    const cleanups: (() => unknown)[] = [];
+    t.after(async () => {
+      for (const c of cleanups.reverse()) await c();
+    });
+    const dir = mkdtempSync(path.join(tmpdir(), "shoal-agent-runc-"));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const port = await freePort();
+    const token = randomBytes(12).toString("hex");
+    const nats = spawn("/usr/sbin/nats-server", ["-a", "127.0.0.1", "-p", String(port), "--auth", token], {
+      stdio: "ignore",
+    });
+    cleanups.push(async () => {
+      if (nats.exitCode === null && nats.signalCode === null) {
+        nats.kill("SIGTERM");
+        await once(nats, "exit");
+      }
+    });
+    const url = `nats://127.0.0.1:${port}`;
+    let managerBus: BusConnection | undefined;
+    await eventually(
+      async () => {
+        managerBus = await connectNatsBus({ servers: [url], token, name: "test-manager", connectTimeoutMs: 500 }).catch(
+          () => undefined,
+        );
+        return managerBus !== undefined;
+      },
+      "nats-server accepting connections",
+      10_000,
+    );
+    assert.ok(managerBus);
+    const bus = managerBus;
+    cleanups.push(() => bus.close());
+    const manager = new FakeManager(bus, { clusterId: "real", joinToken: "tok", heartbeatPeriodMs: 200 });
+    cleanups.push(() => manager.close());
 
-  const fx = await openTestRuntime();
-  cleanups.push(() => fx.cleanup());
-  const dataDir = path.join(dir, "data");
-  await new AgentStateFiles(path.join(dataDir, "agent")).writeJoin({ clusterId: "real", role: "worker", natsUrls: [url], natsToken: token, managers: ["127.0.0.1:1"], joinToken: "tok" });
-  const options = { dataDir, runDir: path.join(dir, "run"), hostname: "node-r", networking: "none" as const, log: quietLog, requestTimeoutMs: 1_000 };
+    const fx = await openTestRuntime();
+    cleanups.push(() => fx.cleanup());
+    const dataDir = path.join(dir, "data");
+    await new AgentStateFiles(path.join(dataDir, "agent")).writeJoin({
+      clusterId: "real",
+      role: "worker",
+      natsUrls: [url],
+      natsToken: token,
+      managers: ["127.0.0.1:1"],
+      joinToken: "tok",
+    });
+    const options = {
+      dataDir,
+      runDir: path.join(dir, "run"),
+      hostname: "node-r",
+      networking: "none" as const,
+      log: quietLog,
+      requestTimeoutMs: 1_000,
+    };
 
-  let agent: Agent | undefined = await startAgent({ ...options, executor: fx.runtime });
-  cleanups.push(() => agent?.stop());
-  const nodeId = agent.nodeId ?? "";
-  manager.assign(nodeId, makeTask("t1", { template: { container: { image: "busybox", args: ["sleep", "3600"] } } }));
-  await manager.until(() => manager.tasks.get("t1")?.status.state === "running", "t1 running", 30_000);
-  const first = await fx.runtime.inspect("t1");
-  assert.equal(first.status, "running");
-  assert.equal(first.labels["shoal.node.id"], nodeId);
-  const pid = first.pid;
-  assert.ok(pid !== undefined && existsSync(`/proc/${pid}`), "a real process");
+    let agent: Agent | undefined = await startAgent({ ...options, executor: fx.runtime });
+    cleanups.push(() => agent?.stop());
+    const nodeId = agent.nodeId ?? "";
+    manager.assign(nodeId, makeTask("t1", { template: { container: { image: "busybox", args: ["sleep", "3600"] } } }));
+    await manager.until(() => manager.tasks.get("t1")?.status.state === "running", "t1 running", 30_000);
+    const first = await fx.runtime.inspect("t1");
+    assert.equal(first.status, "running");
+    assert.equal(first.labels["shoal.node.id"], nodeId);
+    const pid = first.pid;
+    assert.ok(pid !== undefined && existsSync(`/proc/${pid}`), "a real process");
 
-  // `shoal image load` streams a real image archive through the local socket.
-  const sock = path.join(options.runDir, "agent.sock");
-  const loaded = await localApiCall(sock, "POST", "/v1/images/load", { type: "application/x-tar", data: createReadStream(await ensureBusyboxTarball()) });
-  assert.equal(loaded.status, 200, JSON.stringify(loaded.json));
-  assert.ok((loaded.json as { loaded: string[] }).loaded.some((r) => r.includes("busybox")));
+    // `shoal image load` streams a real image archive through the local socket.
+    const sock = path.join(options.runDir, "agent.sock");
+    const loaded = await localApiCall(sock, "POST", "/v1/images/load", {
+      type: "application/x-tar",
+      data: createReadStream(await ensureBusyboxTarball()),
+    });
+    assert.equal(loaded.status, 200, JSON.stringify(loaded.json));
+    assert.ok((loaded.json as { loaded: string[] }).loaded.some((r) => r.includes("busybox")));
 
-  await agent.stop();
-  agent = undefined;
-  await fx.runtime.close();
-  assert.ok(existsSync(`/proc/${pid}`), "the container outlives the agent");
+    await agent.stop();
+    agent = undefined;
+    await fx.runtime.close();
+    assert.ok(existsSync(`/proc/${pid}`), "the container outlives the agent");
 
-  const updates = manager.updates.length;
-  const registrations = manager.registrations.length;
-  agent = await startAgent({ ...options, executor: await fx.reopen() });
-  await manager.until(() => manager.registrations.length > registrations, "registration after the restart", 10_000);
-  assert.equal(agent.nodeId, nodeId);
-  assert.deepEqual(manager.registrations.at(-1)?.running, [{ taskId: "t1", state: "running", containerId: "t1" }]);
-  const beats = manager.heartbeats;
-  await manager.until(() => manager.heartbeats >= beats + 2, "two heartbeats after the full set", 10_000);
-  const after = await (await fx.reopen()).inspect("t1");
-  assert.equal(after.status, "running");
-  assert.equal(after.pid, pid, "the same container, not a restart");
-  assert.deepEqual(manager.updates.slice(updates), [], "nothing reported again");
-});
+    const updates = manager.updates.length;
+    const registrations = manager.registrations.length;
+    agent = await startAgent({ ...options, executor: await fx.reopen() });
+    await manager.until(() => manager.registrations.length > registrations, "registration after the restart", 10_000);
+    assert.equal(agent.nodeId, nodeId);
+    assert.deepEqual(manager.registrations.at(-1)?.running, [{ taskId: "t1", state: "running", containerId: "t1" }]);
+    const beats = manager.heartbeats;
+    await manager.until(() => manager.heartbeats >= beats + 2, "two heartbeats after the full set", 10_000);
+    const after = await (await fx.reopen()).inspect("t1");
+    assert.equal(after.status, "running");
+    assert.equal(after.pid, pid, "the same container, not a restart");
+    assert.deepEqual(manager.updates.slice(updates), [], "nothing reported again");
+  },
+);

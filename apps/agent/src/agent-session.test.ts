@@ -86,7 +86,10 @@ test("agent: a heartbeat refused for an unknown session makes the agent register
   const registrations = h.manager.registrations.length;
   h.manager.dropSession(h.nodeId);
   await h.manager.until(() => h.manager.registrations.length > registrations, "registration");
-  await h.manager.until(() => h.agent.status().connected && h.manager.sessionOf(h.nodeId) === h.agent.status().sessionId, "new session");
+  await h.manager.until(
+    () => h.agent.status().connected && h.manager.sessionOf(h.nodeId) === h.agent.status().sessionId,
+    "new session",
+  );
 });
 
 test("agent: a node id the managers choose is stored, and the agent registers again to get its full set", async (t) => {
@@ -103,7 +106,10 @@ test("agent: a node id the managers choose is stored, and the agent registers ag
 test("agent: a refused join token stops the agent with that error", async (t) => {
   const h = new Harness(t);
   h.manager.refuse = { code: "SHOAL_ERR_INVALID_TOKEN", message: "the join token is not valid" };
-  await assert.rejects(h.start(), (e: unknown) => e instanceof InvalidTokenError && e.code === "SHOAL_ERR_INVALID_TOKEN");
+  await assert.rejects(
+    h.start(),
+    (e: unknown) => e instanceof InvalidTokenError && e.code === "SHOAL_ERR_INVALID_TOKEN",
+  );
 });
 
 test("agent: other refusals are retried until the managers accept", async (t) => {

@@ -25,7 +25,11 @@ test("agent: registers, runs an assigned task and reports its states in order up
   assert.equal(reg?.hostname, HOSTNAME);
   assert.equal(reg.joinToken, "tok");
   assert.ok(reg.resources.cpus > 0 && reg.resources.memoryBytes > 0);
-  assert.equal(await new AgentStateFiles(path.join(h.dataDir, "agent")).readNodeId(), h.nodeId, "node id stored durably");
+  assert.equal(
+    await new AgentStateFiles(path.join(h.dataDir, "agent")).readNodeId(),
+    h.nodeId,
+    "node id stored durably",
+  );
 
   h.manager.assign(h.nodeId, makeTask("t1", { slot: 3 }));
   await h.waitState("t1", "preparing");
@@ -39,10 +43,12 @@ test("agent: registers, runs an assigned task and reports its states in order up
   const c = h.container("t1");
   assert.equal(c?.status, "running");
   assert.deepEqual(c.args, ["sleep", "3600"]);
-  assert.deepEqual(
-    Object.fromEntries(Object.entries(c.labels).filter(([k]) => k.startsWith("shoal."))),
-    { "shoal.task.id": "t1", "shoal.service.id": "svc1", "shoal.slot": "3", "shoal.node.id": h.nodeId },
-  );
+  assert.deepEqual(Object.fromEntries(Object.entries(c.labels).filter(([k]) => k.startsWith("shoal."))), {
+    "shoal.task.id": "t1",
+    "shoal.service.id": "svc1",
+    "shoal.slot": "3",
+    "shoal.node.id": h.nodeId,
+  });
   assert.deepEqual(c.spec.network, { mode: "path", path: "/run/netns/shoal-t1" });
   assert.equal(h.agent.status().connected, true);
 });
@@ -85,21 +91,31 @@ test("agent: a task that starts while a reconcile pass is reading the node is no
   await h.waitState("t1", "running");
   releaseRead();
   await h.waitState("t2", "running");
-  assert.deepEqual(h.manager.statesOf("t1").filter((s) => s === "failed"), [], `t1 reports: ${h.manager.statesOf("t1").join(" -> ")}`);
+  assert.deepEqual(
+    h.manager.statesOf("t1").filter((s) => s === "failed"),
+    [],
+    `t1 reports: ${h.manager.statesOf("t1").join(" -> ")}`,
+  );
   assert.equal(h.container("t1")?.status, "running");
 });
 
 test("agent: a container that exits is reported complete or failed with its exit code, and not restarted", async (t) => {
   const h = new Harness(t);
   await h.start();
-  h.manager.assign(h.nodeId, makeTask("bad", { template: { container: { image: "busybox", args: ["sh", "-c", "sleep 1; exit 3"] } } }));
+  h.manager.assign(
+    h.nodeId,
+    makeTask("bad", { template: { container: { image: "busybox", args: ["sh", "-c", "sleep 1; exit 3"] } } }),
+  );
   h.manager.assign(h.nodeId, makeTask("good", { template: { container: { image: "busybox", args: ["sleep", "1"] } } }));
   await h.waitState("bad", "running");
   await h.waitState("good", "running");
   await h.clock.advance(1_000);
   await h.waitState("bad", "failed");
   await h.waitState("good", "complete");
-  assert.deepEqual({ ...h.manager.lastStatus("bad"), timestamp: "" }, { state: "failed", message: "container ended", err: "exit code 3", exitCode: 3, containerId: "bad", timestamp: "" });
+  assert.deepEqual(
+    { ...h.manager.lastStatus("bad"), timestamp: "" },
+    { state: "failed", message: "container ended", err: "exit code 3", exitCode: 3, containerId: "bad", timestamp: "" },
+  );
   assert.equal(h.manager.lastStatus("good")?.exitCode, 0);
   // Another pass (a heartbeat later) restarts nothing.
   const beats = h.manager.heartbeats;
@@ -126,7 +142,10 @@ test("agent: while the bus is cut tasks keep running; statuses reach the manager
   const h = new Harness(t);
   await h.start();
   h.manager.assign(h.nodeId, makeTask("stay"));
-  h.manager.assign(h.nodeId, makeTask("ends", { template: { container: { image: "busybox", args: ["sh", "-c", "sleep 1; exit 2"] } } }));
+  h.manager.assign(
+    h.nodeId,
+    makeTask("ends", { template: { container: { image: "busybox", args: ["sh", "-c", "sleep 1; exit 2"] } } }),
+  );
   await h.waitState("stay", "running");
   await h.waitState("ends", "running");
   const registrations = h.manager.registrations.length;
@@ -139,7 +158,10 @@ test("agent: while the bus is cut tasks keep running; statuses reach the manager
   await eventually(() => h.agent.status().pendingStatus > 0, "a status update waiting");
   // Heartbeats time out, and the agent tries to register again, in vain.
   const logged = h.logged.length;
-  await eventually(() => h.logged.slice(logged).includes("cannot register with the managers; retrying"), "a failed registration");
+  await eventually(
+    () => h.logged.slice(logged).includes("cannot register with the managers; retrying"),
+    "a failed registration",
+  );
   assert.equal(h.container("stay")?.status, "running");
   assert.equal(h.manager.tasks.get("ends")?.status.state, "running");
 
@@ -156,13 +178,19 @@ test("agent: a task whose image is missing is rejected with the hint to load it"
   h.manager.assign(h.nodeId, makeTask("t1", { template: { container: { image: "app:2" } } }));
   await h.waitState("t1", "rejected");
   assert.equal(h.manager.lastStatus("t1")?.err, imageMissing("app:2", HOSTNAME));
-  assert.equal(h.manager.lastStatus("t1")?.err, "image app:2 not found on node node-a: load it with `shoal image load` on that node");
+  assert.equal(
+    h.manager.lastStatus("t1")?.err,
+    "image app:2 not found on node node-a: load it with `shoal image load` on that node",
+  );
   assert.equal(h.container("t1"), undefined);
 });
 
 test("agent: an image the runtime can pull is pulled", async (t) => {
   const h = new Harness(t);
-  h.host.images.addRegistryImage("registry.local/app:1", memoryImage("registry.local/app:1", { cmd: ["sleep", "3600"] }));
+  h.host.images.addRegistryImage(
+    "registry.local/app:1",
+    memoryImage("registry.local/app:1", { cmd: ["sleep", "3600"] }),
+  );
   await h.start();
   h.manager.assign(h.nodeId, makeTask("t1", { template: { container: { image: "registry.local/app:1" } } }));
   await h.waitState("t1", "running");
@@ -172,7 +200,10 @@ test("agent: an unhealthy container is stopped and reported failed with the prob
   const h = new Harness(t);
   await h.start();
   const healthcheck = { test: ["CMD-SHELL", "echo not ready; exit 1"], intervalMs: 1_000, timeoutMs: 500, retries: 1 };
-  h.manager.assign(h.nodeId, makeTask("t1", { template: { container: { image: "busybox", args: ["sleep", "3600"], healthcheck } } }));
+  h.manager.assign(
+    h.nodeId,
+    makeTask("t1", { template: { container: { image: "busybox", args: ["sleep", "3600"], healthcheck } } }),
+  );
   await h.waitState("t1", "running");
   await h.clock.advance(1_000);
   await h.waitState("t1", "failed");
@@ -190,9 +221,19 @@ test("agent: published ports follow the running tasks", async (t) => {
   await h.waitState("b", "running");
   const addr = async (id: string) => (await h.network.attachments()).find((a) => a.taskId === id)?.address ?? "";
   const both = [await addr("a"), await addr("b")].sort();
-  await eventually(() => JSON.stringify(h.network.rules) === JSON.stringify([{ protocol: "tcp", publishedPort: 8080, targetPort: 80, backends: both }]), "rules for both tasks");
+  await eventually(
+    () =>
+      JSON.stringify(h.network.rules) ===
+      JSON.stringify([{ protocol: "tcp", publishedPort: 8080, targetPort: 80, backends: both }]),
+    "rules for both tasks",
+  );
   const b = await addr("b");
   h.manager.setDesired("a", "shutdown");
   await h.waitState("a", "shutdown");
-  await eventually(() => JSON.stringify(h.network.rules) === JSON.stringify([{ protocol: "tcp", publishedPort: 8080, targetPort: 80, backends: [b] }]), "rules for b only");
+  await eventually(
+    () =>
+      JSON.stringify(h.network.rules) ===
+      JSON.stringify([{ protocol: "tcp", publishedPort: 8080, targetPort: 80, backends: [b] }]),
+    "rules for b only",
+  );
 });

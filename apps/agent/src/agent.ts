@@ -94,9 +94,30 @@ export class AgentRuntime implements Agent {
     const stopping = (): boolean => this.stopping !== undefined;
     const nodeId = (): string => this.session.nodeId ?? "";
     const tasks = (): ReadonlyMap<string, Task> => this.assigned;
-    this.session = new Session({ bus: w.bus, join: w.join, nodeId: w.nodeId, log, ...(w.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: w.requestTimeoutMs }), hooks: this.sessionHooks() });
-    this.reporter = new StatusReporter({ send: (u) => this.session.sendStatus(u), ...(w.statusFlushMs === undefined ? {} : { flushMs: w.statusFlushMs }) });
-    const networking = w.network ? new NodeNetworking({ network: w.network, overlay: w.overlay, tasks, nodeId, stopping, clock: systemClock, dnsPort: w.dnsPort, log }) : undefined;
+    this.session = new Session({
+      bus: w.bus,
+      join: w.join,
+      nodeId: w.nodeId,
+      log,
+      ...(w.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: w.requestTimeoutMs }),
+      hooks: this.sessionHooks(),
+    });
+    this.reporter = new StatusReporter({
+      send: (u) => this.session.sendStatus(u),
+      ...(w.statusFlushMs === undefined ? {} : { flushMs: w.statusFlushMs }),
+    });
+    const networking = w.network
+      ? new NodeNetworking({
+          network: w.network,
+          overlay: w.overlay,
+          tasks,
+          nodeId,
+          stopping,
+          clock: systemClock,
+          dnsPort: w.dnsPort,
+          log,
+        })
+      : undefined;
     this.networking = networking;
     const joinOverlay = networking?.joinOverlay;
     this.actions = new TaskActions({
@@ -118,12 +139,25 @@ export class AgentRuntime implements Agent {
       mayRemoveUnassigned: () => this.session.fullSetReceived && this.session.connected,
       reporter: this.reporter,
       run: (a) => this.actions.run(a),
-      ...(networking ? { afterPass: (containers, attachments) => networking.publishPorts(containers, attachments) } : {}),
+      ...(networking
+        ? { afterPass: (containers, attachments) => networking.publishPorts(containers, attachments) }
+        : {}),
       stopping,
       log,
     });
-    this.promotion = new ManagerPromotion({ dataDir: w.dataDir, cliBin: w.cliBin, advertiseAddr: w.advertiseAddr, log });
-    this.logStreams = new LogStreams({ bus: w.bus, subjects: this.session.subjects, executor: w.executor, hasTask: async (id) => (await this.taskContainers()).has(id), log });
+    this.promotion = new ManagerPromotion({
+      dataDir: w.dataDir,
+      cliBin: w.cliBin,
+      advertiseAddr: w.advertiseAddr,
+      log,
+    });
+    this.logStreams = new LogStreams({
+      bus: w.bus,
+      subjects: this.session.subjects,
+      executor: w.executor,
+      hasTask: async (id) => (await this.taskContainers()).has(id),
+      log,
+    });
   }
 
   get nodeId(): string | undefined {
@@ -220,12 +254,14 @@ export class AgentRuntime implements Agent {
       await this.networking?.close();
       await this.loop.idle();
       if (leave) {
-        for (const id of (await this.taskContainers()).keys()) await this.actions.run({ type: "remove", taskId: id, container: true, attached: false });
+        for (const id of (await this.taskContainers()).keys())
+          await this.actions.run({ type: "remove", taskId: id, container: true, attached: false });
         if (this.networking) await this.networking.leave();
         else await this.w.overlay?.teardown();
         await this.w.files.remove();
       }
-      for (const close of this.w.owned.reverse()) await close().catch((e: unknown) => this.w.log.warn("close failed", { error: e }));
+      for (const close of this.w.owned.reverse())
+        await close().catch((e: unknown) => this.w.log.warn("close failed", { error: e }));
       if (leave) this.w.onLeft?.();
       this.w.log.info(leave ? "left the cluster" : "stopped");
     })();

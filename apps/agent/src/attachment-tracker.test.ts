@@ -35,7 +35,9 @@ test("a failed first read is tried again by the next call", async () => {
   await net.setup();
   const attachments = net.attachments;
   let fail = true;
-  Object.defineProperty(net, "attachments", { value: () => (fail ? Promise.reject(new Error("ip failed")) : attachments()) });
+  Object.defineProperty(net, "attachments", {
+    value: () => (fail ? Promise.reject(new Error("ip failed")) : attachments()),
+  });
   const tracker = new AttachmentTracker(net);
   await assert.rejects(tracker.list(), /ip failed/);
   fail = false;

@@ -27,7 +27,10 @@ test("container spec: the task template maps onto the runtime's spec, with Shoal
         readOnly: true,
         init: false,
       },
-      resources: { limits: { memoryBytes: 64 * 2 ** 20, cpus: 0.5, pids: 100 }, reservations: { memoryBytes: 32 * 2 ** 20, cpus: 0.25 } },
+      resources: {
+        limits: { memoryBytes: 64 * 2 ** 20, cpus: 0.5, pids: 100 },
+        reservations: { memoryBytes: 32 * 2 ** 20, cpus: 0.25 },
+      },
     },
   });
   assert.deepEqual(containerSpecFor(task, "node1", { mode: "path", path: "/run/netns/t1" }), {
@@ -51,12 +54,20 @@ test("container spec: the task template maps onto the runtime's spec, with Shoal
     stopGracePeriodMs: 3_000,
     healthcheck: { test: ["CMD", "true"], intervalMs: 5_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 },
     resources: { memoryBytes: 64 * 2 ** 20, cpus: 0.5, pidsLimit: 100, memoryReservationBytes: 32 * 2 ** 20 },
-    labels: { team: "x", "shoal.task.id": "t1", "shoal.service.id": "svc1", "shoal.slot": "2", "shoal.node.id": "node1" },
+    labels: {
+      team: "x",
+      "shoal.task.id": "t1",
+      "shoal.service.id": "svc1",
+      "shoal.slot": "2",
+      "shoal.node.id": "node1",
+    },
   });
 });
 
 test("container spec: what the template leaves out comes from the image (no fields, no resources)", () => {
-  const spec = containerSpecFor(makeTask("t2", { template: { container: { image: "busybox" } } }), "n", { mode: "none" });
+  const spec = containerSpecFor(makeTask("t2", { template: { container: { image: "busybox" } } }), "n", {
+    mode: "none",
+  });
   assert.equal(spec.entrypoint, undefined);
   assert.equal(spec.cmd, undefined);
   assert.equal(spec.resources, undefined);

@@ -11,7 +11,12 @@ export const LABEL_NODE = "shoal.node.id";
  * The container spec of a task: its template mapped onto the runtime's spec (command -> entrypoint, args ->
  * cmd, limits and reservations -> resources), id = task id, and Shoal's labels. Pure.
  */
-export function containerSpecFor(task: Task, nodeId: string, network: NetworkMode, dnsServers?: string[]): ContainerSpec {
+export function containerSpecFor(
+  task: Task,
+  nodeId: string,
+  network: NetworkMode,
+  dnsServers?: string[],
+): ContainerSpec {
   const c = task.spec.container;
   const limits = task.spec.resources.limits;
   const reservations = task.spec.resources.reservations;

@@ -6,10 +6,33 @@ import { COMMON_ERRORS, errorRegistry, ShoalError } from "@shoal/common";
  * `shoal service ps` for a task that failed to start.
  */
 export const AGENT_ERRORS = errorRegistry({
-  SHOAL_ERR_NOT_JOINED: { status: 409, meaning: "the agent was started on a node that has not joined a cluster (no join state in its data dir, no join token given)", action: "join it with `shoal cluster join --token <token> <manager>`, or start it with the node's own --data-dir" },
-  SHOAL_ERR_JOIN: { status: 503, meaning: "joining the cluster failed for another reason than the token: no manager answered, or one answered something unexpected", action: "check the managers' addresses given to `shoal cluster join` and that `shoal manager` runs there, then join again" },
-  SHOAL_ERR_OVERLAY_JOIN: { status: 503, meaning: "a task could not join its overlay networks: the managers have not described a network to this node yet, or the task's network namespace vanished", action: "none at first: the task is replaced; if it repeats, read the agent's log and `shoal network inspect NETWORK`" },
-  SHOAL_ERR_SYSTEMD: { status: 500, meaning: "systemd could not take or run one of the node's daemons: no systemctl, a unit that fails or writes no pid file, or an argument a unit file cannot hold", action: "install the units with `infra/install.sh` on a host that runs systemd, or run without --systemd; `systemctl status shoal-agent` and `journalctl -u shoal-agent` say why a unit failed" },
+  SHOAL_ERR_NOT_JOINED: {
+    status: 409,
+    meaning:
+      "the agent was started on a node that has not joined a cluster (no join state in its data dir, no join token given)",
+    action: "join it with `shoal cluster join --token <token> <manager>`, or start it with the node's own --data-dir",
+  },
+  SHOAL_ERR_JOIN: {
+    status: 503,
+    meaning:
+      "joining the cluster failed for another reason than the token: no manager answered, or one answered something unexpected",
+    action:
+      "check the managers' addresses given to `shoal cluster join` and that `shoal manager` runs there, then join again",
+  },
+  SHOAL_ERR_OVERLAY_JOIN: {
+    status: 503,
+    meaning:
+      "a task could not join its overlay networks: the managers have not described a network to this node yet, or the task's network namespace vanished",
+    action:
+      "none at first: the task is replaced; if it repeats, read the agent's log and `shoal network inspect NETWORK`",
+  },
+  SHOAL_ERR_SYSTEMD: {
+    status: 500,
+    meaning:
+      "systemd could not take or run one of the node's daemons: no systemctl, a unit that fails or writes no pid file, or an argument a unit file cannot hold",
+    action:
+      "install the units with `infra/install.sh` on a host that runs systemd, or run without --systemd; `systemctl status shoal-agent` and `journalctl -u shoal-agent` say why a unit failed",
+  },
 });
 
 /**
@@ -27,7 +50,9 @@ export class InvalidTokenError extends AgentError {
   readonly code = "SHOAL_ERR_INVALID_TOKEN";
   readonly status = 400;
   constructor(message: string) {
-    super(`agent: ${message}`, { hint: "join again with a current token: `shoal cluster join --token <token> <manager>`" });
+    super(`agent: ${message}`, {
+      hint: "join again with a current token: `shoal cluster join --token <token> <manager>`",
+    });
   }
 }
 
@@ -36,7 +61,9 @@ export class NotJoinedError extends AgentError {
   readonly code = "SHOAL_ERR_NOT_JOINED";
   readonly status = AGENT_ERRORS[this.code].status;
   constructor(dir: string) {
-    super(`agent: this node has not joined a cluster (no join.json in ${dir})`, { hint: "start it with a join token and the managers' addresses" });
+    super(`agent: this node has not joined a cluster (no join.json in ${dir})`, {
+      hint: "start it with a join token and the managers' addresses",
+    });
   }
 }
 
@@ -63,7 +90,9 @@ export class OverlayJoinError extends AgentError {
   readonly code = "SHOAL_ERR_OVERLAY_JOIN";
   readonly status = AGENT_ERRORS[this.code].status;
   constructor(message: string) {
-    super(`agent: ${message}`, { hint: "the task is replaced; if this repeats, check the agent's log and `shoal network inspect`" });
+    super(`agent: ${message}`, {
+      hint: "the task is replaced; if this repeats, check the agent's log and `shoal network inspect`",
+    });
   }
 }
 

@@ -25,19 +25,38 @@ async function joinServer(info: JoinInfo, token: string): Promise<{ addr: string
     let body = "";
     req.on("data", (d: Buffer) => (body += d.toString()));
     req.on("end", () => {
-      const ok = req.method === "POST" && req.url === "/v1/cluster/join" && (JSON.parse(body) as { token?: string }).token === token;
+      const ok =
+        req.method === "POST" &&
+        req.url === "/v1/cluster/join" &&
+        (JSON.parse(body) as { token?: string }).token === token;
       res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
-      res.end(JSON.stringify(ok ? info : { error: { code: "SHOAL_ERR_INVALID_TOKEN", message: "the join token is not valid for this cluster" } }));
+      res.end(
+        JSON.stringify(
+          ok
+            ? info
+            : { error: { code: "SHOAL_ERR_INVALID_TOKEN", message: "the join token is not valid for this cluster" } },
+        ),
+      );
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { addr: `127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise((r) => server.close(() => r())) };
+  return {
+    addr: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
 }
 
 test("agent: the first start joins through the managers' API and stores it; the local API serves info, images and leave", async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), "shoal-agent-api-"));
   const hub = new MemoryBusHub();
-  const info: JoinInfo = { clusterId: "c1", role: "worker", natsUrls: ["nats://127.0.0.1:1"], natsToken: "bus", managers: ["127.0.0.1:1"], joinToken: "tok" };
+  const info: JoinInfo = {
+    clusterId: "c1",
+    role: "worker",
+    natsUrls: ["nats://127.0.0.1:1"],
+    natsToken: "bus",
+    managers: ["127.0.0.1:1"],
+    joinToken: "tok",
+  };
   const manager = new FakeManager(hub.connect(), { clusterId: "c1", joinToken: "tok" });
   const api = await joinServer(info, "tok");
   const host = new MemoryHost({ clock: new ManualClock() });
@@ -52,10 +71,22 @@ test("agent: the first start joins through the managers' API and stores it; the 
     await api.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const base = { dataDir: path.join(dir, "data"), runDir: path.join(dir, "run"), hostname: "node-a", executor, network, log: quietLog, requestTimeoutMs: 200, statusFlushMs: 20 };
+  const base = {
+    dataDir: path.join(dir, "data"),
+    runDir: path.join(dir, "run"),
+    hostname: "node-a",
+    executor,
+    network,
+    log: quietLog,
+    requestTimeoutMs: 200,
+    statusFlushMs: 20,
+  };
 
   await assert.rejects(startAgent({ ...base, bus: hub.connect() }), NotJoinedError);
-  await assert.rejects(startAgent({ ...base, bus: hub.connect(), join: { managers: [api.addr], token: "wrong" } }), InvalidTokenError);
+  await assert.rejects(
+    startAgent({ ...base, bus: hub.connect(), join: { managers: [api.addr], token: "wrong" } }),
+    InvalidTokenError,
+  );
   agent = await startAgent({ ...base, bus: hub.connect(), join: { managers: [api.addr], token: "tok" } });
   assert.deepEqual(await new AgentStateFiles(path.join(base.dataDir, "agent")).readJoin(), info);
   const nodeId = agent.nodeId ?? "";
@@ -64,9 +95,19 @@ test("agent: the first start joins through the managers' API and stores it; the 
 
   const sock = path.join(base.runDir, "agent.sock");
   assert.equal(statSync(sock).mode & 0o777, 0o600);
-  assert.deepEqual((await localApiCall(sock, "GET", "/v1/info")).json, { nodeId, hostname: "node-a", clusterId: "c1", connected: true, tasks: 1, containers: 1 });
+  assert.deepEqual((await localApiCall(sock, "GET", "/v1/info")).json, {
+    nodeId,
+    hostname: "node-a",
+    clusterId: "c1",
+    connected: true,
+    tasks: 1,
+    containers: 1,
+  });
   const images = (await localApiCall(sock, "GET", "/v1/images")).json as { repoTags: string[] }[];
-  assert.deepEqual(images.map((i) => i.repoTags), [["docker.io/library/busybox:latest"]]);
+  assert.deepEqual(
+    images.map((i) => i.repoTags),
+    [["docker.io/library/busybox:latest"]],
+  );
 
   // The in-memory image store loads JSON fixtures in place of tarballs; the route streams the body either way.
   const fixture = JSON.stringify({ images: [memoryImage("app:1")] });

@@ -41,12 +41,21 @@ interface ErrorLike {
 }
 
 /** Maps an error to the local API's status and `{ error: { code, message, hint? } }` body. */
-export function errorBody(e: unknown): { status: number; body: { error: { code: string; message: string; hint?: string } } } {
+export function errorBody(e: unknown): {
+  status: number;
+  body: { error: { code: string; message: string; hint?: string } };
+} {
   const err = (e ?? {}) as ErrorLike;
   const message = typeof err.message === "string" ? err.message : String(e);
-  const declared = typeof err.status === "number" ? err.status : typeof err.statusCode === "number" ? err.statusCode : 500;
+  const declared =
+    typeof err.status === "number" ? err.status : typeof err.statusCode === "number" ? err.statusCode : 500;
   const status = declared >= 400 && declared < 600 ? declared : 500;
-  const code = typeof err.code === "string" && err.code.startsWith("SHOAL_ERR_") ? err.code : status < 500 ? "SHOAL_ERR_BAD_REQUEST" : "SHOAL_ERR_INTERNAL";
+  const code =
+    typeof err.code === "string" && err.code.startsWith("SHOAL_ERR_")
+      ? err.code
+      : status < 500
+        ? "SHOAL_ERR_BAD_REQUEST"
+        : "SHOAL_ERR_INTERNAL";
   const hint = e instanceof AgentError ? e.hint : typeof err.hint === "string" ? err.hint : undefined;
   return { status, body: { error: { code, message, ...(hint === undefined ? {} : { hint }) } } };
 }
@@ -58,13 +67,22 @@ export function errorBody(e: unknown): { status: number; body: { error: { code: 
 export async function startLocalApi(socketPath: string, backend: LocalApiBackend): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, forceCloseConnections: true });
   // Image archives are streamed to a spool file, not buffered.
-  app.addContentTypeParser(["application/x-tar", "application/gzip", "application/octet-stream"], (_req, payload, done) => done(null, payload));
+  app.addContentTypeParser(
+    ["application/x-tar", "application/gzip", "application/octet-stream"],
+    (_req, payload, done) => done(null, payload),
+  );
   app.setErrorHandler((e, _req, reply) => {
     const { status, body } = errorBody(e);
     return reply.status(status).send(body);
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.status(404).send({ error: { code: "SHOAL_ERR_NOT_FOUND", message: `agent: no route ${req.method} ${req.url}`, hint: "the agent serves /v1/info, /v1/images, /v1/images/load and /v1/leave" } }),
+    reply.status(404).send({
+      error: {
+        code: "SHOAL_ERR_NOT_FOUND",
+        message: `agent: no route ${req.method} ${req.url}`,
+        hint: "the agent serves /v1/info, /v1/images, /v1/images/load and /v1/leave",
+      },
+    }),
   );
 
   app.get("/v1/info", () => backend.info());
@@ -72,7 +90,10 @@ export async function startLocalApi(socketPath: string, backend: LocalApiBackend
   app.post("/v1/images/load", async (req) => {
     const body = req.body as Readable | undefined;
     if (!body || typeof body.pipe !== "function") {
-      throw new BadRequestError("send the image archive as the body, with content-type application/x-tar", "use `shoal image load -i image.tar`");
+      throw new BadRequestError(
+        "send the image archive as the body, with content-type application/x-tar",
+        "use `shoal image load -i image.tar`",
+      );
     }
     await fs.mkdir(backend.spoolDir, { recursive: true, mode: 0o700 });
     const spool = path.join(backend.spoolDir, `load-${randomBytes(6).toString("hex")}.tar`);

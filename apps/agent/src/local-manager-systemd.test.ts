@@ -31,11 +31,20 @@ test("a promoted node whose agent systemd runs gets its manager as the shoal-man
   });
   const { startLocalManager } = await import("./local-manager.js");
 
-  const pid = startLocalManager({ dataDir: data, cliBin: "/nonexistent/shoal.mjs", advertiseAddr: "10.0.0.9", log: quietLog }, { managers: ["10.0.0.1:7070"], token: "SHLTKN-1-x-m1" });
+  const pid = startLocalManager(
+    { dataDir: data, cliBin: "/nonexistent/shoal.mjs", advertiseAddr: "10.0.0.9", log: quietLog },
+    { managers: ["10.0.0.1:7070"], token: "SHLTKN-1-x-m1" },
+  );
   assert.equal(pid, Number(readFileSync(path.join(data, "manager.pid"), "utf8").trim()));
-  assert.deepEqual(readFileSync(calls, "utf8").trim().split("\n"), ["enable shoal-manager.service", "restart shoal-manager.service"]);
+  assert.deepEqual(readFileSync(calls, "utf8").trim().split("\n"), [
+    "enable shoal-manager.service",
+    "restart shoal-manager.service",
+  ]);
   const env = () => readFileSync(path.join(etc, "manager.env"), "utf8");
-  assert.match(env(), /SHOAL_ARGS="--join 10\.0\.0\.1:7070 --token SHLTKN-1-x-m1 --data-dir \S+ --listen-addr 0\.0\.0\.0 --advertise-addr 10\.0\.0\.9"/);
+  assert.match(
+    env(),
+    /SHOAL_ARGS="--join 10\.0\.0\.1:7070 --token SHLTKN-1-x-m1 --data-dir \S+ --listen-addr 0\.0\.0\.0 --advertise-addr 10\.0\.0\.9"/,
+  );
   assert.equal(existsSync(path.join(data, "logs", "manager.log")), false, "no background manager was spawned");
 
   // It joined (its state exists): the unit keeps only what later starts need.

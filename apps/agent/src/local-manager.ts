@@ -44,14 +44,27 @@ export function localManagerRuns(dataDir: string): boolean {
  * restarts it and starts it at boot; once it has joined, its unit keeps only the arguments later starts need.
  * Elsewhere it runs in the background, as `cluster init` starts it.
  */
-export function startLocalManager(o: LocalManagerOptions, join: { managers: readonly string[]; token: string }): number {
+export function startLocalManager(
+  o: LocalManagerOptions,
+  join: { managers: readonly string[]; token: string },
+): number {
   const state = path.join(o.dataDir, "manager");
   if (existsSync(path.join(state, "manager.json"))) {
     const aside = `${state}.demoted-${Date.now()}`;
     renameSync(state, aside);
     o.log.info("moved the state of this node's earlier manager aside", { to: aside });
   }
-  const args = [...join.managers.flatMap((m) => ["--join", m]), "--token", join.token, "--data-dir", o.dataDir, "--listen-addr", "0.0.0.0", "--advertise-addr", o.advertiseAddr];
+  const args = [
+    ...join.managers.flatMap((m) => ["--join", m]),
+    "--token",
+    join.token,
+    "--data-dir",
+    o.dataDir,
+    "--listen-addr",
+    "0.0.0.0",
+    "--advertise-addr",
+    o.advertiseAddr,
+  ];
   const pidFile = path.join(o.dataDir, "manager.pid");
   if (isSystemdManaged("agent")) {
     const unit = { role: "manager", args, pidFile };

@@ -8,12 +8,20 @@ test("log chunks: entries are grouped under the size limit, and a long line is c
   const many = Array.from({ length: 2_000 }, (_, i) => entry(`line ${i} ${"x".repeat(100)}\n`));
   const groups = chunkEntries(many);
   assert.ok(groups.length > 1);
-  for (const g of groups) assert.ok(Buffer.byteLength(JSON.stringify({ streamId: "s", entries: g, end: false })) <= 64 * 1024);
+  for (const g of groups)
+    assert.ok(Buffer.byteLength(JSON.stringify({ streamId: "s", entries: g, end: false })) <= 64 * 1024);
   assert.deepEqual(groups.flat(), many, "nothing lost or reordered");
 
-  const long = "é\"".repeat(100_000);
+  const long = 'é"'.repeat(100_000);
   const pieces = chunkEntries([entry(long)]);
-  for (const g of pieces) assert.ok(Buffer.byteLength(JSON.stringify({ streamId: "s", entries: g, end: false })) <= 64 * 1024);
-  assert.equal(pieces.flat().map((e) => e.line).join(""), long);
+  for (const g of pieces)
+    assert.ok(Buffer.byteLength(JSON.stringify({ streamId: "s", entries: g, end: false })) <= 64 * 1024);
+  assert.equal(
+    pieces
+      .flat()
+      .map((e) => e.line)
+      .join(""),
+    long,
+  );
   assert.deepEqual(chunkEntries([]), []);
 });

@@ -1,4 +1,14 @@
-import { decode, encode, LogChunkSchema, LogsCancelSchema, LogsRequestSchema, type BusConnection, type LogChunk, type LogsRequest, type Subjects } from "@shoal/bus";
+import {
+  decode,
+  encode,
+  LogChunkSchema,
+  LogsCancelSchema,
+  LogsRequestSchema,
+  type BusConnection,
+  type LogChunk,
+  type LogsRequest,
+  type Subjects,
+} from "@shoal/bus";
 import type { Executor } from "@shoal/runtime";
 import type { AgentLog } from "./log.js";
 

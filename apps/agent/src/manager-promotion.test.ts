@@ -38,7 +38,10 @@ test("manager promotion: a promoted node starts its manager once, with the manag
   h.promotion.follow(promoted);
   assert.equal(h.starts.length, 1, "once per agent process");
   assert.deepEqual(h.starts[0]?.join, JOIN);
-  assert.deepEqual({ ...h.starts[0]?.o, log: undefined }, { dataDir: "/var/lib/shoal", cliBin: "/usr/lib/shoal/bin/shoal.mjs", advertiseAddr: "10.0.0.2", log: undefined });
+  assert.deepEqual(
+    { ...h.starts[0]?.o, log: undefined },
+    { dataDir: "/var/lib/shoal", cliBin: "/usr/lib/shoal/bin/shoal.mjs", advertiseAddr: "10.0.0.2", log: undefined },
+  );
 });
 
 test("manager promotion: nothing starts where a manager runs or would be replaced", () => {
@@ -51,7 +54,9 @@ test("manager promotion: an agent not run from the shoal command says it cannot 
   const h = setup({ cliBin: "/srv/other-daemon.js" });
   h.promotion.follow(promoted);
   assert.equal(h.starts.length, 0);
-  assert.deepEqual(h.warned, ["promoted to manager, but this agent does not run from the shoal command, so it cannot start a manager"]);
+  assert.deepEqual(h.warned, [
+    "promoted to manager, but this agent does not run from the shoal command, so it cannot start a manager",
+  ]);
 });
 
 test("manager promotion: a start that failed is logged and tried again at the next promotion", () => {

@@ -36,12 +36,18 @@ export class ManagerPromotion {
     if (this.started || !(this.o.shouldStart ?? shouldStartManager)(this.o.dataDir)) return;
     const cliBin = this.o.cliBin ?? process.argv[1] ?? "";
     if (!/shoal(\.mjs)?$/.test(cliBin)) {
-      this.o.log.warn("promoted to manager, but this agent does not run from the shoal command, so it cannot start a manager", { cliBin });
+      this.o.log.warn(
+        "promoted to manager, but this agent does not run from the shoal command, so it cannot start a manager",
+        { cliBin },
+      );
       return;
     }
     this.started = true;
     try {
-      (this.o.start ?? startLocalManager)({ dataDir: this.o.dataDir, cliBin, advertiseAddr: this.o.advertiseAddr ?? defaultAddress(), log: this.o.log }, join);
+      (this.o.start ?? startLocalManager)(
+        { dataDir: this.o.dataDir, cliBin, advertiseAddr: this.o.advertiseAddr ?? defaultAddress(), log: this.o.log },
+        join,
+      );
     } catch (e) {
       this.started = false;
       this.o.log.error("could not start this node's manager", { error: e });

@@ -8,7 +8,12 @@ const TABLE = "shoal_mesh";
  * network, masquerading what it sends onto ingress so the tasks there answer through it; and the node routes
  * the ingress subnet through it. Idempotent.
  */
-export async function configureMeshSandbox(netns: string, ingressSubnet: string, via: string, exec: RunCommand = runCommand): Promise<void> {
+export async function configureMeshSandbox(
+  netns: string,
+  ingressSubnet: string,
+  via: string,
+  exec: RunCommand = runCommand,
+): Promise<void> {
   const script = [
     `table ip ${TABLE} {}`,
     `delete table ip ${TABLE}`,

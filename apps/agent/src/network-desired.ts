@@ -1,6 +1,13 @@
 import type { Task } from "@shoal/api";
 import type { NetworkView } from "@shoal/bus";
-import { inSubnet, macOf, parseSubnet, type DnsAnswer, type OverlayDesiredState, type PublishedPortRule } from "@shoal/overlay";
+import {
+  inSubnet,
+  macOf,
+  parseSubnet,
+  type DnsAnswer,
+  type OverlayDesiredState,
+  type PublishedPortRule,
+} from "@shoal/overlay";
 
 /** The node-network attachment id of the node's routing-mesh endpoint (task ids never hold a dash). */
 export const MESH_SANDBOX = "mesh-sandbox";
@@ -19,7 +26,12 @@ export interface LocalTask {
  * attachment per local task and network it has an address on (and the mesh endpoint's, given its netns); every
  * endpoint on another node as a remote; every VIP with the serving tasks of its service as backends. Pure.
  */
-export function overlayDesired(view: NetworkView, nodeId: string, local: readonly LocalTask[], meshNetns?: string): OverlayDesiredState {
+export function overlayDesired(
+  view: NetworkView,
+  nodeId: string,
+  local: readonly LocalTask[],
+  meshNetns?: string,
+): OverlayDesiredState {
   const subnets = new Map(view.networks.map((n) => [n.id, parseSubnet(n.subnet)]));
   // Only addresses in a network's (first) subnet are programmed: one a grown network gave out elsewhere is
   // left off rather than failing the whole node's reconcile.
@@ -33,14 +45,28 @@ export function overlayDesired(view: NetworkView, nodeId: string, local: readonl
       return fits(a.networkId, address) ? [{ networkId: a.networkId, netns, address }] : [];
     }),
   );
-  if (meshNetns !== undefined) for (const a of view.nodeAttachments) if (fits(a.networkId, a.address)) attachments.push({ networkId: a.networkId, netns: meshNetns, address: a.address });
+  if (meshNetns !== undefined)
+    for (const a of view.nodeAttachments)
+      if (fits(a.networkId, a.address))
+        attachments.push({ networkId: a.networkId, netns: meshNetns, address: a.address });
   const remotes = view.endpoints
     .filter((e) => e.nodeId !== nodeId && fits(e.networkId, e.address))
     .map((e) => ({ networkId: e.networkId, address: e.address, mac: macOf(e.address), nodeAddress: e.nodeAddr }));
   const vips = view.services.flatMap((s) =>
-    s.vips.filter((v) => fits(v.networkId, v.address)).map((v) => ({ networkId: v.networkId, vip: v.address, backends: servingOn(view, s.id, v.networkId).filter((b) => fits(v.networkId, b)) })),
+    s.vips
+      .filter((v) => fits(v.networkId, v.address))
+      .map((v) => ({
+        networkId: v.networkId,
+        vip: v.address,
+        backends: servingOn(view, s.id, v.networkId).filter((b) => fits(v.networkId, b)),
+      })),
   );
-  return { networks: view.networks.map((n) => ({ id: n.id, vni: n.vni, subnet: n.subnet, gateway: n.gateway })), attachments, remotes, vips };
+  return {
+    networks: view.networks.map((n) => ({ id: n.id, vni: n.vni, subnet: n.subnet, gateway: n.gateway })),
+    attachments,
+    remotes,
+    vips,
+  };
 }
 
 /** The addresses of a service's serving tasks on a network, sorted. */
@@ -91,7 +117,10 @@ export function answerName(view: NetworkView, clientTask: Task | undefined, name
   const tasksOf = name.startsWith("tasks.");
   const wanted = tasksOf ? name.slice("tasks.".length) : name;
   for (const s of view.services) {
-    const names = (networkId: string): string[] => [s.name.toLowerCase(), ...(s.aliases.find((a) => a.networkId === networkId)?.names ?? []).map((n) => n.toLowerCase())];
+    const names = (networkId: string): string[] => [
+      s.name.toLowerCase(),
+      ...(s.aliases.find((a) => a.networkId === networkId)?.names ?? []).map((n) => n.toLowerCase()),
+    ];
     for (const networkId of [...mine].sort()) {
       if (!names(networkId).includes(wanted)) continue;
       const vip = s.vips.find((v) => v.networkId === networkId);

@@ -15,7 +15,10 @@ export interface NodeDescriptionOptions {
  * The node as it registers with the managers: address, platform, resources, labels and the tasks whose
  * containers exist now (with the state each container shows). Reads the host's resources.
  */
-export function describeNode(o: NodeDescriptionOptions, containers: ReadonlyMap<string, LocalContainer>): Omit<RegisterRequest, "nodeId" | "joinToken"> {
+export function describeNode(
+  o: NodeDescriptionOptions,
+  containers: ReadonlyMap<string, LocalContainer>,
+): Omit<RegisterRequest, "nodeId" | "joinToken"> {
   const running: RegisterRequest["running"] = [];
   for (const [taskId, c] of containers) {
     const state = c.status === "running" ? "running" : c.status === "created" ? "ready" : exitStatus(taskId, c).state;

@@ -42,7 +42,10 @@ export async function startNodeDns(o: NodeDnsOptions): Promise<DnsServer | undef
       log: o.log,
     });
   } catch (e) {
-    o.log.warn("cannot serve DNS on the node network's gateway; tasks use the host's resolvers and find no service by name", { address: o.address, error: e });
+    o.log.warn(
+      "cannot serve DNS on the node network's gateway; tasks use the host's resolvers and find no service by name",
+      { address: o.address, error: e },
+    );
     return undefined;
   }
 }

@@ -49,7 +49,12 @@ export class NodeNetworking {
   constructor(private readonly o: NodeNetworkingOptions) {
     this.attachments = new AttachmentTracker(o.network);
     if (o.overlay) {
-      const sync = new OverlaySync({ overlay: o.overlay, desired: () => this.overlayDesired(), log: o.log, clock: () => o.clock.now() });
+      const sync = new OverlaySync({
+        overlay: o.overlay,
+        desired: () => this.overlayDesired(),
+        log: o.log,
+        clock: () => o.clock.now(),
+      });
       this.overlaySync = sync;
       this.mesh = new RoutingMesh({ attachments: this.attachments, sync: () => sync.sync(), log: o.log });
       this.joinOverlay = (task) =>
@@ -99,10 +104,15 @@ export class NodeNetworking {
    * Publishes the ports of the running tasks (`containers` and `attachments` as a reconcile pass read them),
    * through the routing mesh when the view puts the node on ingress; the node network is told only of changes.
    */
-  async publishPorts(containers: ReadonlyMap<string, LocalContainer>, attachments: ReadonlyMap<string, string>): Promise<void> {
+  async publishPorts(
+    containers: ReadonlyMap<string, LocalContainer>,
+    attachments: ReadonlyMap<string, string>,
+  ): Promise<void> {
     const running = [...this.o.tasks().values()].flatMap((task) => {
       const addr = attachments.get(task.id);
-      return containers.get(task.id)?.status === "running" && !isTerminal(task.desiredState) && addr ? [{ task, address: addr }] : [];
+      return containers.get(task.id)?.status === "running" && !isTerminal(task.desiredState) && addr
+        ? [{ task, address: addr }]
+        : [];
     });
     await this.mesh?.follow(this.view);
     const local = publishedPortRules(running);

@@ -7,8 +7,12 @@ import { ManualClock } from "@shoal/runtime/testing";
 import { OverlayJoinError } from "./errors.js";
 import { joinOverlay } from "./overlay-join.js";
 
-const task = (id: string, networks: [string, string[]][]): Task => ({ id, networks: networks.map(([networkId, addresses]) => ({ networkId, addresses })) }) as Task;
-const withNetwork = (id: string): NetworkView => ({ ...EMPTY_NETWORK_VIEW, networks: [{ id, name: id, vni: 4096, subnet: "10.10.1.0/24", gateway: "10.10.1.1", ingress: false }] });
+const task = (id: string, networks: [string, string[]][]): Task =>
+  ({ id, networks: networks.map(([networkId, addresses]) => ({ networkId, addresses })) }) as Task;
+const withNetwork = (id: string): NetworkView => ({
+  ...EMPTY_NETWORK_VIEW,
+  networks: [{ id, name: id, vni: 4096, subnet: "10.10.1.0/24", gateway: "10.10.1.1", ingress: false }],
+});
 
 /** A join's surroundings: a view the test changes, a manual clock, and a sync that reports `missing` netns. */
 function setup(o: { view?: NetworkView; missing?: string[]; netns?: string } = {}) {
@@ -65,7 +69,10 @@ test("overlay join: gives up after a minute when the managers never describe the
   const s = setup();
   let settled = false;
   const join = joinOverlay(task("t1", [["front", ["10.10.1.3/24"]]]), s.opts)
-    .then(() => undefined, (e: unknown) => e)
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    )
     .finally(() => (settled = true));
   await s.clock.advance(60_000);
   assert.equal(settled, false, "not before the minute is over");
@@ -78,7 +85,10 @@ test("overlay join: gives up after a minute when the managers never describe the
 
 test("overlay join: a stopping agent gives up at the next look", async () => {
   const s = setup();
-  const join = joinOverlay(task("t1", [["front", ["10.10.1.3/24"]]]), s.opts).then(() => undefined, (e: unknown) => e);
+  const join = joinOverlay(task("t1", [["front", ["10.10.1.3/24"]]]), s.opts).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   s.stop();
   await s.clock.advance(1_000);
   const failure = await join;
@@ -87,7 +97,13 @@ test("overlay join: a stopping agent gives up at the next look", async () => {
 
 test("overlay join: a netns that vanished before the reconcile fails the join", async () => {
   const missing = setup({ view: withNetwork("front"), missing: ["ns-t1"] });
-  await assert.rejects(joinOverlay(task("t1", [["front", ["10.10.1.3/24"]]]), missing.opts), (e: unknown) => e instanceof OverlayJoinError && /ns-t1 vanished/.test(e.message));
+  await assert.rejects(
+    joinOverlay(task("t1", [["front", ["10.10.1.3/24"]]]), missing.opts),
+    (e: unknown) => e instanceof OverlayJoinError && /ns-t1 vanished/.test(e.message),
+  );
   const detached = setup({ view: withNetwork("front"), netns: "" });
-  await assert.rejects(joinOverlay(task("t1", [["front", ["10.10.1.3/24"]]]), detached.opts), (e: unknown) => e instanceof OverlayJoinError && /\(none\) vanished/.test(e.message));
+  await assert.rejects(
+    joinOverlay(task("t1", [["front", ["10.10.1.3/24"]]]), detached.opts),
+    (e: unknown) => e instanceof OverlayJoinError && /\(none\) vanished/.test(e.message),
+  );
 });

@@ -38,7 +38,9 @@ export async function joinOverlay(task: Task, o: OverlayJoinOptions): Promise<vo
     const missing = ids.filter((id) => !o.view().networks.some((n) => n.id === id));
     if (missing.length === 0) break;
     if (o.clock.now() > deadline || o.stopping()) {
-      throw new OverlayJoinError(`the managers have not described network ${missing.join(", ")} to this node yet; the task is retried elsewhere or later`);
+      throw new OverlayJoinError(
+        `the managers have not described network ${missing.join(", ")} to this node yet; the task is retried elsewhere or later`,
+      );
     }
     await new Promise<void>((resolve) => {
       const timer = o.clock.setTimeout(resolve, RECHECK_MS);
@@ -50,5 +52,8 @@ export async function joinOverlay(task: Task, o: OverlayJoinOptions): Promise<vo
   }
   const plan = await o.sync();
   const netns = o.netnsOf(task.id);
-  if (netns === undefined || plan.missingTasks.includes(netns)) throw new OverlayJoinError(`the task's network namespace ${netns ?? "(none)"} vanished before it joined its overlay networks`);
+  if (netns === undefined || plan.missingTasks.includes(netns))
+    throw new OverlayJoinError(
+      `the task's network namespace ${netns ?? "(none)"} vanished before it joined its overlay networks`,
+    );
 }

@@ -8,7 +8,14 @@ import type { PublishedPortRule } from "@shoal/overlay";
  * backends. Pure; sorted by port, then protocol, with sorted backends.
  */
 export function publishedPortRules(running: readonly { task: Task; address: string }[]): PublishedPortRule[] {
-  const groups = new Map<string, { protocol: "tcp" | "udp"; publishedPort: number; members: { targetPort: number; version: number; address: string }[] }>();
+  const groups = new Map<
+    string,
+    {
+      protocol: "tcp" | "udp";
+      publishedPort: number;
+      members: { targetPort: number; version: number; address: string }[];
+    }
+  >();
   for (const { task, address } of running) {
     for (const p of task.endpoint.ports) {
       if (p.publishedPort === undefined) continue;
@@ -21,7 +28,9 @@ export function publishedPortRules(running: readonly { task: Task; address: stri
   const rules: PublishedPortRule[] = [];
   for (const g of groups.values()) {
     const newest = g.members.reduce((a, b) => (b.version > a.version ? b : a));
-    const backends = [...new Set(g.members.filter((m) => m.targetPort === newest.targetPort).map((m) => m.address))].sort();
+    const backends = [
+      ...new Set(g.members.filter((m) => m.targetPort === newest.targetPort).map((m) => m.address)),
+    ].sort();
     rules.push({ protocol: g.protocol, publishedPort: g.publishedPort, targetPort: newest.targetPort, backends });
   }
   return rules.sort((a, b) => a.publishedPort - b.publishedPort || a.protocol.localeCompare(b.protocol));

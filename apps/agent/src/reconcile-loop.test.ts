@@ -135,7 +135,11 @@ test("reconcile loop: a task whose action ends while a pass reads the node is le
   read.open();
   await h.nextPassEnd();
   await h.loop.idle();
-  assert.deepEqual(h.actions.filter((a) => a.type === "report" && a.taskId === "t1"), [], "no report of a missing container");
+  assert.deepEqual(
+    h.actions.filter((a) => a.type === "report" && a.taskId === "t1"),
+    [],
+    "no report of a missing container",
+  );
   assert.equal(h.runsOf("t1"), 1);
   assert.equal(h.runsOf("t2"), 1);
 });

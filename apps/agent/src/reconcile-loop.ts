@@ -18,7 +18,10 @@ export interface ReconcileLoopOptions {
   /** Carries out one action. */
   run: (a: Action) => Promise<void>;
   /** Ends each pass with what it read (the node's published ports follow the running tasks). */
-  afterPass?: (containers: ReadonlyMap<string, LocalContainer>, attachments: ReadonlyMap<string, string>) => Promise<void>;
+  afterPass?: (
+    containers: ReadonlyMap<string, LocalContainer>,
+    attachments: ReadonlyMap<string, string>,
+  ) => Promise<void>;
   /** Whether the agent is stopping: no pass starts any more. */
   stopping: () => boolean;
   log: AgentLog;
@@ -63,7 +66,8 @@ export class ReconcileLoop {
 
   /** Resolves once no pass runs and no action is under way (call it once the agent is stopping). */
   async idle(): Promise<void> {
-    while (this.inFlight.size > 0 || this.passRunning) await Promise.allSettled([...this.inFlight, new Promise((r) => setImmediate(r))]);
+    while (this.inFlight.size > 0 || this.passRunning)
+      await Promise.allSettled([...this.inFlight, new Promise((r) => setImmediate(r))]);
   }
 
   private async pass(): Promise<void> {
@@ -86,7 +90,8 @@ export class ReconcileLoop {
     });
     for (const a of actions) this.dispatch(a);
     if (mayRemoveUnassigned) {
-      for (const id of this.o.reporter.states().keys()) if (!tasks.has(id) && !containers.has(id) && !busy.has(id)) this.o.reporter.forget(id);
+      for (const id of this.o.reporter.states().keys())
+        if (!tasks.has(id) && !containers.has(id) && !busy.has(id)) this.o.reporter.forget(id);
     }
     await this.o.afterPass?.(containers, attachments);
   }

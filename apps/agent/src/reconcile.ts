@@ -69,7 +69,12 @@ export function exitStatus(taskId: string, c: LocalContainer): ReportStatus {
   if (c.error) return { ...base, state: "failed", message: "container ended", err: c.error };
   if (c.oomKilled) return { ...base, state: "failed", message: "container ended", err: "OOM killed" };
   if (c.exitCode === 0) return { ...base, state: "complete", message: "finished" };
-  return { ...base, state: "failed", message: "container ended", err: c.exitCode === undefined ? "exited without an exit code" : `exit code ${c.exitCode}` };
+  return {
+    ...base,
+    state: "failed",
+    message: "container ended",
+    err: c.exitCode === undefined ? "exited without an exit code" : `exit code ${c.exitCode}`,
+  };
 }
 
 /**
@@ -97,17 +102,29 @@ export function reconcile(assigned: ReadonlyMap<string, Task>, local: LocalView)
   if (local.mayRemoveUnassigned) {
     for (const id of new Set([...local.containers.keys(), ...local.attached])) {
       if (assigned.has(id) || local.busy.has(id)) continue;
-      actions.push({ type: "remove", taskId: id, container: local.containers.has(id), attached: local.attached.has(id) });
+      actions.push({
+        type: "remove",
+        taskId: id,
+        container: local.containers.has(id),
+        attached: local.attached.has(id),
+      });
     }
   }
   return actions;
 }
 
 function decide(task: Task, known: TaskState, c: LocalContainer | undefined): Action | undefined {
-  const report = (status: ReportStatus): Action | undefined => (movesForward(known, status.state) ? { type: "report", taskId: task.id, status } : undefined);
+  const report = (status: ReportStatus): Action | undefined =>
+    movesForward(known, status.state) ? { type: "report", taskId: task.id, status } : undefined;
   const graceMs = task.spec.container.stopGracePeriodMs;
   if (isTerminal(task.desiredState)) {
-    if (c?.status === "running") return { type: "stop", taskId: task.id, graceMs, then: { state: "shutdown", message: "shut down", containerId: task.id } };
+    if (c?.status === "running")
+      return {
+        type: "stop",
+        taskId: task.id,
+        graceMs,
+        then: { state: "shutdown", message: "shut down", containerId: task.id },
+      };
     if (c?.status === "stopped") return report(exitStatus(task.id, c));
     return report({ state: "shutdown", message: c ? "shut down before it started" : "shut down before it ran" });
   }
@@ -117,7 +134,11 @@ function decide(task: Task, known: TaskState, c: LocalContainer | undefined): Ac
   }
   if (!c) {
     if (canTransition("starting", known)) {
-      return report({ state: "failed", message: "container missing", err: `the container of task ${task.id} is gone from the node` });
+      return report({
+        state: "failed",
+        message: "container missing",
+        err: `the container of task ${task.id} is gone from the node`,
+      });
     }
     return { type: "run", task, create: true };
   }
@@ -126,7 +147,17 @@ function decide(task: Task, known: TaskState, c: LocalContainer | undefined): Ac
       return { type: "run", task, create: false };
     case "running":
       if (c.health === "unhealthy") {
-        return { type: "stop", taskId: task.id, graceMs, then: { state: "failed", message: "unhealthy container stopped", err: `unhealthy: ${c.healthOutput ?? ""}`.trimEnd(), containerId: task.id } };
+        return {
+          type: "stop",
+          taskId: task.id,
+          graceMs,
+          then: {
+            state: "failed",
+            message: "unhealthy container stopped",
+            err: `unhealthy: ${c.healthOutput ?? ""}`.trimEnd(),
+            containerId: task.id,
+          },
+        };
       }
       return report({ state: "running", message: "started", containerId: task.id });
     case "stopped":

@@ -1,7 +1,13 @@
 import { randomBytes } from "node:crypto";
 import type { JoinInfo } from "@shoal/api";
 import { applyAssignments, AssignmentsSchema, decode, encode, subjects } from "@shoal/bus";
-import { HeartbeatReplySchema, HeartbeatSchema, RegisterReplySchema, RegisterRequestSchema, StatusBatchSchema } from "@shoal/bus";
+import {
+  HeartbeatReplySchema,
+  HeartbeatSchema,
+  RegisterReplySchema,
+  RegisterRequestSchema,
+  StatusBatchSchema,
+} from "@shoal/bus";
 import type { Assignments, AssignmentSet, BusConnection, RegisterRequest, StatusBatch, Subjects } from "@shoal/bus";
 import { InvalidTokenError } from "./errors.js";
 import type { AgentLog } from "./log.js";
@@ -156,7 +162,11 @@ export class Session {
       const subject = this.subjects.register;
       let reply;
       try {
-        reply = decode(RegisterReplySchema, subject, await this.o.bus.request(subject, encode(RegisterRequestSchema, subject, request), this.timeoutMs));
+        reply = decode(
+          RegisterReplySchema,
+          subject,
+          await this.o.bus.request(subject, encode(RegisterRequestSchema, subject, request), this.timeoutMs),
+        );
       } catch (e) {
         this.o.log.warn("cannot register with the managers; retrying", { error: e });
         return "retry";
@@ -200,7 +210,15 @@ export class Session {
       if (this.stopped || this.resync || !this.nodeId || !this.sessionId) return;
       const subject = this.subjects.heartbeat(this.nodeId);
       try {
-        const reply = decode(HeartbeatReplySchema, subject, await this.o.bus.request(subject, encode(HeartbeatSchema, subject, { sessionId: this.sessionId }), this.timeoutMs));
+        const reply = decode(
+          HeartbeatReplySchema,
+          subject,
+          await this.o.bus.request(
+            subject,
+            encode(HeartbeatSchema, subject, { sessionId: this.sessionId }),
+            this.timeoutMs,
+          ),
+        );
         if (!reply.ok) {
           this.o.log.warn("the managers do not know this session", { code: reply.code, message: reply.message });
           return;

@@ -35,7 +35,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     let executor = opts.executor;
     if (!executor) {
       const cgroupParent = opts.cgroupParent ?? "shoal";
-      const rt = await openRuntime({ dataDir: path.join(opts.dataDir, "runtime"), runDir: path.join(opts.runDir, "runtime"), cgroupParent });
+      const rt = await openRuntime({
+        dataDir: path.join(opts.dataDir, "runtime"),
+        runDir: path.join(opts.runDir, "runtime"),
+        cgroupParent,
+      });
       owned.push(() => rt.close());
       executor = rt;
       // Leaving removes the containers, then their cgroup parent (a dir still holding processes is reported).
@@ -54,7 +58,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       });
       overlay ??= openVxlanOverlay({
         underlayAddress: opts.advertiseAddr ?? defaultAddress(),
-        ...(opts.bridge ? { netnsPrefix: `${opts.bridge}v-`, vipTable: `${opts.bridge.replaceAll(/[^A-Za-z0-9_]/g, "_")}_vip` } : {}),
+        ...(opts.bridge
+          ? { netnsPrefix: `${opts.bridge}v-`, vipTable: `${opts.bridge.replaceAll(/[^A-Za-z0-9_]/g, "_")}_vip` }
+          : {}),
       });
     }
     await network?.setup();
@@ -64,7 +70,20 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       owned.push(() => b.close());
       bus = b;
     }
-    const agent = new AgentRuntime({ ...opts, join, hostname, log, files, executor, network, overlay, bus, owned, ...(onLeft ? { onLeft } : {}), nodeId: await files.readNodeId() });
+    const agent = new AgentRuntime({
+      ...opts,
+      join,
+      hostname,
+      log,
+      files,
+      executor,
+      network,
+      overlay,
+      bus,
+      owned,
+      ...(onLeft ? { onLeft } : {}),
+      nodeId: await files.readNodeId(),
+    });
     const fatal = await agent.start();
     if (fatal) {
       await agent.stop();

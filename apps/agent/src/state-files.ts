@@ -50,7 +50,10 @@ export class AgentStateFiles {
       throw new Error(`agent: ${file} is not JSON: remove it and join the cluster again`);
     }
     const r = schema.safeParse(value);
-    if (!r.success) throw new Error(`agent: ${file} is not valid (${r.error.issues.map((i) => i.path.join(".")).join(", ")}): remove it and join the cluster again`);
+    if (!r.success)
+      throw new Error(
+        `agent: ${file} is not valid (${r.error.issues.map((i) => i.path.join(".")).join(", ")}): remove it and join the cluster again`,
+      );
     return r.data;
   }
 

@@ -25,7 +25,12 @@ test("status: one update per task per batch, its latest", () => {
   r.report("t1", { state: "preparing", message: "" });
   r.report("t2", { state: "accepted", message: "" });
   r.flush();
-  assert.deepEqual(batches, [[{ taskId: "t1", state: "preparing" }, { taskId: "t2", state: "accepted" }]]);
+  assert.deepEqual(batches, [
+    [
+      { taskId: "t1", state: "preparing" },
+      { taskId: "t2", state: "accepted" },
+    ],
+  ]);
   assert.equal(r.pending, 0);
   r.close();
 });
@@ -64,9 +69,17 @@ test("status: a full batch goes at once, in batches of at most maxBatch", () => 
   r.report("a", { state: "accepted", message: "" });
   assert.equal(batches.length, 0);
   r.report("b", { state: "accepted", message: "" });
-  assert.deepEqual(batches, [[{ taskId: "a", state: "accepted" }, { taskId: "b", state: "accepted" }]]);
+  assert.deepEqual(batches, [
+    [
+      { taskId: "a", state: "accepted" },
+      { taskId: "b", state: "accepted" },
+    ],
+  ]);
   for (const id of ["c", "d", "e"]) r.report(id, { state: "accepted", message: "" });
   r.flush();
-  assert.deepEqual(batches.map((b) => b.length), [2, 2, 1]);
+  assert.deepEqual(
+    batches.map((b) => b.length),
+    [2, 2, 1],
+  );
   r.close();
 });

@@ -5,10 +5,22 @@ import { steadyArgs, unitEnvText } from "./systemd.js";
 
 test("steadyArgs drops the first-start flags and keeps the rest in order", () => {
   const cases: [string[], string[]][] = [
-    [["--init", "--data-dir", "/d", "--api-port", "7070"], ["--data-dir", "/d", "--api-port", "7070"]],
-    [["--join", "10.0.0.1:7070", "--token", "SHLTKN-1-x-m1", "--advertise-addr", "10.0.0.2"], ["--advertise-addr", "10.0.0.2"]],
-    [["--force-new-cluster", "--data-dir", "/d"], ["--data-dir", "/d"]],
-    [["--label", "zone=a"], ["--label", "zone=a"]],
+    [
+      ["--init", "--data-dir", "/d", "--api-port", "7070"],
+      ["--data-dir", "/d", "--api-port", "7070"],
+    ],
+    [
+      ["--join", "10.0.0.1:7070", "--token", "SHLTKN-1-x-m1", "--advertise-addr", "10.0.0.2"],
+      ["--advertise-addr", "10.0.0.2"],
+    ],
+    [
+      ["--force-new-cluster", "--data-dir", "/d"],
+      ["--data-dir", "/d"],
+    ],
+    [
+      ["--label", "zone=a"],
+      ["--label", "zone=a"],
+    ],
   ];
   for (const [args, want] of cases) assert.deepEqual(steadyArgs(args), want);
 });
@@ -20,7 +32,11 @@ test("unitEnvText writes the data dir and the arguments as one systemd-split var
 });
 
 test("unitEnvText refuses an argument systemd would split or expand", () => {
-  for (const bad of ["two words", "a$b", "", "50%", "q\"uote"]) {
-    assert.throws(() => unitEnvText("agent", "/d", ["--label", bad]), (e: unknown) => e instanceof SystemdError && e.code === "SHOAL_ERR_SYSTEMD" && e.message.includes("/etc/shoal/agent.env"));
+  for (const bad of ["two words", "a$b", "", "50%", 'q"uote']) {
+    assert.throws(
+      () => unitEnvText("agent", "/d", ["--label", bad]),
+      (e: unknown) =>
+        e instanceof SystemdError && e.code === "SHOAL_ERR_SYSTEMD" && e.message.includes("/etc/shoal/agent.env"),
+    );
   }
 });

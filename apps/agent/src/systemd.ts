@@ -54,10 +54,18 @@ export function steadyArgs(args: readonly string[]): string[] {
 export function unitEnvText(role: string, dataDir: string, args: readonly string[]): string {
   for (const a of [dataDir, ...args]) {
     if (a === "" || /[\s"'\\$%`]/.test(a)) {
-      throw new SystemdError(`systemd: the ${role}'s argument ${JSON.stringify(a)} cannot go in ${unitEnvFile(role)} (empty, or with spaces, quotes, $, % or backslashes)`, "use values without those characters, or run without --systemd");
+      throw new SystemdError(
+        `systemd: the ${role}'s argument ${JSON.stringify(a)} cannot go in ${unitEnvFile(role)} (empty, or with spaces, quotes, $, % or backslashes)`,
+        "use values without those characters, or run without --systemd",
+      );
     }
   }
-  return [`# Written by \`shoal cluster init/join --systemd\`: what ${unitName(role)} runs.`, `SHOAL_DATA_DIR="${dataDir}"`, `SHOAL_ARGS="${args.join(" ")}"`, ""].join("\n");
+  return [
+    `# Written by \`shoal cluster init/join --systemd\`: what ${unitName(role)} runs.`,
+    `SHOAL_DATA_DIR="${dataDir}"`,
+    `SHOAL_ARGS="${args.join(" ")}"`,
+    "",
+  ].join("\n");
 }
 
 function systemctl(args: readonly string[]): void {
@@ -66,7 +74,11 @@ function systemctl(args: readonly string[]): void {
   } catch (e) {
     const err = e as NodeJS.ErrnoException & { stderr?: string };
     const why = err.code === "ENOENT" ? "systemctl is not installed" : (err.stderr ?? err.message).trim();
-    throw new SystemdError(`systemd: \`systemctl ${args.join(" ")}\` failed: ${why}`, "install the units with infra/install.sh on a host that runs systemd, or run without --systemd", e);
+    throw new SystemdError(
+      `systemd: \`systemctl ${args.join(" ")}\` failed: ${why}`,
+      "install the units with infra/install.sh on a host that runs systemd, or run without --systemd",
+      e,
+    );
   }
 }
 
@@ -97,7 +109,10 @@ export function startUnit(d: UnitLaunch, dataDir: string): number {
     // reported below
   }
   if (!Number.isSafeInteger(pid) || pid <= 0) {
-    throw new SystemdError(`systemd: ${unitName(d.role)} started but wrote no pid file ${d.pidFile}`, `see \`systemctl status ${unitName(d.role)}\` and \`journalctl -u ${unitName(d.role)}\``);
+    throw new SystemdError(
+      `systemd: ${unitName(d.role)} started but wrote no pid file ${d.pidFile}`,
+      `see \`systemctl status ${unitName(d.role)}\` and \`journalctl -u ${unitName(d.role)}\``,
+    );
   }
   return pid;
 }

@@ -60,7 +60,11 @@ export class TaskActions {
   private report(taskId: string, status: ReportStatus): void {
     const managerState = this.o.current(taskId)?.status.state;
     if (this.o.reporter.report(taskId, status, managerState)) {
-      this.o.log.info("task status", { task: taskId, state: status.state, ...(status.err === undefined ? {} : { err: status.err }) });
+      this.o.log.info("task status", {
+        task: taskId,
+        state: status.state,
+        ...(status.err === undefined ? {} : { err: status.err }),
+      });
     }
   }
 
@@ -79,7 +83,11 @@ export class TaskActions {
       try {
         await this.ensureImage(image);
       } catch (e) {
-        this.report(id, { state: "rejected", message: `preparing failed: ${(e as Error).message}`, err: imageMissing(image, this.o.hostname) });
+        this.report(id, {
+          state: "rejected",
+          message: `preparing failed: ${(e as Error).message}`,
+          err: imageMissing(image, this.o.hostname),
+        });
         return;
       }
     }
@@ -102,10 +110,16 @@ export class TaskActions {
     if (!this.stillWanted(id)) return;
     if (create) {
       try {
-        await this.o.executor.create(containerSpecFor(task, this.o.nodeId(), network, network.mode === "path" ? this.o.dnsServers?.() : undefined));
+        await this.o.executor.create(
+          containerSpecFor(task, this.o.nodeId(), network, network.mode === "path" ? this.o.dnsServers?.() : undefined),
+        );
       } catch (e) {
         if (!(e instanceof AlreadyExistsError)) {
-          this.report(id, { state: "rejected", message: "the container could not be created", err: (e as Error).message });
+          this.report(id, {
+            state: "rejected",
+            message: "the container could not be created",
+            err: (e as Error).message,
+          });
           return;
         }
       }
@@ -115,7 +129,12 @@ export class TaskActions {
     try {
       await this.o.executor.start(id);
     } catch (e) {
-      this.report(id, { state: "failed", message: "the container did not start", err: (e as Error).message, containerId: id });
+      this.report(id, {
+        state: "failed",
+        message: "the container did not start",
+        err: (e as Error).message,
+        containerId: id,
+      });
       return;
     }
     this.report(id, { state: "running", message: "started", containerId: id });

@@ -30,7 +30,12 @@ export const GLOBAL_OPTIONS: readonly OptionDef[] = [
     help: "Manager API address; repeat or comma-separate for several (env SHOAL_HOST; else the one `cluster init/join` recorded; else 127.0.0.1:7070)",
   },
   { name: "data-dir", type: "string", value: "DIR", help: "Node state directory (default /var/lib/shoal)" },
-  { name: "run-dir", type: "string", value: "DIR", help: "Runtime directory with the agent's socket (default /run/shoal)" },
+  {
+    name: "run-dir",
+    type: "string",
+    value: "DIR",
+    help: "Runtime directory with the agent's socket (default /run/shoal)",
+  },
   { name: "help", short: "h", type: "boolean", help: "Print usage" },
 ];
 
@@ -92,7 +97,10 @@ export class Context {
   ) {
     this.dataDir = args.string("data-dir") ?? "/var/lib/shoal";
     const hosts = args.strings("host").length > 0 ? args.strings("host") : [io.env.SHOAL_HOST ?? ""];
-    const list = hosts.flatMap((h) => h.split(",")).map((h) => h.trim()).filter((h) => h !== "");
+    const list = hosts
+      .flatMap((h) => h.split(","))
+      .map((h) => h.trim())
+      .filter((h) => h !== "");
     this.hosts = list.length > 0 ? list : contextManagers(this.dataDir);
     this.hostsFromContext = list.length === 0 && this.hosts.length > 0;
     if (this.hosts.length === 0) this.hosts = ["127.0.0.1:7070"];

@@ -2,7 +2,10 @@ import type { OptionDef } from "./args/parser.js";
 import { GLOBAL_OPTIONS, type Command } from "./context.js";
 
 function optionLines(options: readonly OptionDef[]): string[] {
-  const left = options.map((o) => `${o.short ? `-${o.short}, ` : "    "}--${o.name}${o.type === "string" ? ` ${o.value ?? "VALUE"}` : ""}${o.multiple ? " ..." : ""}`);
+  const left = options.map(
+    (o) =>
+      `${o.short ? `-${o.short}, ` : "    "}--${o.name}${o.type === "string" ? ` ${o.value ?? "VALUE"}` : ""}${o.multiple ? " ..." : ""}`,
+  );
   const width = Math.max(...left.map((l) => l.length));
   return options.map((o, i) => `  ${(left[i] as string).padEnd(width)}   ${o.help}`);
 }
@@ -10,7 +13,12 @@ function optionLines(options: readonly OptionDef[]): string[] {
 /** `shoal <command> --help`. */
 export function commandHelp(c: Command): string {
   const lines = [`Usage:  shoal ${c.name} ${c.usage}`, "", c.summary, ""];
-  if (c.aliases?.length) lines.push("Aliases:", `  ${[c.name, ...c.aliases.map((a) => `${c.name.split(" ").slice(0, -1).concat(a).join(" ")}`)].join(", ")}`, "");
+  if (c.aliases?.length)
+    lines.push(
+      "Aliases:",
+      `  ${[c.name, ...c.aliases.map((a) => `${c.name.split(" ").slice(0, -1).concat(a).join(" ")}`)].join(", ")}`,
+      "",
+    );
   if (c.syntax.options.length > 0) lines.push("Options:", ...optionLines(c.syntax.options), "");
   lines.push("Global options:", ...optionLines(GLOBAL_OPTIONS));
   return `${lines.join("\n")}\n`;

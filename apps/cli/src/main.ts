@@ -63,7 +63,8 @@ export async function main(argv: readonly string[], given?: CliIo): Promise<numb
   const io = given ?? processIo(found?.command);
   if (!found) {
     const group = argv[0] !== undefined && COMMANDS.some((c) => c.name.startsWith(`${argv[0]} `)) ? argv[0] : "";
-    const asked = argv.length === 0 || argv.includes("--help") || argv.includes("-h") || (group !== "" && argv.length === 1);
+    const asked =
+      argv.length === 0 || argv.includes("--help") || argv.includes("-h") || (group !== "" && argv.length === 1);
     if (asked) {
       io.stdout.write(groupHelp(COMMANDS, group));
       return 0;
@@ -74,7 +75,11 @@ export async function main(argv: readonly string[], given?: CliIo): Promise<numb
   }
   const { command, rest } = found;
   try {
-    const args = parseArgs(rest, { ...command.syntax, options: [...command.syntax.options, ...GLOBAL_OPTIONS] }, command.name);
+    const args = parseArgs(
+      rest,
+      { ...command.syntax, options: [...command.syntax.options, ...GLOBAL_OPTIONS] },
+      command.name,
+    );
     if (args.flag("help")) {
       io.stdout.write(commandHelp(command));
       return 0;

@@ -27,7 +27,12 @@ export const liveApi: LiveApi = {
   info: () => client.call("info"),
   status: () => client.call("clusterStatus"),
   lists: async () => {
-    const [nodes, services, tasks, networks] = await Promise.all([client.call("nodeList"), client.call("serviceList"), client.call("taskList"), client.call("networkList")]);
+    const [nodes, services, tasks, networks] = await Promise.all([
+      client.call("nodeList"),
+      client.call("serviceList"),
+      client.call("taskList"),
+      client.call("networkList"),
+    ]);
     return { nodes, services, tasks, networks };
   },
   events: (since, signal) => client.stream("events", { query: { since } }, signal),
@@ -35,19 +40,37 @@ export const liveApi: LiveApi = {
 
 /** What the pages change: each is one API call; the change comes back through the event stream. */
 export const actions = {
-  scale: (s: Service, replicas: number) => client.call("serviceScale", { params: { ref: s.id }, body: { replicas, version: s.version } }),
+  scale: (s: Service, replicas: number) =>
+    client.call("serviceScale", { params: { ref: s.id }, body: { replicas, version: s.version } }),
   updateImage: (s: Service, image: string) =>
     client.call("serviceUpdate", {
       params: { ref: s.id },
-      body: { version: s.version, spec: { ...s.spec, taskTemplate: { ...s.spec.taskTemplate, container: { ...s.spec.taskTemplate.container, image } } } },
+      body: {
+        version: s.version,
+        spec: {
+          ...s.spec,
+          taskTemplate: { ...s.spec.taskTemplate, container: { ...s.spec.taskTemplate.container, image } },
+        },
+      },
     }),
   rollback: (s: Service) => client.call("serviceRollback", { params: { ref: s.id } }),
   remove: (s: Service) => client.call("serviceRemove", { params: { ref: s.id } }),
   setAvailability: (n: Node, availability: Node["spec"]["availability"]) =>
-    client.call("nodeUpdate", { params: { ref: n.id }, body: { version: n.version, spec: { ...n.spec, availability } } }),
+    client.call("nodeUpdate", {
+      params: { ref: n.id },
+      body: { version: n.version, spec: { ...n.spec, availability } },
+    }),
 };
 
 /** A task's log lines, the last `tail` and then new ones while `follow`. */
-export function taskLogs(taskId: string, o: { tail: number; follow: boolean }, signal: AbortSignal): AsyncGenerator<LogLine> {
-  return client.stream("taskLogs", { params: { ref: taskId }, query: { tail: o.tail, follow: o.follow ? "true" : "false", timestamps: "true" } }, signal);
+export function taskLogs(
+  taskId: string,
+  o: { tail: number; follow: boolean },
+  signal: AbortSignal,
+): AsyncGenerator<LogLine> {
+  return client.stream(
+    "taskLogs",
+    { params: { ref: taskId }, query: { tail: o.tail, follow: o.follow ? "true" : "false", timestamps: "true" } },
+    signal,
+  );
 }

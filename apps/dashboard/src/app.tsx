@@ -158,7 +158,13 @@ function SignIn() {
       <h2>Sign in</h2>
       <p>The API asks for credentials. Paste an API token; it is kept for this browser tab only.</p>
       <label for="token">API token</label>
-      <input id="token" type="password" autoComplete="off" value={token} onInput={(e) => setToken(e.currentTarget.value)} />
+      <input
+        id="token"
+        type="password"
+        autoComplete="off"
+        value={token}
+        onInput={(e) => setToken(e.currentTarget.value)}
+      />
       <button type="submit" disabled={token.trim() === ""}>
         Sign in
       </button>

@@ -14,7 +14,15 @@ export function ConvergenceBar({ running, desired, label }: { running: number; d
   const done = running >= desired;
   return (
     <div class="bar-wrap">
-      <div class={`bar ${done ? "bar-done" : "bar-busy"}`} role="progressbar" aria-label={label} aria-valuemin={0} aria-valuemax={desired} aria-valuenow={running} aria-valuetext={`${running} of ${desired} running`}>
+      <div
+        class={`bar ${done ? "bar-done" : "bar-busy"}`}
+        role="progressbar"
+        aria-label={label}
+        aria-valuemin={0}
+        aria-valuemax={desired}
+        aria-valuenow={running}
+        aria-valuetext={`${running} of ${desired} running`}
+      >
         <div class="bar-fill" style={{ width: `${pct}%` }} />
       </div>
       <span class="bar-text">
@@ -60,7 +68,11 @@ export function useNow(everyMs = 5_000): number {
 
 export function Age({ iso, now }: { iso: string; now: number }) {
   const t = Date.parse(iso);
-  return <time dateTime={iso} title={new Date(t).toLocaleString()}>{formatAge(t, now)}</time>;
+  return (
+    <time dateTime={iso} title={new Date(t).toLocaleString()}>
+      {formatAge(t, now)}
+    </time>
+  );
 }
 
 /** Runs one action at a time, keeping its error until the next try. */
@@ -77,7 +89,17 @@ export function useAction(): { busy: boolean; problem: Problem | undefined; run:
   return { busy, problem, run };
 }
 
-export function Section({ title, id, children, actions }: { title: string; id: string; children: ComponentChildren; actions?: ComponentChildren }) {
+export function Section({
+  title,
+  id,
+  children,
+  actions,
+}: {
+  title: string;
+  id: string;
+  children: ComponentChildren;
+  actions?: ComponentChildren;
+}) {
   return (
     <section aria-labelledby={id} class="card">
       <div class="card-head">

@@ -18,9 +18,17 @@ const FEATURES: readonly { name: string; doc: RegExp; code: RegExp }[] = [
   { name: "certificates", doc: /\b(?:certificates?|CSRs?|x509)\b/gi, code: /certificate|x509|\bcsr\b/i },
   { name: "a CA", doc: /\bCAs?\b/gi, code: /\bca\b/i },
   { name: "encryption", doc: /\b(?:en|de)crypt\w*/gi, code: /crypt|cipher|wireguard|ipsec/i },
-  { name: "per-node bus users", doc: /\bper-(?:agent|node)\b|\b(?:NATS|bus) (?:users?|accounts?|permissions?)\b/gi, code: /\busers\b|permissions/i },
+  {
+    name: "per-node bus users",
+    doc: /\bper-(?:agent|node)\b|\b(?:NATS|bus) (?:users?|accounts?|permissions?)\b/gi,
+    code: /\busers\b|permissions/i,
+  },
   { name: "access control", doc: /\b(?:RBAC|ACLs?)\b/gi, code: /\brbac\b|\bacls?\b/i },
-  { name: "authentication", doc: /\b(?:un)?authenticat\w*|\bauthori[sz]\w*|\bcredentials?\b/gi, code: /authenticat|authori[sz]|credential|bearer/i },
+  {
+    name: "authentication",
+    doc: /\b(?:un)?authenticat\w*|\bauthori[sz]\w*|\bcredentials?\b/gi,
+    code: /authenticat|authori[sz]|credential|bearer/i,
+  },
 ];
 const NEGATION = /\b(?:no|not|without|none|never|nor|neither|nothing|cannot)\b|n't\b/i;
 const PLANNED_LABEL = /(?<!["`])\bPlanned\b(?:\s*\([^)]*\))?\s*\**\s*:/i;
@@ -68,7 +76,10 @@ function blocks(markdown: string): { line: number; text: string; planned: boolea
 
 /** TypeScript or shell without its comments, roughly: enough that a comment about a feature does not count as building it. */
 function withoutComments(code: string): string {
-  return code.replace(/\/\*[\s\S]*?\*\//g, "").replace(/(^|[^:"'`])\/\/.*$/gm, "$1").replace(/^\s*#.*$/gm, "");
+  return code
+    .replace(/\/\*[\s\S]*?\*\//g, "")
+    .replace(/(^|[^:"'`])\/\/.*$/gm, "$1")
+    .replace(/^\s*#.*$/gm, "");
 }
 
 /** Sentences and their parts (split after . ; : ! ?), with their offsets; never split inside a code span. */
@@ -101,7 +112,8 @@ function securityDrift(markdown: string, read: ReadSource): Drift[] {
           if (files.some((path) => f.code.test(withoutComments(read(path) ?? "")))) continue;
           const line = b.line + built.slice(0, offset + m.index).split("\n").length - 1;
           const text = clause.replace(/\s+/g, " ").trim();
-          if (!drift.some((d) => d.line === line && d.feature === f.name && d.text === text)) drift.push({ line, feature: f.name, text });
+          if (!drift.some((d) => d.line === line && d.feature === f.name && d.text === text))
+            drift.push({ line, feature: f.name, text });
         }
       }
     }
@@ -124,25 +136,41 @@ test("docs/architecture.md names security features only as planned, as absent, o
   );
   // It passes because the planned items are marked, not because the scan reads nothing: unmarked, they fail.
   const unmarked = doc.replace(/^(#+ .*)\bPlanned\b/gim, "$1Later").replace(/(?<!["`])\bPlanned\b/g, "Later");
-  assert.ok(securityDrift(unmarked, readRepo).some((d) => d.feature === "TLS"), "the scan found no planned TLS in docs/architecture.md");
+  assert.ok(
+    securityDrift(unmarked, readRepo).some((d) => d.feature === "TLS"),
+    "the scan found no planned TLS in docs/architecture.md",
+  );
 });
 
 test("securityDrift: table of document snippets", () => {
   const sources: Record<string, string> = {
-    "libs/raft/src/transport/socket-factory.ts": "// TLS plugs in here (tls.connect)\nexport const plain = createServer();\n",
+    "libs/raft/src/transport/socket-factory.ts":
+      "// TLS plugs in here (tls.connect)\nexport const plain = createServer();\n",
     "apps/manager/src/api/https.ts": 'import { createServer } from "node:https";\n',
   };
   const read: ReadSource = (path) => sources[path];
   const table: [string, string, number[]][] = [
-    ["the old claim", "## Security\nRaft, NATS and API use mutual TLS; each agent's NATS user may only use its own subjects.", [2, 2]],
+    [
+      "the old claim",
+      "## Security\nRaft, NATS and API use mutual TLS; each agent's NATS user may only use its own subjects.",
+      [2, 2],
+    ],
     ["a CA-pinned token", "Join tokens `SHOAL-1-<ca digest>-<secret>` pin the CA.", [1]],
     ["a quoted label is no label", 'Unbuilt parts are marked "Planned:" here. The API uses mTLS.', [1]],
     ["no split inside a code span", "It sends `authorization: Bearer <token>` to the API.", [1]],
     ["absence stated", "The API has no TLS and no authentication.\n\nOverlay traffic is not encrypted.", []],
     ["negation after the term does not count", "Raft uses mutual TLS, not plain TCP.", [1]],
     ["a Planned section", "## Security\n### Planned\n- Mutual TLS for Raft.\n- A root CA.", []],
-    ["a Planned section ends at the next heading of its level", "### Planned\nmTLS.\n### CLI\nThe CLI speaks HTTPS.", [4]],
-    ["a Planned label covers the rest of its block", "| api | built: server. Planned: HTTPS |\n| raft | built: TLS |", [2]],
+    [
+      "a Planned section ends at the next heading of its level",
+      "### Planned\nmTLS.\n### CLI\nThe CLI speaks HTTPS.",
+      [4],
+    ],
+    [
+      "a Planned label covers the rest of its block",
+      "| api | built: server. Planned: HTTPS |\n| raft | built: TLS |",
+      [2],
+    ],
     ["a label with an issue", "Sessions on the leader. Planned (issue 9): per-agent bus users.", []],
     ["a file whose code has it", "The API serves HTTPS (`apps/manager/src/api/https.ts`).", []],
     ["a file that mentions it only in a comment", "Raft uses TLS (`libs/raft/src/transport/socket-factory.ts`).", [1]],
@@ -150,6 +178,10 @@ test("securityDrift: table of document snippets", () => {
     ["a code block line", "```\nlibs/bus   NATS subjects and per-agent permissions\n```", [2]],
   ];
   for (const [name, markdown, lines] of table) {
-    assert.deepEqual(securityDrift(markdown, read).map((d) => d.line), lines, name);
+    assert.deepEqual(
+      securityDrift(markdown, read).map((d) => d.line),
+      lines,
+      name,
+    );
   }
 });

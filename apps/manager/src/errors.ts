@@ -3,20 +3,76 @@ import { RAFT_ERRORS } from "@shoal/raft";
 
 /** The error codes the manager raises (besides the common ones), with their status, meaning and remedy. */
 export const MANAGER_ERRORS = errorRegistry({
-  SHOAL_ERR_AMBIGUOUS: { status: 400, meaning: "a short id or name matches more than one object", action: "use more characters of the id, or the full name" },
-  SHOAL_ERR_NOT_READY: { status: 503, meaning: "the manager has not finished starting (no cluster object yet)", action: "retry in a second" },
-  SHOAL_ERR_PORT_IN_USE: { status: 409, meaning: "a published port is taken by another service, or the dynamic range 30000-32767 is full", action: "publish another port, or remove it from the service that holds it" },
-  SHOAL_ERR_NO_PREVIOUS_SPEC: { status: 400, meaning: "a rollback was asked for a service that was never updated", action: "a rollback returns to the spec before the last `service update`" },
-  SHOAL_ERR_NODE_IS_MANAGER: { status: 409, meaning: "a manager node cannot be removed as it is", action: "demote it first (`shoal node demote`), or remove it with --force" },
-  SHOAL_ERR_NODE_READY: { status: 409, meaning: "the node's agent is still connected, so removing it would strand its tasks", action: "drain it and stop its agent (`shoal cluster leave` on it), or remove it with --force" },
-  SHOAL_ERR_NO_LOGS: { status: 409, meaning: "the task never reached a node, so it has no logs", action: "see why it waits with `shoal service ps`" },
-  SHOAL_ERR_MANAGER_EXISTS: { status: 409, meaning: "a voting manager at that address is already a member", action: "remove the old manager first (`shoal node demote` / `shoal node rm --force`), then join again" },
-  SHOAL_ERR_QUORUM: { status: 409, meaning: "the change would leave the managers without a reachable majority", action: "bring back or add managers first, or force it knowing the cluster may stop accepting writes" },
-  SHOAL_ERR_NO_LEADER: { status: 503, meaning: "no manager leads right now (an election is under way)", action: "retry in a second; `shoal cluster status` shows the managers" },
-  SHOAL_ERR_LEADER_LOST: { status: 502, meaning: "the manager a write was forwarded to stopped leading or could not be reached", action: "retry: the client follows the new leader" },
-  SHOAL_ERR_NO_ROUTE: { status: 404, meaning: "no API route has that method and path", action: "see the API's routes at /docs (Swagger UI) or /openapi.json" },
-  SHOAL_ERR_SESSION: { status: 409, meaning: "an agent's message names a session the leader does not know (it restarted or another took over)", action: "none: the agent registers again by itself" },
-  SHOAL_ERR_MANAGER_START: { status: 500, meaning: "the manager cannot start from its data dir as it is", action: "read the message: it says whether to init, join, or use another data dir" },
+  SHOAL_ERR_AMBIGUOUS: {
+    status: 400,
+    meaning: "a short id or name matches more than one object",
+    action: "use more characters of the id, or the full name",
+  },
+  SHOAL_ERR_NOT_READY: {
+    status: 503,
+    meaning: "the manager has not finished starting (no cluster object yet)",
+    action: "retry in a second",
+  },
+  SHOAL_ERR_PORT_IN_USE: {
+    status: 409,
+    meaning: "a published port is taken by another service, or the dynamic range 30000-32767 is full",
+    action: "publish another port, or remove it from the service that holds it",
+  },
+  SHOAL_ERR_NO_PREVIOUS_SPEC: {
+    status: 400,
+    meaning: "a rollback was asked for a service that was never updated",
+    action: "a rollback returns to the spec before the last `service update`",
+  },
+  SHOAL_ERR_NODE_IS_MANAGER: {
+    status: 409,
+    meaning: "a manager node cannot be removed as it is",
+    action: "demote it first (`shoal node demote`), or remove it with --force",
+  },
+  SHOAL_ERR_NODE_READY: {
+    status: 409,
+    meaning: "the node's agent is still connected, so removing it would strand its tasks",
+    action: "drain it and stop its agent (`shoal cluster leave` on it), or remove it with --force",
+  },
+  SHOAL_ERR_NO_LOGS: {
+    status: 409,
+    meaning: "the task never reached a node, so it has no logs",
+    action: "see why it waits with `shoal service ps`",
+  },
+  SHOAL_ERR_MANAGER_EXISTS: {
+    status: 409,
+    meaning: "a voting manager at that address is already a member",
+    action: "remove the old manager first (`shoal node demote` / `shoal node rm --force`), then join again",
+  },
+  SHOAL_ERR_QUORUM: {
+    status: 409,
+    meaning: "the change would leave the managers without a reachable majority",
+    action: "bring back or add managers first, or force it knowing the cluster may stop accepting writes",
+  },
+  SHOAL_ERR_NO_LEADER: {
+    status: 503,
+    meaning: "no manager leads right now (an election is under way)",
+    action: "retry in a second; `shoal cluster status` shows the managers",
+  },
+  SHOAL_ERR_LEADER_LOST: {
+    status: 502,
+    meaning: "the manager a write was forwarded to stopped leading or could not be reached",
+    action: "retry: the client follows the new leader",
+  },
+  SHOAL_ERR_NO_ROUTE: {
+    status: 404,
+    meaning: "no API route has that method and path",
+    action: "see the API's routes at /docs (Swagger UI) or /openapi.json",
+  },
+  SHOAL_ERR_SESSION: {
+    status: 409,
+    meaning: "an agent's message names a session the leader does not know (it restarted or another took over)",
+    action: "none: the agent registers again by itself",
+  },
+  SHOAL_ERR_MANAGER_START: {
+    status: 500,
+    meaning: "the manager cannot start from its data dir as it is",
+    action: "read the message: it says whether to init, join, or use another data dir",
+  },
 });
 
 /** The codes of lower packages the manager raises itself, as they mean the same there (no quorum: Raft's). */
@@ -26,7 +82,12 @@ const BORROWED = { SHOAL_ERR_NO_QUORUM: RAFT_ERRORS.SHOAL_ERR_NO_QUORUM } as con
 export type ManagerErrorCode = keyof typeof MANAGER_ERRORS | keyof typeof COMMON_ERRORS | keyof typeof BORROWED;
 
 const statusOf = (code: ManagerErrorCode): number =>
-  (code in MANAGER_ERRORS ? MANAGER_ERRORS[code as keyof typeof MANAGER_ERRORS] : code in BORROWED ? BORROWED[code as keyof typeof BORROWED] : COMMON_ERRORS[code as keyof typeof COMMON_ERRORS]).status;
+  (code in MANAGER_ERRORS
+    ? MANAGER_ERRORS[code as keyof typeof MANAGER_ERRORS]
+    : code in BORROWED
+      ? BORROWED[code as keyof typeof BORROWED]
+      : COMMON_ERRORS[code as keyof typeof COMMON_ERRORS]
+  ).status;
 
 /** An error the manager raises: its status comes from the registry above, so no call site picks one. */
 export class ManagerError extends ShoalError {
@@ -37,7 +98,10 @@ export class ManagerError extends ShoalError {
     message: string,
     options?: { hint?: string | undefined; cause?: unknown },
   ) {
-    super(message, { ...(options?.cause === undefined ? {} : { cause: options.cause }), ...(options?.hint === undefined ? {} : { hint: options.hint }) });
+    super(message, {
+      ...(options?.cause === undefined ? {} : { cause: options.cause }),
+      ...(options?.hint === undefined ? {} : { hint: options.hint }),
+    });
     this.status = statusOf(code);
   }
 }

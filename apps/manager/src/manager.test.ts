@@ -26,7 +26,9 @@ async function options(dataDir: string): Promise<ManagerOptions> {
 }
 
 /** Starts a manager on a new data dir (stopped and removed after the test), with a client of its API. */
-async function firstManager(t: TestContext): Promise<{ o: ManagerOptions; first: RunningManager; client: ShoalClient; running: RunningManager[] }> {
+async function firstManager(
+  t: TestContext,
+): Promise<{ o: ManagerOptions; first: RunningManager; client: ShoalClient; running: RunningManager[] }> {
   const dir = mkdtempSync(join(tmpdir(), "shoal-manager-test-"));
   const running: RunningManager[] = [];
   t.after(async () => {
@@ -42,10 +44,15 @@ async function firstManager(t: TestContext): Promise<{ o: ManagerOptions; first:
 test("a manager inits a cluster, serves the API, and keeps its state across a restart", async (t) => {
   const { o, first, client, running } = await firstManager(t);
   const info = await client.call("info");
-  assert.deepEqual([info.version, info.clusterId, info.raft.leader, info.managerAddr], [SHOAL_VERSION, first.clusterId, true, `127.0.0.1:${o.apiPort}`]);
+  assert.deepEqual(
+    [info.version, info.clusterId, info.raft.leader, info.managerAddr],
+    [SHOAL_VERSION, first.clusterId, true, `127.0.0.1:${o.apiPort}`],
+  );
   const cluster = await client.call("clusterInspect");
   assert.match(cluster.joinTokens.worker, new RegExp(`^SHLTKN-1-${first.clusterId}-w`));
-  const created = await client.call("serviceCreate", { body: serviceSpec("web", { mode: { mode: "replicated", replicas: 2 } }) });
+  const created = await client.call("serviceCreate", {
+    body: serviceSpec("web", { mode: { mode: "replicated", replicas: 2 } }),
+  });
   const natsPid = first.nats.pid;
   await first.stop();
   assert.ok(natsPid !== undefined && !processExists(natsPid), "nats-server stopped with the manager");
@@ -72,7 +79,9 @@ test("a manager without a cluster in its data dir and without init refuses to st
 
 test("a manager restarted with forceNewCluster keeps services and nodes and is the only manager", async (t) => {
   const { o, first, client, running } = await firstManager(t);
-  const created = await client.call("serviceCreate", { body: serviceSpec("web", { mode: { mode: "replicated", replicas: 2 } }) });
+  const created = await client.call("serviceCreate", {
+    body: serviceSpec("web", { mode: { mode: "replicated", replicas: 2 } }),
+  });
   // A second manager the cluster had before losing it: its node object and its place in the managers list.
   const lost = { raftId: 2, apiAddr: "127.0.0.2:7070", natsUrl: "nats://127.0.0.2:7072", raftAddr: "127.0.0.2:7071" };
   const cluster = first.store.state.cluster();
@@ -90,7 +99,10 @@ test("a manager restarted with forceNewCluster keeps services and nodes and is t
   assert.deepEqual(forced.raft.status().conf.voters, [1]);
   assert.ok(forced.raft.status().term > termBefore, "the term was raised");
   const after = await client.call("clusterInspect");
-  assert.deepEqual(after.managers.map((m) => [m.raftId, m.apiAddr]), [[1, `127.0.0.1:${o.apiPort}`]]);
+  assert.deepEqual(
+    after.managers.map((m) => [m.raftId, m.apiAddr]),
+    [[1, `127.0.0.1:${o.apiPort}`]],
+  );
   assert.equal((await client.call("serviceInspect", { params: { ref: "web" } })).id, created.id);
   assert.ok(forced.store.state.get("node", "lost-manager"), "the lost manager's node object stays");
   await client.call("serviceCreate", { body: serviceSpec("after") });

@@ -60,7 +60,11 @@ export class LeaderLoops {
       orchestratorLoop(env),
       allocatorLoop(env),
       schedulerLoop(env),
-      nodeMonitorLoop(env, { heartbeats: o.heartbeats, leaderSince, ...(o.missedHeartbeats === undefined ? {} : { missed: o.missedHeartbeats }) }),
+      nodeMonitorLoop(env, {
+        heartbeats: o.heartbeats,
+        leaderSince,
+        ...(o.missedHeartbeats === undefined ? {} : { missed: o.missedHeartbeats }),
+      }),
       reaperLoop(env),
     ];
   }
@@ -127,9 +131,18 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   if (start.mode === "existing") identity = start.identity;
   else if (start.mode === "init") identity = { clusterId: newId(), raftId: 1 };
   else {
-    joined = await joinAsManager(o.join as NonNullable<ManagerOptions["join"]>, { raftAddr, apiAddr, natsUrl, natsRouteAddr });
+    joined = await joinAsManager(o.join as NonNullable<ManagerOptions["join"]>, {
+      raftAddr,
+      apiAddr,
+      natsUrl,
+      natsRouteAddr,
+    });
     identity = { clusterId: joined.clusterId, raftId: joined.raftId };
-    log.info("joining the cluster as a manager", { clusterId: joined.clusterId, raftId: joined.raftId, members: joined.members.length });
+    log.info("joining the cluster as a manager", {
+      clusterId: joined.clusterId,
+      raftId: joined.raftId,
+      members: joined.members.length,
+    });
   }
   const clusterId = identity.clusterId.toLowerCase();
 
@@ -144,7 +157,10 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     ...(start.mode === "init" ? { bootstrap: [{ id: identity.raftId, address: raftAddr }] } : {}),
     ...(joined ? { peers: joined.members.filter((m) => m.id !== identity.raftId) } : {}),
     ...(o.forceNewCluster ? { forceNewCluster: true } : {}),
-    log: (level, msg, fields) => (level === "debug" ? undefined : log[level === "error" ? "error" : level === "warn" ? "warn" : "info"](msg, { ...fields, component: "raft" })),
+    log: (level, msg, fields) =>
+      level === "debug"
+        ? undefined
+        : log[level === "error" ? "error" : level === "warn" ? "warn" : "info"](msg, { ...fields, component: "raft" }),
   });
   if (start.mode !== "existing") await saveIdentity(dir, identity);
   const store = new ClusterStore(machine, {
@@ -154,7 +170,8 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   });
   const cleanups: (() => Promise<void> | void)[] = [() => raft.stop()];
   const stopAll = async () => {
-    for (const c of cleanups.reverse().splice(0)) await Promise.resolve(c()).catch((e: unknown) => log.warn("stop step failed", { error: (e as Error).message }));
+    for (const c of cleanups.reverse().splice(0))
+      await Promise.resolve(c()).catch((e: unknown) => log.warn("stop step failed", { error: (e as Error).message }));
   };
 
   try {
@@ -163,7 +180,15 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     await store.read();
     const existing = store.state.cluster();
     if (!existing && raft.isLeader()) {
-      await store.write(bootstrapCluster({ clusterId: identity.clusterId, me, heartbeatPeriodMs: o.heartbeatPeriodMs, newId: () => newId(), newSecret }));
+      await store.write(
+        bootstrapCluster({
+          clusterId: identity.clusterId,
+          me,
+          heartbeatPeriodMs: o.heartbeatPeriodMs,
+          newId: () => newId(),
+          newSecret,
+        }),
+      );
       log.info("cluster created", { clusterId: identity.clusterId });
     } else if (existing && raft.isLeader()) {
       const { commands, dropped } = managerEntryChanges(existing, me, o);
@@ -176,11 +201,14 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       }
     }
     const cluster = store.state.cluster();
-    if (!cluster) throw new ManagerStartError("manager: the cluster object is missing from the store: the data dir may be damaged");
+    if (!cluster)
+      throw new ManagerStartError("manager: the cluster object is missing from the store: the data dir may be damaged");
 
     // The managers' bus servers form one NATS cluster: each lists the others' cluster ports as routes (a new
     // one knows them from its join reply; they learn of it through the routes it opens).
-    const routeAddrs = joined?.natsRouteAddrs ?? cluster.managers.filter((m) => m.raftId !== me.raftId).flatMap((m) => (m.natsRouteAddr ? [m.natsRouteAddr] : []));
+    const routeAddrs =
+      joined?.natsRouteAddrs ??
+      cluster.managers.filter((m) => m.raftId !== me.raftId).flatMap((m) => (m.natsRouteAddr ? [m.natsRouteAddr] : []));
     const nats = new NatsSupervisor({
       dir: join(dir, "nats"),
       listenAddr: o.listenAddr,
@@ -204,7 +232,11 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     const becomeLeader = () => {
       if (leader) return;
       const dispatcher = new Dispatcher({ bus, store, clusterId, log });
-      leader = { dispatcher, loops: new LeaderLoops({ store, heartbeats: dispatcher.heartbeats, log }), promoter: new ManagerPromoter(raft, store, log) };
+      leader = {
+        dispatcher,
+        loops: new LeaderLoops({ store, heartbeats: dispatcher.heartbeats, log }),
+        promoter: new ManagerPromoter(raft, store, log),
+      };
       log.info("leading: control loops and dispatcher started");
     };
     const stepDown = () => {

@@ -19,20 +19,30 @@ export type StartMode = { mode: "existing"; identity: Identity } | { mode: "init
  * Reads how the manager in `dir` starts. Refuses a removed manager's state (it never runs again), a forced new
  * cluster without state, and a dir with no cluster when neither init nor join was asked for.
  */
-export function startModeOf(dir: string, o: { init: boolean; forceNewCluster?: boolean | undefined; join?: unknown }): StartMode {
+export function startModeOf(
+  dir: string,
+  o: { init: boolean; forceNewCluster?: boolean | undefined; join?: unknown },
+): StartMode {
   if (existsSync(join(dir, REMOVED_MARKER))) {
-    throw new ManagerStartError(`manager: the manager of ${dir} was removed from the cluster (demoted or its node removed); it cannot run again`, {
-      hint: "join the node again as a manager (`shoal node promote`, or `shoal cluster leave --force` then `shoal cluster join` with the manager token)",
-    });
+    throw new ManagerStartError(
+      `manager: the manager of ${dir} was removed from the cluster (demoted or its node removed); it cannot run again`,
+      {
+        hint: "join the node again as a manager (`shoal node promote`, or `shoal cluster leave --force` then `shoal cluster join` with the manager token)",
+      },
+    );
   }
   const idFile = join(dir, "manager.json");
   if (existsSync(idFile)) return { mode: "existing", identity: JSON.parse(readFileSync(idFile, "utf8")) as Identity };
   if (o.forceNewCluster) {
-    throw new ManagerStartError(`manager: ${dir} holds no manager state, so there is nothing to recover: run --force-new-cluster on a node that was a manager`);
+    throw new ManagerStartError(
+      `manager: ${dir} holds no manager state, so there is nothing to recover: run --force-new-cluster on a node that was a manager`,
+    );
   }
   if (o.init) return { mode: "init" };
   if (o.join) return { mode: "join" };
-  throw new ManagerStartError(`manager: ${dir} holds no cluster: start a new one with \`shoal cluster init\` (or pass --init), or join one with a manager token`);
+  throw new ManagerStartError(
+    `manager: ${dir} holds no cluster: start a new one with \`shoal cluster init\` (or pass --init), or join one with a manager token`,
+  );
 }
 
 /** Keeps a new manager's identity (after Raft has its state, so a crash in between starts over cleanly). */

@@ -18,13 +18,28 @@ function fakeFetch(managers: Record<string, Behaviour | Behaviour[]>): { fetch: 
     const n = seen.get(url.host) ?? 0;
     seen.set(url.host, n + 1);
     const b = Array.isArray(all) ? (all[Math.min(n, all.length - 1)] ?? "down") : all;
-    if (b === "down") return Promise.reject(new TypeError("fetch failed", { cause: new Error(`connect ECONNREFUSED ${url.host}`) }));
+    if (b === "down")
+      return Promise.reject(new TypeError("fetch failed", { cause: new Error(`connect ECONNREFUSED ${url.host}`) }));
     if (b === "no-leader" || b === "no-quorum") {
       const code = b === "no-leader" ? "SHOAL_ERR_NO_LEADER" : "SHOAL_ERR_NO_QUORUM";
-      return Promise.resolve(Response.json({ error: { code, message: `${b} at ${url.host}`, hint: "retry" } }, { status: 503 }));
+      return Promise.resolve(
+        Response.json({ error: { code, message: `${b} at ${url.host}`, hint: "retry" } }, { status: 503 }),
+      );
     }
     const headers: Record<string, string> = b.managers ? { "x-shoal-managers": b.managers } : {};
-    return Promise.resolve(Response.json({ version: "1", clusterId: "c1", nodeId: url.host, managerAddr: url.host, raft: { leader: true, term: 1, commitIndex: 1, appliedIndex: 1 }, counts: { nodes: 0, services: 0, tasks: 0 } }, { headers }));
+    return Promise.resolve(
+      Response.json(
+        {
+          version: "1",
+          clusterId: "c1",
+          nodeId: url.host,
+          managerAddr: url.host,
+          raft: { leader: true, term: 1, commitIndex: 1, appliedIndex: 1 },
+          counts: { nodes: 0, services: 0, tasks: 0 },
+        },
+        { headers },
+      ),
+    );
   };
   return { fetch: f, calls };
 }
@@ -48,20 +63,30 @@ test("a manager without a leader sends the client to the next; when none has one
 
   const stuck = fakeFetch({ "m1:7070": "no-leader", "m2:7070": "down" });
   const c2 = new ShoalClient({ managers: ["m1:7070", "m2:7070"], fetch: stuck.fetch, retryMs: 1 });
-  await assert.rejects(c2.call("info"), (e: unknown) => e instanceof ApiError && e.status === 503 && e.code === "SHOAL_ERR_NO_LEADER");
+  await assert.rejects(
+    c2.call("info"),
+    (e: unknown) => e instanceof ApiError && e.status === 503 && e.code === "SHOAL_ERR_NO_LEADER",
+  );
   assert.equal(stuck.calls.length, 6, "three rounds over both managers");
 });
 
 test("no quorum is an answer, not a reason to go round: the client reports it at once", async () => {
   const { fetch, calls } = fakeFetch({ "m1:7070": "no-quorum", "m2:7070": {} });
   const client = new ShoalClient({ managers: ["m1:7070", "m2:7070"], fetch, retryMs: 1 });
-  await assert.rejects(client.call("info"), (e: unknown) => e instanceof ApiError && e.code === "SHOAL_ERR_NO_QUORUM" && e.message === "no-quorum at m1:7070");
+  await assert.rejects(
+    client.call("info"),
+    (e: unknown) => e instanceof ApiError && e.code === "SHOAL_ERR_NO_QUORUM" && e.message === "no-quorum at m1:7070",
+  );
   assert.deepEqual(calls, ["m1:7070"]);
 });
 
 test("the client learns the managers from answers and keeps working when the one it was given dies", async () => {
   const learned: (readonly string[])[] = [];
-  const managers: Record<string, Behaviour | Behaviour[]> = { "m1:7070": {}, "m2:7070": { managers: "m1:7070,m2:7070,m3:7070" }, "m3:7070": {} };
+  const managers: Record<string, Behaviour | Behaviour[]> = {
+    "m1:7070": {},
+    "m2:7070": { managers: "m1:7070,m2:7070,m3:7070" },
+    "m3:7070": {},
+  };
   const { fetch, calls } = fakeFetch(managers);
   const client = new ShoalClient({ managers: ["m2:7070"], fetch, onManagers: (m) => learned.push(m) });
   await client.call("info");
@@ -94,7 +119,12 @@ test("a pinned client stays on its manager and sends the caller's headers on eve
     return inner(input);
   };
   let token = "one";
-  const client = new ShoalClient({ managers: ["m1:7070"], fetch, pinned: true, headers: () => ({ authorization: `Bearer ${token}` }) });
+  const client = new ShoalClient({
+    managers: ["m1:7070"],
+    fetch,
+    pinned: true,
+    headers: () => ({ authorization: `Bearer ${token}` }),
+  });
   await client.call("info");
   token = "two";
   await client.call("info");

@@ -27,8 +27,16 @@ export class ApiError extends Error {
 export type ClientErrorCode = Exclude<keyof typeof API_ERRORS, "SHOAL_ERR_HTTP"> | keyof typeof COMMON_ERRORS;
 
 /** An ApiError a client raises itself (no server answered): its status comes from the code's registry entry. */
-export function clientError(code: ClientErrorCode, message: string, issues: readonly { field: string; message: string }[] = [], hint?: string): ApiError {
-  const doc = code in API_ERRORS ? API_ERRORS[code as Exclude<ClientErrorCode, keyof typeof COMMON_ERRORS>] : COMMON_ERRORS[code as keyof typeof COMMON_ERRORS];
+export function clientError(
+  code: ClientErrorCode,
+  message: string,
+  issues: readonly { field: string; message: string }[] = [],
+  hint?: string,
+): ApiError {
+  const doc =
+    code in API_ERRORS
+      ? API_ERRORS[code as Exclude<ClientErrorCode, keyof typeof COMMON_ERRORS>]
+      : COMMON_ERRORS[code as keyof typeof COMMON_ERRORS];
   return new ApiError(doc.status, code, message, issues, hint);
 }
 
@@ -62,13 +70,14 @@ const MANAGERS_HEADER = "x-shoal-managers";
 /** Rounds over the managers while they answer "no leader". */
 const NO_LEADER_ROUNDS = 3;
 
-const toBase = (m: string): string => (m.startsWith("http://") || m.startsWith("https://") ? m : `http://${m}`).replace(/\/+$/, "");
+const toBase = (m: string): string =>
+  (m.startsWith("http://") || m.startsWith("https://") ? m : `http://${m}`).replace(/\/+$/, "");
 
 type Present<N extends RouteName, K extends "params" | "body"> = RouteInput<N>[K] extends undefined ? never : K;
 /** A call's arguments: `params` and `body` where the route has them, `query` always optional. */
-type Args<N extends RouteName> = { [K in Present<N, "params"> | Present<N, "body">]: RouteInput<N>[K] } & (RouteInput<N>["query"] extends undefined
-  ? unknown
-  : { query?: RouteInput<N>["query"] });
+type Args<N extends RouteName> = {
+  [K in Present<N, "params"> | Present<N, "body">]: RouteInput<N>[K];
+} & (RouteInput<N>["query"] extends undefined ? unknown : { query?: RouteInput<N>["query"] });
 
 /**
  * A typed client of the REST API, driven by the same route table as the server: `client.call("serviceCreate",
@@ -114,7 +123,11 @@ export class ShoalClient {
   }
 
   /** Streams a newline-delimited JSON or SSE route item by item; stop by breaking out or aborting `signal`. */
-  async *stream<N extends RouteName>(name: N, args: Args<N> = {} as Args<N>, signal?: AbortSignal): AsyncGenerator<RouteOutput<N>> {
+  async *stream<N extends RouteName>(
+    name: N,
+    args: Args<N> = {} as Args<N>,
+    signal?: AbortSignal,
+  ): AsyncGenerator<RouteOutput<N>> {
     const route: RouteDef = ROUTES[name];
     if (!route.stream) throw new Error(`client: ${name} is not a stream`);
     const ac = new AbortController();
@@ -158,16 +171,28 @@ export class ShoalClient {
     return [...this.addrs];
   }
 
-  private async send(route: RouteDef, args: Partial<{ params: unknown; query: unknown; body: unknown }>, signal: AbortSignal): Promise<Response> {
+  private async send(
+    route: RouteDef,
+    args: Partial<{ params: unknown; query: unknown; body: unknown }>,
+    signal: AbortSignal,
+  ): Promise<Response> {
     const path = route.path.replace(/:([A-Za-z]+)/g, (_m, k: string) => {
       const v = (args.params as Record<string, string | number | undefined> | undefined)?.[k];
-      if (v === undefined || v === "") throw clientError("SHOAL_ERR_INVALID_ARGUMENT", `client: missing path parameter ${k}`);
+      if (v === undefined || v === "")
+        throw clientError("SHOAL_ERR_INVALID_ARGUMENT", `client: missing path parameter ${k}`);
       return encodeURIComponent(String(v));
     });
     const qs = new URLSearchParams();
-    for (const [k, v] of Object.entries((args.query as Record<string, string | number | boolean | undefined> | undefined) ?? {})) if (v !== undefined) qs.set(k, String(v));
+    for (const [k, v] of Object.entries(
+      (args.query as Record<string, string | number | boolean | undefined> | undefined) ?? {},
+    ))
+      if (v !== undefined) qs.set(k, String(v));
     const suffix = qs.size > 0 ? `?${qs.toString()}` : "";
-    const init: RequestInit = { method: route.method, signal, headers: { ...this.headers?.(), accept: "application/json" } };
+    const init: RequestInit = {
+      method: route.method,
+      signal,
+      headers: { ...this.headers?.(), accept: "application/json" },
+    };
     if (args.body !== undefined) {
       init.body = JSON.stringify(args.body);
       init.headers = { ...init.headers, "content-type": "application/json" };
@@ -210,15 +235,28 @@ export class ShoalClient {
       if (!noLeader) break;
     }
     if (noLeader) throw noLeader;
-    const cause = lastErr instanceof Error ? ((lastErr.cause as Error | undefined)?.message ?? lastErr.message) : String(lastErr);
-    throw clientError("SHOAL_ERR_UNREACHABLE", `cannot reach a manager at ${[...tried].join(", ")} (${cause})`, [], "is `shoal manager` running there? start the cluster with `shoal cluster init` or pass --host");
+    const cause =
+      lastErr instanceof Error ? ((lastErr.cause as Error | undefined)?.message ?? lastErr.message) : String(lastErr);
+    throw clientError(
+      "SHOAL_ERR_UNREACHABLE",
+      `cannot reach a manager at ${[...tried].join(", ")} (${cause})`,
+      [],
+      "is `shoal manager` running there? start the cluster with `shoal cluster init` or pass --host",
+    );
   }
 
   /** `addr` answered: use it first from now on, with the other managers its answer names. */
   private answered(addr: string, res: Response): void {
-    const named = this.pinned ? [] : (res.headers.get(MANAGERS_HEADER) ?? "").split(",").map((m) => m.trim()).filter((m) => m !== "");
+    const named = this.pinned
+      ? []
+      : (res.headers.get(MANAGERS_HEADER) ?? "")
+          .split(",")
+          .map((m) => m.trim())
+          .filter((m) => m !== "");
     const others = named.length > 0 ? named : this.addrs;
-    const next = [addr, ...others.filter((m) => toBase(m) !== toBase(addr))].filter((m, i, all) => all.findIndex((x) => toBase(x) === toBase(m)) === i);
+    const next = [addr, ...others.filter((m) => toBase(m) !== toBase(addr))].filter(
+      (m, i, all) => all.findIndex((x) => toBase(x) === toBase(m)) === i,
+    );
     const changed = next.length !== this.addrs.length || next.some((m, i) => m !== this.addrs[i]);
     this.current = 0;
     if (!changed) return;
@@ -246,7 +284,13 @@ function pause(ms: number, signal: AbortSignal, base: string): Promise<void> {
 
 function timeoutOrAbort(signal: AbortSignal, base: string): ApiError {
   const r: unknown = signal.reason;
-  if (r instanceof DOMException && r.name === "TimeoutError") return clientError("SHOAL_ERR_TIMEOUT", `no answer from ${base} in time`, [], "the manager may be overloaded or without a leader; retry");
+  if (r instanceof DOMException && r.name === "TimeoutError")
+    return clientError(
+      "SHOAL_ERR_TIMEOUT",
+      `no answer from ${base} in time`,
+      [],
+      "the manager may be overloaded or without a leader; retry",
+    );
   return clientError("SHOAL_ERR_ABORTED", "request aborted");
 }
 
@@ -259,6 +303,7 @@ async function toApiError(res: Response): Promise<ApiError> {
   } catch {
     // not JSON: fall through
   }
-  if (!body) return new ApiError(res.status, "SHOAL_ERR_HTTP", `HTTP ${res.status}: ${text.slice(0, 200) || res.statusText}`);
+  if (!body)
+    return new ApiError(res.status, "SHOAL_ERR_HTTP", `HTTP ${res.status}: ${text.slice(0, 200) || res.statusText}`);
   return new ApiError(res.status, body.error.code, body.error.message, body.error.issues ?? [], body.error.hint);
 }

@@ -22,7 +22,15 @@ export const ClusterSchema = MetaSchema.extend({
    * its bus server's cluster port (where the other managers' bus servers connect).
    */
   managers: z
-    .array(z.object({ raftId: z.number().int().positive(), apiAddr: z.string(), natsUrl: z.string(), raftAddr: z.string(), natsRouteAddr: z.string().optional() }))
+    .array(
+      z.object({
+        raftId: z.number().int().positive(),
+        apiAddr: z.string(),
+        natsUrl: z.string(),
+        raftAddr: z.string(),
+        natsRouteAddr: z.string().optional(),
+      }),
+    )
     .default([]),
   /** The highest Raft id ever given to a manager (ids of removed managers are never used again). */
   lastRaftId: z.number().int().nonnegative().optional(),

@@ -6,7 +6,10 @@ export const IdSchema = z.string().regex(/^[a-z0-9]{1,64}$/, "an id is 1-64 lowe
 /** A name usable as a DNS label (services, networks, nodes' hostnames): `[A-Za-z0-9][A-Za-z0-9_.-]{0,62}`. */
 export const NameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+    "use 1-63 letters, digits, '_', '.' or '-', starting with a letter or digit",
+  );
 
 /** User labels: keys of 1-128 characters without spaces or '=', values up to 4096 characters. */
 export const LabelsSchema = z.record(

@@ -8,9 +8,25 @@ import { COMMON_ERRORS, errorRegistry, ShoalError } from "@shoal/common/errors";
  * them too.
  */
 export const API_ERRORS = errorRegistry({
-  SHOAL_ERR_UNREACHABLE: { status: 503, meaning: "no manager answered at any address tried (or, for `shoal image` and `cluster leave`, the node's local agent socket did not)", action: "check that `shoal manager` runs there, start a cluster with `shoal cluster init`, or pass --host; for the local agent, check that `shoal agent` runs on this node or pass --run-dir" },
-  SHOAL_ERR_ABORTED: { status: 499, meaning: "the caller cancelled the request (Ctrl-C, a page closed) before an answer came; a write may or may not have been applied", action: "check with an `inspect` or `ls` command before sending it again" },
-  SHOAL_ERR_HTTP: { status: null, meaning: "a server answered with an HTTP error that is not a Shoal error body (another program on that port, a proxy in between); the error keeps the status received and the message quotes the body", action: "check that --host points at a Shoal manager's API port (the message shows what answered)" },
+  SHOAL_ERR_UNREACHABLE: {
+    status: 503,
+    meaning:
+      "no manager answered at any address tried (or, for `shoal image` and `cluster leave`, the node's local agent socket did not)",
+    action:
+      "check that `shoal manager` runs there, start a cluster with `shoal cluster init`, or pass --host; for the local agent, check that `shoal agent` runs on this node or pass --run-dir",
+  },
+  SHOAL_ERR_ABORTED: {
+    status: 499,
+    meaning:
+      "the caller cancelled the request (Ctrl-C, a page closed) before an answer came; a write may or may not have been applied",
+    action: "check with an `inspect` or `ls` command before sending it again",
+  },
+  SHOAL_ERR_HTTP: {
+    status: null,
+    meaning:
+      "a server answered with an HTTP error that is not a Shoal error body (another program on that port, a proxy in between); the error keeps the status received and the message quotes the body",
+    action: "check that --host points at a Shoal manager's API port (the message shows what answered)",
+  },
 });
 
 /** One thing wrong with a request: the dotted path of the field and what to do about it. */

@@ -4,7 +4,10 @@ import { LabelsSchema, MetaSchema, NameSchema } from "./common.js";
 /** An IPv4 CIDR such as 10.10.3.0/24. */
 export const CidrSchema = z
   .string()
-  .regex(/^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(\d|[12]\d|3[0-2])$/, "write an IPv4 subnet as a.b.c.d/len");
+  .regex(
+    /^((25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(25[0-5]|2[0-4]\d|1?\d?\d)\/(\d|[12]\d|3[0-2])$/,
+    "write an IPv4 subnet as a.b.c.d/len",
+  );
 
 /** The network made with the cluster that services naming no network join (service discovery by name). */
 export const DEFAULT_NETWORK = "default";

@@ -1,3 +1,5 @@
+// Over 400 lines: this is the one route table the server, the OpenAPI document and the typed client are all
+// built from; keeping every route in one place is the point of it.
 import { z } from "zod";
 import { ClusterSchema, ManagerJoinReplySchema, ManagerJoinRequestSchema } from "./cluster.js";
 import { ClusterStatusSchema } from "./cluster-status.js";
@@ -27,7 +29,11 @@ const RefParams = z.object({ ref: z.string().min(1) });
 
 /** A service with counts of its tasks, as `service ls` shows it. */
 export const ServiceWithStatusSchema = ServiceSchema.extend({
-  serviceStatus: z.object({ runningTasks: z.number().int(), desiredTasks: z.number().int(), completedTasks: z.number().int() }),
+  serviceStatus: z.object({
+    runningTasks: z.number().int(),
+    desiredTasks: z.number().int(),
+    completedTasks: z.number().int(),
+  }),
 });
 export type ServiceWithStatus = z.infer<typeof ServiceWithStatusSchema>;
 
@@ -50,7 +56,9 @@ export const InfoSchema = z.object({
 export type Info = z.infer<typeof InfoSchema>;
 
 /** What a joining node learns: where the bus is and how to authenticate, and the role its token gives. */
-export const JoinRequestSchema = z.object({ token: z.string().min(1, "give the join token printed by `shoal cluster init`") });
+export const JoinRequestSchema = z.object({
+  token: z.string().min(1, "give the join token printed by `shoal cluster init`"),
+});
 export const JoinInfoSchema = z.object({
   clusterId: z.string(),
   role: z.enum(["manager", "worker"]),
@@ -65,8 +73,14 @@ export const JoinInfoSchema = z.object({
 export type JoinInfo = z.infer<typeof JoinInfoSchema>;
 
 export const VersionedNodeSpecSchema = z.object({ version: z.number().int().nonnegative(), spec: NodeSpecSchema });
-export const VersionedServiceSpecSchema = z.object({ version: z.number().int().nonnegative(), spec: ServiceSpecSchema });
-export const ScaleRequestSchema = z.object({ replicas: z.number().int().nonnegative().max(100_000), version: z.number().int().nonnegative().optional() });
+export const VersionedServiceSpecSchema = z.object({
+  version: z.number().int().nonnegative(),
+  spec: ServiceSpecSchema,
+});
+export const ScaleRequestSchema = z.object({
+  replicas: z.number().int().nonnegative().max(100_000),
+  version: z.number().int().nonnegative().optional(),
+});
 
 const BoolQuery = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 
@@ -123,17 +137,37 @@ export interface RouteDef {
  * `stale=true` on a read: answer from this manager's local state without a read barrier, even without a leader
  * (may miss the latest writes). By default reads are linearizable.
  */
-const Stale = { stale: BoolQuery.optional().describe("Answer from this manager's local state, without a read barrier and even without a leader; may miss recent writes") };
+const Stale = {
+  stale: BoolQuery.optional().describe(
+    "Answer from this manager's local state, without a read barrier and even without a leader; may miss recent writes",
+  ),
+};
 const StaleQuery = z.object(Stale);
 
 /** Every route of the API, by operation name. */
 export const ROUTES = {
-  info: { method: "GET", path: "/v1/info", summary: "This manager, the leader and counts (always this manager's local view)", tag: "cluster", status: 200, response: InfoSchema },
-  clusterInspect: { method: "GET", path: "/v1/cluster", summary: "The cluster object, with its join tokens", tag: "cluster", query: StaleQuery, status: 200, response: ClusterSchema },
+  info: {
+    method: "GET",
+    path: "/v1/info",
+    summary: "This manager, the leader and counts (always this manager's local view)",
+    tag: "cluster",
+    status: 200,
+    response: InfoSchema,
+  },
+  clusterInspect: {
+    method: "GET",
+    path: "/v1/cluster",
+    summary: "The cluster object, with its join tokens",
+    tag: "cluster",
+    query: StaleQuery,
+    status: 200,
+    response: ClusterSchema,
+  },
   clusterStatus: {
     method: "GET",
     path: "/v1/cluster/status",
-    summary: "The managers, the leader, term and commit index, and each manager's reachability and lag as the leader sees them (any manager answers; without a leader, its own view)",
+    summary:
+      "The managers, the leader, term and commit index, and each manager's reachability and lag as the leader sees them (any manager answers; without a leader, its own view)",
     tag: "cluster",
     status: 200,
     response: ClusterStatusSchema,
@@ -165,7 +199,16 @@ export const ROUTES = {
     status: 200,
     response: z.array(NodeSchema),
   },
-  nodeInspect: { method: "GET", path: "/v1/nodes/:ref", summary: "One node by id, id prefix or hostname", tag: "nodes", params: RefParams, query: StaleQuery, status: 200, response: NodeSchema },
+  nodeInspect: {
+    method: "GET",
+    path: "/v1/nodes/:ref",
+    summary: "One node by id, id prefix or hostname",
+    tag: "nodes",
+    params: RefParams,
+    query: StaleQuery,
+    status: 200,
+    response: NodeSchema,
+  },
   nodeUpdate: {
     method: "POST",
     path: "/v1/nodes/:ref/update",
@@ -185,8 +228,24 @@ export const ROUTES = {
     query: z.object({ force: BoolQuery.optional() }),
     status: 204,
   },
-  serviceList: { method: "GET", path: "/v1/services", summary: "List services with their task counts", tag: "services", query: StaleQuery, status: 200, response: z.array(ServiceWithStatusSchema) },
-  serviceCreate: { method: "POST", path: "/v1/services", summary: "Create a service", tag: "services", body: ServiceSpecSchema, status: 201, response: ServiceSchema },
+  serviceList: {
+    method: "GET",
+    path: "/v1/services",
+    summary: "List services with their task counts",
+    tag: "services",
+    query: StaleQuery,
+    status: 200,
+    response: z.array(ServiceWithStatusSchema),
+  },
+  serviceCreate: {
+    method: "POST",
+    path: "/v1/services",
+    summary: "Create a service",
+    tag: "services",
+    body: ServiceSpecSchema,
+    status: 201,
+    response: ServiceSchema,
+  },
   serviceInspect: {
     method: "GET",
     path: "/v1/services/:ref",
@@ -226,7 +285,14 @@ export const ROUTES = {
     status: 200,
     response: ServiceSchema,
   },
-  serviceRemove: { method: "DELETE", path: "/v1/services/:ref", summary: "Remove a service and its tasks", tag: "services", params: RefParams, status: 204 },
+  serviceRemove: {
+    method: "DELETE",
+    path: "/v1/services/:ref",
+    summary: "Remove a service and its tasks",
+    tag: "services",
+    params: RefParams,
+    status: 204,
+  },
   serviceLogs: {
     method: "GET",
     path: "/v1/services/:ref/logs",
@@ -243,11 +309,25 @@ export const ROUTES = {
     path: "/v1/tasks",
     summary: "List tasks",
     tag: "tasks",
-    query: z.object({ service: z.string().optional(), node: z.string().optional(), desiredState: TaskStateSchema.optional(), ...Stale }),
+    query: z.object({
+      service: z.string().optional(),
+      node: z.string().optional(),
+      desiredState: TaskStateSchema.optional(),
+      ...Stale,
+    }),
     status: 200,
     response: z.array(TaskSchema),
   },
-  taskInspect: { method: "GET", path: "/v1/tasks/:ref", summary: "One task by id or id prefix", tag: "tasks", params: RefParams, query: StaleQuery, status: 200, response: TaskSchema },
+  taskInspect: {
+    method: "GET",
+    path: "/v1/tasks/:ref",
+    summary: "One task by id or id prefix",
+    tag: "tasks",
+    params: RefParams,
+    query: StaleQuery,
+    status: 200,
+    response: TaskSchema,
+  },
   taskLogs: {
     method: "GET",
     path: "/v1/tasks/:ref/logs",
@@ -259,16 +339,51 @@ export const ROUTES = {
     response: LogLineSchema,
     stream: "ndjson",
   },
-  networkList: { method: "GET", path: "/v1/networks", summary: "List networks", tag: "networks", query: StaleQuery, status: 200, response: z.array(NetworkSchema) },
-  networkCreate: { method: "POST", path: "/v1/networks", summary: "Create a network", tag: "networks", body: NetworkSpecSchema, status: 201, response: NetworkSchema },
-  networkInspect: { method: "GET", path: "/v1/networks/:ref", summary: "One network by id, id prefix or name", tag: "networks", params: RefParams, query: StaleQuery, status: 200, response: NetworkSchema },
-  networkRemove: { method: "DELETE", path: "/v1/networks/:ref", summary: "Remove a network no service uses", tag: "networks", params: RefParams, status: 204 },
+  networkList: {
+    method: "GET",
+    path: "/v1/networks",
+    summary: "List networks",
+    tag: "networks",
+    query: StaleQuery,
+    status: 200,
+    response: z.array(NetworkSchema),
+  },
+  networkCreate: {
+    method: "POST",
+    path: "/v1/networks",
+    summary: "Create a network",
+    tag: "networks",
+    body: NetworkSpecSchema,
+    status: 201,
+    response: NetworkSchema,
+  },
+  networkInspect: {
+    method: "GET",
+    path: "/v1/networks/:ref",
+    summary: "One network by id, id prefix or name",
+    tag: "networks",
+    params: RefParams,
+    query: StaleQuery,
+    status: 200,
+    response: NetworkSchema,
+  },
+  networkRemove: {
+    method: "DELETE",
+    path: "/v1/networks/:ref",
+    summary: "Remove a network no service uses",
+    tag: "networks",
+    params: RefParams,
+    status: 204,
+  },
   events: {
     method: "GET",
     path: "/v1/events",
     summary: "Server-sent events: every store change from now (or after `since`, a store index)",
     tag: "events",
-    query: z.object({ since: z.coerce.number().int().nonnegative().optional(), kind: z.enum(["cluster", "node", "network", "service", "task"]).optional() }),
+    query: z.object({
+      since: z.coerce.number().int().nonnegative().optional(),
+      kind: z.enum(["cluster", "node", "network", "service", "task"]).optional(),
+    }),
     status: 200,
     response: StoreEventSchema,
     stream: "sse",

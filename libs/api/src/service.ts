@@ -10,8 +10,18 @@ const AbsolutePathSchema = z
 
 /** A mount into the service's containers. */
 export const MountSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("volume"), source: NameSchema, target: AbsolutePathSchema, readOnly: z.boolean().default(false) }),
-  z.object({ type: z.literal("bind"), source: AbsolutePathSchema, target: AbsolutePathSchema, readOnly: z.boolean().default(false) }),
+  z.object({
+    type: z.literal("volume"),
+    source: NameSchema,
+    target: AbsolutePathSchema,
+    readOnly: z.boolean().default(false),
+  }),
+  z.object({
+    type: z.literal("bind"),
+    source: AbsolutePathSchema,
+    target: AbsolutePathSchema,
+    readOnly: z.boolean().default(false),
+  }),
   z.object({ type: z.literal("tmpfs"), target: AbsolutePathSchema, sizeBytes: z.number().int().positive().optional() }),
 ]);
 export type Mount = z.infer<typeof MountSchema>;
@@ -21,7 +31,10 @@ export const HealthcheckSchema = z.object({
   test: z
     .array(z.string())
     .min(1)
-    .refine((t) => ["CMD", "CMD-SHELL", "NONE"].includes(t[0] ?? ""), 'start the test with "CMD", "CMD-SHELL" or "NONE"'),
+    .refine(
+      (t) => ["CMD", "CMD-SHELL", "NONE"].includes(t[0] ?? ""),
+      'start the test with "CMD", "CMD-SHELL" or "NONE"',
+    ),
   intervalMs: DurationMsSchema.default(30_000),
   timeoutMs: DurationMsSchema.default(30_000),
   retries: z.number().int().nonnegative().default(3),
@@ -54,7 +67,11 @@ export const ResourcesSchema = z.object({
   limits: z
     .object({
       cpus: z.number().positive().optional(),
-      memoryBytes: z.number().int().min(6 * 1024 * 1024, "a memory limit must be at least 6 MiB").optional(),
+      memoryBytes: z
+        .number()
+        .int()
+        .min(6 * 1024 * 1024, "a memory limit must be at least 6 MiB")
+        .optional(),
       pids: z.number().int().nonnegative().optional(),
     })
     .default({}),
@@ -87,7 +104,9 @@ export const ConstraintSchema = z
 export const PlacementSchema = z.object({
   constraints: z.array(ConstraintSchema).default([]),
   /** Spread tasks evenly over the values of a node label, in order. */
-  preferences: z.array(z.object({ spread: z.string().regex(/^node\.labels\.\S+$/, "spread over node.labels.KEY") })).default([]),
+  preferences: z
+    .array(z.object({ spread: z.string().regex(/^node\.labels\.\S+$/, "spread over node.labels.KEY") }))
+    .default([]),
   /** 0 means no limit. */
   maxReplicasPerNode: z.number().int().nonnegative().default(0),
 });
@@ -99,7 +118,9 @@ export const TaskTemplateSchema = z.object({
   placement: PlacementSchema.default({ constraints: [], preferences: [], maxReplicasPerNode: 0 }),
   /** Networks by name or id, with extra DNS aliases. */
   networks: z.array(z.object({ target: z.string().min(1), aliases: z.array(NameSchema).default([]) })).default([]),
-  logDriver: z.object({ name: z.literal("json-file"), options: z.record(z.string(), z.string()).default({}) }).optional(),
+  logDriver: z
+    .object({ name: z.literal("json-file"), options: z.record(z.string(), z.string()).default({}) })
+    .optional(),
 });
 
 /** Replicated (a number of tasks spread over the nodes) or global (one task on every eligible node). */
@@ -128,11 +149,20 @@ export const EndpointSpecSchema = z
     e.ports.forEach((p, i) => {
       if (p.publishedPort === undefined) return;
       const key = `${p.publishedPort}/${p.protocol}`;
-      if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["ports", i, "publishedPort"], message: `port ${key} is published twice` });
+      if (seen.has(key))
+        ctx.addIssue({
+          code: "custom",
+          path: ["ports", i, "publishedPort"],
+          message: `port ${key} is published twice`,
+        });
       seen.add(key);
     });
     if (e.mode === "dnsrr" && e.ports.some((p) => p.publishMode === "ingress")) {
-      ctx.addIssue({ code: "custom", path: ["mode"], message: "dnsrr services cannot publish ingress ports; use publishMode host or endpoint mode vip" });
+      ctx.addIssue({
+        code: "custom",
+        path: ["mode"],
+        message: "dnsrr services cannot publish ingress ports; use publishMode host or endpoint mode vip",
+      });
     }
   });
 
@@ -154,8 +184,22 @@ export const ServiceSpecSchema = z.object({
   mode: ServiceModeSchema.default({ mode: "replicated", replicas: 1 }),
   taskTemplate: TaskTemplateSchema,
   endpoint: EndpointSpecSchema.default({ mode: "vip", ports: [] }),
-  updateConfig: UpdateConfigSchema.default({ parallelism: 1, delayMs: 0, failureAction: "pause", monitorMs: 5_000, maxFailureRatio: 0, order: "stop-first" }),
-  rollbackConfig: UpdateConfigSchema.default({ parallelism: 1, delayMs: 0, failureAction: "pause", monitorMs: 5_000, maxFailureRatio: 0, order: "stop-first" }),
+  updateConfig: UpdateConfigSchema.default({
+    parallelism: 1,
+    delayMs: 0,
+    failureAction: "pause",
+    monitorMs: 5_000,
+    maxFailureRatio: 0,
+    order: "stop-first",
+  }),
+  rollbackConfig: UpdateConfigSchema.default({
+    parallelism: 1,
+    delayMs: 0,
+    failureAction: "pause",
+    monitorMs: 5_000,
+    maxFailureRatio: 0,
+    order: "stop-first",
+  }),
 });
 export type ServiceSpec = z.infer<typeof ServiceSpecSchema>;
 /** A service spec as a client may send it (defaults not yet applied). */

@@ -15,5 +15,12 @@ test("task states only move forwards and never leave a terminal state", () => {
 });
 
 test("the terminal states are the six after running", () => {
-  assert.deepEqual(TASK_STATES.filter(isTerminal), ["complete", "shutdown", "failed", "rejected", "remove", "orphaned"]);
+  assert.deepEqual(TASK_STATES.filter(isTerminal), [
+    "complete",
+    "shutdown",
+    "failed",
+    "rejected",
+    "remove",
+    "orphaned",
+  ]);
 });

@@ -3,11 +3,22 @@ import { test } from "node:test";
 import { applyAssignments, EMPTY_NETWORK_VIEW } from "./assignment-set.js";
 
 test("assignment sets: the network view and the node's role follow their messages and survive deltas", () => {
-  const full = applyAssignments(undefined, { type: "full", sessionId: "s", seq: 1, tasks: [], node: { role: "worker" } });
+  const full = applyAssignments(undefined, {
+    type: "full",
+    sessionId: "s",
+    seq: 1,
+    tasks: [],
+    node: { role: "worker" },
+  });
   assert.ok("set" in full);
   assert.deepEqual(full.set.node, { role: "worker" });
   assert.deepEqual(full.set.network, EMPTY_NETWORK_VIEW);
-  const promoted = applyAssignments(full.set, { type: "node", sessionId: "s", seq: 2, node: { role: "manager", managerJoin: { managers: ["a:7070"], token: "t" } } });
+  const promoted = applyAssignments(full.set, {
+    type: "node",
+    sessionId: "s",
+    seq: 2,
+    node: { role: "manager", managerJoin: { managers: ["a:7070"], token: "t" } },
+  });
   assert.ok("set" in promoted);
   const network = { ...EMPTY_NETWORK_VIEW, nodeAttachments: [{ networkId: "n", address: "10.0.0.2" }] };
   const viewed = applyAssignments(promoted.set, { type: "network", sessionId: "s", seq: 3, network });

@@ -20,14 +20,27 @@ export const EMPTY_NETWORK_VIEW: NetworkView = { networks: [], nodeAttachments: 
  * (a delta for another session or out of sequence, or a delta before any full set): the agent must then get a
  * full set again and keep running what it has meanwhile.
  */
-export function applyAssignments(current: AssignmentSet | undefined, msg: Assignments): { set: AssignmentSet } | { resync: string } {
+export function applyAssignments(
+  current: AssignmentSet | undefined,
+  msg: Assignments,
+): { set: AssignmentSet } | { resync: string } {
   if (msg.type === "full") {
-    if (current && current.sessionId === msg.sessionId && msg.seq <= current.seq) return { resync: `stale full set ${msg.seq} after ${current.seq}` };
+    if (current && current.sessionId === msg.sessionId && msg.seq <= current.seq)
+      return { resync: `stale full set ${msg.seq} after ${current.seq}` };
     const node = msg.node ?? current?.node;
-    return { set: { sessionId: msg.sessionId, seq: msg.seq, tasks: new Map(msg.tasks.map((t) => [t.id, t])), network: msg.network ?? current?.network ?? EMPTY_NETWORK_VIEW, ...(node ? { node } : {}) } };
+    return {
+      set: {
+        sessionId: msg.sessionId,
+        seq: msg.seq,
+        tasks: new Map(msg.tasks.map((t) => [t.id, t])),
+        network: msg.network ?? current?.network ?? EMPTY_NETWORK_VIEW,
+        ...(node ? { node } : {}),
+      },
+    };
   }
   if (!current) return { resync: "a delta before any full set" };
-  if (current.sessionId !== msg.sessionId) return { resync: `a delta of session ${msg.sessionId}, not ${current.sessionId}` };
+  if (current.sessionId !== msg.sessionId)
+    return { resync: `a delta of session ${msg.sessionId}, not ${current.sessionId}` };
   if (msg.seq !== current.seq + 1) return { resync: `${msg.type} ${msg.seq} after ${current.seq}: messages were lost` };
   if (msg.type === "network") return { set: { ...current, seq: msg.seq, network: msg.network } };
   if (msg.type === "node") return { set: { ...current, seq: msg.seq, node: msg.node } };

@@ -9,9 +9,19 @@ import { subjects } from "./subjects.js";
 
 const T = "2026-11-23T10:00:00.000Z";
 const task = (id: string): Task => ({
-  id, version: 1, createdAt: T, updatedAt: T, serviceId: "s1", slot: 1, nodeId: "n1",
+  id,
+  version: 1,
+  createdAt: T,
+  updatedAt: T,
+  serviceId: "s1",
+  slot: 1,
+  nodeId: "n1",
   spec: ServiceSpecSchema.parse({ name: "web", taskTemplate: { container: { image: "b" } } }).taskTemplate,
-  serviceVersion: 1, desiredState: "running", status: { state: "assigned", timestamp: T, message: "" }, endpoint: { ports: [] }, networks: [],
+  serviceVersion: 1,
+  desiredState: "running",
+  status: { state: "assigned", timestamp: T, message: "" },
+  endpoint: { ports: [] },
+  networks: [],
 });
 
 test("subjects are scoped by cluster and node, and refuse ids that are not tokens", () => {
@@ -25,22 +35,52 @@ test("subjects are scoped by cluster and node, and refuse ids that are not token
 
 test("messages round-trip; bad ones are refused naming the field", () => {
   const subject = "shoal.c1.agent.register";
-  const msg = { hostname: "h", addr: "10.0.0.2", platform: { os: "linux", architecture: "x86_64" }, resources: { cpus: 2, memoryBytes: 1024 }, engineVersion: "0.1.0", joinToken: "tok" };
+  const msg = {
+    hostname: "h",
+    addr: "10.0.0.2",
+    platform: { os: "linux", architecture: "x86_64" },
+    resources: { cpus: 2, memoryBytes: 1024 },
+    engineVersion: "0.1.0",
+    joinToken: "tok",
+  };
   const back = decode(RegisterRequestSchema, subject, encode(RegisterRequestSchema, subject, msg));
   assert.deepEqual(back.running, []);
   assert.throws(() => decode(RegisterRequestSchema, subject, Buffer.from("{nope")), BusProtocolError);
-  assert.throws(() => decode(RegisterRequestSchema, subject, Buffer.from(JSON.stringify({ ...msg, resources: { cpus: 0, memoryBytes: 1 } }))), /resources\.cpus/);
+  assert.throws(
+    () =>
+      decode(
+        RegisterRequestSchema,
+        subject,
+        Buffer.from(JSON.stringify({ ...msg, resources: { cpus: 0, memoryBytes: 1 } })),
+      ),
+    /resources\.cpus/,
+  );
 });
 
 test("assignments: a full set, then deltas in sequence; a gap or a foreign session asks for a resync", () => {
-  const full = decode(AssignmentsSchema, "x", encode(AssignmentsSchema, "x", { type: "full", sessionId: "s", seq: 1, tasks: [task("t1"), task("t2")] }));
+  const full = decode(
+    AssignmentsSchema,
+    "x",
+    encode(AssignmentsSchema, "x", { type: "full", sessionId: "s", seq: 1, tasks: [task("t1"), task("t2")] }),
+  );
   const r1 = applyAssignments(undefined, full);
   assert.ok("set" in r1);
   const set: AssignmentSet = r1.set;
-  const r2 = applyAssignments(set, { type: "delta", sessionId: "s", seq: 2, changes: [{ op: "remove", taskId: "t1" }, { op: "upsert", task: task("t3") }] });
+  const r2 = applyAssignments(set, {
+    type: "delta",
+    sessionId: "s",
+    seq: 2,
+    changes: [
+      { op: "remove", taskId: "t1" },
+      { op: "upsert", task: task("t3") },
+    ],
+  });
   assert.ok("set" in r2);
   assert.deepEqual([...r2.set.tasks.keys()].sort(), ["t2", "t3"]);
-  assert.match((applyAssignments(r2.set, { type: "delta", sessionId: "s", seq: 4, changes: [] }) as { resync: string }).resync, /lost/);
+  assert.match(
+    (applyAssignments(r2.set, { type: "delta", sessionId: "s", seq: 4, changes: [] }) as { resync: string }).resync,
+    /lost/,
+  );
   assert.ok("resync" in applyAssignments(r2.set, { type: "delta", sessionId: "other", seq: 3, changes: [] }));
   assert.ok("resync" in applyAssignments(undefined, { type: "delta", sessionId: "s", seq: 1, changes: [] }));
   // A new session's full set replaces everything.

@@ -122,7 +122,11 @@ export class MemoryBus implements BusConnection {
     this.hub.deliver(this, subject, data, reply);
   };
 
-  readonly subscribe = (subject: string, handler: (msg: BusMessage) => void, opts: { queue?: string } = {}): (() => void) => {
+  readonly subscribe = (
+    subject: string,
+    handler: (msg: BusMessage) => void,
+    opts: { queue?: string } = {},
+  ): (() => void) => {
     const sub: Sub = { pattern: subject, handler, owner: this, ...(opts.queue ? { queue: opts.queue } : {}) };
     this.hub.subs.add(sub);
     this.mine.add(sub);

@@ -6,15 +6,34 @@ import { errorRegistry } from "@shoal/common";
  * that reaches the manager's API arrives there as SHOAL_ERR_INTERNAL with the bus's message.
  */
 export const BUS_ERRORS = errorRegistry({
-  SHOAL_ERR_BUS_TIMEOUT: { status: null, meaning: "no reply came over the manager-agent bus (NATS) in time: the manager or agent that should answer is slow, down, or cut off", action: "check that the node's agent runs and shows ready in `shoal node ls`, and that the managers are up (`shoal cluster status`); then retry" },
-  SHOAL_ERR_BUS_NO_RESPONDERS: { status: null, meaning: "nobody listens on the bus subject of the request: the node's agent is not connected, or no manager's dispatcher runs", action: "start the node's agent (`systemctl start shoal-agent`, or `shoal cluster join` again), check `shoal node ls`, then retry" },
-  SHOAL_ERR_BUS_PROTOCOL: { status: null, meaning: "a message on the manager-agent bus is not JSON or does not match its schema, so its receiver refused it", action: "run the same Shoal version on every manager and agent; if they match, report it with both logs" },
+  SHOAL_ERR_BUS_TIMEOUT: {
+    status: null,
+    meaning:
+      "no reply came over the manager-agent bus (NATS) in time: the manager or agent that should answer is slow, down, or cut off",
+    action:
+      "check that the node's agent runs and shows ready in `shoal node ls`, and that the managers are up (`shoal cluster status`); then retry",
+  },
+  SHOAL_ERR_BUS_NO_RESPONDERS: {
+    status: null,
+    meaning:
+      "nobody listens on the bus subject of the request: the node's agent is not connected, or no manager's dispatcher runs",
+    action:
+      "start the node's agent (`systemctl start shoal-agent`, or `shoal cluster join` again), check `shoal node ls`, then retry",
+  },
+  SHOAL_ERR_BUS_PROTOCOL: {
+    status: null,
+    meaning: "a message on the manager-agent bus is not JSON or does not match its schema, so its receiver refused it",
+    action: "run the same Shoal version on every manager and agent; if they match, report it with both logs",
+  },
 });
 
 /** A request got no reply on `subject` within its timeout. */
 export class BusTimeoutError extends Error {
   readonly code = "SHOAL_ERR_BUS_TIMEOUT";
-  constructor(readonly subject: string, timeoutMs: number) {
+  constructor(
+    readonly subject: string,
+    timeoutMs: number,
+  ) {
     super(`bus: no reply on ${subject} within ${timeoutMs} ms`);
     this.name = "BusTimeoutError";
   }

@@ -18,7 +18,12 @@ export const RegisterRequestSchema = z.object({
 export type RegisterRequest = z.infer<typeof RegisterRequestSchema>;
 
 export const RegisterReplySchema = z.discriminatedUnion("ok", [
-  z.object({ ok: z.literal(true), nodeId: z.string(), sessionId: z.string(), heartbeatPeriodMs: z.number().int().positive() }),
+  z.object({
+    ok: z.literal(true),
+    nodeId: z.string(),
+    sessionId: z.string(),
+    heartbeatPeriodMs: z.number().int().positive(),
+  }),
   z.object({ ok: z.literal(false), code: z.string(), message: z.string() }),
 ]);
 export type RegisterReply = z.infer<typeof RegisterReplySchema>;
@@ -94,17 +99,32 @@ export type NodeRole = z.infer<typeof NodeRoleSchema>;
  * asks for a full set (by registering again).
  */
 export const AssignmentsSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("full"), sessionId: z.string(), seq: z.number().int().positive(), tasks: z.array(TaskSchema), network: NetworkViewSchema.optional(), node: NodeRoleSchema.optional() }),
+  z.object({
+    type: z.literal("full"),
+    sessionId: z.string(),
+    seq: z.number().int().positive(),
+    tasks: z.array(TaskSchema),
+    network: NetworkViewSchema.optional(),
+    node: NodeRoleSchema.optional(),
+  }),
   /** The node's role changed. */
   z.object({ type: z.literal("node"), sessionId: z.string(), seq: z.number().int().positive(), node: NodeRoleSchema }),
   /** The node's network view changed: it replaces the one before. */
-  z.object({ type: z.literal("network"), sessionId: z.string(), seq: z.number().int().positive(), network: NetworkViewSchema }),
+  z.object({
+    type: z.literal("network"),
+    sessionId: z.string(),
+    seq: z.number().int().positive(),
+    network: NetworkViewSchema,
+  }),
   z.object({
     type: z.literal("delta"),
     sessionId: z.string(),
     seq: z.number().int().positive(),
     changes: z.array(
-      z.discriminatedUnion("op", [z.object({ op: z.literal("upsert"), task: TaskSchema }), z.object({ op: z.literal("remove"), taskId: z.string() })]),
+      z.discriminatedUnion("op", [
+        z.object({ op: z.literal("upsert"), task: TaskSchema }),
+        z.object({ op: z.literal("remove"), taskId: z.string() }),
+      ]),
     ),
   }),
 ]);

@@ -34,7 +34,8 @@ export async function connectNatsBus(o: NatsBusOptions): Promise<BusConnection> 
     });
   } catch (e) {
     const err = e as NatsError;
-    if (String(err.code) === String(ErrorCode.AuthorizationViolation)) throw new Error(`bus: ${o.servers.join(", ")} refused the bus token: rejoin with a current join token`);
+    if (String(err.code) === String(ErrorCode.AuthorizationViolation))
+      throw new Error(`bus: ${o.servers.join(", ")} refused the bus token: rejoin with a current join token`);
     throw new Error(`bus: cannot connect to ${o.servers.join(", ")}: ${err.message}`);
   }
   return wrap(nc);
@@ -45,7 +46,13 @@ function wrap(nc: NatsConnection): BusConnection {
   void (async () => {
     for await (const s of nc.status()) {
       const mapped: BusStatus | undefined =
-        String(s.type) === String(Events.Disconnect) ? "disconnected" : String(s.type) === String(Events.Reconnect) ? "connected" : String(s.type) === "reconnecting" ? "reconnecting" : undefined;
+        String(s.type) === String(Events.Disconnect)
+          ? "disconnected"
+          : String(s.type) === String(Events.Reconnect)
+            ? "connected"
+            : String(s.type) === "reconnecting"
+              ? "reconnecting"
+              : undefined;
       if (mapped) for (const f of statusFns) f(mapped);
     }
   })().catch(() => undefined);

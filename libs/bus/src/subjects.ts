@@ -41,6 +41,9 @@ export function subjects(clusterId: string): Subjects {
 }
 
 function token(value: string, what: string): string {
-  if (!TOKEN.test(value)) throw new Error(`bus: ${what} ${JSON.stringify(value)} cannot be a subject token: use 1-64 letters, digits, '_' or '-'`);
+  if (!TOKEN.test(value))
+    throw new Error(
+      `bus: ${what} ${JSON.stringify(value)} cannot be a subject token: use 1-64 letters, digits, '_' or '-'`,
+    );
   return value;
 }

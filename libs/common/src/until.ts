@@ -11,7 +11,12 @@ export class WaitTimeoutError extends ShoalError {
  * wait on (tests, benchmarks, CLIs waiting for daemons). Rejects with WaitTimeoutError after `timeoutMs`,
  * naming `what` and the last error `f` threw.
  */
-export async function until<T>(f: () => T | Promise<T>, timeoutMs: number, what: string, intervalMs = 100): Promise<NonNullable<T>> {
+export async function until<T>(
+  f: () => T | Promise<T>,
+  timeoutMs: number,
+  what: string,
+  intervalMs = 100,
+): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {

@@ -19,12 +19,15 @@ test("addresses start after the gateway and never include network, gateway or br
   // A /29 has 8 addresses: .0 network, .1 gateway, .7 broadcast, so .2-.6 are usable.
   const { pool, got } = allocateAll(EMPTY_POOL, "10.9.0.0/29", ["a", "b", "c", "d", "e"]);
   assert.deepEqual(got, ["10.9.0.2", "10.9.0.3", "10.9.0.4", "10.9.0.5", "10.9.0.6"]);
-  assert.throws(() => allocateAddress(pool, parseSubnet("10.9.0.0/29"), "f"), (err: unknown) => {
-    assert.ok(err instanceof AddressesExhaustedError);
-    assert.equal(err.code, "SHOAL_ERR_ADDRESSES_EXHAUSTED");
-    assert.match(err.message, /10\.9\.0\.0\/29/);
-    return true;
-  });
+  assert.throws(
+    () => allocateAddress(pool, parseSubnet("10.9.0.0/29"), "f"),
+    (err: unknown) => {
+      assert.ok(err instanceof AddressesExhaustedError);
+      assert.equal(err.code, "SHOAL_ERR_ADDRESSES_EXHAUSTED");
+      assert.match(err.message, /10\.9\.0\.0\/29/);
+      return true;
+    },
+  );
 });
 
 test("a task that already holds an address gets the same one back", () => {

@@ -15,7 +15,8 @@ function fakeSystem(links: { ifname: string; mtu: number; linkinfo?: { info_kind
     const cmd = [file, ...args].join(" ");
     calls.push(options?.input === undefined ? { cmd } : { cmd, input: options.input });
     if (cmd === "ip -j -d link show") return Promise.resolve({ stdout: JSON.stringify(links) });
-    if (cmd === "ip -j route show default") return Promise.resolve({ stdout: JSON.stringify([{ dst: "default", dev: "up0" }]) });
+    if (cmd === "ip -j route show default")
+      return Promise.resolve({ stdout: JSON.stringify([{ dst: "default", dev: "up0" }]) });
     if (cmd === "ip -j netns list") return Promise.resolve({ stdout: "" });
     return Promise.resolve({ stdout: "" });
   };
@@ -44,7 +45,10 @@ test("setup makes the bridge with the uplink's MTU, the sysctls and the table in
       "nft -f -",
     ],
   );
-  assert.equal(sys.calls.at(-1)?.input, renderRuleset({ table: "shoal", bridge: "shoal0", subnet: "10.211.0.0/16" }, []));
+  assert.equal(
+    sys.calls.at(-1)?.input,
+    renderRuleset({ table: "shoal", bridge: "shoal0", subnet: "10.211.0.0/16" }, []),
+  );
 });
 
 test("a device of another kind under the bridge's name is refused", async (t) => {
@@ -55,10 +59,18 @@ test("a device of another kind under the bridge's name is refused", async (t) =>
 
 test("publish is one nft transaction, and invalid rules or task ids run no command at all", async (t) => {
   const sys = fakeSystem([]);
-  const net = openBridgeNetwork({ stateDir: await stateDir(t), exec: sys.exec, bridge: "br1", table: "t1", subnet: "10.5.0.0/24" });
+  const net = openBridgeNetwork({
+    stateDir: await stateDir(t),
+    exec: sys.exec,
+    bridge: "br1",
+    table: "t1",
+    subnet: "10.5.0.0/24",
+  });
   const rules = [{ protocol: "tcp" as const, publishedPort: 8080, targetPort: 80, backends: ["10.5.0.2", "10.5.0.3"] }];
   await net.publish(rules);
-  assert.deepEqual(sys.calls, [{ cmd: "nft -f -", input: renderRuleset({ table: "t1", bridge: "br1", subnet: "10.5.0.0/24" }, rules) }]);
+  assert.deepEqual(sys.calls, [
+    { cmd: "nft -f -", input: renderRuleset({ table: "t1", bridge: "br1", subnet: "10.5.0.0/24" }, rules) },
+  ]);
   sys.calls.length = 0;
   await assert.rejects(net.publish([{ ...rules[0]!, publishedPort: 0 }]), InvalidSpecError);
   await assert.rejects(net.attach("../x"), InvalidSpecError);
@@ -102,11 +114,21 @@ test("detaches made together delete their veths as one link group and their name
   const withTasks = fakeSystem([{ ifname: "shoal0", mtu: 1500, linkinfo: { info_kind: "bridge" } }]);
   const exec: RunCommand = (file, args, options) => {
     const cmd = [file, ...args].join(" ");
-    if (cmd === "ip -j -d link show") return Promise.resolve({ stdout: JSON.stringify([{ ifname: "shoal0", mtu: 1500 }, { ifname: vethOf("a"), mtu: 1500 }, { ifname: vethOf("b"), mtu: 1500 }]) });
-    if (cmd === "ip -j netns list") return Promise.resolve({ stdout: JSON.stringify([{ name: "shoal-a" }, { name: "shoal-b" }]) });
+    if (cmd === "ip -j -d link show")
+      return Promise.resolve({
+        stdout: JSON.stringify([
+          { ifname: "shoal0", mtu: 1500 },
+          { ifname: vethOf("a"), mtu: 1500 },
+          { ifname: vethOf("b"), mtu: 1500 },
+        ]),
+      });
+    if (cmd === "ip -j netns list")
+      return Promise.resolve({ stdout: JSON.stringify([{ name: "shoal-a" }, { name: "shoal-b" }]) });
     return withTasks.exec(file, args, options);
   };
-  const state = JSON.parse(await readFile(join(dir, "bridge-shoal0.json"), "utf8")) as { tasks: Record<string, { veth: string }> };
+  const state = JSON.parse(await readFile(join(dir, "bridge-shoal0.json"), "utf8")) as {
+    tasks: Record<string, { veth: string }>;
+  };
   const vethOf = (id: string): string => state.tasks[id]?.veth ?? "";
   const again = openBridgeNetwork({ stateDir: dir, exec });
   await Promise.all([again.detach("a"), again.detach("b")]);
@@ -117,7 +139,14 @@ test("detaches made together delete their veths as one link group and their name
   const group = linkGroupOf("shoal0");
   assert.equal(
     withTasks.calls[1]?.input,
-    [`link set ${vethOf("a")} group ${group}`, `link set ${vethOf("b")} group ${group}`, `link del group ${group}`, "netns del shoal-a", "netns del shoal-b", ""].join("\n"),
+    [
+      `link set ${vethOf("a")} group ${group}`,
+      `link set ${vethOf("b")} group ${group}`,
+      `link del group ${group}`,
+      "netns del shoal-a",
+      "netns del shoal-b",
+      "",
+    ].join("\n"),
   );
   assert.notEqual(linkGroupOf("shoal0"), linkGroupOf("shoal1"));
 });

@@ -26,7 +26,11 @@ console.log(`overlay bridge tests: seed ${seed} (set SHOAL_TEST_SEED=${seed} to 
 
 /** A /24 in 10.200-254.x.0 that no address or route of this host touches. */
 function freeSubnet(): string {
-  const used = sh("ip", "-4", "route", "show", "table", "all") + hostAddresses().map((a) => a.local).join(" ");
+  const used =
+    sh("ip", "-4", "route", "show", "table", "all") +
+    hostAddresses()
+      .map((a) => a.local)
+      .join(" ");
   for (;;) {
     const prefix = `10.${200 + random(55)}.${random(256)}.`;
     if (prefix !== "10.211.0." && !used.includes(prefix)) return `${prefix}0/24`;
@@ -55,12 +59,20 @@ interface TestNetwork {
 async function testNetwork(t: TestContext): Promise<TestNetwork> {
   const id = `${random(36 ** 5).toString(36)}`;
   const stateDir = await mkdtemp(join(tmpdir(), "overlay-net-"));
-  const opts = { bridge: `shtest${id}`, table: `shtest${id}`, netnsPrefix: `shtest${id}-`, subnet: freeSubnet(), stateDir };
+  const opts = {
+    bridge: `shtest${id}`,
+    table: `shtest${id}`,
+    netnsPrefix: `shtest${id}-`,
+    subnet: freeSubnet(),
+    stateDir,
+  };
   console.log(`overlay bridge tests: bridge ${opts.bridge}, subnet ${opts.subnet}`);
   const tn: TestNetwork = { opts, net: openBridgeNetwork(opts), processes: [], links: [] };
   t.after(async () => {
     await Promise.all(tn.processes.map(stopProcess));
-    await openBridgeNetwork(opts).teardown().catch((err: unknown) => console.error("teardown failed:", err));
+    await openBridgeNetwork(opts)
+      .teardown()
+      .catch((err: unknown) => console.error("teardown failed:", err));
     for (const link of tn.links) succeeds("ip", "link", "del", link);
     for (const line of sh("ip", "netns", "list").split("\n")) {
       const name = line.split(" ")[0] ?? "";
@@ -70,7 +82,8 @@ async function testNetwork(t: TestContext): Promise<TestNetwork> {
       }
     }
     if (succeeds("ip", "link", "show", opts.bridge)) {
-      for (const l of JSON.parse(sh("ip", "-j", "link", "show", "master", opts.bridge)) as { ifname: string }[]) succeeds("ip", "link", "del", l.ifname);
+      for (const l of JSON.parse(sh("ip", "-j", "link", "show", "master", opts.bridge)) as { ifname: string }[])
+        succeeds("ip", "link", "del", l.ifname);
       succeeds("ip", "link", "del", opts.bridge);
     }
     succeeds("nft", "delete", "table", "ip", opts.table);
@@ -108,7 +121,10 @@ test("published ports balance over the tasks' containers, follow the rules, and 
   const b = await net.attach("b");
   assert.deepEqual(await net.attach("a"), a, "attach again returns the same attachment");
   assert.notEqual(a.address, b.address);
-  processes.push(await startEchoServer(`${opts.netnsPrefix}a`, "a", 80), await startEchoServer(`${opts.netnsPrefix}b`, "b", 80));
+  processes.push(
+    await startEchoServer(`${opts.netnsPrefix}a`, "a", 80),
+    await startEchoServer(`${opts.netnsPrefix}b`, "b", 80),
+  );
 
   const port = await freePort();
   const hostAddress = hostAddresses().find((x) => x.scope === "global" && x.ifname !== opts.bridge)?.local ?? a.gateway;
@@ -119,7 +135,11 @@ test("published ports balance over the tasks' containers, follow the rules, and 
   // (hairpin masquerade).
   const viaGateway = new Set<string>();
   for (let i = 0; i < 4; i++) {
-    viaGateway.add(sh("ip", "netns", "exec", `${opts.netnsPrefix}a`, "busybox", "nc", "-w", "5", a.gateway, String(port)).split(" ")[0] ?? "");
+    viaGateway.add(
+      sh("ip", "netns", "exec", `${opts.netnsPrefix}a`, "busybox", "nc", "-w", "5", a.gateway, String(port)).split(
+        " ",
+      )[0] ?? "",
+    );
   }
   assert.deepEqual([...viaGateway].sort(), ["a", "b"]);
 
@@ -136,38 +156,60 @@ test("published ports balance over the tasks' containers, follow the rules, and 
   assert.doesNotMatch(table, new RegExp(`dport ${port}`));
 });
 
-test("containers reach the gateway and the outside by masquerade; outside clients keep their address", { skip }, async (t) => {
-  const { opts, net, processes, links } = await testNetwork(t);
-  // An "outside" host: a namespace on a veth to this host, in a /30 of 198.18.0.0/15 (benchmark range).
-  const outside = `${opts.netnsPrefix}outside`;
-  const link = `${opts.bridge}o`.slice(0, 15);
-  const base = `198.${18 + random(2)}.${random(256)}.${4 * random(64)}`.split(".").map(Number);
-  const hostSide = [...base.slice(0, 3), (base[3] ?? 0) + 1].join(".");
-  const outsideSide = [...base.slice(0, 3), (base[3] ?? 0) + 2].join(".");
-  links.push(link);
-  sh("ip", "netns", "add", outside);
-  sh("ip", "link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", outside);
-  sh("ip", "addr", "add", `${hostSide}/30`, "dev", link);
-  sh("ip", "link", "set", link, "up");
-  sh("ip", "-n", outside, "addr", "add", `${outsideSide}/30`, "dev", "eth0");
-  sh("ip", "-n", outside, "link", "set", "eth0", "up");
-  sh("ip", "-n", outside, "link", "set", "lo", "up");
+test(
+  "containers reach the gateway and the outside by masquerade; outside clients keep their address",
+  { skip },
+  async (t) => {
+    const { opts, net, processes, links } = await testNetwork(t);
+    // An "outside" host: a namespace on a veth to this host, in a /30 of 198.18.0.0/15 (benchmark range).
+    const outside = `${opts.netnsPrefix}outside`;
+    const link = `${opts.bridge}o`.slice(0, 15);
+    const base = `198.${18 + random(2)}.${random(256)}.${4 * random(64)}`.split(".").map(Number);
+    const hostSide = [...base.slice(0, 3), (base[3] ?? 0) + 1].join(".");
+    const outsideSide = [...base.slice(0, 3), (base[3] ?? 0) + 2].join(".");
+    links.push(link);
+    sh("ip", "netns", "add", outside);
+    sh("ip", "link", "add", link, "type", "veth", "peer", "name", "eth0", "netns", outside);
+    sh("ip", "addr", "add", `${hostSide}/30`, "dev", link);
+    sh("ip", "link", "set", link, "up");
+    sh("ip", "-n", outside, "addr", "add", `${outsideSide}/30`, "dev", "eth0");
+    sh("ip", "-n", outside, "link", "set", "eth0", "up");
+    sh("ip", "-n", outside, "link", "set", "lo", "up");
 
-  await net.setup();
-  const a = await net.attach("a");
-  sh("ip", "netns", "exec", `${opts.netnsPrefix}a`, "busybox", "ping", "-c", "1", "-W", "5", a.gateway);
+    await net.setup();
+    const a = await net.attach("a");
+    sh("ip", "netns", "exec", `${opts.netnsPrefix}a`, "busybox", "ping", "-c", "1", "-W", "5", a.gateway);
 
-  processes.push(await startEchoServer(outside, "outside", 80), await startEchoServer(`${opts.netnsPrefix}a`, "a", 80));
-  const fromContainer = sh("ip", "netns", "exec", `${opts.netnsPrefix}a`, "busybox", "nc", "-w", "5", outsideSide, "80");
-  assert.equal(fromContainer.trim(), `outside ${hostSide}`, "the outside sees the node's address, not the container's");
+    processes.push(
+      await startEchoServer(outside, "outside", 80),
+      await startEchoServer(`${opts.netnsPrefix}a`, "a", 80),
+    );
+    const fromContainer = sh(
+      "ip",
+      "netns",
+      "exec",
+      `${opts.netnsPrefix}a`,
+      "busybox",
+      "nc",
+      "-w",
+      "5",
+      outsideSide,
+      "80",
+    );
+    assert.equal(
+      fromContainer.trim(),
+      `outside ${hostSide}`,
+      "the outside sees the node's address, not the container's",
+    );
 
-  const port = await freePort();
-  await net.publish([tcp(port, [a])]);
-  const fromOutside = sh("ip", "netns", "exec", outside, "busybox", "nc", "-w", "5", hostSide, String(port));
-  assert.equal(fromOutside.trim(), `a ${outsideSide}`, "the container sees the outside client's own address");
-  const fromLoopback = await ask("127.0.0.1", port);
-  assert.equal(fromLoopback, `a ${a.gateway}`, "loopback clients are masqueraded to the gateway");
-});
+    const port = await freePort();
+    await net.publish([tcp(port, [a])]);
+    const fromOutside = sh("ip", "netns", "exec", outside, "busybox", "nc", "-w", "5", hostSide, String(port));
+    assert.equal(fromOutside.trim(), `a ${outsideSide}`, "the container sees the outside client's own address");
+    const fromLoopback = await ask("127.0.0.1", port);
+    assert.equal(fromLoopback, `a ${a.gateway}`, "loopback clients are masqueraded to the gateway");
+  },
+);
 
 test("attachments survive a new network object, detach and teardown remove everything", { skip }, async (t) => {
   const { opts, net } = await testNetwork(t);
@@ -183,7 +225,11 @@ test("attachments survive a new network object, detach and teardown remove every
   const again = openBridgeNetwork(opts);
   assert.deepEqual(await again.attachments(), [a, b]);
   await again.setup();
-  assert.match(sh("nft", "list", "table", "ip", opts.table), new RegExp(`tcp dport ${port} dnat`), "setup keeps the published rules");
+  assert.match(
+    sh("nft", "list", "table", "ip", opts.table),
+    new RegExp(`tcp dport ${port} dnat`),
+    "setup keeps the published rules",
+  );
   assert.deepEqual(await again.attach("b"), b);
 
   await again.detach("a");
@@ -207,23 +253,42 @@ test("attachments survive a new network object, detach and teardown remove every
   await again.teardown();
 });
 
-test("attaches made together are batched, each whole and distinct, and a half-made one is repaired among them", { skip }, async (t) => {
-  const { opts, net } = await testNetwork(t);
-  await net.setup();
-  // An attach cut short by a crash: the netns exists, the veth pair does not.
-  sh("ip", "netns", "add", `${opts.netnsPrefix}t3`);
-  const ids = Array.from({ length: 12 }, (_, i) => `t${i}`);
-  const all = await Promise.all(ids.map((id) => net.attach(id)));
-  assert.equal(new Set(all.map((a) => a.address)).size, ids.length, "every task has its own address");
-  for (const a of all) {
-    const ns = `${opts.netnsPrefix}${a.taskId}`;
-    const addrs = JSON.parse(sh("ip", "-n", ns, "-4", "-j", "addr", "show")) as { ifname: string; operstate: string; flags: string[]; addr_info: { local: string }[] }[];
-    const eth0 = addrs.find((l) => l.ifname === "eth0");
-    assert.deepEqual(eth0?.addr_info.map((x) => x.local), [a.address], `${a.taskId}: eth0 has its address`);
-    assert.ok(addrs.find((l) => l.ifname === "lo")?.flags.includes("UP"), `${a.taskId}: lo is up`);
-    assert.match(sh("ip", "-n", ns, "route", "show", "default"), new RegExp(`via ${a.gateway.replaceAll(".", "\\.")} dev eth0`));
-  }
-  const veths = JSON.parse(sh("ip", "-j", "link", "show", "master", opts.bridge)) as { ifname: string }[];
-  assert.equal(veths.length, ids.length);
-  assert.deepEqual(await openBridgeNetwork(opts).attachments(), [...all].sort((a, b) => a.taskId.localeCompare(b.taskId)));
-});
+test(
+  "attaches made together are batched, each whole and distinct, and a half-made one is repaired among them",
+  { skip },
+  async (t) => {
+    const { opts, net } = await testNetwork(t);
+    await net.setup();
+    // An attach cut short by a crash: the netns exists, the veth pair does not.
+    sh("ip", "netns", "add", `${opts.netnsPrefix}t3`);
+    const ids = Array.from({ length: 12 }, (_, i) => `t${i}`);
+    const all = await Promise.all(ids.map((id) => net.attach(id)));
+    assert.equal(new Set(all.map((a) => a.address)).size, ids.length, "every task has its own address");
+    for (const a of all) {
+      const ns = `${opts.netnsPrefix}${a.taskId}`;
+      const addrs = JSON.parse(sh("ip", "-n", ns, "-4", "-j", "addr", "show")) as {
+        ifname: string;
+        operstate: string;
+        flags: string[];
+        addr_info: { local: string }[];
+      }[];
+      const eth0 = addrs.find((l) => l.ifname === "eth0");
+      assert.deepEqual(
+        eth0?.addr_info.map((x) => x.local),
+        [a.address],
+        `${a.taskId}: eth0 has its address`,
+      );
+      assert.ok(addrs.find((l) => l.ifname === "lo")?.flags.includes("UP"), `${a.taskId}: lo is up`);
+      assert.match(
+        sh("ip", "-n", ns, "route", "show", "default"),
+        new RegExp(`via ${a.gateway.replaceAll(".", "\\.")} dev eth0`),
+      );
+    }
+    const veths = JSON.parse(sh("ip", "-j", "link", "show", "master", opts.bridge)) as { ifname: string }[];
+    assert.equal(veths.length, ids.length);
+    assert.deepEqual(
+      await openBridgeNetwork(opts).attachments(),
+      [...all].sort((a, b) => a.taskId.localeCompare(b.taskId)),
+    );
+  },
+);

@@ -1,3 +1,6 @@
+// Over 400 lines: one driver of the node bridge, whose batched attaches and detaches, repair of half-made
+// attachments and teardown share one serial queue and one state file; the pure parts (address pool,
+// attachment naming, the network state) are files of their own.
 import { SerialQueue } from "@shoal/common";
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
@@ -46,8 +49,17 @@ interface LinkInfo {
 export function openBridgeNetwork(o: BridgeNetworkOptions): LocalNetwork {
   const names = { bridge: o.bridge ?? "shoal0", table: o.table ?? "shoal", netnsPrefix: o.netnsPrefix ?? "shoal-" };
   checkNames(names);
-  if (o.stateDir === "") throw new InvalidSpecError("stateDir", "must name a directory that survives restarts, such as /var/lib/shoal/network");
-  return new BridgeNetwork({ ...names, subnet: parseSubnet(o.subnet ?? "10.211.0.0/16"), stateDir: o.stateDir, exec: o.exec ?? runCommand });
+  if (o.stateDir === "")
+    throw new InvalidSpecError(
+      "stateDir",
+      "must name a directory that survives restarts, such as /var/lib/shoal/network",
+    );
+  return new BridgeNetwork({
+    ...names,
+    subnet: parseSubnet(o.subnet ?? "10.211.0.0/16"),
+    stateDir: o.stateDir,
+    exec: o.exec ?? runCommand,
+  });
 }
 
 class BridgeNetwork implements LocalNetwork {
@@ -57,8 +69,14 @@ class BridgeNetwork implements LocalNetwork {
   private readonly group: number;
   private readonly queue = new SerialQueue();
   private readonly serial = <T>(op: () => Promise<T>): Promise<T> => this.queue.run(op);
-  private readonly attaches = new Gatherer<TaskAttachment>((op) => void this.serial(op), (ids) => this.attachBatch(ids));
-  private readonly detaches = new Gatherer<true>((op) => void this.serial(op), (ids) => this.detachBatch(ids));
+  private readonly attaches = new Gatherer<TaskAttachment>(
+    (op) => void this.serial(op),
+    (ids) => this.attachBatch(ids),
+  );
+  private readonly detaches = new Gatherer<true>(
+    (op) => void this.serial(op),
+    (ids) => this.detachBatch(ids),
+  );
 
   constructor(
     private readonly o: {
@@ -82,9 +100,13 @@ class BridgeNetwork implements LocalNetwork {
       const links = await this.links();
       const existing = links.get(bridge);
       // A fixed MAC: otherwise the bridge takes the lowest of its ports' and changes as tasks come and go.
-      if (existing === undefined) await this.ip(["link", "add", bridge, "address", macOf(this.gateway), "type", "bridge"]);
+      if (existing === undefined)
+        await this.ip(["link", "add", bridge, "address", macOf(this.gateway), "type", "bridge"]);
       else if (existing.linkinfo?.info_kind !== "bridge") {
-        throw new InvalidSpecError("bridge", `a ${existing.linkinfo?.info_kind ?? "network"} device named ${bridge} exists and is not a bridge; choose another bridge name`);
+        throw new InvalidSpecError(
+          "bridge",
+          `a ${existing.linkinfo?.info_kind ?? "network"} device named ${bridge} exists and is not a bridge; choose another bridge name`,
+        );
       }
       await this.ip(["link", "set", bridge, "mtu", String(await this.uplinkMtu(links)), "up"]);
       await this.ip(["addr", "replace", `${this.gateway}/${subnet.prefixLength}`, "dev", bridge]);
@@ -111,7 +133,8 @@ class BridgeNetwork implements LocalNetwork {
     let state = await readState(this.file, subnet.cidr);
     const links = await this.links();
     const bridgeLink = links.get(bridge);
-    if (bridgeLink === undefined) throw new NetworkNotReadyError(`bridge ${bridge} does not exist; call setup() before attaching tasks`);
+    if (bridgeLink === undefined)
+      throw new NetworkNotReadyError(`bridge ${bridge} does not exist; call setup() before attaching tasks`);
     const netns = await this.netnsNames();
     const results = new Map<string, TaskAttachment | Error>();
     const todo: { taskId: string; ns: string; veth: string; address: string }[] = [];
@@ -164,9 +187,14 @@ class BridgeNetwork implements LocalNetwork {
       // Every namespace's inside from one shell (one process started by the agent, not one per task); a
       // namespace the shell names as failed is tried again alone, which also gives its error.
       const script = fresh
-        .map((a) => `ip -n '${a.ns}' -batch - <<'END' || echo '${a.taskId}'\n${this.insideOf(a.address).join("\n")}\nEND\n`)
+        .map(
+          (a) =>
+            `ip -n '${a.ns}' -batch - <<'END' || echo '${a.taskId}'\n${this.insideOf(a.address).join("\n")}\nEND\n`,
+        )
         .join("");
-      const failed = new Set((await this.o.exec("sh", ["-s"], { input: script })).stdout.split("\n").filter((l) => l !== ""));
+      const failed = new Set(
+        (await this.o.exec("sh", ["-s"], { input: script })).stdout.split("\n").filter((l) => l !== ""),
+      );
       for (const a of fresh) {
         if (!failed.has(a.taskId)) {
           done.add(a.taskId);
@@ -224,7 +252,24 @@ class BridgeNetwork implements LocalNetwork {
     if (!(links.has(veth) && inner.has("eth0"))) {
       if (links.has(veth)) await this.deleteLink(veth);
       if (inner.has("eth0")) await this.ip(["-n", ns, "link", "del", "eth0"]);
-      await this.ip(["link", "add", veth, "mtu", mtu, "type", "veth", "peer", "name", "eth0", "mtu", mtu, "address", macOf(address), "netns", ns]);
+      await this.ip([
+        "link",
+        "add",
+        veth,
+        "mtu",
+        mtu,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth0",
+        "mtu",
+        mtu,
+        "address",
+        macOf(address),
+        "netns",
+        ns,
+      ]);
     }
     await this.ip(["-batch", "-"], this.hostSideOf(veth).join("\n") + "\n");
   }
@@ -339,7 +384,9 @@ class BridgeNetwork implements LocalNetwork {
     if (namespaces.length > 0) {
       // NB: a TCP connection still closing when its veth goes can never finish, and pins the namespace in
       // the kernel for minutes after `ip netns del`; ending the namespace's TCP sockets frees it at once.
-      await this.o.exec("sh", ["-s"], { input: namespaces.map((ns) => `ss -N '${ns}' -K -a -t >/dev/null || true\n`).join("") });
+      await this.o.exec("sh", ["-s"], {
+        input: namespaces.map((ns) => `ss -N '${ns}' -K -a -t >/dev/null || true\n`).join(""),
+      });
     }
     // The veths first (a container still running keeps its netns alive after `ip netns del`, and with it the
     // pair), all in one request: deleting links one by one waits for the kernel's RCU grace period each time

@@ -5,12 +5,43 @@ import { COMMON_ERRORS, errorRegistry, ShoalError } from "@shoal/common";
  * agent raises them while it attaches tasks, so a user mostly meets them in `shoal service ps` and its log.
  */
 export const OVERLAY_ERRORS = errorRegistry({
-  SHOAL_ERR_ADDRESSES_EXHAUSTED: { status: 503, meaning: "every usable address of a network's subnet is handed out", action: "remove services or scale them down on that network, or create a network with a larger subnet and move services to it" },
-  SHOAL_ERR_NETWORK_STATE: { status: 500, meaning: "a node's network state file cannot be read or written, is not JSON, is of another version, or was written for another subnet", action: "restore the file the message names, or detach the node's tasks and remove it; tear a network down before changing its subnet" },
-  SHOAL_ERR_NETWORK_COMMAND: { status: 500, meaning: "a system command the node's networking runs (`ip`, `nft`, `sysctl`) failed; the message quotes the command and its output", action: "fix what the output names (a missing tool, a name already taken); `infra/install.sh` installs iproute2 and nftables" },
-  SHOAL_ERR_NETWORK_NOT_READY: { status: 503, meaning: "a task was attached before the node's network bridge was set up", action: "retry: the agent sets the network up first; if it repeats, read the agent's log for the setup failure" },
-  SHOAL_ERR_UNDERLAY_ADDRESS: { status: 500, meaning: "the address given for the overlay's VXLAN traffic is on no interface of this node", action: "give the agent this node's address on the network between nodes (the message lists the node's addresses)" },
-  SHOAL_ERR_OVERLAY_STEP: { status: 500, meaning: "setting up the overlay (VXLAN devices, bridges, VIPs in a network namespace) failed part-way; what ran before stays", action: "fix the cause the message names (a name or address used by something else, a missing netns); the next reconcile continues from there" },
+  SHOAL_ERR_ADDRESSES_EXHAUSTED: {
+    status: 503,
+    meaning: "every usable address of a network's subnet is handed out",
+    action:
+      "remove services or scale them down on that network, or create a network with a larger subnet and move services to it",
+  },
+  SHOAL_ERR_NETWORK_STATE: {
+    status: 500,
+    meaning:
+      "a node's network state file cannot be read or written, is not JSON, is of another version, or was written for another subnet",
+    action:
+      "restore the file the message names, or detach the node's tasks and remove it; tear a network down before changing its subnet",
+  },
+  SHOAL_ERR_NETWORK_COMMAND: {
+    status: 500,
+    meaning:
+      "a system command the node's networking runs (`ip`, `nft`, `sysctl`) failed; the message quotes the command and its output",
+    action:
+      "fix what the output names (a missing tool, a name already taken); `infra/install.sh` installs iproute2 and nftables",
+  },
+  SHOAL_ERR_NETWORK_NOT_READY: {
+    status: 503,
+    meaning: "a task was attached before the node's network bridge was set up",
+    action: "retry: the agent sets the network up first; if it repeats, read the agent's log for the setup failure",
+  },
+  SHOAL_ERR_UNDERLAY_ADDRESS: {
+    status: 500,
+    meaning: "the address given for the overlay's VXLAN traffic is on no interface of this node",
+    action: "give the agent this node's address on the network between nodes (the message lists the node's addresses)",
+  },
+  SHOAL_ERR_OVERLAY_STEP: {
+    status: 500,
+    meaning:
+      "setting up the overlay (VXLAN devices, bridges, VIPs in a network namespace) failed part-way; what ran before stays",
+    action:
+      "fix the cause the message names (a name or address used by something else, a missing netns); the next reconcile continues from there",
+  },
 });
 
 /**

@@ -13,7 +13,11 @@ test("calls made while a batch waits join it, calls made while it runs form the 
     (op) => void q.run(op),
     (keys) => {
       batches.push(keys);
-      return Promise.resolve(new Map<string, string | Error>(keys.filter((k) => k !== "none").map((k) => [k, k === "bad" ? new Error("bad one") : `v-${k}`])));
+      return Promise.resolve(
+        new Map<string, string | Error>(
+          keys.filter((k) => k !== "none").map((k) => [k, k === "bad" ? new Error("bad one") : `v-${k}`]),
+        ),
+      );
     },
   );
   const first = [g.add("a"), g.add("b"), g.add("a"), g.add("bad"), g.add("none")];
@@ -34,7 +38,8 @@ test("a batch that throws fails every call in it, and the next batch still runs"
   let fail = true;
   const g = new Gatherer<number>(
     (op) => void op(),
-    (keys) => (fail ? Promise.reject(new Error("system down")) : Promise.resolve(new Map(keys.map((k) => [k, k.length])))),
+    (keys) =>
+      fail ? Promise.reject(new Error("system down")) : Promise.resolve(new Map(keys.map((k) => [k, k.length]))),
   );
   await assert.rejects(g.add("x"), /system down/);
   fail = false;

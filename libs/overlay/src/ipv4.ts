@@ -39,7 +39,10 @@ export function parseSubnet(text: string, field = "subnet"): Ipv4Subnet {
   const network = parseIpv4(addr);
   const prefixLength = /^\d{1,2}$/.test(len) ? Number(len) : NaN;
   if (network === undefined || rest.length > 0 || !(prefixLength >= 8 && prefixLength <= 30)) {
-    throw new InvalidSpecError(field, `${JSON.stringify(text)} is not an IPv4 subnet such as "10.211.0.0/16" (prefix 8 to 30)`);
+    throw new InvalidSpecError(
+      field,
+      `${JSON.stringify(text)} is not an IPv4 subnet such as "10.211.0.0/16" (prefix 8 to 30)`,
+    );
   }
   const size = 2 ** (32 - prefixLength);
   if (network % size !== 0) {

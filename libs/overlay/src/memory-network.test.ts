@@ -8,7 +8,13 @@ test("the in-memory network hands out, keeps and frees addresses like the real o
   await assert.rejects(net.attach("a"), NetworkNotReadyError);
   await net.setup();
   const a = await net.attach("a");
-  assert.deepEqual(a, { taskId: "a", netnsPath: "/run/netns/t-a", address: "10.50.0.2", gateway: "10.50.0.1", prefixLength: 24 });
+  assert.deepEqual(a, {
+    taskId: "a",
+    netnsPath: "/run/netns/t-a",
+    address: "10.50.0.2",
+    gateway: "10.50.0.1",
+    prefixLength: 24,
+  });
   assert.deepEqual(await net.attach("a"), a);
   const b = await net.attach("b");
   assert.equal(b.address, "10.50.0.3");

@@ -50,7 +50,8 @@ export class MemoryNetwork implements LocalNetwork {
   readonly attach = (taskId: string): Promise<TaskAttachment> =>
     settle(() => {
       checkTaskId(taskId);
-      if (!this.isSetUp) throw new NetworkNotReadyError("the network is not set up; call setup() before attaching tasks");
+      if (!this.isSetUp)
+        throw new NetworkNotReadyError("the network is not set up; call setup() before attaching tasks");
       const r = allocateAddress(this.pool, this.subnet, taskId);
       this.pool = r.pool;
       return attachmentOf(this.netnsPrefix, this.subnet, taskId, r.address);

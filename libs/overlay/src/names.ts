@@ -12,20 +12,32 @@ const NFT_NAME = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
 /** Checks a task id: 1 to 64 letters, digits, `_`, `.`, `-`, starting with a letter or digit (it names a netns). */
 export function checkTaskId(taskId: string): void {
   if (!TASK_ID.test(taskId)) {
-    throw new InvalidSpecError("taskId", `${JSON.stringify(taskId)} must be 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit`);
+    throw new InvalidSpecError(
+      "taskId",
+      `${JSON.stringify(taskId)} must be 1 to 64 letters, digits, "_", "." or "-", starting with a letter or digit`,
+    );
   }
 }
 
 /** Checks the options that become names in the kernel: bridge, nft table and netns prefix. */
 export function checkNames(o: { readonly bridge: string; readonly table: string; readonly netnsPrefix: string }): void {
   if (!IFNAME.test(o.bridge) || o.bridge.startsWith(VETH_PREFIX)) {
-    throw new InvalidSpecError("bridge", `${JSON.stringify(o.bridge)} must be 1 to ${MAX_IFNAME} letters, digits, "_", "." or "-", not starting with "${VETH_PREFIX}"`);
+    throw new InvalidSpecError(
+      "bridge",
+      `${JSON.stringify(o.bridge)} must be 1 to ${MAX_IFNAME} letters, digits, "_", "." or "-", not starting with "${VETH_PREFIX}"`,
+    );
   }
   if (!NFT_NAME.test(o.table)) {
-    throw new InvalidSpecError("table", `${JSON.stringify(o.table)} must be a letter then up to 31 letters, digits or "_"`);
+    throw new InvalidSpecError(
+      "table",
+      `${JSON.stringify(o.table)} must be a letter then up to 31 letters, digits or "_"`,
+    );
   }
   if (!NETNS_PREFIX.test(o.netnsPrefix)) {
-    throw new InvalidSpecError("netnsPrefix", `${JSON.stringify(o.netnsPrefix)} must be up to 32 letters, digits, "_", "." or "-"`);
+    throw new InvalidSpecError(
+      "netnsPrefix",
+      `${JSON.stringify(o.netnsPrefix)} must be up to 32 letters, digits, "_", "." or "-"`,
+    );
   }
 }
 

@@ -78,6 +78,10 @@ test("invalid rules are refused with the field that is wrong", () => {
     [[{ ...ok, backends: ["10.211.0.2", "10.211.0.2"] }], /rules\[0\]\.backends: lists an address twice/],
   ];
   for (const [rules, re] of cases) {
-    assert.throws(() => checkRules(rules), (err: unknown) => err instanceof InvalidSpecError && re.test(err.message), String(re));
+    assert.throws(
+      () => checkRules(rules),
+      (err: unknown) => err instanceof InvalidSpecError && re.test(err.message),
+      String(re),
+    );
   }
 });

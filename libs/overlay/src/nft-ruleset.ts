@@ -34,7 +34,10 @@ export function checkRules(rules: readonly PublishedPortRule[]): void {
     seen.add(key);
     r.backends.forEach((b, j) => {
       if (parseIpv4(b) === undefined) {
-        throw new InvalidSpecError(`${at}.backends[${j}]`, `${JSON.stringify(b)} must be an IPv4 address such as "10.211.0.5"`);
+        throw new InvalidSpecError(
+          `${at}.backends[${j}]`,
+          `${JSON.stringify(b)} must be an IPv4 address such as "10.211.0.5"`,
+        );
       }
     });
     if (new Set(r.backends).size !== r.backends.length) {
@@ -77,10 +80,7 @@ export function renderRuleset(target: RulesetTarget, rules: readonly PublishedPo
       "fib daddr type local jump published",
     ]),
     ...chain("output", ["type nat hook output priority -100; policy accept;", "fib daddr type local jump published"]),
-    ...chain(
-      "published",
-      sorted.filter((r) => r.backends.length > 0).map(dnat),
-    ),
+    ...chain("published", sorted.filter((r) => r.backends.length > 0).map(dnat)),
     ...chain("postrouting", [
       "type nat hook postrouting priority srcnat; policy accept;",
       `oifname != ${br} ip saddr ${target.subnet} masquerade`,
@@ -92,7 +92,11 @@ export function renderRuleset(target: RulesetTarget, rules: readonly PublishedPo
       `iifname ${br} ip daddr 127.0.0.0/8 ct state != { established, related } drop`,
       ...sorted.filter((r) => r.backends.length === 0).map(refuse),
     ]),
-    ...chain("forward", ["type filter hook forward priority filter; policy accept;", `iifname ${br} accept`, `oifname ${br} accept`]),
+    ...chain("forward", [
+      "type filter hook forward priority filter; policy accept;",
+      `iifname ${br} accept`,
+      `oifname ${br} accept`,
+    ]),
     "}",
   ];
   return lines.join("\n") + "\n";

@@ -7,7 +7,13 @@ export interface ObservedLink {
   readonly up: boolean;
   readonly master?: string;
   readonly kind?: string;
-  readonly vxlan?: { readonly vni: number; readonly local: string; readonly port: number; readonly learning: boolean; readonly proxy: boolean };
+  readonly vxlan?: {
+    readonly vni: number;
+    readonly local: string;
+    readonly port: number;
+    readonly learning: boolean;
+    readonly proxy: boolean;
+  };
   /** IPv4 addresses as "a.b.c.d/len". */
   readonly addrs: readonly string[];
   /** The other end of a veth: the netns it is in (undefined: the same netns) and its ifindex there. */
@@ -71,7 +77,9 @@ export function parseLinks(json: string, nsNames: ReadonlyMap<number, string> = 
   return parseJsonList<RawLink>(json).map((l) => {
     const data = l.linkinfo?.info_data;
     const kind = l.linkinfo?.info_kind;
-    const addrs = (l.addr_info ?? []).filter((a) => a.family === "inet").map((a) => `${a.local ?? ""}/${a.prefixlen ?? 0}`);
+    const addrs = (l.addr_info ?? [])
+      .filter((a) => a.family === "inet")
+      .map((a) => `${a.local ?? ""}/${a.prefixlen ?? 0}`);
     const peerNs = l.link_netnsid === undefined ? undefined : (nsNames.get(l.link_netnsid) ?? `nsid:${l.link_netnsid}`);
     return {
       ifname: l.ifname,
@@ -85,28 +93,46 @@ export function parseLinks(json: string, nsNames: ReadonlyMap<number, string> = 
       ...(l.linkinfo?.info_slave_data?.hairpin === undefined ? {} : { hairpin: l.linkinfo.info_slave_data.hairpin }),
       ...(kind === undefined ? {} : { kind }),
       ...(kind === "vxlan" && data !== undefined
-        ? { vxlan: { vni: data.id ?? 0, local: data.local ?? "", port: data.port ?? 0, learning: data.learning ?? true, proxy: data.proxy ?? false } }
+        ? {
+            vxlan: {
+              vni: data.id ?? 0,
+              local: data.local ?? "",
+              port: data.port ?? 0,
+              learning: data.learning ?? true,
+              proxy: data.proxy ?? false,
+            },
+          }
         : {}),
-      ...(kind === "veth" && l.link_index !== undefined ? { peer: { ...(peerNs === undefined ? {} : { netns: peerNs }), ifindex: l.link_index } } : {}),
+      ...(kind === "veth" && l.link_index !== undefined
+        ? { peer: { ...(peerNs === undefined ? {} : { netns: peerNs }), ifindex: l.link_index } }
+        : {}),
     };
   });
 }
 
 /** Parses `ip -j netns list-id` into nsid -> name. */
 export function parseNsIds(json: string): Map<number, string> {
-  return new Map(parseJsonList<{ nsid: number; name?: string }>(json).flatMap((e) => (e.name === undefined ? [] : [[e.nsid, e.name] as const])));
+  return new Map(
+    parseJsonList<{ nsid: number; name?: string }>(json).flatMap((e) =>
+      e.name === undefined ? [] : [[e.nsid, e.name] as const],
+    ),
+  );
 }
 
 /** Parses `ip -j neigh show`: the permanent entries (of device `dev` when given). */
 export function parseNeigh(json: string, dev?: string): { address: string; mac: string }[] {
   return parseJsonList<{ dst: string; dev?: string; lladdr?: string; state?: string[] }>(json)
-    .filter((n) => n.state?.includes("PERMANENT") === true && n.lladdr !== undefined && (dev === undefined || n.dev === dev))
+    .filter(
+      (n) => n.state?.includes("PERMANENT") === true && n.lladdr !== undefined && (dev === undefined || n.dev === dev),
+    )
     .map((n) => ({ address: n.dst, mac: n.lladdr ?? "" }));
 }
 
 /** Parses `bridge -j fdb show dev <vxlan>`: the device's own entries with a tunnel destination. */
 export function parseFdb(json: string): { mac: string; dst: string }[] {
-  return parseJsonList<{ mac: string; dst?: string }>(json).flatMap((e) => (e.dst === undefined ? [] : [{ mac: e.mac, dst: e.dst }]));
+  return parseJsonList<{ mac: string; dst?: string }>(json).flatMap((e) =>
+    e.dst === undefined ? [] : [{ mac: e.mac, dst: e.dst }],
+  );
 }
 
 /** Parses `nft -j list chains ip`: the marker chain of `table`, "" when it has none, undefined without the table. */

@@ -49,8 +49,10 @@ interface CheckedNetwork {
 }
 
 function ipv4(field: string, text: string, subnet?: Ipv4Subnet): void {
-  if (parseIpv4(text) === undefined) throw new InvalidSpecError(field, `${JSON.stringify(text)} must be an IPv4 address such as "10.0.9.2"`);
-  if (subnet !== undefined && !inSubnet(subnet, text)) throw new InvalidSpecError(field, `${text} is outside the network's subnet ${subnet.cidr}`);
+  if (parseIpv4(text) === undefined)
+    throw new InvalidSpecError(field, `${JSON.stringify(text)} must be an IPv4 address such as "10.0.9.2"`);
+  if (subnet !== undefined && !inSubnet(subnet, text))
+    throw new InvalidSpecError(field, `${text} is outside the network's subnet ${subnet.cidr}`);
 }
 
 /**
@@ -64,37 +66,55 @@ export function checkDesired(d: OverlayDesiredState, prefix: string): Map<string
   const vnis = new Set<number>();
   d.networks.forEach((n, i) => {
     const at = `networks[${i}]`;
-    if (!ID.test(n.id)) throw new InvalidSpecError(`${at}.id`, `${JSON.stringify(n.id)} must be 1 to 64 letters, digits, "_", "." or "-"`);
+    if (!ID.test(n.id))
+      throw new InvalidSpecError(
+        `${at}.id`,
+        `${JSON.stringify(n.id)} must be 1 to 64 letters, digits, "_", "." or "-"`,
+      );
     if (!Number.isInteger(n.vni) || n.vni < 1 || n.vni > 0xffffff || vnis.has(n.vni)) {
-      throw new InvalidSpecError(`${at}.vni`, `${String(n.vni)} must be a VNI from 1 to 16777215 that no other network uses`);
+      throw new InvalidSpecError(
+        `${at}.vni`,
+        `${String(n.vni)} must be a VNI from 1 to 16777215 that no other network uses`,
+      );
     }
     const subnet = parseSubnet(n.subnet, `${at}.subnet`);
     ipv4(`${at}.gateway`, n.gateway, subnet);
     const netns = networkNetns(prefix, n.id);
-    if (nets.has(n.id) || byNetns.has(netns)) throw new InvalidSpecError(`${at}.id`, `${n.id} is listed twice or shares its first 12 characters with another network`);
+    if (nets.has(n.id) || byNetns.has(netns))
+      throw new InvalidSpecError(
+        `${at}.id`,
+        `${n.id} is listed twice or shares its first 12 characters with another network`,
+      );
     vnis.add(n.vni);
     byNetns.add(netns);
     nets.set(n.id, { id: n.id, vni: n.vni, subnet, gateway: n.gateway, netns });
   });
   const net = (field: string, id: string): CheckedNetwork => {
     const n = nets.get(id);
-    if (n === undefined) throw new InvalidSpecError(field, `network ${JSON.stringify(id)} is not in networks; list it there`);
+    if (n === undefined)
+      throw new InvalidSpecError(field, `network ${JSON.stringify(id)} is not in networks; list it there`);
     return n;
   };
   const seen = new Set<string>();
   d.attachments.forEach((a, i) => {
     const at = `attachments[${i}]`;
     const n = net(`${at}.networkId`, a.networkId);
-    if (!NETNS.test(a.netns)) throw new InvalidSpecError(`${at}.netns`, `${JSON.stringify(a.netns)} must be a netns name`);
+    if (!NETNS.test(a.netns))
+      throw new InvalidSpecError(`${at}.netns`, `${JSON.stringify(a.netns)} must be a netns name`);
     ipv4(`${at}.address`, a.address, n.subnet);
-    if (seen.has(`${a.networkId}/${a.netns}`)) throw new InvalidSpecError(at, `${a.netns} is attached to ${a.networkId} twice`);
+    if (seen.has(`${a.networkId}/${a.netns}`))
+      throw new InvalidSpecError(at, `${a.netns} is attached to ${a.networkId} twice`);
     seen.add(`${a.networkId}/${a.netns}`);
   });
   d.remotes.forEach((r, i) => {
     const at = `remotes[${i}]`;
     ipv4(`${at}.address`, r.address, net(`${at}.networkId`, r.networkId).subnet);
     ipv4(`${at}.nodeAddress`, r.nodeAddress);
-    if (!MAC.test(r.mac)) throw new InvalidSpecError(`${at}.mac`, `${JSON.stringify(r.mac)} must be a lower-case MAC such as "02:53:0a:00:09:02"`);
+    if (!MAC.test(r.mac))
+      throw new InvalidSpecError(
+        `${at}.mac`,
+        `${JSON.stringify(r.mac)} must be a lower-case MAC such as "02:53:0a:00:09:02"`,
+      );
   });
   d.vips.forEach((v, i) => {
     const at = `vips[${i}]`;
@@ -139,7 +159,13 @@ export const NETWORK_SYSCTLS = { "net.ipv4.ip_forward": "1", "net.bridge.bridge-
  * bridge routes (VIP traffic) never carry a MAC that the bridge on another node owns.
  */
 export function bridgeMac(underlay: string): string {
-  return "02:54:" + underlay.split(".").map((b) => Number(b).toString(16).padStart(2, "0")).join(":");
+  return (
+    "02:54:" +
+    underlay
+      .split(".")
+      .map((b) => Number(b).toString(16).padStart(2, "0"))
+      .join(":")
+  );
 }
 
 /**
@@ -187,13 +213,20 @@ export function planOverlay(p: PlanInput): OverlayPlan {
     const links = new Map((o?.links ?? []).map((l) => [l.ifname, l]));
     const vx = vxlanName(n.vni);
     const vxLink = links.get(vx);
-    const vxOk = vxLink?.vxlan !== undefined && vxLink.vxlan.vni === n.vni && vxLink.vxlan.local === underlay &&
-      vxLink.vxlan.port === VXLAN_PORT && !vxLink.vxlan.learning && vxLink.vxlan.proxy;
+    const vxOk =
+      vxLink?.vxlan !== undefined &&
+      vxLink.vxlan.vni === n.vni &&
+      vxLink.vxlan.local === underlay &&
+      vxLink.vxlan.port === VXLAN_PORT &&
+      !vxLink.vxlan.learning &&
+      vxLink.vxlan.proxy;
     const local = attachments.filter((a) => a.networkId === n.id);
     const wanted = new Map(local.map((a) => [portName(a.netns), a]));
     for (const l of o?.links ?? []) {
       const a = wanted.get(l.ifname);
-      const stale = (l.kind === "vxlan" && !(l.ifname === vx && vxOk)) || (l.kind === "veth" && (a === undefined || !portIsWhole(l, a, mtu)));
+      const stale =
+        (l.kind === "vxlan" && !(l.ifname === vx && vxOk)) ||
+        (l.kind === "veth" && (a === undefined || !portIsWhole(l, a, mtu)));
       if (!stale) continue;
       pre.add("ip", n.netns, `link del ${l.ifname}`);
       doom(l);
@@ -201,7 +234,12 @@ export function planOverlay(p: PlanInput): OverlayPlan {
     if (o === undefined) node.add("ip", undefined, `netns add ${n.netns}`);
     if (!vxOk) {
       if (observed.links.some((l) => l.ifname === vx)) node.add("ip", undefined, `link del ${vx}`);
-      node.add("ip", undefined, `link add ${vx} mtu ${mtu} type vxlan id ${n.vni} dstport ${VXLAN_PORT} nolearning proxy local ${underlay}`, `link set ${vx} netns ${n.netns}`);
+      node.add(
+        "ip",
+        undefined,
+        `link add ${vx} mtu ${mtu} type vxlan id ${n.vni} dstport ${VXLAN_PORT} nolearning proxy local ${underlay}`,
+        `link set ${vx} netns ${n.netns}`,
+      );
     }
     const sysctls = Object.entries(NETWORK_SYSCTLS).filter(([k, v]) => o?.sysctls[k] !== v);
     if (sysctls.length > 0) main.add("sysctl", n.netns, ...sysctls.map(([k, v]) => `${k}=${v}`));
@@ -215,12 +253,16 @@ export function planOverlay(p: PlanInput): OverlayPlan {
     if (br === undefined) main.add("ip", n.netns, `link add ${OVERLAY_BRIDGE} address ${mac} type bridge`);
     else if (br.mac !== mac) main.add("ip", n.netns, `link set ${OVERLAY_BRIDGE} address ${mac}`);
     if (br?.mtu !== mtu || !br.up) main.add("ip", n.netns, `link set ${OVERLAY_BRIDGE} mtu ${mtu} up`);
-    for (const a of br?.addrs ?? []) if (!addrs.includes(a)) main.add("ip", n.netns, `addr del ${a} dev ${OVERLAY_BRIDGE}`);
-    for (const a of addrs) if (br?.addrs.includes(a) !== true) main.add("ip", n.netns, `addr replace ${a} dev ${OVERLAY_BRIDGE}`);
-    if (!vxOk || vxLink.master !== OVERLAY_BRIDGE || !vxLink.up || vxLink.mtu !== mtu) main.add("ip", n.netns, `link set ${vx} mtu ${mtu} master ${OVERLAY_BRIDGE} up`);
+    for (const a of br?.addrs ?? [])
+      if (!addrs.includes(a)) main.add("ip", n.netns, `addr del ${a} dev ${OVERLAY_BRIDGE}`);
+    for (const a of addrs)
+      if (br?.addrs.includes(a) !== true) main.add("ip", n.netns, `addr replace ${a} dev ${OVERLAY_BRIDGE}`);
+    if (!vxOk || vxLink.master !== OVERLAY_BRIDGE || !vxLink.up || vxLink.mtu !== mtu)
+      main.add("ip", n.netns, `link set ${vx} mtu ${mtu} master ${OVERLAY_BRIDGE} up`);
     for (const [port, a] of wanted) {
       const l = links.get(port);
-      if (l === undefined || !portIsWhole(l, a, mtu)) newPorts.push({ netns: a.netns, ns: n.netns, address: a.address, n });
+      if (l === undefined || !portIsWhole(l, a, mtu))
+        newPorts.push({ netns: a.netns, ns: n.netns, address: a.address, n });
     }
 
     // Remote endpoints: a permanent neighbour entry (answered by the VXLAN device's ARP proxy) and a
@@ -229,32 +271,59 @@ export function planOverlay(p: PlanInput): OverlayPlan {
     const neigh = new Map((vxOk ? (o?.neigh ?? []) : []).map((e) => [e.address, e.mac]));
     const fdb = new Map((vxOk ? (o?.fdb ?? []) : []).map((e) => [e.mac, e.dst]));
     for (const r of remotes) {
-      if (neigh.get(r.address) !== r.mac) main.add("ip", n.netns, `neigh replace ${r.address} lladdr ${r.mac} dev ${vx} nud permanent`);
-      if (fdb.get(r.mac) !== r.nodeAddress) late.add("bridge", n.netns, `fdb replace ${r.mac} dev ${vx} dst ${r.nodeAddress} self permanent`);
+      if (neigh.get(r.address) !== r.mac)
+        main.add("ip", n.netns, `neigh replace ${r.address} lladdr ${r.mac} dev ${vx} nud permanent`);
+      if (fdb.get(r.mac) !== r.nodeAddress)
+        late.add("bridge", n.netns, `fdb replace ${r.mac} dev ${vx} dst ${r.nodeAddress} self permanent`);
     }
-    for (const address of neigh.keys()) if (!remotes.some((r) => r.address === address)) main.add("ip", n.netns, `neigh del ${address} dev ${vx}`);
-    for (const mac of fdb.keys()) if (!remotes.some((r) => r.mac === mac)) late.add("bridge", n.netns, `fdb del ${mac} dev ${vx} self`);
+    for (const address of neigh.keys())
+      if (!remotes.some((r) => r.address === address)) main.add("ip", n.netns, `neigh del ${address} dev ${vx}`);
+    for (const mac of fdb.keys())
+      if (!remotes.some((r) => r.mac === mac)) late.add("bridge", n.netns, `fdb del ${mac} dev ${vx} self`);
 
-    const table = vipTableBody(vips, local.map((a) => a.address));
+    const table = vipTableBody(
+      vips,
+      local.map((a) => a.address),
+    );
     if (o?.vipMarker !== table.marker) nft.add("nft", n.netns, ...renderVipTable(names.vipTable, table));
   }
 
   // New ports: the task side is named eth1, eth2, ... (the lowest free), eth0 being the node-local network.
   const used = new Map<string, Set<string>>();
   for (const p of newPorts) {
-    const taken = used.get(p.netns) ?? new Set((observed.tasks.get(p.netns)?.links ?? []).filter((l) => !doomed.has(`${p.netns}/${l.ifindex}`)).map((l) => l.ifname));
+    const taken =
+      used.get(p.netns) ??
+      new Set(
+        (observed.tasks.get(p.netns)?.links ?? [])
+          .filter((l) => !doomed.has(`${p.netns}/${l.ifindex}`))
+          .map((l) => l.ifname),
+      );
     used.set(p.netns, taken);
     let k = 1;
     while (taken.has(`eth${k}`)) k++;
     const eth = `eth${k}`;
     taken.add(eth);
     const port = portName(p.netns);
-    main.add("ip", p.ns, `link add ${port} mtu ${mtu} type veth peer name ${eth} mtu ${mtu} address ${macOf(p.address)} netns ${p.netns}`);
+    main.add(
+      "ip",
+      p.ns,
+      `link add ${port} mtu ${mtu} type veth peer name ${eth} mtu ${mtu} address ${macOf(p.address)} netns ${p.netns}`,
+    );
     late.add("ip", p.netns, `addr replace ${p.address}/${p.n.subnet.prefixLength} dev ${eth}`, `link set ${eth} up`);
-    if (observed.tasks.get(p.netns)?.links.find((l) => l.ifname === "lo")?.up !== true) late.add("ip", p.netns, "link set lo up");
-    fin.add("ip", p.ns, `link set ${port} master ${OVERLAY_BRIDGE}`, `link set ${port} type bridge_slave hairpin on`, `link set ${port} alias ${p.address} up`);
+    if (observed.tasks.get(p.netns)?.links.find((l) => l.ifname === "lo")?.up !== true)
+      late.add("ip", p.netns, "link set lo up");
+    fin.add(
+      "ip",
+      p.ns,
+      `link set ${port} master ${OVERLAY_BRIDGE}`,
+      `link set ${port} type bridge_slave hairpin on`,
+      `link set ${port} alias ${p.address} up`,
+    );
   }
-  return { steps: [...pre.list(), ...node.list(), ...main.list(), ...late.list(), ...fin.list(), ...nft.list()], missingTasks: [...missingTasks].sort() };
+  return {
+    steps: [...pre.list(), ...node.list(), ...main.list(), ...late.list(), ...fin.list(), ...nft.list()],
+    missingTasks: [...missingTasks].sort(),
+  };
 }
 
 /**
@@ -263,5 +332,13 @@ export function planOverlay(p: PlanInput): OverlayPlan {
  * configured). The task side is not read again: it is made once, by the same plan.
  */
 export function portIsWhole(l: ObservedLink, a: { netns: string; address: string }, mtu: number): boolean {
-  return l.kind === "veth" && l.master === OVERLAY_BRIDGE && l.hairpin === true && l.up && l.mtu === mtu && l.peer?.netns === a.netns && l.alias === a.address;
+  return (
+    l.kind === "veth" &&
+    l.master === OVERLAY_BRIDGE &&
+    l.hairpin === true &&
+    l.up &&
+    l.mtu === mtu &&
+    l.peer?.netns === a.netns &&
+    l.alias === a.address
+  );
 }

@@ -40,6 +40,15 @@ test("a state file of another subnet, or a damaged one, is refused with what to 
   });
   await writeFile(file, "{not json");
   await assert.rejects(readState(file, "10.9.0.0/24"), /is not JSON/);
-  await writeFile(file, JSON.stringify({ version: 1, subnet: "10.9.0.0/24", pool: { byTask: {} }, tasks: { a: { veth: "x" } }, published: [] }));
+  await writeFile(
+    file,
+    JSON.stringify({
+      version: 1,
+      subnet: "10.9.0.0/24",
+      pool: { byTask: {} },
+      tasks: { a: { veth: "x" } },
+      published: [],
+    }),
+  );
   await assert.rejects(readState(file, "10.9.0.0/24"), /is not a version 1 network state/);
 });

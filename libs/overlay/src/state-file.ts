@@ -55,7 +55,9 @@ export async function readState(file: string, subnet: string | undefined): Promi
   try {
     raw = JSON.parse(text);
   } catch (err) {
-    throw new NetworkStateError(file, "is not JSON; restore it or remove it after detaching every task", { cause: err });
+    throw new NetworkStateError(file, "is not JSON; restore it or remove it after detaching every task", {
+      cause: err,
+    });
   }
   const s = raw as Partial<Record<keyof NetworkState | "version", unknown>>;
   const pool = s.pool as Partial<Record<keyof AddressPool, unknown>> | undefined;
@@ -67,10 +69,16 @@ export async function readState(file: string, subnet: string | undefined): Promi
     !isRecordOf(s.tasks, isTaskRecord) ||
     !Array.isArray(s.published)
   ) {
-    throw new NetworkStateError(file, `is not a version ${VERSION} network state; restore it or remove it after detaching every task`);
+    throw new NetworkStateError(
+      file,
+      `is not a version ${VERSION} network state; restore it or remove it after detaching every task`,
+    );
   }
   if (subnet !== undefined && s.subnet !== subnet) {
-    throw new NetworkStateError(file, `was written for subnet ${s.subnet}, not ${subnet}; tear the network down before changing its subnet`);
+    throw new NetworkStateError(
+      file,
+      `was written for subnet ${s.subnet}, not ${subnet}; tear the network down before changing its subnet`,
+    );
   }
   const { version: _version, ...state } = raw as NetworkState & { version: number };
   return state;

@@ -34,7 +34,10 @@ export function vipTableBody(rules: readonly VipRule[], localAddresses: readonly
   const sorted = [...rules].sort((a, b) => a.vip.localeCompare(b.vip));
   const nat = sorted.filter((r) => r.backends.length > 0).map(dnat);
   const backends = new Set(sorted.flatMap((r) => r.backends));
-  const hairpin = [...localAddresses].filter((a) => backends.has(a)).sort().map((a) => `ip saddr ${a} ip daddr ${a} ct status dnat masquerade`);
+  const hairpin = [...localAddresses]
+    .filter((a) => backends.has(a))
+    .sort()
+    .map((a) => `ip saddr ${a} ip daddr ${a} ct status dnat masquerade`);
   const body = [
     "\tchain prerouting {",
     "\t\ttype nat hook prerouting priority dstnat; policy accept;",

@@ -13,9 +13,20 @@ function fakeNode(failing?: { cmd: string; stderr: string }, netns = [{ name: "t
     calls.push(cmd);
     if (cmd === failing?.cmd) return Promise.reject(new NetworkCommandError([file, ...args], failing.stderr));
     if (cmd === "ip -j -d -batch -" && options?.input === "netns list\naddr show\n") {
-      const links = [{ ifname: "up0", ifindex: 2, mtu: 9000, address: "02:00:00:00:00:01", flags: ["UP"], addr_info: [{ family: "inet", local: "192.168.1.1", prefixlen: 24 }] }];
+      const links = [
+        {
+          ifname: "up0",
+          ifindex: 2,
+          mtu: 9000,
+          address: "02:00:00:00:00:01",
+          flags: ["UP"],
+          addr_info: [{ family: "inet", local: "192.168.1.1", prefixlen: 24 }],
+        },
+      ];
       // ip prints nothing at all for an empty netns list.
-      return Promise.resolve({ stdout: `${netns.length === 0 ? "" : JSON.stringify(netns) + "\n"}${JSON.stringify(links)}\n` });
+      return Promise.resolve({
+        stdout: `${netns.length === 0 ? "" : JSON.stringify(netns) + "\n"}${JSON.stringify(links)}\n`,
+      });
     }
     return Promise.resolve({ stdout: "" });
   };
@@ -42,20 +53,29 @@ test("a reconcile reads the node and the task netns that get a port, and applies
     "ip -n shov-n1 -batch -",
     "ip netns exec shov-n1 nft -f -",
   ]);
-  assert.ok(plan.steps[0]?.lines.some((l) => l.includes("link add vx-4097 mtu 8950 type vxlan")), "MTU: the underlay's minus 50");
+  assert.ok(
+    plan.steps[0]?.lines.some((l) => l.includes("link add vx-4097 mtu 8950 type vxlan")),
+    "MTU: the underlay's minus 50",
+  );
 });
 
 test("an underlay address on no interface of the node is refused before anything changes", async () => {
   const sys = fakeNode();
   const overlay = openVxlanOverlay({ underlayAddress: "192.168.7.7", exec: sys.exec });
-  await assert.rejects(overlay.reconcile(desired), (err: unknown) => err instanceof UnderlayAddressError && /192\.168\.1\.1\/24/.test(err.message));
+  await assert.rejects(
+    overlay.reconcile(desired),
+    (err: unknown) => err instanceof UnderlayAddressError && /192\.168\.1\.1\/24/.test(err.message),
+  );
   assert.ok(sys.calls.every((c) => !c.endsWith("-batch -") || c === "ip -j -d -batch -"));
   assert.throws(() => openVxlanOverlay({ underlayAddress: "node-a" }), InvalidSpecError);
   assert.throws(() => openVxlanOverlay({ underlayAddress: "10.0.0.1", netnsPrefix: "a/b" }), InvalidSpecError);
 });
 
 test("a failed batch names the netns and the line the tool reported", async () => {
-  const sys = fakeNode({ cmd: "ip -n shov-n1 -batch -", stderr: "RTNETLINK answers: File exists\nCommand failed -:4\n" });
+  const sys = fakeNode({
+    cmd: "ip -n shov-n1 -batch -",
+    stderr: "RTNETLINK answers: File exists\nCommand failed -:4\n",
+  });
   const overlay = openVxlanOverlay({ underlayAddress: "192.168.1.1", exec: sys.exec });
   await assert.rejects(overlay.reconcile(desired), (err: unknown) => {
     assert.ok(err instanceof OverlayStepError);
@@ -76,7 +96,10 @@ test("a node without any netns yet: the empty list ip leaves out shifts nothing"
 test("when only VIP backends change, the VIP table is rewritten without reading the node; an unchanged state reads it again", async () => {
   const sys = fakeNode();
   const overlay = openVxlanOverlay({ underlayAddress: "192.168.1.1", exec: sys.exec });
-  const withVip = (backends: string[]): OverlayDesiredState => ({ ...desired, vips: [{ networkId: "n1", vip: "10.0.9.100", backends }] });
+  const withVip = (backends: string[]): OverlayDesiredState => ({
+    ...desired,
+    vips: [{ networkId: "n1", vip: "10.0.9.100", backends }],
+  });
   await overlay.reconcile(withVip([]));
   sys.calls.length = 0;
   const plan = await overlay.reconcile(withVip(["10.0.9.2"]));

@@ -3,7 +3,15 @@ import type { ChildProcess } from "node:child_process";
 import { test, type TestContext } from "node:test";
 import { macOf } from "./bridge-network.js";
 import { runCommand, type RunCommand } from "./run-command.js";
-import { hostAddresses, rootSkip as skip, seededRandom, sh, startEchoServer, stopProcess, succeeds } from "./testing/net-fixture.js";
+import {
+  hostAddresses,
+  rootSkip as skip,
+  seededRandom,
+  sh,
+  startEchoServer,
+  stopProcess,
+  succeeds,
+} from "./testing/net-fixture.js";
 import type { OverlayDesiredState, RemoteEndpointSpec } from "./overlay-types.js";
 import { openVxlanOverlay, type VxlanOverlayOptions } from "./vxlan-overlay.js";
 
@@ -13,7 +21,11 @@ console.log(`overlay vxlan tests: seed ${seed} (set SHOAL_TEST_SEED=${seed} to r
 
 /** A /30 in 172.16.0.0/12 that no address or route of this host touches: the "underlay" between two nodes. */
 function freeUnderlay(): [string, string] {
-  const used = sh("ip", "-4", "route", "show", "table", "all") + hostAddresses().map((a) => a.local).join(" ");
+  const used =
+    sh("ip", "-4", "route", "show", "table", "all") +
+    hostAddresses()
+      .map((a) => a.local)
+      .join(" ");
   for (;;) {
     const prefix = `172.${16 + random(16)}.${random(256)}.`;
     const base = 4 * random(64);
@@ -58,7 +70,10 @@ function twoNodes(t: TestContext): TwoNodes {
   sh("ip", "netns", "add", nodeA);
   sh("ip", "netns", "add", nodeB);
   sh("ip", "-n", nodeA, "link", "add", "under0", "type", "veth", "peer", "name", "under0", "netns", nodeB);
-  for (const [node, addr] of [[nodeA, ua], [nodeB, ub]] as const) {
+  for (const [node, addr] of [
+    [nodeA, ua],
+    [nodeB, ub],
+  ] as const) {
     sh("ip", "-n", node, "addr", "add", `${addr}/30`, "dev", "under0");
     sh("ip", "-n", node, "link", "set", "under0", "up");
     sh("ip", "-n", node, "link", "set", "lo", "up");
@@ -84,70 +99,93 @@ function pings(ns: string, address: string): boolean {
   return succeeds("ip", "netns", "exec", ns, "busybox", "ping", "-c", "1", "-W", "2", address);
 }
 
-test("tasks on two nodes reach each other over VXLAN; networks are isolated; removed endpoints are unreachable", { skip }, async (t) => {
-  const n = twoNodes(t);
-  const [a1, b1, b2] = [n.task("a1"), n.task("b1"), n.task("b2")];
-  const vni = 4096 + random(10000);
-  const [ip1, ip2, ip3] = [`${n.net}2`, `${n.net}3`, `${n.net}4`];
-  // Both networks use the same subnet, so only the VNI keeps them apart.
-  const networks = [
-    { id: "net1xxxxxxxxxxxx", vni, subnet: `${n.net}0/24`, gateway: `${n.net}1` },
-    { id: "net2xxxxxxxxxxxx", vni: vni + 1, subnet: `${n.net}0/24`, gateway: `${n.net}1` },
-  ];
-  const onA: OverlayDesiredState = {
-    networks,
-    attachments: [{ networkId: "net1xxxxxxxxxxxx", netns: a1, address: ip1 }],
-    // ip3 is b2's address on net2: listing it under net1 must not let net1 traffic reach it.
-    remotes: [remote("net1xxxxxxxxxxxx", ip2, n.b.underlayAddress), remote("net1xxxxxxxxxxxx", ip3, n.b.underlayAddress)],
-    vips: [],
-  };
-  const onB: OverlayDesiredState = {
-    networks,
-    attachments: [
-      { networkId: "net1xxxxxxxxxxxx", netns: b1, address: ip2 },
-      { networkId: "net2xxxxxxxxxxxx", netns: b2, address: ip3 },
-    ],
-    remotes: [remote("net1xxxxxxxxxxxx", ip1, n.a.underlayAddress)],
-    vips: [],
-  };
-  const A = openVxlanOverlay(n.a);
-  const B = openVxlanOverlay(n.b);
-  const first = await A.reconcile(onA);
-  assert.ok(first.steps.length > 0);
-  await B.reconcile(onB);
+test(
+  "tasks on two nodes reach each other over VXLAN; networks are isolated; removed endpoints are unreachable",
+  { skip },
+  async (t) => {
+    const n = twoNodes(t);
+    const [a1, b1, b2] = [n.task("a1"), n.task("b1"), n.task("b2")];
+    const vni = 4096 + random(10000);
+    const [ip1, ip2, ip3] = [`${n.net}2`, `${n.net}3`, `${n.net}4`];
+    // Both networks use the same subnet, so only the VNI keeps them apart.
+    const networks = [
+      { id: "net1xxxxxxxxxxxx", vni, subnet: `${n.net}0/24`, gateway: `${n.net}1` },
+      { id: "net2xxxxxxxxxxxx", vni: vni + 1, subnet: `${n.net}0/24`, gateway: `${n.net}1` },
+    ];
+    const onA: OverlayDesiredState = {
+      networks,
+      attachments: [{ networkId: "net1xxxxxxxxxxxx", netns: a1, address: ip1 }],
+      // ip3 is b2's address on net2: listing it under net1 must not let net1 traffic reach it.
+      remotes: [
+        remote("net1xxxxxxxxxxxx", ip2, n.b.underlayAddress),
+        remote("net1xxxxxxxxxxxx", ip3, n.b.underlayAddress),
+      ],
+      vips: [],
+    };
+    const onB: OverlayDesiredState = {
+      networks,
+      attachments: [
+        { networkId: "net1xxxxxxxxxxxx", netns: b1, address: ip2 },
+        { networkId: "net2xxxxxxxxxxxx", netns: b2, address: ip3 },
+      ],
+      remotes: [remote("net1xxxxxxxxxxxx", ip1, n.a.underlayAddress)],
+      vips: [],
+    };
+    const A = openVxlanOverlay(n.a);
+    const B = openVxlanOverlay(n.b);
+    const first = await A.reconcile(onA);
+    assert.ok(first.steps.length > 0);
+    await B.reconcile(onB);
 
-  assert.ok(pings(a1, ip2), "a task on A reaches a task on B by its overlay address");
-  assert.ok(pings(b1, ip1), "and back");
-  assert.ok(!pings(a1, ip3), "a task on another VNI is not reachable");
-  const eth1 = JSON.parse(sh("ip", "-n", a1, "-j", "link", "show", "eth1")) as { mtu: number; address: string }[];
-  assert.deepEqual(eth1.map((l) => [l.mtu, l.address]), [[1450, macOf(ip1)]], "underlay MTU - 50, MAC from the address");
+    assert.ok(pings(a1, ip2), "a task on A reaches a task on B by its overlay address");
+    assert.ok(pings(b1, ip1), "and back");
+    assert.ok(!pings(a1, ip3), "a task on another VNI is not reachable");
+    const eth1 = JSON.parse(sh("ip", "-n", a1, "-j", "link", "show", "eth1")) as { mtu: number; address: string }[];
+    assert.deepEqual(
+      eth1.map((l) => [l.mtu, l.address]),
+      [[1450, macOf(ip1)]],
+      "underlay MTU - 50, MAC from the address",
+    );
 
-  assert.deepEqual((await A.reconcile(onA)).steps, [], "a second reconcile changes nothing");
-  const calls: string[] = [];
-  const exec: RunCommand = (file, args, options) => {
-    calls.push([file, ...args].join(" "));
-    return inNode(`${n.id}A`)(file, args, options);
-  };
-  assert.deepEqual((await openVxlanOverlay({ ...n.a, exec }).reconcile(onA)).steps, [], "a new object adopts what exists");
-  assert.deepEqual(calls.filter((c) => c.includes(a1)), [], "without reading the netns of tasks whose port is finished");
+    assert.deepEqual((await A.reconcile(onA)).steps, [], "a second reconcile changes nothing");
+    const calls: string[] = [];
+    const exec: RunCommand = (file, args, options) => {
+      calls.push([file, ...args].join(" "));
+      return inNode(`${n.id}A`)(file, args, options);
+    };
+    assert.deepEqual(
+      (await openVxlanOverlay({ ...n.a, exec }).reconcile(onA)).steps,
+      [],
+      "a new object adopts what exists",
+    );
+    assert.deepEqual(
+      calls.filter((c) => c.includes(a1)),
+      [],
+      "without reading the netns of tasks whose port is finished",
+    );
 
-  const without = { ...onA, remotes: onA.remotes.filter((r) => r.address !== ip2) };
-  await openVxlanOverlay(n.a).reconcile(without);
-  const netns = `${n.a.netnsPrefix}net1xxxxxxxx`;
-  assert.doesNotMatch(sh("ip", "-n", netns, "neigh", "show"), new RegExp(`${ip2.replaceAll(".", "\\.")} `));
-  assert.doesNotMatch(sh("bridge", "-n", netns, "fdb", "show"), new RegExp(`${macOf(ip2)} dev vx-\\d+ dst`), "its forwarding entry is gone");
-  assert.ok(!pings(a1, ip2), "a removed endpoint is no longer reached");
+    const without = { ...onA, remotes: onA.remotes.filter((r) => r.address !== ip2) };
+    await openVxlanOverlay(n.a).reconcile(without);
+    const netns = `${n.a.netnsPrefix}net1xxxxxxxx`;
+    assert.doesNotMatch(sh("ip", "-n", netns, "neigh", "show"), new RegExp(`${ip2.replaceAll(".", "\\.")} `));
+    assert.doesNotMatch(
+      sh("bridge", "-n", netns, "fdb", "show"),
+      new RegExp(`${macOf(ip2)} dev vx-\\d+ dst`),
+      "its forwarding entry is gone",
+    );
+    assert.ok(!pings(a1, ip2), "a removed endpoint is no longer reached");
 
-  await A.removeNetwork("net1xxxxxxxxxxxx");
-  assert.ok(!succeeds("ip", "netns", "exec", netns, "true"), "removeNetwork deletes the network's netns");
-  assert.ok(!succeeds("ip", "-n", a1, "link", "show", "eth1"), "and the task's interface on it");
-  await B.teardown();
-  await A.teardown();
-  const left = sh("ip", "netns", "list");
-  assert.doesNotMatch(left, new RegExp(`${n.id}[AB]-`), "teardown leaves no network netns");
-  for (const node of [`${n.id}A`, `${n.id}B`]) assert.doesNotMatch(sh("ip", "-n", node, "link", "show"), /vx-/);
-  for (const task of [b1, b2]) assert.ok(!succeeds("ip", "-n", task, "link", "show", "eth1"));
-});
+    await A.removeNetwork("net1xxxxxxxxxxxx");
+    assert.ok(!succeeds("ip", "netns", "exec", netns, "true"), "removeNetwork deletes the network's netns");
+    assert.ok(!succeeds("ip", "-n", a1, "link", "show", "eth1"), "and the task's interface on it");
+    await B.teardown();
+    await A.teardown();
+    const left = sh("ip", "netns", "list");
+    assert.doesNotMatch(left, new RegExp(`${n.id}[AB]-`), "teardown leaves no network netns");
+    for (const node of [`${n.id}A`, `${n.id}B`]) assert.doesNotMatch(sh("ip", "-n", node, "link", "show"), /vx-/);
+    for (const task of [b1, b2]) assert.ok(!succeeds("ip", "-n", task, "link", "show", "eth1"));
+  },
+);
 
 test("a VIP balances over tasks on both nodes, follows its backends and refuses without any", { skip }, async (t) => {
   const n = twoNodes(t);
@@ -159,7 +197,10 @@ test("a VIP balances over tasks on both nodes, follows its backends and refuses 
   const state = (backends: string[]): [OverlayDesiredState, OverlayDesiredState] => [
     {
       networks: [net],
-      attachments: [{ networkId: "svcnet", netns: a1, address: ipA1 }, { networkId: "svcnet", netns: a2, address: ipA2 }],
+      attachments: [
+        { networkId: "svcnet", netns: a1, address: ipA1 },
+        { networkId: "svcnet", netns: a2, address: ipA2 },
+      ],
       remotes: [remote("svcnet", ipB1, n.b.underlayAddress)],
       vips: [{ networkId: "svcnet", vip, backends }],
     },
@@ -177,7 +218,8 @@ test("a VIP balances over tasks on both nodes, follows its backends and refuses 
     await A.reconcile(sa);
     await B.reconcile(sb);
   };
-  const ask = (from: string): string => sh("ip", "netns", "exec", from, "busybox", "nc", "-w", "5", vip, String(port)).trim();
+  const ask = (from: string): string =>
+    sh("ip", "netns", "exec", from, "busybox", "nc", "-w", "5", vip, String(port)).trim();
   const answers = (times: number): string[] => {
     const names = new Set<string>();
     for (let i = 0; i < times; i++) names.add(ask(a2));
@@ -185,8 +227,16 @@ test("a VIP balances over tasks on both nodes, follows its backends and refuses 
   };
 
   await apply([ipA1, ipB1]);
-  assert.deepEqual(answers(16), [`a1 ${ipA2}`, `b1 ${ipA2}`], "connections to the VIP reach the tasks on both nodes, which see the client's own address");
-  assert.deepEqual((await openVxlanOverlay(n.a).reconcile(state([ipA1, ipB1])[0])).steps, [], "VIP tables are adopted as they are");
+  assert.deepEqual(
+    answers(16),
+    [`a1 ${ipA2}`, `b1 ${ipA2}`],
+    "connections to the VIP reach the tasks on both nodes, which see the client's own address",
+  );
+  assert.deepEqual(
+    (await openVxlanOverlay(n.a).reconcile(state([ipA1, ipB1])[0])).steps,
+    [],
+    "VIP tables are adopted as they are",
+  );
 
   await apply([ipA1]);
   assert.match(ask(a1), /^a1 /, "a task reaches itself through the VIP");
@@ -195,9 +245,13 @@ test("a VIP balances over tasks on both nodes, follows its backends and refuses 
   assert.deepEqual(answers(4), [`b1 ${ipA2}`]);
 
   await apply([]);
-  assert.ok(!succeeds("ip", "netns", "exec", a2, "busybox", "nc", "-w", "5", vip, String(port)), "a VIP without backends refuses");
+  assert.ok(
+    !succeeds("ip", "netns", "exec", a2, "busybox", "nc", "-w", "5", vip, String(port)),
+    "a VIP without backends refuses",
+  );
 
   await A.teardown();
   await B.teardown();
-  for (const task of [a1, a2, b1]) assert.ok(!succeeds("ip", "-n", task, "link", "show", "eth1"), "teardown removes the tasks' interfaces");
+  for (const task of [a1, a2, b1])
+    assert.ok(!succeeds("ip", "-n", task, "link", "show", "eth1"), "teardown removes the tasks' interfaces");
 });

@@ -13,7 +13,16 @@ import {
   type ObservedNode,
   type ObservedTaskNs,
 } from "./overlay-observed.js";
-import { checkDesired, NETWORK_SYSCTLS, networkNetns, planOverlay, portIsWhole, portName, VXLAN_OVERHEAD, type OverlayNames } from "./overlay-plan.js";
+import {
+  checkDesired,
+  NETWORK_SYSCTLS,
+  networkNetns,
+  planOverlay,
+  portIsWhole,
+  portName,
+  VXLAN_OVERHEAD,
+  type OverlayNames,
+} from "./overlay-plan.js";
 import type { OverlayDesiredState, OverlayPlan, OverlayStep, VxlanOverlay } from "./overlay-types.js";
 import { runCommand, type RunCommand } from "./run-command.js";
 import { renderVipTable, vipTableBody } from "./vip-ruleset.js";
@@ -40,11 +49,22 @@ const TABLE = /^[A-Za-z][A-Za-z0-9_]{0,31}$/;
  */
 export function openVxlanOverlay(o: VxlanOverlayOptions): VxlanOverlay {
   if (parseIpv4(o.underlayAddress) === undefined) {
-    throw new InvalidSpecError("underlayAddress", `${JSON.stringify(o.underlayAddress)} must be this node's IPv4 address on the network between nodes`);
+    throw new InvalidSpecError(
+      "underlayAddress",
+      `${JSON.stringify(o.underlayAddress)} must be this node's IPv4 address on the network between nodes`,
+    );
   }
   const names = { netnsPrefix: o.netnsPrefix ?? "shov-", vipTable: o.vipTable ?? "shoal_vip" };
-  if (!PREFIX.test(names.netnsPrefix)) throw new InvalidSpecError("netnsPrefix", `${JSON.stringify(names.netnsPrefix)} must be 1 to 20 letters, digits, "_", "." or "-"`);
-  if (!TABLE.test(names.vipTable)) throw new InvalidSpecError("vipTable", `${JSON.stringify(names.vipTable)} must be a letter then up to 31 letters, digits or "_"`);
+  if (!PREFIX.test(names.netnsPrefix))
+    throw new InvalidSpecError(
+      "netnsPrefix",
+      `${JSON.stringify(names.netnsPrefix)} must be 1 to 20 letters, digits, "_", "." or "-"`,
+    );
+  if (!TABLE.test(names.vipTable))
+    throw new InvalidSpecError(
+      "vipTable",
+      `${JSON.stringify(names.vipTable)} must be a letter then up to 31 letters, digits or "_"`,
+    );
   return new Overlay(o.underlayAddress, names, o.exec ?? runCommand);
 }
 
@@ -55,16 +75,31 @@ const EMPTY: OverlayDesiredState = { networks: [], attachments: [], remotes: [],
  * serving), the steps that rewrite those networks' VIP tables, with nothing read first; else undefined (a
  * full reconcile). An unchanged state also gives undefined, so a caller's periodic reconcile reads the node.
  */
-function backendSteps(last: OverlayDesiredState, next: OverlayDesiredState, names: OverlayNames, missing: readonly string[]): OverlayPlan | undefined {
-  const shape = (d: OverlayDesiredState): string => JSON.stringify({ ...d, vips: d.vips.map((v) => [v.networkId, v.vip]) });
+function backendSteps(
+  last: OverlayDesiredState,
+  next: OverlayDesiredState,
+  names: OverlayNames,
+  missing: readonly string[],
+): OverlayPlan | undefined {
+  const shape = (d: OverlayDesiredState): string =>
+    JSON.stringify({ ...d, vips: d.vips.map((v) => [v.networkId, v.vip]) });
   if (shape(last) !== shape(next)) return undefined;
-  const changed = new Set(next.vips.filter((v, i) => JSON.stringify(v.backends) !== JSON.stringify(last.vips[i]?.backends)).map((v) => v.networkId));
+  const changed = new Set(
+    next.vips
+      .filter((v, i) => JSON.stringify(v.backends) !== JSON.stringify(last.vips[i]?.backends))
+      .map((v) => v.networkId),
+  );
   if (changed.size === 0) return undefined;
   checkDesired(next, names.netnsPrefix);
   const steps = [...changed].sort().map((id): OverlayStep => {
     // The same table the planner writes: these networks' VIPs, with hairpin rules for the attached tasks.
-    const local = next.attachments.filter((a) => a.networkId === id && !missing.includes(a.netns)).map((a) => a.address);
-    const body = vipTableBody(next.vips.filter((v) => v.networkId === id), local);
+    const local = next.attachments
+      .filter((a) => a.networkId === id && !missing.includes(a.netns))
+      .map((a) => a.address);
+    const body = vipTableBody(
+      next.vips.filter((v) => v.networkId === id),
+      local,
+    );
     return { tool: "nft", netns: networkNetns(names.netnsPrefix, id), lines: renderVipTable(names.vipTable, body) };
   });
   return { steps, missingTasks: [...missing] };
@@ -106,7 +141,12 @@ class Overlay implements VxlanOverlay {
         return;
       }
       const keep = <T extends { networkId: string }>(xs: T[]): T[] => xs.filter((x) => x.networkId !== networkId);
-      const next = { networks: d.networks.filter((n) => n.id !== networkId), attachments: keep(d.attachments), remotes: keep(d.remotes), vips: keep(d.vips) };
+      const next = {
+        networks: d.networks.filter((n) => n.id !== networkId),
+        attachments: keep(d.attachments),
+        remotes: keep(d.remotes),
+        vips: keep(d.vips),
+      };
       await this.converge(next);
       this.last = next;
     });
@@ -124,7 +164,13 @@ class Overlay implements VxlanOverlay {
   private async converge(desired: OverlayDesiredState): Promise<OverlayPlan> {
     for (let attempt = 1; ; attempt++) {
       const observed = await this.observe(desired);
-      const plan = planOverlay({ desired, observed, names: this.names, underlay: this.underlay, mtu: this.mtu(observed, desired) });
+      const plan = planOverlay({
+        desired,
+        observed,
+        names: this.names,
+        underlay: this.underlay,
+        mtu: this.mtu(observed, desired),
+      });
       try {
         await this.runAll(plan.steps);
         return plan;
@@ -138,7 +184,13 @@ class Overlay implements VxlanOverlay {
   private async removeNamespaces(netns: readonly string[]): Promise<void> {
     const observed = await this.observe(EMPTY);
     const networks = new Map([...observed.networks].filter(([ns]) => netns.includes(ns)));
-    const plan = planOverlay({ desired: EMPTY, observed: { ...observed, networks }, names: this.names, underlay: this.underlay, mtu: 0 });
+    const plan = planOverlay({
+      desired: EMPTY,
+      observed: { ...observed, networks },
+      names: this.names,
+      underlay: this.underlay,
+      mtu: 0,
+    });
     await this.runAll(plan.steps);
   }
 
@@ -147,7 +199,10 @@ class Overlay implements VxlanOverlay {
     const link = observed.links.find((l) => l.addrs.some((a) => a.startsWith(`${this.underlay}/`)));
     if (link === undefined) {
       if (desired.networks.length === 0) return 0;
-      throw new UnderlayAddressError(this.underlay, observed.links.flatMap((l) => l.addrs));
+      throw new UnderlayAddressError(
+        this.underlay,
+        observed.links.flatMap((l) => l.addrs),
+      );
     }
     return link.mtu - VXLAN_OVERHEAD;
   }
@@ -158,16 +213,22 @@ class Overlay implements VxlanOverlay {
    * with nothing new costs the same however many tasks are attached.
    */
   private async observe(desired: OverlayDesiredState): Promise<ObservedNode> {
-    const [nsList, nodeLinks] = sortJsonLines((await this.exec("ip", ["-j", "-d", "-batch", "-"], { input: "netns list\naddr show\n" })).stdout, ["name", "ifindex"]);
+    const [nsList, nodeLinks] = sortJsonLines(
+      (await this.exec("ip", ["-j", "-d", "-batch", "-"], { input: "netns list\naddr show\n" })).stdout,
+      ["name", "ifindex"],
+    );
     const netns = new Set(parseJsonList<{ name: string }>(nsList ?? "").map((n) => n.name));
     const links = parseLinks(nodeLinks ?? "");
     const networks = new Map<string, ObservedNetworkNs>();
-    for (const ns of [...netns].filter((n) => n.startsWith(this.names.netnsPrefix)).sort()) networks.set(ns, await this.observeNetwork(ns));
+    for (const ns of [...netns].filter((n) => n.startsWith(this.names.netnsPrefix)).sort())
+      networks.set(ns, await this.observeNetwork(ns));
     const mtu = links.find((l) => l.addrs.some((a) => a.startsWith(`${this.underlay}/`)))?.mtu;
     const fresh = new Set<string>();
     for (const a of desired.attachments) {
       if (!netns.has(a.netns)) continue;
-      const port = networks.get(networkNetns(this.names.netnsPrefix, a.networkId))?.links.find((l) => l.ifname === portName(a.netns));
+      const port = networks
+        .get(networkNetns(this.names.netnsPrefix, a.networkId))
+        ?.links.find((l) => l.ifname === portName(a.netns));
       if (port === undefined || mtu === undefined || !portIsWhole(port, a, mtu - VXLAN_OVERHEAD)) fresh.add(a.netns);
     }
     return { netns, links, networks, tasks: await this.observeTasks([...fresh].sort()) };
@@ -187,18 +248,33 @@ class Overlay implements VxlanOverlay {
   }
 
   private async observeNetwork(ns: string): Promise<ObservedNetworkNs> {
-    const out = await this.exec("ip", ["-n", ns, "-j", "-d", "-batch", "-"], { input: "netns list-id\naddr show\nneigh show\n" });
+    const out = await this.exec("ip", ["-n", ns, "-j", "-d", "-batch", "-"], {
+      input: "netns list-id\naddr show\nneigh show\n",
+    });
     const [ids, addrs, neigh] = sortJsonLines(out.stdout, ["nsid", "ifindex", "dst"]);
     const links = parseLinks(addrs ?? "", parseNsIds(ids ?? ""));
     const vx = links.find((l) => l.kind === "vxlan");
-    const fdb = vx === undefined ? [] : parseFdb((await this.exec("bridge", ["-n", ns, "-j", "fdb", "show", "dev", vx.ifname])).stdout);
+    const fdb =
+      vx === undefined
+        ? []
+        : parseFdb((await this.exec("bridge", ["-n", ns, "-j", "fdb", "show", "dev", vx.ifname])).stdout);
     // One process for the sysctls and the VIP table's chains: "key=value" lines, then nft's JSON.
     const keys = Object.keys(NETWORK_SYSCTLS);
-    const script = keys.map((k) => `printf '%s=%s\\n' ${k} "$(cat /proc/sys/${k.replaceAll(".", "/")} 2>/dev/null)"`).join("; ") + "; nft -j list chains ip";
+    const script =
+      keys.map((k) => `printf '%s=%s\\n' ${k} "$(cat /proc/sys/${k.replaceAll(".", "/")} 2>/dev/null)"`).join("; ") +
+      "; nft -j list chains ip";
     const inside = (await this.exec("ip", ["netns", "exec", ns, "sh", "-c", script])).stdout.split("\n");
-    const sysctls = Object.fromEntries(inside.slice(0, keys.length).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+    const sysctls = Object.fromEntries(
+      inside.slice(0, keys.length).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+    );
     const marker = parseVipMarker(inside.slice(keys.length).join("\n"), this.names.vipTable);
-    return { links, neigh: vx === undefined ? [] : parseNeigh(neigh ?? "", vx.ifname), fdb, sysctls, ...(marker === undefined ? {} : { vipMarker: marker }) };
+    return {
+      links,
+      neigh: vx === undefined ? [] : parseNeigh(neigh ?? "", vx.ifname),
+      fdb,
+      sysctls,
+      ...(marker === undefined ? {} : { vipMarker: marker }),
+    };
   }
 
   /**
@@ -206,8 +282,9 @@ class Overlay implements VxlanOverlay {
    * one shell, which saves a process start per task when many join at once.
    */
   private async runAll(steps: readonly OverlayStep[]): Promise<void> {
-    const isTask = (s: OverlayStep): boolean => s.tool === "ip" && s.netns !== undefined && !s.netns.startsWith(this.names.netnsPrefix);
-    for (let i = 0; i < steps.length; ) {
+    const isTask = (s: OverlayStep): boolean =>
+      s.tool === "ip" && s.netns !== undefined && !s.netns.startsWith(this.names.netnsPrefix);
+    for (let i = 0; i < steps.length;) {
       let j = i;
       while (j < steps.length && isTask(steps[j]!)) j++;
       if (j - i > 1) {
@@ -222,7 +299,16 @@ class Overlay implements VxlanOverlay {
 
   /** Runs `ip -n <netns> -batch` steps from one shell; a failure names the netns and line as run() does. */
   private async runInShell(steps: readonly OverlayStep[]): Promise<void> {
-    const script = ["set -e", ...steps.flatMap((s) => [`echo '@@${s.netns ?? ""}' >&2`, `ip -n '${s.netns ?? ""}' -batch - <<'SHOAL_EOF'`, ...s.lines, "SHOAL_EOF"])].join("\n") + "\n";
+    const script =
+      [
+        "set -e",
+        ...steps.flatMap((s) => [
+          `echo '@@${s.netns ?? ""}' >&2`,
+          `ip -n '${s.netns ?? ""}' -batch - <<'SHOAL_EOF'`,
+          ...s.lines,
+          "SHOAL_EOF",
+        ]),
+      ].join("\n") + "\n";
     try {
       await this.exec("sh", ["-s"], { input: script });
     } catch (err) {
@@ -230,7 +316,9 @@ class Overlay implements VxlanOverlay {
       const netns = [...stderr.matchAll(/^@@(.*)$/gm)].at(-1)?.[1];
       const step = steps.find((s) => s.netns === netns);
       const at = /Command failed -:(\d+)/.exec(stderr)?.[1];
-      throw new OverlayStepError("ip", netns, at === undefined ? undefined : step?.lines[Number(at) - 1], { cause: err });
+      throw new OverlayStepError("ip", netns, at === undefined ? undefined : step?.lines[Number(at) - 1], {
+        cause: err,
+      });
     }
   }
 
@@ -239,11 +327,14 @@ class Overlay implements VxlanOverlay {
     const input = step.lines.join("\n") + "\n";
     try {
       if (step.tool === "nft") await this.exec("ip", ["netns", "exec", step.netns ?? "", "nft", "-f", "-"], { input });
-      else if (step.tool === "sysctl") await this.exec("ip", ["netns", "exec", step.netns ?? "", "sysctl", "-q", "-w", ...step.lines]);
-      else await this.exec(step.tool, [...(step.netns === undefined ? [] : ["-n", step.netns]), "-batch", "-"], { input });
+      else if (step.tool === "sysctl")
+        await this.exec("ip", ["netns", "exec", step.netns ?? "", "sysctl", "-q", "-w", ...step.lines]);
+      else
+        await this.exec(step.tool, [...(step.netns === undefined ? [] : ["-n", step.netns]), "-batch", "-"], { input });
     } catch (err) {
       const at = err instanceof NetworkCommandError ? /Command failed -:(\d+)/.exec(err.stderr)?.[1] : undefined;
-      const line = step.tool === "nft" || step.tool === "sysctl" || at === undefined ? undefined : step.lines[Number(at) - 1];
+      const line =
+        step.tool === "nft" || step.tool === "sysctl" || at === undefined ? undefined : step.lines[Number(at) - 1];
       throw new OverlayStepError(step.tool, step.netns, line, { cause: err });
     }
   }

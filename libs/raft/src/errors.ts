@@ -7,24 +7,111 @@ import type { NodeId } from "./core/types.js";
  * tools under `./testing` (no API answers with those).
  */
 export const RAFT_ERRORS = errorRegistry({
-  SHOAL_ERR_NOT_LEADER: { status: 421, meaning: "the manager asked is not the Raft leader; the message names the leader when it is known", action: "send the request to the leader; the CLI and the client follow it by themselves, and retry shortly during an election" },
-  SHOAL_ERR_PROPOSAL_DROPPED: { status: 503, meaning: "the leader refused a write before logging it: leadership is moving, this manager was removed, or too many writes are still uncommitted", action: "retry shortly; if it persists, check `shoal cluster status` for lost managers" },
-  SHOAL_ERR_PROPOSAL_LOST: { status: 503, meaning: "a write was logged but another leader overwrote it, so it was not applied", action: "retry the write" },
-  SHOAL_ERR_STOPPED: { status: 503, meaning: "the manager's Raft node stopped (shutdown, or a storage failure) while a request waited; a write may or may not have been applied", action: "check with an `inspect` or `ls` command, then retry against another manager; if a storage failure stopped it, read its log and restart it" },
-  SHOAL_ERR_NO_QUORUM: { status: 503, meaning: "a majority of managers is unreachable, so nothing can be read or written consistently", action: "bring the unreachable managers back, or recover with `shoal cluster init --force-new-cluster` on a survivor; reads with stale=true still answer" },
-  SHOAL_ERR_CONF_CHANGE: { status: 409, meaning: "a change of the managers was refused: another change is still in progress, the node id was removed before or is unknown, or the node is already a voter", action: "wait for the change in progress to apply and retry; join a removed node again with a fresh data dir (it gets a new id)" },
-  SHOAL_ERR_CORRUPT: { status: 500, meaning: "stored or received Raft bytes failed validation (bad checksum, length or type, unsupported WAL version)", action: "if it is a manager's data dir, restore it from a backup or remove it and join the manager again; if it repeats on the network, check that every manager runs the same Shoal version" },
-  SHOAL_ERR_LOG_UNAVAILABLE: { status: 500, meaning: "internal: a log index past the end of the log was asked; Raft treats it as not there yet", action: "none; if it reaches you, report it with the manager's log" },
-  SHOAL_ERR_COMPACTED: { status: 500, meaning: "internal: a log range was asked that is already compacted into a snapshot; Raft handles it by sending the snapshot", action: "none; if it reaches you, report it with the manager's log" },
-  SHOAL_ERR_SNAPSHOT_OUT_OF_DATE: { status: 500, meaning: "internal: a snapshot older than the stored one was offered and ignored", action: "none; if it reaches you, report it with the manager's log" },
-  SHOAL_ERR_RAFT_CONFIG: { status: 400, meaning: "Raft was given a bad option or called out of order (a peer address that is not host:port, an option out of range, bootstrap with forceNewCluster)", action: "fix the option the message names; a call-order error is a bug to report" },
-  SHOAL_ERR_DATA_DIR: { status: 500, meaning: "the manager's Raft data dir is in use by another process, belongs to another node or cluster, is malformed, or is empty where state was expected", action: "stop the process the message names, or use this node's own data dir (--data-dir); with a damaged one, start empty and join again" },
-  SHOAL_ERR_STORAGE_FAILED: { status: 500, meaning: "a write or fsync of the manager's Raft log failed (full disk, I/O error, Node < 20.15), so what reached the disk is unknown", action: "free disk space or fix the disk, then restart the manager: it recovers from its data dir" },
-  SHOAL_ERR_NOTHING_TO_RECOVER: { status: 409, meaning: "`shoal cluster init --force-new-cluster` was run on a data dir that holds no manager state", action: "run it on a node that was a manager (with its --data-dir), or start a new cluster with `shoal cluster init`" },
-  SHOAL_ERR_FORCE_NEW_CLUSTER: { status: 409, meaning: "this manager's state cannot found a new cluster (it was removed from the cluster, or never a voter)", action: "run `shoal cluster init --force-new-cluster` on another surviving manager" },
-  SHOAL_ERR_DATADRIVEN: { status: null, meaning: "test tools: a datadriven scenario file is malformed, or its handler failed (the message gives file:line)", action: "fix the scenario file or the handler at that line" },
-  SHOAL_ERR_DATADRIVEN_MISMATCH: { status: null, meaning: "test tools: a datadriven directive's output differs from the expected output in its file", action: "fix the code, or rerun with SHOAL_REWRITE=1 to accept the output and review the change to the file" },
-  SHOAL_ERR_LINEARIZABILITY_HISTORY: { status: null, meaning: "test tools: the linearizability checker was given a history it cannot check (a bad time, a call completed twice)", action: "fix how the test records the history, as the message says" },
+  SHOAL_ERR_NOT_LEADER: {
+    status: 421,
+    meaning: "the manager asked is not the Raft leader; the message names the leader when it is known",
+    action:
+      "send the request to the leader; the CLI and the client follow it by themselves, and retry shortly during an election",
+  },
+  SHOAL_ERR_PROPOSAL_DROPPED: {
+    status: 503,
+    meaning:
+      "the leader refused a write before logging it: leadership is moving, this manager was removed, or too many writes are still uncommitted",
+    action: "retry shortly; if it persists, check `shoal cluster status` for lost managers",
+  },
+  SHOAL_ERR_PROPOSAL_LOST: {
+    status: 503,
+    meaning: "a write was logged but another leader overwrote it, so it was not applied",
+    action: "retry the write",
+  },
+  SHOAL_ERR_STOPPED: {
+    status: 503,
+    meaning:
+      "the manager's Raft node stopped (shutdown, or a storage failure) while a request waited; a write may or may not have been applied",
+    action:
+      "check with an `inspect` or `ls` command, then retry against another manager; if a storage failure stopped it, read its log and restart it",
+  },
+  SHOAL_ERR_NO_QUORUM: {
+    status: 503,
+    meaning: "a majority of managers is unreachable, so nothing can be read or written consistently",
+    action:
+      "bring the unreachable managers back, or recover with `shoal cluster init --force-new-cluster` on a survivor; reads with stale=true still answer",
+  },
+  SHOAL_ERR_CONF_CHANGE: {
+    status: 409,
+    meaning:
+      "a change of the managers was refused: another change is still in progress, the node id was removed before or is unknown, or the node is already a voter",
+    action:
+      "wait for the change in progress to apply and retry; join a removed node again with a fresh data dir (it gets a new id)",
+  },
+  SHOAL_ERR_CORRUPT: {
+    status: 500,
+    meaning: "stored or received Raft bytes failed validation (bad checksum, length or type, unsupported WAL version)",
+    action:
+      "if it is a manager's data dir, restore it from a backup or remove it and join the manager again; if it repeats on the network, check that every manager runs the same Shoal version",
+  },
+  SHOAL_ERR_LOG_UNAVAILABLE: {
+    status: 500,
+    meaning: "internal: a log index past the end of the log was asked; Raft treats it as not there yet",
+    action: "none; if it reaches you, report it with the manager's log",
+  },
+  SHOAL_ERR_COMPACTED: {
+    status: 500,
+    meaning:
+      "internal: a log range was asked that is already compacted into a snapshot; Raft handles it by sending the snapshot",
+    action: "none; if it reaches you, report it with the manager's log",
+  },
+  SHOAL_ERR_SNAPSHOT_OUT_OF_DATE: {
+    status: 500,
+    meaning: "internal: a snapshot older than the stored one was offered and ignored",
+    action: "none; if it reaches you, report it with the manager's log",
+  },
+  SHOAL_ERR_RAFT_CONFIG: {
+    status: 400,
+    meaning:
+      "Raft was given a bad option or called out of order (a peer address that is not host:port, an option out of range, bootstrap with forceNewCluster)",
+    action: "fix the option the message names; a call-order error is a bug to report",
+  },
+  SHOAL_ERR_DATA_DIR: {
+    status: 500,
+    meaning:
+      "the manager's Raft data dir is in use by another process, belongs to another node or cluster, is malformed, or is empty where state was expected",
+    action:
+      "stop the process the message names, or use this node's own data dir (--data-dir); with a damaged one, start empty and join again",
+  },
+  SHOAL_ERR_STORAGE_FAILED: {
+    status: 500,
+    meaning:
+      "a write or fsync of the manager's Raft log failed (full disk, I/O error, Node < 20.15), so what reached the disk is unknown",
+    action: "free disk space or fix the disk, then restart the manager: it recovers from its data dir",
+  },
+  SHOAL_ERR_NOTHING_TO_RECOVER: {
+    status: 409,
+    meaning: "`shoal cluster init --force-new-cluster` was run on a data dir that holds no manager state",
+    action:
+      "run it on a node that was a manager (with its --data-dir), or start a new cluster with `shoal cluster init`",
+  },
+  SHOAL_ERR_FORCE_NEW_CLUSTER: {
+    status: 409,
+    meaning: "this manager's state cannot found a new cluster (it was removed from the cluster, or never a voter)",
+    action: "run `shoal cluster init --force-new-cluster` on another surviving manager",
+  },
+  SHOAL_ERR_DATADRIVEN: {
+    status: null,
+    meaning: "test tools: a datadriven scenario file is malformed, or its handler failed (the message gives file:line)",
+    action: "fix the scenario file or the handler at that line",
+  },
+  SHOAL_ERR_DATADRIVEN_MISMATCH: {
+    status: null,
+    meaning: "test tools: a datadriven directive's output differs from the expected output in its file",
+    action: "fix the code, or rerun with SHOAL_REWRITE=1 to accept the output and review the change to the file",
+  },
+  SHOAL_ERR_LINEARIZABILITY_HISTORY: {
+    status: null,
+    meaning:
+      "test tools: the linearizability checker was given a history it cannot check (a bad time, a call completed twice)",
+    action: "fix how the test records the history, as the message says",
+  },
 });
 
 /**

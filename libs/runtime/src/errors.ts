@@ -6,20 +6,85 @@ import { COMMON_ERRORS, errorRegistry, ShoalError } from "@shoal/common";
  * its local API answers with them for `shoal image load|ls|rm`.
  */
 export const RUNTIME_ERRORS = errorRegistry({
-  SHOAL_ERR_INVALID_STATE: { status: 409, meaning: "a container is not in a state that allows the operation (start one that runs, stop one never started, write to a closed log)", action: "read the container's state in the message and do what it allows (remove it instead of stopping it, ...)" },
-  SHOAL_ERR_INVALID_REFERENCE: { status: 400, meaning: "an image reference cannot be parsed", action: "write it as [registry/]name[:tag][@sha256:digest], for example `nginx:1.27` or `ghcr.io/org/app@sha256:...`" },
-  SHOAL_ERR_CORRUPT_IMAGE: { status: 422, meaning: "an image archive or blob is damaged or not an image (truncated or bad tar or gzip, bad JSON, missing file); nothing of it was kept", action: "save the image again (`docker save`) and load that, or pull it again" },
-  SHOAL_ERR_DIGEST_MISMATCH: { status: 422, meaning: "downloaded or loaded bytes do not match the sha256 digest that names them: corrupt or tampered with", action: "pull or load the image again; if it repeats, the registry or the archive is bad" },
-  SHOAL_ERR_PATH_ESCAPE: { status: 422, meaning: "an image layer holds an entry that would write outside its root (`..`, an absolute path, through a symlink); the image was refused", action: "do not use that image: rebuild it from a trusted source" },
-  SHOAL_ERR_UNSUPPORTED_MEDIA_TYPE: { status: 415, meaning: "an image's manifest, config or layer has a media type the runtime does not handle (Docker schema 1, not a container image)", action: "use an image in OCI or Docker schema 2 format (push it again with a current docker or buildah)" },
-  SHOAL_ERR_REGISTRY: { status: 502, meaning: "talking to an image registry failed: unreachable, refused the credentials, or answered with an error", action: "check the image name and the node's access to the registry; a 5xx or network failure is retried, an auth refusal needs credentials" },
-  SHOAL_ERR_MISSING_DEPENDENCY: { status: 500, meaning: "a program the runtime needs on the node (runc, mount, setfattr, the shim) is missing or does not work", action: "install it as the message says (`infra/install.sh` installs all of them)" },
-  SHOAL_ERR_OCI_RUNTIME: { status: 500, meaning: "runc refused or failed an operation on a container; the message carries its last words", action: "fix what runc's output names (a bad mount, a command not in the image); the agent's log has the rest" },
-  SHOAL_ERR_STORAGE: { status: 507, meaning: "reading or writing the runtime's data dir failed (full disk, read-only file system, damaged metadata); the operation was rolled back", action: "free disk space or fix the file the message names, then retry" },
-  SHOAL_ERR_EXEC_TIMEOUT: { status: 504, meaning: "a command run in a container (an exec or a health probe) did not finish within its timeout and was killed", action: "make the probe faster, or give the health check a longer timeout" },
-  SHOAL_ERR_EXECUTOR_CLOSED: { status: 503, meaning: "the agent's container executor was closed (the agent is stopping); its containers keep running", action: "retry once the agent has restarted: it takes the containers over" },
-  SHOAL_ERR_PULL_NOT_CONFIGURED: { status: 501, meaning: "an image pull was asked of an image store without a registry client", action: "load the image from a tarball instead (`shoal image load`)" },
-  SHOAL_ERR_CGROUP: { status: 500, meaning: "a container's cgroup could not be read: the cgroup hierarchy is not mounted, the container is not running, or a cgroup file could not be parsed", action: "check that the container still runs and that /sys/fs/cgroup is mounted on the node" },
+  SHOAL_ERR_INVALID_STATE: {
+    status: 409,
+    meaning:
+      "a container is not in a state that allows the operation (start one that runs, stop one never started, write to a closed log)",
+    action: "read the container's state in the message and do what it allows (remove it instead of stopping it, ...)",
+  },
+  SHOAL_ERR_INVALID_REFERENCE: {
+    status: 400,
+    meaning: "an image reference cannot be parsed",
+    action:
+      "write it as [registry/]name[:tag][@sha256:digest], for example `nginx:1.27` or `ghcr.io/org/app@sha256:...`",
+  },
+  SHOAL_ERR_CORRUPT_IMAGE: {
+    status: 422,
+    meaning:
+      "an image archive or blob is damaged or not an image (truncated or bad tar or gzip, bad JSON, missing file); nothing of it was kept",
+    action: "save the image again (`docker save`) and load that, or pull it again",
+  },
+  SHOAL_ERR_DIGEST_MISMATCH: {
+    status: 422,
+    meaning: "downloaded or loaded bytes do not match the sha256 digest that names them: corrupt or tampered with",
+    action: "pull or load the image again; if it repeats, the registry or the archive is bad",
+  },
+  SHOAL_ERR_PATH_ESCAPE: {
+    status: 422,
+    meaning:
+      "an image layer holds an entry that would write outside its root (`..`, an absolute path, through a symlink); the image was refused",
+    action: "do not use that image: rebuild it from a trusted source",
+  },
+  SHOAL_ERR_UNSUPPORTED_MEDIA_TYPE: {
+    status: 415,
+    meaning:
+      "an image's manifest, config or layer has a media type the runtime does not handle (Docker schema 1, not a container image)",
+    action: "use an image in OCI or Docker schema 2 format (push it again with a current docker or buildah)",
+  },
+  SHOAL_ERR_REGISTRY: {
+    status: 502,
+    meaning: "talking to an image registry failed: unreachable, refused the credentials, or answered with an error",
+    action:
+      "check the image name and the node's access to the registry; a 5xx or network failure is retried, an auth refusal needs credentials",
+  },
+  SHOAL_ERR_MISSING_DEPENDENCY: {
+    status: 500,
+    meaning: "a program the runtime needs on the node (runc, mount, setfattr, the shim) is missing or does not work",
+    action: "install it as the message says (`infra/install.sh` installs all of them)",
+  },
+  SHOAL_ERR_OCI_RUNTIME: {
+    status: 500,
+    meaning: "runc refused or failed an operation on a container; the message carries its last words",
+    action: "fix what runc's output names (a bad mount, a command not in the image); the agent's log has the rest",
+  },
+  SHOAL_ERR_STORAGE: {
+    status: 507,
+    meaning:
+      "reading or writing the runtime's data dir failed (full disk, read-only file system, damaged metadata); the operation was rolled back",
+    action: "free disk space or fix the file the message names, then retry",
+  },
+  SHOAL_ERR_EXEC_TIMEOUT: {
+    status: 504,
+    meaning:
+      "a command run in a container (an exec or a health probe) did not finish within its timeout and was killed",
+    action: "make the probe faster, or give the health check a longer timeout",
+  },
+  SHOAL_ERR_EXECUTOR_CLOSED: {
+    status: 503,
+    meaning: "the agent's container executor was closed (the agent is stopping); its containers keep running",
+    action: "retry once the agent has restarted: it takes the containers over",
+  },
+  SHOAL_ERR_PULL_NOT_CONFIGURED: {
+    status: 501,
+    meaning: "an image pull was asked of an image store without a registry client",
+    action: "load the image from a tarball instead (`shoal image load`)",
+  },
+  SHOAL_ERR_CGROUP: {
+    status: 500,
+    meaning:
+      "a container's cgroup could not be read: the cgroup hierarchy is not mounted, the container is not running, or a cgroup file could not be parsed",
+    action: "check that the container still runs and that /sys/fs/cgroup is mounted on the node",
+  },
 });
 
 /**
@@ -51,7 +116,9 @@ export class AlreadyExistsError extends RuntimeError {
     readonly ref: string,
     message?: string,
   ) {
-    super(message ?? `runtime: a ${kind} named ${JSON.stringify(ref)} already exists; pick another name or remove it first`);
+    super(
+      message ?? `runtime: a ${kind} named ${JSON.stringify(ref)} already exists; pick another name or remove it first`,
+    );
   }
 }
 
@@ -129,7 +196,9 @@ export class DigestMismatchError extends RuntimeError {
     readonly actual: string,
     readonly what: string,
   ) {
-    super(`runtime: ${what}: digest mismatch: expected ${expected}, got ${actual}; the data is corrupt or was tampered with`);
+    super(
+      `runtime: ${what}: digest mismatch: expected ${expected}, got ${actual}; the data is corrupt or was tampered with`,
+    );
   }
 }
 
@@ -140,7 +209,9 @@ export class PathEscapeError extends CorruptImageError {
     readonly entry: string,
     reason: string,
   ) {
-    super(`runtime: layer entry ${JSON.stringify(entry)} ${reason}; refusing to extract an image that escapes its root`);
+    super(
+      `runtime: layer entry ${JSON.stringify(entry)} ${reason}; refusing to extract an image that escapes its root`,
+    );
   }
 }
 
@@ -224,7 +295,9 @@ export class ExecutorClosedError extends RuntimeError {
   readonly code = "SHOAL_ERR_EXECUTOR_CLOSED";
   readonly status = RUNTIME_ERRORS[this.code].status;
   constructor(readonly operation: string) {
-    super(`runtime: cannot ${operation}: the executor was closed; open a new one on the same host to manage its containers`);
+    super(
+      `runtime: cannot ${operation}: the executor was closed; open a new one on the same host to manage its containers`,
+    );
   }
 }
 
@@ -233,7 +306,9 @@ export class PullNotConfiguredError extends RuntimeError {
   readonly code = "SHOAL_ERR_PULL_NOT_CONFIGURED";
   readonly status = RUNTIME_ERRORS[this.code].status;
   constructor(readonly ref: string) {
-    super(`runtime: cannot pull ${JSON.stringify(ref)}: this image store has no registry client configured; give it an ImageFetcher, or load the image from a tarball`);
+    super(
+      `runtime: cannot pull ${JSON.stringify(ref)}: this image store has no registry client configured; give it an ImageFetcher, or load the image from a tarball`,
+    );
   }
 }
 

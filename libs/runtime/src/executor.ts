@@ -34,7 +34,9 @@ export interface ImageService {
    */
   remove(ref: string, options?: { force?: boolean }): Promise<{ untagged: string[]; deleted: string[] }>;
   /** Deletes images without tags and no container (all unused images with `all`), then unreferenced layers and blobs. */
-  prune(options?: { all?: boolean }): Promise<{ deletedImages: string[]; deletedLayers: string[]; reclaimedBytes: number }>;
+  prune(options?: {
+    all?: boolean;
+  }): Promise<{ deletedImages: string[]; deletedLayers: string[]; reclaimedBytes: number }>;
 }
 
 /** Named volumes on this node. */

@@ -54,7 +54,8 @@ test("a container has its own PID 1, hostname and mount table", { skip }, async 
   const mounts = lines.slice(2);
   assert.ok(mounts.includes("/") && mounts.includes("/proc") && mounts.includes("/dev"));
   // Only the container's own mounts: nothing of the host's (its /work, /tmp, /run, ...) is visible.
-  for (const m of mounts) assert.match(m, /^\/(proc|dev|sys|etc\/(hosts|hostname|resolv\.conf))?(\/|$)/, `unexpected mount ${m}`);
+  for (const m of mounts)
+    assert.match(m, /^\/(proc|dev|sys|etc\/(hosts|hostname|resolv\.conf))?(\/|$)/, `unexpected mount ${m}`);
 });
 
 test("the memory limit is enforced and an OOM kill is reported", { skip }, async (t) => {
@@ -63,7 +64,12 @@ test("the memory limit is enforced and an OOM kill is reported", { skip }, async
   const rt = f.runtime;
   const oom = nextEvent(rt, (e) => e.type === "oom" && e.id === "hog");
   // dd allocates its 64 MiB block: far past the 16 MiB limit.
-  await rt.create({ id: "hog", image: "busybox", cmd: ["dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"], resources: { memoryBytes: 16 << 20 } });
+  await rt.create({
+    id: "hog",
+    image: "busybox",
+    cmd: ["dd", "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"],
+    resources: { memoryBytes: 16 << 20 },
+  });
   await rt.start("hog");
   const exit = await rt.wait("hog");
   assert.equal(exit.exitCode, 137);
@@ -97,7 +103,10 @@ test("limits land in the cgroup: memory, cpu quota from --cpus, pids limit stops
     assert.equal(readFileSync(`${cpuDir}/cpu.max`, "utf8").trim(), "50000 100000");
   }
   // sleep (1) + sh (1) + at most 2 more: the rest of the forks fail.
-  const r = await rt.exec("lim", { cmd: ["sh", "-c", "for i in 1 2 3 4 5 6; do sleep 1 & done; wait"], timeoutMs: 10_000 });
+  const r = await rt.exec("lim", {
+    cmd: ["sh", "-c", "for i in 1 2 3 4 5 6; do sleep 1 & done; wait"],
+    timeoutMs: 10_000,
+  });
   assert.match(r.stderr, /can't fork|Resource temporarily unavailable/);
   assert.ok((await rt.stats("lim")).pids <= 4);
 });
@@ -116,7 +125,9 @@ test("a container outlives the runtime's process and a new runtime re-adopts it"
     await rt.start("ends");
     console.log(JSON.stringify([(await rt.inspect("keep")).pid, (await rt.inspect("ends")).pid]));
     process.exit(0);`;
-  const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--input-type=module", "-e", script], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   let out = "";
   child.stdout.on("data", (b: Buffer) => (out += b.toString()));
   assert.equal(await new Promise((r) => child.on("exit", r)), 0);
@@ -157,13 +168,19 @@ test("logs rotate at the size limit, tail reads the end, follow ends with the co
   const files = readdirSync(`${f.options.dataDir}/containers/chatty/logs`).sort();
   assert.deepEqual(files, ["container.log", "container.log.1"]);
   const tail = await collect(rt.logs("chatty", { tail: 3 }));
-  assert.deepEqual(tail.map((e) => e.line), ["line-397\n", "line-398\n", "line-399\n"]);
+  assert.deepEqual(
+    tail.map((e) => e.line),
+    ["line-397\n", "line-398\n", "line-399\n"],
+  );
   assert.ok(info.status === "running");
   await rt.stop("chatty", { graceMs: 0 });
   // Follow returned when the container stopped; what it saw (the lines written after it began, those a
   // rotation outran excepted) came once each, in order.
   const seen = (await followed).map((e) => Number(/^line-(\d+)\n$/.exec(e.line)?.[1]));
-  assert.ok(seen.every((n, i) => Number.isInteger(n) && (i === 0 || n > seen[i - 1]!)), `followed out of order: ${seen.join(",")}`);
+  assert.ok(
+    seen.every((n, i) => Number.isInteger(n) && (i === 0 || n > seen[i - 1]!)),
+    `followed out of order: ${seen.join(",")}`,
+  );
 });
 
 test("health checks go starting -> healthy -> unhealthy", { skip }, async (t) => {
@@ -211,7 +228,12 @@ test("removal leaves nothing behind: mounts, cgroups, runc state, files", { skip
   const f = await openTestRuntime();
   t.after(f.cleanup);
   const rt = f.runtime;
-  await rt.create({ id: "gone", image: "busybox", cmd: ["sleep", "1000"], resources: { memoryBytes: 32 << 20, pidsLimit: 10 } });
+  await rt.create({
+    id: "gone",
+    image: "busybox",
+    cmd: ["sleep", "1000"],
+    resources: { memoryBytes: 32 << 20, pidsLimit: 10 },
+  });
   await rt.start("gone");
   const cg = `/${f.options.cgroupParent}/gone`;
   assert.ok(existingCgroupDirs(cg).length > 0);
@@ -220,7 +242,12 @@ test("removal leaves nothing behind: mounts, cgroups, runc state, files", { skip
   assert.equal(readFileSync("/proc/self/mountinfo", "utf8").includes(`${f.options.dataDir}/containers/gone`), false);
   assert.equal(existsSync(`${f.options.dataDir}/containers/gone`), false);
   assert.equal(existsSync(`${f.options.runDir}/containers/gone`), false);
-  assert.equal(execFileSync("runc", ["--root", `${f.options.runDir}/runc`, "list", "-q"]).toString().trim(), "");
+  assert.equal(
+    execFileSync("runc", ["--root", `${f.options.runDir}/runc`, "list", "-q"])
+      .toString()
+      .trim(),
+    "",
+  );
   await assert.rejects(rt.inspect("gone"), NotFoundError);
 });
 
@@ -229,7 +256,10 @@ test("bad input is refused with a typed error and leaves no container behind", {
   t.after(f.cleanup);
   const rt = f.runtime;
   await assert.rejects(rt.create({ id: "x1", image: "no-such-image:1" }), NotFoundError);
-  await assert.rejects(rt.create({ id: "x2", image: "busybox", resources: { memoryBytes: 1024 } }), (e: unknown) => e instanceof InvalidSpecError && e.field.includes("memory"));
+  await assert.rejects(
+    rt.create({ id: "x2", image: "busybox", resources: { memoryBytes: 1024 } }),
+    (e: unknown) => e instanceof InvalidSpecError && e.field.includes("memory"),
+  );
   await assert.rejects(rt.create({ id: "../x", image: "busybox" }), InvalidSpecError);
   await assert.rejects(rt.create({ id: "x3", image: "busybox", user: "nobody-here" }), InvalidSpecError);
   assert.deepEqual(await rt.list(), []);
@@ -249,17 +279,27 @@ async function waitForFile(path: string): Promise<void> {
   await waitFor(() => Promise.resolve(existsSync(path)));
 }
 
-test("a container whose shim is killed is ended and reported with an unknown exit, not left unmanaged", { skip }, async (t) => {
-  const f = await openTestRuntime();
-  t.after(f.cleanup);
-  const rt = f.runtime;
-  await rt.create({ id: "orphan", image: "busybox", cmd: ["sleep", "1000"] });
-  const { pid } = await rt.start("orphan");
-  const shimPid = (JSON.parse(readFileSync(`${f.options.dataDir}/containers/orphan/container.json`, "utf8")) as { shimPid: number }).shimPid;
-  const exited = rt.wait("orphan");
-  process.kill(shimPid, "SIGKILL");
-  const exit = await exited; // found by the runtime's periodic check
-  assert.equal(exit.exitCode, 255);
-  assert.match(exit.error ?? "", /shim is gone/);
-  assert.equal(existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z"), false, "the container was killed");
-});
+test(
+  "a container whose shim is killed is ended and reported with an unknown exit, not left unmanaged",
+  { skip },
+  async (t) => {
+    const f = await openTestRuntime();
+    t.after(f.cleanup);
+    const rt = f.runtime;
+    await rt.create({ id: "orphan", image: "busybox", cmd: ["sleep", "1000"] });
+    const { pid } = await rt.start("orphan");
+    const shimPid = (
+      JSON.parse(readFileSync(`${f.options.dataDir}/containers/orphan/container.json`, "utf8")) as { shimPid: number }
+    ).shimPid;
+    const exited = rt.wait("orphan");
+    process.kill(shimPid, "SIGKILL");
+    const exit = await exited; // found by the runtime's periodic check
+    assert.equal(exit.exitCode, 255);
+    assert.match(exit.error ?? "", /shim is gone/);
+    assert.equal(
+      existsSync(`/proc/${pid}`) && !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z"),
+      false,
+      "the container was killed",
+    );
+  },
+);

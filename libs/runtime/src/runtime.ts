@@ -98,9 +98,30 @@ export class Runtime implements Executor {
     this.images.setUsersOf((imageId) => records.usersOfImage(imageId));
     this.volumes = new VolumeStore({ root: h.layout.volumes, usersOf: (name) => records.usersOfVolume(name) });
     const health = new HealthChecks((id, argv, timeoutMs) => this.exec(id, { cmd: argv, timeoutMs }), this.events);
-    this.context = { layout: h.layout, runc: h.runc, cgroups: h.cgroups, records, exits: new ExitWaiters(), events: this.events, health };
-    this.creation = { layout: h.layout, images: h.images, volumes: this.volumes, records, host: h.host, cgroupParent: h.cgroupParent, initPath: h.initPath };
-    this.lifecycle = new ContainerLifecycle(this.context, { images: h.images, shimPath: h.shimPath, logDefaults: h.logDefaults, host: h.host });
+    this.context = {
+      layout: h.layout,
+      runc: h.runc,
+      cgroups: h.cgroups,
+      records,
+      exits: new ExitWaiters(),
+      events: this.events,
+      health,
+    };
+    this.creation = {
+      layout: h.layout,
+      images: h.images,
+      volumes: this.volumes,
+      records,
+      host: h.host,
+      cgroupParent: h.cgroupParent,
+      initPath: h.initPath,
+    };
+    this.lifecycle = new ContainerLifecycle(this.context, {
+      images: h.images,
+      shimPath: h.shimPath,
+      logDefaults: h.logDefaults,
+      host: h.host,
+    });
   }
 
   /** Opens the runtime: checks runc and the shim, loads the stores and re-adopts existing containers. */
@@ -108,7 +129,10 @@ export class Runtime implements Executor {
     const layout = new RuntimeLayout(o.dataDir, o.runDir);
     const cgroupParent = o.cgroupParent ?? "shoal";
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*(\/[A-Za-z0-9][A-Za-z0-9_.-]*)*$/.test(cgroupParent)) {
-      throw new InvalidSpecError("cgroupParent", `${JSON.stringify(cgroupParent)} is not a relative cgroup path like "shoal" or "shoal/node1"`);
+      throw new InvalidSpecError(
+        "cgroupParent",
+        `${JSON.stringify(cgroupParent)} is not a relative cgroup path like "shoal" or "shoal/node1"`,
+      );
     }
     const runc = new RuncClient(o.runc ?? "runc", layout.runcRoot);
     await runc.version();
@@ -117,17 +141,35 @@ export class Runtime implements Executor {
     const initPath = o.init ?? DEFAULT_INIT_PATH;
     await checkExecutable(initPath);
     try {
-      for (const d of [layout.containers, layout.runcRoot, layout.runContainers, layout.exits]) await mkdir(d, { recursive: true });
+      for (const d of [layout.containers, layout.runcRoot, layout.runContainers, layout.exits])
+        await mkdir(d, { recursive: true });
     } catch (err) {
-      throw new StorageError(`runtime: cannot create the runtime's directories under ${o.dataDir} and ${o.runDir}: ${(err as Error).message}`, { cause: err });
+      throw new StorageError(
+        `runtime: cannot create the runtime's directories under ${o.dataDir} and ${o.runDir}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     const cgroups = await detectCgroupLayout();
     const host = await detectHostFacts(cgroups);
     const images = await ImageStore.open({ root: layout.images, fetcher: o.fetcher ?? new RegistryClient() });
-    const rt = new Runtime({ layout, runc, shimPath, initPath, cgroups, host, cgroupParent, logDefaults: o.log ?? DEFAULT_LOG, images });
+    const rt = new Runtime({
+      layout,
+      runc,
+      shimPath,
+      initPath,
+      cgroups,
+      host,
+      cgroupParent,
+      logDefaults: o.log ?? DEFAULT_LOG,
+      images,
+    });
     await rt.lifecycle.adopt();
     const reaper = rt.lifecycle.reaper;
-    rt.watcher = new ExitWatcher(layout.exits, (id) => reaper.reapSoon(id), () => void reaper.reapAll().catch(() => {}));
+    rt.watcher = new ExitWatcher(
+      layout.exits,
+      (id) => reaper.reapSoon(id),
+      () => void reaper.reapAll().catch(() => {}),
+    );
     return rt;
   }
 

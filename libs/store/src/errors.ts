@@ -2,7 +2,11 @@ import { COMMON_ERRORS, errorRegistry, ShoalError } from "@shoal/common";
 
 /** The error codes of the store (besides the common ones), with their status, meaning and remedy. */
 export const STORE_ERRORS = errorRegistry({
-  SHOAL_ERR_VERSION_CONFLICT: { status: 409, meaning: "the object changed since the caller read it (another command or a control loop wrote it meanwhile)", action: "inspect it again and retry the change on the current version" },
+  SHOAL_ERR_VERSION_CONFLICT: {
+    status: 409,
+    meaning: "the object changed since the caller read it (another command or a control loop wrote it meanwhile)",
+    action: "inspect it again and retry the change on the current version",
+  },
 });
 
 /**
@@ -45,8 +49,11 @@ export class VersionConflictError extends StoreError {
     readonly expected: number,
     readonly actual: number,
   ) {
-    super(`store: ${kind} ${id} is at version ${actual}, not ${expected}: it changed since you read it; read it again and retry`, {
-      hint: "someone changed it meanwhile: inspect it again and retry with the new version",
-    });
+    super(
+      `store: ${kind} ${id} is at version ${actual}, not ${expected}: it changed since you read it; read it again and retry`,
+      {
+        hint: "someone changed it meanwhile: inspect it again and retry with the new version",
+      },
+    );
   }
 }

@@ -27,7 +27,14 @@ test("the store replicated through a real Raft node: versions, conflicts, watche
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const [port] = await freePorts(1);
   const open = (machine: StoreMachine) =>
-    openRaftNode({ dataDir: dir, id: 1, clusterId: "store-test", listen: { host: "127.0.0.1", port: port! }, stateMachine: machine, bootstrap: [{ id: 1, address: `127.0.0.1:${port}` }] });
+    openRaftNode({
+      dataDir: dir,
+      id: 1,
+      clusterId: "store-test",
+      listen: { host: "127.0.0.1", port: port! },
+      stateMachine: machine,
+      bootstrap: [{ id: 1, address: `127.0.0.1:${port}` }],
+    });
   const machine = new StoreMachine();
   let node = await open(machine);
   t.after(() => node.stop());
@@ -38,7 +45,10 @@ test("the store replicated through a real Raft node: versions, conflicts, watche
   const [created] = await write(node, [{ op: "create", kind: "service", object: service("web") }]);
   const v1 = created!.object.version;
   await write(node, [{ op: "update", kind: "service", object: service("web"), expectedVersion: v1 }]);
-  await assert.rejects(write(node, [{ op: "update", kind: "service", object: service("web"), expectedVersion: v1 }]), VersionConflictError);
+  await assert.rejects(
+    write(node, [{ op: "update", kind: "service", object: service("web"), expectedVersion: v1 }]),
+    VersionConflictError,
+  );
   assert.equal(seen.length, 2);
   assert.match(seen[1]!, /^update service s1 v\d+$/);
   const version = machine.state.get("service", "s1")?.version;

@@ -11,7 +11,10 @@ export interface StoreEntry {
 /** How an entry came out, identically on every manager. */
 export type ApplyOutcome =
   | { ok: true; events: StoreEvent[] }
-  | { ok: false; error: { name: string; message: string; kind: string; key: string; expected?: number; actual?: number } };
+  | {
+      ok: false;
+      error: { name: string; message: string; kind: string; key: string; expected?: number; actual?: number };
+    };
 
 /**
  * The store as a Raft state machine. A batch that a store rule refuses (version conflict, unknown id, taken
@@ -64,13 +67,22 @@ export function encodeEntry(entry: StoreEntry): Uint8Array {
 /** Turns a refused outcome back into the typed error the proposer throws. */
 export function outcomeError(o: Extract<ApplyOutcome, { ok: false }>): StoreError {
   const e = o.error;
-  if (e.name === "VersionConflictError") return new VersionConflictError(e.kind, e.key, e.expected ?? -1, e.actual ?? -1);
+  if (e.name === "VersionConflictError")
+    return new VersionConflictError(e.kind, e.key, e.expected ?? -1, e.actual ?? -1);
   if (e.name === "AlreadyExistsError") return new AlreadyExistsError(e.kind, e.key);
   return new NotFoundError(e.kind, e.key);
 }
 
 function describe(err: StoreError): Extract<ApplyOutcome, { ok: false }>["error"] {
-  if (err instanceof VersionConflictError) return { name: err.name, message: err.message, kind: err.kind, key: err.id, expected: err.expected, actual: err.actual };
+  if (err instanceof VersionConflictError)
+    return {
+      name: err.name,
+      message: err.message,
+      kind: err.kind,
+      key: err.id,
+      expected: err.expected,
+      actual: err.actual,
+    };
   if (err instanceof AlreadyExistsError) return { name: err.name, message: err.message, kind: err.kind, key: err.key };
   if (err instanceof NotFoundError) return { name: err.name, message: err.message, kind: err.kind, key: err.id };
   return { name: err.name, message: err.message, kind: "", key: "" };

@@ -28,7 +28,9 @@ test("writes stamp version with the batch index and keep createdAt", () => {
   const s = new StoreState();
   s.apply(1, T, [{ op: "create", kind: "service", object: service("s1", "web") }]);
   assert.equal(s.get("service", "s1")?.version, 1);
-  const ev = s.apply(2, "2026-11-23T10:00:01.000Z", [{ op: "update", kind: "service", object: service("s1", "web"), expectedVersion: 1 }]);
+  const ev = s.apply(2, "2026-11-23T10:00:01.000Z", [
+    { op: "update", kind: "service", object: service("s1", "web"), expectedVersion: 1 },
+  ]);
   const now = s.get("service", "s1");
   assert.equal(now?.version, 2);
   assert.equal(now?.createdAt, T);
@@ -41,7 +43,10 @@ test("a stale expectedVersion is a conflict and changes nothing", () => {
   const s = new StoreState();
   s.apply(1, T, [{ op: "create", kind: "service", object: service("s1", "web") }]);
   s.apply(2, T, [{ op: "update", kind: "service", object: service("s1", "web") }]);
-  assert.throws(() => s.apply(3, T, [{ op: "update", kind: "service", object: service("s1", "web"), expectedVersion: 1 }]), VersionConflictError);
+  assert.throws(
+    () => s.apply(3, T, [{ op: "update", kind: "service", object: service("s1", "web"), expectedVersion: 1 }]),
+    VersionConflictError,
+  );
   assert.equal(s.get("service", "s1")?.version, 2);
   assert.equal(s.appliedIndex, 2);
 });
@@ -61,26 +66,48 @@ test("a batch is all or nothing", () => {
 test("service and network names are unique, also within one batch", () => {
   const s = new StoreState();
   s.apply(1, T, [{ op: "create", kind: "service", object: service("s1", "web") }]);
-  assert.throws(() => s.apply(2, T, [{ op: "create", kind: "service", object: service("s2", "web") }]), AlreadyExistsError);
   assert.throws(
-    () => s.apply(2, T, [{ op: "create", kind: "service", object: service("s2", "api") }, { op: "create", kind: "service", object: service("s3", "api") }]),
+    () => s.apply(2, T, [{ op: "create", kind: "service", object: service("s2", "web") }]),
+    AlreadyExistsError,
+  );
+  assert.throws(
+    () =>
+      s.apply(2, T, [
+        { op: "create", kind: "service", object: service("s2", "api") },
+        { op: "create", kind: "service", object: service("s3", "api") },
+      ]),
     AlreadyExistsError,
   );
   // Renaming frees the old name in the same batch.
-  s.apply(2, T, [{ op: "update", kind: "service", object: service("s1", "web2") }, { op: "create", kind: "service", object: service("s2", "web") }]);
+  s.apply(2, T, [
+    { op: "update", kind: "service", object: service("s1", "web2") },
+    { op: "create", kind: "service", object: service("s2", "web") },
+  ]);
   assert.equal(s.byName("service", "web")?.id, "s2");
 });
 
 test("task indexes follow moves and deletes; snapshots restore everything", () => {
   const s = new StoreState();
-  s.apply(1, T, [{ op: "create", kind: "service", object: service("s1", "web") }, { op: "create", kind: "task", object: task("t1", "s1") }]);
-  assert.deepEqual(s.tasksOfService("s1").map((t) => t.id), ["t1"]);
+  s.apply(1, T, [
+    { op: "create", kind: "service", object: service("s1", "web") },
+    { op: "create", kind: "task", object: task("t1", "s1") },
+  ]);
+  assert.deepEqual(
+    s.tasksOfService("s1").map((t) => t.id),
+    ["t1"],
+  );
   s.apply(2, T, [{ op: "update", kind: "task", object: task("t1", "s1", "n1") }]);
-  assert.deepEqual(s.tasksOfNode("n1").map((t) => t.id), ["t1"]);
+  assert.deepEqual(
+    s.tasksOfNode("n1").map((t) => t.id),
+    ["t1"],
+  );
   const copy = new StoreState();
   copy.restore(JSON.parse(JSON.stringify(s.snapshot())) as StoreSnapshot);
   assert.deepEqual(copy.snapshot(), s.snapshot());
-  assert.deepEqual(copy.tasksOfNode("n1").map((t) => t.id), ["t1"]);
+  assert.deepEqual(
+    copy.tasksOfNode("n1").map((t) => t.id),
+    ["t1"],
+  );
   s.apply(3, T, [{ op: "delete", kind: "task", id: "t1" }]);
   assert.deepEqual(s.tasksOfNode("n1"), []);
   assert.deepEqual(s.tasksOfService("s1"), []);

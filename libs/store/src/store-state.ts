@@ -23,7 +23,13 @@ export type Command =
 
 /** What one applied command did, for watchers. */
 export type StoreEvent = {
-  [K in Kind]: { op: "create" | "update" | "delete"; kind: K; object: ObjectTypes[K]; previous?: ObjectTypes[K]; index: number };
+  [K in Kind]: {
+    op: "create" | "update" | "delete";
+    kind: K;
+    object: ObjectTypes[K];
+    previous?: ObjectTypes[K];
+    index: number;
+  };
 }[Kind];
 
 /** A serialized store: every object, and the index of the last applied batch. */
@@ -58,7 +64,8 @@ export class StoreState {
 
   /** Applies a committed batch; returns the events in command order. */
   apply(index: number, time: string, commands: readonly Command[]): StoreEvent[] {
-    if (index <= this.index) throw new Error(`store: batch index ${index} is not after the applied index ${this.index}`);
+    if (index <= this.index)
+      throw new Error(`store: batch index ${index} is not after the applied index ${this.index}`);
     // Validate and compute on a staged view first, so a failing command leaves the state untouched.
     const staged = new Map<string, { kind: Kind; id: string; next: ObjectTypes[Kind] | undefined }>();
     const current = (kind: Kind, id: string): ObjectTypes[Kind] | undefined => {
@@ -109,12 +116,16 @@ export class StoreState {
 
   /** Tasks of a service, through the index. */
   tasksOfService(serviceId: string): Task[] {
-    return [...(this.tasksByService.get(serviceId) ?? [])].map((id) => this.objects.task.get(id)).filter((t): t is Task => !!t);
+    return [...(this.tasksByService.get(serviceId) ?? [])]
+      .map((id) => this.objects.task.get(id))
+      .filter((t): t is Task => !!t);
   }
 
   /** Tasks assigned to a node, through the index. */
   tasksOfNode(nodeId: string): Task[] {
-    return [...(this.tasksByNode.get(nodeId) ?? [])].map((id) => this.objects.task.get(id)).filter((t): t is Task => !!t);
+    return [...(this.tasksByNode.get(nodeId) ?? [])]
+      .map((id) => this.objects.task.get(id))
+      .filter((t): t is Task => !!t);
   }
 
   /** Finds a service or network by name. */
@@ -164,11 +175,17 @@ export class StoreState {
   }
 
   /** Service and network names are unique (Swarm refuses a second `web`). */
-  private checkUniqueName(kind: Kind, object: { id: string }, staged: Map<string, { next: ObjectTypes[Kind] | undefined }>): void {
+  private checkUniqueName(
+    kind: Kind,
+    object: { id: string },
+    staged: Map<string, { next: ObjectTypes[Kind] | undefined }>,
+  ): void {
     if (kind !== "service" && kind !== "network") return;
     const name = (object as unknown as { spec: { name: string } }).spec.name;
-    const taken = (o: ObjectTypes[Kind] | undefined) => !!o && o.id !== object.id && (o as { spec: { name: string } }).spec.name === name;
-    for (const [key, s] of staged) if (key.startsWith(`${kind}/`) && taken(s.next)) throw new AlreadyExistsError(kind, name);
+    const taken = (o: ObjectTypes[Kind] | undefined) =>
+      !!o && o.id !== object.id && (o as { spec: { name: string } }).spec.name === name;
+    for (const [key, s] of staged)
+      if (key.startsWith(`${kind}/`) && taken(s.next)) throw new AlreadyExistsError(kind, name);
     for (const o of this.objects[kind].values()) {
       if (staged.has(`${kind}/${o.id}`)) continue;
       if (taken(o)) throw new AlreadyExistsError(kind, name);

@@ -28,8 +28,14 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
   let pageErrors: string[] = [];
 
   before(async () => {
-    assert.ok(existsSync(BUILD), `no dashboard build at ${BUILD}: run \`npm run build -w @shoal/dashboard\` (scripts/setup.sh does)`);
-    assert.ok(existsSync(CHROMIUM), `no browser at ${CHROMIUM}: install Debian's chromium package (scripts/setup.sh does)`);
+    assert.ok(
+      existsSync(BUILD),
+      `no dashboard build at ${BUILD}: run \`npm run build -w @shoal/dashboard\` (scripts/setup.sh does)`,
+    );
+    assert.ok(
+      existsSync(CHROMIUM),
+      `no browser at ${CHROMIUM}: install Debian's chromium package (scripts/setup.sh does)`,
+    );
     mkdirSync(ARTIFACTS, { recursive: true });
     const tar = await ensureBusyboxTarball();
     await c.init();
@@ -37,15 +43,22 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
     image = /busybox\S*/.exec(loaded)?.[0] ?? image;
     node = (await c.client.call("nodeList"))[0] as Node;
     // As root, chromium's sandbox cannot start; the page is our own, served from loopback.
-    browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--no-sandbox", "--disable-dev-shm-usage"],
+    });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on("pageerror", (e) => pageErrors.push(`page error: ${e.message}`));
     page.on("console", (m) => {
-      if (m.type() === "error") pageErrors.push(`console: ${m.text()} (at ${m.location().url}:${m.location().lineNumber})`);
+      if (m.type() === "error")
+        pageErrors.push(`console: ${m.text()} (at ${m.location().url}:${m.location().lineNumber})`);
     });
   });
   afterEach(async (t) => {
-    await page?.screenshot({ path: join(ARTIFACTS, `${t.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 80)}.png`), fullPage: true }).catch(() => undefined);
+    await page
+      ?.screenshot({ path: join(ARTIFACTS, `${t.name.replace(/[^a-z0-9]+/gi, "-").slice(0, 80)}.png`), fullPage: true })
+      .catch(() => undefined);
   });
   after(async () => {
     await browser?.close();
@@ -64,7 +77,13 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
     return c.runcList().filter((r) => r.status === "running" && ids.has(r.id)).length;
   };
   const create = (name: string, replicas: number, script: string): Promise<Service> =>
-    c.client.call("serviceCreate", { body: { name, mode: { mode: "replicated", replicas }, taskTemplate: { container: { image, command: ["sh", "-c", script] } } } });
+    c.client.call("serviceCreate", {
+      body: {
+        name,
+        mode: { mode: "replicated", replicas },
+        taskTemplate: { container: { image, command: ["sh", "-c", script] } },
+      },
+    });
 
   it("the overview shows the node and the leader, and fits a narrow screen", async () => {
     await open("#/");
@@ -76,10 +95,15 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
     const managers = page.getByRole("region", { name: "Managers" });
     await managers.getByText("leader", { exact: true }).waitFor();
     assert.match(await managers.innerText(), /reachable/);
-    assert.match(await managers.innerText(), new RegExp(`Leader: manager \\d+ at ${c.ports.api}|Leader: manager \\d+ at 127\\.0\\.0\\.1:${c.ports.api}`));
+    assert.match(
+      await managers.innerText(),
+      new RegExp(`Leader: manager \\d+ at ${c.ports.api}|Leader: manager \\d+ at 127\\.0\\.0\\.1:${c.ports.api}`),
+    );
 
     await page.setViewportSize({ width: 375, height: 800 });
-    const overflow = await page.evaluate<number>("document.documentElement.scrollWidth - document.documentElement.clientWidth");
+    const overflow = await page.evaluate<number>(
+      "document.documentElement.scrollWidth - document.documentElement.clientWidth",
+    );
     assert.ok(overflow <= 0, `the page is ${overflow}px wider than a 375px screen`);
     await page.screenshot({ path: join(ARTIFACTS, "overview-narrow.png"), fullPage: true });
     await page.setViewportSize({ width: 1280, height: 900 });
@@ -93,7 +117,9 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
     const bar = page.getByRole("progressbar", { name: "dash-web tasks running" });
     await bar.waitFor();
     assert.equal(await bar.getAttribute("aria-valuemax"), "2");
-    await page.locator('[data-service="dash-web"] [role="progressbar"][aria-valuenow="2"]').waitFor({ timeout: 60_000 });
+    await page
+      .locator('[data-service="dash-web"] [role="progressbar"][aria-valuenow="2"]')
+      .waitFor({ timeout: 60_000 });
     assert.equal(await containersOf("dash-web"), 2);
     assert.deepEqual(pageErrors, []);
   });
@@ -106,7 +132,11 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
     const svc = await c.client.call("serviceInspect", { params: { ref: "dash-web" } });
     await c.client.call("serviceScale", { params: { ref: svc.id }, body: { replicas: 4 } });
     // (the field's value is a property the page sets, not an attribute a selector could wait for)
-    await until(async () => (await page.getByLabel("Replicas").inputValue()) === "4", 30_000, "the replicas field to show 4");
+    await until(
+      async () => (await page.getByLabel("Replicas").inputValue()) === "4",
+      30_000,
+      "the replicas field to show 4",
+    );
     await page.getByLabel("Replicas").fill("3");
     await page.getByRole("button", { name: "Scale" }).click();
     await until(async () => (await containersOf("dash-web")) === 3, 60_000, "3 containers of dash-web");
@@ -142,8 +172,16 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
   });
 
   it("a task's logs show its output and follow new lines", async () => {
-    const s = await create("dash-talker", 1, 'i=0; while true; do echo "line $i from the dashboard test"; i=$((i+1)); sleep 0.5; done');
-    const task = await until(async () => (await c.tasks(s.id)).find((t) => t.status.state === "running"), 60_000, "dash-talker running");
+    const s = await create(
+      "dash-talker",
+      1,
+      'i=0; while true; do echo "line $i from the dashboard test"; i=$((i+1)); sleep 0.5; done',
+    );
+    const task = await until(
+      async () => (await c.tasks(s.id)).find((t) => t.status.state === "running"),
+      60_000,
+      "dash-talker running",
+    );
     await open(`#/services/${s.id}`);
     await page.getByRole("link", { name: "Logs of dash-talker.1" }).click();
     const logs = page.getByLabel("Log lines of dash-talker.1");
@@ -159,17 +197,34 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
     try {
       const p = await ctx.newPage();
       const talker = (await c.tasks("dash-talker")).find((t) => t.status.state === "running");
-      const pages = ["#/", "#/services", "#/services/dash-web", "#/nodes", "#/networks", "#/events", ...(talker ? [`#/tasks/${talker.id}/logs`] : [])];
+      const pages = [
+        "#/",
+        "#/services",
+        "#/services/dash-web",
+        "#/nodes",
+        "#/networks",
+        "#/events",
+        ...(talker ? [`#/tasks/${talker.id}/logs`] : []),
+      ];
       const found: string[] = [];
       for (const hash of pages) {
         await p.goto(`${base()}/${hash}`);
         await p.getByRole("status").filter({ hasText: "live" }).waitFor({ timeout: 30_000 });
         await p.addScriptTag({ path: AXE });
-        const result = await p.evaluate<{ passes: number; violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] }>(
+        const result = await p.evaluate<{
+          passes: number;
+          violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+        }>(
           "axe.run(document).then((r) => ({ passes: r.passes.length, violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })) }))",
         );
         assert.ok(result.passes > 10, `axe checked ${hash} (${result.passes} rules passed)`);
-        for (const v of result.violations) found.push(`${hash}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+        for (const v of result.violations)
+          found.push(
+            `${hash}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes
+              .map((n) => n.target.join(" "))
+              .slice(0, 3)
+              .join(", ")}`,
+          );
       }
       assert.deepEqual(found, []);
     } finally {

@@ -43,23 +43,58 @@ export class NodeCluster {
   /** Flags every daemon of this cluster gets. */
   managerFlags(): string[] {
     return [
-      "--data-dir", this.dataDir,
-      "--listen-addr", "127.0.0.1",
-      "--advertise-addr", "127.0.0.1",
-      "--api-port", String(this.ports.api),
-      "--raft-port", String(this.ports.raft),
-      "--nats-port", String(this.ports.nats),
-      "--nats-cluster-port", String(this.ports.natsCluster),
+      "--data-dir",
+      this.dataDir,
+      "--listen-addr",
+      "127.0.0.1",
+      "--advertise-addr",
+      "127.0.0.1",
+      "--api-port",
+      String(this.ports.api),
+      "--raft-port",
+      String(this.ports.raft),
+      "--nats-port",
+      String(this.ports.nats),
+      "--nats-cluster-port",
+      String(this.ports.natsCluster),
     ];
   }
   agentFlags(): string[] {
-    return ["--data-dir", this.dataDir, "--run-dir", this.runDir, "--cgroup-parent", this.cgroupParent, "--bridge", this.bridge, "--bridge-subnet", this.bridgeSubnet];
+    return [
+      "--data-dir",
+      this.dataDir,
+      "--run-dir",
+      this.runDir,
+      "--cgroup-parent",
+      this.cgroupParent,
+      "--bridge",
+      this.bridge,
+      "--bridge-subnet",
+      this.bridgeSubnet,
+    ];
   }
 
   async init(): Promise<void> {
-    this.ports = { api: await freePort(), raft: await freePort(), nats: await freePort(), natsCluster: await freePort() };
+    this.ports = {
+      api: await freePort(),
+      raft: await freePort(),
+      nats: await freePort(),
+      natsCluster: await freePort(),
+    };
     this.client = new ShoalClient({ managers: [`127.0.0.1:${this.ports.api}`] });
-    await this.shoal(["cluster", "init", ...this.managerFlags(), "--run-dir", this.runDir, "--cgroup-parent", this.cgroupParent, "--bridge", this.bridge, "--bridge-subnet", this.bridgeSubnet]);
+    await this.shoal([
+      "cluster",
+      "init",
+      ...this.managerFlags(),
+      "--run-dir",
+      this.runDir,
+      "--cgroup-parent",
+      this.cgroupParent,
+      "--bridge",
+      this.bridge,
+      "--bridge-subnet",
+      this.bridgeSubnet,
+    ]);
   }
 
   /** Runs `shoal ARGS` with this cluster's API address; rejects with its output when it fails. */
@@ -73,7 +108,9 @@ export class NodeCluster {
       return r.stdout;
     } catch (e) {
       const x = e as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`shoal ${args.join(" ")} failed: ${x.message}\nstdout: ${x.stdout ?? ""}\nstderr: ${x.stderr ?? ""}\n${this.logTail()}`);
+      throw new Error(
+        `shoal ${args.join(" ")} failed: ${x.message}\nstdout: ${x.stdout ?? ""}\nstderr: ${x.stderr ?? ""}\n${this.logTail()}`,
+      );
     }
   }
 
@@ -115,7 +152,9 @@ export class NodeCluster {
 
   /** The pid of a task's container (from runc's state). */
   containerPid(containerId: string): number {
-    const out = execFileSync("runc", ["--root", join(this.runDir, "runtime", "runc"), "state", containerId], { encoding: "utf8" });
+    const out = execFileSync("runc", ["--root", join(this.runDir, "runtime", "runc"), "state", containerId], {
+      encoding: "utf8",
+    });
     return (JSON.parse(out) as { pid: number }).pid;
   }
 
@@ -130,7 +169,9 @@ export class NodeCluster {
   /** Removes everything: daemons, containers, cgroups, network, dirs. Safe to call after any failure. */
   async destroy(): Promise<void> {
     try {
-      await this.shoal(["cluster", "leave", "--force", "--data-dir", this.dataDir, "--run-dir", this.runDir], { timeoutMs: 60_000 });
+      await this.shoal(["cluster", "leave", "--force", "--data-dir", this.dataDir, "--run-dir", this.runDir], {
+        timeoutMs: 60_000,
+      });
     } catch {
       // fall through to the forced cleanup
     }

@@ -30,34 +30,56 @@ describe("one-node cluster, end to end", { skip: rootSkip, timeout: 600_000 }, (
 
   it("runs 3 replicas in their own namespaces and cgroups, reachable on the published port", async () => {
     const script = 'mkdir -p /www && echo "hello from $(hostname)" > /www/index.html && exec httpd -f -p 80 -h /www';
-    await c.shoal(["service", "create", "--name", "web", "--replicas", "3", "-p", `${port}:80`, image, "sh", "-c", script]);
+    await c.shoal([
+      "service",
+      "create",
+      "--name",
+      "web",
+      "--replicas",
+      "3",
+      "-p",
+      `${port}:80`,
+      image,
+      "sh",
+      "-c",
+      script,
+    ]);
     const tasks = running(await c.tasks("web"));
     assert.equal(tasks.length, 3, c.logTail());
     const selfNs = (ns: string) => readlinkSync(`/proc/self/ns/${ns}`);
     for (const t of tasks) {
       assert.ok(t.status.containerId, `task ${t.id} has no container id`);
       const pid = c.containerPid(t.status.containerId);
-      for (const ns of ["pid", "net", "mnt", "uts", "ipc"]) assert.notEqual(readlinkSync(`/proc/${pid}/ns/${ns}`), selfNs(ns), `${ns} namespace of task ${t.id}`);
+      for (const ns of ["pid", "net", "mnt", "uts", "ipc"])
+        assert.notEqual(readlinkSync(`/proc/${pid}/ns/${ns}`), selfNs(ns), `${ns} namespace of task ${t.id}`);
       assert.match(readFileSync(`/proc/${pid}/cgroup`, "utf8"), new RegExp(c.cgroupParent), `cgroup of task ${t.id}`);
     }
     const seen = new Set<string>();
-    await until(async () => {
-      const body = await (await fetch(`http://127.0.0.1:${port}/`)).text();
-      seen.add(body.trim());
-      return seen.size === 3;
-    }, 30_000, "answers from all 3 replicas on the published port");
+    await until(
+      async () => {
+        const body = await (await fetch(`http://127.0.0.1:${port}/`)).text();
+        seen.add(body.trim());
+        return seen.size === 3;
+      },
+      30_000,
+      "answers from all 3 replicas on the published port",
+    );
   });
 
   it("replaces a container whose process was killed", async () => {
     const before = running(await c.tasks("web"));
     const victim = before[0] as Task;
     process.kill(c.containerPid(victim.status.containerId as string), "SIGKILL");
-    const after = await until(async () => {
-      const ts = await c.tasks("web");
-      const old = ts.find((t) => t.id === victim.id);
-      const replaced = ts.find((t) => t.slot === victim.slot && t.id !== victim.id && t.status.state === "running");
-      return old && isTerminal(old.status.state) && replaced && running(ts).length === 3 ? ts : undefined;
-    }, 60_000, "the killed replica to be replaced");
+    const after = await until(
+      async () => {
+        const ts = await c.tasks("web");
+        const old = ts.find((t) => t.id === victim.id);
+        const replaced = ts.find((t) => t.slot === victim.slot && t.id !== victim.id && t.status.state === "running");
+        return old && isTerminal(old.status.state) && replaced && running(ts).length === 3 ? ts : undefined;
+      },
+      60_000,
+      "the killed replica to be replaced",
+    );
     assert.equal(live(after).length, 3);
   });
 
@@ -68,7 +90,11 @@ describe("one-node cluster, end to end", { skip: rootSkip, timeout: 600_000 }, (
     const ts = await c.tasks("web");
     assert.equal(running(ts).length, 2);
     assert.equal(live(ts).length, 2);
-    await until(() => c.runcList().filter((r) => r.status === "running").length === 2, 60_000, "only 2 containers running");
+    await until(
+      () => c.runcList().filter((r) => r.status === "running").length === 2,
+      60_000,
+      "only 2 containers running",
+    );
   });
 
   it("drain stops the node's tasks and they come back when it is active", async () => {
@@ -92,21 +118,44 @@ describe("one-node cluster, end to end", { skip: rootSkip, timeout: 600_000 }, (
     await c.stopDaemon("manager");
     await c.startDaemon("manager");
     await until(() => c.client.call("info"), 30_000, "the manager API after restart");
-    await until(async () => (await c.client.call("nodeList", {}))[0]?.status.state === "ready", 30_000, "the agent to re-register");
+    await until(
+      async () => (await c.client.call("nodeList", {}))[0]?.status.state === "ready",
+      30_000,
+      "the agent to re-register",
+    );
     await c.stopDaemon("agent");
     for (const [, pid] of pids) assert.ok(alive(pid), "containers keep running while the agent is stopped");
     await c.startDaemon("agent");
-    await until(async () => {
-      const info = await c.client.call("nodeList", {});
-      return info[0]?.status.state === "ready";
-    }, 30_000, "the agent to register again");
+    await until(
+      async () => {
+        const info = await c.client.call("nodeList", {});
+        return info[0]?.status.state === "ready";
+      },
+      30_000,
+      "the agent to register again",
+    );
     // Give the agent a full reconcile: its status reports reach the store.
-    const afterTasks = await until(async () => {
-      const ts = await c.tasks("web");
-      return running(ts).length === 2 ? ts : undefined;
-    }, 30_000, "2 running tasks after the restarts");
-    assert.deepEqual(running(afterTasks).map((t) => t.id).sort(), [...pids.keys()].sort(), `the same tasks, no duplicates\n${c.logTail()}`);
-    for (const t of running(afterTasks)) assert.equal(c.containerPid(t.status.containerId as string), pids.get(t.id), `container of ${t.id} not restarted`);
+    const afterTasks = await until(
+      async () => {
+        const ts = await c.tasks("web");
+        return running(ts).length === 2 ? ts : undefined;
+      },
+      30_000,
+      "2 running tasks after the restarts",
+    );
+    assert.deepEqual(
+      running(afterTasks)
+        .map((t) => t.id)
+        .sort(),
+      [...pids.keys()].sort(),
+      `the same tasks, no duplicates\n${c.logTail()}`,
+    );
+    for (const t of running(afterTasks))
+      assert.equal(
+        c.containerPid(t.status.containerId as string),
+        pids.get(t.id),
+        `container of ${t.id} not restarted`,
+      );
     assert.equal(c.runcList().filter((r) => r.status === "running").length, 2);
   });
 
@@ -117,11 +166,28 @@ describe("one-node cluster, end to end", { skip: rootSkip, timeout: 600_000 }, (
   });
 
   it("an update whose tasks fail is rolled back and the command says so; service rollback undoes a good update", async () => {
-    await c.shoal(["service", "create", "--name", "upd", "--replicas", "2", "--update-failure-action", "rollback", "--update-monitor", "1s", image, "sleep", "100000"]);
+    await c.shoal([
+      "service",
+      "create",
+      "--name",
+      "upd",
+      "--replicas",
+      "2",
+      "--update-failure-action",
+      "rollback",
+      "--update-monitor",
+      "1s",
+      image,
+      "sleep",
+      "100000",
+    ]);
     const first = running(await c.tasks("upd"));
     assert.equal(first.length, 2);
     // An image no registry serves (a closed port on loopback): the new task is rejected, the update rolled back.
-    const failed = await c.shoal(["service", "update", "--image", "127.0.0.1:1/nope:1", "upd"]).then(() => "", (e: Error) => e.message);
+    const failed = await c.shoal(["service", "update", "--image", "127.0.0.1:1/nope:1", "upd"]).then(
+      () => "",
+      (e: Error) => e.message,
+    );
     assert.match(failed, /update rolled back: task upd\.1 (rejected|failed)/, "the command fails and says why");
     const s = await c.client.call("serviceInspect", { params: { ref: "upd" } });
     assert.deepEqual([s.spec.taskTemplate.container.image, s.updateStatus?.state], [image, "rollback_completed"]);
@@ -133,14 +199,20 @@ describe("one-node cluster, end to end", { skip: rootSkip, timeout: 600_000 }, (
     assert.ok(slot2 && afterRollback.some((t) => t.id === slot2.id), "slot 2 kept its task");
 
     await c.shoal(["service", "update", "--env-add", "MODE=new", "upd"]);
-    for (const t of running(await c.tasks("upd"))) assert.ok(t.spec.container.env.includes("MODE=new"), `task ${t.id} runs the new spec`);
+    for (const t of running(await c.tasks("upd")))
+      assert.ok(t.spec.container.env.includes("MODE=new"), `task ${t.id} runs the new spec`);
     await c.shoal(["service", "rollback", "upd"]);
     const back = await c.client.call("serviceInspect", { params: { ref: "upd" } });
     assert.equal(back.updateStatus?.state, "rollback_completed");
     const rolled = running(await c.tasks("upd"));
     assert.equal(rolled.length, 2);
-    for (const t of rolled) assert.ok(!t.spec.container.env.includes("MODE=new"), `task ${t.id} runs the previous spec`);
-    await until(() => c.runcList().filter((r) => r.status === "running").length === 2, 60_000, "only the 2 rolled-back containers running");
+    for (const t of rolled)
+      assert.ok(!t.spec.container.env.includes("MODE=new"), `task ${t.id} runs the previous spec`);
+    await until(
+      () => c.runcList().filter((r) => r.status === "running").length === 2,
+      60_000,
+      "only the 2 rolled-back containers running",
+    );
     await c.shoal(["service", "rm", "upd"]);
     await until(() => c.runcList().length === 0, 60_000, "every container removed");
   });
@@ -153,8 +225,14 @@ describe("one-node cluster, end to end", { skip: rootSkip, timeout: 600_000 }, (
     assert.equal(alive(managerPid) || alive(agentPid), false, "the daemons stopped");
     assert.deepEqual(c.runcList(), [], "no container left");
     assert.equal(existsSync(`/sys/class/net/${c.bridge}`), false, `bridge ${c.bridge} removed`);
-    const cgroups = readdirSync("/sys/fs/cgroup").map((ctl) => `/sys/fs/cgroup/${ctl}/${c.cgroupParent}`).filter((d) => existsSync(d));
+    const cgroups = readdirSync("/sys/fs/cgroup")
+      .map((ctl) => `/sys/fs/cgroup/${ctl}/${c.cgroupParent}`)
+      .filter((d) => existsSync(d));
     assert.deepEqual(cgroups, [], "the cgroup parent removed from every controller");
-    assert.equal(existsSync(`${c.dataDir}/manager`) || existsSync(`${c.dataDir}/agent`), false, "the node's state removed");
+    assert.equal(
+      existsSync(`${c.dataDir}/manager`) || existsSync(`${c.dataDir}/agent`),
+      false,
+      "the node's state removed",
+    );
   });
 });

@@ -15,7 +15,11 @@ function docker(args: string[]): string {
   }
 }
 
-const ids = (out: string): string[] => out.split("\n").map((l) => l.trim()).filter(Boolean);
+const ids = (out: string): string[] =>
+  out
+    .split("\n")
+    .map((l) => l.trim())
+    .filter(Boolean);
 
 /**
  * Removes every container, network and volume labelled by the harness for `cluster` (every cluster when

@@ -12,7 +12,12 @@ describe("a cluster of 1 manager and 2 workers, each node a container", { timeou
     if (!c) throw new Error("the cluster did not start");
     return c;
   };
-  const running = async (): Promise<Task[]> => (await cluster().client().call("taskList", { query: { service: "web" } })).filter((t) => t.desiredState === "running" && t.status.state === "running");
+  const running = async (): Promise<Task[]> =>
+    (
+      await cluster()
+        .client()
+        .call("taskList", { query: { service: "web" } })
+    ).filter((t) => t.desiredState === "running" && t.status.state === "running");
 
   before(async () => {
     const tar = await ensureBusyboxTarball();
@@ -29,15 +34,34 @@ describe("a cluster of 1 manager and 2 workers, each node a container", { timeou
     const nodes = await cluster().client().call("nodeList", {});
     assert.equal(nodes.length, 3);
     assert.equal(new Set(nodes.map((n) => n.description.hostname)).size, 3);
-    assert.deepEqual(nodes.map((n) => n.status.addr).sort(), cluster().nodes.map((n) => n.address).sort());
+    assert.deepEqual(
+      nodes.map((n) => n.status.addr).sort(),
+      cluster()
+        .nodes.map((n) => n.address)
+        .sort(),
+    );
   });
 
   test("a service of 3 replicas runs one task on each node", async () => {
-    await cluster().nodes[0]?.shoalOk(["service", "create", "--replicas", "3", "--name", "web", image, "sleep", "3600"]);
-    const tasks = await until(async () => {
-      const r = await running();
-      return r.length === 3 ? r : undefined;
-    }, 120_000, "3 running tasks of web");
+    await cluster().nodes[0]?.shoalOk([
+      "service",
+      "create",
+      "--replicas",
+      "3",
+      "--name",
+      "web",
+      image,
+      "sleep",
+      "3600",
+    ]);
+    const tasks = await until(
+      async () => {
+        const r = await running();
+        return r.length === 3 ? r : undefined;
+      },
+      120_000,
+      "3 running tasks of web",
+    );
     assert.equal(new Set(tasks.map((t) => t.nodeId)).size, 3);
   });
 
@@ -45,15 +69,23 @@ describe("a cluster of 1 manager and 2 workers, each node a container", { timeou
     const w = cluster().workers[0];
     assert.ok(w);
     const before = await running();
-    const connected = async (): Promise<number> => (await w.execOk(["cat", "/var/lib/shoal/logs/agent.log"])).split("connected to the managers").length - 1;
+    const connected = async (): Promise<number> =>
+      (await w.execOk(["cat", "/var/lib/shoal/logs/agent.log"])).split("connected to the managers").length - 1;
     const connects = await connected();
     await w.kill("agent");
     await w.restart("agent");
     await until(async () => (await connected()) > connects, 60_000, `the restarted agent of ${w.hostname} to connect`);
     const client = cluster().client();
-    await until(async () => (await client.call("nodeInspect", { params: { ref: w.hostname } })).status.state === "ready", 60_000, `${w.hostname} ready again`);
+    await until(
+      async () => (await client.call("nodeInspect", { params: { ref: w.hostname } })).status.state === "ready",
+      60_000,
+      `${w.hostname} ready again`,
+    );
     const after = await running();
-    assert.deepEqual(after.map((t) => `${t.id} ${t.status.containerId ?? ""}`).sort(), before.map((t) => `${t.id} ${t.status.containerId ?? ""}`).sort());
+    assert.deepEqual(
+      after.map((t) => `${t.id} ${t.status.containerId ?? ""}`).sort(),
+      before.map((t) => `${t.id} ${t.status.containerId ?? ""}`).sort(),
+    );
   });
 
   test("a worker cut off from the manager goes down and is ready again after the partition heals", async () => {
@@ -61,7 +93,8 @@ describe("a cluster of 1 manager and 2 workers, each node a container", { timeou
     const w = cluster().workers[1];
     assert.ok(m && w);
     const client = cluster().client();
-    const state = async (): Promise<string> => (await client.call("nodeInspect", { params: { ref: w.hostname } })).status.state;
+    const state = async (): Promise<string> =>
+      (await client.call("nodeInspect", { params: { ref: w.hostname } })).status.state;
     await cluster().partition([w], [m]);
     await until(async () => (await state()) !== "ready", 60_000, `${w.hostname} to be seen as not ready`);
     await cluster().heal();
@@ -72,10 +105,15 @@ describe("a cluster of 1 manager and 2 workers, each node a container", { timeou
     const w = cluster().workers[0];
     assert.ok(w);
     const client = cluster().client();
-    const state = async (): Promise<string> => (await client.call("nodeInspect", { params: { ref: w.hostname } })).status.state;
+    const state = async (): Promise<string> =>
+      (await client.call("nodeInspect", { params: { ref: w.hostname } })).status.state;
     await w.pause();
     try {
-      await until(async () => (await state()) !== "ready", 60_000, `${w.hostname} to be seen as not ready while paused`);
+      await until(
+        async () => (await state()) !== "ready",
+        60_000,
+        `${w.hostname} to be seen as not ready while paused`,
+      );
     } finally {
       await w.unpause();
     }

@@ -1,6 +1,11 @@
 import { randomBytes } from "node:crypto";
 import { ShoalClient } from "@shoal/api";
-import { GenericContainer, getContainerRuntimeClient, type ContainerRuntimeClient, type StartedTestContainer } from "testcontainers";
+import {
+  GenericContainer,
+  getContainerRuntimeClient,
+  type ContainerRuntimeClient,
+  type StartedTestContainer,
+} from "testcontainers";
 import { CGROUP_PREFIX, removeHarnessResources } from "./cleanup.js";
 import { HARNESS_LABEL, ensureDockerd } from "./docker.js";
 import { HarnessError } from "./errors.js";
@@ -27,7 +32,14 @@ class NodeContainer extends GenericContainer {
     this.hostConfig.DeviceCgroupRules = ["a *:* rwm"];
     // No read-only or masked /proc paths (docker's `systempaths=unconfined`): the agent sets per-netns sysctls.
     Object.assign(this.hostConfig, { ReadonlyPaths: [], MaskedPaths: [] });
-    this.hostConfig.Mounts = [{ Type: "volume", Source: this.volume.name, Target: DATA_DIR, VolumeOptions: { NoCopy: true, Labels: this.volume.labels, DriverConfig: { Name: "local", Options: {} } } }];
+    this.hostConfig.Mounts = [
+      {
+        Type: "volume",
+        Source: this.volume.name,
+        Target: DATA_DIR,
+        VolumeOptions: { NoCopy: true, Labels: this.volume.labels, DriverConfig: { Name: "local", Options: {} } },
+      },
+    ];
     return Promise.resolve();
   }
 }
@@ -68,7 +80,11 @@ export class HarnessCluster {
   /** The node named `hostname`. */
   node(hostname: string): HarnessNode {
     const n = this.nodes.find((x) => x.hostname === hostname);
-    if (!n) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: no node ${hostname} in cluster ${this.name} (nodes: ${this.nodes.map((x) => x.hostname).join(", ")})`);
+    if (!n)
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: no node ${hostname} in cluster ${this.name} (nodes: ${this.nodes.map((x) => x.hostname).join(", ")})`,
+      );
     return n;
   }
 
@@ -76,7 +92,11 @@ export class HarnessCluster {
   async loadImage(tarball: string): Promise<string> {
     const out = await Promise.all(this.nodes.map((n) => n.shoalOk(["image", "load", "-i", tarball])));
     const name = /Loaded image:\s*(\S+)/.exec(out[0] ?? "")?.[1] ?? /(\S+:\S+)/.exec(out[0] ?? "")?.[1];
-    if (!name) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: no image name in the output of \`shoal image load\`:\n${out[0] ?? ""}`);
+    if (!name)
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: no image name in the output of \`shoal image load\`:\n${out[0] ?? ""}`,
+      );
     return name;
   }
 
@@ -122,9 +142,11 @@ export class HarnessCluster {
 export async function startCluster(o: ClusterOptions = {}): Promise<HarnessCluster> {
   const managers = o.managers ?? 1;
   const workers = o.workers ?? 0;
-  if (!Number.isInteger(managers) || managers < 1) throw new RangeError(`harness: managers must be 1 or more (got ${managers})`);
+  if (!Number.isInteger(managers) || managers < 1)
+    throw new RangeError(`harness: managers must be 1 or more (got ${managers})`);
   const name = o.name ?? `h${randomBytes(3).toString("hex")}`;
-  if (!/^[a-z0-9][a-z0-9-]{0,20}$/.test(name)) throw new RangeError(`harness: cluster name ${name} must be 1-21 of a-z, 0-9 and -`);
+  if (!/^[a-z0-9][a-z0-9-]{0,20}$/.test(name))
+    throw new RangeError(`harness: cluster name ${name} must be 1-21 of a-z, 0-9 and -`);
   await ensureDockerd();
   await ensureNodeImage();
   hookExit();
@@ -151,53 +173,123 @@ export async function startCluster(o: ClusterOptions = {}): Promise<HarnessClust
   }
 }
 
-function startNodeContainer(cluster: string, i: number, network: string, labels: Record<string, string>): Promise<StartedTestContainer> {
+function startNodeContainer(
+  cluster: string,
+  i: number,
+  network: string,
+  labels: Record<string, string>,
+): Promise<StartedTestContainer> {
   const name = `shoal-harness-${cluster}-${i}`;
   const { binds } = hostSystemDirs();
-  return new NodeContainer({ name: `${name}-data`, labels })
-    .withName(name)
-    .withHostname(`${cluster}-n${i}`)
-    .withLabels(labels)
-    .withNetworkMode(network)
-    .withAddedCapabilities("ALL")
-    .withDroppedCapabilities("SYS_RESOURCE")
-    .withSecurityOpt("seccomp=unconfined", "apparmor=unconfined")
-    .withBindMounts([
-      ...binds.map((b) => ({ source: b, target: b, mode: "ro" as const })),
-      { source: REPO, target: REPO, mode: "ro" as const },
-      { source: "/sys/fs/cgroup", target: "/sys/fs/cgroup", mode: "rw" as const },
-    ])
-    .withTmpFs({ "/run": "rw,exec,mode=755", "/tmp": "rw,exec,mode=1777" })
-    .withEnvironment({ HOME: "/root" })
-    // Pid 1 reaps the daemons the CLI detaches, so a killed one does not linger as a zombie (docker's own init
-    // cannot be mounted over the host's read-only /usr/sbin, which the node's /sbin points into).
-    .withCommand(["perl", "-e", "$SIG{TERM} = sub { exit 0 }; while (1) { sleep 1 if wait() < 0 }"])
-    .start();
+  return (
+    new NodeContainer({ name: `${name}-data`, labels })
+      .withName(name)
+      .withHostname(`${cluster}-n${i}`)
+      .withLabels(labels)
+      .withNetworkMode(network)
+      .withAddedCapabilities("ALL")
+      .withDroppedCapabilities("SYS_RESOURCE")
+      .withSecurityOpt("seccomp=unconfined", "apparmor=unconfined")
+      .withBindMounts([
+        ...binds.map((b) => ({ source: b, target: b, mode: "ro" as const })),
+        { source: REPO, target: REPO, mode: "ro" as const },
+        { source: "/sys/fs/cgroup", target: "/sys/fs/cgroup", mode: "rw" as const },
+      ])
+      .withTmpFs({ "/run": "rw,exec,mode=755", "/tmp": "rw,exec,mode=1777" })
+      .withEnvironment({ HOME: "/root" })
+      // Pid 1 reaps the daemons the CLI detaches, so a killed one does not linger as a zombie (docker's own init
+      // cannot be mounted over the host's read-only /usr/sbin, which the node's /sbin points into).
+      .withCommand(["perl", "-e", "$SIG{TERM} = sub { exit 0 }; while (1) { sleep 1 if wait() < 0 }"])
+      .start()
+  );
 }
 
-function makeNode(client: ContainerRuntimeClient, c: StartedTestContainer, cluster: string, i: number, role: "manager" | "worker", network: string): HarnessNode {
+function makeNode(
+  client: ContainerRuntimeClient,
+  c: StartedTestContainer,
+  cluster: string,
+  i: number,
+  role: "manager" | "worker",
+  network: string,
+): HarnessNode {
   const address = c.getIpAddress(network);
   const cgroupParent = `${CGROUP_PREFIX}${cluster}-${i}`;
   const local = ["--data-dir", DATA_DIR, "--run-dir", RUN_DIR];
   const agent = [...local, "--advertise-addr", address, "--cgroup-parent", cgroupParent];
   const manager = [...local, "--listen-addr", "0.0.0.0", "--advertise-addr", address];
   const docker = client.container.getById(c.getId());
-  return new HarnessNode(c.getName().replace(/^\//, ""), `${cluster}-n${i}`, address, role, cgroupParent, c, { pause: () => docker.pause(), unpause: () => docker.unpause() }, { manager, agent });
+  return new HarnessNode(
+    c.getName().replace(/^\//, ""),
+    `${cluster}-n${i}`,
+    address,
+    role,
+    cgroupParent,
+    c,
+    { pause: () => docker.pause(), unpause: () => docker.unpause() },
+    { manager, agent },
+  );
 }
 
 async function formCluster(cluster: HarnessCluster): Promise<void> {
   const [first] = cluster.managers;
   if (!first) throw new RangeError("harness: a cluster needs a manager");
-  const initOut = await first.shoalOk(["cluster", "init", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR, "--listen-addr", "0.0.0.0", "--advertise-addr", first.address, "--cgroup-parent", first.cgroupParent]);
+  const initOut = await first.shoalOk([
+    "cluster",
+    "init",
+    "--data-dir",
+    DATA_DIR,
+    "--run-dir",
+    RUN_DIR,
+    "--listen-addr",
+    "0.0.0.0",
+    "--advertise-addr",
+    first.address,
+    "--cgroup-parent",
+    first.cgroupParent,
+  ]);
   const [token, managerToken] = [...initOut.matchAll(/--token (\S+)/g)].map((m) => m[1]);
-  if (!token || !managerToken) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: no join tokens in the output of \`shoal cluster init\`:\n${initOut}`);
+  if (!token || !managerToken)
+    throw new HarnessError(
+      "SHOAL_ERR_HARNESS_NODE",
+      `harness: no join tokens in the output of \`shoal cluster init\`:\n${initOut}`,
+    );
   // Managers join one at a time (each is a learner until it has caught up, then a voter).
   for (const m of cluster.managers.slice(1)) {
-    await m.shoalOk(["cluster", "join", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR, "--token", managerToken, "--listen-addr", "0.0.0.0", "--advertise-addr", m.address, "--cgroup-parent", m.cgroupParent, `${first.address}:${API_PORT}`]);
+    await m.shoalOk([
+      "cluster",
+      "join",
+      "--data-dir",
+      DATA_DIR,
+      "--run-dir",
+      RUN_DIR,
+      "--token",
+      managerToken,
+      "--listen-addr",
+      "0.0.0.0",
+      "--advertise-addr",
+      m.address,
+      "--cgroup-parent",
+      m.cgroupParent,
+      `${first.address}:${API_PORT}`,
+    ]);
   }
   await Promise.all(
     cluster.workers.map((w) =>
-      w.shoalOk(["cluster", "join", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR, "--token", token, "--advertise-addr", w.address, "--cgroup-parent", w.cgroupParent, `${first.address}:${API_PORT}`]),
+      w.shoalOk([
+        "cluster",
+        "join",
+        "--data-dir",
+        DATA_DIR,
+        "--run-dir",
+        RUN_DIR,
+        "--token",
+        token,
+        "--advertise-addr",
+        w.address,
+        "--cgroup-parent",
+        w.cgroupParent,
+        `${first.address}:${API_PORT}`,
+      ]),
     ),
   );
   const client = cluster.client();

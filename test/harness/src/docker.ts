@@ -42,7 +42,12 @@ export async function ensureDockerd(timeoutMs = 60_000): Promise<void> {
   child.unref();
   await until(
     async () => {
-      if (failed) throw new HarnessError("SHOAL_ERR_HARNESS_DOCKER", `harness: cannot start dockerd (${failed.message}); install docker.io (scripts/setup.sh does)`, { cause: failed });
+      if (failed)
+        throw new HarnessError(
+          "SHOAL_ERR_HARNESS_DOCKER",
+          `harness: cannot start dockerd (${failed.message}); install docker.io (scripts/setup.sh does)`,
+          { cause: failed },
+        );
       return dockerPing();
     },
     timeoutMs,

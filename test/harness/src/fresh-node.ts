@@ -20,7 +20,10 @@ export const FRESH_DEBIAN_IMAGE = "shoal-fresh-debian12:1";
 export function debianMirror(): string {
   const env = process.env["SHOAL_DEBIAN_MIRROR"];
   if (env) return env;
-  const files = ["/etc/apt/sources.list", ...listDir("/etc/apt/sources.list.d").map((f) => join("/etc/apt/sources.list.d", f))];
+  const files = [
+    "/etc/apt/sources.list",
+    ...listDir("/etc/apt/sources.list.d").map((f) => join("/etc/apt/sources.list.d", f)),
+  ];
   for (const f of files) {
     let text = "";
     try {
@@ -48,7 +51,11 @@ export function ensureFreshDebianImage(): Promise<string> {
     try {
       await run("debootstrap", ["--variant=minbase", "bookworm", root, debianMirror()], { maxBuffer: 64 << 20 });
     } catch (e) {
-      throw new HarnessError("SHOAL_ERR_HARNESS_IMAGE", `harness: debootstrap of Debian 12 from ${debianMirror()} failed (install the debootstrap package; set SHOAL_DEBIAN_MIRROR for another mirror): ${(e as Error).message}`, { cause: e });
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_IMAGE",
+        `harness: debootstrap of Debian 12 from ${debianMirror()} failed (install the debootstrap package; set SHOAL_DEBIAN_MIRROR for another mirror): ${(e as Error).message}`,
+        { cause: e },
+      );
     }
     // No apt caches in the image; the installer must fetch what it needs like on a new machine.
     rmSync(join(root, "var/cache/apt/archives"), { recursive: true, force: true });
@@ -72,7 +79,8 @@ export class FreshNode {
 
   /** Starts one; on failure removes what it made. */
   static async start(name: string): Promise<FreshNode> {
-    if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name)) throw new RangeError(`harness: node name ${name} must be 1-31 of a-z, 0-9 and -`);
+    if (!/^[a-z0-9][a-z0-9-]{0,30}$/.test(name))
+      throw new RangeError(`harness: node name ${name} must be 1-31 of a-z, 0-9 and -`);
     await ensureDockerd();
     await ensureFreshDebianImage();
     const label = `${HARNESS_LABEL}=${name}`;
@@ -81,21 +89,54 @@ export class FreshNode {
       // A network of its own (as harness clusters have): docker's default bridge may be gone on a test machine.
       await run("docker", ["network", "create", "--driver", "bridge", "--label", label, name]);
       await run("docker", [
-        "run", "-d", "--name", name, "--hostname", name, "--label", label, "--network", name,
-        "--cap-add", "ALL", "--cap-drop", "SYS_RESOURCE",
-        "--security-opt", "seccomp=unconfined", "--security-opt", "apparmor=unconfined", "--security-opt", "systempaths=unconfined",
-        "--device-cgroup-rule", "a *:* rwm",
-        "-v", "/sys/fs/cgroup:/sys/fs/cgroup:rw",
-        "-v", `${REPO}:${REPO}:ro`,
-        "-v", `${process.execPath}:/usr/bin/node:ro`,
-        "-v", `${name}-data:/var/lib/shoal`,
-        "--tmpfs", "/run:rw,exec,mode=755", "--tmpfs", "/tmp:rw,exec,mode=1777",
-        "-e", "HOME=/root",
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--hostname",
+        name,
+        "--label",
+        label,
+        "--network",
+        name,
+        "--cap-add",
+        "ALL",
+        "--cap-drop",
+        "SYS_RESOURCE",
+        "--security-opt",
+        "seccomp=unconfined",
+        "--security-opt",
+        "apparmor=unconfined",
+        "--security-opt",
+        "systempaths=unconfined",
+        "--device-cgroup-rule",
+        "a *:* rwm",
+        "-v",
+        "/sys/fs/cgroup:/sys/fs/cgroup:rw",
+        "-v",
+        `${REPO}:${REPO}:ro`,
+        "-v",
+        `${process.execPath}:/usr/bin/node:ro`,
+        "-v",
+        `${name}-data:/var/lib/shoal`,
+        "--tmpfs",
+        "/run:rw,exec,mode=755",
+        "--tmpfs",
+        "/tmp:rw,exec,mode=1777",
+        "-e",
+        "HOME=/root",
         FRESH_DEBIAN_IMAGE,
         // Pid 1 reaps orphans (the daemons), as in harness nodes.
-        "perl", "-e", "$SIG{TERM} = sub { exit 0 }; while (1) { sleep 1 if wait() < 0 }",
+        "perl",
+        "-e",
+        "$SIG{TERM} = sub { exit 0 }; while (1) { sleep 1 if wait() < 0 }",
       ]);
-      const { stdout } = await run("docker", ["inspect", "-f", `{{(index .NetworkSettings.Networks "${name}").IPAddress}}`, name]);
+      const { stdout } = await run("docker", [
+        "inspect",
+        "-f",
+        `{{(index .NetworkSettings.Networks "${name}").IPAddress}}`,
+        name,
+      ]);
       return new FreshNode(name, stdout.trim(), `${CGROUP_PREFIX}${name}-0`);
     } catch (e) {
       removeHarnessResources(name);
@@ -119,7 +160,11 @@ export class FreshNode {
   /** Runs a command inside the node; rejects with its output when it exits non-zero. */
   async execOk(cmd: readonly string[], env: Readonly<Record<string, string>> = {}): Promise<string> {
     const r = await this.exec(cmd, env);
-    if (r.code !== 0) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: \`${cmd.join(" ")}\` on ${this.name} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    if (r.code !== 0)
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: \`${cmd.join(" ")}\` on ${this.name} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+      );
     return r.stdout;
   }
 

@@ -19,7 +19,8 @@ const run = promisify(execFile);
 const STANDIN = fileURLToPath(new URL("../fixtures/systemctl-standin.sh", import.meta.url));
 const INSTALL = `${REPO}/infra/install.sh`;
 /** What the installer writes: a listing of paths, sizes, modes and mtimes, to compare two runs by. */
-const FOOTPRINT = "find /opt/shoal /usr/local/bin/shoal /etc/systemd/system/shoal-manager.service /etc/systemd/system/shoal-agent.service -printf '%p %s %m %T@\\n' | sort | md5sum";
+const FOOTPRINT =
+  "find /opt/shoal /usr/local/bin/shoal /etc/systemd/system/shoal-manager.service /etc/systemd/system/shoal-agent.service -printf '%p %s %m %T@\\n' | sort | md5sum";
 
 describe("infra/install.sh on a fresh Debian 12 node", { timeout: 900_000 }, () => {
   let node: FreshNode | undefined;
@@ -27,7 +28,8 @@ describe("infra/install.sh on a fresh Debian 12 node", { timeout: 900_000 }, () 
     if (!node) throw new Error("the node did not start");
     return node;
   };
-  const logs = async (): Promise<string> => (await n().exec(["sh", "-c", "tail -n 40 /var/log/shoal-*.service.log"])).stdout;
+  const logs = async (): Promise<string> =>
+    (await n().exec(["sh", "-c", "tail -n 40 /var/log/shoal-*.service.log"])).stdout;
   // A failing step prints the daemons' output (the units log there under the systemctl stand-in).
   const step = (name: string, fn: () => Promise<void>): void => {
     void test(name, async () => {
@@ -54,13 +56,21 @@ describe("infra/install.sh on a fresh Debian 12 node", { timeout: 900_000 }, () 
   });
 
   step("refuses a system that is not Debian or Ubuntu, saying which it is", async () => {
-    const r = await n().exec(["sh", "-c", `cp /etc/os-release /tmp/os-release && printf 'ID=fedora\\nPRETTY_NAME="Fedora Linux 40"\\n' >/etc/os-release; bash ${INSTALL}; code=$?; cp /tmp/os-release /etc/os-release; exit $code`]);
+    const r = await n().exec([
+      "sh",
+      "-c",
+      `cp /etc/os-release /tmp/os-release && printf 'ID=fedora\\nPRETTY_NAME="Fedora Linux 40"\\n' >/etc/os-release; bash ${INSTALL}; code=$?; cp /tmp/os-release /etc/os-release; exit $code`,
+    ]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^install: unsupported system: Fedora Linux 40\. Shoal installs on Debian/m);
   });
 
   step("refuses a Node.js older than 20 and says how to get Node 20 without downloading it", async () => {
-    const r = await n().exec(["sh", "-c", `mkdir -p /tmp/old && printf '#!/bin/sh\\necho 18\\n' >/tmp/old/node && chmod +x /tmp/old/node && PATH=/tmp/old:$PATH bash ${INSTALL}`]);
+    const r = await n().exec([
+      "sh",
+      "-c",
+      `mkdir -p /tmp/old && printf '#!/bin/sh\\necho 18\\n' >/tmp/old/node && chmod +x /tmp/old/node && PATH=/tmp/old:$PATH bash ${INSTALL}`,
+    ]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /Shoal needs Node\.js 20 or newer.*NodeSource.*never downloads Node\.js binaries/s);
   });
@@ -75,16 +85,42 @@ describe("infra/install.sh on a fresh Debian 12 node", { timeout: 900_000 }, () 
   });
 
   step("shoal cluster init --systemd starts the units' daemons, and a service's replica runs", async () => {
-    await n().execOk(["shoal", "cluster", "init", "--systemd", "--advertise-addr", n().address, "--cgroup-parent", n().cgroupParent]);
+    await n().execOk([
+      "shoal",
+      "cluster",
+      "init",
+      "--systemd",
+      "--advertise-addr",
+      n().address,
+      "--cgroup-parent",
+      n().cgroupParent,
+    ]);
     // Once up, the units keep only what later starts need: no --init that could form another cluster.
     const env = await n().execOk(["cat", "/etc/shoal/manager.env"]);
     assert.match(env, /^SHOAL_ARGS=".*--advertise-addr /m);
     assert.doesNotMatch(env, /--init/);
     await n().execOk(["systemctl", "is-active", "shoal-manager.service"]);
     await n().execOk(["shoal", "image", "load", "-i", tar]);
-    await n().execOk(["shoal", "service", "create", "--detach", "--name", "web", "--replicas", "1", "busybox:latest", "sleep", "3600"]);
+    await n().execOk([
+      "shoal",
+      "service",
+      "create",
+      "--detach",
+      "--name",
+      "web",
+      "--replicas",
+      "1",
+      "busybox:latest",
+      "sleep",
+      "3600",
+    ]);
     const client = new ShoalClient({ managers: [`${n().address}:${API_PORT}`] });
-    await until(async () => (await client.call("taskList", { query: { service: "web" } })).some((t) => t.status.state === "running"), 120_000, "a running task of web");
+    await until(
+      async () =>
+        (await client.call("taskList", { query: { service: "web" } })).some((t) => t.status.state === "running"),
+      120_000,
+      "a running task of web",
+    );
     // The installed manager serves the dashboard install.sh bundled (or copied).
     const page = await (await fetch(`http://${n().address}:${API_PORT}/`)).text();
     assert.doesNotMatch(page, /found no dashboard build/);
@@ -100,11 +136,22 @@ describe("infra/install.sh on a fresh Debian 12 node", { timeout: 900_000 }, () 
 
   step("the ssh target drives the installed node: image load over scp, create and scale over ssh", async () => {
     // sshd on the node, and a key of this test's own.
-    await n().execOk(["sh", "-c", "apt-get install -y -qq --no-install-recommends openssh-server >/dev/null && mkdir -p /run/sshd /root/.ssh && chmod 700 /root/.ssh && /usr/sbin/sshd"]);
+    await n().execOk([
+      "sh",
+      "-c",
+      "apt-get install -y -qq --no-install-recommends openssh-server >/dev/null && mkdir -p /run/sshd /root/.ssh && chmod 700 /root/.ssh && /usr/sbin/sshd",
+    ]);
     await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(keys, "key")]);
     await n().copyIn(join(keys, "key.pub"), "/root/.ssh/authorized_keys");
     await n().execOk(["chown", "root:root", "/root/.ssh/authorized_keys"]);
-    const t = sshTarget("ssh", parseNodeList(`m:${n().address}`, { user: "root", key: join(keys, "key"), options: ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"] }));
+    const t = sshTarget(
+      "ssh",
+      parseNodeList(`m:${n().address}`, {
+        user: "root",
+        key: join(keys, "key"),
+        options: ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"],
+      }),
+    );
     const image = await t.loadImage(tar);
     try {
       await createConverges(t, "over-ssh", image, 1);

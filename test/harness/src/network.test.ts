@@ -23,33 +23,62 @@ describe("overlay networks, service discovery and the routing mesh on 3 nodes", 
 
   /** The running tasks of a service, once there are `n`. */
   const runningTasks = (service: string, n: number): Promise<Task[]> =>
-    until(async () => {
-      const tasks = (await cluster().client().call("taskList", { query: { service } })).filter((t) => t.desiredState === "running" && t.status.state === "running");
-      return tasks.length === n ? tasks : undefined;
-    }, 180_000, `${n} running tasks of ${service}`);
+    until(
+      async () => {
+        const tasks = (await cluster().client().call("taskList", { query: { service } })).filter(
+          (t) => t.desiredState === "running" && t.status.state === "running",
+        );
+        return tasks.length === n ? tasks : undefined;
+      },
+      180_000,
+      `${n} running tasks of ${service}`,
+    );
 
   const nodeOf = async (task: Task): Promise<HarnessNode> => {
-    const n = await cluster().client().call("nodeInspect", { params: { ref: task.nodeId ?? "" } });
+    const n = await cluster()
+      .client()
+      .call("nodeInspect", { params: { ref: task.nodeId ?? "" } });
     const node = cluster().nodes.find((x) => x.hostname === n.description.hostname);
     if (!node) throw new Error(`no harness node for ${n.description.hostname}`);
     return node;
   };
   /** Runs busybox inside a task's container (its resolv.conf, its netns). */
-  const inTask = async (task: Task, args: string[]): Promise<string> => (await nodeOf(task)).execOk(["runc", "--root", "/run/shoal/runtime/runc", "exec", task.id, "busybox", ...args]);
+  const inTask = async (task: Task, args: string[]): Promise<string> =>
+    (await nodeOf(task)).execOk(["runc", "--root", "/run/shoal/runtime/runc", "exec", task.id, "busybox", ...args]);
   /** The VXLAN device's own forwarding entries in a network's netns (the bridge's learned ones come and go with traffic). */
-const vxlanFdb = async (node: HarnessNode, ns: string): Promise<string> =>
-  (await node.execOk(["bridge", "-n", ns, "fdb", "show"])).split("\n").filter((l) => l.includes(" dst ")).join("\n");
-/** The MAC Shoal gives an overlay address ("02:53:" and its bytes). */
-const macOfAddress = (a: string): string => "02:53:" + a.split(".").map((b) => Number(b).toString(16).padStart(2, "0")).join(":");
-const overlayAddress = (task: Task, networkId: string): string => (task.networks.find((n) => n.networkId === networkId)?.addresses[0] ?? "").split("/")[0] ?? "";
-  const fetch = (task: Task, host: string): Promise<string> => inTask(task, ["timeout", "10", "busybox", "wget", "-q", "-O", "-", `http://${host}/`]).then((s) => s.trim());
+  const vxlanFdb = async (node: HarnessNode, ns: string): Promise<string> =>
+    (await node.execOk(["bridge", "-n", ns, "fdb", "show"]))
+      .split("\n")
+      .filter((l) => l.includes(" dst "))
+      .join("\n");
+  /** The MAC Shoal gives an overlay address ("02:53:" and its bytes). */
+  const macOfAddress = (a: string): string =>
+    "02:53:" +
+    a
+      .split(".")
+      .map((b) => Number(b).toString(16).padStart(2, "0"))
+      .join(":");
+  const overlayAddress = (task: Task, networkId: string): string =>
+    (task.networks.find((n) => n.networkId === networkId)?.addresses[0] ?? "").split("/")[0] ?? "";
+  const fetch = (task: Task, host: string): Promise<string> =>
+    inTask(task, ["timeout", "10", "busybox", "wget", "-q", "-O", "-", `http://${host}/`]).then((s) => s.trim());
   /** The A records busybox nslookup prints for a name, asked from inside a task (its resolv.conf's server). */
   const lookup = async (task: Task, name: string): Promise<string[]> => {
-    const out = await (await nodeOf(task)).exec(["runc", "--root", "/run/shoal/runtime/runc", "exec", task.id, "busybox", "nslookup", name]);
-    const answers = out.stdout.split(/\n\s*\n/).slice(1).join("\n");
+    const out = await (
+      await nodeOf(task)
+    ).exec(["runc", "--root", "/run/shoal/runtime/runc", "exec", task.id, "busybox", "nslookup", name]);
+    const answers = out.stdout
+      .split(/\n\s*\n/)
+      .slice(1)
+      .join("\n");
     return [...answers.matchAll(/Address(?: \d+)?:\s+(\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1] ?? "").sort();
   };
-  const defaultNetwork = async (): Promise<string> => (await cluster().client().call("networkInspect", { params: { ref: "default" } })).id;
+  const defaultNetwork = async (): Promise<string> =>
+    (
+      await cluster()
+        .client()
+        .call("networkInspect", { params: { ref: "default" } })
+    ).id;
 
   const test = loggedTest(nodeTest, () => c?.nodes ?? []);
 
@@ -69,34 +98,71 @@ const overlayAddress = (task: Task, networkId: string): string => (task.networks
     assert.equal(new Set(tasks.map((t) => t.nodeId)).size, 3, "one task per node");
     const net = await defaultNetwork();
     for (const from of tasks) {
-      for (const to of tasks) assert.equal(await fetch(from, overlayAddress(to, net)), to.id.slice(0, 12), `${from.id} reaches ${to.id} across hosts`);
+      for (const to of tasks)
+        assert.equal(
+          await fetch(from, overlayAddress(to, net)),
+          to.id.slice(0, 12),
+          `${from.id} reaches ${to.id} across hosts`,
+        );
     }
     const seen = new Set<string>();
-    await until(async () => {
-      seen.add(await fetch(tasks[0]!, "web"));
-      return seen.size === 3;
-    }, 60_000, "connections to web's VIP to reach all 3 tasks");
+    await until(
+      async () => {
+        seen.add(await fetch(tasks[0]!, "web"));
+        return seen.size === 3;
+      },
+      60_000,
+      "connections to web's VIP to reach all 3 tasks",
+    );
   });
 
   test("DNS answers the VIP for <service>, every task for tasks.<service> and for a dnsrr service, and forwards other names", async () => {
     const tasks = await runningTasks("web", 3);
     const net = await defaultNetwork();
-    const service = await cluster().client().call("serviceInspect", { params: { ref: "web" } });
+    const service = await cluster()
+      .client()
+      .call("serviceInspect", { params: { ref: "web" } });
     const vip = service.endpoint.virtualIps.find((v) => v.networkId === net)?.addr.split("/")[0];
     assert.deepEqual(await lookup(tasks[1]!, "web"), [vip]);
     assert.deepEqual(await lookup(tasks[1]!, "tasks.web"), tasks.map((t) => overlayAddress(t, net)).sort());
-    await manager().shoalOk(["service", "create", "--replicas", "2", "--name", "rr", "--endpoint-mode", "dnsrr", busybox, ...WEB]);
+    await manager().shoalOk([
+      "service",
+      "create",
+      "--replicas",
+      "2",
+      "--name",
+      "rr",
+      "--endpoint-mode",
+      "dnsrr",
+      busybox,
+      ...WEB,
+    ]);
     const rr = await runningTasks("rr", 2);
     assert.deepEqual(await lookup(tasks[2]!, "rr"), rr.map((t) => overlayAddress(t, net)).sort());
     // The node's own resolver (Docker's, for the node containers) knows the other nodes by container name.
     const other = cluster().nodes[1]!;
-    assert.deepEqual(await lookup(tasks[0]!, other.name), [other.address], "a name that is no service is forwarded to the host's resolvers");
+    assert.deepEqual(
+      await lookup(tasks[0]!, other.name),
+      [other.address],
+      "a name that is no service is forwarded to the host's resolvers",
+    );
   });
 
   test("a published port answers on a node that runs none of the service's tasks", async () => {
     const [, w1, w2] = cluster().nodes;
     assert.ok(w1 && w2);
-    await manager().shoalOk(["service", "create", "--name", "pub", "--constraint", `node.hostname==${w1.hostname}`, "-p", "8080:80", busybox, ...WEB]);
+    await manager().shoalOk([
+      "service",
+      "create",
+      "--name",
+      "pub",
+      "--constraint",
+      `node.hostname==${w1.hostname}`,
+      "-p",
+      "8080:80",
+      busybox,
+      ...WEB,
+    ]);
     const [task] = await runningTasks("pub", 1);
     assert.ok(task);
     for (const node of cluster().nodes) {
@@ -113,7 +179,13 @@ const overlayAddress = (task: Task, networkId: string): string => (task.networks
     await manager().shoalOk(["service", "create", "--name", "cache", "-p", "6379:6379", redisImage]);
     await runningTasks("cache", 1);
     const worker = cluster().workers[1]!;
-    const redis = new Redis({ host: worker.address, port: 6379, lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy: () => 200 });
+    const redis = new Redis({
+      host: worker.address,
+      port: 6379,
+      lazyConnect: true,
+      maxRetriesPerRequest: 2,
+      retryStrategy: () => 200,
+    });
     try {
       await until(async () => (await redis.ping()) === "PONG", 60_000, "redis to answer through the mesh");
       await redis.set("key", "value");
@@ -121,10 +193,14 @@ const overlayAddress = (task: Task, networkId: string): string => (task.networks
       // Move one of web's tasks: force an update, which replaces every task one by one.
       await manager().shoalOk(["service", "update", "--force", "web"]);
       for (let i = 0; i < 20; i++) assert.equal(await redis.get("key"), "value");
-      await until(async () => {
-        const now = await runningTasks("web", 3);
-        return now.every((t) => !web.some((o) => o.id === t.id));
-      }, 180_000, "web's tasks to be replaced");
+      await until(
+        async () => {
+          const now = await runningTasks("web", 3);
+          return now.every((t) => !web.some((o) => o.id === t.id));
+        },
+        180_000,
+        "web's tasks to be replaced",
+      );
       assert.equal(await redis.incr("counter"), 1);
     } finally {
       redis.disconnect();
@@ -137,16 +213,24 @@ const overlayAddress = (task: Task, networkId: string): string => (task.networks
     const [left] = await runningTasks("web", 1);
     assert.ok(left);
     const net = await defaultNetwork();
-    await until(async () => (await lookup(left, "tasks.web")).length === 1, 60_000, "tasks.web to list the one task left");
+    await until(
+      async () => (await lookup(left, "tasks.web")).length === 1,
+      60_000,
+      "tasks.web to list the one task left",
+    );
     const gone = before.filter((t) => t.id !== left.id).map((t) => overlayAddress(t, net));
     const ns = `shov-${net.slice(0, 12)}`;
     for (const node of cluster().nodes) {
       const programmed = async (): Promise<string> =>
         (await node.execOk(["ip", "-n", ns, "neigh", "show", "nud", "permanent"])) + (await vxlanFdb(node, ns));
-      await until(async () => {
-        const now = await programmed();
-        return gone.every((a) => !now.includes(`${a} `) && !now.includes(macOfAddress(a)));
-      }, 30_000, `the neighbour and forwarding entries of ${gone.join(", ")} to be gone from ${node.hostname}`);
+      await until(
+        async () => {
+          const now = await programmed();
+          return gone.every((a) => !now.includes(`${a} `) && !now.includes(macOfAddress(a)));
+        },
+        30_000,
+        `the neighbour and forwarding entries of ${gone.join(", ")} to be gone from ${node.hostname}`,
+      );
     }
   });
 
@@ -163,7 +247,16 @@ const overlayAddress = (task: Task, networkId: string): string => (task.networks
     const before = await dump();
     await w.kill("agent");
     await w.restart("agent");
-    await until(async () => (await cluster().client().call("nodeInspect", { params: { ref: w.hostname } })).status.state === "ready", 60_000, "the agent back");
+    await until(
+      async () =>
+        (
+          await cluster()
+            .client()
+            .call("nodeInspect", { params: { ref: w.hostname } })
+        ).status.state === "ready",
+      60_000,
+      "the agent back",
+    );
     const rr = await runningTasks("rr", 2);
     const names = rr.map((t) => t.id.slice(0, 12)).sort();
     for (const t of rr) {
@@ -176,15 +269,40 @@ const overlayAddress = (task: Task, networkId: string): string => (task.networks
 
   test("removing a network removes its namespaces, links and rules on every node", async () => {
     await manager().shoalOk(["network", "create", "scratch"]);
-    const id = (await cluster().client().call("networkInspect", { params: { ref: "scratch" } })).id;
-    await manager().shoalOk(["service", "create", "--replicas", "3", "--name", "tmp", "--network", "scratch", busybox, "sleep", "3600"]);
+    const id = (
+      await cluster()
+        .client()
+        .call("networkInspect", { params: { ref: "scratch" } })
+    ).id;
+    await manager().shoalOk([
+      "service",
+      "create",
+      "--replicas",
+      "3",
+      "--name",
+      "tmp",
+      "--network",
+      "scratch",
+      busybox,
+      "sleep",
+      "3600",
+    ]);
     await runningTasks("tmp", 3);
-    for (const node of cluster().nodes) assert.match(await node.execOk(["ip", "netns", "list"]), new RegExp(`shov-${id.slice(0, 12)}`));
+    for (const node of cluster().nodes)
+      assert.match(await node.execOk(["ip", "netns", "list"]), new RegExp(`shov-${id.slice(0, 12)}`));
     await manager().shoalOk(["service", "rm", "tmp"]);
     await manager().shoalOk(["network", "rm", "scratch"]);
     for (const node of cluster().nodes) {
-      await until(async () => !(await node.execOk(["ip", "netns", "list"])).includes(`shov-${id.slice(0, 12)}`), 60_000, `scratch's netns gone on ${node.hostname}`);
-      assert.doesNotMatch(await node.execOk(["ip", "-d", "link", "show"]), /vxlan id/, `no VXLAN device left in ${node.hostname}'s own netns`);
+      await until(
+        async () => !(await node.execOk(["ip", "netns", "list"])).includes(`shov-${id.slice(0, 12)}`),
+        60_000,
+        `scratch's netns gone on ${node.hostname}`,
+      );
+      assert.doesNotMatch(
+        await node.execOk(["ip", "-d", "link", "show"]),
+        /vxlan id/,
+        `no VXLAN device left in ${node.hostname}'s own netns`,
+      );
     }
   });
 });

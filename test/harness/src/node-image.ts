@@ -29,7 +29,21 @@ export function hostSystemDirs(): SystemDirs {
 }
 
 /** Dirs that must exist in the image as mount points or for the daemons to write in. */
-const IMAGE_DIRS = ["proc", "sys", "dev", "run", "tmp", "var/lib", "var/log", "var/tmp", "root", "mnt", "opt", "srv", "home"];
+const IMAGE_DIRS = [
+  "proc",
+  "sys",
+  "dev",
+  "run",
+  "tmp",
+  "var/lib",
+  "var/log",
+  "var/tmp",
+  "root",
+  "mnt",
+  "opt",
+  "srv",
+  "home",
+];
 
 /**
  * Makes sure the image `tag` exists: otherwise `fill` writes a root file system into a temp dir, which
@@ -49,7 +63,13 @@ export async function ensureImportedImage(tag: string, fill: (root: string) => P
     await fill(root);
     const tar = join(dir, "rootfs.tar");
     await run("tar", ["-C", root, "--numeric-owner", "-cf", tar, "."], { maxBuffer: 64 << 20 });
-    await run("docker", ["import", "--change", "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", tar, tag]);
+    await run("docker", [
+      "import",
+      "--change",
+      "ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      tar,
+      tag,
+    ]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

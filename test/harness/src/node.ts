@@ -60,7 +60,11 @@ export class HarnessNode {
   /** Runs a command inside the node; rejects with its output when it exits non-zero. */
   async execOk(cmd: readonly string[]): Promise<string> {
     const r = await this.exec(cmd);
-    if (r.code !== 0) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: \`${cmd.join(" ")}\` on ${this.hostname} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    if (r.code !== 0)
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: \`${cmd.join(" ")}\` on ${this.hostname} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+      );
     return r.stdout;
   }
 
@@ -72,7 +76,11 @@ export class HarnessNode {
   /** Runs `shoal ARGS` inside the node; rejects with its output and the daemons' log tails when it fails. */
   async shoalOk(args: readonly string[]): Promise<string> {
     const r = await this.shoal(args);
-    if (r.code !== 0) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: \`shoal ${args.join(" ")}\` on ${this.hostname} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\n${await this.logTail()}`);
+    if (r.code !== 0)
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: \`shoal ${args.join(" ")}\` on ${this.hostname} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}\n${await this.logTail()}`,
+      );
     return r.stdout;
   }
 
@@ -92,7 +100,11 @@ export class HarnessNode {
   /** Sends `signal` to a daemon and, for a fatal signal, waits until it has exited. */
   async kill(daemon: Daemon, signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
     const pid = await this.pid(daemon);
-    if (pid === undefined) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: no ${daemon} pid file on ${this.hostname}; was the node started with that daemon?`);
+    if (pid === undefined)
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: no ${daemon} pid file on ${this.hostname}; was the node started with that daemon?`,
+      );
     await this.execOk(["kill", "-s", signal.replace(/^SIG/, ""), String(pid)]);
     if (signal === "SIGKILL" || signal === "SIGTERM" || signal === "SIGINT") {
       await until(async () => !(await this.running(pid)), 30_000, `${daemon} ${pid} on ${this.hostname} to exit`);
@@ -102,7 +114,11 @@ export class HarnessNode {
   /** Starts a daemon again in the background with the flags the node was started with, logging where it did. */
   async restart(daemon: Daemon): Promise<void> {
     const old = await this.pid(daemon);
-    if (old !== undefined && (await this.running(old))) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: ${daemon} ${old} still runs on ${this.hostname}; kill it first`);
+    if (old !== undefined && (await this.running(old)))
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: ${daemon} ${old} still runs on ${this.hostname}; kill it first`,
+      );
     const argv = ["node", SHOAL_BIN, daemon, ...this.daemonFlags[daemon]].map(shellQuote).join(" ");
     const log = `${DATA_DIR}/logs/${daemon}.log`;
     await this.execOk(["sh", "-c", `setsid ${argv} </dev/null >>${log} 2>&1 & echo $! >${DATA_DIR}/${daemon}.pid`]);
@@ -127,8 +143,13 @@ export class HarnessNode {
     if (o.lossPct !== undefined) args.push("loss", `${o.lossPct}%`);
     const r = await this.exec(args);
     if (r.code === 0) return;
-    const hint = /unknown|No such file/i.test(r.stderr) ? " (this kernel has no sch_netem: CONFIG_NET_SCH_NETEM is not set)" : "";
-    throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: \`${args.join(" ")}\` on ${this.hostname} exited ${r.code}${hint}: ${r.stderr.trim()}`);
+    const hint = /unknown|No such file/i.test(r.stderr)
+      ? " (this kernel has no sch_netem: CONFIG_NET_SCH_NETEM is not set)"
+      : "";
+    throw new HarnessError(
+      "SHOAL_ERR_HARNESS_NODE",
+      `harness: \`${args.join(" ")}\` on ${this.hostname} exited ${r.code}${hint}: ${r.stderr.trim()}`,
+    );
   }
 
   /** Removes what {@link netem} added. */

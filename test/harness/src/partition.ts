@@ -12,10 +12,17 @@ export interface PartitionMember {
  * `oneWay`). Pure: returns, per node name, a script that replaces the node's partition table. A node in both
  * groups is refused, since it cannot be cut off from itself.
  */
-export function planPartition(a: readonly PartitionMember[], b: readonly PartitionMember[], oneWay = false): Map<string, string> {
+export function planPartition(
+  a: readonly PartitionMember[],
+  b: readonly PartitionMember[],
+  oneWay = false,
+): Map<string, string> {
   const inA = new Set(a.map((n) => n.name));
   const both = b.filter((n) => inA.has(n.name));
-  if (both.length > 0) throw new RangeError(`harness: node ${both.map((n) => n.name).join(", ")} is on both sides of the partition; give disjoint groups`);
+  if (both.length > 0)
+    throw new RangeError(
+      `harness: node ${both.map((n) => n.name).join(", ")} is on both sides of the partition; give disjoint groups`,
+    );
   const out = new Map<string, { dropIn: string[]; dropOut: string[] }>();
   const rules = (n: PartitionMember): { dropIn: string[]; dropOut: string[] } => {
     let r = out.get(n.name);

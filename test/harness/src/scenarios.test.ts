@@ -6,30 +6,35 @@ import { connectTarget, type ClusterTarget } from "./target.js";
 
 // The cluster scenarios against SHOAL_E2E_TARGET: harness containers by default (CI), or an existing cluster
 // (`SHOAL_E2E_TARGET=vagrant npm run test:e2e`, or ssh with SHOAL_E2E_NODES); see docs/operations.md.
-describe(`cluster scenarios on the ${process.env["SHOAL_E2E_TARGET"] ?? "containers"} target`, { timeout: 900_000 }, () => {
-  let t: ClusterTarget | undefined;
-  let image = "busybox:latest";
-  // A name of its own, so that an existing cluster's services are left alone.
-  const service = `e2e-${randomBytes(3).toString("hex")}`;
-  const target = (): ClusterTarget => {
-    if (!t) throw new Error("the target did not start");
-    return t;
-  };
+describe(
+  `cluster scenarios on the ${process.env["SHOAL_E2E_TARGET"] ?? "containers"} target`,
+  { timeout: 900_000 },
+  () => {
+    let t: ClusterTarget | undefined;
+    let image = "busybox:latest";
+    // A name of its own, so that an existing cluster's services are left alone.
+    const service = `e2e-${randomBytes(3).toString("hex")}`;
+    const target = (): ClusterTarget => {
+      if (!t) throw new Error("the target did not start");
+      return t;
+    };
 
-  before(async () => {
-    const tar = await ensureBusyboxTarball();
-    t = await connectTarget();
-    image = await t.loadImage(tar);
-  });
-  after(async () => {
-    if (t) await removeService(t, service);
-    await t?.destroy();
-  });
+    before(async () => {
+      const tar = await ensureBusyboxTarball();
+      t = await connectTarget();
+      image = await t.loadImage(tar);
+    });
+    after(async () => {
+      if (t) await removeService(t, service);
+      await t?.destroy();
+    });
 
-  test("a service of 3 replicas converges, spread over the nodes", () => createConverges(target(), service, image, 3));
-  test("scaling to 5 then to 2 converges each time", () => scaleConverges(target(), service, 5, 2));
-  test("draining a node moves its tasks to the others", async () => {
-    await scaleConverges(target(), service, 3, 3);
-    await drainMovesTasks(target(), service, 3);
-  });
-});
+    test("a service of 3 replicas converges, spread over the nodes", () =>
+      createConverges(target(), service, image, 3));
+    test("scaling to 5 then to 2 converges each time", () => scaleConverges(target(), service, 5, 2));
+    test("draining a node moves its tasks to the others", async () => {
+      await scaleConverges(target(), service, 3, 3);
+      await drainMovesTasks(target(), service, 3);
+    });
+  },
+);

@@ -29,7 +29,9 @@ export async function converged(t: ClusterTarget, service: string, n: number): P
     async () => {
       const tasks = await t.client().call("taskList", { query: { service } });
       const running = tasks.filter((x) => x.desiredState === "running" && x.status.state === "running");
-      const stopping = tasks.filter((x) => x.desiredState !== "running" && ["running", "starting"].includes(x.status.state));
+      const stopping = tasks.filter(
+        (x) => x.desiredState !== "running" && ["running", "starting"].includes(x.status.state),
+      );
       return running.length === n && stopping.length === 0 ? running : undefined;
     },
     CONVERGE_MS,
@@ -38,10 +40,30 @@ export async function converged(t: ClusterTarget, service: string, n: number): P
 }
 
 /** `service create` with `replicas` replicas converges, spread over distinct nodes while there are enough. */
-export async function createConverges(t: ClusterTarget, service: string, image: string, replicas: number): Promise<void> {
-  await manager(t).shoalOk(["service", "create", "--detach", "--name", service, "--replicas", String(replicas), image, "sleep", "3600"]);
+export async function createConverges(
+  t: ClusterTarget,
+  service: string,
+  image: string,
+  replicas: number,
+): Promise<void> {
+  await manager(t).shoalOk([
+    "service",
+    "create",
+    "--detach",
+    "--name",
+    service,
+    "--replicas",
+    String(replicas),
+    image,
+    "sleep",
+    "3600",
+  ]);
   const tasks = await converged(t, service, replicas);
-  assert.equal(new Set(tasks.map((x) => x.nodeId)).size, Math.min(replicas, t.nodes.length), "replicas spread over the nodes");
+  assert.equal(
+    new Set(tasks.map((x) => x.nodeId)).size,
+    Math.min(replicas, t.nodes.length),
+    "replicas spread over the nodes",
+  );
 }
 
 /** `service scale` up then down converges each time. */
@@ -77,5 +99,7 @@ export async function drainMovesTasks(t: ClusterTarget, service: string, replica
 
 /** Removes the service (best effort: a scenario's cleanup on an existing cluster). */
 export async function removeService(t: ClusterTarget, service: string): Promise<void> {
-  await manager(t).shoalOk(["service", "rm", service]).catch(() => undefined);
+  await manager(t)
+    .shoalOk(["service", "rm", service])
+    .catch(() => undefined);
 }

@@ -59,13 +59,23 @@ export class SshNode implements TargetNode {
   ) {}
 
   private sshArgs(): string[] {
-    return ["-o", "BatchMode=yes", "-o", "ConnectTimeout=10", ...(this.ssh.key ? ["-i", this.ssh.key] : []), ...(this.ssh.options ?? [])];
+    return [
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "ConnectTimeout=10",
+      ...(this.ssh.key ? ["-i", this.ssh.key] : []),
+      ...(this.ssh.options ?? []),
+    ];
   }
 
   readonly exec = async (cmd: readonly string[]): Promise<ExecOutput> => {
     const line = [...(this.ssh.user === "root" ? [] : ["sudo", "-n"]), ...cmd].map(shellQuote).join(" ");
     try {
-      const r = await run("ssh", [...this.sshArgs(), `${this.ssh.user}@${this.sshHost}`, "--", line], { maxBuffer: 16 << 20, timeout: 300_000 });
+      const r = await run("ssh", [...this.sshArgs(), `${this.ssh.user}@${this.sshHost}`, "--", line], {
+        maxBuffer: 16 << 20,
+        timeout: 300_000,
+      });
       return { stdout: r.stdout, stderr: r.stderr, code: 0 };
     } catch (e) {
       const x = e as { stdout?: string; stderr?: string; code?: number | string };
@@ -76,7 +86,11 @@ export class SshNode implements TargetNode {
 
   readonly shoalOk = async (args: readonly string[]): Promise<string> => {
     const r = await this.exec(["shoal", ...args]);
-    if (r.code !== 0) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: \`shoal ${args.join(" ")}\` on ${this.hostname} (ssh ${this.address}) exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+    if (r.code !== 0)
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: \`shoal ${args.join(" ")}\` on ${this.hostname} (ssh ${this.address}) exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`,
+      );
     return r.stdout;
   };
 
@@ -88,11 +102,13 @@ export class SshNode implements TargetNode {
 
 /** A target of nodes reached by ssh: an existing cluster, left as it is by destroy(). */
 export function sshTarget(kind: string, nodes: readonly SshNode[]): ClusterTarget {
-  if (!nodes.some((n) => n.role === "manager")) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: the ${kind} target lists no manager`);
+  if (!nodes.some((n) => n.role === "manager"))
+    throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: the ${kind} target lists no manager`);
   return {
     kind,
     nodes,
-    client: () => new ShoalClient({ managers: nodes.filter((n) => n.role === "manager").map((n) => `${n.address}:${API_PORT}`) }),
+    client: () =>
+      new ShoalClient({ managers: nodes.filter((n) => n.role === "manager").map((n) => `${n.address}:${API_PORT}`) }),
     loadImage: async (tarball) => {
       const remote = `/tmp/${basename(tarball)}`;
       const out = await Promise.all(
@@ -118,14 +134,24 @@ export function vagrantNodes(ssh: SshOptions, dir = join(REPO, "infra/vagrant/.c
   const opts: SshOptions = viaConfig ? { ...ssh, options: ["-F", config, ...(ssh.options ?? [])] } : ssh;
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.startsWith("node-")).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.startsWith("node-"))
+      .sort();
   } catch {
     files = [];
   }
-  if (files.length === 0) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: no nodes recorded in ${dir}: bring the Vagrant cluster up first (cd infra/vagrant && vagrant up --no-parallel)`);
+  if (files.length === 0)
+    throw new HarnessError(
+      "SHOAL_ERR_HARNESS_NODE",
+      `harness: no nodes recorded in ${dir}: bring the Vagrant cluster up first (cd infra/vagrant && vagrant up --no-parallel)`,
+    );
   return files.map((f) => {
     const [name, role, address] = readFileSync(join(dir, f), "utf8").trim().split(/\s+/);
-    if (!name || !address || (role !== "manager" && role !== "worker")) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: ${join(dir, f)} must hold "NAME manager|worker ADDRESS"`);
+    if (!name || !address || (role !== "manager" && role !== "worker"))
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: ${join(dir, f)} must hold "NAME manager|worker ADDRESS"`,
+      );
     return new SshNode(name, address, role, opts, viaConfig ? name : address);
   });
 }
@@ -141,7 +167,11 @@ export function parseNodeList(spec: string, ssh: SshOptions): SshNode[] {
     .filter(Boolean)
     .map((entry) => {
       const m = /^(manager|worker|m|w):(?:([\w.-]+)@)?([\w.:-]+)$/.exec(entry);
-      if (!m?.[1] || !m[3]) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: SHOAL_E2E_NODES entry ${JSON.stringify(entry)} must be ROLE:ADDRESS or ROLE:NAME@ADDRESS (ROLE manager or worker)`);
+      if (!m?.[1] || !m[3])
+        throw new HarnessError(
+          "SHOAL_ERR_HARNESS_NODE",
+          `harness: SHOAL_E2E_NODES entry ${JSON.stringify(entry)} must be ROLE:ADDRESS or ROLE:NAME@ADDRESS (ROLE manager or worker)`,
+        );
       return new SshNode(m[2] ?? m[3], m[3], m[1].startsWith("m") ? "manager" : "worker", ssh);
     });
 }
@@ -152,7 +182,9 @@ export function parseNodeList(spec: string, ssh: SshOptions): SshNode[] {
  * `SHOAL_E2E_NODES`. Over ssh: `SHOAL_E2E_SSH_USER` (default vagrant for vagrant, else root),
  * `SHOAL_E2E_SSH_KEY`, `SHOAL_E2E_SSH_OPTS` (space-separated extra ssh options).
  */
-export async function connectTarget(env: Readonly<Record<string, string | undefined>> = process.env): Promise<ClusterTarget> {
+export async function connectTarget(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<ClusterTarget> {
   const kind = env["SHOAL_E2E_TARGET"] ?? "containers";
   const ssh = (dfltUser: string): SshOptions => ({
     user: env["SHOAL_E2E_SSH_USER"] ?? dfltUser,
@@ -162,13 +194,22 @@ export async function connectTarget(env: Readonly<Record<string, string | undefi
   switch (kind) {
     case "containers": {
       const c = await startCluster({ managers: 1, workers: 2 });
-      return { kind, nodes: c.nodes, client: () => c.client(), loadImage: (t) => c.loadImage(t), destroy: () => c.destroy() };
+      return {
+        kind,
+        nodes: c.nodes,
+        client: () => c.client(),
+        loadImage: (t) => c.loadImage(t),
+        destroy: () => c.destroy(),
+      };
     }
     case "vagrant":
       return sshTarget(kind, vagrantNodes(ssh("vagrant")));
     case "ssh":
       return sshTarget(kind, parseNodeList(env["SHOAL_E2E_NODES"] ?? "", ssh("root")));
     default:
-      throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: SHOAL_E2E_TARGET=${kind} is not a target: use containers (default), vagrant or ssh`);
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: SHOAL_E2E_TARGET=${kind} is not a target: use containers (default), vagrant or ssh`,
+      );
   }
 }

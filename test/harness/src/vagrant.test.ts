@@ -24,7 +24,14 @@ describe("infra/vagrant/Vagrantfile", () => {
       const r = await run("vagrant", ["validate", "--ignore-provider"], {
         cwd: `${REPO}/infra/vagrant`,
         // Vagrant's state goes to a temp dir, not the checkout; no network check for a newer version.
-        env: { ...process.env, VAGRANT_HOME: join(home, "home"), VAGRANT_DOTFILE_PATH: join(home, "dot"), VAGRANT_CHECKPOINT_DISABLE: "1", SHOAL_SYNC_TYPE: "virtualbox", ...env },
+        env: {
+          ...process.env,
+          VAGRANT_HOME: join(home, "home"),
+          VAGRANT_DOTFILE_PATH: join(home, "dot"),
+          VAGRANT_CHECKPOINT_DISABLE: "1",
+          SHOAL_SYNC_TYPE: "virtualbox",
+          ...env,
+        },
       });
       return { code: 0, out: r.stdout + r.stderr };
     } catch (e) {
@@ -33,7 +40,8 @@ describe("infra/vagrant/Vagrantfile", () => {
       return { code: x.code, out: (x.stdout ?? "") + (x.stderr ?? "") };
     }
   };
-  const machines = (out: string): string[] => [...out.matchAll(/^==> (\S+): Ignoring provider config/gm)].map((m) => m[1] ?? "");
+  const machines = (out: string): string[] =>
+    [...out.matchAll(/^==> (\S+): Ignoring provider config/gm)].map((m) => m[1] ?? "");
 
   test("validates with 3 managers and 2 workers by default", async () => {
     const r = await validate();
@@ -43,7 +51,12 @@ describe("infra/vagrant/Vagrantfile", () => {
   });
 
   test("takes the node counts and names from the environment", async () => {
-    const r = await validate({ SHOAL_MANAGERS: "1", SHOAL_WORKERS: "1", SHOAL_NAME_PREFIX: "lab", SHOAL_SUBNET: "10.20.30" });
+    const r = await validate({
+      SHOAL_MANAGERS: "1",
+      SHOAL_WORKERS: "1",
+      SHOAL_NAME_PREFIX: "lab",
+      SHOAL_SUBNET: "10.20.30",
+    });
     assert.equal(r.code, 0, r.out);
     assert.deepEqual(machines(r.out), ["lab-m1", "lab-w1"]);
   });

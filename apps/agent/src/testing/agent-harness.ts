@@ -14,7 +14,14 @@ import { AgentStateFiles } from "../state-files.js";
 import { FakeManager } from "./fake-manager.js";
 
 /** The join state the harness writes for its agent. */
-export const JOIN: JoinInfo = { clusterId: "c1", role: "worker", natsUrls: ["nats://127.0.0.1:1"], natsToken: "bus", managers: ["127.0.0.1:1"], joinToken: "tok" };
+export const JOIN: JoinInfo = {
+  clusterId: "c1",
+  role: "worker",
+  natsUrls: ["nats://127.0.0.1:1"],
+  natsToken: "bus",
+  managers: ["127.0.0.1:1"],
+  joinToken: "tok",
+};
 /** The harness node's hostname. */
 export const HOSTNAME = "node-a";
 
@@ -91,6 +98,9 @@ export class Harness {
 /** Every report of a task moves it forward. */
 export function assertMonotonic(states: string[]): void {
   for (let i = 1; i < states.length; i++) {
-    assert.ok(canTransition(states[i - 1] as never, states[i] as never) && states[i - 1] !== states[i], `reports go forward: ${states.join(" -> ")}`);
+    assert.ok(
+      canTransition(states[i - 1] as never, states[i] as never) && states[i - 1] !== states[i],
+      `reports go forward: ${states.join(" -> ")}`,
+    );
   }
 }

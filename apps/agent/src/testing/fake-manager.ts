@@ -1,5 +1,15 @@
 import { canTransition, type Task, type TaskState } from "@shoal/api";
-import { AssignmentsSchema, decode, encode, HeartbeatReplySchema, HeartbeatSchema, RegisterReplySchema, RegisterRequestSchema, StatusBatchSchema, subjects } from "@shoal/bus";
+import {
+  AssignmentsSchema,
+  decode,
+  encode,
+  HeartbeatReplySchema,
+  HeartbeatSchema,
+  RegisterReplySchema,
+  RegisterRequestSchema,
+  StatusBatchSchema,
+  subjects,
+} from "@shoal/bus";
 import type { Assignments, BusConnection, RegisterRequest, StatusBatch, Subjects } from "@shoal/bus";
 
 type Change = Extract<Assignments, { type: "delta" }>["changes"][number];
@@ -48,7 +58,13 @@ export class FakeManager {
         this.heartbeats++;
         const ok = this.sessions.get(nodeId)?.sessionId === hb.sessionId;
         m.respond(
-          encode(HeartbeatReplySchema, m.subject, ok ? { ok: true, heartbeatPeriodMs: this.period } : { ok: false, code: "SHOAL_ERR_SESSION", message: "unknown session: register again" }),
+          encode(
+            HeartbeatReplySchema,
+            m.subject,
+            ok
+              ? { ok: true, heartbeatPeriodMs: this.period }
+              : { ok: false, code: "SHOAL_ERR_SESSION", message: "unknown session: register again" },
+          ),
         );
         this.changed();
       }),
@@ -62,7 +78,8 @@ export class FakeManager {
           seen.add(u.taskId);
           this.updates.push({ nodeId, ...u });
           const t = this.tasks.get(u.taskId);
-          if (t && t.status.state !== u.status.state && canTransition(t.status.state, u.status.state)) this.tasks.set(t.id, { ...t, status: u.status });
+          if (t && t.status.state !== u.status.state && canTransition(t.status.state, u.status.state))
+            this.tasks.set(t.id, { ...t, status: u.status });
         }
         this.changed();
       }),
@@ -118,7 +135,12 @@ export class FakeManager {
   sendFull(nodeId: string): void {
     const session = this.sessions.get(nodeId);
     if (!session) throw new Error(`fake manager: no session of node ${nodeId}`);
-    this.publish(nodeId, { type: "full", sessionId: session.sessionId, seq: ++session.seq, tasks: [...this.tasks.values()].filter((t) => t.nodeId === nodeId) });
+    this.publish(nodeId, {
+      type: "full",
+      sessionId: session.sessionId,
+      seq: ++session.seq,
+      tasks: [...this.tasks.values()].filter((t) => t.nodeId === nodeId),
+    });
   }
 
   /** Sends a delta; `skip` leaves a gap in the sequence (as if messages were lost). */
@@ -140,7 +162,11 @@ export class FakeManager {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`fake manager: timed out waiting for ${what}; statuses: ${JSON.stringify(this.updates.map((u) => `${u.taskId}:${u.status.state}`))}`));
+        reject(
+          new Error(
+            `fake manager: timed out waiting for ${what}; statuses: ${JSON.stringify(this.updates.map((u) => `${u.taskId}:${u.status.state}`))}`,
+          ),
+        );
       }, timeoutMs);
       const done = () => {
         clearTimeout(timer);
@@ -157,9 +183,11 @@ export class FakeManager {
   private onRegister(data: Uint8Array, respond: (d: Uint8Array) => void): void {
     const req = decode(RegisterRequestSchema, this.s.register, data);
     this.registrations.push(req);
-    const reply = (r: Parameters<typeof encode<typeof RegisterReplySchema>>[2]) => respond(encode(RegisterReplySchema, this.s.register, r));
+    const reply = (r: Parameters<typeof encode<typeof RegisterReplySchema>>[2]) =>
+      respond(encode(RegisterReplySchema, this.s.register, r));
     if (this.refuse) reply({ ok: false, ...this.refuse });
-    else if (req.joinToken !== this.o.joinToken) reply({ ok: false, code: "SHOAL_ERR_INVALID_TOKEN", message: "the join token is not valid for this cluster" });
+    else if (req.joinToken !== this.o.joinToken)
+      reply({ ok: false, code: "SHOAL_ERR_INVALID_TOKEN", message: "the join token is not valid for this cluster" });
     else {
       const proposed = req.nodeId && (!this.o.ownIds || this.issued.has(req.nodeId)) ? req.nodeId : undefined;
       const nodeId = proposed ?? `node${this.registrations.length}`;

@@ -15,7 +15,10 @@ export function makeTask(
     slot?: number;
   } = {},
 ): Task {
-  const template = { container: { image: "busybox", args: ["sleep", "3600"], stopGracePeriodMs: 1_000 }, ...o.template };
+  const template = {
+    container: { image: "busybox", args: ["sleep", "3600"], stopGracePeriodMs: 1_000 },
+    ...o.template,
+  };
   return TaskSchema.parse({
     id,
     version: 1,

@@ -4,7 +4,12 @@ import { UsageError } from "../errors.js";
 import { booleanOption, listOption, parseArgs, stringOption, type Syntax } from "./parser.js";
 
 const syntax: Syntax = {
-  options: [stringOption("name", "NAME", ""), listOption("env", "E", "", { short: "e" }), booleanOption("detach", "", { short: "d" }), booleanOption("quiet", "", { short: "q" })],
+  options: [
+    stringOption("name", "NAME", ""),
+    listOption("env", "E", "", { short: "e" }),
+    booleanOption("detach", "", { short: "d" }),
+    booleanOption("quiet", "", { short: "q" }),
+  ],
 };
 
 test("long, short, attached and = forms are read, repeatable flags collect in order", () => {
@@ -18,7 +23,11 @@ test("long, short, attached and = forms are read, repeatable flags collect in or
 
 test("flags after positionals are read unless the syntax stops at the first positional", () => {
   assert.equal(parseArgs(["img", "-d"], syntax, "x").flag("detach"), true);
-  const stop = parseArgs(["-d", "busybox", "sh", "-c", "echo hi", "--name", "x"], { ...syntax, stopAtPositional: true }, "x");
+  const stop = parseArgs(
+    ["-d", "busybox", "sh", "-c", "echo hi", "--name", "x"],
+    { ...syntax, stopAtPositional: true },
+    "x",
+  );
   assert.deepEqual(stop.positionals, ["busybox", "sh", "-c", "echo hi", "--name", "x"]);
   assert.equal(stop.has("name"), false);
 });
@@ -44,6 +53,10 @@ const bad: [string[], RegExp][] = [
 ];
 for (const [argv, message] of bad) {
   test(`${argv.join(" ")} is a usage error naming the flag`, () => {
-    assert.throws(() => parseArgs(argv, syntax, "service create"), (e: unknown) => e instanceof UsageError && message.test(e.message) && e.command === "service create" && e.exitCode === 2);
+    assert.throws(
+      () => parseArgs(argv, syntax, "service create"),
+      (e: unknown) =>
+        e instanceof UsageError && message.test(e.message) && e.command === "service create" && e.exitCode === 2,
+    );
   });
 }

@@ -15,11 +15,23 @@ export interface OptionDef {
 }
 
 /** A string flag (`multiple` in `extra` to repeat it). */
-export const stringOption = (name: string, value: string, help: string, extra: Partial<OptionDef> = {}): OptionDef => ({ name, type: "string", value, help, ...extra });
+export const stringOption = (name: string, value: string, help: string, extra: Partial<OptionDef> = {}): OptionDef => ({
+  name,
+  type: "string",
+  value,
+  help,
+  ...extra,
+});
 /** A repeatable string flag. */
-export const listOption = (name: string, value: string, help: string, extra: Partial<OptionDef> = {}): OptionDef => stringOption(name, value, help, { multiple: true, ...extra });
+export const listOption = (name: string, value: string, help: string, extra: Partial<OptionDef> = {}): OptionDef =>
+  stringOption(name, value, help, { multiple: true, ...extra });
 /** A boolean flag. */
-export const booleanOption = (name: string, help: string, extra: Partial<OptionDef> = {}): OptionDef => ({ name, type: "boolean", help, ...extra });
+export const booleanOption = (name: string, help: string, extra: Partial<OptionDef> = {}): OptionDef => ({
+  name,
+  type: "boolean",
+  help,
+  ...extra,
+});
 
 /** How a command's arguments are read. */
 export interface Syntax {
@@ -80,7 +92,8 @@ export function parseArgs(argv: readonly string[], syntax: Syntax, command: stri
   const set = (o: OptionDef, v: string | boolean, shown: string) => {
     if (o.type === "boolean") {
       if (typeof v === "string") {
-        if (!["true", "false", "1", "0"].includes(v)) throw new UsageError(`invalid value ${JSON.stringify(v)} for ${shown}: use true or false`, command);
+        if (!["true", "false", "1", "0"].includes(v))
+          throw new UsageError(`invalid value ${JSON.stringify(v)} for ${shown}: use true or false`, command);
         values.set(o.name, v === "true" || v === "1");
       } else values.set(o.name, v);
       return;

@@ -1,7 +1,18 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { UsageError } from "../errors.js";
-import { decimalFlag, durationFlag, formatBinarySize, formatDuration, formatSize, humanDuration, intFlag, parseDurationMs, parseSizeBytes, sizeFlag } from "./units.js";
+import {
+  decimalFlag,
+  durationFlag,
+  formatBinarySize,
+  formatDuration,
+  formatSize,
+  humanDuration,
+  intFlag,
+  parseDurationMs,
+  parseSizeBytes,
+  sizeFlag,
+} from "./units.js";
 
 test("durations are read as Docker writes them", () => {
   const cases: [string, number | undefined][] = [
@@ -37,11 +48,23 @@ test("sizes are read as Docker's --memory reads them (binary units)", () => {
 });
 
 test("bad flag values are usage errors that name the flag and show the expected form", () => {
-  assert.throws(() => durationFlag("restart-delay", "5"), (e: unknown) => e instanceof UsageError && /--restart-delay/.test(e.message) && /1m30s/.test(e.message));
-  assert.throws(() => sizeFlag("limit-memory", "lots"), (e: unknown) => e instanceof UsageError && /--limit-memory/.test(e.message) && /64M/.test(e.message));
-  assert.throws(() => intFlag("replicas", "-1"), (e: unknown) => e instanceof UsageError && /--replicas.*whole number/.test(e.message));
+  assert.throws(
+    () => durationFlag("restart-delay", "5"),
+    (e: unknown) => e instanceof UsageError && /--restart-delay/.test(e.message) && /1m30s/.test(e.message),
+  );
+  assert.throws(
+    () => sizeFlag("limit-memory", "lots"),
+    (e: unknown) => e instanceof UsageError && /--limit-memory/.test(e.message) && /64M/.test(e.message),
+  );
+  assert.throws(
+    () => intFlag("replicas", "-1"),
+    (e: unknown) => e instanceof UsageError && /--replicas.*whole number/.test(e.message),
+  );
   assert.throws(() => intFlag("replicas", "2.5"), UsageError);
-  assert.throws(() => decimalFlag("limit-cpu", "half"), (e: unknown) => e instanceof UsageError && /--limit-cpu/.test(e.message));
+  assert.throws(
+    () => decimalFlag("limit-cpu", "half"),
+    (e: unknown) => e instanceof UsageError && /--limit-cpu/.test(e.message),
+  );
   assert.equal(decimalFlag("limit-cpu", "0.5"), 0.5);
   assert.equal(intFlag("replicas", "3"), 3);
 });

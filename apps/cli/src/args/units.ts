@@ -1,6 +1,14 @@
 import { UsageError } from "../errors.js";
 
-const DURATION_UNITS: Readonly<Record<string, number>> = { ns: 1e-6, us: 1e-3, "µs": 1e-3, ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+const DURATION_UNITS: Readonly<Record<string, number>> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3,
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+};
 
 /**
  * Parses a duration the way Docker (Go) writes them: `500ms`, `5s`, `1m30s`, `1.5h`, `0`. Returns whole
@@ -11,7 +19,8 @@ export function parseDurationMs(text: string): number | undefined {
   if (s === "0") return 0;
   if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/.test(s)) return undefined;
   let total = 0;
-  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g)) total += Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
+  for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/g))
+    total += Number(m[1]) * (DURATION_UNITS[m[2] as string] as number);
   return Math.round(total);
 }
 
@@ -32,26 +41,36 @@ export function parseSizeBytes(text: string): number | undefined {
 /** A flag's value as a duration in ms, or a UsageError naming the flag. */
 export function durationFlag(flag: string, value: string): number {
   const ms = parseDurationMs(value);
-  if (ms === undefined) throw new UsageError(`invalid duration ${JSON.stringify(value)} for --${flag}: write it like 500ms, 5s, 1m30s or 2h`);
+  if (ms === undefined)
+    throw new UsageError(
+      `invalid duration ${JSON.stringify(value)} for --${flag}: write it like 500ms, 5s, 1m30s or 2h`,
+    );
   return ms;
 }
 
 /** A flag's value as a size in bytes, or a UsageError naming the flag. */
 export function sizeFlag(flag: string, value: string): number {
   const b = parseSizeBytes(value);
-  if (b === undefined) throw new UsageError(`invalid size ${JSON.stringify(value)} for --${flag}: write it as bytes or with a unit, like 64M, 512k or 1g`);
+  if (b === undefined)
+    throw new UsageError(
+      `invalid size ${JSON.stringify(value)} for --${flag}: write it as bytes or with a unit, like 64M, 512k or 1g`,
+    );
   return b;
 }
 
 /** A flag's value as a whole number >= min, or a UsageError naming the flag. */
 export function intFlag(flag: string, value: string, min = 0): number {
-  if (!/^\d+$/.test(value.trim()) || Number(value) < min) throw new UsageError(`invalid value ${JSON.stringify(value)} for --${flag}: expected a whole number${min > 0 ? ` of at least ${min}` : ""}`);
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min)
+    throw new UsageError(
+      `invalid value ${JSON.stringify(value)} for --${flag}: expected a whole number${min > 0 ? ` of at least ${min}` : ""}`,
+    );
   return Number(value);
 }
 
 /** A flag's value as a non-negative decimal number (CPUs), or a UsageError naming the flag. */
 export function decimalFlag(flag: string, value: string): number {
-  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(value.trim())) throw new UsageError(`invalid value ${JSON.stringify(value)} for --${flag}: expected a number such as 0.5 or 2`);
+  if (!/^\d+(\.\d+)?$|^\.\d+$/.test(value.trim()))
+    throw new UsageError(`invalid value ${JSON.stringify(value)} for --${flag}: expected a number such as 0.5 or 2`);
   return Number(value);
 }
 

@@ -17,7 +17,11 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), "shoal-cli-status-"));
   api = new FakeServer();
   // The answer names the cluster's managers, as every manager's answers do.
-  api.on("GET", "/v1/cluster/status", () => ({ status: 200, json: status, headers: { "x-shoal-managers": `10.0.0.1:7070,${host},10.0.0.3:7070` } }));
+  api.on("GET", "/v1/cluster/status", () => ({
+    status: 200,
+    json: status,
+    headers: { "x-shoal-managers": `10.0.0.1:7070,${host},10.0.0.3:7070` },
+  }));
   host = await api.listen();
   status = {
     source: "leader",
@@ -42,7 +46,10 @@ after(async () => {
 test("cluster status prints the table or, with --format json, the API object", async () => {
   const io = captureIo();
   assert.equal(await main(["cluster", "status", "--host", host], io), 0, io.err());
-  assert.match(io.out(), /^Leader: 2 at 127\.0\.0\.1:\d+ {3}Term: 3 {3}Commit index: 9 {3}Quorum: 2 of 3 voters\n\nID +API ADDRESS/);
+  assert.match(
+    io.out(),
+    /^Leader: 2 at 127\.0\.0\.1:\d+ {3}Term: 3 {3}Commit index: 9 {3}Quorum: 2 of 3 voters\n\nID +API ADDRESS/,
+  );
   assert.match(io.out(), /\n2 \* +127\.0\.0\.1:\d+ +voter +Leader +0\n/);
   const json = captureIo();
   assert.equal(await main(["cluster", "status", "--format", "json", "--host", host], json), 0, json.err());
@@ -54,7 +61,9 @@ test("a CLI that found its manager in the context file remembers the managers th
   writeFileSync(contextFile(dir), `${JSON.stringify({ managers: ["127.0.0.1:1", host] })}\n`);
   const io = captureIo();
   assert.equal(await main(["cluster", "status", "--data-dir", dir], io), 0, io.err());
-  assert.deepEqual(JSON.parse(readFileSync(contextFile(dir), "utf8")), { managers: [host, "10.0.0.1:7070", "10.0.0.3:7070"] });
+  assert.deepEqual(JSON.parse(readFileSync(contextFile(dir), "utf8")), {
+    managers: [host, "10.0.0.1:7070", "10.0.0.3:7070"],
+  });
   // Hosts given on the command line leave the file alone.
   writeFileSync(contextFile(dir), `${JSON.stringify({ managers: ["127.0.0.1:1"] })}\n`);
   assert.equal(await main(["cluster", "status", "--data-dir", dir, "--host", host], captureIo()), 0);

@@ -7,7 +7,11 @@ export const clusterStatusCommand: Command = {
   name: "cluster status",
   usage: "[OPTIONS]",
   summary: "Show the managers: which one leads, term, commit index, and each one's reachability and lag",
-  syntax: { options: [{ name: "format", type: "string", value: "FORMAT", help: "Output: table (default) or json (the API object)" }] },
+  syntax: {
+    options: [
+      { name: "format", type: "string", value: "FORMAT", help: "Output: table (default) or json (the API object)" },
+    ],
+  },
   run: async (ctx, p) => {
     const format = choice("format", p.string("format") ?? "table", ["table", "json"] as const);
     const status = await ctx.client.call("clusterStatus");

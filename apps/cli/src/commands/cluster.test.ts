@@ -17,7 +17,15 @@ const info = InfoSchema.parse({
   raft: { leader: true, term: 1, commitIndex: 1, appliedIndex: 1 },
   counts: { nodes: 1, services: 0, tasks: 0 },
 });
-const cluster = ClusterSchema.parse({ id: "c1", version: 1, createdAt: iso(T0), updatedAt: iso(T0), spec: {}, joinTokens: { worker: "SHOAL-WRK", manager: "SHOAL-MGR" }, busToken: "bus" });
+const cluster = ClusterSchema.parse({
+  id: "c1",
+  version: 1,
+  createdAt: iso(T0),
+  updatedAt: iso(T0),
+  spec: {},
+  joinTokens: { worker: "SHOAL-WRK", manager: "SHOAL-MGR" },
+  busToken: "bus",
+});
 
 /** A stand-in for the `shoal` script: `manager` answers the API, `agent` its socket, as the real daemons do. */
 const FAKE_BIN = `
@@ -89,10 +97,22 @@ test("cluster init starts a manager and an agent in the background, prints the j
   assert.ok(init.out.startsWith("Cluster initialized: this node is now a manager (node nodea).\n"), init.out);
   assert.ok(init.out.includes(`    shoal cluster join --token SHOAL-WRK 10.1.2.3:${port}\n`), init.out);
   assert.ok(init.out.includes(`    shoal cluster join --token SHOAL-MGR 10.1.2.3:${port}\n`), init.out);
-  assert.match(readFileSync(join(init.dataDir, "logs", "manager.log"), "utf8"), new RegExp(`^fake manager --init --data-dir \\S+ --listen-addr 0\\.0\\.0\\.0 --advertise-addr 10\\.1\\.2\\.3 --api-port ${port} `));
-  assert.match(readFileSync(join(init.dataDir, "logs", "agent.log"), "utf8"), new RegExp(`--join 127\\.0\\.0\\.1:${port} --token SHOAL-MGR`));
-  assert.deepEqual(JSON.parse(readFileSync(join(init.dataDir, "context.json"), "utf8")), { managers: [`127.0.0.1:${port}`] });
-  const [managerPid, agentPid] = ["manager", "agent"].map((r) => Number(readFileSync(join(init.dataDir, `${r}.pid`), "utf8")));
+  assert.match(
+    readFileSync(join(init.dataDir, "logs", "manager.log"), "utf8"),
+    new RegExp(
+      `^fake manager --init --data-dir \\S+ --listen-addr 0\\.0\\.0\\.0 --advertise-addr 10\\.1\\.2\\.3 --api-port ${port} `,
+    ),
+  );
+  assert.match(
+    readFileSync(join(init.dataDir, "logs", "agent.log"), "utf8"),
+    new RegExp(`--join 127\\.0\\.0\\.1:${port} --token SHOAL-MGR`),
+  );
+  assert.deepEqual(JSON.parse(readFileSync(join(init.dataDir, "context.json"), "utf8")), {
+    managers: [`127.0.0.1:${port}`],
+  });
+  const [managerPid, agentPid] = ["manager", "agent"].map((r) =>
+    Number(readFileSync(join(init.dataDir, `${r}.pid`), "utf8")),
+  );
 
   const again = await run("n1", "cluster", "init", "--api-port", String(port));
   assert.equal(again.code, 1);
@@ -100,7 +120,10 @@ test("cluster init starts a manager and an agent in the background, prints the j
 
   const refused = await run("n1", "cluster", "leave");
   assert.equal(refused.code, 1);
-  assert.match(refused.err, /^Error: this node is the cluster's only manager; leaving removes the cluster's state: use --force\n/);
+  assert.match(
+    refused.err,
+    /^Error: this node is the cluster's only manager; leaving removes the cluster's state: use --force\n/,
+  );
 
   const leave = await run("n1", "cluster", "leave", "--force");
   assert.equal(leave.code, 0, leave.err);
@@ -117,7 +140,10 @@ test("cluster init starts a manager and an agent in the background, prints the j
 test("cluster join with a bad token shows the agent's error, exit 1", async () => {
   const r = await run("n2", "cluster", "join", "--token", "WRONG", "10.1.2.3:7070");
   assert.equal(r.code, 1);
-  assert.match(r.err, /^Error: the agent exited while starting; last lines of .*agent\.log:\n(.*\n)*.*join refused: the token is not valid/);
+  assert.match(
+    r.err,
+    /^Error: the agent exited while starting; last lines of .*agent\.log:\n(.*\n)*.*join refused: the token is not valid/,
+  );
   assert.equal(existsSync(join(r.dataDir, "agent.pid")), false);
 });
 
@@ -125,7 +151,10 @@ test("cluster join starts the agent and reports the node; leave as a worker need
   const r = await run("n3", "cluster", "join", "--token", "SHOAL-WRK", "--label", "zone=a", "10.1.2.3:7070");
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, "This node joined the cluster as a worker (node nodew).\n");
-  assert.match(readFileSync(join(r.dataDir, "logs", "agent.log"), "utf8"), /--join 10\.1\.2\.3:7070 --token SHOAL-WRK --label zone=a/);
+  assert.match(
+    readFileSync(join(r.dataDir, "logs", "agent.log"), "utf8"),
+    /--join 10\.1\.2\.3:7070 --token SHOAL-WRK --label zone=a/,
+  );
   const twice = await run("n3", "cluster", "join", "--token", "SHOAL-WRK", "10.1.2.3:7070");
   assert.equal(twice.code, 1);
   assert.match(twice.err, /already part of a cluster/);
@@ -145,7 +174,10 @@ test("cluster join without --token is a usage error", async () => {
 test("cluster init --force-new-cluster refuses a data dir without a manager's state", async () => {
   const r = await run("n5", "cluster", "init", "--force-new-cluster");
   assert.equal(r.code, 1);
-  assert.match(r.err, /^Error: \S+ holds no manager state: there is nothing to recover\n.*start a new cluster with `shoal cluster init`/);
+  assert.match(
+    r.err,
+    /^Error: \S+ holds no manager state: there is nothing to recover\n.*start a new cluster with `shoal cluster init`/,
+  );
   assert.equal(existsSync(join(r.dataDir, "manager.pid")), false, "no manager was started");
 });
 
@@ -156,19 +188,45 @@ test("cluster init --force-new-cluster wants the manager stopped, then restarts 
   const running = await run("n6", "cluster", "init", "--force-new-cluster", "--api-port", String(port));
   assert.equal(running.code, 1);
   const managerPid = Number(readFileSync(join(init.dataDir, "manager.pid"), "utf8"));
-  assert.match(running.err, new RegExp(`^Error: a manager still runs for this data dir \\(manager pid ${managerPid}, [^]*kill -TERM ${managerPid}`));
+  assert.match(
+    running.err,
+    new RegExp(
+      `^Error: a manager still runs for this data dir \\(manager pid ${managerPid}, [^]*kill -TERM ${managerPid}`,
+    ),
+  );
 
   await stopDaemon(managerPid, "manager");
   // What a real manager leaves in its data dir; the stand-in writes nothing.
   mkdirSync(join(init.dataDir, "manager"), { recursive: true });
   writeFileSync(join(init.dataDir, "manager", "manager.json"), JSON.stringify({ clusterId: "c1", raftId: 1 }));
   const agentPid = Number(readFileSync(join(init.dataDir, "agent.pid"), "utf8"));
-  const forced = await run("n6", "cluster", "init", "--force-new-cluster", "--advertise-addr", "10.1.2.3", "--api-port", String(port));
+  const forced = await run(
+    "n6",
+    "cluster",
+    "init",
+    "--force-new-cluster",
+    "--advertise-addr",
+    "10.1.2.3",
+    "--api-port",
+    String(port),
+  );
   assert.equal(forced.code, 0, forced.err);
-  assert.ok(forced.out.startsWith("Cluster re-formed from this node's state: this node is now its only manager (node nodea)"), forced.out);
+  assert.ok(
+    forced.out.startsWith("Cluster re-formed from this node's state: this node is now its only manager (node nodea)"),
+    forced.out,
+  );
   assert.ok(forced.out.includes(`    shoal cluster join --token SHOAL-MGR 10.1.2.3:${port}\n`), forced.out);
-  assert.match(readFileSync(join(init.dataDir, "logs", "manager.log"), "utf8"), new RegExp(`\nfake manager --force-new-cluster --data-dir \\S+ --listen-addr 0\\.0\\.0\\.0 --advertise-addr 10\\.1\\.2\\.3 --api-port ${port} `));
+  assert.match(
+    readFileSync(join(init.dataDir, "logs", "manager.log"), "utf8"),
+    new RegExp(
+      `\nfake manager --force-new-cluster --data-dir \\S+ --listen-addr 0\\.0\\.0\\.0 --advertise-addr 10\\.1\\.2\\.3 --api-port ${port} `,
+    ),
+  );
   assert.equal(Number(readFileSync(join(init.dataDir, "agent.pid"), "utf8")), agentPid, "the running agent was kept");
-  assert.equal(readFileSync(join(init.dataDir, "logs", "agent.log"), "utf8").match(/fake agent/g)?.length, 1, "no second agent was started");
+  assert.equal(
+    readFileSync(join(init.dataDir, "logs", "agent.log"), "utf8").match(/fake agent/g)?.length,
+    1,
+    "no second agent was started",
+  );
   assert.equal((await run("n6", "cluster", "leave", "--force")).code, 0);
 });

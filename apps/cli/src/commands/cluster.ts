@@ -4,7 +4,15 @@ import { ApiError, ShoalClient } from "@shoal/api";
 import type { ParsedArgs } from "../args/parser.js";
 import { contextFile, type Command, type Context } from "../context.js";
 import { CliError } from "../errors.js";
-import { DEFAULT_CLI_BIN, defaultAdvertiseAddr, runningPid, spawnDaemon, stopDaemon, waitForDaemon, type DaemonLaunch } from "../local/processes.js";
+import {
+  DEFAULT_CLI_BIN,
+  defaultAdvertiseAddr,
+  runningPid,
+  spawnDaemon,
+  stopDaemon,
+  waitForDaemon,
+  type DaemonLaunch,
+} from "../local/processes.js";
 import { AGENT_LOCAL_OPTIONS, AGENT_NODE_OPTIONS, MANAGER_ADDR_OPTIONS, managerOptions } from "./daemon.js";
 import { isSystemdManaged, removeUnit, settleUnit, startUnit, unitName } from "@shoal/agent/systemd";
 import { oneArg, withVersionRetry } from "./output.js";
@@ -12,17 +20,32 @@ import { oneArg, withVersionRetry } from "./output.js";
 const START_TIMEOUT_MS = 60_000;
 
 function launch(ctx: Context, role: "manager" | "agent", args: string[]): DaemonLaunch {
-  return { role, args, logFile: join(ctx.dataDir, "logs", `${role}.log`), pidFile: join(ctx.dataDir, `${role}.pid`), cliBin: ctx.io.cliBin ?? DEFAULT_CLI_BIN };
+  return {
+    role,
+    args,
+    logFile: join(ctx.dataDir, "logs", `${role}.log`),
+    pidFile: join(ctx.dataDir, `${role}.pid`),
+    cliBin: ctx.io.cliBin ?? DEFAULT_CLI_BIN,
+  };
 }
 
 /** `--systemd`: the daemons run as systemd units (infra/systemd) instead of children of this command. */
-const SYSTEMD_OPTION = { name: "systemd", type: "boolean", help: "Hand the daemons to systemd (shoal-manager and shoal-agent units, installed by infra/install.sh) instead of starting them in the background" } as const;
+const SYSTEMD_OPTION = {
+  name: "systemd",
+  type: "boolean",
+  help: "Hand the daemons to systemd (shoal-manager and shoal-agent units, installed by infra/install.sh) instead of starting them in the background",
+} as const;
 
 /**
  * Starts a daemon in the background, or as its systemd unit with --systemd, and waits until `ready` gives a
  * value. A unit keeps only the arguments later starts need once the daemon is up.
  */
-async function runDaemon<T>(ctx: Context, p: ParsedArgs, d: DaemonLaunch, ready: () => Promise<T | undefined>): Promise<T> {
+async function runDaemon<T>(
+  ctx: Context,
+  p: ParsedArgs,
+  d: DaemonLaunch,
+  ready: () => Promise<T | undefined>,
+): Promise<T> {
   if (!p.flag("systemd")) return waitForDaemon(d, spawnDaemon(d), ready, START_TIMEOUT_MS);
   const pid = startUnit(d, ctx.dataDir);
   try {
@@ -31,7 +54,9 @@ async function runDaemon<T>(ctx: Context, p: ParsedArgs, d: DaemonLaunch, ready:
     return v;
   } catch (e) {
     if (!(e instanceof CliError)) throw e;
-    throw new CliError(e.code, e.message, `its output is in the journal: \`journalctl -u ${unitName(d.role)}\``, { cause: e });
+    throw new CliError(e.code, e.message, `its output is in the journal: \`journalctl -u ${unitName(d.role)}\``, {
+      cause: e,
+    });
   }
 }
 
@@ -49,28 +74,50 @@ function passOn(p: ParsedArgs, names: readonly string[]): string[] {
 /** Starts the agent in the background and waits until it has registered: its node id. */
 async function startAgentDaemon(ctx: Context, p: ParsedArgs, join_: string, token: string): Promise<string> {
   const d = launch(ctx, "agent", [
-    "--data-dir", ctx.dataDir,
-    "--run-dir", ctx.runDir,
-    "--join", join_,
-    "--token", token,
+    "--data-dir",
+    ctx.dataDir,
+    "--run-dir",
+    ctx.runDir,
+    "--join",
+    join_,
+    "--token",
+    token,
     ...passOn(p, ["hostname", "label", "advertise-addr", "cgroup-parent", "bridge", "bridge-subnet"]),
   ]);
-  return runDaemon(ctx, p, d, async () => (await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 2_000 })).nodeId || undefined);
+  return runDaemon(
+    ctx,
+    p,
+    d,
+    async () =>
+      (await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 2_000 })).nodeId ||
+      undefined,
+  );
 }
 
 /** Starts the manager daemon in the background with the address flags and `extra`, and waits for its API. */
-async function startManagerDaemon(ctx: Context, p: ParsedArgs, extra: string[]): Promise<{ o: ReturnType<typeof managerOptions>; advertise: string; local: ShoalClient }> {
+async function startManagerDaemon(
+  ctx: Context,
+  p: ParsedArgs,
+  extra: string[],
+): Promise<{ o: ReturnType<typeof managerOptions>; advertise: string; local: ShoalClient }> {
   const o = managerOptions(ctx, p);
   const advertise = p.string("advertise-addr") ?? defaultAdvertiseAddr();
   const d = launch(ctx, "manager", [
     ...extra,
-    "--data-dir", ctx.dataDir,
-    "--listen-addr", o.listenAddr,
-    "--advertise-addr", advertise,
-    "--api-port", String(o.apiPort),
-    "--raft-port", String(o.raftPort),
-    "--nats-port", String(o.natsPort),
-    "--nats-cluster-port", String(o.natsClusterPort),
+    "--data-dir",
+    ctx.dataDir,
+    "--listen-addr",
+    o.listenAddr,
+    "--advertise-addr",
+    advertise,
+    "--api-port",
+    String(o.apiPort),
+    "--raft-port",
+    String(o.raftPort),
+    "--nats-port",
+    String(o.natsPort),
+    "--nats-cluster-port",
+    String(o.natsClusterPort),
   ]);
   const local = new ShoalClient({ managers: [`127.0.0.1:${o.apiPort}`], timeoutMs: 2_000 });
   await runDaemon(ctx, p, d, () => local.call("info"));
@@ -85,7 +132,12 @@ function writeContext(ctx: Context, managers: string[]): void {
 
 function refuseIfRunning(ctx: Context, role: "manager" | "agent", message: string): void {
   const pid = runningPid(join(ctx.dataDir, `${role}.pid`), role);
-  if (pid !== undefined) throw new CliError("SHOAL_ERR_ALREADY_RUNNING", `${message} (${role} pid ${pid}, data dir ${ctx.dataDir})`, "run `shoal cluster leave` first, or use another --data-dir");
+  if (pid !== undefined)
+    throw new CliError(
+      "SHOAL_ERR_ALREADY_RUNNING",
+      `${message} (${role} pid ${pid}, data dir ${ctx.dataDir})`,
+      "run `shoal cluster leave` first, or use another --data-dir",
+    );
 }
 
 /**
@@ -94,7 +146,8 @@ function refuseIfRunning(ctx: Context, role: "manager" | "agent", message: strin
  */
 function checkRecoverable(ctx: Context): void {
   const dir = join(ctx.dataDir, "manager");
-  const pid = runningPid(join(ctx.dataDir, "manager.pid"), "manager") ?? runningPid(join(dir, "raft", "LOCK"), "manager");
+  const pid =
+    runningPid(join(ctx.dataDir, "manager.pid"), "manager") ?? runningPid(join(dir, "raft", "LOCK"), "manager");
   if (pid !== undefined) {
     throw new CliError(
       "SHOAL_ERR_ALREADY_RUNNING",
@@ -181,7 +234,12 @@ export const clusterJoinCommand: Command = {
   summary: "Join this node to a cluster: as a worker, or as a manager with the manager token",
   syntax: {
     options: [
-      { name: "token", type: "string", value: "TOKEN", help: "Join token printed by `shoal cluster init` (the manager token makes this node a manager)" },
+      {
+        name: "token",
+        type: "string",
+        value: "TOKEN",
+        help: "Join token printed by `shoal cluster init` (the manager token makes this node a manager)",
+      },
       ...MANAGER_ADDR_OPTIONS.filter((o) => o.name !== "advertise-addr"),
       ...AGENT_NODE_OPTIONS,
       ...AGENT_LOCAL_OPTIONS,
@@ -218,24 +276,41 @@ async function leaveAsManager(ctx: Context, force: boolean): Promise<void> {
   try {
     managers = (await ctx.client.call("clusterInspect")).managers.length;
   } catch (e) {
-    if (!force) throw new CliError("SHOAL_ERR_MANAGER_LEAVE", `this node is a manager and the cluster cannot be asked whether others remain (${(e as Error).message})`, "bring the managers back, or use --force");
+    if (!force)
+      throw new CliError(
+        "SHOAL_ERR_MANAGER_LEAVE",
+        `this node is a manager and the cluster cannot be asked whether others remain (${(e as Error).message})`,
+        "bring the managers back, or use --force",
+      );
     ctx.err(`Warning: the cluster could not be reached (${(e as Error).message}); leaving anyway\n`);
     return;
   }
   if (managers <= 1) {
-    if (!force) throw new CliError("SHOAL_ERR_MANAGER_LEAVE", "this node is the cluster's only manager; leaving removes the cluster's state: use --force", "add another manager first, or use --force to erase the cluster");
+    if (!force)
+      throw new CliError(
+        "SHOAL_ERR_MANAGER_LEAVE",
+        "this node is the cluster's only manager; leaving removes the cluster's state: use --force",
+        "add another manager first, or use --force to erase the cluster",
+      );
     return;
   }
   try {
-    const nodeId = (await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 5_000 })).nodeId ?? "";
+    const nodeId =
+      (await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 5_000 })).nodeId ?? "";
     await withVersionRetry(
       () => ctx.client.call("nodeInspect", { params: { ref: nodeId } }),
-      (node) => ctx.client.call("nodeUpdate", { params: { ref: node.id }, body: { version: node.version, spec: { ...node.spec, role: "worker" } } }),
+      (node) =>
+        ctx.client.call("nodeUpdate", {
+          params: { ref: node.id },
+          body: { version: node.version, spec: { ...node.spec, role: "worker" } },
+        }),
     );
     ctx.out("This node's manager left the managers.\n");
   } catch (e) {
     if (!force) throw e;
-    ctx.err(`Warning: this node's manager could not leave the managers (${(e as Error).message}); leaving anyway, remove it later with \`shoal node rm --force\`\n`);
+    ctx.err(
+      `Warning: this node's manager could not leave the managers (${(e as Error).message}); leaving anyway, remove it later with \`shoal node rm --force\`\n`,
+    );
   }
 }
 
@@ -244,13 +319,26 @@ export const clusterLeaveCommand: Command = {
   name: "cluster leave",
   usage: "[OPTIONS]",
   summary: "Leave the cluster: stop this node's tasks and daemons and remove their state",
-  syntax: { options: [{ name: "force", short: "f", type: "boolean", help: "Leave even as the last manager (erases the cluster's state) or when the managers' quorum would be lost" }] },
+  syntax: {
+    options: [
+      {
+        name: "force",
+        short: "f",
+        type: "boolean",
+        help: "Leave even as the last manager (erases the cluster's state) or when the managers' quorum would be lost",
+      },
+    ],
+  },
   run: async (ctx, p) => {
     const managerPid = runningPid(join(ctx.dataDir, "manager.pid"), "manager");
     const agentPid = runningPid(join(ctx.dataDir, "agent.pid"), "agent");
     if (managerPid !== undefined) await leaveAsManager(ctx, p.flag("force"));
     if (managerPid === undefined && agentPid === undefined && !p.flag("force")) {
-      throw new CliError("SHOAL_ERR_NOT_IN_CLUSTER", `this node is not part of a cluster (no manager or agent runs for ${ctx.dataDir})`, "use --force to remove leftover state anyway");
+      throw new CliError(
+        "SHOAL_ERR_NOT_IN_CLUSTER",
+        `this node is not part of a cluster (no manager or agent runs for ${ctx.dataDir})`,
+        "use --force to remove leftover state anyway",
+      );
     }
     if (agentPid !== undefined) {
       try {
@@ -264,7 +352,8 @@ export const clusterLeaveCommand: Command = {
     if (managerPid !== undefined) await stopNodeDaemon("manager", managerPid);
     // A unit whose daemon was not running (failed, or stopped by hand) must not come back at the next boot.
     for (const role of ["agent", "manager"] as const) if (isSystemdManaged(role)) removeUnit(role);
-    for (const f of ["agent.pid", "manager.pid", "agent", "manager", "context.json"]) rmSync(join(ctx.dataDir, f), { recursive: true, force: true });
+    for (const f of ["agent.pid", "manager.pid", "agent", "manager", "context.json"])
+      rmSync(join(ctx.dataDir, f), { recursive: true, force: true });
     ctx.out("Node left the cluster.\n");
     return 0;
   },

@@ -18,29 +18,93 @@ const parse = (c: Command, argv: string[]) => {
 test("shoal manager flags map to the manager's options, with the documented defaults", () => {
   const d = parse(managerCommand, []);
   assert.deepEqual(managerOptions(d.ctx, d.p), {
-    dataDir: "/var/lib/shoal", listenAddr: "0.0.0.0", advertiseAddr: "127.0.0.1", apiPort: 7070, raftPort: 7071, natsPort: 7072, natsClusterPort: 7073, init: false, heartbeatPeriodMs: 1000,
+    dataDir: "/var/lib/shoal",
+    listenAddr: "0.0.0.0",
+    advertiseAddr: "127.0.0.1",
+    apiPort: 7070,
+    raftPort: 7071,
+    natsPort: 7072,
+    natsClusterPort: 7073,
+    init: false,
+    heartbeatPeriodMs: 1000,
   });
-  const f = parse(managerCommand, ["--data-dir", "/d", "--listen-addr", "10.0.0.1", "--advertise-addr", "10.0.0.2", "--api-port", "8070", "--raft-port", "8071", "--nats-port", "8072", "--nats-cluster-port", "8073", "--init", "--heartbeat-period", "500ms"]);
+  const f = parse(managerCommand, [
+    "--data-dir",
+    "/d",
+    "--listen-addr",
+    "10.0.0.1",
+    "--advertise-addr",
+    "10.0.0.2",
+    "--api-port",
+    "8070",
+    "--raft-port",
+    "8071",
+    "--nats-port",
+    "8072",
+    "--nats-cluster-port",
+    "8073",
+    "--init",
+    "--heartbeat-period",
+    "500ms",
+  ]);
   assert.deepEqual(managerOptions(f.ctx, f.p), {
-    dataDir: "/d", listenAddr: "10.0.0.1", advertiseAddr: "10.0.0.2", apiPort: 8070, raftPort: 8071, natsPort: 8072, natsClusterPort: 8073, init: true, heartbeatPeriodMs: 500,
+    dataDir: "/d",
+    listenAddr: "10.0.0.1",
+    advertiseAddr: "10.0.0.2",
+    apiPort: 8070,
+    raftPort: 8071,
+    natsPort: 8072,
+    natsClusterPort: 8073,
+    init: true,
+    heartbeatPeriodMs: 500,
   });
   const forced = parse(managerCommand, ["--force-new-cluster"]);
   assert.equal(managerOptions(forced.ctx, forced.p).forceNewCluster, true);
   const bad = parse(managerCommand, ["--api-port", "70000"]);
-  assert.throws(() => managerOptions(bad.ctx, bad.p), (e: unknown) => e instanceof UsageError && /--api-port/.test(e.message));
+  assert.throws(
+    () => managerOptions(bad.ctx, bad.p),
+    (e: unknown) => e instanceof UsageError && /--api-port/.test(e.message),
+  );
 });
 
 test("shoal agent flags map to the agent's options", () => {
-  const a = parse(agentCommand, ["--run-dir", "/r", "--cgroup-parent", "n1", "--hostname", "h1", "--label", "zone=a", "--label", "ssd", "--advertise-addr", "10.0.0.3", "--join", "10.0.0.1:7070,10.0.0.2:7070", "--token", "T"]);
+  const a = parse(agentCommand, [
+    "--run-dir",
+    "/r",
+    "--cgroup-parent",
+    "n1",
+    "--hostname",
+    "h1",
+    "--label",
+    "zone=a",
+    "--label",
+    "ssd",
+    "--advertise-addr",
+    "10.0.0.3",
+    "--join",
+    "10.0.0.1:7070,10.0.0.2:7070",
+    "--token",
+    "T",
+  ]);
   assert.deepEqual(agentOptions(a.ctx, a.p), {
-    dataDir: "/var/lib/shoal", runDir: "/r", cgroupParent: "n1", hostname: "h1", labels: { zone: "a", ssd: "" }, advertiseAddr: "10.0.0.3", join: { managers: ["10.0.0.1:7070", "10.0.0.2:7070"], token: "T" },
+    dataDir: "/var/lib/shoal",
+    runDir: "/r",
+    cgroupParent: "n1",
+    hostname: "h1",
+    labels: { zone: "a", ssd: "" },
+    advertiseAddr: "10.0.0.3",
+    join: { managers: ["10.0.0.1:7070", "10.0.0.2:7070"], token: "T" },
   });
   const noToken = parse(agentCommand, ["--join", "10.0.0.1:7070"]);
-  assert.throws(() => agentOptions(noToken.ctx, noToken.p), (e: unknown) => e instanceof UsageError && /--join and --token go together/.test(e.message));
+  assert.throws(
+    () => agentOptions(noToken.ctx, noToken.p),
+    (e: unknown) => e instanceof UsageError && /--join and --token go together/.test(e.message),
+  );
 });
 
 test("--host takes repeats and comma lists, then SHOAL_HOST, then the recorded manager, then the default", (t) => {
-  const ctx = (argv: string[], env: Record<string, string> = {}) => new Context(captureIo({ env }), parseArgs(argv, { options: GLOBAL_OPTIONS }, "x")).hosts;
+  const ctx = (argv: string[], env: Record<string, string> = {}) =>
+    new Context(captureIo({ env }), parseArgs(argv, { options: GLOBAL_OPTIONS }, "x")).hosts;
   assert.deepEqual(ctx(["--host", "a:1,b:2", "-H", "c:3"]), ["a:1", "b:2", "c:3"]);
   assert.deepEqual(ctx([], { SHOAL_HOST: "d:4, e:5" }), ["d:4", "e:5"]);
   assert.deepEqual(ctx(["--data-dir", "/nonexistent"]), ["127.0.0.1:7070"]);

@@ -77,14 +77,20 @@ export const managerCommand: Command = {
       { name: "init", type: "boolean", help: "Create a new cluster with this manager as its first member" },
       listOption("join", "HOST:PORT", "First start only: join the cluster of this manager (API address) as a manager"),
       s("token", "TOKEN", "The manager join token, with --join"),
-      { name: "force-new-cluster", type: "boolean", help: "Form a one-manager cluster from this manager's state (after losing a majority of managers)" },
+      {
+        name: "force-new-cluster",
+        type: "boolean",
+        help: "Form a one-manager cluster from this manager's state (after losing a majority of managers)",
+      },
       s("heartbeat-period", "DURATION", "How often agents report (default 1s)"),
     ],
   },
   run: (ctx, p) => {
     const o = managerOptions(ctx, p);
     // Removed from the managers (demoted): stop as on SIGTERM; the node's agent keeps running.
-    return runForeground(ctx, "manager", () => startManager({ ...o, onRemoved: () => process.kill(process.pid, "SIGTERM") }));
+    return runForeground(ctx, "manager", () =>
+      startManager({ ...o, onRemoved: () => process.kill(process.pid, "SIGTERM") }),
+    );
   },
 };
 
@@ -120,7 +126,14 @@ export function agentOptions(ctx: Context, p: ParsedArgs): AgentOptions {
   const join = p.string("join");
   const token = p.string("token");
   if ((join === undefined) !== (token === undefined)) throw p.usage("--join and --token go together: give both");
-  if (join !== undefined && token !== undefined) o.join = { managers: join.split(",").map((m) => m.trim()).filter((m) => m !== ""), token };
+  if (join !== undefined && token !== undefined)
+    o.join = {
+      managers: join
+        .split(",")
+        .map((m) => m.trim())
+        .filter((m) => m !== ""),
+      token,
+    };
   return o;
 }
 

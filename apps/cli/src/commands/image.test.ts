@@ -15,11 +15,22 @@ before(async () => {
   agent = new FakeServer();
   agent
     .on("POST", "/v1/images/load", (r) =>
-      r.headers["content-type"] === "application/x-tar" && r.body.toString() === "TARBYTES" ? { status: 200, json: { loaded: ["docker.io/library/busybox:latest"] } } : apiError(400, "SHOAL_ERR_INVALID_ARGUMENT", "runtime: not a tar archive", { hint: "make it with `docker save`" }),
+      r.headers["content-type"] === "application/x-tar" && r.body.toString() === "TARBYTES"
+        ? { status: 200, json: { loaded: ["docker.io/library/busybox:latest"] } }
+        : apiError(400, "SHOAL_ERR_INVALID_ARGUMENT", "runtime: not a tar archive", {
+            hint: "make it with `docker save`",
+          }),
     )
-    .on("GET", "/v1/images", () => ({ status: 200, json: [{ id: "sha256:0123456789abcdef", repoTags: ["docker.io/library/busybox:latest"], size: 4_400_000 }] }))
+    .on("GET", "/v1/images", () => ({
+      status: 200,
+      json: [{ id: "sha256:0123456789abcdef", repoTags: ["docker.io/library/busybox:latest"], size: 4_400_000 }],
+    }))
     .on("DELETE", "/v1/images/:ref", (r) =>
-      r.query.get("force") === "true" ? { status: 200, json: { untagged: [r.params.ref], deleted: ["sha256:0123456789abcdef"] } } : apiError(409, "SHOAL_ERR_IN_USE", `runtime: image "${r.params.ref}" is in use by c1; remove those first`, { hint: "use --force" }),
+      r.query.get("force") === "true"
+        ? { status: 200, json: { untagged: [r.params.ref], deleted: ["sha256:0123456789abcdef"] } }
+        : apiError(409, "SHOAL_ERR_IN_USE", `runtime: image "${r.params.ref}" is in use by c1; remove those first`, {
+            hint: "use --force",
+          }),
     );
   await agent.listen(join(dir, "agent.sock"));
 });
@@ -74,5 +85,8 @@ test("no agent on the socket: exit 1 with a hint", async () => {
   const io = captureIo();
   const code = await main(["image", "ls", "--run-dir", join(dir, "elsewhere")], io);
   assert.equal(code, 1);
-  assert.match(io.err(), /^Error: cannot reach the local agent at .*elsewhere\/agent\.sock \(ENOENT\)\nhint: is `shoal agent` running/);
+  assert.match(
+    io.err(),
+    /^Error: cannot reach the local agent at .*elsewhere\/agent\.sock \(ENOENT\)\nhint: is `shoal agent` running/,
+  );
 });

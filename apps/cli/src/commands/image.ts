@@ -12,7 +12,13 @@ export const imageLoadCommand: Command = {
   summary: "Load images from a tar archive (docker save or OCI layout) into this node's store",
   syntax: {
     options: [
-      { name: "input", short: "i", type: "string", value: "FILE", help: "Read from a tar archive file instead of stdin" },
+      {
+        name: "input",
+        short: "i",
+        type: "string",
+        value: "FILE",
+        help: "Read from a tar archive file instead of stdin",
+      },
       { name: "quiet", short: "q", type: "boolean", help: "Suppress the load output" },
     ],
   },
@@ -27,7 +33,12 @@ export const imageLoadCommand: Command = {
       });
     }
     const body = file === undefined ? ctx.io.stdin : createReadStream(file);
-    const reply = await ctx.agent.call<{ loaded?: string[] }>({ method: "POST", path: "/v1/images/load", stream: { body, contentType: "application/x-tar" }, timeoutMs: 600_000 });
+    const reply = await ctx.agent.call<{ loaded?: string[] }>({
+      method: "POST",
+      path: "/v1/images/load",
+      stream: { body, contentType: "application/x-tar" },
+      timeoutMs: 600_000,
+    });
     if (!p.flag("quiet")) ctx.out((reply.loaded ?? []).map((r) => `Loaded image: ${r}\n`).join(""));
     return 0;
   },
@@ -42,7 +53,13 @@ export const imageLsCommand: Command = {
   syntax: { options: LIST_OPTIONS },
   run: async (ctx, p) => {
     const images = await ctx.agent.call<ImageSummary[]>({ method: "GET", path: "/v1/images" });
-    printList(ctx, p, images, (i) => shortImageId(i.id), () => imageTable(images, Date.now()));
+    printList(
+      ctx,
+      p,
+      images,
+      (i) => shortImageId(i.id),
+      () => imageTable(images, Date.now()),
+    );
     return 0;
   },
 };
@@ -53,14 +70,26 @@ export const imageRmCommand: Command = {
   aliases: ["remove"],
   usage: "[OPTIONS] IMAGE [IMAGE...]",
   summary: "Remove images from this node's store",
-  syntax: { options: [{ name: "force", short: "f", type: "boolean", help: "Remove the image even if it is tagged several times or stopped containers use it" }] },
+  syntax: {
+    options: [
+      {
+        name: "force",
+        short: "f",
+        type: "boolean",
+        help: "Remove the image even if it is tagged several times or stopped containers use it",
+      },
+    ],
+  },
   run: (ctx, p) =>
     forEachRef(ctx, requireArgs(p, 1, "IMAGE"), async (ref) => {
       const reply = await ctx.agent.call<{ untagged?: string[]; deleted?: string[] } | undefined>({
         method: "DELETE",
         path: `/v1/images/${encodeURIComponent(ref)}${p.flag("force") ? "?force=true" : ""}`,
       });
-      const lines = [...(reply?.untagged ?? []).map((r) => `Untagged: ${r}`), ...(reply?.deleted ?? []).map((r) => `Deleted: ${r}`)];
+      const lines = [
+        ...(reply?.untagged ?? []).map((r) => `Untagged: ${r}`),
+        ...(reply?.deleted ?? []).map((r) => `Deleted: ${r}`),
+      ];
       ctx.out(lines.length > 0 ? `${lines.join("\n")}\n` : `Deleted: ${ref}\n`);
     }),
 };

@@ -4,10 +4,22 @@ import { clusterStatusCommand } from "./cluster-status.js";
 import { agentCommand, managerCommand } from "./daemon.js";
 import { imageLoadCommand, imageLsCommand, imageRmCommand } from "./image.js";
 import { networkCreateCommand, networkInspectCommand, networkLsCommand, networkRmCommand } from "./network.js";
-import { nodeDemoteCommand, nodeInspectCommand, nodeLsCommand, nodePromoteCommand, nodeRmCommand, nodeUpdateCommand } from "./node.js";
+import {
+  nodeDemoteCommand,
+  nodeInspectCommand,
+  nodeLsCommand,
+  nodePromoteCommand,
+  nodeRmCommand,
+  nodeUpdateCommand,
+} from "./node.js";
 import { serviceLogsCommand } from "./service-logs.js";
 import { serviceInspectCommand, serviceLsCommand, servicePsCommand, serviceRmCommand } from "./service-read.js";
-import { serviceCreateCommand, serviceRollbackCommand, serviceScaleCommand, serviceUpdateCommand } from "./service-write.js";
+import {
+  serviceCreateCommand,
+  serviceRollbackCommand,
+  serviceScaleCommand,
+  serviceUpdateCommand,
+} from "./service-write.js";
 import { versionCommand } from "./version.js";
 
 /** Every command of the CLI, in the order help lists them. */

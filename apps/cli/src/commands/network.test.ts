@@ -27,13 +27,21 @@ before(async () => {
   api = new FakeServer();
   api
     .on("GET", "/v1/networks", () => ({ status: 200, json: [backend, ingress] }))
-    .on("GET", "/v1/networks/:ref", (r) => (r.params.ref === "backend" ? { status: 200, json: backend } : apiError(404, "SHOAL_ERR_NOT_FOUND", `api: no network ${JSON.stringify(r.params.ref)}`)))
+    .on("GET", "/v1/networks/:ref", (r) =>
+      r.params.ref === "backend"
+        ? { status: 200, json: backend }
+        : apiError(404, "SHOAL_ERR_NOT_FOUND", `api: no network ${JSON.stringify(r.params.ref)}`),
+    )
     .on("POST", "/v1/networks", (r) => {
       created = JSON.parse(r.body.toString());
       return { status: 201, json: { ...backend, id: "nnew", spec: created } };
     })
     .on("DELETE", "/v1/networks/:ref", (r) =>
-      r.params.ref === "backend" ? { status: 204 } : apiError(409, "SHOAL_ERR_CONFLICT", "api: network ingress is used by service web", { hint: "remove the service first" }),
+      r.params.ref === "backend"
+        ? { status: 204 }
+        : apiError(409, "SHOAL_ERR_CONFLICT", "api: network ingress is used by service web", {
+            hint: "remove the service first",
+          }),
     );
   host = await api.listen();
 });
@@ -52,7 +60,20 @@ test("network ls shows name, subnets and VNI, by name; -q only ids", async () =>
 });
 
 test("network create sends the spec: subnets with their gateways, attachable, labels", async () => {
-  const r = await run("network", "create", "--subnet", "10.30.0.0/24", "--gateway", "10.30.0.254", "--subnet", "10.31.0.0/24", "--attachable", "--label", "team=a", "front");
+  const r = await run(
+    "network",
+    "create",
+    "--subnet",
+    "10.30.0.0/24",
+    "--gateway",
+    "10.30.0.254",
+    "--subnet",
+    "10.31.0.0/24",
+    "--attachable",
+    "--label",
+    "team=a",
+    "front",
+  );
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, "nnew\n");
   assert.deepEqual(created, {
@@ -78,7 +99,10 @@ test("network create refuses another driver and a gateway without its subnet, se
 
 test("network inspect and rm: found ones succeed, others print the API's error and the exit code says so", async () => {
   const i = await run("network", "inspect", "backend");
-  assert.deepEqual((JSON.parse(i.out) as Network[]).map((n) => n.spec.name), ["backend"]);
+  assert.deepEqual(
+    (JSON.parse(i.out) as Network[]).map((n) => n.spec.name),
+    ["backend"],
+  );
   const rm = await run("network", "rm", "backend", "ingress");
   assert.equal(rm.out, "backend\n");
   assert.notEqual(rm.code, 0);

@@ -13,7 +13,13 @@ export const networkLsCommand: Command = {
   syntax: { options: LIST_OPTIONS },
   run: async (ctx, p) => {
     const networks = await ctx.client.call("networkList");
-    printList(ctx, p, networks, (n) => n.id, () => networkTable(networks));
+    printList(
+      ctx,
+      p,
+      networks,
+      (n) => n.id,
+      () => networkTable(networks),
+    );
     return 0;
   },
 };
@@ -26,8 +32,20 @@ export const networkCreateCommand: Command = {
   syntax: {
     options: [
       { name: "driver", short: "d", type: "string", value: "DRIVER", help: "Network driver: overlay (the only one)" },
-      { name: "subnet", type: "string", multiple: true, value: "CIDR", help: "Subnet of the network (default: a /24 of the cluster's pool, more as it fills)" },
-      { name: "gateway", type: "string", multiple: true, value: "IP", help: "Gateway of each --subnet, in order (default its first address)" },
+      {
+        name: "subnet",
+        type: "string",
+        multiple: true,
+        value: "CIDR",
+        help: "Subnet of the network (default: a /24 of the cluster's pool, more as it fills)",
+      },
+      {
+        name: "gateway",
+        type: "string",
+        multiple: true,
+        value: "IP",
+        help: "Gateway of each --subnet, in order (default its first address)",
+      },
       { name: "attachable", type: "boolean", help: "Let standalone containers attach, not only services' tasks" },
       { name: "ingress", type: "boolean", help: "Make it the routing mesh's network (one per cluster)" },
       { name: "label", type: "string", multiple: true, value: "KEY=VALUE", help: "Network label" },
@@ -38,8 +56,11 @@ export const networkCreateCommand: Command = {
     const driver = p.string("driver");
     if (driver !== undefined) choice("driver", driver, ["overlay"] as const);
     const gateways = p.strings("gateway");
-    const subnets = p.strings("subnet").map((subnet, i) => ({ subnet, ...(gateways[i] === undefined ? {} : { gateway: gateways[i] }) }));
-    if (gateways.length > subnets.length) throw p.usage("--gateway: each gateway belongs to a --subnet; give as many --subnet as --gateway");
+    const subnets = p
+      .strings("subnet")
+      .map((subnet, i) => ({ subnet, ...(gateways[i] === undefined ? {} : { gateway: gateways[i] }) }));
+    if (gateways.length > subnets.length)
+      throw p.usage("--gateway: each gateway belongs to a --subnet; give as many --subnet as --gateway");
     const spec: Partial<NetworkSpec> & { name: string } = {
       name,
       driver: "overlay",

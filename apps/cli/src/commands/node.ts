@@ -12,8 +12,17 @@ export const nodeLsCommand: Command = {
   summary: "List the nodes of the cluster",
   syntax: { options: LIST_OPTIONS },
   run: async (ctx, p) => {
-    const [nodes, info] = await Promise.all([ctx.client.call("nodeList", { query: {} }), ctx.client.call("info").catch(() => undefined)]);
-    printList(ctx, p, nodes, (n) => n.id, () => nodeTable(nodes, info?.nodeId));
+    const [nodes, info] = await Promise.all([
+      ctx.client.call("nodeList", { query: {} }),
+      ctx.client.call("info").catch(() => undefined),
+    ]);
+    printList(
+      ctx,
+      p,
+      nodes,
+      (n) => n.id,
+      () => nodeTable(nodes, info?.nodeId),
+    );
     return 0;
   },
 };
@@ -50,7 +59,10 @@ export const nodeUpdateCommand: Command = {
   run: async (ctx, p) => {
     const ref = oneArg(p, "NODE");
     const availability = p.string("availability");
-    const avail = availability === undefined ? undefined : choice("availability", availability, ["active", "pause", "drain"] as const);
+    const avail =
+      availability === undefined
+        ? undefined
+        : choice("availability", availability, ["active", "pause", "drain"] as const);
     const roleFlag = p.string("role");
     const role = roleFlag === undefined ? undefined : choice("role", roleFlag, ["worker", "manager"] as const);
     const add = p.strings("label-add").map((l) => parseLabel(l, "label-add"));
@@ -74,14 +86,21 @@ function roleCommand(name: "promote" | "demote", role: "manager" | "worker"): Co
   return {
     name: `node ${name}`,
     usage: "NODE [NODE...]",
-    summary: name === "promote" ? "Make nodes managers" : "Make managers workers (refused when the managers left would lose their quorum)",
+    summary:
+      name === "promote"
+        ? "Make nodes managers"
+        : "Make managers workers (refused when the managers left would lose their quorum)",
     syntax: { options: [] },
     run: async (ctx, p) => {
       if (p.positionals.length === 0) throw p.usage("give at least one NODE");
       for (const ref of p.positionals) {
         await withVersionRetry(
           () => ctx.client.call("nodeInspect", { params: { ref } }),
-          (node) => ctx.client.call("nodeUpdate", { params: { ref: node.id }, body: { version: node.version, spec: { ...node.spec, role } } }),
+          (node) =>
+            ctx.client.call("nodeUpdate", {
+              params: { ref: node.id },
+              body: { version: node.version, spec: { ...node.spec, role } },
+            }),
         );
         ctx.out(`Node ${ref} ${name}d: it is now a ${role}.\n`);
       }

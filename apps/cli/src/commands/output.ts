@@ -10,7 +10,13 @@ export const LIST_OPTIONS: readonly OptionDef[] = [
 ];
 
 /** Prints a list as `-q` ids, `--format json`, or the table. */
-export function printList<T>(ctx: Context, p: ParsedArgs, items: readonly T[], id: (x: T) => string, table: () => string): void {
+export function printList<T>(
+  ctx: Context,
+  p: ParsedArgs,
+  items: readonly T[],
+  id: (x: T) => string,
+  table: () => string,
+): void {
   const format = choice("format", p.string("format") ?? "table", ["table", "json"] as const);
   if (p.flag("quiet")) ctx.out(items.map((x) => `${id(x)}\n`).join(""));
   else if (format === "json") ctx.json(items);
@@ -33,7 +39,10 @@ export function oneArg(p: ParsedArgs, what: string): string {
  * Runs `send` with the object's current version; if another writer got there first (409), fetches the object
  * again and retries once, so a concurrent unrelated change does not fail the command.
  */
-export async function withVersionRetry<O extends { version: number }, R>(get: () => Promise<O>, send: (current: O) => Promise<R>): Promise<R> {
+export async function withVersionRetry<O extends { version: number }, R>(
+  get: () => Promise<O>,
+  send: (current: O) => Promise<R>,
+): Promise<R> {
   try {
     return await send(await get());
   } catch (e) {
@@ -46,7 +55,11 @@ export async function withVersionRetry<O extends { version: number }, R>(get: ()
  * Runs `action` for each ref, printing errors (`Error: ...`) without stopping; returns the exit code (1 if any
  * failed), as `docker service rm a b` does.
  */
-export async function forEachRef(ctx: Context, refs: readonly string[], action: (ref: string) => Promise<void>): Promise<number> {
+export async function forEachRef(
+  ctx: Context,
+  refs: readonly string[],
+  action: (ref: string) => Promise<void>,
+): Promise<number> {
   let code = 0;
   for (const ref of refs) {
     try {

@@ -12,8 +12,19 @@ export const serviceLogsCommand: Command = {
   syntax: {
     options: [
       { name: "follow", short: "f", type: "boolean", help: "Follow log output" },
-      { name: "tail", short: "n", type: "string", value: "N", help: "Number of lines to show from the end of each task's log (default all)" },
-      { name: "since", type: "string", value: "TIME", help: "Show logs since a time (2024-01-02T13:23:37Z) or for a duration back (42m)" },
+      {
+        name: "tail",
+        short: "n",
+        type: "string",
+        value: "N",
+        help: "Number of lines to show from the end of each task's log (default all)",
+      },
+      {
+        name: "since",
+        type: "string",
+        value: "TIME",
+        help: "Show logs since a time (2024-01-02T13:23:37Z) or for a duration back (42m)",
+      },
       { name: "timestamps", short: "t", type: "boolean", help: "Show timestamps" },
     ],
   },
@@ -37,12 +48,23 @@ export const serviceLogsCommand: Command = {
     } catch (e) {
       if (!(e instanceof ApiError) || e.status !== 404) throw e;
       const task = await ctx.client.call("taskInspect", { params: { ref } }).catch((e2: unknown) => {
-        throw e2 instanceof ApiError && e2.status === 404 ? clientError("SHOAL_ERR_NOT_FOUND", `no service or task ${JSON.stringify(ref)}`, [], "see `shoal service ls` and `shoal service ps SERVICE`") : e2;
+        throw e2 instanceof ApiError && e2.status === 404
+          ? clientError(
+              "SHOAL_ERR_NOT_FOUND",
+              `no service or task ${JSON.stringify(ref)}`,
+              [],
+              "see `shoal service ls` and `shoal service ps SERVICE`",
+            )
+          : e2;
       });
       service = await ctx.client.call("serviceInspect", { params: { ref: task.serviceId } });
       route = "taskLogs";
     }
-    const lctx = { serviceNames: new Map([[service.id, service.spec.name]]), nodeNames, timestamps: p.flag("timestamps") };
+    const lctx = {
+      serviceNames: new Map([[service.id, service.spec.name]]),
+      nodeNames,
+      timestamps: p.flag("timestamps"),
+    };
     const id = route === "serviceLogs" ? service.id : ref;
     for await (const line of ctx.client.stream(route, { params: { ref: id }, query: stringQuery }, ctx.io.signal)) {
       (line.stream === "stderr" ? ctx.io.stderr : ctx.io.stdout).write(formatLogLine(line, lctx));

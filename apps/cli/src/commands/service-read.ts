@@ -14,7 +14,13 @@ export const serviceLsCommand: Command = {
   syntax: { options: LIST_OPTIONS },
   run: async (ctx, p) => {
     const services = await ctx.client.call("serviceList", { query: {} });
-    printList(ctx, p, services, (s) => s.id, () => serviceTable(services));
+    printList(
+      ctx,
+      p,
+      services,
+      (s) => s.id,
+      () => serviceTable(services),
+    );
     return 0;
   },
 };
@@ -61,14 +67,22 @@ export const servicePsCommand: Command = {
     options: [
       ...LIST_OPTIONS,
       { name: "no-trunc", type: "boolean", help: "Do not truncate ids and errors" },
-      { name: "filter", short: "f", type: "string", multiple: true, value: "KEY=VALUE", help: "Filter: desired-state=running|shutdown|..., node=NODE, id=ID, name=NAME" },
+      {
+        name: "filter",
+        short: "f",
+        type: "string",
+        multiple: true,
+        value: "KEY=VALUE",
+        help: "Filter: desired-state=running|shutdown|..., node=NODE, id=ID, name=NAME",
+      },
     ],
   },
   run: async (ctx, p) => {
     const filters = p.strings("filter").map((f) => {
       const eq = f.indexOf("=");
       const key = f.slice(0, Math.max(0, eq));
-      if (eq < 0 || !(FILTER_KEYS as readonly string[]).includes(key)) throw p.usage(`invalid --filter ${JSON.stringify(f)}: use ${FILTER_KEYS.map((k) => `${k}=...`).join(", ")}`);
+      if (eq < 0 || !(FILTER_KEYS as readonly string[]).includes(key))
+        throw p.usage(`invalid --filter ${JSON.stringify(f)}: use ${FILTER_KEYS.map((k) => `${k}=...`).join(", ")}`);
       return [key, f.slice(eq + 1)] as const;
     });
     const refs = requireArgs(p, 1, "SERVICE");
@@ -90,7 +104,13 @@ export const servicePsCommand: Command = {
         return `${serviceNames.get(t.serviceId) ?? ""}.${t.slot ?? t.nodeId ?? ""}`.startsWith(v);
       }),
     );
-    printList(ctx, p, keep, (t) => t.id, () => psTable(keep, { serviceNames, nodeNames, now: Date.now(), noTrunc: p.flag("no-trunc") }));
+    printList(
+      ctx,
+      p,
+      keep,
+      (t) => t.id,
+      () => psTable(keep, { serviceNames, nodeNames, now: Date.now(), noTrunc: p.flag("no-trunc") }),
+    );
     return code;
   },
 };

@@ -29,8 +29,18 @@ async function progress(ctx: Context, p: ParsedArgs, serviceId: string, failOnRo
 
 /** The options of commands that follow convergence. */
 const WAIT_OPTIONS = [
-  { name: "detach", short: "d", type: "boolean", help: "Exit immediately instead of waiting for the service to converge" },
-  { name: "timeout", type: "string", value: "DURATION", help: "Give up waiting for convergence after this long (120s)" },
+  {
+    name: "detach",
+    short: "d",
+    type: "boolean",
+    help: "Exit immediately instead of waiting for the service to converge",
+  },
+  {
+    name: "timeout",
+    type: "string",
+    value: "DURATION",
+    help: "Give up waiting for convergence after this long (120s)",
+  },
 ] as const;
 
 /** `shoal service create [OPTIONS] IMAGE [COMMAND] [ARG...]`. */
@@ -58,7 +68,11 @@ export const serviceUpdateCommand: Command = {
     const ref = oneArg(p, "SERVICE");
     const updated = await withVersionRetry(
       () => ctx.client.call("serviceInspect", { params: { ref } }),
-      (s) => ctx.client.call("serviceUpdate", { params: { ref: s.id }, body: { version: s.version, spec: validateServiceSpec(buildUpdateSpec(s.spec, p, ctx.io.env)) } }),
+      (s) =>
+        ctx.client.call("serviceUpdate", {
+          params: { ref: s.id },
+          body: { version: s.version, spec: validateServiceSpec(buildUpdateSpec(s.spec, p, ctx.io.env)) },
+        }),
     );
     ctx.out(`${updated.spec.name}\n`);
     await progress(ctx, p, updated.id, true);
@@ -71,7 +85,9 @@ export const serviceRollbackCommand: Command = {
   name: "service rollback",
   usage: "[OPTIONS] SERVICE",
   summary: "Return a service to its spec before the last update",
-  syntax: { options: [...WAIT_OPTIONS, { name: "quiet", short: "q", type: "boolean", help: "Print nothing while waiting" }] },
+  syntax: {
+    options: [...WAIT_OPTIONS, { name: "quiet", short: "q", type: "boolean", help: "Print nothing while waiting" }],
+  },
   run: async (ctx, p) => {
     const ref = oneArg(p, "SERVICE");
     const s = await ctx.client.call("serviceRollback", { params: { ref } });
@@ -90,16 +106,23 @@ export const serviceScaleCommand: Command = {
   run: async (ctx, p) => {
     const pairs = requireArgs(p, 1, "SERVICE=REPLICAS").map((arg) => {
       const m = /^(.+)=(\d+)$/.exec(arg);
-      if (!m) throw p.usage(`invalid scale specifier ${JSON.stringify(arg)}: write SERVICE=REPLICAS with a whole number, like web=3`);
+      if (!m)
+        throw p.usage(
+          `invalid scale specifier ${JSON.stringify(arg)}: write SERVICE=REPLICAS with a whole number, like web=3`,
+        );
       return { ref: m[1] as string, replicas: Number(m[2]) };
     });
     const scaled: string[] = [];
-    const code = await forEachRef(ctx, pairs.map((x) => x.ref), async (ref) => {
-      const replicas = (pairs.find((x) => x.ref === ref) as { replicas: number }).replicas;
-      const s = await ctx.client.call("serviceScale", { params: { ref }, body: { replicas } });
-      ctx.out(`${ref} scaled to ${replicas}\n`);
-      scaled.push(s.id);
-    });
+    const code = await forEachRef(
+      ctx,
+      pairs.map((x) => x.ref),
+      async (ref) => {
+        const replicas = (pairs.find((x) => x.ref === ref) as { replicas: number }).replicas;
+        const s = await ctx.client.call("serviceScale", { params: { ref }, body: { replicas } });
+        ctx.out(`${ref} scaled to ${replicas}\n`);
+        scaled.push(s.id);
+      },
+    );
     for (const id of scaled) await progress(ctx, p, id);
     return code;
   },

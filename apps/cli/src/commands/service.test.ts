@@ -17,26 +17,72 @@ before(async () => {
     .on("POST", "/v1/services", (r) => {
       const spec = JSON.parse(r.body.toString()) as ServiceSpec;
       if (spec.taskTemplate.networks.some((n) => n.target === "missing")) {
-        return apiError(400, "SHOAL_ERR_INVALID_ARGUMENT", "api: invalid service spec", { issues: [{ field: "taskTemplate.networks.0.target", message: "no network named missing" }], hint: "create it with `shoal network create missing`" });
+        return apiError(400, "SHOAL_ERR_INVALID_ARGUMENT", "api: invalid service spec", {
+          issues: [{ field: "taskTemplate.networks.0.target", message: "no network named missing" }],
+          hint: "create it with `shoal network create missing`",
+        });
       }
-      return { status: 201, json: makeService({ id: "svc1", name: spec.name, replicas: spec.mode.mode === "replicated" ? spec.mode.replicas : 1 }) };
+      return {
+        status: 201,
+        json: makeService({
+          id: "svc1",
+          name: spec.name,
+          replicas: spec.mode.mode === "replicated" ? spec.mode.replicas : 1,
+        }),
+      };
     })
     .on("GET", "/v1/services/:ref", (r) =>
-      r.params.ref === "web" || r.params.ref === "svc1" ? { status: 200, json: withStatus(makeService({ id: "svc1", replicas: 2 }), 2, 2) } : apiError(404, "SHOAL_ERR_NOT_FOUND", `api: no service ${JSON.stringify(r.params.ref)}`),
+      r.params.ref === "web" || r.params.ref === "svc1"
+        ? { status: 200, json: withStatus(makeService({ id: "svc1", replicas: 2 }), 2, 2) }
+        : apiError(404, "SHOAL_ERR_NOT_FOUND", `api: no service ${JSON.stringify(r.params.ref)}`),
     )
-    .on("GET", "/v1/services", () => ({ status: 200, json: [withStatus(makeService({ id: "svc1", replicas: 2 }), 1, 2)] }))
+    .on("GET", "/v1/services", () => ({
+      status: 200,
+      json: [withStatus(makeService({ id: "svc1", replicas: 2 }), 1, 2)],
+    }))
     .on("GET", "/v1/tasks", () => ({ status: 200, json: taskSteps[Math.min(taskPolls++, taskSteps.length - 1)] ?? [] }))
     .on("GET", "/v1/nodes", () => ({ status: 200, json: [makeNode({ id: "n1", hostname: "node1", leader: true })] }))
     .on("POST", "/v1/services/:ref/scale", (r) =>
-      r.params.ref === "web" ? { status: 200, json: makeService({ id: "svc1", replicas: (JSON.parse(r.body.toString()) as { replicas: number }).replicas }) } : apiError(404, "SHOAL_ERR_NOT_FOUND", `api: no service ${JSON.stringify(r.params.ref)}`),
+      r.params.ref === "web"
+        ? {
+            status: 200,
+            json: makeService({
+              id: "svc1",
+              replicas: (JSON.parse(r.body.toString()) as { replicas: number }).replicas,
+            }),
+          }
+        : apiError(404, "SHOAL_ERR_NOT_FOUND", `api: no service ${JSON.stringify(r.params.ref)}`),
     )
-    .on("POST", "/v1/services/:ref/update", () => ({ status: 200, json: makeService({ id: "svc1", replicas: 2, image: "busybox:1.37" }) }))
-    .on("DELETE", "/v1/services/:ref", (r) => (r.params.ref === "web" ? { status: 204 } : apiError(404, "SHOAL_ERR_NOT_FOUND", `api: no service ${JSON.stringify(r.params.ref)}`)))
+    .on("POST", "/v1/services/:ref/update", () => ({
+      status: 200,
+      json: makeService({ id: "svc1", replicas: 2, image: "busybox:1.37" }),
+    }))
+    .on("DELETE", "/v1/services/:ref", (r) =>
+      r.params.ref === "web"
+        ? { status: 204 }
+        : apiError(404, "SHOAL_ERR_NOT_FOUND", `api: no service ${JSON.stringify(r.params.ref)}`),
+    )
     .on("GET", "/v1/services/:ref/logs", () => ({
       status: 200,
       lines: [
-        JSON.stringify({ taskId: "task1aaaaaaaaaaaaa", serviceId: "svc1", slot: 1, nodeId: "n1", stream: "stdout", time: "2026-01-01T00:00:00.000Z", line: "hello" }),
-        JSON.stringify({ taskId: "task2aaaaaaaaaaaaa", serviceId: "svc1", slot: 2, nodeId: "n1", stream: "stderr", time: "2026-01-01T00:00:01.000Z", line: "oops" }),
+        JSON.stringify({
+          taskId: "task1aaaaaaaaaaaaa",
+          serviceId: "svc1",
+          slot: 1,
+          nodeId: "n1",
+          stream: "stdout",
+          time: "2026-01-01T00:00:00.000Z",
+          line: "hello",
+        }),
+        JSON.stringify({
+          taskId: "task2aaaaaaaaaaaaa",
+          serviceId: "svc1",
+          slot: 2,
+          nodeId: "n1",
+          stream: "stderr",
+          time: "2026-01-01T00:00:01.000Z",
+          line: "oops",
+        }),
       ],
     }));
   host = await api.listen();
@@ -52,11 +98,31 @@ const run = async (...argv: string[]) => {
 test("service create sends the spec, prints the id and shows progress until the service converges", async () => {
   taskPolls = 0;
   taskSteps = [
-    [makeTask({ id: "t1", slot: 1, state: "pending", message: "no suitable node", unschedulable: [{ nodeId: "n1", hostname: "node1", reason: "node is down" }] })],
+    [
+      makeTask({
+        id: "t1",
+        slot: 1,
+        state: "pending",
+        message: "no suitable node",
+        unschedulable: [{ nodeId: "n1", hostname: "node1", reason: "node is down" }],
+      }),
+    ],
     [makeTask({ id: "t1", slot: 1, state: "starting" }), makeTask({ id: "t2", slot: 2, state: "assigned" })],
     [makeTask({ id: "t1", slot: 1, state: "running" }), makeTask({ id: "t2", slot: 2, state: "running" })],
   ];
-  const r = await run("service", "create", "--name", "web", "--replicas", "2", "-p", "8080:80", "busybox:1.36", "sleep", "60");
+  const r = await run(
+    "service",
+    "create",
+    "--name",
+    "web",
+    "--replicas",
+    "2",
+    "-p",
+    "8080:80",
+    "busybox:1.36",
+    "sleep",
+    "60",
+  );
   assert.equal(r.code, 0, r.err);
   const sent = JSON.parse(api.requests("POST", "/v1/services").at(-1)?.body.toString() ?? "{}") as ServiceSpec;
   assert.equal(sent.name, "web");
@@ -83,27 +149,39 @@ test("service create gives up with exit 1 after --timeout when the service does 
   taskSteps = [[makeTask({ id: "t1", slot: 1, state: "pending", message: "no suitable node" })]];
   const r = await run("service", "create", "--name", "web", "--replicas", "1", "--timeout", "300ms", "busybox");
   assert.equal(r.code, 1);
-  assert.match(r.err, /^Error: service web did not converge in 300ms: 0 of 2 tasks running\nhint: .*shoal service ps web/);
+  assert.match(
+    r.err,
+    /^Error: service web did not converge in 300ms: 0 of 2 tasks running\nhint: .*shoal service ps web/,
+  );
 });
 
 test("a 400 from the API prints the message, each wrong field and the hint, exit 1", async () => {
   const r = await run("service", "create", "--name", "web", "--network", "missing", "-d", "busybox");
   assert.equal(r.code, 1);
-  assert.equal(r.err, "Error: api: invalid service spec\n  taskTemplate.networks.0.target: no network named missing\nhint: create it with `shoal network create missing`\n");
+  assert.equal(
+    r.err,
+    "Error: api: invalid service spec\n  taskTemplate.networks.0.target: no network named missing\nhint: create it with `shoal network create missing`\n",
+  );
 });
 
 test("a spec the schema refuses is reported without calling the API, exit 1", async () => {
   const before_ = api.received.length;
   const r = await run("service", "create", "--name", "-bad", "--limit-memory", "1k", "busybox");
   assert.equal(r.code, 1);
-  assert.match(r.err, /^Error: invalid service spec\n {2}name: .*\(--name\)\n {2}taskTemplate\.resources\.limits\.memoryBytes: a memory limit must be at least 6 MiB \(--limit-memory\)\n$/);
+  assert.match(
+    r.err,
+    /^Error: invalid service spec\n {2}name: .*\(--name\)\n {2}taskTemplate\.resources\.limits\.memoryBytes: a memory limit must be at least 6 MiB \(--limit-memory\)\n$/,
+  );
   assert.equal(api.received.length, before_);
 });
 
 test("a bad flag value is a usage error naming the flag, exit 2", async () => {
   const r = await run("service", "create", "--restart-condition", "always", "busybox");
   assert.equal(r.code, 2);
-  assert.equal(r.err, "Error: invalid value \"always\" for --restart-condition: use none, on-failure or any\nSee 'shoal service create --help'.\n");
+  assert.equal(
+    r.err,
+    "Error: invalid value \"always\" for --restart-condition: use none, on-failure or any\nSee 'shoal service create --help'.\n",
+  );
   const unknown = await run("service", "ls", "--colour");
   assert.equal(unknown.code, 2);
   assert.match(unknown.err, /unknown flag: --colour\nSee 'shoal service ls --help'/);
@@ -123,12 +201,22 @@ test("an unreachable manager is reported with a hint, exit 1", async () => {
   const io = captureIo({ env: {} });
   const code = await main(["service", "ls", "--host", addr], io);
   assert.equal(code, 1);
-  assert.ok(io.err().startsWith(`Error: cannot reach a manager at http://${addr} (connect ECONNREFUSED ${addr})\nhint: is \`shoal manager\` running there?`), io.err());
+  assert.ok(
+    io
+      .err()
+      .startsWith(
+        `Error: cannot reach a manager at http://${addr} (connect ECONNREFUSED ${addr})\nhint: is \`shoal manager\` running there?`,
+      ),
+    io.err(),
+  );
 });
 
 test("service ls prints the table, ids with -q, and the API objects with --format json", async () => {
   const table = await run("service", "ls");
-  assert.match(table.out, /^ID\s+NAME\s+MODE\s+REPLICAS\s+IMAGE\s+PORTS\nsvc1\s+web\s+replicated\s+1\/2\s+busybox:1\.36\n$/);
+  assert.match(
+    table.out,
+    /^ID\s+NAME\s+MODE\s+REPLICAS\s+IMAGE\s+PORTS\nsvc1\s+web\s+replicated\s+1\/2\s+busybox:1\.36\n$/,
+  );
   assert.equal((await run("service", "ls", "-q")).out, "svc1\n");
   const json = JSON.parse((await run("service", "ls", "--format", "json")).out) as { id: string }[];
   assert.equal(json[0]?.id, "svc1");
@@ -137,10 +225,18 @@ test("service ls prints the table, ids with -q, and the API objects with --forma
 
 test("service ps shows the task tree with node names and filters by desired state", async () => {
   taskPolls = 0;
-  taskSteps = [[makeTask({ id: "new1", slot: 1, nodeId: "n1", state: "running", createdMs: Date.parse("2026-01-01T00:00:01Z") }), makeTask({ id: "old1", slot: 1, nodeId: "n1", state: "failed", desired: "shutdown", err: "exit 1" })]];
+  taskSteps = [
+    [
+      makeTask({ id: "new1", slot: 1, nodeId: "n1", state: "running", createdMs: Date.parse("2026-01-01T00:00:01Z") }),
+      makeTask({ id: "old1", slot: 1, nodeId: "n1", state: "failed", desired: "shutdown", err: "exit 1" }),
+    ],
+  ];
   const r = await run("service", "ps", "web");
   assert.equal(r.code, 0, r.err);
-  assert.match(r.out, /\nnew1\s+web\.1\s+busybox:1\.36\s+node1\s+Running\s+Running .* ago\s*\nold1\s+ \\_ web\.1\s+busybox:1\.36\s+node1\s+Shutdown\s+Failed .* ago\s+"exit 1"\n$/);
+  assert.match(
+    r.out,
+    /\nnew1\s+web\.1\s+busybox:1\.36\s+node1\s+Running\s+Running .* ago\s*\nold1\s+ \\_ web\.1\s+busybox:1\.36\s+node1\s+Shutdown\s+Failed .* ago\s+"exit 1"\n$/,
+  );
   taskPolls = 0;
   const filtered = await run("service", "ps", "--filter", "desired-state=running", "-q", "web");
   assert.equal(filtered.out, "new1\n");
@@ -152,14 +248,19 @@ test("service scale sets each service's replicas; an unknown one fails the comma
   assert.equal(r.code, 1);
   assert.equal(r.out, "web scaled to 5\n");
   assert.match(r.err, /no service "nope"/);
-  assert.deepEqual(JSON.parse(api.requests("POST", "/v1/services/web/scale").at(-1)?.body.toString() ?? ""), { replicas: 5 });
+  assert.deepEqual(JSON.parse(api.requests("POST", "/v1/services/web/scale").at(-1)?.body.toString() ?? ""), {
+    replicas: 5,
+  });
   assert.equal((await run("service", "scale", "web=many")).code, 2);
 });
 
 test("service update sends the edited spec with the service's version", async () => {
   const r = await run("service", "update", "-d", "--image", "busybox:1.37", "--env-add", "A=1", "web");
   assert.equal(r.code, 0, r.err);
-  const body = JSON.parse(api.requests("POST", "/v1/services/svc1/update").at(-1)?.body.toString() ?? "") as { version: number; spec: ServiceSpec };
+  const body = JSON.parse(api.requests("POST", "/v1/services/svc1/update").at(-1)?.body.toString() ?? "") as {
+    version: number;
+    spec: ServiceSpec;
+  };
   assert.equal(body.version, 10);
   assert.equal(body.spec.taskTemplate.container.image, "busybox:1.37");
   assert.deepEqual(body.spec.taskTemplate.container.env, ["A=1"]);

@@ -17,7 +17,9 @@ export const versionCommand: Command = {
     ctx.out(`Client:\n Version:  ${CLI_VERSION}\n Node:     ${process.version}\n`);
     try {
       const info = await ctx.client.call("info");
-      ctx.out(`\nManager (${ctx.client.manager.replace(/^https?:\/\//, "")}):\n Version:  ${info.version}\n Cluster:  ${info.clusterId}\n Node:     ${info.nodeId}\n Leader:   ${info.raft.leader ? "yes" : (info.raft.leaderApiAddr ?? info.raft.leaderId ?? "unknown")}\n`);
+      ctx.out(
+        `\nManager (${ctx.client.manager.replace(/^https?:\/\//, "")}):\n Version:  ${info.version}\n Cluster:  ${info.clusterId}\n Node:     ${info.nodeId}\n Leader:   ${info.raft.leader ? "yes" : (info.raft.leaderApiAddr ?? info.raft.leaderId ?? "unknown")}\n`,
+      );
     } catch (e) {
       if (!(e instanceof ApiError)) throw e;
       ctx.out(`\nManager: not reachable (${e.message})\n`);

@@ -47,5 +47,8 @@ test("cluster status without a leader: no leader, unknown lags", () => {
     quorum: 1,
     managers: [{ raftId: 1, apiAddr: "10.0.0.1:7070", role: "voter", leader: false, reachable: true }],
   };
-  assert.equal(clusterStatusText(alone), "Leader: none   Term: 5   Commit index: 40   Quorum: 1 of 1 voter\n\nID    API ADDRESS     ROLE    MANAGER STATUS   LAG\n1 *   10.0.0.1:7070   voter   Reachable        -\n");
+  assert.equal(
+    clusterStatusText(alone),
+    "Leader: none   Term: 5   Commit index: 40   Quorum: 1 of 1 voter\n\nID    API ADDRESS     ROLE    MANAGER STATUS   LAG\n1 *   10.0.0.1:7070   voter   Reachable        -\n",
+  );
 });

@@ -4,4 +4,6 @@ export function formatPort(p: { publishedPort?: number | undefined; targetPort: 
 }
 
 /** Several ports, comma separated. */
-export const formatPorts = (ports: readonly { publishedPort?: number | undefined; targetPort: number; protocol: string }[]): string => ports.map(formatPort).join(", ");
+export const formatPorts = (
+  ports: readonly { publishedPort?: number | undefined; targetPort: number; protocol: string }[],
+): string => ports.map(formatPort).join(", ");

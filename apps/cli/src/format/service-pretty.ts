@@ -7,7 +7,8 @@ export function servicePretty(s: ServiceWithStatus): string {
   const t = s.spec.taskTemplate;
   const out: string[] = [];
   const kv = (indent: number, k: string, v: string | number | undefined) => {
-    if (v !== undefined && v !== "") out.push(`${" ".repeat(indent)}${k}:${" ".repeat(Math.max(1, 20 - indent - k.length))}${v}`);
+    if (v !== undefined && v !== "")
+      out.push(`${" ".repeat(indent)}${k}:${" ".repeat(Math.max(1, 20 - indent - k.length))}${v}`);
   };
   const list = (indent: number, title: string, items: readonly string[]) => {
     if (items.length === 0) return;
@@ -16,13 +17,22 @@ export function servicePretty(s: ServiceWithStatus): string {
   };
   kv(0, "ID", s.id);
   kv(0, "Name", s.spec.name);
-  list(0, "Labels", Object.entries(s.spec.labels).map(([k, v]) => `${k}=${v}`));
+  list(
+    0,
+    "Labels",
+    Object.entries(s.spec.labels).map(([k, v]) => `${k}=${v}`),
+  );
   kv(0, "Service Mode", s.spec.mode.mode === "replicated" ? "Replicated" : "Global");
   if (s.spec.mode.mode === "replicated") kv(1, "Replicas", s.spec.mode.replicas);
   kv(0, "Tasks", `${s.serviceStatus.runningTasks} running of ${s.serviceStatus.desiredTasks} desired`);
-  if (s.updateStatus) kv(0, "UpdateStatus", `${s.updateStatus.state}${s.updateStatus.message ? ` (${s.updateStatus.message})` : ""}`);
+  if (s.updateStatus)
+    kv(0, "UpdateStatus", `${s.updateStatus.state}${s.updateStatus.message ? ` (${s.updateStatus.message})` : ""}`);
   list(0, "Placement Constraints", t.placement.constraints);
-  list(0, "Placement Preferences", t.placement.preferences.map((p) => `spread=${p.spread}`));
+  list(
+    0,
+    "Placement Preferences",
+    t.placement.preferences.map((p) => `spread=${p.spread}`),
+  );
   out.push("UpdateConfig:");
   kv(1, "Parallelism", s.spec.updateConfig.parallelism);
   kv(1, "Delay", formatDuration(s.spec.updateConfig.delayMs));
@@ -41,7 +51,13 @@ export function servicePretty(s: ServiceWithStatus): string {
   kv(1, "Dir", c.workdir);
   if (c.healthcheck) kv(1, "Healthcheck", c.healthcheck.test.join(" "));
   kv(1, "Init", String(c.init));
-  list(0, "Mounts", c.mounts.map((m) => (m.type === "tmpfs" ? `tmpfs -> ${m.target}` : `${m.type} ${m.source} -> ${m.target}${m.readOnly ? " (ro)" : ""}`)));
+  list(
+    0,
+    "Mounts",
+    c.mounts.map((m) =>
+      m.type === "tmpfs" ? `tmpfs -> ${m.target}` : `${m.type} ${m.source} -> ${m.target}${m.readOnly ? " (ro)" : ""}`,
+    ),
+  );
   const { limits, reservations } = t.resources;
   if (Object.keys(limits).length + Object.keys(reservations).length > 0) {
     out.push("Resources:");
@@ -53,12 +69,22 @@ export function servicePretty(s: ServiceWithStatus): string {
     kv(2, "CPU", reservations.cpus);
     kv(2, "Memory", reservations.memoryBytes === undefined ? undefined : formatBinarySize(reservations.memoryBytes));
   }
-  list(0, "Networks", t.networks.map((n) => n.target));
+  list(
+    0,
+    "Networks",
+    t.networks.map((n) => n.target),
+  );
   kv(0, "Endpoint Mode", s.spec.endpoint.mode);
   const ports = s.endpoint.ports.length > 0 ? s.endpoint.ports : s.spec.endpoint.ports;
   if (ports.length > 0) {
     out.push("Ports:");
-    for (const p of ports) out.push(` PublishedPort = ${p.publishedPort ?? "(any)"}`, `  Protocol = ${p.protocol}`, `  TargetPort = ${p.targetPort}`, `  PublishMode = ${p.publishMode}`);
+    for (const p of ports)
+      out.push(
+        ` PublishedPort = ${p.publishedPort ?? "(any)"}`,
+        `  Protocol = ${p.protocol}`,
+        `  TargetPort = ${p.targetPort}`,
+        `  PublishMode = ${p.publishMode}`,
+      );
   }
   return `${out.join("\n")}\n`;
 }

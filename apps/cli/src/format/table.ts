@@ -16,7 +16,8 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
 export const shortId = (id: string, noTrunc = false): string => (noTrunc ? id : id.slice(0, 12));
 
 /** `text` cut to `max` characters with an ellipsis, unless noTrunc. */
-export const truncate = (text: string, max: number, noTrunc = false): string => (noTrunc || text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+export const truncate = (text: string, max: number, noTrunc = false): string =>
+  noTrunc || text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 
 /** First letter upper case: `running` -> `Running`. */
 export const capitalize = (s: string): string => (s === "" ? s : s[0]?.toUpperCase() + s.slice(1));

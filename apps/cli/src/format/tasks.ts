@@ -11,7 +11,10 @@ import { capitalize, renderTable, shortId, truncate } from "./table.js";
 export function explainPending(task: Task): string | undefined {
   const byReason = new Map<string, string[]>();
   for (const u of task.unschedulable ?? []) byReason.set(u.reason, [...(byReason.get(u.reason) ?? []), u.hostname]);
-  const groups = [...byReason].map(([reason, hosts]) => `${reason} (${hosts.length > 3 ? `${hosts.slice(0, 3).join(", ")} and ${hosts.length - 3} more` : hosts.join(", ")})`);
+  const groups = [...byReason].map(
+    ([reason, hosts]) =>
+      `${reason} (${hosts.length > 3 ? `${hosts.slice(0, 3).join(", ")} and ${hosts.length - 3} more` : hosts.join(", ")})`,
+  );
   const message = task.status.message;
   if (groups.length === 0) return message || undefined;
   return `${message || "no suitable node"}: ${groups.join("; ")}`;
@@ -35,7 +38,8 @@ export function currentState(t: Task, now: number): string {
 }
 
 /** Newest first: by creation time, then by version. */
-const newestFirst = (a: Task, b: Task): number => Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.version - a.version;
+const newestFirst = (a: Task, b: Task): number =>
+  Date.parse(b.createdAt) - Date.parse(a.createdAt) || b.version - a.version;
 
 /**
  * The tasks in `service ps` order: slot by slot (node by node for global services), each slot's current task
@@ -47,7 +51,9 @@ export function psOrder(tasks: readonly Task[]): { task: Task; history: boolean 
     const key = t.slot !== undefined ? `s${String(t.slot).padStart(8, "0")}` : `n${t.nodeId ?? t.id}`;
     groups.set(key, [...(groups.get(key) ?? []), t]);
   }
-  return [...groups.keys()].sort().flatMap((k) => (groups.get(k) as Task[]).sort(newestFirst).map((task, i) => ({ task, history: i > 0 })));
+  return [...groups.keys()]
+    .sort()
+    .flatMap((k) => (groups.get(k) as Task[]).sort(newestFirst).map((task, i) => ({ task, history: i > 0 })));
 }
 
 /** What `service ps` needs besides the tasks. */
@@ -72,7 +78,8 @@ export function psTable(tasks: readonly Task[], ctx: PsContext): string {
     const name = taskName(ctx.serviceNames.get(t.serviceId) ?? shortId(t.serviceId), t);
     const problem = taskProblem(t);
     const error = problem === undefined ? "" : truncate(`"${problem}"`, ERROR_WIDTH, ctx.noTrunc);
-    if (problem !== undefined && !history && t.status.state === "pending" && error.length < problem.length + 2) notes.push(`${name}: ${problem}`);
+    if (problem !== undefined && !history && t.status.state === "pending" && error.length < problem.length + 2)
+      notes.push(`${name}: ${problem}`);
     return [
       shortId(t.id, ctx.noTrunc),
       history ? ` \\_ ${name}` : name,

@@ -62,7 +62,8 @@ export function spawnDaemon(d: DaemonLaunch): number {
   const fd = openSync(d.logFile, "a");
   try {
     const child = spawn(process.execPath, [d.cliBin, d.role, ...d.args], { detached: true, stdio: ["ignore", fd, fd] });
-    if (child.pid === undefined) throw new CliError("SHOAL_ERR_SPAWN", `cannot start the ${d.role}: ${process.execPath} did not start`);
+    if (child.pid === undefined)
+      throw new CliError("SHOAL_ERR_SPAWN", `cannot start the ${d.role}: ${process.execPath} did not start`);
     child.unref();
     writeFileSync(d.pidFile, `${child.pid}\n`);
     return child.pid;
@@ -86,17 +87,29 @@ export function logTail(file: string, n = 15): string {
  * log's last lines if the daemon exits first or the deadline passes. NB: polls, as there is no event to wait
  * for from a detached process.
  */
-export async function waitForDaemon<T>(d: DaemonLaunch, pid: number, ready: () => Promise<T | undefined>, timeoutMs: number): Promise<T> {
+export async function waitForDaemon<T>(
+  d: DaemonLaunch,
+  pid: number,
+  ready: () => Promise<T | undefined>,
+  timeoutMs: number,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await ready().catch(() => undefined);
     if (v !== undefined) return v;
     if (!isDaemonAlive(pid, d.role)) {
       rmSync(d.pidFile, { force: true });
-      throw new CliError("SHOAL_ERR_DAEMON_EXITED", `the ${d.role} exited while starting; last lines of ${d.logFile}:\n${logTail(d.logFile)}`);
+      throw new CliError(
+        "SHOAL_ERR_DAEMON_EXITED",
+        `the ${d.role} exited while starting; last lines of ${d.logFile}:\n${logTail(d.logFile)}`,
+      );
     }
     if (Date.now() > deadline) {
-      throw new CliError("SHOAL_ERR_TIMEOUT", `the ${d.role} (pid ${pid}) did not become ready in ${Math.round(timeoutMs / 1000)} s; last lines of ${d.logFile}:\n${logTail(d.logFile)}`, `it is still running; stop it with \`shoal cluster leave --force\``);
+      throw new CliError(
+        "SHOAL_ERR_TIMEOUT",
+        `the ${d.role} (pid ${pid}) did not become ready in ${Math.round(timeoutMs / 1000)} s; last lines of ${d.logFile}:\n${logTail(d.logFile)}`,
+        `it is still running; stop it with \`shoal cluster leave --force\``,
+      );
     }
     await sleep(200);
   }

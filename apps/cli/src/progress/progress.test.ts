@@ -16,7 +16,13 @@ test("replicated progress: one line per slot with its newest task, pending reaso
     makeTask({ id: "a", slot: 1, state: "running" }),
     makeTask({ id: "b0", slot: 2, state: "failed", desired: "shutdown", createdMs: T0, err: "old failure" }),
     makeTask({ id: "b1", slot: 2, state: "starting", createdMs: T0 + 1 }),
-    makeTask({ id: "c", slot: 3, state: "pending", message: "no suitable node", unschedulable: [{ nodeId: "n1", hostname: "node1", reason: "node is down" }] }),
+    makeTask({
+      id: "c",
+      slot: 3,
+      state: "pending",
+      message: "no suitable node",
+      unschedulable: [{ nodeId: "n1", hostname: "node1", reason: "node is down" }],
+    }),
   ];
   const v = progressView(service, tasks);
   assert.equal(v.overall, "overall progress: 1 out of 3 tasks");
@@ -43,8 +49,15 @@ test("converged when every slot runs and nothing else does", () => {
 test("global progress: one line per node, converged when each runs", () => {
   const service = makeService({ global: true });
   const names = new Map([["n1", "node1"]]);
-  const v = progressView(service, [makeTask({ id: "a", nodeId: "n1", state: "running" }), makeTask({ id: "b", nodeId: "n2", state: "preparing" })], names);
-  assert.deepEqual(v.lines.map((l) => l.split(":")[0]), ["node1", "n2"]);
+  const v = progressView(
+    service,
+    [makeTask({ id: "a", nodeId: "n1", state: "running" }), makeTask({ id: "b", nodeId: "n2", state: "preparing" })],
+    names,
+  );
+  assert.deepEqual(
+    v.lines.map((l) => l.split(":")[0]),
+    ["node1", "n2"],
+  );
   assert.equal(v.converged, false);
   assert.equal(progressView(service, [makeTask({ id: "a", nodeId: "n1", state: "running" })], names).converged, true);
   assert.equal(progressView(service, []).converged, false, "no node yet has the task");
@@ -59,7 +72,13 @@ test("an update in progress is not converged and a paused one is stuck", () => {
 });
 
 test("the renderer redraws in place on a terminal and prints only changes otherwise", () => {
-  const v1 = { overall: "overall progress: 0 out of 1 tasks", lines: ["1/1: pending"], converged: false, running: 0, desired: 1 };
+  const v1 = {
+    overall: "overall progress: 0 out of 1 tasks",
+    lines: ["1/1: pending"],
+    converged: false,
+    running: 0,
+    desired: 1,
+  };
   const v2 = { ...v1, overall: "overall progress: 1 out of 1 tasks", lines: ["1/1: running"] };
   const tty = new ProgressRenderer(true);
   assert.equal(tty.render(v1), "overall progress: 0 out of 1 tasks\n1/1: pending\n");

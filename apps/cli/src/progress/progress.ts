@@ -39,7 +39,11 @@ function line(label: string, task: Task | undefined): string {
  * showing its newest task; converged when every slot's newest task runs and nothing else does. Global: one line
  * per node with a task meant to run. An update in progress is not converged; a paused one is stuck.
  */
-export function progressView(service: Service, tasks: readonly Task[], nodeNames: ReadonlyMap<string, string> = new Map()): ProgressView {
+export function progressView(
+  service: Service,
+  tasks: readonly Task[],
+  nodeNames: ReadonlyMap<string, string> = new Map(),
+): ProgressView {
   const own = tasks.filter((t) => t.serviceId === service.id);
   const runningTotal = own.filter((t) => t.status.state === "running").length;
   let slots: [string, Task | undefined][];
@@ -48,8 +52,11 @@ export function progressView(service: Service, tasks: readonly Task[], nodeNames
     slots = Array.from({ length: n }, (_, i) => [`${i + 1}/${n}`, own.filter((t) => t.slot === i + 1).sort(newest)[0]]);
   } else {
     const byNode = new Map<string, Task>();
-    for (const t of [...own].sort(newest)) if (t.nodeId && !byNode.has(t.nodeId) && !isTerminalDesired(t)) byNode.set(t.nodeId, t);
-    slots = [...byNode].sort(([a], [b]) => a.localeCompare(b)).map(([node, t]) => [nodeNames.get(node) ?? shortId(node), t]);
+    for (const t of [...own].sort(newest))
+      if (t.nodeId && !byNode.has(t.nodeId) && !isTerminalDesired(t)) byNode.set(t.nodeId, t);
+    slots = [...byNode]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([node, t]) => [nodeNames.get(node) ?? shortId(node), t]);
   }
   const running = slots.filter(([, t]) => t?.status.state === "running" && t.desiredState === "running").length;
   const desired = slots.length;
@@ -58,7 +65,11 @@ export function progressView(service: Service, tasks: readonly Task[], nodeNames
   const view: ProgressView = {
     overall: `overall progress: ${running} out of ${desired} tasks`,
     lines: slots.map(([label, t]) => line(label, t)),
-    converged: running === desired && runningTotal === desired && !updating && (desired > 0 || service.spec.mode.mode === "replicated"),
+    converged:
+      running === desired &&
+      runningTotal === desired &&
+      !updating &&
+      (desired > 0 || service.spec.mode.mode === "replicated"),
     running,
     desired,
   };

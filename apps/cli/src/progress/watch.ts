@@ -41,13 +41,22 @@ export async function waitForConvergence(o: WatchOptions): Promise<void> {
     o.write(renderer.render(view));
     if (view.converged) {
       if (o.failOnRollback && service.updateStatus?.state === "rollback_completed") {
-        throw new CliError("SHOAL_ERR_ROLLED_BACK", `service ${service.spec.name}: ${service.updateStatus.message || "the update was rolled back"}`, `the service runs its previous spec again; see \`shoal service ps ${service.spec.name}\``);
+        throw new CliError(
+          "SHOAL_ERR_ROLLED_BACK",
+          `service ${service.spec.name}: ${service.updateStatus.message || "the update was rolled back"}`,
+          `the service runs its previous spec again; see \`shoal service ps ${service.spec.name}\``,
+        );
       }
       o.write("verify: Service converged\n");
       return;
     }
     const name = service.spec.name;
-    if (view.stuck) throw new CliError("SHOAL_ERR_NOT_CONVERGED", `service ${name}: ${view.stuck}`, `see \`shoal service ps ${name}\` and \`shoal service inspect ${name}\``);
+    if (view.stuck)
+      throw new CliError(
+        "SHOAL_ERR_NOT_CONVERGED",
+        `service ${name}: ${view.stuck}`,
+        `see \`shoal service ps ${name}\` and \`shoal service inspect ${name}\``,
+      );
     if (Date.now() >= deadline || o.signal?.aborted) {
       const why = o.signal?.aborted ? "stopped waiting" : `did not converge in ${formatDuration(o.timeoutMs)}`;
       throw new CliError(

@@ -40,7 +40,8 @@ export function applyCommonFlags(spec: ServiceSpecInput, p: ParsedArgs): void {
   };
 
   str("replicas", (v) => {
-    if (spec.mode?.mode === "global") throw p.usage("--replicas applies to replicated services only; drop it or use --mode replicated");
+    if (spec.mode?.mode === "global")
+      throw p.usage("--replicas applies to replicated services only; drop it or use --mode replicated");
     spec.mode = { mode: "replicated", replicas: intFlag("replicas", v) };
   });
 
@@ -54,7 +55,10 @@ export function applyCommonFlags(spec: ServiceSpecInput, p: ParsedArgs): void {
   str("reserve-memory", (v) => (reservations().memoryBytes = sizeFlag("reserve-memory", v)));
 
   const restart = () => (t.restartPolicy ??= {});
-  str("restart-condition", (v) => (restart().condition = choice("restart-condition", v, ["none", "on-failure", "any"] as const)));
+  str(
+    "restart-condition",
+    (v) => (restart().condition = choice("restart-condition", v, ["none", "on-failure", "any"] as const)),
+  );
   str("restart-delay", (v) => (restart().delayMs = durationFlag("restart-delay", v)));
   str("restart-max-attempts", (v) => (restart().maxAttempts = intFlag("restart-max-attempts", v)));
   str("restart-window", (v) => (restart().windowMs = durationFlag("restart-window", v)));
@@ -69,7 +73,8 @@ export function applyCommonFlags(spec: ServiceSpecInput, p: ParsedArgs): void {
     c.healthcheck = { ...(c.healthcheck ?? {}), test: ["CMD-SHELL", v] };
   });
   const health = (flag: string) => {
-    if (!c.healthcheck || c.healthcheck.test[0] === "NONE") throw p.usage(`--${flag} needs a health check: add --health-cmd`);
+    if (!c.healthcheck || c.healthcheck.test[0] === "NONE")
+      throw p.usage(`--${flag} needs a health check: add --health-cmd`);
     return c.healthcheck;
   };
   for (const [flag, field] of HEALTH_FIELDS) str(flag, (v) => (health(flag)[field] = durationFlag(flag, v)));
@@ -86,7 +91,10 @@ export function applyCommonFlags(spec: ServiceSpecInput, p: ParsedArgs): void {
   const update = () => (spec.updateConfig ??= {});
   str("update-parallelism", (v) => (update().parallelism = intFlag("update-parallelism", v)));
   str("update-delay", (v) => (update().delayMs = durationFlag("update-delay", v)));
-  str("update-failure-action", (v) => (update().failureAction = choice("update-failure-action", v, ["pause", "continue", "rollback"] as const)));
+  str(
+    "update-failure-action",
+    (v) => (update().failureAction = choice("update-failure-action", v, ["pause", "continue", "rollback"] as const)),
+  );
   str("update-order", (v) => (update().order = choice("update-order", v, ["start-first", "stop-first"] as const)));
   str("update-monitor", (v) => (update().monitorMs = durationFlag("update-monitor", v)));
   str("update-max-failure-ratio", (v) => (update().maxFailureRatio = decimalFlag("update-max-failure-ratio", v)));

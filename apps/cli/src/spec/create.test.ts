@@ -8,23 +8,100 @@ import { CREATE_OPTIONS } from "./service-flags.js";
 import { validateServiceSpec } from "./validate.js";
 
 const env = { FROM_CLI: "yes" };
-const create = (...argv: string[]): ServiceSpecInput => buildCreateSpec(parseArgs(argv, { options: CREATE_OPTIONS, stopAtPositional: true }, "service create"), env, "abcde");
+const create = (...argv: string[]): ServiceSpecInput =>
+  buildCreateSpec(parseArgs(argv, { options: CREATE_OPTIONS, stopAtPositional: true }, "service create"), env, "abcde");
 
 test("every service create flag lands in the spec, and the result passes the API's schema", () => {
   const spec = create(
-    "--name", "web", "--replicas", "3",
-    "-e", "A=1", "--env", "FROM_CLI",
-    "-p", "8080:80", "-p", "5353:53/udp", "--publish", "published=9090,target=90,protocol=tcp,mode=host",
-    "--mount", "type=volume,source=data,target=/data", "--mount", "type=bind,src=/srv,dst=/srv,readonly", "--mount", "type=tmpfs,target=/tmp,tmpfs-size=16M",
-    "--constraint", "node.labels.zone==a", "--placement-pref", "spread=node.labels.zone", "--max-replicas", "2",
-    "--limit-cpu", "0.5", "--limit-memory", "64M", "--limit-pids", "100", "--reserve-cpu", "0.25", "--reserve-memory", "32m",
-    "--restart-condition", "on-failure", "--restart-delay", "5s", "--restart-max-attempts", "3", "--restart-window", "1m30s",
-    "--health-cmd", "wget -q -O- localhost", "--health-interval", "10s", "--health-retries", "2", "--health-timeout", "500ms", "--health-start-period", "1m",
-    "--label", "team=a", "--container-label", "c=1", "--user", "nobody", "--workdir", "/app", "--hostname", "h1",
-    "--entrypoint", "/bin/sh -c", "--stop-signal", "SIGQUIT", "--stop-grace-period", "30s", "--read-only",
-    "--update-parallelism", "2", "--update-delay", "10s", "--update-failure-action", "rollback", "--update-order", "start-first",
-    "--endpoint-mode", "vip", "--network", "backend", "-d",
-    "busybox:1.36", "httpd", "-f", "-p", "80",
+    "--name",
+    "web",
+    "--replicas",
+    "3",
+    "-e",
+    "A=1",
+    "--env",
+    "FROM_CLI",
+    "-p",
+    "8080:80",
+    "-p",
+    "5353:53/udp",
+    "--publish",
+    "published=9090,target=90,protocol=tcp,mode=host",
+    "--mount",
+    "type=volume,source=data,target=/data",
+    "--mount",
+    "type=bind,src=/srv,dst=/srv,readonly",
+    "--mount",
+    "type=tmpfs,target=/tmp,tmpfs-size=16M",
+    "--constraint",
+    "node.labels.zone==a",
+    "--placement-pref",
+    "spread=node.labels.zone",
+    "--max-replicas",
+    "2",
+    "--limit-cpu",
+    "0.5",
+    "--limit-memory",
+    "64M",
+    "--limit-pids",
+    "100",
+    "--reserve-cpu",
+    "0.25",
+    "--reserve-memory",
+    "32m",
+    "--restart-condition",
+    "on-failure",
+    "--restart-delay",
+    "5s",
+    "--restart-max-attempts",
+    "3",
+    "--restart-window",
+    "1m30s",
+    "--health-cmd",
+    "wget -q -O- localhost",
+    "--health-interval",
+    "10s",
+    "--health-retries",
+    "2",
+    "--health-timeout",
+    "500ms",
+    "--health-start-period",
+    "1m",
+    "--label",
+    "team=a",
+    "--container-label",
+    "c=1",
+    "--user",
+    "nobody",
+    "--workdir",
+    "/app",
+    "--hostname",
+    "h1",
+    "--entrypoint",
+    "/bin/sh -c",
+    "--stop-signal",
+    "SIGQUIT",
+    "--stop-grace-period",
+    "30s",
+    "--read-only",
+    "--update-parallelism",
+    "2",
+    "--update-delay",
+    "10s",
+    "--update-failure-action",
+    "rollback",
+    "--update-order",
+    "start-first",
+    "--endpoint-mode",
+    "vip",
+    "--network",
+    "backend",
+    "-d",
+    "busybox:1.36",
+    "httpd",
+    "-f",
+    "-p",
+    "80",
   );
   assert.deepEqual(spec, {
     name: "web",
@@ -41,7 +118,13 @@ test("every service create flag lands in the spec, and the result passes the API
           { type: "tmpfs", target: "/tmp", sizeBytes: 16 * 1024 ** 2 },
         ],
         labels: { c: "1" },
-        healthcheck: { test: ["CMD-SHELL", "wget -q -O- localhost"], intervalMs: 10_000, retries: 2, timeoutMs: 500, startPeriodMs: 60_000 },
+        healthcheck: {
+          test: ["CMD-SHELL", "wget -q -O- localhost"],
+          intervalMs: 10_000,
+          retries: 2,
+          timeoutMs: 500,
+          startPeriodMs: 60_000,
+        },
         user: "nobody",
         workdir: "/app",
         hostname: "h1",
@@ -50,9 +133,16 @@ test("every service create flag lands in the spec, and the result passes the API
         stopGracePeriodMs: 30_000,
         readOnly: true,
       },
-      placement: { constraints: ["node.labels.zone==a"], preferences: [{ spread: "node.labels.zone" }], maxReplicasPerNode: 2 },
+      placement: {
+        constraints: ["node.labels.zone==a"],
+        preferences: [{ spread: "node.labels.zone" }],
+        maxReplicasPerNode: 2,
+      },
       networks: [{ target: "backend" }],
-      resources: { limits: { cpus: 0.5, memoryBytes: 64 * 1024 ** 2, pids: 100 }, reservations: { cpus: 0.25, memoryBytes: 32 * 1024 ** 2 } },
+      resources: {
+        limits: { cpus: 0.5, memoryBytes: 64 * 1024 ** 2, pids: 100 },
+        reservations: { cpus: 0.25, memoryBytes: 32 * 1024 ** 2 },
+      },
       restartPolicy: { condition: "on-failure", delayMs: 5_000, maxAttempts: 3, windowMs: 90_000 },
     },
     endpoint: {
@@ -129,7 +219,10 @@ const badFlags: [string[], RegExp][] = [
 ];
 for (const [flags, message] of badFlags) {
   test(`service create ${flags.join(" ") || "(no image)"} is a usage error: ${message.source}`, () => {
-    assert.throws(() => create(...flags, ...(flags.length > 0 ? ["busybox"] : [])), (e: unknown) => e instanceof UsageError && message.test(e.message));
+    assert.throws(
+      () => create(...flags, ...(flags.length > 0 ? ["busybox"] : [])),
+      (e: unknown) => e instanceof UsageError && message.test(e.message),
+    );
   });
 }
 
@@ -140,15 +233,27 @@ const badSpecs: [string[], string, RegExp][] = [
   [["--constraint", "zone=a"], "taskTemplate.placement.constraints.0", /node\.labels.*\(--constraint\)/],
   [["-p", "8080:80", "-p", "8080:81"], "endpoint.ports.1.publishedPort", /published twice \(--publish\)/],
   [["--workdir", "app"], "taskTemplate.container.workdir", /absolute.*\(--workdir\)/],
-  [["--mount", "type=volume,source=data,target=rel"], "taskTemplate.container.mounts.0.target", /absolute.*\(--mount\)/],
+  [
+    ["--mount", "type=volume,source=data,target=rel"],
+    "taskTemplate.container.mounts.0.target",
+    /absolute.*\(--mount\)/,
+  ],
   [["--endpoint-mode", "dnsrr", "-p", "80:80"], "endpoint.mode", /dnsrr.*\(--endpoint-mode\)/],
-  [["--placement-pref", "spread=zone"], "taskTemplate.placement.preferences.0.spread", /node\.labels\.KEY \(--placement-pref\)/],
+  [
+    ["--placement-pref", "spread=zone"],
+    "taskTemplate.placement.preferences.0.spread",
+    /node\.labels\.KEY \(--placement-pref\)/,
+  ],
 ];
 for (const [flags, field, message] of badSpecs) {
   test(`service create ${flags.join(" ")} is refused locally by the API's schema, naming ${field} and the flag`, () => {
     assert.throws(
       () => validateServiceSpec(create(...flags, "busybox")),
-      (e: unknown) => e instanceof ApiError && e.status === 400 && e.code === "SHOAL_ERR_INVALID_ARGUMENT" && e.issues.some((i) => i.field === field && message.test(i.message)),
+      (e: unknown) =>
+        e instanceof ApiError &&
+        e.status === 400 &&
+        e.code === "SHOAL_ERR_INVALID_ARGUMENT" &&
+        e.issues.some((i) => i.field === field && message.test(i.message)),
     );
   });
 }

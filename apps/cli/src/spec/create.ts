@@ -9,7 +9,10 @@ import { choice, parseEnvEntry, parseLabels, parseMount, parsePlacementPref, par
  */
 export function defaultServiceName(image: string, suffix: string): string {
   const base = (image.split("@")[0] ?? image).split("/").pop()?.split(":")[0] ?? "";
-  const clean = base.replace(/[^A-Za-z0-9_.-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 50);
+  const clean = base
+    .replace(/[^A-Za-z0-9_.-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 50);
   return `${clean || "service"}-${suffix}`;
 }
 
@@ -17,7 +20,11 @@ export function defaultServiceName(image: string, suffix: string): string {
  * The spec `service create [flags] IMAGE [COMMAND] [ARG...]` asks for, before validation. `env` resolves bare
  * `-e NAME`; `suffix` makes the default name. Malformed flag values are UsageErrors naming the flag.
  */
-export function buildCreateSpec(p: ParsedArgs, env: Readonly<Record<string, string | undefined>>, suffix: string): ServiceSpecInput {
+export function buildCreateSpec(
+  p: ParsedArgs,
+  env: Readonly<Record<string, string | undefined>>,
+  suffix: string,
+): ServiceSpecInput {
   const [image, ...args] = p.positionals;
   if (image === undefined || image === "") throw p.usage("requires at least 1 argument: IMAGE");
   const spec: ServiceSpecInput = {
@@ -28,7 +35,8 @@ export function buildCreateSpec(p: ParsedArgs, env: Readonly<Record<string, stri
   if (args.length > 0) c.args = args;
 
   const mode = p.string("mode");
-  if (mode !== undefined && choice("mode", mode, ["replicated", "global"] as const) === "global") spec.mode = { mode: "global" };
+  if (mode !== undefined && choice("mode", mode, ["replicated", "global"] as const) === "global")
+    spec.mode = { mode: "global" };
 
   const env_ = p.strings("env").map((e) => parseEnvEntry(e, env));
   if (env_.length > 0) c.env = env_;
@@ -40,7 +48,8 @@ export function buildCreateSpec(p: ParsedArgs, env: Readonly<Record<string, stri
   const ports = p.strings("publish").map((x) => parsePublish(x));
   if (ports.length > 0) endpointOf(spec).ports = ports;
   if (p.has("constraint")) placementOf(spec).constraints = p.strings("constraint");
-  if (p.has("placement-pref")) placementOf(spec).preferences = p.strings("placement-pref").map((x) => parsePlacementPref(x));
+  if (p.has("placement-pref"))
+    placementOf(spec).preferences = p.strings("placement-pref").map((x) => parsePlacementPref(x));
   if (p.has("network")) spec.taskTemplate.networks = p.strings("network").map((target) => ({ target }));
 
   applyCommonFlags(spec, p);

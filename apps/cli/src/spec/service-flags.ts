@@ -43,7 +43,9 @@ export const CREATE_OPTIONS: readonly OptionDef[] = [
   s("name", "NAME", "Service name"),
   s("mode", "MODE", "Service mode: replicated or global"),
   many("env", "NAME=VALUE", "Set environment variables", { short: "e" }),
-  many("publish", "PORT", "Publish a port: 8080:80, 8080:80/udp or published=8080,target=80,protocol=tcp,mode=host", { short: "p" }),
+  many("publish", "PORT", "Publish a port: 8080:80, 8080:80/udp or published=8080,target=80,protocol=tcp,mode=host", {
+    short: "p",
+  }),
   many("mount", "MOUNT", "Attach a mount: type=volume|bind|tmpfs,source=SRC,target=DST[,readonly]"),
   many("constraint", "EXPR", "Placement constraint: node.labels.zone==a, node.role!=manager ..."),
   many("placement-pref", "PREF", "Placement preference: spread=node.labels.zone"),

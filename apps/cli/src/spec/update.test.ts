@@ -12,31 +12,82 @@ const current: ServiceSpec = ServiceSpecSchema.parse({
   labels: { team: "a", old: "x" },
   mode: { mode: "replicated", replicas: 2 },
   taskTemplate: {
-    container: { image: "busybox:1.35", env: ["A=1", "B=2"], mounts: [{ type: "volume", source: "d", target: "/data" }], labels: { c: "1" } },
-    placement: { constraints: ["node.role==worker", "node.labels.zone==a"], preferences: [{ spread: "node.labels.zone" }] },
+    container: {
+      image: "busybox:1.35",
+      env: ["A=1", "B=2"],
+      mounts: [{ type: "volume", source: "d", target: "/data" }],
+      labels: { c: "1" },
+    },
+    placement: {
+      constraints: ["node.role==worker", "node.labels.zone==a"],
+      preferences: [{ spread: "node.labels.zone" }],
+    },
     resources: { limits: { memoryBytes: 64 * 1024 ** 2 } },
   },
-  endpoint: { ports: [{ targetPort: 80, publishedPort: 8080 }, { targetPort: 53, publishedPort: 53, protocol: "udp" }] },
+  endpoint: {
+    ports: [
+      { targetPort: 80, publishedPort: 8080 },
+      { targetPort: 53, publishedPort: 53, protocol: "udp" },
+    ],
+  },
 });
 
-const update = (...argv: string[]): ServiceSpec => validateServiceSpec(buildUpdateSpec(current, parseArgs(argv, { options: UPDATE_OPTIONS }, "service update"), { HOME_VAR: "h" }));
+const update = (...argv: string[]): ServiceSpec =>
+  validateServiceSpec(
+    buildUpdateSpec(current, parseArgs(argv, { options: UPDATE_OPTIONS }, "service update"), { HOME_VAR: "h" }),
+  );
 
 test("update flags add, replace and remove entries by key and leave the rest of the spec alone", () => {
   const s = update(
-    "--image", "busybox:1.36", "--replicas", "5",
-    "--env-add", "B=3", "--env-add", "C=4", "--env-rm", "A",
-    "--publish-add", "9090:90", "--publish-add", "8081:80", "--publish-rm", "53/udp",
-    "--mount-add", "type=tmpfs,target=/tmp", "--mount-rm", "/data",
-    "--constraint-add", "node.labels.ssd==true", "--constraint-rm", "node.role == worker",
-    "--placement-pref-rm", "spread=node.labels.zone",
-    "--label-add", "team=b", "--label-rm", "old", "--container-label-add", "d=2", "--container-label-rm", "c",
-    "--limit-cpu", "1.5", "--reserve-memory", "16M", "--args", "sleep 3600",
+    "--image",
+    "busybox:1.36",
+    "--replicas",
+    "5",
+    "--env-add",
+    "B=3",
+    "--env-add",
+    "C=4",
+    "--env-rm",
+    "A",
+    "--publish-add",
+    "9090:90",
+    "--publish-add",
+    "8081:80",
+    "--publish-rm",
+    "53/udp",
+    "--mount-add",
+    "type=tmpfs,target=/tmp",
+    "--mount-rm",
+    "/data",
+    "--constraint-add",
+    "node.labels.ssd==true",
+    "--constraint-rm",
+    "node.role == worker",
+    "--placement-pref-rm",
+    "spread=node.labels.zone",
+    "--label-add",
+    "team=b",
+    "--label-rm",
+    "old",
+    "--container-label-add",
+    "d=2",
+    "--container-label-rm",
+    "c",
+    "--limit-cpu",
+    "1.5",
+    "--reserve-memory",
+    "16M",
+    "--args",
+    "sleep 3600",
     "web",
   );
   assert.equal(s.taskTemplate.container.image, "busybox:1.36");
   assert.deepEqual(s.mode, { mode: "replicated", replicas: 5 });
   assert.deepEqual(s.taskTemplate.container.env, ["B=3", "C=4"]);
-  assert.deepEqual(s.endpoint.ports.map((p) => `${p.publishedPort}:${p.targetPort}/${p.protocol}`), ["9090:90/tcp", "8081:80/tcp"]);
+  assert.deepEqual(
+    s.endpoint.ports.map((p) => `${p.publishedPort}:${p.targetPort}/${p.protocol}`),
+    ["9090:90/tcp", "8081:80/tcp"],
+  );
   assert.deepEqual(s.taskTemplate.container.mounts, [{ type: "tmpfs", target: "/tmp" }]);
   assert.deepEqual(s.taskTemplate.placement.constraints, ["node.labels.zone==a", "node.labels.ssd==true"]);
   assert.deepEqual(s.taskTemplate.placement.preferences, []);
@@ -60,8 +111,20 @@ test("with no flags the spec is unchanged", () => {
 });
 
 test("bad update values are usage errors naming the flag", () => {
-  assert.throws(() => update("--publish-rm", "http", "web"), (e: unknown) => e instanceof UsageError && /--publish-rm/.test(e.message));
-  assert.throws(() => update("--publish-add", "x:80", "web"), (e: unknown) => e instanceof UsageError && /--publish-add/.test(e.message));
-  assert.throws(() => update("--mount-add", "type=bind,target=/x", "web"), (e: unknown) => e instanceof UsageError && /--mount-add/.test(e.message));
-  assert.throws(() => update("--health-retries", "3", "web"), (e: unknown) => e instanceof UsageError && /--health-retries needs a health check/.test(e.message));
+  assert.throws(
+    () => update("--publish-rm", "http", "web"),
+    (e: unknown) => e instanceof UsageError && /--publish-rm/.test(e.message),
+  );
+  assert.throws(
+    () => update("--publish-add", "x:80", "web"),
+    (e: unknown) => e instanceof UsageError && /--publish-add/.test(e.message),
+  );
+  assert.throws(
+    () => update("--mount-add", "type=bind,target=/x", "web"),
+    (e: unknown) => e instanceof UsageError && /--mount-add/.test(e.message),
+  );
+  assert.throws(
+    () => update("--health-retries", "3", "web"),
+    (e: unknown) => e instanceof UsageError && /--health-retries needs a health check/.test(e.message),
+  );
 });

@@ -14,18 +14,22 @@ export function splitFields(text: string): [string, string | undefined][] {
     .filter((f) => f.trim() !== "")
     .map((f) => {
       const eq = f.indexOf("=");
-      return eq < 0 ? [f.trim().toLowerCase(), undefined] : [f.slice(0, eq).trim().toLowerCase(), f.slice(eq + 1).trim()];
+      return eq < 0
+        ? [f.trim().toLowerCase(), undefined]
+        : [f.slice(0, eq).trim().toLowerCase(), f.slice(eq + 1).trim()];
     });
 }
 
 function port(flag: string, text: string, what: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw new UsageError(`invalid ${what} ${JSON.stringify(text)} in --${flag}: use a port number 1-65535`);
+  if (!/^\d+$/.test(text) || Number(text) < 1 || Number(text) > 65535)
+    throw new UsageError(`invalid ${what} ${JSON.stringify(text)} in --${flag}: use a port number 1-65535`);
   return Number(text);
 }
 
 function protocol(flag: string, text: string): "tcp" | "udp" {
   const p = text.toLowerCase();
-  if (p !== "tcp" && p !== "udp") throw new UsageError(`invalid protocol ${JSON.stringify(text)} in --${flag}: use tcp or udp`);
+  if (p !== "tcp" && p !== "udp")
+    throw new UsageError(`invalid protocol ${JSON.stringify(text)} in --${flag}: use tcp or udp`);
   return p;
 }
 
@@ -42,15 +46,23 @@ export function parsePublish(text: string, flag = "publish"): PortInput {
       else if (k === "target") out.targetPort = port(flag, v, "target port");
       else if (k === "protocol") out.protocol = protocol(flag, v);
       else if (k === "mode") {
-        if (v !== "ingress" && v !== "host") throw new UsageError(`invalid mode ${JSON.stringify(v)} in --${flag}: use ingress or host`);
+        if (v !== "ingress" && v !== "host")
+          throw new UsageError(`invalid mode ${JSON.stringify(v)} in --${flag}: use ingress or host`);
         out.publishMode = v;
-      } else throw new UsageError(`unknown field ${JSON.stringify(k)} in --${flag}: use published, target, protocol or mode`);
+      } else
+        throw new UsageError(
+          `unknown field ${JSON.stringify(k)} in --${flag}: use published, target, protocol or mode`,
+        );
     }
-    if (out.targetPort === 0) throw new UsageError(`missing target in --${flag} ${JSON.stringify(text)}: add target=<container port>`);
+    if (out.targetPort === 0)
+      throw new UsageError(`missing target in --${flag} ${JSON.stringify(text)}: add target=<container port>`);
     return out;
   }
   const m = /^(?:(\d+):)?(\d+)(?:\/(\w+))?$/.exec(text.trim());
-  if (!m) throw new UsageError(`invalid --${flag} ${JSON.stringify(text)}: write PUBLISHED:TARGET[/PROTOCOL] like 8080:80 or 8080:80/udp`);
+  if (!m)
+    throw new UsageError(
+      `invalid --${flag} ${JSON.stringify(text)}: write PUBLISHED:TARGET[/PROTOCOL] like 8080:80 or 8080:80/udp`,
+    );
   const out: PortInput = { targetPort: port(flag, m[2] as string, "target port") };
   if (m[1] !== undefined) out.publishedPort = port(flag, m[1], "published port");
   if (m[3] !== undefined) out.protocol = protocol(flag, m[3]);
@@ -75,7 +87,8 @@ export function parseMount(text: string, flag = "mount"): MountInput {
   for (const [k, v] of splitFields(text)) {
     switch (k) {
       case "type":
-        if (v !== "volume" && v !== "bind" && v !== "tmpfs") throw new UsageError(`invalid mount type ${JSON.stringify(v ?? "")} in --${flag}: use volume, bind or tmpfs`);
+        if (v !== "volume" && v !== "bind" && v !== "tmpfs")
+          throw new UsageError(`invalid mount type ${JSON.stringify(v ?? "")} in --${flag}: use volume, bind or tmpfs`);
         type = v;
         break;
       case "source":
@@ -89,23 +102,30 @@ export function parseMount(text: string, flag = "mount"): MountInput {
         break;
       case "readonly":
       case "ro":
-        if (v !== undefined && !["true", "false", "1", "0"].includes(v)) throw new UsageError(`invalid readonly value ${JSON.stringify(v)} in --${flag}: use true or false`);
+        if (v !== undefined && !["true", "false", "1", "0"].includes(v))
+          throw new UsageError(`invalid readonly value ${JSON.stringify(v)} in --${flag}: use true or false`);
         readOnly = v === undefined || v === "true" || v === "1";
         break;
       case "tmpfs-size":
         size = sizeFlag(flag, v ?? "");
         break;
       default:
-        throw new UsageError(`unknown field ${JSON.stringify(k)} in --${flag}: use type, source, target, readonly or tmpfs-size`);
+        throw new UsageError(
+          `unknown field ${JSON.stringify(k)} in --${flag}: use type, source, target, readonly or tmpfs-size`,
+        );
     }
   }
-  if (target === undefined || target === "") throw new UsageError(`missing target in --${flag} ${JSON.stringify(text)}: add target=<path in the container>`);
+  if (target === undefined || target === "")
+    throw new UsageError(`missing target in --${flag} ${JSON.stringify(text)}: add target=<path in the container>`);
   if (type === "tmpfs") {
     if (source !== undefined) throw new UsageError(`a tmpfs mount takes no source in --${flag}`);
     return size === undefined ? { type: "tmpfs", target } : { type: "tmpfs", target, sizeBytes: size };
   }
   if (size !== undefined) throw new UsageError(`tmpfs-size is only for type=tmpfs in --${flag}`);
-  if (source === undefined || source === "") throw new UsageError(`missing source in --${flag} ${JSON.stringify(text)}: add source=<${type === "bind" ? "host path" : "volume name"}>`);
+  if (source === undefined || source === "")
+    throw new UsageError(
+      `missing source in --${flag} ${JSON.stringify(text)}: add source=<${type === "bind" ? "host path" : "volume name"}>`,
+    );
   return type === "bind" ? { type: "bind", source, target, readOnly } : { type: "volume", source, target, readOnly };
 }
 
@@ -132,13 +152,19 @@ export function parseEnvEntry(text: string, env: Readonly<Record<string, string 
 /** `--placement-pref spread=node.labels.zone`. */
 export function parsePlacementPref(text: string, flag = "placement-pref"): { spread: string } {
   const eq = text.indexOf("=");
-  if (eq < 0 || text.slice(0, eq) !== "spread") throw new UsageError(`invalid --${flag} ${JSON.stringify(text)}: the only strategy is spread, as in spread=node.labels.zone`);
+  if (eq < 0 || text.slice(0, eq) !== "spread")
+    throw new UsageError(
+      `invalid --${flag} ${JSON.stringify(text)}: the only strategy is spread, as in spread=node.labels.zone`,
+    );
   return { spread: text.slice(eq + 1) };
 }
 
 /** One of `allowed`, or a UsageError listing them. */
 export function choice<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new UsageError(`invalid value ${JSON.stringify(value)} for --${flag}: use ${allowed.join(", ").replace(/, ([^,]*)$/, " or $1")}`);
+  if (!(allowed as readonly string[]).includes(value))
+    throw new UsageError(
+      `invalid value ${JSON.stringify(value)} for --${flag}: use ${allowed.join(", ").replace(/, ([^,]*)$/, " or $1")}`,
+    );
   return value as T;
 }
 

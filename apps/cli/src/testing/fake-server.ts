@@ -33,7 +33,9 @@ export class FakeServer {
 
   /** Listens on 127.0.0.1 (port 0) or on a unix socket path; returns `host:port` or the path. */
   async listen(socketPath?: string): Promise<string> {
-    await new Promise<void>((resolve) => (socketPath ? this.server.listen(socketPath, resolve) : this.server.listen(0, "127.0.0.1", resolve)));
+    await new Promise<void>((resolve) =>
+      socketPath ? this.server.listen(socketPath, resolve) : this.server.listen(0, "127.0.0.1", resolve),
+    );
     const a = this.server.address();
     return typeof a === "object" && a ? `127.0.0.1:${a.port}` : (socketPath as string);
   }
@@ -56,28 +58,60 @@ export class FakeServer {
     for (const route of this.routes) {
       if (route.method !== req.method || route.parts.length !== parts.length) continue;
       const params: Record<string, string> = {};
-      if (!route.parts.every((p, i) => (p.startsWith(":") ? ((params[p.slice(1)] = decodeURIComponent(parts[i] as string)), true) : p === parts[i]))) continue;
-      const r: Received = { method: req.method, path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks), params };
+      if (
+        !route.parts.every((p, i) =>
+          p.startsWith(":") ? ((params[p.slice(1)] = decodeURIComponent(parts[i] as string)), true) : p === parts[i],
+        )
+      )
+        continue;
+      const r: Received = {
+        method: req.method,
+        path: url.pathname,
+        query: url.searchParams,
+        headers: req.headers,
+        body: Buffer.concat(chunks),
+        params,
+      };
       this.received.push(r);
       const a = await route.handler(r);
       res.writeHead(a.status, { "content-type": a.lines ? "application/x-ndjson" : "application/json", ...a.headers });
-      res.end(a.lines ? a.lines.map((l) => `${l}\n`).join("") : a.json === undefined ? undefined : JSON.stringify(a.json));
+      res.end(
+        a.lines ? a.lines.map((l) => `${l}\n`).join("") : a.json === undefined ? undefined : JSON.stringify(a.json),
+      );
       return;
     }
-    this.received.push({ method: req.method ?? "", path: url.pathname, query: url.searchParams, headers: req.headers, body: Buffer.concat(chunks), params: {} });
+    this.received.push({
+      method: req.method ?? "",
+      path: url.pathname,
+      query: url.searchParams,
+      headers: req.headers,
+      body: Buffer.concat(chunks),
+      params: {},
+    });
     res.writeHead(404, { "content-type": "application/json" });
-    res.end(JSON.stringify({ error: { code: "SHOAL_ERR_NOT_FOUND", message: `fake: no route ${req.method ?? ""} ${url.pathname}` } }));
+    res.end(
+      JSON.stringify({
+        error: { code: "SHOAL_ERR_NOT_FOUND", message: `fake: no route ${req.method ?? ""} ${url.pathname}` },
+      }),
+    );
   }
 }
 
 /** An API error answer. */
-export const apiError = (status: number, code: string, message: string, extra: { issues?: { field: string; message: string }[]; hint?: string } = {}): Answer => ({
+export const apiError = (
+  status: number,
+  code: string,
+  message: string,
+  extra: { issues?: { field: string; message: string }[]; hint?: string } = {},
+): Answer => ({
   status,
   json: { error: { code, message, ...extra } },
 });
 
 /** CliIo writing into strings, for `main(argv, io)` in tests. */
-export function captureIo(o: { env?: Record<string, string>; stdin?: Readable; cliBin?: string } = {}): CliIo & { out: () => string; err: () => string } {
+export function captureIo(
+  o: { env?: Record<string, string>; stdin?: Readable; cliBin?: string } = {},
+): CliIo & { out: () => string; err: () => string } {
   let out = "";
   let err = "";
   return {

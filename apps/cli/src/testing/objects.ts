@@ -1,10 +1,20 @@
-import { NodeSchema, ServiceSchema, TaskSchema, type Node, type Service, type ServiceWithStatus, type Task } from "@shoal/api";
+import {
+  NodeSchema,
+  ServiceSchema,
+  TaskSchema,
+  type Node,
+  type Service,
+  type ServiceWithStatus,
+  type Task,
+} from "@shoal/api";
 
 /** Test objects: valid API objects with overridable fields. */
 export const T0 = Date.parse("2026-01-01T00:00:00.000Z");
 export const iso = (ms: number): string => new Date(ms).toISOString();
 
-export function makeService(o: { id?: string; name?: string; replicas?: number; global?: boolean; image?: string; version?: number } = {}): Service {
+export function makeService(
+  o: { id?: string; name?: string; replicas?: number; global?: boolean; image?: string; version?: number } = {},
+): Service {
   return ServiceSchema.parse({
     id: o.id ?? "svc1",
     version: o.version ?? 10,
@@ -46,20 +56,45 @@ export function makeTask(o: {
     spec: { container: { image: "busybox:1.36" } },
     serviceVersion: 10,
     desiredState: o.desired ?? "running",
-    status: { state: o.state, timestamp: iso(o.stateMs ?? T0), message: o.message ?? "", ...(o.err ? { err: o.err } : {}) },
+    status: {
+      state: o.state,
+      timestamp: iso(o.stateMs ?? T0),
+      message: o.message ?? "",
+      ...(o.err ? { err: o.err } : {}),
+    },
     ...(o.unschedulable ? { unschedulable: o.unschedulable } : {}),
   });
 }
 
-export function makeNode(o: { id: string; hostname: string; state?: Node["status"]["state"]; availability?: Node["spec"]["availability"]; leader?: boolean; manager?: boolean; version?: number; labels?: Record<string, string> }): Node {
+export function makeNode(o: {
+  id: string;
+  hostname: string;
+  state?: Node["status"]["state"];
+  availability?: Node["spec"]["availability"];
+  leader?: boolean;
+  manager?: boolean;
+  version?: number;
+  labels?: Record<string, string>;
+}): Node {
   return NodeSchema.parse({
     id: o.id,
     version: o.version ?? 5,
     createdAt: iso(T0),
     updatedAt: iso(T0),
-    spec: { role: o.manager || o.leader ? "manager" : "worker", availability: o.availability ?? "active", labels: o.labels ?? {} },
-    description: { hostname: o.hostname, platform: { os: "linux", architecture: "x86_64" }, resources: { cpus: 2, memoryBytes: 2 ** 33 }, engine: { version: "0.1.0" } },
+    spec: {
+      role: o.manager || o.leader ? "manager" : "worker",
+      availability: o.availability ?? "active",
+      labels: o.labels ?? {},
+    },
+    description: {
+      hostname: o.hostname,
+      platform: { os: "linux", architecture: "x86_64" },
+      resources: { cpus: 2, memoryBytes: 2 ** 33 },
+      engine: { version: "0.1.0" },
+    },
     status: { state: o.state ?? "ready", addr: "10.0.0.1" },
-    ...(o.manager || o.leader ? { managerStatus: { leader: o.leader === true, reachability: "reachable", addr: "10.0.0.1:7070" } } : {}),
+    ...(o.manager || o.leader
+      ? { managerStatus: { leader: o.leader === true, reachability: "reachable", addr: "10.0.0.1:7070" } }
+      : {}),
   });
 }

@@ -20,7 +20,9 @@ export const needsSignIn = (p: Problem | undefined): boolean => p?.status === 40
 export function banners(live: LiveState): Banner[] {
   const out: Banner[] = [];
   if (live.conn.state === "retrying" && live.loaded) {
-    const elsewhere = (live.status?.managers ?? []).map((m) => m.apiAddr).filter((a): a is string => !!a && a !== live.info?.managerAddr);
+    const elsewhere = (live.status?.managers ?? [])
+      .map((m) => m.apiAddr)
+      .filter((a): a is string => !!a && a !== live.info?.managerAddr);
     const { problem, retryInMs, attempt } = live.conn;
     out.push({
       key: "conn",
@@ -33,10 +35,25 @@ export function banners(live: LiveState): Banner[] {
   }
   const { status, statusProblem } = live;
   if (statusProblem && !needsSignIn(statusProblem)) {
-    const title = statusProblem.code === "SHOAL_ERR_NO_QUORUM" ? "The managers lost their quorum." : "Cannot read the managers' state.";
-    out.push({ key: "status", tone: "bad", title, text: [statusProblem.message, statusProblem.hint].filter(Boolean).join(" "), elsewhere: [] });
+    const title =
+      statusProblem.code === "SHOAL_ERR_NO_QUORUM"
+        ? "The managers lost their quorum."
+        : "Cannot read the managers' state.";
+    out.push({
+      key: "status",
+      tone: "bad",
+      title,
+      text: [statusProblem.message, statusProblem.hint].filter(Boolean).join(" "),
+      elsewhere: [],
+    });
   } else if (status && status.leaderId === undefined) {
-    out.push({ key: "leader", tone: "bad", title: "No leader.", text: status.warning ?? "The managers are electing one; changes wait until they have.", elsewhere: [] });
+    out.push({
+      key: "leader",
+      tone: "bad",
+      title: "No leader.",
+      text: status.warning ?? "The managers are electing one; changes wait until they have.",
+      elsewhere: [],
+    });
   } else if (status?.warning) {
     out.push({ key: "warning", tone: "warn", title: "", text: status.warning, elsewhere: [] });
   }

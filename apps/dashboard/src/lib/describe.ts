@@ -31,7 +31,15 @@ export function describeChange(c: Change, objects: Objects, now: number): FeedIt
   if (!said) return undefined;
   const id = (c.after ?? c.before)?.id ?? "";
   const time = c.after ? Date.parse(c.after.updatedAt) : now;
-  return { key: `${c.index}:${c.kind}:${id}`, index: c.index, time: Number.isNaN(time) ? now : time, kind: c.kind, objectId: id, tone: said[0], text: said[1] };
+  return {
+    key: `${c.index}:${c.kind}:${id}`,
+    index: c.index,
+    time: Number.isNaN(time) ? now : time,
+    kind: c.kind,
+    objectId: id,
+    tone: said[0],
+    text: said[1],
+  };
 }
 
 type Said = [FeedItem["tone"], string] | undefined;
@@ -52,7 +60,8 @@ function say(c: Change, o: Objects): Said {
 }
 
 function sayService(before: Service | undefined, after: Service | undefined): Said {
-  if (!before && after) return ["info", `service ${after.spec.name} created: ${imageOf(after)}, ${replicasText(after)}`];
+  if (!before && after)
+    return ["info", `service ${after.spec.name} created: ${imageOf(after)}, ${replicasText(after)}`];
   if (before && !after) return ["info", `service ${before.spec.name} removed`];
   if (!before || !after) return undefined;
   const name = after.spec.name;
@@ -60,7 +69,8 @@ function sayService(before: Service | undefined, after: Service | undefined): Sa
   const is = imageOf(after);
   if (was !== is) return ["info", `service ${name}: image ${was} → ${is}`];
   const [r0, r1] = [before.spec.mode, after.spec.mode];
-  if (r0.mode === "replicated" && r1.mode === "replicated" && r0.replicas !== r1.replicas) return ["info", `service ${name} scaled ${r0.replicas} → ${r1.replicas}`];
+  if (r0.mode === "replicated" && r1.mode === "replicated" && r0.replicas !== r1.replicas)
+    return ["info", `service ${name} scaled ${r0.replicas} → ${r1.replicas}`];
   const u0 = before.updateStatus?.state;
   const u1 = after.updateStatus?.state;
   if (u1 && u0 !== u1) {
@@ -68,7 +78,8 @@ function sayService(before: Service | undefined, after: Service | undefined): Sa
     const msg = after.updateStatus?.message ? `: ${after.updateStatus.message}` : "";
     return [tone, `service ${name}: update ${u1.replace("_", " ")}${msg}`];
   }
-  if (before.version !== after.version && JSON.stringify(before.spec) !== JSON.stringify(after.spec)) return ["info", `service ${name} updated`];
+  if (before.version !== after.version && JSON.stringify(before.spec) !== JSON.stringify(after.spec))
+    return ["info", `service ${name} updated`];
   return undefined;
 }
 
@@ -110,8 +121,13 @@ function sayNode(before: Node | undefined, after: Node | undefined): Said {
     const tone = after.status.state === "ready" ? "good" : "bad";
     return [tone, `node ${host} ${after.status.state}${after.status.message ? `: ${after.status.message}` : ""}`];
   }
-  if (before.spec.availability !== after.spec.availability) return [after.spec.availability === "active" ? "info" : "warn", `node ${host} availability ${after.spec.availability}`];
+  if (before.spec.availability !== after.spec.availability)
+    return [
+      after.spec.availability === "active" ? "info" : "warn",
+      `node ${host} availability ${after.spec.availability}`,
+    ];
   if (before.spec.role !== after.spec.role) return ["info", `node ${host} is now a ${after.spec.role}`];
-  if (before.managerStatus?.leader !== after.managerStatus?.leader && after.managerStatus?.leader) return ["info", `node ${host} leads the managers`];
+  if (before.managerStatus?.leader !== after.managerStatus?.leader && after.managerStatus?.leader)
+    return ["info", `node ${host} leads the managers`];
   return undefined;
 }

@@ -20,7 +20,10 @@ test("ages and sizes read as people say them", () => {
 test("replicas, ports and tones", () => {
   assert.equal(replicasText(service("s", { replicas: 1 })), "1 replica");
   const s = service("s");
-  s.endpoint.ports = [{ protocol: "tcp", targetPort: 80, publishedPort: 8080, publishMode: "ingress" }, { protocol: "udp", targetPort: 53, publishedPort: 5353, publishMode: "host" }];
+  s.endpoint.ports = [
+    { protocol: "tcp", targetPort: 80, publishedPort: 8080, publishMode: "ingress" },
+    { protocol: "udp", targetPort: 53, publishedPort: 5353, publishMode: "host" },
+  ];
   assert.equal(portsText(s), "*:8080->80/tcp, 5353->53/udp (host)");
   assert.equal(taskTone("running"), "good");
   assert.equal(taskTone("pending"), "warn");
@@ -30,7 +33,15 @@ test("replicas, ports and tones", () => {
 });
 
 test("routes round-trip through the hash, and unknown paths say so", () => {
-  const routes: Route[] = [{ page: "overview" }, { page: "services" }, { page: "service", id: "abc" }, { page: "nodes" }, { page: "networks" }, { page: "events" }, { page: "logs", taskId: "t1" }];
+  const routes: Route[] = [
+    { page: "overview" },
+    { page: "services" },
+    { page: "service", id: "abc" },
+    { page: "nodes" },
+    { page: "networks" },
+    { page: "events" },
+    { page: "logs", taskId: "t1" },
+  ];
   for (const r of routes) assert.deepEqual(parseRoute(href(r)), r);
   assert.deepEqual(parseRoute(""), { page: "overview" });
   assert.deepEqual(parseRoute("#/services/"), { page: "services" });

@@ -11,12 +11,18 @@ export function replicasText(s: Pick<Service, "spec">): string {
 
 /** Published ports as Docker prints them: `*:8080->80/tcp` (mesh) or `8080->80/tcp (host)`. */
 export function portsText(s: Pick<Service, "spec" | "endpoint">): string {
-  const ports: readonly { publishedPort?: number | undefined; targetPort: number; protocol: string; publishMode: string }[] =
-    s.endpoint.ports.length > 0 ? s.endpoint.ports : s.spec.endpoint.ports;
+  const ports: readonly {
+    publishedPort?: number | undefined;
+    targetPort: number;
+    protocol: string;
+    publishMode: string;
+  }[] = s.endpoint.ports.length > 0 ? s.endpoint.ports : s.spec.endpoint.ports;
   return ports
     .map((p) => {
       const published = p.publishedPort ?? "?";
-      return p.publishMode === "host" ? `${published}->${p.targetPort}/${p.protocol} (host)` : `*:${published}->${p.targetPort}/${p.protocol}`;
+      return p.publishMode === "host"
+        ? `${published}->${p.targetPort}/${p.protocol} (host)`
+        : `*:${published}->${p.targetPort}/${p.protocol}`;
     })
     .join(", ");
 }

@@ -20,7 +20,10 @@ export interface Problem {
 }
 
 /** How the page is connected: loading the first time, live, or waiting to retry after a problem. */
-export type Connection = { state: "connecting" } | { state: "live" } | { state: "retrying"; problem: Problem; attempt: number; retryInMs: number };
+export type Connection =
+  | { state: "connecting" }
+  | { state: "live" }
+  | { state: "retrying"; problem: Problem; attempt: number; retryInMs: number };
 
 export interface LiveState {
   model: Model;
@@ -48,7 +51,13 @@ export interface LiveOptions {
 
 /** Turns any thrown value (an ApiError with its wrong fields, or anything else) into what the page shows. */
 export function toProblem(e: unknown): Problem {
-  const x = (typeof e === "object" && e !== null ? e : {}) as { code?: unknown; message?: unknown; hint?: unknown; status?: unknown; issues?: unknown };
+  const x = (typeof e === "object" && e !== null ? e : {}) as {
+    code?: unknown;
+    message?: unknown;
+    hint?: unknown;
+    status?: unknown;
+    issues?: unknown;
+  };
   const issues = Array.isArray(x.issues) ? (x.issues as { field: string; message: string }[]) : [];
   const fields = issues.map((i) => `${i.field || "request"}: ${i.message}`).join("; ");
   const message = typeof x.message === "string" ? x.message : String(e);
@@ -148,14 +157,20 @@ export class LiveCluster {
           }
         })();
         // The lists are read while the stream replays from `since`: an event the lists already hold is skipped.
-        const lists = await Promise.race([this.api.lists(), stream.then(() => Promise.reject(new Error("the event stream ended before the lists were read")))]);
+        const lists = await Promise.race([
+          this.api.lists(),
+          stream.then(() => Promise.reject(new Error("the event stream ended before the lists were read"))),
+        ]);
         const model = applyEvents(fromSnapshot({ index: since, ...lists }, this.state.model), buffered, this.now());
         ready = true;
         attempt = 0;
         this.set({ model, loaded: true, conn: { state: "live" }, info });
         await stream;
         if (signal.aborted) return;
-        throw Object.assign(new Error("the manager closed the event stream"), { code: "SHOAL_ERR_STREAM_ENDED", hint: "reconnecting; if it keeps happening, the manager may be restarting" });
+        throw Object.assign(new Error("the manager closed the event stream"), {
+          code: "SHOAL_ERR_STREAM_ENDED",
+          hint: "reconnecting; if it keeps happening, the manager may be restarting",
+        });
       } catch (e) {
         if (signal.aborted) return;
         attempt++;

@@ -1,4 +1,13 @@
-import { isTerminal, serviceTaskCounts, type ApiStoreEvent, type Network, type Node, type Service, type ServiceTaskCounts, type Task } from "@shoal/api";
+import {
+  isTerminal,
+  serviceTaskCounts,
+  type ApiStoreEvent,
+  type Network,
+  type Node,
+  type Service,
+  type ServiceTaskCounts,
+  type Task,
+} from "@shoal/api";
 import { describeChange, type Change, type FeedItem } from "./describe.js";
 
 /** The objects the dashboard shows, by id. */
@@ -19,7 +28,14 @@ export interface Model extends Objects {
 
 export const FEED_LIMIT = 200;
 
-export const EMPTY_MODEL: Model = { nodes: new Map(), services: new Map(), tasks: new Map(), networks: new Map(), index: 0, feed: [] };
+export const EMPTY_MODEL: Model = {
+  nodes: new Map(),
+  services: new Map(),
+  tasks: new Map(),
+  networks: new Map(),
+  index: 0,
+  feed: [],
+};
 
 /** A full read of the lists, at a store index at least `index`. */
 export interface Snapshot {
@@ -34,7 +50,14 @@ const byId = <T extends { id: string }>(xs: readonly T[]): Map<string, T> => new
 
 /** The model of a snapshot; the feed of the model it replaces is kept (it is history, not state). */
 export function fromSnapshot(s: Snapshot, previous: Model = EMPTY_MODEL): Model {
-  return { nodes: byId(s.nodes), services: byId(s.services), tasks: byId(s.tasks), networks: byId(s.networks), index: Math.max(s.index, previous.index), feed: previous.feed };
+  return {
+    nodes: byId(s.nodes),
+    services: byId(s.services),
+    tasks: byId(s.tasks),
+    networks: byId(s.networks),
+    index: Math.max(s.index, previous.index),
+    feed: previous.feed,
+  };
 }
 
 type Kind = "node" | "service" | "task" | "network";
@@ -51,7 +74,12 @@ const KEY: Record<Kind, keyof Objects> = { node: "nodes", service: "services", t
  */
 export function applyEvents(m: Model, events: readonly ApiStoreEvent[], now: number): Model {
   if (events.length === 0) return m;
-  const next = { nodes: new Map(m.nodes), services: new Map(m.services), tasks: new Map(m.tasks), networks: new Map(m.networks) };
+  const next = {
+    nodes: new Map(m.nodes),
+    services: new Map(m.services),
+    tasks: new Map(m.tasks),
+    networks: new Map(m.networks),
+  };
   const added: FeedItem[] = [];
   let index = m.index;
   for (const e of events) {
@@ -90,7 +118,8 @@ export function tasksOnNode(m: Objects, nodeId: string): Task[] {
   return [...m.tasks.values()].filter((t) => t.nodeId === nodeId && !isTerminal(t.status.state)).sort(newestFirst);
 }
 
-const newestFirst = (a: Task, b: Task): number => (a.slot ?? 0) - (b.slot ?? 0) || b.createdAt.localeCompare(a.createdAt);
+const newestFirst = (a: Task, b: Task): number =>
+  (a.slot ?? 0) - (b.slot ?? 0) || b.createdAt.localeCompare(a.createdAt);
 
 export function serviceRow(m: Objects, s: Service): ServiceRow {
   const tasks = tasksOfService(m, s.id);
@@ -107,7 +136,13 @@ export function serviceRows(m: Objects): ServiceRow[] {
 
 /** Nodes: managers first, then by hostname. */
 export function sortedNodes(m: Objects): Node[] {
-  return [...m.nodes.values()].sort((a, b) => (a.spec.role === b.spec.role ? a.description.hostname.localeCompare(b.description.hostname) : a.spec.role === "manager" ? -1 : 1));
+  return [...m.nodes.values()].sort((a, b) =>
+    a.spec.role === b.spec.role
+      ? a.description.hostname.localeCompare(b.description.hostname)
+      : a.spec.role === "manager"
+        ? -1
+        : 1,
+  );
 }
 
 /** The overview's counts. */
@@ -134,7 +169,8 @@ export function totals(m: Objects): Totals {
     tasksDesired: live.length,
     tasksRunning: live.filter((t) => t.status.state === "running").length,
     tasksPending: live.filter((t) => t.status.state === "pending").length,
-    tasksFailed: [...m.tasks.values()].filter((t) => t.status.state === "failed" || t.status.state === "rejected").length,
+    tasksFailed: [...m.tasks.values()].filter((t) => t.status.state === "failed" || t.status.state === "rejected")
+      .length,
   };
 }
 

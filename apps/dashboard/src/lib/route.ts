@@ -12,7 +12,10 @@ export type Route =
 /** Reads a location hash (`#/services/abc`) as a route; an empty hash is the overview. */
 export function parseRoute(hash: string): Route {
   const path = hash.replace(/^#/, "").replace(/\/+$/, "") || "/";
-  const parts = path.split("/").filter((p) => p !== "").map(decodeURIComponent);
+  const parts = path
+    .split("/")
+    .filter((p) => p !== "")
+    .map(decodeURIComponent);
   const [first, second, third] = parts;
   if (parts.length === 0) return { page: "overview" };
   if (first === "services" && parts.length === 1) return { page: "services" };

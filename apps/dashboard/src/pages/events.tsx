@@ -47,7 +47,8 @@ export function EventsPage({ model, now }: { model: Model; now: number }) {
       }
     >
       <p class="sub">
-        Live from the managers' event stream. Services and tasks link to <a href={href({ page: "services" })}>their service</a>.
+        Live from the managers' event stream. Services and tasks link to{" "}
+        <a href={href({ page: "services" })}>their service</a>.
       </p>
       <Feed items={items} now={now} />
     </Section>

@@ -85,7 +85,8 @@ export function LogsPage({ model, taskId }: { model: Objects; taskId: string }) 
     >
       {task ? (
         <p class="sub">
-          <Badge tone={taskTone(task.status.state)}>{task.status.state}</Badge> on {nodeName(model, task.nodeId) || "no node"} ·{" "}
+          <Badge tone={taskTone(task.status.state)}>{task.status.state}</Badge> on{" "}
+          {nodeName(model, task.nodeId) || "no node"} ·{" "}
           <a href={href({ page: "service", id: task.serviceId })}>back to the service</a>
         </p>
       ) : (
@@ -93,9 +94,17 @@ export function LogsPage({ model, taskId }: { model: Objects; taskId: string }) 
       )}
       {problem ? <ProblemBox problem={problem} title="Cannot read the logs" /> : null}
       {phase === "loading" ? <Loading what="logs" /> : null}
-      {lines.length === 0 && phase !== "loading" && !problem ? <Empty>{phase === "ended" ? "This task wrote nothing." : "Waiting for output…"}</Empty> : null}
+      {lines.length === 0 && phase !== "loading" && !problem ? (
+        <Empty>{phase === "ended" ? "This task wrote nothing." : "Waiting for output…"}</Empty>
+      ) : null}
       {lines.length > 0 ? (
-        <pre class="logs" ref={box} tabIndex={0} aria-label={`Log lines of ${name}`} aria-live={follow ? "polite" : "off"}>
+        <pre
+          class="logs"
+          ref={box}
+          tabIndex={0}
+          aria-label={`Log lines of ${name}`}
+          aria-live={follow ? "polite" : "off"}
+        >
           {lines.map((l, i) => (
             <div key={i} class={l.stream === "stderr" ? "stderr" : ""}>
               <span class="ts">{l.time.slice(11, 23)}</span> {l.line}

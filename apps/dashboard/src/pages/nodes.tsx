@@ -13,7 +13,15 @@ export function NodesPage({ model }: { model: Objects }) {
   const nodes = sortedNodes(model);
   return (
     <Section title="Nodes" id="h-nodes-page">
-      {nodes.length === 0 ? <Empty>No node has joined yet.</Empty> : <div class="node-list">{nodes.map((n) => <NodeCard key={n.id} node={n} model={model} />)}</div>}
+      {nodes.length === 0 ? (
+        <Empty>No node has joined yet.</Empty>
+      ) : (
+        <div class="node-list">
+          {nodes.map((n) => (
+            <NodeCard key={n.id} node={n} model={model} />
+          ))}
+        </div>
+      )}
     </Section>
   );
 }
@@ -32,15 +40,25 @@ function NodeCard({ node, model }: { node: Node; model: Objects }) {
         {node.managerStatus?.leader ? <Badge tone="info">leader</Badge> : null}
       </div>
       <p class="sub">
-        {node.spec.role} · {node.status.addr} · {node.description.resources.cpus} CPU · {formatBytes(node.description.resources.memoryBytes)} · {node.description.platform.os}/{node.description.platform.architecture}
+        {node.spec.role} · {node.status.addr} · {node.description.resources.cpus} CPU ·{" "}
+        {formatBytes(node.description.resources.memoryBytes)} · {node.description.platform.os}/
+        {node.description.platform.architecture}
         {node.status.message ? ` · ${node.status.message}` : ""}
       </p>
       <p>
-        Labels: {labels.length === 0 ? "none" : labels.map(([k, v]) => <code key={k}>{v === "" ? k : `${k}=${v}`}</code>)}
+        Labels:{" "}
+        {labels.length === 0 ? "none" : labels.map(([k, v]) => <code key={k}>{v === "" ? k : `${k}=${v}`}</code>)}
       </p>
       <div class="inline" role="group" aria-label={`Availability of ${host}`}>
         {AVAILABILITY.map((a) => (
-          <button key={a} type="button" aria-label={`${VERB[a]} ${host}`} aria-pressed={node.spec.availability === a} disabled={act.busy || node.spec.availability === a} onClick={() => act.run(() => actions.setAvailability(node, a))}>
+          <button
+            key={a}
+            type="button"
+            aria-label={`${VERB[a]} ${host}`}
+            aria-pressed={node.spec.availability === a}
+            disabled={act.busy || node.spec.availability === a}
+            onClick={() => act.run(() => actions.setAvailability(node, a))}
+          >
             {VERB[a]}
           </button>
         ))}
@@ -56,7 +74,8 @@ function NodeCard({ node, model }: { node: Node; model: Objects }) {
           <ul class="plain">
             {tasks.map((t) => (
               <li key={t.id}>
-                <a href={href({ page: "service", id: t.serviceId })}>{taskName(model, t)}</a> <Badge tone={t.status.state === "running" ? "good" : "busy"}>{t.status.state}</Badge>
+                <a href={href({ page: "service", id: t.serviceId })}>{taskName(model, t)}</a>{" "}
+                <Badge tone={t.status.state === "running" ? "good" : "busy"}>{t.status.state}</Badge>
               </li>
             ))}
           </ul>

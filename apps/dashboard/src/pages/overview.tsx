@@ -28,23 +28,23 @@ export function Overview({ live, now }: { live: LiveState; now: number }) {
           <Empty>No node has joined yet. Run `shoal cluster join` on a machine with the worker token.</Empty>
         ) : (
           <DataTable columns={["Hostname", "Role", "State", "Availability", "Resources", "Tasks"]}>
-                {sortedNodes(m).map((n) => (
-                  <tr key={n.id} data-node={n.description.hostname}>
-                    <td>{n.description.hostname}</td>
-                    <td>
-                      {n.spec.role}
-                      {n.managerStatus?.leader ? <Badge tone="info">leader</Badge> : null}
-                    </td>
-                    <td>
-                      <Badge tone={nodeTone(n)}>{n.status.state}</Badge>
-                    </td>
-                    <td>{n.spec.availability}</td>
-                    <td>
-                      {n.description.resources.cpus} CPU, {formatBytes(n.description.resources.memoryBytes)}
-                    </td>
-                    <td>{tasksOnNode(m, n.id).length}</td>
-                  </tr>
-                ))}
+            {sortedNodes(m).map((n) => (
+              <tr key={n.id} data-node={n.description.hostname}>
+                <td>{n.description.hostname}</td>
+                <td>
+                  {n.spec.role}
+                  {n.managerStatus?.leader ? <Badge tone="info">leader</Badge> : null}
+                </td>
+                <td>
+                  <Badge tone={nodeTone(n)}>{n.status.state}</Badge>
+                </td>
+                <td>{n.spec.availability}</td>
+                <td>
+                  {n.description.resources.cpus} CPU, {formatBytes(n.description.resources.memoryBytes)}
+                </td>
+                <td>{tasksOnNode(m, n.id).length}</td>
+              </tr>
+            ))}
           </DataTable>
         )}
       </Section>
@@ -56,7 +56,11 @@ export function Overview({ live, now }: { live: LiveState; now: number }) {
             {rows.map((r) => (
               <li key={r.service.id} class="service-line">
                 <a href={href({ page: "service", id: r.service.id })}>{r.service.spec.name}</a>
-                <ConvergenceBar running={r.counts.runningTasks} desired={r.counts.desiredTasks} label={`${r.service.spec.name} tasks running`} />
+                <ConvergenceBar
+                  running={r.counts.runningTasks}
+                  desired={r.counts.desiredTasks}
+                  label={`${r.service.spec.name} tasks running`}
+                />
               </li>
             ))}
           </ul>
@@ -87,7 +91,10 @@ export function Managers({ status }: { status: ClusterStatus | undefined }) {
       ) : (
         <>
           <p class="sub">
-            {status.leaderId !== undefined ? `Leader: manager ${status.leaderId}${status.leaderApiAddr ? ` at ${status.leaderApiAddr}` : ""}` : "No leader"} · term {status.term} · commit index {status.commitIndex} · quorum {status.quorum}
+            {status.leaderId !== undefined
+              ? `Leader: manager ${status.leaderId}${status.leaderApiAddr ? ` at ${status.leaderApiAddr}` : ""}`
+              : "No leader"}{" "}
+            · term {status.term} · commit index {status.commitIndex} · quorum {status.quorum}
           </p>
           {status.warning ? <p class="warn-text">{status.warning}</p> : null}
           <ul class="plain managers">

@@ -25,7 +25,11 @@ export function ServicePage({ model, id, now }: { model: Objects; id: string; no
   return (
     <div class="grid">
       <Section title={`Service ${service.spec.name}`} id="h-service">
-        <ConvergenceBar running={row.counts.runningTasks} desired={row.counts.desiredTasks} label={`${service.spec.name} tasks running`} />
+        <ConvergenceBar
+          running={row.counts.runningTasks}
+          desired={row.counts.desiredTasks}
+          label={`${service.spec.name} tasks running`}
+        />
         <dl class="props">
           <dt>Image</dt>
           <dd class="mono">{imageOf(service)}</dd>
@@ -34,7 +38,11 @@ export function ServicePage({ model, id, now }: { model: Objects; id: string; no
           <dt>Ports</dt>
           <dd class="mono">{portsText(service) || "none"}</dd>
           <dt>Update</dt>
-          <dd>{service.updateStatus ? `${service.updateStatus.state.replace("_", " ")}${service.updateStatus.message ? `: ${service.updateStatus.message}` : ""}` : "none yet"}</dd>
+          <dd>
+            {service.updateStatus
+              ? `${service.updateStatus.state.replace("_", " ")}${service.updateStatus.message ? `: ${service.updateStatus.message}` : ""}`
+              : "none yet"}
+          </dd>
           <dt>Id</dt>
           <dd class="mono">{service.id}</dd>
           <dt>Version</dt>
@@ -47,7 +55,8 @@ export function ServicePage({ model, id, now }: { model: Objects; id: string; no
         id="h-tasks"
         actions={
           <label class="check">
-            <input type="checkbox" checked={showOld} onChange={(e) => setShowOld(e.currentTarget.checked)} /> Show ended tasks
+            <input type="checkbox" checked={showOld} onChange={(e) => setShowOld(e.currentTarget.checked)} /> Show ended
+            tasks
           </label>
         }
       >
@@ -56,23 +65,35 @@ export function ServicePage({ model, id, now }: { model: Objects; id: string; no
           <Empty>No tasks{showOld ? "" : " running or starting"}.</Empty>
         ) : (
           <DataTable columns={["Task", "State", "Desired", "Node", "Since", "Error or exit code", "Logs"]}>
-                {shown.map((t) => (
-                  <tr key={t.id} data-task={t.id} data-state={t.status.state}>
-                    <td>
-                      {taskName(model, t)} <span class="mono sub">{shortId(t.id)}</span>
-                    </td>
-                    <td>
-                      <Badge tone={taskTone(t.status.state)}>{t.status.state}</Badge>
-                    </td>
-                    <td>{t.desiredState}</td>
-                    <td>{nodeName(model, t.nodeId) || "—"}</td>
-                    <td>
-                      <Age iso={t.status.timestamp} now={now} />
-                    </td>
-                    <td>{[t.status.exitCode !== undefined ? `exit ${t.status.exitCode}` : "", t.status.err ?? ""].filter(Boolean).join(": ") || "—"}</td>
-                    <td>{t.nodeId ? <a href={href({ page: "logs", taskId: t.id })} aria-label={`Logs of ${taskName(model, t)}`}>logs</a> : "—"}</td>
-                  </tr>
-                ))}
+            {shown.map((t) => (
+              <tr key={t.id} data-task={t.id} data-state={t.status.state}>
+                <td>
+                  {taskName(model, t)} <span class="mono sub">{shortId(t.id)}</span>
+                </td>
+                <td>
+                  <Badge tone={taskTone(t.status.state)}>{t.status.state}</Badge>
+                </td>
+                <td>{t.desiredState}</td>
+                <td>{nodeName(model, t.nodeId) || "—"}</td>
+                <td>
+                  <Age iso={t.status.timestamp} now={now} />
+                </td>
+                <td>
+                  {[t.status.exitCode !== undefined ? `exit ${t.status.exitCode}` : "", t.status.err ?? ""]
+                    .filter(Boolean)
+                    .join(": ") || "—"}
+                </td>
+                <td>
+                  {t.nodeId ? (
+                    <a href={href({ page: "logs", taskId: t.id })} aria-label={`Logs of ${taskName(model, t)}`}>
+                      logs
+                    </a>
+                  ) : (
+                    "—"
+                  )}
+                </td>
+              </tr>
+            ))}
           </DataTable>
         )}
       </Section>
@@ -120,7 +141,15 @@ function ServiceControls({ service }: { service: Service }) {
   const scale = (e: Event) => {
     e.preventDefault();
     const n = Number(replicas);
-    act.run(() => (Number.isInteger(n) && n >= 0 ? actions.scale(service, n) : Promise.reject(Object.assign(new Error(`replicas must be a whole number of 0 or more, not "${replicas}"`), { code: "SHOAL_ERR_INVALID_ARGUMENT" }))));
+    act.run(() =>
+      Number.isInteger(n) && n >= 0
+        ? actions.scale(service, n)
+        : Promise.reject(
+            Object.assign(new Error(`replicas must be a whole number of 0 or more, not "${replicas}"`), {
+              code: "SHOAL_ERR_INVALID_ARGUMENT",
+            }),
+          ),
+    );
   };
   const update = (e: Event) => {
     e.preventDefault();
@@ -131,7 +160,13 @@ function ServiceControls({ service }: { service: Service }) {
       {replicated !== undefined ? (
         <form onSubmit={scale} class="inline">
           <label for="replicas">Replicas</label>
-          <input id="replicas" type="number" min={0} value={replicas} onInput={(e) => setReplicas(e.currentTarget.value)} />
+          <input
+            id="replicas"
+            type="number"
+            min={0}
+            value={replicas}
+            onInput={(e) => setReplicas(e.currentTarget.value)}
+          />
           <button type="submit" disabled={act.busy}>
             Scale
           </button>
@@ -152,7 +187,14 @@ function ServiceControls({ service }: { service: Service }) {
       {confirm ? (
         <div class="inline" role="group" aria-label="Confirm removal">
           <span>Remove {service.spec.name} and stop its tasks?</span>
-          <button type="button" class="danger" disabled={act.busy} onClick={() => act.run(() => actions.remove(service).then(() => (location.hash = href({ page: "services" }))))}>
+          <button
+            type="button"
+            class="danger"
+            disabled={act.busy}
+            onClick={() =>
+              act.run(() => actions.remove(service).then(() => (location.hash = href({ page: "services" }))))
+            }
+          >
             Remove {service.spec.name}
           </button>
           <button type="button" onClick={() => setConfirm(false)}>

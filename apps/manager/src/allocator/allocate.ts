@@ -21,7 +21,11 @@ export function allocate(state: StoreState): Command[] {
   const book = new NetworkBook(state.list("network"), state.cluster()?.spec.defaultAddressPool ?? DEFAULT_POOL);
   book.assignNetworks();
   book.markInUse(state);
-  const commands = [...allocateVips(state, book), ...allocateTaskAddresses(state, book), ...allocateMeshEndpoints(state, book)];
+  const commands = [
+    ...allocateVips(state, book),
+    ...allocateTaskAddresses(state, book),
+    ...allocateMeshEndpoints(state, book),
+  ];
   return [...book.networkUpdates(state), ...commands];
 }
 
@@ -52,7 +56,9 @@ function allocateTaskAddresses(state: StoreState, book: NetworkBook): Command[] 
   const commands: Command[] = [];
   for (const t of state.list("task").sort(byAge)) {
     if (!holdsAddresses(t) || isTerminal(t.desiredState)) continue;
-    const missing = networksOfTask(state, t).filter((n) => !t.networks.some((a) => a.networkId === n.id && a.addresses.length > 0));
+    const missing = networksOfTask(state, t).filter(
+      (n) => !t.networks.some((a) => a.networkId === n.id && a.addresses.length > 0),
+    );
     if (missing.length === 0) continue;
     const added: Task["networks"] = [];
     const full: string[] = [];

@@ -33,7 +33,11 @@ function overlaps(a: Ipv4Subnet, b: Ipv4Subnet): boolean {
  * The first /`prefixLength` subnet of the cluster's default pools that overlaps none of `taken`, or undefined
  * when they are all used (the caller says so: the pool must be widened).
  */
-export function nextSubnet(defaultPools: readonly string[], taken: readonly Ipv4Subnet[], prefixLength = 24): Ipv4Subnet | undefined {
+export function nextSubnet(
+  defaultPools: readonly string[],
+  taken: readonly Ipv4Subnet[],
+  prefixLength = 24,
+): Ipv4Subnet | undefined {
   const size = 2 ** (32 - prefixLength);
   for (const text of defaultPools) {
     const pool = parseSubnet(text, "defaultAddressPool");
@@ -42,7 +46,12 @@ export function nextSubnet(defaultPools: readonly string[], taken: readonly Ipv4
       continue;
     }
     for (let n = pool.network; n + size - 1 <= pool.broadcast; n += size) {
-      const candidate: Ipv4Subnet = { cidr: `${formatIpv4(n)}/${prefixLength}`, network: n, prefixLength, broadcast: n + size - 1 };
+      const candidate: Ipv4Subnet = {
+        cidr: `${formatIpv4(n)}/${prefixLength}`,
+        network: n,
+        prefixLength,
+        broadcast: n + size - 1,
+      };
       if (!taken.some((t) => overlaps(t, candidate))) return candidate;
     }
   }

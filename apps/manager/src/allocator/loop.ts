@@ -8,7 +8,11 @@ export function allocatorLoop(env: LoopEnv): ControlLoop {
     name: "allocator",
     ...env,
     // Networks and services as they come and change; tasks when they are made or end (addresses free up).
-    wants: (e) => e.kind === "network" || e.kind === "service" || e.kind === "cluster" || (e.kind === "task" && (e.op === "create" || taskMoved(e))),
+    wants: (e) =>
+      e.kind === "network" ||
+      e.kind === "service" ||
+      e.kind === "cluster" ||
+      (e.kind === "task" && (e.op === "create" || taskMoved(e))),
     pass: () => ({ commands: allocate(env.store.state) }),
   });
 }

@@ -57,9 +57,11 @@ export class NetworkBook {
 
   /** Phase 2: marks every address in use: gateways, the VIPs of services, the addresses of tasks not ended and of nodes. */
   markInUse(state: StoreState): void {
-    for (const n of this.networks.values()) this.used.set(n.id, new Set(n.subnets.flatMap((s) => [addressNumber(s.gateway) ?? -1])));
+    for (const n of this.networks.values())
+      this.used.set(n.id, new Set(n.subnets.flatMap((s) => [addressNumber(s.gateway) ?? -1])));
     for (const s of state.list("service")) for (const v of s.endpoint.virtualIps) this.mark(v.networkId, v.addr);
-    for (const t of state.list("task")) if (holdsAddresses(t)) for (const a of t.networks) for (const addr of a.addresses) this.mark(a.networkId, addr);
+    for (const t of state.list("task"))
+      if (holdsAddresses(t)) for (const a of t.networks) for (const addr of a.addresses) this.mark(a.networkId, addr);
     for (const n of state.list("node")) for (const a of n.attachments ?? []) this.mark(a.networkId, a.address);
   }
 

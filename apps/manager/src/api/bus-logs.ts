@@ -1,5 +1,14 @@
 import type { LogLine, LogsQuery, Task } from "@shoal/api";
-import { decode, encode, LogChunkSchema, LogsCancelSchema, LogsRequestSchema, type BusConnection, type LogChunk, type Subjects } from "@shoal/bus";
+import {
+  decode,
+  encode,
+  LogChunkSchema,
+  LogsCancelSchema,
+  LogsRequestSchema,
+  type BusConnection,
+  type LogChunk,
+  type Subjects,
+} from "@shoal/bus";
 import { newSecret } from "../ids.js";
 import type { LogSource } from "./handlers.js";
 
@@ -10,7 +19,8 @@ export function parseSince(since: string | undefined, now: number): number | und
   const rel = /^(\d+)(s|m|h)$/.exec(since);
   if (rel) return now - Number(rel[1]) * ({ s: 1_000, m: 60_000, h: 3_600_000 } as const)[rel[2] as "s" | "m" | "h"];
   const t = Date.parse(since);
-  if (Number.isNaN(t)) throw new Error(`since: ${JSON.stringify(since)} is not a time: use RFC 3339, seconds since the epoch, or 10m`);
+  if (Number.isNaN(t))
+    throw new Error(`since: ${JSON.stringify(since)} is not a time: use RFC 3339, seconds since the epoch, or 10m`);
   return t;
 }
 
@@ -41,7 +51,13 @@ export function busLogSource(bus: BusConnection, s: Subjects, firstChunkTimeoutM
     const subject = s.logs(nodeId);
     bus.publish(
       subject,
-      encode(LogsRequestSchema, subject, { streamId, taskId: task.id, follow: q.follow ?? false, ...(q.tail !== undefined ? { tail: q.tail } : {}), ...(since !== undefined ? { since } : {}) }),
+      encode(LogsRequestSchema, subject, {
+        streamId,
+        taskId: task.id,
+        follow: q.follow ?? false,
+        ...(q.tail !== undefined ? { tail: q.tail } : {}),
+        ...(since !== undefined ? { since } : {}),
+      }),
       inbox,
     );
     let first = true;
@@ -50,7 +66,12 @@ export function busLogSource(bus: BusConnection, s: Subjects, firstChunkTimeoutM
         if (queue.length === 0) {
           if (signal.aborted) return;
           if (failure) throw failure;
-          const timer = first ? setTimeout(() => ((failure = new Error(`node ${nodeId} did not answer: is its agent connected?`)), wake?.()), firstChunkTimeoutMs) : undefined;
+          const timer = first
+            ? setTimeout(
+                () => ((failure = new Error(`node ${nodeId} did not answer: is its agent connected?`)), wake?.()),
+                firstChunkTimeoutMs,
+              )
+            : undefined;
           await new Promise<void>((r) => (wake = r));
           clearTimeout(timer);
           continue;
@@ -58,7 +79,15 @@ export function busLogSource(bus: BusConnection, s: Subjects, firstChunkTimeoutM
         first = false;
         const chunk = queue.shift() as LogChunk;
         for (const e of chunk.entries) {
-          yield { taskId: task.id, serviceId: task.serviceId, nodeId, stream: e.stream, time: e.time, line: e.line, ...(task.slot !== undefined ? { slot: task.slot } : {}) };
+          yield {
+            taskId: task.id,
+            serviceId: task.serviceId,
+            nodeId,
+            stream: e.stream,
+            time: e.time,
+            line: e.line,
+            ...(task.slot !== undefined ? { slot: task.slot } : {}),
+          };
         }
         if (chunk.error) throw new Error(chunk.error);
         if (chunk.end) return;

@@ -7,7 +7,12 @@ import { managerLabel, quorumOf, type Managers, type RaftView } from "./raft-vie
  * reachability and lag come from its replication progress; elsewhere (`source: local`) reachability is what
  * this manager heard lately, lags are unknown, and `warning` says why the leader did not answer.
  */
-export function buildClusterStatus(view: RaftView, managers: Managers, self: string, leaderProblem?: string): ClusterStatus {
+export function buildClusterStatus(
+  view: RaftView,
+  managers: Managers,
+  self: string,
+  leaderProblem?: string,
+): ClusterStatus {
   const fromLeader = view.leaderId === view.id && view.match !== undefined;
   const ids = [...new Set([...view.voters, ...view.learners])].sort((a, b) => a - b);
   const rows: ManagerStatus[] = ids.map((id) => {
@@ -44,7 +49,10 @@ function leaderWarning(view: RaftView, rows: readonly ManagerStatus[], quorum: n
   const down = rows.filter((r) => !r.reachable).map((r) => String(r.raftId));
   if (down.length === 0) return undefined;
   const spare = up - quorum;
-  const tail = spare <= 0 ? "one more lost voter stops all reads and writes" : `${spare} more voter${spare === 1 ? "" : "s"} can be lost`;
+  const tail =
+    spare <= 0
+      ? "one more lost voter stops all reads and writes"
+      : `${spare} more voter${spare === 1 ? "" : "s"} can be lost`;
   return `the leader does not reach manager${down.length === 1 ? "" : "s"} ${down.join(", ")}: ${up} of ${view.voters.length} voters are up, ${quorum} needed; ${tail}`;
 }
 

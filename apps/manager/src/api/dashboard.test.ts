@@ -13,7 +13,14 @@ import { buildApiServer } from "./server.js";
 async function server(t: TestContext, dashboardDir: string | null) {
   const machine = new StoreMachine();
   const store = await seededStore({ store: new ClusterStore(machine, new LocalConsensus(machine)), nodes: ["n1"] });
-  const info = () => ({ version: SHOAL_VERSION, clusterId: "c1", nodeId: "1", managerAddr: "127.0.0.1:7070", raft: { leader: true, term: 1, commitIndex: 1, appliedIndex: 1 }, counts: { nodes: 1, services: 0, tasks: 0 } });
+  const info = () => ({
+    version: SHOAL_VERSION,
+    clusterId: "c1",
+    nodeId: "1",
+    managerAddr: "127.0.0.1:7070",
+    raft: { leader: true, term: 1, commitIndex: 1, appliedIndex: 1 },
+    counts: { nodes: 1, services: 0, tasks: 0 },
+  });
   const app = await buildApiServer({ store, info, logs: async function* () {}, version: SHOAL_VERSION, dashboardDir });
   t.after(() => app.close());
   return app;

@@ -17,7 +17,8 @@ export function defaultDashboardDir(): string | undefined {
  * The page itself may only load what the manager serves and call this origin: a dashboard that carries the
  * user's credentials must not run scripts from anywhere else or be framed by another site.
  */
-export const DASHBOARD_CSP = "default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+export const DASHBOARD_CSP =
+  "default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
 /**
  * Serves the web dashboard at `/`: index.html (never cached, so a new build shows at once) and its hashed

@@ -23,7 +23,14 @@ import { VersionConflictError, withoutMeta, type Command, type StoreState } from
 import { newId } from "../ids.js";
 import type { ClusterStore, ReadOptions } from "../store/cluster-store.js";
 import { ManagerError } from "../errors.js";
-import { checkNetworkUnused, checkSingleIngress, newService, rolledBackService, scaledService, updatedService } from "../model/services.js";
+import {
+  checkNetworkUnused,
+  checkSingleIngress,
+  newService,
+  rolledBackService,
+  scaledService,
+  updatedService,
+} from "../model/services.js";
 import { buildClusterStatus } from "./cluster-status.js";
 import { soloView, type RaftView } from "./raft-view.js";
 import { resolveNetwork, resolveNode, resolveService, resolveTask } from "./resolve.js";
@@ -83,10 +90,10 @@ type Handler<N extends RouteName> = (ctx: ApiContext, input: Parsed<N>) => Promi
 type StreamRoutes = "serviceLogs" | "taskLogs" | "events";
 export type Handlers = { [N in Exclude<RouteName, StreamRoutes>]: Handler<N> };
 
-
 function clusterOf(state: StoreState): Cluster {
   const c = state.cluster();
-  if (!c) throw new ManagerError("SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", { hint: "retry in a second" });
+  if (!c)
+    throw new ManagerError("SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", { hint: "retry in a second" });
   return c;
 }
 
@@ -117,11 +124,22 @@ export const handlers: Handlers = {
   info: (ctx) => Promise.resolve(ctx.info()),
   clusterInspect: async (ctx) => ClusterSchema.parse(clusterOf(await readState(ctx))),
   // Local by design: it must answer without a leader (the server asks the leader first when there is one).
-  clusterStatus: (ctx) => Promise.resolve(buildClusterStatus(raftView(ctx), ctx.store.state.cluster()?.managers ?? [], ctx.info().managerAddr)),
+  clusterStatus: (ctx) =>
+    Promise.resolve(
+      buildClusterStatus(raftView(ctx), ctx.store.state.cluster()?.managers ?? [], ctx.info().managerAddr),
+    ),
   clusterJoin: async (ctx, { body }) => {
     const cluster = clusterOf(await readState(ctx));
-    const role = body.token === cluster.joinTokens.manager ? "manager" : body.token === cluster.joinTokens.worker ? "worker" : undefined;
-    if (!role) throw new ManagerError("SHOAL_ERR_INVALID_TOKEN", "the join token is not valid for this cluster", { hint: "use a token printed by `shoal cluster init` on this cluster's manager" });
+    const role =
+      body.token === cluster.joinTokens.manager
+        ? "manager"
+        : body.token === cluster.joinTokens.worker
+          ? "worker"
+          : undefined;
+    if (!role)
+      throw new ManagerError("SHOAL_ERR_INVALID_TOKEN", "the join token is not valid for this cluster", {
+        hint: "use a token printed by `shoal cluster init` on this cluster's manager",
+      });
     const info: JoinInfo = {
       clusterId: ctx.info().clusterId,
       role,
@@ -135,13 +153,22 @@ export const handlers: Handlers = {
   clusterManagerJoin: async (ctx, { body }) => {
     const cluster = clusterOf(await readState(ctx));
     if (body.token !== cluster.joinTokens.manager) {
-      const hint = body.token === cluster.joinTokens.worker ? "this is the worker token: use the manager token (`shoal cluster inspect` shows both)" : "use the manager token printed by `shoal cluster init` on this cluster";
-      throw new ManagerError("SHOAL_ERR_INVALID_TOKEN", "the token is not this cluster's manager join token", { hint: hint });
+      const hint =
+        body.token === cluster.joinTokens.worker
+          ? "this is the worker token: use the manager token (`shoal cluster inspect` shows both)"
+          : "use the manager token printed by `shoal cluster init` on this cluster";
+      throw new ManagerError("SHOAL_ERR_INVALID_TOKEN", "the token is not this cluster's manager join token", {
+        hint: hint,
+      });
     }
-    if (!ctx.joinManager) throw new ManagerError("SHOAL_ERR_NOT_READY", "this manager cannot add managers", { hint: "retry against another manager" });
+    if (!ctx.joinManager)
+      throw new ManagerError("SHOAL_ERR_NOT_READY", "this manager cannot add managers", {
+        hint: "retry against another manager",
+      });
     return ctx.joinManager(body);
   },
-  nodeList: async (ctx, { query }) => (await readState(ctx)).list("node").filter((n) => !query.role || n.spec.role === query.role),
+  nodeList: async (ctx, { query }) =>
+    (await readState(ctx)).list("node").filter((n) => !query.role || n.spec.role === query.role),
   nodeInspect: async (ctx, { params }) => resolveNode(await readState(ctx), params.ref),
   nodeUpdate: async (ctx, { params, body }) => {
     const node = resolveNode(await readState(ctx), params.ref);
@@ -149,15 +176,26 @@ export const handlers: Handlers = {
     // caught up (the node is a manager from now on; `shoal cluster status` shows when its manager is a voter).
     // Demoting: its manager leaves Raft first (refused when the managers left would lose their quorum).
     if (body.spec.role === "worker" && node.spec.role === "manager") await ctx.removeManager?.(node.status.addr, false);
-    return writeOne(ctx, { op: "update", kind: "node", object: { ...withoutMeta(node), spec: body.spec }, expectedVersion: body.version }, "node", node.id);
+    return writeOne(
+      ctx,
+      { op: "update", kind: "node", object: { ...withoutMeta(node), spec: body.spec }, expectedVersion: body.version },
+      "node",
+      node.id,
+    );
   },
   nodeRemove: async (ctx, { params, query }) => {
     const node = resolveNode(await readState(ctx), params.ref);
     if (node.spec.role === "manager" && !query.force) {
-      throw new ManagerError("SHOAL_ERR_NODE_IS_MANAGER", `node ${node.description.hostname} is a manager`, { hint: "demote it first (`shoal node demote`), or remove it with force=true, which also removes its manager from Raft" });
+      throw new ManagerError("SHOAL_ERR_NODE_IS_MANAGER", `node ${node.description.hostname} is a manager`, {
+        hint: "demote it first (`shoal node demote`), or remove it with force=true, which also removes its manager from Raft",
+      });
     }
     if (node.status.state === "ready" && !query.force) {
-      throw new ManagerError("SHOAL_ERR_NODE_READY", `node ${node.description.hostname} is ready: its agent is still connected`, { hint: "drain it and stop its agent first (`shoal cluster leave` on it), or remove it with force=true" });
+      throw new ManagerError(
+        "SHOAL_ERR_NODE_READY",
+        `node ${node.description.hostname} is ready: its agent is still connected`,
+        { hint: "drain it and stop its agent first (`shoal cluster leave` on it), or remove it with force=true" },
+      );
     }
     if (node.spec.role === "manager") await ctx.removeManager?.(node.status.addr, true);
     await ctx.store.write([{ op: "delete", kind: "node", id: node.id, expectedVersion: node.version }]);
@@ -169,7 +207,12 @@ export const handlers: Handlers = {
   serviceCreate: async (ctx, { body }) =>
     retrying(async () => {
       const id = newId();
-      return writeOne(ctx, { op: "create", kind: "service", object: newService(await readState(ctx), id, body) }, "service", id);
+      return writeOne(
+        ctx,
+        { op: "create", kind: "service", object: newService(await readState(ctx), id, body) },
+        "service",
+        id,
+      );
     }),
   serviceInspect: async (ctx, { params }) => {
     const state = await readState(ctx);
@@ -192,7 +235,12 @@ export const handlers: Handlers = {
     retrying(async () => {
       const s = resolveService(await readState(ctx), params.ref);
       const object = scaledService(s, body.replicas);
-      return writeOne(ctx, { op: "update", kind: "service", object, expectedVersion: body.version ?? s.version }, "service", s.id);
+      return writeOne(
+        ctx,
+        { op: "update", kind: "service", object, expectedVersion: body.version ?? s.version },
+        "service",
+        s.id,
+      );
     }),
   serviceRemove: async (ctx, { params }) => {
     const s = resolveService(await readState(ctx), params.ref);
@@ -208,7 +256,13 @@ export const handlers: Handlers = {
       tasks = tasks.filter((t) => t.nodeId === node.id);
     }
     if (query.desiredState) tasks = tasks.filter((t) => t.desiredState === query.desiredState);
-    return tasks.sort((a, b) => a.serviceId.localeCompare(b.serviceId) || (a.slot ?? 0) - (b.slot ?? 0) || b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id));
+    return tasks.sort(
+      (a, b) =>
+        a.serviceId.localeCompare(b.serviceId) ||
+        (a.slot ?? 0) - (b.slot ?? 0) ||
+        b.createdAt.localeCompare(a.createdAt) ||
+        a.id.localeCompare(b.id),
+    );
   },
   taskInspect: async (ctx, { params }) => resolveTask(await readState(ctx), params.ref),
   networkList: async (ctx) => (await readState(ctx)).list("network"),
@@ -230,12 +284,17 @@ export const handlers: Handlers = {
 export function logTasks(state: StoreState, route: "serviceLogs" | "taskLogs", ref: string): Task[] {
   if (route === "taskLogs") {
     const t = resolveTask(state, ref);
-    if (!t.nodeId) throw new ManagerError("SHOAL_ERR_NO_LOGS", `task ${t.id} has not been placed on a node, so it has no logs`, { hint: "see why with `shoal service ps`" });
+    if (!t.nodeId)
+      throw new ManagerError("SHOAL_ERR_NO_LOGS", `task ${t.id} has not been placed on a node, so it has no logs`, {
+        hint: "see why with `shoal service ps`",
+      });
     return [t];
   }
   const s = resolveService(state, ref);
   return state
     .tasksOfService(s.id)
-    .filter((t) => t.nodeId && (t.status.state === "running" || isTerminal(t.status.state) || t.status.state === "starting"))
+    .filter(
+      (t) => t.nodeId && (t.status.state === "running" || isTerminal(t.status.state) || t.status.state === "starting"),
+    )
     .sort((a, b) => (a.slot ?? 0) - (b.slot ?? 0) || a.createdAt.localeCompare(b.createdAt));
 }

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { ErrorBodySchema, ROUTES, type RouteDef } from "@shoal/api";
 
-const json = (s: z.ZodType, io: "input" | "output") => z.toJSONSchema(s, { io, target: "openapi-3.0", unrepresentable: "any" }) as Record<string, unknown>;
+const json = (s: z.ZodType, io: "input" | "output") =>
+  z.toJSONSchema(s, { io, target: "openapi-3.0", unrepresentable: "any" }) as Record<string, unknown>;
 
 /** The OpenAPI 3.0 document of the REST API, made from the same route table the server and client use. Pure. */
 export function openApiDocument(version: string): Record<string, unknown> {
@@ -17,12 +18,19 @@ export function openApiDocument(version: string): Record<string, unknown> {
       const js = json(schema, "input") as { properties?: Record<string, unknown>; required?: string[] };
       for (const [pname, pschema] of Object.entries(js.properties ?? {})) {
         const { description, ...schema } = pschema as { description?: string };
-        parameters.push({ name: pname, in: where, ...(description ? { description } : {}), required: where === "path" || (js.required ?? []).includes(pname), schema });
+        parameters.push({
+          name: pname,
+          in: where,
+          ...(description ? { description } : {}),
+          required: where === "path" || (js.required ?? []).includes(pname),
+          schema,
+        });
       }
     }
     const ok: Record<string, unknown> = { description: r.summary };
     if (r.response && r.status !== 204) {
-      const media = r.stream === "sse" ? "text/event-stream" : r.stream === "ndjson" ? "application/x-ndjson" : "application/json";
+      const media =
+        r.stream === "sse" ? "text/event-stream" : r.stream === "ndjson" ? "application/x-ndjson" : "application/json";
       ok.content = { [media]: { schema: json(r.response, "output") } };
     }
     const errorContent = { "application/json": { schema: json(ErrorBodySchema, "output") } };
@@ -31,7 +39,9 @@ export function openApiDocument(version: string): Record<string, unknown> {
       summary: r.summary,
       tags: [r.tag],
       ...(parameters.length ? { parameters } : {}),
-      ...(r.body ? { requestBody: { required: true, content: { "application/json": { schema: json(r.body, "input") } } } } : {}),
+      ...(r.body
+        ? { requestBody: { required: true, content: { "application/json": { schema: json(r.body, "input") } } } }
+        : {}),
       responses: {
         [String(r.status)]: ok,
         "400": { description: "Invalid request: the fields named are wrong", content: errorContent },
@@ -44,7 +54,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
   }
   return {
     openapi: "3.0.3",
-    info: { title: "Shoal API", version, description: "The REST API of Shoal's managers. Any manager answers: writes are forwarded to the leader; reads are linearizable (a read barrier through the leader) unless they ask for stale=true. Without quorum, reads and writes answer 503 SHOAL_ERR_NO_QUORUM. Every answer names the managers' API addresses in the x-shoal-managers header and the leader's in x-shoal-leader." },
+    info: {
+      title: "Shoal API",
+      version,
+      description:
+        "The REST API of Shoal's managers. Any manager answers: writes are forwarded to the leader; reads are linearizable (a read barrier through the leader) unless they ask for stale=true. Without quorum, reads and writes answer 503 SHOAL_ERR_NO_QUORUM. Every answer names the managers' API addresses in the x-shoal-managers header and the leader's in x-shoal-leader.",
+    },
     paths,
   };
 }

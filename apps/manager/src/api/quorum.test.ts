@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
 import type { FastifyInstance } from "fastify";
-import { NetworkSpecSchema, ROUTES, SHOAL_VERSION, type ClusterStatus, type ErrorBody, type Info, type RouteName } from "@shoal/api";
+import {
+  NetworkSpecSchema,
+  ROUTES,
+  SHOAL_VERSION,
+  type ClusterStatus,
+  type ErrorBody,
+  type Info,
+  type RouteName,
+} from "@shoal/api";
 import { NoQuorumError, TimeoutError } from "@shoal/raft";
 import { StoreMachine, updateOf, type ApplyOutcome } from "@shoal/store";
 import { ClusterStore, LocalConsensus, type Consensus } from "../store/cluster-store.js";
@@ -23,12 +31,19 @@ class FakeConsensus implements Consensus {
     this.barriers.push(timeoutMs);
     if (this.barrier === "ok") return this.local.readBarrier();
     if (this.barrier === "no-quorum") return Promise.reject(new NoQuorumError("raft: no leader for 3.0 s"));
-    return new Promise((_, reject) => setTimeout(() => reject(new TimeoutError("raft: read barrier timed out")), timeoutMs));
+    return new Promise((_, reject) =>
+      setTimeout(() => reject(new TimeoutError("raft: read barrier timed out")), timeoutMs),
+    );
   };
   readonly isLeader = (): boolean => this.leader;
 }
 
-const MANAGERS = [1, 2, 3].map((id) => ({ raftId: id, apiAddr: `127.0.0.1:70${6 + id}0`, natsUrl: `nats://127.0.0.1:70${6 + id}2`, raftAddr: `127.0.0.1:70${6 + id}1` }));
+const MANAGERS = [1, 2, 3].map((id) => ({
+  raftId: id,
+  apiAddr: `127.0.0.1:70${6 + id}0`,
+  natsUrl: `nats://127.0.0.1:70${6 + id}2`,
+  raftAddr: `127.0.0.1:70${6 + id}1`,
+}));
 
 const leaderView: RaftView = {
   id: 1,
@@ -47,7 +62,17 @@ const leaderView: RaftView = {
     [4, 42],
   ]),
 };
-const cutOff: RaftView = { id: 1, leaderId: 0, term: 5, commitIndex: 40, lastIndex: 42, voters: [1, 2, 3], learners: [], reachable: new Set([1]), noQuorum: true };
+const cutOff: RaftView = {
+  id: 1,
+  leaderId: 0,
+  term: 5,
+  commitIndex: 40,
+  lastIndex: 42,
+  voters: [1, 2, 3],
+  learners: [],
+  reachable: new Set([1]),
+  noQuorum: true,
+};
 
 interface Api {
   app: FastifyInstance;
@@ -58,18 +83,38 @@ interface Api {
 }
 
 /** An API server for manager `view.id` of a three-manager cluster, with node n1, service web and a placed task. */
-async function api(t: TestContext, o: { view?: RaftView; leaderApi?: string; requestTimeoutMs?: number } = {}): Promise<Api> {
+async function api(
+  t: TestContext,
+  o: { view?: RaftView; leaderApi?: string; requestTimeoutMs?: number } = {},
+): Promise<Api> {
   const machine = new StoreMachine();
   const consensus = new FakeConsensus(machine);
-  const store = await seededStore({ store: new ClusterStore(machine, consensus), nodes: ["n1"], services: [["web", serviceSpec("web")]] });
+  const store = await seededStore({
+    store: new ClusterStore(machine, consensus),
+    nodes: ["n1"],
+    services: [["web", serviceSpec("web")]],
+  });
   const cluster = store.state.cluster();
   assert.ok(cluster);
   await store.write([updateOf("cluster", cluster, { managers: MANAGERS })]);
-  await store.write([{ op: "create", kind: "network", object: { id: "net1", spec: NetworkSpecSchema.parse({ name: "backend" }), subnets: [] } }]);
+  await store.write([
+    {
+      op: "create",
+      kind: "network",
+      object: { id: "net1", spec: NetworkSpecSchema.parse({ name: "backend" }), subnets: [] },
+    },
+  ]);
   await addTasks(store, "web", [{ slot: 1, nodeId: "n1" }]);
   const view = { current: o.view ?? leaderView };
   const self = MANAGERS.find((m) => m.raftId === view.current.id)?.apiAddr ?? "127.0.0.1:7070";
-  const info = (): Info => ({ version: SHOAL_VERSION, clusterId: "c1", nodeId: String(view.current.id), managerAddr: self, raft: { leader: consensus.leader, term: 1, commitIndex: 0, appliedIndex: 0 }, counts: { nodes: 1, services: 1, tasks: 1 } });
+  const info = (): Info => ({
+    version: SHOAL_VERSION,
+    clusterId: "c1",
+    nodeId: String(view.current.id),
+    managerAddr: self,
+    raft: { leader: consensus.leader, term: 1, commitIndex: 0, appliedIndex: 0 },
+    counts: { nodes: 1, services: 1, tasks: 1 },
+  });
   const app = await buildApiServer({
     store,
     info,
@@ -89,10 +134,16 @@ async function api(t: TestContext, o: { view?: RaftView; leaderApi?: string; req
   return { app, consensus, view, listen };
 }
 
-async function get(a: Api, url: string, method: "GET" | "POST" = "GET", body?: object): Promise<{ status: number; body: unknown; headers: Record<string, unknown> }> {
+async function get(
+  a: Api,
+  url: string,
+  method: "GET" | "POST" = "GET",
+  body?: object,
+): Promise<{ status: number; body: unknown; headers: Record<string, unknown> }> {
   const res = await a.app.inject({ method, url, ...(body ? { payload: body } : {}) });
   const text = res.body.trim();
-  const parsed: unknown = text === "" ? undefined : text.startsWith("{") || text.startsWith("[") ? JSON.parse(text) : text;
+  const parsed: unknown =
+    text === "" ? undefined : text.startsWith("{") || text.startsWith("[") ? JSON.parse(text) : text;
   return { status: res.statusCode, body: parsed, headers: res.headers };
 }
 
@@ -116,7 +167,8 @@ const LOCAL: RouteName[] = ["info", "clusterStatus", "events"];
 test("every store read waits for a read barrier bounded by the request timeout; stale=true answers from local state without one", async (t) => {
   const a = await api(t);
   for (const [name, route] of Object.entries(ROUTES)) {
-    if (route.method === "GET" && !LOCAL.includes(name as RouteName)) assert.ok(READS[name as RouteName], `GET route ${name} is checked for its read barrier`);
+    if (route.method === "GET" && !LOCAL.includes(name as RouteName))
+      assert.ok(READS[name as RouteName], `GET route ${name} is checked for its read barrier`);
   }
   const task = (await get(a, "/v1/tasks?service=web&stale=true")).body as { id: string }[];
   const url = (u: string) => u.replace("TASK", task[0]?.id ?? "");
@@ -124,7 +176,11 @@ test("every store read waits for a read barrier bounded by the request timeout; 
     const before = a.consensus.barriers.length;
     const res = await get(a, url(u));
     assert.equal(res.status, 200, `${name}: ${JSON.stringify(res.body)}`);
-    assert.deepEqual(a.consensus.barriers.slice(before), [1_234], `${name} waited for one read barrier with the request timeout`);
+    assert.deepEqual(
+      a.consensus.barriers.slice(before),
+      [1_234],
+      `${name} waited for one read barrier with the request timeout`,
+    );
   }
   // No barrier can succeed now; stale reads still answer, and ask for none.
   a.consensus.barrier = "hang";
@@ -143,8 +199,14 @@ test("without quorum, reads and writes answer 503 SHOAL_ERR_NO_QUORUM naming the
   const check = (e: ErrorBody["error"]) => {
     assert.equal(e.code, "SHOAL_ERR_NO_QUORUM");
     assert.match(e.message, /^a majority of managers is unreachable/);
-    assert.match(e.message, /this manager reaches 1 of the 3 known managers \(1 at 127\.0\.0\.1:7070 \(this one\): reachable; 2 at 127\.0\.0\.1:7080: unreachable; 3 at 127\.0\.0\.1:7090: unreachable\); 2 of the 3 voters are needed/);
-    assert.match(e.hint ?? "", /^bring the unreachable managers back \(2 at 127\.0\.0\.1:7080, 3 at 127\.0\.0\.1:7090\); if the other managers are lost for good, recover with `shoal cluster init --force-new-cluster` on a surviving manager/);
+    assert.match(
+      e.message,
+      /this manager reaches 1 of the 3 known managers \(1 at 127\.0\.0\.1:7070 \(this one\): reachable; 2 at 127\.0\.0\.1:7080: unreachable; 3 at 127\.0\.0\.1:7090: unreachable\); 2 of the 3 voters are needed/,
+    );
+    assert.match(
+      e.hint ?? "",
+      /^bring the unreachable managers back \(2 at 127\.0\.0\.1:7080, 3 at 127\.0\.0\.1:7090\); if the other managers are lost for good, recover with `shoal cluster init --force-new-cluster` on a surviving manager/,
+    );
   };
   // A read whose barrier runs out of time, one whose barrier knows, and a write with no leader to forward to.
   const read = await get(a, "/v1/services");
@@ -157,7 +219,10 @@ test("without quorum, reads and writes answer 503 SHOAL_ERR_NO_QUORUM naming the
   check((write.body as ErrorBody).error);
   const stale = await get(a, "/v1/services?stale=true");
   assert.equal(stale.status, 200);
-  assert.deepEqual((stale.body as { spec: { name: string } }[]).map((s) => s.spec.name), ["web"]);
+  assert.deepEqual(
+    (stale.body as { spec: { name: string } }[]).map((s) => s.spec.name),
+    ["web"],
+  );
 
   // While an election may still end well, it is "no leader, retry".
   a.view.current = { ...cutOff, noQuorum: false };
@@ -188,7 +253,8 @@ test("cluster status on the leader: each manager's role, reachability and lag, a
       { raftId: 3, apiAddr: "127.0.0.1:7090", role: "voter", leader: false, reachable: false, lag: 12 },
       { raftId: 4, role: "learner", leader: false, reachable: true, lag: 0 },
     ],
-    warning: "the leader does not reach manager 3: 2 of 3 voters are up, 2 needed; one more lost voter stops all reads and writes",
+    warning:
+      "the leader does not reach manager 3: 2 of 3 voters are up, 2 needed; one more lost voter stops all reads and writes",
   };
   assert.deepEqual(res.body, expected);
   // It needs no read barrier: it answers even when none could succeed.
@@ -199,7 +265,17 @@ test("cluster status on the leader: each manager's role, reachability and lag, a
 test("cluster status on a follower comes from the leader; without an answering leader, from its own view, saying why", async (t) => {
   const leader = await api(t);
   const leaderAddr = await leader.listen();
-  const followerView: RaftView = { id: 2, leaderId: 1, term: 4, commitIndex: 40, lastIndex: 40, voters: [1, 2, 3], learners: [4], reachable: new Set([1, 2]), noQuorum: false };
+  const followerView: RaftView = {
+    id: 2,
+    leaderId: 1,
+    term: 4,
+    commitIndex: 40,
+    lastIndex: 40,
+    voters: [1, 2, 3],
+    learners: [4],
+    reachable: new Set([1, 2]),
+    noQuorum: false,
+  };
   const follower = await api(t, { view: followerView, leaderApi: leaderAddr });
   follower.consensus.leader = false;
   const forwarded = await get(follower, "/v1/cluster/status");
@@ -211,13 +287,27 @@ test("cluster status on a follower comes from the leader; without an answering l
   assert.equal(local.status, 200);
   const s = local.body as ClusterStatus;
   assert.deepEqual([s.source, s.answeredBy.raftId, s.leaderId], ["local", 2, 1]);
-  assert.deepEqual(s.managers.map((m) => [m.raftId, m.reachable, m.lag]), [[1, true, undefined], [2, true, undefined], [3, false, undefined], [4, false, undefined]]);
-  assert.match(s.warning ?? "", /^the leader \(1 at 127\.0\.0\.1:7070\) did not answer \(.+\): this is manager 2's own view; lags are unknown$/);
+  assert.deepEqual(
+    s.managers.map((m) => [m.raftId, m.reachable, m.lag]),
+    [
+      [1, true, undefined],
+      [2, true, undefined],
+      [3, false, undefined],
+      [4, false, undefined],
+    ],
+  );
+  assert.match(
+    s.warning ?? "",
+    /^the leader \(1 at 127\.0\.0\.1:7070\) did not answer \(.+\): this is manager 2's own view; lags are unknown$/,
+  );
 
   follower.view.current = { ...cutOff, id: 2, reachable: new Set([2]) };
   const alone = (await get(follower, "/v1/cluster/status")).body as ClusterStatus;
   assert.equal(alone.leaderId, undefined);
-  assert.match(alone.warning ?? "", /^a majority of managers is unreachable.*this manager reaches 1 of the 3 known managers/);
+  assert.match(
+    alone.warning ?? "",
+    /^a majority of managers is unreachable.*this manager reaches 1 of the 3 known managers/,
+  );
 });
 
 test("every answer names the managers and the leader, so clients can follow them", async (t) => {

@@ -31,7 +31,17 @@ export const quorumOf = (view: RaftView): number => Math.floor(view.voters.lengt
 
 /** A single manager that always leads: the view of tests and of a store on LocalConsensus. */
 export function soloView(leader: boolean): RaftView {
-  const view: RaftView = { id: 1, leaderId: leader ? 1 : 0, term: 1, commitIndex: 0, lastIndex: 0, voters: [1], learners: [], reachable: new Set([1]), noQuorum: false };
+  const view: RaftView = {
+    id: 1,
+    leaderId: leader ? 1 : 0,
+    term: 1,
+    commitIndex: 0,
+    lastIndex: 0,
+    voters: [1],
+    learners: [],
+    reachable: new Set([1]),
+    noQuorum: false,
+  };
   return leader ? { ...view, match: new Map([[1, 0]]) } : view;
 }
 

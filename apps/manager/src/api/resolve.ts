@@ -5,19 +5,26 @@ import { notFound } from "./errors.js";
 
 function byPrefix<T extends { id: string }>(all: readonly T[], ref: string, what: string): T | undefined {
   const hits = all.filter((o) => o.id.startsWith(ref));
-  if (hits.length > 1) throw new ManagerError("SHOAL_ERR_AMBIGUOUS", `${what} id prefix ${JSON.stringify(ref)} matches ${hits.length} ${what}s`, { hint: "give more characters of the id" });
+  if (hits.length > 1)
+    throw new ManagerError(
+      "SHOAL_ERR_AMBIGUOUS",
+      `${what} id prefix ${JSON.stringify(ref)} matches ${hits.length} ${what}s`,
+      { hint: "give more characters of the id" },
+    );
   return hits[0];
 }
 
 /** A service by id, exact name, or unique id prefix (Docker's order). */
 export function resolveService(state: StoreState, ref: string): Service {
-  const s = state.get("service", ref) ?? state.byName("service", ref) ?? byPrefix(state.list("service"), ref, "service");
+  const s =
+    state.get("service", ref) ?? state.byName("service", ref) ?? byPrefix(state.list("service"), ref, "service");
   if (!s) throw notFound("service", ref);
   return s;
 }
 
 export function resolveNetwork(state: StoreState, ref: string): Network {
-  const n = state.get("network", ref) ?? state.byName("network", ref) ?? byPrefix(state.list("network"), ref, "network");
+  const n =
+    state.get("network", ref) ?? state.byName("network", ref) ?? byPrefix(state.list("network"), ref, "network");
   if (!n) throw notFound("network", ref);
   return n;
 }
@@ -27,7 +34,10 @@ export function resolveNode(state: StoreState, ref: string): Node {
   const exact = state.get("node", ref);
   if (exact) return exact;
   const named = state.list("node").filter((n) => n.description.hostname === ref);
-  if (named.length > 1) throw new ManagerError("SHOAL_ERR_AMBIGUOUS", `${named.length} nodes have hostname ${JSON.stringify(ref)}`, { hint: "use the node id" });
+  if (named.length > 1)
+    throw new ManagerError("SHOAL_ERR_AMBIGUOUS", `${named.length} nodes have hostname ${JSON.stringify(ref)}`, {
+      hint: "use the node id",
+    });
   const n = named[0] ?? byPrefix(state.list("node"), ref, "node");
   if (!n) throw notFound("node", ref);
   return n;

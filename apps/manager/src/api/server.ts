@@ -73,7 +73,13 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     return view.noQuorum ? noQuorumError(view, managers()) : noLeaderError();
   };
   app.setNotFoundHandler((req, reply) => {
-    void reply.status(404).send({ error: { code: "SHOAL_ERR_NO_ROUTE", message: `no route ${req.method} ${req.url}`, hint: "see the API at /docs" } });
+    void reply.status(404).send({
+      error: {
+        code: "SHOAL_ERR_NO_ROUTE",
+        message: `no route ${req.method} ${req.url}`,
+        hint: "see the API at /docs",
+      },
+    });
   });
 
   // Events: a ring of recent ones for `since`, and live subscribers.
@@ -103,10 +109,12 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
           query: route.query ? parseOrThrow(route.query, req.query ?? {}, "query") : undefined,
           body: route.body ? parseOrThrow(route.body, req.body, "request body") : undefined,
         };
-        if (name === "events") return streamEvents(req, reply, input.query as { since?: number; kind?: string }, history, listeners);
+        if (name === "events")
+          return streamEvents(req, reply, input.query as { since?: number; kind?: string }, history, listeners);
         const stale = (input.query as { stale?: boolean } | undefined)?.stale === true;
         const ctx: ApiContext = { ...o, readOptions: { stale, timeoutMs } };
-        if (name === "serviceLogs" || name === "taskLogs") return streamLogs(ctx, req, reply, name, input as Parsed<"taskLogs">);
+        if (name === "serviceLogs" || name === "taskLogs")
+          return streamLogs(ctx, req, reply, name, input as Parsed<"taskLogs">);
         const h = handlers[name] as (ctx: ApiContext, i: unknown) => Promise<unknown>;
         const result = await h(ctx, input);
         reply.status(route.status);
@@ -118,7 +126,12 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
   return app;
 }
 
-async function forward(req: FastifyRequest, reply: FastifyReply, leader: string | undefined, leaderless: () => ManagerError): Promise<FastifyReply> {
+async function forward(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  leader: string | undefined,
+  leaderless: () => ManagerError,
+): Promise<FastifyReply> {
   if (!leader) throw leaderless();
   if (req.headers["x-shoal-forwarded"]) throw noLeaderError("leadership is moving between managers");
   let res: Response;
@@ -127,10 +140,15 @@ async function forward(req: FastifyRequest, reply: FastifyReply, leader: string 
   } catch (e) {
     // The leader is gone: when this manager also sees no quorum left, say that rather than "no leader".
     const quorum = leaderless();
-    throw e instanceof ManagerError && e.code === "SHOAL_ERR_NO_LEADER" && quorum.code === "SHOAL_ERR_NO_QUORUM" ? quorum : e;
+    throw e instanceof ManagerError && e.code === "SHOAL_ERR_NO_LEADER" && quorum.code === "SHOAL_ERR_NO_QUORUM"
+      ? quorum
+      : e;
   }
   const text = await res.text();
-  return reply.status(res.status).header("content-type", res.headers.get("content-type") ?? "application/json").send(text);
+  return reply
+    .status(res.status)
+    .header("content-type", res.headers.get("content-type") ?? "application/json")
+    .send(text);
 }
 
 /**
@@ -143,14 +161,20 @@ async function clusterStatusVia(o: ApiServerOptions, req: FastifyRequest, reply:
   if (leader && !req.headers["x-shoal-forwarded"]) {
     try {
       const res = await askLeader(req, leader, AbortSignal.timeout(o.requestTimeoutMs ?? 5_000));
-      if (res.ok) return reply.status(200).header("content-type", "application/json").send(await res.text());
+      if (res.ok)
+        return reply
+          .status(200)
+          .header("content-type", "application/json")
+          .send(await res.text());
       problem = `HTTP ${res.status}`;
       await res.body?.cancel();
     } catch (e) {
       problem = (e as Error).message;
     }
   }
-  return reply.status(200).send(buildClusterStatus(raftView(o), o.store.state.cluster()?.managers ?? [], o.info().managerAddr, problem));
+  return reply
+    .status(200)
+    .send(buildClusterStatus(raftView(o), o.store.state.cluster()?.managers ?? [], o.info().managerAddr, problem));
 }
 
 /** Sends the request on to the leader's API, marked as forwarded so it is not forwarded again. */
@@ -158,7 +182,11 @@ async function askLeader(req: FastifyRequest, leader: string, signal?: AbortSign
   // A content type without a body (DELETE) makes the leader refuse the request as an empty JSON body.
   const init: RequestInit =
     req.body !== undefined
-      ? { method: req.method, headers: { "content-type": "application/json", "x-shoal-forwarded": "1" }, body: JSON.stringify(req.body) }
+      ? {
+          method: req.method,
+          headers: { "content-type": "application/json", "x-shoal-forwarded": "1" },
+          body: JSON.stringify(req.body),
+        }
       : { method: req.method, headers: { "x-shoal-forwarded": "1" } };
   try {
     return await fetch(`http://${leader}${req.url}`, signal ? { ...init, signal } : init);
@@ -166,20 +194,39 @@ async function askLeader(req: FastifyRequest, leader: string, signal?: AbortSign
     const cause = (e as Error).cause as (Error & { code?: string }) | undefined;
     const why = cause?.message ?? (e as Error).message;
     // Refused before anything was sent: safe for the client to try elsewhere. Otherwise a write may have landed.
-    if (req.method === "GET" || (cause?.code !== undefined && NOT_SENT.has(cause.code))) throw noLeaderError(`the leader at ${leader} cannot be reached (${why})`);
-    throw new ManagerError("SHOAL_ERR_LEADER_LOST", `the leader at ${leader} stopped answering while handling the request (${why}): it may or may not have been applied`, { hint: "check with an inspect or list command before retrying" });
+    if (req.method === "GET" || (cause?.code !== undefined && NOT_SENT.has(cause.code)))
+      throw noLeaderError(`the leader at ${leader} cannot be reached (${why})`);
+    throw new ManagerError(
+      "SHOAL_ERR_LEADER_LOST",
+      `the leader at ${leader} stopped answering while handling the request (${why}): it may or may not have been applied`,
+      { hint: "check with an inspect or list command before retrying" },
+    );
   }
 }
 
 /** Connection errors that happen before a request is sent. */
-const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN", "UND_ERR_CONNECT_TIMEOUT"]);
+const NOT_SENT = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
 
-function streamEvents(req: FastifyRequest, reply: FastifyReply, q: { since?: number; kind?: string }, history: ApiEvent[], listeners: Set<(e: ApiEvent[]) => void>): FastifyReply {
+function streamEvents(
+  req: FastifyRequest,
+  reply: FastifyReply,
+  q: { since?: number; kind?: string },
+  history: ApiEvent[],
+  listeners: Set<(e: ApiEvent[]) => void>,
+): FastifyReply {
   reply.hijack();
   const res = reply.raw;
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
   const send = (events: ApiEvent[]) => {
-    for (const e of events) if (!q.kind || e.kind === q.kind) res.write(`id: ${e.index}\ndata: ${JSON.stringify(e)}\n\n`);
+    for (const e of events)
+      if (!q.kind || e.kind === q.kind) res.write(`id: ${e.index}\ndata: ${JSON.stringify(e)}\n\n`);
   };
   if (q.since !== undefined) send(history.filter((e) => e.index > (q.since ?? 0)));
   res.write(": connected\n\n");
@@ -192,7 +239,13 @@ function streamEvents(req: FastifyRequest, reply: FastifyReply, q: { since?: num
   return reply;
 }
 
-async function streamLogs(o: ApiContext, req: FastifyRequest, reply: FastifyReply, name: "serviceLogs" | "taskLogs", input: Parsed<"taskLogs">): Promise<FastifyReply> {
+async function streamLogs(
+  o: ApiContext,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  name: "serviceLogs" | "taskLogs",
+  input: Parsed<"taskLogs">,
+): Promise<FastifyReply> {
   const state = await readState(o);
   const tasks = logTasks(state, name, input.params.ref);
   const ac = new AbortController();
@@ -209,7 +262,9 @@ async function streamLogs(o: ApiContext, req: FastifyRequest, reply: FastifyRepl
         }
       } catch (e) {
         if (!ac.signal.aborted) {
-          res.write(`${JSON.stringify({ taskId: t.id, serviceId: t.serviceId, nodeId: t.nodeId ?? "", stream: "stderr", time: new Date().toISOString(), line: `[shoal] cannot read logs of task ${t.id}: ${(e as Error).message}`, ...(t.slot !== undefined ? { slot: t.slot } : {}) })}\n`);
+          res.write(
+            `${JSON.stringify({ taskId: t.id, serviceId: t.serviceId, nodeId: t.nodeId ?? "", stream: "stderr", time: new Date().toISOString(), line: `[shoal] cannot read logs of task ${t.id}: ${(e as Error).message}`, ...(t.slot !== undefined ? { slot: t.slot } : {}) })}\n`,
+          );
         }
       }
     }),

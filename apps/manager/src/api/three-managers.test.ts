@@ -42,7 +42,11 @@ async function startManagers(base: string): Promise<Manager[]> {
       stateMachine: machine,
       bootstrap: peers,
     });
-    const store = new ClusterStore(machine, { propose: (d) => raft.propose<ApplyOutcome>(d), readBarrier: (t) => raft.readBarrier(t), isLeader: () => raft.isLeader() });
+    const store = new ClusterStore(machine, {
+      propose: (d) => raft.propose<ApplyOutcome>(d),
+      readBarrier: (t) => raft.readBarrier(t),
+      isLeader: () => raft.isLeader(),
+    });
     const apiAddr = `127.0.0.1:${apiPorts[peer.id - 1]}`;
     const leaderApi = () => store.state.cluster()?.managers.find((m) => m.raftId === raft.leader().id)?.apiAddr;
     const info = (): Info => {
@@ -53,11 +57,26 @@ async function startManagers(base: string): Promise<Manager[]> {
         clusterId: "c1",
         nodeId: String(peer.id),
         managerAddr: apiAddr,
-        raft: { leader: raft.isLeader(), ...(st.lead ? { leaderId: String(st.lead) } : {}), ...(lead ? { leaderApiAddr: lead } : {}), term: st.term, commitIndex: st.commit, appliedIndex: st.applied },
+        raft: {
+          leader: raft.isLeader(),
+          ...(st.lead ? { leaderId: String(st.lead) } : {}),
+          ...(lead ? { leaderApiAddr: lead } : {}),
+          term: st.term,
+          commitIndex: st.commit,
+          appliedIndex: st.applied,
+        },
         counts: { nodes: 0, services: store.state.list("service").length, tasks: 0 },
       };
     };
-    const app = await buildApiServer({ store, info, logs: async function* () {}, version: SHOAL_VERSION, leaderApi, raft: () => raftViewOf(raft), requestTimeoutMs: 1_000 });
+    const app = await buildApiServer({
+      store,
+      info,
+      logs: async function* () {},
+      version: SHOAL_VERSION,
+      leaderApi,
+      raft: () => raftViewOf(raft),
+      requestTimeoutMs: 1_000,
+    });
     await app.listen({ host: "127.0.0.1", port: apiPorts[peer.id - 1] as number });
     const m: Manager = {
       id: peer.id,
@@ -88,7 +107,21 @@ test("three managers on loopback: a client given one follower follows the cluste
   managers = await startManagers(base);
   const leader = await pollUntil(() => managers.find((m) => m.raft.isLeader()), "a leader", 10_000);
   const cluster = clusterObject();
-  await leader.store.write([{ op: "create", kind: "cluster", object: { ...cluster, managers: managers.map((m) => ({ raftId: m.id, apiAddr: m.apiAddr, natsUrl: "nats://127.0.0.1:1", raftAddr: "127.0.0.1:1" })) } }]);
+  await leader.store.write([
+    {
+      op: "create",
+      kind: "cluster",
+      object: {
+        ...cluster,
+        managers: managers.map((m) => ({
+          raftId: m.id,
+          apiAddr: m.apiAddr,
+          natsUrl: "nats://127.0.0.1:1",
+          raftAddr: "127.0.0.1:1",
+        })),
+      },
+    },
+  ]);
 
   const [first, second] = managers.filter((m) => m !== leader) as [Manager, Manager];
   const learned: (readonly string[])[] = [];
@@ -100,8 +133,14 @@ test("three managers on loopback: a client given one follower follows the cluste
   assert.deepEqual([...(learned.at(-1) ?? [])].sort(), managers.map((m) => m.apiAddr).sort());
 
   const status: ClusterStatus = await client.call("clusterStatus");
-  assert.deepEqual([status.source, status.leaderId, status.leaderApiAddr, status.quorum], ["leader", leader.id, leader.apiAddr, 2]);
-  assert.deepEqual(status.managers.map((m) => [m.raftId, m.role, m.leader, m.reachable]), managers.map((m) => [m.id, "voter", m === leader, true]));
+  assert.deepEqual(
+    [status.source, status.leaderId, status.leaderApiAddr, status.quorum],
+    ["leader", leader.id, leader.apiAddr, 2],
+  );
+  assert.deepEqual(
+    status.managers.map((m) => [m.raftId, m.role, m.leader, m.reachable]),
+    managers.map((m) => [m.id, "voter", m === leader, true]),
+  );
   assert.ok(status.managers.every((m) => m.lag !== undefined));
 
   // The manager the client was given dies: it moves on to the others it learned.
@@ -115,14 +154,25 @@ test("three managers on loopback: a client given one follower follows the cluste
   await assert.rejects(other.call("serviceList"), (e: unknown) => {
     assert.ok(e instanceof ApiError);
     assert.equal(e.code, "SHOAL_ERR_NO_QUORUM");
-    assert.match(e.message, new RegExp(`this manager reaches 1 of the 3 known managers .*${second.id} at ${second.apiAddr} \\(this one\\): reachable`));
+    assert.match(
+      e.message,
+      new RegExp(
+        `this manager reaches 1 of the 3 known managers .*${second.id} at ${second.apiAddr} \\(this one\\): reachable`,
+      ),
+    );
     assert.match(e.hint ?? "", /shoal cluster init --force-new-cluster/);
     return true;
   });
   const write = await second.app.inject({ method: "POST", url: "/v1/services", payload: serviceSpec("api") });
   assert.deepEqual([write.statusCode, (JSON.parse(write.body) as ErrorBody).error.code], [503, "SHOAL_ERR_NO_QUORUM"]);
-  assert.deepEqual((await other.call("serviceList", { query: { stale: "true" } })).map((s) => s.spec.name), ["web"]);
+  assert.deepEqual(
+    (await other.call("serviceList", { query: { stale: "true" } })).map((s) => s.spec.name),
+    ["web"],
+  );
   const alone = await other.call("clusterStatus");
-  assert.deepEqual([alone.source, alone.leaderId, alone.managers.filter((m) => m.reachable).map((m) => m.raftId)], ["local", undefined, [second.id]]);
+  assert.deepEqual(
+    [alone.source, alone.leaderId, alone.managers.filter((m) => m.reachable).map((m) => m.raftId)],
+    ["local", undefined, [second.id]],
+  );
   assert.match(alone.warning ?? "", /^a majority of managers is unreachable/);
 });

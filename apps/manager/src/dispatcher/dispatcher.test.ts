@@ -8,7 +8,15 @@ import { LeaderLoops } from "../manager.js";
 import { silentLogger } from "../log.js";
 import type { ClusterStore } from "../store/cluster-store.js";
 import { FakeAgent } from "../testing/fake-agent.js";
-import { changeNode, changeService, liveTasks, seededStore, serviceSpec, pollUntil, waitForState } from "../testing/fixtures.js";
+import {
+  changeNode,
+  changeService,
+  liveTasks,
+  seededStore,
+  serviceSpec,
+  pollUntil,
+  waitForState,
+} from "../testing/fixtures.js";
 import { Dispatcher } from "./dispatcher.js";
 
 interface Harness {
@@ -39,7 +47,12 @@ async function leader(t: TestContext, heartbeatPeriodMs = 1_000): Promise<Harnes
     loops,
     token: cluster.joinTokens.worker,
     agent: (nodeId, o = {}) => {
-      const a = new FakeAgent({ bus: hub.connect(), clusterId: cluster.id, nodeId, token: o.token ?? cluster.joinTokens.worker });
+      const a = new FakeAgent({
+        bus: hub.connect(),
+        clusterId: cluster.id,
+        nodeId,
+        token: o.token ?? cluster.joinTokens.worker,
+      });
       agents.push(a);
       return a;
     },
@@ -47,7 +60,12 @@ async function leader(t: TestContext, heartbeatPeriodMs = 1_000): Promise<Harnes
 }
 
 async function createService(store: ClusterStore, id: string, replicas: number): Promise<void> {
-  const spec = ServiceSpecSchema.parse(serviceSpec(id, { mode: { mode: "replicated", replicas }, taskTemplate: { container: { image: "b" }, restartPolicy: { delayMs: 0 } } }));
+  const spec = ServiceSpecSchema.parse(
+    serviceSpec(id, {
+      mode: { mode: "replicated", replicas },
+      taskTemplate: { container: { image: "b" }, restartPolicy: { delayMs: 0 } },
+    }),
+  );
   await store.write([{ op: "create", kind: "service", object: { id, spec, endpoint: { ports: [], virtualIps: [] } } }]);
 }
 
@@ -70,7 +88,10 @@ test("an agent registers, gets its tasks, runs them; scale up and down; drain an
   assert.deepEqual(reply.ok && [reply.nodeId, reply.heartbeatPeriodMs], ["n1", 1_000]);
   agent.startHeartbeats(200);
   const node = h.store.state.get("node", "n1");
-  assert.deepEqual([node?.status.state, node?.spec.availability, node?.spec.role, node?.description.hostname], ["ready", "active", "worker", "host-n1"]);
+  assert.deepEqual(
+    [node?.status.state, node?.spec.availability, node?.spec.role, node?.description.hostname],
+    ["ready", "active", "worker", "host-n1"],
+  );
 
   await createService(h.store, "web", 3);
   const three = await waitForState(h.store, running("web", 3, "n1"), "3 tasks running on n1");
@@ -82,8 +103,16 @@ test("an agent registers, gets its tasks, runs them; scale up and down; drain an
   assert.deepEqual(status(h.store, "web"), { runningTasks: 10, desiredTasks: 10, completedTasks: 0 });
 
   await changeService(h.store, "web", (s) => ({ ...s, mode: { mode: "replicated", replicas: 2 } }));
-  await waitForState(h.store, (s) => running("web", 2, "n1")(s) && s.tasksOfService("web").filter((x) => x.status.state === "shutdown").length === 8, "2 running, 8 shut down");
-  assert.deepEqual(bySlot(liveTasks(h.store.state, "web")).map((x) => x.slot), [1, 2]);
+  await waitForState(
+    h.store,
+    (s) =>
+      running("web", 2, "n1")(s) && s.tasksOfService("web").filter((x) => x.status.state === "shutdown").length === 8,
+    "2 running, 8 shut down",
+  );
+  assert.deepEqual(
+    bySlot(liveTasks(h.store.state, "web")).map((x) => x.slot),
+    [1, 2],
+  );
   assert.deepEqual(status(h.store, "web"), { runningTasks: 2, desiredTasks: 2, completedTasks: 0 });
 
   const before = liveTasks(h.store.state, "web").map((x) => x.id);
@@ -92,7 +121,9 @@ test("an agent registers, gets its tasks, runs them; scale up and down; drain an
     h.store,
     (s) => {
       const live = liveTasks(s, "web");
-      const oldStopped = before.every((id) => s.get("task", id)?.desiredState === "shutdown" && s.get("task", id)?.status.state === "shutdown");
+      const oldStopped = before.every(
+        (id) => s.get("task", id)?.desiredState === "shutdown" && s.get("task", id)?.status.state === "shutdown",
+      );
       return oldStopped && live.length === 2 && live.every((x) => x.status.state === "pending") && live;
     },
     "old tasks shut down and 2 replacements pending",
@@ -125,9 +156,16 @@ test("registration: a known node id keeps its node; a bad token is refused", asy
 
   const again = await agent.register();
   assert.deepEqual(again.ok && again.nodeId, "n1");
-  assert.deepEqual(h.store.state.list("node").map((n) => [n.id, n.spec.labels, n.status.state]), [["n1", { zone: "eu" }, "ready"]]);
+  assert.deepEqual(
+    h.store.state.list("node").map((n) => [n.id, n.spec.labels, n.status.state]),
+    [["n1", { zone: "eu" }, "ready"]],
+  );
   // The new session starts with the full set, which holds the node's tasks.
-  await waitForState(h.store, () => agent.received.filter((m) => m === "full").length === fulls + 1, "a second full set");
+  await waitForState(
+    h.store,
+    () => agent.received.filter((m) => m === "full").length === fulls + 1,
+    "a second full set",
+  );
   assert.equal(agent.tasks.size, 2);
   assert.equal(await agent.beat(), "ok");
 
@@ -160,7 +198,10 @@ test("status reports: forward moves are written, backward ones and reports for o
   await waitForState(h.store, (s) => s.get("task", y.id)?.status.state === "failed", "y failed");
   assert.equal(h.store.state.get("task", x.id)?.status.state, "running");
   // A terminal task never comes back.
-  a.report([{ taskId: y.id, state: "running" }, { taskId: x.id, state: "complete" }]);
+  a.report([
+    { taskId: y.id, state: "running" },
+    { taskId: x.id, state: "complete" },
+  ]);
   await waitForState(h.store, (s) => s.get("task", x.id)?.status.state === "complete", "x complete");
   assert.equal(h.store.state.get("task", y.id)?.status.state, "failed");
 });
@@ -178,14 +219,22 @@ test("an agent that stops heartbeating: its node goes down, tasks are replaced, 
     h.store,
     (s) => {
       const live = liveTasks(s, "web");
-      return s.get("node", "n1")?.status.state === "down" && live.length === 2 && live.every((x) => x.status.state === "pending") && live;
+      return (
+        s.get("node", "n1")?.status.state === "down" &&
+        live.length === 2 &&
+        live.every((x) => x.status.state === "pending") &&
+        live
+      );
     },
     "n1 down and 2 replacements pending",
   );
   assert.match(h.store.state.get("node", "n1")?.status.message ?? "", /^no heartbeat for [\d.]+ s \(limit 0\.3 s\)$/);
   for (const old of first) {
     const o = h.store.state.get("task", old.id);
-    assert.deepEqual([o?.status.state, o?.desiredState, o?.status.message], ["orphaned", "shutdown", "node host-n1 is down: task replaced"]);
+    assert.deepEqual(
+      [o?.status.state, o?.desiredState, o?.status.message],
+      ["orphaned", "shutdown", "node host-n1 is down: task replaced"],
+    );
   }
   for (const r of replacements) assert.equal(r.status.message, "no suitable node (1 node: node is down)");
   // The down node's session is gone: its agent must register again.
@@ -202,7 +251,11 @@ test("an agent that stops heartbeating: its node goes down, tasks are replaced, 
   const back = await a.register();
   assert.deepEqual(back.ok && back.nodeId, "n1");
   a.startHeartbeats(40);
-  await waitForState(h.store, (s) => s.get("node", "n1")?.status.state === "ready" && a.tasks.size === 2, "n1 ready with its old tasks listed");
+  await waitForState(
+    h.store,
+    (s) => s.get("node", "n1")?.status.state === "ready" && a.tasks.size === 2,
+    "n1 ready with its old tasks listed",
+  );
   assert.ok([...a.tasks.values()].every((x: Task) => x.status.state === "orphaned"));
   assert.equal(h.store.state.list("node").length, 2);
 });
@@ -212,7 +265,14 @@ test("a crash-looping task is restarted each time and its history stays within t
   const cluster = h.store.state.list("cluster")[0];
   assert.ok(cluster);
   const { version, createdAt: _c, updatedAt: _u, ...rest } = cluster;
-  await h.store.write([{ op: "update", kind: "cluster", object: { ...rest, spec: { ...rest.spec, taskHistoryRetentionLimit: 2 } }, expectedVersion: version }]);
+  await h.store.write([
+    {
+      op: "update",
+      kind: "cluster",
+      object: { ...rest, spec: { ...rest.spec, taskHistoryRetentionLimit: 2 } },
+      expectedVersion: version,
+    },
+  ]);
   const a = h.agent("n1");
   await a.register();
   await createService(h.store, "web", 1);
@@ -234,21 +294,41 @@ const bySlot = (tasks: readonly Task[]) => [...tasks].sort((p, q) => (p.slot ?? 
 
 test("with a default network, tasks get their addresses, then are placed and run; the agent gets them with their addresses", async (t) => {
   const h = await leader(t);
-  await h.store.write([{ op: "create", kind: "network", object: { id: "netdefault", spec: { name: "default", driver: "overlay", labels: {}, subnets: [], attachable: false, ingress: false }, subnets: [] } }]);
+  await h.store.write([
+    {
+      op: "create",
+      kind: "network",
+      object: {
+        id: "netdefault",
+        spec: { name: "default", driver: "overlay", labels: {}, subnets: [], attachable: false, ingress: false },
+        subnets: [],
+      },
+    },
+  ]);
   const agent = h.agent("n1");
   await agent.register();
   agent.startHeartbeats(200);
   // dnsrr: no VIP, so the allocator's only writes are the tasks' addresses, which must wake the scheduler.
-  const spec = ServiceSpecSchema.parse(serviceSpec("web", { mode: { mode: "replicated", replicas: 2 }, endpoint: { mode: "dnsrr", ports: [] } }));
-  await h.store.write([{ op: "create", kind: "service", object: { id: "web", spec, endpoint: { ports: [], virtualIps: [] } } }]);
+  const spec = ServiceSpecSchema.parse(
+    serviceSpec("web", { mode: { mode: "replicated", replicas: 2 }, endpoint: { mode: "dnsrr", ports: [] } }),
+  );
+  await h.store.write([
+    { op: "create", kind: "service", object: { id: "web", spec, endpoint: { ports: [], virtualIps: [] } } },
+  ]);
   const two = await waitForState(h.store, running("web", 2, "n1"), "2 tasks running on n1");
   const addresses = two.flatMap((x) => x.networks.flatMap((n) => n.addresses)).sort();
   assert.deepEqual(addresses, ["10.10.0.2/24", "10.10.0.3/24"]);
   assert.deepEqual([...agent.tasks.values()].flatMap((x) => x.networks.flatMap((n) => n.addresses)).sort(), addresses);
   assert.deepEqual(h.store.state.get("service", "web")?.endpoint.virtualIps, []);
   // The agent's network view follows: the network, and both tasks as serving endpoints of web.
-  await pollUntil(() => agent.network.endpoints.filter((e) => e.serving && e.serviceId === "web").length === 2, "the agent's network view to list web's 2 serving tasks");
-  assert.deepEqual(agent.network.networks.map((n) => [n.name, n.vni, n.subnet]), [["default", 4096, "10.10.0.0/24"]]);
+  await pollUntil(
+    () => agent.network.endpoints.filter((e) => e.serving && e.serviceId === "web").length === 2,
+    "the agent's network view to list web's 2 serving tasks",
+  );
+  assert.deepEqual(
+    agent.network.networks.map((n) => [n.name, n.vni, n.subnet]),
+    [["default", 4096, "10.10.0.0/24"]],
+  );
   assert.deepEqual(agent.network.endpoints.map((e) => e.address).sort(), ["10.10.0.2", "10.10.0.3"]);
   assert.ok(agent.received.includes("network"), "sent as a network message after the full set");
 });

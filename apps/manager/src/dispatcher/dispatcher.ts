@@ -24,7 +24,6 @@ import type { LoopLog } from "../log.js";
 import { networkViewFor } from "./network-view.js";
 import { isAllocated } from "../model/networks.js";
 
-
 interface Session {
   nodeId: string;
   sessionId: string;
@@ -64,11 +63,17 @@ export class Dispatcher {
   constructor(private readonly o: DispatcherOptions) {
     this.s = subjects(o.clusterId);
     this.clock = o.clock ?? Date.now;
-    this.subs.push(o.bus.subscribe(this.s.register, (m) => void this.onRegister(m.data, m.respond), { queue: "managers" }));
     this.subs.push(
-      o.bus.subscribe(this.s.allHeartbeats, (m) => this.onHeartbeat(m.subject, m.data, m.respond), { queue: "managers" }),
+      o.bus.subscribe(this.s.register, (m) => void this.onRegister(m.data, m.respond), { queue: "managers" }),
     );
-    this.subs.push(o.bus.subscribe(this.s.allStatus, (m) => void this.onStatus(m.subject, m.data), { queue: "managers" }));
+    this.subs.push(
+      o.bus.subscribe(this.s.allHeartbeats, (m) => this.onHeartbeat(m.subject, m.data, m.respond), {
+        queue: "managers",
+      }),
+    );
+    this.subs.push(
+      o.bus.subscribe(this.s.allStatus, (m) => void this.onStatus(m.subject, m.data), { queue: "managers" }),
+    );
     this.subs.push(o.store.watch((events) => this.onStoreEvents(events)));
   }
 
@@ -101,31 +106,64 @@ export class Dispatcher {
     }
     const cluster = this.o.store.state.cluster();
     if (!cluster) {
-      this.reply(respond, { ok: false, code: "SHOAL_ERR_NOT_READY", message: "the cluster is not initialized yet: retry" });
+      this.reply(respond, {
+        ok: false,
+        code: "SHOAL_ERR_NOT_READY",
+        message: "the cluster is not initialized yet: retry",
+      });
       return;
     }
-    const role = req.joinToken === cluster.joinTokens.manager ? "manager" : req.joinToken === cluster.joinTokens.worker ? "worker" : undefined;
+    const role =
+      req.joinToken === cluster.joinTokens.manager
+        ? "manager"
+        : req.joinToken === cluster.joinTokens.worker
+          ? "worker"
+          : undefined;
     if (!role) {
-      this.reply(respond, { ok: false, code: "SHOAL_ERR_INVALID_TOKEN", message: "the join token is not valid for this cluster: use the token `shoal cluster init` printed (or a rotated one)" });
+      this.reply(respond, {
+        ok: false,
+        code: "SHOAL_ERR_INVALID_TOKEN",
+        message:
+          "the join token is not valid for this cluster: use the token `shoal cluster init` printed (or a rotated one)",
+      });
       return;
     }
     let nodeId: string;
     try {
       nodeId = await this.upsertNode(req, role);
     } catch (e) {
-      this.reply(respond, { ok: false, code: "SHOAL_ERR_UNAVAILABLE", message: `registration failed: ${(e as Error).message}; retry` });
+      this.reply(respond, {
+        ok: false,
+        code: "SHOAL_ERR_UNAVAILABLE",
+        message: `registration failed: ${(e as Error).message}; retry`,
+      });
       return;
     }
     if (this.stopped) return;
     const network = networkViewFor(this.o.store.state, nodeId);
-    const session: Session = { nodeId, sessionId: newSecret(20), seq: 0, sent: new Set(), pending: new Map(), flushScheduled: false, view: JSON.stringify(network) };
+    const session: Session = {
+      nodeId,
+      sessionId: newSecret(20),
+      seq: 0,
+      sent: new Set(),
+      pending: new Map(),
+      flushScheduled: false,
+      view: JSON.stringify(network),
+    };
     this.sessions.set(nodeId, session);
     this.heartbeats.set(nodeId, this.clock());
     this.reply(respond, { ok: true, nodeId, sessionId: session.sessionId, heartbeatPeriodMs: this.period() });
     this.o.log.info("agent registered", { node: nodeId, hostname: req.hostname, role });
     // The full set right after the reply: the agent subscribed to its assignments before registering.
     const tasks = this.o.store.state.tasksOfNode(nodeId).filter((t) => isAllocated(this.o.store.state, t));
-    this.send(session, { type: "full", sessionId: session.sessionId, seq: ++session.seq, tasks, network, node: this.roleOf(nodeId) });
+    this.send(session, {
+      type: "full",
+      sessionId: session.sessionId,
+      seq: ++session.seq,
+      tasks,
+      network,
+      node: this.roleOf(nodeId),
+    });
     session.sent = new Set(tasks.map((t) => t.id));
   }
 
@@ -139,10 +177,15 @@ export class Dispatcher {
         engine: { version: req.engineVersion, labels: req.labels },
       };
       const status: Node["status"] = { state: "ready", message: "", addr: req.addr };
-      const id = existing?.id ?? (req.nodeId && IdSchema.safeParse(req.nodeId).success ? req.nodeId : newId(this.clock()));
+      const id =
+        existing?.id ?? (req.nodeId && IdSchema.safeParse(req.nodeId).success ? req.nodeId : newId(this.clock()));
       const command: Command = existing
         ? updateOf("node", existing, { description, status })
-        : { op: "create", kind: "node", object: { id, spec: { labels: {}, role, availability: "active" }, description, status } };
+        : {
+            op: "create",
+            kind: "node",
+            object: { id, spec: { labels: {}, role, availability: "active" }, description, status },
+          };
       try {
         await this.o.store.write([command]);
         return id;
@@ -155,7 +198,8 @@ export class Dispatcher {
 
   private onHeartbeat(subject: string, data: Uint8Array, respond: (d: Uint8Array) => void): void {
     const nodeId = subject.split(".").at(-2) ?? "";
-    const out = (r: Parameters<typeof encode<typeof HeartbeatReplySchema>>[2]) => respond(encode(HeartbeatReplySchema, subject, r));
+    const out = (r: Parameters<typeof encode<typeof HeartbeatReplySchema>>[2]) =>
+      respond(encode(HeartbeatReplySchema, subject, r));
     let hb;
     try {
       hb = decode(HeartbeatSchema, subject, data);
@@ -208,15 +252,25 @@ export class Dispatcher {
     const role = this.o.store.state.get("node", nodeId)?.spec.role ?? "worker";
     const cluster = this.o.store.state.cluster();
     if (role !== "manager" || !cluster || cluster.managers.length === 0) return { role };
-    return { role, managerJoin: { managers: cluster.managers.map((m) => m.apiAddr), token: cluster.joinTokens.manager } };
+    return {
+      role,
+      managerJoin: { managers: cluster.managers.map((m) => m.apiAddr), token: cluster.joinTokens.manager },
+    };
   }
 
   private onStoreEvents(events: StoreEvent[]): void {
-    if (events.some((e) => e.kind === "task" || e.kind === "service" || e.kind === "network" || e.kind === "node")) this.scheduleViews();
+    if (events.some((e) => e.kind === "task" || e.kind === "service" || e.kind === "network" || e.kind === "node"))
+      this.scheduleViews();
     for (const e of events) {
       if (e.kind === "node" && e.op === "update" && e.previous?.spec.role !== e.object.spec.role) {
         const session = this.sessions.get(e.object.id);
-        if (session) this.send(session, { type: "node", sessionId: session.sessionId, seq: ++session.seq, node: this.roleOf(e.object.id) });
+        if (session)
+          this.send(session, {
+            type: "node",
+            sessionId: session.sessionId,
+            seq: ++session.seq,
+            node: this.roleOf(e.object.id),
+          });
       }
       if (e.kind === "node" && e.op !== "create" && (e.op === "delete" || e.object.status.state === "down")) {
         // A node marked down (or removed) loses its session: when its agent is back it registers again.
@@ -235,7 +289,10 @@ export class Dispatcher {
     }
   }
 
-  private queue(nodeId: string | undefined, change: { op: "upsert"; task: Task } | { op: "remove"; taskId: string }): void {
+  private queue(
+    nodeId: string | undefined,
+    change: { op: "upsert"; task: Task } | { op: "remove"; taskId: string },
+  ): void {
     if (!nodeId) return;
     const session = this.sessions.get(nodeId);
     if (!session) return;

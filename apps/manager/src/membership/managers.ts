@@ -12,25 +12,48 @@ import { checkRemoval } from "./quorum.js";
  * promotion to voter started (`promote`). A retry from the same Raft address while it is still a learner gets
  * the same id; a voter at that address is refused, since it would come back without its log.
  */
-export async function addManager(raft: RaftNode, store: ClusterStore, req: ManagerJoinRequest, promote: () => void): Promise<ManagerJoinReply> {
+export async function addManager(
+  raft: RaftNode,
+  store: ClusterStore,
+  req: ManagerJoinRequest,
+  promote: () => void,
+): Promise<ManagerJoinReply> {
   const cluster = (await store.read()).cluster();
-  if (!cluster) throw new ManagerError("SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", { hint: "retry in a second" });
+  if (!cluster)
+    throw new ManagerError("SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", { hint: "retry in a second" });
   const conf = raft.status().conf;
   const existing = cluster.managers.find((m) => m.raftAddr === req.raftAddr);
   if (existing && conf.voters.includes(existing.raftId)) {
     throw new ManagerError(
       "SHOAL_ERR_MANAGER_EXISTS",
       `a manager at ${req.raftAddr} is already a member (Raft id ${existing.raftId})`,
-      { hint: "a manager that lost its data must be removed first (`shoal node demote` / `shoal node rm --force`) and then join again, or use another address" },
+      {
+        hint: "a manager that lost its data must be removed first (`shoal node demote` / `shoal node rm --force`) and then join again, or use another address",
+      },
     );
   }
-  const used = [cluster.lastRaftId ?? 0, ...cluster.managers.map((m) => m.raftId), ...conf.voters, ...conf.learners, ...conf.removed];
+  const used = [
+    cluster.lastRaftId ?? 0,
+    ...cluster.managers.map((m) => m.raftId),
+    ...conf.voters,
+    ...conf.learners,
+    ...conf.removed,
+  ];
   const raftId = existing?.raftId ?? Math.max(...used) + 1;
   await raft.addMember(raftId, req.raftAddr, { voter: false });
-  const entry = { raftId, apiAddr: req.apiAddr, natsUrl: req.natsUrl, raftAddr: req.raftAddr, natsRouteAddr: req.natsRouteAddr };
+  const entry = {
+    raftId,
+    apiAddr: req.apiAddr,
+    natsUrl: req.natsUrl,
+    raftAddr: req.raftAddr,
+    natsRouteAddr: req.natsRouteAddr,
+  };
   const fresh = (await store.read()).cluster() ?? cluster;
   await store.write([
-    updateOf("cluster", fresh, { managers: [...fresh.managers.filter((m) => m.raftId !== raftId), entry], lastRaftId: Math.max(raftId, fresh.lastRaftId ?? 0) }),
+    updateOf("cluster", fresh, {
+      managers: [...fresh.managers.filter((m) => m.raftId !== raftId), entry],
+      lastRaftId: Math.max(raftId, fresh.lastRaftId ?? 0),
+    }),
   ]);
   promote();
   const managers = [...fresh.managers.filter((m) => m.raftId !== raftId), entry];
@@ -38,7 +61,9 @@ export async function addManager(raft: RaftNode, store: ClusterStore, req: Manag
     clusterId: cluster.id,
     raftId,
     members: managers.map((m) => ({ id: m.raftId, address: m.raftAddr })),
-    natsRouteAddrs: managers.filter((m) => m.raftId !== raftId).flatMap((m) => (m.natsRouteAddr ? [m.natsRouteAddr] : [])),
+    natsRouteAddrs: managers
+      .filter((m) => m.raftId !== raftId)
+      .flatMap((m) => (m.natsRouteAddr ? [m.natsRouteAddr] : [])),
     busToken: cluster.busToken,
   };
 }
@@ -77,7 +102,11 @@ export class ManagerPromoter {
         .removeMember(id)
         .then(
           () => this.log.info("member the cluster no longer lists removed from Raft", { raftId: id }),
-          (e: unknown) => this.log.warn("cannot remove an unlisted member yet; retrying", { raftId: id, error: (e as Error).message }),
+          (e: unknown) =>
+            this.log.warn("cannot remove an unlisted member yet; retrying", {
+              raftId: id,
+              error: (e as Error).message,
+            }),
         )
         .finally(() => this.inProgress.delete(id));
     }
@@ -88,7 +117,8 @@ export class ManagerPromoter {
         .addMember(m.raftId, m.raftAddr)
         .then(
           () => this.log.info("manager promoted to voter", { raftId: m.raftId, raftAddr: m.raftAddr }),
-          (e: unknown) => this.log.warn("manager not promoted yet; retrying", { raftId: m.raftId, error: (e as Error).message }),
+          (e: unknown) =>
+            this.log.warn("manager not promoted yet; retrying", { raftId: m.raftId, error: (e as Error).message }),
         )
         .finally(() => this.inProgress.delete(m.raftId));
     }
@@ -101,7 +131,10 @@ export class ManagerPromoter {
 }
 
 /** The manager entry of a node (the one whose API address is on the node's address), if it is a manager. */
-export function managerOfNode(managers: readonly { raftId: number; apiAddr: string }[], nodeAddr: string): { raftId: number; apiAddr: string } | undefined {
+export function managerOfNode(
+  managers: readonly { raftId: number; apiAddr: string }[],
+  nodeAddr: string,
+): { raftId: number; apiAddr: string } | undefined {
   return managers.find((m) => m.apiAddr.slice(0, m.apiAddr.lastIndexOf(":")) === nodeAddr);
 }
 
@@ -111,24 +144,43 @@ export function managerOfNode(managers: readonly { raftId: number; apiAddr: stri
  * itself, leadership moves to another reachable voter first and the caller is told to retry (503 no leader,
  * which clients retry), so the new leader removes it.
  */
-export async function removeManager(raft: RaftNode, store: ClusterStore, nodeAddr: string, force: boolean): Promise<void> {
+export async function removeManager(
+  raft: RaftNode,
+  store: ClusterStore,
+  nodeAddr: string,
+  force: boolean,
+): Promise<void> {
   const cluster = (await store.read()).cluster();
   const entry = cluster ? managerOfNode(cluster.managers, nodeAddr) : undefined;
   if (!cluster || !entry) return;
   const st = raft.status();
   const reachable = [st.id, ...[...st.progress].filter(([, p]) => p.recentActive).map(([id]) => id)];
   const check = checkRemoval({ voters: st.conf.voters, reachable }, entry.raftId);
-  if (!check.ok && !force) throw new ManagerError("SHOAL_ERR_QUORUM", `removing the manager on ${nodeAddr} would break the managers' quorum: ${check.reason}`, { hint: check.hint });
+  if (!check.ok && !force)
+    throw new ManagerError(
+      "SHOAL_ERR_QUORUM",
+      `removing the manager on ${nodeAddr} would break the managers' quorum: ${check.reason}`,
+      { hint: check.hint },
+    );
   if (entry.raftId === st.id) {
     const to = st.conf.voters.find((id) => id !== st.id && reachable.includes(id));
-    if (to === undefined) throw new ManagerError("SHOAL_ERR_QUORUM", `the manager on ${nodeAddr} leads and no other manager can take over`, { hint: "add or bring back another manager first" });
+    if (to === undefined)
+      throw new ManagerError(
+        "SHOAL_ERR_QUORUM",
+        `the manager on ${nodeAddr} leads and no other manager can take over`,
+        { hint: "add or bring back another manager first" },
+      );
     await raft.transferLeadership(to);
-    throw new ManagerError("SHOAL_ERR_NO_LEADER", "leadership moved off this manager so that it can be removed", { hint: "retry: the new leader removes it" });
+    throw new ManagerError("SHOAL_ERR_NO_LEADER", "leadership moved off this manager so that it can be removed", {
+      hint: "retry: the new leader removes it",
+    });
   }
   // Unlisted first, while it still receives the log: it sees that and stops itself. Then out of Raft (the
   // promoter removes members the cluster does not list, should this step not happen now).
   const fresh = (await store.read()).cluster() ?? cluster;
-  await store.write([updateOf("cluster", fresh, { managers: fresh.managers.filter((m) => m.raftId !== entry.raftId) })]);
+  await store.write([
+    updateOf("cluster", fresh, { managers: fresh.managers.filter((m) => m.raftId !== entry.raftId) }),
+  ]);
   // The unlisting is committed, but the removed manager learns that only from a later message that carries
   // the commit index: once out of Raft it would get none and run on, unaware. So one more entry goes out, and
   // the removal waits (a few seconds at most: it may be down) until the manager has acknowledged it, which
@@ -136,11 +188,13 @@ export async function removeManager(raft: RaftNode, store: ClusterStore, nodeAdd
   const after = (await store.read()).cluster() ?? fresh;
   const [mark] = await store.write([updateOf("cluster", after, {})]);
   if (mark) await acknowledged(raft, entry.raftId, mark.index, 5_000);
-  if (st.conf.voters.includes(entry.raftId) || st.conf.learners.includes(entry.raftId)) await raft.removeMember(entry.raftId);
+  if (st.conf.voters.includes(entry.raftId) || st.conf.learners.includes(entry.raftId))
+    await raft.removeMember(entry.raftId);
 }
 
 /** Resolves once member `id` has acknowledged the log up to `index`, or after `timeoutMs` (it may be down). */
 async function acknowledged(raft: RaftNode, id: number, index: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && (raft.status().progress.get(id)?.match ?? 0) < index) await new Promise((r) => setTimeout(r, 20));
+  while (Date.now() < deadline && (raft.status().progress.get(id)?.match ?? 0) < index)
+    await new Promise((r) => setTimeout(r, 20));
 }

@@ -14,7 +14,11 @@ export function checkRemoval(v: VoterView, id: number): { ok: true } | { ok: fal
   if (!v.voters.includes(id)) return { ok: true };
   const left = v.voters.filter((x) => x !== id);
   if (left.length === 0) {
-    return { ok: false, reason: "it is the last manager: the cluster would have none", hint: "add another manager first (`shoal cluster join` with the manager token)" };
+    return {
+      ok: false,
+      reason: "it is the last manager: the cluster would have none",
+      hint: "add another manager first (`shoal cluster join` with the manager token)",
+    };
   }
   const up = left.filter((x) => v.reachable.includes(x)).length;
   const majority = Math.floor(left.length / 2) + 1;

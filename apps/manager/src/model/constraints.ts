@@ -26,7 +26,8 @@ export function unmetConstraint(constraints: readonly string[], node: Node): str
     if (!parsed) return `constraint ${JSON.stringify(c)} cannot be read`;
     const actual = nodeAttribute(node, parsed.key);
     const equal = actual === parsed.value;
-    if (parsed.op === "==" ? !equal : equal) return `constraint ${parsed.key}${parsed.op}${parsed.value} not met (${actual === undefined ? "unset" : JSON.stringify(actual)})`;
+    if (parsed.op === "==" ? !equal : equal)
+      return `constraint ${parsed.key}${parsed.op}${parsed.value} not met (${actual === undefined ? "unset" : JSON.stringify(actual)})`;
   }
   return undefined;
 }

@@ -32,5 +32,7 @@ export function networksOfTask(state: StoreState, task: Pick<Task, "spec" | "end
 
 /** Whether the task has an address on every network it joins (the scheduler places only such tasks). */
 export function isAllocated(state: StoreState, task: Task): boolean {
-  return networksOfTask(state, task).every((n) => task.networks.some((a) => a.networkId === n.id && a.addresses.length > 0));
+  return networksOfTask(state, task).every((n) =>
+    task.networks.some((a) => a.networkId === n.id && a.addresses.length > 0),
+  );
 }

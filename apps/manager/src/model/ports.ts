@@ -21,7 +21,11 @@ export function allocatePorts(spec: ServiceSpec, others: readonly Service[], pre
       const key = `${p.publishedPort}/${p.protocol}`;
       const owner = taken.get(key);
       if (owner) {
-        throw new ManagerError("SHOAL_ERR_PORT_IN_USE", `endpoint.ports.${i}: port ${key} is already published by service ${owner}`, { hint: "pick another published port, or remove it from that service" });
+        throw new ManagerError(
+          "SHOAL_ERR_PORT_IN_USE",
+          `endpoint.ports.${i}: port ${key} is already published by service ${owner}`,
+          { hint: "pick another published port, or remove it from that service" },
+        );
       }
       mine.add(key);
       out.push({ ...p, publishedPort: p.publishedPort });
@@ -37,7 +41,12 @@ export function allocatePorts(spec: ServiceSpec, others: readonly Service[], pre
     }
     let n: number = DYNAMIC_PORTS.first;
     while (n <= DYNAMIC_PORTS.last && (taken.has(`${n}/${p.protocol}`) || mine.has(`${n}/${p.protocol}`))) n++;
-    if (n > DYNAMIC_PORTS.last) throw new ManagerError("SHOAL_ERR_PORT_IN_USE", `no free port left in ${DYNAMIC_PORTS.first}-${DYNAMIC_PORTS.last}`, { hint: "publish an explicit port" });
+    if (n > DYNAMIC_PORTS.last)
+      throw new ManagerError(
+        "SHOAL_ERR_PORT_IN_USE",
+        `no free port left in ${DYNAMIC_PORTS.first}-${DYNAMIC_PORTS.last}`,
+        { hint: "publish an explicit port" },
+      );
     p.publishedPort = n;
     mine.add(`${n}/${p.protocol}`);
   }

@@ -11,7 +11,11 @@ export type ServiceObject = Omit<Service, "version" | "createdAt" | "updatedAt">
 export function checkNetworks(state: StoreState, spec: ServiceSpec): void {
   spec.taskTemplate.networks.forEach((n, i) => {
     if (!state.get("network", n.target) && !state.byName("network", n.target)) {
-      throw new ManagerError("SHOAL_ERR_INVALID_ARGUMENT", `taskTemplate.networks.${i}.target: no network ${JSON.stringify(n.target)}`, { hint: "create it with `shoal network create` first" });
+      throw new ManagerError(
+        "SHOAL_ERR_INVALID_ARGUMENT",
+        `taskTemplate.networks.${i}.target: no network ${JSON.stringify(n.target)}`,
+        { hint: "create it with `shoal network create` first" },
+      );
     }
   });
 }
@@ -33,7 +37,10 @@ export function updatedService(state: StoreState, s: Service, spec: ServiceSpec,
   checkNetworks(state, spec);
   const ports = allocatePorts(spec, others(state, s), s);
   const object: ServiceObject = { ...withoutMeta(s), spec, previousSpec: s.spec, endpoint: { ...s.endpoint, ports } };
-  if (stableJson(spec.taskTemplate) !== stableJson(s.spec.taskTemplate) || stableJson(ports) !== stableJson(s.endpoint.ports)) {
+  if (
+    stableJson(spec.taskTemplate) !== stableJson(s.spec.taskTemplate) ||
+    stableJson(ports) !== stableJson(s.endpoint.ports)
+  ) {
     object.updateStatus = { state: "updating", startedAt: new Date(now).toISOString(), message: "update in progress" };
   }
   return object;
@@ -42,7 +49,11 @@ export function updatedService(state: StoreState, s: Service, spec: ServiceSpec,
 /** Service `s` rolled back by hand to the spec before its last update, the rollback starting at `now`. */
 export function rolledBackService(state: StoreState, s: Service, now: number): ServiceObject {
   if (!s.previousSpec) {
-    throw new ManagerError("SHOAL_ERR_NO_PREVIOUS_SPEC", `service ${s.spec.name} has no previous spec to roll back to`, { hint: "a rollback returns to the spec before the last `service update`" });
+    throw new ManagerError(
+      "SHOAL_ERR_NO_PREVIOUS_SPEC",
+      `service ${s.spec.name} has no previous spec to roll back to`,
+      { hint: "a rollback returns to the spec before the last `service update`" },
+    );
   }
   const ports = allocatePorts(s.previousSpec, others(state, s), s);
   return {
@@ -57,7 +68,11 @@ export function rolledBackService(state: StoreState, s: Service, now: number): S
 /** Service `s` scaled to `replicas`; only a replicated service scales. */
 export function scaledService(s: Service, replicas: number): ServiceObject {
   if (s.spec.mode.mode !== "replicated") {
-    throw new ManagerError("SHOAL_ERR_INVALID_ARGUMENT", `service ${s.spec.name} is global: only replicated services can be scaled`, { hint: "a global service runs one task on every eligible node" });
+    throw new ManagerError(
+      "SHOAL_ERR_INVALID_ARGUMENT",
+      `service ${s.spec.name} is global: only replicated services can be scaled`,
+      { hint: "a global service runs one task on every eligible node" },
+    );
   }
   return { ...withoutMeta(s), spec: { ...s.spec, mode: { mode: "replicated", replicas } } };
 }
@@ -67,9 +82,17 @@ export function checkNetworkUnused(state: StoreState, n: Network): void {
   const implicit = n.spec.name === DEFAULT_NETWORK;
   const users = state
     .list("service")
-    .filter((s) => s.spec.taskTemplate.networks.some((x) => x.target === n.id || x.target === n.spec.name) || (implicit && s.spec.taskTemplate.networks.length === 0));
+    .filter(
+      (s) =>
+        s.spec.taskTemplate.networks.some((x) => x.target === n.id || x.target === n.spec.name) ||
+        (implicit && s.spec.taskTemplate.networks.length === 0),
+    );
   if (users.length > 0) {
-    throw new ManagerError("SHOAL_ERR_IN_USE", `network ${n.spec.name} is used by service${users.length > 1 ? "s" : ""} ${users.map((s) => s.spec.name).join(", ")}`, { hint: "remove those services (or their attachment) first" });
+    throw new ManagerError(
+      "SHOAL_ERR_IN_USE",
+      `network ${n.spec.name} is used by service${users.length > 1 ? "s" : ""} ${users.map((s) => s.spec.name).join(", ")}`,
+      { hint: "remove those services (or their attachment) first" },
+    );
   }
 }
 
@@ -77,8 +100,12 @@ export function checkNetworkUnused(state: StoreState, n: Network): void {
 export function checkSingleIngress(state: StoreState): void {
   const existing = state.list("network").find((n) => n.spec.ingress);
   if (existing) {
-    throw new ManagerError("SHOAL_ERR_CONFLICT", `the cluster already has an ingress network (${existing.spec.name}); there is one routing mesh per cluster`, {
-      hint: `remove ${existing.spec.name} first (no service may publish ports then) or create this one without --ingress`,
-    });
+    throw new ManagerError(
+      "SHOAL_ERR_CONFLICT",
+      `the cluster already has an ingress network (${existing.spec.name}); there is one routing mesh per cluster`,
+      {
+        hint: `remove ${existing.spec.name} first (no service may publish ports then) or create this one without --ingress`,
+      },
+    );
   }
 }

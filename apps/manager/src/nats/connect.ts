@@ -2,13 +2,21 @@ import { connectNatsBus, type BusConnection } from "@shoal/bus";
 import { ManagerStartError } from "../errors.js";
 
 /** Connects to this manager's own bus server, retrying while it starts, for at most `deadlineMs`. */
-export async function connectWithRetry(url: string, token: string, name: string, deadlineMs: number): Promise<BusConnection> {
+export async function connectWithRetry(
+  url: string,
+  token: string,
+  name: string,
+  deadlineMs: number,
+): Promise<BusConnection> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     try {
       return await connectNatsBus({ servers: [url], token, name, connectTimeoutMs: 1_000 });
     } catch (e) {
-      if (Date.now() > until) throw new ManagerStartError(`manager: the bus server at ${url} did not come up: ${(e as Error).message} (see its log nats/nats.log in the manager's data dir)`);
+      if (Date.now() > until)
+        throw new ManagerStartError(
+          `manager: the bus server at ${url} did not come up: ${(e as Error).message} (see its log nats/nats.log in the manager's data dir)`,
+        );
       await new Promise((r) => setTimeout(r, 100));
     }
   }

@@ -15,7 +15,16 @@ const TOKEN = "test-bus-token-0123456789";
 /** A supervised nats-server on free loopback ports, stopped and removed after the test. */
 async function supervised(t: TestContext): Promise<NatsSupervisor> {
   const dir = mkdtempSync(join(tmpdir(), "shoal-nats-test-"));
-  const sup = new NatsSupervisor({ dir, listenAddr: "127.0.0.1", port: await freePort(), clusterPort: await freePort(), token: TOKEN, name: "test-manager", binary: NATS_SERVER, log: silentLogger });
+  const sup = new NatsSupervisor({
+    dir,
+    listenAddr: "127.0.0.1",
+    port: await freePort(),
+    clusterPort: await freePort(),
+    token: TOKEN,
+    name: "test-manager",
+    binary: NATS_SERVER,
+    log: silentLogger,
+  });
   t.after(async () => {
     await sup.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -25,7 +34,12 @@ async function supervised(t: TestContext): Promise<NatsSupervisor> {
 }
 
 async function connect(t: TestContext, sup: NatsSupervisor, name: string): Promise<BusConnection> {
-  const bus = await pollUntil(() => connectNatsBus({ servers: [sup.url], token: TOKEN, name, connectTimeoutMs: 1_000 }).catch(() => undefined), `${name} connected to nats-server`, 10_000, 50);
+  const bus = await pollUntil(
+    () => connectNatsBus({ servers: [sup.url], token: TOKEN, name, connectTimeoutMs: 1_000 }).catch(() => undefined),
+    `${name} connected to nats-server`,
+    10_000,
+    50,
+  );
   t.after(() => bus.close());
   return bus;
 }
@@ -47,7 +61,15 @@ function serversOf(sup: NatsSupervisor): number[] {
 const text = (d: Uint8Array) => Buffer.from(d).toString();
 
 test("the config names the token, listen address, pid file and routes", () => {
-  const conf = renderNatsConfig({ listenAddr: "127.0.0.1", port: 7072, clusterPort: 7073, routes: ["nats-route://route:t@10.0.0.2:7073"], token: 'a"b', name: "m1", pidFile: "/run/x.pid" });
+  const conf = renderNatsConfig({
+    listenAddr: "127.0.0.1",
+    port: 7072,
+    clusterPort: 7073,
+    routes: ["nats-route://route:t@10.0.0.2:7073"],
+    token: 'a"b',
+    name: "m1",
+    pidFile: "/run/x.pid",
+  });
   assert.match(conf, /^listen: "127\.0\.0\.1:7072"$/m);
   assert.match(conf, /^authorization \{ token: "a\\"b" \}$/m);
   assert.match(conf, /^pid_file: "\/run\/x\.pid"$/m);
@@ -61,7 +83,10 @@ test("nats-server starts, accepts the bus token, and refuses a wrong one with a 
   await bus.flush();
   bus.publish("hello", Buffer.from("world"));
   assert.equal(await got, "world");
-  await assert.rejects(connectNatsBus({ servers: [sup.url], token: "wrong", name: "intruder", connectTimeoutMs: 2_000 }), /refused the bus token: rejoin with a current join token/);
+  await assert.rejects(
+    connectNatsBus({ servers: [sup.url], token: "wrong", name: "intruder", connectTimeoutMs: 2_000 }),
+    /refused the bus token: rejoin with a current join token/,
+  );
 });
 
 test("a killed nats-server is restarted and clients reconnect; stop() leaves no process", async (t) => {
@@ -75,10 +100,19 @@ test("a killed nats-server is restarted and clients reconnect; stop() leaves no 
   const first = sup.pid;
   assert.ok(first !== undefined && processExists(first));
   process.kill(first, "SIGKILL");
-  const second = await pollUntil(() => sup.pid !== undefined && sup.pid !== first && sup.pid, "a new nats-server", 10_000);
+  const second = await pollUntil(
+    () => sup.pid !== undefined && sup.pid !== first && sup.pid,
+    "a new nats-server",
+    10_000,
+  );
   assert.equal(sup.restarts, 1);
   // Both clients reconnect on their own and the responder's subscription comes back with them.
-  const answer = await pollUntil(() => requester.request("echo", Buffer.from("two"), 500).then(text, () => undefined), "a request answered after the restart", 15_000, 100);
+  const answer = await pollUntil(
+    () => requester.request("echo", Buffer.from("two"), 500).then(text, () => undefined),
+    "a request answered after the restart",
+    15_000,
+    100,
+  );
   assert.equal(answer, "two");
 
   await sup.stop();

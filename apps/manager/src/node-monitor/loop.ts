@@ -9,7 +9,10 @@ export type HeartbeatBook = ReadonlyMap<string, number>;
  * The node monitor's leader loop: every half heartbeat period, marks down the ready nodes that missed
  * `missed` heartbeats (default 3), counting from `leaderSince` for nodes this leader has not heard yet.
  */
-export function nodeMonitorLoop(env: LoopEnv, o: { heartbeats: HeartbeatBook; leaderSince: number; missed?: number }): ControlLoop {
+export function nodeMonitorLoop(
+  env: LoopEnv,
+  o: { heartbeats: HeartbeatBook; leaderSince: number; missed?: number },
+): ControlLoop {
   const period = () => env.store.state.cluster()?.spec.heartbeatPeriodMs ?? 1_000;
   return new ControlLoop({
     name: "node-monitor",
@@ -18,7 +21,11 @@ export function nodeMonitorLoop(env: LoopEnv, o: { heartbeats: HeartbeatBook; le
     intervalMs: Math.max(50, Math.floor(period() / 2)),
     pass: (now) => {
       const state = env.store.state;
-      const d = checkHeartbeats(state.list("node"), o.heartbeats, now, { periodMs: period(), missed: o.missed ?? 3, leaderSince: o.leaderSince });
+      const d = checkHeartbeats(state.list("node"), o.heartbeats, now, {
+        periodMs: period(),
+        missed: o.missed ?? 3,
+        leaderSince: o.leaderSince,
+      });
       const commands: Command[] = [];
       for (const down of d.down) {
         const n = state.get("node", down.nodeId);

@@ -24,7 +24,10 @@ export function checkHeartbeats(
     if (n.status.state !== "ready") continue;
     const last = Math.max(lastHeartbeat.get(n.id) ?? o.leaderSince, o.leaderSince);
     if (now - last > grace) {
-      down.push({ nodeId: n.id, message: `no heartbeat for ${Math.round((now - last) / 100) / 10} s (limit ${grace / 1000} s)` });
+      down.push({
+        nodeId: n.id,
+        message: `no heartbeat for ${Math.round((now - last) / 100) / 10} s (limit ${grace / 1000} s)`,
+      });
     }
   }
   return { down };

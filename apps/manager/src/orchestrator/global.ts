@@ -21,7 +21,14 @@ export interface GlobalDecision {
  * new one only once `delayMs` has passed since it ended, unless the policy says never. A node where a rolling
  * update's old task is still stopping (`update.hold`) gets its new task once it has stopped.
  */
-export function reconcileGlobal(service: Service, nodes: readonly Node[], tasks: readonly Task[], now: number, newId: () => string, update: UpdatePlaces = NO_PLACES): GlobalDecision {
+export function reconcileGlobal(
+  service: Service,
+  nodes: readonly Node[],
+  tasks: readonly Task[],
+  now: number,
+  newId: () => string,
+  update: UpdatePlaces = NO_PLACES,
+): GlobalDecision {
   const decision: GlobalDecision = { create: [], shutdown: [] };
   if (service.spec.mode.mode !== "global") return decision;
   const eligible = new Set(

@@ -12,7 +12,12 @@ export function servicePorts(service: Service): Task["endpoint"]["ports"] {
  * A new task of a service: in a slot (replicated; the scheduler places it) or on a node (global; assigned at
  * once). It runs the service's current template and ports.
  */
-export function newTask(service: Service, id: string, now: number, place: { slot: number } | { nodeId: string }): NewTask {
+export function newTask(
+  service: Service,
+  id: string,
+  now: number,
+  place: { slot: number } | { nodeId: string },
+): NewTask {
   const timestamp = new Date(now).toISOString();
   return {
     id,

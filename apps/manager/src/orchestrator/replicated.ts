@@ -36,7 +36,13 @@ export const NO_PLACES: UpdatePlaces = { hold: new Set(), pairs: new Set() };
  * Live tasks in slots above the replica count are shut down, highest slot first. `update` names the slots a
  * rolling update holds (an old task still stopping) or pairs (start-first), which are left alone.
  */
-export function reconcileReplicated(service: Service, tasks: readonly Task[], now: number, newId: () => string, update: UpdatePlaces = NO_PLACES): ReplicatedDecision {
+export function reconcileReplicated(
+  service: Service,
+  tasks: readonly Task[],
+  now: number,
+  newId: () => string,
+  update: UpdatePlaces = NO_PLACES,
+): ReplicatedDecision {
   const decision: ReplicatedDecision = { create: [], shutdown: [], notRestarted: [] };
   if (service.spec.mode.mode !== "replicated") return decision;
   const replicas = service.spec.mode.replicas;
@@ -47,7 +53,8 @@ export function reconcileReplicated(service: Service, tasks: readonly Task[], no
     list.push(t);
     bySlot.set(t.slot, list);
   }
-  for (const list of bySlot.values()) list.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  for (const list of bySlot.values())
+    list.sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 
   for (let slot = 1; slot <= replicas; slot++) {
     const history = bySlot.get(slot) ?? [];
@@ -58,7 +65,9 @@ export function reconcileReplicated(service: Service, tasks: readonly Task[], no
     // A start-first update runs the old task beside its replacement until the replacement runs.
     if (update.pairs.has(`slot:${slot}`)) continue;
     if (live.length > 0) {
-      const keep = live.reduce((a, b) => (TASK_STATES.indexOf(b.status.state) > TASK_STATES.indexOf(a.status.state) ? b : a));
+      const keep = live.reduce((a, b) =>
+        TASK_STATES.indexOf(b.status.state) > TASK_STATES.indexOf(a.status.state) ? b : a,
+      );
       for (const t of live) if (t !== keep) decision.shutdown.push(t.id);
       continue;
     }

@@ -56,7 +56,13 @@ export function orchestrate(state: StoreState, now: number, newId: () => string)
     if (t.nodeId && (!node || node.status.state === "down")) {
       update(t, {
         desiredState: "shutdown",
-        status: { state: "orphaned", timestamp: iso, message: node ? `node ${node.description.hostname} is down: task replaced` : "node was removed: task replaced" },
+        status: {
+          state: "orphaned",
+          timestamp: iso,
+          message: node
+            ? `node ${node.description.hostname} is down: task replaced`
+            : "node was removed: task replaced",
+        },
       });
     } else if (node && node.spec.availability === "drain" && t.desiredState === "running") {
       update(t, { desiredState: "shutdown" });
@@ -68,11 +74,17 @@ export function orchestrate(state: StoreState, now: number, newId: () => string)
   const nodeList = [...nodes.values()];
   for (const service of services.values()) {
     // Reconcile on the tasks as they will be after the changes above.
-    const tasks = state.tasksOfService(service.id).map((t) => (touched.has(t.id) ? applied(t, commands) : t)).filter((t): t is Task => !!t);
+    const tasks = state
+      .tasksOfService(service.id)
+      .map((t) => (touched.has(t.id) ? applied(t, commands) : t))
+      .filter((t): t is Task => !!t);
     const holds = rolloutHolds(service, tasks);
     const shutdown = new Set<string>(holds.stop);
     const effective = tasks.map((t) => (shutdown.has(t.id) ? { ...t, desiredState: "shutdown" as const } : t));
-    const d = service.spec.mode.mode === "replicated" ? reconcileReplicated(service, effective, now, newId, holds) : reconcileGlobal(service, nodeList, effective, now, newId, holds);
+    const d =
+      service.spec.mode.mode === "replicated"
+        ? reconcileReplicated(service, effective, now, newId, holds)
+        : reconcileGlobal(service, nodeList, effective, now, newId, holds);
     const creates: NewTask[] = [...d.create];
     for (const id of d.shutdown) shutdown.add(id);
     // The rolling update sees this pass's new tasks, so a replacement made now counts as in progress.
@@ -80,8 +92,17 @@ export function orchestrate(state: StoreState, now: number, newId: () => string)
     const made = creates.map((c) => ({ ...c, version: 0, createdAt: iso, updatedAt: iso }));
     const plan = planRollout(service, [...effective, ...made], now, (spec) => allocatePorts(spec, others(), service));
     for (const id of plan.stop) shutdown.add(id);
-    for (const place of plan.startFirst) creates.push(newTask(service, newId(), now, place.startsWith("slot:") ? { slot: Number(place.slice(5)) } : { nodeId: place.slice(5) }));
-    for (const at of [d.wakeAt, plan.wakeAt]) if (at !== undefined) wakeAt = wakeAt === undefined ? at : Math.min(wakeAt, at);
+    for (const place of plan.startFirst)
+      creates.push(
+        newTask(
+          service,
+          newId(),
+          now,
+          place.startsWith("slot:") ? { slot: Number(place.slice(5)) } : { nodeId: place.slice(5) },
+        ),
+      );
+    for (const at of [d.wakeAt, plan.wakeAt])
+      if (at !== undefined) wakeAt = wakeAt === undefined ? at : Math.min(wakeAt, at);
     if (plan.change) {
       commands.push(updateOf("service", service, plan.change));
       // A rollback changes the spec: new tasks are made on the next pass, from the spec rolled back to.
@@ -96,7 +117,8 @@ export function orchestrate(state: StoreState, now: number, newId: () => string)
       // reaper may then delete it, and counts of desired tasks stay right.
       for (const t of tasks) {
         const sameSlot = c.slot !== undefined ? t.slot === c.slot : t.nodeId === c.nodeId;
-        if (sameSlot && !touched.has(t.id) && t.desiredState === "running" && isTerminal(t.status.state)) update(t, { desiredState: "shutdown" });
+        if (sameSlot && !touched.has(t.id) && t.desiredState === "running" && isTerminal(t.status.state))
+          update(t, { desiredState: "shutdown" });
       }
       commands.push({ op: "create", kind: "task", object: c });
     }

@@ -15,7 +15,8 @@ function currentTest(service: Service): (task: Task) => boolean {
 }
 
 /** A task's place in its service: its slot (replicated) or its node (global). */
-export const placeOf = (t: Pick<Task, "slot" | "nodeId">): string => (t.slot !== undefined ? `slot:${t.slot}` : `node:${t.nodeId ?? ""}`);
+export const placeOf = (t: Pick<Task, "slot" | "nodeId">): string =>
+  t.slot !== undefined ? `slot:${t.slot}` : `node:${t.nodeId ?? ""}`;
 
 type UpdateStatus = NonNullable<Service["updateStatus"]>;
 
@@ -36,7 +37,8 @@ export interface Rollout {
 }
 
 const live = (t: Task): boolean => t.desiredState === "running" && !isTerminal(t.status.state);
-const bySlotOrNode = (a: Task, b: Task): number => (a.slot ?? 0) - (b.slot ?? 0) || (a.nodeId ?? "").localeCompare(b.nodeId ?? "") || a.id.localeCompare(b.id);
+const bySlotOrNode = (a: Task, b: Task): number =>
+  (a.slot ?? 0) - (b.slot ?? 0) || (a.nodeId ?? "").localeCompare(b.nodeId ?? "") || a.id.localeCompare(b.id);
 
 /**
  * A task of the update that ended on its own: failed or rejected, or (for a service meant to keep running)
@@ -48,7 +50,8 @@ function failedOnItsOwn(t: Task): boolean {
 }
 
 /** A finished rollback keeps saying why it happened when it was the update's failure that started it. */
-const rollbackDone = (why: string | undefined): string => (why?.startsWith("update rolled back:") ? `${why}; rollback completed` : "rollback completed");
+const rollbackDone = (why: string | undefined): string =>
+  why?.startsWith("update rolled back:") ? `${why}; rollback completed` : "rollback completed";
 
 /** The places a pass must leave alone, found from the tasks alone (before new tasks are made). */
 export type Holds = Pick<Rollout, "stop" | "hold" | "pairs">;
@@ -88,7 +91,12 @@ export function rolloutHolds(service: Service, tasks: readonly Task[]): Holds {
  * `tasks` includes the tasks this pass creates, so a replacement made this pass counts as in progress. `now`
  * is the time; `ports` gives the published ports of the previous spec for a rollback (or throws).
  */
-export function planRollout(service: Service, tasks: readonly Task[], now: number, ports?: (spec: Service["spec"]) => Service["endpoint"]["ports"]): Rollout {
+export function planRollout(
+  service: Service,
+  tasks: readonly Task[],
+  now: number,
+  ports?: (spec: Service["spec"]) => Service["endpoint"]["ports"],
+): Rollout {
   const r: Rollout = { ...rolloutHolds(service, tasks), startFirst: new Set() };
   const current = currentTest(service);
   const mine = tasks.filter((t) => t.serviceId === service.id);
@@ -100,19 +108,28 @@ export function planRollout(service: Service, tasks: readonly Task[], now: numbe
   const inFlight = status?.state === "updating" || status?.state === "rollback_started";
   if (outdatedLive.length > 0 && !inFlight && status?.state !== "paused" && status?.state !== "rollback_paused") {
     // An update nobody announced (a spec written before update statuses, ports allocated later): start one.
-    r.change = { updateStatus: { state: "updating", startedAt: new Date(now).toISOString(), message: "update in progress" } };
+    r.change = {
+      updateStatus: { state: "updating", startedAt: new Date(now).toISOString(), message: "update in progress" },
+    };
     return r;
   }
   const startedAt = status?.startedAt ? Date.parse(status.startedAt) : 0;
   const updated = mine.filter((t) => current(t) && Date.parse(t.createdAt) >= startedAt);
-  const lastRunning = Math.max(-Infinity, ...updated.filter((t) => live(t) && t.status.state === "running").map((t) => Date.parse(t.status.timestamp)));
+  const lastRunning = Math.max(
+    -Infinity,
+    ...updated.filter((t) => live(t) && t.status.state === "running").map((t) => Date.parse(t.status.timestamp)),
+  );
   const wake = (at: number) => (r.wakeAt = r.wakeAt === undefined ? at : Math.min(r.wakeAt, at));
 
   if (!inFlight) return r;
 
   const failures = updated.filter(failedOnItsOwn);
   const places = new Set(updated.map(placeOf)).size;
-  if (failures.length > 0 && failures.length / Math.max(1, places) > cfg.maxFailureRatio && cfg.failureAction !== "continue") {
+  if (
+    failures.length > 0 &&
+    failures.length / Math.max(1, places) > cfg.maxFailureRatio &&
+    cfg.failureAction !== "continue"
+  ) {
     const f = [...failures].sort((a, b) => b.status.timestamp.localeCompare(a.status.timestamp))[0] as Task;
     const why = `task ${service.spec.name}${f.slot !== undefined ? `.${f.slot}` : ""} ${f.status.state}${f.status.exitCode !== undefined ? ` (exit code ${f.status.exitCode})` : ""}${f.status.err ? `: ${f.status.err}` : ""}`;
     const at = new Date(now).toISOString();
@@ -127,10 +144,22 @@ export function planRollout(service: Service, tasks: readonly Task[], now: numbe
           endpoint: { ...service.endpoint, ports: endpointPorts },
         };
       } catch (e) {
-        r.change = { updateStatus: { state: "paused", startedAt: status?.startedAt ?? at, message: `update paused: ${why}; cannot roll back: ${(e as Error).message}` } };
+        r.change = {
+          updateStatus: {
+            state: "paused",
+            startedAt: status?.startedAt ?? at,
+            message: `update paused: ${why}; cannot roll back: ${(e as Error).message}`,
+          },
+        };
       }
     } else {
-      r.change = { updateStatus: { state: rollingBack ? "rollback_paused" : "paused", startedAt: status?.startedAt ?? at, message: `${rollingBack ? "rollback" : "update"} paused: ${why}` } };
+      r.change = {
+        updateStatus: {
+          state: rollingBack ? "rollback_paused" : "paused",
+          startedAt: status?.startedAt ?? at,
+          message: `${rollingBack ? "rollback" : "update"} paused: ${why}`,
+        },
+      };
     }
     return r;
   }
@@ -145,7 +174,11 @@ export function planRollout(service: Service, tasks: readonly Task[], now: numbe
       wake(lastRunning + cfg.monitorMs);
       return r;
     }
-    const done: UpdateStatus = { state: rollingBack ? "rollback_completed" : "completed", completedAt: new Date(now).toISOString(), message: rollingBack ? rollbackDone(status?.message) : "update completed" };
+    const done: UpdateStatus = {
+      state: rollingBack ? "rollback_completed" : "completed",
+      completedAt: new Date(now).toISOString(),
+      message: rollingBack ? rollbackDone(status?.message) : "update completed",
+    };
     if (status?.startedAt) done.startedAt = status.startedAt;
     r.change = { updateStatus: done };
     return r;

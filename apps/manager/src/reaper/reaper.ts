@@ -22,7 +22,8 @@ export function reap(state: StoreState, retention: number): Command[] {
     const keep = Math.max(retention, 1, maxAttempts > 0 ? maxAttempts + 1 : 0);
     if (list.length <= keep) continue;
     for (const t of list.slice(keep)) {
-      if (isTerminal(t.status.state) && t.desiredState !== "running") commands.push({ op: "delete", kind: "task", id: t.id, expectedVersion: t.version });
+      if (isTerminal(t.status.state) && t.desiredState !== "running")
+        commands.push({ op: "delete", kind: "task", id: t.id, expectedVersion: t.version });
     }
   }
   return commands;

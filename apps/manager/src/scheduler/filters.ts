@@ -51,7 +51,11 @@ export const resourcesFilter: Filter = {
     if (want.cpus !== undefined && want.cpus > 0 && cpus - n.reservedCpus < want.cpus - 1e-9) {
       return `needs ${want.cpus} CPUs reserved, ${round(cpus - n.reservedCpus)} of ${cpus} free`;
     }
-    if (want.memoryBytes !== undefined && want.memoryBytes > 0 && memoryBytes - n.reservedMemoryBytes < want.memoryBytes) {
+    if (
+      want.memoryBytes !== undefined &&
+      want.memoryBytes > 0 &&
+      memoryBytes - n.reservedMemoryBytes < want.memoryBytes
+    ) {
       return `needs ${round(want.memoryBytes / MiB)} MiB memory reserved, ${round((memoryBytes - n.reservedMemoryBytes) / MiB)} MiB free`;
     }
     return undefined;
@@ -89,8 +93,13 @@ export const maxReplicasFilter: Filter = {
 };
 
 /** The filter chain, cheapest and most common refusals first. */
-export const FILTERS: readonly Filter[] = [readyFilter, constraintsFilter, resourcesFilter, hostPortsFilter, maxReplicasFilter];
-
+export const FILTERS: readonly Filter[] = [
+  readyFilter,
+  constraintsFilter,
+  resourcesFilter,
+  hostPortsFilter,
+  maxReplicasFilter,
+];
 
 function round(x: number): number {
   return Math.round(x * 100) / 100;

@@ -22,9 +22,16 @@ export interface Plan {
  * What the scheduler needs to know of each node: reservations, host ports and task counts of the tasks placed
  * on it that are still live (not terminal, or desired to run).
  */
-export function buildNodeInfos(nodes: readonly Node[], tasks: readonly Task[], services: ReadonlyMap<string, Service>): NodeInfo[] {
+export function buildNodeInfos(
+  nodes: readonly Node[],
+  tasks: readonly Task[],
+  services: ReadonlyMap<string, Service>,
+): NodeInfo[] {
   const infos = new Map<string, NodeInfo>(
-    nodes.map((node) => [node.id, { node, reservedCpus: 0, reservedMemoryBytes: 0, hostPorts: new Set(), tasksByService: new Map(), taskCount: 0 }]),
+    nodes.map((node) => [
+      node.id,
+      { node, reservedCpus: 0, reservedMemoryBytes: 0, hostPorts: new Set(), tasksByService: new Map(), taskCount: 0 },
+    ]),
   );
   for (const t of tasks) {
     if (!t.nodeId || isTerminal(t.status.state)) continue;
@@ -40,7 +47,11 @@ export function buildNodeInfos(nodes: readonly Node[], tasks: readonly Task[], s
  * the same service, then the fewest tasks in all, then the lowest id (so the plan is deterministic). Each
  * placement updates the node's counts before the next task is placed. Pure: the caller commits the plan.
  */
-export function planPlacements(pending: readonly Placement[], nodes: readonly NodeInfo[], filters: readonly Filter[] = FILTERS): Plan {
+export function planPlacements(
+  pending: readonly Placement[],
+  nodes: readonly NodeInfo[],
+  filters: readonly Filter[] = FILTERS,
+): Plan {
   const plan: Plan = { assignments: new Map(), unschedulable: new Map() };
   for (const p of pending) {
     const refusals: Refusal[] = [];
@@ -54,7 +65,8 @@ export function planPlacements(pending: readonly Placement[], nodes: readonly No
       plan.unschedulable.set(p.task.id, refusals);
       continue;
     }
-    for (const pref of p.task.spec.placement.preferences) candidates = spreadOver(candidates, pref.spread, p.task.serviceId);
+    for (const pref of p.task.spec.placement.preferences)
+      candidates = spreadOver(candidates, pref.spread, p.task.serviceId);
     const best = candidates.reduce((a, b) => (better(b, a, p.task.serviceId) ? b : a));
     plan.assignments.set(p.task.id, best.node.id);
     take(best, p);
@@ -108,6 +120,7 @@ function take(info: NodeInfo, p: { task: Task; service: Service | undefined }): 
   info.tasksByService.set(p.task.serviceId, (info.tasksByService.get(p.task.serviceId) ?? 0) + 1);
   info.taskCount++;
   for (const port of p.service?.spec.endpoint.ports ?? []) {
-    if (port.publishMode === "host" && port.publishedPort !== undefined) info.hostPorts.add(`${port.publishedPort}/${port.protocol}`);
+    if (port.publishMode === "host" && port.publishedPort !== undefined)
+      info.hostPorts.add(`${port.publishedPort}/${port.protocol}`);
   }
 }

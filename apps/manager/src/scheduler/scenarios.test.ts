@@ -23,7 +23,10 @@ test("a scenario whose expected placement is wrong fails with a diff, and rewrit
     const wrong = right.replace("web.2 -> b", "web.2 -> a");
     assert.notEqual(wrong, right, "the scenario places web.2 on b");
     await writeFile(path, wrong);
-    const err = await runFile(path, schedulerScenarioHandler(), { rewrite: false }).then(() => assert.fail("a wrong expectation passed"), (e: unknown) => e);
+    const err = await runFile(path, schedulerScenarioHandler(), { rewrite: false }).then(
+      () => assert.fail("a wrong expectation passed"),
+      (e: unknown) => e,
+    );
     assert.ok(err instanceof DatadrivenMismatchError, String(err));
     assert.match(err.diff, /^-web\.2 -> a$/m);
     assert.match(err.diff, /^\+web\.2 -> b$/m);

@@ -1,4 +1,12 @@
-import { encodeEntry, outcomeError, StoreMachine, type ApplyOutcome, type Command, type StoreEvent, type StoreState } from "@shoal/store";
+import {
+  encodeEntry,
+  outcomeError,
+  StoreMachine,
+  type ApplyOutcome,
+  type Command,
+  type StoreEvent,
+  type StoreState,
+} from "@shoal/store";
 
 /** What the store needs of consensus: Raft in the daemon, `LocalConsensus` in tests. */
 export interface Consensus {
@@ -38,7 +46,9 @@ export class ClusterStore {
   /** Commits a batch of commands, all or nothing; resolves with its events once applied here. */
   async write(commands: readonly Command[]): Promise<StoreEvent[]> {
     if (commands.length === 0) return [];
-    const outcome = await this.consensus.propose(encodeEntry({ time: new Date(this.clock()).toISOString(), commands: [...commands] }));
+    const outcome = await this.consensus.propose(
+      encodeEntry({ time: new Date(this.clock()).toISOString(), commands: [...commands] }),
+    );
     if (!outcome.ok) throw outcomeError(outcome);
     return outcome.events;
   }

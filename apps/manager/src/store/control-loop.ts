@@ -111,10 +111,13 @@ export class ControlLoop {
 
   private wakeAt(at: number, now: number): void {
     clearTimeout(this.wakeTimer);
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = undefined;
-      this.kick();
-    }, Math.max(0, at - now) + 1);
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = undefined;
+        this.kick();
+      },
+      Math.max(0, at - now) + 1,
+    );
   }
 
   private retryLater(): void {

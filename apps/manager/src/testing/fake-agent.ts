@@ -1,6 +1,22 @@
 import { isTerminal, type Task, type TaskState } from "@shoal/api";
-import { AssignmentsSchema, HeartbeatReplySchema, HeartbeatSchema, RegisterReplySchema, RegisterRequestSchema, StatusBatchSchema } from "@shoal/bus";
-import { decode, encode, EMPTY_NETWORK_VIEW, subjects, type BusConnection, type NetworkView, type RegisterReply, type Subjects } from "@shoal/bus";
+import {
+  AssignmentsSchema,
+  HeartbeatReplySchema,
+  HeartbeatSchema,
+  RegisterReplySchema,
+  RegisterRequestSchema,
+  StatusBatchSchema,
+} from "@shoal/bus";
+import {
+  decode,
+  encode,
+  EMPTY_NETWORK_VIEW,
+  subjects,
+  type BusConnection,
+  type NetworkView,
+  type RegisterReply,
+  type Subjects,
+} from "@shoal/bus";
 
 export interface FakeAgentOptions {
   bus: BusConnection;
@@ -50,7 +66,11 @@ export class FakeAgent {
       engineVersion: "test",
       joinToken: token,
     });
-    const reply = decode(RegisterReplySchema, this.s.register, await this.o.bus.request(this.s.register, request, 2_000));
+    const reply = decode(
+      RegisterReplySchema,
+      this.s.register,
+      await this.o.bus.request(this.s.register, request, 2_000),
+    );
     if (reply.ok) this.sessionId = reply.sessionId;
     return reply;
   }
@@ -58,7 +78,11 @@ export class FakeAgent {
   /** Sends one heartbeat; resolves with the reply's code (`ok` when accepted). */
   async beat(): Promise<string> {
     const subject = this.s.heartbeat(this.o.nodeId);
-    const data = await this.o.bus.request(subject, encode(HeartbeatSchema, subject, { sessionId: this.sessionId ?? "none" }), 2_000);
+    const data = await this.o.bus.request(
+      subject,
+      encode(HeartbeatSchema, subject, { sessionId: this.sessionId ?? "none" }),
+      2_000,
+    );
     const reply = decode(HeartbeatReplySchema, subject, data);
     return reply.ok ? "ok" : reply.code;
   }
@@ -80,7 +104,13 @@ export class FakeAgent {
     const timestamp = new Date().toISOString();
     this.o.bus.publish(
       subject,
-      encode(StatusBatchSchema, subject, { sessionId: this.sessionId ?? "none", updates: updates.map((u) => ({ taskId: u.taskId, status: { state: u.state, timestamp, message: u.message ?? "" } })) }),
+      encode(StatusBatchSchema, subject, {
+        sessionId: this.sessionId ?? "none",
+        updates: updates.map((u) => ({
+          taskId: u.taskId,
+          status: { state: u.state, timestamp, message: u.message ?? "" },
+        })),
+      }),
     );
   }
 

@@ -1,4 +1,16 @@
-import { ClusterSpecSchema, isTerminal, NetworkSpecSchema, ServiceSpecSchema, type Cluster, type Network, type NetworkSpec, type Node, type Service, type ServiceSpecInput, type Task } from "@shoal/api";
+import {
+  ClusterSpecSchema,
+  isTerminal,
+  NetworkSpecSchema,
+  ServiceSpecSchema,
+  type Cluster,
+  type Network,
+  type NetworkSpec,
+  type Node,
+  type Service,
+  type ServiceSpecInput,
+  type Task,
+} from "@shoal/api";
 import { updateOf, type StoreState } from "@shoal/store";
 import { memoryClusterStore, type ClusterStore } from "../store/cluster-store.js";
 
@@ -44,17 +56,25 @@ export function serviceSpec(name: string, extra: Partial<ServiceSpecInput> = {})
 }
 
 /** A service object as the API creates it (ports not yet allocated), with id `id`. */
-export function serviceObject(id: string, spec: ServiceSpecInput): Omit<Service, "version" | "createdAt" | "updatedAt"> {
+export function serviceObject(
+  id: string,
+  spec: ServiceSpecInput,
+): Omit<Service, "version" | "createdAt" | "updatedAt"> {
   return { id, spec: ServiceSpecSchema.parse(spec), endpoint: { ports: [], virtualIps: [] } };
 }
 
 /** An overlay network object as the API creates it (no VXLAN id or subnets until the allocator runs), id `net-<name>`. */
-export function networkObject(name: string, spec: Partial<NetworkSpec> = {}): Omit<Network, "version" | "createdAt" | "updatedAt"> {
+export function networkObject(
+  name: string,
+  spec: Partial<NetworkSpec> = {},
+): Omit<Network, "version" | "createdAt" | "updatedAt"> {
   return { id: `net-${name}`, spec: NetworkSpecSchema.parse({ name, ...spec }), subnets: [] };
 }
 
 /** A cluster object like the one `startManager` writes on init. */
-export function clusterObject(spec: Partial<Cluster["spec"]> = {}): Omit<Cluster, "version" | "createdAt" | "updatedAt"> {
+export function clusterObject(
+  spec: Partial<Cluster["spec"]> = {},
+): Omit<Cluster, "version" | "createdAt" | "updatedAt"> {
   return {
     id: "c1",
     spec: ClusterSpecSchema.parse(spec),
@@ -66,7 +86,13 @@ export function clusterObject(spec: Partial<Cluster["spec"]> = {}): Omit<Cluster
 
 /** A store on LocalConsensus (or `store`) holding a cluster object, nodes and services, with a test clock. */
 export async function seededStore(
-  o: { cluster?: Partial<Cluster["spec"]>; nodes?: (string | [string, NodeFixture])[]; services?: [string, ServiceSpecInput][]; clock?: () => number; store?: ClusterStore } = {},
+  o: {
+    cluster?: Partial<Cluster["spec"]>;
+    nodes?: (string | [string, NodeFixture])[];
+    services?: [string, ServiceSpecInput][];
+    clock?: () => number;
+    store?: ClusterStore;
+  } = {},
 ): Promise<ClusterStore> {
   const store = o.store ?? memoryClusterStore(o.clock ?? testClock().now);
   await store.write([{ op: "create", kind: "cluster", object: clusterObject(o.cluster) }]);
@@ -81,28 +107,55 @@ export async function seededStore(
 }
 
 /** Changes a node's spec or status in the store (drain, activate, mark down). */
-export async function changeNode(store: ClusterStore, id: string, change: { spec?: Partial<Node["spec"]>; status?: Partial<Node["status"]> }): Promise<void> {
+export async function changeNode(
+  store: ClusterStore,
+  id: string,
+  change: { spec?: Partial<Node["spec"]>; status?: Partial<Node["status"]> },
+): Promise<void> {
   const n = store.state.get("node", id);
   if (!n) throw new Error(`test: no node ${id}`);
-  await store.write([updateOf("node", n, { spec: { ...n.spec, ...change.spec }, status: { ...n.status, ...change.status } })]);
+  await store.write([
+    updateOf("node", n, { spec: { ...n.spec, ...change.spec }, status: { ...n.status, ...change.status } }),
+  ]);
 }
 
 /** Changes a service's spec in the store (scale, update). */
-export async function changeService(store: ClusterStore, id: string, change: (spec: ServiceSpecInput) => ServiceSpecInput): Promise<void> {
+export async function changeService(
+  store: ClusterStore,
+  id: string,
+  change: (spec: ServiceSpecInput) => ServiceSpecInput,
+): Promise<void> {
   const s = store.state.get("service", id);
   if (!s) throw new Error(`test: no service ${id}`);
   const { version, createdAt: _c, updatedAt: _u, ...rest } = s;
-  await store.write([{ op: "update", kind: "service", object: { ...rest, spec: ServiceSpecSchema.parse(change(s.spec)) }, expectedVersion: version }]);
+  await store.write([
+    {
+      op: "update",
+      kind: "service",
+      object: { ...rest, spec: ServiceSpecSchema.parse(change(s.spec)) },
+      expectedVersion: version,
+    },
+  ]);
 }
 
 /** Sets the status state of tasks, as an agent's report would. */
-export async function setTaskStates(store: ClusterStore, ids: readonly string[], state: Task["status"]["state"], at = new Date(T0).toISOString()): Promise<void> {
+export async function setTaskStates(
+  store: ClusterStore,
+  ids: readonly string[],
+  state: Task["status"]["state"],
+  at = new Date(T0).toISOString(),
+): Promise<void> {
   await store.write(
     ids.map((id) => {
       const t = store.state.get("task", id);
       if (!t) throw new Error(`test: no task ${id}`);
       const { version, createdAt: _c, updatedAt: _u, ...rest } = t;
-      return { op: "update" as const, kind: "task" as const, object: { ...rest, status: { ...t.status, state, timestamp: at } }, expectedVersion: version };
+      return {
+        op: "update" as const,
+        kind: "task" as const,
+        object: { ...rest, status: { ...t.status, state, timestamp: at } },
+        expectedVersion: version,
+      };
     }),
   );
 }
@@ -112,7 +165,12 @@ export async function setTaskStates(store: ClusterStore, ids: readonly string[],
  * applied batch. Rejects after `timeoutMs` with `what` and the last state's tasks, so a failure says what
  * never happened.
  */
-export function waitForState<T>(store: ClusterStore, predicate: (s: StoreState) => T | undefined | false, what: string, timeoutMs = 5_000): Promise<T> {
+export function waitForState<T>(
+  store: ClusterStore,
+  predicate: (s: StoreState) => T | undefined | false,
+  what: string,
+  timeoutMs = 5_000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const check = (): boolean => {
       const v = predicate(store.state);
@@ -124,7 +182,12 @@ export function waitForState<T>(store: ClusterStore, predicate: (s: StoreState) 
     };
     const timer = setTimeout(() => {
       unwatch();
-      const tasks = store.state.list("task").map((t) => `${t.id} slot=${t.slot ?? "-"} node=${t.nodeId ?? "-"} ${t.status.state}/${t.desiredState} ${t.status.message}`);
+      const tasks = store.state
+        .list("task")
+        .map(
+          (t) =>
+            `${t.id} slot=${t.slot ?? "-"} node=${t.nodeId ?? "-"} ${t.status.state}/${t.desiredState} ${t.status.message}`,
+        );
       reject(new Error(`test: timed out after ${timeoutMs} ms waiting for ${what}; tasks:\n  ${tasks.join("\n  ")}`));
     }, timeoutMs);
     const unwatch = store.watch(() => void check());
@@ -133,7 +196,12 @@ export function waitForState<T>(store: ClusterStore, predicate: (s: StoreState) 
 }
 
 /** Polls `f` until it returns a truthy value or `timeoutMs` passes (for conditions no event announces). */
-export async function pollUntil<T>(f: () => T | undefined | false | Promise<T | undefined | false>, what: string, timeoutMs = 5_000, everyMs = 20): Promise<T> {
+export async function pollUntil<T>(
+  f: () => T | undefined | false | Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 5_000,
+  everyMs = 20,
+): Promise<T> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const v = await f();
@@ -151,7 +219,11 @@ export function liveTasks(state: StoreState, serviceId: string): Task[] {
 let taskSeq = 0;
 
 /** A task of a stored service as the orchestrator makes it (state new, desired running), with overrides. */
-export function taskObject(store: ClusterStore, serviceId: string, o: Partial<Task> = {}): Omit<Task, "version" | "createdAt" | "updatedAt"> {
+export function taskObject(
+  store: ClusterStore,
+  serviceId: string,
+  o: Partial<Task> = {},
+): Omit<Task, "version" | "createdAt" | "updatedAt"> {
   const s = store.state.get("service", serviceId);
   if (!s) throw new Error(`test: no service ${serviceId}`);
   return {

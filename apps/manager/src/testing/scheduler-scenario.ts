@@ -5,14 +5,34 @@ import { allocate } from "../allocator/allocate.js";
 import { orchestrate } from "../orchestrator/tick.js";
 import { schedule } from "../scheduler/tick.js";
 import type { ClusterStore } from "../store/cluster-store.js";
-import { changeService, networkObject, nodeObject, seededStore, serviceObject, serviceSpec, testClock, type NodeFixture } from "./fixtures.js";
+import {
+  changeService,
+  networkObject,
+  nodeObject,
+  seededStore,
+  serviceObject,
+  serviceSpec,
+  testClock,
+  type NodeFixture,
+} from "./fixtures.js";
 import { describeEvents, describeNodes, explainPending } from "./scheduler-trace.js";
 
 /** The arguments each command accepts; any other is a mistake in the script. */
 const ARGS: Record<string, readonly string[]> = {
   node: ["id", "hostname", "cpus", "memory", "labels", "availability", "state", "role"],
   network: ["name"],
-  service: ["name", "replicas", "global", "constraints", "spread", "max-per-node", "cpus", "memory", "networks", "host-port"],
+  service: [
+    "name",
+    "replicas",
+    "global",
+    "constraints",
+    "spread",
+    "max-per-node",
+    "cpus",
+    "memory",
+    "networks",
+    "host-port",
+  ],
   orchestrate: ["allocate"],
   allocate: [],
   schedule: [],
@@ -27,7 +47,9 @@ const MiB = 2 ** 20;
 function oneOf<T extends string>(td: TestData, key: string, allowed: readonly T[]): T | undefined {
   if (!td.has(key)) return undefined;
   const v = td.str(key);
-  return (allowed as readonly string[]).includes(v) ? (v as T) : td.fail(`${key} must be one of ${allowed.join(", ")}, got ${v}`);
+  return (allowed as readonly string[]).includes(v)
+    ? (v as T)
+    : td.fail(`${key} must be one of ${allowed.join(", ")}, got ${v}`);
 }
 
 /** A number (not only an integer: `cpus=1.5`), or absent. */
@@ -43,7 +65,10 @@ function nodeFixture(td: TestData, had: NodeFixture): NodeFixture {
   if (td.has("hostname")) f.hostname = td.str("hostname");
   if (td.has("cpus")) f.cpus = num(td, "cpus") ?? 0;
   if (td.has("memory")) f.memoryGiB = td.int("memory");
-  if (td.has("labels")) f.labels = Object.fromEntries(td.strs("labels").map((kv) => [kv.split("=")[0] ?? "", kv.slice(kv.indexOf("=") + 1)]));
+  if (td.has("labels"))
+    f.labels = Object.fromEntries(
+      td.strs("labels").map((kv) => [kv.split("=")[0] ?? "", kv.slice(kv.indexOf("=") + 1)]),
+    );
   const availability = oneOf(td, "availability", ["active", "pause", "drain"] as const);
   if (availability) f.availability = availability;
   const state = oneOf(td, "state", ["ready", "down", "disconnected", "unknown"] as const);
@@ -63,7 +88,12 @@ function serviceFromArgs(td: TestData): ServiceSpecInput {
     mode: td.bool("global") ? { mode: "global" } : { mode: "replicated", replicas: td.int("replicas", 1) },
     taskTemplate: {
       container: { image: "busybox" },
-      resources: { reservations: { ...(cpus !== undefined ? { cpus } : {}), ...(memory !== undefined ? { memoryBytes: memory * MiB } : {}) } },
+      resources: {
+        reservations: {
+          ...(cpus !== undefined ? { cpus } : {}),
+          ...(memory !== undefined ? { memoryBytes: memory * MiB } : {}),
+        },
+      },
       placement: {
         constraints: td.strs("constraints", []),
         preferences: td.strs("spread", []).map((spread) => ({ spread })),
@@ -71,7 +101,9 @@ function serviceFromArgs(td: TestData): ServiceSpecInput {
       },
       networks: td.strs("networks", []).map((target) => ({ target })),
     },
-    ...(port !== undefined ? { endpoint: { ports: [{ targetPort: port, publishedPort: port, publishMode: "host" as const }] } } : {}),
+    ...(port !== undefined
+      ? { endpoint: { ports: [{ targetPort: port, publishedPort: port, publishMode: "host" as const }] } }
+      : {}),
   });
 }
 
@@ -94,14 +126,21 @@ export class SchedulerScenario {
   static async create(): Promise<SchedulerScenario> {
     const clock = testClock();
     const s = new SchedulerScenario(await seededStore({ clock: clock.now }), clock);
-    await s.store.write([INGRESS_NETWORK, DEFAULT_NETWORK].map((name) => ({ op: "create", kind: "network", object: networkObject(name, { ingress: name === INGRESS_NETWORK }) })));
+    await s.store.write(
+      [INGRESS_NETWORK, DEFAULT_NETWORK].map((name) => ({
+        op: "create",
+        kind: "network",
+        object: networkObject(name, { ingress: name === INGRESS_NETWORK }),
+      })),
+    );
     return s;
   }
 
   /** Runs one directive of a script and returns its output. */
   async run(td: TestData): Promise<string> {
     const allowed = ARGS[td.cmd] ?? td.fail("unknown command");
-    for (const a of td.args) if (!allowed.includes(a.key)) td.fail(`unknown argument "${a.key}" (takes ${allowed.join(", ") || "none"})`);
+    for (const a of td.args)
+      if (!allowed.includes(a.key)) td.fail(`unknown argument "${a.key}" (takes ${allowed.join(", ") || "none"})`);
     const state = this.store.state;
     switch (td.cmd) {
       case "node": {
@@ -112,7 +151,9 @@ export class SchedulerScenario {
         const stored = state.get("node", id);
         // An update keeps what the allocator added (the node's ingress address).
         const { spec, description, status } = object;
-        await this.store.write([stored ? updateOf("node", stored, { spec, description, status }) : { op: "create", kind: "node", object }]);
+        await this.store.write([
+          stored ? updateOf("node", stored, { spec, description, status }) : { op: "create", kind: "node", object },
+        ]);
         return "";
       }
       case "network":
@@ -148,12 +189,18 @@ export class SchedulerScenario {
   private async agents(): Promise<string> {
     const state = this.store.state;
     const timestamp = new Date(this.clock.now()).toISOString();
-    const ready = new Set(state.list("node").filter((n) => n.status.state === "ready").map((n) => n.id));
+    const ready = new Set(
+      state
+        .list("node")
+        .filter((n) => n.status.state === "ready")
+        .map((n) => n.id),
+    );
     const commands: Command[] = [];
     for (const t of state.list("task")) {
       if (t.nodeId === undefined || !ready.has(t.nodeId) || isTerminal(t.status.state)) continue;
       const next = t.desiredState === "running" ? "running" : "shutdown";
-      if (t.status.state !== next) commands.push(updateOf("task", t, { status: { state: next, timestamp, message: "" } }));
+      if (t.status.state !== next)
+        commands.push(updateOf("task", t, { status: { state: next, timestamp, message: "" } }));
     }
     return describeEvents(this.store.state, await this.store.write(commands));
   }

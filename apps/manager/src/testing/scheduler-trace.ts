@@ -16,7 +16,11 @@ export function taskName(state: StoreState, t: Task): string {
 function byName(state: StoreState): (a: Task, b: Task) => number {
   return (a, b) => {
     const [sa, sb] = [a, b].map((t) => state.get("service", t.serviceId)?.spec.name ?? t.serviceId);
-    return (sa ?? "").localeCompare(sb ?? "") || (a.slot ?? 0) - (b.slot ?? 0) || (a.nodeId ?? "").localeCompare(b.nodeId ?? "");
+    return (
+      (sa ?? "").localeCompare(sb ?? "") ||
+      (a.slot ?? 0) - (b.slot ?? 0) ||
+      (a.nodeId ?? "").localeCompare(b.nodeId ?? "")
+    );
   };
 }
 
@@ -28,21 +32,27 @@ function describeTaskEvent(state: StoreState, e: StoreEvent & { kind: "task" }):
   const p = e.previous;
   if (!p) return undefined;
   if (t.nodeId !== p.nodeId) return `${name} -> ${t.nodeId ?? "no node"}`;
-  if (t.status.state === "pending" && (p.status.state !== "pending" || p.status.message !== t.status.message)) return `${name} pending: ${t.status.message}`;
+  if (t.status.state === "pending" && (p.status.state !== "pending" || p.status.message !== t.status.message))
+    return `${name} pending: ${t.status.message}`;
   const parts: string[] = [];
   const nets = new Map(state.list("network").map((n) => [n.id, n.spec.name]));
   for (const a of t.networks) {
-    if (!p.networks.some((b) => b.networkId === a.networkId)) parts.push(`${a.addresses.join(" ")} on ${nets.get(a.networkId) ?? a.networkId}`);
+    if (!p.networks.some((b) => b.networkId === a.networkId))
+      parts.push(`${a.addresses.join(" ")} on ${nets.get(a.networkId) ?? a.networkId}`);
   }
   if (t.status.state !== p.status.state) parts.push(t.status.state);
   if (t.desiredState !== p.desiredState) parts.push(`desired ${t.desiredState}`);
   const why = t.status.message !== p.status.message && t.status.message !== "" ? ` (${t.status.message})` : "";
-  return parts.length === 0 && why === "" ? undefined : `${name}${t.nodeId ? ` on ${t.nodeId}` : ""}: ${parts.join(", ")}${why}`;
+  return parts.length === 0 && why === ""
+    ? undefined
+    : `${name}${t.nodeId ? ` on ${t.nodeId}` : ""}: ${parts.join(", ")}${why}`;
 }
 
 /** One line per task a batch created, deleted or changed, in the batch's order; other objects are left out. */
 export function describeEvents(state: StoreState, events: readonly StoreEvent[]): string {
-  const lines = events.flatMap((e) => (e.kind === "task" ? [describeTaskEvent(state, e)] : [])).filter((l) => l !== undefined);
+  const lines = events
+    .flatMap((e) => (e.kind === "task" ? [describeTaskEvent(state, e)] : []))
+    .filter((l) => l !== undefined);
   return lines.length === 0 ? NO_CHANGE : lines.join("\n");
 }
 
@@ -51,13 +61,19 @@ export function describeEvents(state: StoreState, events: readonly StoreEvent[])
  * live tasks; then the live tasks on no node.
  */
 export function describeNodes(state: StoreState): string {
-  const tasks = state.list("task").filter((t) => !isTerminal(t.status.state)).sort(byName(state));
-  const show = (t: Task): string => `  ${taskName(state, t)} ${t.status.state}${t.desiredState === "running" ? "" : `, desired ${t.desiredState}`}`;
+  const tasks = state
+    .list("task")
+    .filter((t) => !isTerminal(t.status.state))
+    .sort(byName(state));
+  const show = (t: Task): string =>
+    `  ${taskName(state, t)} ${t.status.state}${t.desiredState === "running" ? "" : `, desired ${t.desiredState}`}`;
   const services = new Map(state.list("service").map((s) => [s.id, s]));
   const lines: string[] = [];
   for (const info of buildNodeInfos(state.list("node"), state.list("task"), services)) {
     const n = info.node;
-    const labels = Object.entries(n.spec.labels).sort().map(([k, v]) => `${k}=${v}`);
+    const labels = Object.entries(n.spec.labels)
+      .sort()
+      .map(([k, v]) => `${k}=${v}`);
     const { cpus, memoryBytes } = n.description.resources;
     lines.push(
       `node ${n.id}: ${n.description.hostname} ${n.status.state} ${n.spec.availability} ${n.spec.role}` +
@@ -79,7 +95,12 @@ export function describeNodes(state: StoreState): string {
 export function explainPending(state: StoreState): string {
   const waiting = state
     .list("task")
-    .filter((t) => t.nodeId === undefined && t.desiredState === "running" && (t.status.state === "new" || t.status.state === "pending"))
+    .filter(
+      (t) =>
+        t.nodeId === undefined &&
+        t.desiredState === "running" &&
+        (t.status.state === "new" || t.status.state === "pending"),
+    )
     .sort(byName(state));
   if (waiting.length === 0) return "(no task waits for a node)";
   return waiting

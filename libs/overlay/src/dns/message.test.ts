@@ -29,7 +29,10 @@ test("a query parses into id, RD, the question as sent and lower-cased, and its 
   assert.equal(q.id, 0xbeef);
   assert.equal(q.recursionDesired, true);
   assert.equal(q.question.name, "web.default");
-  assert.deepEqual(q.question.labels.map((l) => l.toString()), ["WeB", "Default"]);
+  assert.deepEqual(
+    q.question.labels.map((l) => l.toString()),
+    ["WeB", "Default"],
+  );
   assert.equal(q.question.type, TYPE_AAAA);
   assert.deepEqual(q.edns, { udpSize: 1232, version: 0 });
   assert.equal(mustParse(buildQuery({ id: 1, name: "x", type: TYPE_A })).edns, undefined);
@@ -139,9 +142,15 @@ test("responses echo the question, set the flags and carry an OPT record when th
 });
 
 test("answers that do not fit the size limit are left out and TC is set", () => {
-  const many: DnsRecord[] = Array.from({ length: 100 }, (_, i) => ({ type: TYPE_A, ttl: 1, address: `10.0.1.${String(i)}` }));
+  const many: DnsRecord[] = Array.from({ length: 100 }, (_, i) => ({
+    type: TYPE_A,
+    ttl: 1,
+    address: `10.0.1.${String(i)}`,
+  }));
   for (const udpSize of [undefined, 1232]) {
-    const q = mustParse(buildQuery({ id: 9, name: "tasks.x", type: TYPE_A, ...(udpSize === undefined ? {} : { udpSize }) }));
+    const q = mustParse(
+      buildQuery({ id: 9, name: "tasks.x", type: TYPE_A, ...(udpSize === undefined ? {} : { udpSize }) }),
+    );
     const limit = udpLimit(q.edns);
     const bytes = buildResponse({ ...q, rcode: Rcode.NOERROR, authoritative: true, answers: many, maxSize: limit });
     const decoded = decodeResponse(bytes);
@@ -164,7 +173,8 @@ test("the UDP limit is 512 without EDNS0 and the client's size within 512..4096 
     [4096, 4096],
     [65535, 4096],
   ];
-  for (const [size, want] of cases) assert.equal(udpLimit(size === undefined ? undefined : { udpSize: size, version: 0 }), want);
+  for (const [size, want] of cases)
+    assert.equal(udpLimit(size === undefined ? undefined : { udpSize: size, version: 0 }), want);
 });
 
 test("an upstream's answer matches a query by id and question, case-insensitively; others do not", () => {
@@ -207,12 +217,16 @@ test("random bytes and mutated queries never make the parser or the resolver thr
       bytes = Buffer.from(Array.from({ length: Math.floor(random() * 64) }, byte));
     } else {
       bytes = Buffer.from(valid);
-      for (let flips = 1 + Math.floor(random() * 4); flips > 0; flips--) bytes[Math.floor(random() * bytes.length)] = byte();
+      for (let flips = 1 + Math.floor(random() * 4); flips > 0; flips--)
+        bytes[Math.floor(random() * bytes.length)] = byte();
       bytes = bytes.subarray(0, Math.max(0, bytes.length - Math.floor(random() * 4)));
     }
-    assert.doesNotThrow(() => {
-      decide(bytes, ctx);
-      readMessageKey(bytes);
-    }, `seed ${String(seed)}, case ${String(i)}: ${bytes.toString("hex")}`);
+    assert.doesNotThrow(
+      () => {
+        decide(bytes, ctx);
+        readMessageKey(bytes);
+      },
+      `seed ${String(seed)}, case ${String(i)}: ${bytes.toString("hex")}`,
+    );
   }
 });

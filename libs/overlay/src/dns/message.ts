@@ -356,7 +356,9 @@ export function answers(answer: Buffer, query: Buffer): boolean {
   const q = readMessageKey(query);
   if (a === undefined || q === undefined || !a.response || q.response || a.id !== q.id) return false;
   if (a.question === undefined || q.question === undefined) return false;
-  return a.question.name === q.question.name && a.question.type === q.question.type && a.question.class === q.question.class;
+  return (
+    a.question.name === q.question.name && a.question.type === q.question.type && a.question.class === q.question.class
+  );
 }
 
 /** A copy of a message with another id. */

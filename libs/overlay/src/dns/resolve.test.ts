@@ -80,7 +80,10 @@ test("PTR of a known address answers the reverse name; unknown addresses and nam
     assert.equal(d.kind, "forward", name);
     if (d.kind === "forward") assert.equal(decodeResponse(d.servfail).rcode, Rcode.SERVFAIL);
   }
-  assert.equal(decide(buildQuery({ id: 5, name: "3.0.0.10.in-addr.arpa", type: TYPE_PTR }), context({ reverse: undefined })).kind, "forward");
+  assert.equal(
+    decide(buildQuery({ id: 5, name: "3.0.0.10.in-addr.arpa", type: TYPE_PTR }), context({ reverse: undefined })).kind,
+    "forward",
+  );
 });
 
 test("a lookup that throws gives SERVFAIL with the error; malformed queries FORMERR; responses are dropped", () => {
@@ -122,8 +125,14 @@ test("reverse names map to addresses; anything else is not one", () => {
 test("shuffling keeps every item and is a function of the random source", () => {
   const items = Array.from({ length: 50 }, (_, i) => i);
   const a = shuffled(items, seeded(3));
-  assert.deepEqual([...a].sort((x, y) => x - y), items);
+  assert.deepEqual(
+    [...a].sort((x, y) => x - y),
+    items,
+  );
   assert.deepEqual(shuffled(items, seeded(3)), a);
   assert.notDeepEqual(a, items);
-  assert.deepEqual(shuffled(items, () => 0.999999999), shuffled(items, () => 0.999999999));
+  assert.deepEqual(
+    shuffled(items, () => 0.999999999),
+    shuffled(items, () => 0.999999999),
+  );
 });

@@ -92,7 +92,10 @@ export function decide(bytes: Buffer, ctx: DecideContext): Decision {
     if (reverseOf !== undefined && ctx.reverse !== undefined) {
       const target = ctx.reverse(reverseOf, ctx.client);
       if (target !== undefined) {
-        return { kind: "reply", response: reply(Rcode.NOERROR, [{ type: TYPE_PTR, ttl: ctx.reverseTtl, target }], true) };
+        return {
+          kind: "reply",
+          response: reply(Rcode.NOERROR, [{ type: TYPE_PTR, ttl: ctx.reverseTtl, target }], true),
+        };
       }
     }
     const known = ctx.lookup(name, ctx.client);

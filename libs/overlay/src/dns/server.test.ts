@@ -5,7 +5,17 @@ import { once } from "node:events";
 import { connect, type Socket } from "node:net";
 import { test, type TestContext } from "node:test";
 import { bindUdpAndTcp } from "./bind.js";
-import { buildQuery, buildResponse, parseQuery, Rcode, TYPE_A, TYPE_AAAA, TYPE_PTR, withId, type DnsQuery } from "./message.js";
+import {
+  buildQuery,
+  buildResponse,
+  parseQuery,
+  Rcode,
+  TYPE_A,
+  TYPE_AAAA,
+  TYPE_PTR,
+  withId,
+  type DnsQuery,
+} from "./message.js";
 import type { DnsAnswer } from "./resolve.js";
 import { startDnsServer, type DnsServer, type DnsServerOptions } from "./server.js";
 import { FrameReader, frame } from "./tcp-frames.js";
@@ -111,7 +121,10 @@ async function udpAsk(t: TestContext, port: number, ...messages: Buffer[]): Prom
 }
 
 /** Opens a TCP connection to the server that collects the messages it answers. */
-async function tcpClient(t: TestContext, port: number): Promise<{ socket: Socket; next: (n: number) => Promise<Buffer[]> }> {
+async function tcpClient(
+  t: TestContext,
+  port: number,
+): Promise<{ socket: Socket; next: (n: number) => Promise<Buffer[]> }> {
   const socket = connect({ host: LOOPBACK, port });
   t.after(() => socket.destroy());
   await once(socket, "connect");
@@ -141,7 +154,9 @@ test("an answer too big for UDP is truncated with TC, and the client gets every 
   const plain = decodeResponse(await udpAsk(t, server.port, buildQuery({ id: 1, name: "tasks.x", type: TYPE_A })));
   assert.equal(plain.truncated, true);
   assert.ok(plain.answers.length > 0 && plain.answers.length < 100);
-  const edns = decodeResponse(await udpAsk(t, server.port, buildQuery({ id: 2, name: "tasks.x", type: TYPE_A, udpSize: 1232 })));
+  const edns = decodeResponse(
+    await udpAsk(t, server.port, buildQuery({ id: 2, name: "tasks.x", type: TYPE_A, udpSize: 1232 })),
+  );
   assert.equal(edns.truncated, true);
   assert.ok(edns.answers.length > plain.answers.length, "the EDNS0 size allows more");
   assert.deepEqual(edns.opt, { udpSize: 4096 }, "the OPT record is echoed");
@@ -159,8 +174,14 @@ test("TCP takes several queries on one connection and echoes the question's case
   client.socket.write(bytes.subarray(0, bytes.length - 7));
   client.socket.write(bytes.subarray(bytes.length - 7));
   const answers = (await client.next(2)).map(decodeResponse).sort((a, b) => a.id - b.id);
-  assert.deepEqual(answers.map((a) => a.question?.name), ["WeB", "tAsKs.X"]);
-  assert.deepEqual(answers[0]?.answers.map((a) => a.data), ["10.0.9.2"]);
+  assert.deepEqual(
+    answers.map((a) => a.question?.name),
+    ["WeB", "tAsKs.X"],
+  );
+  assert.deepEqual(
+    answers[0]?.answers.map((a) => a.data),
+    ["10.0.9.2"],
+  );
   assert.equal(answers[1]?.truncated, false);
   assert.equal(answers[1]?.answers.length, 100);
 });
@@ -175,7 +196,10 @@ test("other names go to the upstream over the client's transport and come back w
   const [raw] = await client.next(1);
   const viaTcp = decodeResponse(raw ?? Buffer.alloc(0));
   assert.equal(viaTcp.id, 0x4242);
-  assert.deepEqual(viaTcp.answers.map((a) => a.data), ["192.0.2.2"]);
+  assert.deepEqual(
+    viaTcp.answers.map((a) => a.data),
+    ["192.0.2.2"],
+  );
   assert.deepEqual(upstream.asked, [
     { name: "example.org", transport: "udp" },
     { name: "missing.example", transport: "udp" },
@@ -191,9 +215,18 @@ test("an upstream that never answers is given up after the timeout and the next 
   const client = await tcpClient(t, server.port);
   client.socket.write(frame(buildQuery({ id: 5, name: "example.org", type: TYPE_A })));
   const [raw] = await client.next(1);
-  assert.deepEqual(decodeResponse(raw ?? Buffer.alloc(0)).answers.map((a) => a.data), ["192.0.2.2"]);
-  assert.deepEqual(silent.asked.map((a) => a.transport), ["udp", "tcp"]);
-  assert.deepEqual(good.asked.map((a) => a.transport), ["udp", "tcp"]);
+  assert.deepEqual(
+    decodeResponse(raw ?? Buffer.alloc(0)).answers.map((a) => a.data),
+    ["192.0.2.2"],
+  );
+  assert.deepEqual(
+    silent.asked.map((a) => a.transport),
+    ["udp", "tcp"],
+  );
+  assert.deepEqual(
+    good.asked.map((a) => a.transport),
+    ["udp", "tcp"],
+  );
 });
 
 test("an upstream that refuses the connection is passed over at once, well before its timeout", async (t) => {
@@ -202,12 +235,18 @@ test("an upstream that refuses the connection is passed over at once, well befor
   await Promise.all([new Promise((r) => gone.tcp.close(r)), new Promise((r) => gone.udp.close(() => r(undefined)))]);
   const good = await fakeUpstream(t, answering);
   // The forward timeout is longer than the client's, so only moving on at the refusal gives the client an answer.
-  const { server, resolver } = await start(t, { upstreams: [`${LOOPBACK}:${String(closedPort)}`, good.address], forwardTimeoutMs: 60_000 });
+  const { server, resolver } = await start(t, {
+    upstreams: [`${LOOPBACK}:${String(closedPort)}`, good.address],
+    forwardTimeoutMs: 60_000,
+  });
   assert.deepEqual(await resolver.resolve4("example.org"), ["192.0.2.1"]);
   const client = await tcpClient(t, server.port);
   client.socket.write(frame(buildQuery({ id: 6, name: "example.org", type: TYPE_A })));
   const [raw] = await client.next(1);
-  assert.deepEqual(decodeResponse(raw ?? Buffer.alloc(0)).answers.map((a) => a.data), ["192.0.2.2"]);
+  assert.deepEqual(
+    decodeResponse(raw ?? Buffer.alloc(0)).answers.map((a) => a.data),
+    ["192.0.2.2"],
+  );
 });
 
 test("answers that do not match the query's id or question are ignored", async (t) => {
@@ -227,7 +266,11 @@ test("with no upstream answering, or none configured, the answer is SERVFAIL", a
   const lonely = await start(t, { upstreams: [silent.address], forwardTimeoutMs: 100 });
   await assert.rejects(lonely.resolver.resolve4("example.org"), { code: "ESERVFAIL" });
   await assert.rejects(lonely.resolver.resolve4("example.net"), { code: "ESERVFAIL" });
-  assert.deepEqual(lonely.warnings, ["dns: no upstream resolver answered; answered SERVFAIL"], "one warning for a run of failures");
+  assert.deepEqual(
+    lonely.warnings,
+    ["dns: no upstream resolver answered; answered SERVFAIL"],
+    "one warning for a run of failures",
+  );
   const none = await start(t);
   await assert.rejects(none.resolver.resolve4("example.org"), { code: "ESERVFAIL" });
   // A PTR that `reverse` does not know is forwarded too (node's reverse() reports SERVFAIL as ENOTFOUND).
@@ -247,7 +290,9 @@ test("malformed queries get FORMERR or nothing, other opcodes NOTIMP, and the se
   assert.equal(decodeResponse(await udpAsk(t, server.port, notify)).rcode, Rcode.NOTIMP);
   const cut = buildQuery({ id: 23, name: "web", type: TYPE_AAAA }).subarray(0, 14);
   const client = await tcpClient(t, server.port);
-  client.socket.write(Buffer.concat([frame(garbage), frame(cut), frame(buildQuery({ id: 24, name: "web", type: TYPE_A }))]));
+  client.socket.write(
+    Buffer.concat([frame(garbage), frame(cut), frame(buildQuery({ id: 24, name: "web", type: TYPE_A }))]),
+  );
   const replies = (await client.next(2)).map(decodeResponse);
   assert.deepEqual(
     replies.map((r) => [r.id, r.rcode]),

@@ -62,7 +62,8 @@ function checkOptions(o: DnsServerOptions): Upstream[] {
     throw new InvalidSpecError("port", `${String(port)} is not a port from 0 to 65535`);
   }
   const timeout = o.forwardTimeoutMs ?? DEFAULT_FORWARD_TIMEOUT_MS;
-  if (!(timeout > 0)) throw new InvalidSpecError("forwardTimeoutMs", `${String(timeout)} is not a positive number of milliseconds`);
+  if (!(timeout > 0))
+    throw new InvalidSpecError("forwardTimeoutMs", `${String(timeout)} is not a positive number of milliseconds`);
   return o.upstreams.map(parseUpstream);
 }
 

@@ -40,7 +40,8 @@ export function decodeResponse(buf: Buffer): DecodedResponse {
       opt = { udpSize: klass };
       extended = ttl >>> 24;
     } else if (i < an) {
-      const data = type === TYPE_A ? [...buf.subarray(start, start + length)].join(".") : type === TYPE_PTR ? text(r.name()) : "";
+      const data =
+        type === TYPE_A ? [...buf.subarray(start, start + length)].join(".") : type === TYPE_PTR ? text(r.name()) : "";
       answers.push({ type, ttl, data });
     }
     r.pos = start;

@@ -12,7 +12,10 @@ export function parseUpstream(text: string): Upstream {
   const [host = "", port, ...rest] = text.split(":");
   const portNumber = port === undefined ? 53 : /^\d{1,5}$/.test(port) ? Number(port) : NaN;
   if (parseIpv4(host) === undefined || rest.length > 0 || !(portNumber >= 1 && portNumber <= 65535)) {
-    throw new InvalidSpecError("upstreams", `${JSON.stringify(text)} is not an IPv4 resolver such as "192.168.1.1" or "192.168.1.1:5353"`);
+    throw new InvalidSpecError(
+      "upstreams",
+      `${JSON.stringify(text)} is not an IPv4 resolver such as "192.168.1.1" or "192.168.1.1:5353"`,
+    );
   }
   return { host, port: portNumber };
 }
@@ -21,8 +24,16 @@ export function parseUpstream(text: string): Upstream {
 export function upstreamsFromResolvConf(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split("\n")) {
-    const [keyword, address] = line.replace(/[#;].*$/, "").trim().split(/\s+/);
-    if (keyword === "nameserver" && address !== undefined && parseIpv4(address) !== undefined && !out.includes(address)) {
+    const [keyword, address] = line
+      .replace(/[#;].*$/, "")
+      .trim()
+      .split(/\s+/);
+    if (
+      keyword === "nameserver" &&
+      address !== undefined &&
+      parseIpv4(address) !== undefined &&
+      !out.includes(address)
+    ) {
       out.push(address);
     }
   }

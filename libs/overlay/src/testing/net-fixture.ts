@@ -34,7 +34,10 @@ export function succeeds(file: string, ...args: string[]): boolean {
 
 /** The IPv4 addresses on the host's interfaces, with their interface. */
 export function hostAddresses(): { ifname: string; local: string; scope: string }[] {
-  const links = JSON.parse(sh("ip", "-j", "-4", "addr", "show")) as { ifname: string; addr_info: { local: string; scope: string }[] }[];
+  const links = JSON.parse(sh("ip", "-j", "-4", "addr", "show")) as {
+    ifname: string;
+    addr_info: { local: string; scope: string }[];
+  }[];
   return links.flatMap((l) => l.addr_info.map((a) => ({ ifname: l.ifname, local: a.local, scope: a.scope })));
 }
 
@@ -59,8 +62,12 @@ export async function portIsFree(port: number): Promise<boolean> {
 export async function startEchoServer(ns: string, name: string, port: number): Promise<ChildProcess> {
   const script = `require("net").createServer((s) => s.end(process.argv[1] + " " + s.remoteAddress + "\\n"))
     .listen(${port}, "0.0.0.0", () => console.log("listening"));`;
-  const child = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", script, name], { stdio: ["ignore", "pipe", "inherit"] });
-  const [first] = (await Promise.race([once(child.stdout, "data"), once(child, "exit").then(() => [undefined])])) as [Buffer | undefined];
+  const child = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", script, name], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const [first] = (await Promise.race([once(child.stdout, "data"), once(child, "exit").then(() => [undefined])])) as [
+    Buffer | undefined,
+  ];
   if (first?.toString().includes("listening") !== true) throw new Error(`echo server ${name} in ${ns} did not start`);
   return child;
 }
@@ -82,7 +89,9 @@ export function ask(host: string, port: number, timeoutMs = 5000): Promise<strin
     const s = connect({ host, port });
     let data = "";
     s.setEncoding("utf8");
-    s.setTimeout(timeoutMs, () => s.destroy(Object.assign(new Error(`no answer from ${host}:${port}`), { code: "ETIMEDOUT" })));
+    s.setTimeout(timeoutMs, () =>
+      s.destroy(Object.assign(new Error(`no answer from ${host}:${port}`), { code: "ETIMEDOUT" })),
+    );
     s.on("data", (d: string) => (data += d));
     s.on("end", () => resolve(data.trim()));
     s.on("error", reject);

@@ -88,7 +88,6 @@ export function decodeConfChange(b: Uint8Array): ConfChange {
   return { type: type, nodeId, context };
 }
 
-
 /** Flags byte of an encoded message. */
 const F_REJECT = 1;
 const F_SNAPSHOT = 2;

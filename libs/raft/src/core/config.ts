@@ -67,7 +67,8 @@ export type RaftConfigInput = Pick<RaftConfig, "id" | "storage" | "random"> & Pa
 export function resolveConfig(input: RaftConfigInput): RaftConfig {
   const c: RaftConfig = { ...DEFAULT_RAFT_CONFIG, ...input };
   const positiveInt = (name: keyof RaftConfig, v: number): void => {
-    if (!Number.isSafeInteger(v) || v <= 0) throw new RaftConfigError(`raft: config ${name} must be a positive integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || v <= 0)
+      throw new RaftConfigError(`raft: config ${name} must be a positive integer, got ${v}`);
   };
   positiveInt("id", c.id);
   positiveInt("electionTick", c.electionTick);
@@ -81,7 +82,9 @@ export function resolveConfig(input: RaftConfigInput): RaftConfig {
     );
   }
   if (c.readOnlyOption === ReadOnlyOption.LeaseBased && !c.checkQuorum) {
-    throw new RaftConfigError("raft: config readOnlyOption lease-based requires checkQuorum: enable checkQuorum or use safe reads");
+    throw new RaftConfigError(
+      "raft: config readOnlyOption lease-based requires checkQuorum: enable checkQuorum or use safe reads",
+    );
   }
   if (c.maxInflightBytes !== 0 && c.maxInflightBytes < c.maxSizePerMsg) {
     throw new RaftConfigError("raft: config maxInflightBytes must be 0 (no limit) or at least maxSizePerMsg");

@@ -119,7 +119,10 @@ export class MemoryStorage implements LogStorage {
     if (compactIndex > this.lastIndex()) throw new UnavailableError(compactIndex);
     const i = compactIndex - offset;
     const head = this.ents[i] as Entry;
-    this.ents = [{ term: head.term, index: head.index, type: EntryType.Normal, data: new Uint8Array(0) }, ...this.ents.slice(i + 1)];
+    this.ents = [
+      { term: head.term, index: head.index, type: EntryType.Normal, data: new Uint8Array(0) },
+      ...this.ents.slice(i + 1),
+    ];
   }
 
   /**

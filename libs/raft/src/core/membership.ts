@@ -37,9 +37,12 @@ export class Membership {
    */
   validate(cc: ConfChange, lastIndex: number, learnerMatch: (id: NodeId) => number, promotionLag: number): void {
     const id = cc.nodeId;
-    if (!Number.isSafeInteger(id) || id <= 0) throw new ConfChangeError(`raft: node id must be a positive integer, got ${id}`);
+    if (!Number.isSafeInteger(id) || id <= 0)
+      throw new ConfChangeError(`raft: node id must be a positive integer, got ${id}`);
     if (this.removed.has(id)) {
-      throw new ConfChangeError(`raft: node id ${id} was removed from this cluster and cannot be reused: give the node a new id`);
+      throw new ConfChangeError(
+        `raft: node id ${id} was removed from this cluster and cannot be reused: give the node a new id`,
+      );
     }
     switch (cc.type) {
       case ConfChangeType.AddVoter:
@@ -56,7 +59,9 @@ export class Membership {
         return;
       case ConfChangeType.AddLearner:
         if (this.voters.has(id)) {
-          throw new ConfChangeError(`raft: node ${id} is a voter; demoting a voter to learner is not supported: remove it instead`);
+          throw new ConfChangeError(
+            `raft: node ${id} is a voter; demoting a voter to learner is not supported: remove it instead`,
+          );
         }
         if (this.learners.has(id)) throw new ConfChangeError(`raft: node ${id} is already a learner`);
         return;

@@ -76,7 +76,9 @@ export class RaftLog {
     const ci = this.findConflict(ents);
     if (ci !== 0) {
       if (ci <= this.committed) {
-        throw new RaftCorruptionError(`raft: entry ${ci} conflicts with the committed log (committed ${this.committed})`);
+        throw new RaftCorruptionError(
+          `raft: entry ${ci} conflicts with the committed log (committed ${this.committed})`,
+        );
       }
       this.append(ents.slice(ci - (index + 1)));
     }

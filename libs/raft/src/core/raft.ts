@@ -79,7 +79,9 @@ export class Raft {
 
   private loadState(hs: HardState): void {
     if (hs.commit < this.log.committed || hs.commit > this.log.lastIndex()) {
-      throw new RaftCorruptionError(`raft: stored commit ${hs.commit} is outside [${this.log.committed}, ${this.log.lastIndex()}]`);
+      throw new RaftCorruptionError(
+        `raft: stored commit ${hs.commit} is outside [${this.log.committed}, ${this.log.lastIndex()}]`,
+      );
     }
     this.log.committed = hs.commit;
     this.term = hs.term;
@@ -98,7 +100,12 @@ export class Raft {
   private send(m: Partial<Message> & Pick<Message, "type" | "to">): void {
     const t = m.type;
     let term = m.term ?? 0;
-    if (t === MessageType.Vote || t === MessageType.VoteResp || t === MessageType.PreVote || t === MessageType.PreVoteResp) {
+    if (
+      t === MessageType.Vote ||
+      t === MessageType.VoteResp ||
+      t === MessageType.PreVote ||
+      t === MessageType.PreVoteResp
+    ) {
       // Vote messages carry the term of the campaign, set by the caller.
     } else if (t !== MessageType.Prop && t !== MessageType.ReadIndex) {
       term = this.term;
@@ -131,7 +138,13 @@ export class Raft {
     const last = this.log.lastIndex();
     for (const id of [...this.membership.voters, ...this.membership.learners]) {
       const match = id === this.id ? this.log.lastStableIndex() : 0;
-      const pr = new Progress(match, last + 1, this.membership.learners.has(id), this.config.maxInflightMsgs, this.config.maxInflightBytes);
+      const pr = new Progress(
+        match,
+        last + 1,
+        this.membership.learners.has(id),
+        this.config.maxInflightMsgs,
+        this.config.maxInflightBytes,
+      );
       this.prs.set(id, pr);
     }
   }
@@ -245,7 +258,8 @@ export class Raft {
     } else if (m.term > this.term) {
       if (m.type === MessageType.Vote || m.type === MessageType.PreVote) {
         const force = isTransferCampaign(m.context);
-        const inLease = this.config.checkQuorum && this.lead !== NONE && this.electionElapsed < this.config.electionTick;
+        const inLease =
+          this.config.checkQuorum && this.lead !== NONE && this.electionElapsed < this.config.electionTick;
         // A node that heard from a live leader recently ignores campaigns: this keeps a partitioned node that
         // rejoins from disrupting a healthy cluster.
         if (!force && inLease) return;
@@ -260,7 +274,10 @@ export class Raft {
         this.becomeFollower(m.term, NONE);
       }
     } else if (m.term < this.term) {
-      if ((this.config.checkQuorum || this.config.preVote) && (m.type === MessageType.Heartbeat || m.type === MessageType.App)) {
+      if (
+        (this.config.checkQuorum || this.config.preVote) &&
+        (m.type === MessageType.Heartbeat || m.type === MessageType.App)
+      ) {
         // A stale leader learns the new term and steps down; with pre-vote this also frees a node that is
         // stuck with a higher term than the rest.
         this.send({ type: MessageType.AppResp, to: m.from });
@@ -303,7 +320,11 @@ export class Raft {
   }
 
   private hasUnappliedConfChange(): boolean {
-    const ents = this.log.slice(Math.max(this.log.applied + 1, this.log.firstIndex()), this.log.committed + 1, Number.MAX_SAFE_INTEGER);
+    const ents = this.log.slice(
+      Math.max(this.log.applied + 1, this.log.firstIndex()),
+      this.log.committed + 1,
+      Number.MAX_SAFE_INTEGER,
+    );
     return ents.some((e) => e.type === EntryType.ConfChange);
   }
 
@@ -379,7 +400,9 @@ export class Raft {
     if (m.entries.length === 0) return refuse(new ProposalDroppedError("raft: empty proposal"));
     if (!this.prs.has(this.id)) return refuse(new ProposalDroppedError("raft: this node was removed from the cluster"));
     if (this.leadTransferee !== NONE) {
-      return refuse(new ProposalDroppedError(`raft: leadership is being transferred to node ${this.leadTransferee}: retry shortly`));
+      return refuse(
+        new ProposalDroppedError(`raft: leadership is being transferred to node ${this.leadTransferee}: retry shortly`),
+      );
     }
     const ents: Entry[] = [];
     for (const e of m.entries) {
@@ -395,7 +418,11 @@ export class Raft {
       ents.push(e);
     }
     if (!this.appendEntries(ents)) {
-      return refuse(new ProposalDroppedError("raft: too many uncommitted entries (the cluster is overloaded or lost quorum): retry later"));
+      return refuse(
+        new ProposalDroppedError(
+          "raft: too many uncommitted entries (the cluster is overloaded or lost quorum): retry later",
+        ),
+      );
     }
     this.bcastAppend();
   }
@@ -444,7 +471,8 @@ export class Raft {
   private reduceUncommittedSize(before: number): void {
     if (this.uncommittedSize === 0) return;
     let size = 0;
-    for (const e of this.log.slice(before + 1, this.log.committed + 1, Number.MAX_SAFE_INTEGER)) size += e.data.byteLength;
+    for (const e of this.log.slice(before + 1, this.log.committed + 1, Number.MAX_SAFE_INTEGER))
+      size += e.data.byteLength;
     this.uncommittedSize = Math.max(0, this.uncommittedSize - size);
   }
 
@@ -569,7 +597,14 @@ export class Raft {
       return true;
     }
     if (ents.length === 0 && !sendIfEmpty) return false;
-    this.send({ type: MessageType.App, to, index: pr.next - 1, logTerm: prevTerm, entries: ents, commit: this.log.committed });
+    this.send({
+      type: MessageType.App,
+      to,
+      index: pr.next - 1,
+      logTerm: prevTerm,
+      entries: ents,
+      commit: this.log.committed,
+    });
     if (ents.length > 0) {
       const last = (ents[ents.length - 1] as Entry).index;
       if (pr.state === ProgressState.Replicate) {
@@ -698,7 +733,14 @@ export class Raft {
     // Reject, with a hint that lets the leader skip a whole term of mismatching entries.
     const hintIndex = this.log.findConflictByTerm(Math.min(m.index, this.log.lastIndex()), m.logTerm);
     const hintTerm = this.log.term(hintIndex) ?? 0;
-    this.send({ type: MessageType.AppResp, to: m.from, index: m.index, reject: true, rejectHint: hintIndex, logTerm: hintTerm });
+    this.send({
+      type: MessageType.AppResp,
+      to: m.from,
+      index: m.index,
+      reject: true,
+      rejectHint: hintIndex,
+      logTerm: hintTerm,
+    });
   }
 
   private handleHeartbeat(m: Message): void {
@@ -740,7 +782,8 @@ export class Raft {
           // A removed (or demoted) leader steps down; the others elect a successor.
           this.becomeFollower(this.term, NONE);
         } else {
-          if (this.leadTransferee !== NONE && !this.membership.voters.has(this.leadTransferee)) this.leadTransferee = NONE;
+          if (this.leadTransferee !== NONE && !this.membership.voters.has(this.leadTransferee))
+            this.leadTransferee = NONE;
           // A smaller quorum may commit more; new members need appends either way.
           this.maybeCommit();
           this.bcastAppend();
@@ -761,7 +804,13 @@ export class Raft {
         pr.isLearner = this.membership.learners.has(id);
         continue;
       }
-      const np = new Progress(0, last + 1, this.membership.learners.has(id), this.config.maxInflightMsgs, this.config.maxInflightBytes);
+      const np = new Progress(
+        0,
+        last + 1,
+        this.membership.learners.has(id),
+        this.config.maxInflightMsgs,
+        this.config.maxInflightBytes,
+      );
       np.recentActive = true;
       this.prs.set(id, np);
     }

@@ -28,7 +28,10 @@ test("a follower refuses proposals with a leader hint when forwarding is off", (
   c.stabilize();
   c.get(1).node.campaign();
   c.stabilize();
-  assert.throws(() => c.get(2).node.propose(enc.encode("x")), (e: unknown) => e instanceof NotLeaderError && e.leaderHint === 1);
+  assert.throws(
+    () => c.get(2).node.propose(enc.encode("x")),
+    (e: unknown) => e instanceof NotLeaderError && e.leaderHint === 1,
+  );
 });
 
 test("ticks alone elect a leader, and a new leader is elected when it is isolated", () => {
@@ -68,7 +71,7 @@ test("a leader's messages may go out before its write, and it counts itself only
   c.stabilize();
   c.get(1).node.campaign();
   // Through the election, only a leader's batches may send early: votes wait for the persisted term and vote.
-  for (let moved = true; moved; ) {
+  for (let moved = true; moved;) {
     moved = false;
     for (const n of c.nodes.values()) {
       if (!n.node.hasReady()) continue;

@@ -77,7 +77,9 @@ export class RawNode {
   bootstrap(peers: readonly { id: NodeId; context: Uint8Array }[]): void {
     const r = this.raft;
     if (r.log.lastIndex() !== 0 || r.term !== 0) {
-      throw new RaftConfigError("raft: cannot bootstrap a node whose storage is not empty (it already belongs to a cluster)");
+      throw new RaftConfigError(
+        "raft: cannot bootstrap a node whose storage is not empty (it already belongs to a cluster)",
+      );
     }
     if (peers.length === 0) throw new RaftConfigError("raft: bootstrap needs at least one peer");
     const sorted = [...peers].sort((a, b) => a.id - b.id);
@@ -107,13 +109,25 @@ export class RawNode {
 
   /** Proposes application data. Throws NotLeaderError or ProposalDroppedError when it cannot be accepted. */
   propose(data: Uint8Array): void {
-    this.raft.step(msg({ type: MessageType.Prop, from: this.raft.id, entries: [{ term: 0, index: 0, type: EntryType.Normal, data }] }));
+    this.raft.step(
+      msg({
+        type: MessageType.Prop,
+        from: this.raft.id,
+        entries: [{ term: 0, index: 0, type: EntryType.Normal, data }],
+      }),
+    );
   }
 
   /** Proposes a membership change (leader only). Throws ConfChangeError when it is refused. */
   proposeConfChange(cc: ConfChange): void {
     const data = encodeConfChange(cc);
-    this.raft.step(msg({ type: MessageType.Prop, from: this.raft.id, entries: [{ term: 0, index: 0, type: EntryType.ConfChange, data }] }));
+    this.raft.step(
+      msg({
+        type: MessageType.Prop,
+        from: this.raft.id,
+        entries: [{ term: 0, index: 0, type: EntryType.ConfChange, data }],
+      }),
+    );
   }
 
   /** Applies a committed conf change entry; call it when the entry is applied. Returns the new membership. */
@@ -123,7 +137,8 @@ export class RawNode {
 
   /** Steps a message received from a peer. Local-only message types are refused. */
   step(m: Message): void {
-    if (isLocalMessage(m.type)) throw new RaftConfigError(`raft: message type ${MessageType[m.type]} cannot come from the network`);
+    if (isLocalMessage(m.type))
+      throw new RaftConfigError(`raft: message type ${MessageType[m.type]} cannot come from the network`);
     // Answers from nodes we do not track (removed, or not yet added) are dropped.
     if (isResponseMessage(m.type) && !this.raft.prs.has(m.from)) return;
     if (m.from === this.raft.id && (m.type === MessageType.Prop || m.type === MessageType.ReadIndex)) {
@@ -132,7 +147,8 @@ export class RawNode {
       try {
         this.raft.step(m);
       } catch (e) {
-        if (!(e instanceof NotLeaderError || e instanceof ProposalDroppedError || e instanceof ConfChangeError)) throw e;
+        if (!(e instanceof NotLeaderError || e instanceof ProposalDroppedError || e instanceof ConfChangeError))
+          throw e;
       }
       return;
     }
@@ -192,9 +208,13 @@ export class RawNode {
       committedEntries: r.log.nextEnts(),
       messages: r.msgs,
       readStates: r.readStates,
-      mustSync: entries.length > 0 || snapshot !== null || hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote,
+      mustSync:
+        entries.length > 0 || snapshot !== null || hard.term !== this.prevHard.term || hard.vote !== this.prevHard.vote,
       earlyMessages:
-        r.role === Role.Leader && snapshot === null && hard.term === this.prevHard.term && hard.vote === this.prevHard.vote,
+        r.role === Role.Leader &&
+        snapshot === null &&
+        hard.term === this.prevHard.term &&
+        hard.vote === this.prevHard.vote,
     };
     r.msgs = [];
     r.readStates = [];
@@ -206,7 +226,8 @@ export class RawNode {
 
   /** Acknowledges that `rd` was persisted, its messages sent and its committed entries applied. */
   advance(rd: Ready): void {
-    if (this.outstanding !== rd) throw new RaftConfigError("raft: advance() with a Ready that is not the outstanding one");
+    if (this.outstanding !== rd)
+      throw new RaftConfigError("raft: advance() with a Ready that is not the outstanding one");
     this.outstanding = null;
     const log = this.raft.log;
     if (rd.snapshot) {
@@ -225,7 +246,13 @@ export class RawNode {
     const progress = new Map<NodeId, PeerStatus>();
     if (r.role === Role.Leader) {
       for (const [id, pr] of r.prs) {
-        progress.set(id, { match: pr.match, next: pr.next, state: pr.state, recentActive: pr.recentActive, isLearner: pr.isLearner });
+        progress.set(id, {
+          match: pr.match,
+          next: pr.next,
+          state: pr.state,
+          recentActive: pr.recentActive,
+          isLearner: pr.isLearner,
+        });
       }
     }
     return {

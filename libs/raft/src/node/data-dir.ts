@@ -23,7 +23,9 @@ export function readIdentity(dir: string): DataDirIdentity | undefined {
   }
   const v = JSON.parse(text) as Partial<DataDirIdentity>;
   if (typeof v.nodeId !== "number" || typeof v.clusterId !== "string") {
-    throw new DataDirError(`raft: ${join(dir, META)} is malformed: restore it from a backup or start with an empty data dir`);
+    throw new DataDirError(
+      `raft: ${join(dir, META)} is malformed: restore it from a backup or start with an empty data dir`,
+    );
   }
   return { nodeId: v.nodeId, clusterId: v.clusterId };
 }
@@ -66,7 +68,8 @@ const heldHere = new Set<string>();
 export function lockDataDir(dir: string): () => void {
   mkdirSync(dir, { recursive: true });
   const path = join(dir, LOCK);
-  if (heldHere.has(path)) throw new DataDirError(`raft: data dir ${dir} is in use by this process: stop that node first`);
+  if (heldHere.has(path))
+    throw new DataDirError(`raft: data dir ${dir} is in use by this process: stop that node first`);
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(path, "wx");
@@ -82,10 +85,13 @@ export function lockDataDir(dir: string): () => void {
         }
       };
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw new DataDirError(`raft: cannot lock ${dir}`, { cause: e });
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST")
+        throw new DataDirError(`raft: cannot lock ${dir}`, { cause: e });
       const pid = Number(readFileSync(path, "utf8"));
       if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
-        throw new DataDirError(`raft: data dir ${dir} is in use by process ${pid}: stop it first, or use another --data-dir`);
+        throw new DataDirError(
+          `raft: data dir ${dir} is in use by process ${pid}: stop it first, or use another --data-dir`,
+        );
       }
       unlinkSync(path);
     }

@@ -47,7 +47,8 @@ export function planForceNewCluster(state: PersistedState, self: NodeId, address
   const { hardState: hs, snapshot, entries } = state;
   const keptTo = hs.commit;
   if (keptTo === 0) {
-    const why = snapshot === null && entries.length === 0 && hs.term === 0 ? "holds no Raft state" : "holds no committed entry";
+    const why =
+      snapshot === null && entries.length === 0 && hs.term === 0 ? "holds no Raft state" : "holds no committed entry";
     throw new NothingToRecoverError(
       `raft: cannot force a new cluster: this member's storage ${why}, so there is nothing to recover: ` +
         "run it on a member that was part of the cluster, or start a new cluster instead",
@@ -79,7 +80,12 @@ export function planForceNewCluster(state: PersistedState, self: NodeId, address
   // With no change to make, one empty entry still cuts the uncommitted tail and carries the new term.
   const rewritten: Entry[] =
     changes.length > 0
-      ? changes.map((cc, i) => ({ term, index: keptTo + 1 + i, type: EntryType.ConfChange, data: encodeConfChange(cc) }))
+      ? changes.map((cc, i) => ({
+          term,
+          index: keptTo + 1 + i,
+          type: EntryType.ConfChange,
+          data: encodeConfChange(cc),
+        }))
       : [{ term, index: keptTo + 1, type: EntryType.Normal, data: new Uint8Array(0) }];
   const commit = keptTo + rewritten.length;
   const hardState: HardState = { term, vote: NONE, commit };

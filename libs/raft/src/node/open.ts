@@ -28,20 +28,28 @@ export interface OpenRaftNodeOptions extends Omit<RaftNodeOptions, "id" | "stora
  */
 export async function openRaftNode(opts: OpenRaftNodeOptions): Promise<RaftNode> {
   if (opts.forceNewCluster && !readIdentity(opts.dataDir)) {
-    throw new NothingToRecoverError(`raft: cannot force a new cluster: data dir ${opts.dataDir} holds no member's state, so there is nothing to recover`);
+    throw new NothingToRecoverError(
+      `raft: cannot force a new cluster: data dir ${opts.dataDir} holds no member's state, so there is nothing to recover`,
+    );
   }
   const release = lockDataDir(opts.dataDir);
   try {
     const known = readIdentity(opts.dataDir);
     if (known) {
       if (opts.id !== undefined && opts.id !== known.nodeId) {
-        throw new DataDirError(`raft: data dir ${opts.dataDir} belongs to node ${known.nodeId}, not ${opts.id}: use that id or another data dir`);
+        throw new DataDirError(
+          `raft: data dir ${opts.dataDir} belongs to node ${known.nodeId}, not ${opts.id}: use that id or another data dir`,
+        );
       }
       if (opts.clusterId !== undefined && opts.clusterId !== known.clusterId) {
-        throw new DataDirError(`raft: data dir ${opts.dataDir} belongs to cluster ${known.clusterId}, not ${opts.clusterId}`);
+        throw new DataDirError(
+          `raft: data dir ${opts.dataDir} belongs to cluster ${known.clusterId}, not ${opts.clusterId}`,
+        );
       }
     } else if (opts.id === undefined || opts.clusterId === undefined) {
-      throw new DataDirError(`raft: data dir ${opts.dataDir} is empty: give the node's id and the cluster id on its first start`);
+      throw new DataDirError(
+        `raft: data dir ${opts.dataDir} is empty: give the node's id and the cluster id on its first start`,
+      );
     }
     const identity = known ?? { nodeId: opts.id as NodeId, clusterId: opts.clusterId as string };
     const storage = await DiskStorage.open(opts.dataDir, opts.storageOptions);

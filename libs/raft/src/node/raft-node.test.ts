@@ -3,7 +3,14 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { ConfChangeError, DataDirError, NoQuorumError, NotLeaderError, ProposalLostError, TimeoutError } from "../errors.js";
+import {
+  ConfChangeError,
+  DataDirError,
+  NoQuorumError,
+  NotLeaderError,
+  ProposalLostError,
+  TimeoutError,
+} from "../errors.js";
 import { KvStateMachine, type KvResult } from "../testing/kv/kv-state-machine.js";
 import type { NodeId } from "../core/types.js";
 import { openRaftNode } from "./open.js";
@@ -19,7 +26,10 @@ describe("RaftNode over the in-memory twins", () => {
       const res = await leader.propose<KvResult>(put("a", "1"));
       assert.deepEqual(res, { ok: true, value: "1" });
       const follower = [...c.nodes.values()].find((n) => n !== leader) as RaftNode;
-      await assert.rejects(follower.propose(put("b", "2")), (e: unknown) => e instanceof NotLeaderError && e.leaderHint === leader.id);
+      await assert.rejects(
+        follower.propose(put("b", "2")),
+        (e: unknown) => e instanceof NotLeaderError && e.leaderHint === leader.id,
+      );
       // A read barrier on a follower makes its local state linearizable.
       await follower.readBarrier();
       assert.equal(c.sms.get(follower.id)?.get("a"), "1");
@@ -68,7 +78,10 @@ describe("RaftNode over the in-memory twins", () => {
         await new Promise((r) => setTimeout(r, 20));
       }
       assert.deepEqual([...leader.status().reachable], [leader.id]);
-      await assert.rejects(leader.readBarrier(200), (e: unknown) => e instanceof NoQuorumError || e instanceof TimeoutError);
+      await assert.rejects(
+        leader.readBarrier(200),
+        (e: unknown) => e instanceof NoQuorumError || e instanceof TimeoutError,
+      );
     } finally {
       await c.stopAll();
     }
@@ -90,7 +103,10 @@ describe("RaftNode over the in-memory twins", () => {
       const victim = [1, 2, 3].find((id) => id !== leader.id) as NodeId;
       await leader.removeMember(victim);
       assert.deepEqual(leader.status().conf.voters.includes(victim), false);
-      await assert.rejects(leader.addMember(victim, `memory:${victim}`), (e: unknown) => e instanceof ConfChangeError && /cannot be reused/.test(e.message));
+      await assert.rejects(
+        leader.addMember(victim, `memory:${victim}`),
+        (e: unknown) => e instanceof ConfChangeError && /cannot be reused/.test(e.message),
+      );
     } finally {
       await c.stopAll();
     }
@@ -163,7 +179,13 @@ describe("RaftNode on data dirs over TCP", () => {
       const f = peers.find((p) => p.id !== leader.id)?.id as NodeId;
       await nodes.get(f)?.stop();
       await assert.rejects(
-        openRaftNode({ ...FAST, dataDir: join(base, `n${f}`), id: 99, listen: { host: "127.0.0.1", port: 0 }, stateMachine: new KvStateMachine() }),
+        openRaftNode({
+          ...FAST,
+          dataDir: join(base, `n${f}`),
+          id: 99,
+          listen: { host: "127.0.0.1", port: 0 },
+          stateMachine: new KvStateMachine(),
+        }),
         (e: unknown) => e instanceof DataDirError && /belongs to node/.test(e.message),
       );
       nodes.set(f, await open(f));

@@ -17,7 +17,14 @@ import {
   NONE,
   Role,
 } from "../core/types.js";
-import { ConfChangeError, NoQuorumError, NotLeaderError, RaftConfigError, StoppedError, TimeoutError } from "../errors.js";
+import {
+  ConfChangeError,
+  NoQuorumError,
+  NotLeaderError,
+  RaftConfigError,
+  StoppedError,
+  TimeoutError,
+} from "../errors.js";
 import type { DurableStorage, PersistedState } from "../storage/durable-storage.js";
 import { planForceNewCluster } from "./force-new-cluster.js";
 import type { Transport } from "../transport/transport.js";
@@ -190,7 +197,10 @@ export class RaftNode {
 
   /** Persists the rewrite of {@link planForceNewCluster} and returns the state as loaded again from storage. */
   private async forceNewCluster(before: PersistedState): Promise<PersistedState> {
-    if (this.opts.bootstrap) throw new RaftConfigError("raft: forceNewCluster and bootstrap exclude each other: a forced cluster keeps its old state");
+    if (this.opts.bootstrap)
+      throw new RaftConfigError(
+        "raft: forceNewCluster and bootstrap exclude each other: a forced cluster keeps its old state",
+      );
     const plan = planForceNewCluster(before, this.id, this.opts.address);
     await this.storage.save(plan.batch, true);
     this.campaignAt = plan.commit;
@@ -372,7 +382,10 @@ export class RaftNode {
   // ---- the API ----
 
   private checkRunning(): void {
-    if (this.fatal) throw new StoppedError(`raft: node stopped after a storage failure: ${this.fatal.message}`, { cause: this.fatal });
+    if (this.fatal)
+      throw new StoppedError(`raft: node stopped after a storage failure: ${this.fatal.message}`, {
+        cause: this.fatal,
+      });
     if (this.stopped) throw new StoppedError("raft: node is stopped");
   }
 
@@ -448,7 +461,11 @@ export class RaftNode {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs * 6;
     const m = this.raw.raft.membership;
     if (!m.learners.has(id)) {
-      await this.proposeConfChange({ type: ConfChangeType.AddLearner, nodeId: id, context: Buffer.from(address, "utf8") });
+      await this.proposeConfChange({
+        type: ConfChangeType.AddLearner,
+        nodeId: id,
+        context: Buffer.from(address, "utf8"),
+      });
     }
     if (opts.voter === false) return;
     await this.waitCaughtUp(id, timeoutMs);
@@ -499,7 +516,8 @@ export class RaftNode {
   async transferLeadership(to: NodeId, timeoutMs = this.tickMs * this.raw.raft.config.electionTick * 3): Promise<void> {
     this.checkRunning();
     if (this.raw.raft.role !== Role.Leader) throw this.notLeader();
-    if (!this.raw.raft.membership.voters.has(to)) throw new ConfChangeError(`raft: node ${to} is not a voter; only voters can lead`);
+    if (!this.raw.raft.membership.voters.has(to))
+      throw new ConfChangeError(`raft: node ${to} is not a voter; only voters can lead`);
     if (to === this.id) return;
     const w = waiter<void>(timeoutMs, `leadership transfer to ${to}`, () => off());
     const off = this.onLeaderChange((c) => {
@@ -566,7 +584,12 @@ export class RaftNode {
       members: new Map(this.members),
       stopped: this.stopped,
       fatal: this.fatal?.message,
-      reachable: new Set([this.id, ...[...this.heardAt].filter(([id, at]) => this.members.has(id) && this.ticks - at <= this.silenceTicks).map(([id]) => id)]),
+      reachable: new Set([
+        this.id,
+        ...[...this.heardAt]
+          .filter(([id, at]) => this.members.has(id) && this.ticks - at <= this.silenceTicks)
+          .map(([id]) => id),
+      ]),
       noQuorum: this.leaderlessTooLong(),
     };
   }
@@ -592,4 +615,3 @@ export class RaftNode {
     this.opts.onStopped?.();
   }
 }
-

@@ -53,7 +53,12 @@ export class ProposalWaiters {
     if (!p) return;
     this.byIndex.delete(index);
     if (p.term === term) p.w.resolve(result);
-    else p.w.reject(new ProposalLostError(`raft: proposal at index ${index} was replaced by a newer leader's entry; it was not applied`));
+    else
+      p.w.reject(
+        new ProposalLostError(
+          `raft: proposal at index ${index} was replaced by a newer leader's entry; it was not applied`,
+        ),
+      );
   }
 
   /** Rejects every waiter whose entry was cut off by a snapshot up to `index` (outcome unknown). */
@@ -61,7 +66,11 @@ export class ProposalWaiters {
     for (const [i, p] of this.byIndex) {
       if (i > index) continue;
       this.byIndex.delete(i);
-      p.w.reject(new TimeoutError(`raft: proposal at index ${i} was covered by a snapshot before it was seen applied; its outcome is unknown`));
+      p.w.reject(
+        new TimeoutError(
+          `raft: proposal at index ${i} was covered by a snapshot before it was seen applied; its outcome is unknown`,
+        ),
+      );
     }
   }
 

@@ -155,7 +155,10 @@ const CASES: { name: string; run(h: Harness): Promise<void> }[] = [
     name: "refuses entries that leave a gap, keeping what was saved",
     async run(h) {
       await h.storage.save({ hardState: null, entries: ents(1, 3, 1), snapshot: null }, true);
-      await assert.rejects(h.storage.save({ hardState: null, entries: [ent(5, 1)], snapshot: null }, true), RaftConfigError);
+      await assert.rejects(
+        h.storage.save({ hardState: null, entries: [ent(5, 1)], snapshot: null }, true),
+        RaftConfigError,
+      );
       assert.deepEqual(show((await h.restart()).entries), expected(1, 3, 1));
     },
   },
@@ -171,7 +174,10 @@ const CASES: { name: string; run(h: Harness): Promise<void> }[] = [
     name: "refuses saves before load()",
     async run(h) {
       await h.storage.close();
-      await assert.rejects(h.storage.save({ hardState: hs(1, 0, 0), entries: [], snapshot: null }, true), /before load\(\)/);
+      await assert.rejects(
+        h.storage.save({ hardState: hs(1, 0, 0), entries: [], snapshot: null }, true),
+        /before load\(\)/,
+      );
       await h.restart();
     },
   },

@@ -10,7 +10,11 @@ describe("MemoryDurableStorage crash()", () => {
     await s.load();
     await s.save({ hardState: hs(1, 1, 2), entries: ents(1, 3, 1), snapshot: null }, true);
     await s.save({ hardState: hs(2, 2, 3), entries: ents(4, 5, 2), snapshot: null }, false);
-    assert.deepEqual(show((await s.load()).entries), [...expected(1, 3, 1), ...expected(4, 5, 2)], "a restart without a crash sees them");
+    assert.deepEqual(
+      show((await s.load()).entries),
+      [...expected(1, 3, 1), ...expected(4, 5, 2)],
+      "a restart without a crash sees them",
+    );
     s.crash();
     await assert.rejects(s.save({ hardState: null, entries: [], snapshot: null }, true), RaftConfigError);
     const st = await s.load();

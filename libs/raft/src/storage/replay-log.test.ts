@@ -70,7 +70,10 @@ describe("ReplayLog", () => {
   it("refuses a batch with a gap and changes nothing", () => {
     const log = new ReplayLog();
     log.apply({ entries: ents(1, 3, 1) });
-    assert.match(log.apply({ entries: [ent(5, 1)], hardState: { term: 1, vote: 0, commit: 0 } }) ?? "", /4\.\.4 are missing/);
+    assert.match(
+      log.apply({ entries: [ent(5, 1)], hardState: { term: 1, vote: 0, commit: 0 } }) ?? "",
+      /4\.\.4 are missing/,
+    );
     assert.equal(log.lastIndex, 3);
     assert.equal(log.hardState.term, 0);
   });

@@ -16,7 +16,10 @@ describe("SnapshotStore", () => {
       assert.deepEqual(await store.load(), { snapshot: null, warnings: [] });
       await store.save(snap(10, 2));
       await store.save(snap(20, 3, "twenty"));
-      assert.deepEqual((await fs.readdir(dir)).sort(), [snapshotFileName({ index: 10, term: 2 }), snapshotFileName({ index: 20, term: 3 })]);
+      assert.deepEqual((await fs.readdir(dir)).sort(), [
+        snapshotFileName({ index: 10, term: 2 }),
+        snapshotFileName({ index: 20, term: 3 }),
+      ]);
       assert.equal(snapshotFileName({ index: 20, term: 3 }), "0000000000000003-0000000000000014.snap");
 
       const { snapshot, warnings } = await (await SnapshotStore.open(dir)).load();
@@ -59,7 +62,10 @@ describe("SnapshotStore", () => {
     withTempDir(async (dir) => {
       const store = await SnapshotStore.open(dir);
       await store.save(snap(10, 2));
-      await fs.rename(path.join(dir, snapshotFileName({ index: 10, term: 2 })), path.join(dir, snapshotFileName({ index: 11, term: 2 })));
+      await fs.rename(
+        path.join(dir, snapshotFileName({ index: 10, term: 2 })),
+        path.join(dir, snapshotFileName({ index: 11, term: 2 })),
+      );
       const { snapshot, warnings } = await store.load();
       assert.equal(snapshot, null);
       assert.match(warnings[0] ?? "", /metadata says index 10 term 2, the file name index 11 term 2/);
@@ -80,11 +86,17 @@ describe("SnapshotStore", () => {
     withTempDir(async (dir) => {
       const store = await SnapshotStore.open(dir, { retain: 2 });
       for (const i of [10, 20, 30, 40]) await store.save(snap(i, 1));
-      assert.deepEqual((await store.list()).map((f) => f.index), [40, 30]);
+      assert.deepEqual(
+        (await store.list()).map((f) => f.index),
+        [40, 30],
+      );
       assert.equal((await fs.readdir(dir)).length, 2);
       const three = await SnapshotStore.open(dir, { retain: 3 });
       await three.save(snap(50, 2));
-      assert.deepEqual((await three.list()).map((f) => f.index), [50, 40, 30]);
+      assert.deepEqual(
+        (await three.list()).map((f) => f.index),
+        [50, 40, 30],
+      );
     }));
 
   it("refuses a snapshot older than the newest one, and replaces one at the same position", () =>

@@ -32,7 +32,10 @@ export function hs(term: number, vote: number, commit: number): HardState {
 }
 
 export function snap(index: number, term: number, text = `snap${index}`): Snapshot {
-  return { meta: { index, term, conf: { voters: [1, 2, 3], learners: [4], removed: [9] } }, data: new TextEncoder().encode(text) };
+  return {
+    meta: { index, term, conf: { voters: [1, 2, 3], learners: [4], removed: [9] } },
+    data: new TextEncoder().encode(text),
+  };
 }
 
 /** Entries as `index@term:data` strings: compact to compare, and the data is checked too. */

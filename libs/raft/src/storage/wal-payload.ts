@@ -67,7 +67,9 @@ export function decodeHardStatePayload(payload: Uint8Array): HardState {
 }
 
 function writeMarker(w: ByteWriter, m: SnapshotMarker): void {
-  w.uvarint(m.index).uvarint(m.term).u8(m.resetsLog ? FLAG_RESETS_LOG : 0);
+  w.uvarint(m.index)
+    .uvarint(m.term)
+    .u8(m.resetsLog ? FLAG_RESETS_LOG : 0);
 }
 
 function readMarker(r: ByteReader): SnapshotMarker {
@@ -111,7 +113,9 @@ export function decodeSegmentHeader(payload: Uint8Array): SegmentHeader {
   }
   const version = r.u8();
   if (version !== WAL_VERSION) {
-    throw new RaftCorruptionError(`raft: WAL format version ${version} is not supported (this build reads ${WAL_VERSION})`);
+    throw new RaftCorruptionError(
+      `raft: WAL format version ${version} is not supported (this build reads ${WAL_VERSION})`,
+    );
   }
   const seq = r.uvarint();
   const firstIndex = r.uvarint();

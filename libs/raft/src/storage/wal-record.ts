@@ -69,7 +69,11 @@ export type RecordRead =
 export function readRecordAt(buf: Buffer, pos: number): RecordRead {
   const left = buf.length - pos;
   if (left < RECORD_HEADER_BYTES) {
-    return { ok: false, problem: `only ${left} bytes left, less than a record header (${RECORD_HEADER_BYTES})`, end: null };
+    return {
+      ok: false,
+      problem: `only ${left} bytes left, less than a record header (${RECORD_HEADER_BYTES})`,
+      end: null,
+    };
   }
   if (crc32(buf.subarray(pos, pos + 9)) !== buf.readUInt32LE(pos + 9)) {
     return { ok: false, problem: "record header checksum mismatch", end: null };
@@ -78,7 +82,11 @@ export function readRecordAt(buf: Buffer, pos: number): RecordRead {
   const end = pos + RECORD_HEADER_BYTES + length;
   if (end > buf.length) {
     const have = left - RECORD_HEADER_BYTES;
-    return { ok: false, problem: `record payload of ${length} bytes runs past the end of the file (${have} left)`, end };
+    return {
+      ok: false,
+      problem: `record payload of ${length} bytes runs past the end of the file (${have} left)`,
+      end,
+    };
   }
   const payload = buf.subarray(pos + RECORD_HEADER_BYTES, end);
   if (crc32(payload) !== buf.readUInt32LE(pos + 5)) {

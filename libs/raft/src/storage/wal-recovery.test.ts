@@ -46,7 +46,10 @@ describe("Wal recovery", () => {
         const rec = await recoverFrom(dir, file, bytes.subarray(0, cut));
         assert.deepEqual(show(rec.entries), expected(1, 8, 1), `cut at ${cut}`);
         assert.equal(rec.warnings.length, 1, `cut at ${cut}`);
-        assert.match(rec.warnings[0] as string, new RegExp(`${path.basename(file)} had a torn .* at offset ${lastStart} `));
+        assert.match(
+          rec.warnings[0] as string,
+          new RegExp(`${path.basename(file)} had a torn .* at offset ${lastStart} `),
+        );
         assert.equal((await fs.stat(file)).size, lastStart, `file truncated at the record start (cut ${cut})`);
       }
       // The truncation is durable and the WAL is writable again.
@@ -103,7 +106,10 @@ describe("Wal recovery", () => {
       const { file, bounds, bytes } = await writeWal(dir, FIVE_BATCHES);
       const holed = Buffer.concat([bytes.subarray(0, bounds[2]), bytes.subarray(bounds[3])]);
       await fs.writeFile(file, holed);
-      await assert.rejects(Wal.open(dir), new RegExp(`corrupt at offset ${bounds[2]}: entry 7 does not follow the last index 4`));
+      await assert.rejects(
+        Wal.open(dir),
+        new RegExp(`corrupt at offset ${bounds[2]}: entry 7 does not follow the last index 4`),
+      );
     }));
 
   it("cuts off a zero-filled tail (preallocation after a crash)", () =>
@@ -169,7 +175,11 @@ describe("Wal recovery", () => {
       const { wal: again, recovery } = await Wal.open(dir, undefined, { segmentBytes: 150 });
       assert.equal(recovery.warnings.length, 1);
       const kept = recovery.lastIndex;
-      assert.equal(kept, (parseSegmentName(lastName)?.firstIndex ?? 0) - 1, "the log ends where the last segment began");
+      assert.equal(
+        kept,
+        (parseSegmentName(lastName)?.firstIndex ?? 0) - 1,
+        "the log ends where the last segment began",
+      );
       assert.deepEqual(recovery.hardState, hs(1, 1, kept));
       assert.deepEqual(show(recovery.entries), expected(1, kept, 1));
       await again.append({ entries: [ent(kept + 1, 2)] }, true);

@@ -141,7 +141,10 @@ describe("Wal", () => {
       await Promise.all(pending);
       assert.equal(wal.stats.writes - before.writes, n);
       assert.equal(wal.stats.syncs - before.syncs, n);
-      await wal.append({ snapshot: { index: 1, term: 1, resetsLog: false }, entries: [ent(n + 1, 1)], hardState: hs(1, 0, n) }, false);
+      await wal.append(
+        { snapshot: { index: 1, term: 1, resetsLog: false }, entries: [ent(n + 1, 1)], hardState: hs(1, 0, n) },
+        false,
+      );
       assert.equal(wal.stats.writes - before.writes, n + 1, "marker, entries and hard state: one write");
       assert.equal(wal.stats.syncs - before.syncs, n, "no fdatasync when sync is false");
       await wal.close();

@@ -129,7 +129,8 @@ export class Wal {
       if (batch.snapshot) records.push({ type: RecordType.SnapshotMarker, payload: encodeMarker(batch.snapshot) });
       const entries = batch.entries ?? [];
       if (entries.length > 0) records.push({ type: RecordType.Entries, payload: encodeEntries(entries) });
-      if (batch.hardState) records.push({ type: RecordType.HardState, payload: encodeHardStatePayload(batch.hardState) });
+      if (batch.hardState)
+        records.push({ type: RecordType.HardState, payload: encodeHardStatePayload(batch.hardState) });
       await this.guard(async () => {
         if (records.length > 0 && this.size >= this.segmentBytes) await this.cut();
         if (records.length > 0) await this.write(frameRecords(records));
@@ -149,7 +150,10 @@ export class Wal {
       this.checkUsable();
       let deleted = 0;
       try {
-        while (deleted < this.segments.length - 1 && (this.segments[deleted + 1] as SegmentFile).firstIndex - 1 <= index) {
+        while (
+          deleted < this.segments.length - 1 &&
+          (this.segments[deleted + 1] as SegmentFile).firstIndex - 1 <= index
+        ) {
           await fs.unlink(path.join(this.dir, (this.segments[deleted] as SegmentFile).name));
           deleted++;
         }
@@ -178,9 +182,12 @@ export class Wal {
   private checkUsable(): void {
     if (this.closed) throw new StorageFailedError(`raft: the WAL in ${this.dir} is closed`);
     if (this.failure !== undefined) {
-      throw new StorageFailedError(`raft: an earlier write to the WAL in ${this.dir} failed; restart to recover from disk`, {
-        cause: this.failure,
-      });
+      throw new StorageFailedError(
+        `raft: an earlier write to the WAL in ${this.dir} failed; restart to recover from disk`,
+        {
+          cause: this.failure,
+        },
+      );
     }
   }
 

@@ -30,7 +30,12 @@ export class MemNode {
 
   /** Restarts the core over the same stable storage (a crash that lost nothing synced). */
   restart(): void {
-    this.node = new RawNode({ ...this.cfg, id: this.id, storage: this.storage, applied: this.storage.snapshot().meta.index });
+    this.node = new RawNode({
+      ...this.cfg,
+      id: this.id,
+      storage: this.storage,
+      applied: this.storage.snapshot().meta.index,
+    });
     this.applied = this.applied.filter((e) => e.index <= this.storage.snapshot().meta.index);
   }
 

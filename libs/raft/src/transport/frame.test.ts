@@ -25,7 +25,7 @@ function concat(frames: readonly Frame[]): Uint8Array {
 function decodeChunked(wire: Uint8Array, rnd: () => number, maxChunk: number): Frame[] {
   const decoder = new FrameDecoder();
   const out: Frame[] = [];
-  for (let off = 0; off < wire.length; ) {
+  for (let off = 0; off < wire.length;) {
     const n = Math.floor(rnd() * maxChunk);
     out.push(...decoder.push(wire.subarray(off, off + n)));
     off += n;
@@ -74,9 +74,12 @@ describe("FrameDecoder", () => {
   for (const c of bad) {
     it(`refuses ${c.name}, even split byte by byte, and stays failed`, () => {
       const decoder = new FrameDecoder(1024 * 1024);
-      assert.throws(() => {
-        for (const b of c.header) decoder.push(new Uint8Array([b]));
-      }, (err) => err instanceof RaftCorruptionError && c.error.test(err.message));
+      assert.throws(
+        () => {
+          for (const b of c.header) decoder.push(new Uint8Array([b]));
+        },
+        (err) => err instanceof RaftCorruptionError && c.error.test(err.message),
+      );
       assert.throws(() => decoder.push(new Uint8Array([0])), RaftCorruptionError);
     });
   }
@@ -84,7 +87,10 @@ describe("FrameDecoder", () => {
 
 describe("reply frames", () => {
   it("round-trip accept and refuse with a reason", () => {
-    for (const reply of [{ ok: true, reason: "" }, { ok: false, reason: "raft: wrong cluster \u00e9" }]) {
+    for (const reply of [
+      { ok: true, reason: "" },
+      { ok: false, reason: "raft: wrong cluster \u00e9" },
+    ]) {
       const [frame] = new FrameDecoder().push(encodeReply(FrameType.SnapAck, reply));
       assert.equal(frame?.type, FrameType.SnapAck);
       assert.deepEqual(decodeReply(frame.payload), reply);

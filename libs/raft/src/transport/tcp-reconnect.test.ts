@@ -40,7 +40,11 @@ describe("TcpTransport reconnects", () => {
     stops.push(ticker(a, 2));
     await b2.recorder.until("heartbeats at the restarted node", () => b2.recorder.messages.length >= 3);
     const seqs = b2.recorder.messages.map((m) => m.commit);
-    assert.deepEqual(seqs, [...seqs].sort((x, y) => x - y), "in order after the reconnect");
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((x, y) => x - y),
+      "in order after the reconnect",
+    );
   });
 
   it("moves to a peer's new address when addPeer updates it", async () => {
@@ -71,7 +75,10 @@ describe("TcpTransport reconnects", () => {
     a.transport.send([0, 1, 2, 3, 4].map((i) => heartbeat(1, 3, i)));
     await c.recorder.until("queued heartbeats", () => c.recorder.messages.length === 3);
     await a.recorder.until("unreachable for the overflow", () => a.recorder.unreachable.includes(3));
-    assert.deepEqual(c.recorder.messages.map((m) => m.commit), [0, 1, 2]);
+    assert.deepEqual(
+      c.recorder.messages.map((m) => m.commit),
+      [0, 1, 2],
+    );
   });
 
   it("forgets a removed peer: later messages to it are unreachable", async () => {

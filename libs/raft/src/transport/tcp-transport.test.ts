@@ -36,7 +36,10 @@ describe("TcpTransport", () => {
     await a.recorder.until("snapshot status at node 1", () => a.recorder.snapshotStatus.length === 1);
     const stream = b.recorder.messages.filter((m) => m.type !== MessageType.Snap);
     assert.deepEqual(stream, toB.slice(0, -1), "stream messages arrive intact and in order");
-    assert.deepEqual(b.recorder.messages.find((m) => m.type === MessageType.Snap), toB.at(-1));
+    assert.deepEqual(
+      b.recorder.messages.find((m) => m.type === MessageType.Snap),
+      toB.at(-1),
+    );
     assert.deepEqual(a.recorder.messages, toA);
     assert.deepEqual(a.recorder.snapshotStatus, [{ peer: 2, ok: true }]);
     assert.deepEqual([...a.recorder.unreachable, ...b.recorder.unreachable], []);

@@ -14,8 +14,20 @@ const ETC = { hosts: "/run/c/hosts", hostname: "/run/c/hostname", resolvConf: "/
 const MiB = 1024 * 1024;
 
 const DOCKER_CAPS = [
-  "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP",
-  "CAP_NET_BIND_SERVICE", "CAP_NET_RAW", "CAP_SYS_CHROOT", "CAP_MKNOD", "CAP_AUDIT_WRITE", "CAP_SETFCAP",
+  "CAP_CHOWN",
+  "CAP_DAC_OVERRIDE",
+  "CAP_FOWNER",
+  "CAP_FSETID",
+  "CAP_KILL",
+  "CAP_SETGID",
+  "CAP_SETUID",
+  "CAP_SETPCAP",
+  "CAP_NET_BIND_SERVICE",
+  "CAP_NET_RAW",
+  "CAP_SYS_CHROOT",
+  "CAP_MKNOD",
+  "CAP_AUDIT_WRITE",
+  "CAP_SETFCAP",
 ];
 
 function build(patch: Partial<ContainerSpec> = {}, input: Partial<OciConfigInput> = {}): OciConfig {
@@ -63,12 +75,28 @@ describe("buildOciConfig defaults", () => {
   it("mounts the kernel filesystems, then the /etc files", () => {
     assert.deepEqual(
       config.mounts.map((m) => m.destination),
-      ["/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys", "/sys/fs/cgroup", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf"],
+      [
+        "/proc",
+        "/dev",
+        "/dev/pts",
+        "/dev/shm",
+        "/dev/mqueue",
+        "/sys",
+        "/sys/fs/cgroup",
+        "/etc/hosts",
+        "/etc/hostname",
+        "/etc/resolv.conf",
+      ],
     );
     assert.ok(config.mounts.find((m) => m.destination === "/dev/shm")?.options.includes(`size=${64 * MiB}`));
     assert.ok(config.mounts.find((m) => m.destination === "/sys")?.options.includes("ro"));
     assert.ok(config.mounts.find((m) => m.destination === "/sys/fs/cgroup")?.options.includes("ro"));
-    assert.deepEqual(config.mounts.at(-1), { destination: "/etc/resolv.conf", type: "bind", source: ETC.resolvConf, options: ["rbind", "rprivate"] });
+    assert.deepEqual(config.mounts.at(-1), {
+      destination: "/etc/resolv.conf",
+      type: "bind",
+      source: ETC.resolvConf,
+      options: ["rbind", "rprivate"],
+    });
   });
 
   it("masks and protects Docker's /proc and /sys paths and keeps the root private", () => {
@@ -101,14 +129,26 @@ describe("buildOciConfig defaults", () => {
 
 describe("buildOciConfig capabilities", () => {
   const cases: [string, Partial<ContainerSpec>, (caps: string[]) => void][] = [
-    ["adds one", { capAdd: ["net_admin"] }, (c) => assert.deepEqual([...c].sort(), [...DOCKER_CAPS, "CAP_NET_ADMIN"].sort())],
-    ["drops one", { capDrop: ["CAP_NET_RAW"] }, (c) => assert.deepEqual([...c].sort(), DOCKER_CAPS.filter((x) => x !== "CAP_NET_RAW").sort())],
+    [
+      "adds one",
+      { capAdd: ["net_admin"] },
+      (c) => assert.deepEqual([...c].sort(), [...DOCKER_CAPS, "CAP_NET_ADMIN"].sort()),
+    ],
+    [
+      "drops one",
+      { capDrop: ["CAP_NET_RAW"] },
+      (c) => assert.deepEqual([...c].sort(), DOCKER_CAPS.filter((x) => x !== "CAP_NET_RAW").sort()),
+    ],
     ["drops ALL and adds one", { capDrop: ["ALL"], capAdd: ["CHOWN"] }, (c) => assert.deepEqual(c, ["CAP_CHOWN"])],
     ["drops ALL", { capDrop: ["all"] }, (c) => assert.deepEqual(c, [])],
-    ["adds ALL but one", { capAdd: ["ALL"], capDrop: ["SYS_ADMIN"] }, (c) => {
-      assert.equal(c.length, 40);
-      assert.ok(!c.includes("CAP_SYS_ADMIN"));
-    }],
+    [
+      "adds ALL but one",
+      { capAdd: ["ALL"], capDrop: ["SYS_ADMIN"] },
+      (c) => {
+        assert.equal(c.length, 40);
+        assert.ok(!c.includes("CAP_SYS_ADMIN"));
+      },
+    ],
     ["lets an add win over a drop", { capAdd: ["KILL"], capDrop: ["KILL"] }, (c) => assert.ok(c.includes("CAP_KILL"))],
   ];
   for (const [name, patch, check] of cases) {
@@ -123,13 +163,19 @@ describe("buildOciConfig capabilities", () => {
 describe("buildOciConfig network", () => {
   it("joins a namespace by path", () => {
     const c = build({ network: { mode: "path", path: "/run/netns/n1" } });
-    assert.deepEqual(c.linux.namespaces.find((n) => n.type === "network"), { type: "network", path: "/run/netns/n1" });
+    assert.deepEqual(
+      c.linux.namespaces.find((n) => n.type === "network"),
+      { type: "network", path: "/run/netns/n1" },
+    );
     assert.equal(c.hostname, "c1");
   });
 
   it("shares the host's network and name", () => {
     const c = build({ network: { mode: "host" } });
-    assert.equal(c.linux.namespaces.find((n) => n.type === "network"), undefined);
+    assert.equal(
+      c.linux.namespaces.find((n) => n.type === "network"),
+      undefined,
+    );
     assert.ok(c.linux.namespaces.some((n) => n.type === "uts"));
     assert.ok(!("hostname" in c));
   });
@@ -137,13 +183,36 @@ describe("buildOciConfig network", () => {
 
 describe("buildOciConfig resources", () => {
   const cases: [string, Partial<ContainerSpec>, HostFacts, object][] = [
-    ["memory without swap", { resources: { memoryBytes: 64 * MiB, memoryReservationBytes: 32 * MiB } }, HOST,
-      { memory: { limit: 64 * MiB, reservation: 32 * MiB, swap: 64 * MiB } }],
-    ["memory on a host without swap accounting", { resources: { memoryBytes: 64 * MiB } }, { ...HOST, swapAccounting: false },
-      { memory: { limit: 64 * MiB } }],
-    ["a reservation alone", { resources: { memoryReservationBytes: 32 * MiB } }, HOST, { memory: { reservation: 32 * MiB } }],
-    ["cpus as quota over a 100 ms period", { resources: { cpus: 1.5 } }, HOST, { cpu: { quota: 150000, period: 100000 } }],
-    ["shares and cpuset", { resources: { cpuShares: 512, cpusetCpus: "1" } }, HOST, { cpu: { shares: 512, cpus: "1" } }],
+    [
+      "memory without swap",
+      { resources: { memoryBytes: 64 * MiB, memoryReservationBytes: 32 * MiB } },
+      HOST,
+      { memory: { limit: 64 * MiB, reservation: 32 * MiB, swap: 64 * MiB } },
+    ],
+    [
+      "memory on a host without swap accounting",
+      { resources: { memoryBytes: 64 * MiB } },
+      { ...HOST, swapAccounting: false },
+      { memory: { limit: 64 * MiB } },
+    ],
+    [
+      "a reservation alone",
+      { resources: { memoryReservationBytes: 32 * MiB } },
+      HOST,
+      { memory: { reservation: 32 * MiB } },
+    ],
+    [
+      "cpus as quota over a 100 ms period",
+      { resources: { cpus: 1.5 } },
+      HOST,
+      { cpu: { quota: 150000, period: 100000 } },
+    ],
+    [
+      "shares and cpuset",
+      { resources: { cpuShares: 512, cpusetCpus: "1" } },
+      HOST,
+      { cpu: { shares: 512, cpus: "1" } },
+    ],
     ["a pids limit", { resources: { pidsLimit: 100 } }, HOST, { pids: { limit: 100 } }],
     ["a pids limit of 0 as unlimited", { resources: { pidsLimit: 0 } }, HOST, {}],
   ];
@@ -169,11 +238,29 @@ describe("buildOciConfig mounts", () => {
       { volumePaths: { vol1: "/var/lib/shoal/volumes/vol1/_data" } },
     );
     const own = c.mounts.slice(DEFAULT_MOUNTS.length);
-    assert.deepEqual(own.map((m) => m.destination), ["/a", "/scratch", "/t2", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/a/b"]);
-    assert.deepEqual(own[0], { destination: "/a", type: "bind", source: "/var/lib/shoal/volumes/vol1/_data", options: ["rbind", "rprivate"] });
-    assert.deepEqual(own[1], { destination: "/scratch", type: "tmpfs", source: "tmpfs", options: ["nosuid", "nodev", `size=${8 * MiB}`, "mode=0700"] });
+    assert.deepEqual(
+      own.map((m) => m.destination),
+      ["/a", "/scratch", "/t2", "/etc/hosts", "/etc/hostname", "/etc/resolv.conf", "/a/b"],
+    );
+    assert.deepEqual(own[0], {
+      destination: "/a",
+      type: "bind",
+      source: "/var/lib/shoal/volumes/vol1/_data",
+      options: ["rbind", "rprivate"],
+    });
+    assert.deepEqual(own[1], {
+      destination: "/scratch",
+      type: "tmpfs",
+      source: "tmpfs",
+      options: ["nosuid", "nodev", `size=${8 * MiB}`, "mode=0700"],
+    });
     assert.deepEqual(own[2]?.options, ["nosuid", "nodev"]);
-    assert.deepEqual(own.at(-1), { destination: "/a/b", type: "bind", source: "/srv/a/b", options: ["rbind", "rprivate", "ro"] });
+    assert.deepEqual(own.at(-1), {
+      destination: "/a/b",
+      type: "bind",
+      source: "/srv/a/b",
+      options: ["rbind", "rprivate", "ro"],
+    });
   });
 
   it("lets a spec mount replace a default mount or an /etc file", () => {
@@ -185,24 +272,32 @@ describe("buildOciConfig mounts", () => {
     });
     assert.equal(c.mounts.filter((m) => m.destination === "/dev/shm").length, 1);
     assert.ok(c.mounts.find((m) => m.destination === "/dev/shm")?.options.includes(`size=${256 * MiB}`));
-    assert.deepEqual(c.mounts.filter((m) => m.destination === "/etc/hosts").map((m) => m.source), ["/srv/hosts"]);
+    assert.deepEqual(
+      c.mounts.filter((m) => m.destination === "/etc/hosts").map((m) => m.source),
+      ["/srv/hosts"],
+    );
   });
 
   it("makes the root and the /etc files read-only with a read-only rootfs", () => {
     const c = build({ readOnlyRootfs: true });
     assert.equal(c.root.readonly, true);
-    for (const m of c.mounts.filter((x) => x.destination.startsWith("/etc/"))) assert.ok(m.options.includes("ro"), m.destination);
+    for (const m of c.mounts.filter((x) => x.destination.startsWith("/etc/")))
+      assert.ok(m.options.includes("ro"), m.destination);
   });
 
   it("leaves out /etc files it has no host path for", () => {
     const c = build({}, { etcFiles: { hosts: "/run/c/hosts" } });
-    assert.deepEqual(c.mounts.filter((m) => m.destination.startsWith("/etc/")).map((m) => m.destination), ["/etc/hosts"]);
+    assert.deepEqual(
+      c.mounts.filter((m) => m.destination.startsWith("/etc/")).map((m) => m.destination),
+      ["/etc/hosts"],
+    );
   });
 
   it("refuses a volume without a host directory", () => {
     assert.throws(
       () => build({ mounts: [{ type: "volume", source: "missing", target: "/m" }] }, { volumePaths: { other: "/x" } }),
-      (e: unknown) => e instanceof InvalidSpecError && e.field === "mounts[0].source" && /create the volume/.test(e.message),
+      (e: unknown) =>
+        e instanceof InvalidSpecError && e.field === "mounts[0].source" && /create the volume/.test(e.message),
     );
   });
 });
@@ -210,7 +305,12 @@ describe("buildOciConfig mounts", () => {
 describe("buildOciConfig process details", () => {
   it("passes supplementary groups and replaces the default open-files limit", () => {
     const c = build(
-      { rlimits: [{ type: "core", soft: 0, hard: 0 }, { type: "nofile", soft: 1024, hard: 2048 }] },
+      {
+        rlimits: [
+          { type: "core", soft: 0, hard: 0 },
+          { type: "nofile", soft: 1024, hard: 2048 },
+        ],
+      },
       { user: { uid: 1000, gid: 1000, additionalGids: [10, 29] } },
     );
     assert.deepEqual(c.process.user, { uid: 1000, gid: 1000, additionalGids: [10, 29] });
@@ -221,15 +321,23 @@ describe("buildOciConfig process details", () => {
   });
 
   it("lowers the default open-files limit to what the host can give", () => {
-    assert.deepEqual(build({}, { host: { ...HOST, maxNofile: 20000 } }).process.rlimits, [{ type: "RLIMIT_NOFILE", soft: 20000, hard: 20000 }]);
+    assert.deepEqual(build({}, { host: { ...HOST, maxNofile: 20000 } }).process.rlimits, [
+      { type: "RLIMIT_NOFILE", soft: 20000, hard: 20000 },
+    ]);
   });
 
   it("keeps the default open-files limit beside other limits", () => {
     const c = build({ rlimits: [{ type: "RLIMIT_NPROC", soft: 10, hard: 20 }] });
-    assert.deepEqual(c.process.rlimits.map((r) => r.type), ["RLIMIT_NPROC", "RLIMIT_NOFILE"]);
+    assert.deepEqual(
+      c.process.rlimits.map((r) => r.type),
+      ["RLIMIT_NPROC", "RLIMIT_NOFILE"],
+    );
   });
 
   it("validates the spec before building", () => {
-    assert.throws(() => build({ resources: { cpus: 3 } }), (e: unknown) => e instanceof InvalidSpecError && e.field === "resources.cpus");
+    assert.throws(
+      () => build({ resources: { cpus: 3 } }),
+      (e: unknown) => e instanceof InvalidSpecError && e.field === "resources.cpus",
+    );
   });
 });

@@ -52,7 +52,11 @@ export function buildOciConfig(input: OciConfigInput): OciConfig {
     ociVersion: OCI_VERSION,
     process: {
       terminal: false,
-      user: { uid: user.uid, gid: user.gid, ...(user.additionalGids.length > 0 ? { additionalGids: [...user.additionalGids] } : {}) },
+      user: {
+        uid: user.uid,
+        gid: user.gid,
+        ...(user.additionalGids.length > 0 ? { additionalGids: [...user.additionalGids] } : {}),
+      },
       args: [...process.args],
       env: [...process.env],
       cwd: process.cwd,
@@ -86,7 +90,10 @@ function userMount(m: MountSpec, i: number, volumePaths: Readonly<Record<string,
     case "volume": {
       const dir = Object.hasOwn(volumePaths, m.source) ? volumePaths[m.source] : undefined;
       if (dir === undefined) {
-        throw new InvalidSpecError(`mounts[${i}].source`, `volume ${JSON.stringify(m.source)} has no host directory; create the volume first`);
+        throw new InvalidSpecError(
+          `mounts[${i}].source`,
+          `volume ${JSON.stringify(m.source)} has no host directory; create the volume first`,
+        );
       }
       return bind(m.target, dir, m.readOnly ?? false);
     }
@@ -123,7 +130,10 @@ function buildMounts(input: OciConfigInput): OciMount[] {
   }
   const added = [...etc, ...own];
   const addedTargets = new Set(added.map((m) => m.destination));
-  const defaults = DEFAULT_MOUNTS.filter((m) => !addedTargets.has(m.destination)).map((m) => ({ ...m, options: [...m.options] }));
+  const defaults = DEFAULT_MOUNTS.filter((m) => !addedTargets.has(m.destination)).map((m) => ({
+    ...m,
+    options: [...m.options],
+  }));
   // Array.prototype.sort is stable, so mounts of equal depth keep their order.
   return [...defaults, ...added.sort((a, b) => depth(a.destination) - depth(b.destination))];
 }

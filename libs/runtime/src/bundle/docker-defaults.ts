@@ -11,7 +11,12 @@ export const SHM_SIZE_BYTES = 64 * 1024 * 1024;
 /** The kernel filesystems mounted into every container, parents before children. */
 export const DEFAULT_MOUNTS: readonly OciMount[] = [
   { destination: "/proc", type: "proc", source: "proc", options: ["nosuid", "noexec", "nodev"] },
-  { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+  {
+    destination: "/dev",
+    type: "tmpfs",
+    source: "tmpfs",
+    options: ["nosuid", "strictatime", "mode=755", "size=65536k"],
+  },
   {
     destination: "/dev/pts",
     type: "devpts",
@@ -47,7 +52,13 @@ export const MASKED_PATHS: readonly string[] = [
 ];
 
 /** Paths the container may read but not write: host-wide kernel settings. */
-export const READONLY_PATHS: readonly string[] = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
+export const READONLY_PATHS: readonly string[] = [
+  "/proc/bus",
+  "/proc/fs",
+  "/proc/irq",
+  "/proc/sys",
+  "/proc/sysrq-trigger",
+];
 
 const allowChar = (major: number | undefined, minor: number | undefined, access = "rwm"): OciDeviceRule => ({
   allow: true,

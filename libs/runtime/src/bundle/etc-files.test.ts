@@ -27,7 +27,10 @@ describe("renderHostsFile", () => {
   ];
   for (const [input, field] of bad) {
     it(`refuses ${JSON.stringify(input)}`, () => {
-      assert.throws(() => renderHostsFile(input), (e: unknown) => e instanceof InvalidSpecError && e.field === field);
+      assert.throws(
+        () => renderHostsFile(input),
+        (e: unknown) => e instanceof InvalidSpecError && e.field === field,
+      );
     });
   }
 });
@@ -44,7 +47,13 @@ describe("containerResolvConf", () => {
 
   it("is the host's without loopback servers, or the given servers with the host's search and options", () => {
     assert.equal(containerResolvConf(host, "host"), host);
-    assert.equal(containerResolvConf(host, "path"), "search corp.example\nnameserver 192.0.2.53\noptions edns0 trust-ad\n");
-    assert.equal(containerResolvConf(host, "path", ["10.211.0.1"]), "nameserver 10.211.0.1\nsearch corp.example\noptions edns0 trust-ad\n");
+    assert.equal(
+      containerResolvConf(host, "path"),
+      "search corp.example\nnameserver 192.0.2.53\noptions edns0 trust-ad\n",
+    );
+    assert.equal(
+      containerResolvConf(host, "path", ["10.211.0.1"]),
+      "nameserver 10.211.0.1\nsearch corp.example\noptions edns0 trust-ad\n",
+    );
   });
 });

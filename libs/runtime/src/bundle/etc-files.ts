@@ -19,7 +19,8 @@ export function renderHostsFile(input: HostsFileInput): string {
   }
   const addresses = input.addresses ?? [];
   addresses.forEach((a, i) => {
-    if (isIP(a) === 0) throw new InvalidSpecError(`addresses[${i}]`, `${JSON.stringify(a)} is not an IPv4 or IPv6 address`);
+    if (isIP(a) === 0)
+      throw new InvalidSpecError(`addresses[${i}]`, `${JSON.stringify(a)} is not an IPv4 or IPv6 address`);
   });
   const lines = [
     "127.0.0.1\tlocalhost",
@@ -46,7 +47,11 @@ export function renderHostnameFile(hostname: string): string {
  * network namespace (they would point at the container itself); with `dnsServers`, those instead of every
  * nameserver of the host, keeping its search and options lines.
  */
-export function containerResolvConf(hostResolvConf: string, networkMode: "none" | "host" | "path", dnsServers?: readonly string[]): string {
+export function containerResolvConf(
+  hostResolvConf: string,
+  networkMode: "none" | "host" | "path",
+  dnsServers?: readonly string[],
+): string {
   if (networkMode === "host" && dnsServers === undefined) return hostResolvConf;
   const nameserver = (l: string): boolean => /^\s*nameserver\s/.test(l);
   const kept = hostResolvConf

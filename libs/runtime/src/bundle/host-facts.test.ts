@@ -3,7 +3,10 @@ import { describe, it } from "node:test";
 import { maxNofileFromProc } from "./host-facts.js";
 
 const limits = (hard: string): string =>
-  ["Limit                     Soft Limit           Hard Limit           Units", `Max open files            1024                 ${hard}                files`].join("\n");
+  [
+    "Limit                     Soft Limit           Hard Limit           Units",
+    `Max open files            1024                 ${hard}                files`,
+  ].join("\n");
 
 describe("maxNofileFromProc", () => {
   const cases: [string, string, string, string, number | undefined][] = [

@@ -20,6 +20,12 @@ export { OCI_VERSION } from "./oci-config.js";
 export { parseGroup, parsePasswd, resolveUser, type ResolvedUser } from "./resolve-user.js";
 export { DEFAULT_NOFILE, RLIMIT_NAMES, normalizeRlimitName } from "./rlimits.js";
 export { SIGRTMAX, SIGRTMIN, parseSignal } from "./signals.js";
-export { CONTAINER_ID_PATTERN, MIN_MEMORY_BYTES, VOLUME_NAME_PATTERN, isValidHostname, parseCpuset } from "./spec-rules.js";
+export {
+  CONTAINER_ID_PATTERN,
+  MIN_MEMORY_BYTES,
+  VOLUME_NAME_PATTERN,
+  isValidHostname,
+  parseCpuset,
+} from "./spec-rules.js";
 export { CPU_PERIOD_US, cpuQuota } from "./validate-resources.js";
 export { validateSpec } from "./validate-spec.js";

@@ -24,7 +24,12 @@ describe("mergeWithImage args", () => {
     ["image entrypoint and cmd", {}, IMAGE, ["/entry.sh", "serve", "--port", "80"]],
     ["spec cmd replaces the image cmd", { cmd: ["debug"] }, IMAGE, ["/entry.sh", "debug"]],
     ["spec entrypoint drops the image cmd", { entrypoint: ["/bin/sh"] }, IMAGE, ["/bin/sh"]],
-    ["spec entrypoint and cmd", { entrypoint: ["/bin/sh", "-c"], cmd: ["echo hi"] }, IMAGE, ["/bin/sh", "-c", "echo hi"]],
+    [
+      "spec entrypoint and cmd",
+      { entrypoint: ["/bin/sh", "-c"], cmd: ["echo hi"] },
+      IMAGE,
+      ["/bin/sh", "-c", "echo hi"],
+    ],
     ["an empty spec entrypoint clears the image's", { entrypoint: [], cmd: ["ls"] }, IMAGE, ["ls"]],
     ["image cmd without entrypoint", {}, { ...BARE, cmd: ["sh"] }, ["sh"]],
     ["spec cmd on a bare image", { cmd: ["true"] }, BARE, ["true"]],
@@ -118,14 +123,27 @@ describe("mergeWithImage stop signal and health check", () => {
 
   it("inherits the image's check, with defaults for what it leaves out", () => {
     assert.deepEqual(mergeWithImage(spec(), IMAGE).healthcheck, {
-      test: ["CMD", "/health"], intervalMs: 5000, timeoutMs: 30000, retries: 2, startPeriodMs: 0,
+      test: ["CMD", "/health"],
+      intervalMs: 5000,
+      timeoutMs: 30000,
+      retries: 2,
+      startPeriodMs: 0,
     });
   });
 
   it("overrides the image's check field by field, 0 and an empty test keeping the image's", () => {
     const p = mergeWithImage(spec({ healthcheck: { test: [], intervalMs: 0, timeoutMs: 700, retries: 0 } }), IMAGE);
-    assert.deepEqual(p.healthcheck, { test: ["CMD", "/health"], intervalMs: 5000, timeoutMs: 700, retries: 2, startPeriodMs: 0 });
-    const q = mergeWithImage(spec({ healthcheck: { test: ["CMD-SHELL", "curl -f localhost"], startPeriodMs: 9 } }), IMAGE);
+    assert.deepEqual(p.healthcheck, {
+      test: ["CMD", "/health"],
+      intervalMs: 5000,
+      timeoutMs: 700,
+      retries: 2,
+      startPeriodMs: 0,
+    });
+    const q = mergeWithImage(
+      spec({ healthcheck: { test: ["CMD-SHELL", "curl -f localhost"], startPeriodMs: 9 } }),
+      IMAGE,
+    );
     assert.deepEqual(q.healthcheck?.test, ["CMD-SHELL", "curl -f localhost"]);
     assert.equal(q.healthcheck?.startPeriodMs, 9);
   });

@@ -65,7 +65,10 @@ export function mergeWithImage(spec: ContainerSpec, image: ImageConfig, options:
       ? [...spec.entrypoint, ...(spec.cmd ?? [])]
       : [...(image.entrypoint ?? []), ...(spec.cmd ?? image.cmd ?? [])];
   if (args.length === 0 || args[0] === "") {
-    throw new InvalidSpecError("cmd", "there is no command to run: neither the spec nor the image gives an entrypoint or cmd; set cmd");
+    throw new InvalidSpecError(
+      "cmd",
+      "there is no command to run: neither the spec nor the image gives an entrypoint or cmd; set cmd",
+    );
   }
   const network = spec.network ?? DEFAULT_NETWORK;
   const hostname = network.mode === "host" ? undefined : (spec.hostname ?? defaultHostname(spec.id));

@@ -55,7 +55,14 @@ export function parseGroup(text: string | undefined): GroupEntry[] {
   for (const [name, , gidText, memberText] of lines(text)) {
     const gid = parseId(gidText ?? "");
     if (!name || gid === undefined) continue;
-    out.push({ name, gid, members: (memberText ?? "").split(",").map((m) => m.trim()).filter((m) => m !== "") });
+    out.push({
+      name,
+      gid,
+      members: (memberText ?? "")
+        .split(",")
+        .map((m) => m.trim())
+        .filter((m) => m !== ""),
+    });
   }
   return out;
 }
@@ -75,7 +82,9 @@ export function resolveUser(user: string, passwd: string | undefined, group: str
   }
   const users = parsePasswd(passwd);
   const numericUid = parseId(userArg);
-  const entry = users.find((u) => u.name === userArg) ?? (numericUid === undefined ? undefined : users.find((u) => u.uid === numericUid));
+  const entry =
+    users.find((u) => u.name === userArg) ??
+    (numericUid === undefined ? undefined : users.find((u) => u.uid === numericUid));
   const uid = entry?.uid ?? numericUid;
   if (uid === undefined) {
     throw new InvalidSpecError(
@@ -99,6 +108,7 @@ export function resolveUser(user: string, passwd: string | undefined, group: str
     }
     return { uid, gid, additionalGids: [] };
   }
-  const additionalGids = entry === undefined ? [] : [...new Set(groups.filter((g) => g.members.includes(entry.name)).map((g) => g.gid))];
+  const additionalGids =
+    entry === undefined ? [] : [...new Set(groups.filter((g) => g.members.includes(entry.name)).map((g) => g.gid))];
   return { uid, gid: entry?.gid ?? 0, additionalGids };
 }

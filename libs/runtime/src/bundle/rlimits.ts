@@ -4,8 +4,22 @@ import type { OciRlimit } from "./oci-config.js";
 
 /** Resource limits Linux knows, by their `ulimit`-style names. */
 export const RLIMIT_NAMES: readonly string[] = [
-  "as", "core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss",
-  "rtprio", "rttime", "sigpending", "stack",
+  "as",
+  "core",
+  "cpu",
+  "data",
+  "fsize",
+  "locks",
+  "memlock",
+  "msgqueue",
+  "nice",
+  "nofile",
+  "nproc",
+  "rss",
+  "rtprio",
+  "rttime",
+  "sigpending",
+  "stack",
 ];
 
 /** The open-files limit a container gets unless its spec sets one (what Docker's daemon passes on). */

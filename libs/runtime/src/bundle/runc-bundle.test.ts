@@ -71,7 +71,11 @@ describe("OCI configs run under runc", { skip: rootSkipReason }, () => {
     const runcRoot = path.join(work, "runc");
     cleanups.push(() => execa("runc", ["--root", runcRoot, "delete", "-f", id], { reject: false }));
     // The timeout only guards against a hung runc; a passing run takes milliseconds.
-    const r = await execa("runc", ["--root", runcRoot, "run", "--bundle", bundle, id], { reject: false, stdin: "ignore", timeout: 30_000 });
+    const r = await execa("runc", ["--root", runcRoot, "run", "--bundle", bundle, id], {
+      reject: false,
+      stdin: "ignore",
+      timeout: 30_000,
+    });
     return { config, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
   }
 
@@ -99,7 +103,7 @@ describe("OCI configs run under runc", { skip: rootSkipReason }, () => {
         'echo "nofile=$(ulimit -n)/$(ulimit -Hn)"',
         `for p in ${masked.join(" ")}; do if [ -d $p ]; then echo "masked:$p=$(ls -A $p | wc -l)"; ` +
           'elif [ -e $p ]; then echo "masked:$p=$(wc -c < $p)"; else echo "masked:$p=absent"; fi; done',
-        'if (echo x > /proc/sys/kernel/domainname) 2>/dev/null; then echo procsys=writable; else echo procsys=readonly; fi',
+        "if (echo x > /proc/sys/kernel/domainname) 2>/dev/null; then echo procsys=writable; else echo procsys=readonly; fi",
         "if touch /probe 2>/dev/null; then echo rootfs=writable; else echo rootfs=readonly; fi",
         'echo "memory=$(cat /sys/fs/cgroup/memory/memory.limit_in_bytes)"',
         'echo "memsw=$(cat /sys/fs/cgroup/memory/memory.memsw.limit_in_bytes 2>/dev/null)"',
@@ -127,8 +131,16 @@ describe("OCI configs run under runc", { skip: rootSkipReason }, () => {
     });
 
     it("sees only its own mounts, none of the host's", () => {
-      const allowed = new Set(["/", ...result.config.mounts.map((m) => m.destination), ...result.config.linux.maskedPaths, ...result.config.linux.readonlyPaths]);
-      const mounts = result.stdout.split("\n").filter((l) => l.startsWith("mnt ")).map((l) => l.split(" "));
+      const allowed = new Set([
+        "/",
+        ...result.config.mounts.map((m) => m.destination),
+        ...result.config.linux.maskedPaths,
+        ...result.config.linux.readonlyPaths,
+      ]);
+      const mounts = result.stdout
+        .split("\n")
+        .filter((l) => l.startsWith("mnt "))
+        .map((l) => l.split(" "));
       assert.ok(mounts.length > 5, result.stdout);
       for (const m of mounts) {
         const point = m[5] ?? "";
@@ -137,7 +149,10 @@ describe("OCI configs run under runc", { skip: rootSkipReason }, () => {
       const rootMount = mounts.find((m) => m[5] === "/");
       const rootSource = rootMount?.[4] ?? "";
       // The mount's root within its filesystem: the rootfs path, or its tail when the temp dir is a mount itself.
-      assert.ok(rootSource.includes("shoal-bundle-") && image.rootfs.endsWith(rootSource), `root is not the image: ${rootMount?.join(" ")}`);
+      assert.ok(
+        rootSource.includes("shoal-bundle-") && image.rootfs.endsWith(rootSource),
+        `root is not the image: ${rootMount?.join(" ")}`,
+      );
     });
 
     it("has exactly Docker's default capabilities", () => assert.equal(out.get("capeff"), DOCKER_CAP_MASK));
@@ -151,7 +166,10 @@ describe("OCI configs run under runc", { skip: rootSkipReason }, () => {
       for (const p of masked) {
         const seen = out.get(`masked:${p}`);
         // A path the kernel does not have (no /proc/kcore without CONFIG_PROC_KCORE) is hidden already.
-        const onHost = await fs.stat(p).then(() => true, () => false);
+        const onHost = await fs.stat(p).then(
+          () => true,
+          () => false,
+        );
         assert.ok(seen === "0" || (seen === "absent" && !onHost), `${p} is not masked: ${seen}`);
       }
       assert.equal(out.get("procsys"), "readonly");
@@ -181,7 +199,11 @@ describe("OCI configs run under runc", { skip: rootSkipReason }, () => {
       // `read` is a builtin: it needs no fork while the cgroup is full.
       'read max < /sys/fs/cgroup/pids/pids.max; echo "pids-max=$max"',
     ].join("\n");
-    const r = await run("joined", script, { user: "nobody", network: { mode: "path", path: nsPath }, resources: { pidsLimit: 6 } });
+    const r = await run("joined", script, {
+      user: "nobody",
+      network: { mode: "path", path: nsPath },
+      resources: { pidsLimit: 6 },
+    });
     assert.equal(r.exitCode, 0, r.stderr);
     const out = fields(r.stdout);
     assert.equal(out.get("netns"), `net:[${(await fs.stat(nsPath)).ino}]`);
@@ -192,7 +214,9 @@ describe("OCI configs run under runc", { skip: rootSkipReason }, () => {
   });
 
   it("shares the host's network and keeps the host's name with network host", async () => {
-    const r = await run("hostnet", 'echo "netns=$(readlink /proc/self/ns/net)"; echo "hostname=$(hostname)"', { network: { mode: "host" } });
+    const r = await run("hostnet", 'echo "netns=$(readlink /proc/self/ns/net)"; echo "hostname=$(hostname)"', {
+      network: { mode: "host" },
+    });
     assert.equal(r.exitCode, 0, r.stderr);
     const out = fields(r.stdout);
     assert.equal(out.get("netns"), await fs.readlink("/proc/self/ns/net"));

@@ -26,7 +26,10 @@ export function isValidHostname(name: string): boolean {
 export function isNormalAbsolutePath(p: string): boolean {
   if (!p.startsWith("/") || p.includes("\0")) return false;
   if (p === "/") return true;
-  return p.split("/").slice(1).every((part) => part !== "" && part !== "." && part !== "..");
+  return p
+    .split("/")
+    .slice(1)
+    .every((part) => part !== "" && part !== "." && part !== "..");
 }
 
 /** Whether `p` equals `dir` or lies below it. Both must be normal absolute paths. */

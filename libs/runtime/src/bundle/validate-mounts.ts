@@ -18,13 +18,20 @@ export function validateMounts(mounts: readonly MountSpec[]): void {
         `${JSON.stringify(target)} is not an absolute path in normal form; write it like /data (no ., .., // or trailing /)`,
       );
     }
-    if (target === "/") throw new InvalidSpecError(`${at}.target`, `cannot mount over /; the image is the root filesystem`);
+    if (target === "/")
+      throw new InvalidSpecError(`${at}.target`, `cannot mount over /; the image is the root filesystem`);
     if (isWithin(target, "/proc")) {
-      throw new InvalidSpecError(`${at}.target`, `${target} is inside /proc, which the runtime owns; mount somewhere else`);
+      throw new InvalidSpecError(
+        `${at}.target`,
+        `${target} is inside /proc, which the runtime owns; mount somewhere else`,
+      );
     }
     const earlier = seen.get(target);
     if (earlier !== undefined) {
-      throw new InvalidSpecError(`${at}.target`, `${target} is already the target of mounts[${earlier}]; give each mount its own target`);
+      throw new InvalidSpecError(
+        `${at}.target`,
+        `${target} is already the target of mounts[${earlier}]; give each mount its own target`,
+      );
     }
     seen.set(target, i);
     switch (m.type) {
@@ -46,15 +53,24 @@ export function validateMounts(mounts: readonly MountSpec[]): void {
         break;
       case "tmpfs":
         if (m.sizeBytes !== undefined && (!Number.isSafeInteger(m.sizeBytes) || m.sizeBytes <= 0)) {
-          throw new InvalidSpecError(`${at}.sizeBytes`, `${m.sizeBytes} is not a size; give a whole number of bytes > 0, or leave it out`);
+          throw new InvalidSpecError(
+            `${at}.sizeBytes`,
+            `${m.sizeBytes} is not a size; give a whole number of bytes > 0, or leave it out`,
+          );
         }
         if (m.mode !== undefined && (!Number.isInteger(m.mode) || m.mode < 0 || m.mode > 0o7777)) {
-          throw new InvalidSpecError(`${at}.mode`, `${m.mode} is not a file mode; give a number from 0 to 0o7777, like 0o1777`);
+          throw new InvalidSpecError(
+            `${at}.mode`,
+            `${m.mode} is not a file mode; give a number from 0 to 0o7777, like 0o1777`,
+          );
         }
         break;
       default: {
         const type: unknown = (m as { type: unknown }).type;
-        throw new InvalidSpecError(`${at}.type`, `${JSON.stringify(type)} is not a mount type; use volume, bind or tmpfs`);
+        throw new InvalidSpecError(
+          `${at}.type`,
+          `${JSON.stringify(type)} is not a mount type; use volume, bind or tmpfs`,
+        );
       }
     }
   });

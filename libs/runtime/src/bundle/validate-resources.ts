@@ -55,7 +55,10 @@ export function validateResources(resources: ResourceSpec, host: HostFacts): voi
     }
   }
   if (cpuShares !== undefined && (!Number.isInteger(cpuShares) || cpuShares < 2 || cpuShares > 262144)) {
-    throw new InvalidSpecError("resources.cpuShares", `${cpuShares} is out of range; give a whole number from 2 to 262144`);
+    throw new InvalidSpecError(
+      "resources.cpuShares",
+      `${cpuShares} is out of range; give a whole number from 2 to 262144`,
+    );
   }
   if (cpusetCpus !== undefined) {
     const parsed = parseCpuset(cpusetCpus);
@@ -74,6 +77,9 @@ export function validateResources(resources: ResourceSpec, host: HostFacts): voi
     }
   }
   if (pidsLimit !== undefined && (!Number.isSafeInteger(pidsLimit) || pidsLimit < 0)) {
-    throw new InvalidSpecError("resources.pidsLimit", `${pidsLimit} is out of range; give a whole number >= 0 (0 means unlimited)`);
+    throw new InvalidSpecError(
+      "resources.pidsLimit",
+      `${pidsLimit} is out of range; give a whole number >= 0 (0 means unlimited)`,
+    );
   }
 }

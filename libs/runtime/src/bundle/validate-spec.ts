@@ -4,7 +4,13 @@ import { normalizeCapability } from "./capabilities.js";
 import type { HostFacts } from "./host-facts.js";
 import { normalizeRlimitName } from "./rlimits.js";
 import { parseSignal } from "./signals.js";
-import { CONTAINER_ID_PATTERN, ENV_NAME_PATTERN, MAX_HOSTNAME_LENGTH, isNormalAbsolutePath, isValidHostname } from "./spec-rules.js";
+import {
+  CONTAINER_ID_PATTERN,
+  ENV_NAME_PATTERN,
+  MAX_HOSTNAME_LENGTH,
+  isNormalAbsolutePath,
+  isValidHostname,
+} from "./spec-rules.js";
 import { validateMounts } from "./validate-mounts.js";
 import { validateResources } from "./validate-resources.js";
 
@@ -28,7 +34,10 @@ export function validateSpec(spec: ContainerSpec, host: HostFacts): void {
   spec.env?.forEach((e, i) => checkEnv(`env[${i}]`, e));
   if (spec.user !== undefined) checkUser(spec.user);
   if (spec.workdir !== undefined && !isNormalAbsolutePath(spec.workdir)) {
-    throw new InvalidSpecError("workdir", `${JSON.stringify(spec.workdir)} is not an absolute path in normal form; write it like /app`);
+    throw new InvalidSpecError(
+      "workdir",
+      `${JSON.stringify(spec.workdir)} is not an absolute path in normal form; write it like /app`,
+    );
   }
   if (spec.network !== undefined) checkNetwork(spec.network, spec.hostname);
   if (spec.hostname !== undefined && !isValidHostname(spec.hostname)) {
@@ -61,9 +70,13 @@ function checkEnv(field: string, entry: string): void {
   const eq = typeof entry === "string" ? entry.indexOf("=") : -1;
   const name = eq > 0 ? entry.slice(0, eq) : "";
   if (!ENV_NAME_PATTERN.test(name)) {
-    throw new InvalidSpecError(field, `${JSON.stringify(entry)} is not NAME=value with a name of letters, digits and _ (not starting with a digit)`);
+    throw new InvalidSpecError(
+      field,
+      `${JSON.stringify(entry)} is not NAME=value with a name of letters, digits and _ (not starting with a digit)`,
+    );
   }
-  if (entry.includes("\0")) throw new InvalidSpecError(field, `the value of ${name} contains a NUL character; remove it`);
+  if (entry.includes("\0"))
+    throw new InvalidSpecError(field, `the value of ${name} contains a NUL character; remove it`);
 }
 
 function checkUser(user: string): void {
@@ -79,7 +92,10 @@ function checkNetwork(network: NetworkMode, hostname: string | undefined): void 
       return;
     case "host":
       if (hostname !== undefined) {
-        throw new InvalidSpecError("hostname", "cannot be set with network mode host, which keeps the host's name; leave it out");
+        throw new InvalidSpecError(
+          "hostname",
+          "cannot be set with network mode host, which keeps the host's name; leave it out",
+        );
       }
       return;
     case "path":
@@ -92,7 +108,10 @@ function checkNetwork(network: NetworkMode, hostname: string | undefined): void 
       return;
     default: {
       const mode: unknown = (network as { mode: unknown }).mode;
-      throw new InvalidSpecError("network.mode", `${JSON.stringify(mode)} is not a network mode; use none, host or path`);
+      throw new InvalidSpecError(
+        "network.mode",
+        `${JSON.stringify(mode)} is not a network mode; use none, host or path`,
+      );
     }
   }
 }
@@ -101,19 +120,29 @@ function checkRlimits(rlimits: readonly RlimitSpec[], maxNofile: number | undefi
   const seen = new Set<string>();
   rlimits.forEach((r, i) => {
     const name = normalizeRlimitName(String(r.type), `rlimits[${i}].type`);
-    if (seen.has(name)) throw new InvalidSpecError(`rlimits[${i}].type`, `${name} is given twice; give each limit once`);
+    if (seen.has(name))
+      throw new InvalidSpecError(`rlimits[${i}].type`, `${name} is given twice; give each limit once`);
     seen.add(name);
     for (const key of ["soft", "hard"] as const) {
       const v = r[key];
       if (!Number.isSafeInteger(v) || v < 0) {
-        throw new InvalidSpecError(`rlimits[${i}].${key}`, `${v} is not a limit; give a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`);
+        throw new InvalidSpecError(
+          `rlimits[${i}].${key}`,
+          `${v} is not a limit; give a whole number from 0 to ${Number.MAX_SAFE_INTEGER}`,
+        );
       }
     }
     if (r.soft > r.hard) {
-      throw new InvalidSpecError(`rlimits[${i}].soft`, `${r.soft} is above the hard limit ${r.hard}; the soft limit must not exceed the hard one`);
+      throw new InvalidSpecError(
+        `rlimits[${i}].soft`,
+        `${r.soft} is above the hard limit ${r.hard}; the soft limit must not exceed the hard one`,
+      );
     }
     if (name === "nofile" && maxNofile !== undefined && r.hard > maxNofile) {
-      throw new InvalidSpecError(`rlimits[${i}].hard`, `${r.hard} is above ${maxNofile}, the most open files a container can get on this host; ask for at most that`);
+      throw new InvalidSpecError(
+        `rlimits[${i}].hard`,
+        `${r.hard} is above ${maxNofile}, the most open files a container can get on this host; ask for at most that`,
+      );
     }
   });
 }
@@ -125,7 +154,8 @@ function checkDuration(field: string, ms: number): void {
 }
 
 function checkPositive(field: string, n: number): void {
-  if (!Number.isSafeInteger(n) || n <= 0) throw new InvalidSpecError(field, `${n} is out of range; give a whole number > 0`);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new InvalidSpecError(field, `${n} is out of range; give a whole number > 0`);
 }
 
 function checkHealthcheck(hc: HealthcheckConfig): void {

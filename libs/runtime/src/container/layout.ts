@@ -19,20 +19,50 @@ export class RuntimeLayout {
     readonly runDir: string,
   ) {}
 
-  get images(): string { return join(this.dataDir, "images"); }
-  get volumes(): string { return join(this.dataDir, "volumes"); }
-  get containers(): string { return join(this.dataDir, "containers"); }
-  get runcRoot(): string { return join(this.runDir, "runc"); }
-  get runContainers(): string { return join(this.runDir, "containers"); }
-  get exits(): string { return join(this.runDir, "exits"); }
+  get images(): string {
+    return join(this.dataDir, "images");
+  }
+  get volumes(): string {
+    return join(this.dataDir, "volumes");
+  }
+  get containers(): string {
+    return join(this.dataDir, "containers");
+  }
+  get runcRoot(): string {
+    return join(this.runDir, "runc");
+  }
+  get runContainers(): string {
+    return join(this.runDir, "containers");
+  }
+  get exits(): string {
+    return join(this.runDir, "exits");
+  }
 
-  container(id: string): string { return join(this.containers, id); }
-  record(id: string): string { return join(this.containers, id, "container.json"); }
-  rootfs(id: string): string { return join(this.containers, id, "rootfs"); }
-  upper(id: string): string { return join(this.containers, id, "upper"); }
-  work(id: string): string { return join(this.containers, id, "work"); }
-  logDir(id: string): string { return join(this.containers, id, "logs"); }
-  runState(id: string): string { return join(this.runContainers, id); }
-  pidFile(id: string): string { return join(this.runContainers, id, "init.pid"); }
-  exitFile(id: string): string { return join(this.exits, `${id}.json`); }
+  container(id: string): string {
+    return join(this.containers, id);
+  }
+  record(id: string): string {
+    return join(this.containers, id, "container.json");
+  }
+  rootfs(id: string): string {
+    return join(this.containers, id, "rootfs");
+  }
+  upper(id: string): string {
+    return join(this.containers, id, "upper");
+  }
+  work(id: string): string {
+    return join(this.containers, id, "work");
+  }
+  logDir(id: string): string {
+    return join(this.containers, id, "logs");
+  }
+  runState(id: string): string {
+    return join(this.runContainers, id);
+  }
+  pidFile(id: string): string {
+    return join(this.runContainers, id, "init.pid");
+  }
+  exitFile(id: string): string {
+    return join(this.exits, `${id}.json`);
+  }
 }

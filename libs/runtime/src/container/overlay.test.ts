@@ -31,24 +31,36 @@ test("readFromLayers: the top copy wins; a whiteout or an opaque dir above hides
   assert.equal(await readFromLayers([bottom, middle], "etc/group"), undefined, "absent");
 });
 
-test("prepareMountPoints creates mount targets in the upper dir, but never an etc dir over an etc symlink", { skip }, async (t) => {
-  const [lower, upper, other] = layers(t, 3) as [string, string, string];
-  rmSync(join(upper, "etc"), { recursive: true });
-  await prepareMountPoints([lower], upper, ["/etc/hosts", "/.shoal-init"]);
-  assert.ok(existsSync(join(upper, "etc/hosts")) && existsSync(join(upper, ".shoal-init")));
-  rmSync(join(other, "etc"), { recursive: true });
-  symlinkSync("usr/etc", join(other, "etc"));
-  const upper2 = mkdtempSync(join(tmpdir(), "shoal-upper-"));
-  t.after(() => rmSync(upper2, { recursive: true, force: true }));
-  await prepareMountPoints([lower, other], upper2, ["/etc/hosts", "/.shoal-init"]);
-  assert.equal(existsSync(join(upper2, "etc")), false);
-  assert.ok(existsSync(join(upper2, ".shoal-init")));
-});
+test(
+  "prepareMountPoints creates mount targets in the upper dir, but never an etc dir over an etc symlink",
+  { skip },
+  async (t) => {
+    const [lower, upper, other] = layers(t, 3) as [string, string, string];
+    rmSync(join(upper, "etc"), { recursive: true });
+    await prepareMountPoints([lower], upper, ["/etc/hosts", "/.shoal-init"]);
+    assert.ok(existsSync(join(upper, "etc/hosts")) && existsSync(join(upper, ".shoal-init")));
+    rmSync(join(other, "etc"), { recursive: true });
+    symlinkSync("usr/etc", join(other, "etc"));
+    const upper2 = mkdtempSync(join(tmpdir(), "shoal-upper-"));
+    t.after(() => rmSync(upper2, { recursive: true, force: true }));
+    await prepareMountPoints([lower, other], upper2, ["/etc/hosts", "/.shoal-init"]);
+    assert.equal(existsSync(join(upper2, "etc")), false);
+    assert.ok(existsSync(join(upper2, ".shoal-init")));
+  },
+);
 
 test("overlayOptions lists layers top first and refuses options past one page", () => {
   assert.equal(overlayOptions(["/a", "/b"], "/u", "/w"), "lowerdir=/b:/a,upperdir=/u,workdir=/w");
   assert.throws(() => overlayOptions([], "/u", "/w"), /at least one layer/);
-  assert.throws(() => overlayOptions(Array.from({ length: 200 }, (_, i) => `/var/lib/shoal/images/layers/${i}`.padEnd(60, "x")), "/u", "/w"), /limit 4096/);
+  assert.throws(
+    () =>
+      overlayOptions(
+        Array.from({ length: 200 }, (_, i) => `/var/lib/shoal/images/layers/${i}`.padEnd(60, "x")),
+        "/u",
+        "/w",
+      ),
+    /limit 4096/,
+  );
 });
 
 test("parseMountPoints decodes octal escapes", () => {

@@ -9,11 +9,14 @@ import { StorageError } from "../errors.js";
  * The shim mounts it (one mount(2) call) just before runc starts the container.
  */
 export function overlayOptions(lowerDirs: readonly string[], upperDir: string, workDir: string): string {
-  if (lowerDirs.length === 0) throw new StorageError("runtime: an image needs at least one layer to make a root filesystem");
+  if (lowerDirs.length === 0)
+    throw new StorageError("runtime: an image needs at least one layer to make a root filesystem");
   const options = `lowerdir=${[...lowerDirs].reverse().join(":")},upperdir=${upperDir},workdir=${workDir}`;
   // The mount(2) data is one page: long layer paths times many layers may not fit.
   if (options.length > 4000) {
-    throw new StorageError(`runtime: ${lowerDirs.length} layers make overlay mount options of ${options.length} bytes (limit 4096); flatten the image`);
+    throw new StorageError(
+      `runtime: ${lowerDirs.length} layers make overlay mount options of ${options.length} bytes (limit 4096); flatten the image`,
+    );
   }
   return options;
 }
@@ -31,7 +34,8 @@ export async function readFromLayers(layerDirs: readonly string[], relPath: stri
     if (st?.isFile()) return readFile(path, "utf8");
     if (st) return undefined; // a whiteout, or not a regular file
     const parentDir = join(layerDirs[i] ?? "", parent);
-    if (parent !== "." && (await lstat(parentDir).catch(() => undefined))?.isDirectory() && (await isOpaque(parentDir))) return undefined;
+    if (parent !== "." && (await lstat(parentDir).catch(() => undefined))?.isDirectory() && (await isOpaque(parentDir)))
+      return undefined;
   }
   return undefined;
 }
@@ -42,7 +46,11 @@ export async function readFromLayers(layerDirs: readonly string[], relPath: stri
  * its directory on the start's critical path. Only where the image's `/etc` is a real directory (an upper
  * `etc` dir would hide an `etc` symlink).
  */
-export async function prepareMountPoints(layerDirs: readonly string[], upperDir: string, files: readonly string[]): Promise<void> {
+export async function prepareMountPoints(
+  layerDirs: readonly string[],
+  upperDir: string,
+  files: readonly string[],
+): Promise<void> {
   let etcIsDir = false;
   for (let i = layerDirs.length - 1; i >= 0; i--) {
     const st = await lstat(join(layerDirs[i] ?? "", "etc")).catch(() => undefined);

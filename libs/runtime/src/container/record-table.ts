@@ -56,11 +56,15 @@ export class RecordTable {
 
   /** The ids of the containers created from image `imageId`. */
   usersOfImage(imageId: string): string[] {
-    return this.all().filter((r) => r.imageId === imageId).map((r) => r.spec.id);
+    return this.all()
+      .filter((r) => r.imageId === imageId)
+      .map((r) => r.spec.id);
   }
 
   /** The ids of the containers that mount volume `name`. */
   usersOfVolume(name: string): string[] {
-    return this.all().filter((r) => r.volumes.includes(name)).map((r) => r.spec.id);
+    return this.all()
+      .filter((r) => r.volumes.includes(name))
+      .map((r) => r.spec.id);
   }
 }

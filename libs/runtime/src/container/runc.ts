@@ -124,7 +124,11 @@ export class RuncClient {
         reject(new MissingDependencyError("runc", `runtime: cannot run ${this.binary}: ${e.message}`, { cause: e })),
       );
       child.once("close", (code, signal) =>
-        resolve({ exitCode: code ?? 128 + (signal ? (osConstants.signals[signal] ?? 9) : 9), stdout: out.text(), stderr: err.text() }),
+        resolve({
+          exitCode: code ?? 128 + (signal ? (osConstants.signals[signal] ?? 9) : 9),
+          stdout: out.text(),
+          stderr: err.text(),
+        }),
       );
     });
     return { child, done };
@@ -132,7 +136,9 @@ export class RuncClient {
 
   private run(args: string[], options: { reject: false }) {
     return execa(this.binary, ["--root", this.root, ...args], options).catch((err: unknown) => {
-      throw new MissingDependencyError("runc", `runtime: cannot run ${this.binary}: ${(err as Error).message}`, { cause: err });
+      throw new MissingDependencyError("runc", `runtime: cannot run ${this.binary}: ${(err as Error).message}`, {
+        cause: err,
+      });
     });
   }
 
@@ -143,7 +149,10 @@ export class RuncClient {
 
 /** The human part of runc's last error line (`time=... level=error msg="..."` or plain text). */
 export function lastRuncMessage(stderr: string): string {
-  const lines = stderr.trim().split("\n").filter((l) => l.trim() !== "");
+  const lines = stderr
+    .trim()
+    .split("\n")
+    .filter((l) => l.trim() !== "");
   const last = lines[lines.length - 1] ?? "no output";
   const m = /msg="((?:[^"\\]|\\.)*)"/.exec(last);
   return m?.[1] ? m[1].replace(/\\"/g, '"') : last;

@@ -61,9 +61,24 @@ export async function checkExecutable(path: string): Promise<void> {
  */
 export async function launchShim(l: ShimLaunch): Promise<ShimStarted> {
   const args = [
-    "--id", l.id, "--bundle", l.bundle, "--runc", l.runc, "--runc-root", l.runcRoot, "--log-dir", l.logDir,
-    "--exit-file", l.exitFile, "--pid-file", l.pidFile,
-    "--log-max-size", String(l.logMaxSize), "--log-max-files", String(l.logMaxFiles),
+    "--id",
+    l.id,
+    "--bundle",
+    l.bundle,
+    "--runc",
+    l.runc,
+    "--runc-root",
+    l.runcRoot,
+    "--log-dir",
+    l.logDir,
+    "--exit-file",
+    l.exitFile,
+    "--pid-file",
+    l.pidFile,
+    "--log-max-size",
+    String(l.logMaxSize),
+    "--log-max-files",
+    String(l.logMaxFiles),
     ...(l.overlay ? ["--rootfs", l.overlay.target, "--overlay", l.overlay.options] : []),
   ];
   // Plain spawn, not execa: this is on every container start's critical path.
@@ -74,7 +89,11 @@ export async function launchShim(l: ShimLaunch): Promise<ShimStarted> {
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     child.once("error", (err) =>
-      reject(new MissingDependencyError("shoal-shim", `runtime: cannot run the shim ${l.shim}: ${err.message}`, { cause: err })),
+      reject(
+        new MissingDependencyError("shoal-shim", `runtime: cannot run the shim ${l.shim}: ${err.message}`, {
+          cause: err,
+        }),
+      ),
     );
     child.once("close", (code) => resolve({ code, stdout, stderr }));
   });
@@ -83,7 +102,8 @@ export async function launchShim(l: ShimLaunch): Promise<ShimStarted> {
     throw new OciRuntimeError(`runtime: starting container ${l.id} failed: ${reason}`, r.stderr);
   }
   const [init, shim] = r.stdout.trim().split(/\s+/).map(Number);
-  if (!init || !shim) throw new OciRuntimeError(`runtime: the shim of ${l.id} gave no pids: ${JSON.stringify(r.stdout)}`, r.stderr);
+  if (!init || !shim)
+    throw new OciRuntimeError(`runtime: the shim of ${l.id} gave no pids: ${JSON.stringify(r.stdout)}`, r.stderr);
   return { initPid: init, shimPid: shim };
 }
 

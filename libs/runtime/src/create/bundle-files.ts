@@ -21,7 +21,11 @@ const INIT_PATH = "/.shoal-init";
  * when it has a host name of its own, and always `resolv.conf` (the host's, fitted to its network and
  * `dnsServers`). Returns their paths.
  */
-export async function writeEtcFiles(dir: string, spec: ContainerSpec, hostname: string | undefined): Promise<EtcFilePaths> {
+export async function writeEtcFiles(
+  dir: string,
+  spec: ContainerSpec,
+  hostname: string | undefined,
+): Promise<EtcFilePaths> {
   const resolvConf = join(dir, "resolv.conf");
   const files: EtcFilePaths = { resolvConf };
   if (hostname !== undefined) {
@@ -78,7 +82,12 @@ export async function writeBundleConfig(b: BundleConfigInput): Promise<void> {
     ...(withInit ? [INIT_PATH] : []),
   ]);
   if (withInit) {
-    config.mounts.push({ destination: INIT_PATH, type: "bind", source: b.initPath, options: ["rbind", "ro", "nosuid", "nodev"] });
+    config.mounts.push({
+      destination: INIT_PATH,
+      type: "bind",
+      source: b.initPath,
+      options: ["rbind", "ro", "nosuid", "nodev"],
+    });
     config.process.args = [INIT_PATH, ...config.process.args];
   }
   await writeFile(join(b.dir, "config.json"), JSON.stringify(config));

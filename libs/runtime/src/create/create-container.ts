@@ -1,6 +1,13 @@
 import { mkdir, rm } from "node:fs/promises";
 import { hostname } from "node:os";
-import { mergeWithImage, resolveUser, validateSpec, type EffectiveProcess, type HostFacts, type ResolvedUser } from "../bundle/index.js";
+import {
+  mergeWithImage,
+  resolveUser,
+  validateSpec,
+  type EffectiveProcess,
+  type HostFacts,
+  type ResolvedUser,
+} from "../bundle/index.js";
 import type { RuntimeLayout } from "../container/layout.js";
 import { overlayOptions, readFromLayers } from "../container/overlay.js";
 import type { RecordTable } from "../container/record-table.js";
@@ -96,7 +103,10 @@ async function resolveImageUser(user: string, layerDirs: readonly string[]): Pro
 }
 
 /** Creates (or finds) each named volume the spec mounts: their mountpoints by name, and names in mount order. */
-async function createVolumes(volumes: VolumeStore, spec: ContainerSpec): Promise<{ paths: Record<string, string>; names: string[] }> {
+async function createVolumes(
+  volumes: VolumeStore,
+  spec: ContainerSpec,
+): Promise<{ paths: Record<string, string>; names: string[] }> {
   const paths: Record<string, string> = {};
   const names: string[] = [];
   for (const m of spec.mounts ?? []) {

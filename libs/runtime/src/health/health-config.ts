@@ -40,7 +40,10 @@ export function resolveHealthcheck(config: HealthcheckConfig | undefined): Resol
       break;
     case "CMD-SHELL":
       if (rest.length !== 1 || rest[0] === "") {
-        throw new InvalidSpecError("healthcheck.test", 'CMD-SHELL takes exactly one shell command: ["CMD-SHELL", "curl -f http://localhost/"]');
+        throw new InvalidSpecError(
+          "healthcheck.test",
+          'CMD-SHELL takes exactly one shell command: ["CMD-SHELL", "curl -f http://localhost/"]',
+        );
       }
       argv = ["/bin/sh", "-c", rest[0] as string];
       break;
@@ -55,7 +58,10 @@ export function resolveHealthcheck(config: HealthcheckConfig | undefined): Resol
     intervalMs: duration("intervalMs", config.intervalMs, HEALTH_DEFAULTS.intervalMs),
     timeoutMs: duration("timeoutMs", config.timeoutMs, HEALTH_DEFAULTS.timeoutMs),
     retries: retries(config.retries),
-    startPeriodMs: config.startPeriodMs === undefined ? HEALTH_DEFAULTS.startPeriodMs : nonNegative("startPeriodMs", config.startPeriodMs),
+    startPeriodMs:
+      config.startPeriodMs === undefined
+        ? HEALTH_DEFAULTS.startPeriodMs
+        : nonNegative("startPeriodMs", config.startPeriodMs),
   };
 }
 

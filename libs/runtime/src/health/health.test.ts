@@ -161,7 +161,10 @@ describe("HealthMachine", () => {
     const m = new HealthMachine({ retries: 3, startPeriodMs: 0 }, 0);
     for (let i = 0; i < 7; i++) m.record(at(i * 1000, i, `run ${i}`));
     const log = m.state.log;
-    assert.deepEqual(log.map((r) => r.output), ["run 2", "run 3", "run 4", "run 5", "run 6"]);
+    assert.deepEqual(
+      log.map((r) => r.output),
+      ["run 2", "run 3", "run 4", "run 5", "run 6"],
+    );
     assert.equal(log[0]?.start, new Date(2000).toISOString());
     m.record(at(9000, 0, "x" + "é".repeat(HEALTH_OUTPUT_LIMIT)));
     const out = m.state.log.at(-1)?.output ?? "";
@@ -200,7 +203,10 @@ describe("HealthMonitor", () => {
     await step(new Error("no such container"));
     assert.deepEqual(transitions, ["unhealthy"]);
     const log = monitor.state.log;
-    assert.deepEqual(log.map((r) => r.exitCode), [-1, -1]);
+    assert.deepEqual(
+      log.map((r) => r.exitCode),
+      [-1, -1],
+    );
     assert.match(log[0]?.output ?? "", /exceeded timeout \(500 ms\)/);
     assert.match(log[1]?.output ?? "", /could not run: no such container/);
     monitor.stop();

@@ -24,7 +24,13 @@ describe("parseReference", () => {
   for (const [ref, want] of ok) it(`normalizes ${ref}`, () => assert.equal(normalizeReference(ref), want));
 
   it("splits domain, path, tag and digest", () => {
-    assert.deepEqual(parseReference(`host:5000/a/b:t@${D}`), { domain: "host:5000", path: "a/b", name: "host:5000/a/b", tag: "t", digest: D });
+    assert.deepEqual(parseReference(`host:5000/a/b:t@${D}`), {
+      domain: "host:5000",
+      path: "a/b",
+      name: "host:5000/a/b",
+      tag: "t",
+      digest: D,
+    });
   });
 
   const bad: Array<[string, RegExp]> = [
@@ -43,7 +49,10 @@ describe("parseReference", () => {
   ];
   for (const [ref, message] of bad) {
     it(`rejects ${JSON.stringify(ref.slice(0, 30))}`, () => {
-      assert.throws(() => parseReference(ref), (err: unknown) => err instanceof InvalidReferenceError && message.test(err.message));
+      assert.throws(
+        () => parseReference(ref),
+        (err: unknown) => err instanceof InvalidReferenceError && message.test(err.message),
+      );
     });
   }
 

@@ -18,7 +18,8 @@ export interface ImageReference {
 export const DEFAULT_DOMAIN = "docker.io";
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const DOMAIN = /^(?:localhost|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?$/;
+const DOMAIN =
+  /^(?:localhost|(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*|\[[0-9a-fA-F:.]+\])(?::[0-9]{1,5})?$/;
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 /** A sha256 digest as image ids and content addresses are written. */
 export const DIGEST = /^sha256:[0-9a-f]{64}$/;
@@ -63,7 +64,9 @@ export function parseReference(ref: string): ImageReference {
   for (const part of parts) {
     if (part !== part.toLowerCase() && COMPONENT.test(part.toLowerCase())) bad("repository names must be lowercase");
     if (!COMPONENT.test(part)) {
-      bad(`the path component ${JSON.stringify(part)} must be lowercase letters and digits, separated by ., _, __ or -`);
+      bad(
+        `the path component ${JSON.stringify(part)} must be lowercase letters and digits, separated by ., _, __ or -`,
+      );
     }
   }
   if (domain === DEFAULT_DOMAIN && parts.length === 1) parts.unshift("library");

@@ -52,7 +52,8 @@ export class ContainerLifecycle {
   async start(id: string): Promise<ContainerInfo> {
     const { layout, runc } = this.ctx;
     const rec = this.ctx.records.get(id);
-    if (rec.status === "running") throw new InvalidStateError(id, rec.status, `runtime: container ${id} is already running`);
+    if (rec.status === "running")
+      throw new InvalidStateError(id, rec.status, `runtime: container ${id} is already running`);
     if (rec.status === "stopped") {
       // Start again (like `docker start` of an exited container): a fresh runc container, same rootfs.
       await runc.delete(id, true);
@@ -83,7 +84,13 @@ export class ContainerLifecycle {
     });
     this.mounted.add(id);
     const now = new Date().toISOString();
-    const next: ContainerRecord = { ...rec, status: "running", startedAt: now, initPid: started.initPid, shimPid: started.shimPid };
+    const next: ContainerRecord = {
+      ...rec,
+      status: "running",
+      startedAt: now,
+      initPid: started.initPid,
+      shimPid: started.shimPid,
+    };
     delete next.exit;
     await this.ctx.records.persist(next);
     void this.ctx.exits.exitOf(id);
@@ -97,14 +104,16 @@ export class ContainerLifecycle {
   /** Sends `signal` to running container `id`'s init. */
   async kill(id: string, signal: string | number): Promise<void> {
     const rec = this.ctx.records.get(id);
-    if (rec.status !== "running") throw new InvalidStateError(id, rec.status, `runtime: container ${id} is not running (${rec.status})`);
+    if (rec.status !== "running")
+      throw new InvalidStateError(id, rec.status, `runtime: container ${id} is not running (${rec.status})`);
     await this.ctx.runc.kill(id, parseSignal(signal));
   }
 
   /** The stop signal, then SIGKILL after the grace period (the record's unless given); resolves with the exit. */
   async stop(id: string, options: { graceMs?: number } = {}): Promise<ExitInfo> {
     const rec = this.ctx.records.get(id);
-    if (rec.status === "created") throw new InvalidStateError(id, rec.status, `runtime: container ${id} was never started`);
+    if (rec.status === "created")
+      throw new InvalidStateError(id, rec.status, `runtime: container ${id} was never started`);
     if (rec.status === "stopped" && rec.exit) return rec.exit;
     const grace = options.graceMs ?? rec.stopGracePeriodMs;
     const exited = this.wait(id);
@@ -124,7 +133,12 @@ export class ContainerLifecycle {
     const { layout, runc } = this.ctx;
     const rec = this.ctx.records.get(id);
     if (rec.status === "running") {
-      if (!options.force) throw new InvalidStateError(id, rec.status, `runtime: container ${id} is running; stop it first or remove with force`);
+      if (!options.force)
+        throw new InvalidStateError(
+          id,
+          rec.status,
+          `runtime: container ${id} is running; stop it first or remove with force`,
+        );
       await runc.kill(id, 9, true);
       await this.wait(id);
     }
@@ -153,7 +167,12 @@ export class ContainerLifecycle {
 
   /** Every container's status, oldest first. */
   list(): Promise<ContainerInfo[]> {
-    return Promise.resolve(this.ctx.records.all().map((r) => this.describe(r)).sort((a, b) => a.createdAt.localeCompare(b.createdAt)));
+    return Promise.resolve(
+      this.ctx.records
+        .all()
+        .map((r) => this.describe(r))
+        .sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
+    );
   }
 
   /** The ContainerInfo of `rec`, with its current health state. */
@@ -171,7 +190,12 @@ export class ContainerLifecycle {
   /** Running container `id`'s cpu, memory and pids, from its cgroups. */
   async stats(id: string): Promise<ContainerStats> {
     const rec = this.ctx.records.get(id);
-    if (rec.status !== "running") throw new InvalidStateError(id, rec.status, `runtime: container ${id} is not running; stats exist only while it runs`);
+    if (rec.status !== "running")
+      throw new InvalidStateError(
+        id,
+        rec.status,
+        `runtime: container ${id} is not running; stats exist only while it runs`,
+      );
     return readContainerStats(this.ctx.cgroups, rec.cgroupsPath, this.o.host.memoryBytes);
   }
 }

@@ -12,10 +12,20 @@ import type { LifecycleContext } from "./lifecycle-context.js";
  * another (resolved in the container's own /etc/passwd and /etc/group), with its env plus `spec.env`. With
  * `timeoutMs`, a command still running then is killed and ExecTimeoutError thrown.
  */
-export async function execInContainer(ctx: Pick<LifecycleContext, "layout" | "runc" | "records">, id: string, spec: ExecSpec): Promise<ExecResult> {
+export async function execInContainer(
+  ctx: Pick<LifecycleContext, "layout" | "runc" | "records">,
+  id: string,
+  spec: ExecSpec,
+): Promise<ExecResult> {
   const rec = ctx.records.get(id);
-  if (rec.status !== "running") throw new InvalidStateError(id, rec.status, `runtime: cannot exec in container ${id}: it is ${rec.status}, not running`);
-  if (!Array.isArray(spec.cmd) || spec.cmd.length === 0) throw new InvalidSpecError("cmd", "give the command to run as a non-empty list");
+  if (rec.status !== "running")
+    throw new InvalidStateError(
+      id,
+      rec.status,
+      `runtime: cannot exec in container ${id}: it is ${rec.status}, not running`,
+    );
+  if (!Array.isArray(spec.cmd) || spec.cmd.length === 0)
+    throw new InvalidSpecError("cmd", "give the command to run as a non-empty list");
   const user = await execUser(ctx.layout.rootfs(id), rec, spec.user);
   const pidFile = join(ctx.layout.runState(id), `exec-${randomBytes(6).toString("hex")}.pid`);
   const { child, done } = ctx.runc.exec(id, {

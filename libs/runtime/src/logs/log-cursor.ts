@@ -41,7 +41,7 @@ export class LogCursor {
 /** The offset just past the last `\n` before `size` (0 when there is none): where complete lines end. */
 export async function completeEnd(handle: FileHandle, size: number): Promise<number> {
   const buf = Buffer.allocUnsafe(CHUNK);
-  for (let end = size; end > 0; ) {
+  for (let end = size; end > 0;) {
     const start = Math.max(0, end - CHUNK);
     const { bytesRead } = await handle.read(buf, 0, end - start, start);
     const nl = buf.subarray(0, bytesRead).lastIndexOf(NEWLINE);
@@ -58,7 +58,7 @@ export async function completeEnd(handle: FileHandle, size: number): Promise<num
 export async function* linesBackward(handle: FileHandle, end: number): AsyncGenerator<Buffer> {
   // `carry` is the start of the file's unread region's last line: bytes from a line's middle to its `\n`.
   let carry: Buffer = Buffer.alloc(0);
-  for (let position = end; position > 0; ) {
+  for (let position = end; position > 0;) {
     const start = Math.max(0, position - CHUNK);
     const chunk = Buffer.allocUnsafe(position - start);
     const { bytesRead } = await handle.read(chunk, 0, chunk.length, start);

@@ -79,7 +79,10 @@ export function parseSince(since: string | number): bigint {
   }
   const ns = parseLogTimeNs(since);
   if (ns === undefined) {
-    throw new InvalidSpecError("since", `${JSON.stringify(since)} is not an RFC 3339 time such as 2026-11-23T10:00:00Z`);
+    throw new InvalidSpecError(
+      "since",
+      `${JSON.stringify(since)} is not an RFC 3339 time such as 2026-11-23T10:00:00Z`,
+    );
   }
   return ns;
 }

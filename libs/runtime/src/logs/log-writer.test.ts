@@ -3,13 +3,23 @@ import { readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { InvalidSpecError, InvalidStateError } from "../errors.js";
-import { LOG_FILE_NAME, MAX_LINE_BYTES, decodeLogLine, formatLogTime, parseLogTimeNs, parseSince } from "./log-format.js";
+import {
+  LOG_FILE_NAME,
+  MAX_LINE_BYTES,
+  decodeLogLine,
+  formatLogTime,
+  parseLogTimeNs,
+  parseSince,
+} from "./log-format.js";
 import { LogWriter } from "./log-writer.js";
 import { stepClock, tempDir } from "./log-test-util.js";
 
 async function entries(file: string) {
   const text = await readFile(file, "utf8");
-  return text.split("\n").filter((l) => l !== "").map((l) => decodeLogLine(l));
+  return text
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => decodeLogLine(l));
 }
 
 describe("log format", () => {
@@ -20,7 +30,10 @@ describe("log format", () => {
     assert.equal(parseLogTimeNs("2026-11-23T11:00:00.123456789+01:00"), ns);
     assert.equal(parseLogTimeNs("2026-11-23T10:00:00.1Z"), ns - 23_456_789n);
     assert.equal(parseSince(Date.UTC(2026, 10, 23, 10) + 0.5), ns - 123_456_789n + 500_000n);
-    assert.throws(() => parseSince("yesterday"), (err: unknown) => err instanceof InvalidSpecError && err.field === "since");
+    assert.throws(
+      () => parseSince("yesterday"),
+      (err: unknown) => err instanceof InvalidSpecError && err.field === "since",
+    );
   });
 });
 
@@ -39,7 +52,10 @@ describe("LogWriter", () => {
     }
     const kept = (await Promise.all(files.map((f) => entries(join(dir, f))))).flat();
     // 100 entries = 8 full files of 12 plus 4: the last 28 survive.
-    assert.deepEqual(kept.map((e) => e?.line), Array.from({ length: 28 }, (_, k) => `line ${String(72 + k).padStart(4, "0")}\n`));
+    assert.deepEqual(
+      kept.map((e) => e?.line),
+      Array.from({ length: 28 }, (_, k) => `line ${String(72 + k).padStart(4, "0")}\n`),
+    );
     assert.equal(kept[0]?.stream, "stdout");
     assert.equal(kept[1]?.stream, "stderr");
     assert.equal(kept[0]?.time, "2026-11-23T10:00:00.072000000Z");
@@ -51,11 +67,17 @@ describe("LogWriter", () => {
     await writeFile(join(dir, LOG_FILE_NAME), existing);
     const w = await LogWriter.open(dir, { maxSizeBytes: 150, maxFiles: 1, now: stepClock() });
     await w.write("stdout", "new\n");
-    assert.deepEqual((await entries(join(dir, LOG_FILE_NAME))).map((e) => e?.line), ["old\n", "new\n"]);
+    assert.deepEqual(
+      (await entries(join(dir, LOG_FILE_NAME))).map((e) => e?.line),
+      ["old\n", "new\n"],
+    );
     await w.write("stdout", "newer\n");
     await w.close();
     assert.deepEqual(await readdir(dir), [LOG_FILE_NAME]);
-    assert.deepEqual((await entries(join(dir, LOG_FILE_NAME))).map((e) => e?.line), ["newer\n"]);
+    assert.deepEqual(
+      (await entries(join(dir, LOG_FILE_NAME))).map((e) => e?.line),
+      ["newer\n"],
+    );
     await assert.rejects(w.write("stdout", "late\n"), InvalidStateError);
   });
 
@@ -69,12 +91,22 @@ describe("LogWriter", () => {
     await w.write("stdout", Buffer.from(long.slice(100)));
     await w.close();
     const got = await entries(join(dir, LOG_FILE_NAME));
-    assert.deepEqual(got.map((e) => [e?.stream, Buffer.byteLength(e?.line ?? ""), e?.line.endsWith("\n")]), [
-      ["stdout", MAX_LINE_BYTES, false],
-      ["stdout", 20 + 1, true],
-      ["stderr", 7, false],
-    ]);
-    assert.equal(got.map((e) => e?.line).slice(0, 2).join(""), long, "no character was cut");
+    assert.deepEqual(
+      got.map((e) => [e?.stream, Buffer.byteLength(e?.line ?? ""), e?.line.endsWith("\n")]),
+      [
+        ["stdout", MAX_LINE_BYTES, false],
+        ["stdout", 20 + 1, true],
+        ["stderr", 7, false],
+      ],
+    );
+    assert.equal(
+      got
+        .map((e) => e?.line)
+        .slice(0, 2)
+        .join(""),
+      long,
+      "no character was cut",
+    );
   });
 
   it("refuses bad options, naming the field", async (t) => {
@@ -84,7 +116,10 @@ describe("LogWriter", () => {
       [{ maxFiles: 0 }, "log.maxFiles"],
       [{ maxFiles: 1.5 }, "log.maxFiles"],
     ] as const) {
-      await assert.rejects(LogWriter.open(dir, options), (err: unknown) => err instanceof InvalidSpecError && err.field === field);
+      await assert.rejects(
+        LogWriter.open(dir, options),
+        (err: unknown) => err instanceof InvalidSpecError && err.field === field,
+      );
     }
     assert.deepEqual(await readdir(dir), [], "no file was created");
   });

@@ -45,7 +45,10 @@ export class LogWriter {
       throw new InvalidSpecError("log.maxSizeBytes", `must be a positive whole number of bytes, got ${maxSizeBytes}`);
     }
     if (!Number.isSafeInteger(maxFiles) || maxFiles < 1 || maxFiles > 100) {
-      throw new InvalidSpecError("log.maxFiles", `must be a whole number from 1 to 100 (the live file included), got ${maxFiles}`);
+      throw new InvalidSpecError(
+        "log.maxFiles",
+        `must be a whole number from 1 to 100 (the live file included), got ${maxFiles}`,
+      );
     }
     const handle = await open(join(dir, LOG_FILE_NAME), "a");
     const { size } = await handle.stat();
@@ -82,7 +85,11 @@ export class LogWriter {
   private enqueue(op: () => Promise<void>): Promise<void> {
     const run = this.queue.then(() => {
       if (this.closed) {
-        throw new InvalidStateError(this.dir, "closed", `runtime: the log writer of ${this.dir} is closed; open a new one to write`);
+        throw new InvalidStateError(
+          this.dir,
+          "closed",
+          `runtime: the log writer of ${this.dir} is closed; open a new one to write`,
+        );
       }
       return op();
     });

@@ -79,8 +79,14 @@ describe("readLogs", () => {
 
   it("refuses a bad tail or since, naming it", async (t) => {
     const dir = await tempDir(t);
-    await assert.rejects(collect(dir, { tail: -1 }), (err: unknown) => err instanceof InvalidSpecError && err.field === "tail");
-    await assert.rejects(collect(dir, { since: "soon" }), (err: unknown) => err instanceof InvalidSpecError && err.field === "since");
+    await assert.rejects(
+      collect(dir, { tail: -1 }),
+      (err: unknown) => err instanceof InvalidSpecError && err.field === "tail",
+    );
+    await assert.rejects(
+      collect(dir, { since: "soon" }),
+      (err: unknown) => err instanceof InvalidSpecError && err.field === "since",
+    );
   });
 
   it("follows a writer through many rotations: every entry exactly once, in order, ending when done", async (t) => {
@@ -109,7 +115,10 @@ describe("readLogs", () => {
     finish();
     await f.finished;
     assert.ok(written > 150);
-    assert.deepEqual(f.got.map((e) => e.line), [...lines(0, written), "last\n"]);
+    assert.deepEqual(
+      f.got.map((e) => e.line),
+      [...lines(0, written), "last\n"],
+    );
     assert.equal(f.got[5]?.stream, "stderr", "entries keep their stream");
   });
 
@@ -125,7 +134,10 @@ describe("readLogs", () => {
     await f.seen(27);
     ac.abort();
     await f.finished;
-    assert.deepEqual(f.got.map((e) => e.line), lines(3, 30));
+    assert.deepEqual(
+      f.got.map((e) => e.line),
+      lines(3, 30),
+    );
   });
 
   it("ends a follow cleanly when the signal aborts while it waits, also before any file exists", async (t) => {
@@ -141,6 +153,9 @@ describe("readLogs", () => {
     await f.finished;
     await empty.finished;
     assert.deepEqual(f.got, []);
-    assert.deepEqual(empty.got.map((e) => [e.stream, e.line]), [["stderr", "oops\n"]]);
+    assert.deepEqual(
+      empty.got.map((e) => [e.stream, e.line]),
+      [["stderr", "oops\n"]],
+    );
   });
 });

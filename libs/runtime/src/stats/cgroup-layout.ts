@@ -20,8 +20,20 @@ export interface CgroupMounts {
 }
 
 const V1_CONTROLLERS = new Set([
-  "blkio", "cpu", "cpuacct", "cpuset", "devices", "freezer", "hugetlb", "memory", "misc", "net_cls", "net_prio",
-  "perf_event", "pids", "rdma",
+  "blkio",
+  "cpu",
+  "cpuacct",
+  "cpuset",
+  "devices",
+  "freezer",
+  "hugetlb",
+  "memory",
+  "misc",
+  "net_cls",
+  "net_prio",
+  "perf_event",
+  "pids",
+  "rdma",
 ]);
 
 /** Decodes the octal escapes (`\040` for a space) the kernel writes in mountinfo paths. */
@@ -66,7 +78,10 @@ export function parseCgroupMounts(mountinfo: string): CgroupMounts {
  * when there is no such file). It is version 2 only when the unified hierarchy has controllers and no v1
  * controller hierarchy is mounted; a hybrid host is version 1. Returns `undefined` when neither is usable.
  */
-export function cgroupLayoutFrom(mounts: CgroupMounts, unifiedControllers: string | undefined): CgroupLayout | undefined {
+export function cgroupLayoutFrom(
+  mounts: CgroupMounts,
+  unifiedControllers: string | undefined,
+): CgroupLayout | undefined {
   const v2Names = (unifiedControllers ?? "").split(/\s+/).filter((s) => s !== "");
   if (mounts.unified !== undefined && v2Names.length > 0 && Object.keys(mounts.v1).length === 0) {
     const controllers: Record<string, string> = {};

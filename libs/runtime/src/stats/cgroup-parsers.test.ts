@@ -86,7 +86,8 @@ describe("parseKeyedFile", () => {
     it(`refuses ${name}, naming the file`, () => {
       assert.throws(
         () => parseKeyedFile(text, "memory.events"),
-        (err: unknown) => err instanceof CgroupError && err.path === "memory.events" && /memory\.events/.test(err.message),
+        (err: unknown) =>
+          err instanceof CgroupError && err.path === "memory.events" && /memory\.events/.test(err.message),
       );
     });
   }

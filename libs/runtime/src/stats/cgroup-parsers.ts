@@ -21,7 +21,10 @@ export function parseKeyedFile(text: string, file: string): Map<string, bigint> 
     if (trimmed === "") continue;
     const [key, value, extra] = trimmed.split(/\s+/);
     if (key === undefined || value === undefined || extra !== undefined) {
-      throw new CgroupError(file, `runtime: cgroup file ${file} has a line that is not "key value": ${JSON.stringify(line)}`);
+      throw new CgroupError(
+        file,
+        `runtime: cgroup file ${file} has a line that is not "key value": ${JSON.stringify(line)}`,
+      );
     }
     out.set(key, parseBig(value, file));
   }
@@ -30,7 +33,10 @@ export function parseKeyedFile(text: string, file: string): Map<string, bigint> 
 
 function parseBig(value: string, file: string): bigint {
   if (!/^\d+$/.test(value)) {
-    throw new CgroupError(file, `runtime: cgroup file ${file} holds ${JSON.stringify(value)} where a number was expected`);
+    throw new CgroupError(
+      file,
+      `runtime: cgroup file ${file} holds ${JSON.stringify(value)} where a number was expected`,
+    );
   }
   return BigInt(value);
 }

@@ -1,5 +1,11 @@
 /** Container resource usage from cgroups, v1 (and hybrid) or v2. */
-export { cgroupDirs, cgroupLayoutFrom, parseCgroupMounts, type CgroupLayout, type CgroupMounts } from "./cgroup-layout.js";
+export {
+  cgroupDirs,
+  cgroupLayoutFrom,
+  parseCgroupMounts,
+  type CgroupLayout,
+  type CgroupMounts,
+} from "./cgroup-layout.js";
 export {
   parseCounter,
   parseKeyedFile,

@@ -29,7 +29,11 @@ process.stdin.on("end", () => process.exit(0));
 `;
 
 /** Creates `<parent>/c` in every controller the test reads, removing them (child first) when the test ends. */
-async function makeCgroup(t: TestContext, layout: CgroupLayout, memoryLimit: number): Promise<{ path: string; leaves: string[] }> {
+async function makeCgroup(
+  t: TestContext,
+  layout: CgroupLayout,
+  memoryLimit: number,
+): Promise<{ path: string; leaves: string[] }> {
   const parent = `/shoal-test-${process.pid}-${randomBytes(4).toString("hex")}`;
   const path = `${parent}/c`;
   const controllers = layout.version === 1 ? ["memory", "pids", "cpuacct"] : ["memory"];

@@ -51,7 +51,10 @@ export async function readContainerStats(
   const dirs = cgroupDirs(layout, cgroupsPath);
   const memory = required(dirs, "memory");
   const pidsDir = dirs["pids"];
-  const pids = pidsDir === undefined ? Promise.resolve(0) : read(pidsDir, "pids.current").then((t) => parseCounter(t, "pids.current"));
+  const pids =
+    pidsDir === undefined
+      ? Promise.resolve(0)
+      : read(pidsDir, "pids.current").then((t) => parseCounter(t, "pids.current"));
   if (layout.version === 1) {
     const [cpuUsageNs, usage, stat, limit, pidCount] = await Promise.all([
       read(required(dirs, "cpuacct"), "cpuacct.usage").then(parseV1CpuUsage),
@@ -118,7 +121,10 @@ export async function hostSupportsSwapAccounting(layout: CgroupLayout): Promise<
 function required(dirs: Record<string, string>, controller: string): string {
   const dir = dirs[controller];
   if (dir === undefined) {
-    throw new CgroupError(controller, `runtime: the ${controller} cgroup controller is not mounted on this host; enable it to read container stats`);
+    throw new CgroupError(
+      controller,
+      `runtime: the ${controller} cgroup controller is not mounted on this host; enable it to read container stats`,
+    );
   }
   return dir;
 }

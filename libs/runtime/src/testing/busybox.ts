@@ -12,9 +12,18 @@ const run = promisify(execFile);
 async function repoRoot(): Promise<string> {
   let dir = path.dirname(fileURLToPath(import.meta.url));
   for (;;) {
-    if (await fs.stat(path.join(dir, "infra", "images", "build-busybox.mjs")).then(() => true, () => false)) return dir;
+    if (
+      await fs.stat(path.join(dir, "infra", "images", "build-busybox.mjs")).then(
+        () => true,
+        () => false,
+      )
+    )
+      return dir;
     const up = path.dirname(dir);
-    if (up === dir) throw new Error("runtime: cannot find infra/images/build-busybox.mjs above the runtime package; run from a checkout of the repository");
+    if (up === dir)
+      throw new Error(
+        "runtime: cannot find infra/images/build-busybox.mjs above the runtime package; run from a checkout of the repository",
+      );
     dir = up;
   }
 }
@@ -27,7 +36,13 @@ async function repoRoot(): Promise<string> {
 async function ensureImageTarball(name: string): Promise<string> {
   const root = await repoRoot();
   const out = path.join(root, "infra", "images", "out", `${name}-oci.tar`);
-  if (await fs.stat(out).then(() => true, () => false)) return out;
+  if (
+    await fs.stat(out).then(
+      () => true,
+      () => false,
+    )
+  )
+    return out;
   await fs.mkdir(path.dirname(out), { recursive: true });
   const tmp = `${out}.build-${process.pid}-${randomUUID()}`;
   try {
@@ -64,7 +79,9 @@ export async function unpackBusyboxLayout(dir: string): Promise<BusyboxLayout> {
   await fs.mkdir(dir, { recursive: true });
   await run("tar", ["-xf", await ensureBusyboxTarball(), "-C", dir]);
   const blob = (digest: string): string => path.join(dir, "blobs", "sha256", digest.replace(/^sha256:/, ""));
-  const index = JSON.parse(await fs.readFile(path.join(dir, "index.json"), "utf8")) as { manifests: { digest: string }[] };
+  const index = JSON.parse(await fs.readFile(path.join(dir, "index.json"), "utf8")) as {
+    manifests: { digest: string }[];
+  };
   const manifestDigest = index.manifests[0]?.digest;
   if (manifestDigest === undefined) throw new Error("busybox image has no manifest");
   const manifest = JSON.parse(await fs.readFile(blob(manifestDigest), "utf8")) as BusyboxLayout["manifest"];
@@ -89,9 +106,11 @@ export async function unpackBusybox(dir: string): Promise<BusyboxRootfs> {
   await fs.mkdir(rootfs);
   for (const layer of layout.manifest.layers) await run("tar", ["-xzf", layout.blob(layer.digest), "-C", rootfs]);
   const c =
-    (JSON.parse(await fs.readFile(layout.blob(layout.manifest.config.digest), "utf8")) as {
-      config?: { Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string; User?: string };
-    }).config ?? {};
+    (
+      JSON.parse(await fs.readFile(layout.blob(layout.manifest.config.digest), "utf8")) as {
+        config?: { Env?: string[]; Cmd?: string[]; Entrypoint?: string[]; WorkingDir?: string; User?: string };
+      }
+    ).config ?? {};
   const config: ImageConfig = {
     env: c.Env ?? [],
     exposedPorts: [],

@@ -38,18 +38,27 @@ export function describeExecutorContract(name: string, setup: () => Promise<Exec
       return env.executor;
     };
     /** Creates a container running `cmd`, removed (forcibly) when the test ends. */
-    const make = async (t: { after(fn: () => Promise<void>): void }, cmd: string[], extra: Partial<ContainerSpec> = {}): Promise<string> => {
+    const make = async (
+      t: { after(fn: () => Promise<void>): void },
+      cmd: string[],
+      extra: Partial<ContainerSpec> = {},
+    ): Promise<string> => {
       const id = `${prefix}-${++seq}`;
       t.after(() => ex().remove(id, { force: true }).catch(ignoreNotFound));
       await ex().create({ id, image: env?.image ?? "", cmd, ...extra });
       return id;
     };
-    const run = async (t: { after(fn: () => Promise<void>): void }, cmd: string[], extra: Partial<ContainerSpec> = {}): Promise<string> => {
+    const run = async (
+      t: { after(fn: () => Promise<void>): void },
+      cmd: string[],
+      extra: Partial<ContainerSpec> = {},
+    ): Promise<string> => {
       const id = await make(t, cmd, extra);
       await ex().start(id);
       return id;
     };
-    const lines = async (id: string, options: LogReadOptions = {}): Promise<string[]> => (await collect(ex().logs(id, options))).map((e) => e.line);
+    const lines = async (id: string, options: LogReadOptions = {}): Promise<string[]> =>
+      (await collect(ex().logs(id, options))).map((e) => e.line);
 
     void it("creates, starts and inspects a container", async (t) => {
       const id = await make(t, ["sleep", "1000"], { labels: { role: "contract" } });
@@ -78,7 +87,9 @@ export function describeExecutorContract(name: string, setup: () => Promise<Exec
       assert.equal(info.status, "stopped");
       assert.equal(info.exitCode, 3);
       assert.equal(info.pid, undefined);
-      assert.deepEqual(await collect(ex().logs(id)).then((es) => es.map((e) => [e.stream, e.line])), [["stdout", "hi\n"]]);
+      assert.deepEqual(await collect(ex().logs(id)).then((es) => es.map((e) => [e.stream, e.line])), [
+        ["stdout", "hi\n"],
+      ]);
       assert.deepEqual(await ex().wait(id), exit, "wait on an exited container answers at once, the same");
     });
 
@@ -86,7 +97,10 @@ export function describeExecutorContract(name: string, setup: () => Promise<Exec
       const id = await run(t, ["sh", "-c", "echo out; echo err >&2"]);
       await ex().wait(id);
       const entries = await collect(ex().logs(id));
-      assert.deepEqual(entries.map((e) => [e.stream, e.line]).sort(), [["stderr", "err\n"], ["stdout", "out\n"]]);
+      assert.deepEqual(entries.map((e) => [e.stream, e.line]).sort(), [
+        ["stderr", "err\n"],
+        ["stdout", "out\n"],
+      ]);
     });
 
     void it("stops `sleep 1000` with SIGTERM: exit 143", async (t) => {
@@ -132,7 +146,13 @@ export function describeExecutorContract(name: string, setup: () => Promise<Exec
       t.after(() => Promise.resolve(unsubscribe()));
       const id = await run(t, ["sh", "-c", "exit 2"]);
       await exited;
-      assert.deepEqual(events.map((e) => [e.type, e.id]), [["start", id], ["exit", id]]);
+      assert.deepEqual(
+        events.map((e) => [e.type, e.id]),
+        [
+          ["start", id],
+          ["exit", id],
+        ],
+      );
       const exit = events[1];
       assert.ok(exit?.type === "exit");
       assert.equal(exit.exit.exitCode, 2);
@@ -142,7 +162,10 @@ export function describeExecutorContract(name: string, setup: () => Promise<Exec
       const done = await run(t, ["true"]);
       await ex().wait(done);
       await ex().remove(done);
-      await assert.rejects(ex().inspect(done), (err: unknown) => err instanceof NotFoundError && err.kind === "container");
+      await assert.rejects(
+        ex().inspect(done),
+        (err: unknown) => err instanceof NotFoundError && err.kind === "container",
+      );
       await assert.rejects(ex().start(done), NotFoundError);
       await assert.rejects(ex().wait(done), NotFoundError);
       await assert.rejects(ex().remove(done), NotFoundError);
@@ -153,7 +176,10 @@ export function describeExecutorContract(name: string, setup: () => Promise<Exec
       await assert.rejects(ex().inspect(created), NotFoundError);
 
       const running = await run(t, ["sleep", "1000"]);
-      await assert.rejects(ex().remove(running), (err: unknown) => err instanceof InvalidStateError && err.state === "running");
+      await assert.rejects(
+        ex().remove(running),
+        (err: unknown) => err instanceof InvalidStateError && err.state === "running",
+      );
       assert.equal((await ex().inspect(running)).status, "running");
       await ex().remove(running, { force: true });
       await assert.rejects(ex().inspect(running), NotFoundError);
@@ -161,12 +187,18 @@ export function describeExecutorContract(name: string, setup: () => Promise<Exec
 
     void it("refuses a duplicate id with AlreadyExistsError", async (t) => {
       const id = await make(t, ["true"]);
-      await assert.rejects(ex().create({ id, image: env?.image ?? "", cmd: ["true"] }), (err: unknown) => err instanceof AlreadyExistsError && err.ref === id);
+      await assert.rejects(
+        ex().create({ id, image: env?.image ?? "", cmd: ["true"] }),
+        (err: unknown) => err instanceof AlreadyExistsError && err.ref === id,
+      );
     });
 
     void it("refuses to start a running container with InvalidStateError", async (t) => {
       const id = await run(t, ["sleep", "1000"]);
-      await assert.rejects(ex().start(id), (err: unknown) => err instanceof InvalidStateError && err.id === id && err.state === "running");
+      await assert.rejects(
+        ex().start(id),
+        (err: unknown) => err instanceof InvalidStateError && err.id === id && err.state === "running",
+      );
     });
 
     void it("execs in a running container", async (t) => {
@@ -183,14 +215,20 @@ export function describeExecutorContract(name: string, setup: () => Promise<Exec
       await assert.rejects(ex().exec(id, { cmd: ["echo", "x"] }), InvalidStateError);
       await ex().start(id);
       await ex().wait(id);
-      await assert.rejects(ex().exec(id, { cmd: ["echo", "x"] }), (err: unknown) => err instanceof InvalidStateError && err.state === "stopped");
+      await assert.rejects(
+        ex().exec(id, { cmd: ["echo", "x"] }),
+        (err: unknown) => err instanceof InvalidStateError && err.state === "stopped",
+      );
     });
 
     void it("reads logs with tail and since", async (t) => {
       const id = await run(t, ["sh", "-c", "echo one; sleep 0.05; echo two; echo three"]);
       await ex().wait(id);
       const all = await collect(ex().logs(id));
-      assert.deepEqual(all.map((e) => e.line), ["one\n", "two\n", "three\n"]);
+      assert.deepEqual(
+        all.map((e) => e.line),
+        ["one\n", "two\n", "three\n"],
+      );
       assert.deepEqual(await lines(id, { tail: 2 }), ["two\n", "three\n"]);
       assert.deepEqual(await lines(id, { tail: 0 }), []);
       assert.deepEqual(await lines(id, { tail: 10 }), ["one\n", "two\n", "three\n"]);
@@ -238,16 +276,25 @@ export function describeExecutorContract(name: string, setup: () => Promise<Exec
       const auto = `${prefix}-auto`;
       t.after(() => ex().volumes.remove(auto).catch(ignoreNotFound));
       const id = await make(t, ["sh", "-c", "exit 0"], {
-        mounts: [{ type: "volume", source: vol, target: "/data" }, { type: "volume", source: auto, target: "/more", readOnly: true }],
+        mounts: [
+          { type: "volume", source: vol, target: "/data" },
+          { type: "volume", source: auto, target: "/more", readOnly: true },
+        ],
       });
       assert.equal((await ex().volumes.inspect(auto)).name, auto, "create makes the volumes a spec names");
       await ex().start(id);
       await ex().wait(id);
-      await assert.rejects(ex().volumes.remove(vol), (err: unknown) => err instanceof InUseError && err.users.includes(id));
+      await assert.rejects(
+        ex().volumes.remove(vol),
+        (err: unknown) => err instanceof InUseError && err.users.includes(id),
+      );
       await ex().remove(id);
       await ex().volumes.remove(vol);
       await ex().volumes.remove(auto);
-      await assert.rejects(ex().volumes.inspect(vol), (err: unknown) => err instanceof NotFoundError && err.kind === "volume");
+      await assert.rejects(
+        ex().volumes.inspect(vol),
+        (err: unknown) => err instanceof NotFoundError && err.kind === "volume",
+      );
       await assert.rejects(ex().volumes.remove(vol), NotFoundError);
     });
   });

@@ -1,6 +1,16 @@
 import { ExecTimeoutError, ExecutorClosedError, InvalidSpecError, InvalidStateError } from "../errors.js";
 import type { Executor } from "../executor.js";
-import type { ContainerEvent, ContainerInfo, ContainerSpec, ContainerStats, ExecResult, ExecSpec, ExitInfo, LogEntry, LogReadOptions } from "../types.js";
+import type {
+  ContainerEvent,
+  ContainerInfo,
+  ContainerSpec,
+  ContainerStats,
+  ExecResult,
+  ExecSpec,
+  ExitInfo,
+  LogEntry,
+  LogReadOptions,
+} from "../types.js";
 import { createContainer } from "./memory-container-spec.js";
 import { mergeEnv } from "../bundle/merge-image.js";
 import { HealthMonitor } from "../health/health-monitor.js";
@@ -70,7 +80,12 @@ export class MemoryExecutor implements Executor {
     const c = await this.lookup(id, "stop a container");
     const graceMs = options.graceMs ?? c.spec.stopGracePeriodMs ?? DEFAULT_GRACE_MS;
     if (!(graceMs >= 0)) throw new InvalidSpecError("graceMs", `must be a number of milliseconds >= 0, got ${graceMs}`);
-    if (c.status === "created") throw new InvalidStateError(id, c.status, `runtime: cannot stop container ${id}: it was never started; remove it instead`);
+    if (c.status === "created")
+      throw new InvalidStateError(
+        id,
+        c.status,
+        `runtime: cannot stop container ${id}: it was never started; remove it instead`,
+      );
     const exited = this.host.waitExit(c);
     if (c.status === "running") {
       this.host.signal(c, c.stopSignal);
@@ -84,7 +99,12 @@ export class MemoryExecutor implements Executor {
   async remove(id: string, options: { force?: boolean } = {}): Promise<void> {
     const c = await this.lookup(id, "remove a container");
     if (c.status === "running") {
-      if (!options.force) throw new InvalidStateError(id, c.status, `runtime: cannot remove container ${id}: it is running; stop it first or remove with force`);
+      if (!options.force)
+        throw new InvalidStateError(
+          id,
+          c.status,
+          `runtime: cannot remove container ${id}: it is running; stop it first or remove with force`,
+        );
       this.host.signal(c, SIGKILL);
     }
     this.host.delete(c);
@@ -132,10 +152,15 @@ export class MemoryExecutor implements Executor {
   async exec(id: string, spec: ExecSpec): Promise<ExecResult> {
     const c = await this.lookup(id, "exec in a container");
     const program = parseProgram(spec.cmd, "cmd");
-    if (spec.timeoutMs !== undefined && !(spec.timeoutMs > 0)) throw new InvalidSpecError("timeoutMs", `must be > 0, got ${spec.timeoutMs}`);
+    if (spec.timeoutMs !== undefined && !(spec.timeoutMs > 0))
+      throw new InvalidSpecError("timeoutMs", `must be > 0, got ${spec.timeoutMs}`);
     this.mustRun(c, "exec in");
     const stdin = typeof spec.stdin === "string" ? spec.stdin : spec.stdin ? new TextDecoder().decode(spec.stdin) : "";
-    const options = { env: mergeEnv([...c.env, ...(spec.env ?? [])]), stdin, ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }) };
+    const options = {
+      env: mergeEnv([...c.env, ...(spec.env ?? [])]),
+      stdin,
+      ...(spec.timeoutMs === undefined ? {} : { timeoutMs: spec.timeoutMs }),
+    };
     const { timedOut, ...result } = await this.host.run(c, program, options);
     if (timedOut) throw new ExecTimeoutError(id, spec.timeoutMs ?? 0);
     return result;
@@ -200,7 +225,9 @@ export class MemoryExecutor implements Executor {
       ...(c.healthState ? { initialState: c.healthState } : {}),
       probe: async (_argv, timeoutMs) => {
         const r = await this.host.run(c, probe, { env: c.env, timeoutMs });
-        return r.timedOut ? { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs}ms)` } : { exitCode: r.exitCode, output: r.stdout + r.stderr };
+        return r.timedOut
+          ? { exitCode: -1, output: `Health check exceeded timeout (${timeoutMs}ms)` }
+          : { exitCode: r.exitCode, output: r.stdout + r.stderr };
       },
       onProbe: (state) => (c.healthState = state),
       onTransition: (status) => this.host.emit({ type: "health", id: c.spec.id, time: this.host.isoNow(), status }),
@@ -218,7 +245,11 @@ export class MemoryExecutor implements Executor {
 
   private mustRun(c: MemoryContainer, what: string): void {
     if (c.status !== "running") {
-      throw new InvalidStateError(c.spec.id, c.status, `runtime: cannot ${what} container ${c.spec.id}: it is ${c.status === "created" ? "not started" : "stopped"}`);
+      throw new InvalidStateError(
+        c.spec.id,
+        c.status,
+        `runtime: cannot ${what} container ${c.spec.id}: it is ${c.status === "created" ? "not started" : "stopped"}`,
+      );
     }
   }
 

@@ -1,5 +1,13 @@
 import { NotFoundError } from "../errors.js";
-import type { ContainerEvent, ContainerInfo, ContainerSpec, ContainerStats, ContainerStatus, ExitInfo, HealthState } from "../types.js";
+import type {
+  ContainerEvent,
+  ContainerInfo,
+  ContainerSpec,
+  ContainerStats,
+  ContainerStatus,
+  ExitInfo,
+  HealthState,
+} from "../types.js";
 import { type Clock, ManualClock } from "./memory-clock.js";
 import type { ResolvedHealthcheck } from "../health/health-config.js";
 import { MemoryImageService } from "./memory-images.js";
@@ -67,8 +75,10 @@ export class MemoryHost {
     this.clock = options.clock ?? new ManualClock();
     this.memoryBytes = options.memoryBytes ?? 24 * 2 ** 30;
     this.images = new MemoryImageService((imageId) => this.usersOf((c) => c.imageId === imageId));
-    this.volumes = new MemoryVolumeService(`${options.dataDir ?? "/var/lib/shoal"}/volumes`, () => this.clock.now(), (name) =>
-      this.usersOf((c) => (c.spec.mounts ?? []).some((m) => m.type === "volume" && m.source === name)),
+    this.volumes = new MemoryVolumeService(
+      `${options.dataDir ?? "/var/lib/shoal"}/volumes`,
+      () => this.clock.now(),
+      (name) => this.usersOf((c) => (c.spec.mounts ?? []).some((m) => m.type === "volume" && m.source === name)),
     );
   }
 
@@ -104,8 +114,10 @@ export class MemoryHost {
     c.startedAt = this.isoNow();
     c.pid = this.nextPid++;
     c.oomKilled = false;
-    const proc: SimProcess = new SimProcess(c.program, { clock: this.clock, write: (s, t) => c.log.write(s, t), env: c.env, files: c.files }, (code) =>
-      this.exited(c, proc, code),
+    const proc: SimProcess = new SimProcess(
+      c.program,
+      { clock: this.clock, write: (s, t) => c.log.write(s, t), env: c.env, files: c.files },
+      (code) => this.exited(c, proc, code),
     );
     proc.ignore(c.ignoredSignals);
     c.init = proc;
@@ -132,14 +144,24 @@ export class MemoryHost {
    * Runs a process beside the init (exec, health probe). Killed with SIGKILL after `timeoutMs` (then `timedOut`)
    * or when the container stops. Output keeps the last 64 KiB of each stream.
    */
-  run(c: MemoryContainer, program: Program, options: { env: string[]; stdin?: string; timeoutMs?: number }): Promise<{ exitCode: number; stdout: string; stderr: string; timedOut: boolean }> {
+  run(
+    c: MemoryContainer,
+    program: Program,
+    options: { env: string[]; stdin?: string; timeoutMs?: number },
+  ): Promise<{ exitCode: number; stdout: string; stderr: string; timedOut: boolean }> {
     return new Promise((resolve) => {
       const out = { stdout: "", stderr: "" };
       let timer: unknown;
       let timedOut = false;
       const proc: SimProcess = new SimProcess(
         program,
-        { clock: this.clock, env: options.env, files: c.files, stdin: options.stdin ?? "", write: (s, t) => (out[s] = (out[s] + t).slice(-65536)) },
+        {
+          clock: this.clock,
+          env: options.env,
+          files: c.files,
+          stdin: options.stdin ?? "",
+          write: (s, t) => (out[s] = (out[s] + t).slice(-65536)),
+        },
         (exitCode) => {
           c.execs.delete(proc);
           if (timer !== undefined) this.clock.clearTimeout(timer);
@@ -169,7 +191,10 @@ export class MemoryHost {
     this.containers.delete(c.spec.id);
     const waiters = c.waiters;
     c.waiters = [];
-    for (const w of waiters) w.reject(new NotFoundError("container", c.spec.id, `runtime: container ${c.spec.id} was removed before it exited`));
+    for (const w of waiters)
+      w.reject(
+        new NotFoundError("container", c.spec.id, `runtime: container ${c.spec.id} was removed before it exited`),
+      );
     c.log.notify();
   }
 

@@ -18,9 +18,19 @@ function sha256(text: string): string {
  * Builds a fake but well-formed ImageRecord for seeding the in-memory executor: id and digests derive from
  * `ref` and `config`, so the same inputs give the same image.
  */
-export function memoryImage(ref: string, config: Partial<ImageConfig> = {}, options: { size?: number; layers?: number } = {}): ImageRecord {
+export function memoryImage(
+  ref: string,
+  config: Partial<ImageConfig> = {},
+  options: { size?: number; layers?: number } = {},
+): ImageRecord {
   const normalized = normalizeImageRef(ref);
-  const full: ImageConfig = { env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], exposedPorts: [], labels: {}, volumes: [], ...config };
+  const full: ImageConfig = {
+    env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+    exposedPorts: [],
+    labels: {},
+    volumes: [],
+    ...config,
+  };
   const id = sha256(JSON.stringify({ normalized: repositoryOf(normalized), full }));
   const manifestDigest = sha256(`manifest ${id}`);
   const layers = Array.from({ length: options.layers ?? 1 }, (_, i) => sha256(`layer ${i} ${id}`));

@@ -1,5 +1,12 @@
 import fs from "node:fs/promises";
-import { CorruptImageError, InUseError, InvalidReferenceError, NotFoundError, RegistryError, UnsupportedMediaTypeError } from "../errors.js";
+import {
+  CorruptImageError,
+  InUseError,
+  InvalidReferenceError,
+  NotFoundError,
+  RegistryError,
+  UnsupportedMediaTypeError,
+} from "../errors.js";
 import type { ImageLoadResult, ImageService } from "../executor.js";
 import type { ImageRecord } from "../types.js";
 import { normalizeImageRef, repositoryOf } from "./memory-image-ref.js";
@@ -43,10 +50,14 @@ export class MemoryImageService implements ImageService {
     try {
       parsed = JSON.parse(text);
     } catch {
-      throw new UnsupportedMediaTypeError("application/x-tar", `${file}: the in-memory image store loads only JSON fixtures of ImageRecords, and this`);
+      throw new UnsupportedMediaTypeError(
+        "application/x-tar",
+        `${file}: the in-memory image store loads only JSON fixtures of ImageRecords, and this`,
+      );
     }
     const records: unknown = Array.isArray(parsed) ? parsed : (parsed as { images?: unknown } | null)?.images;
-    if (!Array.isArray(records)) throw new CorruptImageError(`runtime: ${file}: expected {"images": [...]} or an array of image records`);
+    if (!Array.isArray(records))
+      throw new CorruptImageError(`runtime: ${file}: expected {"images": [...]} or an array of image records`);
     for (const r of records) checkRecord(r);
     return { images: (records as ImageRecord[]).map((r) => this.addImage(r)) };
   }
@@ -101,13 +112,21 @@ export class MemoryImageService implements ImageService {
     return { untagged, deleted: [image.id] };
   }
 
-  async prune(options: { all?: boolean } = {}): Promise<{ deletedImages: string[]; deletedLayers: string[]; reclaimedBytes: number }> {
+  async prune(
+    options: { all?: boolean } = {},
+  ): Promise<{ deletedImages: string[]; deletedLayers: string[]; reclaimedBytes: number }> {
     await Promise.resolve();
-    const doomed = [...this.images.values()].filter((i) => (options.all || i.repoTags.length === 0) && this.usersOf(i.id).length === 0);
+    const doomed = [...this.images.values()].filter(
+      (i) => (options.all || i.repoTags.length === 0) && this.usersOf(i.id).length === 0,
+    );
     for (const i of doomed) this.images.delete(i.id);
     const kept = new Set([...this.images.values()].flatMap((i) => i.layers));
     const deletedLayers = [...new Set(doomed.flatMap((i) => i.layers))].filter((l) => !kept.has(l));
-    return { deletedImages: doomed.map((i) => i.id), deletedLayers, reclaimedBytes: doomed.reduce((n, i) => n + i.size, 0) };
+    return {
+      deletedImages: doomed.map((i) => i.id),
+      deletedLayers,
+      reclaimedBytes: doomed.reduce((n, i) => n + i.size, 0),
+    };
   }
 
   /** Finds an image by tag, digest reference, full id or unique id prefix; NotFoundError otherwise. */
@@ -132,7 +151,12 @@ export class MemoryImageService implements ImageService {
     if (prefix !== undefined) {
       const matches = [...this.images.values()].filter((i) => i.id.startsWith(`sha256:${prefix}`));
       if (matches.length === 1) return matches[0] as ImageRecord;
-      if (matches.length > 1) throw new NotFoundError("image", ref, `runtime: image id prefix ${JSON.stringify(ref)} is ambiguous; give more digits`);
+      if (matches.length > 1)
+        throw new NotFoundError(
+          "image",
+          ref,
+          `runtime: image id prefix ${JSON.stringify(ref)} is ambiguous; give more digits`,
+        );
     }
     throw new NotFoundError("image", ref, `runtime: no image named ${JSON.stringify(ref)}; pull or load it first`);
   }
@@ -154,9 +178,17 @@ function tryNormalize(ref: string): string | undefined {
 function checkRecord(record: unknown): asserts record is ImageRecord {
   const r = record as Partial<ImageRecord> | null;
   if (
-    typeof r !== "object" || r === null || typeof r.id !== "string" || !ID.test(r.id) || !Array.isArray(r.repoTags) ||
-    !Array.isArray(r.repoDigests) || !Array.isArray(r.layers) || typeof r.config !== "object"
+    typeof r !== "object" ||
+    r === null ||
+    typeof r.id !== "string" ||
+    !ID.test(r.id) ||
+    !Array.isArray(r.repoTags) ||
+    !Array.isArray(r.repoDigests) ||
+    !Array.isArray(r.layers) ||
+    typeof r.config !== "object"
   ) {
-    throw new CorruptImageError(`runtime: not an image record (needs id sha256:<64 hex>, repoTags, repoDigests, layers, config): ${JSON.stringify(record)?.slice(0, 200)}`);
+    throw new CorruptImageError(
+      `runtime: not an image record (needs id sha256:<64 hex>, repoTags, repoDigests, layers, config): ${JSON.stringify(record)?.slice(0, 200)}`,
+    );
   }
 }

@@ -68,7 +68,11 @@ export class MemoryLog {
  * then with `follow` every new entry until `ended()` is true and all is drained, or `signal` aborts (the
  * iteration then just ends). Bad options throw InvalidSpecError before anything is read.
  */
-export async function* readMemoryLog(log: MemoryLog, options: LogReadOptions, ended: () => boolean): AsyncGenerator<LogEntry> {
+export async function* readMemoryLog(
+  log: MemoryLog,
+  options: LogReadOptions,
+  ended: () => boolean,
+): AsyncGenerator<LogEntry> {
   const since = sinceMs(options.since);
   const tail = options.tail;
   if (tail !== undefined && !(Number.isInteger(tail) && tail >= 0)) {

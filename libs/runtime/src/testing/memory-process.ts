@@ -73,11 +73,14 @@ export class SimProcess {
       const [name = "", ...args] = cmd.argv;
       switch (name) {
         case "sleep": {
-          this.timer = this.io.clock.setTimeout(() => {
-            this.timer = undefined;
-            this.status = 0;
-            this.run();
-          }, Math.round(Number(args[0]) * 1000));
+          this.timer = this.io.clock.setTimeout(
+            () => {
+              this.timer = undefined;
+              this.status = 0;
+              this.run();
+            },
+            Math.round(Number(args[0]) * 1000),
+          );
           return;
         }
         case "echo": {

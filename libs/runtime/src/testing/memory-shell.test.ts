@@ -7,12 +7,25 @@ import { parseProgram } from "./memory-shell.js";
 import { parseSignal } from "./memory-signals.js";
 
 /** Runs argv to its end on a manual clock; returns exit code, output ("1:" stdout, "2:" stderr) and time taken. */
-async function runToEnd(argv: string[], options: { stdin?: string; signalAfterMs?: [number, number] } = {}): Promise<{ code: number; out: string[]; ms: number }> {
+async function runToEnd(
+  argv: string[],
+  options: { stdin?: string; signalAfterMs?: [number, number] } = {},
+): Promise<{ code: number; out: string[]; ms: number }> {
   const clock = new ManualClock(0);
   const out: string[] = [];
   const files = new Set<string>();
   let code: number | undefined;
-  const proc = new SimProcess(parseProgram(argv, "cmd"), { clock, write: (s, t) => out.push(`${s === "stdout" ? 1 : 2}:${t}`), env: ["A=1"], files, ...(options.stdin === undefined ? {} : { stdin: options.stdin }) }, (c) => (code = c));
+  const proc = new SimProcess(
+    parseProgram(argv, "cmd"),
+    {
+      clock,
+      write: (s, t) => out.push(`${s === "stdout" ? 1 : 2}:${t}`),
+      env: ["A=1"],
+      files,
+      ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
+    },
+    (c) => (code = c),
+  );
   proc.start();
   if (options.signalAfterMs) {
     const [ms, sig] = options.signalAfterMs;
@@ -39,8 +52,16 @@ describe("the in-memory executor's interpreter", () => {
     { argv: ["sh", "-c", "false\ntrue"], code: 0, out: [] },
     { argv: ["sh", "-c", "exit 300"], code: 44, out: [] },
     { argv: ["sh", "-c", `echo 'a;b' "c\\"d" e\\ f # comment`], code: 0, out: ['1:a;b c"d e f\n'] },
-    { argv: ["sh", "-c", "echo err >&2; echo also 1>&2; echo gone >/dev/null; echo out"], code: 0, out: ["2:err\n", "2:also\n", "1:out\n"] },
-    { argv: ["sh", "-c", "rm /x 2>&1; rm /y 2>/dev/null; rm -f /z"], code: 0, out: ["1:rm: can't remove '/x': No such file or directory\n"] },
+    {
+      argv: ["sh", "-c", "echo err >&2; echo also 1>&2; echo gone >/dev/null; echo out"],
+      code: 0,
+      out: ["2:err\n", "2:also\n", "1:out\n"],
+    },
+    {
+      argv: ["sh", "-c", "rm /x 2>&1; rm /y 2>/dev/null; rm -f /z"],
+      code: 0,
+      out: ["1:rm: can't remove '/x': No such file or directory\n"],
+    },
     { argv: ["sh", "-c", "touch /ok; [ -e /ok ]"], code: 0, out: [] },
     { argv: ["sh", "-c", "touch /ok; rm /ok; test -f /ok"], code: 1, out: [] },
     { argv: ["sh", "-c", "echo a; sleep 2; echo b"], code: 0, out: ["1:a\n", "1:b\n"], ms: 2000 },
@@ -59,8 +80,15 @@ describe("the in-memory executor's interpreter", () => {
     const trapped = await runToEnd(["sh", "-c", 'trap "" TERM; sleep 3; echo done'], { signalAfterMs: [1000, 15] });
     assert.deepEqual([trapped.code, trapped.out, trapped.ms], [0, ["1:done\n"], 3000]);
     assert.equal((await runToEnd(["sh", "-c", 'trap "" TERM KILL; sleep 3'], { signalAfterMs: [1000, 9] })).code, 137);
-    assert.equal((await runToEnd(["sh", "-c", 'trap "" TERM; trap - TERM; sleep 3'], { signalAfterMs: [1000, 15] })).code, 143);
-    assert.equal((await runToEnd(["sleep", "3"], { signalAfterMs: [1000, 17] })).code, 0, "SIGCHLD is ignored by default");
+    assert.equal(
+      (await runToEnd(["sh", "-c", 'trap "" TERM; trap - TERM; sleep 3'], { signalAfterMs: [1000, 15] })).code,
+      143,
+    );
+    assert.equal(
+      (await runToEnd(["sleep", "3"], { signalAfterMs: [1000, 17] })).code,
+      0,
+      "SIGCHLD is ignored by default",
+    );
   });
 
   const refused: [string[], RegExp][] = [
@@ -83,12 +111,18 @@ describe("the in-memory executor's interpreter", () => {
   ];
   for (const [argv, message] of refused) {
     it(`refuses ${JSON.stringify(argv)} with InvalidSpecError`, () => {
-      assert.throws(() => parseProgram(argv, "cmd"), (err: unknown) => err instanceof InvalidSpecError && err.field === "cmd" && message.test(err.message));
+      assert.throws(
+        () => parseProgram(argv, "cmd"),
+        (err: unknown) => err instanceof InvalidSpecError && err.field === "cmd" && message.test(err.message),
+      );
     });
   }
 
   it("parses signal names and numbers", () => {
-    assert.deepEqual(["SIGTERM", "TERM", "term", 15, "9", "SIGKILL", "USR1"].map((s) => parseSignal(s)), [15, 15, 15, 15, 9, 9, 10]);
+    assert.deepEqual(
+      ["SIGTERM", "TERM", "term", 15, "9", "SIGKILL", "USR1"].map((s) => parseSignal(s)),
+      [15, 15, 15, 15, 9, 9, 10],
+    );
     for (const bad of ["SIGNOPE", 0, 65, "", "1.5"]) assert.throws(() => parseSignal(bad), InvalidSpecError);
   });
 });

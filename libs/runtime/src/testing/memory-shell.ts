@@ -30,7 +30,8 @@ export interface Program {
 
 const PROGRAMS = new Set(["sleep", "echo", "true", "false", "cat", "env", "touch", "rm", "test", "["]);
 const BUILTINS = new Set(["exit", ":", "trap"]);
-const SUPPORTED = "sleep, echo, true, false, cat, env, touch, rm, test -e, and sh -c with `;`-separated simple commands";
+const SUPPORTED =
+  "sleep, echo, true, false, cat, env, touch, rm, test -e, and sh -c with `;`-separated simple commands";
 
 /** Parses a process's argv (entrypoint + cmd). Throws InvalidSpecError naming `field` for what is not supported. */
 export function parseProgram(argv: readonly string[], field: string): Program {
@@ -41,7 +42,10 @@ export function parseProgram(argv: readonly string[], field: string): Program {
   if (name === "sh") {
     if (args.length === 1) return { commands: [] }; // reads commands from stdin, which is empty
     if (args[1] !== "-c" || args[2] === undefined) {
-      throw new InvalidSpecError(field, `the in-memory executor runs sh only as \`sh -c "script"\`, got ${JSON.stringify(argv)}`);
+      throw new InvalidSpecError(
+        field,
+        `the in-memory executor runs sh only as \`sh -c "script"\`, got ${JSON.stringify(argv)}`,
+      );
     }
     return { commands: parseScript(args[2], field) };
   }
@@ -56,7 +60,10 @@ export function parseScript(script: string, field: string): SimpleCommand[] {
   let cmd: SimpleCommand = { argv: [], stdout: "stdout", stderr: "stderr" };
   let word: string | undefined;
   const fail = (why: string): never => {
-    throw new InvalidSpecError(field, `${why} in ${JSON.stringify(script)}; the in-memory executor's shell supports ${SUPPORTED}`);
+    throw new InvalidSpecError(
+      field,
+      `${why} in ${JSON.stringify(script)}; the in-memory executor's shell supports ${SUPPORTED}`,
+    );
   };
   const endWord = (): void => {
     if (word !== undefined) cmd.argv.push(word);
@@ -99,7 +106,8 @@ export function parseScript(script: string, field: string): SimpleCommand[] {
       word = undefined;
       let target = "";
       while (i + 1 < script.length && !" \t;\n".includes(script[i + 1] as string)) target += script[++i];
-      const to: StreamTarget | undefined = target === "/dev/null" ? "null" : target === "&2" ? "stderr" : target === "&1" ? "stdout" : undefined;
+      const to: StreamTarget | undefined =
+        target === "/dev/null" ? "null" : target === "&2" ? "stderr" : target === "&1" ? "stdout" : undefined;
       if (to === undefined) fail(`the redirection ${fd}>${target}`);
       if (fd === "1") cmd.stdout = to as StreamTarget;
       else cmd.stderr = to as StreamTarget;
@@ -119,7 +127,9 @@ function checkCommand(command: SimpleCommand, inShell: boolean, field: string): 
   const [name = "", ...args] = command.argv;
   const where = JSON.stringify(command.argv);
   if (!PROGRAMS.has(name) && !(inShell && BUILTINS.has(name))) {
-    const what = BUILTINS.has(name) ? `${name} is a shell builtin; run it with sh -c` : `the in-memory executor does not know ${JSON.stringify(name)}`;
+    const what = BUILTINS.has(name)
+      ? `${name} is a shell builtin; run it with sh -c`
+      : `the in-memory executor does not know ${JSON.stringify(name)}`;
     throw new InvalidSpecError(field, `${what} (in ${where}); it supports ${SUPPORTED}`);
   }
   if (name === "sleep" && (args.length !== 1 || !/^\d+(\.\d+)?$/.test(args[0] ?? ""))) {
@@ -131,7 +141,10 @@ function checkCommand(command: SimpleCommand, inShell: boolean, field: string): 
   if (name === "test" || name === "[") {
     const operands = name === "[" ? (args.at(-1) === "]" ? args.slice(0, -1) : undefined) : args;
     if (operands?.length !== 2 || (operands[0] !== "-e" && operands[0] !== "-f")) {
-      throw new InvalidSpecError(field, `only \`test -e PATH\`, \`test -f PATH\` and \`[ -e PATH ]\` are supported, got ${where}`);
+      throw new InvalidSpecError(
+        field,
+        `only \`test -e PATH\`, \`test -f PATH\` and \`[ -e PATH ]\` are supported, got ${where}`,
+      );
     }
   }
   if ((name === "touch" || name === "rm") && args.filter((a) => a !== "-f").length === 0) {
@@ -139,7 +152,10 @@ function checkCommand(command: SimpleCommand, inShell: boolean, field: string): 
   }
   if (name === "trap") {
     if ((args[0] !== "" && args[0] !== "-") || args.length < 2) {
-      throw new InvalidSpecError(field, `only \`trap "" SIG...\` (ignore) and \`trap - SIG...\` (default) are supported, got ${where}`);
+      throw new InvalidSpecError(
+        field,
+        `only \`trap "" SIG...\` (ignore) and \`trap - SIG...\` (default) are supported, got ${where}`,
+      );
     }
     for (const s of args.slice(1)) parseSignal(s, field);
   }

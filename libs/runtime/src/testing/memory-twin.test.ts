@@ -1,6 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { ExecTimeoutError, ExecutorClosedError, InvalidSpecError, InvalidStateError, NotFoundError } from "../errors.js";
+import {
+  ExecTimeoutError,
+  ExecutorClosedError,
+  InvalidSpecError,
+  InvalidStateError,
+  NotFoundError,
+} from "../errors.js";
 import type { ContainerEvent, ContainerSpec } from "../types.js";
 import { ManualClock } from "./memory-clock.js";
 import { MemoryExecutor } from "./memory-executor.js";
@@ -23,7 +29,10 @@ async function run(ex: MemoryExecutor, id: string, cmd: string[], extra: Partial
   await ex.start(id);
 }
 
-const kinds = (events: ContainerEvent[]): string[] => events.map((e) => (e.type === "health" ? `health:${e.status}` : e.type === "exit" ? `exit:${e.exit.exitCode}` : e.type));
+const kinds = (events: ContainerEvent[]): string[] =>
+  events.map((e) =>
+    e.type === "health" ? `health:${e.status}` : e.type === "exit" ? `exit:${e.exit.exitCode}` : e.type,
+  );
 
 describe("MemoryExecutor on a manual clock", () => {
   it("runs sleeps on the clock and stamps times from it", async () => {
@@ -33,10 +42,16 @@ describe("MemoryExecutor on a manual clock", () => {
     assert.equal((await ex.inspect("c")).status, "running");
     await clock.advance(1);
     const info = await ex.inspect("c");
-    assert.deepEqual([info.status, info.exitCode, info.startedAt, info.finishedAt], ["stopped", 0, "2026-11-23T10:00:00.000Z", "2026-11-23T10:00:05.000Z"]);
+    assert.deepEqual(
+      [info.status, info.exitCode, info.startedAt, info.finishedAt],
+      ["stopped", 0, "2026-11-23T10:00:00.000Z", "2026-11-23T10:00:05.000Z"],
+    );
     const entries = [];
     for await (const e of ex.logs("c")) entries.push([e.time, e.line]);
-    assert.deepEqual(entries, [["2026-11-23T10:00:00.000Z", "a\n"], ["2026-11-23T10:00:05.000Z", "b\n"]]);
+    assert.deepEqual(entries, [
+      ["2026-11-23T10:00:00.000Z", "a\n"],
+      ["2026-11-23T10:00:05.000Z", "b\n"],
+    ]);
   });
 
   it("stops with the spec's signal and grace period, SIGKILL when the init ignores it", async () => {
@@ -90,7 +105,10 @@ describe("MemoryExecutor on a manual clock", () => {
     await clock.advance(1000);
     assert.deepEqual(await health(), ["unhealthy", 2]);
     const log = (await ex.inspect("web")).health?.log ?? [];
-    assert.deepEqual(log.map((p) => p.exitCode), [1, 0, 1, 1]);
+    assert.deepEqual(
+      log.map((p) => p.exitCode),
+      [1, 0, 1, 1],
+    );
     assert.equal(log[1]?.start, "2026-11-23T10:00:02.000Z");
     for (let i = 0; i < 3; i++) await clock.advance(1000);
     assert.equal((await ex.inspect("web")).health?.log.length, 5, "the last 5 probes are kept");
@@ -103,7 +121,9 @@ describe("MemoryExecutor on a manual clock", () => {
 
   it("ignores failures in the start period and counts a probe timeout as a failure", async () => {
     const { clock, ex } = setup();
-    await run(ex, "slow", ["sleep", "1000"], { healthcheck: { test: ["CMD", "sleep", "5"], intervalMs: 1000, timeoutMs: 500, retries: 1, startPeriodMs: 4000 } });
+    await run(ex, "slow", ["sleep", "1000"], {
+      healthcheck: { test: ["CMD", "sleep", "5"], intervalMs: 1000, timeoutMs: 500, retries: 1, startPeriodMs: 4000 },
+    });
     // Probes run 1000 ms after the previous one ended and take 500 ms (the timeout): they start at 1000, 2500, 4000.
     await clock.advance(3000);
     let h = (await ex.inspect("slow")).health;
@@ -117,7 +137,10 @@ describe("MemoryExecutor on a manual clock", () => {
   it("exec: timeout kills it with ExecTimeoutError; execs die with their container", async () => {
     const { clock, ex } = setup();
     await run(ex, "c", ["sleep", "1000"]);
-    const timed = assert.rejects(ex.exec("c", { cmd: ["sleep", "10"], timeoutMs: 2000 }), (err: unknown) => err instanceof ExecTimeoutError && err.timeoutMs === 2000);
+    const timed = assert.rejects(
+      ex.exec("c", { cmd: ["sleep", "10"], timeoutMs: 2000 }),
+      (err: unknown) => err instanceof ExecTimeoutError && err.timeoutMs === 2000,
+    );
     await clock.advance(2000);
     await timed;
     const long = ex.exec("c", { cmd: ["sleep", "10"] });
@@ -129,13 +152,25 @@ describe("MemoryExecutor on a manual clock", () => {
 
   it("merges spec and image like docker create, and rejects bad specs without leaving anything", async () => {
     const { host, ex } = setup();
-    host.images.addImage(memoryImage("app:1", { entrypoint: ["sh", "-c"], cmd: ["env"], env: ["A=image", "B=image"], labels: { from: "image" } }));
+    host.images.addImage(
+      memoryImage("app:1", {
+        entrypoint: ["sh", "-c"],
+        cmd: ["env"],
+        env: ["A=image", "B=image"],
+        labels: { from: "image" },
+      }),
+    );
     await run(ex, "merged", [], { image: "app:1", cmd: ["env"], env: ["B=spec"], labels: { extra: "1" } });
     await ex.wait("merged");
     const out = [];
     for await (const e of ex.logs("merged")) out.push(e.line);
     // The same merge as the real runtime: PATH and HOSTNAME first, then the image's env, the spec's overriding.
-    assert.deepEqual(out, ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n", "HOSTNAME=merged\n", "A=image\n", "B=spec\n"]);
+    assert.deepEqual(out, [
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n",
+      "HOSTNAME=merged\n",
+      "A=image\n",
+      "B=spec\n",
+    ]);
     const info = await ex.inspect("merged");
     assert.deepEqual([info.args, info.labels], [["sh", "-c", "env"], { from: "image", extra: "1" }]);
     const own = await ex.create({ id: "own", image: "app:1", entrypoint: ["echo"] });
@@ -146,14 +181,32 @@ describe("MemoryExecutor on a manual clock", () => {
       [{ cmd: ["sh", "-c", "echo | cat"] }, "cmd"],
       [{ stopSignal: "SIGNOPE" }, "stopSignal"],
       [{ healthcheck: { test: ["CMD", "curl", "x"] } }, "healthcheck.test"],
-      [{ mounts: [{ type: "volume", source: "ok", target: "/a" }, { type: "volume", source: "../x", target: "/b" }] }, "mounts[1].source"],
+      [
+        {
+          mounts: [
+            { type: "volume", source: "ok", target: "/a" },
+            { type: "volume", source: "../x", target: "/b" },
+          ],
+        },
+        "mounts[1].source",
+      ],
       [{ mounts: [{ type: "tmpfs", target: "rel" }] }, "mounts[0].target"],
     ];
     for (const [patch, field] of bad) {
-      await assert.rejects(ex.create({ id: "x", image: "busybox", cmd: ["true"], ...patch }), (err: unknown) => err instanceof InvalidSpecError && err.field === field, field);
+      await assert.rejects(
+        ex.create({ id: "x", image: "busybox", cmd: ["true"], ...patch }),
+        (err: unknown) => err instanceof InvalidSpecError && err.field === field,
+        field,
+      );
     }
-    await assert.rejects(ex.create({ id: "x", image: "missing", cmd: ["true"] }), (err: unknown) => err instanceof NotFoundError && err.kind === "image");
-    assert.deepEqual((await ex.list()).map((c) => c.id), ["merged", "own"]);
+    await assert.rejects(
+      ex.create({ id: "x", image: "missing", cmd: ["true"] }),
+      (err: unknown) => err instanceof NotFoundError && err.kind === "image",
+    );
+    assert.deepEqual(
+      (await ex.list()).map((c) => c.id),
+      ["merged", "own"],
+    );
     assert.deepEqual(await ex.volumes.list(), [], "a refused create makes no volume");
   });
 

@@ -29,7 +29,12 @@ export class MemoryVolumeService implements VolumeService {
     const checked = checkVolumeLabels(labels);
     const existing = this.volumes.get(name);
     if (existing) return existing;
-    const info: VolumeInfo = { name, mountpoint: `${this.root}/${name}/_data`, createdAt: new Date(this.now()).toISOString(), labels: checked };
+    const info: VolumeInfo = {
+      name,
+      mountpoint: `${this.root}/${name}/_data`,
+      createdAt: new Date(this.now()).toISOString(),
+      labels: checked,
+    };
     this.volumes.set(name, info);
     return info;
   }

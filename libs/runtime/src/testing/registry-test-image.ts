@@ -32,11 +32,16 @@ export function buildTestImage(
     JSON.stringify({
       architecture: "amd64",
       os: "linux",
-      config: { Cmd: options.cmd ?? ["/bin/sh"], Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"] },
+      config: {
+        Cmd: options.cmd ?? ["/bin/sh"],
+        Env: ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],
+      },
       rootfs: { type: "layers", diff_ids: [sha256(tar)] },
     }),
   );
-  const mediaType = oci ? "application/vnd.oci.image.manifest.v1+json" : "application/vnd.docker.distribution.manifest.v2+json";
+  const mediaType = oci
+    ? "application/vnd.oci.image.manifest.v1+json"
+    : "application/vnd.docker.distribution.manifest.v2+json";
   const manifest = Buffer.from(
     JSON.stringify({
       schemaVersion: 2,
@@ -48,7 +53,9 @@ export function buildTestImage(
       },
       layers: [
         {
-          mediaType: oci ? "application/vnd.oci.image.layer.v1.tar+gzip" : "application/vnd.docker.image.rootfs.diff.tar.gzip",
+          mediaType: oci
+            ? "application/vnd.oci.image.layer.v1.tar+gzip"
+            : "application/vnd.docker.image.rootfs.diff.tar.gzip",
           digest: sha256(layer),
           size: layer.length,
         },
@@ -98,7 +105,8 @@ function tarHeader(path: string, size: number): Buffer {
   const field = (offset: number, length: number, value: string): void => {
     header.write(value, offset, length, "utf8");
   };
-  const octal = (offset: number, length: number, value: number): void => field(offset, length, `${value.toString(8).padStart(length - 1, "0")}\0`);
+  const octal = (offset: number, length: number, value: number): void =>
+    field(offset, length, `${value.toString(8).padStart(length - 1, "0")}\0`);
   field(0, 100, path);
   octal(100, 8, 0o644);
   octal(108, 8, 0);

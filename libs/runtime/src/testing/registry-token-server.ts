@@ -66,7 +66,10 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
       nbf: now - 10,
       iat: now,
       jti: randomBytes(16).toString("hex"),
-      access: url.searchParams.getAll("scope").flatMap((s) => s.split(" ")).flatMap(grant),
+      access: url.searchParams
+        .getAll("scope")
+        .flatMap((s) => s.split(" "))
+        .flatMap(grant),
     };
     const header = { typ: "JWT", alg: "ES256", x5c: [certDer] };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
@@ -74,7 +77,14 @@ export async function startTokenServer(options: TokenServerOptions): Promise<Tok
     const signature = sign("sha256", Buffer.from(input), { key, dsaEncoding: "ieee-p1363" });
     const token = `${input}.${signature.toString("base64url")}`;
     res.writeHead(200, { "content-type": "application/json" });
-    res.end(JSON.stringify({ token, access_token: token, expires_in: options.expiresInS, issued_at: new Date(now * 1000).toISOString() }));
+    res.end(
+      JSON.stringify({
+        token,
+        access_token: token,
+        expires_in: options.expiresInS,
+        issued_at: new Date(now * 1000).toISOString(),
+      }),
+    );
   };
 
   const server: Server = createServer(handle);

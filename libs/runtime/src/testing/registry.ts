@@ -72,8 +72,21 @@ export async function startRegistry(options: { tokenLifetimeS?: number } = {}): 
     const keyPath = join(dir, "token.key");
     const certPath = join(dir, "token.crt");
     await execa("openssl", [
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-      "-keyout", keyPath, "-out", certPath, "-days", "2", "-subj", "/CN=shoal-test-token-issuer",
+      "req",
+      "-x509",
+      "-newkey",
+      "ec",
+      "-pkeyopt",
+      "ec_paramgen_curve:prime256v1",
+      "-nodes",
+      "-keyout",
+      keyPath,
+      "-out",
+      certPath,
+      "-days",
+      "2",
+      "-subj",
+      "/CN=shoal-test-token-issuer",
     ]);
     const credentials = { username: "shoal", password: randomBytes(12).toString("hex") };
     const tokens: TokenServer = await startTokenServer({
@@ -153,12 +166,19 @@ async function runRegistry(configPath: string, cleanups: (() => Promise<void>)[]
       });
     }
     void exited.then((result) =>
-      reject(new Error(`test registry exited (${result.exitCode ?? result.signal}) before listening:\n${lastLines.join("\n")}`)),
+      reject(
+        new Error(
+          `test registry exited (${result.exitCode ?? result.signal}) before listening:\n${lastLines.join("\n")}`,
+        ),
+      ),
     );
   });
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`test registry did not listen within ${START_DEADLINE_MS} ms:\n${lastLines.join("\n")}`)), START_DEADLINE_MS);
+    timer = setTimeout(
+      () => reject(new Error(`test registry did not listen within ${START_DEADLINE_MS} ms:\n${lastLines.join("\n")}`)),
+      START_DEADLINE_MS,
+    );
   });
   try {
     return await Promise.race([listening, deadline]);
@@ -194,7 +214,11 @@ async function push(target: PushTarget, repoRef: string, image: TestImagePush): 
   const at = ref.indexOf("@");
   const colon = ref.lastIndexOf(":");
   const [repo, reference] =
-    at >= 0 ? [ref.slice(0, at), ref.slice(at + 1)] : colon > ref.lastIndexOf("/") ? [ref.slice(0, colon), ref.slice(colon + 1)] : [ref, "latest"];
+    at >= 0
+      ? [ref.slice(0, at), ref.slice(at + 1)]
+      : colon > ref.lastIndexOf("/")
+        ? [ref.slice(0, colon), ref.slice(colon + 1)]
+        : [ref, "latest"];
 
   const tokenUrl = new URL(target.realm);
   tokenUrl.searchParams.set("service", SERVICE);
@@ -205,7 +229,10 @@ async function push(target: PushTarget, repoRef: string, image: TestImagePush): 
   const authorization = `Bearer ${token}`;
 
   for (const blob of [...(image.config === undefined ? [] : [image.config]), ...(image.layers ?? [])]) {
-    const started = await fetch(`${target.url}/v2/${repo}/blobs/uploads/`, { method: "POST", headers: { authorization } });
+    const started = await fetch(`${target.url}/v2/${repo}/blobs/uploads/`, {
+      method: "POST",
+      headers: { authorization },
+    });
     await expectStatus(started, 202, `starting a blob upload to ${repo}`);
     const location = new URL(started.headers.get("location") ?? "", target.url);
     location.searchParams.set("digest", sha256(blob));
@@ -218,7 +245,8 @@ async function push(target: PushTarget, repoRef: string, image: TestImagePush): 
   }
 
   const bytes = image.manifest instanceof Uint8Array ? image.manifest : Buffer.from(JSON.stringify(image.manifest));
-  const mediaType = image.mediaType ?? (JSON.parse(Buffer.from(bytes).toString("utf8")) as { mediaType?: string }).mediaType;
+  const mediaType =
+    image.mediaType ?? (JSON.parse(Buffer.from(bytes).toString("utf8")) as { mediaType?: string }).mediaType;
   if (mediaType === undefined) throw new Error("push: the manifest has no mediaType; pass one");
   const put = await fetch(`${target.url}/v2/${repo}/manifests/${reference}`, {
     method: "PUT",

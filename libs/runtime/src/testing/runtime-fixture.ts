@@ -20,7 +20,10 @@ export interface TestRuntime {
 }
 
 /** Opens a test runtime; `extra` options override the defaults. `loadBusybox: false` starts with no image. */
-export async function openTestRuntime(extra: Partial<RuntimeOptions> = {}, fixture: { loadBusybox?: boolean } = {}): Promise<TestRuntime> {
+export async function openTestRuntime(
+  extra: Partial<RuntimeOptions> = {},
+  fixture: { loadBusybox?: boolean } = {},
+): Promise<TestRuntime> {
   const work = mkdtempSync(join(tmpdir(), "shoal-rt-"));
   const options: RuntimeOptions = {
     dataDir: join(work, "data"),

@@ -35,7 +35,10 @@ describe("VolumeStore", () => {
       assert.deepEqual(meta, { createdAt: "2026-11-23T10:00:00.000Z", labels: { app: "web" } });
       assert.deepEqual(await store.inspect("data-1"), info);
       await store.create("a");
-      assert.deepEqual((await store.list()).map((v) => v.name), ["a", "data-1"]);
+      assert.deepEqual(
+        (await store.list()).map((v) => v.name),
+        ["a", "data-1"],
+      );
       // A new store on the same root sees the same volumes (they live on disk).
       assert.deepEqual(await new VolumeStore({ root }).inspect("data-1"), info);
     }));
@@ -55,12 +58,19 @@ describe("VolumeStore", () => {
     withTempDir(async (dir) => {
       const store = new VolumeStore({ root: dir });
       for (const name of ["", ".hidden", "-x", "a/b", "..", "a b", "x".repeat(129), "ü"]) {
-        await assert.rejects(store.create(name), (err: unknown) => err instanceof InvalidSpecError && err.field === "name", name);
+        await assert.rejects(
+          store.create(name),
+          (err: unknown) => err instanceof InvalidSpecError && err.field === "name",
+          name,
+        );
       }
       await assert.rejects(store.inspect("../etc"), InvalidSpecError);
       await assert.rejects(store.remove("a/b"), InvalidSpecError);
       const bad = { labels: { k: 1 as unknown as string } };
-      await assert.rejects(store.create("ok", bad), (err: unknown) => err instanceof InvalidSpecError && err.field === "labels.k");
+      await assert.rejects(
+        store.create("ok", bad),
+        (err: unknown) => err instanceof InvalidSpecError && err.field === "labels.k",
+      );
       assert.equal((await store.create("x".repeat(128))).name.length, 128);
       assert.deepEqual(await fs.readdir(dir), ["x".repeat(128)]);
     }));

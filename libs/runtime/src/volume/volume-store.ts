@@ -69,7 +69,10 @@ export class VolumeStore implements VolumeService {
         await syncDir(this.root);
       } catch (err) {
         await fs.rm(temp, { recursive: true, force: true });
-        throw new StorageError(`runtime: cannot create volume ${JSON.stringify(name)} under ${this.root}: ${String(err)}`, { cause: err });
+        throw new StorageError(
+          `runtime: cannot create volume ${JSON.stringify(name)} under ${this.root}: ${String(err)}`,
+          { cause: err },
+        );
       }
       return this.info(name, meta);
     });
@@ -127,7 +130,12 @@ export class VolumeStore implements VolumeService {
   }
 
   private info(name: string, meta: VolumeMeta): VolumeInfo {
-    return { name, mountpoint: path.join(this.dir(name), "_data"), createdAt: meta.createdAt, labels: { ...meta.labels } };
+    return {
+      name,
+      mountpoint: path.join(this.dir(name), "_data"),
+      createdAt: meta.createdAt,
+      labels: { ...meta.labels },
+    };
   }
 
   /** The volume, or undefined when `<root>/<name>/meta.json` does not exist. */
@@ -136,14 +144,18 @@ export class VolumeStore implements VolumeService {
     try {
       text = await fs.readFile(path.join(this.dir(name), "meta.json"), "utf8");
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR") return undefined;
+      if ((err as NodeJS.ErrnoException).code === "ENOENT" || (err as NodeJS.ErrnoException).code === "ENOTDIR")
+        return undefined;
       throw new StorageError(`runtime: cannot read volume ${JSON.stringify(name)}: ${String(err)}`, { cause: err });
     }
     let meta: VolumeMeta;
     try {
       meta = parseMeta(JSON.parse(text));
     } catch (err) {
-      throw new StorageError(`runtime: volume ${JSON.stringify(name)} has a damaged meta.json; remove ${this.dir(name)} by hand`, { cause: err });
+      throw new StorageError(
+        `runtime: volume ${JSON.stringify(name)} has a damaged meta.json; remove ${this.dir(name)} by hand`,
+        { cause: err },
+      );
     }
     return this.info(name, meta);
   }

@@ -63,7 +63,10 @@ void test("parseScenario: directives, inputs, outputs, comments and positions", 
 void test("parseScenario: errors name file:line", () => {
   const cases: [string, RegExp][] = [
     ["# ok\n\ncmd a=(1\n----\n", /^datadriven: t\.txt:3: cannot parse directive at column 7: unclosed "\("/],
-    ["a\n----\nx\n\nb\n----\n----\nnever closed\n----\n", /^datadriven: t\.txt:5: the output opened by "----" twice at t\.txt:6 is never closed by two/],
+    [
+      "a\n----\nx\n\nb\n----\n----\nnever closed\n----\n",
+      /^datadriven: t\.txt:5: the output opened by "----" twice at t\.txt:6 is never closed by two/,
+    ],
   ];
   for (const [text, match] of cases) {
     assert.throws(
@@ -77,6 +80,9 @@ void test("parseScenario: a single-separator output ends at the first blank line
   const ds = parseScenario("a\n----\nx\n  \nb\n----\ny\n", "t.txt");
   assert.deepEqual(
     ds.map((d) => [d.cmd, d.expected]),
-    [["a", "x\n"], ["b", "y\n"]],
+    [
+      ["a", "x\n"],
+      ["b", "y\n"],
+    ],
   );
 });

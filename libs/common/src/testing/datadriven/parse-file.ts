@@ -100,7 +100,10 @@ export function parseScenario(text: string, name: string): ParsedDirective[] {
         const line = lines[i];
         if (line === undefined) {
           const opened = posOf(sepIndex);
-          throw new DatadrivenError(pos, `the output opened by "----" twice at ${opened} is never closed by two "----"`);
+          throw new DatadrivenError(
+            pos,
+            `the output opened by "----" twice at ${opened} is never closed by two "----"`,
+          );
         }
         const closing = lines[i + 1];
         if (line.text === SEPARATOR && closing?.text === SEPARATOR) {

@@ -17,7 +17,10 @@ async function withTempDir(fn: (dir: string) => Promise<void>): Promise<void> {
 }
 
 /** A handler printing `outputs[id]` for `out id=<id>`. */
-const table = (outputs: Record<string, string>) => (td: TestData): string => outputs[td.str("id")] ?? td.fail("no such id");
+const table =
+  (outputs: Record<string, string>) =>
+  (td: TestData): string =>
+    outputs[td.str("id")] ?? td.fail("no such id");
 
 const BEFORE = [
   "# Leading comment, kept.",
@@ -170,7 +173,12 @@ void test("rewrite: outputs with blank lines round-trip through the double separ
   };
   await withTempDir(async (dir) => {
     const path = join(dir, "blank.txt");
-    await writeFile(path, Object.keys(tricky).map((id) => `out id=${id}\n----\n`).join("\n"));
+    await writeFile(
+      path,
+      Object.keys(tricky)
+        .map((id) => `out id=${id}\n----\n`)
+        .join("\n"),
+    );
     await runFile(path, table(tricky), { rewrite: true });
     const text = await readFile(path, "utf8");
     const read = parseScenario(text, "blank.txt").map((d) => d.expected);

@@ -22,7 +22,7 @@ export function renderOutput(output: string, pos: string): string {
   if (pairAt !== -1 || lines[lines.length - 1] === SEPARATOR) {
     throw new DatadrivenError(
       pos,
-      "cannot write this output: it has blank lines and a \"----\" line that would end it early; " +
+      'cannot write this output: it has blank lines and a "----" line that would end it early; ' +
         "change the handler's output",
     );
   }

@@ -37,7 +37,8 @@ function counter(): (td: TestData) => string {
   };
 }
 
-const PASSING = "# counter\nadd n=2\n----\ntotal=2\n\nadd n=3\n----\ntotal=5\n\necho\nline 1\n\nline 3\n----\n----\nline 1\n\nline 3\n----\n----\n";
+const PASSING =
+  "# counter\nadd n=2\n----\ntotal=2\n\nadd n=3\n----\ntotal=5\n\necho\nline 1\n\nline 3\n----\n----\nline 1\n\nline 3\n----\n----\n";
 
 void test("runFile: a passing file runs every directive in order", async () => {
   await withTempDir(async (dir) => {
@@ -62,7 +63,10 @@ void test("runFile: a mismatch names file:line and the command, shows a diff, an
     assert.equal(err.expected, "total=3\nextra\n");
     assert.equal(err.actual, "total=2\n");
     assert.match(err.message, /^datadriven: \S*fail\.txt:5: output of "add n=1" does not match the expected output\n/);
-    assert.ok(err.message.includes("--- expected\n+++ actual\n@@ -1,2 +1 @@\n-total=3\n-extra\n+total=2\n"), err.message);
+    assert.ok(
+      err.message.includes("--- expected\n+++ actual\n@@ -1,2 +1 @@\n-total=3\n-extra\n+total=2\n"),
+      err.message,
+    );
     assert.match(err.message, /SHOAL_REWRITE=1/);
   });
 });
@@ -74,7 +78,10 @@ void test("runFile: a handler that throws fails with file:line and the error; th
       // When rewriting, the stale first output must not be written either.
       const text = `add n=1\n----\n${rewrite ? "stale" : "total=1"}\n\nboom now\n----\nold\n`;
       await writeFile(path, text);
-      const err = await runFile(path, counter(), { rewrite }).then(() => assert.fail("no error"), (e: unknown) => e);
+      const err = await runFile(path, counter(), { rewrite }).then(
+        () => assert.fail("no error"),
+        (e: unknown) => e,
+      );
       assert.ok(err instanceof DatadrivenError, String(err));
       assert.match(err.message, /boom\.txt:5: "boom now" failed: node 3 is not in the cluster$/);
       assert.ok(err.cause instanceof Error);
@@ -87,17 +94,27 @@ void test("runFile: a handler's own td.fail keeps its message; a non-string retu
   await withTempDir(async (dir) => {
     const path = join(dir, "bad.txt");
     await writeFile(path, "\nfrobnicate\n----\n");
-    await assert.rejects(runFile(path, counter(), { rewrite: false }), /^DatadrivenError: datadriven: \S*bad\.txt:2: frobnicate: unknown command$/);
+    await assert.rejects(
+      runFile(path, counter(), { rewrite: false }),
+      /^DatadrivenError: datadriven: \S*bad\.txt:2: frobnicate: unknown command$/,
+    );
     const undef = (() => undefined) as unknown as () => string;
-    await assert.rejects(runFile(path, undef, { rewrite: false }), /bad\.txt:2: "frobnicate": the handler returned undefined, not a string/);
+    await assert.rejects(
+      runFile(path, undef, { rewrite: false }),
+      /bad\.txt:2: "frobnicate": the handler returned undefined, not a string/,
+    );
   });
 });
 
 void test("walkFiles lists *.txt files sorted, recursing and skipping hidden ones", async () => {
   await withTempDir(async (dir) => {
     await mkdir(join(dir, "sub"));
-    for (const f of ["b.txt", "a.txt", "notes.md", ".a.txt.swp", ".hidden.txt", "sub/c.txt"]) await writeFile(join(dir, f), "");
-    assert.deepEqual(walkFiles(dir), ["a.txt", "b.txt", "sub/c.txt"].map((f) => join(dir, f)));
+    for (const f of ["b.txt", "a.txt", "notes.md", ".a.txt.swp", ".hidden.txt", "sub/c.txt"])
+      await writeFile(join(dir, f), "");
+    assert.deepEqual(
+      walkFiles(dir),
+      ["a.txt", "b.txt", "sub/c.txt"].map((f) => join(dir, f)),
+    );
   });
 });
 

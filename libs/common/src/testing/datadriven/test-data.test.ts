@@ -46,7 +46,10 @@ void test("TestData accessor errors name file:line, the command and the argument
     [() => d.fail("unknown node 4"), /^datadriven: s\.txt:3: step: unknown node 4$/],
   ];
   for (const [fn, match] of cases) {
-    assert.throws(fn, (err: unknown) => err instanceof DatadrivenError && err.pos === "s.txt:3" && match.test(err.message));
+    assert.throws(
+      fn,
+      (err: unknown) => err instanceof DatadrivenError && err.pos === "s.txt:3" && match.test(err.message),
+    );
   }
   // A bad argument fails even when a default is given, so a typo'd value is never silently replaced.
   assert.throws(() => d.int("id", 1), /"x" is not an integer/);

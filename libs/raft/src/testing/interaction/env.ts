@@ -37,7 +37,13 @@ export class InteractionEnv {
    * Creates `count` nodes with the next free ids. With `voters`, each is an initial member of a cluster with
    * that membership; without, it starts empty and joins through a conf change.
    */
-  addNodes(count: number, voters: readonly NodeId[], learners: readonly NodeId[], cfg: NodeConfig, seed: number): string[] {
+  addNodes(
+    count: number,
+    voters: readonly NodeId[],
+    learners: readonly NodeId[],
+    cfg: NodeConfig,
+    seed: number,
+  ): string[] {
     const out: string[] = [];
     const first = this.nodes.size === 0 ? 1 : Math.max(...this.nodes.keys()) + 1;
     for (let id = first; id < first + count; id++) {
@@ -73,7 +79,8 @@ export class InteractionEnv {
     const out: string[] = [];
     for (const [id, now] of this.roles()) {
       const was = before.get(id);
-      if (was && (was.role !== now.role || was.term !== now.term)) out.push(`INFO ${id} became ${now.role} at term ${now.term}`);
+      if (was && (was.role !== now.role || was.term !== now.term))
+        out.push(`INFO ${id} became ${now.role} at term ${now.term}`);
     }
     return out;
   }

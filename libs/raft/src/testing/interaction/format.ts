@@ -50,7 +50,8 @@ export function describeConfChange(cc: ConfChange): string {
 
 /** An entry as `term/index EntryNormal "data"` or `term/index EntryConfChange add-voter=4`. */
 export function describeEntry(e: Entry): string {
-  if (e.type === EntryType.ConfChange) return `${e.term}/${e.index} EntryConfChange ${describeConfChange(decodeConfChange(e.data))}`;
+  if (e.type === EntryType.ConfChange)
+    return `${e.term}/${e.index} EntryConfChange ${describeConfChange(decodeConfChange(e.data))}`;
   return `${e.term}/${e.index} EntryNormal ${quote(e.data)}`;
 }
 

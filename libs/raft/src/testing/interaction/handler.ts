@@ -67,7 +67,13 @@ function run(env: InteractionEnv, td: TestData): string[] {
     case "add-nodes": {
       const [count] = ints(td);
       if (count === undefined) return td.fail("how many nodes? add-nodes <count> voters=(..)");
-      return env.addNodes(count, td.ints("voters", []), td.ints("learners", []), nodeConfig(td), td.int("seed", DEFAULT_SEED));
+      return env.addNodes(
+        count,
+        td.ints("voters", []),
+        td.ints("learners", []),
+        nodeConfig(td),
+        td.int("seed", DEFAULT_SEED),
+      );
     }
     case "campaign":
       return env.observe(() => env.node(oneId(td)).core.campaign());
@@ -111,13 +117,17 @@ function run(env: InteractionEnv, td: TestData): string[] {
       const n = env.node(oneId(td));
       n.restart();
       const st = n.core.status();
-      return [`INFO ${st.id} restarted: term=${st.term} vote=${st.vote} commit=${st.commit} applied=${st.applied} last=${st.lastIndex}`];
+      return [
+        `INFO ${st.id} restarted: term=${st.term} vote=${st.vote} commit=${st.commit} applied=${st.applied} last=${st.lastIndex}`,
+      ];
     }
     case "compact": {
       const [id, index] = ints(td);
       if (id === undefined || index === undefined) return td.fail("usage: compact <id> <index>");
       const snap = env.node(id).compact(index);
-      return [`INFO ${id} compacted: snapshot at ${snap.meta.term}/${snap.meta.index}, first index ${env.node(id).storage.firstIndex()}`];
+      return [
+        `INFO ${id} compacted: snapshot at ${snap.meta.term}/${snap.meta.index}, first index ${env.node(id).storage.firstIndex()}`,
+      ];
     }
     case "read-index": {
       const [id, ctx] = words(td);

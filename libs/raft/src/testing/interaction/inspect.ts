@@ -38,7 +38,8 @@ export function describeStatus(n: InteractionNode): string[] {
   for (const [id, pr] of [...r.prs].sort(([a], [b]) => a - b)) {
     if (id === n.id) continue;
     let flow = "";
-    if (pr.state === ProgressState.Replicate) flow = ` inflight=${pr.inflights.count}/${r.config.maxInflightMsgs}${pr.inflights.full() ? " full" : ""}`;
+    if (pr.state === ProgressState.Replicate)
+      flow = ` inflight=${pr.inflights.count}/${r.config.maxInflightMsgs}${pr.inflights.full() ? " full" : ""}`;
     else if (pr.state === ProgressState.Probe && pr.probeSent) flow = " probe-sent";
     else if (pr.state === ProgressState.Snapshot) flow = ` pending-snapshot=${pr.pendingSnapshot}`;
     const learner = pr.isLearner ? " learner" : "";

@@ -34,7 +34,10 @@ export class KvClient {
   private leaderGuess: number;
 
   /** `urls`: every member's base URL by id. */
-  constructor(private readonly urls: ReadonlyMap<number, string>, opts: KvClientOptions = {}) {
+  constructor(
+    private readonly urls: ReadonlyMap<number, string>,
+    opts: KvClientOptions = {},
+  ) {
     if (urls.size === 0) throw new Error("kv-client: give at least one server URL");
     this.timeoutMs = opts.timeoutMs ?? 5_000;
     this.agent = new Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 64 });
@@ -120,19 +123,23 @@ export class KvClient {
         break;
     }
     return new Promise<HttpAnswer>((resolve, reject) => {
-      const req = request(new URL(path, base), { method, agent: this.agent, timeout: Math.max(1, timeoutMs) }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("error", reject);
-        res.on("end", () => {
-          const text = Buffer.concat(chunks).toString("utf8");
-          try {
-            resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as HttpAnswer["body"] });
-          } catch {
-            reject(new Error(`HTTP ${res.statusCode ?? 0} with a body that is not JSON: ${text.slice(0, 80)}`));
-          }
-        });
-      });
+      const req = request(
+        new URL(path, base),
+        { method, agent: this.agent, timeout: Math.max(1, timeoutMs) },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on("data", (c: Buffer) => chunks.push(c));
+          res.on("error", reject);
+          res.on("end", () => {
+            const text = Buffer.concat(chunks).toString("utf8");
+            try {
+              resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as HttpAnswer["body"] });
+            } catch {
+              reject(new Error(`HTTP ${res.statusCode ?? 0} with a body that is not JSON: ${text.slice(0, 80)}`));
+            }
+          });
+        },
+      );
       req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
       req.on("error", reject);
       req.end(body);

@@ -54,9 +54,16 @@ class Workload {
       const value = `v${clientId}-${this.next++}`; // unique, so a read names the write it saw
       const roll = rng.next();
       const input: KvInput =
-        roll < 0.4 ? { op: "get", key }
-        : roll < 0.8 ? { op: "put", key, value }
-        : { op: "cas", key, expected: rng.chance(0.5) ? null : `v${rng.int(clientId + 1)}-${rng.int(this.next)}`, value };
+        roll < 0.4
+          ? { op: "get", key }
+          : roll < 0.8
+            ? { op: "put", key, value }
+            : {
+                op: "cas",
+                key,
+                expected: rng.chance(0.5) ? null : `v${rng.int(clientId + 1)}-${rng.int(this.next)}`,
+                value,
+              };
       const call = this.rec.call(clientId, input, performance.now() - this.t0);
       const outcome = await client.run(input);
       switch (outcome.kind) {
@@ -89,41 +96,45 @@ function withSeed(t: { diagnostic(msg: string): void }, body: () => Promise<void
   });
 }
 
-test("a 3-process cluster stays linearizable while members are killed -9 and restarted", { timeout: 120_000 }, async (t) => {
-  await withSeed(t, async () => {
-    const rng = new Rng(seed);
-    const cluster = await startKvCluster({ tickMs: 30 });
-    t.after(() => cluster.destroy());
-    await cluster.waitForLeader();
-    const work = new Workload(cluster, 5, rng.fork());
-    let ops: KvOp[] = [];
-    try {
-      await work.progress(30);
-      for (let round = 0; round < 5; round++) {
-        const leader = await cluster.waitForLeader();
-        // Alternate: the leader itself, then any member.
-        const victim = round % 2 === 0 ? leader : rng.pick(cluster.ids);
-        await cluster.kill9(victim);
-        await cluster.waitForLeader({ exclude: [victim] });
-        await work.progress(40); // the two survivors make progress on their own
-        await cluster.restart(victim);
-        await work.progress(40);
+test(
+  "a 3-process cluster stays linearizable while members are killed -9 and restarted",
+  { timeout: 120_000 },
+  async (t) => {
+    await withSeed(t, async () => {
+      const rng = new Rng(seed);
+      const cluster = await startKvCluster({ tickMs: 30 });
+      t.after(() => cluster.destroy());
+      await cluster.waitForLeader();
+      const work = new Workload(cluster, 5, rng.fork());
+      let ops: KvOp[] = [];
+      try {
+        await work.progress(30);
+        for (let round = 0; round < 5; round++) {
+          const leader = await cluster.waitForLeader();
+          // Alternate: the leader itself, then any member.
+          const victim = round % 2 === 0 ? leader : rng.pick(cluster.ids);
+          await cluster.kill9(victim);
+          await cluster.waitForLeader({ exclude: [victim] });
+          await work.progress(40); // the two survivors make progress on their own
+          await cluster.restart(victim);
+          await work.progress(40);
+        }
+      } finally {
+        ops = await work.stop();
       }
-    } finally {
-      ops = await work.stop();
-    }
-    const puts = ops.filter((o) => o.input.op !== "get" && !isKvUnknown(o.output)).length;
-    assert.ok(puts > 50, `the clients got writes acknowledged (${puts})`);
-    const verdict = checkOperations(kvModel, ops, { timeoutMs: 60_000 });
-    assert.equal(verdict.result, "ok", verdict.info);
+      const puts = ops.filter((o) => o.input.op !== "get" && !isKvUnknown(o.output)).length;
+      assert.ok(puts > 50, `the clients got writes acknowledged (${puts})`);
+      const verdict = checkOperations(kvModel, ops, { timeoutMs: 60_000 });
+      assert.equal(verdict.result, "ok", verdict.info);
 
-    // The same history with one read made stale must be caught: the check above can fail.
-    const stale = makeOneReadStale(ops);
-    assert.ok(stale, "the history has a read after two ordered writes of its key, to falsify");
-    const broken = checkOperations(kvModel, stale, { timeoutMs: 60_000 });
-    assert.equal(broken.result, "illegal", "a stale read is reported as not linearizable");
-  });
-});
+      // The same history with one read made stale must be caught: the check above can fail.
+      const stale = makeOneReadStale(ops);
+      assert.ok(stale, "the history has a read after two ordered writes of its key, to falsify");
+      const broken = checkOperations(kvModel, stale, { timeoutMs: 60_000 });
+      assert.equal(broken.result, "illegal", "a stale read is reported as not linearizable");
+    });
+  },
+);
 
 test("killing every member at once loses no acknowledged write", { timeout: 120_000 }, async (t) => {
   await withSeed(t, async () => {

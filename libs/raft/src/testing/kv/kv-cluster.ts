@@ -204,13 +204,20 @@ export class KvProcessCluster {
     const args = [
       ...(this.opts.nodeArgs ?? []),
       KV_MAIN,
-      "--id", String(m.id),
-      "--data-dir", m.dataDir,
-      "--raft", m.raftAddress,
-      "--http", `127.0.0.1:${m.httpPort}`,
-      "--peers", this.peersFlag,
-      "--tick-ms", String(this.opts.tickMs ?? 50),
-      "--snapshot-entries", String(this.opts.snapshotEntries ?? 10_000),
+      "--id",
+      String(m.id),
+      "--data-dir",
+      m.dataDir,
+      "--raft",
+      m.raftAddress,
+      "--http",
+      `127.0.0.1:${m.httpPort}`,
+      "--peers",
+      this.peersFlag,
+      "--tick-ms",
+      String(this.opts.tickMs ?? 50),
+      "--snapshot-entries",
+      String(this.opts.snapshotEntries ?? 10_000),
     ];
     const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     m.proc = proc;

@@ -40,7 +40,7 @@ async function readBody(req: IncomingMessage): Promise<string> {
 function replyError(res: ServerResponse, e: unknown): void {
   if (e instanceof NotLeaderError) return reply(res, 421, { error: e.message, code: e.code, leader: e.leaderHint });
   if (e instanceof TimeoutError || (e instanceof RaftError && e.code === "SHOAL_ERR_STOPPED")) {
-    return reply(res, 504, { error: (e as Error).message, code: (e).code, outcome: "unknown" });
+    return reply(res, 504, { error: (e as Error).message, code: e.code, outcome: "unknown" });
   }
   if (e instanceof RaftError) return reply(res, e.status >= 500 ? 503 : e.status, { error: e.message, code: e.code });
   reply(res, 500, { error: String(e) });
@@ -53,7 +53,11 @@ async function handle(node: RaftNode, sm: KvStateMachine, req: IncomingMessage, 
   try {
     if (req.method === "GET" && kind === "status") {
       const s = node.status();
-      return reply(res, 200, { ...s, progress: Object.fromEntries(s.progress), members: Object.fromEntries(s.members) });
+      return reply(res, 200, {
+        ...s,
+        progress: Object.fromEntries(s.progress),
+        members: Object.fromEntries(s.members),
+      });
     }
     if (!key) return reply(res, 400, { error: "kv: the path must name a key: /kv/<key> or /cas/<key>" });
     if (req.method === "GET" && kind === "kv") {
@@ -65,7 +69,7 @@ async function handle(node: RaftNode, sm: KvStateMachine, req: IncomingMessage, 
       cmd = { op: "put", key, value: await readBody(req) };
     } else if (req.method === "POST" && kind === "cas") {
       const body = JSON.parse(await readBody(req)) as { expected?: string | null; value?: string };
-      if (typeof body.value !== "string") return reply(res, 400, { error: "kv: cas body needs a string \"value\"" });
+      if (typeof body.value !== "string") return reply(res, 400, { error: 'kv: cas body needs a string "value"' });
       cmd = { op: "cas", key, expected: body.expected ?? null, value: body.value };
     } else {
       return reply(res, 404, { error: `kv: no route ${req.method ?? ""} ${url.pathname}` });

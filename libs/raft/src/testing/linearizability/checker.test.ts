@@ -101,12 +101,15 @@ describe("checkOperations on a register", () => {
   });
 
   it("rejects a history with unusable times, naming the operation", () => {
-    assert.throws(() => checkOperations(register, [w(1, 1, 0, 1), w(1, 2, 5, 4)]), (e: unknown) => {
-      assert.ok(e instanceof HistoryError);
-      assert.equal(e.code, "SHOAL_ERR_LINEARIZABILITY_HISTORY");
-      assert.match(e.message, /^linearizability: operation 1 \(client 1\) returns at 4, before its call at 5/);
-      return true;
-    });
+    assert.throws(
+      () => checkOperations(register, [w(1, 1, 0, 1), w(1, 2, 5, 4)]),
+      (e: unknown) => {
+        assert.ok(e instanceof HistoryError);
+        assert.equal(e.code, "SHOAL_ERR_LINEARIZABILITY_HISTORY");
+        assert.match(e.message, /^linearizability: operation 1 \(client 1\) returns at 4, before its call at 5/);
+        return true;
+      },
+    );
     assert.throws(() => checkOperations(register, [w(1, 1, Infinity, Infinity)]), HistoryError);
   });
 });

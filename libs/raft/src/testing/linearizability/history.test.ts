@@ -27,6 +27,9 @@ describe("HistoryRecorder", () => {
     const done = rec.call(1, { op: "get", key: "x" }, 5);
     assert.throws(() => done.ok({ value: null }, 4), /returned at 4, before it was made/);
     done.ok({ value: null }, 6);
-    assert.throws(() => done.unknown(), (e: unknown) => e instanceof HistoryError && /completed twice/.test(e.message));
+    assert.throws(
+      () => done.unknown(),
+      (e: unknown) => e instanceof HistoryError && /completed twice/.test(e.message),
+    );
   });
 });

@@ -22,7 +22,13 @@ const put = (key: string, value: string, call: number, ret: number | "lost", c?:
   output: out(ret, {}),
 });
 const cas = (
-  key: string, expected: string | null, value: string, ok: boolean, call: number, ret: number | "lost", c?: number,
+  key: string,
+  expected: string | null,
+  value: string,
+  ok: boolean,
+  call: number,
+  ret: number | "lost",
+  c?: number,
 ): KvOp => ({
   ...at(call, ret, c),
   input: { op: "cas", key, expected, value },

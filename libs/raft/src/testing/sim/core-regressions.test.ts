@@ -19,7 +19,9 @@ test("a node's own proposal or read forwarded back to it by a peer is dropped, n
   const n1 = c.get(1).node;
   assert.equal(n1.raft.lead, 0);
   assert.doesNotThrow(() => n1.step(prop(1)));
-  assert.doesNotThrow(() => n1.step(msg({ type: MessageType.ReadIndex, from: 1, to: 1, context: new Uint8Array([9]) })));
+  assert.doesNotThrow(() =>
+    n1.step(msg({ type: MessageType.ReadIndex, from: 1, to: 1, context: new Uint8Array([9]) })),
+  );
   // A leader still appends its own proposal when it comes back.
   n1.campaign();
   c.stabilize();

@@ -82,10 +82,14 @@ export class FaultPlan {
         // Crashes aim at the interesting moments: a write in flight, or the leader.
         const writing = live.filter((n) => n.writing);
         const x = this.rng.next();
-        const n = x < 0.4 && writing.length > 0 ? this.rng.pick(writing) : x < 0.6 && leader ? leader : this.rng.pick(live);
+        const n =
+          x < 0.4 && writing.length > 0 ? this.rng.pick(writing) : x < 0.6 && leader ? leader : this.rng.pick(live);
         this.env.note(`crash node ${n.id}: ${n.crash()}`);
         const bounce = this.rng.chance(0.3);
-        this.env.schedule(bounce ? this.rng.between(0.5, 20) : this.rng.between(20, 300), { kind: "restart", node: n.id });
+        this.env.schedule(bounce ? this.rng.between(0.5, 20) : this.rng.between(20, 300), {
+          kind: "restart",
+          node: n.id,
+        });
         return;
       }
       case "partition":
@@ -127,20 +131,29 @@ export class FaultPlan {
       case "add-learner": {
         if (voters.length + learners.length >= MAX_MEMBERS) return;
         const id = cluster.reserveId();
-        if (this.propose(leader.id, { type: ConfChangeType.AddLearner, nodeId: id, context: new Uint8Array(0) })) cluster.create(id);
+        if (this.propose(leader.id, { type: ConfChangeType.AddLearner, nodeId: id, context: new Uint8Array(0) }))
+          cluster.create(id);
         return;
       }
       case "promote": {
         const commit = leader.raw.raft.log.committed;
         const ready = learners.filter((id) => (leader.raw?.raft.prs.get(id)?.match ?? 0) >= commit);
         if (ready.length === 0) return;
-        this.propose(leader.id, { type: ConfChangeType.AddVoter, nodeId: this.rng.pick(ready), context: new Uint8Array(0) });
+        this.propose(leader.id, {
+          type: ConfChangeType.AddVoter,
+          nodeId: this.rng.pick(ready),
+          context: new Uint8Array(0),
+        });
         return;
       }
       case "remove": {
         const candidates = voters.length > 3 ? [...voters, ...learners] : learners;
         if (candidates.length === 0) return;
-        this.propose(leader.id, { type: ConfChangeType.RemoveNode, nodeId: this.rng.pick(candidates), context: new Uint8Array(0) });
+        this.propose(leader.id, {
+          type: ConfChangeType.RemoveNode,
+          nodeId: this.rng.pick(candidates),
+          context: new Uint8Array(0),
+        });
         return;
       }
       default:
@@ -175,7 +188,10 @@ export class FaultPlan {
       for (const y of ids) {
         if (x === y || side.has(x) === side.has(y)) continue;
         const cut =
-          style === "isolate" || style === "split" || (style === "mute" && side.has(x)) || (style === "deaf" && side.has(y));
+          style === "isolate" ||
+          style === "split" ||
+          (style === "mute" && side.has(x)) ||
+          (style === "deaf" && side.has(y));
         if (cut) links.push([x, y]);
       }
     }

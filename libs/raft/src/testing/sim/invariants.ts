@@ -164,7 +164,13 @@ export class InvariantChecker {
     }
   }
 
-  private observeCommits(n: SimNode, from: number, to: number, nodes: ReadonlyMap<NodeId, SimNode>, out: number[]): void {
+  private observeCommits(
+    n: SimNode,
+    from: number,
+    to: number,
+    nodes: ReadonlyMap<NodeId, SimNode>,
+    out: number[],
+  ): void {
     const r = (n.raw as NonNullable<SimNode["raw"]>).raft;
     let durable: SimNode[] | null = null;
     for (let i = Math.max(from + 1, r.log.firstIndex() - 1); i <= to; i++) {

@@ -54,7 +54,10 @@ export class LogMatchIndex {
     for (let j = 0; j < u.entries.length; j++) {
       const e = u.entries[j] as Entry;
       if (e.index !== u.offset + j) {
-        throw new InvariantViolation("log-matching", `node ${node}'s log has entry ${e.index} at position ${u.offset + j}`);
+        throw new InvariantViolation(
+          "log-matching",
+          `node ${node}'s log has entry ${e.index} at position ${u.offset + j}`,
+        );
       }
       this.record(node, e, prevTerm);
       prevTerm = e.term;

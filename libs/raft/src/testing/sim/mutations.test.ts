@@ -5,7 +5,10 @@ import type { SimOptions } from "./sim-options.js";
 import { type SimOutcome, runSimulation } from "./simulation.js";
 
 /** Runs seeds 1..maxSeeds and returns the first failed outcome. */
-function firstFailure(options: Omit<SimOptions, "seed">, maxSeeds: number): Extract<SimOutcome, { ok: false }> | undefined {
+function firstFailure(
+  options: Omit<SimOptions, "seed">,
+  maxSeeds: number,
+): Extract<SimOutcome, { ok: false }> | undefined {
   for (let seed = 1; seed <= maxSeeds; seed++) {
     const out = runSimulation({ ...options, seed });
     if (!out.ok) return out;
@@ -31,7 +34,10 @@ test("a driver that sends before persisting is caught within a few seeds, with a
   assert.equal(f.invariant, "durable-quorum");
   assert.match(f.message, new RegExp(`SHOAL_SIM_SEED=${f.seed}\\b`));
   assert.match(f.message, new RegExp(`at event ${f.eventIndex} `));
-  assert.ok(f.trace.length > 0 && f.trace.some((l) => l.startsWith(`#${f.eventIndex} `)), "the trace ends at the failing event");
+  assert.ok(
+    f.trace.length > 0 && f.trace.some((l) => l.startsWith(`#${f.eventIndex} `)),
+    "the trace ends at the failing event",
+  );
   // The report replays: the same seed fails the same way at the same event.
   const again = runSimulation({ mutation: "send-before-persist", seed: f.seed });
   assert.ok(!again.ok && again.failure.eventIndex === f.eventIndex && again.failure.invariant === f.invariant);

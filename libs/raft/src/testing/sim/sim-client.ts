@@ -52,7 +52,13 @@ export class ClientPool {
     private readonly env: ClientEnv,
     private readonly rng: Rng,
   ) {
-    this.clients = Array.from({ length: env.params.clients }, (_, i) => ({ id: i + 1, req: 0, attempt: 0, op: null, guess: 0 }));
+    this.clients = Array.from({ length: env.params.clients }, (_, i) => ({
+      id: i + 1,
+      req: 0,
+      attempt: 0,
+      op: null,
+      guess: 0,
+    }));
   }
 
   /** Operations issued so far. */
@@ -115,13 +121,19 @@ export class ClientPool {
     const node = c.guess !== 0 && this.env.cluster.nodes.has(c.guess) ? c.guess : this.rng.pick(ids);
     const request: ClientRequest = { client: c.id, req: c.req, attempt: c.attempt, input: op.input };
     this.env.schedule(this.latency(), { kind: "request", node, request });
-    this.env.schedule(this.env.params.attemptTimeoutMs, { kind: "client-retry", client: c.id, req: c.req, attempt: c.attempt });
+    this.env.schedule(this.env.params.attemptTimeoutMs, {
+      kind: "client-retry",
+      client: c.id,
+      req: c.req,
+      attempt: c.attempt,
+    });
   }
 
   /** A request reached `node`: serve it there (or refuse it if the node is down). */
   deliver(node: NodeId, request: ClientRequest): void {
     const n = this.env.cluster.nodes.get(node);
-    const respond = (reply: ClientReply): void => this.env.schedule(this.latency(), { kind: "reply", node, request, reply });
+    const respond = (reply: ClientReply): void =>
+      this.env.schedule(this.latency(), { kind: "reply", node, request, reply });
     if (!n?.alive) respond({ kind: "retry", why: "connection refused" });
     else n.serve(request, respond);
   }
@@ -136,13 +148,19 @@ export class ClientPool {
         op.call.ok(reply.output, this.env.now());
         this.env.count(`op-${op.input.op}-ok`);
         if ("value" in reply.output) this.known.set(op.input.key, reply.output.value);
-        else if (op.input.op !== "get" && (!("ok" in reply.output) || reply.output.ok)) this.known.set(op.input.key, op.input.value);
+        else if (op.input.op !== "get" && (!("ok" in reply.output) || reply.output.ok))
+          this.known.set(op.input.key, op.input.value);
         this.finish(c);
         return;
       }
       case "not-leader":
         c.guess = reply.hint;
-        this.env.schedule(reply.hint ? 0.5 : 10, { kind: "client-retry", client: c.id, req: c.req, attempt: c.attempt });
+        this.env.schedule(reply.hint ? 0.5 : 10, {
+          kind: "client-retry",
+          client: c.id,
+          req: c.req,
+          attempt: c.attempt,
+        });
         return;
       case "retry":
         c.guess = 0;

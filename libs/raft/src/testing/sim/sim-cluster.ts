@@ -70,7 +70,10 @@ export class SimCluster {
       if (n.appliedIndex !== lr.log.committed) return `member ${id} applied ${n.appliedIndex} of ${lr.log.committed}`;
       if (n.appliedIndex === leader.appliedIndex && n.kv.digest() !== leader.kv.digest()) {
         const at = n.appliedIndex;
-        throw new InvariantViolation("state-machine-safety", `member ${id}'s state differs from leader ${leader.id}'s at ${at}`);
+        throw new InvariantViolation(
+          "state-machine-safety",
+          `member ${id}'s state differs from leader ${leader.id}'s at ${at}`,
+        );
       }
     }
     return null;

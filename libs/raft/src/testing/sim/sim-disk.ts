@@ -41,7 +41,9 @@ export class SimDisk {
   loseUnsynced(): void {
     const hs = this.hardState();
     if (hs.term !== this.synced.term || hs.vote !== this.synced.vote) {
-      throw new Error(`sim: term or vote changed without a sync (${JSON.stringify(hs)} vs ${JSON.stringify(this.synced)})`);
+      throw new Error(
+        `sim: term or vote changed without a sync (${JSON.stringify(hs)} vs ${JSON.stringify(this.synced)})`,
+      );
     }
     this.storage.setHardState(this.synced);
   }

@@ -26,7 +26,13 @@ export type SimEvent =
   | { readonly kind: "tick"; readonly node: NodeId; readonly inc: number }
   | { readonly kind: "write-done"; readonly node: NodeId; readonly inc: number }
   | { readonly kind: "deliver"; readonly msg: Message; readonly inc: number }
-  | { readonly kind: "report"; readonly node: NodeId; readonly inc: number; readonly peer: NodeId; readonly what: DeliveryReport }
+  | {
+      readonly kind: "report";
+      readonly node: NodeId;
+      readonly inc: number;
+      readonly peer: NodeId;
+      readonly what: DeliveryReport;
+    }
   | { readonly kind: "request"; readonly node: NodeId; readonly request: ClientRequest }
   | { readonly kind: "reply"; readonly node: NodeId; readonly request: ClientRequest; readonly reply: ClientReply }
   | { readonly kind: "client-retry"; readonly client: number; readonly req: number; readonly attempt: number }

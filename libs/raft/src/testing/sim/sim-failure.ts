@@ -37,7 +37,10 @@ export class SimFailure extends Error {
     readonly trace: readonly string[],
     options?: { cause?: unknown; runOptions?: Readonly<Record<string, unknown>> },
   ) {
-    const extra = options?.runOptions && Object.keys(options.runOptions).length > 0 ? ` with options ${JSON.stringify(options.runOptions)}` : "";
+    const extra =
+      options?.runOptions && Object.keys(options.runOptions).length > 0
+        ? ` with options ${JSON.stringify(options.runOptions)}`
+        : "";
     super(
       `sim: seed ${seed} broke ${invariant} at event ${eventIndex} (t=${time.toFixed(2)}ms): ${detail}\n` +
         `replay: SHOAL_SIM_SEED=${seed}${extra}\n` +

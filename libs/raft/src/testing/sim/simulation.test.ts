@@ -16,7 +16,10 @@ test(`every safety property holds after every event, and histories are lineariza
   }
   // The checker may give up on a hard history; that is acceptable now and then, not as a habit.
   const allowed = Math.max(1, Math.floor(range.count / 100));
-  assert.ok(unknown <= allowed, `linearizability undecided for ${unknown} of ${range.count} seeds (allowed ${allowed})`);
+  assert.ok(
+    unknown <= allowed,
+    `linearizability undecided for ${unknown} of ${range.count} seeds (allowed ${allowed})`,
+  );
 });
 
 test("the same seed replays the same run", () => {
@@ -53,6 +56,7 @@ test("runs exercise every kind of fault and recovery", () => {
     "op-cas-ok",
     "op-put-unknown",
   ];
-  for (const k of want) assert.ok((total.get(k) ?? 0) > 0, `no ${k} in 60 seeds: ${JSON.stringify(Object.fromEntries(total))}`);
+  for (const k of want)
+    assert.ok((total.get(k) ?? 0) > 0, `no ${k} in 60 seeds: ${JSON.stringify(Object.fromEntries(total))}`);
   assert.ok(ops > 60 * 50, `clients made progress (${ops} operations)`);
 });

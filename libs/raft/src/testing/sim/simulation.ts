@@ -1,4 +1,11 @@
-import { type ConfChange, type Entry, type Message, type NodeId, ConfChangeType, MessageType } from "../../core/types.js";
+import {
+  type ConfChange,
+  type Entry,
+  type Message,
+  type NodeId,
+  ConfChangeType,
+  MessageType,
+} from "../../core/types.js";
 import { type CheckResult, checkOperations, kvModel } from "../linearizability/index.js";
 import { EventQueue } from "./event-queue.js";
 import { FaultPlan } from "./fault-plan.js";
@@ -244,7 +251,8 @@ export class Simulation {
     const ops = this.clients.history.operations();
     const res = checkOperations(kvModel, ops, { timeoutMs: this.params.checkTimeoutMs });
     this.verdict = res.result;
-    if (res.result === "illegal") throw new InvariantViolation("linearizability", res.info ?? "history is not linearizable");
+    if (res.result === "illegal")
+      throw new InvariantViolation("linearizability", res.info ?? "history is not linearizable");
   }
 }
 

@@ -35,10 +35,12 @@ export async function readDockerSave(archive: TarArchive): Promise<ImageCandidat
     const at = `${what}[${i}]`;
     const e = parseJsonObject(Buffer.from(JSON.stringify(raw ?? null)), at);
     if (typeof e.Config !== "string") throw new CorruptImageError(`runtime: ${at} has no Config`);
-    if (!Array.isArray(e.Layers) || !e.Layers.every((l) => typeof l === "string")) throw new CorruptImageError(`runtime: ${at} has no Layers list`);
+    if (!Array.isArray(e.Layers) || !e.Layers.every((l) => typeof l === "string"))
+      throw new CorruptImageError(`runtime: ${at} has no Layers list`);
     const layerNames = e.Layers;
     const tags = e.RepoTags === null || e.RepoTags === undefined ? [] : e.RepoTags;
-    if (!Array.isArray(tags) || !tags.every((t) => typeof t === "string")) throw new CorruptImageError(`runtime: ${at}: RepoTags must be a list of strings`);
+    if (!Array.isArray(tags) || !tags.every((t) => typeof t === "string"))
+      throw new CorruptImageError(`runtime: ${at}: RepoTags must be a list of strings`);
 
     const configBytes = await archive.read(e.Config);
     const configDigest = sha256(configBytes);
@@ -48,16 +50,24 @@ export async function readDockerSave(archive: TarArchive): Promise<ImageCandidat
     const layers = layerNames.map((name, li) => {
       const digest = digestFromName(name);
       const label = `${archive.label}: layer ${name}`;
-      return { label, size: archive.sizeOf(name), diffId: config.diffIds[li] as string, ...(digest !== undefined ? { digest } : {}), open: () => Promise.resolve(archive.open(name)) };
+      return {
+        label,
+        size: archive.sizeOf(name),
+        diffId: config.diffIds[li] as string,
+        ...(digest !== undefined ? { digest } : {}),
+        open: () => Promise.resolve(archive.open(name)),
+      };
     });
-    const manifestBytes = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MediaType.dockerManifest,
-      config: { mediaType: MediaType.dockerConfig, digest: configDigest, size: configBytes.length },
-      layers: layers.map((l) => ({ mediaType: MediaType.dockerLayer, digest: l.digest ?? l.diffId, size: l.size })),
-    }));
+    const manifestBytes = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MediaType.dockerManifest,
+        config: { mediaType: MediaType.dockerConfig, digest: configDigest, size: configBytes.length },
+        layers: layers.map((l) => ({ mediaType: MediaType.dockerLayer, digest: l.digest ?? l.diffId, size: l.size })),
+      }),
+    );
     out.push({
-      tags: (tags).map((t) => parseTagReference(t)),
+      tags: tags.map((t) => parseTagReference(t)),
       repoDigests: [],
       manifest: { digest: sha256(manifestBytes), mediaType: MediaType.dockerManifest, bytes: manifestBytes },
       configDigest,

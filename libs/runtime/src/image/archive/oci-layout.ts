@@ -34,7 +34,10 @@ const blobName = (digest: string): string => `blobs/sha256/${digest.slice("sha25
 async function readBlob(archive: TarArchive, d: Descriptor, what: string): Promise<Buffer> {
   const bytes = await archive.read(blobName(d.digest));
   verifyDigest(bytes, d.digest, `${archive.label}: ${what} ${d.digest}`);
-  if (bytes.length !== d.size) throw new CorruptImageError(`runtime: ${archive.label}: ${what} ${d.digest} is ${bytes.length} bytes, its descriptor says ${d.size}`);
+  if (bytes.length !== d.size)
+    throw new CorruptImageError(
+      `runtime: ${archive.label}: ${what} ${d.digest} is ${bytes.length} bytes, its descriptor says ${d.size}`,
+    );
   return bytes;
 }
 
@@ -45,9 +48,11 @@ async function readBlob(archive: TarArchive, d: Descriptor, what: string): Promi
  */
 export async function readOciLayout(archive: TarArchive, platform: Platform): Promise<ImageCandidate[]> {
   const layout = parseJsonObject(await archive.read("oci-layout"), `${archive.label}: oci-layout`);
-  if (typeof layout.imageLayoutVersion !== "string") throw new CorruptImageError(`runtime: ${archive.label}: oci-layout has no imageLayoutVersion`);
+  if (typeof layout.imageLayoutVersion !== "string")
+    throw new CorruptImageError(`runtime: ${archive.label}: oci-layout has no imageLayoutVersion`);
   const index = parseManifest(await archive.read("index.json"), `${archive.label}: index.json`, MediaType.ociIndex);
-  if (index.kind !== "index") throw new CorruptImageError(`runtime: ${archive.label}: index.json is not an image index`);
+  if (index.kind !== "index")
+    throw new CorruptImageError(`runtime: ${archive.label}: index.json is not an image index`);
 
   const out: ImageCandidate[] = [];
   let skipped = 0;
@@ -56,20 +61,35 @@ export async function readOciLayout(archive: TarArchive, platform: Platform): Pr
     let d: Descriptor | undefined = top;
     for (let depth = 0; d !== undefined && INDEX_TYPES.has(d.mediaType); depth++) {
       if (depth > 4) throw new CorruptImageError(`runtime: ${archive.label}: indexes nested more than 4 deep`);
-      const nested = parseManifest(await readBlob(archive, d, "index"), `${archive.label}: index ${d.digest}`, d.mediaType);
-      if (nested.kind !== "index") throw new CorruptImageError(`runtime: ${archive.label}: ${d.digest} is typed as an index but is a manifest`);
-      d = choosePlatform(nested, platform) ?? (nested.manifests.length === 1 && nested.manifests[0]?.platform === undefined ? nested.manifests[0] : undefined);
+      const nested = parseManifest(
+        await readBlob(archive, d, "index"),
+        `${archive.label}: index ${d.digest}`,
+        d.mediaType,
+      );
+      if (nested.kind !== "index")
+        throw new CorruptImageError(`runtime: ${archive.label}: ${d.digest} is typed as an index but is a manifest`);
+      d =
+        choosePlatform(nested, platform) ??
+        (nested.manifests.length === 1 && nested.manifests[0]?.platform === undefined
+          ? nested.manifests[0]
+          : undefined);
     }
     if (d === undefined || (d.platform !== undefined && !platformMatches(d.platform, platform))) {
       skipped++;
       continue;
     }
-    if (!MANIFEST_TYPES.has(d.mediaType)) throw new UnsupportedMediaTypeError(d.mediaType, `${archive.label}: ${d.digest}`);
+    if (!MANIFEST_TYPES.has(d.mediaType))
+      throw new UnsupportedMediaTypeError(d.mediaType, `${archive.label}: ${d.digest}`);
     const manifestBytes = await readBlob(archive, d, "manifest");
     const manifest = parseManifest(manifestBytes, `${archive.label}: manifest ${d.digest}`, d.mediaType);
-    if (manifest.kind !== "manifest") throw new CorruptImageError(`runtime: ${archive.label}: ${d.digest} is typed as a manifest but is an index`);
+    if (manifest.kind !== "manifest")
+      throw new CorruptImageError(`runtime: ${archive.label}: ${d.digest} is typed as a manifest but is an index`);
     const configBytes = await readBlob(archive, manifest.config, "config");
-    const config = parseConfigFor(configBytes, `${archive.label}: config ${manifest.config.digest}`, manifest.layers.length);
+    const config = parseConfigFor(
+      configBytes,
+      `${archive.label}: config ${manifest.config.digest}`,
+      manifest.layers.length,
+    );
     const manifestDigest = d.digest;
     out.push({
       tags,
@@ -81,14 +101,25 @@ export async function readOciLayout(archive: TarArchive, platform: Platform): Pr
       layers: manifest.layers.map((l, i) => {
         const name = blobName(l.digest);
         if (archive.sizeOf(name) !== l.size) {
-          throw new CorruptImageError(`runtime: ${archive.label}: layer ${l.digest} is ${archive.sizeOf(name)} bytes, its descriptor says ${l.size}`);
+          throw new CorruptImageError(
+            `runtime: ${archive.label}: layer ${l.digest} is ${archive.sizeOf(name)} bytes, its descriptor says ${l.size}`,
+          );
         }
-        return { label: `${archive.label}: layer ${l.digest}`, diffId: config.diffIds[i] as string, digest: l.digest, open: () => Promise.resolve(archive.open(name)) };
+        return {
+          label: `${archive.label}: layer ${l.digest}`,
+          diffId: config.diffIds[i] as string,
+          digest: l.digest,
+          open: () => Promise.resolve(archive.open(name)),
+        };
       }),
     });
   }
   if (out.length === 0) {
-    throw new NotFoundError("image", archive.label, `runtime: ${archive.label} holds no image for ${platform.os}/${platform.architecture}${skipped > 0 ? ` (${skipped} for other platforms)` : ""}`);
+    throw new NotFoundError(
+      "image",
+      archive.label,
+      `runtime: ${archive.label} holds no image for ${platform.os}/${platform.architecture}${skipped > 0 ? ` (${skipped} for other platforms)` : ""}`,
+    );
   }
   return out;
 }

@@ -28,7 +28,8 @@ export class TarArchive {
   static async open(file: string, tmpDir: string): Promise<TarArchive> {
     const label = `image archive ${path.basename(file)}`;
     const fh = await fs.open(file, "r").catch((err: unknown) => {
-      if ((err as { code?: string }).code === "ENOENT") throw new NotFoundError("image", file, `runtime: image archive ${JSON.stringify(file)} does not exist`);
+      if ((err as { code?: string }).code === "ENOENT")
+        throw new NotFoundError("image", file, `runtime: image archive ${JSON.stringify(file)} does not exist`);
       throw err;
     });
     const head = Buffer.alloc(4);
@@ -86,7 +87,10 @@ export class TarArchive {
   /** Reads the member `name` into memory (at most `limit` bytes). */
   async read(name: string, limit = MAX_JSON_BYTES): Promise<Buffer> {
     const entry = this.mustResolve(name);
-    if (entry.size > limit) throw new CorruptImageError(`runtime: ${this.label}: ${JSON.stringify(name)} is ${entry.size} bytes, more than the ${limit} allowed`);
+    if (entry.size > limit)
+      throw new CorruptImageError(
+        `runtime: ${this.label}: ${JSON.stringify(name)} is ${entry.size} bytes, more than the ${limit} allowed`,
+      );
     const chunks: Buffer[] = [];
     for await (const chunk of this.open(name) as AsyncIterable<Buffer>) chunks.push(chunk);
     return Buffer.concat(chunks);
@@ -94,7 +98,10 @@ export class TarArchive {
 
   private mustResolve(name: string): TarEntry {
     const entry = this.resolve(name, true);
-    if (entry === undefined) throw new CorruptImageError(`runtime: ${this.label} has no file ${JSON.stringify(name)}; the archive is incomplete`);
+    if (entry === undefined)
+      throw new CorruptImageError(
+        `runtime: ${this.label} has no file ${JSON.stringify(name)}; the archive is incomplete`,
+      );
     return entry;
   }
 
@@ -106,14 +113,20 @@ export class TarArchive {
       try {
         key = normalizeEntryPath(current);
       } catch (err) {
-        if (strict) throw new CorruptImageError(`runtime: ${this.label}: ${JSON.stringify(name)} points outside the archive`, { cause: err });
+        if (strict)
+          throw new CorruptImageError(`runtime: ${this.label}: ${JSON.stringify(name)} points outside the archive`, {
+            cause: err,
+          });
         return undefined;
       }
       const entry = this.members.get(key);
       if (entry === undefined) return undefined;
       if (entry.type === "file") return entry;
       if (entry.type === "hardlink") current = entry.linkpath;
-      else if (entry.type === "symlink") current = entry.linkpath.startsWith("/") ? entry.linkpath : path.posix.join(path.posix.dirname(key), entry.linkpath);
+      else if (entry.type === "symlink")
+        current = entry.linkpath.startsWith("/")
+          ? entry.linkpath
+          : path.posix.join(path.posix.dirname(key), entry.linkpath);
       else return undefined;
     }
     if (strict) throw new CorruptImageError(`runtime: ${this.label}: too many links resolving ${JSON.stringify(name)}`);

@@ -41,7 +41,8 @@ export const OPAQUE_MARKER = ".wh..wh..opq";
  * PathEscapeError for an absolute path or one whose `..` leaves the root, and CorruptImageError for a NUL byte.
  */
 export function normalizeEntryPath(raw: string, what = "path"): string {
-  if (raw.includes("\0")) throw new CorruptImageError(`runtime: layer entry ${JSON.stringify(raw)} has a NUL byte in its ${what}`);
+  if (raw.includes("\0"))
+    throw new CorruptImageError(`runtime: layer entry ${JSON.stringify(raw)} has a NUL byte in its ${what}`);
   if (raw.startsWith("/")) throw new PathEscapeError(raw, `has an absolute ${what}`);
   const out: string[] = [];
   for (const seg of raw.split("/")) {
@@ -81,7 +82,10 @@ export class EntryPlanner {
     this.checkParents(entry.path, path);
 
     if (name.startsWith(WHITEOUT_PREFIX)) {
-      if (entry.type === "dir") throw new CorruptImageError(`runtime: layer entry ${JSON.stringify(entry.path)} is a directory with a whiteout name`);
+      if (entry.type === "dir")
+        throw new CorruptImageError(
+          `runtime: layer entry ${JSON.stringify(entry.path)} is a directory with a whiteout name`,
+        );
       if (name === OPAQUE_MARKER) return { kind: "opaque", path: parent };
       if (name.startsWith(WHITEOUT_PREFIX + WHITEOUT_PREFIX)) return { kind: "skip", path };
       const hidden = name.slice(WHITEOUT_PREFIX.length);
@@ -103,12 +107,21 @@ export class EntryPlanner {
         this.record(path, "dir");
         return { kind: "dir", path, ...meta };
       case "file":
-        if (path === "") throw new CorruptImageError(`runtime: layer entry ${JSON.stringify(entry.path)} names the layer root as a file`);
+        if (path === "")
+          throw new CorruptImageError(
+            `runtime: layer entry ${JSON.stringify(entry.path)} names the layer root as a file`,
+          );
         this.record(path, "file");
         return { kind: "file", path, size: entry.size, ...meta };
       case "symlink":
-        if (path === "") throw new CorruptImageError(`runtime: layer entry ${JSON.stringify(entry.path)} names the layer root as a symlink`);
-        if (entry.linkpath === "") throw new CorruptImageError(`runtime: layer entry ${JSON.stringify(entry.path)} is a symlink without a target`);
+        if (path === "")
+          throw new CorruptImageError(
+            `runtime: layer entry ${JSON.stringify(entry.path)} names the layer root as a symlink`,
+          );
+        if (entry.linkpath === "")
+          throw new CorruptImageError(
+            `runtime: layer entry ${JSON.stringify(entry.path)} is a symlink without a target`,
+          );
         this.record(path, "symlink");
         return { kind: "symlink", path, target: entry.linkpath, ...meta };
       case "hardlink": {
@@ -116,15 +129,23 @@ export class EntryPlanner {
         try {
           target = normalizeEntryPath(entry.linkpath, "hardlink target");
         } catch (err) {
-          if (err instanceof PathEscapeError) throw new PathEscapeError(entry.path, `is a hardlink to ${JSON.stringify(entry.linkpath)}, outside the layer`);
+          if (err instanceof PathEscapeError)
+            throw new PathEscapeError(
+              entry.path,
+              `is a hardlink to ${JSON.stringify(entry.linkpath)}, outside the layer`,
+            );
           throw err;
         }
         const kind = this.seen.get(target);
         if (kind === undefined || kind === "dir") {
-          throw new PathEscapeError(entry.path, `is a hardlink to ${JSON.stringify(entry.linkpath)}, which is not an earlier file of this layer`);
+          throw new PathEscapeError(
+            entry.path,
+            `is a hardlink to ${JSON.stringify(entry.linkpath)}, which is not an earlier file of this layer`,
+          );
         }
         this.checkParents(entry.path, target);
-        if (target === path) throw new CorruptImageError(`runtime: layer entry ${JSON.stringify(entry.path)} is a hardlink to itself`);
+        if (target === path)
+          throw new CorruptImageError(`runtime: layer entry ${JSON.stringify(entry.path)} is a hardlink to itself`);
         this.record(path, kind);
         return { kind: "hardlink", path, target };
       }
@@ -136,7 +157,9 @@ export class EntryPlanner {
         this.record(path, "other");
         return { kind: "fifo", path, ...meta };
       case "unsupported":
-        throw new CorruptImageError(`runtime: layer entry ${JSON.stringify(entry.path)} has tar type ${JSON.stringify(entry.typeflag)}, which image layers may not hold`);
+        throw new CorruptImageError(
+          `runtime: layer entry ${JSON.stringify(entry.path)} has tar type ${JSON.stringify(entry.typeflag)}, which image layers may not hold`,
+        );
     }
   }
 
@@ -147,9 +170,12 @@ export class EntryPlanner {
     for (let i = 0; i < segs.length - 1; i++) {
       prefix = i === 0 ? (segs[0] as string) : `${prefix}/${segs[i]}`;
       const kind = this.seen.get(prefix);
-      if (kind === "symlink") throw new PathEscapeError(raw, `goes through ${JSON.stringify(prefix)}, a symlink of this layer`);
+      if (kind === "symlink")
+        throw new PathEscapeError(raw, `goes through ${JSON.stringify(prefix)}, a symlink of this layer`);
       if (kind !== undefined && kind !== "dir") {
-        throw new CorruptImageError(`runtime: layer entry ${JSON.stringify(raw)} is under ${JSON.stringify(prefix)}, which this layer made a non-directory`);
+        throw new CorruptImageError(
+          `runtime: layer entry ${JSON.stringify(raw)} is under ${JSON.stringify(prefix)}, which this layer made a non-directory`,
+        );
       }
     }
   }

@@ -16,9 +16,16 @@ async function run(program: string, args: string[], entry: string): Promise<void
   } catch (err) {
     const e = err as { code?: string; stderr?: string };
     if (e.code === "ENOENT") {
-      throw new MissingDependencyError(program, `runtime: ${program} is not installed; install it (Debian: ${program === "setfattr" ? "attr" : "coreutils"})`, { cause: err });
+      throw new MissingDependencyError(
+        program,
+        `runtime: ${program} is not installed; install it (Debian: ${program === "setfattr" ? "attr" : "coreutils"})`,
+        { cause: err },
+      );
     }
-    throw new CorruptImageError(`runtime: cannot extract layer entry ${JSON.stringify(entry)}: ${program} failed: ${(e.stderr ?? "").trim()}`, { cause: err });
+    throw new CorruptImageError(
+      `runtime: cannot extract layer entry ${JSON.stringify(entry)}: ${program} failed: ${(e.stderr ?? "").trim()}`,
+      { cause: err },
+    );
   }
 }
 
@@ -67,7 +74,11 @@ export class LayerWriter {
         return;
       case "file": {
         // O_EXCL|O_NOFOLLOW: never write through a name that appeared since replace() cleared it.
-        const fh = await fs.open(abs, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, 0o600);
+        const fh = await fs.open(
+          abs,
+          constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
+          0o600,
+        );
         this.file = { fh, abs, plan };
         return;
       }
@@ -80,7 +91,11 @@ export class LayerWriter {
         return;
       case "char":
       case "block":
-        await run("mknod", ["--", abs, plan.kind === "char" ? "c" : "b", String(plan.major), String(plan.minor)], plan.path);
+        await run(
+          "mknod",
+          ["--", abs, plan.kind === "char" ? "c" : "b", String(plan.major), String(plan.minor)],
+          plan.path,
+        );
         await this.applyMeta(abs, plan, false);
         return;
       case "fifo":

@@ -58,8 +58,10 @@ export async function unpackLayer(source: AsyncIterable<Buffer>, dir: string, la
     }
   }
   const compression = detectCompression(head);
-  if (compression === "zstd") throw new UnsupportedMediaTypeError("application/vnd.oci.image.layer.v1.tar+zstd", `${label} (zstd-compressed)`);
-  const plain: AsyncIterable<Buffer> = compression === "gzip" ? pipeline(Readable.from(raw()), createGunzip(), () => undefined) : raw();
+  if (compression === "zstd")
+    throw new UnsupportedMediaTypeError("application/vnd.oci.image.layer.v1.tar+zstd", `${label} (zstd-compressed)`);
+  const plain: AsyncIterable<Buffer> =
+    compression === "gzip" ? pipeline(Readable.from(raw()), createGunzip(), () => undefined) : raw();
 
   const diffHash = createHash("sha256");
   const reader = new TarReader(label);
@@ -80,7 +82,8 @@ export async function unpackLayer(source: AsyncIterable<Buffer>, dir: string, la
   } catch (err) {
     await writer.abort();
     if (err instanceof RuntimeError) throw err;
-    if (isZlibError(err)) throw new CorruptImageError(`runtime: ${label}: corrupt gzip data: ${(err as Error).message}`, { cause: err });
+    if (isZlibError(err))
+      throw new CorruptImageError(`runtime: ${label}: corrupt gzip data: ${(err as Error).message}`, { cause: err });
     throw err;
   }
   return { digest: `sha256:${rawHash.digest("hex")}`, diffId: `sha256:${diffHash.digest("hex")}`, size: writer.size };

@@ -73,9 +73,11 @@ export function parseImageConfig(bytes: Buffer, what: string): ParsedImageConfig
   const doc = parseJsonObject(bytes, what);
   const architecture = optionalString(doc.architecture, "architecture", what);
   const os = optionalString(doc.os, "os", what);
-  if (architecture === undefined || os === undefined) throw new CorruptImageError(`runtime: ${what} has no architecture or os`);
+  if (architecture === undefined || os === undefined)
+    throw new CorruptImageError(`runtime: ${what} has no architecture or os`);
   const rootfs = doc.rootfs;
-  if (!isObject(rootfs) || rootfs.type !== "layers") throw new CorruptImageError(`runtime: ${what}: rootfs.type must be "layers"`);
+  if (!isObject(rootfs) || rootfs.type !== "layers")
+    throw new CorruptImageError(`runtime: ${what}: rootfs.type must be "layers"`);
   const diffIds = stringList(rootfs.diff_ids, "rootfs.diff_ids", what) ?? [];
   diffIds.forEach((d, i) => {
     if (!DIGEST.test(d)) throw new CorruptImageError(`runtime: ${what}: rootfs.diff_ids[${i}] is not a sha256 digest`);

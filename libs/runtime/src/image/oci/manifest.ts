@@ -51,14 +51,18 @@ export function parseJsonObject(bytes: Buffer, what: string): Record<string, unk
 export function parseDescriptor(value: unknown, what: string): Descriptor {
   if (!isObject(value)) throw new CorruptImageError(`runtime: ${what} is not a descriptor object`);
   const { mediaType, digest, size, platform, annotations } = value;
-  if (typeof mediaType !== "string" || mediaType === "") throw new CorruptImageError(`runtime: ${what} has no mediaType`);
+  if (typeof mediaType !== "string" || mediaType === "")
+    throw new CorruptImageError(`runtime: ${what} has no mediaType`);
   if (typeof digest !== "string" || !DIGEST.test(digest)) {
     if (typeof digest === "string" && /^[a-z0-9]+:/.test(digest) && !digest.startsWith("sha256:")) {
-      throw new CorruptImageError(`runtime: ${what} uses digest algorithm ${digest.split(":")[0]}; only sha256 is supported`);
+      throw new CorruptImageError(
+        `runtime: ${what} uses digest algorithm ${digest.split(":")[0]}; only sha256 is supported`,
+      );
     }
     throw new CorruptImageError(`runtime: ${what} has no valid sha256 digest`);
   }
-  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0) throw new CorruptImageError(`runtime: ${what} has no valid size`);
+  if (typeof size !== "number" || !Number.isSafeInteger(size) || size < 0)
+    throw new CorruptImageError(`runtime: ${what} has no valid size`);
   const out: Descriptor = { mediaType, digest, size, annotations: {} };
   if (isObject(platform)) {
     if (typeof platform.os !== "string" || typeof platform.architecture !== "string") {
@@ -82,17 +86,31 @@ export function parseManifest(bytes: Buffer, what: string, mediaTypeHint?: strin
   const doc = parseJsonObject(bytes, what);
   const own = typeof doc.mediaType === "string" ? doc.mediaType : undefined;
   let mediaType = own ?? mediaTypeHint;
-  if (doc.schemaVersion === 1) throw new UnsupportedMediaTypeError(mediaType ?? "application/vnd.docker.distribution.manifest.v1+json", `${what} (Docker schema 1)`);
-  if (doc.schemaVersion !== 2) throw new CorruptImageError(`runtime: ${what} has schemaVersion ${JSON.stringify(doc.schemaVersion)}, expected 2`);
-  if (mediaType === undefined) mediaType = Array.isArray(doc.manifests) ? "application/vnd.oci.image.index.v1+json" : "application/vnd.oci.image.manifest.v1+json";
+  if (doc.schemaVersion === 1)
+    throw new UnsupportedMediaTypeError(
+      mediaType ?? "application/vnd.docker.distribution.manifest.v1+json",
+      `${what} (Docker schema 1)`,
+    );
+  if (doc.schemaVersion !== 2)
+    throw new CorruptImageError(`runtime: ${what} has schemaVersion ${JSON.stringify(doc.schemaVersion)}, expected 2`);
+  if (mediaType === undefined)
+    mediaType = Array.isArray(doc.manifests)
+      ? "application/vnd.oci.image.index.v1+json"
+      : "application/vnd.oci.image.manifest.v1+json";
 
   if (INDEX_TYPES.has(mediaType)) {
-    if (!Array.isArray(doc.manifests)) throw new CorruptImageError(`runtime: ${what} is an index without a manifests list`);
-    return { kind: "index", mediaType, manifests: doc.manifests.map((d, i) => parseDescriptor(d, `${what} manifests[${i}]`)) };
+    if (!Array.isArray(doc.manifests))
+      throw new CorruptImageError(`runtime: ${what} is an index without a manifests list`);
+    return {
+      kind: "index",
+      mediaType,
+      manifests: doc.manifests.map((d, i) => parseDescriptor(d, `${what} manifests[${i}]`)),
+    };
   }
   if (!MANIFEST_TYPES.has(mediaType)) throw new UnsupportedMediaTypeError(mediaType, what);
   const config = parseDescriptor(doc.config, `${what} config`);
-  if (!CONFIG_TYPES.has(config.mediaType)) throw new UnsupportedMediaTypeError(config.mediaType, `${what} config (not a container image)`);
+  if (!CONFIG_TYPES.has(config.mediaType))
+    throw new UnsupportedMediaTypeError(config.mediaType, `${what} config (not a container image)`);
   if (!Array.isArray(doc.layers)) throw new CorruptImageError(`runtime: ${what} has no layers list`);
   const layers = doc.layers.map((d, i) => parseDescriptor(d, `${what} layers[${i}]`));
   layers.forEach((layer, i) => {

@@ -20,5 +20,8 @@ export const INDEX_TYPES: ReadonlySet<string> = new Set([MediaType.ociIndex, Med
 export const CONFIG_TYPES: ReadonlySet<string> = new Set([MediaType.ociConfig, MediaType.dockerConfig]);
 /** Layer media types this store unpacks (plain or gzip tar; the bytes' magic decides). */
 export const LAYER_TYPES: ReadonlySet<string> = new Set([
-  MediaType.ociLayer, MediaType.ociLayerGzip, MediaType.dockerLayer, MediaType.dockerLayerGzip,
+  MediaType.ociLayer,
+  MediaType.ociLayerGzip,
+  MediaType.dockerLayer,
+  MediaType.dockerLayerGzip,
 ]);

@@ -59,7 +59,12 @@ export class RegistryAuth {
    * @throws RegistryError when the challenge is unusable, no login is configured for Basic, or the token
    *   server refuses (temporary when it is unreachable or failing).
    */
-  async answer(location: RegistryLocation, scope: string, wwwAuthenticate: string | null, signal?: AbortSignal): Promise<string> {
+  async answer(
+    location: RegistryLocation,
+    scope: string,
+    wwwAuthenticate: string | null,
+    signal?: AbortSignal,
+  ): Promise<string> {
     const challenges = parseWwwAuthenticate(wwwAuthenticate ?? "");
     const bearer = challenges.find((c) => c.scheme === "bearer" && c.params["realm"] !== undefined);
     if (bearer !== undefined) {
@@ -96,10 +101,14 @@ export class RegistryAuth {
       url = new URL(realm);
       if (url.protocol !== "https:" && url.protocol !== "http:") throw new TypeError(`protocol ${url.protocol}`);
     } catch (err) {
-      throw new RegistryError(`runtime: registry ${location.host} named a token realm ${JSON.stringify(realm)} that is not an http(s) URL`, 401, {
-        cause: err,
-        temporary: false,
-      });
+      throw new RegistryError(
+        `runtime: registry ${location.host} named a token realm ${JSON.stringify(realm)} that is not an http(s) URL`,
+        401,
+        {
+          cause: err,
+          temporary: false,
+        },
+      );
     }
     if (service !== undefined) url.searchParams.set("service", service);
     url.searchParams.set("scope", scope);
@@ -124,9 +133,13 @@ export class RegistryAuth {
     const body = (await readLimited(res, MAX_TOKEN_ANSWER_BYTES, what)).toString("utf8");
     const answer = parseTokenAnswer(body);
     if (answer === undefined) {
-      throw new RegistryError(`runtime: ${what}: the answer holds no token or access_token; check the registry's token server`, res.status, {
-        temporary: false,
-      });
+      throw new RegistryError(
+        `runtime: ${what}: the answer holds no token or access_token; check the registry's token server`,
+        res.status,
+        {
+          temporary: false,
+        },
+      );
     }
     this.tokens.set(tokenKey(location, scope), answer.token, answer.expiresIn);
     return answer.token;

@@ -14,10 +14,14 @@ export async function send(fetchImpl: FetchFunction, url: string, init: RequestI
   } catch (err) {
     if (init.signal?.aborted === true) throw init.signal.reason;
     const reason = err instanceof Error && err.cause instanceof Error ? err.cause.message : String(err);
-    throw new RegistryError(`runtime: ${what}: cannot reach ${new URL(url).host} (${reason}); check the address and the network, then retry`, undefined, {
-      cause: err,
-      temporary: true,
-    });
+    throw new RegistryError(
+      `runtime: ${what}: cannot reach ${new URL(url).host} (${reason}); check the address and the network, then retry`,
+      undefined,
+      {
+        cause: err,
+        temporary: true,
+      },
+    );
   }
 }
 
@@ -39,10 +43,14 @@ export function bodyStream(res: Response, signal: AbortSignal | undefined, what:
   async function* chunks(): AsyncGenerator<Buffer> {
     if (body === null) return;
     try {
-      for await (const chunk of body as AsyncIterable<Uint8Array>) yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+      for await (const chunk of body as AsyncIterable<Uint8Array>)
+        yield Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     } catch (err) {
       if (signal?.aborted === true) throw signal.reason;
-      throw new RegistryError(`runtime: ${what}: the connection broke off midway; retry`, undefined, { cause: err, temporary: true });
+      throw new RegistryError(`runtime: ${what}: the connection broke off midway; retry`, undefined, {
+        cause: err,
+        temporary: true,
+      });
     }
   }
   return Readable.from(chunks(), { objectMode: false });
@@ -56,7 +64,9 @@ export function bodyStream(res: Response, signal: AbortSignal | undefined, what:
 export async function readLimited(res: Response, limit: number, what: string): Promise<Buffer> {
   const declared = Number(res.headers.get("content-length") ?? "NaN");
   const tooLarge = (): RegistryError =>
-    new RegistryError(`runtime: ${what} is larger than ${limit} bytes; refusing to read it`, res.status, { temporary: false });
+    new RegistryError(`runtime: ${what} is larger than ${limit} bytes; refusing to read it`, res.status, {
+      temporary: false,
+    });
   if (declared > limit) {
     await discard(res);
     throw tooLarge();

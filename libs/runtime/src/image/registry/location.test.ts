@@ -7,17 +7,41 @@ import type { RegistryLocation } from "./location.js";
 const DIGEST = `sha256:${"ab".repeat(32)}`;
 
 const cases: { ref: string; want: RegistryLocation }[] = [
-  { ref: "busybox", want: { domain: "docker.io", host: "registry-1.docker.io", repository: "library/busybox", tag: "latest" } },
-  { ref: "busybox:1.36", want: { domain: "docker.io", host: "registry-1.docker.io", repository: "library/busybox", tag: "1.36" } },
-  { ref: "docker.io/library/busybox", want: { domain: "docker.io", host: "registry-1.docker.io", repository: "library/busybox", tag: "latest" } },
-  { ref: "index.docker.io/busybox", want: { domain: "docker.io", host: "registry-1.docker.io", repository: "library/busybox", tag: "latest" } },
+  {
+    ref: "busybox",
+    want: { domain: "docker.io", host: "registry-1.docker.io", repository: "library/busybox", tag: "latest" },
+  },
+  {
+    ref: "busybox:1.36",
+    want: { domain: "docker.io", host: "registry-1.docker.io", repository: "library/busybox", tag: "1.36" },
+  },
+  {
+    ref: "docker.io/library/busybox",
+    want: { domain: "docker.io", host: "registry-1.docker.io", repository: "library/busybox", tag: "latest" },
+  },
+  {
+    ref: "index.docker.io/busybox",
+    want: { domain: "docker.io", host: "registry-1.docker.io", repository: "library/busybox", tag: "latest" },
+  },
   { ref: "team/app:2", want: { domain: "docker.io", host: "registry-1.docker.io", repository: "team/app", tag: "2" } },
-  { ref: "127.0.0.1:5000/app:1", want: { domain: "127.0.0.1:5000", host: "127.0.0.1:5000", repository: "app", tag: "1" } },
-  { ref: "127.0.0.1:5000/app", want: { domain: "127.0.0.1:5000", host: "127.0.0.1:5000", repository: "app", tag: "latest" } },
+  {
+    ref: "127.0.0.1:5000/app:1",
+    want: { domain: "127.0.0.1:5000", host: "127.0.0.1:5000", repository: "app", tag: "1" },
+  },
+  {
+    ref: "127.0.0.1:5000/app",
+    want: { domain: "127.0.0.1:5000", host: "127.0.0.1:5000", repository: "app", tag: "latest" },
+  },
   { ref: "localhost/a/b/c", want: { domain: "localhost", host: "localhost", repository: "a/b/c", tag: "latest" } },
   { ref: "ghcr.io/org/app", want: { domain: "ghcr.io", host: "ghcr.io", repository: "org/app", tag: "latest" } },
-  { ref: `registry.example:443/app@${DIGEST}`, want: { domain: "registry.example:443", host: "registry.example:443", repository: "app", digest: DIGEST } },
-  { ref: `app:1@${DIGEST}`, want: { domain: "docker.io", host: "registry-1.docker.io", repository: "library/app", tag: "1", digest: DIGEST } },
+  {
+    ref: `registry.example:443/app@${DIGEST}`,
+    want: { domain: "registry.example:443", host: "registry.example:443", repository: "app", digest: DIGEST },
+  },
+  {
+    ref: `app:1@${DIGEST}`,
+    want: { domain: "docker.io", host: "registry-1.docker.io", repository: "library/app", tag: "1", digest: DIGEST },
+  },
 ];
 
 for (const c of cases) {
@@ -26,9 +50,22 @@ for (const c of cases) {
   });
 }
 
-for (const ref of ["", "Busybox", "app:", "app:-x", "app@sha256:short", "app@md5:abc", "/app", "a//b", "127.0.0.1:5000/"]) {
+for (const ref of [
+  "",
+  "Busybox",
+  "app:",
+  "app:-x",
+  "app@sha256:short",
+  "app@md5:abc",
+  "/app",
+  "a//b",
+  "127.0.0.1:5000/",
+]) {
   test(`registryLocation refuses ${JSON.stringify(ref)}`, () => {
-    assert.throws(() => registryLocation(ref), (err: unknown) => err instanceof InvalidReferenceError && err.ref === ref);
+    assert.throws(
+      () => registryLocation(ref),
+      (err: unknown) => err instanceof InvalidReferenceError && err.ref === ref,
+    );
   });
 }
 

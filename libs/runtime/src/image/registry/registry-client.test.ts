@@ -15,12 +15,19 @@ interface Seen {
 type Route = (url: URL, headers: Headers) => Response;
 
 /** A client whose fetch answers from `route` in memory and records every request. */
-function fakeClient(route: Route, options: Omit<RegistryClientOptions, "fetch"> = {}): { client: RegistryClient; seen: Seen[] } {
+function fakeClient(
+  route: Route,
+  options: Omit<RegistryClientOptions, "fetch"> = {},
+): { client: RegistryClient; seen: Seen[] } {
   const seen: Seen[] = [];
   const fetchImpl = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
     const url = new URL(input instanceof Request ? input.url : input);
     const headers = new Headers(init?.headers);
-    seen.push({ url: url.href, authorization: headers.get("authorization") ?? undefined, accept: headers.get("accept") ?? undefined });
+    seen.push({
+      url: url.href,
+      authorization: headers.get("authorization") ?? undefined,
+      accept: headers.get("accept") ?? undefined,
+    });
     return Promise.resolve(route(url, headers));
   };
   return { client: new RegistryClient({ ...options, fetch: fetchImpl }), seen };
@@ -33,7 +40,9 @@ const manifestAnswer = (): Response =>
 const bearerChallenge = (realm: string): Response =>
   new Response(null, {
     status: 401,
-    headers: { "www-authenticate": `Bearer realm="${realm}",service="reg.test",scope="repository:library/busybox:pull"` },
+    headers: {
+      "www-authenticate": `Bearer realm="${realm}",service="reg.test",scope="repository:library/busybox:pull"`,
+    },
   });
 const refused = (rejection: unknown, check: (err: RegistryError) => void): boolean => {
   assert.ok(rejection instanceof RegistryError, String(rejection));
@@ -54,7 +63,12 @@ test("RegistryClient picks https for remote registries and http for loopback and
       "http://reg.lan:5000/v2/team/app/manifests/2",
     ],
   );
-  for (const type of ["oci.image.index.v1", "oci.image.manifest.v1", "docker.distribution.manifest.list.v2", "docker.distribution.manifest.v2"]) {
+  for (const type of [
+    "oci.image.index.v1",
+    "oci.image.manifest.v1",
+    "docker.distribution.manifest.list.v2",
+    "docker.distribution.manifest.v2",
+  ]) {
     assert.match(seen[0]?.accept ?? "", new RegExp(`application/vnd\\.${type.replaceAll(".", "\\.")}\\+json`));
   }
 });
@@ -68,7 +82,9 @@ test("RegistryClient answers a Bearer challenge, accepts access_token and reuses
         issued++;
         return Response.json({ access_token: `tok${issued}`, expires_in: 120 });
       }
-      return headers.get("authorization") === `Bearer tok${issued}` ? manifestAnswer() : bearerChallenge("https://auth.test/token?x=1");
+      return headers.get("authorization") === `Bearer tok${issued}`
+        ? manifestAnswer()
+        : bearerChallenge("https://auth.test/token?x=1");
     },
     { credentials: { "docker.io": { username: "me", password: "pw" } }, clock: () => now },
   );
@@ -77,7 +93,11 @@ test("RegistryClient answers a Bearer challenge, accepts access_token and reuses
   assert.equal(tokenRequest.searchParams.get("x"), "1", "keeps the realm's own query");
   assert.equal(tokenRequest.searchParams.get("service"), "reg.test");
   assert.equal(tokenRequest.searchParams.get("scope"), "repository:library/busybox:pull");
-  assert.equal(seen[1]?.authorization, `Basic ${Buffer.from("me:pw").toString("base64")}`, "docker.io login used for Docker Hub");
+  assert.equal(
+    seen[1]?.authorization,
+    `Basic ${Buffer.from("me:pw").toString("base64")}`,
+    "docker.io login used for Docker Hub",
+  );
   assert.equal(seen[2]?.authorization, "Bearer tok1");
 
   await client.fetchManifest("busybox:other");
@@ -113,9 +133,12 @@ test("RegistryClient sends a Basic login when the registry asks for one, and kee
 });
 
 test("RegistryClient reports a refused login and a token the registry still refuses", async () => {
-  const wrongLogin = fakeClient((url) => (url.host === "auth.test" ? new Response(null, { status: 401 }) : bearerChallenge("https://auth.test/t")), {
-    credentials: { "reg.test": { username: "u", password: "bad" } },
-  }).client;
+  const wrongLogin = fakeClient(
+    (url) => (url.host === "auth.test" ? new Response(null, { status: 401 }) : bearerChallenge("https://auth.test/t")),
+    {
+      credentials: { "reg.test": { username: "u", password: "bad" } },
+    },
+  ).client;
   await assert.rejects(wrongLogin.fetchManifest("reg.test/app"), (err) =>
     refused(err, (e) => {
       assert.equal(e.temporary, false);
@@ -123,17 +146,24 @@ test("RegistryClient reports a refused login and a token the registry still refu
     }),
   );
 
-  const useless = fakeClient((url) => (url.host === "auth.test" ? Response.json({ token: "t" }) : bearerChallenge("https://auth.test/t"))).client;
+  const useless = fakeClient((url) =>
+    url.host === "auth.test" ? Response.json({ token: "t" }) : bearerChallenge("https://auth.test/t"),
+  ).client;
   await assert.rejects(useless.fetchManifest("reg.test/app"), (err) =>
     refused(err, (e) => assert.match(e.message, /refused pull access to app even after authenticating/)),
   );
 
-  const noToken = fakeClient((url) => (url.host === "auth.test" ? Response.json({ nope: 1 }) : bearerChallenge("https://auth.test/t"))).client;
-  await assert.rejects(noToken.fetchManifest("reg.test/app"), (err) => refused(err, (e) => assert.match(e.message, /no token or access_token/)));
+  const noToken = fakeClient((url) =>
+    url.host === "auth.test" ? Response.json({ nope: 1 }) : bearerChallenge("https://auth.test/t"),
+  ).client;
+  await assert.rejects(noToken.fetchManifest("reg.test/app"), (err) =>
+    refused(err, (e) => assert.match(e.message, /no token or access_token/)),
+  );
 });
 
 test("RegistryClient maps failures: 404 not found, 5xx and 429 temporary, 403 not, network errors temporary", async () => {
-  const status = (code: number) => () => Response.json({ errors: [{ code: "X", message: `status ${code}` }] }, { status: code });
+  const status = (code: number) => () =>
+    Response.json({ errors: [{ code: "X", message: `status ${code}` }] }, { status: code });
   await assert.rejects(fakeClient(status(404)).client.fetchManifest("reg.test/app:9"), (err: unknown) => {
     assert.ok(err instanceof NotFoundError);
     assert.equal(err.kind, "image");
@@ -145,7 +175,13 @@ test("RegistryClient maps failures: 404 not found, 5xx and 429 temporary, 403 no
     assert.equal(err.kind, "blob");
     return true;
   });
-  for (const [code, temporary] of [[503, true], [500, true], [429, true], [403, false], [400, false]] as const) {
+  for (const [code, temporary] of [
+    [503, true],
+    [500, true],
+    [429, true],
+    [403, false],
+    [400, false],
+  ] as const) {
     await assert.rejects(fakeClient(status(code)).client.fetchManifest("reg.test/app"), (err) =>
       refused(err, (e) => {
         assert.equal(e.httpStatus, code);
@@ -181,5 +217,7 @@ test("RegistryClient checks a manifest fetched by digest and takes the media typ
   });
 
   const huge = fakeClient(() => new Response(Buffer.alloc(5 * 1024 * 1024, 32))).client;
-  await assert.rejects(huge.fetchManifest("reg.test/app"), (err) => refused(err, (e) => assert.match(e.message, /larger than 4194304 bytes/)));
+  await assert.rejects(huge.fetchManifest("reg.test/app"), (err) =>
+    refused(err, (e) => assert.match(e.message, /larger than 4194304 bytes/)),
+  );
 });

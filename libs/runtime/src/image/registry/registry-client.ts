@@ -65,7 +65,11 @@ export class RegistryClient implements ImageFetcher {
   }
 
   /** Fetches the manifest `digest` of the repository `ref` names (an index's child), checking its digest. */
-  async fetchManifestByDigest(ref: string, digest: string, options: { signal?: AbortSignal } = {}): Promise<FetchedManifest> {
+  async fetchManifestByDigest(
+    ref: string,
+    digest: string,
+    options: { signal?: AbortSignal } = {},
+  ): Promise<FetchedManifest> {
     const location = registryLocation(ref);
     checkDigest(ref, digest);
     return this.manifest(ref, location, digest, options.signal);
@@ -102,7 +106,13 @@ export class RegistryClient implements ImageFetcher {
     signal: AbortSignal | undefined,
   ): Promise<FetchedManifest> {
     const what = `fetching manifest ${reference} of ${location.repository} from ${location.host}`;
-    const res = await this.request(location, `manifests/${reference}`, { accept: MANIFEST_MEDIA_TYPES.join(", ") }, what, signal);
+    const res = await this.request(
+      location,
+      `manifests/${reference}`,
+      { accept: MANIFEST_MEDIA_TYPES.join(", ") },
+      what,
+      signal,
+    );
     if (res.status === 404) {
       await discard(res);
       throw new NotFoundError(
@@ -169,6 +179,9 @@ function manifestMediaType(contentType: string | null, bytes: Buffer): string {
 
 function checkDigest(ref: string, digest: string): void {
   if (!DIGEST.test(digest)) {
-    throw new InvalidReferenceError(`${ref}@${digest}`, `digest ${JSON.stringify(digest)} is not sha256:<64 lowercase hex>`);
+    throw new InvalidReferenceError(
+      `${ref}@${digest}`,
+      `digest ${JSON.stringify(digest)} is not sha256:<64 lowercase hex>`,
+    );
   }
 }

@@ -12,7 +12,10 @@ import type { TestImage } from "../../testing/registry-test-image.js";
 import { RegistryClient } from "./registry-client.js";
 
 // Under CI the registry must be there; elsewhere a machine without it skips these.
-const skip = process.env["CI"] !== "true" && !(await registryAvailable()) ? "docker-registry is not installed (scripts/setup.sh installs it)" : false;
+const skip =
+  process.env["CI"] !== "true" && !(await registryAvailable())
+    ? "docker-registry is not installed (scripts/setup.sh installs it)"
+    : false;
 
 async function readAll(stream: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -28,7 +31,12 @@ describe("RegistryClient against a real registry with token auth", { skip }, () 
   let registry: TestRegistry;
   let client: RegistryClient;
   const pushImage = (ref: string, image: TestImage) =>
-    registry.push(ref, { manifest: image.manifest, mediaType: image.mediaType, config: image.config, layers: [image.layer] });
+    registry.push(ref, {
+      manifest: image.manifest,
+      mediaType: image.mediaType,
+      config: image.config,
+      layers: [image.layer],
+    });
 
   before(async () => {
     registry = await startRegistry();
@@ -74,7 +82,10 @@ describe("RegistryClient against a real registry with token auth", { skip }, () 
       { image: amd64, architecture: "amd64" },
       { image: arm64, architecture: "arm64" },
     ]);
-    const pushed = await registry.push("multi:1", { manifest: index, mediaType: "application/vnd.oci.image.index.v1+json" });
+    const pushed = await registry.push("multi:1", {
+      manifest: index,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+    });
 
     const ref = `${registry.host}/multi:1`;
     const got = await client.fetchManifest(ref);
@@ -96,7 +107,9 @@ describe("RegistryClient against a real registry with token auth", { skip }, () 
   test("wrong or missing credentials get a RegistryError naming the registry", async () => {
     await pushImage("private:1", buildTestImage({ "secret.txt": "s\n" }));
     const ref = `${registry.host}/private:1`;
-    const wrong = new RegistryClient({ credentials: { [registry.host]: { username: registry.credentials.username, password: "wrong" } } });
+    const wrong = new RegistryClient({
+      credentials: { [registry.host]: { username: registry.credentials.username, password: "wrong" } },
+    });
     await assert.rejects(wrong.fetchManifest(ref), (err: unknown) => {
       assert.ok(err instanceof RegistryError);
       assert.equal(err.temporary, false);
@@ -172,7 +185,9 @@ describe("RegistryClient against a real registry with token auth", { skip }, () 
     await pushImage("abort:1", image);
     const controller = new AbortController();
     controller.abort();
-    await assert.rejects(client.fetchManifest(`${registry.host}/abort:1`, { signal: controller.signal }), { name: "AbortError" });
+    await assert.rejects(client.fetchManifest(`${registry.host}/abort:1`, { signal: controller.signal }), {
+      name: "AbortError",
+    });
 
     const late = new AbortController();
     const blob = await client.openBlob(`${registry.host}/abort:1`, image.digests.layer, { signal: late.signal });

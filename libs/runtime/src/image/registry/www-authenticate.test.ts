@@ -6,11 +6,16 @@ import type { AuthChallenge } from "./www-authenticate.js";
 const cases: { name: string; header: string; want: AuthChallenge[] }[] = [
   {
     name: "Docker Hub's Bearer challenge",
-    header: 'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"',
+    header:
+      'Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"',
     want: [
       {
         scheme: "bearer",
-        params: { realm: "https://auth.docker.io/token", service: "registry.docker.io", scope: "repository:library/busybox:pull" },
+        params: {
+          realm: "https://auth.docker.io/token",
+          service: "registry.docker.io",
+          scope: "repository:library/busybox:pull",
+        },
       },
     ],
   },
@@ -19,7 +24,11 @@ const cases: { name: string; header: string; want: AuthChallenge[] }[] = [
     header: 'Bearer realm="http://127.0.0.1:1/token",scope="repository:a/b:pull,push"',
     want: [{ scheme: "bearer", params: { realm: "http://127.0.0.1:1/token", scope: "repository:a/b:pull,push" } }],
   },
-  { name: "Basic", header: 'Basic realm="Registry Realm"', want: [{ scheme: "basic", params: { realm: "Registry Realm" } }] },
+  {
+    name: "Basic",
+    header: 'Basic realm="Registry Realm"',
+    want: [{ scheme: "basic", params: { realm: "Registry Realm" } }],
+  },
   { name: "a scheme alone", header: "Basic", want: [{ scheme: "basic", params: {} }] },
   {
     name: "scheme and parameter names are case-insensitive",

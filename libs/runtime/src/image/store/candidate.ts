@@ -42,7 +42,9 @@ export function verifyDigest(bytes: Buffer, digest: string, what: string): void 
 export function parseConfigFor(bytes: Buffer, what: string, layerCount: number): ParsedImageConfig {
   const config = parseImageConfig(bytes, what);
   if (config.diffIds.length !== layerCount) {
-    throw new CorruptImageError(`runtime: ${what} lists ${config.diffIds.length} layers (rootfs.diff_ids), the manifest ${layerCount}`);
+    throw new CorruptImageError(
+      `runtime: ${what} lists ${config.diffIds.length} layers (rootfs.diff_ids), the manifest ${layerCount}`,
+    );
   }
   return config;
 }

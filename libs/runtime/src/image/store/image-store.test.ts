@@ -17,7 +17,13 @@ const skip = process.getuid?.() !== 0 && process.env.CI !== "true" ? "needs root
 const base: FixtureLayer = {
   entries: [
     { path: "etc/", type: "dir" },
-    { path: "etc/os-release", type: "file", data: "base\n", mtime: 1600000000, xattrs: { "user.shoal": "kept", "trusted.overlay.redirect": "/x" } },
+    {
+      path: "etc/os-release",
+      type: "file",
+      data: "base\n",
+      mtime: 1600000000,
+      xattrs: { "user.shoal": "kept", "trusted.overlay.redirect": "/x" },
+    },
     { path: "bin/", type: "dir" },
     { path: "bin/tool", type: "file", data: "#!/bin/sh\n", mode: 0o4755, uid: 1000, gid: 1000 },
     { path: "bin/tool-link", type: "hardlink", linkpath: "bin/tool" },
@@ -26,7 +32,12 @@ const base: FixtureLayer = {
   ],
   gzip: true,
 };
-const app: FixtureLayer = { entries: [{ path: "app/", type: "dir" }, { path: "app/run", type: "file", data: "app\n", mode: 0o755 }] };
+const app: FixtureLayer = {
+  entries: [
+    { path: "app/", type: "dir" },
+    { path: "app/run", type: "file", data: "app\n", mode: 0o755 },
+  ],
+};
 
 describe("ImageStore", { skip }, () => {
   it("loads the busybox OCI tarball, tagged from its annotations, and runs nothing twice", () =>
@@ -53,9 +64,12 @@ describe("ImageStore", { skip }, () => {
   it("loads a docker-save tarball with a gzip and a plain layer, hardlinks, setuid bits, owners and long names", () =>
     withTempDir(async (dir) => {
       const tarball = path.join(dir, "app.tar");
-      await fs.writeFile(tarball, dockerSaveTarball([base, app], ["app:1", "registry:5000/team/app:v2"], {
-        configExtra: { Healthcheck: { Test: ["CMD", "true"], Interval: 2e9 }, ExposedPorts: { "80/tcp": {} } },
-      }));
+      await fs.writeFile(
+        tarball,
+        dockerSaveTarball([base, app], ["app:1", "registry:5000/team/app:v2"], {
+          configExtra: { Healthcheck: { Test: ["CMD", "true"], Interval: 2e9 }, ExposedPorts: { "80/tcp": {} } },
+        }),
+      );
       const store = await ImageStore.open({ root: path.join(dir, "images") });
       const [img] = (await store.load(tarball)).images;
       assert.deepEqual(img?.repoTags, ["docker.io/library/app:1", "registry:5000/team/app:v2"]);
@@ -68,7 +82,13 @@ describe("ImageStore", { skip }, () => {
       assert.equal(tool.ino, link.ino, "hardlink shares the inode");
       assert.deepEqual([tool.mode & 0o7777, tool.uid, tool.gid], [0o4755, 1000, 1000]);
       assert.equal((await fs.stat(path.join(lower, "etc/os-release"))).mtimeMs, 1600000000 * 1000);
-      const { stdout: attrs } = await run("getfattr", ["-d", "-m", "-", "--absolute-names", path.join(lower, "etc/os-release")]);
+      const { stdout: attrs } = await run("getfattr", [
+        "-d",
+        "-m",
+        "-",
+        "--absolute-names",
+        path.join(lower, "etc/os-release"),
+      ]);
       assert.match(attrs, /user\.shoal="kept"/);
       assert.doesNotMatch(attrs, /trusted\.overlay/);
       assert.equal(await fs.readFile(path.join(lower, `deep/${"d".repeat(120)}/file`), "utf8"), "long\n");
@@ -90,13 +110,19 @@ describe("ImageStore", { skip }, () => {
       const layerDir = (d: string): string => path.join(dir, "images", "layers", d.slice(7));
 
       await store.tag("base:1", "base:latest");
-      assert.deepEqual((await store.inspect("base")).repoTags, ["docker.io/library/base:1", "docker.io/library/base:latest"]);
+      assert.deepEqual((await store.inspect("base")).repoTags, [
+        "docker.io/library/base:1",
+        "docker.io/library/base:latest",
+      ]);
       await assert.rejects(store.tag("base:1", `x@sha256:${"a".repeat(64)}`), InvalidReferenceError);
       await assert.rejects(store.tag("nope", "x:1"), NotFoundError);
       assert.deepEqual(await store.remove("base:latest"), { untagged: ["docker.io/library/base:latest"], deleted: [] });
 
       users.set(a!.id, ["c1"]);
-      await assert.rejects(store.remove("base:1"), (err: unknown) => err instanceof InUseError && err.users.includes("c1"));
+      await assert.rejects(
+        store.remove("base:1"),
+        (err: unknown) => err instanceof InUseError && err.users.includes("c1"),
+      );
       users.clear();
       assert.deepEqual(await store.remove("base:1"), { untagged: ["docker.io/library/base:1"], deleted: [a!.id] });
       await assert.rejects(store.inspect(a!.id), NotFoundError);
@@ -134,14 +160,28 @@ describe("ImageStore", { skip }, () => {
       assert.deepEqual(third.deletedImages, [b!.id]);
       assert.equal(third.deletedLayers.length, 2);
       assert.ok(third.reclaimedBytes >= "base\n#!/bin/sh\nlong\napp\n".length);
-      assert.deepEqual(await listing(path.join(dir, "images")), ["blobs", "blobs/sha256", "images.json", "layers", "tmp"]);
+      assert.deepEqual(await listing(path.join(dir, "images")), [
+        "blobs",
+        "blobs/sha256",
+        "images.json",
+        "layers",
+        "tmp",
+      ]);
     }));
 
   it("finds images by reference, digest, id and prefix, and names what it cannot find", () =>
     withTempDir(async (dir) => {
       const store = await ImageStore.open({ root: dir });
       const [img] = (await store.load(await ensureBusyboxTarball())).images;
-      for (const ref of ["busybox", "busybox:latest", "docker.io/library/busybox", img!.id, img!.id.slice(7), img!.id.slice(0, 11), `busybox@${img!.manifestDigest}`]) {
+      for (const ref of [
+        "busybox",
+        "busybox:latest",
+        "docker.io/library/busybox",
+        img!.id,
+        img!.id.slice(7),
+        img!.id.slice(0, 11),
+        `busybox@${img!.manifestDigest}`,
+      ]) {
         assert.equal((await store.inspect(ref)).id, img!.id, ref);
       }
       await assert.rejects(store.inspect("busybox:nope"), /no image named "busybox:nope"/);

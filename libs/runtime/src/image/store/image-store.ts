@@ -1,6 +1,12 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { CorruptImageError, InUseError, InvalidReferenceError, NotFoundError, PullNotConfiguredError } from "../../errors.js";
+import {
+  CorruptImageError,
+  InUseError,
+  InvalidReferenceError,
+  NotFoundError,
+  PullNotConfiguredError,
+} from "../../errors.js";
 import type { ImageLoadResult, ImageService } from "../../executor.js";
 import type { ImageRecord } from "../../types.js";
 import { readDockerSave } from "../archive/docker-save.js";
@@ -72,7 +78,13 @@ export class ImageStore implements ImageService {
       if (!blobs.has(`sha256:${name}`)) await paths.discard(path.join(paths.blobs, name));
     }
     for (const diffId of [...state.layers.keys()]) if (!layers.has(diffId)) state.layers.delete(diffId);
-    return new ImageStore(paths, state, options.fetcher, options.usersOf, options.platform ?? platformOf("linux", process.arch));
+    return new ImageStore(
+      paths,
+      state,
+      options.fetcher,
+      options.usersOf,
+      options.platform ?? platformOf("linux", process.arch),
+    );
   }
 
   /** Sets the probe that tells which containers use an image (consulted by remove and prune). */
@@ -96,7 +108,9 @@ export class ImageStore implements ImageService {
             ? await readOciLayout(archive, this.platform)
             : undefined;
         if (candidates === undefined) {
-          throw new CorruptImageError(`runtime: ${archive.label} is neither a docker save tarball (manifest.json) nor an OCI image layout (index.json)`);
+          throw new CorruptImageError(
+            `runtime: ${archive.label} is neither a docker save tarball (manifest.json) nor an OCI image layout (index.json)`,
+          );
         }
         const { state, images } = await importImages(this.paths, this.state, work, candidates);
         this.state = state;
@@ -171,7 +185,9 @@ export class ImageStore implements ImageService {
     });
   }
 
-  prune(options?: { all?: boolean }): Promise<{ deletedImages: string[]; deletedLayers: string[]; reclaimedBytes: number }> {
+  prune(options?: {
+    all?: boolean;
+  }): Promise<{ deletedImages: string[]; deletedLayers: string[]; reclaimedBytes: number }> {
     return this.queue.run(async () => {
       const next = cloneState(this.state);
       const deletedImages: string[] = [];
@@ -240,10 +256,18 @@ export class ImageStore implements ImageService {
       const matches = [...this.state.images.keys()].filter((id) => hex(id).startsWith(prefix));
       if (matches.length === 1) return { image: byId(matches[0] as string) as ImageRecord };
       if (matches.length > 1) {
-        throw new NotFoundError("image", ref, `runtime: image id prefix ${JSON.stringify(ref)} matches ${matches.length} images; give more digits of the id`);
+        throw new NotFoundError(
+          "image",
+          ref,
+          `runtime: image id prefix ${JSON.stringify(ref)} matches ${matches.length} images; give more digits of the id`,
+        );
       }
     }
     if (refError instanceof InvalidReferenceError) throw refError;
-    throw new NotFoundError("image", ref, `runtime: no image named ${JSON.stringify(ref)}; list images, or load or pull it first`);
+    throw new NotFoundError(
+      "image",
+      ref,
+      `runtime: no image named ${JSON.stringify(ref)}; list images, or load or pull it first`,
+    );
   }
 }

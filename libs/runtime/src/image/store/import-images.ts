@@ -29,15 +29,24 @@ export async function importImages(
       const dir = path.join(work, "layers", hex(layer.diffId));
       await fs.mkdir(path.join(dir, "diff"), { recursive: true });
       const got = await unpackLayer(await layer.open(), path.join(dir, "diff"), layer.label);
-      if (layer.digest !== undefined && got.digest !== layer.digest) throw new DigestMismatchError(layer.digest, got.digest, layer.label);
-      if (got.diffId !== layer.diffId) throw new DigestMismatchError(layer.diffId, got.diffId, `${layer.label} (uncompressed, as the config's rootfs.diff_ids)`);
+      if (layer.digest !== undefined && got.digest !== layer.digest)
+        throw new DigestMismatchError(layer.digest, got.digest, layer.label);
+      if (got.diffId !== layer.diffId)
+        throw new DigestMismatchError(
+          layer.diffId,
+          got.diffId,
+          `${layer.label} (uncompressed, as the config's rootfs.diff_ids)`,
+        );
       newLayers.set(layer.diffId, { dir, size: got.size });
     }
   }
   const newBlobs = new Map<string, string>();
   await fs.mkdir(path.join(work, "blobs"), { recursive: true });
   for (const c of candidates) {
-    for (const [digest, bytes] of [[c.manifest.digest, c.manifest.bytes], [c.configDigest, c.configBytes]] as const) {
+    for (const [digest, bytes] of [
+      [c.manifest.digest, c.manifest.bytes],
+      [c.configDigest, c.configBytes],
+    ] as const) {
       if (newBlobs.has(digest)) continue;
       const file = path.join(work, "blobs", hex(digest));
       await fs.writeFile(file, bytes, { mode: 0o644 });
@@ -74,7 +83,13 @@ export async function importImages(
       placed.push(paths.layer(diffId));
     }
     for (const [digest, file] of newBlobs) {
-      if (await fs.stat(paths.blob(digest)).then(() => true, () => false)) continue;
+      if (
+        await fs.stat(paths.blob(digest)).then(
+          () => true,
+          () => false,
+        )
+      )
+        continue;
       await fs.rename(file, paths.blob(digest));
       placed.push(paths.blob(digest));
     }

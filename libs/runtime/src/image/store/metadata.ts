@@ -37,15 +37,23 @@ export async function readMetadata(file: string): Promise<StoreState> {
     text = await fs.readFile(file, "utf8");
   } catch (err) {
     if ((err as { code?: string }).code === "ENOENT") return emptyState();
-    throw new StorageError(`runtime: cannot read the image metadata ${file}: ${(err as Error).message}`, { cause: err });
+    throw new StorageError(`runtime: cannot read the image metadata ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   let doc: MetadataFile;
   try {
     doc = JSON.parse(text) as MetadataFile;
   } catch (err) {
-    throw new StorageError(`runtime: the image metadata ${file} is not valid JSON; restore it or remove the image store directory`, { cause: err });
+    throw new StorageError(
+      `runtime: the image metadata ${file} is not valid JSON; restore it or remove the image store directory`,
+      { cause: err },
+    );
   }
-  if (doc.version !== 1) throw new StorageError(`runtime: the image metadata ${file} has version ${String(doc.version)}, this runtime reads version 1`);
+  if (doc.version !== 1)
+    throw new StorageError(
+      `runtime: the image metadata ${file} has version ${String(doc.version)}, this runtime reads version 1`,
+    );
   const state: StoreState = {
     images: new Map(doc.images.map((img) => [img.id, { ...img, repoTags: [] }])),
     tags: new Map(Object.entries(doc.tags)),
@@ -71,7 +79,9 @@ export async function writeMetadata(file: string, state: StoreState): Promise<vo
   try {
     await writeFileDurably(file, JSON.stringify(doc, null, 1));
   } catch (err) {
-    throw new StorageError(`runtime: cannot write the image metadata ${file}: ${(err as Error).message}`, { cause: err });
+    throw new StorageError(`runtime: cannot write the image metadata ${file}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 

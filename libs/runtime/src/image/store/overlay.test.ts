@@ -47,7 +47,12 @@ describe("layers as overlayfs lower dirs", { skip }, () => {
       const wh = await fs.stat(path.join(top, "keep", "gone"));
       assert.ok(wh.isCharacterDevice() && wh.rdev === 0);
       await assert.rejects(fs.access(path.join(top, "opq", ".wh..wh..opq")));
-      const { stdout } = await run("getfattr", ["--only-values", "-n", "trusted.overlay.opaque", path.join(top, "opq")]);
+      const { stdout } = await run("getfattr", [
+        "--only-values",
+        "-n",
+        "trusted.overlay.opaque",
+        path.join(top, "opq"),
+      ]);
       assert.equal(stdout, "y");
 
       const merged = path.join(dir, "merged");

@@ -17,12 +17,23 @@ function verifyManifest(m: FetchedManifest, expected: string | undefined, what: 
   return actual;
 }
 
-async function readBlob(fetcher: ImageFetcher, ref: string, digest: string, what: string, signal: AbortSignal | undefined): Promise<Buffer> {
+async function readBlob(
+  fetcher: ImageFetcher,
+  ref: string,
+  digest: string,
+  what: string,
+  signal: AbortSignal | undefined,
+): Promise<Buffer> {
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of await fetcher.openBlob(ref, digest, signal !== undefined ? { signal } : {}) as AsyncIterable<Buffer>) {
+  for await (const chunk of (await fetcher.openBlob(
+    ref,
+    digest,
+    signal !== undefined ? { signal } : {},
+  )) as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_CONFIG_BYTES) throw new CorruptImageError(`runtime: ${what} is larger than ${MAX_CONFIG_BYTES} bytes`);
+    if (size > MAX_CONFIG_BYTES)
+      throw new CorruptImageError(`runtime: ${what} is larger than ${MAX_CONFIG_BYTES} bytes`);
     chunks.push(chunk);
   }
   const bytes = Buffer.concat(chunks);
@@ -35,7 +46,12 @@ async function readBlob(fetcher: ImageFetcher, ref: string, digest: string, what
  * `platform`), its config; layers are opened later, when the store unpacks them. Every digest is checked here
  * or at unpack, so the fetcher need not be trusted.
  */
-export async function pullCandidate(fetcher: ImageFetcher, ref: string, platform: Platform, signal?: AbortSignal): Promise<ImageCandidate> {
+export async function pullCandidate(
+  fetcher: ImageFetcher,
+  ref: string,
+  platform: Platform,
+  signal?: AbortSignal,
+): Promise<ImageCandidate> {
   const parsed = parseReference(ref);
   const canonical = formatReference(parsed);
   const opts = signal !== undefined ? { signal } : {};
@@ -46,16 +62,29 @@ export async function pullCandidate(fetcher: ImageFetcher, ref: string, platform
   if (doc.kind === "index") {
     const child = choosePlatform(doc, platform);
     if (child === undefined) {
-      throw new NotFoundError("image", canonical, `runtime: ${canonical} has no image for ${platform.os}/${platform.architecture}; the index offers ${doc.manifests.map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}` : "?")).join(", ")}`);
+      throw new NotFoundError(
+        "image",
+        canonical,
+        `runtime: ${canonical} has no image for ${platform.os}/${platform.architecture}; the index offers ${doc.manifests.map((m) => (m.platform ? `${m.platform.os}/${m.platform.architecture}` : "?")).join(", ")}`,
+      );
     }
     signal?.throwIfAborted();
     fetched = await fetcher.fetchManifestByDigest(canonical, child.digest, opts);
     verifyManifest(fetched, child.digest, `manifest ${child.digest} of ${canonical}`);
     doc = parseManifest(fetched.bytes, `manifest ${child.digest} of ${canonical}`, fetched.mediaType);
-    if (doc.kind !== "manifest") throw new CorruptImageError(`runtime: ${canonical}: ${child.digest} is an index inside an index; expected a manifest`);
+    if (doc.kind !== "manifest")
+      throw new CorruptImageError(
+        `runtime: ${canonical}: ${child.digest} is an index inside an index; expected a manifest`,
+      );
   }
   const manifest = doc;
-  const configBytes = await readBlob(fetcher, canonical, manifest.config.digest, `config ${manifest.config.digest} of ${canonical}`, signal);
+  const configBytes = await readBlob(
+    fetcher,
+    canonical,
+    manifest.config.digest,
+    `config ${manifest.config.digest} of ${canonical}`,
+    signal,
+  );
   const config = parseConfigFor(configBytes, `config of ${canonical}`, manifest.layers.length);
   return {
     tags: parsed.tag !== undefined ? [`${parsed.name}:${parsed.tag}`] : [],

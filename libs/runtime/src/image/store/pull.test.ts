@@ -41,19 +41,49 @@ class FakeFetcher implements ImageFetcher {
   publish(tag: string): { layerDigest: string; indexDigest: string; manifestDigest: string } {
     const layer = buildLayer({ entries: [{ path: "hello", type: "file", data: "from the registry\n" }], gzip: true });
     const config = configBlob([layer.diffId]);
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2, mediaType: "application/vnd.docker.distribution.manifest.v2+json",
-      config: { mediaType: "application/vnd.docker.container.image.v1+json", digest: digestOf(config), size: config.length },
-      layers: [{ mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip", digest: layer.digest, size: layer.blob.length }],
-    }));
-    const index = Buffer.from(JSON.stringify({
-      schemaVersion: 2, mediaType: "application/vnd.docker.distribution.manifest.list.v2+json",
-      manifests: [
-        { mediaType: "application/vnd.docker.distribution.manifest.v2+json", digest: `sha256:${"0".repeat(64)}`, size: 1, platform: { os: "linux", architecture: "arm64" } },
-        { mediaType: "application/vnd.docker.distribution.manifest.v2+json", digest: digestOf(manifest), size: manifest.length, platform: { os: "linux", architecture: "amd64" } },
-      ],
-    }));
-    const fetched = (bytes: Buffer, mediaType: string): FetchedManifest => ({ digest: digestOf(bytes), mediaType, bytes });
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+        config: {
+          mediaType: "application/vnd.docker.container.image.v1+json",
+          digest: digestOf(config),
+          size: config.length,
+        },
+        layers: [
+          {
+            mediaType: "application/vnd.docker.image.rootfs.diff.tar.gzip",
+            digest: layer.digest,
+            size: layer.blob.length,
+          },
+        ],
+      }),
+    );
+    const index = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: "application/vnd.docker.distribution.manifest.list.v2+json",
+        manifests: [
+          {
+            mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+            digest: `sha256:${"0".repeat(64)}`,
+            size: 1,
+            platform: { os: "linux", architecture: "arm64" },
+          },
+          {
+            mediaType: "application/vnd.docker.distribution.manifest.v2+json",
+            digest: digestOf(manifest),
+            size: manifest.length,
+            platform: { os: "linux", architecture: "amd64" },
+          },
+        ],
+      }),
+    );
+    const fetched = (bytes: Buffer, mediaType: string): FetchedManifest => ({
+      digest: digestOf(bytes),
+      mediaType,
+      bytes,
+    });
     this.manifests.set(tag, fetched(index, "application/vnd.docker.distribution.manifest.list.v2+json"));
     this.manifests.set(digestOf(index), fetched(index, "application/vnd.docker.distribution.manifest.list.v2+json"));
     this.manifests.set(digestOf(manifest), fetched(manifest, "application/vnd.docker.distribution.manifest.v2+json"));
@@ -93,20 +123,36 @@ describe("ImageStore.pull", { skip }, () => {
       const store = await ImageStore.open({ root: dir, fetcher, platform: amd64 });
       const before = await listing(dir);
 
-      fetcher.tampered.set(layerDigest, buildLayer({ entries: [{ path: "hello", type: "file", data: "evil\n" }], gzip: true }).blob);
-      await assert.rejects(store.pull("registry.local:5000/team/app:1.0"), (err: unknown) => err instanceof DigestMismatchError && err.expected === layerDigest);
+      fetcher.tampered.set(
+        layerDigest,
+        buildLayer({ entries: [{ path: "hello", type: "file", data: "evil\n" }], gzip: true }).blob,
+      );
+      await assert.rejects(
+        store.pull("registry.local:5000/team/app:1.0"),
+        (err: unknown) => err instanceof DigestMismatchError && err.expected === layerDigest,
+      );
       assert.deepEqual(await listing(dir), before);
       assert.deepEqual(await store.list(), []);
 
       fetcher.tampered.clear();
       const m = fetcher.manifests.get(manifestDigest)!;
-      fetcher.manifests.set(manifestDigest, { ...m, bytes: Buffer.from(m.bytes.toString().replace("schemaVersion\":2", "schemaVersion\": 2")) });
+      fetcher.manifests.set(manifestDigest, {
+        ...m,
+        bytes: Buffer.from(m.bytes.toString().replace('schemaVersion":2', 'schemaVersion": 2')),
+      });
       await assert.rejects(store.pull("registry.local:5000/team/app:1.0"), DigestMismatchError);
       assert.deepEqual(await listing(dir), before);
 
       await assert.rejects(store.pull("registry.local:5000/team/app:2.0"), NotFoundError);
-      const arm = await ImageStore.open({ root: path.join(dir, "arm"), fetcher, platform: { os: "linux", architecture: "s390x" } });
+      const arm = await ImageStore.open({
+        root: path.join(dir, "arm"),
+        fetcher,
+        platform: { os: "linux", architecture: "s390x" },
+      });
       fetcher.manifests.set(manifestDigest, m);
-      await assert.rejects(arm.pull("registry.local:5000/team/app:1.0"), /has no image for linux\/s390x; the index offers linux\/arm64, linux\/amd64/);
+      await assert.rejects(
+        arm.pull("registry.local:5000/team/app:1.0"),
+        /has no image for linux\/s390x; the index offers linux\/arm64, linux\/amd64/,
+      );
     }));
 });

@@ -21,9 +21,14 @@ export interface FixtureLayer {
 
 /** A config blob for layers with these diff ids. */
 export function configBlob(diffIds: string[], extra: Record<string, unknown> = {}): Buffer {
-  return Buffer.from(JSON.stringify({
-    architecture: "amd64", os: "linux", config: { Cmd: ["sh"], Env: ["PATH=/bin"], ...extra }, rootfs: { type: "layers", diff_ids: diffIds },
-  }));
+  return Buffer.from(
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      config: { Cmd: ["sh"], Env: ["PATH=/bin"], ...extra },
+      rootfs: { type: "layers", diff_ids: diffIds },
+    }),
+  );
 }
 
 /** The tar, blob and digests of a fixture layer. */
@@ -34,13 +39,26 @@ export function buildLayer(layer: FixtureLayer): { tar: Buffer; blob: Buffer; di
 }
 
 /** A docker-save tarball (`manifest.json`, `<n>/layer.tar` or blobs, config json) holding one image. */
-export function dockerSaveTarball(layers: FixtureLayer[], repoTags: string[], options: { blobPaths?: boolean; configExtra?: Record<string, unknown> } = {}): Buffer {
+export function dockerSaveTarball(
+  layers: FixtureLayer[],
+  repoTags: string[],
+  options: { blobPaths?: boolean; configExtra?: Record<string, unknown> } = {},
+): Buffer {
   const built = layers.map(buildLayer);
-  const config = configBlob(built.map((l) => l.diffId), options.configExtra);
+  const config = configBlob(
+    built.map((l) => l.diffId),
+    options.configExtra,
+  );
   const configName = `${digestOf(config).slice(7)}.json`;
-  const layerNames = built.map((l, i) => (options.blobPaths === true ? `blobs/sha256/${l.digest.slice(7)}` : `layer${i}/layer.tar`));
+  const layerNames = built.map((l, i) =>
+    options.blobPaths === true ? `blobs/sha256/${l.digest.slice(7)}` : `layer${i}/layer.tar`,
+  );
   const entries: TarWriterEntry[] = [
-    { path: "manifest.json", type: "file", data: JSON.stringify([{ Config: configName, RepoTags: repoTags, Layers: layerNames }]) },
+    {
+      path: "manifest.json",
+      type: "file",
+      data: JSON.stringify([{ Config: configName, RepoTags: repoTags, Layers: layerNames }]),
+    },
     { path: configName, type: "file", data: config },
     ...built.map((l, i) => ({ path: layerNames[i] as string, type: "file" as const, data: l.blob })),
   ];
@@ -51,20 +69,37 @@ export function dockerSaveTarball(layers: FixtureLayer[], repoTags: string[], op
 export function ociTarball(layers: FixtureLayer[], name: string, options: { layerMediaType?: string } = {}): Buffer {
   const built = layers.map(buildLayer);
   const config = configBlob(built.map((l) => l.diffId));
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType: "application/vnd.oci.image.manifest.v1+json",
-    config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: digestOf(config), size: config.length },
-    layers: built.map((l) => ({ mediaType: options.layerMediaType ?? "application/vnd.oci.image.layer.v1.tar+gzip", digest: l.digest, size: l.blob.length })),
-  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.manifest.v1+json",
+      config: { mediaType: "application/vnd.oci.image.config.v1+json", digest: digestOf(config), size: config.length },
+      layers: built.map((l) => ({
+        mediaType: options.layerMediaType ?? "application/vnd.oci.image.layer.v1.tar+gzip",
+        digest: l.digest,
+        size: l.blob.length,
+      })),
+    }),
+  );
   const index = JSON.stringify({
-    schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json",
-    manifests: [{ mediaType: "application/vnd.oci.image.manifest.v1+json", digest: digestOf(manifest), size: manifest.length, annotations: { "io.containerd.image.name": name } }],
+    schemaVersion: 2,
+    mediaType: "application/vnd.oci.image.index.v1+json",
+    manifests: [
+      {
+        mediaType: "application/vnd.oci.image.manifest.v1+json",
+        digest: digestOf(manifest),
+        size: manifest.length,
+        annotations: { "io.containerd.image.name": name },
+      },
+    ],
   });
   const blob = (b: Buffer): TarWriterEntry => ({ path: `blobs/sha256/${digestOf(b).slice(7)}`, type: "file", data: b });
   return writeTar([
     { path: "oci-layout", type: "file", data: '{"imageLayoutVersion":"1.0.0"}' },
     { path: "index.json", type: "file", data: index },
-    blob(manifest), blob(config), ...built.map((l) => blob(l.blob)),
+    blob(manifest),
+    blob(config),
+    ...built.map((l) => blob(l.blob)),
   ]);
 }
 

@@ -20,7 +20,10 @@ export function parsePax(body: Buffer, where: string): PaxRecords {
     }
     const record = body.subarray(space + 1, pos + len - 1);
     const eq = record.indexOf(0x3d);
-    if (eq <= 0) throw new CorruptImageError(`runtime: ${where}: PAX record without a keyword at byte ${pos} of the extended header`);
+    if (eq <= 0)
+      throw new CorruptImageError(
+        `runtime: ${where}: PAX record without a keyword at byte ${pos} of the extended header`,
+      );
     records.set(record.subarray(0, eq).toString("utf8"), Buffer.from(record.subarray(eq + 1)));
     pos += len;
   }
@@ -43,6 +46,7 @@ export function paxTime(records: PaxRecords, key: string, where: string): number
   const raw = records.get(key);
   if (raw === undefined) return undefined;
   const text = raw.toString("latin1");
-  if (!/^-?[0-9]{1,16}(\.[0-9]+)?$/.test(text)) throw new CorruptImageError(`runtime: ${where}: bad PAX ${key} ${JSON.stringify(text)}`);
+  if (!/^-?[0-9]{1,16}(\.[0-9]+)?$/.test(text))
+    throw new CorruptImageError(`runtime: ${where}: bad PAX ${key} ${JSON.stringify(text)}`);
   return Number(text);
 }

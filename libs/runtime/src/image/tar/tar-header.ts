@@ -70,7 +70,10 @@ export function parseNumber(block: Buffer, start: number, length: number): numbe
     }
     return value;
   }
-  const text = field.toString("latin1").replace(/[\0 ]+$/, "").replace(/^ +/, "");
+  const text = field
+    .toString("latin1")
+    .replace(/[\0 ]+$/, "")
+    .replace(/^ +/, "");
   if (text === "") return 0;
   if (!/^[0-7]+$/.test(text)) return undefined;
   return parseInt(text, 8);
@@ -102,7 +105,9 @@ export function checksumMatches(block: Buffer): boolean {
  */
 export function parseHeader(block: Buffer, offset: number, label: string): RawHeader {
   if (!checksumMatches(block)) {
-    throw new CorruptImageError(`runtime: ${label}: bad tar header checksum at offset ${offset}; the archive is corrupt or not a tar file`);
+    throw new CorruptImageError(
+      `runtime: ${label}: bad tar header checksum at offset ${offset}; the archive is corrupt or not a tar file`,
+    );
   }
   const magic = block.subarray(257, 263).toString("latin1");
   let name = cString(block, 0, 100);
@@ -114,7 +119,9 @@ export function parseHeader(block: Buffer, offset: number, label: string): RawHe
   const number = (field: string, start: number, length: number): number => {
     const value = parseNumber(block, start, length);
     if (value === undefined) {
-      throw new CorruptImageError(`runtime: ${label}: bad ${field} field in the tar header of ${JSON.stringify(name)} at offset ${offset}`);
+      throw new CorruptImageError(
+        `runtime: ${label}: bad ${field} field in the tar header of ${JSON.stringify(name)} at offset ${offset}`,
+      );
     }
     return value;
   };

@@ -111,10 +111,20 @@ export class TarReader {
     const phase = this.phase;
     if (phase.name === "eof") return;
     if (phase.name === "data") {
-      throw new CorruptImageError(`runtime: ${this.label}: tar is truncated inside member ${JSON.stringify(phase.entry.path)} (data at offset ${phase.entry.dataOffset}, ${phase.remaining} bytes missing)`);
+      throw new CorruptImageError(
+        `runtime: ${this.label}: tar is truncated inside member ${JSON.stringify(phase.entry.path)} (data at offset ${phase.entry.dataOffset}, ${phase.remaining} bytes missing)`,
+      );
     }
-    if (phase.name === "meta" || this.pending.length > 0 || this.local !== undefined || this.longName !== undefined || this.longLink !== undefined) {
-      throw new CorruptImageError(`runtime: ${this.label}: tar is truncated inside a header at offset ${this.offset}${this.last ? ` (after member ${JSON.stringify(this.last)})` : ""}`);
+    if (
+      phase.name === "meta" ||
+      this.pending.length > 0 ||
+      this.local !== undefined ||
+      this.longName !== undefined ||
+      this.longLink !== undefined
+    ) {
+      throw new CorruptImageError(
+        `runtime: ${this.label}: tar is truncated inside a header at offset ${this.offset}${this.last ? ` (after member ${JSON.stringify(this.last)})` : ""}`,
+      );
     }
   }
 
@@ -125,13 +135,17 @@ export class TarReader {
       return;
     }
     if (this.sawZeroBlock) {
-      throw new CorruptImageError(`runtime: ${this.label}: a lone zero block before offset ${offset} inside the tar; the archive is corrupt`);
+      throw new CorruptImageError(
+        `runtime: ${this.label}: a lone zero block before offset ${offset} inside the tar; the archive is corrupt`,
+      );
     }
     const header = parseHeader(block, offset, this.label);
     const padding = (BLOCK - (header.size % BLOCK)) % BLOCK;
     if ("xgLK".includes(header.typeflag)) {
       if (header.size > MAX_META_BODY) {
-        throw new CorruptImageError(`runtime: ${this.label}: extended header at offset ${offset} is ${header.size} bytes, more than the ${MAX_META_BODY} allowed`);
+        throw new CorruptImageError(
+          `runtime: ${this.label}: extended header at offset ${offset} is ${header.size} bytes, more than the ${MAX_META_BODY} allowed`,
+        );
       }
       if (header.size === 0) this.finishMeta(header, Buffer.alloc(0), offset);
       else this.phase = { name: "meta", header, body: [], have: 0, padding, headerOffset: offset };
@@ -168,11 +182,14 @@ export class TarReader {
     const linkpath = pax.get("linkpath")?.toString("utf8") ?? this.longLink ?? header.linkname;
     for (const key of pax.keys()) {
       if (key.startsWith("GNU.sparse.")) {
-        throw new CorruptImageError(`runtime: ${this.label}: member ${JSON.stringify(path)} is a GNU sparse file, which image layers may not hold`);
+        throw new CorruptImageError(
+          `runtime: ${this.label}: member ${JSON.stringify(path)} is a GNU sparse file, which image layers may not hold`,
+        );
       }
     }
     const xattrs = new Map<string, Buffer>();
-    for (const [key, value] of pax) if (key.startsWith("SCHILY.xattr.")) xattrs.set(key.slice("SCHILY.xattr.".length), value);
+    for (const [key, value] of pax)
+      if (key.startsWith("SCHILY.xattr.")) xattrs.set(key.slice("SCHILY.xattr.".length), value);
     this.local = undefined;
     this.longName = undefined;
     this.longLink = undefined;

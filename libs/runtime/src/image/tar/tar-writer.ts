@@ -21,7 +21,13 @@ export interface TarWriterEntry {
 }
 
 const TYPEFLAG: Record<TarWriterEntry["type"], string> = {
-  file: "0", hardlink: "1", symlink: "2", char: "3", block: "4", dir: "5", fifo: "6",
+  file: "0",
+  hardlink: "1",
+  symlink: "2",
+  char: "3",
+  block: "4",
+  dir: "5",
+  fifo: "6",
 };
 
 /** Writes `value` as a NUL-padded octal field of `length` bytes. */
@@ -73,14 +79,22 @@ export function tarMember(e: TarWriterEntry): Buffer {
   const records: Buffer[] = [];
   if (Buffer.byteLength(e.path) > 100) records.push(paxRecord("path", Buffer.from(e.path)));
   if (Buffer.byteLength(linkpath) > 100) records.push(paxRecord("linkpath", Buffer.from(linkpath)));
-  for (const [name, value] of Object.entries(e.xattrs ?? {})) records.push(paxRecord(`SCHILY.xattr.${name}`, Buffer.from(value)));
+  for (const [name, value] of Object.entries(e.xattrs ?? {}))
+    records.push(paxRecord(`SCHILY.xattr.${name}`, Buffer.from(value)));
   const parts: Buffer[] = [];
   if (records.length > 0) {
     const body = Buffer.concat(records);
     parts.push(header("PaxHeaders/entry", "x", body.length, {}), padded(body));
   }
-  parts.push(header(Buffer.byteLength(e.path) > 100 ? e.path.slice(0, 99) : e.path, TYPEFLAG[e.type], data.length, meta,
-    Buffer.byteLength(linkpath) > 100 ? "" : linkpath));
+  parts.push(
+    header(
+      Buffer.byteLength(e.path) > 100 ? e.path.slice(0, 99) : e.path,
+      TYPEFLAG[e.type],
+      data.length,
+      meta,
+      Buffer.byteLength(linkpath) > 100 ? "" : linkpath,
+    ),
+  );
   parts.push(padded(data));
   return Buffer.concat(parts);
 }
