@@ -7,7 +7,7 @@ import type { Executor } from "@shoal/runtime";
 import type { LocalNetwork, VxlanOverlay } from "@shoal/overlay";
 import type { FastifyInstance } from "fastify";
 import type { AgentOptions } from "./agent-options.js";
-import { systemClock } from "./clock.js";
+import { systemClock } from "@shoal/common";
 import type { InvalidTokenError } from "./errors.js";
 import { startLocalApi, type AgentInfo } from "./local-api.js";
 import type { AgentLog } from "./log.js";

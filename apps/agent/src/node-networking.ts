@@ -2,7 +2,7 @@ import { isTerminal, type Task } from "@shoal/api";
 import { EMPTY_NETWORK_VIEW, type NetworkView } from "@shoal/bus";
 import type { DnsServer, LocalNetwork, OverlayDesiredState, PublishedPortRule, VxlanOverlay } from "@shoal/overlay";
 import { AttachmentTracker } from "./attachment-tracker.js";
-import type { Clock } from "./clock.js";
+import type { Clock } from "@shoal/common";
 import type { AgentLog } from "./log.js";
 import { MESH_SANDBOX, overlayDesired, withMesh, type LocalTask } from "./network-desired.js";
 import { startNodeDns } from "./node-dns.js";

@@ -1,7 +1,7 @@
 import type { Task } from "@shoal/api";
 import type { NetworkView } from "@shoal/bus";
 import type { OverlayPlan } from "@shoal/overlay";
-import type { Clock } from "./clock.js";
+import type { Clock } from "@shoal/common";
 import { OverlayJoinError } from "./errors.js";
 
 /** What putting a task on its overlay networks reads and drives. */

@@ -5,3 +5,4 @@ export * from "./serial-queue.js";
 export * from "./log.js";
 export * from "./limiter.js";
 export * from "./until.js";
+export * from "./clock.js";

@@ -1,22 +1,14 @@
+import { systemClock, type Clock } from "@shoal/common";
 import { ExecTimeoutError } from "../errors.js";
 import type { HealthState, HealthStatus } from "../types.js";
 import type { ResolvedHealthcheck } from "./health-config.js";
 import { HealthMachine } from "./health-machine.js";
 
 /** The clock and timers a monitor runs on; tests pass a manual fake, production {@link systemHealthClock}. */
-export interface HealthClock {
-  /** Epoch milliseconds. */
-  now(): number;
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
+export type HealthClock = Clock;
 
 /** The wall clock and Node's timers. */
-export const systemHealthClock: HealthClock = {
-  now: () => Date.now(),
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-};
+export const systemHealthClock: HealthClock = systemClock;
 
 /**
  * Runs a probe command in the container. Resolves with its exit code and output; rejects with

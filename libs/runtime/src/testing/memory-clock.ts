@@ -1,15 +1,10 @@
+import { systemClock, type Clock } from "@shoal/common";
+
 /**
  * Time for the in-memory executor: a clock with timers, either manual (tests move time with `advance`) or real.
  * The shape matches the timer API the health monitor takes, so one clock can drive both.
  */
-export interface Clock {
-  /** Epoch milliseconds. */
-  now(): number;
-  /** Runs `fn` once, `ms` from now; returns a handle for {@link Clock.clearTimeout}. */
-  setTimeout(fn: () => void, ms: number): unknown;
-  /** Cancels a timer that has not run yet; a no-op for one that ran or was cancelled. */
-  clearTimeout(handle: unknown): void;
-}
+export type { Clock } from "@shoal/common";
 
 interface ManualTimer {
   readonly seq: number;
@@ -87,9 +82,5 @@ function settle(): Promise<void> {
 
 /** The system clock and Node's timers, for suites that run against real time (the executor contract). */
 export function realClock(): Clock {
-  return {
-    now: () => Date.now(),
-    setTimeout: (fn, ms) => setTimeout(fn, ms),
-    clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
-  };
+  return systemClock;
 }

@@ -1,13 +1,13 @@
 /**
- * Time and timers for the agent's waits: {@link systemClock} in production; tests pass a manual clock (the
- * runtime's `ManualClock` has this shape) and move time themselves.
+ * Time and timers for code that waits: {@link systemClock} in production; tests pass a manual clock (the
+ * runtime's `ManualClock`) and move time themselves.
  */
 export interface Clock {
   /** Epoch milliseconds. */
   now(): number;
   /** Runs `fn` once, `ms` from now; returns a handle for {@link Clock.clearTimeout}. */
   setTimeout(fn: () => void, ms: number): unknown;
-  /** Cancels a timer that has not run yet. */
+  /** Cancels a timer that has not run yet; a no-op for one that ran or was cancelled. */
   clearTimeout(handle: unknown): void;
 }
 
