@@ -31,6 +31,7 @@ import {
   scaledService,
   updatedService,
 } from "../model/services.js";
+import { roleOfToken } from "../model/bootstrap.js";
 import { buildClusterStatus } from "./cluster-status.js";
 import { soloView, type RaftView } from "./raft-view.js";
 import { resolveNetwork, resolveNode, resolveService, resolveTask } from "./resolve.js";
@@ -130,12 +131,7 @@ export const handlers: Handlers = {
     ),
   clusterJoin: async (ctx, { body }) => {
     const cluster = clusterOf(await readState(ctx));
-    const role =
-      body.token === cluster.joinTokens.manager
-        ? "manager"
-        : body.token === cluster.joinTokens.worker
-          ? "worker"
-          : undefined;
+    const role = roleOfToken(cluster, body.token);
     if (!role)
       throw new ManagerError("SHOAL_ERR_INVALID_TOKEN", "the join token is not valid for this cluster", {
         hint: "use a token printed by `shoal cluster init` on this cluster's manager",

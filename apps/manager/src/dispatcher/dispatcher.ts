@@ -22,6 +22,7 @@ import { newId, newSecret } from "../ids.js";
 import type { ClusterStore } from "../store/cluster-store.js";
 import type { LoopLog } from "../log.js";
 import { networkViewFor } from "./network-view.js";
+import { roleOfToken } from "../model/bootstrap.js";
 import { isAllocated } from "../model/networks.js";
 
 interface Session {
@@ -113,12 +114,7 @@ export class Dispatcher {
       });
       return;
     }
-    const role =
-      req.joinToken === cluster.joinTokens.manager
-        ? "manager"
-        : req.joinToken === cluster.joinTokens.worker
-          ? "worker"
-          : undefined;
+    const role = roleOfToken(cluster, req.joinToken);
     if (!role) {
       this.reply(respond, {
         ok: false,
