@@ -131,7 +131,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   if (start.mode === "existing") identity = start.identity;
   else if (start.mode === "init") identity = { clusterId: newId(), raftId: 1 };
   else {
-    joined = await joinAsManager(o.join as NonNullable<ManagerOptions["join"]>, {
+    joined = await joinAsManager(start.join, {
       raftAddr,
       apiAddr,
       natsUrl,

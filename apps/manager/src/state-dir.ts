@@ -12,8 +12,15 @@ export interface Identity {
   raftId: number;
 }
 
+/** The managers a new manager joins through, and the manager join token. */
+export interface JoinTarget {
+  managers: string[];
+  token: string;
+}
+
 /** How a manager starts from its state dir: with the identity it has, or as a new cluster's first, or joining one. */
-export type StartMode = { mode: "existing"; identity: Identity } | { mode: "init" } | { mode: "join" };
+export type StartMode =
+  { mode: "existing"; identity: Identity } | { mode: "init" } | { mode: "join"; join: JoinTarget };
 
 /**
  * Reads how the manager in `dir` starts. Refuses a removed manager's state (it never runs again), a forced new
@@ -21,7 +28,7 @@ export type StartMode = { mode: "existing"; identity: Identity } | { mode: "init
  */
 export function startModeOf(
   dir: string,
-  o: { init: boolean; forceNewCluster?: boolean | undefined; join?: unknown },
+  o: { init: boolean; forceNewCluster?: boolean | undefined; join?: JoinTarget | undefined },
 ): StartMode {
   if (existsSync(join(dir, REMOVED_MARKER))) {
     throw new ManagerStartError(
@@ -39,7 +46,7 @@ export function startModeOf(
     );
   }
   if (o.init) return { mode: "init" };
-  if (o.join) return { mode: "join" };
+  if (o.join) return { mode: "join", join: o.join };
   throw new ManagerStartError(
     `manager: ${dir} holds no cluster: start a new one with \`shoal cluster init\` (or pass --init), or join one with a manager token`,
   );
