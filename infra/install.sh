@@ -156,6 +156,19 @@ put "$bin_dir/shoal" "#!/bin/sh
 # The Shoal command, installed by infra/install.sh from $prefix.
 exec $node_bin $prefix/apps/cli/bin/shoal.mjs \"\$@\"" 755 || true
 
+# br_netfilter, at every boot and now: each overlay network's netns sets net.bridge.bridge-nf-call-iptables (VIP
+# replies are un-NATed by conntrack as they are bridged), a sysctl that exists only once the module is loaded.
+# Docker loads it on hosts that run it; a plain Debian system does not.
+put /etc/modules-load.d/shoal.conf "# Loaded for Shoal's agent (infra/install.sh): bridged overlay traffic through conntrack.
+br_netfilter" 644 || true
+if [ ! -d /proc/sys/net/bridge ]; then
+  if command -v modprobe >/dev/null 2>&1 && modprobe br_netfilter; then
+    say "loaded the br_netfilter kernel module"
+  else
+    say "note: could not load the br_netfilter kernel module; the overlay's networks need it (modprobe br_netfilter)"
+  fi
+fi
+
 units_changed=0
 for unit in shoal-manager.service shoal-agent.service; do
   if put "$unit_dir/$unit" "$(sed "s#/usr/local/bin/shoal#$bin_dir/shoal#; s#/opt/shoal/#$prefix/#" "$prefix/infra/systemd/$unit")" 644; then units_changed=1; fi

@@ -10,9 +10,9 @@ import { REPO } from "./node.js";
 const run = promisify(execFile);
 
 /**
- * `vagrant validate` of infra/vagrant/Vagrantfile (no VM can start here). NB: --ignore-provider, since neither
- * VirtualBox nor the libvirt plugin is installed: the provider blocks are evaluated as Ruby, not checked
- * against the providers' option lists. And SHOAL_SYNC_TYPE=virtualbox, since validating the default NFS synced
+ * `vagrant validate` of infra/vagrant/Vagrantfile (no VM starts in the default suite). NB: --ignore-provider,
+ * since CI installs neither VirtualBox nor the libvirt plugin (scripts/setup-vagrant.sh does): the provider
+ * blocks are evaluated as Ruby, not checked against the providers' option lists. And SHOAL_SYNC_TYPE=virtualbox, since validating the default NFS synced
  * folder checks that this host runs an NFS server (`modinfo nfsd`), which CI machines do not.
  */
 describe("infra/vagrant/Vagrantfile", () => {
