@@ -3,10 +3,13 @@
 # `shoal cluster init --systemd` on the first manager (which writes the join tokens to the synced
 # infra/vagrant/.cluster/) or `shoal cluster join --systemd` with those tokens on the others.
 # Usage: provision.sh NAME manager|worker ADDRESS FIRST_MANAGER_ADDRESS init|join
+# Environment (from the Vagrantfile): SHOAL_NODE20; SHOAL_CLUSTER_DIR, the tokens' folder relative to the
+# checkout (default infra/vagrant/.cluster); SHOAL_TARBALL, a built tree's .tar.gz relative to the checkout
+# to install from instead of the checkout itself (one file read over the synced folder, not thousands).
 set -euo pipefail
 name=$1 role=$2 addr=$3 first=$4 action=$5
 repo=/shoal
-shared=$repo/infra/vagrant/.cluster
+shared=$repo/${SHOAL_CLUSTER_DIR:-infra/vagrant/.cluster}
 
 node_ok() { command -v node >/dev/null 2>&1 && [ "$(node -p 'process.versions.node.split(".")[0]')" -ge 20 ]; }
 if ! node_ok && [ "${SHOAL_NODE20:-nodesource}" = nodesource ]; then
@@ -17,7 +20,14 @@ if ! node_ok && [ "${SHOAL_NODE20:-nodesource}" = nodesource ]; then
   echo "deb [signed-by=/usr/share/keyrings/nodesource.gpg] https://deb.nodesource.com/node_20.x nodistro main" >/etc/apt/sources.list.d/nodesource.list
   apt-get update -qq
 fi
-SHOAL_NODE_FROM_APT=1 bash "$repo/infra/install.sh"
+if [ -n "${SHOAL_TARBALL:-}" ]; then
+  # Copied to the VM's disk first: install.sh unpacks it, and gunzip reading over 9p would be slower.
+  cp "$repo/$SHOAL_TARBALL" /tmp/shoal-provision.tar.gz
+  SHOAL_NODE_FROM_APT=1 bash "$repo/infra/install.sh" --from /tmp/shoal-provision.tar.gz
+  rm -f /tmp/shoal-provision.tar.gz
+else
+  SHOAL_NODE_FROM_APT=1 bash "$repo/infra/install.sh"
+fi
 
 if systemctl is-active --quiet shoal-agent.service; then
   echo "provision: $name already runs Shoal"

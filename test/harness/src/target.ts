@@ -178,7 +178,8 @@ export function parseNodeList(spec: string, ssh: SshOptions): SshNode[] {
 
 /**
  * The cluster the scenarios run against, from `SHOAL_E2E_TARGET`: unset or `containers`, a new cluster of
- * harness containers (1 manager, 2 workers); `vagrant`, the nodes infra/vagrant recorded; `ssh`, the nodes in
+ * harness containers (1 manager, 2 workers); `vagrant`, the nodes infra/vagrant recorded (in
+ * `SHOAL_E2E_VAGRANT_DIR`, default infra/vagrant/.cluster); `ssh`, the nodes in
  * `SHOAL_E2E_NODES`. Over ssh: `SHOAL_E2E_SSH_USER` (default vagrant for vagrant, else root),
  * `SHOAL_E2E_SSH_KEY`, `SHOAL_E2E_SSH_OPTS` (space-separated extra ssh options).
  */
@@ -203,7 +204,7 @@ export async function connectTarget(
       };
     }
     case "vagrant":
-      return sshTarget(kind, vagrantNodes(ssh("vagrant")));
+      return sshTarget(kind, vagrantNodes(ssh("vagrant"), env["SHOAL_E2E_VAGRANT_DIR"]));
     case "ssh":
       return sshTarget(kind, parseNodeList(env["SHOAL_E2E_NODES"] ?? "", ssh("root")));
     default:
