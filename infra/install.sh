@@ -101,6 +101,8 @@ cleanup() { if [ -n "$tmp" ]; then rm -rf "$tmp"; fi; }
 trap cleanup EXIT
 if [ -f "$src" ]; then
   tmp=$(mktemp -d)
+  # mktemp's 700 would be copied onto the prefix when the tarball's entries have no directory of their own.
+  chmod 755 "$tmp"
   tar -xzf "$src" -C "$tmp" || die "cannot unpack $src: give a .tar.gz of a Shoal tree, or a directory"
   # A release tarball holds one top directory (shoal-<version>/); take it when that is all there is.
   entries=("$tmp"/*)
