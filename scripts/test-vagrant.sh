@@ -123,7 +123,7 @@ cleanup() {
   say "phase durations (s):"
   local p
   for p in "${phases[@]}"; do printf '  %-12s %5s\n' "${p% *}" "${p##* }"; done
-  if [ "$result" = 0 ]; then say "passed ($managers managers, $workers workers)"; else say "FAILED"; fi
+  if [ "$result" = 0 ]; then say "passed ($managers manager(s), $workers worker(s))"; else say "FAILED"; fi
   exit "$code"
 }
 trap cleanup EXIT
@@ -160,7 +160,7 @@ done
 [ ${#free[@]} -ge 2 ] || die "no two free 192.168.x.0/24 networks between 150 and 249"
 export SHOAL_SUBNET=${SHOAL_SUBNET:-192.168.${free[0]}}
 export SHOAL_MGMT_SUBNET=${SHOAL_MGMT_SUBNET:-192.168.${free[1]}.0/24}
-say "run $prefix: $managers managers, $workers workers; private network $SHOAL_SUBNET.0/24, management $SHOAL_MGMT_SUBNET"
+say "run $prefix: $managers manager(s), $workers worker(s); private network $SHOAL_SUBNET.0/24, management $SHOAL_MGMT_SUBNET"
 
 # --- The tarball the VMs install from ---------------------------------------------------------------------------------
 # This checkout with its build (node_modules, dist, the shim), less what install.sh's own copy leaves out: the
@@ -179,7 +179,7 @@ say "tarball: $(du -h "$repo/$SHOAL_TARBALL" | cut -f1)"
 # --- The VMs ------------------------------------------------------------------------------------------------------------
 phase up
 # Without the hundreds of "Progress: N%" updates of the box's upload, which come as one line of carriage returns.
-(cd infra/vagrant && vagrant up --provider=libvirt --no-parallel) | tr '\r' '\n' | grep --line-buffered -v '^.\{0,4\}Progress: '
+(cd infra/vagrant && vagrant up --provider=libvirt --no-parallel) | stdbuf -oL tr '\r' '\n' | grep --line-buffered -v '^.\{0,4\}Progress: '
 (cd infra/vagrant && vagrant ssh-config) >"$run_dir/cluster/ssh-config"
 
 # --- The scenarios -------------------------------------------------------------------------------------------------------
