@@ -141,6 +141,9 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
     await page.getByRole("button", { name: "Scale" }).click();
     await until(async () => (await containersOf("dash-web")) === 3, 60_000, "3 containers of dash-web");
     await page.locator('[role="progressbar"][aria-valuetext="3 of 3 running"]').waitFor({ timeout: 30_000 });
+    // The bar counts tasks desired to run; the stopped task's row leaves "running" once the agent's report of
+    // its stop arrives, which may be a moment after its container is gone.
+    await page.locator('tr[data-state="running"]').nth(3).waitFor({ state: "detached", timeout: 30_000 });
     assert.equal(await page.locator('tr[data-state="running"]').count(), 3);
 
     // A change the API refuses says why and changes nothing.
