@@ -28,9 +28,13 @@ describe("a cluster of 1 manager and 2 workers, each node a container", { timeou
     await c?.destroy();
   });
 
-  test("shoal node ls lists 3 ready nodes with distinct hostnames and addresses", async () => {
+  test("shoal node ls lists 3 ready nodes with distinct hostnames and addresses, the manager as Leader", async () => {
     const out = await cluster().nodes[0]?.shoalOk(["node", "ls"]);
-    for (const n of cluster().nodes) assert.match(out ?? "", new RegExp(`${n.hostname}\\s+Ready`));
+    for (const n of cluster().nodes)
+      assert.match(
+        out ?? "",
+        new RegExp(`${n.hostname}\\s+Ready\\s+Active${n.role === "manager" ? "\\s+Leader" : "\\s*$"}`, "m"),
+      );
     const nodes = await cluster().client().call("nodeList", {});
     assert.equal(nodes.length, 3);
     assert.equal(new Set(nodes.map((n) => n.description.hostname)).size, 3);

@@ -33,6 +33,7 @@ import {
 } from "../model/services.js";
 import { roleOfToken } from "../model/bootstrap.js";
 import { buildClusterStatus } from "./cluster-status.js";
+import { withManagerStatus } from "./manager-status.js";
 import { soloView, type RaftView } from "./raft-view.js";
 import { resolveNetwork, resolveNode, resolveService, resolveTask } from "./resolve.js";
 
@@ -163,9 +164,16 @@ export const handlers: Handlers = {
       });
     return ctx.joinManager(body);
   },
-  nodeList: async (ctx, { query }) =>
-    (await readState(ctx)).list("node").filter((n) => !query.role || n.spec.role === query.role),
-  nodeInspect: async (ctx, { params }) => resolveNode(await readState(ctx), params.ref),
+  nodeList: async (ctx, { query }) => {
+    const nodes = (await readState(ctx)).list("node").filter((n) => !query.role || n.spec.role === query.role);
+    return nodes.map((n) => withManagerStatus(n, ctx.store.state.cluster()?.managers ?? [], raftView(ctx)));
+  },
+  nodeInspect: async (ctx, { params }) =>
+    withManagerStatus(
+      resolveNode(await readState(ctx), params.ref),
+      ctx.store.state.cluster()?.managers ?? [],
+      raftView(ctx),
+    ),
   nodeUpdate: async (ctx, { params, body }) => {
     const node = resolveNode(await readState(ctx), params.ref);
     // Promoting: the node's agent starts a manager there, which joins as a learner and is promoted once it has
