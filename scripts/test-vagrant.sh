@@ -7,10 +7,13 @@
 # another run's VMs, and on exit (success, failure or Ctrl-C) destroys its VMs, networks, disk volumes and
 # state, and stops libvirtd and virtlogd if it started them. Prints each phase's duration at the end.
 #
-# Usage: scripts/test-vagrant.sh [--managers N] [--workers N] [--smoke]
+# Usage: scripts/test-vagrant.sh [--managers N] [--workers N] [--smoke] [--bench | --bench-only]
 #   --managers N   managers (default 1)
 #   --workers N    workers (default 2)
 #   --smoke        1 manager and 1 worker
+#   --bench        after the scenarios, the overlay benchmark between two VMs (bench/overlay-vms), whose
+#                  chart goes to docs/img/overlay-vms.svg
+#   --bench-only   the benchmark without the scenarios
 # Environment: SHOAL_NAME_PREFIX (default shoalt-<random>), SHOAL_SUBNET and SHOAL_MGMT_SUBNET (default: two
 #   free 192.168.x networks), and the Vagrantfile's other SHOAL_* variables.
 set -euo pipefail
@@ -23,7 +26,7 @@ die() {
   exit 2
 }
 
-managers=1 workers=2
+managers=1 workers=2 scenarios=1 bench=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --managers | --workers)
@@ -32,11 +35,14 @@ while [ $# -gt 0 ]; do
       shift 2
       ;;
     --smoke) managers=1 workers=1; shift ;;
-    -h | --help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --bench) bench=1; shift ;;
+    --bench-only) bench=1 scenarios=0; shift ;;
+    -h | --help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
 [ "$managers" -ge 1 ] || die "--managers must be 1 or more"
+[ "$bench" = 0 ] || [ $((managers + workers)) -ge 2 ] || die "--bench needs two VMs or more"
 [ "$(id -u)" -eq 0 ] || die "run this as root: it starts libvirtd and drives qemu:///system"
 
 virsh() { command virsh -c qemu:///system "$@"; }
@@ -183,6 +189,13 @@ phase up
 (cd infra/vagrant && vagrant ssh-config) >"$run_dir/cluster/ssh-config"
 
 # --- The scenarios -------------------------------------------------------------------------------------------------------
-phase scenarios
-SHOAL_E2E_TARGET=vagrant SHOAL_E2E_VAGRANT_DIR=$run_dir/cluster node scripts/test.mjs test/harness/dist/scenarios
+if [ "$scenarios" = 1 ]; then
+  phase scenarios
+  SHOAL_E2E_TARGET=vagrant SHOAL_E2E_VAGRANT_DIR=$run_dir/cluster node scripts/test.mjs test/harness/dist/scenarios
+fi
+if [ "$bench" = 1 ]; then
+  phase bench
+  mkdir -p docs/img
+  node bench/overlay-vms/run.mjs --cluster-dir "$run_dir/cluster" --svg docs/img/overlay-vms.svg
+fi
 result=0

@@ -32,9 +32,10 @@ done
 
 # What the box runs besides debootstrap's minbase. Kernel and boot: linux-image-amd64, extlinux (and its MBR in
 # syslinux-common); the system Vagrant drives: systemd-sysv, udev, dbus (hostnamectl), openssh-server, sudo,
-# iproute2, iputils-ping; what infra/install.sh would install otherwise (runc nats-server iproute2 nftables procps
-# gcc libc6-dev attr rsync), so provisioning needs no network; kmod for the overlay and vxlan modules.
-PACKAGES=linux-image-amd64,extlinux,syslinux-common,systemd-sysv,udev,dbus,openssh-server,sudo,iproute2,iputils-ping,kmod,runc,nats-server,nftables,procps,gcc,libc6-dev,attr,rsync
+# iproute2, iputils-ping; what infra/install.sh would install otherwise (runc nats-server iproute2 nftables
+# procps gcc libc6-dev attr rsync), so provisioning needs no network; kmod for the overlay and vxlan modules;
+# iperf3 for the overlay benchmark between VMs (bench/overlay-vms).
+PACKAGES=linux-image-amd64,extlinux,syslinux-common,systemd-sysv,udev,dbus,openssh-server,sudo,iproute2,iputils-ping,iperf3,kmod,runc,nats-server,nftables,procps,gcc,libc6-dev,attr,rsync
 
 # Node.js 20 or newer from this host: the binary and npm beside it.
 node_bin=$(command -v node) || die "no node on the PATH; the box copies this host's Node.js 20"

@@ -6,10 +6,9 @@ import { Redis } from "ioredis";
 import { startCluster, type HarnessCluster } from "./cluster.js";
 import type { HarnessNode } from "./node.js";
 import { loggedTest } from "./logged-test.js";
+import { httpFromHost, httpFromTask, lookupFromTask, networkId, overlayAddress, WEB } from "./probe.js";
+import { targetOf, type ClusterTarget } from "./target.js";
 import { until } from "./until.js";
-
-/** A web server answering `/` with its container's hostname (the task id's first 12 characters). */
-const WEB = ["sh", "-c", "mkdir -p /www && hostname > /www/index.html && exec httpd -f -p 80 -h /www"];
 
 describe("overlay networks, service discovery and the routing mesh on 3 nodes", { timeout: 900_000 }, () => {
   let c: HarnessCluster | undefined;
@@ -34,17 +33,6 @@ describe("overlay networks, service discovery and the routing mesh on 3 nodes", 
       `${n} running tasks of ${service}`,
     );
 
-  const nodeOf = async (task: Task): Promise<HarnessNode> => {
-    const n = await cluster()
-      .client()
-      .call("nodeInspect", { params: { ref: task.nodeId ?? "" } });
-    const node = cluster().nodes.find((x) => x.hostname === n.description.hostname);
-    if (!node) throw new Error(`no harness node for ${n.description.hostname}`);
-    return node;
-  };
-  /** Runs busybox inside a task's container (its resolv.conf, its netns). */
-  const inTask = async (task: Task, args: string[]): Promise<string> =>
-    (await nodeOf(task)).execOk(["runc", "--root", "/run/shoal/runtime/runc", "exec", task.id, "busybox", ...args]);
   /** The VXLAN device's own forwarding entries in a network's netns (the bridge's learned ones come and go with traffic). */
   const vxlanFdb = async (node: HarnessNode, ns: string): Promise<string> =>
     (await node.execOk(["bridge", "-n", ns, "fdb", "show"]))
@@ -58,27 +46,10 @@ describe("overlay networks, service discovery and the routing mesh on 3 nodes", 
       .split(".")
       .map((b) => Number(b).toString(16).padStart(2, "0"))
       .join(":");
-  const overlayAddress = (task: Task, networkId: string): string =>
-    (task.networks.find((n) => n.networkId === networkId)?.addresses[0] ?? "").split("/")[0] ?? "";
-  const fetch = (task: Task, host: string): Promise<string> =>
-    inTask(task, ["timeout", "10", "busybox", "wget", "-q", "-O", "-", `http://${host}/`]).then((s) => s.trim());
-  /** The A records busybox nslookup prints for a name, asked from inside a task (its resolv.conf's server). */
-  const lookup = async (task: Task, name: string): Promise<string[]> => {
-    const out = await (
-      await nodeOf(task)
-    ).exec(["runc", "--root", "/run/shoal/runtime/runc", "exec", task.id, "busybox", "nslookup", name]);
-    const answers = out.stdout
-      .split(/\n\s*\n/)
-      .slice(1)
-      .join("\n");
-    return [...answers.matchAll(/Address(?: \d+)?:\s+(\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1] ?? "").sort();
-  };
-  const defaultNetwork = async (): Promise<string> =>
-    (
-      await cluster()
-        .client()
-        .call("networkInspect", { params: { ref: "default" } })
-    ).id;
+  const target = (): ClusterTarget => targetOf(cluster());
+  const fetch = (task: Task, host: string): Promise<string> => httpFromTask(target(), task, host);
+  const lookup = (task: Task, name: string): Promise<string[]> => lookupFromTask(target(), task, name);
+  const defaultNetwork = (): Promise<string> => networkId(target());
 
   const test = loggedTest(nodeTest, () => c?.nodes ?? []);
 
@@ -166,12 +137,8 @@ describe("overlay networks, service discovery and the routing mesh on 3 nodes", 
     const [task] = await runningTasks("pub", 1);
     assert.ok(task);
     for (const node of cluster().nodes) {
-      const body = await until(async () => (await fetch8080(node)).trim(), 60_000, `port 8080 on ${node.hostname}`);
+      const body = await until(() => httpFromHost(node.address, 8080), 60_000, `port 8080 on ${node.hostname}`);
       assert.equal(body, task.id.slice(0, 12), `port 8080 on ${node.hostname} reaches the task on ${w1.hostname}`);
-    }
-    async function fetch8080(node: HarnessNode): Promise<string> {
-      const res = await globalThis.fetch(`http://${node.address}:8080/`, { signal: AbortSignal.timeout(5_000) });
-      return res.text();
     }
   });
 

@@ -133,6 +133,29 @@ export class HarnessNode {
     return this.control.unpause();
   }
 
+  /** A container node's nearest to a power cut: frozen whole, nothing told (see {@link pause}). */
+  powerOff(): Promise<void> {
+    return this.pause();
+  }
+
+  powerOn(): Promise<void> {
+    return this.unpause();
+  }
+
+  /**
+   * A container node's nearest to a reboot: its daemons killed (SIGKILL) and started again. Unlike a VM's, its
+   * tasks' containers live on through it.
+   */
+  async reboot(): Promise<void> {
+    const daemons: Daemon[] = [];
+    for (const d of ["manager", "agent"] as const) {
+      if ((await this.pid(d)) === undefined) continue;
+      await this.kill(d);
+      daemons.push(d);
+    }
+    for (const d of daemons) await this.restart(d);
+  }
+
   /**
    * Delays and drops the node's packets on its cluster interface (`tc netem` on eth0). NB: needs a kernel with
    * sch_netem (CONFIG_NET_SCH_NETEM); without it this rejects with a message that says so.

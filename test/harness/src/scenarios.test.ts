@@ -1,19 +1,32 @@
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { ensureBusyboxTarball } from "@shoal/runtime/testing";
-import { createConverges, drainMovesTasks, removeService, scaleConverges } from "./scenarios.js";
+import {
+  createConverges,
+  drainMovesTasks,
+  managerRebootServes,
+  overlayAndDnsAcrossNodes,
+  powerOffMovesTasks,
+  publishedPortOnEveryNode,
+  removeService,
+  scaleConverges,
+} from "./scenarios.js";
 import { connectTarget, type ClusterTarget } from "./target.js";
 
 // The cluster scenarios against SHOAL_E2E_TARGET: harness containers by default (CI), or an existing cluster
 // (`SHOAL_E2E_TARGET=vagrant npm run test:e2e`, or ssh with SHOAL_E2E_NODES); see docs/operations.md.
 describe(
   `cluster scenarios on the ${process.env["SHOAL_E2E_TARGET"] ?? "containers"} target`,
-  { timeout: 900_000 },
+  // VMs under qemu's emulation take minutes to power on or reboot.
+  { timeout: 2_400_000 },
   () => {
     let t: ClusterTarget | undefined;
     let image = "busybox:latest";
-    // A name of its own, so that an existing cluster's services are left alone.
-    const service = `e2e-${randomBytes(3).toString("hex")}`;
+    // Names of their own, so that an existing cluster's services are left alone.
+    const id = randomBytes(3).toString("hex");
+    const service = `e2e-${id}`;
+    const published = `e2e-pub-${id}`;
+    const web = `e2e-web-${id}`;
     const target = (): ClusterTarget => {
       if (!t) throw new Error("the target did not start");
       return t;
@@ -25,7 +38,7 @@ describe(
       image = await t.loadImage(tar);
     });
     after(async () => {
-      if (t) await removeService(t, service);
+      for (const s of [service, published, web]) if (t) await removeService(t, s);
       await t?.destroy();
     });
 
@@ -36,5 +49,12 @@ describe(
       await scaleConverges(target(), service, 3, 3);
       await drainMovesTasks(target(), service, 3);
     });
+    test("a published port answers on every node", () => publishedPortOnEveryNode(target(), published, image));
+    test("tasks on different nodes reach each other over the overlay, by address and by DNS name", () =>
+      overlayAndDnsAcrossNodes(target(), web, image));
+    test("a worker powered off: its tasks run on the other nodes; powered on, it is ready again", () =>
+      powerOffMovesTasks(target(), service, 3));
+    test("the manager rebooted: once back, the cluster serves through it", () =>
+      managerRebootServes(target(), service, 3, published));
   },
 );

@@ -3,11 +3,15 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
 import { ShoalClient } from "@shoal/api";
-import { startCluster } from "./cluster.js";
+import { startCluster, type HarnessCluster } from "./cluster.js";
 import { HarnessError } from "./errors.js";
 import { API_PORT, REPO, type ExecOutput } from "./node.js";
+import { until } from "./until.js";
 
 const run = promisify(execFile);
+
+/** How long a VM (emulated, at worst) may take to come back from a reboot or a power-on. */
+const REBOOT_MS = 600_000;
 
 /** A node of a cluster under test, however it is reached (docker exec, ssh). */
 export interface TargetNode {
@@ -18,6 +22,15 @@ export interface TargetNode {
   readonly exec: (cmd: readonly string[]) => Promise<ExecOutput>;
   /** Runs `shoal ARGS` on the node; rejects with its output when it fails. */
   readonly shoalOk: (args: readonly string[]) => Promise<string>;
+  /**
+   * Cuts the node's power: no shutdown, its daemons and tasks stop where they are and nothing tells the others
+   * (a VM destroyed, a container node frozen). Absent where the target cannot (hosts reached by ssh).
+   */
+  readonly powerOff?: () => Promise<void>;
+  /** Turns a powered-off node on again; resolves once it runs commands (its daemons start on their own). */
+  readonly powerOn?: () => Promise<void>;
+  /** Reboots the node cleanly; resolves once it runs commands again. */
+  readonly reboot?: () => Promise<void>;
 }
 
 /** A cluster the end-to-end scenarios run against: made for the test, or one that already runs. */
@@ -94,6 +107,37 @@ export class SshNode implements TargetNode {
     return r.stdout;
   };
 
+  /** The kernel's id of the node's current boot; undefined while it cannot be read (the node is down). */
+  async bootId(): Promise<string | undefined> {
+    const r = await this.exec(["cat", "/proc/sys/kernel/random/boot_id"]);
+    return r.code === 0 ? r.stdout.trim() || undefined : undefined;
+  }
+
+  /** Waits until the node answers over ssh with a boot id other than `before`. */
+  protected async bootedSince(before: string | undefined, what: string): Promise<void> {
+    await until(
+      async () => {
+        const now = await this.bootId();
+        return now !== undefined && now !== before;
+      },
+      REBOOT_MS,
+      what,
+      2_000,
+    );
+  }
+
+  /** `systemctl reboot`, from a timer so that the ssh command returns first; resolves once the node is back. */
+  readonly reboot = async (): Promise<void> => {
+    const before = await this.bootId();
+    const r = await this.exec(["systemd-run", "--quiet", "--on-active=1", "systemctl", "reboot"]);
+    if (r.code !== 0)
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: could not schedule a reboot of ${this.hostname}: ${r.stderr || r.stdout}`,
+      );
+    await this.bootedSince(before, `${this.hostname} to come back from its reboot`);
+  };
+
   /** Copies a file of this host to the node. */
   async copyIn(hostPath: string, nodePath: string): Promise<void> {
     await run("scp", [...this.sshArgs(), "-q", hostPath, `${this.ssh.user}@${this.sshHost}:${nodePath}`]);
@@ -124,11 +168,49 @@ export function sshTarget(kind: string, nodes: readonly SshNode[]): ClusterTarge
 }
 
 /**
+ * A VM of infra/vagrant under libvirt on this host: an ssh node whose power libvirt switches (`virsh destroy`,
+ * the plug pulled; `virsh start`). Its domain is the one vagrant-libvirt named `<prefix>_<hostname>`.
+ */
+export class VagrantNode extends SshNode {
+  private async virsh(args: readonly string[]): Promise<string> {
+    try {
+      return (await run("virsh", ["-c", "qemu:///system", ...args])).stdout;
+    } catch (e) {
+      const x = e as { stderr?: string; message: string };
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: \`virsh ${args.join(" ")}\` for ${this.hostname} failed (run the suite as root on the VMs' host): ${x.stderr?.trim() || x.message}`,
+      );
+    }
+  }
+
+  private async domain(): Promise<string> {
+    const names = (await this.virsh(["list", "--all", "--name"])).split("\n").map((l) => l.trim());
+    const mine = names.filter((n) => n === this.hostname || n.endsWith(`_${this.hostname}`));
+    if (mine.length !== 1)
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: ${mine.length === 0 ? "no" : "more than one"} libvirt domain named *_${this.hostname} on this host (${mine.join(", ")})`,
+      );
+    return mine[0] ?? "";
+  }
+
+  readonly powerOff = async (): Promise<void> => {
+    await this.virsh(["destroy", await this.domain()]);
+  };
+
+  readonly powerOn = async (): Promise<void> => {
+    await this.virsh(["start", await this.domain()]);
+    await this.bootedSince(undefined, `${this.hostname} to boot after its power-on`);
+  };
+}
+
+/**
  * The nodes infra/vagrant's provisioning recorded (`.cluster/node-<name>`: name, role, address), reached as
  * the `vagrant` user; through `.cluster/ssh-config` by name when it exists (`vagrant ssh-config >
  * .cluster/ssh-config` writes it, with Vagrant's keys), else by address with the ssh options given.
  */
-export function vagrantNodes(ssh: SshOptions, dir = join(REPO, "infra/vagrant/.cluster")): SshNode[] {
+export function vagrantNodes(ssh: SshOptions, dir = join(REPO, "infra/vagrant/.cluster")): VagrantNode[] {
   const config = join(dir, "ssh-config");
   const viaConfig = existsSync(config);
   const opts: SshOptions = viaConfig ? { ...ssh, options: ["-F", config, ...(ssh.options ?? [])] } : ssh;
@@ -152,7 +234,7 @@ export function vagrantNodes(ssh: SshOptions, dir = join(REPO, "infra/vagrant/.c
         "SHOAL_ERR_HARNESS_NODE",
         `harness: ${join(dir, f)} must hold "NAME manager|worker ADDRESS"`,
       );
-    return new SshNode(name, address, role, opts, viaConfig ? name : address);
+    return new VagrantNode(name, address, role, opts, viaConfig ? name : address);
   });
 }
 
@@ -176,6 +258,17 @@ export function parseNodeList(spec: string, ssh: SshOptions): SshNode[] {
     });
 }
 
+/** A harness cluster of container nodes as a target; destroy() removes it. */
+export function targetOf(c: HarnessCluster): ClusterTarget {
+  return {
+    kind: "containers",
+    nodes: c.nodes,
+    client: () => c.client(),
+    loadImage: (t) => c.loadImage(t),
+    destroy: () => c.destroy(),
+  };
+}
+
 /**
  * The cluster the scenarios run against, from `SHOAL_E2E_TARGET`: unset or `containers`, a new cluster of
  * harness containers (1 manager, 2 workers); `vagrant`, the nodes infra/vagrant recorded (in
@@ -193,16 +286,8 @@ export async function connectTarget(
     options: (env["SHOAL_E2E_SSH_OPTS"] ?? "").split(/\s+/).filter(Boolean),
   });
   switch (kind) {
-    case "containers": {
-      const c = await startCluster({ managers: 1, workers: 2 });
-      return {
-        kind,
-        nodes: c.nodes,
-        client: () => c.client(),
-        loadImage: (t) => c.loadImage(t),
-        destroy: () => c.destroy(),
-      };
-    }
+    case "containers":
+      return targetOf(await startCluster({ managers: 1, workers: 2 }));
     case "vagrant":
       return sshTarget(kind, vagrantNodes(ssh("vagrant"), env["SHOAL_E2E_VAGRANT_DIR"]));
     case "ssh":
