@@ -12,10 +12,10 @@
 #   --workers N    workers (default 2)
 #   --smoke        1 manager and 1 worker
 #   --bench        after the scenarios, the overlay benchmark between two VMs (bench/overlay-vms), whose
-#                  chart goes to docs/img/overlay-vms.svg
+#                  chart goes to docs/img/overlay-vms.svg (overlay-vms-mtu<N>.svg with SHOAL_MTU=N)
 #   --bench-only   the benchmark without the scenarios
 # Environment: SHOAL_NAME_PREFIX (default shoalt-<random>), SHOAL_SUBNET and SHOAL_MGMT_SUBNET (default: two
-#   free 192.168.x networks), and the Vagrantfile's other SHOAL_* variables.
+#   free 192.168.x networks), SHOAL_MTU (the private network's), and the Vagrantfile's other SHOAL_* variables.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -196,6 +196,6 @@ fi
 if [ "$bench" = 1 ]; then
   phase bench
   mkdir -p docs/img
-  node bench/overlay-vms/run.mjs --cluster-dir "$run_dir/cluster" --svg docs/img/overlay-vms.svg
+  node bench/overlay-vms/run.mjs --cluster-dir "$run_dir/cluster" --svg "docs/img/overlay-vms${SHOAL_MTU:+-mtu$SHOAL_MTU}.svg"
 fi
 result=0

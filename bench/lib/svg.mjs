@@ -14,8 +14,9 @@ export function barPanels(chart) {
   const panelW = 240;
   const panelH = 220;
   const top = chart.subtitle ? 64 : 44;
-  const width = panelW * chart.panels.length + 20;
-  const height = top + panelH + 50;
+  // Wide enough for the title (about 9 px a character at 15 px bold) and for the panels.
+  const width = Math.max(panelW * chart.panels.length + 20, Math.ceil(chart.title.length * 9) + 20);
+  const height = top + panelH + 20;
   const names = [...new Set(chart.panels.flatMap((p) => p.bars.map((b) => b.name)))];
   const color = (name) => COLORS[names.indexOf(name) % COLORS.length];
   const out = [
@@ -26,7 +27,7 @@ export function barPanels(chart) {
   if (chart.subtitle) out.push(`<text x="10" y="42" fill="#555">${esc(chart.subtitle)}</text>`);
   chart.panels.forEach((p, i) => {
     const x0 = 10 + i * panelW;
-    const plotTop = top + 24;
+    const plotTop = top + 36;
     const plotH = panelH - 60;
     const max = Math.max(...p.bars.map((b) => b.value), Number.MIN_VALUE);
     const barW = Math.min(60, (panelW - 40) / p.bars.length - 10);

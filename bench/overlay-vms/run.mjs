@@ -7,13 +7,14 @@
 // It removes its service and stops its iperf3 servers at exit, also on errors, Ctrl-C and SIGTERM.
 //
 //   node bench/overlay-vms/run.mjs --cluster-dir DIR [--trials 3] [--seconds 10] [--pings 100] [--svg FILE]
+//   node bench/overlay-vms/run.mjs --from bench/results/overlay-vms-<date>.json [--svg FILE]   (report it again)
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ensureBusyboxTarball } from "../../libs/runtime/dist/testing/index.js";
 import { nodeOfTask, overlayAddress, networkId } from "../../test/harness/dist/probe.js";
-import { converged, removeService } from "../../test/harness/dist/scenarios.js";
+import { createService, removeService } from "../../test/harness/dist/scenarios.js";
 import { sshTarget, vagrantNodes } from "../../test/harness/dist/target.js";
 import { barPanels } from "../lib/svg.mjs";
 
@@ -24,14 +25,15 @@ const { values: args } = parseArgs({
     seconds: { type: "string", default: "10" },
     pings: { type: "string", default: "100" },
     svg: { type: "string" },
+    from: { type: "string" },
   },
 });
 const TRIALS = Number(args.trials);
 const SECONDS = Number(args.seconds);
 const PINGS = Number(args.pings);
-if (!args["cluster-dir"] || ![TRIALS, SECONDS, PINGS].every((n) => Number.isInteger(n) && n > 0)) {
+if ((!args["cluster-dir"] && !args.from) || ![TRIALS, SECONDS, PINGS].every((n) => Number.isInteger(n) && n > 0)) {
   console.error(
-    "bench: --cluster-dir DIR (the nodes a Vagrant cluster recorded) is required; --trials, --seconds and --pings take positive integers",
+    "bench: --cluster-dir DIR (the nodes a Vagrant cluster recorded) is required, or --from FILE (a results file to report again); --trials, --seconds and --pings take positive integers",
   );
   process.exit(2);
 }
@@ -39,8 +41,7 @@ const PORT = 5201;
 const RUNC_ROOT = "/run/shoal/runtime/runc";
 const PIDFILE = "/run/shoal-bench-iperf3.pid";
 
-const t = sshTarget("vagrant", vagrantNodes({ user: "vagrant" }, args["cluster-dir"]));
-const manager = t.nodes.find((n) => n.role === "manager");
+const t = args.from ? undefined : sshTarget("vagrant", vagrantNodes({ user: "vagrant" }, args["cluster-dir"]));
 const service = `bench-ovl-${randomBytes(3).toString("hex")}`;
 
 /** Runs argv on a node; resolves with its stdout, rejects with its output when it fails. */
@@ -113,105 +114,97 @@ async function mtuOf(node, pid, address) {
   return Number(/ mtu (\d+)/.exec(await on(node, inNet(pid, ["ip", "-o", "link", "show", "dev", dev])))?.[1]);
 }
 
-const started = new Date();
-let results;
-try {
-  if (!manager) throw new Error("the cluster has no manager");
-  const image = await t.loadImage(await ensureBusyboxTarball());
-  await manager.shoalOk([
-    "service",
-    "create",
-    "--detach",
-    "--name",
-    service,
-    "--replicas",
-    "2",
-    "--max-replicas",
-    "1",
-    image,
-    "sleep",
-    "3600",
-  ]);
-  const tasks = await converged(t, service, 2);
-  const net = await networkId(t);
-  const [a, b] = await Promise.all(
-    tasks.map(async (task) => {
-      const node = await nodeOfTask(t, task);
-      const state = JSON.parse(await on(node, ["runc", "--root", RUNC_ROOT, "state", task.id]));
-      return { node, pid: state.pid, overlay: overlayAddress(task, net) };
-    }),
-  );
-  if (a.node.hostname === b.node.hostname)
-    throw new Error(`both tasks run on ${a.node.hostname}; the bench needs two VMs`);
-  // The servers on B: one on the VM, one in the task's namespace.
-  for (const [pid, pidfile] of [
-    [undefined, `${PIDFILE}.vm`],
-    [b.pid, `${PIDFILE}.task`],
-  ]) {
-    servers.push({ node: b.node, pidfile });
-    await on(b.node, inNet(pid, ["iperf3", "-s", "-D", "-p", String(PORT), "--pidfile", pidfile]));
-  }
-  const sides = {
-    direct: { client: { node: a.node, pid: undefined }, address: b.node.address },
-    overlay: { client: { node: a.node, pid: a.pid }, address: b.overlay },
-  };
-  // The servers answer once they listen: a short run each, also a warm-up.
-  for (const side of Object.values(sides))
-    for (let i = 0; ; i++) {
-      try {
-        await on(
-          side.client.node,
-          inNet(side.client.pid, ["iperf3", "-c", side.address, "-p", String(PORT), "-t", "1"]),
-        );
-        break;
-      } catch (e) {
-        if (i >= 20) throw e;
-        await new Promise((r) => setTimeout(r, 500));
+async function measure(t) {
+  const started = new Date();
+  let results;
+  try {
+    const image = await t.loadImage(await ensureBusyboxTarball());
+    const tasks = await createService(t, service, 2, ["--max-replicas", "1", image, "sleep", "3600"]);
+    const net = await networkId(t);
+    const [a, b] = await Promise.all(
+      tasks.map(async (task) => {
+        const node = await nodeOfTask(t, task);
+        const state = JSON.parse(await on(node, ["runc", "--root", RUNC_ROOT, "state", task.id]));
+        return { node, pid: state.pid, overlay: overlayAddress(task, net) };
+      }),
+    );
+    if (a.node.hostname === b.node.hostname)
+      throw new Error(`both tasks run on ${a.node.hostname}; the bench needs two VMs`);
+    // The servers on B: one on the VM, one in the task's namespace.
+    for (const [pid, pidfile] of [
+      [undefined, `${PIDFILE}.vm`],
+      [b.pid, `${PIDFILE}.task`],
+    ]) {
+      servers.push({ node: b.node, pidfile });
+      await on(b.node, inNet(pid, ["iperf3", "-s", "-D", "-p", String(PORT), "--pidfile", pidfile]));
+    }
+    const sides = {
+      direct: { client: { node: a.node, pid: undefined }, address: b.node.address },
+      overlay: { client: { node: a.node, pid: a.pid }, address: b.overlay },
+    };
+    // The servers answer once they listen: a short run each, also a warm-up.
+    for (const side of Object.values(sides))
+      for (let i = 0; ; i++) {
+        try {
+          await on(
+            side.client.node,
+            inNet(side.client.pid, ["iperf3", "-c", side.address, "-p", String(PORT), "-t", "1"]),
+          );
+          break;
+        } catch (e) {
+          if (i >= 20) throw e;
+          await new Promise((r) => setTimeout(r, 500));
+        }
       }
-    }
-  const trials = { direct: [], overlay: [] };
-  for (let i = 0; i < TRIALS; i++)
-    for (const name of i % 2 ? ["overlay", "direct"] : ["direct", "overlay"]) {
-      const tp = await throughput(sides[name]);
-      const rt = await roundTrip(sides[name]);
-      trials[name].push({ ...tp, ...rt });
-      console.error(`bench: trial ${i + 1} ${name}: ${tp.mbps.toFixed(0)} Mbit/s, ping median ${rt.medianMs} ms`);
-    }
-  const summary = (xs) => ({
-    mbps: median(xs.map((x) => x.mbps)),
-    pingMedianMs: median(xs.map((x) => x.medianMs)),
-    pingAvgMs: median(xs.map((x) => x.avgMs)),
-    meanRttUs: median(xs.map((x) => x.meanRttUs)),
-    retransmits: median(xs.map((x) => x.retransmits)),
-    cpuSenderPct: median(xs.map((x) => x.cpuSenderPct)),
-  });
-  const kernel = (await on(a.node, ["uname", "-r"])).trim();
-  const cpu = (await on(a.node, ["sh", "-c", "nproc; grep -m1 'model name' /proc/cpuinfo"])).trim().split("\n");
-  results = {
-    started: started.toISOString(),
-    nodes: [a.node.hostname, b.node.hostname],
-    kernel,
-    vcpus: Number(cpu[0]),
-    cpuModel: cpu[1]?.split(":")[1]?.trim(),
-    mtu: { direct: await mtuOf(a.node, undefined, a.node.address), overlay: await mtuOf(a.node, a.pid, a.overlay) },
-    trials: TRIALS,
-    seconds: SECONDS,
-    pings: PINGS,
-    direct: summary(trials.direct),
-    overlay: summary(trials.overlay),
-    raw: trials,
-  };
-} finally {
-  await cleanup();
+    const trials = { direct: [], overlay: [] };
+    for (let i = 0; i < TRIALS; i++)
+      for (const name of i % 2 ? ["overlay", "direct"] : ["direct", "overlay"]) {
+        const tp = await throughput(sides[name]);
+        const rt = await roundTrip(sides[name]);
+        trials[name].push({ ...tp, ...rt });
+        console.error(`bench: trial ${i + 1} ${name}: ${tp.mbps.toFixed(0)} Mbit/s, ping median ${rt.medianMs} ms`);
+      }
+    const summary = (xs) => ({
+      mbps: median(xs.map((x) => x.mbps)),
+      pingMedianMs: median(xs.map((x) => x.medianMs)),
+      pingAvgMs: median(xs.map((x) => x.avgMs)),
+      meanRttUs: median(xs.map((x) => x.meanRttUs)),
+      retransmits: median(xs.map((x) => x.retransmits)),
+      cpuSenderPct: median(xs.map((x) => x.cpuSenderPct)),
+    });
+    const kernel = (await on(a.node, ["uname", "-r"])).trim();
+    const cpu = (await on(a.node, ["sh", "-c", "nproc; grep -m1 'model name' /proc/cpuinfo"])).trim().split("\n");
+    results = {
+      started: started.toISOString(),
+      nodes: [a.node.hostname, b.node.hostname],
+      kernel,
+      vcpus: Number(cpu[0]),
+      cpuModel: cpu[1]?.split(":")[1]?.trim(),
+      mtu: { direct: await mtuOf(a.node, undefined, a.node.address), overlay: await mtuOf(a.node, a.pid, a.overlay) },
+      trials: TRIALS,
+      seconds: SECONDS,
+      pings: PINGS,
+      direct: summary(trials.direct),
+      overlay: summary(trials.overlay),
+      raw: trials,
+    };
+  } finally {
+    await cleanup();
+  }
+  return results;
 }
+
+const results = t ? await measure(t) : JSON.parse(readFileSync(args.from, "utf8"));
+const started = new Date(results.started);
+const { trials: TRIALS_RUN, seconds: SECONDS_RUN } = results;
 
 const d = results.direct;
 const o = results.overlay;
 const f = (x, n = 2) => (Number.isFinite(x) ? x.toFixed(n) : "-");
-console.log(`Overlay between two VMs (${results.nodes.join(", ")}), ${started.toISOString().slice(0, 10)}, kernel ${results.kernel}, ${results.vcpus} vCPU (${results.cpuModel}); MTU ${results.mtu.direct} direct, ${results.mtu.overlay} overlay; medians of ${TRIALS} trials
+console.log(`Overlay between two VMs (${results.nodes.join(", ")}), ${started.toISOString().slice(0, 10)}, kernel ${results.kernel}, ${results.vcpus} vCPU (${results.cpuModel}); MTU ${results.mtu.direct} direct, ${results.mtu.overlay} overlay; medians of ${TRIALS_RUN} trials
 | measure | direct (VM to VM) | overlay (task to task) | overlay/direct |
 |---|---|---|---|
-| TCP throughput, Mbit/s (iperf3, ${SECONDS} s) | ${f(d.mbps, 0)} | ${f(o.mbps, 0)} | ${f(o.mbps / d.mbps)} |
+| TCP throughput, Mbit/s (iperf3, ${SECONDS_RUN} s) | ${f(d.mbps, 0)} | ${f(o.mbps, 0)} | ${f(o.mbps / d.mbps)} |
 | ping RTT median, ms | ${f(d.pingMedianMs, 3)} | ${f(o.pingMedianMs, 3)} | ${f(o.pingMedianMs / d.pingMedianMs)} |
 | ping RTT average, ms | ${f(d.pingAvgMs, 3)} | ${f(o.pingAvgMs, 3)} | ${f(o.pingAvgMs / d.pingAvgMs)} |
 | iperf3 mean_rtt under load, us | ${f(d.meanRttUs, 0)} | ${f(o.meanRttUs, 0)} | ${f(o.meanRttUs / d.meanRttUs)} |
@@ -220,7 +213,7 @@ console.log(`Overlay between two VMs (${results.nodes.join(", ")}), ${started.to
 
 const svg = barPanels({
   title: "Overlay between two VMs: task to task (VXLAN) vs VM to VM",
-  subtitle: `${started.toISOString().slice(0, 10)}, kernel ${results.kernel}, ${results.vcpus} vCPU each, medians of ${TRIALS} trials`,
+  subtitle: `${started.toISOString().slice(0, 10)}, kernel ${results.kernel}, ${results.vcpus} vCPU each, MTU ${results.mtu.direct} (overlay ${results.mtu.overlay}), medians of ${TRIALS_RUN} trials`,
   panels: [
     {
       label: "TCP throughput",
@@ -245,7 +238,7 @@ const svg = barPanels({
 const resultsDir = new URL("../results/", import.meta.url).pathname;
 mkdirSync(resultsDir, { recursive: true });
 const stem = join(resultsDir, `overlay-vms-${started.toISOString().replace(/[:.]/g, "-")}`);
-writeFileSync(`${stem}.json`, JSON.stringify(results, null, 2) + "\n");
+if (t) writeFileSync(`${stem}.json`, JSON.stringify(results, null, 2) + "\n");
 writeFileSync(`${stem}.svg`, svg);
 if (args.svg) writeFileSync(args.svg, svg);
 console.error(`bench: results in ${stem}.json and .svg${args.svg ? `, chart also in ${args.svg}` : ""}`);

@@ -52,8 +52,12 @@ describe(
     test("a published port answers on every node", () => publishedPortOnEveryNode(target(), published, image));
     test("tasks on different nodes reach each other over the overlay, by address and by DNS name", () =>
       overlayAndDnsAcrossNodes(target(), web, image));
-    test("a worker powered off: its tasks run on the other nodes; powered on, it is ready again", () =>
-      powerOffMovesTasks(target(), service, 3));
+    test("a worker powered off: its tasks run on the other nodes; powered on, it is ready again", (ctx) => {
+      // Hosts reached by ssh have no power switch here; containers and VMs do.
+      if (!target().nodes.some((n) => n.powerOff))
+        return ctx.skip(`the ${target().kind} target cannot power nodes off`);
+      return powerOffMovesTasks(target(), service, 3);
+    });
     test("the manager rebooted: once back, the cluster serves through it", () =>
       managerRebootServes(target(), service, 3, published));
   },

@@ -42,13 +42,13 @@ export async function converged(t: ClusterTarget, service: string, n: number): P
   );
 }
 
-/** `service create` with `replicas` replicas converges, spread over distinct nodes while there are enough. */
-export async function createConverges(
+/** `shoal service create --detach --name SERVICE --replicas N ARGS...` on a manager; its tasks once converged. */
+export async function createService(
   t: ClusterTarget,
   service: string,
-  image: string,
   replicas: number,
-): Promise<void> {
+  args: readonly string[],
+): Promise<Task[]> {
   await manager(t).shoalOk([
     "service",
     "create",
@@ -57,11 +57,19 @@ export async function createConverges(
     service,
     "--replicas",
     String(replicas),
-    image,
-    "sleep",
-    "3600",
+    ...args,
   ]);
-  const tasks = await converged(t, service, replicas);
+  return converged(t, service, replicas);
+}
+
+/** `service create` with `replicas` replicas converges, spread over distinct nodes while there are enough. */
+export async function createConverges(
+  t: ClusterTarget,
+  service: string,
+  image: string,
+  replicas: number,
+): Promise<void> {
+  const tasks = await createService(t, service, replicas, [image, "sleep", "3600"]);
   assert.equal(
     new Set(tasks.map((x) => x.nodeId)).size,
     Math.min(replicas, t.nodes.length),
@@ -108,26 +116,14 @@ export async function removeService(t: ClusterTarget, service: string): Promise<
 }
 
 /** Creates a service of `replicas` web servers (WEB) with more arguments, and waits for them. */
-async function createWeb(
+function createWeb(
   t: ClusterTarget,
   service: string,
   image: string,
   replicas: number,
   more: readonly string[] = [],
 ): Promise<Task[]> {
-  await manager(t).shoalOk([
-    "service",
-    "create",
-    "--detach",
-    "--name",
-    service,
-    "--replicas",
-    String(replicas),
-    ...more,
-    image,
-    ...WEB,
-  ]);
-  return converged(t, service, replicas);
+  return createService(t, service, replicas, [...more, image, ...WEB]);
 }
 
 /** The port the cluster published for a service's first port. */

@@ -4,21 +4,20 @@ import type { Node } from "@shoal/api";
 import { withManagerStatus } from "./manager-status.js";
 import type { Managers, RaftView } from "./raft-view.js";
 
-const node = (id: string, role: "manager" | "worker", addr: string): Node =>
-  ({
-    id,
-    version: 1,
-    createdAt: "2026-12-07T00:00:00.000Z",
-    updatedAt: "2026-12-07T00:00:00.000Z",
-    spec: { role, availability: "active", labels: {} },
-    description: {
-      hostname: id,
-      platform: { os: "linux", architecture: "x86_64" },
-      resources: { cpus: 1, memoryBytes: 1 << 30 },
-      engine: { version: "0", labels: {} },
-    },
-    status: { state: "ready", message: "", addr },
-  }) as Node;
+const node = (id: string, role: "manager" | "worker", addr: string): Node => ({
+  id,
+  version: 1,
+  createdAt: "2026-12-07T00:00:00.000Z",
+  updatedAt: "2026-12-07T00:00:00.000Z",
+  spec: { role, availability: "active", labels: {} },
+  description: {
+    hostname: id,
+    platform: { os: "linux", architecture: "x86_64" },
+    resources: { cpus: 1, memoryBytes: 1 << 30 },
+    engine: { version: "0", labels: {} },
+  },
+  status: { state: "ready", message: "", addr },
+});
 const managers: Managers = [
   { raftId: 1, apiAddr: "10.0.0.1:7070", natsUrl: "nats://10.0.0.1:4222", raftAddr: "10.0.0.1:7946" },
   { raftId: 2, apiAddr: "10.0.0.2:7070", natsUrl: "nats://10.0.0.2:4222", raftAddr: "10.0.0.2:7946" },
