@@ -270,7 +270,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       leaderApi: () => info().raft.leaderApiAddr,
       raft: () => raftViewOf(raft),
       joinManager: (req) => addManager(raft, store, req, () => leader?.promoter.kick()),
-      removeManager: (nodeAddr, force) => removeManager(raft, store, nodeAddr, force),
+      removeManager: (nodeAddr, force, alsoWrite) => removeManager(raft, store, nodeAddr, force, alsoWrite),
     });
     cleanups.push(() => api.close());
     await api.listen({ host: o.listenAddr, port: o.apiPort });

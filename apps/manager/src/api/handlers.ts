@@ -51,8 +51,11 @@ export interface ApiContext {
   readOptions?: ReadOptions;
   /** Adds a manager to Raft (on the leader); absent where the manager has no Raft node (tests). */
   joinManager?: (req: ManagerJoinRequest) => Promise<ManagerJoinReply>;
-  /** Removes the manager of the node at `nodeAddr` from Raft (on the leader), with quorum checks unless forced. */
-  removeManager?: (nodeAddr: string, force: boolean) => Promise<void>;
+  /**
+   * Removes the manager of the node at `nodeAddr` from Raft (on the leader), with quorum checks unless forced,
+   * writing `alsoWrite` with its unlisting; resolves false when the node's manager was not listed.
+   */
+  removeManager?: (nodeAddr: string, force: boolean, alsoWrite?: readonly Command[]) => Promise<boolean>;
 }
 
 /** The time of this request, from the injected clock. */
@@ -178,14 +181,21 @@ export const handlers: Handlers = {
     const node = resolveNode(await readState(ctx), params.ref);
     // Promoting: the node's agent starts a manager there, which joins as a learner and is promoted once it has
     // caught up (the node is a manager from now on; `shoal cluster status` shows when its manager is a voter).
-    // Demoting: its manager leaves Raft first (refused when the managers left would lose their quorum).
-    if (body.spec.role === "worker" && node.spec.role === "manager") await ctx.removeManager?.(node.status.addr, false);
-    return writeOne(
-      ctx,
-      { op: "update", kind: "node", object: { ...withoutMeta(node), spec: body.spec }, expectedVersion: body.version },
-      "node",
-      node.id,
-    );
+    // Demoting: its manager is unlisted in the same write as the node's new role, then leaves Raft (refused
+    // when the managers left would lose their quorum).
+    const update: Command = {
+      op: "update",
+      kind: "node",
+      object: { ...withoutMeta(node), spec: body.spec },
+      expectedVersion: body.version,
+    };
+    if (
+      body.spec.role === "worker" &&
+      node.spec.role === "manager" &&
+      (await ctx.removeManager?.(node.status.addr, false, [update]))
+    )
+      return ctx.store.state.get("node", node.id) as Node;
+    return writeOne(ctx, update, "node", node.id);
   },
   nodeRemove: async (ctx, { params, query }) => {
     const node = resolveNode(await readState(ctx), params.ref);

@@ -1,6 +1,6 @@
 import type { ManagerJoinReply, ManagerJoinRequest } from "@shoal/api";
 import type { RaftNode } from "@shoal/raft";
-import { updateOf } from "@shoal/store";
+import { updateOf, type Command } from "@shoal/store";
 import { ManagerError } from "../errors.js";
 import type { LoopLog } from "../log.js";
 import type { ClusterStore } from "../store/cluster-store.js";
@@ -142,17 +142,21 @@ export function managerOfNode(
  * Removes a node's manager from Raft and from the cluster's managers (on the leader): refused, unless
  * `force`, when the managers left would have no reachable majority (checkRemoval). When it is the leader
  * itself, leadership moves to another reachable voter first and the caller is told to retry (503 no leader,
- * which clients retry), so the new leader removes it.
+ * which clients retry), so the new leader removes it. `alsoWrite` (a demotion's new node role) is committed
+ * with the unlisting, in one write: nobody sees the manager unlisted while its node still says manager (its
+ * agent would start a manager again), and a refused write leaves both as they were. Resolves true when it
+ * wrote `alsoWrite`, false when the node's manager was not listed (nothing written).
  */
 export async function removeManager(
   raft: RaftNode,
   store: ClusterStore,
   nodeAddr: string,
   force: boolean,
-): Promise<void> {
+  alsoWrite: readonly Command[] = [],
+): Promise<boolean> {
   const cluster = (await store.read()).cluster();
   const entry = cluster ? managerOfNode(cluster.managers, nodeAddr) : undefined;
-  if (!cluster || !entry) return;
+  if (!cluster || !entry) return false;
   const st = raft.status();
   const reachable = [st.id, ...[...st.progress].filter(([, p]) => p.recentActive).map(([id]) => id)];
   const check = checkRemoval({ voters: st.conf.voters, reachable }, entry.raftId);
@@ -180,6 +184,7 @@ export async function removeManager(
   const fresh = (await store.read()).cluster() ?? cluster;
   await store.write([
     updateOf("cluster", fresh, { managers: fresh.managers.filter((m) => m.raftId !== entry.raftId) }),
+    ...alsoWrite,
   ]);
   // The unlisting is committed, but the removed manager learns that only from a later message that carries
   // the commit index: once out of Raft it would get none and run on, unaware. So one more entry goes out, and
@@ -190,6 +195,7 @@ export async function removeManager(
   if (mark) await acknowledged(raft, entry.raftId, mark.index, 5_000);
   if (st.conf.voters.includes(entry.raftId) || st.conf.learners.includes(entry.raftId))
     await raft.removeMember(entry.raftId);
+  return true;
 }
 
 /** Resolves once member `id` has acknowledged the log up to `index`, or after `timeoutMs` (it may be down). */

@@ -6,7 +6,7 @@ import { SHOAL_VERSION, ShoalClient, type ErrorBody, type Info } from "@shoal/ap
 import { StoreMachine } from "@shoal/store";
 import { ClusterStore, LocalConsensus } from "../store/cluster-store.js";
 import { seededStore, serviceSpec } from "./fixtures.js";
-import type { LogSource } from "../api/handlers.js";
+import type { ApiContext, LogSource } from "../api/handlers.js";
 import { buildApiServer } from "../api/server.js";
 
 /** An API server under test, its store and consensus, and a way to get a client of it. */
@@ -38,7 +38,7 @@ export const noLogs: LogSource = async function* () {};
 /** An API server on a store with a cluster, node n1 (ready) and n2 (down), and service web. */
 export async function api(
   t: TestContext,
-  o: { leader?: boolean; leaderApi?: string; logs?: LogSource } = {},
+  o: { leader?: boolean; leaderApi?: string; logs?: LogSource; removeManager?: ApiContext["removeManager"] } = {},
 ): Promise<Api> {
   const machine = new StoreMachine();
   const consensus = new LocalConsensus(machine);
@@ -54,6 +54,7 @@ export async function api(
     logs: o.logs ?? noLogs,
     version: SHOAL_VERSION,
     leaderApi: () => o.leaderApi,
+    ...(o.removeManager ? { removeManager: o.removeManager } : {}),
   });
   t.after(() => app.close());
   const client = async () => {
