@@ -129,6 +129,11 @@ export class SshNode implements TargetNode {
   /** `systemctl reboot`, from a timer so that the ssh command returns first; resolves once the node is back. */
   readonly reboot = async (): Promise<void> => {
     const before = await this.bootId();
+    if (before === undefined)
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: cannot read the boot id of ${this.hostname} (is it up and reachable over ssh?), so its reboot could not be told apart`,
+      );
     const r = await this.exec(["systemd-run", "--quiet", "--on-active=1", "systemctl", "reboot"]);
     if (r.code !== 0)
       throw new HarnessError(
