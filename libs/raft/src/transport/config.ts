@@ -2,6 +2,7 @@ import type { NodeId } from "../core/types.js";
 import { RaftConfigError } from "../errors.js";
 import type { BackoffOptions } from "./backoff.js";
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HANDSHAKE_FRAME_BYTES } from "./frame.js";
+import { DEFAULT_MAX_SNAPSHOT_BYTES } from "./snapshot-assembler.js";
 import { type SocketFactory, tcpSockets } from "./socket-factory.js";
 import { type TransportLog, silentLog } from "./transport.js";
 
@@ -26,7 +27,7 @@ export interface TcpTransportOptions {
   readonly maxHandshakeFrameBytes?: number;
   /** Slice size of snapshot data on the snapshot channel. Default 512 KiB; must be below `maxFrameBytes`. */
   readonly snapshotChunkBytes?: number;
-  /** Largest snapshot data accepted from a peer. Default 2 GiB. */
+  /** Largest snapshot data accepted from a peer. Default 1 GiB; the receive buffer grows with the data. */
   readonly maxSnapshotBytes?: number;
   /** Per-peer outgoing queue bound in messages. Default 4096. */
   readonly maxQueueMessages?: number;
@@ -52,7 +53,7 @@ export function resolveConfig(o: TcpTransportOptions): TransportConfig {
     maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
     maxHandshakeFrameBytes: DEFAULT_MAX_HANDSHAKE_FRAME_BYTES,
     snapshotChunkBytes: 512 * 1024,
-    maxSnapshotBytes: 2 * 1024 ** 3,
+    maxSnapshotBytes: DEFAULT_MAX_SNAPSHOT_BYTES,
     maxQueueMessages: 4096,
     maxQueueBytes: 64 * 1024 * 1024,
     backoff: {},
