@@ -17,4 +17,5 @@ export * from "./api/openapi.js";
 export * from "./log.js";
 export * from "./errors.js";
 export * from "./model/index.js";
+export * from "./join-token.js";
 export * from "./manager.js";

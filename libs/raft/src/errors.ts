@@ -50,6 +50,13 @@ export const RAFT_ERRORS = errorRegistry({
     action:
       "if it is a manager's data dir, restore it from a backup or remove it and join the manager again; if it repeats on the network, check that every manager runs the same Shoal version",
   },
+  SHOAL_ERR_SNAPSHOT_TOO_LARGE: {
+    status: 413,
+    meaning:
+      "a peer announced a Raft snapshot larger than this manager accepts (maxSnapshotBytes, 1 GiB by default); the transfer was refused before its data was read",
+    action:
+      "if the cluster's state really is that large, raise maxSnapshotBytes on every manager; otherwise find the peer named in the manager's log, it is not a healthy member",
+  },
   SHOAL_ERR_LOG_UNAVAILABLE: {
     status: 500,
     meaning: "internal: a log index past the end of the log was asked; Raft treats it as not there yet",
@@ -183,6 +190,23 @@ export class ConfChangeError extends RaftError {
 export class RaftCorruptionError extends RaftError {
   readonly code = "SHOAL_ERR_CORRUPT";
   readonly status = RAFT_ERRORS[this.code].status;
+}
+
+/** A peer announced snapshot data larger than this node's limit; refused before any of it was buffered. */
+export class SnapshotTooLargeError extends RaftError {
+  readonly code = "SHOAL_ERR_SNAPSHOT_TOO_LARGE";
+  readonly status = RAFT_ERRORS[this.code].status;
+  constructor(
+    /** The size the peer announced, in bytes. */
+    readonly announcedBytes: number,
+    /** This node's limit (maxSnapshotBytes), in bytes. */
+    readonly limitBytes: number,
+  ) {
+    super(
+      `raft: snapshot of ${announcedBytes} bytes exceeds the limit of ${limitBytes} bytes (maxSnapshotBytes); ` +
+        "raise maxSnapshotBytes on every manager if the state is really that large",
+    );
+  }
 }
 
 /** The requested log range was compacted into a snapshot. */

@@ -31,7 +31,7 @@ import {
   scaledService,
   updatedService,
 } from "../model/services.js";
-import { roleOfToken } from "../model/bootstrap.js";
+import { roleOfToken } from "../join-token.js";
 import { buildClusterStatus } from "./cluster-status.js";
 import { withManagerStatus } from "./manager-status.js";
 import { soloView, type RaftView } from "./raft-view.js";
@@ -152,13 +152,12 @@ export const handlers: Handlers = {
   },
   clusterManagerJoin: async (ctx, { body }) => {
     const cluster = clusterOf(await readState(ctx));
-    if (body.token !== cluster.joinTokens.manager) {
-      const hint =
-        body.token === cluster.joinTokens.worker
-          ? "this is the worker token: use the manager token (`shoal cluster inspect` shows both)"
-          : "use the manager token printed by `shoal cluster init` on this cluster";
+    // The same answer for a worker token and for a wrong one: a refusal must not confirm that a guess is a token.
+    if (roleOfToken(cluster, body.token) !== "manager") {
       throw new ManagerError("SHOAL_ERR_INVALID_TOKEN", "the token is not this cluster's manager join token", {
-        hint: hint,
+        hint:
+          "use the manager join token (printed by `shoal cluster init`; `shoal cluster inspect` on a manager shows " +
+          "it); a worker token never admits a manager",
       });
     }
     if (!ctx.joinManager)

@@ -260,6 +260,25 @@ test("conflicts are 409: stale versions, taken names, published ports in use, no
   assert.match(implicit.message, /^network default is used by services /);
 });
 
+test("manager join: a worker token and a wrong one get the same 401, which does not say which it was", async (t) => {
+  const a = await api(t);
+  const cluster = a.store.state.list("cluster")[0];
+  assert.ok(cluster);
+  const join = (token: string): Request => ({
+    method: "POST",
+    url: "/v1/cluster/managers",
+    body: { token, raftAddr: "a:1", apiAddr: "a:2", natsUrl: "nats://a:3", natsRouteAddr: "a:4" },
+  });
+  const manager = cluster.joinTokens.manager;
+  const lastCharChanged = manager.slice(0, -1) + (manager.endsWith("A") ? "B" : "A");
+  const byWorker = await error(a, join(cluster.joinTokens.worker), 401);
+  const byWrong = await error(a, join(lastCharChanged), 401);
+  assert.equal(byWorker.code, "SHOAL_ERR_INVALID_TOKEN");
+  assert.deepEqual(byWorker, byWrong);
+  assert.match(byWorker.hint ?? "", /manager join token/);
+  assert.doesNotMatch(`${byWorker.message} ${byWorker.hint ?? ""}`, /this is the worker token/);
+});
+
 test("cluster join: a bad token is 401; a good one tells where the bus is", async (t) => {
   const a = await api(t);
   const e = await error(a, { method: "POST", url: "/v1/cluster/join", body: { token: "SHLTKN-1-c1-wwrong" } }, 401);

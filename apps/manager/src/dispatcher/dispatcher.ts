@@ -22,7 +22,7 @@ import { newId, newSecret } from "../ids.js";
 import type { ClusterStore } from "../store/cluster-store.js";
 import type { LoopLog } from "../log.js";
 import { networkViewFor } from "./network-view.js";
-import { roleOfToken } from "../model/bootstrap.js";
+import { roleOfToken } from "../join-token.js";
 import { isAllocated } from "../model/networks.js";
 
 interface Session {

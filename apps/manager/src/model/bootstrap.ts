@@ -67,10 +67,3 @@ export function managerEntryChanges(
   const spec = changedPeriod ? { ...cluster.spec, heartbeatPeriodMs: o.heartbeatPeriodMs as number } : cluster.spec;
   return { commands: [updateOf("cluster", cluster, { spec, managers })], dropped };
 }
-
-/** The role a join token admits a node to on this cluster, or undefined when it is none of the cluster's tokens. */
-export function roleOfToken(cluster: Pick<Cluster, "joinTokens">, token: string): "manager" | "worker" | undefined {
-  if (token === cluster.joinTokens.manager) return "manager";
-  if (token === cluster.joinTokens.worker) return "worker";
-  return undefined;
-}

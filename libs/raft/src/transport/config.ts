@@ -1,7 +1,8 @@
 import type { NodeId } from "../core/types.js";
 import { RaftConfigError } from "../errors.js";
 import type { BackoffOptions } from "./backoff.js";
-import { DEFAULT_MAX_FRAME_BYTES } from "./frame.js";
+import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HANDSHAKE_FRAME_BYTES } from "./frame.js";
+import { DEFAULT_MAX_SNAPSHOT_BYTES } from "./snapshot-assembler.js";
 import { type SocketFactory, tcpSockets } from "./socket-factory.js";
 import { type TransportLog, silentLog } from "./transport.js";
 
@@ -19,9 +20,14 @@ export interface TcpTransportOptions {
   readonly sockets?: SocketFactory;
   /** Largest frame accepted or sent (type byte + payload). Default 16 MiB. */
   readonly maxFrameBytes?: number;
+  /**
+   * Largest frame accepted from a peer whose handshake is not accepted yet, either side. Default 1 KiB: a
+   * stranger cannot make this node allocate more. Must hold a Hello and its reply, so the cluster id is bounded.
+   */
+  readonly maxHandshakeFrameBytes?: number;
   /** Slice size of snapshot data on the snapshot channel. Default 512 KiB; must be below `maxFrameBytes`. */
   readonly snapshotChunkBytes?: number;
-  /** Largest snapshot data accepted from a peer. Default 2 GiB. */
+  /** Largest snapshot data accepted from a peer. Default 1 GiB; the receive buffer grows with the data. */
   readonly maxSnapshotBytes?: number;
   /** Per-peer outgoing queue bound in messages. Default 4096. */
   readonly maxQueueMessages?: number;
@@ -45,8 +51,9 @@ export function resolveConfig(o: TcpTransportOptions): TransportConfig {
   const c: TransportConfig = {
     sockets: tcpSockets,
     maxFrameBytes: DEFAULT_MAX_FRAME_BYTES,
+    maxHandshakeFrameBytes: DEFAULT_MAX_HANDSHAKE_FRAME_BYTES,
     snapshotChunkBytes: 512 * 1024,
-    maxSnapshotBytes: 2 * 1024 ** 3,
+    maxSnapshotBytes: DEFAULT_MAX_SNAPSHOT_BYTES,
     maxQueueMessages: 4096,
     maxQueueBytes: 64 * 1024 * 1024,
     backoff: {},
@@ -61,6 +68,7 @@ export function resolveConfig(o: TcpTransportOptions): TransportConfig {
   if (c.clusterId === "") throw new RaftConfigError("raft: transport clusterId must not be empty");
   const positive: (keyof TransportConfig)[] = [
     "maxFrameBytes",
+    "maxHandshakeFrameBytes",
     "snapshotChunkBytes",
     "maxSnapshotBytes",
     "maxQueueMessages",
@@ -76,6 +84,15 @@ export function resolveConfig(o: TcpTransportOptions): TransportConfig {
     throw new RaftConfigError(
       `raft: transport option snapshotChunkBytes (${c.snapshotChunkBytes}) must be below maxFrameBytes ` +
         `(${c.maxFrameBytes})`,
+    );
+  }
+  // A refusal's reason quotes both cluster ids; with the Hello's other fields, 128 bytes is ample.
+  const clusterIdBytes = new TextEncoder().encode(c.clusterId).byteLength;
+  if (2 * clusterIdBytes + 128 > c.maxHandshakeFrameBytes) {
+    throw new RaftConfigError(
+      `raft: transport clusterId is ${clusterIdBytes} bytes, too long for maxHandshakeFrameBytes ` +
+        `(${c.maxHandshakeFrameBytes}): use a cluster id of at most ${Math.floor((c.maxHandshakeFrameBytes - 128) / 2)} bytes ` +
+        "or raise maxHandshakeFrameBytes",
     );
   }
   return c;

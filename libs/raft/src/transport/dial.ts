@@ -13,6 +13,8 @@ export interface DialOptions {
   readonly target: HostPort;
   readonly hello: Omit<Hello, "version">;
   readonly maxFrameBytes: number;
+  /** Largest frame accepted before the listener's accepting HelloReply. */
+  readonly maxHandshakeFrameBytes: number;
   readonly handshakeTimeoutMs: number;
   readonly log: TransportLog;
 }
@@ -22,6 +24,7 @@ export interface DialOptions {
  * frame callback, so the caller can install its own `onFrame`/`onClose` before any later frame is read;
  * `done(reason)` runs on refusal, timeout or connection failure (the connection is closed by then).
  * The connection is returned at once so that the caller can cancel with `close()`; `done` still runs then.
+ * Until the reply accepts, frames are limited to `maxHandshakeFrameBytes` (the listener is not trusted yet).
  */
 export function dial(options: DialOptions, done: (failure: string | null) => void): FrameConnection {
   const { target, hello } = options;
@@ -34,7 +37,7 @@ export function dial(options: DialOptions, done: (failure: string | null) => voi
     socket.destroy(err instanceof Error ? err : new Error(String(err)));
   }
   const conn = new FrameConnection(socket, {
-    maxFrameBytes: options.maxFrameBytes,
+    maxFrameBytes: Math.min(options.maxHandshakeFrameBytes, options.maxFrameBytes),
     log: options.log,
     fields: { peer: hello.to, channel: hello.channel, address: `${target.host}:${target.port}` },
   });
@@ -60,6 +63,7 @@ export function dial(options: DialOptions, done: (failure: string | null) => voi
     conn.onFrame = (f) => {
       throw new RaftCorruptionError(`raft: unexpected frame type ${f.type}`);
     };
+    if (reply.ok) conn.setMaxFrameBytes(options.maxFrameBytes);
     settle(reply.ok ? null : `raft: peer refused the handshake: ${reply.reason}`);
   };
   conn.write(encodeHello(hello));

@@ -52,6 +52,16 @@ export class FrameConnection {
     return this.state !== "open";
   }
 
+  /** Changes the largest frame accepted from now on (see {@link FrameDecoder.setMaxFrameBytes}). */
+  setMaxFrameBytes(limit: number): void {
+    this.decoder.setMaxFrameBytes(limit);
+  }
+
+  /** Total bytes allocated to reassemble received frames (for tests and metrics). */
+  get allocatedBytes(): number {
+    return this.decoder.allocatedBytes;
+  }
+
   /** Writes bytes; false means the socket's buffer is full (backpressure) or the connection is closed. */
   write(data: Uint8Array): boolean {
     if (this.state !== "open") return false;

@@ -35,6 +35,12 @@ export const FRAME_HEADER_BYTES = 5;
 /** Default limit on a frame's length field (type byte + payload): 16 MiB. */
 export const DEFAULT_MAX_FRAME_BYTES = 16 * 1024 * 1024;
 
+/**
+ * Default limit on a frame's length field before the peer's Hello is accepted: 1 KiB. A Hello is a few dozen
+ * bytes plus the cluster id, so an unauthenticated peer cannot make the listener allocate more than this.
+ */
+export const DEFAULT_MAX_HANDSHAKE_FRAME_BYTES = 1024;
+
 /** One decoded frame. `payload` may be a view into a received chunk. */
 export interface Frame {
   readonly type: FrameType;
@@ -101,9 +107,9 @@ const EMPTY = new Uint8Array(0);
 /**
  * Incremental frame decoder: feed it the chunks a socket delivers, in order, and it returns the frames they
  * complete. Handles frames split across chunks and many frames packed in one chunk; a frame contained in one
- * chunk is returned as a view, a split one is reassembled in a buffer allocated once at its full size.
- * A bad length or unknown type throws {@link RaftCorruptionError}; the decoder is then dead, and so should be
- * the connection.
+ * chunk is returned as a view, a split one is reassembled in a buffer allocated once at its full size, and only
+ * after its header passed the length limit. A bad length or unknown type throws {@link RaftCorruptionError};
+ * the decoder is then dead, and so should be the connection.
  */
 export class FrameDecoder {
   private readonly header = new Uint8Array(FRAME_HEADER_BYTES);
@@ -112,8 +118,23 @@ export class FrameDecoder {
   private bodyFill = 0;
   private bodyType = FrameType.Message;
   private failure: RaftCorruptionError | null = null;
+  private allocated = 0;
 
-  constructor(private readonly maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
+  /** @param maxFrameBytes the largest length field accepted; change it later with {@link setMaxFrameBytes}. */
+  constructor(private maxFrameBytes = DEFAULT_MAX_FRAME_BYTES) {}
+
+  /**
+   * Changes the length limit for the headers not parsed yet (e.g. raised once a handshake is accepted). The
+   * headers of the chunk being pushed are all parsed in that push, under the limit in force when it began.
+   */
+  setMaxFrameBytes(limit: number): void {
+    this.maxFrameBytes = limit;
+  }
+
+  /** Total bytes this decoder allocated to reassemble split frames (for tests and metrics). */
+  get allocatedBytes(): number {
+    return this.allocated;
+  }
 
   /** Consumes `chunk` and returns the frames it completes, in order. */
   push(chunk: Uint8Array): Frame[] {
@@ -151,6 +172,7 @@ export class FrameDecoder {
         off += payloadBytes;
       } else {
         this.body = new Uint8Array(payloadBytes);
+        this.allocated += payloadBytes;
         this.bodyFill = 0;
         this.bodyType = type;
       }

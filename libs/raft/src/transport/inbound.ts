@@ -13,6 +13,8 @@ export interface InboundContext {
   readonly nodeId: NodeId;
   readonly clusterId: string;
   readonly maxFrameBytes: number;
+  /** Largest frame accepted before the Hello is accepted (the Hello itself included). */
+  readonly maxHandshakeFrameBytes: number;
   readonly maxSnapshotBytes: number;
   readonly handshakeTimeoutMs: number;
   readonly log: TransportLog;
@@ -24,11 +26,13 @@ export interface InboundContext {
  * Serves one accepted connection: expects a Hello within the handshake timeout, refuses (reply, then close)
  * a wrong cluster, receiver or version, then receives either Raft messages ("stream") or one snapshot
  * ("snapshot", acked before delivery). Inbound connections never carry this node's own outgoing traffic.
+ * Until the Hello is accepted, a frame longer than `maxHandshakeFrameBytes` closes the connection before any
+ * buffer is allocated for it; `maxFrameBytes` applies after.
  */
 export function serveInbound(socket: Duplex, ctx: InboundContext): FrameConnection {
   const remote = "remoteAddress" in socket ? String(socket.remoteAddress) : "unknown";
   const conn = new FrameConnection(socket, {
-    maxFrameBytes: ctx.maxFrameBytes,
+    maxFrameBytes: Math.min(ctx.maxHandshakeFrameBytes, ctx.maxFrameBytes),
     log: ctx.log,
     fields: { remote, direction: "inbound" },
   });
@@ -50,6 +54,7 @@ export function serveInbound(socket: Duplex, ctx: InboundContext): FrameConnecti
       return;
     }
     conn.write(encodeReply(FrameType.HelloReply, { ok: true, reason: "" }));
+    conn.setMaxFrameBytes(ctx.maxFrameBytes);
     conn.onFrame = hello.channel === "stream" ? streamReceiver(hello, ctx) : snapshotReceiver(hello, ctx, conn);
   };
   return conn;

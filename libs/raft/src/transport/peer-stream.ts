@@ -86,6 +86,7 @@ export class PeerStream {
         target: this.target,
         hello: { clusterId: c.clusterId, from: c.nodeId, to: this.peer, channel: "stream" },
         maxFrameBytes: c.maxFrameBytes,
+        maxHandshakeFrameBytes: c.maxHandshakeFrameBytes,
         handshakeTimeoutMs: c.handshakeTimeoutMs,
         log: c.log,
       },

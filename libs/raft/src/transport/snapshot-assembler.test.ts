@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { crc32 } from "node:zlib";
-import { RaftCorruptionError } from "../errors.js";
+import { RaftCorruptionError, SnapshotTooLargeError } from "../errors.js";
 import { type Frame, FrameDecoder, FrameType, encodeFrame } from "./frame.js";
 import { SnapshotAssembler } from "./snapshot-assembler.js";
 import { encodeSnapEnd, encodeSnapHeader } from "./snapshot-wire.js";
@@ -44,7 +44,6 @@ describe("SnapshotAssembler", () => {
     { name: "a trailer length mismatch", frames: () => transfer(data, { totalBytes: 4499 }), error: /length mismatch/ },
     { name: "a missing chunk", frames: () => transfer(data).filter((_, i) => i !== 2), error: /length mismatch/ },
     { name: "a chunk before the header", frames: () => transfer(data).slice(1), error: /before the header/ },
-    { name: "a snapshot above the limit", frames: () => transfer(data), error: /exceeds the limit/, max: 4000 },
     {
       name: "a header that is not a MsgSnap",
       frames: () => [decode(encodeSnapHeader(heartbeat(1, 2, 0), 0))],
@@ -59,4 +58,55 @@ describe("SnapshotAssembler", () => {
       );
     });
   }
+
+  it("refuses a header announcing more than the limit with a typed error, before buffering anything", () => {
+    const asm = new SnapshotAssembler(4000);
+    const [header] = transfer(data);
+    assert.ok(header);
+    assert.throws(
+      () => asm.push(header),
+      (err) =>
+        err instanceof SnapshotTooLargeError &&
+        err.code === "SHOAL_ERR_SNAPSHOT_TOO_LARGE" &&
+        err.announcedBytes === 4500 &&
+        err.limitBytes === 4000 &&
+        /exceeds the limit of 4000 bytes \(maxSnapshotBytes\)/.test(err.message),
+    );
+    assert.equal(asm.bufferedBytes, 0);
+  });
+
+  it("refuses a snapshot over the default limit of 1 GiB", () => {
+    const header = decode(encodeSnapHeader(snapMessage(1, 2, new Uint8Array(0)), 1024 ** 3 + 1));
+    assert.throws(() => new SnapshotAssembler().push(header), SnapshotTooLargeError);
+  });
+
+  it("grows its buffer with the data received, not with the size announced", () => {
+    const announced = 2 * 1024 ** 3;
+    const aheadBytes = 64 * 1024;
+    const asm = new SnapshotAssembler(4 * 1024 ** 3, aheadBytes);
+    asm.push(decode(encodeSnapHeader(snapMessage(1, 2, new Uint8Array(0)), announced)));
+    assert.equal(asm.bufferedBytes, 0, "nothing allocated for the header alone");
+    const slice = randomBytes(1000, 7);
+    let received = 0;
+    for (let i = 0; i < 300; i++) {
+      asm.push(decode(encodeFrame(FrameType.SnapChunk, slice)));
+      received += slice.byteLength;
+      assert.ok(asm.bufferedBytes >= received);
+      assert.ok(asm.bufferedBytes <= received + aheadBytes, `buffer ${asm.bufferedBytes} for ${received} received`);
+    }
+  });
+
+  it("reassembles data sent in slices of varied sizes across many growth steps", () => {
+    const big = randomBytes(200_000, 11);
+    const frames = [decode(encodeSnapHeader(snapMessage(1, 2, big), big.byteLength))];
+    for (let off = 0, n = 1; off < big.byteLength; off += n, n = (n * 7) % 9973) {
+      frames.push(decode(encodeFrame(FrameType.SnapChunk, big.subarray(off, off + n))));
+    }
+    frames.push(decode(encodeSnapEnd({ totalBytes: big.byteLength, crc: crc32(big) })));
+    const asm = new SnapshotAssembler(1 << 20, 4096);
+    let out = null;
+    for (const f of frames) out = asm.push(f);
+    assert.deepEqual(out, snapMessage(1, 2, big));
+    assert.equal(asm.bufferedBytes, big.byteLength);
+  });
 });

@@ -53,6 +53,7 @@ export class SnapshotSender {
           target: this.target,
           hello: { clusterId: c.clusterId, from: c.nodeId, to: this.peer, channel: "snapshot" },
           maxFrameBytes: c.maxFrameBytes,
+          maxHandshakeFrameBytes: c.maxHandshakeFrameBytes,
           handshakeTimeoutMs: c.handshakeTimeoutMs,
           log: c.log,
         },

@@ -1,10 +1,12 @@
 import assert from "node:assert/strict";
-import { type Socket, createConnection } from "node:net";
+import { type AddressInfo, type Socket, createConnection, createServer } from "node:net";
 import { afterEach, describe, it } from "node:test";
 import { parseAddress } from "./address.js";
-import { FrameDecoder, FrameType, decodeReply } from "./frame.js";
+import type { FrameConnection } from "./frame-connection.js";
+import { FrameDecoder, FrameType, decodeReply, encodeMessageFrame } from "./frame.js";
 import { encodeHello } from "./handshake.js";
-import { type TestNode, closeAll, heartbeat, startCluster, startNode } from "./test-support.js";
+import { serveInbound } from "./inbound.js";
+import { LogCapture, type TestNode, closeAll, heartbeat, startCluster, startNode } from "./test-support.js";
 
 /** A raw client socket to `node`, with a promise for its close and the reply to its handshake (if any). */
 function rawClient(node: TestNode): { socket: Socket; closed: Promise<void>; reply: Promise<boolean> } {
@@ -92,6 +94,62 @@ describe("TcpTransport handshake", () => {
       assert.ok(b.logs.has("closing transport connection"));
     });
   }
+
+  /** A 5-byte header announcing a 16 MiB Message frame: u32 LE length | u8 type. */
+  const header16MiB = new Uint8Array([0x00, 0x00, 0x00, 0x01, FrameType.Message]);
+
+  it("closes a connection whose first frame announces 16 MiB before its handshake", async () => {
+    const b = await startNode(2);
+    nodes = [b];
+    const raw = rawClient(b);
+    sockets.push(raw.socket);
+    raw.socket.write(header16MiB);
+    await raw.closed;
+    assert.ok(b.logs.has("closing transport connection", "exceeds the limit of 1024 bytes"));
+  });
+
+  it("allocates nothing for a 16 MiB frame announced before the handshake", async (t) => {
+    const logs = new LogCapture();
+    const conns: FrameConnection[] = [];
+    const server = createServer((socket) => {
+      conns.push(
+        serveInbound(socket, {
+          nodeId: 2,
+          clusterId: "test-cluster",
+          maxFrameBytes: 64 * 1024 * 1024,
+          maxHandshakeFrameBytes: 1024,
+          maxSnapshotBytes: 1024 ** 3,
+          handshakeTimeoutMs: 5000,
+          log: logs.log,
+          deliver: () => assert.fail("nothing may be delivered"),
+        }),
+      );
+    });
+    t.after(() => server.close());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const socket = createConnection((server.address() as AddressInfo).port, "127.0.0.1");
+    socket.on("error", () => {});
+    sockets.push(socket);
+    const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
+    socket.write(header16MiB);
+    await closed;
+    const [conn] = conns;
+    assert.ok(conn, "the server saw the connection");
+    assert.equal(conn.isClosed, true);
+    assert.equal(conn.allocatedBytes, 0, "no buffer was allocated for the announced frame");
+  });
+
+  it("accepts large frames once the handshake is accepted", async () => {
+    const b = await startNode(2);
+    nodes = [b];
+    const raw = rawClient(b);
+    sockets.push(raw.socket);
+    raw.socket.write(encodeHello({ clusterId: "test-cluster", from: 9, to: 2, channel: "stream" }));
+    assert.equal(await raw.reply, true, "handshake accepted");
+    const big = { ...heartbeat(9, 2, 0), context: new Uint8Array(4096) };
+    raw.socket.write(encodeMessageFrame(big));
+    await b.recorder.until("the 4 KiB message", () => b.recorder.messages.length === 1);
+  });
 
   it("closes an inbound connection that never sends its handshake", async () => {
     const b = await startNode(2, { handshakeTimeoutMs: 50 });

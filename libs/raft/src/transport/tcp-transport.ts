@@ -157,6 +157,7 @@ export class TcpTransport implements Transport {
       nodeId: c.nodeId,
       clusterId: c.clusterId,
       maxFrameBytes: c.maxFrameBytes,
+      maxHandshakeFrameBytes: c.maxHandshakeFrameBytes,
       maxSnapshotBytes: c.maxSnapshotBytes,
       handshakeTimeoutMs: c.handshakeTimeoutMs,
       log: c.log,
