@@ -16,6 +16,7 @@ import { ensureBusyboxTarball } from "../../libs/runtime/dist/testing/index.js";
 import { nodeOfTask, overlayAddress, networkId } from "../../test/harness/dist/probe.js";
 import { createService, removeService } from "../../test/harness/dist/scenarios.js";
 import { sshTarget, vagrantNodes } from "../../test/harness/dist/target.js";
+import { parseIperf } from "../lib/iperf.mjs";
 import { barPanels } from "../lib/svg.mjs";
 
 const { values: args } = parseArgs({
@@ -81,16 +82,8 @@ async function throughput(side) {
     side.client.node,
     inNet(side.client.pid, ["iperf3", "-c", side.address, "-p", String(PORT), "-t", String(SECONDS), "-J"]),
   );
-  const r = JSON.parse(out);
-  if (r.error) throw new Error(`iperf3: ${r.error}`);
-  const sender = r.end.streams[0].sender;
-  return {
-    mbps: r.end.sum_received.bits_per_second / 1e6,
-    retransmits: r.end.sum_sent.retransmits,
-    meanRttUs: sender.mean_rtt,
-    cpuSenderPct: r.end.cpu_utilization_percent.host_total,
-    cpuReceiverPct: r.end.cpu_utilization_percent.remote_total,
-  };
+  const { bitsPerSecond, retransmits, meanRttUs, cpuSenderPct, cpuReceiverPct } = parseIperf(out);
+  return { mbps: bitsPerSecond / 1e6, retransmits, meanRttUs, cpuSenderPct, cpuReceiverPct };
 }
 
 async function roundTrip(side) {

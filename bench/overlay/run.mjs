@@ -15,6 +15,7 @@ import { cpus, loadavg, release } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { macOf, openVxlanOverlay, runCommand } from "../../libs/overlay/dist/index.js";
+import { parseIperf } from "../lib/iperf.mjs";
 
 const { values: args } = parseArgs({
   options: {
@@ -245,18 +246,10 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /** One iperf3 TCP run from the path's client to its server. */
 async function throughput(path, seconds = SECONDS) {
-  const r = JSON.parse(await inNs(path.client, iperfArgs(path.address, seconds), { timeoutMs: (seconds + 30) * 1000 }));
-  if (r.error) throw new Error(`iperf3: ${r.error}`);
-  const sender = r.end.streams[0].sender;
-  return {
-    gbps: r.end.sum_received.bits_per_second / 1e9,
-    retransmits: r.end.sum_sent.retransmits,
-    meanRttUs: sender.mean_rtt,
-    minRttUs: sender.min_rtt,
-    maxSndCwndBytes: sender.max_snd_cwnd,
-    cpuSenderPct: r.end.cpu_utilization_percent.host_total,
-    cpuReceiverPct: r.end.cpu_utilization_percent.remote_total,
-  };
+  const { bitsPerSecond, ...rest } = parseIperf(
+    await inNs(path.client, iperfArgs(path.address, seconds), { timeoutMs: (seconds + 30) * 1000 }),
+  );
+  return { gbps: bitsPerSecond / 1e9, ...rest };
 }
 
 /** One ping run: every reply's round trip in ms, their average and median, and the loss. */
