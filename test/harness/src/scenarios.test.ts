@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { after, before, describe, test } from "node:test";
+import { after, before, describe, test, type TestContext } from "node:test";
 import { ensureBusyboxTarball } from "@shoal/runtime/testing";
 import {
   createConverges,
@@ -31,6 +31,17 @@ describe(
       if (!t) throw new Error("the target did not start");
       return t;
     };
+    // A failed scenario prints the nodes' daemon logs, where the target has them.
+    const scenario = (name: string, fn: (ctx: TestContext) => Promise<void> | void): void => {
+      void test(name, async (ctx) => {
+        try {
+          await fn(ctx);
+        } catch (e) {
+          console.log((await t?.diagnostics?.().catch((d: unknown) => String(d))) ?? "");
+          throw e;
+        }
+      });
+    };
 
     before(async () => {
       const tar = await ensureBusyboxTarball();
@@ -42,23 +53,26 @@ describe(
       await t?.destroy();
     });
 
-    test("a service of 3 replicas converges, spread over the nodes", () =>
-      createConverges(target(), service, image, 3));
-    test("scaling to 5 then to 2 converges each time", () => scaleConverges(target(), service, 5, 2));
-    test("draining a node moves its tasks to the others", async () => {
+    scenario("a service of 3 replicas converges, spread over the nodes", () =>
+      createConverges(target(), service, image, 3),
+    );
+    scenario("scaling to 5 then to 2 converges each time", () => scaleConverges(target(), service, 5, 2));
+    scenario("draining a node moves its tasks to the others", async () => {
       await scaleConverges(target(), service, 3, 3);
       await drainMovesTasks(target(), service, 3);
     });
-    test("a published port answers on every node", () => publishedPortOnEveryNode(target(), published, image));
-    test("tasks on different nodes reach each other over the overlay, by address and by DNS name", () =>
-      overlayAndDnsAcrossNodes(target(), web, image));
-    test("a worker powered off: its tasks run on the other nodes; powered on, it is ready again", (ctx) => {
+    scenario("a published port answers on every node", () => publishedPortOnEveryNode(target(), published, image));
+    scenario("tasks on different nodes reach each other over the overlay, by address and by DNS name", () =>
+      overlayAndDnsAcrossNodes(target(), web, image),
+    );
+    scenario("a worker powered off: its tasks run on the other nodes; powered on, it is ready again", (ctx) => {
       // Hosts reached by ssh have no power switch here; containers and VMs do.
       if (!target().nodes.some((n) => n.powerOff))
         return ctx.skip(`the ${target().kind} target cannot power nodes off`);
       return powerOffMovesTasks(target(), service, 3);
     });
-    test("the manager rebooted: once back, the cluster serves through it", () =>
-      managerRebootServes(target(), service, 3, published));
+    scenario("the manager rebooted: once back, the cluster serves through it", () =>
+      managerRebootServes(target(), service, 3, published),
+    );
   },
 );

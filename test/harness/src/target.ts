@@ -44,6 +44,8 @@ export interface ClusterTarget {
   readonly loadImage: (tarball: string) => Promise<string>;
   /** Removes what the target made for the test (a cluster made for it), not an existing cluster. */
   readonly destroy: () => Promise<void>;
+  /** What a failed scenario prints to be understood from a CI log (the nodes' daemon logs), where the target can. */
+  readonly diagnostics?: () => Promise<string>;
 }
 
 /** How to reach nodes over ssh. */
@@ -271,6 +273,10 @@ export function targetOf(c: HarnessCluster): ClusterTarget {
     client: () => c.client(),
     loadImage: (t) => c.loadImage(t),
     destroy: () => c.destroy(),
+    diagnostics: async () => {
+      const tails = await Promise.all(c.nodes.map((n) => n.logTail(60).catch((e: unknown) => String(e))));
+      return tails.join("\n");
+    },
   };
 }
 
