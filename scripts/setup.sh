@@ -6,13 +6,14 @@ cd "$(dirname "$0")/.."
 
 # System packages: etcd-server and etcd-client for the Raft benchmark's peer; runc, the low-level container
 # executor; busybox-static (and file, to check it) for the busybox image built by infra/images; gcc and
-# libc6-dev to build the runtime's container shim; attr (setfattr) for overlayfs whiteouts; docker-registry,
+# libc6-dev to build the runtime's container shim (and the seccomp tests' probe); linux-libc-dev, whose syscall
+# headers the seccomp table is checked against; attr (setfattr) for overlayfs whiteouts; docker-registry,
 # the registry the image-pull tests run on loopback; nats-server, the manager-agent bus each manager supervises;
 # iproute2 and nftables, which the agent drives for task networking and published ports; docker.io, whose daemon
 # runs the containers the multi-node test harness makes its nodes of; redis-server, whose binary infra/images
 # packs into the redis image the network tests use; iperf3 and iputils-ping for the overlay benchmark; chromium,
 # the headless browser the dashboard's tests drive.
-PACKAGES=(etcd-server etcd-client runc busybox-static file gcc libc6-dev attr docker-registry nats-server iproute2 nftables docker.io redis-server iperf3 iputils-ping chromium)
+PACKAGES=(etcd-server etcd-client runc busybox-static file gcc libc6-dev linux-libc-dev attr docker-registry nats-server iproute2 nftables docker.io redis-server iperf3 iputils-ping chromium)
 # The shellcheck package, which `npm run lint` runs on every shell script; vagrant, whose `vagrant validate` checks
 # infra/vagrant/Vagrantfile; debootstrap, which makes the fresh Debian 12 node infra/install.sh is tested on.
 PACKAGES+=(shellcheck vagrant debootstrap)

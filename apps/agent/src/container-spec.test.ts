@@ -26,6 +26,7 @@ test("container spec: the task template maps onto the runtime's spec, with Shoal
         stopGracePeriodMs: 3_000,
         readOnly: true,
         init: false,
+        security: { seccomp: "unconfined", noNewPrivileges: false },
       },
       resources: {
         limits: { memoryBytes: 64 * 2 ** 20, cpus: 0.5, pids: 100 },
@@ -50,6 +51,8 @@ test("container spec: the task template maps onto the runtime's spec, with Shoal
     ],
     readOnlyRootfs: true,
     init: false,
+    seccomp: "unconfined",
+    noNewPrivileges: false,
     stopSignal: "SIGINT",
     stopGracePeriodMs: 3_000,
     healthcheck: { test: ["CMD", "true"], intervalMs: 5_000, timeoutMs: 30_000, retries: 3, startPeriodMs: 0 },
@@ -73,4 +76,6 @@ test("container spec: what the template leaves out comes from the image (no fiel
   assert.equal(spec.resources, undefined);
   assert.equal(spec.healthcheck, undefined);
   assert.equal(spec.init, true);
+  assert.equal(spec.seccomp, "default");
+  assert.equal(spec.noNewPrivileges, true);
 });

@@ -9,7 +9,8 @@ export const LABEL_NODE = "shoal.node.id";
 
 /**
  * The container spec of a task: its template mapped onto the runtime's spec (command -> entrypoint, args ->
- * cmd, limits and reservations -> resources), id = task id, and Shoal's labels. Pure.
+ * cmd, limits and reservations -> resources, security -> seccomp and noNewPrivileges), id = task id, and Shoal's
+ * labels. Pure.
  */
 export function containerSpecFor(
   task: Task,
@@ -50,6 +51,8 @@ export function containerSpecFor(
     mounts,
     readOnlyRootfs: c.readOnly,
     init: c.init,
+    seccomp: c.security.seccomp,
+    noNewPrivileges: c.security.noNewPrivileges,
     ...(c.stopSignal === undefined ? {} : { stopSignal: c.stopSignal }),
     stopGracePeriodMs: c.stopGracePeriodMs,
     ...(c.healthcheck === undefined ? {} : { healthcheck: { ...c.healthcheck, test: [...c.healthcheck.test] } }),

@@ -11,6 +11,7 @@ test("a minimal service spec gets Swarm's defaults", () => {
   assert.deepEqual(s.taskTemplate.restartPolicy, { condition: "any", delayMs: 5000, maxAttempts: 0, windowMs: 0 });
   assert.equal(s.taskTemplate.container.stopGracePeriodMs, 10_000);
   assert.equal(s.taskTemplate.container.init, true);
+  assert.deepEqual(s.taskTemplate.container.security, { seccomp: "default", noNewPrivileges: true });
   assert.deepEqual(s.endpoint, { mode: "vip", ports: [] });
   assert.equal(s.updateConfig.parallelism, 1);
 });
@@ -35,6 +36,12 @@ const bad: [string, ServiceSpecInput, string, RegExp][] = [
     { name: "web", taskTemplate: { container: { image: "b", mounts: [{ type: "tmpfs", target: "tmp" }] } } },
     "taskTemplate.container.mounts.0.target",
     /absolute/,
+  ],
+  [
+    "a seccomp profile path",
+    { name: "web", taskTemplate: { container: { image: "b", security: { seccomp: "/p.json" as never } } } },
+    "taskTemplate.container.security.seccomp",
+    /"default"\|"unconfined"/,
   ],
   [
     "tiny memory limit",

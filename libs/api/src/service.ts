@@ -41,6 +41,15 @@ export const HealthcheckSchema = z.object({
   startPeriodMs: DurationMsSchema.default(0),
 });
 
+/** The sandbox of each task's container beyond its capabilities. */
+export const ContainerSecuritySchema = z.object({
+  /** `default`: syscalls filtered by the default seccomp profile (Docker's behaviour); `unconfined`: no filter. */
+  seccomp: z.enum(["default", "unconfined"]).default("default"),
+  /** No process of the container may gain privileges (setuid binaries run without them); `false` allows it. */
+  noNewPrivileges: z.boolean().default(true),
+});
+export type ContainerSecurity = z.infer<typeof ContainerSecuritySchema>;
+
 /** What runs in each task's container. */
 export const ContainerSpecSchema = z.object({
   image: z.string().min(1, "name the image to run"),
@@ -60,6 +69,7 @@ export const ContainerSpecSchema = z.object({
   readOnly: z.boolean().default(false),
   /** Run a tiny init as PID 1 (forwards signals, reaps orphans). */
   init: z.boolean().default(true),
+  security: ContainerSecuritySchema.default({ seccomp: "default", noNewPrivileges: true }),
 });
 
 /** CPU and memory: limits are enforced in cgroups, reservations are what the scheduler sets aside. */

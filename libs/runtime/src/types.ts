@@ -127,6 +127,16 @@ export interface ContainerSpec {
   /** Capabilities added to / dropped from Docker's default set, e.g. `NET_ADMIN` (with or without `CAP_`). */
   capAdd?: string[];
   capDrop?: string[];
+  /**
+   * `default` (the default): the container's syscalls are filtered by the default seccomp profile for its
+   * capabilities (Docker's behaviour); `unconfined`: no filter.
+   */
+  seccomp?: "default" | "unconfined";
+  /**
+   * Whether the process and its children may never gain privileges (setuid and file-capability binaries run
+   * without them); default true.
+   */
+  noNewPrivileges?: boolean;
   rlimits?: RlimitSpec[];
   /**
    * Run a tiny init as PID 1 that forwards signals to the command and reaps orphans (Docker's `--init`);

@@ -51,6 +51,7 @@ export function servicePretty(s: ServiceWithStatus): string {
   kv(1, "Dir", c.workdir);
   if (c.healthcheck) kv(1, "Healthcheck", c.healthcheck.test.join(" "));
   kv(1, "Init", String(c.init));
+  kv(1, "SecurityOpt", `seccomp=${c.security.seccomp}, no-new-privileges=${String(c.security.noNewPrivileges)}`);
   list(
     0,
     "Mounts",

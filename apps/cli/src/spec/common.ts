@@ -1,7 +1,7 @@
 import type { ServiceSpecInput } from "@shoal/api";
 import type { ParsedArgs } from "../args/parser.js";
 import { decimalFlag, durationFlag, intFlag, sizeFlag } from "../args/units.js";
-import { choice, splitWords } from "./values.js";
+import { choice, parseSecurityOpt, splitWords } from "./values.js";
 
 type TemplateInput = ServiceSpecInput["taskTemplate"];
 type ContainerInput = TemplateInput["container"];
@@ -87,6 +87,7 @@ export function applyCommonFlags(spec: ServiceSpecInput, p: ParsedArgs): void {
   str("stop-signal", (v) => (c.stopSignal = v));
   str("stop-grace-period", (v) => (c.stopGracePeriodMs = durationFlag("stop-grace-period", v)));
   if (p.has("read-only")) c.readOnly = p.flag("read-only");
+  for (const opt of p.strings("security-opt")) c.security = { ...c.security, ...parseSecurityOpt(opt) };
 
   const update = () => (spec.updateConfig ??= {});
   str("update-parallelism", (v) => (update().parallelism = intFlag("update-parallelism", v)));

@@ -84,6 +84,10 @@ test("every service create flag lands in the spec, and the result passes the API
     "--stop-grace-period",
     "30s",
     "--read-only",
+    "--security-opt",
+    "seccomp=unconfined",
+    "--security-opt",
+    "no-new-privileges=false",
     "--update-parallelism",
     "2",
     "--update-delay",
@@ -132,6 +136,7 @@ test("every service create flag lands in the spec, and the result passes the API
         stopSignal: "SIGQUIT",
         stopGracePeriodMs: 30_000,
         readOnly: true,
+        security: { seccomp: "unconfined", noNewPrivileges: false },
       },
       placement: {
         constraints: ["node.labels.zone==a"],
@@ -166,6 +171,22 @@ test("a minimal create gets a name from the image and Swarm's defaults from the 
   assert.deepEqual(valid.mode, { mode: "replicated", replicas: 1 });
   assert.equal(valid.taskTemplate.restartPolicy.condition, "any");
   assert.equal(defaultServiceName("docker.io/library/busybox@sha256:00", "x1"), "busybox-x1");
+});
+
+test("--security-opt takes Docker's spellings; the last one for a setting wins; none keeps the defaults", () => {
+  const security = (...opts: string[]) =>
+    validateServiceSpec(create(...opts.flatMap((o) => ["--security-opt", o]), "busybox")).taskTemplate.container
+      .security;
+  assert.deepEqual(security(), { seccomp: "default", noNewPrivileges: true });
+  assert.deepEqual(security("seccomp:unconfined", "no-new-privileges:false"), {
+    seccomp: "unconfined",
+    noNewPrivileges: false,
+  });
+  assert.deepEqual(security("no-new-privileges=false", "no-new-privileges"), {
+    seccomp: "default",
+    noNewPrivileges: true,
+  });
+  assert.deepEqual(security("seccomp=unconfined", "seccomp=default"), { seccomp: "default", noNewPrivileges: true });
 });
 
 test("global mode and --no-healthcheck", () => {
@@ -216,6 +237,15 @@ const badFlags: [string[], RegExp][] = [
   [["--endpoint-mode", "lb"], /--endpoint-mode: use vip or dnsrr/],
   [["--max-replicas", "x"], /--max-replicas/],
   [["--label", "=x"], /invalid --label "=x": write key=value/],
+  [
+    ["--security-opt", "seccomp=/etc/profile.json"],
+    /--security-opt "seccomp=\/etc\/profile.json": .*default or unconfined/,
+  ],
+  [["--security-opt", "no-new-privileges=no"], /--security-opt "no-new-privileges=no": .*true or false/],
+  [
+    ["--security-opt", "apparmor=unconfined"],
+    /unknown --security-opt .*seccomp=default\|unconfined or no-new-privileges/,
+  ],
 ];
 for (const [flags, message] of badFlags) {
   test(`service create ${flags.join(" ") || "(no image)"} is a usage error: ${message.source}`, () => {

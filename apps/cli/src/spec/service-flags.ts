@@ -25,6 +25,7 @@ export const COMMON_SERVICE_OPTIONS: readonly OptionDef[] = [
   s("stop-signal", "SIGNAL", "Signal to stop the container"),
   s("stop-grace-period", "DURATION", "Time to wait before force killing a container (10s)"),
   b("read-only", "Mount the container's root filesystem as read only (--read-only=false to undo)"),
+  many("security-opt", "OPT", "Security options: seccomp=default|unconfined, no-new-privileges=true|false"),
   s("update-parallelism", "N", "Maximum number of tasks updated simultaneously (0 to update all at once)"),
   s("update-delay", "DURATION", "Delay between updates"),
   s("update-failure-action", "ACTION", "Action on update failure: pause, continue or rollback"),

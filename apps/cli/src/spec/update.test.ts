@@ -106,6 +106,22 @@ test("--force bumps a counter container label each time", () => {
   assert.equal(twice.taskTemplate.container.labels?.[FORCE_UPDATE_LABEL], "2");
 });
 
+test("--security-opt changes one setting and keeps the other", () => {
+  const unconfined = update("--security-opt", "seccomp=unconfined", "web");
+  assert.deepEqual(unconfined.taskTemplate.container.security, { seccomp: "unconfined", noNewPrivileges: true });
+  const back = buildUpdateSpec(
+    unconfined,
+    parseArgs(["--security-opt", "no-new-privileges=false"], { options: UPDATE_OPTIONS }, "service update"),
+    {},
+  );
+  assert.deepEqual(back.taskTemplate.container.security, { seccomp: "unconfined", noNewPrivileges: false });
+  assert.throws(
+    () => update("--security-opt", "seccomp=off", "web"),
+    (e: unknown) =>
+      e instanceof UsageError && /--security-opt "seccomp=off": seccomp takes default or unconfined/.test(e.message),
+  );
+});
+
 test("with no flags the spec is unchanged", () => {
   assert.deepEqual(update("web"), current);
 });

@@ -10,6 +10,7 @@ const FIELD_FLAGS: readonly [string, string][] = [
   ["taskTemplate.container.mounts", "--mount"],
   ["taskTemplate.container.labels", "--container-label"],
   ["taskTemplate.container.healthcheck", "--health-cmd"],
+  ["taskTemplate.container.security", "--security-opt"],
   ["taskTemplate.resources.limits.memoryBytes", "--limit-memory"],
   ["taskTemplate.resources.limits.cpus", "--limit-cpu"],
   ["taskTemplate.resources.limits.pids", "--limit-pids"],

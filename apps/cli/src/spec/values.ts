@@ -159,6 +159,34 @@ export function parsePlacementPref(text: string, flag = "placement-pref"): { spr
   return { spread: text.slice(eq + 1) };
 }
 
+/** The container security settings as the spec takes them. */
+export type SecurityInput = NonNullable<ServiceSpecInput["taskTemplate"]["container"]["security"]>;
+
+const SECURITY_OPTS = "seccomp=default|unconfined or no-new-privileges[=true|false]";
+
+/**
+ * Parses `--security-opt` (Docker's syntax, `=` or the older `:`): `seccomp=default|unconfined`,
+ * `no-new-privileges` (true), `no-new-privileges=true|false`. A seccomp profile file is refused: the profile
+ * is Shoal's own, computed from the container's capabilities.
+ */
+export function parseSecurityOpt(text: string, flag = "security-opt"): SecurityInput {
+  const m = /^([^=:]+)(?:[=:](.*))?$/.exec(text.trim());
+  const key = m?.[1]?.trim().toLowerCase() ?? "";
+  const value = m?.[2]?.trim();
+  if (key === "seccomp") {
+    if (value === "default" || value === "unconfined") return { seccomp: value };
+    throw new UsageError(
+      `invalid --${flag} ${JSON.stringify(text)}: seccomp takes default or unconfined (profile files are not supported)`,
+    );
+  }
+  if (key === "no-new-privileges") {
+    if (value === undefined || value === "true") return { noNewPrivileges: true };
+    if (value === "false") return { noNewPrivileges: false };
+    throw new UsageError(`invalid --${flag} ${JSON.stringify(text)}: no-new-privileges takes true or false`);
+  }
+  throw new UsageError(`unknown --${flag} ${JSON.stringify(text)}: use ${SECURITY_OPTS}`);
+}
+
 /** One of `allowed`, or a UsageError listing them. */
 export function choice<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
   if (!(allowed as readonly string[]).includes(value))

@@ -8,7 +8,13 @@ import type { HostFacts } from "./host-facts.js";
 import { mergeWithImage } from "./merge-image.js";
 import type { OciConfig } from "./oci-config.js";
 
-const HOST: HostFacts = { cgroupVersion: 1, swapAccounting: true, cpuCount: 2, memoryBytes: 24 * 1024 ** 3 };
+const HOST: HostFacts = {
+  cgroupVersion: 1,
+  swapAccounting: true,
+  cpuCount: 2,
+  memoryBytes: 24 * 1024 ** 3,
+  arch: "x64",
+};
 const IMAGE: ImageConfig = { cmd: ["sh"], env: [], exposedPorts: [], labels: {}, volumes: [] };
 const ETC = { hosts: "/run/c/hosts", hostname: "/run/c/hostname", resolvConf: "/run/c/resolv.conf" };
 const MiB = 1024 * 1024;
@@ -54,7 +60,7 @@ describe("buildOciConfig defaults", () => {
     assert.equal(config.process.cwd, "/");
     assert.deepEqual(config.process.user, { uid: 0, gid: 0 });
     assert.equal(config.process.terminal, false);
-    assert.equal(config.process.noNewPrivileges, false);
+    assert.equal(config.process.noNewPrivileges, true);
     assert.equal(config.process.oomScoreAdj, 0);
     assert.deepEqual(config.process.rlimits, [{ type: "RLIMIT_NOFILE", soft: 1048576, hard: 1048576 }]);
   });
@@ -158,6 +164,31 @@ describe("buildOciConfig capabilities", () => {
       assert.deepEqual(caps.effective, caps.bounding);
     });
   }
+});
+
+describe("buildOciConfig sandbox", () => {
+  const allowed = (config: ReturnType<typeof build>) => config.linux.seccomp?.syscalls[0]?.names ?? [];
+
+  it("filters syscalls with the default profile for the container's capabilities", () => {
+    const config = build();
+    assert.equal(config.linux.seccomp?.defaultAction, "SCMP_ACT_ERRNO");
+    assert.ok(!allowed(config).includes("mount"));
+    assert.ok(allowed(build({ capAdd: ["SYS_ADMIN"] })).includes("mount"));
+    assert.ok(!allowed(build({ capDrop: ["SYS_CHROOT"] })).includes("chroot"));
+  });
+
+  it("runs without a filter when unconfined, and may allow new privileges", () => {
+    const config = build({ seccomp: "unconfined", noNewPrivileges: false });
+    assert.equal(config.linux.seccomp, undefined);
+    assert.equal(config.process.noNewPrivileges, false);
+    assert.equal(build({ seccomp: "default" }).process.noNewPrivileges, true);
+  });
+
+  it("refuses a CPU it has no profile for, naming the way out", () => {
+    const host = { ...HOST, arch: "riscv64" };
+    assert.throws(() => build({}, { host }), /invalid seccomp: .*"riscv64".*"unconfined"/);
+    assert.equal(build({ seccomp: "unconfined" }, { host }).linux.seccomp, undefined);
+  });
 });
 
 describe("buildOciConfig network", () => {

@@ -7,6 +7,7 @@ import { DEFAULT_NETWORK, type EffectiveProcess } from "./merge-image.js";
 import { OCI_VERSION, type OciConfig, type OciMount, type OciNamespace, type OciResources } from "./oci-config.js";
 import type { ResolvedUser } from "./resolve-user.js";
 import { ociRlimits } from "./rlimits.js";
+import { seccompProfile } from "./seccomp.js";
 import { CPU_PERIOD_US, cpuQuota } from "./validate-resources.js";
 import { validateSpec } from "./validate-spec.js";
 
@@ -36,7 +37,8 @@ export interface OciConfigInput {
 
 /**
  * The config.json for a container, with Docker's defaults: its default capabilities adjusted by capAdd/capDrop,
- * RLIMIT_NOFILE 1048576 (or the host's maximum, if lower) unless the spec sets it, the kernel filesystems, masked and read-only /proc paths,
+ * the default seccomp profile for those capabilities (unless `seccomp: "unconfined"`), no new privileges (unless
+ * `noNewPrivileges: false`), RLIMIT_NOFILE 1048576 (or the host's maximum, if lower) unless the spec sets it, the kernel filesystems, masked and read-only /proc paths,
  * devices denied but for the standard ones, new pid, ipc, uts and mount namespaces and the network the spec
  * asks for. Validates the spec first; throws InvalidSpecError for a bad spec or a volume without a host path.
  */
@@ -62,7 +64,7 @@ export function buildOciConfig(input: OciConfigInput): OciConfig {
       cwd: process.cwd,
       capabilities: { bounding: capabilities, effective: [...capabilities], permitted: [...capabilities] },
       rlimits: ociRlimits(spec.rlimits, host.maxNofile),
-      noNewPrivileges: false,
+      noNewPrivileges: spec.noNewPrivileges ?? true,
       oomScoreAdj: 0,
     },
     root: { path: input.rootfsPath, readonly: spec.readOnlyRootfs ?? false },
@@ -75,6 +77,7 @@ export function buildOciConfig(input: OciConfigInput): OciConfig {
       maskedPaths: [...MASKED_PATHS],
       readonlyPaths: [...READONLY_PATHS],
       rootfsPropagation: "private",
+      ...(spec.seccomp === "unconfined" ? {} : { seccomp: seccompProfile(capabilities, host.arch) }),
     },
   };
 }

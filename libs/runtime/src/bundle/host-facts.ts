@@ -16,6 +16,8 @@ export interface HostFacts {
    * open-files limit is lowered to it, and a spec asking for more is refused.
    */
   maxNofile?: number;
+  /** The CPU architecture as Node names it (`process.arch`: `x64`, `arm64`); picks the seccomp architectures. */
+  arch: string;
 }
 
 /** The capability that lets a process raise a hard rlimit. */

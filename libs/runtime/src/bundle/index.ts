@@ -19,7 +19,9 @@ export type * from "./oci-config.js";
 export { OCI_VERSION } from "./oci-config.js";
 export { parseGroup, parsePasswd, resolveUser, type ResolvedUser } from "./resolve-user.js";
 export { DEFAULT_NOFILE, RLIMIT_NAMES, normalizeRlimitName } from "./rlimits.js";
+export { AF_VSOCK, CLONE_NAMESPACE_FLAGS, ENOSYS, EPERM, SAFE_PERSONALITIES, seccompProfile } from "./seccomp.js";
 export { SIGRTMAX, SIGRTMIN, parseSignal } from "./signals.js";
+export { SYSCALLS, type SyscallClass } from "./syscalls.js";
 export {
   CONTAINER_ID_PATTERN,
   MIN_MEMORY_BYTES,

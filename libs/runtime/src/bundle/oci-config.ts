@@ -92,6 +92,44 @@ export interface OciResources {
   pids?: { limit: number };
 }
 
+/** What seccomp does with a matching syscall (or, as `defaultAction`, with every other one). */
+export type OciSeccompAction = "SCMP_ACT_ALLOW" | "SCMP_ACT_ERRNO" | "SCMP_ACT_KILL_PROCESS" | "SCMP_ACT_LOG";
+
+/**
+ * A comparison of syscall argument `index` with `value`; SCMP_CMP_MASKED_EQ compares `arg & value` with
+ * `valueTwo`.
+ */
+export interface OciSeccompArg {
+  index: number;
+  value: number;
+  valueTwo?: number;
+  op:
+    | "SCMP_CMP_NE"
+    | "SCMP_CMP_LT"
+    | "SCMP_CMP_LE"
+    | "SCMP_CMP_EQ"
+    | "SCMP_CMP_GE"
+    | "SCMP_CMP_GT"
+    | "SCMP_CMP_MASKED_EQ";
+}
+
+/** Syscalls `names` get `action` (with `errnoRet` for SCMP_ACT_ERRNO) when all `args` comparisons hold. */
+export interface OciSyscallRule {
+  names: string[];
+  action: OciSeccompAction;
+  errnoRet?: number;
+  args?: OciSeccompArg[];
+}
+
+/** A seccomp filter: `syscalls` rules, `defaultAction` (with `defaultErrnoRet`) for every other call. */
+export interface OciSeccomp {
+  defaultAction: OciSeccompAction;
+  defaultErrnoRet?: number;
+  /** `SCMP_ARCH_*` names of the ABIs the filter covers; calls from others are refused. */
+  architectures: string[];
+  syscalls: OciSyscallRule[];
+}
+
 /** Linux-specific settings. */
 export interface OciLinux {
   namespaces: OciNamespace[];
@@ -100,6 +138,8 @@ export interface OciLinux {
   maskedPaths: string[];
   readonlyPaths: string[];
   rootfsPropagation: "private" | "rprivate" | "slave" | "rslave" | "shared" | "rshared";
+  /** Absent: no filter (the container runs unconfined). */
+  seccomp?: OciSeccomp;
 }
 
 /** A whole config.json. */

@@ -1,19 +1,10 @@
 import assert from "node:assert/strict";
 import fs from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { execa } from "execa";
-import type { ContainerSpec } from "../types.js";
-import { buildOciConfig } from "./build-config.js";
-import { detectHostFacts } from "../host-facts.js";
-import { detectCgroupLayout } from "../stats/index.js";
-import { unpackBusybox, type BusyboxRootfs } from "../testing/busybox.js";
-import { removeCgroupTree, rootSkip as rootSkipReason } from "../testing/runtime-fixture.js";
-import { renderHostnameFile, renderHostsFile } from "./etc-files.js";
-import type { HostFacts } from "./host-facts.js";
-import { mergeWithImage } from "./merge-image.js";
-import { resolveUser } from "./resolve-user.js";
+import { rootSkip as rootSkipReason } from "../testing/runtime-fixture.js";
+import { openBundleRunner, outputFields as fields, type BundleRunner } from "./runc-test-util.js";
 
 /** Docker's default capability set as the kernel shows it (CapEff in /proc/<pid>/status). */
 const DOCKER_CAP_MASK = "00000000a80425fb";
@@ -21,73 +12,17 @@ const MiB = 1024 * 1024;
 
 // Runs real containers with runc from configs built here: proves the configs do what they claim.
 describe("OCI configs run under runc", { skip: rootSkipReason }, () => {
-  const cgroupParent = `shoal-test-${process.pid}`;
   const netnsName = `shoal-t-${process.pid}`;
-  const cleanups: (() => Promise<unknown>)[] = [];
-  let work = "";
-  let image: BusyboxRootfs;
-  let host: HostFacts;
+  let runner: BundleRunner;
+  let host: BundleRunner["host"];
+  const run = (...args: Parameters<BundleRunner["run"]>) => runner.run(...args);
 
   before(async () => {
-    work = await fs.mkdtemp(path.join(os.tmpdir(), "shoal-bundle-"));
-    cleanups.push(() => fs.rm(work, { recursive: true, force: true }));
-    cleanups.push(() => Promise.resolve(removeCgroupTree(cgroupParent)));
-    image = await unpackBusybox(work);
-    host = await detectHostFacts(await detectCgroupLayout());
+    runner = await openBundleRunner("shoal-bundle");
+    host = runner.host;
   });
 
-  after(async () => {
-    const errors: unknown[] = [];
-    // Last created, first removed: containers before their cgroups, everything before the temp dir.
-    for (const cleanup of cleanups.reverse()) await cleanup().catch((e: unknown) => errors.push(e));
-    if (errors.length > 0) throw new AggregateError(errors, "bundle test cleanup failed");
-  });
-
-  /** Runs `script` with busybox sh in the foreground as container `id`; returns its output and exit code. */
-  async function run(id: string, script: string, patch: Partial<ContainerSpec> = {}) {
-    const spec: ContainerSpec = { id, image: "busybox", cmd: ["sh", "-c", script], ...patch };
-    const bundle = path.join(work, id);
-    await fs.mkdir(bundle);
-    const proc = mergeWithImage(spec, image.config);
-    const etcFiles = {
-      hosts: path.join(bundle, "hosts"),
-      hostname: path.join(bundle, "hostname"),
-      resolvConf: path.join(bundle, "resolv.conf"),
-    };
-    await fs.writeFile(etcFiles.hosts, renderHostsFile({ hostname: proc.hostname ?? "localhost" }));
-    await fs.writeFile(etcFiles.hostname, renderHostnameFile(proc.hostname ?? "localhost"));
-    await fs.writeFile(etcFiles.resolvConf, "nameserver 127.0.0.1\n");
-    const config = buildOciConfig({
-      spec,
-      process: proc,
-      user: resolveUser(proc.user, image.passwd, image.group),
-      host,
-      rootfsPath: image.rootfs,
-      cgroupsPath: `/${cgroupParent}/${id}`,
-      etcFiles,
-      volumePaths: {},
-    });
-    await fs.writeFile(path.join(bundle, "config.json"), JSON.stringify(config, null, 2));
-    const runcRoot = path.join(work, "runc");
-    cleanups.push(() => execa("runc", ["--root", runcRoot, "delete", "-f", id], { reject: false }));
-    // The timeout only guards against a hung runc; a passing run takes milliseconds.
-    const r = await execa("runc", ["--root", runcRoot, "run", "--bundle", bundle, id], {
-      reject: false,
-      stdin: "ignore",
-      timeout: 30_000,
-    });
-    return { config, stdout: r.stdout, stderr: r.stderr, exitCode: r.exitCode };
-  }
-
-  /** The `key=value` lines of a container's output. */
-  function fields(stdout: string): Map<string, string> {
-    const out = new Map<string, string>();
-    for (const line of stdout.split("\n")) {
-      const eq = line.indexOf("=");
-      if (eq > 0 && !line.startsWith("mnt ")) out.set(line.slice(0, eq), line.slice(eq + 1));
-    }
-    return out;
-  }
+  after(() => runner?.close());
 
   describe("a container with its own network, read-only root and limits", () => {
     let result: Awaited<ReturnType<typeof run>>;
@@ -150,7 +85,7 @@ describe("OCI configs run under runc", { skip: rootSkipReason }, () => {
       const rootSource = rootMount?.[4] ?? "";
       // The mount's root within its filesystem: the rootfs path, or its tail when the temp dir is a mount itself.
       assert.ok(
-        rootSource.includes("shoal-bundle-") && image.rootfs.endsWith(rootSource),
+        rootSource.includes("shoal-bundle-") && runner.rootfs.endsWith(rootSource),
         `root is not the image: ${rootMount?.join(" ")}`,
       );
     });
@@ -188,7 +123,7 @@ describe("OCI configs run under runc", { skip: rootSkipReason }, () => {
 
   it("joins a network namespace by path, runs as the image's nobody, and stops forking at the pids limit", async () => {
     await execa("ip", ["netns", "add", netnsName]);
-    cleanups.push(() => execa("ip", ["netns", "delete", netnsName], { reject: false }));
+    runner.defer(() => execa("ip", ["netns", "delete", netnsName], { reject: false }));
     const nsPath = `/run/netns/${netnsName}`;
     const script = [
       'echo "netns=$(readlink /proc/self/ns/net)"',

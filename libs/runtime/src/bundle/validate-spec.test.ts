@@ -11,6 +11,7 @@ const HOST: HostFacts = {
   cpuCount: 2,
   memoryBytes: 24 * 1024 ** 3,
   maxNofile: 20000,
+  arch: "x64",
 };
 const MiB = 1024 * 1024;
 
@@ -42,6 +43,8 @@ const FULL: ContainerSpec = {
   },
   capAdd: ["net_admin", "CAP_SYS_TIME"],
   capDrop: ["ALL"],
+  seccomp: "unconfined",
+  noNewPrivileges: false,
   rlimits: [
     { type: "nofile", soft: 1024, hard: 4096 },
     { type: "RLIMIT_CORE", soft: 0, hard: 0 },
@@ -171,6 +174,8 @@ describe("validateSpec refuses", () => {
     ["an env entry with an empty name", { env: ["=x"] }, "env[0]", /NAME=value/],
     ["an env value with NUL", { env: ["A=\0"] }, "env[0]", /NUL/],
     ["an unknown stop signal", { stopSignal: "SIGNOPE" }, "stopSignal", /SIGTERM/],
+    ["a seccomp profile path", { seccomp: "/etc/profile.json" as never }, "seccomp", /"default".*"unconfined"/],
+    ["a non-boolean noNewPrivileges", { noNewPrivileges: "false" as never }, "noNewPrivileges", /true.*false/],
     ["an unknown rlimit", { rlimits: [{ type: "files", soft: 1, hard: 1 }] }, "rlimits[0].type", /nofile/],
     [
       "an rlimit soft above hard",

@@ -50,6 +50,15 @@ export function validateSpec(spec: ContainerSpec, host: HostFacts): void {
   if (spec.resources !== undefined) validateResources(spec.resources, host);
   spec.capAdd?.forEach((c, i) => normalizeCapability(c, `capAdd[${i}]`));
   spec.capDrop?.forEach((c, i) => normalizeCapability(c, `capDrop[${i}]`));
+  if (spec.seccomp !== undefined && spec.seccomp !== "default" && spec.seccomp !== "unconfined") {
+    throw new InvalidSpecError(
+      "seccomp",
+      `${JSON.stringify(spec.seccomp)} is not a seccomp mode; use "default" (the default profile) or "unconfined" (no filter)`,
+    );
+  }
+  if (spec.noNewPrivileges !== undefined && typeof spec.noNewPrivileges !== "boolean") {
+    throw new InvalidSpecError("noNewPrivileges", "use true (the default) or false");
+  }
   if (spec.rlimits !== undefined) checkRlimits(spec.rlimits, host.maxNofile);
   if (spec.stopSignal !== undefined) parseSignal(spec.stopSignal, "stopSignal");
   if (spec.stopGracePeriodMs !== undefined) checkDuration("stopGracePeriodMs", spec.stopGracePeriodMs);

@@ -14,7 +14,13 @@ import { parseProgram } from "./memory-shell.js";
  * The volumes the spec mounts are created.
  */
 export function createContainer(host: MemoryHost, spec: ContainerSpec): MemoryContainer {
-  validateSpec(spec, { cgroupVersion: 2, swapAccounting: false, cpuCount: 64, memoryBytes: host.memoryBytes });
+  validateSpec(spec, {
+    cgroupVersion: 2,
+    swapAccounting: false,
+    cpuCount: 64,
+    memoryBytes: host.memoryBytes,
+    arch: "x64",
+  });
   if (host.containers.has(spec.id)) throw new AlreadyExistsError("container", spec.id);
   const image = host.images.find(spec.image);
   const merged = mergeWithImage(spec, image.config);
