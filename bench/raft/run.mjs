@@ -3,6 +3,7 @@
 // machine: closed-loop writers, writes/s, p50/p99 commit latency, server memory. See bench/raft/README.md.
 //
 //   npm run bench:raft -- [--clients 1,50,500] [--seconds 10] [--warmup 2] [--value-bytes 256] [--only shoal|etcd]
+//                         [--plain-storage]
 import { spawn, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
@@ -20,6 +21,7 @@ const { values: args } = parseArgs({
     "value-bytes": { type: "string", default: "256" },
     only: { type: "string" },
     profile: { type: "string" },
+    "plain-storage": { type: "boolean", default: false },
   },
 });
 const CLIENTS = args.clients.split(",").map(Number);
@@ -138,7 +140,13 @@ async function runLoad(clients, put, pids) {
 async function benchShoal() {
   // --profile DIR: CPU profiles of the three servers (written when they stop cleanly at the end).
   const nodeArgs = args.profile ? ["--cpu-prof", "--cpu-prof-dir", args.profile] : [];
-  const cluster = await startKvCluster({ size: 3, tickMs: 100, snapshotEntries: SNAPSHOT_ENTRIES, nodeArgs });
+  const cluster = await startKvCluster({
+    size: 3,
+    tickMs: 100,
+    snapshotEntries: SNAPSHOT_ENTRIES,
+    nodeArgs,
+    plainStorage: args["plain-storage"],
+  });
   cleanups.push(() => cluster.destroySync());
   try {
     const leader = await cluster.waitForLeader();

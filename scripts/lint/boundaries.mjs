@@ -1,6 +1,6 @@
 // An eslint plugin that keeps the workspace's dependency rules:
 // - the manager's components (orchestrator, allocator, scheduler, dispatcher, node monitor, reaper, membership,
-//   nats, api) import none of each other: they meet in the store and share the pure model (model/); only
+//   nats, keys, api) import none of each other: they meet in the store and share the pure model (model/); only
 //   manager.ts wires them (and index.ts re-exports them);
 // - the model and the store import no component, and the model stays pure (no node: modules);
 // - a lib never imports an app.
@@ -15,6 +15,7 @@ export const COMPONENTS = [
   "allocator",
   "api",
   "dispatcher",
+  "keys",
   "membership",
   "nats",
   "node-monitor",

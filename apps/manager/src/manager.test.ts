@@ -6,24 +6,9 @@ import { test, type TestContext } from "node:test";
 import { SHOAL_VERSION, ShoalClient } from "@shoal/api";
 import { updateOf } from "@shoal/store";
 import { ManagerStartError, startManager, type ManagerOptions, type RunningManager } from "./manager.js";
-import { silentLogger } from "./log.js";
 import { nodeObject, serviceSpec } from "./testing/fixtures.js";
-import { freePort, processExists } from "./testing/net.js";
-
-async function options(dataDir: string): Promise<ManagerOptions> {
-  return {
-    dataDir,
-    listenAddr: "127.0.0.1",
-    advertiseAddr: "127.0.0.1",
-    apiPort: await freePort(),
-    raftPort: await freePort(),
-    natsPort: await freePort(),
-    natsClusterPort: await freePort(),
-    init: true,
-    natsServer: "/usr/sbin/nats-server",
-    log: silentLogger,
-  };
-}
+import { managerOptions } from "./testing/manager-options.js";
+import { processExists } from "./testing/net.js";
 
 /** Starts a manager on a new data dir (stopped and removed after the test), with a client of its API. */
 async function firstManager(
@@ -35,7 +20,7 @@ async function firstManager(
     for (const m of running) await m.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  const o = await options(dir);
+  const o = await managerOptions(dir);
   const first = await startManager(o);
   running.push(first);
   return { o, first, client: new ShoalClient({ managers: [first.apiAddr], timeoutMs: 10_000 }), running };
@@ -69,7 +54,7 @@ test("a manager inits a cluster, serves the API, and keeps its state across a re
 test("a manager without a cluster in its data dir and without init refuses to start, naming `shoal cluster init`", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "shoal-manager-test-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  await assert.rejects(startManager({ ...(await options(dir)), init: false }), (e: unknown) => {
+  await assert.rejects(startManager({ ...(await managerOptions(dir)), init: false }), (e: unknown) => {
     assert.ok(e instanceof ManagerStartError);
     assert.equal(e.code, "SHOAL_ERR_MANAGER_START");
     assert.match(e.message, /holds no cluster: start a new one with `shoal cluster init`/);
@@ -111,9 +96,12 @@ test("a manager restarted with forceNewCluster keeps services and nodes and is t
 test("forceNewCluster on a data dir without a manager's state refuses to start: nothing to recover", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "shoal-manager-test-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  await assert.rejects(startManager({ ...(await options(dir)), init: false, forceNewCluster: true }), (e: unknown) => {
-    assert.ok(e instanceof ManagerStartError);
-    assert.match(e.message, /holds no manager state, so there is nothing to recover/);
-    return true;
-  });
+  await assert.rejects(
+    startManager({ ...(await managerOptions(dir)), init: false, forceNewCluster: true }),
+    (e: unknown) => {
+      assert.ok(e instanceof ManagerStartError);
+      assert.match(e.message, /holds no manager state, so there is nothing to recover/);
+      return true;
+    },
+  );
 });

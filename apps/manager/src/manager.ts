@@ -3,7 +3,7 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { SHOAL_VERSION, type ManagerJoinReply } from "@shoal/api";
 import { subjects, type BusConnection } from "@shoal/bus";
-import { openRaftNode, type RaftNode } from "@shoal/raft";
+import { AesGcmRecordCipher, openRaftNode, storedKeyIds, type RaftNode } from "@shoal/raft";
 import { StoreMachine, type ApplyOutcome } from "@shoal/store";
 import { allocatorLoop } from "./allocator/loop.js";
 import { busLogSource } from "./api/bus-logs.js";
@@ -14,6 +14,7 @@ import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { ManagerStartError } from "./errors.js";
 import { newId, newSecret } from "./ids.js";
 import { jsonLogger, type Logger, type LoopLog } from "./log.js";
+import { openDataKey } from "./keys/keystore.js";
 import { joinAsManager } from "./membership/join.js";
 import { addManager, ManagerPromoter, removeManager } from "./membership/managers.js";
 import { watchRemoval } from "./membership/removal-watch.js";
@@ -101,6 +102,8 @@ export interface ManagerOptions {
   heartbeatPeriodMs?: number;
   /** The nats-server binary (default: `nats-server` on the PATH). */
   natsServer?: string;
+  /** Applied Raft entries between snapshots (default Raft's, 10,000); tests lower it to see snapshots taken. */
+  raftSnapshotEntries?: number;
   /** First start only: join an existing cluster as a manager through these managers' APIs, with the manager token. */
   join?: { managers: string[]; token: string };
   log?: Logger;
@@ -146,9 +149,15 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   }
   const clusterId = identity.clusterId.toLowerCase();
 
+  // Raft's WAL and snapshots are sealed with this manager's data key (keys/keystore.ts).
+  const raftDir = join(dir, "raft");
+  const dataKey = await openDataKey(dir, { raftDir, storedKeyIds: await storedKeyIds(raftDir) });
+  const cipher = new AesGcmRecordCipher({ keyId: dataKey.id, key: dataKey.key });
   const machine = new StoreMachine();
   const raft = await openRaftNode({
-    dataDir: join(dir, "raft"),
+    dataDir: raftDir,
+    storageOptions: { cipher },
+    ...(o.raftSnapshotEntries === undefined ? {} : { snapshotEntries: o.raftSnapshotEntries }),
     id: identity.raftId,
     clusterId: identity.clusterId,
     listen: { host: o.listenAddr, port: o.raftPort },

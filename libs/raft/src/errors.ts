@@ -50,6 +50,20 @@ export const RAFT_ERRORS = errorRegistry({
     action:
       "if it is a manager's data dir, restore it from a backup or remove it and join the manager again; if it repeats on the network, check that every manager runs the same Shoal version",
   },
+  SHOAL_ERR_STORAGE_FORMAT: {
+    status: 500,
+    meaning:
+      "a WAL segment or snapshot in the manager's data dir has a format version this build does not read (version 1 is from before Raft's storage was encrypted at rest; a higher one from a newer build)",
+    action:
+      "there is no in-place upgrade before 1.0: keep a backup of the old data dir, start a new cluster with this version and create the services again (docs/operations.md, Upgrades); with a newer format, run the newer build",
+  },
+  SHOAL_ERR_STORAGE_KEY: {
+    status: 500,
+    meaning:
+      "a WAL segment or snapshot in the manager's data dir is sealed with another data key than the one in the manager's keys.json (files copied from another manager, or keys.json replaced); the message names both key ids",
+    action:
+      "put this manager's own keys.json back; a data dir copied from another manager cannot be used: remove it and join this manager again",
+  },
   SHOAL_ERR_SNAPSHOT_TOO_LARGE: {
     status: 413,
     meaning:
@@ -190,6 +204,44 @@ export class ConfChangeError extends RaftError {
 export class RaftCorruptionError extends RaftError {
   readonly code = "SHOAL_ERR_CORRUPT";
   readonly status = RAFT_ERRORS[this.code].status;
+}
+
+/**
+ * A WAL segment or snapshot file has a format version this build does not read. Not a corruption: the file is
+ * intact, so it is neither cut off nor set aside; the start is refused until the operator acts.
+ */
+export class StorageFormatError extends RaftError {
+  readonly code = "SHOAL_ERR_STORAGE_FORMAT";
+  readonly status = RAFT_ERRORS[this.code].status;
+  constructor(
+    /** The file whose format was refused. */
+    readonly file: string,
+    /** The format version the file has. */
+    readonly version: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A WAL segment or snapshot file is sealed with another key than the storage was given. */
+export class StorageKeyError extends RaftError {
+  readonly code = "SHOAL_ERR_STORAGE_KEY";
+  readonly status = RAFT_ERRORS[this.code].status;
+  constructor(
+    /** The file sealed with the other key. */
+    readonly file: string,
+    /** The key id the file names. */
+    readonly fileKeyId: string,
+    /** The key id the storage was opened with. */
+    readonly keyId: string,
+  ) {
+    super(
+      `raft: ${file} is sealed with data key ${fileKeyId}, but this member's key is ${keyId}: the file comes from ` +
+        "another member's data dir, or this member's key was replaced. Give the member its own key back, or remove " +
+        "the data dir and join the member again",
+    );
+  }
 }
 
 /** A peer announced snapshot data larger than this node's limit; refused before any of it was buffered. */

@@ -3,6 +3,7 @@ import type { Snapshot } from "../core/types.js";
 import { RaftCorruptionError } from "../errors.js";
 import type { DurableStorage, PersistedState, SaveBatch } from "./durable-storage.js";
 import { ensureDir } from "./fs-util.js";
+import { PLAIN_RECORDS, type RecordCipher } from "./record-cipher.js";
 import { SnapshotStore } from "./snapshot-store.js";
 import {
   DEFAULT_RETAIN_ENTRIES,
@@ -24,6 +25,11 @@ export interface DiskStorageOptions {
   readonly retainSnapshots?: number;
   /** Entries kept in the WAL below a snapshot the application made (default 5000). */
   readonly retainEntries?: number;
+  /**
+   * Seals WAL entries records and snapshot data. Default {@link PLAIN_RECORDS}: nothing is encrypted, which only
+   * tests should want. A data dir written with one key is refused with any other.
+   */
+  readonly cipher?: RecordCipher;
 }
 
 /**
@@ -39,6 +45,7 @@ export class DiskStorage implements DurableStorage {
     private readonly snaps: SnapshotStore,
     private readonly segmentBytes: number,
     private readonly retainEntries: number,
+    private readonly cipher: RecordCipher,
   ) {}
 
   /** Opens the storage under `dataDir`, creating its directories. Reads nothing yet: call {@link load}. */
@@ -48,14 +55,16 @@ export class DiskStorage implements DurableStorage {
     const retain = checkCount("retainSnapshots", options.retainSnapshots ?? DEFAULT_RETAIN_SNAPSHOTS, 1);
     const walDir = path.join(dataDir, "wal");
     await ensureDir(walDir);
-    const snaps = await SnapshotStore.open(path.join(dataDir, "snap"), { retain });
-    return new DiskStorage(walDir, snaps, segmentBytes, retainEntries);
+    const cipher = options.cipher ?? PLAIN_RECORDS;
+    const snaps = await SnapshotStore.open(path.join(dataDir, "snap"), { retain, cipher });
+    return new DiskStorage(walDir, snaps, segmentBytes, retainEntries, cipher);
   }
 
   /**
    * Reads the newest valid snapshot, then replays the WAL for the hard state and the entries after it. Throws
    * RaftCorruptionError when the data cannot be trusted (see {@link Wal.open}) or when snapshot files exist but the
-   * WAL does not (the term and vote are lost).
+   * WAL does not (the term and vote are lost). Files of another format version or sealed with another key are
+   * refused with StorageFormatError or StorageKeyError.
    */
   async load(): Promise<PersistedState> {
     if (this.wal) await this.wal.close();
@@ -68,7 +77,10 @@ export class DiskStorage implements DurableStorage {
       );
     }
     const start = { index: snapshot?.meta.index ?? 0, term: snapshot?.meta.term ?? 0 };
-    const { wal, recovery } = await Wal.open(this.walDir, start, { segmentBytes: this.segmentBytes });
+    const { wal, recovery } = await Wal.open(this.walDir, start, {
+      segmentBytes: this.segmentBytes,
+      cipher: this.cipher,
+    });
     try {
       const marker = markerToRestore(snapshot?.meta ?? null, recovery);
       if (marker) await wal.append({ snapshot: marker }, true);

@@ -49,3 +49,10 @@ export interface DurableStorage {
 /** The implementations, re-exported so the driver imports storage from one place. */
 export { DiskStorage, type DiskStorageOptions } from "./disk-storage.js";
 export { MemoryDurableStorage, type MemoryDurableStorageOptions } from "./memory-durable-storage.js";
+export {
+  AesGcmRecordCipher,
+  PLAIN_RECORDS,
+  type AesGcmRecordCipherOptions,
+  type RecordCipher,
+} from "./record-cipher.js";
+export { storedKeyIds } from "./stored-key-ids.js";

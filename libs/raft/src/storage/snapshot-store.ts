@@ -3,11 +3,12 @@ import path from "node:path";
 import type { Snapshot } from "../core/types.js";
 import { RaftConfigError, RaftCorruptionError, SnapshotOutOfDateError, StorageFailedError } from "../errors.js";
 import { ensureDir, writeAll } from "./fs-util.js";
+import { PLAIN_RECORDS, type RecordCipher } from "./record-cipher.js";
 import { SerialQueue, syncDir } from "@shoal/common";
 import {
   type SnapshotFileInfo,
   decodeSnapshotFile,
-  encodeSnapshotHead,
+  encodeSnapshotFile,
   newestFirst,
   parseSnapshotFileName,
   snapshotFileName,
@@ -17,6 +18,8 @@ import {
 export interface SnapshotStoreOptions {
   /** How many of the newest snapshot files to keep (default 2, at least 1). */
   readonly retain?: number;
+  /** Seals snapshot data (default {@link PLAIN_RECORDS}, for tests); files sealed with another key are refused. */
+  readonly cipher?: RecordCipher;
 }
 
 const TMP_SUFFIX = ".tmp";
@@ -33,6 +36,7 @@ export class SnapshotStore {
   private constructor(
     private readonly dir: string,
     private readonly retain: number,
+    private readonly cipher: RecordCipher,
   ) {}
 
   /** Opens (creating if needed) the store in `dir` and deletes temp files a crash left behind. */
@@ -42,7 +46,7 @@ export class SnapshotStore {
       throw new RaftConfigError(`raft: snapshot retain must be an integer >= 1, got ${retain}`);
     }
     await ensureDir(dir);
-    const store = new SnapshotStore(dir, retain);
+    const store = new SnapshotStore(dir, retain, options.cipher ?? PLAIN_RECORDS);
     await store.removeFiles((await fs.readdir(dir)).filter((n) => n.endsWith(TMP_SUFFIX)));
     return store;
   }
@@ -74,9 +78,11 @@ export class SnapshotStore {
       try {
         const fh = await fs.open(tmp, "w");
         try {
-          const head = encodeSnapshotHead(snap);
-          await writeAll(fh, head, 0);
-          await writeAll(fh, snap.data, head.byteLength);
+          let at = 0;
+          for (const part of encodeSnapshotFile(snap, this.cipher)) {
+            await writeAll(fh, part, at);
+            at += part.byteLength;
+          }
           await fh.sync();
         } finally {
           await fh.close();
@@ -93,7 +99,8 @@ export class SnapshotStore {
 
   /**
    * Loads the newest valid snapshot, or null when there is none. A corrupt file is renamed to `*.broken` (kept for
-   * inspection), reported in `warnings`, and the next older one is tried.
+   * inspection), reported in `warnings`, and the next older one is tried. A file of another format version or
+   * sealed with another key is no corruption: StorageFormatError or StorageKeyError is thrown and nothing renamed.
    */
   load(): Promise<{ snapshot: Snapshot | null; warnings: string[] }> {
     return this.queue.run(async () => {
@@ -101,7 +108,7 @@ export class SnapshotStore {
       for (const info of await this.list()) {
         const file = path.join(this.dir, info.name);
         try {
-          return { snapshot: decodeSnapshotFile(await fs.readFile(file), info), warnings };
+          return { snapshot: decodeSnapshotFile(await fs.readFile(file), info, this.cipher, file), warnings };
         } catch (err) {
           if (!(err instanceof RaftCorruptionError)) throw err;
           await fs.rename(file, file + BROKEN_SUFFIX);

@@ -2,6 +2,8 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { type Entry, type HardState, type Snapshot, EntryType } from "../core/types.js";
+import { AesGcmRecordCipher, type RecordCipher } from "./record-cipher.js";
+import { Wal } from "./wal.js";
 
 /** Helpers shared by the storage tests (not part of the library's API). */
 
@@ -46,4 +48,33 @@ export function show(entries: readonly Entry[]): string[] {
 /** `show(ents(from, to, term))`. */
 export function expected(from: number, to: number, term: number): string[] {
   return show(ents(from, to, term));
+}
+
+/** An AES-GCM cipher with a fixed key derived from `keyId` (and `variant`, for "same id, another key" cases). */
+export function testCipher(keyId = "test-key", variant = 0): AesGcmRecordCipher {
+  const key = Buffer.alloc(32);
+  Buffer.from(`${keyId}/${variant}`).copy(key);
+  return new AesGcmRecordCipher({ keyId, key });
+}
+
+/** Whether `haystack` contains the bytes of `text`. */
+export function containsText(haystack: Uint8Array, text: string): boolean {
+  return Buffer.from(haystack.buffer, haystack.byteOffset, haystack.byteLength).includes(Buffer.from(text));
+}
+
+/** Writes `batches` (one synced entries record each) to a new WAL; returns its segment file, bytes and record bounds. */
+export async function writeWal(
+  dir: string,
+  batches: Entry[][],
+  cipher: RecordCipher,
+): Promise<{ file: string; bounds: number[]; bytes: Buffer }> {
+  const { wal } = await Wal.open(dir, undefined, { cipher });
+  const file = path.join(dir, wal.segmentNames()[0] as string);
+  const bounds = [(await fs.stat(file)).size];
+  for (const b of batches) {
+    await wal.append({ entries: b }, true);
+    bounds.push((await fs.stat(file)).size);
+  }
+  await wal.close();
+  return { file, bounds, bytes: await fs.readFile(file) };
 }

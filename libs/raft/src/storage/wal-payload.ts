@@ -1,8 +1,10 @@
 import { ByteReader, ByteWriter } from "../codec/bytes.js";
 import { readEntry, readHardState, writeEntry, writeHardState } from "../codec/codec.js";
 import type { Entry, HardState } from "../core/types.js";
-import { RaftCorruptionError } from "../errors.js";
+import { RaftCorruptionError, StorageFormatError } from "../errors.js";
+import { type RecordCipher, walEntriesAad } from "./record-cipher.js";
 import type { LogPosition, SnapshotMarker } from "./replay-log.js";
+import { RecordType } from "./wal-record.js";
 
 /**
  * Payload codecs of the WAL record types (framing is in wal-record.ts). Decoders throw {@link RaftCorruptionError}
@@ -11,13 +13,18 @@ import type { LogPosition, SnapshotMarker } from "./replay-log.js";
 
 /** "RWAL": the first bytes of every segment header payload. */
 const MAGIC = Uint8Array.of(0x52, 0x57, 0x41, 0x4c);
-/** On-disk format version of the WAL; bump on any incompatible change. */
-export const WAL_VERSION = 1;
+/**
+ * On-disk format version of the WAL; bump on any incompatible change. 2: entries records are sealed with a
+ * {@link RecordCipher} and segment headers name its key id.
+ */
+export const WAL_VERSION = 2;
 
 const FLAG_RESETS_LOG = 1;
 
 /** The first record of every segment. Old segments can be deleted because this restates what they held. */
 export interface SegmentHeader {
+  /** The id of the key the segment's entries records are sealed with. */
+  readonly keyId: string;
   readonly seq: number;
   /** The first raft index the segment may hold; the log ended at `firstIndex - 1` when it was created. */
   readonly firstIndex: number;
@@ -37,7 +44,38 @@ export function encodeEntries(entries: readonly Entry[]): Uint8Array {
   return w.finish();
 }
 
-/** Decodes an entries batch; each entry's data is copied out of the (large) segment buffer. */
+/** Where a record lies: its segment and its offset there (part of an entries record's associated data). */
+export interface RecordPlace {
+  readonly seq: number;
+  readonly offset: number;
+}
+
+/**
+ * Payload of a sealed entries record: the first index (plain, as it is part of the associated data), then the
+ * batch (see {@link encodeEntries}) sealed for `place`. Returned as parts to frame without joining them.
+ */
+export function sealEntries(entries: readonly Entry[], cipher: RecordCipher, place: RecordPlace): Uint8Array[] {
+  const first = (entries[0] as Entry).index;
+  const aad = walEntriesAad(place.seq, RecordType.Entries, place.offset, first);
+  return [new ByteWriter(8).uvarint(first).finish(), ...cipher.seal(encodeEntries(entries), aad)];
+}
+
+/**
+ * Opens and decodes a sealed entries record found at `place`. Throws {@link RaftCorruptionError} when it does
+ * not open there (altered, moved, or sealed with another key) or does not start at the index it names.
+ */
+export function openEntries(payload: Uint8Array, cipher: RecordCipher, place: RecordPlace): Entry[] {
+  const r = new ByteReader(payload);
+  const first = r.uvarint();
+  const sealed = payload.subarray(payload.byteLength - r.remaining);
+  const entries = decodeEntries(cipher.open(sealed, walEntriesAad(place.seq, RecordType.Entries, place.offset, first)));
+  if (entries[0]?.index !== first) {
+    throw new RaftCorruptionError(`raft: entries record names first index ${first} but holds ${entries[0]?.index}`);
+  }
+  return entries;
+}
+
+/** Decodes an entries batch; each entry's data is copied out of the (large) buffer it was read from. */
 export function decodeEntries(payload: Uint8Array): Entry[] {
   const r = new ByteReader(payload);
   const n = r.uvarint();
@@ -95,28 +133,36 @@ export function decodeMarker(payload: Uint8Array): SnapshotMarker {
   return m;
 }
 
-/** Payload of a segment header: magic, version, seq, first index, previous term, hard state, snapshot marker. */
+/**
+ * Payload of a segment header: magic, version, key id, seq, first index, previous term, hard state, snapshot
+ * marker. Plain: it holds no secrets, and a reader must learn the key id before it can open anything.
+ */
 export function encodeSegmentHeader(h: SegmentHeader): Uint8Array {
-  const w = new ByteWriter(64);
-  w.raw(MAGIC).u8(WAL_VERSION).uvarint(h.seq).uvarint(h.firstIndex).uvarint(h.prevTerm);
+  const w = new ByteWriter(96);
+  w.raw(MAGIC)
+    .u8(WAL_VERSION)
+    .bytes(new TextEncoder().encode(h.keyId))
+    .uvarint(h.seq)
+    .uvarint(h.firstIndex)
+    .uvarint(h.prevTerm);
   writeHardState(w, h.hardState);
   w.u8(h.snapshot ? 1 : 0);
   if (h.snapshot) w.uvarint(h.snapshot.index).uvarint(h.snapshot.term);
   return w.finish();
 }
 
-/** Decodes a segment header, checking magic and version. */
+/**
+ * Decodes a segment header, checking magic and version: another version throws {@link StorageFormatError} (its
+ * `file` is left empty for the caller to name).
+ */
 export function decodeSegmentHeader(payload: Uint8Array): SegmentHeader {
   const r = new ByteReader(payload);
   for (const b of MAGIC) {
     if (r.u8() !== b) throw new RaftCorruptionError("raft: bad magic: not a WAL segment header");
   }
   const version = r.u8();
-  if (version !== WAL_VERSION) {
-    throw new RaftCorruptionError(
-      `raft: WAL format version ${version} is not supported (this build reads ${WAL_VERSION})`,
-    );
-  }
+  if (version !== WAL_VERSION) throw new StorageFormatError("", version, `raft: WAL format version ${version}`);
+  const keyId = new TextDecoder("utf-8", { fatal: true }).decode(r.bytes());
   const seq = r.uvarint();
   const firstIndex = r.uvarint();
   const prevTerm = r.uvarint();
@@ -125,5 +171,5 @@ export function decodeSegmentHeader(payload: Uint8Array): SegmentHeader {
   if (hasSnapshot > 1) throw new RaftCorruptionError(`raft: bad snapshot flag ${hasSnapshot} in segment header`);
   const snapshot = hasSnapshot === 1 ? { index: r.uvarint(), term: r.uvarint() } : null;
   r.end();
-  return { seq, firstIndex, prevTerm, hardState, snapshot };
+  return { keyId, seq, firstIndex, prevTerm, hardState, snapshot };
 }

@@ -34,26 +34,47 @@ export type RecordType = (typeof RecordType)[keyof typeof RecordType];
 
 const MAX_TYPE: number = RecordType.SnapshotMarker;
 
-/** One record to frame. */
+/** One record to frame; a payload given as parts is framed as their concatenation, without joining them first. */
 export interface RawRecord {
   readonly type: RecordType;
-  readonly payload: Uint8Array;
+  readonly payload: Uint8Array | readonly Uint8Array[];
+}
+
+/** The payload's parts, and their total length. */
+function partsOf(r: RawRecord): { parts: readonly Uint8Array[]; length: number } {
+  const parts = r.payload instanceof Uint8Array ? [r.payload] : r.payload;
+  let length = 0;
+  for (const p of parts) length += p.byteLength;
+  return { parts, length };
+}
+
+/** The framed size of `record`: header and payload. */
+export function framedSize(record: RawRecord): number {
+  return RECORD_HEADER_BYTES + partsOf(record).length;
 }
 
 /** Frames `records` into ONE buffer, ready for a single write. */
 export function frameRecords(records: readonly RawRecord[]): Buffer {
+  const split = records.map(partsOf);
   let size = 0;
-  for (const r of records) size += RECORD_HEADER_BYTES + r.payload.byteLength;
+  for (const s of split) size += RECORD_HEADER_BYTES + s.length;
   const out = Buffer.allocUnsafe(size);
   let pos = 0;
-  for (const r of records) {
-    out.writeUInt32LE(r.payload.byteLength, pos);
+  records.forEach((r, k) => {
+    const { parts, length } = split[k] as { parts: readonly Uint8Array[]; length: number };
+    out.writeUInt32LE(length, pos);
     out[pos + 4] = r.type;
-    out.writeUInt32LE(crc32(r.payload), pos + 5);
+    let crc = 0;
+    let at = pos + RECORD_HEADER_BYTES;
+    for (const p of parts) {
+      crc = crc32(p, crc);
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    out.writeUInt32LE(crc, pos + 5);
     out.writeUInt32LE(crc32(out.subarray(pos, pos + 9)), pos + 9);
-    out.set(r.payload, pos + RECORD_HEADER_BYTES);
-    pos += RECORD_HEADER_BYTES + r.payload.byteLength;
-  }
+    pos = at;
+  });
   return out;
 }
 

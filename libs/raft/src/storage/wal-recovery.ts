@@ -1,8 +1,11 @@
 import fs from "node:fs/promises";
 import path from "node:path";
+import { StorageFormatError } from "../errors.js";
+import { checkKeyId, unsupportedFormat } from "./format-errors.js";
 import { truncateDurably } from "./fs-util.js";
+import type { RecordCipher } from "./record-cipher.js";
 import { ReplayLog } from "./replay-log.js";
-import { decodeEntries, decodeHardStatePayload, decodeMarker, decodeSegmentHeader } from "./wal-payload.js";
+import { WAL_VERSION, decodeHardStatePayload, decodeMarker, decodeSegmentHeader, openEntries } from "./wal-payload.js";
 import { RecordType } from "./wal-record.js";
 import { type ScannedRecord, type SegmentFile, corruptAt, scanSegment } from "./wal-segment.js";
 
@@ -17,10 +20,18 @@ export interface RecoveredSegments {
 }
 
 /**
- * Replays `segments` (oldest first, at least one) into a {@link ReplayLog}. A torn tail of the last segment is cut
- * off (file truncated and fsynced) and reported as a warning; any other damage throws RaftCorruptionError.
+ * Replays `segments` (oldest first, at least one) into a {@link ReplayLog}, opening entries records with `cipher`.
+ * A torn tail of the last segment (a record whose checksums fail, with nothing valid after it) is cut off (file
+ * truncated and fsynced) and reported as a warning. Any other damage throws RaftCorruptionError, including an
+ * entries record whose checksums pass but which does not open: that is no torn write but an altered or moved
+ * record. A segment of another format version throws StorageFormatError, one sealed with another key
+ * StorageKeyError; both before anything is truncated.
  */
-export async function replaySegments(dir: string, segments: readonly SegmentFile[]): Promise<RecoveredSegments> {
+export async function replaySegments(
+  dir: string,
+  segments: readonly SegmentFile[],
+  cipher: RecordCipher,
+): Promise<RecoveredSegments> {
   let log: ReplayLog | null = null;
   const warnings: string[] = [];
   let lastSize = 0;
@@ -40,8 +51,8 @@ export async function replaySegments(dir: string, segments: readonly SegmentFile
       }
       lastNeedsHeader = true;
     } else {
-      log = applyHeader(file, seg, first, log);
-      for (const rec of scanned.records.slice(1)) applyRecord(file, rec, log);
+      log = applyHeader(file, seg, first, log, cipher);
+      for (const rec of scanned.records.slice(1)) applyRecord(file, seg.seq, rec, log, cipher);
     }
     if (scanned.torn !== null) {
       await truncateDurably(file, scanned.validEnd);
@@ -55,11 +66,18 @@ export async function replaySegments(dir: string, segments: readonly SegmentFile
   return { log: log ?? new ReplayLog(), lastSize, lastNeedsHeader, warnings };
 }
 
-function applyHeader(file: string, seg: SegmentFile, rec: ScannedRecord, log: ReplayLog | null): ReplayLog {
+function applyHeader(
+  file: string,
+  seg: SegmentFile,
+  rec: ScannedRecord,
+  log: ReplayLog | null,
+  cipher: RecordCipher,
+): ReplayLog {
   if (rec.type !== RecordType.SegmentHeader) {
     throw corruptAt(file, 0, `the first record has type ${rec.type}, not a segment header`);
   }
   const h = decode(file, rec, decodeSegmentHeader);
+  checkKeyId(file, h.keyId, cipher.keyId);
   if (h.seq !== seg.seq || h.firstIndex !== seg.firstIndex) {
     const says = `segment ${h.seq} from index ${h.firstIndex}`;
     throw corruptAt(file, 0, `the header says ${says}, which does not match the file name`);
@@ -81,10 +99,11 @@ function applyHeader(file: string, seg: SegmentFile, rec: ScannedRecord, log: Re
   return log;
 }
 
-function applyRecord(file: string, rec: ScannedRecord, log: ReplayLog): void {
+function applyRecord(file: string, seq: number, rec: ScannedRecord, log: ReplayLog, cipher: RecordCipher): void {
   switch (rec.type) {
     case RecordType.Entries: {
-      const problem = log.appendEntries(decode(file, rec, decodeEntries));
+      const place = { seq, offset: rec.offset };
+      const problem = log.appendEntries(decode(file, rec, (p) => openEntries(p, cipher, place)));
       if (problem !== null) throw corruptAt(file, rec.offset, problem);
       return;
     }
@@ -101,11 +120,15 @@ function applyRecord(file: string, rec: ScannedRecord, log: ReplayLog): void {
   }
 }
 
-/** Decodes a checksummed payload; a decode failure there is corruption (or a bug), never a torn write. */
+/**
+ * Decodes a checksummed payload; a decode failure there is corruption (or a bug), never a torn write. An
+ * unsupported format version is no corruption: it is refused as such, naming the file.
+ */
 function decode<T>(file: string, rec: ScannedRecord, fn: (payload: Uint8Array) => T): T {
   try {
     return fn(rec.payload);
   } catch (err) {
+    if (err instanceof StorageFormatError) throw unsupportedFormat("WAL segment", file, err.version, WAL_VERSION);
     const what = err instanceof Error ? err.message.replace(/^raft: /, "") : String(err);
     throw corruptAt(file, rec.offset, `undecodable record: ${what}`, err);
   }

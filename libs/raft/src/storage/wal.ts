@@ -6,8 +6,9 @@ import { RaftConfigError, StorageFailedError } from "../errors.js";
 import { ensureDir, writeAll } from "./fs-util.js";
 import { type LogBatch, type LogPosition, ReplayLog, batchProblem } from "./replay-log.js";
 import { SerialQueue, syncDir } from "@shoal/common";
-import { encodeEntries, encodeHardStatePayload, encodeMarker, encodeSegmentHeader } from "./wal-payload.js";
-import { type RawRecord, RecordType, frameRecords } from "./wal-record.js";
+import { PLAIN_RECORDS, type RecordCipher } from "./record-cipher.js";
+import { encodeHardStatePayload, encodeMarker, encodeSegmentHeader, sealEntries } from "./wal-payload.js";
+import { type RawRecord, RecordType, frameRecords, framedSize } from "./wal-record.js";
 import { replaySegments } from "./wal-recovery.js";
 import { type SegmentFile, listSegments, segmentName } from "./wal-segment.js";
 
@@ -18,6 +19,8 @@ export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 export interface WalOptions {
   /** A new segment is started once the current one reaches this many bytes (default 64 MiB). */
   readonly segmentBytes?: number;
+  /** Seals entries records (default {@link PLAIN_RECORDS}, for tests); segments sealed with another key are refused. */
+  readonly cipher?: RecordCipher;
 }
 
 /** What {@link Wal.open} read back. */
@@ -60,6 +63,7 @@ export class Wal {
   private constructor(
     private readonly dir: string,
     private readonly segmentBytes: number,
+    private readonly cipher: RecordCipher,
     private segments: SegmentFile[],
     private fh: FileHandle,
     private size: number,
@@ -71,7 +75,8 @@ export class Wal {
   /**
    * Opens (or creates) the WAL in `dir` and replays it. `start` is the snapshot the caller restores from: only
    * entries after it are returned. A torn tail of the last segment is cut off and reported in `warnings`; any other
-   * damage throws RaftCorruptionError.
+   * damage throws RaftCorruptionError; a segment of another format version throws StorageFormatError, one sealed
+   * with another key StorageKeyError.
    */
   static async open(
     dir: string,
@@ -83,16 +88,17 @@ export class Wal {
       throw new RaftConfigError(`raft: WAL segmentBytes must be a positive integer, got ${segmentBytes}`);
     }
     await ensureDir(dir);
+    const cipher = options.cipher ?? PLAIN_RECORDS;
     const segments = await listSegments(dir);
     const fresh = segments.length === 0;
     const { log, lastSize, lastNeedsHeader, warnings } = fresh
       ? { log: new ReplayLog(), lastSize: 0, lastNeedsHeader: true, warnings: [] }
-      : await replaySegments(dir, segments);
+      : await replaySegments(dir, segments, cipher);
     if (fresh) segments.push({ seq: 1, firstIndex: 1, name: segmentName(1, 1) });
     const last = segments[segments.length - 1] as SegmentFile;
     const fh = await fs.open(path.join(dir, last.name), fresh ? "wx" : "r+");
     const tail = { lastIndex: log.lastIndex, lastTerm: log.lastTerm, hardState: log.hardState, snapshot: log.snapshot };
-    const wal = new Wal(dir, segmentBytes, segments, fh, lastSize, tail);
+    const wal = new Wal(dir, segmentBytes, cipher, segments, fh, lastSize, tail);
     try {
       if (lastNeedsHeader) await wal.writeHeader(last);
       const { entries, startMatches } = log.entriesAfter(start);
@@ -115,8 +121,8 @@ export class Wal {
   }
 
   /**
-   * Appends one batch: its snapshot marker, entries and hard state are framed into ONE buffer written with ONE
-   * write, then fdatasynced once when `sync`. Durable (when `sync`) before the promise resolves. Calls are
+   * Appends one batch: its snapshot marker, entries (sealed as one record) and hard state are framed into ONE
+   * buffer written with ONE write, then fdatasynced once when `sync`. Durable (when `sync`) before the promise resolves. Calls are
    * serialized: a second append waits for the first. Throws RaftConfigError (writing nothing) when the entries would
    * leave a gap after the last index.
    */
@@ -125,15 +131,15 @@ export class Wal {
       this.checkUsable();
       const problem = batchProblem(this.lastIndex, batch);
       if (problem !== null) throw new RaftConfigError(`raft: WAL append refused: ${problem}`);
-      const records: RawRecord[] = [];
-      if (batch.snapshot) records.push({ type: RecordType.SnapshotMarker, payload: encodeMarker(batch.snapshot) });
+      const marker = batch.snapshot ? { type: RecordType.SnapshotMarker, payload: encodeMarker(batch.snapshot) } : null;
       const entries = batch.entries ?? [];
-      if (entries.length > 0) records.push({ type: RecordType.Entries, payload: encodeEntries(entries) });
-      if (batch.hardState)
-        records.push({ type: RecordType.HardState, payload: encodeHardStatePayload(batch.hardState) });
+      const hardState = batch.hardState
+        ? { type: RecordType.HardState, payload: encodeHardStatePayload(batch.hardState) }
+        : null;
+      const any = marker !== null || entries.length > 0 || hardState !== null;
       await this.guard(async () => {
-        if (records.length > 0 && this.size >= this.segmentBytes) await this.cut();
-        if (records.length > 0) await this.write(frameRecords(records));
+        if (any && this.size >= this.segmentBytes) await this.cut();
+        if (any) await this.write(frameRecords(this.place(marker, entries, hardState)));
         if (sync) await this.flush();
       });
       this.track(batch);
@@ -177,6 +183,22 @@ export class Wal {
         await this.fh.close();
       }
     });
+  }
+
+  /**
+   * The batch's records in write order, the entries sealed for where they will land: the current segment, after
+   * what it holds and after the marker. Call once any segment cut is done.
+   */
+  private place(marker: RawRecord | null, entries: readonly Entry[], hardState: RawRecord | null): RawRecord[] {
+    const records: RawRecord[] = [];
+    if (marker) records.push(marker);
+    if (entries.length > 0) {
+      const seq = (this.segments[this.segments.length - 1] as SegmentFile).seq;
+      const offset = this.size + (marker ? framedSize(marker) : 0);
+      records.push({ type: RecordType.Entries, payload: sealEntries(entries, this.cipher, { seq, offset }) });
+    }
+    if (hardState) records.push(hardState);
+    return records;
   }
 
   private checkUsable(): void {
@@ -247,6 +269,7 @@ export class Wal {
   /** Writes the header of the (empty) current segment, fdatasyncs it and fsyncs the directory. */
   private async writeHeader(seg: SegmentFile): Promise<void> {
     const header = encodeSegmentHeader({
+      keyId: this.cipher.keyId,
       seq: seg.seq,
       firstIndex: seg.firstIndex,
       prevTerm: this.lastTerm,

@@ -30,6 +30,8 @@ export interface KvClusterOptions {
   readonly onLog?: (id: number, line: string) => void;
   /** Extra arguments for node before the script, e.g. ["--cpu-prof", "--cpu-prof-dir", dir]. */
   readonly nodeArgs?: readonly string[];
+  /** Members write their storage unsealed (kv-main's `--plain-storage`), to compare with sealing. Default false. */
+  readonly plainStorage?: boolean;
   /** How long to wait for a process to print its ready line. Default 20 s. */
   readonly startTimeoutMs?: number;
 }
@@ -218,6 +220,7 @@ export class KvProcessCluster {
       String(this.opts.tickMs ?? 50),
       "--snapshot-entries",
       String(this.opts.snapshotEntries ?? 10_000),
+      ...(this.opts.plainStorage ? ["--plain-storage"] : []),
     ];
     const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     m.proc = proc;

@@ -6,9 +6,15 @@
  *
  * Prints one JSON line {"ready":true,...} on stdout once serving, then {"event":"leader","leader":id,"term":t}
  * whenever the known leader changes (0 = none); exits on SIGTERM after stopping cleanly.
+ *
+ * Its storage seals records with AES-GCM as a manager's does, so the benchmark measures that path; the key is
+ * derived from the cluster id (a test tool: it measures the cost, it protects nothing). `--plain-storage` turns
+ * sealing off, for a comparison.
  */
+import { createHash } from "node:crypto";
 import { parseArgs } from "node:util";
 import { openRaftNode } from "../../node/open.js";
+import { AesGcmRecordCipher, PLAIN_RECORDS } from "../../storage/record-cipher.js";
 import { KvStateMachine } from "./kv-state-machine.js";
 import { startKvServer } from "./kv-server.js";
 
@@ -32,6 +38,7 @@ async function main(): Promise<void> {
       "cluster-id": { type: "string", default: "kv" },
       "tick-ms": { type: "string", default: "100" },
       "snapshot-entries": { type: "string", default: "10000" },
+      "plain-storage": { type: "boolean", default: false },
     },
   });
   const id = Number(values.id);
@@ -45,6 +52,8 @@ async function main(): Promise<void> {
     const [pid, addr] = p.split("=");
     return { id: Number(pid), address: addr ?? "" };
   });
+  const key = createHash("sha256").update(`shoal-kv-test-key:${values["cluster-id"]}`).digest();
+  const cipher = values["plain-storage"] ? PLAIN_RECORDS : new AesGcmRecordCipher({ keyId: "kv-test", key });
   const sm = new KvStateMachine();
   const node = await openRaftNode({
     dataDir: values["data-dir"],
@@ -55,6 +64,7 @@ async function main(): Promise<void> {
     bootstrap: peers,
     tickMs: Number(values["tick-ms"]),
     snapshotEntries: Number(values["snapshot-entries"]),
+    storageOptions: { cipher },
     log: (level, msg, fields) => {
       if (level !== "debug") process.stderr.write(`${JSON.stringify({ level, msg, id, ...fields })}\n`);
     },
