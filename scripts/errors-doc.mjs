@@ -17,6 +17,7 @@ export const REGISTRIES = [
   ["libs/overlay", "dist/errors.js", "OVERLAY_ERRORS"],
   ["libs/api", "dist/errors.js", "API_ERRORS"],
   ["libs/runtime", "dist/errors.js", "RUNTIME_ERRORS"],
+  ["libs/trust", "dist/errors.js", "TRUST_ERRORS"],
   ["apps/agent", "dist/errors.js", "AGENT_ERRORS"],
   ["apps/manager", "dist/errors.js", "MANAGER_ERRORS"],
   ["apps/cli", "dist/errors.js", "CLI_ERRORS"],
