@@ -1,59 +1,82 @@
-// Join tokens: which role a token admits, compared in constant time.
+// Join tokens: which role a token admits, the CA digest it pins, compared in constant time.
 import assert from "node:assert/strict";
-import crypto from "node:crypto";
 import { describe, it } from "node:test";
-import { roleOfToken } from "./join-token.js";
-import { joinToken } from "./model/bootstrap.js";
+import { formatDigest, secretsEqual } from "@shoal/trust";
+import { checkJoinToken, joinTokensOf, newStoredJoinSecret, roleOfToken } from "./join-token.js";
 
-const cluster = {
-  joinTokens: {
-    worker: joinToken("c1", "w", "Wk7pQ2xZ9aB3cD4eF5gH6iJ7kL8mN9oP"),
-    manager: joinToken("c1", "m", "Mq1rS2tU3vW4xY5zA6bC7dE8fG9hI0jK"),
-  },
-};
+const digest = formatDigest(new Uint8Array(32).fill(7));
+const otherDigest = formatDigest(new Uint8Array(32).fill(8));
+const cluster = { ca: { rootDigests: [digest] } };
+const secrets = { join: { worker: newStoredJoinSecret(), manager: newStoredJoinSecret() } };
+const tokens = joinTokensOf(cluster, secrets);
 
 /** `token` with its last character replaced by another one. */
-const lastCharChanged = (token: string): string => token.slice(0, -1) + (token.endsWith("A") ? "B" : "A");
+const lastCharChanged = (token: string): string => token.slice(0, -1) + (token.endsWith("a") ? "b" : "a");
 
-describe("roleOfToken", () => {
-  const cases: { name: string; token: string; role: "manager" | "worker" | undefined }[] = [
-    { name: "the manager token", token: cluster.joinTokens.manager, role: "manager" },
-    { name: "the worker token", token: cluster.joinTokens.worker, role: "worker" },
+describe("join tokens", () => {
+  it("are SHLTKN-1-<root digest>-<secret> and differ by role", () => {
+    assert.match(tokens.worker, new RegExp(`^SHLTKN-1-${digest}-[0-9a-z]{25}$`));
+    assert.match(tokens.manager, new RegExp(`^SHLTKN-1-${digest}-[0-9a-z]{25}$`));
+    assert.notEqual(tokens.worker, tokens.manager);
+  });
+
+  const cases: { name: string; token: string; role: "manager" | "worker" | undefined; problem?: RegExp }[] = [
+    { name: "the manager token", token: tokens.manager, role: "manager" },
+    { name: "the worker token", token: tokens.worker, role: "worker" },
     {
       name: "the manager token with its last character changed",
-      token: lastCharChanged(cluster.joinTokens.manager),
+      token: lastCharChanged(tokens.manager),
       role: undefined,
     },
     {
       name: "the worker token with its last character changed",
-      token: lastCharChanged(cluster.joinTokens.worker),
+      token: lastCharChanged(tokens.worker),
       role: undefined,
     },
     {
-      name: "the manager token missing its last character",
-      token: cluster.joinTokens.manager.slice(0, -1),
+      name: "the manager token pinning another CA",
+      token: tokens.manager.replace(digest, otherDigest),
       role: undefined,
+      problem: /not valid for this cluster/,
     },
-    { name: "the worker token with a character added", token: `${cluster.joinTokens.worker}x`, role: undefined },
-    { name: "an empty token", token: "", role: undefined },
+    {
+      name: "the manager token missing its last character",
+      token: tokens.manager.slice(0, -1),
+      role: undefined,
+      problem: /malformed: .*secret .*25 characters/,
+    },
+    { name: "a token of the old form", token: "SHLTKN-1-c1-wsecret", role: undefined, problem: /malformed/ },
+    { name: "an empty token", token: "", role: undefined, problem: /malformed: .*SHLTKN-/ },
   ];
   for (const c of cases) {
-    it(`${c.role ? `admits ${c.role}s with` : "refuses"} ${c.name}`, () => {
-      assert.equal(roleOfToken(cluster, c.token), c.role);
+    it(`${c.role ? `admit ${c.role}s with` : "refuse"} ${c.name}`, () => {
+      const check = checkJoinToken(cluster, secrets, c.token);
+      assert.equal(check.role, c.role);
+      if (c.problem && check.role === undefined) assert.match(check.problem, c.problem);
+      assert.equal(roleOfToken(cluster, secrets, c.token), c.role);
     });
   }
 
-  it("compares the token with both roles' tokens every time, in constant time", (t) => {
-    const compare = t.mock.method(crypto, "timingSafeEqual");
-    for (const c of cases) {
-      compare.mock.resetCalls();
-      roleOfToken(cluster, c.token);
-      assert.equal(compare.mock.callCount(), 2, `two comparisons for ${c.name}`);
-      for (const call of compare.mock.calls) {
-        const [a, b] = call.arguments as [Uint8Array, Uint8Array];
-        assert.equal(a.byteLength, 32, "SHA-256 digests are compared, not the tokens");
-        assert.equal(b.byteLength, 32);
-      }
+  it("a refusal never echoes the secret it was given", () => {
+    const check = checkJoinToken(cluster, secrets, lastCharChanged(tokens.manager));
+    assert.ok(check.role === undefined && !check.problem.includes(secrets.join.manager.slice(0, 10)));
+  });
+
+  it("compare the digest and both roles' secrets every time a well-formed token is checked", () => {
+    for (const c of cases.filter((x) => !x.problem || !/malformed/.test(x.problem.source))) {
+      let calls = 0;
+      checkJoinToken(cluster, secrets, c.token, (a, b) => {
+        calls++;
+        return secretsEqual(a, b);
+      });
+      assert.equal(calls, 3, c.name);
     }
+  });
+
+  it("rotating a role's secret refuses its old token at once and leaves the other role's", () => {
+    const rotated = { join: { ...secrets.join, worker: newStoredJoinSecret() } };
+    assert.equal(roleOfToken(cluster, rotated, tokens.worker), undefined);
+    assert.equal(roleOfToken(cluster, rotated, joinTokensOf(cluster, rotated).worker), "worker");
+    assert.equal(roleOfToken(cluster, rotated, tokens.manager), "manager");
   });
 });

@@ -34,7 +34,10 @@ test("a manager inits a cluster, serves the API, and keeps its state across a re
     [SHOAL_VERSION, first.clusterId, true, `127.0.0.1:${o.apiPort}`],
   );
   const cluster = await client.call("clusterInspect");
-  assert.match(cluster.joinTokens.worker, new RegExp(`^SHLTKN-1-${first.clusterId}-w`));
+  const tokens = await client.call("joinTokens");
+  // The tokens pin the cluster's new root CA.
+  const [digest] = cluster.ca.rootDigests;
+  assert.match(tokens.worker, new RegExp(`^SHLTKN-1-${digest}-[0-9a-z]{25}$`));
   const created = await client.call("serviceCreate", {
     body: serviceSpec("web", { mode: { mode: "replicated", replicas: 2 } }),
   });
@@ -48,7 +51,7 @@ test("a manager inits a cluster, serves the API, and keeps its state across a re
   assert.equal(second.clusterId, first.clusterId);
   const again = await client.call("serviceInspect", { params: { ref: "web" } });
   assert.deepEqual([again.id, again.spec.mode], [created.id, { mode: "replicated", replicas: 2 }]);
-  assert.equal((await client.call("clusterInspect")).joinTokens.worker, cluster.joinTokens.worker);
+  assert.deepEqual(await client.call("joinTokens"), tokens);
 });
 
 test("a manager without a cluster in its data dir and without init refuses to start, naming `shoal cluster init`", async (t) => {

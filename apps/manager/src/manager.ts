@@ -5,6 +5,7 @@ import { SHOAL_VERSION, type ManagerJoinReply } from "@shoal/api";
 import { subjects, type BusConnection } from "@shoal/bus";
 import { AesGcmRecordCipher, openRaftNode, storedKeyIds, type RaftNode } from "@shoal/raft";
 import { StoreMachine, type ApplyOutcome } from "@shoal/store";
+import { formatDigest, rootDigest } from "@shoal/trust";
 import { allocatorLoop } from "./allocator/loop.js";
 import { busLogSource } from "./api/bus-logs.js";
 import { buildInfo } from "./api/info.js";
@@ -13,6 +14,7 @@ import { buildApiServer } from "./api/server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { ManagerStartError } from "./errors.js";
 import { newId, newSecret } from "./ids.js";
+import { newStoredJoinSecret } from "./join-token.js";
 import { jsonLogger, type Logger, type LoopLog } from "./log.js";
 import { openDataKey } from "./keys/keystore.js";
 import { joinAsManager } from "./membership/join.js";
@@ -189,13 +191,18 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     await store.read();
     const existing = store.state.cluster();
     if (!existing && raft.isLeader()) {
+      // The CA's certificate maker is loaded only here, where a cluster is made.
+      const { createRootCa } = await import("@shoal/trust/pki");
+      const root = await createRootCa({ clusterId, now: new Date() });
       await store.write(
         bootstrapCluster({
           clusterId: identity.clusterId,
           me,
           heartbeatPeriodMs: o.heartbeatPeriodMs,
+          ca: { ...root, digest: formatDigest(rootDigest(root.cert)) },
           newId: () => newId(),
           newSecret,
+          newJoinSecret: newStoredJoinSecret,
         }),
       );
       log.info("cluster created", { clusterId: identity.clusterId });
@@ -210,8 +217,11 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       }
     }
     const cluster = store.state.cluster();
-    if (!cluster)
-      throw new ManagerStartError("manager: the cluster object is missing from the store: the data dir may be damaged");
+    const secrets = store.state.secrets();
+    if (!cluster || !secrets)
+      throw new ManagerStartError(
+        `manager: the cluster ${cluster ? "secrets are" : "object is"} missing from the store: the data dir may be damaged`,
+      );
 
     // The managers' bus servers form one NATS cluster: each lists the others' cluster ports as routes (a new
     // one knows them from its join reply; they learn of it through the routes it opens).
@@ -223,17 +233,17 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       listenAddr: o.listenAddr,
       port: o.natsPort,
       clusterPort: o.natsClusterPort,
-      token: cluster.busToken,
+      token: secrets.busToken,
       name: `shoal-manager-${identity.raftId}`,
       clientAdvertise: `${advertise}:${o.natsPort}`,
       clusterAdvertise: natsRouteAddr,
-      routes: routeUrls(routeAddrs, cluster.busToken),
+      routes: routeUrls(routeAddrs, secrets.busToken),
       log,
       ...(o.natsServer ? { binary: o.natsServer } : {}),
     });
     nats.start();
     cleanups.push(() => nats.stop());
-    const bus: BusConnection = await connectWithRetry(nats.url, cluster.busToken, `manager-${identity.raftId}`, 10_000);
+    const bus: BusConnection = await connectWithRetry(nats.url, secrets.busToken, `manager-${identity.raftId}`, 10_000);
     cleanups.push(() => bus.close());
 
     // Leader-only parts: started on winning an election, stopped the moment leadership is lost.

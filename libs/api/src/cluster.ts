@@ -14,9 +14,8 @@ export const ClusterSpecSchema = z.object({
 
 export const ClusterSchema = MetaSchema.extend({
   spec: ClusterSpecSchema,
-  joinTokens: z.object({ worker: z.string(), manager: z.string() }),
-  /** The secret every bus client (agents, managers) presents to the managers' NATS servers. */
-  busToken: z.string(),
+  /** The cluster CA as everyone may see it: the digests of its roots (what join tokens pin), base 36. */
+  ca: z.object({ rootDigests: z.array(z.string()).min(1) }),
   /**
    * Where each manager serves: its Raft id, API address (host:port), bus URL, Raft address and the address of
    * its bus server's cluster port (where the other managers' bus servers connect).

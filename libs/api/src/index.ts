@@ -8,6 +8,7 @@ export * from "./service-status.js";
 export * from "./node.js";
 export * from "./network.js";
 export * from "./cluster.js";
+export * from "./secrets.js";
 export * from "./cluster-status.js";
 export * from "./routes.js";
 export * from "./client.js";

@@ -106,6 +106,13 @@ export const LogLineSchema = z.object({
 });
 export type LogLine = z.infer<typeof LogLineSchema>;
 
+/** The join tokens, `SHLTKN-1-<root digest>-<secret>`: whoever holds one may join a node in that role. */
+export const JoinTokensSchema = z.object({ worker: z.string(), manager: z.string() });
+export type JoinTokens = z.infer<typeof JoinTokensSchema>;
+
+/** Which role's join secret to replace. */
+export const JoinTokensRotateSchema = z.object({ role: z.enum(["worker", "manager"]) });
+
 /** One change of the store, as the event stream sends it. */
 export const StoreEventSchema = z.object({
   index: z.number().int(),
@@ -131,6 +138,11 @@ export interface RouteDef {
   /** The success body; `stream` routes send newline-delimited JSON (logs) or server-sent events. */
   response?: z.ZodType;
   stream?: "ndjson" | "sse";
+  /**
+   * The answer holds a secret: the join tokens, or (until the bus authenticates nodes by certificate) the bus
+   * token a joining node or manager is given. Sent with `cache-control: no-store`; no other route may answer one.
+   */
+  returnsSecret?: true;
 }
 
 /**
@@ -157,7 +169,7 @@ export const ROUTES = {
   clusterInspect: {
     method: "GET",
     path: "/v1/cluster",
-    summary: "The cluster object, with its join tokens",
+    summary: "The cluster object (it holds no secret: join tokens are shown by GET /v1/cluster/join-tokens)",
     tag: "cluster",
     query: StaleQuery,
     status: 200,
@@ -172,6 +184,24 @@ export const ROUTES = {
     status: 200,
     response: ClusterStatusSchema,
   },
+  joinTokens: {
+    method: "GET",
+    path: "/v1/cluster/join-tokens",
+    summary: "The join tokens of both roles: the current root's digest and each role's secret",
+    tag: "cluster",
+    query: StaleQuery,
+    status: 200,
+    response: JoinTokensSchema,
+    returnsSecret: true,
+  },
+  joinTokensRotate: {
+    method: "POST",
+    path: "/v1/cluster/join-tokens/rotate",
+    summary: "Give a role a new join secret: its old token is refused at once (nodes already joined are not affected)",
+    tag: "cluster",
+    body: JoinTokensRotateSchema,
+    status: 204,
+  },
   clusterJoin: {
     method: "POST",
     path: "/v1/cluster/join",
@@ -180,6 +210,7 @@ export const ROUTES = {
     body: JoinRequestSchema,
     status: 200,
     response: JoinInfoSchema,
+    returnsSecret: true,
   },
   clusterManagerJoin: {
     method: "POST",
@@ -189,6 +220,7 @@ export const ROUTES = {
     body: ManagerJoinRequestSchema,
     status: 200,
     response: ManagerJoinReplySchema,
+    returnsSecret: true,
   },
   nodeList: {
     method: "GET",

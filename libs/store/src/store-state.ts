@@ -1,4 +1,12 @@
-import type { Cluster, Network, Node, Service, Task } from "@shoal/api";
+import {
+  CLUSTER_SECRETS_ID,
+  type Cluster,
+  type ClusterSecrets,
+  type Network,
+  type Node,
+  type Service,
+  type Task,
+} from "@shoal/api";
 import { AlreadyExistsError, NotFoundError, VersionConflictError } from "./errors.js";
 
 /** The kinds of object the store holds, and their types. */
@@ -8,9 +16,20 @@ export interface ObjectTypes {
   node: Node;
   network: Network;
   cluster: Cluster;
+  /** Internal: the cluster's secrets (see {@link PUBLIC_KINDS}). */
+  secret: ClusterSecrets;
 }
 export type Kind = keyof ObjectTypes;
-export const KINDS: readonly Kind[] = ["cluster", "node", "network", "service", "task"];
+export const KINDS: readonly Kind[] = ["cluster", "node", "network", "service", "task", "secret"];
+/** A kind whose objects the API may show (in answers and events); the others never leave the managers. */
+export type PublicKind = Exclude<Kind, "secret">;
+/** The kinds the API may show; the event stream takes only these, so nothing internal is ever in it. */
+export const PUBLIC_KINDS: readonly PublicKind[] = ["cluster", "node", "network", "service", "task"];
+
+/** Whether objects of `kind` may leave the managers (API answers, events). */
+export function isPublicKind(kind: Kind): kind is PublicKind {
+  return (PUBLIC_KINDS as readonly Kind[]).includes(kind);
+}
 
 /** The fields the store sets itself on every write. */
 type Managed = "version" | "createdAt" | "updatedAt";
@@ -53,6 +72,7 @@ export class StoreState {
     network: new Map(),
     service: new Map(),
     task: new Map(),
+    secret: new Map(),
   };
   private readonly tasksByService = new Map<string, Set<string>>();
   private readonly tasksByNode = new Map<string, Set<string>>();
@@ -114,6 +134,11 @@ export class StoreState {
     return this.objects.cluster.values().next().value;
   }
 
+  /** The cluster's secrets (internal: never in an API answer or event as they are). */
+  secrets(): ClusterSecrets | undefined {
+    return this.objects.secret.get(CLUSTER_SECRETS_ID);
+  }
+
   /** Tasks of a service, through the index. */
   tasksOfService(serviceId: string): Task[] {
     return [...(this.tasksByService.get(serviceId) ?? [])]
@@ -143,6 +168,7 @@ export class StoreState {
         network: this.list("network"),
         service: this.list("service"),
         task: this.list("task"),
+        secret: this.list("secret"),
       },
     };
   }
@@ -152,7 +178,7 @@ export class StoreState {
     for (const k of KINDS) this.objects[k].clear();
     this.tasksByService.clear();
     this.tasksByNode.clear();
-    for (const k of KINDS) for (const o of s.objects[k]) this.put(k, o.id, o);
+    for (const k of KINDS) for (const o of s.objects[k] ?? []) this.put(k, o.id, o);
     this.index = s.index;
   }
 

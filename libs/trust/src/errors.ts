@@ -181,9 +181,10 @@ export class InvalidTokenError extends TrustError {
   readonly status = COMMON_ERRORS[this.code].status;
   constructor(
     readonly problem: TokenProblem,
-    message: string,
+    /** What is wrong, without the area prefix (`it must start with SHLTKN-`). */
+    readonly detail: string,
   ) {
-    super(`join: malformed join token: ${message}`, {
+    super(`join: malformed join token: ${detail}`, {
       hint: "copy the whole token `shoal cluster init` or `shoal cluster join-token` printed (SHLTKN-1-<50 characters>-<25 characters>)",
     });
   }

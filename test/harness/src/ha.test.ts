@@ -485,7 +485,7 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
     );
     noDuplicateSlots(await runningOf(api, "steady"));
     // A lost manager's node, wiped, joins again as a manager.
-    const token = (await api.call("clusterInspect")).joinTokens.manager;
+    const token = (await api.call("joinTokens")).manager;
     await lost1.shoalOk(["cluster", "leave", "--force", "--data-dir", DATA_DIR, "--run-dir", RUN_DIR]);
     await lost1.shoalOk([
       "cluster",

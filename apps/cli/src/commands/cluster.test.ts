@@ -2,29 +2,24 @@ import assert from "node:assert/strict";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, before, test } from "node:test";
-import { ClusterSchema, InfoSchema } from "@shoal/api";
+import { after, before, test, type TestContext } from "node:test";
+import { ClusterSchema } from "@shoal/api";
 import { isDaemonAlive, stopDaemon } from "../local/processes.js";
 import { main } from "../main.js";
 import { captureIo, FakeServer } from "../testing/fake-server.js";
-import { T0, iso } from "../testing/objects.js";
+import { makeInfo, T0, iso } from "../testing/objects.js";
 
-const info = InfoSchema.parse({
-  version: "0.1.0",
-  clusterId: "c1",
-  nodeId: "nodea",
-  managerAddr: "127.0.0.1:7070",
-  raft: { leader: true, term: 1, commitIndex: 1, appliedIndex: 1 },
-  counts: { nodes: 1, services: 0, tasks: 0 },
-});
+const info = makeInfo();
+const DIGEST = "1".repeat(50);
+const WRK = `SHLTKN-1-${DIGEST}-${"1".repeat(25)}`;
+const MGR = `SHLTKN-1-${DIGEST}-${"2".repeat(25)}`;
 const cluster = ClusterSchema.parse({
   id: "c1",
   version: 1,
   createdAt: iso(T0),
   updatedAt: iso(T0),
   spec: {},
-  joinTokens: { worker: "SHOAL-WRK", manager: "SHOAL-MGR" },
-  busToken: "bus",
+  ca: { rootDigests: [DIGEST] },
 });
 
 /** A stand-in for the `shoal` script: `manager` answers the API, `agent` its socket, as the real daemons do. */
@@ -38,15 +33,16 @@ console.log("fake " + role + " " + args.join(" "));
 const json = (res, v) => { res.setHeader("content-type", "application/json"); res.end(JSON.stringify(v)); };
 let server;
 if (role === "manager") {
-  server = createServer((req, res) => req.url === "/v1/info" ? json(res, ${JSON.stringify(info)}) : req.url === "/v1/cluster" ? json(res, ${JSON.stringify(cluster)}) : (res.statusCode = 404, res.end()));
+  const answers = { "/v1/info": ${JSON.stringify(info)}, "/v1/cluster": ${JSON.stringify(cluster)}, "/v1/cluster/join-tokens": { worker: ${JSON.stringify(WRK)}, manager: ${JSON.stringify(MGR)} } };
+  server = createServer((req, res) => answers[req.url] ? json(res, answers[req.url]) : (res.statusCode = 404, res.end()));
   server.listen(Number(get("api-port")), "127.0.0.1");
 } else {
   const token = get("token");
-  if (token !== "SHOAL-MGR" && token !== "SHOAL-WRK") { console.error("Error: join refused: the token is not valid for this cluster"); process.exit(1); }
+  if (token !== ${JSON.stringify(MGR)} && token !== ${JSON.stringify(WRK)}) { console.error("Error: join refused: the token is not valid for this cluster"); process.exit(1); }
   mkdirSync(get("run-dir"), { recursive: true });
   server = createServer((req, res) => {
     if (req.url === "/v1/leave") { writeFileSync(join(get("data-dir"), "left"), "yes"); return json(res, {}); }
-    json(res, { nodeId: token === "SHOAL-MGR" ? "nodea" : "nodew" });
+    json(res, { nodeId: token === ${JSON.stringify(MGR)} ? "nodea" : "nodew" });
   });
   server.listen(join(get("run-dir"), "agent.sock"));
 }
@@ -95,8 +91,8 @@ test("cluster init starts a manager and an agent in the background, prints the j
   const init = await run("n1", "cluster", "init", "--advertise-addr", "10.1.2.3", "--api-port", String(port));
   assert.equal(init.code, 0, init.err);
   assert.ok(init.out.startsWith("Cluster initialized: this node is now a manager (node nodea).\n"), init.out);
-  assert.ok(init.out.includes(`    shoal cluster join --token SHOAL-WRK 10.1.2.3:${port}\n`), init.out);
-  assert.ok(init.out.includes(`    shoal cluster join --token SHOAL-MGR 10.1.2.3:${port}\n`), init.out);
+  assert.ok(init.out.includes(`    shoal cluster join --token ${WRK} 10.1.2.3:${port}\n`), init.out);
+  assert.ok(init.out.includes(`    shoal cluster join --token ${MGR} 10.1.2.3:${port}\n`), init.out);
   assert.match(
     readFileSync(join(init.dataDir, "logs", "manager.log"), "utf8"),
     new RegExp(
@@ -105,7 +101,7 @@ test("cluster init starts a manager and an agent in the background, prints the j
   );
   assert.match(
     readFileSync(join(init.dataDir, "logs", "agent.log"), "utf8"),
-    new RegExp(`--join 127\\.0\\.0\\.1:${port} --token SHOAL-MGR`),
+    new RegExp(`--join 127\\.0\\.0\\.1:${port} --token ${MGR}`),
   );
   assert.deepEqual(JSON.parse(readFileSync(join(init.dataDir, "context.json"), "utf8")), {
     managers: [`127.0.0.1:${port}`],
@@ -137,25 +133,51 @@ test("cluster init starts a manager and an agent in the background, prints the j
   assert.equal(existsSync(join(leave.dataDir, "logs", "manager.log")), true, "logs are kept");
 });
 
-test("cluster join with a bad token shows the agent's error, exit 1", async () => {
-  const r = await run("n2", "cluster", "join", "--token", "WRONG", "10.1.2.3:7070");
+/** A manager's join route that tells a token's role as the real one does (401 for any other token). */
+async function joinServer(t: TestContext): Promise<string> {
+  const server = new FakeServer().on("POST", "/v1/cluster/join", (r) => {
+    const { token } = JSON.parse(r.body.toString()) as { token: string };
+    const role = token === WRK ? "worker" : token === MGR ? "manager" : undefined;
+    if (!role)
+      return {
+        status: 401,
+        json: { error: { code: "SHOAL_ERR_INVALID_TOKEN", message: "the join token is not valid for this cluster" } },
+      };
+    return {
+      status: 200,
+      json: { clusterId: "c1", role, natsUrls: ["nats://x:1"], natsToken: "b", managers: ["x:2"], joinToken: token },
+    };
+  });
+  t.after(() => server.close());
+  return server.listen();
+}
+
+test("cluster join with a malformed token says what is wrong with it and sends nothing, exit 1", async (t) => {
+  const manager = await joinServer(t);
+  const r = await run("n2", "cluster", "join", "--token", "WRONG", manager);
   assert.equal(r.code, 1);
-  assert.match(
-    r.err,
-    /^Error: the agent exited while starting; last lines of .*agent\.log:\n(.*\n)*.*join refused: the token is not valid/,
-  );
+  assert.match(r.err, /^Error: the join token is malformed: it must start with SHLTKN-/);
   assert.equal(existsSync(join(r.dataDir, "agent.pid")), false);
 });
 
-test("cluster join starts the agent and reports the node; leave as a worker needs no --force", async () => {
-  const r = await run("n3", "cluster", "join", "--token", "SHOAL-WRK", "--label", "zone=a", "10.1.2.3:7070");
+test("cluster join with another cluster's token shows the manager's refusal, exit 1", async (t) => {
+  const manager = await joinServer(t);
+  const r = await run("n2b", "cluster", "join", "--token", WRK.replace(DIGEST, "2".repeat(50)), manager);
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^Error: the join token is not valid for this cluster/);
+  assert.equal(existsSync(join(r.dataDir, "agent.pid")), false);
+});
+
+test("cluster join starts the agent and reports the node; leave as a worker needs no --force", async (t) => {
+  const manager = await joinServer(t);
+  const r = await run("n3", "cluster", "join", "--token", WRK, "--label", "zone=a", manager);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, "This node joined the cluster as a worker (node nodew).\n");
   assert.match(
     readFileSync(join(r.dataDir, "logs", "agent.log"), "utf8"),
-    /--join 10\.1\.2\.3:7070 --token SHOAL-WRK --label zone=a/,
+    new RegExp(`--join ${manager.replace(/\./g, "\\.")} --token ${WRK} --label zone=a`),
   );
-  const twice = await run("n3", "cluster", "join", "--token", "SHOAL-WRK", "10.1.2.3:7070");
+  const twice = await run("n3", "cluster", "join", "--token", WRK, manager);
   assert.equal(twice.code, 1);
   assert.match(twice.err, /already part of a cluster/);
   const leave = await run("n3", "cluster", "leave");
@@ -215,7 +237,7 @@ test("cluster init --force-new-cluster wants the manager stopped, then restarts 
     forced.out.startsWith("Cluster re-formed from this node's state: this node is now its only manager (node nodea)"),
     forced.out,
   );
-  assert.ok(forced.out.includes(`    shoal cluster join --token SHOAL-MGR 10.1.2.3:${port}\n`), forced.out);
+  assert.ok(forced.out.includes(`    shoal cluster join --token ${MGR} 10.1.2.3:${port}\n`), forced.out);
   assert.match(
     readFileSync(join(init.dataDir, "logs", "manager.log"), "utf8"),
     new RegExp(

@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ApiError, ShoalClient } from "@shoal/api";
+import { InvalidTokenError, parseJoinToken } from "@shoal/trust";
 import type { ParsedArgs } from "../args/parser.js";
 import { contextFile, type Command, type Context } from "../context.js";
 import { CliError } from "../errors.js";
@@ -198,8 +199,8 @@ export const clusterInitCommand: Command = {
       refuseIfRunning(ctx, "agent", "an agent already runs for this data dir");
     }
     const { o, advertise, local } = await startManagerDaemon(ctx, p, [force ? "--force-new-cluster" : "--init"]);
-    const cluster = await local.call("clusterInspect");
-    const nodeId = await ensureAgent(ctx, p, o.apiPort, cluster.joinTokens.manager);
+    const tokens = await local.call("joinTokens");
+    const nodeId = await ensureAgent(ctx, p, o.apiPort, tokens.manager);
     const addr = `${advertise}:${o.apiPort}`;
     writeContext(ctx, [`127.0.0.1:${o.apiPort}`]);
     ctx.out(
@@ -210,11 +211,11 @@ export const clusterInitCommand: Command = {
         "",
         "To add a worker to this cluster, run the following command:",
         "",
-        `    shoal cluster join --token ${cluster.joinTokens.worker} ${addr}`,
+        `    shoal cluster join --token ${tokens.worker} ${addr}`,
         "",
         "To add a manager to this cluster, run the following command:",
         "",
-        `    shoal cluster join --token ${cluster.joinTokens.manager} ${addr}`,
+        `    shoal cluster join --token ${tokens.manager} ${addr}`,
         "",
       ].join("\n"),
     );
@@ -222,9 +223,23 @@ export const clusterInitCommand: Command = {
   },
 };
 
-/** Whether a join token is a manager token (`SHLTKN-1-<cluster>-m<secret>`). */
-function isManagerToken(token: string): boolean {
-  return /^SHLTKN-1-[a-z0-9]+-m/.test(token);
+/**
+ * The role a join token admits this node to, as the cluster at `manager` says (a token does not tell its role).
+ * A malformed token is refused here, before anything is sent.
+ */
+async function roleOfToken(manager: string, token: string): Promise<"worker" | "manager"> {
+  try {
+    parseJoinToken(token);
+  } catch (e) {
+    if (!(e instanceof InvalidTokenError)) throw e;
+    throw new CliError(
+      "SHOAL_ERR_INVALID_TOKEN",
+      `the join token is malformed: ${e.detail}`,
+      "copy the whole token `shoal cluster join-token worker|manager` prints on a manager",
+    );
+  }
+  const client = new ShoalClient({ managers: [manager], timeoutMs: 10_000, pinned: true });
+  return (await client.call("clusterJoin", { body: { token } })).role;
 }
 
 /** `shoal cluster join --token T HOST:PORT`. */
@@ -251,7 +266,7 @@ export const clusterJoinCommand: Command = {
     const token = p.string("token");
     if (!token) throw p.usage("--token is required: use the join command `shoal cluster init` printed");
     refuseIfRunning(ctx, "agent", "this node is already part of a cluster");
-    if (!isManagerToken(token)) {
+    if ((await roleOfToken(manager, token)) === "worker") {
       const nodeId = await startAgentDaemon(ctx, p, manager, token);
       writeContext(ctx, [manager]);
       ctx.out(`This node joined the cluster as a worker (node ${nodeId}).\n`);

@@ -1,5 +1,6 @@
 import type { Command } from "../context.js";
 import { clusterInitCommand, clusterJoinCommand, clusterLeaveCommand } from "./cluster.js";
+import { clusterJoinTokenCommand } from "./cluster-join-token.js";
 import { clusterStatusCommand } from "./cluster-status.js";
 import { agentCommand, managerCommand } from "./daemon.js";
 import { imageLoadCommand, imageLsCommand, imageRmCommand } from "./image.js";
@@ -30,6 +31,7 @@ export const COMMANDS: readonly Command[] = [
   clusterInitCommand,
   clusterJoinCommand,
   clusterLeaveCommand,
+  clusterJoinTokenCommand,
   clusterStatusCommand,
   nodeLsCommand,
   nodeInspectCommand,

@@ -1,7 +1,9 @@
 import {
+  InfoSchema,
   NodeSchema,
   ServiceSchema,
   TaskSchema,
+  type Info,
   type Node,
   type Service,
   type ServiceWithStatus,
@@ -96,5 +98,17 @@ export function makeNode(o: {
     ...(o.manager || o.leader
       ? { managerStatus: { leader: o.leader === true, reachability: "reachable", addr: "10.0.0.1:7070" } }
       : {}),
+  });
+}
+
+/** What `GET /v1/info` answers on the leader of a one-manager cluster `c1`. */
+export function makeInfo(o: { nodeId?: string; managerAddr?: string } = {}): Info {
+  return InfoSchema.parse({
+    version: "0.1.0",
+    clusterId: "c1",
+    nodeId: o.nodeId ?? "nodea",
+    managerAddr: o.managerAddr ?? "127.0.0.1:7070",
+    raft: { leader: true, term: 1, commitIndex: 1, appliedIndex: 1 },
+    counts: { nodes: 1, services: 0, tasks: 0 },
   });
 }

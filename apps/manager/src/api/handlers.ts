@@ -3,6 +3,7 @@ import {
   isTerminal,
   serviceTaskCounts,
   type Cluster,
+  type ClusterSecrets,
   type Info,
   type JoinInfo,
   type ManagerJoinReply,
@@ -19,7 +20,7 @@ import {
   type ServiceWithStatus,
   type Task,
 } from "@shoal/api";
-import { VersionConflictError, withoutMeta, type Command, type StoreState } from "@shoal/store";
+import { updateOf, VersionConflictError, withoutMeta, type Command, type StoreState } from "@shoal/store";
 import { newId } from "../ids.js";
 import type { ClusterStore, ReadOptions } from "../store/cluster-store.js";
 import { ManagerError } from "../errors.js";
@@ -31,7 +32,7 @@ import {
   scaledService,
   updatedService,
 } from "../model/services.js";
-import { roleOfToken } from "../join-token.js";
+import { checkJoinToken, joinTokensOf, newStoredJoinSecret } from "../join-token.js";
 import { buildClusterStatus } from "./cluster-status.js";
 import { withManagerStatus } from "./manager-status.js";
 import { soloView, type RaftView } from "./raft-view.js";
@@ -83,6 +84,7 @@ type QueryOut = {
 };
 type BodyOut = {
   clusterJoin: { token: string };
+  joinTokensRotate: { role: "worker" | "manager" };
   clusterManagerJoin: ManagerJoinRequest;
   nodeUpdate: { version: number; spec: Node["spec"] };
   serviceCreate: ServiceSpec;
@@ -100,6 +102,13 @@ function clusterOf(state: StoreState): Cluster {
   if (!c)
     throw new ManagerError("SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", { hint: "retry in a second" });
   return c;
+}
+
+function secretsOf(state: StoreState): ClusterSecrets {
+  const s = state.secrets();
+  if (!s)
+    throw new ManagerError("SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", { hint: "retry in a second" });
+  return s;
 }
 
 /** Tasks counts of a service for `service ls`. */
@@ -133,32 +142,52 @@ export const handlers: Handlers = {
     Promise.resolve(
       buildClusterStatus(raftView(ctx), ctx.store.state.cluster()?.managers ?? [], ctx.info().managerAddr),
     ),
+  joinTokens: async (ctx) => {
+    const state = await readState(ctx);
+    return joinTokensOf(clusterOf(state), secretsOf(state));
+  },
+  joinTokensRotate: (ctx, { body }) =>
+    retrying(async () => {
+      const secrets = secretsOf(await ctx.store.read());
+      await ctx.store.write([
+        updateOf("secret", secrets, { join: { ...secrets.join, [body.role]: newStoredJoinSecret() } }),
+      ]);
+    }),
   clusterJoin: async (ctx, { body }) => {
-    const cluster = clusterOf(await readState(ctx));
-    const role = roleOfToken(cluster, body.token);
-    if (!role)
-      throw new ManagerError("SHOAL_ERR_INVALID_TOKEN", "the join token is not valid for this cluster", {
-        hint: "use a token printed by `shoal cluster init` on this cluster's manager",
+    const state = await readState(ctx);
+    const cluster = clusterOf(state);
+    const secrets = secretsOf(state);
+    const check = checkJoinToken(cluster, secrets, body.token);
+    if (!check.role)
+      throw new ManagerError("SHOAL_ERR_INVALID_TOKEN", check.problem, {
+        hint: "use a token `shoal cluster join-token worker|manager` shows on a manager of this cluster",
       });
     const info: JoinInfo = {
       clusterId: ctx.info().clusterId,
-      role,
+      role: check.role,
       natsUrls: cluster.managers.map((m) => m.natsUrl),
-      natsToken: cluster.busToken,
+      natsToken: secrets.busToken,
       managers: cluster.managers.map((m) => m.apiAddr),
       joinToken: body.token,
     };
     return info;
   },
   clusterManagerJoin: async (ctx, { body }) => {
-    const cluster = clusterOf(await readState(ctx));
+    const state = await readState(ctx);
+    const check = checkJoinToken(clusterOf(state), secretsOf(state), body.token);
     // The same answer for a worker token and for a wrong one: a refusal must not confirm that a guess is a token.
-    if (roleOfToken(cluster, body.token) !== "manager") {
-      throw new ManagerError("SHOAL_ERR_INVALID_TOKEN", "the token is not this cluster's manager join token", {
-        hint:
-          "use the manager join token (printed by `shoal cluster init`; `shoal cluster inspect` on a manager shows " +
-          "it); a worker token never admits a manager",
-      });
+    if (check.role !== "manager") {
+      throw new ManagerError(
+        "SHOAL_ERR_INVALID_TOKEN",
+        check.role === undefined && check.problem.includes("malformed")
+          ? check.problem
+          : "the token is not this cluster's manager join token",
+        {
+          hint:
+            "use the manager join token (`shoal cluster join-token manager` on a manager shows it); a worker token " +
+            "never admits a manager",
+        },
+      );
     }
     if (!ctx.joinManager)
       throw new ManagerError("SHOAL_ERR_NOT_READY", "this manager cannot add managers", {

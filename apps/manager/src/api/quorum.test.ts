@@ -150,6 +150,7 @@ async function get(
 /** Every GET route that reads the store, with a URL that finds something. */
 const READS: Partial<Record<RouteName, string>> = {
   clusterInspect: "/v1/cluster",
+  joinTokens: "/v1/cluster/join-tokens",
   nodeList: "/v1/nodes",
   nodeInspect: "/v1/nodes/n1",
   serviceList: "/v1/services",

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ROUTES, type ErrorBody, type RouteName } from "@shoal/api";
-import { serviceSpec } from "../testing/fixtures.js";
+import { fixtureTokens, secretsObject, serviceSpec } from "../testing/fixtures.js";
 import { api, call, error, versionOf, type Request } from "../testing/api-harness.js";
 
 /** A wrong input for every route that takes input, and the field the 400 must name. */
@@ -17,6 +17,11 @@ const INVALID: Partial<Record<RouteName, { request: Request; field: string }>> =
     field: "natsRouteAddr",
   },
   clusterInspect: { request: { method: "GET", url: "/v1/cluster?stale=maybe" }, field: "stale" },
+  joinTokens: { request: { method: "GET", url: "/v1/cluster/join-tokens?stale=perhaps" }, field: "stale" },
+  joinTokensRotate: {
+    request: { method: "POST", url: "/v1/cluster/join-tokens/rotate", body: { role: "admin" } },
+    field: "role",
+  },
   nodeList: { request: { method: "GET", url: "/v1/nodes?role=boss" }, field: "role" },
   nodeInspect: { request: { method: "GET", url: "/v1/nodes/" }, field: "ref" },
   nodeUpdate: {
@@ -262,16 +267,14 @@ test("conflicts are 409: stale versions, taken names, published ports in use, no
 
 test("manager join: a worker token and a wrong one get the same 401, which does not say which it was", async (t) => {
   const a = await api(t);
-  const cluster = a.store.state.list("cluster")[0];
-  assert.ok(cluster);
   const join = (token: string): Request => ({
     method: "POST",
     url: "/v1/cluster/managers",
     body: { token, raftAddr: "a:1", apiAddr: "a:2", natsUrl: "nats://a:3", natsRouteAddr: "a:4" },
   });
-  const manager = cluster.joinTokens.manager;
-  const lastCharChanged = manager.slice(0, -1) + (manager.endsWith("A") ? "B" : "A");
-  const byWorker = await error(a, join(cluster.joinTokens.worker), 401);
+  const { manager, worker } = fixtureTokens();
+  const lastCharChanged = manager.slice(0, -1) + (manager.endsWith("a") ? "b" : "a");
+  const byWorker = await error(a, join(worker), 401);
   const byWrong = await error(a, join(lastCharChanged), 401);
   assert.equal(byWorker.code, "SHOAL_ERR_INVALID_TOKEN");
   assert.deepEqual(byWorker, byWrong);
@@ -279,13 +282,17 @@ test("manager join: a worker token and a wrong one get the same 401, which does 
   assert.doesNotMatch(`${byWorker.message} ${byWorker.hint ?? ""}`, /this is the worker token/);
 });
 
-test("cluster join: a bad token is 401; a good one tells where the bus is", async (t) => {
+test("cluster join: a bad token is 401 saying what is wrong; a good one tells where the bus is", async (t) => {
   const a = await api(t);
-  const e = await error(a, { method: "POST", url: "/v1/cluster/join", body: { token: "SHLTKN-1-c1-wwrong" } }, 401);
-  assert.equal(e.code, "SHOAL_ERR_INVALID_TOKEN");
-  assert.match(e.hint ?? "", /shoal cluster init/);
-  const cluster = a.store.state.list("cluster")[0];
-  const ok = await call(a, { method: "POST", url: "/v1/cluster/join", body: { token: cluster?.joinTokens.manager } });
+  const old = await error(a, { method: "POST", url: "/v1/cluster/join", body: { token: "SHLTKN-1-c1-wwrong" } }, 401);
+  assert.equal(old.code, "SHOAL_ERR_INVALID_TOKEN");
+  assert.match(old.message, /malformed: it has 4 parts|malformed: .*digest/);
+  assert.match(old.hint ?? "", /shoal cluster join-token/);
+  const { manager } = fixtureTokens();
+  const wrong = manager.slice(0, -1) + (manager.endsWith("a") ? "b" : "a");
+  const e = await error(a, { method: "POST", url: "/v1/cluster/join", body: { token: wrong } }, 401);
+  assert.equal(e.message, "the join token is not valid for this cluster");
+  const ok = await call(a, { method: "POST", url: "/v1/cluster/join", body: { token: manager } });
   assert.equal(ok.status, 200);
   assert.deepEqual(ok.body, {
     clusterId: "c1",
@@ -293,6 +300,61 @@ test("cluster join: a bad token is 401; a good one tells where the bus is", asyn
     natsUrls: ["nats://127.0.0.1:7072"],
     natsToken: "bus-token",
     managers: ["127.0.0.1:7070"],
-    joinToken: cluster?.joinTokens.manager,
+    joinToken: manager,
   });
+});
+
+test("join tokens: shown only by their route, never cached; a rotation refuses the old token at once", async (t) => {
+  const a = await api(t);
+  const res = await a.app.inject({ method: "GET", url: "/v1/cluster/join-tokens" });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.headers["cache-control"], "no-store");
+  const before = JSON.parse(res.body) as { worker: string; manager: string };
+  assert.deepEqual(before, fixtureTokens());
+  const cluster = await call(a, { method: "GET", url: "/v1/cluster" });
+  assert.equal(cluster.status, 200);
+
+  const rotated = await call(a, { method: "POST", url: "/v1/cluster/join-tokens/rotate", body: { role: "worker" } });
+  assert.equal(rotated.status, 204);
+  const after = (await call(a, { method: "GET", url: "/v1/cluster/join-tokens" })).body as typeof before;
+  assert.notEqual(after.worker, before.worker);
+  assert.equal(after.manager, before.manager);
+  await error(a, { method: "POST", url: "/v1/cluster/join", body: { token: before.worker } }, 401);
+  const ok = await call(a, { method: "POST", url: "/v1/cluster/join", body: { token: after.worker } });
+  assert.equal((ok.body as { role: string }).role, "worker");
+
+  // Neither the cluster object nor any event holds a secret, the new one included.
+  const secrets = [secretsObject(), a.store.state.secrets()].flatMap((x) =>
+    x ? [x.join.worker, x.join.manager, x.busToken, x.ca.signer.key] : [],
+  );
+  assert.equal(secrets.length, 8);
+  for (const secret of secrets) assert.ok(!JSON.stringify(cluster.body).includes(secret), "GET /v1/cluster");
+});
+
+test("events: the cluster's secrets never enter the event stream", async (t) => {
+  const a = await api(t);
+  const client = await a.client();
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  const events = client.stream("events", { query: { since: a.store.state.appliedIndex } }, ac.signal);
+  await call(a, { method: "POST", url: "/v1/cluster/join-tokens/rotate", body: { role: "manager" } });
+  await call(a, { method: "POST", url: "/v1/services", body: serviceSpec("after-rotation") });
+  const seen: unknown[] = [];
+  for (;;) {
+    const n = await events.next();
+    if (n.done) break;
+    seen.push(n.value);
+    if (n.value.kind === "service") break;
+  }
+  const text = JSON.stringify(seen);
+  assert.doesNotMatch(text, /"kind":"secret"/);
+  const secrets = a.store.state.secrets();
+  assert.ok(secrets);
+  for (const secret of [secrets.join.worker, secrets.join.manager, secrets.busToken, secrets.ca.signer.key])
+    assert.ok(!text.includes(secret), "no event holds a secret");
+});
+
+test("only the routes that hand a secret out are flagged, and only they are sent with cache-control: no-store", () => {
+  const flagged = (Object.keys(ROUTES) as RouteName[]).filter((n) => "returnsSecret" in ROUTES[n]).sort();
+  assert.deepEqual(flagged, ["clusterJoin", "clusterManagerJoin", "joinTokens"]);
 });

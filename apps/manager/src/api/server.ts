@@ -2,7 +2,7 @@ import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest }
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import { parseOrThrow, ROUTES, type RouteDef, type RouteName } from "@shoal/api";
-import type { StoreEvent } from "@shoal/store";
+import { isPublicKind, type PublicKind, type StoreEvent } from "@shoal/store";
 import { ManagerError } from "../errors.js";
 import { consensusError, noLeaderError, noQuorumError, toErrorBody } from "./errors.js";
 import { handlers, logTasks, raftView, readState, type ApiContext, type Parsed } from "./handlers.js";
@@ -30,7 +30,7 @@ export const LEADER_HEADER = "x-shoal-leader";
 interface ApiEvent {
   index: number;
   op: StoreEvent["op"];
-  kind: StoreEvent["kind"];
+  kind: PublicKind;
   id: string;
   object: unknown;
 }
@@ -87,7 +87,11 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
   const limit = o.eventHistory ?? 10_000;
   const listeners = new Set<(e: ApiEvent[]) => void>();
   const unwatch = o.store.watch((events) => {
-    const mapped = events.map((e) => ({ index: e.index, op: e.op, kind: e.kind, id: e.object.id, object: e.object }));
+    // Internal kinds (the cluster's secrets) never enter the ring, so no stream can send them.
+    const mapped = events.flatMap((e) =>
+      isPublicKind(e.kind) ? [{ index: e.index, op: e.op, kind: e.kind, id: e.object.id, object: e.object }] : [],
+    );
+    if (mapped.length === 0) return;
     history.push(...mapped);
     if (history.length > limit) history.splice(0, history.length - limit);
     for (const l of listeners) l(mapped);
@@ -118,6 +122,7 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
         const h = handlers[name] as (ctx: ApiContext, i: unknown) => Promise<unknown>;
         const result = await h(ctx, input);
         reply.status(route.status);
+        if ("returnsSecret" in route) void reply.header("cache-control", "no-store");
         if (route.status === 204) return reply.send();
         return reply.send(result);
       },
@@ -145,6 +150,8 @@ async function forward(
       : e;
   }
   const text = await res.text();
+  const cache = res.headers.get("cache-control");
+  if (cache) void reply.header("cache-control", cache);
   return reply
     .status(res.status)
     .header("content-type", res.headers.get("content-type") ?? "application/json")

@@ -11,6 +11,7 @@ import { FakeAgent } from "../testing/fake-agent.js";
 import {
   changeNode,
   changeService,
+  fixtureTokens,
   liveTasks,
   seededStore,
   serviceSpec,
@@ -45,13 +46,13 @@ async function leader(t: TestContext, heartbeatPeriodMs = 1_000): Promise<Harnes
     store,
     hub,
     loops,
-    token: cluster.joinTokens.worker,
+    token: fixtureTokens().worker,
     agent: (nodeId, o = {}) => {
       const a = new FakeAgent({
         bus: hub.connect(),
         clusterId: cluster.id,
         nodeId,
-        token: o.token ?? cluster.joinTokens.worker,
+        token: o.token ?? fixtureTokens().worker,
       });
       agents.push(a);
       return a;
@@ -169,14 +170,14 @@ test("registration: a known node id keeps its node; a bad token is refused", asy
   assert.equal(agent.tasks.size, 2);
   assert.equal(await agent.beat(), "ok");
 
-  const intruder = h.agent("n2", { token: "SHLTKN-1-c1-wnot-the-token" });
+  const intruder = h.agent("n2", { token: fixtureTokens().worker.slice(0, -1) + "0" });
   const refused = await intruder.register();
   assert.deepEqual(refused.ok ? "accepted" : refused.code, "SHOAL_ERR_INVALID_TOKEN");
   assert.match(refused.ok ? "" : refused.message, /join token is not valid/);
   assert.equal(h.store.state.get("node", "n2"), undefined);
   // A manager token gives a manager node.
   const manager = h.agent("m1");
-  assert.equal((await manager.register(h.store.state.list("cluster")[0]?.joinTokens.manager)).ok, true);
+  assert.equal((await manager.register(fixtureTokens().manager)).ok, true);
   assert.equal(h.store.state.get("node", "m1")?.spec.role, "manager");
 });
 

@@ -22,7 +22,7 @@ import { newId, newSecret } from "../ids.js";
 import type { ClusterStore } from "../store/cluster-store.js";
 import type { LoopLog } from "../log.js";
 import { networkViewFor } from "./network-view.js";
-import { roleOfToken } from "../join-token.js";
+import { checkJoinToken, joinTokensOf } from "../join-token.js";
 import { isAllocated } from "../model/networks.js";
 
 interface Session {
@@ -106,7 +106,8 @@ export class Dispatcher {
       return;
     }
     const cluster = this.o.store.state.cluster();
-    if (!cluster) {
+    const secrets = this.o.store.state.secrets();
+    if (!cluster || !secrets) {
       this.reply(respond, {
         ok: false,
         code: "SHOAL_ERR_NOT_READY",
@@ -114,13 +115,16 @@ export class Dispatcher {
       });
       return;
     }
-    const role = roleOfToken(cluster, req.joinToken);
+    const check = checkJoinToken(cluster, secrets, req.joinToken);
+    // A node the cluster knows registers again (a restart, a lost connection) whatever became of the token it
+    // joined with: a rotation locks out new nodes, not joined ones, as they hold the bus token already.
+    const known = req.nodeId ? this.o.store.state.get("node", req.nodeId) : undefined;
+    const role = check.role ?? known?.spec.role;
     if (!role) {
       this.reply(respond, {
         ok: false,
         code: "SHOAL_ERR_INVALID_TOKEN",
-        message:
-          "the join token is not valid for this cluster: use the token `shoal cluster init` printed (or a rotated one)",
+        message: `${check.role === undefined ? check.problem : "the join token is not valid"}: use the token \`shoal cluster join-token worker\` shows on a manager`,
       });
       return;
     }
@@ -247,10 +251,11 @@ export class Dispatcher {
   private roleOf(nodeId: string): NodeRole {
     const role = this.o.store.state.get("node", nodeId)?.spec.role ?? "worker";
     const cluster = this.o.store.state.cluster();
-    if (role !== "manager" || !cluster || cluster.managers.length === 0) return { role };
+    const secrets = this.o.store.state.secrets();
+    if (role !== "manager" || !cluster || !secrets || cluster.managers.length === 0) return { role };
     return {
       role,
-      managerJoin: { managers: cluster.managers.map((m) => m.apiAddr), token: cluster.joinTokens.manager },
+      managerJoin: { managers: cluster.managers.map((m) => m.apiAddr), token: joinTokensOf(cluster, secrets).manager },
     };
   }
 

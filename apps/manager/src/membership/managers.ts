@@ -18,8 +18,10 @@ export async function addManager(
   req: ManagerJoinRequest,
   promote: () => void,
 ): Promise<ManagerJoinReply> {
-  const cluster = (await store.read()).cluster();
-  if (!cluster)
+  const state = await store.read();
+  const cluster = state.cluster();
+  const secrets = state.secrets();
+  if (!cluster || !secrets)
     throw new ManagerError("SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", { hint: "retry in a second" });
   const conf = raft.status().conf;
   const existing = cluster.managers.find((m) => m.raftAddr === req.raftAddr);
@@ -64,7 +66,7 @@ export async function addManager(
     natsRouteAddrs: managers
       .filter((m) => m.raftId !== raftId)
       .flatMap((m) => (m.natsRouteAddr ? [m.natsRouteAddr] : [])),
-    busToken: cluster.busToken,
+    busToken: secrets.busToken,
   };
 }
 

@@ -1,40 +1,50 @@
-import { ClusterSpecSchema, DEFAULT_NETWORK, INGRESS_NETWORK, NetworkSpecSchema, type Cluster } from "@shoal/api";
+import {
+  CLUSTER_SECRETS_ID,
+  ClusterSpecSchema,
+  DEFAULT_NETWORK,
+  INGRESS_NETWORK,
+  NetworkSpecSchema,
+  type Cluster,
+  type ClusterSecrets,
+} from "@shoal/api";
 import { updateOf, type Command } from "@shoal/store";
 
 /** Where a manager serves, as the cluster object lists it. */
 export type ManagerEntry = Cluster["managers"][number];
 
-/** `SHLTKN-1-<cluster id>-<w|m><secret>`: says which cluster and role it is for. */
-export function joinToken(clusterId: string, role: "w" | "m", secret: string): string {
-  return `SHLTKN-1-${clusterId.toLowerCase()}-${role}${secret}`;
-}
-
 /**
- * The commands that create a new cluster on its first manager: the cluster object (spec, join tokens, bus
- * token, the manager itself), the routing mesh's `ingress` network, and the `default` network that services
- * naming none join. Pure: ids and secrets come from the caller.
+ * The commands that create a new cluster on its first manager: the cluster object (spec, the root's digest,
+ * the manager itself), the cluster's secrets (the CA, both join secrets, the bus token; an internal object),
+ * the routing mesh's `ingress` network, and the `default` network that services naming none join. Pure: the
+ * CA, ids and secrets come from the caller.
  */
 export function bootstrapCluster(o: {
   clusterId: string;
   me: ManagerEntry;
   heartbeatPeriodMs?: number | undefined;
+  /** The new root CA (PEM certificate and key) and its digest as join tokens show it. */
+  ca: { cert: string; key: string; digest: string };
   newId: () => string;
   newSecret: (length: number) => string;
+  newJoinSecret: () => string;
 }): Command[] {
   const spec = ClusterSpecSchema.parse(o.heartbeatPeriodMs ? { heartbeatPeriodMs: o.heartbeatPeriodMs } : {});
   const cluster: Omit<Cluster, "version" | "createdAt" | "updatedAt"> = {
     id: o.clusterId.toLowerCase(),
     spec,
-    joinTokens: {
-      worker: joinToken(o.clusterId, "w", o.newSecret(32)),
-      manager: joinToken(o.clusterId, "m", o.newSecret(32)),
-    },
-    busToken: o.newSecret(40),
+    ca: { rootDigests: [o.ca.digest] },
     managers: [o.me],
     lastRaftId: o.me.raftId,
   };
+  const secrets: Omit<ClusterSecrets, "version" | "createdAt" | "updatedAt"> = {
+    id: CLUSTER_SECRETS_ID,
+    ca: { roots: [o.ca.cert], signer: { cert: o.ca.cert, key: o.ca.key, chain: [] } },
+    join: { worker: o.newJoinSecret(), manager: o.newJoinSecret() },
+    busToken: o.newSecret(40),
+  };
   return [
     { op: "create", kind: "cluster", object: cluster },
+    { op: "create", kind: "secret", object: secrets },
     {
       op: "create",
       kind: "network",

@@ -1,9 +1,12 @@
 import {
+  CLUSTER_SECRETS_ID,
   ClusterSpecSchema,
   isTerminal,
   NetworkSpecSchema,
   ServiceSpecSchema,
   type Cluster,
+  type ClusterSecrets,
+  type JoinTokens,
   type Network,
   type NetworkSpec,
   type Node,
@@ -12,6 +15,7 @@ import {
   type Task,
 } from "@shoal/api";
 import { updateOf, type StoreState } from "@shoal/store";
+import { joinTokensOf } from "../join-token.js";
 import { memoryClusterStore, type ClusterStore } from "../store/cluster-store.js";
 
 /** Test fixtures of the manager: objects to write into a store on LocalConsensus, and waiting helpers. */
@@ -78,13 +82,31 @@ export function clusterObject(
   return {
     id: "c1",
     spec: ClusterSpecSchema.parse(spec),
-    joinTokens: { worker: "SHLTKN-1-c1-wworker", manager: "SHLTKN-1-c1-mmanager" },
-    busToken: "bus-token",
+    ca: { rootDigests: [TEST_ROOT_DIGEST] },
     managers: [{ raftId: 1, apiAddr: "127.0.0.1:7070", natsUrl: "nats://127.0.0.1:7072", raftAddr: "127.0.0.1:7071" }],
   };
 }
 
-/** A store on LocalConsensus (or `store`) holding a cluster object, nodes and services, with a test clock. */
+/** The root digest of the fixtures' cluster (no real CA stands behind it). */
+const TEST_ROOT_DIGEST = "5".repeat(50);
+
+/** The cluster's secrets as `startManager` writes them on init, with fixed join secrets and a stand-in CA. */
+export function secretsObject(): Omit<ClusterSecrets, "version" | "createdAt" | "updatedAt"> {
+  return {
+    id: CLUSTER_SECRETS_ID,
+    ca: { roots: ["test root"], signer: { cert: "test root", key: "test key", chain: [] } },
+    join: { worker: "1".repeat(25), manager: "2".repeat(25) },
+    busToken: "bus-token",
+  };
+}
+
+/** The join tokens of {@link clusterObject} with {@link secretsObject}. */
+export const fixtureTokens = (): JoinTokens => joinTokensOf(clusterObject(), secretsObject());
+
+/**
+ * A store on LocalConsensus (or `store`) holding a cluster object and its secrets, nodes and services, with a
+ * test clock.
+ */
 export async function seededStore(
   o: {
     cluster?: Partial<Cluster["spec"]>;
@@ -95,7 +117,10 @@ export async function seededStore(
   } = {},
 ): Promise<ClusterStore> {
   const store = o.store ?? memoryClusterStore(o.clock ?? testClock().now);
-  await store.write([{ op: "create", kind: "cluster", object: clusterObject(o.cluster) }]);
+  await store.write([
+    { op: "create", kind: "cluster", object: clusterObject(o.cluster) },
+    { op: "create", kind: "secret", object: secretsObject() },
+  ]);
   for (const n of o.nodes ?? []) {
     const [id, f] = typeof n === "string" ? [n, {}] : n;
     await store.write([{ op: "create", kind: "node", object: nodeObject(id, f) }]);
