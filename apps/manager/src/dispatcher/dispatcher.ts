@@ -24,6 +24,7 @@ import type { LoopLog } from "../log.js";
 import { networkViewFor } from "./network-view.js";
 import { checkJoinToken, joinTokensOf } from "../join-token.js";
 import { isAllocated } from "../model/networks.js";
+import { awaitsScheduling } from "../model/unplaced.js";
 
 interface Session {
   nodeId: string;
@@ -155,7 +156,7 @@ export class Dispatcher {
     this.reply(respond, { ok: true, nodeId, sessionId: session.sessionId, heartbeatPeriodMs: this.period() });
     this.o.log.info("agent registered", { node: nodeId, hostname: req.hostname, role });
     // The full set right after the reply: the agent subscribed to its assignments before registering.
-    const tasks = this.o.store.state.tasksOfNode(nodeId).filter((t) => isAllocated(this.o.store.state, t));
+    const tasks = this.o.store.state.tasksOfNode(nodeId).filter((t) => this.dispatchable(t));
     this.send(session, {
       type: "full",
       sessionId: session.sessionId,
@@ -247,6 +248,11 @@ export class Dispatcher {
     }
   }
 
+  /** Whether a task on a node goes to its agent: addressed on its networks, and placed (not new or pending). */
+  private dispatchable(t: Task): boolean {
+    return !awaitsScheduling(t) && isAllocated(this.o.store.state, t);
+  }
+
   /** The node's role, with what its agent needs to start a manager when it is one. */
   private roleOf(nodeId: string): NodeRole {
     const role = this.o.store.state.get("node", nodeId)?.spec.role ?? "worker";
@@ -285,7 +291,7 @@ export class Dispatcher {
       else {
         if (prevNode && prevNode !== t.nodeId) this.queue(prevNode, { op: "remove", taskId: t.id });
         // A task goes to its node once it has its addresses (global services' tasks are placed before that).
-        if (t.nodeId && isAllocated(this.o.store.state, t)) this.queue(t.nodeId, { op: "upsert", task: t });
+        if (t.nodeId && this.dispatchable(t)) this.queue(t.nodeId, { op: "upsert", task: t });
       }
     }
   }

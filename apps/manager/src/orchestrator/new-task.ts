@@ -9,8 +9,9 @@ export function servicePorts(service: Service): Task["endpoint"]["ports"] {
 }
 
 /**
- * A new task of a service: in a slot (replicated; the scheduler places it) or on a node (global; assigned at
- * once). It runs the service's current template and ports.
+ * A new task of a service: in a slot (replicated; the scheduler places it) or for a node (global; the
+ * scheduler checks that node's resources and ports before it is assigned). It runs the service's current
+ * template and ports.
  */
 export function newTask(
   service: Service,
@@ -26,10 +27,11 @@ export function newTask(
     spec: service.spec.taskTemplate,
     serviceVersion: service.version,
     desiredState: "running",
-    status:
-      "slot" in place
-        ? { state: "new", timestamp, message: "created by the orchestrator" }
-        : { state: "assigned", timestamp, message: "assigned by the global orchestrator" },
+    status: {
+      state: "new",
+      timestamp,
+      message: "slot" in place ? "created by the orchestrator" : "created by the global orchestrator",
+    },
     endpoint: { ports: servicePorts(service) },
     networks: [],
   };

@@ -134,7 +134,7 @@ test("a global service's failed task is restarted after its delay: the pass says
   });
   await pass(store);
   const [first] = liveTasks(store.state, "mon");
-  assert.deepEqual([first?.nodeId, first?.status.state], ["a", "assigned"]);
+  assert.deepEqual([first?.nodeId, first?.status.state], ["a", "new"]);
   await setTaskStates(store, [first?.id ?? ""], "failed", new Date(T0 + 1_000).toISOString());
   const early = await pass(store, T0 + 2_000);
   assert.deepEqual([early.commands.length, early.wakeAt], [0, T0 + 6_000]);

@@ -1,3 +1,4 @@
+import { awaitsScheduling } from "../model/unplaced.js";
 import type { Task } from "@shoal/api";
 import { isTerminal } from "@shoal/api";
 import { updateOf, type Command, type StoreState } from "@shoal/store";
@@ -45,8 +46,10 @@ export function orchestrate(state: StoreState, now: number, newId: () => string)
 
   for (const t of state.list("task")) {
     const node = t.nodeId ? nodes.get(t.nodeId) : undefined;
+    // Not placed yet: no node, or a global task its node has not passed the scheduler's filters for.
+    const unplaced = !t.nodeId || awaitsScheduling(t);
     if (!services.has(t.serviceId)) {
-      if (isTerminal(t.status.state) || !t.nodeId || !node || node.status.state === "down") {
+      if (isTerminal(t.status.state) || unplaced || !node || node.status.state === "down") {
         touched.add(t.id);
         commands.push({ op: "delete", kind: "task", id: t.id, expectedVersion: t.version });
       } else if (t.desiredState !== "remove") update(t, { desiredState: "remove" });
@@ -66,7 +69,7 @@ export function orchestrate(state: StoreState, now: number, newId: () => string)
       });
     } else if (node && node.spec.availability === "drain" && t.desiredState === "running") {
       update(t, { desiredState: "shutdown" });
-    } else if (!t.nodeId && t.desiredState !== "running") {
+    } else if (unplaced && t.desiredState !== "running") {
       update(t, { status: { state: "shutdown", timestamp: iso, message: "stopped before it was scheduled" } });
     }
   }

@@ -1,6 +1,7 @@
 import type { Node, Service, Task } from "@shoal/api";
 import { isTerminal } from "@shoal/api";
 import { nodeAttribute } from "../model/constraints.js";
+import { awaitsScheduling } from "../model/unplaced.js";
 import { FILTERS, type Filter, type NodeInfo, type Placement } from "./filters.js";
 
 /** Why one node could not take a task. */
@@ -34,7 +35,8 @@ export function buildNodeInfos(
     ]),
   );
   for (const t of tasks) {
-    if (!t.nodeId || isTerminal(t.status.state)) continue;
+    // A global task waiting for its node to pass the filters (new, pending) holds nothing there yet.
+    if (!t.nodeId || isTerminal(t.status.state) || awaitsScheduling(t)) continue;
     const info = infos.get(t.nodeId);
     if (info) take(info, { task: t, service: services.get(t.serviceId) });
   }

@@ -1,21 +1,24 @@
 import { updateOf, type Command, type StoreState } from "@shoal/store";
-import { buildNodeInfos, explain, planPlacements } from "./plan.js";
+import { buildNodeInfos, explain, planPlacements, type Plan } from "./plan.js";
+import { awaitsScheduling } from "../model/unplaced.js";
 import type { Placement } from "./filters.js";
 import { stableJson } from "../model/stable-json.js";
 import { isAllocated } from "../model/networks.js";
 
 /**
  * One pass of the scheduler. Pure. Takes every task that waits for a node (state new or pending, desired
- * running, no node, an address on each of its networks), plans placements over all nodes, and returns the
- * commands: placed tasks become `assigned` to their node; the others become (or stay) `pending` with the per-node reasons and a summary.
- * A pending task whose reasons did not change is not rewritten, so an idle cluster writes nothing.
+ * running, an address on each of its networks), plans placements, and returns the commands: placed tasks
+ * become `assigned` to their node; the others become (or stay) `pending` with the per-node reasons and a
+ * summary. A global service's task comes with its node already: it is checked against that node alone (as
+ * Swarm does), so a node without the resources or host port keeps it pending with the reason; those go
+ * first, then the others over all nodes. A pending task whose reasons did not change is not rewritten, so an
+ * idle cluster writes nothing.
  */
 export function schedule(state: StoreState, now: number): Command[] {
   const services = new Map(state.list("service").map((s) => [s.id, s]));
   const waiting: Placement[] = [];
   for (const t of state.list("task")) {
-    if (t.nodeId || t.desiredState !== "running" || (t.status.state !== "new" && t.status.state !== "pending"))
-      continue;
+    if (t.desiredState !== "running" || !awaitsScheduling(t)) continue;
     // The allocator gives it its network addresses first.
     if (!isAllocated(state, t)) continue;
     const service = services.get(t.serviceId);
@@ -30,7 +33,21 @@ export function schedule(state: StoreState, now: number): Command[] {
       a.task.id.localeCompare(b.task.id),
   );
   const nodes = state.list("node");
-  const plan = planPlacements(waiting, buildNodeInfos(nodes, state.list("task"), services));
+  const infos = buildNodeInfos(nodes, state.list("task"), services);
+  const plan: Plan = { assignments: new Map(), unschedulable: new Map() };
+  // Preassigned (global) tasks first, each against its own node; the infos are shared, so what they take
+  // counts for the tasks placed after them.
+  for (const p of waiting.filter((w) => w.task.nodeId !== undefined)) {
+    const own = infos.filter((n) => n.node.id === p.task.nodeId);
+    merge(plan, planPlacements([p], own));
+  }
+  merge(
+    plan,
+    planPlacements(
+      waiting.filter((w) => w.task.nodeId === undefined),
+      infos,
+    ),
+  );
   const iso = new Date(now).toISOString();
   const commands: Command[] = [];
   const hostname = new Map(nodes.map((n) => [n.id, n.description.hostname]));
@@ -62,4 +79,9 @@ export function schedule(state: StoreState, now: number): Command[] {
     );
   }
   return commands;
+}
+
+function merge(into: Plan, from: Plan): void {
+  for (const [k, v] of from.assignments) into.assignments.set(k, v);
+  for (const [k, v] of from.unschedulable) into.unschedulable.set(k, v);
 }

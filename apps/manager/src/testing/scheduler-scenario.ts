@@ -1,3 +1,4 @@
+import { awaitsScheduling } from "../model/unplaced.js";
 import { DEFAULT_NETWORK, INGRESS_NETWORK, isTerminal, type ServiceSpecInput } from "@shoal/api";
 import type { Handler, TestData } from "@shoal/common/testing";
 import { updateOf, type Command } from "@shoal/store";
@@ -197,7 +198,8 @@ export class SchedulerScenario {
     );
     const commands: Command[] = [];
     for (const t of state.list("task")) {
-      if (t.nodeId === undefined || !ready.has(t.nodeId) || isTerminal(t.status.state)) continue;
+      // The dispatcher sends an agent only the tasks placed on its node (a global task waits for the scheduler).
+      if (t.nodeId === undefined || !ready.has(t.nodeId) || isTerminal(t.status.state) || awaitsScheduling(t)) continue;
       const next = t.desiredState === "running" ? "running" : "shutdown";
       if (t.status.state !== next)
         commands.push(updateOf("task", t, { status: { state: next, timestamp, message: "" } }));
