@@ -2,8 +2,12 @@ import type { z } from "zod";
 import { COMMON_ERRORS } from "@shoal/common/errors";
 import { API_ERRORS } from "./errors.js";
 import { ErrorBodySchema, ROUTES, type RouteDef, type RouteInput, type RouteName, type RouteOutput } from "./routes.js";
+import { classifyTlsFailure, tlsFailureError, type TlsFailure } from "./tls-failure.js";
 
-/** An error answer of the API (or no answer at all: status 503, code SHOAL_ERR_UNREACHABLE). */
+/**
+ * An error answer of the API, or no answer at all: status 503, code SHOAL_ERR_UNREACHABLE; or 502,
+ * SHOAL_ERR_TLS or SHOAL_ERR_PEER_IDENTITY when a manager failed its TLS handshake.
+ */
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -84,6 +88,12 @@ type Args<N extends RouteName> = {
  * { body: spec })`. It follows the managers: a connection failure moves on to the next manager, so does a
  * manager without a leader (503 SHOAL_ERR_NO_LEADER, going round again after a short pause), and every answer
  * updates the list with the managers the cluster names. API errors throw ApiError.
+ *
+ * A manager whose TLS handshake fails (its certificate is untrusted, expired or names another identity, or it
+ * refused this client's certificate) is skipped like an unreachable one, since nothing was sent to it: one
+ * rogue or misconfigured manager does not block the others. When no manager answered and one failed so, the
+ * error is SHOAL_ERR_PEER_IDENTITY or SHOAL_ERR_TLS naming each manager and what was wrong, not
+ * SHOAL_ERR_UNREACHABLE. A TLS fetch for Node processes is `createTlsFetch` of `@shoal/api/node`.
  */
 export class ShoalClient {
   /** Managers as given or learned (`host:port`), and their base URLs, in the order they are tried. */
@@ -199,6 +209,9 @@ export class ShoalClient {
     }
     let lastErr: unknown;
     let noLeader: ApiError | undefined;
+    // Per manager tried, the TLS failure or the connection failure of its last attempt.
+    const tlsFailures = new Map<string, TlsFailure>();
+    const unreachable = new Map<string, string>();
     const tried = new Set<string>();
     for (let round = 0; round < NO_LEADER_ROUNDS; round++) {
       if (round > 0) await pause(this.retryMs * round, signal, this.manager);
@@ -214,7 +227,12 @@ export class ShoalClient {
           res = await this.doFetch(`${base}${path}${suffix}`, init);
         } catch (e) {
           if (signal.aborted) throw timeoutOrAbort(signal, base);
-          lastErr = e;
+          const tls = classifyTlsFailure(e);
+          if (tls) tlsFailures.set(base, tls);
+          else {
+            lastErr = e;
+            unreachable.set(base, causeOf(e));
+          }
           continue;
         }
         if (res.status === 503) {
@@ -235,11 +253,14 @@ export class ShoalClient {
       if (!noLeader) break;
     }
     if (noLeader) throw noLeader;
-    const cause =
-      lastErr instanceof Error ? ((lastErr.cause as Error | undefined)?.message ?? lastErr.message) : String(lastErr);
+    if (tlsFailures.size > 0) {
+      for (const base of tlsFailures.keys()) unreachable.delete(base);
+      const e = tlsFailureError(tlsFailures, unreachable);
+      throw new ApiError(e.status, e.code, e.message, [], e.hint);
+    }
     throw clientError(
       "SHOAL_ERR_UNREACHABLE",
-      `cannot reach a manager at ${[...tried].join(", ")} (${cause})`,
+      `cannot reach a manager at ${[...tried].join(", ")} (${causeOf(lastErr)})`,
       [],
       "is `shoal manager` running there? start the cluster with `shoal cluster init` or pass --host",
     );
@@ -265,6 +286,10 @@ export class ShoalClient {
     this.onManagers?.(this.managers);
   }
 }
+
+/** The cause of a failed fetch in words: its cause's message (fetch itself says only "fetch failed"). */
+const causeOf = (e: unknown): string =>
+  e instanceof Error ? ((e.cause as Error | undefined)?.message ?? e.message) : String(e);
 
 /** Waits `ms`, or throws as the request does when `signal` ends first. */
 function pause(ms: number, signal: AbortSignal, base: string): Promise<void> {

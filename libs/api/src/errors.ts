@@ -21,6 +21,13 @@ export const API_ERRORS = errorRegistry({
       "the caller cancelled the request (Ctrl-C, a page closed) before an answer came; a write may or may not have been applied",
     action: "check with an `inspect` or `ls` command before sending it again",
   },
+  SHOAL_ERR_TLS: {
+    status: 502,
+    meaning:
+      "no manager answered and the TLS handshake failed with at least one of them: its certificate does not chain to the trust bundle, has expired or is not yet valid, it refused this client's certificate (or got none), or it does not speak TLS 1.3; nothing was sent to it. The message names each manager and what was wrong (a manager presenting another identity alone gives SHOAL_ERR_PEER_IDENTITY)",
+    action:
+      "check the address, the trust bundle and client certificate given (the admin bundle), and the clocks; the hint says which applies",
+  },
   SHOAL_ERR_HTTP: {
     status: null,
     meaning:
