@@ -3,16 +3,19 @@
 // machine: closed-loop writers, writes/s, p50/p99 commit latency, server memory. See bench/raft/README.md.
 //
 //   npm run bench:raft -- [--clients 1,50,500] [--seconds 10] [--warmup 2] [--value-bytes 256] [--only shoal|etcd]
-//                         [--plain-storage]
-import { spawn, execFileSync } from "node:child_process";
+//                         [--plain-storage] [--tls] [--svg FILE]
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { Etcd3 } from "etcd3";
-import { freePorts, startKvCluster } from "../../libs/raft/dist/testing/index.js";
-
+import { startKvCluster } from "../../libs/raft/dist/testing/index.js";
+import { BENCH_CLUSTER, writeBenchCertificates } from "./certs.mjs";
+import { startEtcd } from "./etcd.mjs";
+import { report, table, tlsChart } from "./report.mjs";
 const { values: args } = parseArgs({
   options: {
     clients: { type: "string", default: "1,50,500" },
@@ -22,6 +25,8 @@ const { values: args } = parseArgs({
     only: { type: "string" },
     profile: { type: "string" },
     "plain-storage": { type: "boolean", default: false },
+    tls: { type: "boolean", default: false },
+    svg: { type: "string" },
   },
 });
 const CLIENTS = args.clients.split(",").map(Number);
@@ -137,7 +142,13 @@ async function runLoad(clients, put, pids) {
 }
 
 // ---- Shoal ----
-async function benchShoal() {
+/**
+ * Runs every client count against Shoal's KV servers; with `certs`, mutual TLS between them and HTTPS with client
+ * certificates in front, or with `peersOnly` TLS between them and plain HTTP in front.
+ */
+async function benchShoal(certs, peersOnly = false) {
+  const name = !certs ? "shoal" : peersOnly ? "shoal+peer-tls" : "shoal+tls";
+  const https = certs && !peersOnly;
   // --profile DIR: CPU profiles of the three servers (written when they stop cleanly at the end).
   const nodeArgs = args.profile ? ["--cpu-prof", "--cpu-prof-dir", args.profile] : [];
   const cluster = await startKvCluster({
@@ -146,18 +157,22 @@ async function benchShoal() {
     snapshotEntries: SNAPSHOT_ENTRIES,
     nodeArgs,
     plainStorage: args["plain-storage"],
+    ...(certs ? { tls: { dir: certs.dir, clusterId: BENCH_CLUSTER, peersOnly } } : {}),
   });
   cleanups.push(() => cluster.destroySync());
   try {
     const leader = await cluster.waitForLeader();
     const order = [leader, ...cluster.ids.filter((id) => id !== leader)];
     const base = new URL(cluster.member(leader).url);
+    const send = https ? httpsRequest : request;
     const results = [];
     for (const clients of CLIENTS) {
-      const agent = new Agent({ keepAlive: true, maxSockets: clients });
+      const agent = https
+        ? new HttpsAgent({ keepAlive: true, maxSockets: clients, ...certs.pem })
+        : new Agent({ keepAlive: true, maxSockets: clients });
       const put = (key, value) =>
         new Promise((resolve, reject) => {
-          const req = request(
+          const req = send(
             { host: base.hostname, port: base.port, path: `/kv/${key}`, method: "PUT", agent },
             (res) => {
               res.resume();
@@ -169,7 +184,7 @@ async function benchShoal() {
         });
       results.push(await runLoad(clients, put, () => order.map((id) => cluster.member(id).pid)));
       agent.destroy();
-      report("shoal", results.at(-1));
+      report(name, results.at(-1));
     }
     return results;
   } finally {
@@ -179,93 +194,26 @@ async function benchShoal() {
 }
 
 // ---- etcd ----
-async function startEtcd() {
-  const root = mkdtempSync(join(tmpdir(), "shoal-bench-etcd-"));
-  cleanups.push(() => rmSync(root, { recursive: true, force: true }));
-  const ports = await freePorts(6);
-  const members = [0, 1, 2].map((i) => ({
-    name: `e${i + 1}`,
-    client: `http://127.0.0.1:${ports[2 * i]}`,
-    peer: `http://127.0.0.1:${ports[2 * i + 1]}`,
-    dir: join(root, `e${i + 1}`),
-  }));
-  const initial = members.map((m) => `${m.name}=${m.peer}`).join(",");
-  const procs = members.map((m) => {
-    mkdirSync(m.dir, { recursive: true, mode: 0o700 });
-    const p = spawn(
-      "etcd",
-      [
-        "--name",
-        m.name,
-        "--data-dir",
-        m.dir,
-        "--listen-client-urls",
-        m.client,
-        "--advertise-client-urls",
-        m.client,
-        "--listen-peer-urls",
-        m.peer,
-        "--initial-advertise-peer-urls",
-        m.peer,
-        "--initial-cluster",
-        initial,
-        "--initial-cluster-token",
-        "bench",
-        "--initial-cluster-state",
-        "new",
-        "--snapshot-count",
-        String(SNAPSHOT_ENTRIES),
-        "--logger",
-        "zap",
-        "--log-level",
-        "error",
-      ],
-      { stdio: ["ignore", "ignore", "pipe"] },
-    );
-    let err = "";
-    p.stderr.on("data", (d) => (err = (err + d).slice(-2000)));
-    p.on("exit", (code) => {
-      if (code !== null && code !== 0) console.error(`bench: etcd ${m.name} exited ${code}: ${err}`);
-    });
-    cleanups.push(() => p.kill("SIGKILL"));
-    return p;
-  });
-  const endpoints = members.map((m) => m.client).join(",");
-  // Wait until a leader is elected: etcdctl answers with the leader's member id once there is one.
-  let status;
-  for (let i = 0; ; i++) {
-    try {
-      status = JSON.parse(
-        execFileSync("etcdctl", ["--endpoints", endpoints, "endpoint", "status", "-w", "json"], {
-          encoding: "utf8",
-          stdio: ["ignore", "pipe", "ignore"],
-          env: { ...process.env, ETCDCTL_API: "3" },
-        }),
-      );
-      if (status.length === 3 && status.every((s) => s.Status.leader !== "0" && s.Status.leader !== 0)) break;
-    } catch {
-      // not up yet
-    }
-    if (i > 200) throw new Error("bench: the etcd cluster did not elect a leader within 20 s");
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  const leaderIdx = status.findIndex((s) => String(s.Status.header.member_id) === String(s.Status.leader));
-  return { members, procs, leaderIdx: Math.max(0, leaderIdx), stop: () => procs.forEach((p) => p.kill("SIGKILL")) };
-}
-
-async function benchEtcd() {
-  const etcd = await startEtcd();
+/** Runs every client count against etcd; with `certs`, TLS between peers and towards the client, both verified. */
+async function benchEtcd(certs) {
+  const name = certs ? "etcd+tls" : "etcd";
+  const etcd = await startEtcd({ snapshotEntries: SNAPSHOT_ENTRIES, certs, cleanups });
+  const credentials = certs && {
+    rootCertificate: Buffer.from(certs.pem.ca),
+    certChain: Buffer.from(certs.pem.cert),
+    privateKey: Buffer.from(certs.pem.key),
+  };
   try {
     const leader = etcd.members[etcd.leaderIdx];
     const order = [etcd.leaderIdx, ...[0, 1, 2].filter((i) => i !== etcd.leaderIdx)];
     const results = [];
     for (const clients of CLIENTS) {
       // Writers talk to the leader, as Shoal's do: the same path for both systems.
-      const client = new Etcd3({ hosts: leader.client });
+      const client = new Etcd3({ hosts: leader.client, ...(credentials ? { credentials } : {}) });
       const put = (key, value) => client.put(key).value(value).exec();
       results.push(await runLoad(clients, put, () => order.map((i) => etcd.procs[i].pid)));
       client.close();
-      report("etcd", results.at(-1));
+      report(name, results.at(-1));
     }
     return results;
   } finally {
@@ -273,64 +221,40 @@ async function benchEtcd() {
   }
 }
 
-// ---- output ----
-const fmt = (n, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : "-");
-function report(system, r) {
-  console.log(
-    `bench: ${system} ${r.clients} clients: ${fmt(r.writesPerSec)} writes/s, p50 ${fmt(r.p50Ms, 2)} ms, ` +
-      `p99 ${fmt(r.p99Ms, 2)} ms, RSS leader ${fmt(r.rssLeaderMiB)} MiB / total ${fmt(r.rssTotalMiB)} MiB, ` +
-      `server CPU ${r.serverCpuCores.map((c) => fmt(c, 2)).join("/")} cores, generator CPU ${fmt(r.generatorCpuCores, 2)}` +
-      (r.errors ? `, ${r.errors} errors` : ""),
-  );
-}
-
-function table(shoal, etcd) {
-  const rows = [["system", "clients", "writes/s", "p50 ms", "p99 ms", "RSS leader MiB", "RSS total MiB"]];
-  const add = (name, rs) =>
-    rs.forEach((r) =>
-      rows.push([
-        name,
-        String(r.clients),
-        fmt(r.writesPerSec),
-        fmt(r.p50Ms, 2),
-        fmt(r.p99Ms, 2),
-        fmt(r.rssLeaderMiB),
-        fmt(r.rssTotalMiB),
-      ]),
-    );
-  add("shoal", shoal);
-  add("etcd", etcd);
-  if (shoal.length && etcd.length) {
-    shoal.forEach((s, i) => {
-      const e = etcd[i];
-      if (!e) return;
-      rows.push([
-        "shoal/etcd",
-        String(s.clients),
-        fmt(s.writesPerSec / e.writesPerSec, 2),
-        fmt(s.p50Ms / e.p50Ms, 2),
-        fmt(s.p99Ms / e.p99Ms, 2),
-        fmt(s.rssLeaderMiB / e.rssLeaderMiB, 2),
-        fmt(s.rssTotalMiB / e.rssTotalMiB, 2),
-      ]);
-    });
-  }
-  const w = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
-  const line = (r) => `| ${r.map((x, c) => (c < 2 ? x.padEnd(w[c]) : x.padStart(w[c]))).join(" | ")} |`;
-  return [
-    line(rows[0]),
-    `|${w.map((n, c) => (c < 2 ? `-${"-".repeat(n)}-` : `-${"-".repeat(n)}:`)).join("|")}|`,
-    ...rows.slice(1).map(line),
-  ].join("\n");
-}
-
+// ---- the run ----
 const started = new Date();
-const shoal = args.only === "etcd" ? [] : await benchShoal();
-const etcd = args.only === "shoal" ? [] : await benchEtcd();
-console.log(`\n${table(shoal, etcd)}\n`);
+let certs;
+if (args.tls) {
+  const dir = mkdtempSync(join(tmpdir(), "shoal-bench-certs-"));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  certs = await writeBenchCertificates(dir, 3);
+}
+// With --tls, each system runs plain and then with TLS, so every ratio compares runs of the same invocation.
+const configs = {};
+if (args.only !== "etcd") {
+  configs.shoal = await benchShoal(undefined);
+  if (certs) configs["shoal+tls"] = await benchShoal(certs);
+  if (certs) configs["shoal+peer-tls"] = await benchShoal(certs, true);
+}
+if (args.only !== "shoal") {
+  configs.etcd = await benchEtcd(undefined);
+  if (certs) configs["etcd+tls"] = await benchEtcd(certs);
+}
+const ratios = [
+  ["shoal/etcd", "shoal", "etcd"],
+  ...(certs
+    ? [
+        ["shoal/etcd tls", "shoal+tls", "etcd+tls"],
+        ["shoal tls/plain", "shoal+tls", "shoal"],
+        ["shoal peer-tls/plain", "shoal+peer-tls", "shoal"],
+        ["etcd tls/plain", "etcd+tls", "etcd"],
+      ]
+    : []),
+];
+console.log(`\n${table(configs, ratios)}\n`);
 const resultsDir = new URL("../results/", import.meta.url).pathname;
 mkdirSync(resultsDir, { recursive: true });
-const file = join(resultsDir, `raft-${started.toISOString().replace(/[:.]/g, "-")}.json`);
+const stem = join(resultsDir, `raft-${started.toISOString().replace(/[:.]/g, "-")}`);
 const etcdVersion = (() => {
   try {
     return execFileSync("etcd", ["--version"], { encoding: "utf8" }).split("\n")[0];
@@ -339,7 +263,7 @@ const etcdVersion = (() => {
   }
 })();
 writeFileSync(
-  file,
+  `${stem}.json`,
   JSON.stringify(
     {
       started,
@@ -350,13 +274,19 @@ writeFileSync(
       warmupSeconds: WARMUP,
       valueBytes: VALUE.length,
       snapshotEntries: SNAPSHOT_ENTRIES,
-      shoal,
-      etcd,
+      tls: args.tls,
+      ...configs,
     },
     null,
     2,
   ),
 );
-console.log(`bench: results written to ${file}`);
+console.log(`bench: results written to ${stem}.json`);
+if (certs) {
+  const svg = tlsChart(configs, { date: started.toISOString().slice(0, 10), seconds: SECONDS });
+  writeFileSync(`${stem}.svg`, svg);
+  if (args.svg) writeFileSync(args.svg, svg);
+  console.log(`bench: chart written to ${stem}.svg${args.svg ? ` and ${args.svg}` : ""}`);
+}
 cleanupSync();
 process.exit(0);

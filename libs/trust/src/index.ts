@@ -9,6 +9,7 @@ export * from "./profile.js";
 export * from "./chain.js";
 export * from "./token.js";
 export * from "./tls.js";
+export * from "./raft-sockets.js";
 export * from "./files.js";
 export * from "./renewal.js";
 export * from "./pem.js";

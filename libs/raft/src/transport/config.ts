@@ -1,3 +1,4 @@
+import type { Duplex } from "node:stream";
 import type { NodeId } from "../core/types.js";
 import { RaftConfigError } from "../errors.js";
 import type { BackoffOptions } from "./backoff.js";
@@ -41,10 +42,21 @@ export interface TcpTransportOptions {
   readonly snapshotTimeoutMs?: number;
   /** Logger seam; silent by default. */
   readonly log?: TransportLog;
+  /**
+   * Extra check of an inbound Hello, run after the protocol's own (version, cluster, receiver, sender): why the
+   * peer on `socket` may not speak as Raft member `peerId` (the Hello's `from`), or undefined to accept. With
+   * TLS sockets it compares the peer's certificate with the identity the membership has for that id. A refusal
+   * is logged with its reason and told to the dialer. Absent: every Hello that passes the protocol's checks.
+   */
+  readonly authorizePeer?: AuthorizePeer;
 }
 
-/** {@link TcpTransportOptions} with every default filled in and checked. */
-export type TransportConfig = Required<TcpTransportOptions>;
+/** See {@link TcpTransportOptions.authorizePeer}. */
+export type AuthorizePeer = (peerId: NodeId, socket: Duplex) => string | undefined;
+
+/** {@link TcpTransportOptions} with every default filled in and checked (`authorizePeer` stays optional). */
+export type TransportConfig = Required<Omit<TcpTransportOptions, "authorizePeer">> &
+  Pick<TcpTransportOptions, "authorizePeer">;
 
 /** Fills defaults and validates; throws {@link RaftConfigError} naming the bad option. */
 export function resolveConfig(o: TcpTransportOptions): TransportConfig {

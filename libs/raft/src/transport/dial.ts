@@ -30,7 +30,7 @@ export function dial(options: DialOptions, done: (failure: string | null) => voi
   const { target, hello } = options;
   let socket: Duplex;
   try {
-    socket = options.sockets.connect(target.host, target.port);
+    socket = options.sockets.connect(target.host, target.port, hello.to);
   } catch (err) {
     // A synchronous failure (bad host) becomes an asynchronous close, like a refused connection.
     socket = new PassThrough();

@@ -1,6 +1,8 @@
+import type { Duplex } from "node:stream";
 import { ByteReader } from "../codec/bytes.js";
 import type { NodeId } from "../core/types.js";
 import { RaftCorruptionError } from "../errors.js";
+import type { AuthorizePeer } from "./config.js";
 import { FrameType, encodeFrameWith } from "./frame.js";
 
 /**
@@ -64,11 +66,21 @@ export function decodeHello(payload: Uint8Array): Hello {
   return { version, clusterId, from, to, channel };
 }
 
+/** What {@link refuseReason} checks a Hello against. */
+export interface HandshakeSelf {
+  readonly nodeId: NodeId;
+  readonly clusterId: string;
+  /** The transport's extra check of the peer (see `TcpTransportOptions.authorizePeer`), run last. */
+  readonly authorizePeer?: AuthorizePeer | undefined;
+}
+
 /**
- * Why a listener refuses `h`, or null to accept. A wrong receiver id typically means a node restarted with
- * another id on the same address; the dialer must not deliver that node messages meant for the old one.
+ * Why a listener refuses `h` arriving on `socket`, or null to accept. A wrong receiver id typically means a node
+ * restarted with another id on the same address; the dialer must not deliver that node messages meant for the
+ * old one. `authorizePeer` runs only after the protocol's checks passed, so it sees a valid sender id; if it
+ * throws, the connection is refused with the error's message.
  */
-export function refuseReason(h: Hello, self: { readonly nodeId: NodeId; readonly clusterId: string }): string | null {
+export function refuseReason(h: Hello, self: HandshakeSelf, socket?: Duplex): string | null {
   if (h.version !== PROTOCOL_VERSION) {
     return `raft: protocol version ${h.version} is not supported (this node speaks ${PROTOCOL_VERSION})`;
   }
@@ -77,5 +89,12 @@ export function refuseReason(h: Hello, self: { readonly nodeId: NodeId; readonly
   }
   if (h.to !== self.nodeId) return `raft: this address is node ${self.nodeId}, not node ${h.to}`;
   if (h.from === 0 || h.from === self.nodeId) return `raft: invalid sender id ${h.from}`;
+  if (self.authorizePeer && socket) {
+    try {
+      return self.authorizePeer(h.from, socket) ?? null;
+    } catch (err) {
+      return `raft: peer check failed: ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
   return null;
 }

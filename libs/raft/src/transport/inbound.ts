@@ -2,6 +2,7 @@ import type { Duplex } from "node:stream";
 import { decodeMessage } from "../codec/codec.js";
 import { type Message, type NodeId, MessageType, isLocalMessage } from "../core/types.js";
 import { RaftCorruptionError } from "../errors.js";
+import type { AuthorizePeer } from "./config.js";
 import { FrameConnection } from "./frame-connection.js";
 import { type Frame, FrameType, encodeReply } from "./frame.js";
 import { type Hello, decodeHello, refuseReason } from "./handshake.js";
@@ -18,6 +19,8 @@ export interface InboundContext {
   readonly maxSnapshotBytes: number;
   readonly handshakeTimeoutMs: number;
   readonly log: TransportLog;
+  /** The transport's extra check of the peer, after the Hello's own checks (see `refuseReason`). */
+  readonly authorizePeer?: AuthorizePeer | undefined;
   /** Hands a validated message to the driver. */
   deliver(m: Message): void;
 }
@@ -47,10 +50,12 @@ export function serveInbound(socket: Duplex, ctx: InboundContext): FrameConnecti
     }
     clearTimeout(timer);
     const hello = decodeHello(frame.payload);
-    const reason = refuseReason(hello, ctx);
+    const reason = refuseReason(hello, ctx, socket);
     if (reason !== null) {
       ctx.log("warn", "raft: refused inbound connection", { remote, from: hello.from, to: hello.to, reason });
-      conn.end(encodeReply(FrameType.HelloReply, { ok: false, reason }), reason);
+      // The dialer accepts at most maxHandshakeFrameBytes before an accepting reply: keep the reason within it.
+      const told = clip(reason, Math.min(ctx.maxHandshakeFrameBytes, ctx.maxFrameBytes) - 16);
+      conn.end(encodeReply(FrameType.HelloReply, { ok: false, reason: told }), reason);
       return;
     }
     conn.write(encodeReply(FrameType.HelloReply, { ok: true, reason: "" }));
@@ -58,6 +63,13 @@ export function serveInbound(socket: Duplex, ctx: InboundContext): FrameConnecti
     conn.onFrame = hello.channel === "stream" ? streamReceiver(hello, ctx) : snapshotReceiver(hello, ctx, conn);
   };
   return conn;
+}
+
+/** `text` cut to at most `maxBytes` bytes of UTF-8 (on a character boundary). */
+function clip(text: string, maxBytes: number): string {
+  const bytes = new TextEncoder().encode(text);
+  if (bytes.byteLength <= maxBytes) return text;
+  return new TextDecoder().decode(bytes.subarray(0, Math.max(0, maxBytes - 3))).replace(/\uFFFD$/, "") + "...";
 }
 
 /** Why a message that passed the handshake must still be dropped, or null. */

@@ -48,6 +48,15 @@ describe("TcpTransport handshake", () => {
       dialAs: 2,
       reason: "this address is node 3, not node 2",
     },
+    {
+      name: "a sender its authorizePeer check refuses",
+      setup: async () => [
+        await startNode(1),
+        await startNode(2, { authorizePeer: (id) => (id === 1 ? "member 1 is not allowed here" : undefined) }),
+      ],
+      dialAs: 2,
+      reason: "member 1 is not allowed here",
+    },
   ];
   for (const c of refusals) {
     it(`refuses ${c.name}: nothing is delivered and the sender hears unreachable`, async () => {

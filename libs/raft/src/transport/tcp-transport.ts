@@ -161,6 +161,7 @@ export class TcpTransport implements Transport {
       maxSnapshotBytes: c.maxSnapshotBytes,
       handshakeTimeoutMs: c.handshakeTimeoutMs,
       log: c.log,
+      authorizePeer: c.authorizePeer,
       deliver: (m) => this.notify((h) => h.onMessage(m), false),
     });
   }

@@ -32,6 +32,12 @@ export interface KvClusterOptions {
   readonly nodeArgs?: readonly string[];
   /** Members write their storage unsealed (kv-main's `--plain-storage`), to compare with sealing. Default false. */
   readonly plainStorage?: boolean;
+  /**
+   * Mutual TLS between the members and HTTPS with client certificates in front (kv-main's `--tls-dir`): the
+   * directory holding `ca.pem`, `n<id>.pem` and `n<id>-key.pem`, and the cluster id the certificates name.
+   * `peersOnly`: the HTTP front end stays plain (kv-main's `--plain-http`).
+   */
+  readonly tls?: { readonly dir: string; readonly clusterId: string; readonly peersOnly?: boolean };
   /** How long to wait for a process to print its ready line. Default 20 s. */
   readonly startTimeoutMs?: number;
 }
@@ -39,7 +45,7 @@ export interface KvClusterOptions {
 /** One member of a {@link KvProcessCluster}. */
 export interface KvMember {
   readonly id: number;
-  /** Base URL of its HTTP front end, e.g. "http://127.0.0.1:40123". */
+  /** Base URL of its HTTP front end, e.g. "http://127.0.0.1:40123" ("https:" with `tls`). */
   readonly url: string;
   readonly raftAddress: string;
   readonly dataDir: string;
@@ -221,6 +227,8 @@ export class KvProcessCluster {
       "--snapshot-entries",
       String(this.opts.snapshotEntries ?? 10_000),
       ...(this.opts.plainStorage ? ["--plain-storage"] : []),
+      ...(this.opts.tls ? ["--tls-dir", this.opts.tls.dir, "--tls-cluster", this.opts.tls.clusterId] : []),
+      ...(this.opts.tls?.peersOnly ? ["--plain-http"] : []),
     ];
     const proc = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
     m.proc = proc;
@@ -320,7 +328,7 @@ export async function startKvCluster(opts: KvClusterOptions = {}): Promise<KvPro
     id: i + 1,
     raftAddress: `127.0.0.1:${ports[2 * i] ?? 0}`,
     httpPort: ports[2 * i + 1] ?? 0,
-    url: `http://127.0.0.1:${ports[2 * i + 1] ?? 0}`,
+    url: `${opts.tls && !opts.tls.peersOnly ? "https" : "http"}://127.0.0.1:${ports[2 * i + 1] ?? 0}`,
     dataDir: join(root, `node-${i + 1}`),
     proc: undefined,
     exited: Promise.resolve(),

@@ -10,9 +10,18 @@
  * Its storage seals records with AES-GCM as a manager's does, so the benchmark measures that path; the key is
  * derived from the cluster id (a test tool: it measures the cost, it protects nothing). `--plain-storage` turns
  * sealing off, for a comparison.
+ *
+ * `--tls-dir DIR` (files `ca.pem`, `n<id>.pem` with the chain, `n<id>-key.pem`, and `--tls-cluster ID`, the
+ * Shoal cluster id the certificates name): Raft peers talk mutual TLS (`tlsSockets` of @shoal/trust; Raft member
+ * i must present the manager certificate of node `n<i>`) and the HTTP front end is HTTPS requiring a client
+ * certificate of the same CA, unless `--plain-http` (TLS between the peers only).
  */
 import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { TlsOptions } from "node:tls";
 import { parseArgs } from "node:util";
+import { type RaftTlsSockets, serverTlsOptions, splitPemCertificates, tlsSockets } from "@shoal/trust";
 import { openRaftNode } from "../../node/open.js";
 import { AesGcmRecordCipher, PLAIN_RECORDS } from "../../storage/record-cipher.js";
 import { KvStateMachine } from "./kv-state-machine.js";
@@ -27,6 +36,17 @@ function hostPort(s: string, flag: string): { host: string; port: number } {
   return { host: s.slice(0, i), port };
 }
 
+/** The TLS material of member `id` in `dir`: Raft sockets and the HTTPS server's options. */
+function readTls(dir: string, id: number, clusterId: string): { sockets: RaftTlsSockets; https: TlsOptions } {
+  const trust = splitPemCertificates(readFileSync(join(dir, "ca.pem"), "utf8"));
+  const chain = splitPemCertificates(readFileSync(join(dir, `n${id}.pem`), "utf8"));
+  const key = readFileSync(join(dir, `n${id}-key.pem`), "utf8");
+  return {
+    sockets: tlsSockets({ clusterId, chain, key, trust, nodeOfRaftId: (raftId) => `n${raftId}` }),
+    https: serverTlsOptions({ chain, key, trust, clientCertificates: "require" }),
+  };
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -39,6 +59,9 @@ async function main(): Promise<void> {
       "tick-ms": { type: "string", default: "100" },
       "snapshot-entries": { type: "string", default: "10000" },
       "plain-storage": { type: "boolean", default: false },
+      "tls-dir": { type: "string" },
+      "tls-cluster": { type: "string", default: "kv" },
+      "plain-http": { type: "boolean", default: false },
     },
   });
   const id = Number(values.id);
@@ -54,6 +77,7 @@ async function main(): Promise<void> {
   });
   const key = createHash("sha256").update(`shoal-kv-test-key:${values["cluster-id"]}`).digest();
   const cipher = values["plain-storage"] ? PLAIN_RECORDS : new AesGcmRecordCipher({ keyId: "kv-test", key });
+  const tls = values["tls-dir"] === undefined ? undefined : readTls(values["tls-dir"], id, values["tls-cluster"]);
   const sm = new KvStateMachine();
   const node = await openRaftNode({
     dataDir: values["data-dir"],
@@ -65,11 +89,12 @@ async function main(): Promise<void> {
     tickMs: Number(values["tick-ms"]),
     snapshotEntries: Number(values["snapshot-entries"]),
     storageOptions: { cipher },
+    ...(tls ? { transport: { sockets: tls.sockets, authorizePeer: tls.sockets.authorizePeer } } : {}),
     log: (level, msg, fields) => {
       if (level !== "debug") process.stderr.write(`${JSON.stringify({ level, msg, id, ...fields })}\n`);
     },
   });
-  const server = await startKvServer(node, sm, http.host, http.port);
+  const server = await startKvServer(node, sm, http.host, http.port, values["plain-http"] ? undefined : tls?.https);
   // Leadership changes as JSON lines, so a harness can await elections instead of polling.
   node.onLeaderChange((c) => {
     process.stdout.write(`${JSON.stringify({ event: "leader", id, leader: c.leader, term: c.term })}\n`);

@@ -1,4 +1,6 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { TlsOptions } from "node:tls";
 import { NotLeaderError, RaftError, TimeoutError } from "../../errors.js";
 import type { RaftNode } from "../../node/raft-node.js";
 import { type KvCommand, type KvResult, type KvStateMachine, encodeKvCommand } from "./kv-state-machine.js";
@@ -11,13 +13,22 @@ import { type KvCommand, type KvResult, type KvStateMachine, encodeKvCommand } f
  *   GET  /kv/<key>                                          -> 200 {"value":...|null} (linearizable)
  *   GET  /status                                            -> 200 node status
  *
+ * With `tls` (options of `https.createServer`) it serves HTTPS instead.
+ *
  * Errors: 421 {"leader":id} from a follower for writes; 503 when the cluster cannot take the request now
  * (definitely not applied); 504 when the outcome is unknown (timeout, node stopping).
  */
-export function startKvServer(node: RaftNode, sm: KvStateMachine, host: string, port: number): Promise<Server> {
-  const server = createServer((req, res) => {
+export function startKvServer(
+  node: RaftNode,
+  sm: KvStateMachine,
+  host: string,
+  port: number,
+  tls?: TlsOptions,
+): Promise<Server> {
+  const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
     handle(node, sm, req, res).catch((e: unknown) => reply(res, 500, { error: String(e) }));
-  });
+  };
+  const server = tls ? createHttpsServer(tls, onRequest) : createServer(onRequest);
   server.keepAliveTimeout = 60_000;
   return new Promise((resolve, reject) => {
     server.once("error", reject);
