@@ -63,6 +63,12 @@ export const MANAGER_ERRORS = errorRegistry({
     meaning: "no API route has that method and path",
     action: "see the API's routes at /docs (Swagger UI) or /openapi.json",
   },
+  SHOAL_ERR_LOCAL_ONLY: {
+    status: 403,
+    meaning:
+      "the route answers only callers on a manager's own machine (the join tokens, as with `docker swarm join-token`)",
+    action: "run the command on a manager node (`shoal cluster join-token worker|manager` there)",
+  },
   SHOAL_ERR_SESSION: {
     status: 409,
     meaning: "an agent's message names a session the leader does not know (it restarted or another took over)",

@@ -143,6 +143,11 @@ export interface RouteDef {
    * token a joining node or manager is given. Sent with `cache-control: no-store`; no other route may answer one.
    */
   returnsSecret?: true;
+  /**
+   * Only callers on a manager's own machine (loopback) may call it, and followers forwarding for one; until
+   * the API authenticates its callers, this keeps the join tokens on the managers, as Swarm does.
+   */
+  localOnly?: true;
 }
 
 /**
@@ -193,6 +198,7 @@ export const ROUTES = {
     status: 200,
     response: JoinTokensSchema,
     returnsSecret: true,
+    localOnly: true,
   },
   joinTokensRotate: {
     method: "POST",
@@ -201,6 +207,7 @@ export const ROUTES = {
     tag: "cluster",
     body: JoinTokensRotateSchema,
     status: 204,
+    localOnly: true,
   },
   clusterJoin: {
     method: "POST",

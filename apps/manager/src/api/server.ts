@@ -106,6 +106,7 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
       method: route.method,
       url: route.path,
       handler: async (req, reply) => {
+        if ("localOnly" in route) checkLocalCaller(req, managers());
         if (route.method !== "GET" && !o.store.isLeader()) return forward(req, reply, o.leaderApi?.(), leaderless);
         if (name === "clusterStatus" && !o.store.isLeader()) return clusterStatusVia(o, req, reply);
         const input = {
@@ -129,6 +130,21 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     });
   }
   return app;
+}
+
+/**
+ * Refuses a caller that is not on this machine (loopback), unless it is a follower forwarding a request (its
+ * address is a manager's, and it says it forwards). Until the API authenticates callers this keeps the join
+ * tokens to the managers' own machines.
+ */
+function checkLocalCaller(req: FastifyRequest, managers: readonly { apiAddr: string }[]): void {
+  const from = (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
+  if (from === "127.0.0.1" || from === "::1") return;
+  const hosts = new Set(managers.map((m) => m.apiAddr.replace(/:\d+$/, "").replace(/^\[|\]$/g, "")));
+  if (req.headers["x-shoal-forwarded"] && hosts.has(from)) return;
+  throw new ManagerError("SHOAL_ERR_LOCAL_ONLY", `${req.method} ${req.url} answers only on a manager's own machine`, {
+    hint: "run `shoal cluster join-token worker|manager` on a manager node",
+  });
 }
 
 async function forward(
