@@ -1,0 +1,146 @@
+// The join tokens and the cluster's secrets: which role a token admits through the API, rotation, the routes
+// that hand a secret out, who may read the tokens, and no secret in the cluster object or the event stream.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { ROUTES, type ErrorBody, type RouteName } from "@shoal/api";
+import { updateOf } from "@shoal/store";
+import { fixtureTokens, secretsObject, serviceSpec } from "../testing/fixtures.js";
+import { api, call, error, type Request } from "../testing/api-harness.js";
+
+test("manager join: a worker token and a wrong one get the same 401, which does not say which it was", async (t) => {
+  const a = await api(t);
+  const join = (token: string): Request => ({
+    method: "POST",
+    url: "/v1/cluster/managers",
+    body: { token, raftAddr: "a:1", apiAddr: "a:2", natsUrl: "nats://a:3", natsRouteAddr: "a:4" },
+  });
+  const { manager, worker } = fixtureTokens();
+  const lastCharChanged = manager.slice(0, -1) + (manager.endsWith("a") ? "b" : "a");
+  const byWorker = await error(a, join(worker), 401);
+  const byWrong = await error(a, join(lastCharChanged), 401);
+  assert.equal(byWorker.code, "SHOAL_ERR_INVALID_TOKEN");
+  assert.deepEqual(byWorker, byWrong);
+  assert.match(byWorker.hint ?? "", /manager join token/);
+  assert.doesNotMatch(`${byWorker.message} ${byWorker.hint ?? ""}`, /this is the worker token/);
+});
+
+test("cluster join: a bad token is 401 saying what is wrong; a good one tells where the bus is", async (t) => {
+  const a = await api(t);
+  const old = await error(a, { method: "POST", url: "/v1/cluster/join", body: { token: "SHLTKN-1-c1-wwrong" } }, 401);
+  assert.equal(old.code, "SHOAL_ERR_INVALID_TOKEN");
+  assert.match(old.message, /malformed: it has 4 parts|malformed: .*digest/);
+  assert.match(old.hint ?? "", /shoal cluster join-token/);
+  const { manager } = fixtureTokens();
+  const wrong = manager.slice(0, -1) + (manager.endsWith("a") ? "b" : "a");
+  const e = await error(a, { method: "POST", url: "/v1/cluster/join", body: { token: wrong } }, 401);
+  assert.equal(e.message, "the join token is not valid for this cluster");
+  const ok = await call(a, { method: "POST", url: "/v1/cluster/join", body: { token: manager } });
+  assert.equal(ok.status, 200);
+  assert.deepEqual(ok.body, {
+    clusterId: "c1",
+    role: "manager",
+    natsUrls: ["nats://127.0.0.1:7072"],
+    natsToken: "bus-token",
+    managers: ["127.0.0.1:7070"],
+    joinToken: manager,
+  });
+});
+
+test("join tokens: shown only by their route, never cached; a rotation refuses the old token at once", async (t) => {
+  const a = await api(t);
+  const res = await a.app.inject({ method: "GET", url: "/v1/cluster/join-tokens" });
+  assert.equal(res.statusCode, 200);
+  assert.equal(res.headers["cache-control"], "no-store");
+  const before = JSON.parse(res.body) as { worker: string; manager: string };
+  assert.deepEqual(before, fixtureTokens());
+  const cluster = await call(a, { method: "GET", url: "/v1/cluster" });
+  assert.equal(cluster.status, 200);
+
+  const rotated = await call(a, { method: "POST", url: "/v1/cluster/join-tokens/rotate", body: { role: "worker" } });
+  assert.equal(rotated.status, 204);
+  const after = (await call(a, { method: "GET", url: "/v1/cluster/join-tokens" })).body as typeof before;
+  assert.notEqual(after.worker, before.worker);
+  assert.equal(after.manager, before.manager);
+  await error(a, { method: "POST", url: "/v1/cluster/join", body: { token: before.worker } }, 401);
+  const ok = await call(a, { method: "POST", url: "/v1/cluster/join", body: { token: after.worker } });
+  assert.equal((ok.body as { role: string }).role, "worker");
+
+  // Neither the cluster object nor any event holds a secret, the new one included.
+  const secrets = [secretsObject(), a.store.state.secrets()].flatMap((x) =>
+    x ? [x.join.worker, x.join.manager, x.busToken, x.ca.signer.key] : [],
+  );
+  assert.equal(secrets.length, 8);
+  for (const secret of secrets) assert.ok(!JSON.stringify(cluster.body).includes(secret), "GET /v1/cluster");
+});
+
+test("join tokens answer only callers on the manager's machine, and followers forwarding for one", async (t) => {
+  const a = await api(t);
+  const from = async (remoteAddress: string, method: "GET" | "POST", forwarded = false) => {
+    const res = await a.app.inject({
+      method,
+      url: method === "GET" ? "/v1/cluster/join-tokens" : "/v1/cluster/join-tokens/rotate",
+      remoteAddress,
+      ...(method === "POST" ? { payload: { role: "worker" } } : {}),
+      ...(forwarded ? { headers: { "x-shoal-forwarded": "1" } } : {}),
+    });
+    return { status: res.statusCode, body: res.body };
+  };
+  const before = a.store.state.secrets()?.join.worker;
+  for (const [addr, forwarded] of [
+    ["10.0.0.9", false],
+    ["10.0.0.9", true],
+    ["192.168.1.20", false],
+  ] as const) {
+    for (const method of ["GET", "POST"] as const) {
+      const r = await from(addr, method, forwarded);
+      assert.equal(r.status, 403, `${method} from ${addr}${forwarded ? " (says it forwards)" : ""}`);
+      const e = (JSON.parse(r.body) as ErrorBody).error;
+      assert.equal(e.code, "SHOAL_ERR_LOCAL_ONLY");
+      assert.match(e.hint ?? "", /on a manager node/);
+      assert.ok(!r.body.includes(fixtureTokens().worker), "no token in the refusal");
+    }
+  }
+  assert.equal(a.store.state.secrets()?.join.worker, before, "no refused rotation was applied");
+  // A manager at 10.0.0.9 forwarding for its own local caller is let through.
+  const cluster = a.store.state.cluster();
+  assert.ok(cluster);
+  await a.store.write([
+    updateOf("cluster", cluster, {
+      managers: [
+        ...cluster.managers,
+        { raftId: 2, apiAddr: "10.0.0.9:7070", natsUrl: "nats://10.0.0.9:7072", raftAddr: "10.0.0.9:7071" },
+      ],
+    }),
+  ]);
+  assert.equal((await from("10.0.0.9", "GET", true)).status, 200);
+  assert.equal((await from("10.0.0.9", "GET", false)).status, 403, "not without saying it forwards");
+  assert.equal((await from("::ffff:127.0.0.1", "GET")).status, 200);
+});
+
+test("events: the cluster's secrets never enter the event stream", async (t) => {
+  const a = await api(t);
+  const client = await a.client();
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  const events = client.stream("events", { query: { since: a.store.state.appliedIndex } }, ac.signal);
+  await call(a, { method: "POST", url: "/v1/cluster/join-tokens/rotate", body: { role: "manager" } });
+  await call(a, { method: "POST", url: "/v1/services", body: serviceSpec("after-rotation") });
+  const seen: unknown[] = [];
+  for (;;) {
+    const n = await events.next();
+    if (n.done) break;
+    seen.push(n.value);
+    if (n.value.kind === "service") break;
+  }
+  const text = JSON.stringify(seen);
+  assert.doesNotMatch(text, /"kind":"secret"/);
+  const secrets = a.store.state.secrets();
+  assert.ok(secrets);
+  for (const secret of [secrets.join.worker, secrets.join.manager, secrets.busToken, secrets.ca.signer.key])
+    assert.ok(!text.includes(secret), "no event holds a secret");
+});
+
+test("only the routes that hand a secret out are flagged, and only they are sent with cache-control: no-store", () => {
+  const flagged = (Object.keys(ROUTES) as RouteName[]).filter((n) => "returnsSecret" in ROUTES[n]).sort();
+  assert.deepEqual(flagged, ["clusterJoin", "clusterManagerJoin", "joinTokens"]);
+});
