@@ -36,7 +36,13 @@ export function joinTokensOf(cluster: Pick<Cluster, "ca">, secrets: Pick<Cluster
 }
 
 /** What a join token is worth here: the role it admits, or why it admits none (said to the caller as is). */
-export type TokenCheck = { role: "manager" | "worker" } | { role: undefined; problem: string };
+export type TokenCheck =
+  | { role: "manager" | "worker" }
+  | {
+      role: undefined;
+      problem: string;
+      /** The token's form is wrong (said as is to the caller). */ malformed: boolean;
+    };
 
 /**
  * The role a join token admits a node to on this cluster. A malformed token is told what is wrong with its
@@ -54,7 +60,8 @@ export function checkJoinToken(
   try {
     parsed = parseJoinToken(token);
   } catch (e) {
-    if (e instanceof InvalidTokenError) return { role: undefined, problem: `the join token is malformed: ${e.detail}` };
+    if (e instanceof InvalidTokenError)
+      return { role: undefined, problem: `the join token is malformed: ${e.detail}`, malformed: true };
     throw e;
   }
   const digestOk = equal(parsed.caDigest, pinnedDigest(cluster));
@@ -62,14 +69,5 @@ export function checkJoinToken(
   const isWorker = equal(parsed.secret, bytesOf(secrets.join.worker, SECRET_BYTES, "join secret"));
   if (digestOk && isManager) return { role: "manager" };
   if (digestOk && isWorker) return { role: "worker" };
-  return { role: undefined, problem: "the join token is not valid for this cluster" };
-}
-
-/** The role a join token admits, or undefined (see {@link checkJoinToken}). */
-export function roleOfToken(
-  cluster: Pick<Cluster, "ca">,
-  secrets: Pick<ClusterSecrets, "join">,
-  token: string,
-): "manager" | "worker" | undefined {
-  return checkJoinToken(cluster, secrets, token).role;
+  return { role: undefined, problem: "the join token is not valid for this cluster", malformed: false };
 }

@@ -179,7 +179,7 @@ export const handlers: Handlers = {
     if (check.role !== "manager") {
       throw new ManagerError(
         "SHOAL_ERR_INVALID_TOKEN",
-        check.role === undefined && check.problem.includes("malformed")
+        check.role === undefined && check.malformed
           ? check.problem
           : "the token is not this cluster's manager join token",
         {
