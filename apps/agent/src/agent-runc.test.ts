@@ -13,6 +13,7 @@ import type { Agent } from "./agent.js";
 import { startAgent } from "./start.js";
 import { quietLog } from "./log.js";
 import { AgentStateFiles } from "./state-files.js";
+import { JOIN } from "./testing/agent-harness.js";
 import { FakeManager } from "./testing/fake-manager.js";
 import { makeTask } from "./testing/tasks.js";
 import { eventually } from "./testing/wait.js";
@@ -63,19 +64,17 @@ test(
     assert.ok(managerBus);
     const bus = managerBus;
     cleanups.push(() => bus.close());
-    const manager = new FakeManager(bus, { clusterId: "real", joinToken: "tok", heartbeatPeriodMs: 200 });
+    const manager = new FakeManager(bus, { clusterId: "real", heartbeatPeriodMs: 200 });
     cleanups.push(() => manager.close());
 
     const fx = await openTestRuntime();
     cleanups.push(() => fx.cleanup());
     const dataDir = path.join(dir, "data");
     await new AgentStateFiles(path.join(dataDir, "agent")).writeJoin({
+      ...JOIN,
       clusterId: "real",
-      role: "worker",
       natsUrls: [url],
       natsToken: token,
-      managers: ["127.0.0.1:1"],
-      joinToken: "tok",
     });
     const options = {
       dataDir,

@@ -1,9 +1,7 @@
 // The agent's session with the managers: restarts and adoption, full sets and deltas, node ids, join refusals.
 import assert from "node:assert/strict";
-import path from "node:path";
 import { test } from "node:test";
-import { InvalidTokenError } from "./errors.js";
-import { AgentStateFiles } from "./state-files.js";
+import { UnknownNodeError } from "./errors.js";
 import { makeTask } from "./testing/tasks.js";
 import { eventually } from "./testing/wait.js";
 import { Harness } from "./testing/agent-harness.js";
@@ -92,24 +90,10 @@ test("agent: a heartbeat refused for an unknown session makes the agent register
   );
 });
 
-test("agent: a node id the managers choose is stored, and the agent registers again to get its full set", async (t) => {
-  const h = new Harness(t, { ownIds: true });
-  await h.start();
-  await h.manager.until(() => h.agent.status().connected, "connected");
-  assert.equal(h.nodeId, "node1");
-  assert.equal(h.manager.registrations.at(-1)?.nodeId, "node1");
-  assert.equal(await new AgentStateFiles(path.join(h.dataDir, "agent")).readNodeId(), "node1");
-  h.manager.assign("node1", makeTask("t1"));
-  await h.waitState("t1", "running");
-});
-
-test("agent: a refused join token stops the agent with that error", async (t) => {
+test("agent: a node the managers do not know (removed) stops the agent with that error", async (t) => {
   const h = new Harness(t);
-  h.manager.refuse = { code: "SHOAL_ERR_INVALID_TOKEN", message: "the join token is not valid" };
-  await assert.rejects(
-    h.start(),
-    (e: unknown) => e instanceof InvalidTokenError && e.code === "SHOAL_ERR_INVALID_TOKEN",
-  );
+  h.manager.refuse = { code: "SHOAL_ERR_UNKNOWN_NODE", message: "the cluster has no node node1" };
+  await assert.rejects(h.start(), (e: unknown) => e instanceof UnknownNodeError && e.code === "SHOAL_ERR_UNKNOWN_NODE");
 });
 
 test("agent: other refusals are retried until the managers accept", async (t) => {

@@ -1,5 +1,7 @@
 import os from "node:os";
+import { rm } from "node:fs/promises";
 import path from "node:path";
+import { certificatePaths } from "@shoal/trust";
 import type { JoinInfo, Task } from "@shoal/api";
 import { Limiter } from "@shoal/common";
 import type { AssignmentSet, BusConnection } from "@shoal/bus";
@@ -8,7 +10,7 @@ import type { LocalNetwork, VxlanOverlay } from "@shoal/overlay";
 import type { FastifyInstance } from "fastify";
 import type { AgentOptions } from "./agent-options.js";
 import { systemClock } from "@shoal/common";
-import type { InvalidTokenError } from "./errors.js";
+import type { UnknownNodeError } from "./errors.js";
 import { startLocalApi, type AgentInfo } from "./local-api.js";
 import type { AgentLog } from "./log.js";
 import { LogStreams } from "./log-streams.js";
@@ -46,7 +48,7 @@ export interface Agent {
   /** Leaves the cluster: removes every task container and network attachment and deletes the agent's state. */
   readonly leave: () => Promise<void>;
   readonly status: () => AgentStatus;
-  /** Resolves when the agent has stopped: with the error that stopped it (a refused join token), if any. */
+  /** Resolves when the agent has stopped: with the error that stopped it (the managers no longer know the node), if any. */
   readonly done: Promise<Error | undefined>;
 }
 
@@ -65,7 +67,6 @@ export interface Wiring extends Omit<AgentOptions, "join" | "network" | "overlay
   owned: (() => Promise<void>)[];
   /** What leaving removes once everything is closed (the runtime's cgroup parent, when the agent opened it). */
   onLeft?: () => void;
-  nodeId: string | undefined;
 }
 
 /**
@@ -83,7 +84,7 @@ export class AgentRuntime implements Agent {
   private assigned: ReadonlyMap<string, Task> = new Map();
   private api: FastifyInstance | undefined;
   private unsubExecutor: (() => void) | undefined;
-  private fatal: InvalidTokenError | undefined;
+  private fatal: UnknownNodeError | undefined;
   private stopping: Promise<void> | undefined;
   private resolveDone!: (e: Error | undefined) => void;
   readonly done: Promise<Error | undefined>;
@@ -92,12 +93,11 @@ export class AgentRuntime implements Agent {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     const { log } = w;
     const stopping = (): boolean => this.stopping !== undefined;
-    const nodeId = (): string => this.session.nodeId ?? "";
+    const nodeId = (): string => w.join.nodeId;
     const tasks = (): ReadonlyMap<string, Task> => this.assigned;
     this.session = new Session({
       bus: w.bus,
       join: w.join,
-      nodeId: w.nodeId,
       log,
       ...(w.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: w.requestTimeoutMs }),
       hooks: this.sessionHooks(),
@@ -164,12 +164,12 @@ export class AgentRuntime implements Agent {
     return this.session.nodeId;
   }
 
-  /** Starts serving; returns the refusal of the join token if the first registration got one. */
-  async start(): Promise<InvalidTokenError | undefined> {
+  /** Starts serving; returns the managers' refusal if the first registration got one (the node was removed). */
+  async start(): Promise<UnknownNodeError | undefined> {
     this.unsubExecutor = this.w.executor.subscribe((e) => {
       if (e.type === "exit" || e.type === "health" || e.type === "oom") this.loop.schedule();
     });
-    if (this.w.nodeId) this.logStreams.listen(this.w.nodeId);
+    this.logStreams.listen(this.w.join.nodeId);
     await this.networking?.start();
     this.api = await startLocalApi(path.join(this.w.runDir, "agent.sock"), {
       info: () => this.info(),
@@ -184,7 +184,7 @@ export class AgentRuntime implements Agent {
 
   status(): AgentStatus {
     return {
-      ...(this.session.nodeId === undefined ? {} : { nodeId: this.session.nodeId }),
+      nodeId: this.session.nodeId,
       hostname: this.w.hostname,
       clusterId: this.w.join.clusterId,
       connected: this.session.connected,
@@ -208,10 +208,6 @@ export class AgentRuntime implements Agent {
   private sessionHooks(): SessionHooks {
     return {
       describe: async () => describeNode(this.w, await this.taskContainers()),
-      onNodeId: async (nodeId) => {
-        await this.w.files.writeNodeId(nodeId);
-        this.logStreams.listen(nodeId);
-      },
       onSession: () => this.reporter.resendAll(),
       onAssignments: (set: AssignmentSet) => {
         this.assigned = set.tasks;
@@ -259,6 +255,7 @@ export class AgentRuntime implements Agent {
         if (this.networking) await this.networking.leave();
         else await this.w.overlay?.teardown();
         await this.w.files.remove();
+        await rm(path.dirname(certificatePaths(this.w.dataDir).trust), { recursive: true, force: true });
       }
       for (const close of this.w.owned.reverse())
         await close().catch((e: unknown) => this.w.log.warn("close failed", { error: e }));

@@ -42,7 +42,7 @@ export const AGENT_ERRORS = errorRegistry({
 export abstract class AgentError extends ShoalError {}
 
 /**
- * The managers refused the join token (at join, or when registering with a stored one).
+ * The managers refused the join token at join.
  * NB: the common registry gives this code the manager API's 401; this error never reaches an HTTP answer,
  * and its 400 stays written here until someone decides whether to align it.
  */
@@ -52,6 +52,17 @@ export class InvalidTokenError extends AgentError {
   constructor(message: string) {
     super(`agent: ${message}`, {
       hint: "join again with a current token: `shoal cluster join --token <token> <manager>`",
+    });
+  }
+}
+
+/** The managers do not know this node (it was removed, or its state is another cluster's): it must join again. */
+export class UnknownNodeError extends AgentError {
+  readonly code = "SHOAL_ERR_UNKNOWN_NODE";
+  readonly status = COMMON_ERRORS[this.code].status;
+  constructor(message: string) {
+    super(`agent: ${message}`, {
+      hint: "leave with `shoal cluster leave`, then join again: `shoal cluster join --token <token> <manager>`",
     });
   }
 }

@@ -16,7 +16,7 @@ export { containerSpecFor, LABEL_NODE, LABEL_SERVICE, LABEL_SLOT, LABEL_TASK } f
 export { publishedPortRules, sameRules } from "./published-ports.js";
 export { StatusReporter, type StatusReporterOptions } from "./status-reporter.js";
 export { imageMissing } from "./task-actions.js";
-export { joinCluster } from "./join.js";
+export { joinCluster, joinNode, saveJoin, type JoinedNode } from "./join.js";
 export { errorBody, type AgentInfo } from "./local-api.js";
 export { agentLog, quietLog, type AgentLog } from "./log.js";
 export * from "./errors.js";

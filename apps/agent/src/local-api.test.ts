@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import type { JoinInfo } from "@shoal/api";
+import { certificatePaths, readCertificateFiles } from "@shoal/trust";
+import { testCa } from "@shoal/trust/testing";
 import { MemoryBusHub } from "@shoal/bus";
 import { ManualClock, MemoryExecutor, MemoryHost, memoryImage } from "@shoal/runtime/testing";
 import type { Agent } from "./agent.js";
@@ -15,50 +14,24 @@ import { quietLog } from "./log.js";
 import { MemoryNetwork } from "@shoal/overlay";
 import { AgentStateFiles } from "./state-files.js";
 import { FakeManager } from "./testing/fake-manager.js";
+import { startJoinServer, type JoinAnswerBase } from "./testing/join-server.js";
 import { makeTask } from "./testing/tasks.js";
 import { eventually } from "./testing/wait.js";
 import { localApiCall } from "./testing/local-api-call.js";
 
-/** A managers' API that answers only POST /v1/cluster/join. */
-async function joinServer(info: JoinInfo, token: string): Promise<{ addr: string; close: () => Promise<void> }> {
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.on("data", (d: Buffer) => (body += d.toString()));
-    req.on("end", () => {
-      const ok =
-        req.method === "POST" &&
-        req.url === "/v1/cluster/join" &&
-        (JSON.parse(body) as { token?: string }).token === token;
-      res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
-      res.end(
-        JSON.stringify(
-          ok
-            ? info
-            : { error: { code: "SHOAL_ERR_INVALID_TOKEN", message: "the join token is not valid for this cluster" } },
-        ),
-      );
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return {
-    addr: `127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => new Promise((r) => server.close(() => r())),
-  };
-}
-
 test("agent: the first start joins through the managers' API and stores it; the local API serves info, images and leave", async (t) => {
   const dir = mkdtempSync(path.join(tmpdir(), "shoal-agent-api-"));
   const hub = new MemoryBusHub();
-  const info: JoinInfo = {
+  const base: JoinAnswerBase = {
     clusterId: "c1",
-    role: "worker",
+    nodeId: "n1",
     natsUrls: ["nats://127.0.0.1:1"],
     natsToken: "bus",
     managers: ["127.0.0.1:1"],
-    joinToken: "tok",
   };
-  const manager = new FakeManager(hub.connect(), { clusterId: "c1", joinToken: "tok" });
-  const api = await joinServer(info, "tok");
+  const manager = new FakeManager(hub.connect(), { clusterId: "c1" });
+  const ca = await testCa("c1");
+  const api = await startJoinServer(ca, base);
   const host = new MemoryHost({ clock: new ManualClock() });
   host.images.addImage(memoryImage("busybox", { cmd: ["sh"] }));
   const executor = new MemoryExecutor(host);
@@ -71,7 +44,7 @@ test("agent: the first start joins through the managers' API and stores it; the 
     await api.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const base = {
+  const opts = {
     dataDir: path.join(dir, "data"),
     runDir: path.join(dir, "run"),
     hostname: "node-a",
@@ -82,18 +55,26 @@ test("agent: the first start joins through the managers' API and stores it; the 
     statusFlushMs: 20,
   };
 
-  await assert.rejects(startAgent({ ...base, bus: hub.connect() }), NotJoinedError);
+  await assert.rejects(startAgent({ ...opts, bus: hub.connect() }), NotJoinedError);
+  const wrong = `${api.token.slice(0, -1)}${api.token.endsWith("0") ? "1" : "0"}`;
   await assert.rejects(
-    startAgent({ ...base, bus: hub.connect(), join: { managers: [api.addr], token: "wrong" } }),
+    startAgent({ ...opts, bus: hub.connect(), join: { managers: [api.addr], token: wrong } }),
     InvalidTokenError,
   );
-  agent = await startAgent({ ...base, bus: hub.connect(), join: { managers: [api.addr], token: "tok" } });
-  assert.deepEqual(await new AgentStateFiles(path.join(base.dataDir, "agent")).readJoin(), info);
+  agent = await startAgent({ ...opts, bus: hub.connect(), join: { managers: [api.addr], token: api.token } });
+  const stored = await new AgentStateFiles(path.join(opts.dataDir, "agent")).readJoin();
+  assert.deepEqual(
+    { ...stored, certificate: "", trust: "", time: "" },
+    { ...base, role: "worker", certificate: "", trust: "", time: "" },
+  );
+  const certs = certificatePaths(opts.dataDir);
+  assert.equal(statSync(certs.agent.key).mode & 0o777, 0o600, "the node's key is private");
+  assert.equal((await readCertificateFiles(certs.agent)).certificates[0]?.subject.includes("CN=n1"), true);
   const nodeId = agent.nodeId ?? "";
   manager.assign(nodeId, makeTask("t1"));
   await manager.until(() => manager.tasks.get("t1")?.status.state === "running", "t1 running");
 
-  const sock = path.join(base.runDir, "agent.sock");
+  const sock = path.join(opts.runDir, "agent.sock");
   assert.equal(statSync(sock).mode & 0o777, 0o600);
   assert.deepEqual((await localApiCall(sock, "GET", "/v1/info")).json, {
     nodeId,
@@ -131,6 +112,7 @@ test("agent: the first start joins through the managers' API and stores it; the 
   agent = undefined;
   assert.equal(host.containers.size, 0, "task containers removed");
   assert.deepEqual(await network.attachments(), []);
-  assert.equal(existsSync(path.join(base.dataDir, "agent")), false, "agent state deleted");
+  assert.equal(existsSync(path.join(opts.dataDir, "agent")), false, "agent state deleted");
+  assert.equal(existsSync(certificatePaths(opts.dataDir).agent.key), false, "the node's key deleted");
   await eventually(() => !existsSync(sock), "socket removed");
 });

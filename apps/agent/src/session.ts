@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import type { JoinInfo } from "@shoal/api";
 import { applyAssignments, AssignmentsSchema, decode, encode, subjects } from "@shoal/bus";
 import {
@@ -9,7 +8,7 @@ import {
   StatusBatchSchema,
 } from "@shoal/bus";
 import type { Assignments, AssignmentSet, BusConnection, RegisterRequest, StatusBatch, Subjects } from "@shoal/bus";
-import { InvalidTokenError } from "./errors.js";
+import { UnknownNodeError } from "./errors.js";
 import type { AgentLog } from "./log.js";
 
 const MIN_BACKOFF_MS = 250;
@@ -19,25 +18,22 @@ const MAX_MISSES = 3;
 
 /** What the session tells the agent. */
 export interface SessionHooks {
-  /** The node as it describes itself when registering (joinToken and nodeId are added by the session). */
-  readonly describe: () => Promise<Omit<RegisterRequest, "nodeId" | "joinToken">>;
-  /** The managers gave (or confirmed) the node id: store it durably. */
-  readonly onNodeId: (nodeId: string) => Promise<void>;
+  /** The node as it describes itself when registering (the node id is added by the session). */
+  readonly describe: () => Promise<Omit<RegisterRequest, "nodeId">>;
   /** A new session began (statuses must be sent again). */
   readonly onSession: () => void;
   /** The assignment set changed (`full`: a full set of the current session). */
   readonly onAssignments: (set: AssignmentSet, full: boolean) => void;
   /** The agent lost or regained the managers. */
   readonly onConnected: (connected: boolean) => void;
-  /** The managers refused the join token: the agent must stop. */
-  readonly onFatal: (err: InvalidTokenError) => void;
+  /** The managers do not know this node (it was removed): the agent must stop. */
+  readonly onFatal: (err: UnknownNodeError) => void;
 }
 
 export interface SessionOptions {
   bus: BusConnection;
-  join: JoinInfo;
-  /** The stored node id, if the node registered before. */
-  nodeId: string | undefined;
+  /** What joining gave: the cluster, and the node id the cluster gave this node. */
+  join: Pick<JoinInfo, "clusterId" | "nodeId">;
   hooks: SessionHooks;
   log: AgentLog;
   /** Timeout of a register or heartbeat request; default 5 s. */
@@ -52,7 +48,7 @@ export interface SessionOptions {
  */
 export class Session {
   readonly subjects: Subjects;
-  nodeId: string | undefined;
+  readonly nodeId: string;
   sessionId: string | undefined;
   heartbeatPeriodMs = 1_000;
   /** A full set of the current session was applied. */
@@ -73,7 +69,7 @@ export class Session {
 
   constructor(private readonly o: SessionOptions) {
     this.subjects = subjects(o.join.clusterId);
-    this.nodeId = o.nodeId;
+    this.nodeId = o.join.nodeId;
     this.timeoutMs = o.requestTimeoutMs ?? 5_000;
     this.unsubStatus = o.bus.onStatus((s) => {
       if (s === "connected") {
@@ -148,17 +144,17 @@ export class Session {
     }
   }
 
-  /** One registration; "again" when it must be repeated at once (the node id changed). */
-  private async register(): Promise<"ok" | "retry" | "again" | "fatal"> {
+  /** One registration. */
+  private async register(): Promise<"ok" | "retry" | "fatal"> {
     this.registering = true;
     this.early = [];
     this.sessionId = undefined;
     this.fullSetReceived = false;
     this.setConnected(false);
     try {
-      const nodeId = this.nodeId ?? newNodeId();
+      const nodeId = this.nodeId;
       this.subscribeAssignments(nodeId);
-      const request: RegisterRequest = { ...(await this.o.hooks.describe()), nodeId, joinToken: this.o.join.joinToken };
+      const request: RegisterRequest = { ...(await this.o.hooks.describe()), nodeId };
       const subject = this.subjects.register;
       let reply;
       try {
@@ -173,21 +169,16 @@ export class Session {
       }
       if (!reply.ok) {
         this.o.log.error("the managers refused the registration", { code: reply.code, message: reply.message });
-        if (reply.code === "SHOAL_ERR_INVALID_TOKEN") {
-          this.o.hooks.onFatal(new InvalidTokenError(reply.message));
+        if (reply.code === "SHOAL_ERR_UNKNOWN_NODE") {
+          this.o.hooks.onFatal(new UnknownNodeError(reply.message));
           return "fatal";
         }
         return "retry";
       }
       if (this.stopped) return "fatal";
-      if (reply.nodeId !== this.nodeId) {
-        this.nodeId = reply.nodeId;
-        await this.o.hooks.onNodeId(reply.nodeId);
-      }
       if (reply.nodeId !== nodeId) {
-        // Its full set went to a subject the agent did not listen on yet.
-        this.subscribeAssignments(reply.nodeId);
-        return "again";
+        this.o.log.error("the managers answered for another node; retrying", { node: nodeId, answered: reply.nodeId });
+        return "retry";
       }
       this.sessionId = reply.sessionId;
       this.heartbeatPeriodMs = reply.heartbeatPeriodMs;
@@ -283,10 +274,4 @@ export class Session {
       this.wake = done;
     });
   }
-}
-
-/** A node id for the first registration (the managers keep it): 25 lowercase letters and digits. */
-function newNodeId(): string {
-  const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
-  return [...randomBytes(25)].map((b) => alphabet[b % alphabet.length]).join("");
 }

@@ -6,7 +6,7 @@ import type { JoinInfo } from "@shoal/api";
 import { AgentRuntime, type Agent } from "./agent.js";
 import type { AgentOptions } from "./agent-options.js";
 import { NotJoinedError } from "./errors.js";
-import { joinCluster } from "./join.js";
+import { joinNode } from "./join.js";
 import { agentLog, type AgentLog } from "./log.js";
 import { openBridgeNetwork, openVxlanOverlay } from "@shoal/overlay";
 import { defaultAddress } from "./node-description.js";
@@ -16,7 +16,7 @@ import { AgentStateFiles } from "./state-files.js";
  * Starts the agent: joins (first start) or reads the stored join, opens the runtime and the network, connects
  * to the bus, serves the local API and registers with the managers. Resolves once the first registration
  * attempt ended (the agent keeps trying in the background when the managers cannot be reached); rejects
- * when the managers refuse the join token.
+ * when the managers refuse the join token, or no longer know the node.
  */
 export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const log = opts.log ?? agentLog();
@@ -24,9 +24,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   let join = await files.readJoin();
   if (!join) {
     if (!opts.join) throw new NotJoinedError(files.dir);
-    join = await joinCluster(opts.join.managers, opts.join.token);
-    await files.writeJoin(join);
-    log.info("joined the cluster", { cluster: join.clusterId, role: join.role });
+    join = await joinNode(opts.dataDir, opts.join.managers, opts.join.token, { hostname: opts.hostname });
+    log.info("joined the cluster", { cluster: join.clusterId, node: join.nodeId, role: join.role });
   }
   const hostname = opts.hostname ?? os.hostname();
   const owned: (() => Promise<void>)[] = [];
@@ -82,7 +81,6 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       bus,
       owned,
       ...(onLeft ? { onLeft } : {}),
-      nodeId: await files.readNodeId(),
     });
     const fatal = await agent.start();
     if (fatal) {

@@ -2,13 +2,12 @@ import { writeFileDurably } from "@shoal/common";
 import fs from "node:fs/promises";
 import path from "node:path";
 import { JoinInfoSchema, type JoinInfo } from "@shoal/api";
-import { z } from "zod";
-
-const NodeFileSchema = z.object({ nodeId: z.string().regex(/^[a-z0-9]{1,64}$/) });
+import type { z } from "zod";
 
 /**
- * The agent's durable state in `<dataDir>/agent`: `join.json` (what joining the cluster gave: bus URLs and
- * tokens) and `node.json` (the node id the managers gave it). Files are written atomically, mode 0600.
+ * The agent's durable state in `<dataDir>/agent`: `join.json`, what joining the cluster gave (the node id, bus
+ * URLs and token, the managers; the certificate and key are in `<dataDir>/certificates`). Written atomically,
+ * mode 0600.
  */
 export class AgentStateFiles {
   constructor(readonly dir: string) {}
@@ -19,14 +18,6 @@ export class AgentStateFiles {
 
   async writeJoin(info: JoinInfo): Promise<void> {
     await this.write("join.json", info);
-  }
-
-  async readNodeId(): Promise<string | undefined> {
-    return (await this.read("node.json", NodeFileSchema))?.nodeId;
-  }
-
-  async writeNodeId(nodeId: string): Promise<void> {
-    await this.write("node.json", { nodeId });
   }
 
   /** Deletes all of it (leaving the cluster). */

@@ -8,6 +8,7 @@ import { StoreMachine, type ApplyOutcome } from "@shoal/store";
 import { formatDigest, rootDigest } from "@shoal/trust";
 import { allocatorLoop } from "./allocator/loop.js";
 import { busLogSource } from "./api/bus-logs.js";
+import { caSigner } from "./ca-signer.js";
 import { buildInfo } from "./api/info.js";
 import { raftViewOf } from "./api/raft-status.js";
 import { buildApiServer } from "./api/server.js";
@@ -290,6 +291,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       raft: () => raftViewOf(raft),
       joinManager: (req) => addManager(raft, store, req, () => leader?.promoter.kick()),
       removeManager: (nodeAddr, force, alsoWrite) => removeManager(raft, store, nodeAddr, force, alsoWrite),
+      issueCertificate: caSigner(() => store.state.secrets()),
     });
     cleanups.push(() => api.close());
     await api.listen({ host: o.listenAddr, port: o.apiPort });

@@ -58,11 +58,14 @@ async function startServer(
         return res.end(
           JSON.stringify({
             clusterId: CLUSTER,
+            nodeId: "n1",
             role: "worker",
+            certificate: "",
+            trust: "",
             natsUrls: ["nats://x"],
             natsToken: "n",
             managers: ["m"],
-            joinToken: "j",
+            time: new Date().toISOString(),
           }),
         );
       const identity = creds.identity;
@@ -107,7 +110,8 @@ async function freePort(): Promise<number> {
 }
 
 const trustOf = (...bundles: (readonly string[])[]) => bundles.flat().join("");
-const sendToken = (client: ShoalClient) => client.call("clusterJoin", { body: { token: TOKEN } });
+const JOIN_BODY = { token: TOKEN, csr: "a CSR" };
+const sendToken = (client: ShoalClient) => client.call("clusterJoin", { body: JOIN_BODY });
 
 test("a client over the TLS fetch reaches a manager of its cluster by identity, whatever address it dials", async (t) => {
   const ca = await testCa(CLUSTER);
@@ -120,7 +124,7 @@ test("a client over the TLS fetch reaches a manager of its cluster by identity, 
   }
   assert.deepEqual(
     server.received.filter((r) => r.method === "POST").map((r) => r.body),
-    [1, 2, 3].map(() => JSON.stringify({ token: TOKEN })),
+    [1, 2, 3].map(() => JSON.stringify(JOIN_BODY)),
     "the server records what it gets",
   );
 });

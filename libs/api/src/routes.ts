@@ -55,20 +55,40 @@ export const InfoSchema = z.object({
 });
 export type Info = z.infer<typeof InfoSchema>;
 
-/** What a joining node learns: where the bus is and how to authenticate, and the role its token gives. */
+/**
+ * What a joining node sends: its join token and a certificate signing request for the key it made (only the
+ * CSR's public key is used: who the certificate names comes from the cluster), and what it is.
+ */
 export const JoinRequestSchema = z.object({
   token: z.string().min(1, "give the join token printed by `shoal cluster init`"),
+  csr: z
+    .string()
+    .min(1, "give a PEM certificate signing request for the node's key")
+    .max(8192, "a certificate signing request is at most a few hundred bytes: this is not one"),
+  /** The node as it describes itself (its agent updates this when it registers). */
+  node: NodeSchema.shape.description.pick({ hostname: true, platform: true, resources: true }).optional(),
 });
+export type JoinRequest = z.infer<typeof JoinRequestSchema>;
+
+/**
+ * What a joining node learns: the node id the cluster gave it, its role, its certificate and the cluster's
+ * trust bundle, where the bus and the managers are, and the leader's clock (to name a skew).
+ */
 export const JoinInfoSchema = z.object({
   clusterId: z.string(),
+  nodeId: IdSchema,
   role: z.enum(["manager", "worker"]),
+  /** The node's agent certificate, leaf first, then the CA certificates up to the root (PEM). */
+  certificate: z.string(),
+  /** The trust bundle: the cluster's root certificates (PEM). */
+  trust: z.string(),
   /** NATS URLs of every manager's bus server. */
   natsUrls: z.array(z.string()).min(1),
   natsToken: z.string(),
   /** API addresses (host:port) of the managers. */
   managers: z.array(z.string()).min(1),
-  /** The token to present when registering. */
-  joinToken: z.string(),
+  /** The leader's clock when it answered (RFC 3339). */
+  time: z.string().datetime(),
 });
 export type JoinInfo = z.infer<typeof JoinInfoSchema>;
 

@@ -36,12 +36,12 @@ test("subjects are scoped by cluster and node, and refuse ids that are not token
 test("messages round-trip; bad ones are refused naming the field", () => {
   const subject = "shoal.c1.agent.register";
   const msg = {
+    nodeId: "n1",
     hostname: "h",
     addr: "10.0.0.2",
     platform: { os: "linux", architecture: "x86_64" },
     resources: { cpus: 2, memoryBytes: 1024 },
     engineVersion: "0.1.0",
-    joinToken: "tok",
   };
   const back = decode(RegisterRequestSchema, subject, encode(RegisterRequestSchema, subject, msg));
   assert.deepEqual(back.running, []);

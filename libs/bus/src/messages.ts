@@ -3,15 +3,14 @@ import { LabelsSchema, PortSchema, TaskSchema, TaskStatusSchema } from "@shoal/a
 
 /** agent.register: what an agent says about itself when it (re)connects. */
 export const RegisterRequestSchema = z.object({
-  /** The id it had before (kept in its data dir); absent on its first start. */
-  nodeId: z.string().optional(),
+  /** The id the cluster gave the node when it joined (kept in its data dir): unknown ids are refused. */
+  nodeId: z.string().min(1),
   hostname: z.string().min(1),
   addr: z.string().min(1),
   platform: z.object({ os: z.string(), architecture: z.string() }),
   resources: z.object({ cpus: z.number().positive(), memoryBytes: z.number().int().positive() }),
   labels: LabelsSchema.default({}),
   engineVersion: z.string(),
-  joinToken: z.string().min(1),
   /** Tasks it is running now (after its own restart it re-adopted them): the manager reconciles with these. */
   running: z.array(z.object({ taskId: z.string(), state: z.string(), containerId: z.string().optional() })).default([]),
 });

@@ -84,9 +84,15 @@ export const COMMON_ERRORS = errorRegistry({
   SHOAL_ERR_INVALID_TOKEN: {
     status: 401,
     meaning:
-      "the join token is not valid for this cluster, or not for the role asked (the managers refused it at join, or when an agent registered with its stored one)",
+      "the join token is not valid for this cluster, or not for the role asked (the managers refused it at join)",
     action:
       "use a join token `shoal cluster init` printed on this cluster: the worker token to join a worker, the manager token to join a manager",
+  },
+  SHOAL_ERR_UNKNOWN_NODE: {
+    status: 404,
+    meaning:
+      "an agent registered as a node the cluster does not have: the node was removed (`shoal node rm`), or its state belongs to another cluster",
+    action: "on that node, run `shoal cluster leave`, then join again with `shoal cluster join`",
   },
   SHOAL_ERR_INVALID_SPEC: {
     status: 400,

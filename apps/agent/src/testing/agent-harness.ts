@@ -16,11 +16,14 @@ import { FakeManager } from "./fake-manager.js";
 /** The join state the harness writes for its agent. */
 export const JOIN: JoinInfo = {
   clusterId: "c1",
+  nodeId: "node1",
   role: "worker",
+  certificate: "",
+  trust: "",
   natsUrls: ["nats://127.0.0.1:1"],
   natsToken: "bus",
   managers: ["127.0.0.1:1"],
-  joinToken: "tok",
+  time: "2026-12-07T00:00:00.000Z",
 };
 /** The harness node's hostname. */
 export const HOSTNAME = "node-a";
@@ -39,8 +42,8 @@ export class Harness {
   agentBus!: MemoryBus;
   agent!: Agent;
 
-  constructor(t: TestContext, o: { ownIds?: boolean } = {}) {
-    this.manager = new FakeManager(this.hub.connect(), { clusterId: JOIN.clusterId, joinToken: JOIN.joinToken, ...o });
+  constructor(t: TestContext) {
+    this.manager = new FakeManager(this.hub.connect(), { clusterId: JOIN.clusterId });
     this.host.images.addImage(memoryImage("busybox", { cmd: ["sh"] }));
     t.after(async () => {
       await this.agent?.stop();

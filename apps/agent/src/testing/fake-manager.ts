@@ -16,14 +16,11 @@ type Change = Extract<Assignments, { type: "delta" }>["changes"][number];
 
 export interface FakeManagerOptions {
   clusterId: string;
-  joinToken: string;
   heartbeatPeriodMs?: number;
-  /** Give new nodes ids of its own instead of the ones they propose. */
-  ownIds?: boolean;
 }
 
 /**
- * A manager for the agent's tests, on any bus: answers register (checking the join token) and heartbeats,
+ * A manager for the agent's tests, on any bus: answers register (any node id, as if it had joined) and heartbeats,
  * keeps one session per node, sends the full set after each registration (unless `holdFullSets`) and deltas
  * when tests change tasks, and records every status update (applying forward moves to its tasks, as the real
  * dispatcher does).
@@ -42,7 +39,6 @@ export class FakeManager {
   private readonly listeners = new Set<() => void>();
   private readonly unsubs: (() => void)[];
   private nextSession = 1;
-  private readonly issued = new Set<string>();
 
   constructor(
     private readonly bus: BusConnection,
@@ -186,12 +182,8 @@ export class FakeManager {
     const reply = (r: Parameters<typeof encode<typeof RegisterReplySchema>>[2]) =>
       respond(encode(RegisterReplySchema, this.s.register, r));
     if (this.refuse) reply({ ok: false, ...this.refuse });
-    else if (req.joinToken !== this.o.joinToken)
-      reply({ ok: false, code: "SHOAL_ERR_INVALID_TOKEN", message: "the join token is not valid for this cluster" });
     else {
-      const proposed = req.nodeId && (!this.o.ownIds || this.issued.has(req.nodeId)) ? req.nodeId : undefined;
-      const nodeId = proposed ?? `node${this.registrations.length}`;
-      this.issued.add(nodeId);
+      const nodeId = req.nodeId;
       const sessionId = `s${this.nextSession++}`;
       this.sessions.set(nodeId, { sessionId, seq: 0 });
       reply({ ok: true, nodeId, sessionId, heartbeatPeriodMs: this.period });

@@ -3,3 +3,4 @@ export * from "./fake-manager.js";
 export * from "./tasks.js";
 export * from "./wait.js";
 export * from "./local-api-call.js";
+export * from "./join-server.js";

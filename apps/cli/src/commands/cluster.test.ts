@@ -8,11 +8,23 @@ import { isDaemonAlive, stopDaemon } from "../local/processes.js";
 import { main } from "../main.js";
 import { captureIo, FakeServer } from "../testing/fake-server.js";
 import { makeInfo, T0, iso } from "../testing/objects.js";
+import { joinServerTokens, startJoinServer, type JoinServer } from "@shoal/agent/testing";
+import { formatDigest, rootDigest } from "@shoal/trust";
+import { testCa } from "@shoal/trust/testing";
 
 const info = makeInfo();
-const DIGEST = "1".repeat(50);
-const WRK = `SHLTKN-1-${DIGEST}-${"1".repeat(25)}`;
-const MGR = `SHLTKN-1-${DIGEST}-${"2".repeat(25)}`;
+// The managers' join route is an in-process one that signs with a test CA (the stand-in manager below passes
+// joins on to it), so the CLI's checks of the answer run for real.
+const CA = await testCa("c1");
+const DIGEST = formatDigest(rootDigest(CA.root.cert));
+const { worker: WRK, manager: MGR } = joinServerTokens(CA);
+const JOIN_BASE = (role: "worker" | "manager") => ({
+  clusterId: "c1",
+  nodeId: role === "manager" ? "nodea" : "nodew",
+  natsUrls: ["nats://x:1"],
+  natsToken: "b",
+  managers: ["x:2"],
+});
 const cluster = ClusterSchema.parse({
   id: "c1",
   version: 1,
@@ -25,7 +37,7 @@ const cluster = ClusterSchema.parse({
 /** A stand-in for the `shoal` script: `manager` answers the API, `agent` its socket, as the real daemons do. */
 const FAKE_BIN = `
 import { createServer } from "node:http";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 const [role, ...args] = process.argv.slice(2);
 const get = (n) => { const i = args.indexOf("--" + n); return i < 0 ? undefined : args[i + 1]; };
@@ -34,15 +46,23 @@ const json = (res, v) => { res.setHeader("content-type", "application/json"); re
 let server;
 if (role === "manager") {
   const answers = { "/v1/info": ${JSON.stringify(info)}, "/v1/cluster": ${JSON.stringify(cluster)}, "/v1/cluster/join-tokens": { worker: ${JSON.stringify(WRK)}, manager: ${JSON.stringify(MGR)} } };
-  server = createServer((req, res) => answers[req.url] ? json(res, answers[req.url]) : (res.statusCode = 404, res.end()));
+  const passJoin = async (req, res) => {
+    let body = "";
+    for await (const d of req) body += d;
+    const r = await fetch(process.env.SHOAL_TEST_JOIN_URL + "/v1/cluster/join", { method: "POST", headers: { "content-type": "application/json" }, body });
+    res.statusCode = r.status;
+    json(res, await r.json());
+  };
+  server = createServer((req, res) => req.url === "/v1/cluster/join" ? void passJoin(req, res) : answers[req.url] ? json(res, answers[req.url]) : (res.statusCode = 404, res.end()));
   server.listen(Number(get("api-port")), "127.0.0.1");
 } else {
-  const token = get("token");
-  if (token !== ${JSON.stringify(MGR)} && token !== ${JSON.stringify(WRK)}) { console.error("Error: join refused: the token is not valid for this cluster"); process.exit(1); }
+  const joinFile = join(get("data-dir"), "agent", "join.json");
+  if (!existsSync(joinFile)) { console.error("Error: this node has not joined a cluster"); process.exit(1); }
+  const { nodeId } = JSON.parse(readFileSync(joinFile, "utf8"));
   mkdirSync(get("run-dir"), { recursive: true });
   server = createServer((req, res) => {
     if (req.url === "/v1/leave") { writeFileSync(join(get("data-dir"), "left"), "yes"); return json(res, {}); }
-    json(res, { nodeId: token === ${JSON.stringify(MGR)} ? "nodea" : "nodew" });
+    json(res, { nodeId });
   });
   server.listen(join(get("run-dir"), "agent.sock"));
 }
@@ -53,12 +73,18 @@ let dir: string;
 let bin: string;
 const started: { pid: number; role: string }[] = [];
 
-before(() => {
+let joins: JoinServer;
+
+before(async () => {
+  joins = await startJoinServer(CA, JOIN_BASE);
+  process.env.SHOAL_TEST_JOIN_URL = `http://${joins.addr}`;
   dir = mkdtempSync(join(tmpdir(), "shoal-cli-cluster-"));
   bin = join(dir, "fake-shoal.mjs");
   writeFileSync(bin, FAKE_BIN);
 });
-after(() => {
+after(async () => {
+  await joins.close();
+  delete process.env.SHOAL_TEST_JOIN_URL;
   for (const { pid, role } of started) if (isDaemonAlive(pid, role)) process.kill(pid, "SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
@@ -99,10 +125,9 @@ test("cluster init starts a manager and an agent in the background, prints the j
       `^fake manager --init --data-dir \\S+ --listen-addr 0\\.0\\.0\\.0 --advertise-addr 10\\.1\\.2\\.3 --api-port ${port} `,
     ),
   );
-  assert.match(
-    readFileSync(join(init.dataDir, "logs", "agent.log"), "utf8"),
-    new RegExp(`--join 127\\.0\\.0\\.1:${port} --token ${MGR}`),
-  );
+  // The CLI joined the node through the local manager and saved its certificate; the agent gets no token.
+  assert.doesNotMatch(readFileSync(join(init.dataDir, "logs", "agent.log"), "utf8"), /--token|--join/);
+  assert.ok(existsSync(join(init.dataDir, "certificates", "agent.key")));
   assert.deepEqual(JSON.parse(readFileSync(join(init.dataDir, "context.json"), "utf8")), {
     managers: [`127.0.0.1:${port}`],
   });
@@ -130,26 +155,15 @@ test("cluster init starts a manager and an agent in the background, prints the j
   assert.equal(existsSync(join(leave.dataDir, "manager.pid")), false);
   assert.equal(existsSync(join(leave.dataDir, "agent.pid")), false);
   assert.equal(existsSync(join(leave.dataDir, "context.json")), false);
+  assert.equal(existsSync(join(leave.dataDir, "certificates")), false, "the node's key and certificate are removed");
   assert.equal(existsSync(join(leave.dataDir, "logs", "manager.log")), true, "logs are kept");
 });
 
-/** A manager's join route that tells a token's role as the real one does (401 for any other token). */
+/** A manager's join route: the in-process one, which signs with the test CA (401 for any other token). */
 async function joinServer(t: TestContext): Promise<string> {
-  const server = new FakeServer().on("POST", "/v1/cluster/join", (r) => {
-    const { token } = JSON.parse(r.body.toString()) as { token: string };
-    const role = token === WRK ? "worker" : token === MGR ? "manager" : undefined;
-    if (!role)
-      return {
-        status: 401,
-        json: { error: { code: "SHOAL_ERR_INVALID_TOKEN", message: "the join token is not valid for this cluster" } },
-      };
-    return {
-      status: 200,
-      json: { clusterId: "c1", role, natsUrls: ["nats://x:1"], natsToken: "b", managers: ["x:2"], joinToken: token },
-    };
-  });
+  const server = await startJoinServer(CA, JOIN_BASE);
   t.after(() => server.close());
-  return server.listen();
+  return server.addr;
 }
 
 test("cluster join with a malformed token says what is wrong with it and sends nothing, exit 1", async (t) => {
@@ -173,10 +187,10 @@ test("cluster join starts the agent and reports the node; leave as a worker need
   const r = await run("n3", "cluster", "join", "--token", WRK, "--label", "zone=a", manager);
   assert.equal(r.code, 0, r.err);
   assert.equal(r.out, "This node joined the cluster as a worker (node nodew).\n");
-  assert.match(
-    readFileSync(join(r.dataDir, "logs", "agent.log"), "utf8"),
-    new RegExp(`--join ${manager.replace(/\./g, "\\.")} --token ${WRK} --label zone=a`),
-  );
+  const agentLog = readFileSync(join(r.dataDir, "logs", "agent.log"), "utf8");
+  assert.match(agentLog, /--label zone=a/);
+  assert.doesNotMatch(agentLog, /--token/, "the agent gets no token: the CLI joined");
+  assert.ok(existsSync(join(r.dataDir, "certificates", "agent.crt")));
   const twice = await run("n3", "cluster", "join", "--token", WRK, manager);
   assert.equal(twice.code, 1);
   assert.match(twice.err, /already part of a cluster/);

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ApiError, ShoalClient } from "@shoal/api";
+import { ApiError, ShoalClient, type JoinInfo } from "@shoal/api";
 import { InvalidTokenError, parseJoinToken } from "@shoal/trust";
 import type { ParsedArgs } from "../args/parser.js";
 import { contextFile, type Command, type Context } from "../context.js";
@@ -72,17 +72,13 @@ function passOn(p: ParsedArgs, names: readonly string[]): string[] {
   return names.flatMap((n) => p.strings(n).flatMap((v) => [`--${n}`, v]));
 }
 
-/** Starts the agent in the background and waits until it has registered: its node id. */
-async function startAgentDaemon(ctx: Context, p: ParsedArgs, join_: string, token: string): Promise<string> {
+/** Starts the agent of a node that joined (its state is in the data dir) and waits until it runs: its node id. */
+async function startAgentDaemon(ctx: Context, p: ParsedArgs): Promise<string> {
   const d = launch(ctx, "agent", [
     "--data-dir",
     ctx.dataDir,
     "--run-dir",
     ctx.runDir,
-    "--join",
-    join_,
-    "--token",
-    token,
     ...passOn(p, ["hostname", "label", "advertise-addr", "cgroup-parent", "bridge", "bridge-subnet"]),
   ]);
   return runDaemon(
@@ -93,6 +89,43 @@ async function startAgentDaemon(ctx: Context, p: ParsedArgs, join_: string, toke
       (await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 2_000 })).nodeId ||
       undefined,
   );
+}
+
+/** Refuses a malformed join token before anything is sent. */
+function checkTokenForm(token: string): void {
+  try {
+    parseJoinToken(token);
+  } catch (e) {
+    if (!(e instanceof InvalidTokenError)) throw e;
+    throw new CliError(
+      "SHOAL_ERR_INVALID_TOKEN",
+      `the join token is malformed: ${e.detail}`,
+      "copy the whole token `shoal cluster join-token worker|manager` prints on a manager",
+    );
+  }
+}
+
+/**
+ * Joins this node through the manager at `manager`: makes the node's key here, and saves the certificate, the
+ * trust bundle and the node id the cluster gives in the data dir, where its agent finds them. The answer.
+ */
+async function joinThisNode(ctx: Context, p: ParsedArgs, manager: string, token: string): Promise<JoinInfo> {
+  checkTokenForm(token);
+  const { joinNode } = await import("@shoal/agent/join");
+  try {
+    return await joinNode(ctx.dataDir, [manager], token, { hostname: p.string("hostname") });
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    if (code !== "SHOAL_ERR_INVALID_TOKEN" && code !== "SHOAL_ERR_JOIN") throw e;
+    throw new CliError(
+      code,
+      (e as Error).message.replace(/^agent: /, ""),
+      code === "SHOAL_ERR_INVALID_TOKEN"
+        ? "use a token `shoal cluster join-token worker|manager` shows on a manager of that cluster"
+        : "check the address, and that `shoal manager` runs there",
+      { cause: e },
+    );
+  }
 }
 
 /** Starts the manager daemon in the background with the address flags and `extra`, and waits for its API. */
@@ -165,13 +198,14 @@ function checkRecoverable(ctx: Context): void {
   }
 }
 
-/** The local agent's node id: the running agent's, or that of one started now with the manager join token. */
+/** The local agent's node id: the running agent's, or that of one joined and started now with the manager token. */
 async function ensureAgent(ctx: Context, p: ParsedArgs, apiPort: number, managerToken: string): Promise<string> {
   if (runningPid(join(ctx.dataDir, "agent.pid"), "agent") !== undefined) {
     const info = await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 5_000 });
     if (info.nodeId) return info.nodeId;
   }
-  return startAgentDaemon(ctx, p, `127.0.0.1:${apiPort}`, managerToken);
+  await joinThisNode(ctx, p, `127.0.0.1:${apiPort}`, managerToken);
+  return startAgentDaemon(ctx, p);
 }
 
 /** `shoal cluster init [--force-new-cluster]`. */
@@ -223,25 +257,6 @@ export const clusterInitCommand: Command = {
   },
 };
 
-/**
- * The role a join token admits this node to, as the cluster at `manager` says (a token does not tell its role).
- * A malformed token is refused here, before anything is sent.
- */
-async function roleOfToken(manager: string, token: string): Promise<"worker" | "manager"> {
-  try {
-    parseJoinToken(token);
-  } catch (e) {
-    if (!(e instanceof InvalidTokenError)) throw e;
-    throw new CliError(
-      "SHOAL_ERR_INVALID_TOKEN",
-      `the join token is malformed: ${e.detail}`,
-      "copy the whole token `shoal cluster join-token worker|manager` prints on a manager",
-    );
-  }
-  const client = new ShoalClient({ managers: [manager], timeoutMs: 10_000, pinned: true });
-  return (await client.call("clusterJoin", { body: { token } })).role;
-}
-
 /** `shoal cluster join --token T HOST:PORT`. */
 export const clusterJoinCommand: Command = {
   name: "cluster join",
@@ -266,15 +281,16 @@ export const clusterJoinCommand: Command = {
     const token = p.string("token");
     if (!token) throw p.usage("--token is required: use the join command `shoal cluster init` printed");
     refuseIfRunning(ctx, "agent", "this node is already part of a cluster");
-    if ((await roleOfToken(manager, token)) === "worker") {
-      const nodeId = await startAgentDaemon(ctx, p, manager, token);
+    refuseIfRunning(ctx, "manager", "a manager already runs for this data dir");
+    const joined = await joinThisNode(ctx, p, manager, token);
+    if (joined.role === "worker") {
+      const nodeId = await startAgentDaemon(ctx, p);
       writeContext(ctx, [manager]);
       ctx.out(`This node joined the cluster as a worker (node ${nodeId}).\n`);
       return 0;
     }
-    refuseIfRunning(ctx, "manager", "a manager already runs for this data dir");
     const { o } = await startManagerDaemon(ctx, p, ["--join", manager, "--token", token]);
-    const nodeId = await startAgentDaemon(ctx, p, `127.0.0.1:${o.apiPort}`, token);
+    const nodeId = await startAgentDaemon(ctx, p);
     writeContext(ctx, [`127.0.0.1:${o.apiPort}`, manager]);
     ctx.out(`This node joined the cluster as a manager (node ${nodeId}).\n`);
     return 0;
@@ -367,7 +383,7 @@ export const clusterLeaveCommand: Command = {
     if (managerPid !== undefined) await stopNodeDaemon("manager", managerPid);
     // A unit whose daemon was not running (failed, or stopped by hand) must not come back at the next boot.
     for (const role of ["agent", "manager"] as const) if (isSystemdManaged(role)) removeUnit(role);
-    for (const f of ["agent.pid", "manager.pid", "agent", "manager", "context.json"])
+    for (const f of ["agent.pid", "manager.pid", "agent", "manager", "certificates", "context.json"])
       rmSync(join(ctx.dataDir, f), { recursive: true, force: true });
     ctx.out("Node left the cluster.\n");
     return 0;

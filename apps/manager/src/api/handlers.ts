@@ -6,6 +6,7 @@ import {
   type ClusterSecrets,
   type Info,
   type JoinInfo,
+  type JoinRequest,
   type ManagerJoinReply,
   type ManagerJoinRequest,
   type LogLine,
@@ -21,6 +22,8 @@ import {
   type Task,
 } from "@shoal/api";
 import { updateOf, VersionConflictError, withoutMeta, type Command, type StoreState } from "@shoal/store";
+import { joinPem, type LeafRequest } from "@shoal/trust";
+import type { IssuedCertificate } from "@shoal/trust/pki";
 import { newId } from "../ids.js";
 import type { ClusterStore, ReadOptions } from "../store/cluster-store.js";
 import { ManagerError } from "../errors.js";
@@ -33,6 +36,7 @@ import {
   updatedService,
 } from "../model/services.js";
 import { checkJoinToken, joinTokensOf, newStoredJoinSecret } from "../join-token.js";
+import { admitJoin, certificateRecord, joinedNodeCommand } from "../join-admission.js";
 import { buildClusterStatus } from "./cluster-status.js";
 import { withManagerStatus } from "./manager-status.js";
 import { soloView, type RaftView } from "./raft-view.js";
@@ -57,6 +61,11 @@ export interface ApiContext {
    * writing `alsoWrite` with its unlisting; resolves false when the node's manager was not listed.
    */
   removeManager?: (nodeAddr: string, force: boolean, alsoWrite?: readonly Command[]) => Promise<boolean>;
+  /**
+   * Issues a certificate for a CSR's key naming what `request` says (the cluster CA's signer, on the leader);
+   * absent where the manager cannot sign (then joins are refused as not ready).
+   */
+  issueCertificate?: (request: LeafRequest, csr: string) => Promise<IssuedCertificate>;
 }
 
 /** The time of this request, from the injected clock. */
@@ -83,7 +92,7 @@ type QueryOut = {
   events: { since?: number; kind?: string };
 };
 type BodyOut = {
-  clusterJoin: { token: string };
+  clusterJoin: JoinRequest;
   joinTokensRotate: { role: "worker" | "manager" };
   clusterManagerJoin: ManagerJoinRequest;
   nodeUpdate: { version: number; spec: Node["spec"] };
@@ -154,21 +163,29 @@ export const handlers: Handlers = {
       ]);
     }),
   clusterJoin: async (ctx, { body }) => {
+    // Runs on the leader (a follower forwards every POST): the node object and the record of its certificate
+    // are written in one Raft write, and the answer leaves only once it is committed.
     const state = await readState(ctx);
     const cluster = clusterOf(state);
     const secrets = secretsOf(state);
-    const check = checkJoinToken(cluster, secrets, body.token);
-    if (!check.role)
-      throw new ManagerError("SHOAL_ERR_INVALID_TOKEN", check.problem, {
-        hint: "use a token `shoal cluster join-token worker|manager` shows on a manager of this cluster",
+    const admission = admitJoin(cluster, secrets, body.token, () => newId(now(ctx)));
+    if (!ctx.issueCertificate)
+      throw new ManagerError("SHOAL_ERR_NOT_READY", "this manager cannot issue certificates", {
+        hint: "retry against another manager",
       });
+    const issued = await ctx.issueCertificate(admission.request, body.csr);
+    const digest = cluster.ca.rootDigests[0] ?? "";
+    await ctx.store.write([joinedNodeCommand(admission, body.node, certificateRecord("agent", issued, digest))]);
     const info: JoinInfo = {
       clusterId: ctx.info().clusterId,
-      role: check.role,
+      nodeId: admission.nodeId,
+      role: admission.role,
+      certificate: joinPem(issued.chain),
+      trust: joinPem(secrets.ca.roots),
       natsUrls: cluster.managers.map((m) => m.natsUrl),
       natsToken: secrets.busToken,
       managers: cluster.managers.map((m) => m.apiAddr),
-      joinToken: body.token,
+      time: new Date(now(ctx)).toISOString(),
     };
     return info;
   },

@@ -2,10 +2,15 @@
 // that hand a secret out, who may read the tokens, and no secret in the cluster object or the event stream.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ROUTES, type ErrorBody, type RouteName } from "@shoal/api";
+import { X509Certificate } from "node:crypto";
+import { ROUTES, type ErrorBody, type JoinInfo, type RouteName } from "@shoal/api";
+import { generateKeyAndCsr } from "@shoal/trust/pki";
 import { updateOf } from "@shoal/store";
 import { fixtureTokens, secretsObject, serviceSpec } from "../testing/fixtures.js";
 import { api, call, error, type Request } from "../testing/api-harness.js";
+import { RSA_CSR } from "../testing/rsa-csr.js";
+
+const { csr: CSR } = await generateKeyAndCsr({ commonName: "asks to be a manager" });
 
 test("manager join: a worker token and a wrong one get the same 401, which does not say which it was", async (t) => {
   const a = await api(t);
@@ -26,24 +31,57 @@ test("manager join: a worker token and a wrong one get the same 401, which does 
 
 test("cluster join: a bad token is 401 saying what is wrong; a good one tells where the bus is", async (t) => {
   const a = await api(t);
-  const old = await error(a, { method: "POST", url: "/v1/cluster/join", body: { token: "SHLTKN-1-c1-wwrong" } }, 401);
+  const join = (token: string): Request => ({ method: "POST", url: "/v1/cluster/join", body: { token, csr: CSR } });
+  const old = await error(a, join("SHLTKN-1-c1-wwrong"), 401);
   assert.equal(old.code, "SHOAL_ERR_INVALID_TOKEN");
   assert.match(old.message, /malformed: it has 4 parts|malformed: .*digest/);
   assert.match(old.hint ?? "", /shoal cluster join-token/);
   const { manager } = fixtureTokens();
   const wrong = manager.slice(0, -1) + (manager.endsWith("a") ? "b" : "a");
-  const e = await error(a, { method: "POST", url: "/v1/cluster/join", body: { token: wrong } }, 401);
+  const e = await error(a, join(wrong), 401);
   assert.equal(e.message, "the join token is not valid for this cluster");
-  const ok = await call(a, { method: "POST", url: "/v1/cluster/join", body: { token: manager } });
+  const nodes = a.store.state.list("node").length;
+  const ok = await call(a, join(manager));
   assert.equal(ok.status, 200);
-  assert.deepEqual(ok.body, {
+  const { certificate, trust, time, nodeId, ...rest } = ok.body as JoinInfo;
+  assert.deepEqual(rest, {
     clusterId: "c1",
     role: "manager",
     natsUrls: ["nats://127.0.0.1:7072"],
     natsToken: "bus-token",
     managers: ["127.0.0.1:7070"],
-    joinToken: manager,
   });
+  assert.ok(Date.parse(time) > 0);
+  assert.equal(a.store.state.list("node").length, nodes + 1, "refused tokens made no node");
+  assert.equal(trust, secretsObject().ca.roots.join(""));
+  // The certificate names the new node's agent, whatever the CSR asked for, and the node records it.
+  const leaf = new X509Certificate(certificate);
+  assert.equal(leaf.subjectAltName, `URI:shoal://c1/node/${nodeId}/agent`);
+  assert.match(leaf.subject, new RegExp(`CN=${nodeId}`));
+  assert.ok(leaf.verify(new X509Certificate(trust).publicKey));
+  const node = a.store.state.get("node", nodeId);
+  assert.equal(node?.spec.role, "manager");
+  assert.equal(node?.status.state, "unknown");
+  assert.deepEqual(
+    node?.certificates?.map((c) => [c.kind, c.serial]),
+    [["agent", leaf.serialNumber]],
+  );
+});
+
+test("cluster join: a request that is not a CSR, or one for an RSA key, is 400 and makes no node", async (t) => {
+  const a = await api(t);
+  const { worker } = fixtureTokens();
+  const nodes = a.store.state.list("node").length;
+  const notCsr = await error(
+    a,
+    { method: "POST", url: "/v1/cluster/join", body: { token: worker, csr: "hello" } },
+    400,
+  );
+  assert.equal(notCsr.code, "SHOAL_ERR_CSR_INVALID");
+  const rsa = await error(a, { method: "POST", url: "/v1/cluster/join", body: { token: worker, csr: RSA_CSR } }, 400);
+  assert.equal(rsa.code, "SHOAL_ERR_CSR_INVALID");
+  assert.match(rsa.message, /P-256/);
+  assert.equal(a.store.state.list("node").length, nodes);
 });
 
 test("join tokens: shown only by their route, never cached; a rotation refuses the old token at once", async (t) => {
@@ -61,8 +99,8 @@ test("join tokens: shown only by their route, never cached; a rotation refuses t
   const after = (await call(a, { method: "GET", url: "/v1/cluster/join-tokens" })).body as typeof before;
   assert.notEqual(after.worker, before.worker);
   assert.equal(after.manager, before.manager);
-  await error(a, { method: "POST", url: "/v1/cluster/join", body: { token: before.worker } }, 401);
-  const ok = await call(a, { method: "POST", url: "/v1/cluster/join", body: { token: after.worker } });
+  await error(a, { method: "POST", url: "/v1/cluster/join", body: { token: before.worker, csr: CSR } }, 401);
+  const ok = await call(a, { method: "POST", url: "/v1/cluster/join", body: { token: after.worker, csr: CSR } });
   assert.equal((ok.body as { role: string }).role, "worker");
 
   // Neither the cluster object nor any event holds a secret, the new one included.

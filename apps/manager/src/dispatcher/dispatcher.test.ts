@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
-import { ServiceSpecSchema, type Task } from "@shoal/api";
+import { ServiceSpecSchema, type Node, type Task } from "@shoal/api";
 import { MemoryBusHub } from "@shoal/bus";
 import type { StoreState } from "@shoal/store";
 import { withStatus } from "../api/handlers.js";
@@ -11,7 +11,7 @@ import { FakeAgent } from "../testing/fake-agent.js";
 import {
   changeNode,
   changeService,
-  fixtureTokens,
+  nodeObject,
   liveTasks,
   seededStore,
   serviceSpec,
@@ -24,8 +24,8 @@ interface Harness {
   store: ClusterStore;
   hub: MemoryBusHub;
   loops: LeaderLoops;
-  token: string;
-  agent: (nodeId: string, o?: { token?: string }) => FakeAgent;
+  /** A fake agent of a node; unless `joined` is false the node joined first (its node object exists). */
+  agent: (nodeId: string, o?: { joined?: boolean; role?: Node["spec"]["role"] }) => Promise<FakeAgent>;
 }
 
 /** A leader on a store with a cluster object: dispatcher and control loops on an in-memory bus. */
@@ -46,14 +46,12 @@ async function leader(t: TestContext, heartbeatPeriodMs = 1_000): Promise<Harnes
     store,
     hub,
     loops,
-    token: fixtureTokens().worker,
-    agent: (nodeId, o = {}) => {
-      const a = new FakeAgent({
-        bus: hub.connect(),
-        clusterId: cluster.id,
-        nodeId,
-        token: o.token ?? fixtureTokens().worker,
-      });
+    agent: async (nodeId, o = {}) => {
+      if (o.joined !== false)
+        await store.write([
+          { op: "create", kind: "node", object: nodeObject(nodeId, { state: "unknown", role: o.role ?? "worker" }) },
+        ]);
+      const a = new FakeAgent({ bus: hub.connect(), clusterId: cluster.id, nodeId });
       agents.push(a);
       return a;
     },
@@ -84,7 +82,7 @@ const status = (store: ClusterStore, serviceId: string) => {
 
 test("an agent registers, gets its tasks, runs them; scale up and down; drain and activate", async (t) => {
   const h = await leader(t);
-  const agent = h.agent("n1");
+  const agent = await h.agent("n1");
   const reply = await agent.register();
   assert.deepEqual(reply.ok && [reply.nodeId, reply.heartbeatPeriodMs], ["n1", 1_000]);
   agent.startHeartbeats(200);
@@ -146,9 +144,9 @@ test("an agent registers, gets its tasks, runs them; scale up and down; drain an
   assert.equal(h.store.state.appliedIndex, index);
 });
 
-test("registration: a known node id keeps its node; a bad token is refused", async (t) => {
+test("registration: a joined node registers and keeps its node; a node the cluster does not have is refused", async (t) => {
   const h = await leader(t);
-  const agent = h.agent("n1");
+  const agent = await h.agent("n1");
   assert.equal((await agent.register()).ok, true);
   await changeNode(h.store, "n1", { spec: { labels: { zone: "eu" } } });
   await createService(h.store, "web", 2);
@@ -170,25 +168,25 @@ test("registration: a known node id keeps its node; a bad token is refused", asy
   assert.equal(agent.tasks.size, 2);
   assert.equal(await agent.beat(), "ok");
 
-  const intruder = h.agent("n2", { token: fixtureTokens().worker.slice(0, -1) + "0" });
+  const intruder = await h.agent("n2", { joined: false });
   const refused = await intruder.register();
-  assert.deepEqual(refused.ok ? "accepted" : refused.code, "SHOAL_ERR_INVALID_TOKEN");
-  assert.match(refused.ok ? "" : refused.message, /join token is not valid/);
+  assert.deepEqual(refused.ok ? "accepted" : refused.code, "SHOAL_ERR_UNKNOWN_NODE");
+  assert.match(refused.ok ? "" : refused.message, /has no node n2.*join again/);
   assert.equal(h.store.state.get("node", "n2"), undefined);
-  // A manager token gives a manager node.
-  const manager = h.agent("m1");
-  assert.equal((await manager.register(fixtureTokens().manager)).ok, true);
+  // A node joined as a manager registers as one.
+  const manager = await h.agent("m1", { role: "manager" });
+  assert.equal((await manager.register()).ok, true);
   assert.equal(h.store.state.get("node", "m1")?.spec.role, "manager");
 });
 
 test("status reports: forward moves are written, backward ones and reports for other nodes' tasks are ignored", async (t) => {
   const h = await leader(t);
-  const a = h.agent("n1");
+  const a = await h.agent("n1");
   await a.register();
   await createService(h.store, "web", 2);
   const [x, y] = await waitForState(h.store, running("web", 2, "n1"), "2 tasks running");
   assert.ok(x && y);
-  const other = h.agent("n2");
+  const other = await h.agent("n2");
   await other.register();
   // In one batch: x goes backwards (ignored) while y fails (written); n2 reports about n1's task (ignored).
   other.report([{ taskId: x.id, state: "failed" }]);
@@ -209,7 +207,7 @@ test("status reports: forward moves are written, backward ones and reports for o
 
 test("an agent that stops heartbeating: its node goes down, tasks are replaced, and placed on a node that joins", async (t) => {
   const h = await leader(t, 100);
-  const a = h.agent("n1");
+  const a = await h.agent("n1");
   await a.register();
   a.startHeartbeats(40);
   await createService(h.store, "web", 2);
@@ -241,7 +239,7 @@ test("an agent that stops heartbeating: its node goes down, tasks are replaced, 
   // The down node's session is gone: its agent must register again.
   assert.equal(await a.beat(), "SHOAL_ERR_SESSION");
 
-  const b = h.agent("n2");
+  const b = await h.agent("n2");
   await b.register();
   b.startHeartbeats(40);
   const moved = await waitForState(h.store, running("web", 2, "n2"), "replacements running on n2");
@@ -274,7 +272,7 @@ test("a crash-looping task is restarted each time and its history stays within t
       expectedVersion: version,
     },
   ]);
-  const a = h.agent("n1");
+  const a = await h.agent("n1");
   await a.register();
   await createService(h.store, "web", 1);
   for (let i = 0; i < 6; i++) {
@@ -306,7 +304,7 @@ test("with a default network, tasks get their addresses, then are placed and run
       },
     },
   ]);
-  const agent = h.agent("n1");
+  const agent = await h.agent("n1");
   await agent.register();
   agent.startHeartbeats(200);
   // dnsrr: no VIP, so the allocator's only writes are the tasks' addresses, which must wake the scheduler.

@@ -1,5 +1,5 @@
 import type { Node, Task } from "@shoal/api";
-import { canTransition, IdSchema } from "@shoal/api";
+import { canTransition } from "@shoal/api";
 import {
   AssignmentsSchema,
   decode,
@@ -18,11 +18,11 @@ import {
   type Subjects,
 } from "@shoal/bus";
 import { NotFoundError, updateOf, VersionConflictError, type Command, type StoreEvent } from "@shoal/store";
-import { newId, newSecret } from "../ids.js";
+import { newSecret } from "../ids.js";
 import type { ClusterStore } from "../store/cluster-store.js";
 import type { LoopLog } from "../log.js";
 import { networkViewFor } from "./network-view.js";
-import { checkJoinToken, joinTokensOf } from "../join-token.js";
+import { joinTokensOf } from "../join-token.js";
 import { isAllocated } from "../model/networks.js";
 import { awaitsScheduling } from "../model/unplaced.js";
 
@@ -47,8 +47,8 @@ export interface DispatcherOptions {
 }
 
 /**
- * The managers' side of the agent protocol: registers agents (checking their join token; a known node id
- * keeps its node object), keeps one session per node, sends each agent its full task set and then deltas as
+ * The managers' side of the agent protocol: registers agents (nodes the cluster has: node objects are created
+ * when a node joins, through the API), keeps one session per node, sends each agent its full task set and then deltas as
  * the store changes, and its network view whenever that changes, records heartbeats for the node monitor, and writes the agents' task status reports to
  * the store (only forward moves of tasks the node owns). Runs on the leader.
  */
@@ -106,9 +106,7 @@ export class Dispatcher {
       this.reply(respond, { ok: false, code: "SHOAL_ERR_BUS_PROTOCOL", message: (e as Error).message });
       return;
     }
-    const cluster = this.o.store.state.cluster();
-    const secrets = this.o.store.state.secrets();
-    if (!cluster || !secrets) {
+    if (!this.o.store.state.cluster()) {
       this.reply(respond, {
         ok: false,
         code: "SHOAL_ERR_NOT_READY",
@@ -116,27 +114,25 @@ export class Dispatcher {
       });
       return;
     }
-    const check = checkJoinToken(cluster, secrets, req.joinToken);
-    // A node the cluster knows registers again (a restart, a lost connection) whatever became of the token it
-    // joined with: a rotation locks out new nodes, not joined ones, as they hold the bus token already.
-    const known = req.nodeId ? this.o.store.state.get("node", req.nodeId) : undefined;
-    const role = check.role ?? known?.spec.role;
-    if (!role) {
+    // Node ids are given at join (POST /v1/cluster/join), where the node object is created: an agent registers
+    // only as a node the cluster has. A removed node, or one whose id was never given, must join again.
+    if (!this.o.store.state.get("node", req.nodeId)) {
       this.reply(respond, {
         ok: false,
-        code: "SHOAL_ERR_INVALID_TOKEN",
-        message: `${check.role === undefined ? check.problem : "the join token is not valid"}: use the token \`shoal cluster join-token worker\` shows on a manager`,
+        code: "SHOAL_ERR_UNKNOWN_NODE",
+        message: `the cluster has no node ${req.nodeId} (it was removed, or this node's state belongs to another cluster): leave with \`shoal cluster leave\` and join again`,
       });
       return;
     }
     let nodeId: string;
+    let role: string;
     try {
-      nodeId = await this.upsertNode(req, role);
+      ({ nodeId, role } = await this.updateNode(req));
     } catch (e) {
       this.reply(respond, {
         ok: false,
-        code: "SHOAL_ERR_UNAVAILABLE",
-        message: `registration failed: ${(e as Error).message}; retry`,
+        code: e instanceof NotFoundError ? "SHOAL_ERR_UNKNOWN_NODE" : "SHOAL_ERR_UNAVAILABLE",
+        message: `registration failed: ${(e as Error).message}; ${e instanceof NotFoundError ? "join again" : "retry"}`,
       });
       return;
     }
@@ -168,9 +164,11 @@ export class Dispatcher {
     session.sent = new Set(tasks.map((t) => t.id));
   }
 
-  private async upsertNode(req: RegisterRequest, role: "manager" | "worker"): Promise<string> {
+  /** Records what the agent says of its node and marks it ready: its id and role. */
+  private async updateNode(req: RegisterRequest): Promise<{ nodeId: string; role: string }> {
     for (let attempt = 0; ; attempt++) {
-      const existing = req.nodeId ? this.o.store.state.get("node", req.nodeId) : undefined;
+      const existing = this.o.store.state.get("node", req.nodeId);
+      if (!existing) throw new NotFoundError("node", req.nodeId);
       const description: Node["description"] = {
         hostname: req.hostname,
         platform: req.platform,
@@ -178,18 +176,9 @@ export class Dispatcher {
         engine: { version: req.engineVersion, labels: req.labels },
       };
       const status: Node["status"] = { state: "ready", message: "", addr: req.addr };
-      const id =
-        existing?.id ?? (req.nodeId && IdSchema.safeParse(req.nodeId).success ? req.nodeId : newId(this.clock()));
-      const command: Command = existing
-        ? updateOf("node", existing, { description, status })
-        : {
-            op: "create",
-            kind: "node",
-            object: { id, spec: { labels: {}, role, availability: "active" }, description, status },
-          };
       try {
-        await this.o.store.write([command]);
-        return id;
+        await this.o.store.write([updateOf("node", existing, { description, status })]);
+        return { nodeId: existing.id, role: existing.spec.role };
       } catch (e) {
         if (attempt < 5 && e instanceof VersionConflictError) continue;
         throw e;

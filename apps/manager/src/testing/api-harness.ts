@@ -8,6 +8,7 @@ import { ClusterStore, LocalConsensus } from "../store/cluster-store.js";
 import { seededStore, serviceSpec } from "./fixtures.js";
 import type { ApiContext, LogSource } from "../api/handlers.js";
 import { buildApiServer } from "../api/server.js";
+import { caSigner } from "../ca-signer.js";
 
 /** An API server under test, its store and consensus, and a way to get a client of it. */
 export interface Api {
@@ -55,6 +56,7 @@ export async function api(
     version: SHOAL_VERSION,
     leaderApi: () => o.leaderApi,
     ...(o.removeManager ? { removeManager: o.removeManager } : {}),
+    issueCertificate: caSigner(() => store.state.secrets()),
   });
   t.after(() => app.close());
   const client = async () => {

@@ -23,7 +23,6 @@ export interface FakeAgentOptions {
   clusterId: string;
   /** The id the agent registers with (a real agent keeps it in its data dir). */
   nodeId: string;
-  token: string;
   hostname?: string;
   /** Run assigned tasks and stop tasks told to stop, reporting each (default true). */
   autoRun?: boolean;
@@ -56,7 +55,7 @@ export class FakeAgent {
   }
 
   /** Registers (again); resolves with the manager's reply. */
-  async register(token = this.o.token): Promise<RegisterReply> {
+  async register(): Promise<RegisterReply> {
     const request = encode(RegisterRequestSchema, this.s.register, {
       nodeId: this.o.nodeId,
       hostname: this.o.hostname ?? `host-${this.o.nodeId}`,
@@ -64,7 +63,6 @@ export class FakeAgent {
       platform: { os: "linux", architecture: "x86_64" },
       resources: { cpus: 2, memoryBytes: 4 * 2 ** 30 },
       engineVersion: "test",
-      joinToken: token,
     });
     const reply = decode(
       RegisterReplySchema,

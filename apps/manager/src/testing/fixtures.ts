@@ -15,7 +15,9 @@ import {
   type Task,
 } from "@shoal/api";
 import { updateOf, type StoreState } from "@shoal/store";
+import { formatDigest, rootDigest } from "@shoal/trust";
 import { joinTokensOf } from "../join-token.js";
+import { TEST_CA } from "./test-ca.js";
 import { memoryClusterStore, type ClusterStore } from "../store/cluster-store.js";
 
 /** Test fixtures of the manager: objects to write into a store on LocalConsensus, and waiting helpers. */
@@ -87,14 +89,14 @@ export function clusterObject(
   };
 }
 
-/** The root digest of the fixtures' cluster (no real CA stands behind it). */
-const TEST_ROOT_DIGEST = "5".repeat(50);
+/** The root digest of the fixtures' cluster: its CA is {@link TEST_CA}. */
+const TEST_ROOT_DIGEST = formatDigest(rootDigest(TEST_CA.cert));
 
-/** The cluster's secrets as `startManager` writes them on init, with fixed join secrets and a stand-in CA. */
+/** The cluster's secrets as `startManager` writes them on init, with fixed join secrets and the test CA. */
 export function secretsObject(): Omit<ClusterSecrets, "version" | "createdAt" | "updatedAt"> {
   return {
     id: CLUSTER_SECRETS_ID,
-    ca: { roots: ["test root"], signer: { cert: "test root", key: "test key", chain: [] } },
+    ca: { roots: [TEST_CA.cert], signer: { cert: TEST_CA.cert, key: TEST_CA.key, chain: [] } },
     join: { worker: "1".repeat(25), manager: "2".repeat(25) },
     busToken: "bus-token",
   };
