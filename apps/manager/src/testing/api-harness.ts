@@ -8,6 +8,7 @@ import { ClusterStore, LocalConsensus } from "../store/cluster-store.js";
 import { seededStore, serviceSpec } from "./fixtures.js";
 import type { ApiContext, LogSource } from "../api/handlers.js";
 import { buildApiServer } from "../api/server.js";
+import type { ApiTls } from "../api/tls-server.js";
 
 /** An API server under test, its store and consensus, and a way to get a client of it. */
 export interface Api {
@@ -38,7 +39,15 @@ export const noLogs: LogSource = async function* () {};
 /** An API server on a store with a cluster, node n1 (ready) and n2 (down), and service web. */
 export async function api(
   t: TestContext,
-  o: { leader?: boolean; leaderApi?: string; logs?: LogSource; removeManager?: ApiContext["removeManager"] } = {},
+  o: {
+    leader?: boolean;
+    leaderApi?: string;
+    logs?: LogSource;
+    removeManager?: ApiContext["removeManager"];
+    /** Serve HTTPS with these certificates (see apps/manager/src/testing/tls-api.ts). */
+    tls?: ApiTls;
+    clock?: () => number;
+  } = {},
 ): Promise<Api> {
   const machine = new StoreMachine();
   const consensus = new LocalConsensus(machine);
@@ -55,6 +64,8 @@ export async function api(
     version: SHOAL_VERSION,
     leaderApi: () => o.leaderApi,
     ...(o.removeManager ? { removeManager: o.removeManager } : {}),
+    ...(o.tls ? { tls: o.tls } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
   });
   t.after(() => app.close());
   const client = async () => {
