@@ -1,5 +1,6 @@
 import { COMMON_ERRORS, errorRegistry, ShoalError } from "@shoal/common";
 import { RAFT_ERRORS } from "@shoal/raft";
+import type { ChainRefusalReason } from "@shoal/trust";
 
 /** The error codes the manager raises (besides the common ones), with their status, meaning and remedy. */
 export const MANAGER_ERRORS = errorRegistry({
@@ -69,6 +70,13 @@ export const MANAGER_ERRORS = errorRegistry({
       "the route answers only callers on a manager's own machine (the join tokens, as with `docker swarm join-token`)",
     action: "run the command on a manager node (`shoal cluster join-token worker|manager` there)",
   },
+  SHOAL_ERR_UNAUTHENTICATED: {
+    status: 401,
+    meaning:
+      "the API refused the client certificate the caller presented: it has expired or is not yet valid, the cluster's CA did not issue it, it is a CA certificate or not for client use, or it names no Shoal identity or another cluster's; the message says which (a caller without a certificate is not refused by this check)",
+    action:
+      "present a certificate this cluster issued and that is still valid (the admin bundle's cert.pem and key.pem, or the node's certificates); check the clocks; an expired node certificate renews by itself, else join the node again",
+  },
   SHOAL_ERR_SESSION: {
     status: 409,
     meaning: "an agent's message names a session the leader does not know (it restarted or another took over)",
@@ -116,5 +124,22 @@ export class ManagerError extends ShoalError {
 export class ManagerStartError extends ManagerError {
   constructor(message: string, options?: { hint?: string; cause?: unknown }) {
     super("SHOAL_ERR_MANAGER_START", message, options);
+  }
+}
+
+/** Why the API refused a client certificate: the chain check's reason, or a certificate it could not read. */
+export type CallerRefusalReason = ChainRefusalReason | "unreadable";
+
+/**
+ * The API refused the caller's client certificate (401 SHOAL_ERR_UNAUTHENTICATED); `reason` says why. Decide from
+ * `reason`, not from the message.
+ */
+export class UnauthenticatedError extends ManagerError {
+  constructor(
+    readonly reason: CallerRefusalReason,
+    message: string,
+    options?: { hint?: string; cause?: unknown },
+  ) {
+    super("SHOAL_ERR_UNAUTHENTICATED", message, options);
   }
 }

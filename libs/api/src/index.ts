@@ -13,3 +13,4 @@ export * from "./cluster-status.js";
 export * from "./routes.js";
 export * from "./client.js";
 export * from "./version.js";
+export { classifyTlsFailure, type TlsFailure, type TlsProblem } from "./tls-failure.js";

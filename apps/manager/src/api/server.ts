@@ -1,7 +1,7 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
-import { parseOrThrow, ROUTES, type RouteDef, type RouteName } from "@shoal/api";
+import { classifyTlsFailure, parseOrThrow, ROUTES, type RouteDef, type RouteName } from "@shoal/api";
 import { isPublicKind, type PublicKind, type StoreEvent } from "@shoal/store";
 import { ManagerError } from "../errors.js";
 import { consensusError, noLeaderError, noQuorumError, toErrorBody } from "./errors.js";
@@ -9,6 +9,8 @@ import { handlers, logTasks, raftView, readState, type ApiContext, type Parsed }
 import { openApiDocument } from "./openapi.js";
 import { buildClusterStatus } from "./cluster-status.js";
 import { defaultDashboardDir, registerDashboard } from "./dashboard.js";
+import { registerCallerHook } from "./caller.js";
+import { ApiTlsState, createApiApp, type ApiTls } from "./tls-server.js";
 
 export interface ApiServerOptions extends ApiContext {
   version: string;
@@ -20,6 +22,17 @@ export interface ApiServerOptions extends ApiContext {
   requestTimeoutMs?: number;
   /** The built web dashboard to serve at `/`; default the dashboard package's build, `null` for none. */
   dashboardDir?: string | null;
+  /**
+   * Serve HTTPS with these certificates (docs/design/trust.md §4.7): client certificates are asked for, each
+   * request's caller is resolved from its certificate (`callerOf`), and writes are forwarded to the leader over
+   * TLS with this chain. Without it the API serves plain HTTP. Swap the material later with `updateTls`.
+   */
+  tls?: ApiTls;
+  /**
+   * The fetch that forwards to the leader; default: with `tls`, one presenting this manager's certificate and
+   * accepting any manager of its cluster (closed with the server), else the global fetch.
+   */
+  forwardFetch?: typeof fetch;
 }
 
 /** Response header on every answer: the managers' API addresses, comma-separated (clients follow them). */
@@ -42,7 +55,14 @@ interface ApiEvent {
  * /openapi.json with Swagger UI at /docs, and the web dashboard at /.
  */
 export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: 4 * 1024 * 1024, forceCloseConnections: true });
+  const tls = o.tls ? new ApiTlsState(o.tls) : undefined;
+  const app = createApiApp({ logger: false, bodyLimit: 4 * 1024 * 1024, forceCloseConnections: true }, tls);
+  const leaderFetch: LeaderFetch = {
+    scheme: tls ? "https" : "http",
+    fetch: o.forwardFetch ?? tls?.forwardFetch ?? ((input, init) => fetch(input, init)),
+  };
+  // Who calls, from the client certificate, before any body is read; a refused certificate ends the request.
+  registerCallerHook(app, tls && { trust: () => tls.trust, now: o.clock ?? Date.now });
   // Validation is the zod schemas' job; fastify's JSON schemas below only document.
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -107,8 +127,9 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
       url: route.path,
       handler: async (req, reply) => {
         if ("localOnly" in route) checkLocalCaller(req, managers());
-        if (route.method !== "GET" && !o.store.isLeader()) return forward(req, reply, o.leaderApi?.(), leaderless);
-        if (name === "clusterStatus" && !o.store.isLeader()) return clusterStatusVia(o, req, reply);
+        if (route.method !== "GET" && !o.store.isLeader())
+          return forward(req, reply, o.leaderApi?.(), leaderless, leaderFetch);
+        if (name === "clusterStatus" && !o.store.isLeader()) return clusterStatusVia(o, req, reply, leaderFetch);
         const input = {
           params: route.params ? parseOrThrow(route.params, req.params, "path parameters") : undefined,
           query: route.query ? parseOrThrow(route.query, req.query ?? {}, "query") : undefined,
@@ -152,12 +173,13 @@ async function forward(
   reply: FastifyReply,
   leader: string | undefined,
   leaderless: () => ManagerError,
+  via: LeaderFetch,
 ): Promise<FastifyReply> {
   if (!leader) throw leaderless();
   if (req.headers["x-shoal-forwarded"]) throw noLeaderError("leadership is moving between managers");
   let res: Response;
   try {
-    res = await askLeader(req, leader);
+    res = await askLeader(req, leader, via);
   } catch (e) {
     // The leader is gone: when this manager also sees no quorum left, say that rather than "no leader".
     const quorum = leaderless();
@@ -178,12 +200,17 @@ async function forward(
  * `cluster status` on a follower: the leader's answer when it gives one (it knows every member's progress),
  * else this manager's own view, saying why.
  */
-async function clusterStatusVia(o: ApiServerOptions, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+async function clusterStatusVia(
+  o: ApiServerOptions,
+  req: FastifyRequest,
+  reply: FastifyReply,
+  via: LeaderFetch,
+): Promise<FastifyReply> {
   const leader = o.leaderApi?.();
   let problem: string | undefined;
   if (leader && !req.headers["x-shoal-forwarded"]) {
     try {
-      const res = await askLeader(req, leader, AbortSignal.timeout(o.requestTimeoutMs ?? 5_000));
+      const res = await askLeader(req, leader, via, AbortSignal.timeout(o.requestTimeoutMs ?? 5_000));
       if (res.ok)
         return reply
           .status(200)
@@ -200,8 +227,19 @@ async function clusterStatusVia(o: ApiServerOptions, req: FastifyRequest, reply:
     .send(buildClusterStatus(raftView(o), o.store.state.cluster()?.managers ?? [], o.info().managerAddr, problem));
 }
 
+/** How this manager reaches the leader's API: over HTTPS with its certificate, or plain HTTP. */
+interface LeaderFetch {
+  readonly scheme: "http" | "https";
+  readonly fetch: typeof fetch;
+}
+
 /** Sends the request on to the leader's API, marked as forwarded so it is not forwarded again. */
-async function askLeader(req: FastifyRequest, leader: string, signal?: AbortSignal): Promise<Response> {
+async function askLeader(
+  req: FastifyRequest,
+  leader: string,
+  via: LeaderFetch,
+  signal?: AbortSignal,
+): Promise<Response> {
   // A content type without a body (DELETE) makes the leader refuse the request as an empty JSON body.
   const init: RequestInit =
     req.body !== undefined
@@ -212,10 +250,13 @@ async function askLeader(req: FastifyRequest, leader: string, signal?: AbortSign
         }
       : { method: req.method, headers: { "x-shoal-forwarded": "1" } };
   try {
-    return await fetch(`http://${leader}${req.url}`, signal ? { ...init, signal } : init);
+    return await via.fetch(`${via.scheme}://${leader}${req.url}`, signal ? { ...init, signal } : init);
   } catch (e) {
     const cause = (e as Error).cause as (Error & { code?: string }) | undefined;
     const why = cause?.message ?? (e as Error).message;
+    // A failed TLS handshake (the leader's certificate refused) happens before any byte of the request is sent.
+    const tlsFailure = classifyTlsFailure(e);
+    if (tlsFailure) throw noLeaderError(`the leader at ${leader} failed the TLS check: ${tlsFailure.detail}`);
     // Refused before anything was sent: safe for the client to try elsewhere. Otherwise a write may have landed.
     if (req.method === "GET" || (cause?.code !== undefined && NOT_SENT.has(cause.code)))
       throw noLeaderError(`the leader at ${leader} cannot be reached (${why})`);

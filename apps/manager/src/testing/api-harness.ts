@@ -9,6 +9,7 @@ import { seededStore, serviceSpec } from "./fixtures.js";
 import type { ApiContext, LogSource } from "../api/handlers.js";
 import { buildApiServer } from "../api/server.js";
 import { caSigner } from "../ca-signer.js";
+import type { ApiTls } from "../api/tls-server.js";
 
 /** An API server under test, its store and consensus, and a way to get a client of it. */
 export interface Api {
@@ -39,7 +40,15 @@ export const noLogs: LogSource = async function* () {};
 /** An API server on a store with a cluster, node n1 (ready) and n2 (down), and service web. */
 export async function api(
   t: TestContext,
-  o: { leader?: boolean; leaderApi?: string; logs?: LogSource; removeManager?: ApiContext["removeManager"] } = {},
+  o: {
+    leader?: boolean;
+    leaderApi?: string;
+    logs?: LogSource;
+    removeManager?: ApiContext["removeManager"];
+    /** Serve HTTPS with these certificates (see apps/manager/src/testing/tls-api.ts). */
+    tls?: ApiTls;
+    clock?: () => number;
+  } = {},
 ): Promise<Api> {
   const machine = new StoreMachine();
   const consensus = new LocalConsensus(machine);
@@ -57,6 +66,8 @@ export async function api(
     leaderApi: () => o.leaderApi,
     ...(o.removeManager ? { removeManager: o.removeManager } : {}),
     issueCertificate: caSigner(() => store.state.secrets()),
+    ...(o.tls ? { tls: o.tls } : {}),
+    ...(o.clock ? { clock: o.clock } : {}),
   });
   t.after(() => app.close());
   const client = async () => {

@@ -1,0 +1,120 @@
+import type { X509Certificate } from "node:crypto";
+import { TLSSocket } from "node:tls";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { formatIdentity, presentedChain, verifyChain, type Identity } from "@shoal/trust";
+import { UnauthenticatedError, type CallerRefusalReason } from "../errors.js";
+
+/**
+ * Who is calling the API, as its TLS connection says (docs/design/trust.md §4.6, §4.7): nobody in particular
+ * (no client certificate, plain HTTP, an injected request), or the Shoal identity of a client certificate that
+ * chains to the cluster's trust bundle. Whether that identity may call a route is decided later, by the route.
+ */
+export type Caller =
+  | { readonly kind: "anonymous" }
+  | { readonly kind: "certificate"; readonly identity: Identity; readonly certificate: X509Certificate };
+
+/** The caller without a credential. */
+export const ANONYMOUS: Caller = Object.freeze({ kind: "anonymous" });
+
+/** What a client certificate is checked against: the trust bundle's roots and the cluster it must belong to. */
+export interface CallerTrust {
+  readonly roots: readonly X509Certificate[];
+  readonly clusterId: string;
+}
+
+/** How a refusal reads: what is wrong with the certificate, completing "the client certificate ...". */
+const REFUSALS: Record<CallerRefusalReason, string> = {
+  expired: "has expired",
+  "not-yet-valid": "is not valid yet",
+  "unknown-issuer": "was not issued by this cluster's CA",
+  "not-a-ca": "chains through a certificate that is not a CA",
+  "path-too-long": "has a longer chain than the cluster's CA allows",
+  "not-a-leaf": "is a CA certificate, not a client's",
+  "wrong-purpose": "is not for client use (its extended key usage lacks clientAuth)",
+  "no-identity": "names no Shoal identity",
+  "wrong-cluster": "names an identity of another cluster",
+  "wrong-identity": "names an identity this manager does not accept",
+  empty: "is missing",
+  unreadable: "cannot be read",
+};
+
+const CLOCK_HINT =
+  "check the clocks of this machine and the manager's; an expired node certificate renews by itself, else join the node again";
+const ISSUER_HINT =
+  "present a certificate this cluster issued (the admin bundle's cert.pem and key.pem, or the node's certificates), or none for the public routes";
+
+/** The 401 for a refused client certificate, naming what is wrong with it and how to get a usable one. */
+export function callerRefusal(reason: CallerRefusalReason, detail: string, cause?: unknown): UnauthenticatedError {
+  const hint = reason === "expired" || reason === "not-yet-valid" ? CLOCK_HINT : ISSUER_HINT;
+  return new UnauthenticatedError(reason, `api: the client certificate ${REFUSALS[reason]} (${detail})`, {
+    hint,
+    ...(cause === undefined ? {} : { cause }),
+  });
+}
+
+/**
+ * The caller a presented chain (leaf first, as the TLS peer sent it) makes at time `at`: anonymous when nothing
+ * was presented, else the leaf's identity once the chain verified against `trust` for client use. Throws an
+ * UnauthenticatedError (401 SHOAL_ERR_UNAUTHENTICATED) naming why a certificate is refused: a caller that
+ * presents a bad certificate is refused, not demoted to anonymous.
+ */
+export function resolveCaller(presented: readonly X509Certificate[], trust: CallerTrust, at: Date): Caller {
+  if (presented.length === 0) return ANONYMOUS;
+  const r = verifyChain({ presented, trust: trust.roots, at, clusterId: trust.clusterId, purpose: "client" });
+  if (!r.ok) throw callerRefusal(r.reason, r.message);
+  return { kind: "certificate", identity: r.identity, certificate: r.leaf };
+}
+
+/** The caller of a TLS socket (see {@link resolveCaller}); anonymous for any other socket. */
+export function callerOfSocket(socket: unknown, trust: CallerTrust, at: Date): Caller {
+  if (!(socket instanceof TLSSocket)) return ANONYMOUS;
+  let presented: X509Certificate[];
+  try {
+    presented = presentedChain(socket);
+  } catch (e) {
+    throw callerRefusal("unreadable", (e as Error).message, e);
+  }
+  return resolveCaller(presented, trust, at);
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Set by the caller hook (see `callerOf`); null before it ran. */
+    shoalCaller: Caller | null;
+  }
+}
+
+/** Options of {@link registerCallerHook}; without them (plain HTTP) every caller is anonymous. */
+export interface CallerHookOptions {
+  /** The current trust (it changes when the certificates are swapped). */
+  readonly trust: () => CallerTrust;
+  /** The time now, in ms (the API's clock). */
+  readonly now: () => number;
+}
+
+/**
+ * Resolves the caller of every request in an `onRequest` hook, so before any body is read (§4.1, "nothing
+ * before the handshake"), and attaches it to the request for `callerOf`. A refused certificate ends the request
+ * there with 401 SHOAL_ERR_UNAUTHENTICATED. Register it before the routes.
+ */
+export function registerCallerHook(app: FastifyInstance, o?: CallerHookOptions): void {
+  app.decorateRequest("shoalCaller", null);
+  app.addHook("onRequest", (req, _reply, done) => {
+    try {
+      req.shoalCaller = o ? callerOfSocket(req.raw.socket, o.trust(), new Date(o.now())) : ANONYMOUS;
+      done();
+    } catch (e) {
+      done(e as Error);
+    }
+  });
+}
+
+/** Who sent `req` (resolved by the caller hook); anonymous when the hook did not run. */
+export function callerOf(req: FastifyRequest): Caller {
+  return req.shoalCaller ?? ANONYMOUS;
+}
+
+/** A caller in words, for logs and messages: its identity URI, or "anonymous". */
+export function describeCaller(caller: Caller): string {
+  return caller.kind === "anonymous" ? "anonymous" : formatIdentity(caller.identity);
+}
