@@ -1,8 +1,10 @@
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { ShoalClient } from "@shoal/api";
+import type { TlsFetch } from "@shoal/api/node";
 import type { OptionDef, ParsedArgs, Syntax } from "./args/parser.js";
+import { chooseTlsFiles, expectedManagers, loadCredentials, type CliCredentials } from "./credentials.js";
 import { AgentClient } from "./local/agent-client.js";
 
 /** Where the CLI reads and writes: the process's streams in production, buffers in tests. */
@@ -29,6 +31,19 @@ export const GLOBAL_OPTIONS: readonly OptionDef[] = [
     value: "HOST:PORT",
     help: "Manager API address; repeat or comma-separate for several (env SHOAL_HOST; else the one `cluster init/join` recorded; else 127.0.0.1:7070)",
   },
+  {
+    name: "tls-ca",
+    type: "string",
+    value: "FILE",
+    help: "Trust bundle (PEM) the managers' certificates must chain to: talk HTTPS (else env SHOAL_CERT_PATH=DIR with ca.pem, cert.pem, key.pem; else the context file's tls; else <data-dir>/certificates/trust.pem if it exists; else plain HTTP)",
+  },
+  {
+    name: "tls-cert",
+    type: "string",
+    value: "FILE",
+    help: "Client certificate chain (PEM) to present to the managers, with --tls-key",
+  },
+  { name: "tls-key", type: "string", value: "FILE", help: "Private key (PEM) of --tls-cert" },
   { name: "data-dir", type: "string", value: "DIR", help: "Node state directory (default /var/lib/shoal)" },
   {
     name: "run-dir",
@@ -56,13 +71,29 @@ export interface Command {
 /** The file `cluster init/join` writes so later commands find a manager without --host. */
 export const contextFile = (dataDir: string): string => join(dataDir, "context.json");
 
-/** The managers a context file names, or none. */
-function contextManagers(dataDir: string): string[] {
+/**
+ * The TLS files a context file names (absolute paths, or relative to the data dir): a trust bundle, and a
+ * client certificate with its key, or not.
+ */
+export type ContextTls = { readonly ca: string } | { readonly ca: string; readonly cert: string; readonly key: string };
+
+/**
+ * What a context file holds: `{managers}`, and since the cluster has a CA, `{managers, tls?: {ca, cert?, key?}}`
+ * (paths, checked when used). No file, or one that does not parse, holds nothing.
+ */
+export interface ContextRecord {
+  readonly managers: string[];
+  readonly tls?: unknown;
+}
+
+/** Reads the context file of `dataDir` (see {@link ContextRecord}). */
+export function readContextFile(dataDir: string): ContextRecord {
   try {
-    const v = JSON.parse(readFileSync(contextFile(dataDir), "utf8")) as { managers?: unknown };
-    return Array.isArray(v.managers) ? v.managers.filter((m): m is string => typeof m === "string") : [];
+    const v = JSON.parse(readFileSync(contextFile(dataDir), "utf8")) as { managers?: unknown; tls?: unknown };
+    const managers = Array.isArray(v.managers) ? v.managers.filter((m): m is string => typeof m === "string") : [];
+    return { managers, ...(v.tls !== undefined ? { tls: v.tls } : {}) };
   } catch {
-    return [];
+    return { managers: [] };
   }
 }
 
@@ -89,34 +120,83 @@ export class Context {
   readonly hostsFromContext: boolean;
   readonly dataDir: string;
   readonly runDir: string;
+  private readonly record: ContextRecord;
+  private readonly tlsFlags: { ca?: string | undefined; cert?: string | undefined; key?: string | undefined };
   private apiClient?: ShoalClient;
+  /** The TLS fetch, once a request needed it (undici loads only then). */
+  private tlsFetch: Promise<TlsFetch> | undefined;
 
   constructor(
     readonly io: CliIo,
     args: ParsedArgs,
   ) {
     this.dataDir = args.string("data-dir") ?? "/var/lib/shoal";
+    this.record = readContextFile(this.dataDir);
     const hosts = args.strings("host").length > 0 ? args.strings("host") : [io.env.SHOAL_HOST ?? ""];
     const list = hosts
       .flatMap((h) => h.split(","))
       .map((h) => h.trim())
       .filter((h) => h !== "");
-    this.hosts = list.length > 0 ? list : contextManagers(this.dataDir);
+    this.hosts = list.length > 0 ? list : [...this.record.managers];
     this.hostsFromContext = list.length === 0 && this.hosts.length > 0;
     if (this.hosts.length === 0) this.hosts = ["127.0.0.1:7070"];
     this.runDir = args.string("run-dir") ?? "/run/shoal";
+    this.tlsFlags = { ca: args.string("tls-ca"), cert: args.string("tls-cert"), key: args.string("tls-key") };
+  }
+
+  /**
+   * The TLS credentials for the managers (docs/design/trust.md §4.11): `--tls-*`, `SHOAL_CERT_PATH`, the
+   * context file's `tls`, the node's trust bundle; undefined when none is given (plain HTTP). Throws a
+   * UsageError or CliError naming the flag or file that cannot be used.
+   */
+  credentials(): CliCredentials | undefined {
+    const files = chooseTlsFiles({
+      flags: this.tlsFlags,
+      certPath: this.io.env.SHOAL_CERT_PATH,
+      context: this.record.tls === undefined ? undefined : { file: contextFile(this.dataDir), tls: this.record.tls },
+      dataDir: this.dataDir,
+      exists: existsSync,
+    });
+    return files && loadCredentials(files, (path) => readFileSync(path, "utf8"));
   }
 
   /**
    * The manager API client (created on first use). It follows the managers the cluster names; when the hosts
    * came from the context file, the file follows too, so a later command starts at a manager that answered.
+   * With credentials, every manager is dialed over HTTPS and must present a manager certificate of the
+   * cluster the trust bundle names; {@link close} then closes its connections.
    */
   get client(): ShoalClient {
-    this.apiClient ??= new ShoalClient({
+    if (this.apiClient) return this.apiClient;
+    const creds = this.credentials();
+    this.apiClient = new ShoalClient({
       managers: this.hosts,
       ...(this.hostsFromContext ? { onManagers: (m: readonly string[]) => saveContextManagers(this.dataDir, m) } : {}),
+      ...(creds ? { scheme: "https" as const, fetch: this.lazyTlsFetch(creds) } : {}),
     });
     return this.apiClient;
+  }
+
+  /** A fetch that builds the TLS fetch at its first request: `@shoal/api/node` (undici) loads only then. */
+  private lazyTlsFetch(creds: CliCredentials): typeof fetch {
+    const { trust, cert, key } = creds;
+    const options = { trust, expect: expectedManagers(creds), ...(cert && key ? { cert, key } : {}) };
+    return async (input, init) => {
+      this.tlsFetch ??= import("@shoal/api/node").then((m) => m.createTlsFetch(options));
+      return (await this.tlsFetch).fetch(input, init);
+    };
+  }
+
+  /** Ends what the command opened: the TLS connections kept alive, so the process can exit. */
+  async close(): Promise<void> {
+    const tls = this.tlsFetch;
+    this.tlsFetch = undefined;
+    // A TLS fetch that failed to build has nothing to close (its requests already reported the failure).
+    if (tls)
+      await tls.then(
+        (t) => t.close(),
+        () => undefined,
+      );
   }
 
   /** The local agent's API on `<run-dir>/agent.sock`. */

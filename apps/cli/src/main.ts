@@ -84,7 +84,12 @@ export async function main(argv: readonly string[], given?: CliIo): Promise<numb
       io.stdout.write(commandHelp(command));
       return 0;
     }
-    return await command.run(new Context(io, args), args);
+    const ctx = new Context(io, args);
+    try {
+      return await command.run(ctx, args);
+    } finally {
+      await ctx.close();
+    }
   } catch (e) {
     return report(io, e, command.name);
   }

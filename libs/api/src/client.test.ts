@@ -132,3 +132,28 @@ test("a pinned client stays on its manager and sends the caller's headers on eve
   assert.deepEqual(seenHeaders, ["Bearer one", "Bearer two"]);
   assert.deepEqual(calls, ["m1:7070", "m1:7070"]);
 });
+
+test("a client with scheme https dials every manager over https, those the cluster names included", async () => {
+  const urls: string[] = [];
+  const recording =
+    (inner: typeof fetch) =>
+    (input: string | URL | Request): Promise<Response> => {
+      urls.push(input instanceof Request ? input.url : input.toString());
+      return inner(input);
+    };
+  const named = fakeFetch({ "m1:7070": [{ managers: "m1:7070,m2:7070" }, "down"], "m2:7070": {} });
+  const client = new ShoalClient({ managers: ["m1:7070"], scheme: "https", fetch: recording(named.fetch) });
+  await client.call("info");
+  assert.deepEqual(client.managers, ["m1:7070", "m2:7070"], "addresses are kept as the cluster names them");
+  assert.equal((await client.call("info")).nodeId, "m2:7070");
+  assert.deepEqual(urls, ["https://m1:7070/v1/info", "https://m1:7070/v1/info", "https://m2:7070/v1/info"]);
+
+  urls.length = 0;
+  const mixed = new ShoalClient({
+    managers: ["m2:7070", "http://m1:7070"],
+    scheme: "https",
+    fetch: recording(fakeFetch({ "m1:7070": {} }).fetch),
+  });
+  await mixed.call("info");
+  assert.deepEqual(urls, ["https://m2:7070/v1/info", "http://m1:7070/v1/info"], "an address with a scheme keeps it");
+});

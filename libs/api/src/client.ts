@@ -45,8 +45,13 @@ export function clientError(
 }
 
 export interface ClientOptions {
-  /** Managers' API addresses, `host:port` or `http://host:port`; tried in order when one cannot be reached. */
+  /** Managers' API addresses, `host:port` or `http(s)://host:port`; tried in order when one cannot be reached. */
   managers: readonly string[];
+  /**
+   * The scheme of manager addresses without one, given or learned from answers (which name `host:port`):
+   * "https" with a TLS `fetch`, so the managers the cluster names are dialed over TLS too. Default "http".
+   */
+  scheme?: "http" | "https";
   /** Per-request timeout (not for streams); default 30 s. */
   timeoutMs?: number;
   /**
@@ -74,8 +79,8 @@ const MANAGERS_HEADER = "x-shoal-managers";
 /** Rounds over the managers while they answer "no leader". */
 const NO_LEADER_ROUNDS = 3;
 
-const toBase = (m: string): string =>
-  (m.startsWith("http://") || m.startsWith("https://") ? m : `http://${m}`).replace(/\/+$/, "");
+const baseUrl = (m: string, scheme: "http" | "https"): string =>
+  (m.startsWith("http://") || m.startsWith("https://") ? m : `${scheme}://${m}`).replace(/\/+$/, "");
 
 type Present<N extends RouteName, K extends "params" | "body"> = RouteInput<N>[K] extends undefined ? never : K;
 /** A call's arguments: `params` and `body` where the route has them, `query` always optional. */
@@ -106,11 +111,13 @@ export class ShoalClient {
   private readonly onManagers: ((managers: readonly string[]) => void) | undefined;
   private readonly pinned: boolean;
   private readonly headers: (() => Record<string, string>) | undefined;
+  private readonly scheme: "http" | "https";
 
   constructor(o: ClientOptions) {
     if (o.managers.length === 0) throw new Error("client: give at least one manager address");
+    this.scheme = o.scheme ?? "http";
     this.addrs = [...o.managers];
-    this.bases = this.addrs.map(toBase);
+    this.bases = this.addrs.map(this.toBase);
     this.timeoutMs = o.timeoutMs ?? 30_000;
     this.retryMs = o.retryMs ?? 250;
     // Called unbound: a browser refuses `fetch` called as a method of another object.
@@ -119,6 +126,9 @@ export class ShoalClient {
     this.pinned = o.pinned ?? false;
     this.headers = o.headers;
   }
+
+  /** The base URL of a manager address: as given, or with this client's scheme. */
+  private readonly toBase = (m: string): string => baseUrl(m, this.scheme);
 
   /** Calls a route and returns its parsed body. */
   async call<N extends RouteName>(name: N, args: Args<N> = {} as Args<N>): Promise<RouteOutput<N>> {
@@ -220,7 +230,7 @@ export class ShoalClient {
       const order = this.bases.map((_, i) => (this.current + i) % this.bases.length);
       const addrs = [...this.addrs];
       for (const i of order) {
-        const base = toBase(addrs[i] as string);
+        const base = this.toBase(addrs[i] as string);
         tried.add(base);
         let res: Response;
         try {
@@ -275,14 +285,14 @@ export class ShoalClient {
           .map((m) => m.trim())
           .filter((m) => m !== "");
     const others = named.length > 0 ? named : this.addrs;
-    const next = [addr, ...others.filter((m) => toBase(m) !== toBase(addr))].filter(
-      (m, i, all) => all.findIndex((x) => toBase(x) === toBase(m)) === i,
+    const next = [addr, ...others.filter((m) => this.toBase(m) !== this.toBase(addr))].filter(
+      (m, i, all) => all.findIndex((x) => this.toBase(x) === this.toBase(m)) === i,
     );
     const changed = next.length !== this.addrs.length || next.some((m, i) => m !== this.addrs[i]);
     this.current = 0;
     if (!changed) return;
     this.addrs = next;
-    this.bases = next.map(toBase);
+    this.bases = next.map(this.toBase);
     this.onManagers?.(this.managers);
   }
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { ApiError, ShoalClient, type JoinInfo } from "@shoal/api";
 import { InvalidTokenError, parseJoinToken } from "@shoal/trust";
 import type { ParsedArgs } from "../args/parser.js";
-import { contextFile, type Command, type Context } from "../context.js";
+import { contextFile, type Command, type Context, type ContextTls } from "../context.js";
 import { CliError } from "../errors.js";
 import {
   DEFAULT_CLI_BIN,
@@ -158,10 +158,13 @@ async function startManagerDaemon(
   return { o, advertise, local };
 }
 
-/** Records where this node's manager API is, for later commands without --host. */
-function writeContext(ctx: Context, managers: string[]): void {
+/**
+ * Records where this node's manager API is, and the TLS files to reach it with when given (`context.json` of
+ * docs/design/trust.md §4.3), for later commands without --host.
+ */
+function writeContext(ctx: Context, managers: string[], tls?: ContextTls): void {
   mkdirSync(ctx.dataDir, { recursive: true });
-  writeFileSync(contextFile(ctx.dataDir), `${JSON.stringify({ managers })}\n`);
+  writeFileSync(contextFile(ctx.dataDir), `${JSON.stringify({ managers, ...(tls ? { tls } : {}) })}\n`);
 }
 
 function refuseIfRunning(ctx: Context, role: "manager" | "agent", message: string): void {

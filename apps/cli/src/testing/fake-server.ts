@@ -1,5 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
+import type { Socket } from "node:net";
 import { Readable } from "node:stream";
+import type { TLSSocket } from "node:tls";
+import { authorizedPeerIdentity, formatIdentity, serverTlsOptions } from "@shoal/trust";
 import type { CliIo } from "../context.js";
 
 /** A request the fake server received. */
@@ -10,6 +14,13 @@ export interface Received {
   headers: IncomingMessage["headers"];
   body: Buffer;
   params: Record<string, string>;
+  /** Over HTTPS, the identity of the client's certificate when it presented one the server trusts. */
+  peer?: string;
+}
+
+/** Options of a FakeServer: plain HTTP, or HTTPS presenting `chain` (leaf first) and asking clients for theirs. */
+export interface FakeServerOptions {
+  readonly tls?: { readonly chain: readonly string[]; readonly key: string; readonly trust: readonly string[] };
 }
 
 /** What a handler answers: a JSON body with a status, or raw lines (ndjson streams), and extra headers. */
@@ -18,12 +29,34 @@ type Handler = (r: Received) => Answer | Promise<Answer>;
 
 /**
  * An HTTP server for command tests, on loopback or a unix socket: routes like `GET /v1/services/:ref`
- * answered by handlers, every request recorded. Unknown routes answer 404 with an API error body.
+ * answered by handlers, every request recorded. Unknown routes answer 404 with an API error body. With `tls`,
+ * it serves HTTPS as a manager does (TLS 1.3, client certificates asked for, not required).
  */
 export class FakeServer {
   readonly received: Received[] = [];
   private readonly routes: { method: string; parts: string[]; handler: Handler }[] = [];
-  private readonly server: Server = createServer((req, res) => void this.handle(req, res));
+  private readonly server: Server | HttpsServer;
+  private readonly sockets = new Set<Socket>();
+  private readonly idleWaiters: (() => void)[] = [];
+
+  constructor(o: FakeServerOptions = {}) {
+    const handler = (req: IncomingMessage, res: ServerResponse) => void this.handle(req, res);
+    this.server = o.tls
+      ? createHttpsServer(serverTlsOptions({ ...o.tls, clientCertificates: "request" }), handler)
+      : createServer(handler);
+    this.server.on("connection", (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.once("close", () => {
+        this.sockets.delete(socket);
+        if (this.sockets.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+      });
+    });
+  }
+
+  /** Resolves once no client connection is open (a client that closed its kept-alive connections). */
+  idle(): Promise<void> {
+    return this.sockets.size === 0 ? Promise.resolve() : new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
 
   /** Adds a route; `:name` segments become params. */
   on(method: string, path: string, handler: Handler): this {
@@ -55,6 +88,8 @@ export class FakeServer {
     for await (const c of req) chunks.push(c as Buffer);
     const url = new URL(req.url ?? "/", "http://x");
     const parts = url.pathname.split("/");
+    const identity = "encrypted" in req.socket ? authorizedPeerIdentity(req.socket as TLSSocket) : undefined;
+    const peer = identity ? { peer: formatIdentity(identity) } : {};
     for (const route of this.routes) {
       if (route.method !== req.method || route.parts.length !== parts.length) continue;
       const params: Record<string, string> = {};
@@ -71,6 +106,7 @@ export class FakeServer {
         headers: req.headers,
         body: Buffer.concat(chunks),
         params,
+        ...peer,
       };
       this.received.push(r);
       const a = await route.handler(r);
@@ -87,6 +123,7 @@ export class FakeServer {
       headers: req.headers,
       body: Buffer.concat(chunks),
       params: {},
+      ...peer,
     });
     res.writeHead(404, { "content-type": "application/json" });
     res.end(
