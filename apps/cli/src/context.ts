@@ -3,8 +3,9 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { ShoalClient } from "@shoal/api";
 import type { TlsFetch } from "@shoal/api/node";
+import { anyManagerOfClusters } from "@shoal/trust";
 import type { OptionDef, ParsedArgs, Syntax } from "./args/parser.js";
-import { chooseTlsFiles, expectedManagers, loadCredentials, type CliCredentials } from "./credentials.js";
+import { chooseTlsFiles, loadCredentials, type CliCredentials } from "./credentials.js";
 import { AgentClient } from "./local/agent-client.js";
 
 /** Where the CLI reads and writes: the process's streams in production, buffers in tests. */
@@ -180,7 +181,7 @@ export class Context {
   /** A fetch that builds the TLS fetch at its first request: `@shoal/api/node` (undici) loads only then. */
   private lazyTlsFetch(creds: CliCredentials): typeof fetch {
     const { trust, cert, key } = creds;
-    const options = { trust, expect: expectedManagers(creds), ...(cert && key ? { cert, key } : {}) };
+    const options = { trust, expect: anyManagerOfClusters(creds.clusterIds), ...(cert && key ? { cert, key } : {}) };
     return async (input, init) => {
       this.tlsFetch ??= import("@shoal/api/node").then((m) => m.createTlsFetch(options));
       return (await this.tlsFetch).fetch(input, init);

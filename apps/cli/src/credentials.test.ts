@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { anyManagerOfClusters } from "@shoal/trust";
 import { newTestCa, testCa } from "@shoal/trust/testing";
-import { chooseTlsFiles, expectedManagers, loadCredentials, type TlsFiles, type TlsSources } from "./credentials.js";
+import { chooseTlsFiles, loadCredentials, type TlsFiles, type TlsSources } from "./credentials.js";
 import { CliError, UsageError } from "./errors.js";
 
 const TRUST = "/data/certificates/trust.pem";
@@ -128,7 +129,7 @@ test("loadCredentials reads the bundle and the client's pair, names the clusters
   assert.equal(trustOnly.cert, undefined);
   const both = loadCredentials({ ca: ref("/both.pem") }, read);
   assert.deepEqual(both.clusterIds, ["c-cli", "c-other"], "a malformed block is skipped, every root counts");
-  const expect = expectedManagers(both);
+  const expect = anyManagerOfClusters(both.clusterIds);
   assert.ok(expect.matches({ kind: "manager", clusterId: "c-other", nodeId: "n1" }));
   assert.ok(!expect.matches({ kind: "agent", clusterId: "c-cli", nodeId: "n1" }));
   const pair = loadCredentials({ ca: ref("/ca.pem"), client: { cert: ref("/cert.pem"), key: ref("/key.pem") } }, read);

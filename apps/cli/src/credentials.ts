@@ -1,13 +1,6 @@
 import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import { join, resolve } from "node:path";
-import {
-  anyManagerOf,
-  anyOf,
-  clusterIdOfRoot,
-  joinPem,
-  splitPemCertificates,
-  type IdentityMatcher,
-} from "@shoal/trust";
+import { clusterIdsOfRoots, joinPem, splitPemCertificates } from "@shoal/trust";
 import { CliError, UsageError } from "./errors.js";
 
 /**
@@ -118,7 +111,10 @@ function defaultFiles(s: TlsSources): TlsFiles | undefined {
   return s.exists(trust) ? { ca: { path: trust, via: "the node's trust bundle" } } : undefined;
 }
 
-/** What the CLI talks TLS with: options of `createTlsFetch` but `expect`, and the clusters the roots name. */
+/**
+ * What the CLI talks TLS with: options of `createTlsFetch` but `expect`, and the clusters the roots name (the
+ * managers must be managers of one of them: `anyManagerOfClusters`).
+ */
 export interface CliCredentials {
   /** The trust bundle's certificates, PEM. */
   readonly trust: string;
@@ -141,7 +137,7 @@ const CLIENT_HINT =
  */
 export function loadCredentials(files: TlsFiles, read: (path: string) => string): CliCredentials {
   const roots = certificates(files.ca, read, "trust bundle", TRUST_HINT);
-  const clusterIds = [...new Set(roots.flatMap(({ x509 }) => clusterIdOfRoot(x509) ?? []))];
+  const clusterIds = clusterIdsOfRoots(roots.map((r) => r.x509));
   if (clusterIds.length === 0)
     throw filesError(
       files.ca,
@@ -169,12 +165,6 @@ export function loadCredentials(files: TlsFiles, read: (path: string) => string)
       CLIENT_HINT,
     );
   return { trust, cert: joinPem(chain.map((c) => c.pem)), key, clusterIds };
-}
-
-/** Who the managers must be: a manager of any cluster the trust bundle names. */
-export function expectedManagers(creds: CliCredentials): IdentityMatcher {
-  const matchers = creds.clusterIds.map(anyManagerOf);
-  return matchers.length === 1 ? (matchers[0] as IdentityMatcher) : anyOf(matchers);
 }
 
 function filesError(ref: FileRef, what: string, problem: string, hint: string, cause?: unknown): CliError {

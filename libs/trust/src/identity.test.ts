@@ -1,9 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { BadIdentityError } from "./errors.js";
+import { parseCertificates } from "./pem.js";
+import { newTestCa, testCa } from "./testing/index.js";
 import {
   anyManagerOf,
+  anyManagerOfClusters,
   anyOf,
+  clusterIdsOfRoots,
   formatIdentity,
   identityOfSubjectAltNames,
   managerOfNode,
@@ -81,7 +85,7 @@ test("the identity of a SAN list: exactly one shoal URI, other entries and schem
   assert.equal(identityOfSubjectAltNames('DNS:"x, URI:shoal://c1/node/n1/manager"'), undefined);
 });
 
-test("matchers: any manager of a cluster, one node's manager, any of several", () => {
+test("matchers: any manager of a cluster or of several, one node's manager, any of several", () => {
   const m = (nodeId: string, clusterId = "c1"): Identity => ({ kind: "manager", clusterId, nodeId });
   const any = anyManagerOf("c1");
   assert.ok(any.matches(m("n1")));
@@ -93,4 +97,16 @@ test("matchers: any manager of a cluster, one node's manager, any of several", (
   const either = anyOf([managerOfNode("c1", "n1"), managerOfNode("c1", "n2")]);
   assert.ok(either.matches(m("n1")) && either.matches(m("n2")) && !either.matches(m("n3")));
   assert.ok(!anyOf([]).matches(m("n1")));
+  const two = anyManagerOfClusters(["c1", "c2"]);
+  assert.ok(two.matches(m("n1")) && two.matches(m("n1", "c2")) && !two.matches(m("n1", "c3")));
+  assert.ok(!two.matches({ kind: "agent", clusterId: "c2", nodeId: "n1" }));
+  assert.equal(anyManagerOfClusters(["c1"]).description, any.description);
+  assert.ok(!anyManagerOfClusters([]).matches(m("n1")));
+});
+
+test("the clusters a trust bundle names: each root's O, in order, once", async () => {
+  const [a, b] = [await testCa("c-a"), await newTestCa("c-b")];
+  const roots = parseCertificates([...b.trust, ...a.trust, ...b.trust]);
+  assert.deepEqual(clusterIdsOfRoots(roots), ["c-b", "c-a"]);
+  assert.deepEqual(clusterIdsOfRoots([]), []);
 });

@@ -130,6 +130,11 @@ export function clusterIdOfRoot(root: X509Certificate): string | undefined {
   return o.length === 1 ? o[0] : undefined;
 }
 
+/** The cluster ids a trust bundle's roots name (see {@link clusterIdOfRoot}), in order, without repeats. */
+export function clusterIdsOfRoots(roots: readonly X509Certificate[]): string[] {
+  return [...new Set(roots.flatMap((r) => clusterIdOfRoot(r) ?? []))];
+}
+
 /** A rule saying which identities a peer may have, with its description for refusal messages. */
 export interface IdentityMatcher {
   /** In words, for messages: "any manager of cluster c1". */
@@ -143,6 +148,15 @@ export function anyManagerOf(clusterId: string): IdentityMatcher {
     description: `any manager of cluster ${clusterId} (shoal://${clusterId}/node/*/manager)`,
     matches: (id) => id.kind === "manager" && id.clusterId === clusterId,
   };
+}
+
+/**
+ * Any manager of any of the clusters: whom a client given a trust bundle talks to (the clusters its roots name,
+ * two during a root rotation). No cluster matches nobody.
+ */
+export function anyManagerOfClusters(clusterIds: readonly string[]): IdentityMatcher {
+  const matchers = clusterIds.map(anyManagerOf);
+  return matchers.length === 1 ? (matchers[0] as IdentityMatcher) : anyOf(matchers);
 }
 
 /** Exactly the manager of node `nodeId` (a Raft peer dialing the member it means). */
