@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { ShoalClient } from "@shoal/api";
+import type { ShoalClient } from "@shoal/api";
+import { trustedClient, type TrustedClient, type TrustedClientOptions } from "@shoal/api/node";
 import {
   GenericContainer,
   getContainerRuntimeClient,
@@ -12,6 +13,7 @@ import { HarnessError } from "./errors.js";
 import { NODE_IMAGE, ensureNodeImage, hostSystemDirs } from "./node-image.js";
 import { API_PORT, DATA_DIR, HarnessNode, REPO, RUN_DIR } from "./node.js";
 import { healScript, planPartition } from "./partition.js";
+import { trustBundleOf } from "./trust.js";
 import { until } from "./until.js";
 
 /** What {@link startCluster} builds. */
@@ -63,6 +65,9 @@ function hookExit(): void {
 
 /** A running multi-node cluster whose nodes are containers on one docker network. */
 export class HarnessCluster {
+  /** The managers' API over HTTPS, once the cluster has a trust bundle. */
+  private api: TrustedClient | undefined;
+
   constructor(
     readonly name: string,
     readonly network: string,
@@ -100,9 +105,25 @@ export class HarnessCluster {
     return name;
   }
 
-  /** A client of the managers' APIs, reached from this host over the cluster's network. */
-  client(): ShoalClient {
-    return new ShoalClient({ managers: this.managers.map((m) => `${m.address}:${API_PORT}`) });
+  /**
+   * A client of the managers' APIs over HTTPS, reached from this host over the cluster's network: of every
+   * manager, or as `o` says (`{managers: [one], timeoutMs}` for a client of one manager only). Every client
+   * shares the connections {@link destroy} closes.
+   */
+  client(o: Partial<TrustedClientOptions> = {}): ShoalClient {
+    if (!this.api)
+      throw new HarnessError(
+        "SHOAL_ERR_HARNESS_NODE",
+        `harness: cluster ${this.name} has no trust bundle yet: its API is reachable once \`cluster init\` ran`,
+      );
+    return this.api.clientOf({ managers: this.managers.map((m) => `${m.address}:${API_PORT}`), ...o });
+  }
+
+  /** Trusts the managers of the cluster `trust` (its bundle, PEM) names; {@link startCluster} does, after init. */
+  useTrust(trust: string): void {
+    const old = this.api;
+    this.api = trustedClient({ managers: this.managers.map((m) => `${m.address}:${API_PORT}`), trust });
+    void old?.close();
   }
 
   /** Drops packets between the nodes of `a` and those of `b` (only from `a` to `b` when `oneWay`) until {@link heal}. */
@@ -126,11 +147,16 @@ export class HarnessCluster {
     return (await Promise.all(this.nodes.map((n) => n.logTail(lines)))).join("\n");
   }
 
-  /** Removes the nodes' containers, their volumes, the network and the nodes' cgroups. Safe after any failure. */
-  destroy(): Promise<void> {
+  /**
+   * Closes the API connections, then removes the nodes' containers, their volumes, the network and the nodes'
+   * cgroups. Safe after any failure.
+   */
+  async destroy(): Promise<void> {
+    const api = this.api;
+    this.api = undefined;
+    await api?.close();
     removeHarnessResources(this.name);
     live.delete(this.name);
-    return Promise.resolve();
   }
 }
 
@@ -151,6 +177,7 @@ export async function startCluster(o: ClusterOptions = {}): Promise<HarnessClust
   await ensureNodeImage();
   hookExit();
   live.add(name);
+  let cluster: HarnessCluster | undefined;
   try {
     const client = await getContainerRuntimeClient();
     const labels = { [HARNESS_LABEL]: name };
@@ -163,12 +190,15 @@ export async function startCluster(o: ClusterOptions = {}): Promise<HarnessClust
       if (s.status === "rejected") throw s.reason;
       return makeNode(client, s.value, name, i, roles[i] ?? "worker", network);
     });
-    const cluster = new HarnessCluster(name, network, nodes);
+    cluster = new HarnessCluster(name, network, nodes);
     await formCluster(cluster);
     return cluster;
   } catch (e) {
-    removeHarnessResources(name);
-    live.delete(name);
+    if (cluster) await cluster.destroy();
+    else {
+      removeHarnessResources(name);
+      live.delete(name);
+    }
     throw e;
   }
 }
@@ -253,6 +283,8 @@ async function formCluster(cluster: HarnessCluster): Promise<void> {
       "SHOAL_ERR_HARNESS_NODE",
       `harness: no join tokens in the output of \`shoal cluster init\`:\n${initOut}`,
     );
+  // The managers serve HTTPS with the cluster's certificates; `cluster init` wrote the bundle that checks them.
+  cluster.useTrust(await trustBundleOf(first));
   // Managers join one at a time (each is a learner until it has caught up, then a voter).
   for (const m of cluster.managers.slice(1)) {
     await m.shoalOk([

@@ -2,12 +2,13 @@
 // splitting it would start that cluster again for each part, minutes more in every CI run.
 import assert from "node:assert/strict";
 import { after, before, describe, test as nodeTest } from "node:test";
-import { ShoalClient, type Info, type Task } from "@shoal/api";
+import type { Info, ShoalClient, Task } from "@shoal/api";
 import { ensureBusyboxTarball } from "@shoal/runtime/testing";
 import { chromium } from "playwright-core";
 import { startCluster, type HarnessCluster } from "./cluster.js";
 import { API_PORT, DATA_DIR, RUN_DIR, type HarnessNode } from "./node.js";
 import { loggedTest } from "./logged-test.js";
+import { chromiumTrusting } from "./trust.js";
 import { until } from "./until.js";
 import {
   checkOperations,
@@ -27,7 +28,7 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
   };
   /** A client of one manager only (the suite's faults need to know which one answers). */
   const clientOf = (m: HarnessNode): ShoalClient =>
-    new ShoalClient({ managers: [`${m.address}:${API_PORT}`], timeoutMs: 5_000 });
+    cluster().client({ managers: [`${m.address}:${API_PORT}`], timeoutMs: 5_000 });
   const infoOf = (m: HarnessNode): Promise<Info> => clientOf(m).call("info");
   /** The manager that leads, as the given managers agree on it. */
   const leaderAmong = (managers: readonly HarnessNode[]): Promise<HarnessNode> =>
@@ -143,17 +144,18 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
       }
     })();
     await until(() => lastAcked >= 5, 30_000, "updates acknowledged before the kill");
-    // A dashboard open on a follower: it must stay live through the failover and name the new leader.
+    // A dashboard open on a follower: it must stay live through the failover and name the new leader. The
+    // browser accepts that manager's key, whose certificate comes from the cluster's private CA.
     const browser = await chromium.launch({
       executablePath: "/usr/bin/chromium",
       headless: true,
-      args: ["--no-sandbox", "--disable-dev-shm-usage"],
+      args: ["--no-sandbox", "--disable-dev-shm-usage", ...(await chromiumTrusting(others[1]!))],
     });
     try {
       const page = await browser.newPage();
       const pageErrors: string[] = [];
       page.on("pageerror", (e) => pageErrors.push(e.message));
-      await page.goto(`http://${others[1]!.address}:${API_PORT}/`);
+      await page.goto(`https://${others[1]!.address}:${API_PORT}/`);
       const managers = page.getByRole("region", { name: "Managers" });
       await managers.getByText(`at ${old.address}:${API_PORT}`).first().waitFor({ timeout: 30_000 });
       await failover();

@@ -7,12 +7,12 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { ShoalClient } from "@shoal/api";
 import { ensureBusyboxTarball } from "@shoal/runtime/testing";
 import { FreshNode } from "./fresh-node.js";
 import { createConverges, removeService, scaleConverges } from "./scenarios.js";
 import { parseNodeList, sshTarget } from "./target.js";
 import { API_PORT, REPO } from "./node.js";
+import { clusterClient } from "./trust.js";
 import { until } from "./until.js";
 
 const run = promisify(execFile);
@@ -114,17 +114,23 @@ describe("infra/install.sh on a fresh Debian 12 node", { timeout: 900_000 }, () 
       "sleep",
       "3600",
     ]);
-    const client = new ShoalClient({ managers: [`${n().address}:${API_PORT}`] });
-    await until(
-      async () =>
-        (await client.call("taskList", { query: { service: "web" } })).some((t) => t.status.state === "running"),
-      120_000,
-      "a running task of web",
-    );
-    // The installed manager serves the dashboard install.sh bundled (or copied).
-    const page = await (await fetch(`http://${n().address}:${API_PORT}/`)).text();
-    assert.doesNotMatch(page, /found no dashboard build/);
-    assert.match(page, /<script/);
+    // From this host, over HTTPS with the bundle the node got at init.
+    const fresh = { hostname: n().name, exec: (cmd: readonly string[]) => n().exec(cmd) };
+    const api = await clusterClient(fresh, { managers: [`${n().address}:${API_PORT}`] });
+    try {
+      await until(
+        async () =>
+          (await api.client.call("taskList", { query: { service: "web" } })).some((t) => t.status.state === "running"),
+        120_000,
+        "a running task of web",
+      );
+      // The installed manager serves the dashboard install.sh bundled (or copied).
+      const page = await (await api.fetch(`https://${n().address}:${API_PORT}/`)).text();
+      assert.doesNotMatch(page, /found no dashboard build/);
+      assert.match(page, /<script/);
+    } finally {
+      await api.close();
+    }
   });
 
   step("a second run changes nothing and succeeds", async () => {
@@ -144,7 +150,7 @@ describe("infra/install.sh on a fresh Debian 12 node", { timeout: 900_000 }, () 
     await run("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(keys, "key")]);
     await n().copyIn(join(keys, "key.pub"), "/root/.ssh/authorized_keys");
     await n().execOk(["chown", "root:root", "/root/.ssh/authorized_keys"]);
-    const t = sshTarget(
+    const t = await sshTarget(
       "ssh",
       parseNodeList(`m:${n().address}`, {
         user: "root",
@@ -152,12 +158,13 @@ describe("infra/install.sh on a fresh Debian 12 node", { timeout: 900_000 }, () 
         options: ["-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR"],
       }),
     );
-    const image = await t.loadImage(tar);
     try {
+      const image = await t.loadImage(tar);
       await createConverges(t, "over-ssh", image, 1);
       await scaleConverges(t, "over-ssh", 3, 1);
     } finally {
       await removeService(t, "over-ssh");
+      await t.destroy();
     }
   });
 

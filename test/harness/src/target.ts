@@ -2,10 +2,11 @@ import { execFile } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { promisify } from "node:util";
-import { ShoalClient } from "@shoal/api";
+import type { ShoalClient } from "@shoal/api";
 import { startCluster, type HarnessCluster } from "./cluster.js";
 import { HarnessError } from "./errors.js";
 import { API_PORT, REPO, type ExecOutput } from "./node.js";
+import { clusterClient } from "./trust.js";
 import { until } from "./until.js";
 
 const run = promisify(execFile);
@@ -38,11 +39,14 @@ export interface ClusterTarget {
   /** What it is, for messages: `containers`, `vagrant`, `ssh`. */
   readonly kind: string;
   readonly nodes: readonly TargetNode[];
-  /** A client of the managers' APIs. */
+  /** A client of the managers' APIs, over HTTPS with the cluster's trust bundle. */
   readonly client: () => ShoalClient;
   /** Loads an image tarball of this host on every node; the image's name. */
   readonly loadImage: (tarball: string) => Promise<string>;
-  /** Removes what the target made for the test (a cluster made for it), not an existing cluster. */
+  /**
+   * Closes the API connections and removes what the target made for the test (a cluster made for it), not an
+   * existing cluster.
+   */
   readonly destroy: () => Promise<void>;
   /** What a failed scenario prints to be understood from a CI log (the nodes' daemon logs), where the target can. */
   readonly diagnostics?: () => Promise<string>;
@@ -151,15 +155,19 @@ export class SshNode implements TargetNode {
   }
 }
 
-/** A target of nodes reached by ssh: an existing cluster, left as it is by destroy(). */
-export function sshTarget(kind: string, nodes: readonly SshNode[]): ClusterTarget {
-  if (!nodes.some((n) => n.role === "manager"))
-    throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: the ${kind} target lists no manager`);
+/**
+ * A target of nodes reached by ssh: an existing cluster, left as it is by destroy(). Its API clients trust the
+ * bundle the first manager holds, read over ssh.
+ */
+export async function sshTarget(kind: string, nodes: readonly SshNode[]): Promise<ClusterTarget> {
+  const managers = nodes.filter((n) => n.role === "manager").map((n) => `${n.address}:${API_PORT}`);
+  const first = nodes.find((n) => n.role === "manager");
+  if (!first) throw new HarnessError("SHOAL_ERR_HARNESS_NODE", `harness: the ${kind} target lists no manager`);
+  const api = await clusterClient(first, { managers });
   return {
     kind,
     nodes,
-    client: () =>
-      new ShoalClient({ managers: nodes.filter((n) => n.role === "manager").map((n) => `${n.address}:${API_PORT}`) }),
+    client: () => api.clientOf({ managers }),
     loadImage: async (tarball) => {
       const remote = `/tmp/${basename(tarball)}`;
       const out = await Promise.all(
@@ -170,7 +178,7 @@ export function sshTarget(kind: string, nodes: readonly SshNode[]): ClusterTarge
       );
       return /(\S+:\S+)/.exec(out[0] ?? "")?.[1] ?? "busybox:latest";
     },
-    destroy: () => Promise.resolve(),
+    destroy: () => api.close(),
   };
 }
 

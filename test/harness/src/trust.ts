@@ -1,0 +1,55 @@
+import { createHash, X509Certificate } from "node:crypto";
+import { trustedClient, type TrustedClient, type TrustedClientOptions } from "@shoal/api/node";
+import { HarnessError } from "./errors.js";
+import { DATA_DIR, type ExecOutput } from "./node.js";
+
+/**
+ * How the harness talks to a cluster's managers over HTTPS (docs/design/trust.md §6.3): with the trust bundle
+ * every node that joined holds, read from a manager node through the target's own way of running commands
+ * (docker exec, ssh), and for browsers with the key of the one manager a page is opened on.
+ */
+
+/** The trust bundle on a node (the default data dir, as harness, installed and Vagrant nodes use): the roots. */
+export const TRUST_BUNDLE = `${DATA_DIR}/certificates/trust.pem`;
+/** A manager node's certificate chain, leaf first. */
+export const MANAGER_CERT = `${DATA_DIR}/manager/certificates/manager.crt`;
+
+/** A node the harness can read files on. */
+export interface FileNode {
+  readonly hostname: string;
+  readonly exec: (cmd: readonly string[]) => Promise<ExecOutput>;
+}
+
+/** A file on a node, read as root; rejects naming the node and the file when it cannot be read. */
+async function readOnNode(node: FileNode, path: string, what: string): Promise<string> {
+  const r = await node.exec(["cat", path]);
+  if (r.code !== 0 || !r.stdout.includes("-----BEGIN CERTIFICATE-----"))
+    throw new HarnessError(
+      "SHOAL_ERR_HARNESS_NODE",
+      `harness: no ${what} in ${path} on ${node.hostname} (did the node join a cluster?): ${r.stderr.trim() || `exit ${r.code}`}`,
+    );
+  return r.stdout;
+}
+
+/** The cluster's trust bundle as `node` holds it. */
+export function trustBundleOf(node: FileNode): Promise<string> {
+  return readOnNode(node, TRUST_BUNDLE, "trust bundle");
+}
+
+/**
+ * A client of the managers over HTTPS that accepts any manager of the cluster whose bundle `node` holds; close
+ * it when done.
+ */
+export async function clusterClient(node: FileNode, o: TrustedClientOptions): Promise<TrustedClient> {
+  return trustedClient({ ...o, trust: await trustBundleOf(node) });
+}
+
+/**
+ * Chromium flags that accept exactly the key of the manager on `node`, the certificate of a private CA the
+ * browser does not know (`--ignore-certificate-errors-spki-list`: base64 of the SHA-256 of its public key).
+ */
+export async function chromiumTrusting(node: FileNode): Promise<string[]> {
+  const chain = await readOnNode(node, MANAGER_CERT, "manager certificate");
+  const spki = new X509Certificate(chain).publicKey.export({ type: "spki", format: "der" });
+  return [`--ignore-certificate-errors-spki-list=${createHash("sha256").update(spki).digest("base64")}`];
+}
