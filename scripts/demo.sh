@@ -37,7 +37,10 @@ demo: see it yourself:
   node apps/cli/bin/shoal.mjs service ps demo          # the tasks, their node and state
   curl http://127.0.0.1:$PORT/                           # a replica answers on the published port
   node apps/cli/bin/shoal.mjs service scale demo=5     # more replicas
-  open http://127.0.0.1:7070/                            # the web dashboard (live state; scale, drain, logs)
-  open http://127.0.0.1:7070/docs                        # the REST API (Swagger UI)
+  open https://127.0.0.1:7070/                           # the web dashboard (live state; scale, drain, logs)
+  open https://127.0.0.1:7070/docs                       # the REST API (Swagger UI)
+  curl --cacert /var/lib/shoal/certificates/trust.pem https://127.0.0.1:7070/v1/info   # the API, checked
+  # The API is HTTPS with the cluster's own CA: a browser warns until you import its root,
+  # /var/lib/shoal/certificates/trust.pem, as a trusted authority (or accept the warning once).
   node apps/cli/bin/shoal.mjs cluster leave --force    # stop and remove the cluster
 EOT

@@ -1,7 +1,9 @@
 // The Shoal side: a one-node cluster started with the CLI (manager and agent daemons, data and run dirs in a
 // temp dir, ports on loopback), the busybox image loaded into its agent, and the probes the benchmark polls.
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { trustedClient } from "../../libs/api/dist/node-main.js";
 import { freePorts } from "../../libs/raft/dist/testing/index.js";
 import { removeCgroupTree } from "../../libs/runtime/dist/testing/index.js";
 import { readPid, removeTree, rssKiB, run, sleep, stopProcess, systemRssKiB, unixGet } from "./procs.mjs";
@@ -12,14 +14,17 @@ const IMAGE = "busybox";
 
 /**
  * Starts a one-node Shoal cluster under `dir` and loads the busybox image. The returned side creates and removes
- * services with the `shoal` CLI and answers the benchmark's probes through the manager's REST API and the
- * agent's socket.
+ * services with the `shoal` CLI and answers the benchmark's probes through the manager's REST API (HTTPS, trusting
+ * the cluster's bundle `cluster init` wrote in the data dir) and the agent's socket.
  */
 export async function startShoal({ dir, tarball }) {
   const dataDir = join(dir, "shoal");
   const runDir = join(dir, "run");
   const [api, raft, nats, natsCluster] = await freePorts(4);
-  const base = `http://127.0.0.1:${api}`;
+  const base = `https://127.0.0.1:${api}`;
+  /** The API's TLS connections, once the cluster has its trust bundle. */
+  let tls;
+  const get = (path) => tls.fetch(`${base}${path}`);
   const agentSocket = join(runDir, "agent.sock");
   const cgroupParent = `shoal-bench-${process.pid}`;
   const env = { SHOAL_HOST: `127.0.0.1:${api}` };
@@ -44,7 +49,7 @@ export async function startShoal({ dir, tarball }) {
     update: (name, env) => shoal(["service", "update", "-d", "--env-add", env, name]),
     /** The service's update status (`updating`, `completed`, ...), or "" before any update. */
     updateState: async (name) => {
-      const res = await fetch(`${base}/v1/services/${encodeURIComponent(name)}`);
+      const res = await get(`/v1/services/${encodeURIComponent(name)}`);
       if (res.status !== 200)
         throw new Error(
           `bench: the manager answered ${res.status} to GET /v1/services/${name}: ${(await res.text()).slice(0, 300)}`,
@@ -53,7 +58,7 @@ export async function startShoal({ dir, tarball }) {
     },
     /** Tasks of the service whose desired and observed states are both running. */
     running: async (name) => {
-      const res = await fetch(`${base}/v1/tasks?service=${encodeURIComponent(name)}`);
+      const res = await get(`/v1/tasks?service=${encodeURIComponent(name)}`);
       // Not created yet as far as this manager has applied.
       if (res.status === 404) return 0;
       if (res.status !== 200)
@@ -82,13 +87,14 @@ export async function startShoal({ dir, tarball }) {
       return { mainKiB: parts.manager + parts.agent, parts, totalKiB: systemRssKiB(dir) };
     },
     version: async () => {
-      const res = await fetch(`${base}/v1/info`);
+      const res = await get("/v1/info");
       return res.ok ? String((await res.json()).version ?? "unknown") : "unknown";
     },
     /** Removes everything of this side; once, however often it is called (the run and Ctrl-C may both). */
     stop: () =>
       (stopping ??= (async () => {
         const { manager, agent } = pids();
+        await tls?.close();
         await shoal(["cluster", "leave", "--force"], 180_000).catch((e) => console.error(`bench: ${e.message}`));
         await Promise.all([stopProcess(agent), stopProcess(manager)]);
         await removeTree(dir);
@@ -123,8 +129,10 @@ export async function startShoal({ dir, tarball }) {
       ],
       180_000,
     );
+    const trust = readFileSync(join(dataDir, "certificates", "trust.pem"), "utf8");
+    tls = trustedClient({ managers: [`127.0.0.1:${api}`], trust });
     await shoal(["image", "load", "-i", tarball], 120_000);
-    await waitForReadyNode(base);
+    await waitForReadyNode(get);
   } catch (e) {
     await side.stop();
     throw e;
@@ -133,12 +141,12 @@ export async function startShoal({ dir, tarball }) {
 }
 
 /** Waits until the manager lists a node in state ready (the agent's registration has been applied). */
-async function waitForReadyNode(base) {
+async function waitForReadyNode(get) {
   const deadline = performance.now() + 60_000;
   let last = "no answer";
   for (;;) {
     try {
-      const res = await fetch(`${base}/v1/nodes`);
+      const res = await get("/v1/nodes");
       const body = await res.json();
       if (res.ok && body.some((n) => n.status?.state === "ready")) return;
       last = JSON.stringify(body).slice(0, 300);

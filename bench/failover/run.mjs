@@ -7,7 +7,6 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ShoalClient } from "../../libs/api/dist/index.js";
 import { ensureBusyboxTarball } from "../../libs/runtime/dist/testing/index.js";
 import { API_PORT, startCluster, until } from "../../test/harness/dist/index.js";
 
@@ -25,7 +24,8 @@ if (process.getuid?.() !== 0) {
   process.exit(2);
 }
 
-const clientOf = (m) => new ShoalClient({ managers: [`${m.address}:${API_PORT}`], timeoutMs: 2_000 });
+// Over HTTPS with the cluster's trust bundle; every client shares the connections cluster.destroy() closes.
+const clientOf = (m) => cluster.client({ managers: [`${m.address}:${API_PORT}`], timeoutMs: 2_000 });
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const mid = Math.floor(s.length / 2);
@@ -119,8 +119,7 @@ try {
 
   // Worker loss: a worker freezes (docker pause: it stops answering, like a dead host); the time is from the
   // pause to every replica running again, none on that worker.
-  const api = () =>
-    new ShoalClient({ managers: cluster.managers.map((m) => `${m.address}:${API_PORT}`), timeoutMs: 2_000 });
+  const api = () => cluster.client({ timeoutMs: 2_000 });
   await api().call("serviceCreate", {
     body: {
       name: "fo",

@@ -42,7 +42,7 @@ const PORT = 5201;
 const RUNC_ROOT = "/run/shoal/runtime/runc";
 const PIDFILE = "/run/shoal-bench-iperf3.pid";
 
-const t = args.from ? undefined : sshTarget("vagrant", vagrantNodes({ user: "vagrant" }, args["cluster-dir"]));
+const t = args.from ? undefined : await sshTarget("vagrant", vagrantNodes({ user: "vagrant" }, args["cluster-dir"]));
 const service = `bench-ovl-${randomBytes(3).toString("hex")}`;
 
 /** Runs argv on a node; resolves with its stdout, rejects with its output when it fails. */
@@ -60,6 +60,8 @@ function cleanup() {
     for (const s of servers)
       await s.node.exec(["sh", "-c", `[ -s ${s.pidfile} ] && kill $(cat ${s.pidfile}); rm -f ${s.pidfile}`]);
     await removeService(t, service);
+    // The API's connections (the VMs' cluster stays).
+    await t?.destroy();
   })();
   return cleaning;
 }

@@ -42,11 +42,12 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
     const loaded = await c.shoal(["image", "load", "-i", tar, "--run-dir", c.runDir]);
     image = /busybox\S*/.exec(loaded)?.[0] ?? image;
     node = (await c.client.call("nodeList"))[0] as Node;
-    // As root, chromium's sandbox cannot start; the page is our own, served from loopback.
+    // As root, chromium's sandbox cannot start; the page is our own, served from loopback. The manager's
+    // certificate comes from the cluster's private CA: the browser accepts exactly that manager's key.
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-dev-shm-usage"],
+      args: ["--no-sandbox", "--disable-dev-shm-usage", c.chromiumTrustFlag()],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on("pageerror", (e) => pageErrors.push(`page error: ${e.message}`));
@@ -65,7 +66,7 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
     await c.destroy();
   });
 
-  const base = () => `http://127.0.0.1:${c.ports.api}`;
+  const base = () => `https://127.0.0.1:${c.ports.api}`;
   const open = async (hash: string) => {
     pageErrors = [];
     await page.goto(`${base()}/${hash}`);

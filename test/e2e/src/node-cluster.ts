@@ -1,12 +1,14 @@
 import { until } from "@shoal/common";
 import { execFile, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { createHash, X509Certificate } from "node:crypto";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
-import { ShoalClient, type Task } from "@shoal/api";
+import type { ShoalClient, Task } from "@shoal/api";
+import { trustedClient, type TrustedClient } from "@shoal/api/node";
 
 const run = promisify(execFile);
 export const REPO = fileURLToPath(new URL("../../..", import.meta.url));
@@ -37,8 +39,32 @@ export class NodeCluster {
   readonly tag = Math.random().toString(36).slice(2, 8);
   readonly cgroupParent = `shoal-e2e-${this.tag}`;
   readonly bridge = `she2e${this.tag.slice(0, 5)}`;
+  /** The CLI's TLS files on this host (`SHOAL_CERT_PATH`): `ca.pem`, the cluster's trust bundle. */
+  readonly certPath = join(this.work, "cli-tls");
   ports = { api: 0, raft: 0, nats: 0, natsCluster: 0 };
-  client!: ShoalClient;
+  /** The manager's API over HTTPS with the cluster's trust bundle, once {@link init} has run. */
+  private api: TrustedClient | undefined;
+
+  /** A client of the manager's API over HTTPS (after {@link init}). */
+  get client(): ShoalClient {
+    if (!this.api) throw new Error("e2e: the cluster has no API client before init() ran");
+    return this.api.client;
+  }
+
+  /** The cluster's trust bundle: the roots the manager's certificate chains to (`cluster init` wrote it). */
+  get trustFile(): string {
+    return join(this.dataDir, "certificates", "trust.pem");
+  }
+
+  /**
+   * Chromium's flag that accepts exactly the manager's key (its certificate comes from the cluster's private CA):
+   * `--ignore-certificate-errors-spki-list=<base64 of the SHA-256 of its public key>`.
+   */
+  chromiumTrustFlag(): string {
+    const cert = new X509Certificate(readFileSync(join(this.dataDir, "manager", "certificates", "manager.crt")));
+    const spki = cert.publicKey.export({ type: "spki", format: "der" });
+    return `--ignore-certificate-errors-spki-list=${createHash("sha256").update(spki).digest("base64")}`;
+  }
 
   /** Flags every daemon of this cluster gets. */
   managerFlags(): string[] {
@@ -81,7 +107,6 @@ export class NodeCluster {
       nats: await freePort(),
       natsCluster: await freePort(),
     };
-    this.client = new ShoalClient({ managers: [`127.0.0.1:${this.ports.api}`] });
     await this.shoal([
       "cluster",
       "init",
@@ -95,13 +120,23 @@ export class NodeCluster {
       "--bridge-subnet",
       this.bridgeSubnet,
     ]);
+    // The manager serves HTTPS with the cluster's certificates: this process and the CLI on this host (whose
+    // data dir is not this cluster's) trust them with the bundle init wrote. A copy, as `cluster leave` removes it.
+    const trust = readFileSync(this.trustFile, "utf8");
+    mkdirSync(this.certPath, { recursive: true });
+    copyFileSync(this.trustFile, join(this.certPath, "ca.pem"));
+    this.api = trustedClient({ managers: [`127.0.0.1:${this.ports.api}`], trust });
   }
 
   /** Runs `shoal ARGS` with this cluster's API address; rejects with its output when it fails. */
   async shoal(args: string[], o: { timeoutMs?: number } = {}): Promise<string> {
     try {
       const r = await run(process.execPath, [SHOAL, ...args], {
-        env: { ...process.env, SHOAL_HOST: `127.0.0.1:${this.ports.api}` },
+        env: {
+          ...process.env,
+          SHOAL_HOST: `127.0.0.1:${this.ports.api}`,
+          ...(existsSync(this.certPath) ? { SHOAL_CERT_PATH: this.certPath } : {}),
+        },
         timeout: o.timeoutMs ?? 180_000,
         maxBuffer: 16 * 1024 * 1024,
       });
@@ -166,8 +201,11 @@ export class NodeCluster {
     return (JSON.parse(out || "[]") as { id: string; status: string; pid: number }[] | null) ?? [];
   }
 
-  /** Removes everything: daemons, containers, cgroups, network, dirs. Safe to call after any failure. */
+  /** Removes everything: API connections, daemons, containers, cgroups, network, dirs. Safe after any failure. */
   async destroy(): Promise<void> {
+    const api = this.api;
+    this.api = undefined;
+    await api?.close();
     try {
       await this.shoal(["cluster", "leave", "--force", "--data-dir", this.dataDir, "--run-dir", this.runDir], {
         timeoutMs: 60_000,
