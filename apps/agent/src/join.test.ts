@@ -3,11 +3,11 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test, type TestContext } from "node:test";
-import { CertificateRefusedError, certificatePaths, joinPem } from "@shoal/trust";
+import { CaMismatchError, CertificateRefusedError, certificatePaths, joinPem } from "@shoal/trust";
 import { newTestCa, testCa } from "@shoal/trust/testing";
 import { InvalidTokenError, JoinError } from "./errors.js";
 import { joinNode } from "./join.js";
-import { startJoinServer, type JoinAnswerBase } from "./testing/join-server.js";
+import { joinServerTokens, startJoinServer, type JoinAnswerBase } from "./testing/join-server.js";
 
 const refusedCertificate = (e: unknown) =>
   e instanceof JoinError && e.cause instanceof CertificateRefusedError && /is not this node's/.test(e.message);
@@ -45,6 +45,19 @@ test("join: a malformed token is refused before anything is sent", async (t) => 
   t.after(() => server.close());
   await assert.rejects(joinNode(tempDir(t), [server.addr], `${server.token}x`), InvalidTokenError);
   assert.equal(server.received.length, 0);
+});
+
+test("join: a manager that does not present the token's CA gets nothing: the token is not sent", async (t) => {
+  const ours = await testCa("cj");
+  const impostor = await startJoinServer(await newTestCa("cj"), BASE);
+  t.after(() => impostor.close());
+  const dir = tempDir(t);
+  await assert.rejects(
+    joinNode(dir, [impostor.addr], joinServerTokens(ours).worker),
+    (e: unknown) => e instanceof CaMismatchError && /the token was not sent/.test(e.message),
+  );
+  assert.deepEqual(impostor.received, [], "the impostor received no request");
+  assert.equal(existsSync(path.join(dir, "agent", "join.json")), false);
 });
 
 test("join: answers the token's CA does not vouch for are refused, and nothing is saved", async (t) => {

@@ -2,9 +2,14 @@ import { createPrivateKey, createPublicKey } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
 import { ApiError, ShoalClient, type JoinInfo } from "@shoal/api";
+import { createTlsFetch } from "@shoal/api/node";
 import {
+  anyManagerOf,
   assertChain,
+  CaMismatchError,
   CertificateRefusedError,
+  probeClusterAnchor,
+  type ProbedAnchor,
   certificatePaths,
   exactIdentity,
   parseCertificates,
@@ -25,15 +30,16 @@ export interface JoinedNode {
 }
 
 /**
- * Joins a cluster with a join token (POST /v1/cluster/join on the managers' API): makes the node's key and a
- * certificate signing request, and gets back the node id the cluster gave, its certificate and the trust
- * bundle. The answer is checked before it is used: the bundle must hold the root the token names, and the
- * certificate must chain to it, name this node's agent and carry this key.
+ * Joins a cluster with a join token through the first manager of `managers` (POST /v1/cluster/join over
+ * HTTPS): first checks that the manager presents the CA the token names (else CaMismatchError, and the token is
+ * not sent), then makes the node's key and a certificate signing request, and gets back the node id the cluster
+ * gave, its certificate and the trust bundle. The answer is checked before it is used: the bundle must hold the
+ * root the token names, and the certificate must chain to it, name this node's agent and carry this key.
  */
 export async function joinCluster(
   managers: readonly string[],
   token: string,
-  o: { hostname?: string | undefined; fetch?: typeof fetch } = {},
+  o: { hostname?: string | undefined } = {},
 ): Promise<JoinedNode> {
   let caDigest: Uint8Array;
   try {
@@ -42,10 +48,29 @@ export async function joinCluster(
     if (e instanceof MalformedTokenError) throw new InvalidTokenError(`the join token is malformed: ${e.detail}`);
     throw e;
   }
+  const manager = managers[0];
+  if (!manager) throw new JoinError("give the address of a manager to join through");
+  // The manager must present the CA the token names before anything is sent to it (§4.5): the probe reads its
+  // chain and closes; the join then trusts that root alone and any manager of its cluster.
+  let anchor: ProbedAnchor;
+  try {
+    anchor = await probeClusterAnchor({ ...hostPort(manager), caDigest });
+  } catch (e) {
+    if (e instanceof CaMismatchError) throw e;
+    throw new JoinError(`cannot join the cluster through ${manager}: ${(e as Error).message}`, e);
+  }
+  if (!anchor.clusterId) throw new JoinError(`the CA ${manager} presents names no cluster (no O in its subject)`);
   // The certificate maker is loaded only when a node joins.
   const { generateKeyAndCsr } = await import("@shoal/trust/pki");
   const { key, csr } = await generateKeyAndCsr();
-  const client = new ShoalClient({ managers, timeoutMs: 10_000, ...(o.fetch ? { fetch: o.fetch } : {}) });
+  const tls = createTlsFetch({ trust: anchor.pem, expect: anyManagerOf(anchor.clusterId) });
+  const client = new ShoalClient({
+    managers: [manager],
+    timeoutMs: 10_000,
+    pinned: true,
+    scheme: "https",
+    fetch: tls.fetch,
+  });
   let info: JoinInfo;
   try {
     info = await client.call("clusterJoin", {
@@ -61,9 +86,11 @@ export async function joinCluster(
     });
   } catch (e) {
     if (e instanceof ApiError && e.code === "SHOAL_ERR_INVALID_TOKEN") throw new InvalidTokenError(e.message);
-    throw new JoinError(`cannot join the cluster through ${managers.join(", ")}: ${(e as Error).message}`, e);
+    throw new JoinError(`cannot join the cluster through ${manager}: ${(e as Error).message}`, e);
+  } finally {
+    await tls.close();
   }
-  checkJoinAnswer(info, key, caDigest, managers.join(", "));
+  checkJoinAnswer(info, key, caDigest, manager);
   return { info, key };
 }
 
@@ -111,9 +138,17 @@ export async function joinNode(
   dataDir: string,
   managers: readonly string[],
   token: string,
-  o: { hostname?: string | undefined; fetch?: typeof fetch } = {},
+  o: { hostname?: string | undefined } = {},
 ): Promise<JoinInfo> {
   const joined = await joinCluster(managers, token, o);
   await saveJoin(dataDir, joined);
   return joined.info;
+}
+
+/** `host:port` (IPv6 in brackets) as the probe takes it. */
+function hostPort(addr: string): { host: string; port: number } {
+  const m = /^\[?([^\]]+?)\]?:(\d+)$/.exec(addr.replace(/^https?:\/\//, "").replace(/\/+$/, ""));
+  if (!m?.[1] || !m[2])
+    throw new JoinError(`${addr} is not HOST:PORT: give the manager's API address, e.g. 10.0.0.1:7070`);
+  return { host: m[1], port: Number(m[2]) };
 }

@@ -37,17 +37,14 @@ export function localManagerRuns(dataDir: string): boolean {
 }
 
 /**
- * Starts the node's manager after a promotion: `shoal manager --join <managers> --token <manager token>`, with
+ * Starts the node's manager after a promotion: `shoal manager --join <managers>` (it joins with the node's certificate), with
  * its log and pid file where `shoal cluster init` puts them. State a manager of this node left when it was
  * demoted is moved aside first (its Raft id was removed for good; the new manager gets another). On a node
  * whose agent systemd runs (`cluster join --systemd`), the manager becomes the shoal-manager unit, so systemd
  * restarts it and starts it at boot; once it has joined, its unit keeps only the arguments later starts need.
  * Elsewhere it runs in the background, as `cluster init` starts it.
  */
-export function startLocalManager(
-  o: LocalManagerOptions,
-  join: { managers: readonly string[]; token: string },
-): number {
+export function startLocalManager(o: LocalManagerOptions, join: { managers: readonly string[] }): number {
   const state = path.join(o.dataDir, "manager");
   if (existsSync(path.join(state, "manager.json"))) {
     const aside = `${state}.demoted-${Date.now()}`;
@@ -56,8 +53,6 @@ export function startLocalManager(
   }
   const args = [
     ...join.managers.flatMap((m) => ["--join", m]),
-    "--token",
-    join.token,
     "--data-dir",
     o.dataDir,
     "--listen-addr",
@@ -92,7 +87,7 @@ function settleOnceJoined(o: LocalManagerOptions, settle: () => void): void {
       clearInterval(timer);
       try {
         settle();
-        o.log.info("the manager unit keeps only the arguments of later starts (no join token on disk)");
+        o.log.info("the manager unit keeps only the arguments of later starts");
       } catch (e) {
         o.log.warn("cannot rewrite the manager unit's arguments", { error: e });
       }

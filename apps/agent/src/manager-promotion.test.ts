@@ -5,12 +5,12 @@ import type { LocalManagerOptions } from "./local-manager.js";
 import { quietLog } from "./log.js";
 import { ManagerPromotion } from "./manager-promotion.js";
 
-const JOIN = { managers: ["10.0.0.1:7070"], token: "mgr-token" };
+const JOIN = { managers: ["10.0.0.1:7070"] };
 const promoted: NodeRole = { role: "manager", managerJoin: JOIN };
 
 /** A promotion whose manager starts are recorded (or fail while `failing`), with what it logged. */
 function setup(o: { cliBin?: string; shouldStart?: boolean } = {}) {
-  const starts: { o: LocalManagerOptions; join: { managers: string[]; token: string } }[] = [];
+  const starts: { o: LocalManagerOptions; join: { managers: string[] } }[] = [];
   const warned: string[] = [];
   const errors: string[] = [];
   const s = { failing: false };

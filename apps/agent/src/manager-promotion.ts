@@ -14,7 +14,7 @@ export interface ManagerPromotionOptions {
   /** Whether a manager should start (default: none runs for the data dir, and none left state but a removed one). */
   shouldStart?: (dataDir: string) => boolean;
   /** Starts the manager (default: as `shoal cluster init` would, or as its systemd unit). */
-  start?: (o: LocalManagerOptions, join: { managers: string[]; token: string }) => void;
+  start?: (o: LocalManagerOptions, join: { managers: string[] }) => void;
 }
 
 /**
@@ -32,7 +32,7 @@ export class ManagerPromotion {
   }
 
   /** A promoted node runs a manager: starts it unless one runs already (once per agent process). */
-  private ensureManager(join: { managers: string[]; token: string }): void {
+  private ensureManager(join: { managers: string[] }): void {
     if (this.started || !(this.o.shouldStart ?? shouldStartManager)(this.o.dataDir)) return;
     const cliBin = this.o.cliBin ?? process.argv[1] ?? "";
     if (!/shoal(\.mjs)?$/.test(cliBin)) {

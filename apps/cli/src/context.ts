@@ -5,7 +5,7 @@ import { ShoalClient } from "@shoal/api";
 import type { TlsFetch } from "@shoal/api/node";
 import { anyManagerOfClusters } from "@shoal/trust";
 import type { OptionDef, ParsedArgs, Syntax } from "./args/parser.js";
-import { chooseTlsFiles, loadCredentials, type CliCredentials } from "./credentials.js";
+import { chooseTlsFiles, loadCredentials, nodeTrustBundle, type CliCredentials } from "./credentials.js";
 import { AgentClient } from "./local/agent-client.js";
 
 /** Where the CLI reads and writes: the process's streams in production, buffers in tests. */
@@ -126,6 +126,8 @@ export class Context {
   private apiClient?: ShoalClient;
   /** The TLS fetch, once a request needed it (undici loads only then). */
   private tlsFetch: Promise<TlsFetch> | undefined;
+  /** TLS fetches of clients made for one manager (see nodeManagerClient), closed with the context. */
+  private readonly extraFetches: Promise<TlsFetch>[] = [];
 
   constructor(
     readonly io: CliIo,
@@ -188,8 +190,36 @@ export class Context {
     };
   }
 
+  /**
+   * A client of this node's own manager at `127.0.0.1:<port>`, over HTTPS with the node's trust bundle;
+   * undefined while the node has none (a manager being initialized writes it). Closed with {@link close}.
+   */
+  nodeManagerClient(port: number, timeoutMs: number): ShoalClient | undefined {
+    const trust = nodeTrustBundle(this.dataDir);
+    if (!existsSync(trust)) return undefined;
+    const creds = loadCredentials({ ca: { path: trust, via: "the node's trust bundle" } }, (f) =>
+      readFileSync(f, "utf8"),
+    );
+    const tls = import("@shoal/api/node").then((m) =>
+      m.createTlsFetch({ trust: creds.trust, expect: anyManagerOfClusters(creds.clusterIds) }),
+    );
+    this.extraFetches.push(tls);
+    return new ShoalClient({
+      managers: [`127.0.0.1:${port}`],
+      timeoutMs,
+      pinned: true,
+      scheme: "https",
+      fetch: async (input, init) => (await tls).fetch(input, init),
+    });
+  }
+
   /** Ends what the command opened: the TLS connections kept alive, so the process can exit. */
   async close(): Promise<void> {
+    for (const t of this.extraFetches.splice(0))
+      await t.then(
+        (f) => f.close(),
+        () => undefined,
+      );
     const tls = this.tlsFetch;
     this.tlsFetch = undefined;
     // A TLS fetch that failed to build has nothing to close (its requests already reported the failure).

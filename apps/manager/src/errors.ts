@@ -70,6 +70,12 @@ export const MANAGER_ERRORS = errorRegistry({
       "the route answers only callers on a manager's own machine (the join tokens, as with `docker swarm join-token`)",
     action: "run the command on a manager node (`shoal cluster join-token worker|manager` there)",
   },
+  SHOAL_ERR_FORBIDDEN: {
+    status: 403,
+    meaning:
+      "the caller's certificate is valid but its identity may not call that route (a worker asking for a manager certificate, an agent joining Raft)",
+    action: "call it with the credentials the message names (for a manager: promote the node first)",
+  },
   SHOAL_ERR_UNAUTHENTICATED: {
     status: 401,
     meaning:

@@ -1,5 +1,5 @@
 import type { Cluster, ClusterSecrets, JoinRequest, Node, NodeCertificate } from "@shoal/api";
-import type { Command } from "@shoal/store";
+import { updateOf, type Command } from "@shoal/store";
 import type { LeafRequest } from "@shoal/trust";
 import { ManagerError } from "./errors.js";
 import { checkJoinToken } from "./join-token.js";
@@ -41,13 +41,13 @@ export function certificateRecord(
 }
 
 /**
- * The node object of an admitted node, written in the same Raft write that records its certificate. Its state
+ * The node object of an admitted node, written in the same Raft write that records its certificates. Its state
  * is `unknown` until its agent registers (the scheduler places tasks on ready nodes only).
  */
 export function joinedNodeCommand(
-  admission: Admission,
+  admission: Pick<Admission, "nodeId" | "role">,
   node: JoinRequest["node"],
-  certificate: NodeCertificate,
+  certificates: NodeCertificate[],
 ): Command {
   const object: Omit<Node, "version" | "createdAt" | "updatedAt"> = {
     id: admission.nodeId,
@@ -59,7 +59,18 @@ export function joinedNodeCommand(
       engine: { version: "", labels: {} },
     },
     status: { state: "unknown", message: "joined; its agent has not registered yet", addr: "" },
-    certificates: [certificate],
+    certificates,
   };
   return { op: "create", kind: "node", object };
+}
+
+/** Certificates of each kind a node object keeps: the current one and the one before. */
+const KEPT_PER_KIND = 2;
+
+/** The update that records a new certificate of a node (keeping the last two of each kind). */
+export function withCertificate(node: Node, certificate: NodeCertificate): Command {
+  const same = (node.certificates ?? []).filter((c) => c.kind === certificate.kind);
+  const others = (node.certificates ?? []).filter((c) => c.kind !== certificate.kind);
+  const certificates = [...others, ...same.slice(-(KEPT_PER_KIND - 1)), certificate];
+  return updateOf("node", node, { certificates });
 }

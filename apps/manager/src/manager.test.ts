@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
-import { SHOAL_VERSION, ShoalClient } from "@shoal/api";
+import { SHOAL_VERSION, type ShoalClient } from "@shoal/api";
 import { updateOf } from "@shoal/store";
 import { ManagerStartError, startManager, type ManagerOptions, type RunningManager } from "./manager.js";
 import { nodeObject, serviceSpec } from "./testing/fixtures.js";
+import { managerClient } from "./testing/manager-client.js";
 import { managerOptions } from "./testing/manager-options.js";
 import { processExists } from "./testing/net.js";
 
@@ -23,7 +24,7 @@ async function firstManager(
   const o = await managerOptions(dir);
   const first = await startManager(o);
   running.push(first);
-  return { o, first, client: new ShoalClient({ managers: [first.apiAddr], timeoutMs: 10_000 }), running };
+  return { o, first, client: managerClient(t, dir, [first.apiAddr]), running };
 }
 
 test("a manager inits a cluster, serves the API, and keeps its state across a restart", async (t) => {

@@ -5,7 +5,6 @@ import { SHOAL_VERSION, type ManagerJoinReply } from "@shoal/api";
 import { subjects, type BusConnection } from "@shoal/bus";
 import { AesGcmRecordCipher, openRaftNode, storedKeyIds, type RaftNode } from "@shoal/raft";
 import { StoreMachine, type ApplyOutcome } from "@shoal/store";
-import { formatDigest, rootDigest } from "@shoal/trust";
 import { allocatorLoop } from "./allocator/loop.js";
 import { busLogSource } from "./api/bus-logs.js";
 import { caSigner } from "./ca-signer.js";
@@ -14,14 +13,13 @@ import { raftViewOf } from "./api/raft-status.js";
 import { buildApiServer } from "./api/server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { ManagerStartError } from "./errors.js";
-import { newId, newSecret } from "./ids.js";
-import { newStoredJoinSecret } from "./join-token.js";
+import { newId } from "./ids.js";
 import { jsonLogger, type Logger, type LoopLog } from "./log.js";
 import { openDataKey } from "./keys/keystore.js";
 import { joinAsManager } from "./membership/join.js";
 import { addManager, ManagerPromoter, removeManager } from "./membership/managers.js";
 import { watchRemoval } from "./membership/removal-watch.js";
-import { bootstrapCluster, managerEntryChanges } from "./model/bootstrap.js";
+import { managerEntryChanges } from "./model/bootstrap.js";
 import { connectWithRetry } from "./nats/connect.js";
 import { NatsSupervisor, routeUrls } from "./nats/supervisor.js";
 import { nodeMonitorLoop, type HeartbeatBook } from "./node-monitor/loop.js";
@@ -29,6 +27,8 @@ import { orchestratorLoop } from "./orchestrator/loop.js";
 import { reaperLoop } from "./reaper/loop.js";
 import { schedulerLoop } from "./scheduler/loop.js";
 import { markRemoved, saveIdentity, startModeOf, type Identity } from "./state-dir.js";
+import { createCluster } from "./cluster-creation.js";
+import { readManagerTls, selfIssuedTls, type ManagerTls } from "./manager-certificates.js";
 import { ClusterStore } from "./store/cluster-store.js";
 import type { ControlLoop } from "./store/control-loop.js";
 
@@ -107,8 +107,11 @@ export interface ManagerOptions {
   natsServer?: string;
   /** Applied Raft entries between snapshots (default Raft's, 10,000); tests lower it to see snapshots taken. */
   raftSnapshotEntries?: number;
-  /** First start only: join an existing cluster as a manager through these managers' APIs, with the manager token. */
-  join?: { managers: string[]; token: string };
+  /**
+   * First start only: join an existing cluster as a manager through these managers' APIs. The node must have
+   * joined the cluster as a manager (its agent certificate is in `<dataDir>/certificates`).
+   */
+  join?: { managers: string[] };
   log?: Logger;
 }
 
@@ -134,19 +137,23 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   const start = startModeOf(dir, o);
   let identity: Identity;
   let joined: ManagerJoinReply | undefined;
+  let tls: ManagerTls | undefined;
   if (start.mode === "existing") identity = start.identity;
-  else if (start.mode === "init") identity = { clusterId: newId(), raftId: 1 };
+  else if (start.mode === "init") identity = { clusterId: newId(), raftId: 1, nodeId: newId() };
   else {
-    joined = await joinAsManager(start.join, {
-      raftAddr,
-      apiAddr,
-      natsUrl,
-      natsRouteAddr,
-    });
-    identity = { clusterId: joined.clusterId, raftId: joined.raftId };
+    const j = await joinAsManager(
+      o.dataDir,
+      start.join.managers,
+      { raftAddr, apiAddr, natsUrl, natsRouteAddr },
+      advertise,
+    );
+    joined = j.reply;
+    tls = j.tls;
+    identity = { clusterId: joined.clusterId, raftId: joined.raftId, nodeId: j.nodeId };
     log.info("joining the cluster as a manager", {
       clusterId: joined.clusterId,
       raftId: joined.raftId,
+      node: j.nodeId,
       members: joined.members.length,
     });
   }
@@ -188,25 +195,19 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
 
   try {
     await raft.waitForLeader(15_000);
-    const me = { raftId: identity.raftId, apiAddr, natsUrl, raftAddr, natsRouteAddr };
+    const me = {
+      raftId: identity.raftId,
+      apiAddr,
+      natsUrl,
+      raftAddr,
+      natsRouteAddr,
+      ...(identity.nodeId ? { nodeId: identity.nodeId } : {}),
+    };
     await store.read();
     const existing = store.state.cluster();
     if (!existing && raft.isLeader()) {
-      // The CA's certificate maker is loaded only here, where a cluster is made.
-      const { createRootCa } = await import("@shoal/trust/pki");
-      const root = await createRootCa({ clusterId, now: new Date() });
-      await store.write(
-        bootstrapCluster({
-          clusterId: identity.clusterId,
-          me,
-          heartbeatPeriodMs: o.heartbeatPeriodMs,
-          ca: { ...root, digest: formatDigest(rootDigest(root.cert)) },
-          newId: () => newId(),
-          newSecret,
-          newJoinSecret: newStoredJoinSecret,
-        }),
-      );
-      log.info("cluster created", { clusterId: identity.clusterId });
+      tls = await createCluster(o.dataDir, store, { identity, me, heartbeatPeriodMs: o.heartbeatPeriodMs, advertise });
+      log.info("cluster created", { clusterId: identity.clusterId, node: identity.nodeId });
     } else if (existing && raft.isLeader()) {
       const { commands, dropped } = managerEntryChanges(existing, me, o);
       await store.write(commands);
@@ -223,6 +224,23 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       throw new ManagerStartError(
         `manager: the cluster ${cluster ? "secrets are" : "object is"} missing from the store: the data dir may be damaged`,
       );
+    if (!identity.nodeId)
+      throw new ManagerStartError(
+        `manager: ${join(dir, "manager.json")} names no node: it was made by an earlier version, which cannot be upgraded in place`,
+        { hint: "move the cluster to a new one (docs/operations.md, upgrades)" },
+      );
+    if (!tls) {
+      tls = await readManagerTls(o.dataDir, identity.nodeId);
+      if (!tls) {
+        log.warn("this manager's certificate is missing or expiring: it issues itself one from the cluster's CA");
+        tls = await selfIssuedTls(o.dataDir, secrets, {
+          kind: "manager",
+          clusterId,
+          nodeId: identity.nodeId,
+          addresses: [advertise],
+        });
+      }
+    }
 
     // The managers' bus servers form one NATS cluster: each lists the others' cluster ports as routes (a new
     // one knows them from its join reply; they learn of it through the routes it opens).
@@ -292,6 +310,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       joinManager: (req) => addManager(raft, store, req, () => leader?.promoter.kick()),
       removeManager: (nodeAddr, force, alsoWrite) => removeManager(raft, store, nodeAddr, force, alsoWrite),
       issueCertificate: caSigner(() => store.state.secrets()),
+      tls,
     });
     cleanups.push(() => api.close());
     await api.listen({ host: o.listenAddr, port: o.apiPort });

@@ -6,16 +6,17 @@ import { ManagerStartError } from "./errors.js";
 /** The file a removed manager leaves in its state dir (`<data dir>/manager`). */
 export const REMOVED_MARKER = "removed.json";
 
-/** Who this manager is: its cluster and its Raft id (kept in `manager.json`). */
+/** Who this manager is: its cluster, its Raft id and its node (kept in `manager.json`). */
 export interface Identity {
   clusterId: string;
   raftId: number;
+  /** Absent in state written before managers had certificates. */
+  nodeId?: string;
 }
 
-/** The managers a new manager joins through, and the manager join token. */
+/** The managers a new manager joins through (its node's agent certificate says who it is). */
 export interface JoinTarget {
   managers: string[];
-  token: string;
 }
 
 /** How a manager starts from its state dir: with the identity it has, or as a new cluster's first, or joining one. */
@@ -48,7 +49,7 @@ export function startModeOf(
   if (o.init) return { mode: "init" };
   if (o.join) return { mode: "join", join: o.join };
   throw new ManagerStartError(
-    `manager: ${dir} holds no cluster: start a new one with \`shoal cluster init\` (or pass --init), or join one with a manager token`,
+    `manager: ${dir} holds no cluster: start a new one with \`shoal cluster init\` (or pass --init), or join one with \`shoal cluster join\` and a manager token`,
   );
 }
 

@@ -28,6 +28,8 @@ export const ClusterSchema = MetaSchema.extend({
         natsUrl: z.string(),
         raftAddr: z.string(),
         natsRouteAddr: z.string().optional(),
+        /** The manager's node (its certificates name it). */
+        nodeId: z.string().optional(),
       }),
     )
     .default([]),
@@ -36,9 +38,11 @@ export const ClusterSchema = MetaSchema.extend({
 });
 export type Cluster = z.infer<typeof ClusterSchema>;
 
-/** What a new manager sends to join: the manager join token and where it will serve. */
+/**
+ * What a new manager sends to join: where it will serve. Who it is comes from its manager certificate (the
+ * caller must present one naming a node whose role is manager).
+ */
 export const ManagerJoinRequestSchema = z.object({
-  token: z.string().min(1, "give the manager join token printed by `shoal cluster init`"),
   raftAddr: z.string().min(1),
   apiAddr: z.string().min(1),
   natsUrl: z.string().min(1),

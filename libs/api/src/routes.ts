@@ -126,6 +126,28 @@ export const LogLineSchema = z.object({
 });
 export type LogLine = z.infer<typeof LogLineSchema>;
 
+/**
+ * A node asks for a certificate of its own: its agent certificate renewed, or (a node whose role is manager)
+ * its manager certificate, naming the addresses it serves at. The caller's certificate says which node.
+ */
+export const NodeCertificateRequestSchema = z.object({
+  kind: z.enum(["agent", "manager"]),
+  csr: z
+    .string()
+    .min(1, "give a PEM certificate signing request for the key")
+    .max(8192, "a certificate signing request is at most a few hundred bytes: this is not one"),
+  /** IP addresses or DNS names the manager serves at (manager certificates only). */
+  addresses: z
+    .array(z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, "an IP address or a DNS name"))
+    .max(8)
+    .optional(),
+});
+export type NodeCertificateRequest = z.infer<typeof NodeCertificateRequestSchema>;
+
+/** A certificate the cluster issued: the chain (leaf first, PEM) and the trust bundle (roots, PEM). */
+export const IssuedCertificateSchema = z.object({ certificate: z.string(), trust: z.string() });
+export type IssuedCertificateAnswer = z.infer<typeof IssuedCertificateSchema>;
+
 /** The join tokens, `SHLTKN-1-<root digest>-<secret>`: whoever holds one may join a node in that role. */
 export const JoinTokensSchema = z.object({ worker: z.string(), manager: z.string() });
 export type JoinTokens = z.infer<typeof JoinTokensSchema>;
@@ -267,6 +289,16 @@ export const ROUTES = {
     query: StaleQuery,
     status: 200,
     response: NodeSchema,
+  },
+  nodeCertificate: {
+    method: "POST",
+    path: "/v1/nodes/self/certificate",
+    summary:
+      "Issue the calling node a certificate of its own (its client certificate says which node): an agent certificate, or a manager certificate for a node whose role is manager",
+    tag: "nodes",
+    body: NodeCertificateRequestSchema,
+    status: 200,
+    response: IssuedCertificateSchema,
   },
   nodeUpdate: {
     method: "POST",

@@ -17,7 +17,7 @@ test("assignment sets: the network view and the node's role follow their message
     type: "node",
     sessionId: "s",
     seq: 2,
-    node: { role: "manager", managerJoin: { managers: ["a:7070"], token: "t" } },
+    node: { role: "manager", managerJoin: { managers: ["a:7070"] } },
   });
   assert.ok("set" in promoted);
   const network = { ...EMPTY_NETWORK_VIEW, nodeAttachments: [{ networkId: "n", address: "10.0.0.2" }] };

@@ -84,11 +84,11 @@ export type NetworkView = z.infer<typeof NetworkViewSchema>;
 
 /**
  * The node's role as the managers see it; a manager's node also gets what its agent needs to start the
- * node's manager (promotion): the managers' API addresses and the manager join token.
+ * node's manager (promotion): the managers' API addresses (its manager joins with the node's certificate).
  */
 export const NodeRoleSchema = z.object({
   role: z.enum(["manager", "worker"]),
-  managerJoin: z.object({ managers: z.array(z.string()).min(1), token: z.string() }).optional(),
+  managerJoin: z.object({ managers: z.array(z.string()).min(1) }).optional(),
 });
 export type NodeRole = z.infer<typeof NodeRoleSchema>;
 

@@ -1,4 +1,4 @@
-import http from "node:http";
+import https from "node:https";
 import type { AddressInfo } from "node:net";
 import type { JoinInfo } from "@shoal/api";
 import { formatJoinToken, joinPem, rootDigest, type LeafRequest } from "@shoal/trust";
@@ -8,7 +8,7 @@ import type { TestCa } from "@shoal/trust/testing";
 /** What the join server answers besides the certificate and the role: the rest of a join answer. */
 export type JoinAnswerBase = Omit<JoinInfo, "certificate" | "trust" | "time" | "role">;
 
-/** A managers' API that answers only POST /v1/cluster/join, signing the CSR with a test CA. */
+/** A managers' API over HTTPS (a manager certificate of the test CA) that answers only POST /v1/cluster/join, signing the CSR with the CA. */
 export interface JoinServer {
   readonly addr: string;
   /** The worker join token it accepts (the test CA's digest and a fixed secret). */
@@ -38,7 +38,10 @@ export async function startJoinServer(
 ): Promise<JoinServer> {
   const { worker: token, manager: managerToken } = joinServerTokens(ca);
   const received: unknown[] = [];
-  const server = http.createServer((req, res) => {
+  const own = await ca.manager("joinserver", ["127.0.0.1"]);
+  // The root goes after the chain, as the managers present it, so a joining node's probe finds it.
+  const tlsOptions = { cert: joinPem([...own.chain, ...ca.trust]), key: own.key, minVersion: "TLSv1.3" as const };
+  const server = https.createServer(tlsOptions, (req, res) => {
     let body = "";
     req.on("data", (d: Buffer) => (body += d.toString()));
     req.on("end", () => {
@@ -85,6 +88,10 @@ export async function startJoinServer(
     token,
     managerToken,
     received,
-    close: () => new Promise((r) => server.close(() => r())),
+    close: () =>
+      new Promise((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }

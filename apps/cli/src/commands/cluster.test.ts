@@ -8,16 +8,29 @@ import { isDaemonAlive, stopDaemon } from "../local/processes.js";
 import { main } from "../main.js";
 import { captureIo, FakeServer } from "../testing/fake-server.js";
 import { makeInfo, T0, iso } from "../testing/objects.js";
-import { joinServerTokens, startJoinServer, type JoinServer } from "@shoal/agent/testing";
+import { joinServerTokens, startJoinServer } from "@shoal/agent/testing";
 import { formatDigest, rootDigest } from "@shoal/trust";
 import { testCa } from "@shoal/trust/testing";
 
 const info = makeInfo();
-// The managers' join route is an in-process one that signs with a test CA (the stand-in manager below passes
-// joins on to it), so the CLI's checks of the answer run for real.
+// The managers' join route is an in-process HTTPS one that signs with a test CA, so the CLI's checks of the
+// manager and of the answer run for real.
 const CA = await testCa("c1");
 const DIGEST = formatDigest(rootDigest(CA.root.cert));
 const { worker: WRK, manager: MGR } = joinServerTokens(CA);
+// The stand-in manager serves HTTPS with a manager certificate of the test CA, as a real one does.
+const MANAGER_TLS = await CA.manager("nodea", ["127.0.0.1"]);
+const FIRST_JOIN = {
+  clusterId: "c1",
+  nodeId: "nodea",
+  role: "manager",
+  certificate: "",
+  trust: CA.trust.join(""),
+  natsUrls: ["nats://x:1"],
+  natsToken: "b",
+  managers: ["x:2"],
+  time: iso(T0),
+};
 const JOIN_BASE = (role: "worker" | "manager") => ({
   clusterId: "c1",
   nodeId: role === "manager" ? "nodea" : "nodew",
@@ -36,7 +49,8 @@ const cluster = ClusterSchema.parse({
 
 /** A stand-in for the `shoal` script: `manager` answers the API, `agent` its socket, as the real daemons do. */
 const FAKE_BIN = `
-import { createServer } from "node:http";
+import { createServer as createHttpServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 const [role, ...args] = process.argv.slice(2);
@@ -46,21 +60,22 @@ const json = (res, v) => { res.setHeader("content-type", "application/json"); re
 let server;
 if (role === "manager") {
   const answers = { "/v1/info": ${JSON.stringify(info)}, "/v1/cluster": ${JSON.stringify(cluster)}, "/v1/cluster/join-tokens": { worker: ${JSON.stringify(WRK)}, manager: ${JSON.stringify(MGR)} } };
-  const passJoin = async (req, res) => {
-    let body = "";
-    for await (const d of req) body += d;
-    const r = await fetch(process.env.SHOAL_TEST_JOIN_URL + "/v1/cluster/join", { method: "POST", headers: { "content-type": "application/json" }, body });
-    res.statusCode = r.status;
-    json(res, await r.json());
-  };
-  server = createServer((req, res) => req.url === "/v1/cluster/join" ? void passJoin(req, res) : answers[req.url] ? json(res, answers[req.url]) : (res.statusCode = 404, res.end()));
+  // A new cluster's manager writes its node's trust bundle and agent join, as the real one does.
+  if (args.includes("--init") || args.includes("--force-new-cluster")) {
+    mkdirSync(join(get("data-dir"), "certificates"), { recursive: true });
+    writeFileSync(join(get("data-dir"), "certificates", "trust.pem"), ${JSON.stringify(CA.trust.join(""))});
+    mkdirSync(join(get("data-dir"), "agent"), { recursive: true });
+    writeFileSync(join(get("data-dir"), "agent", "join.json"), ${JSON.stringify(JSON.stringify(FIRST_JOIN))});
+  }
+  const tls = { cert: ${JSON.stringify([...MANAGER_TLS.chain, ...CA.trust].join(""))}, key: ${JSON.stringify(MANAGER_TLS.key)} };
+  server = createHttpsServer(tls, (req, res) => answers[req.url] ? json(res, answers[req.url]) : (res.statusCode = 404, res.end()));
   server.listen(Number(get("api-port")), "127.0.0.1");
 } else {
   const joinFile = join(get("data-dir"), "agent", "join.json");
   if (!existsSync(joinFile)) { console.error("Error: this node has not joined a cluster"); process.exit(1); }
   const { nodeId } = JSON.parse(readFileSync(joinFile, "utf8"));
   mkdirSync(get("run-dir"), { recursive: true });
-  server = createServer((req, res) => {
+  server = createHttpServer((req, res) => {
     if (req.url === "/v1/leave") { writeFileSync(join(get("data-dir"), "left"), "yes"); return json(res, {}); }
     json(res, { nodeId });
   });
@@ -73,18 +88,12 @@ let dir: string;
 let bin: string;
 const started: { pid: number; role: string }[] = [];
 
-let joins: JoinServer;
-
-before(async () => {
-  joins = await startJoinServer(CA, JOIN_BASE);
-  process.env.SHOAL_TEST_JOIN_URL = `http://${joins.addr}`;
+before(() => {
   dir = mkdtempSync(join(tmpdir(), "shoal-cli-cluster-"));
   bin = join(dir, "fake-shoal.mjs");
   writeFileSync(bin, FAKE_BIN);
 });
-after(async () => {
-  await joins.close();
-  delete process.env.SHOAL_TEST_JOIN_URL;
+after(() => {
   for (const { pid, role } of started) if (isDaemonAlive(pid, role)) process.kill(pid, "SIGKILL");
   rmSync(dir, { recursive: true, force: true });
 });
@@ -125,9 +134,8 @@ test("cluster init starts a manager and an agent in the background, prints the j
       `^fake manager --init --data-dir \\S+ --listen-addr 0\\.0\\.0\\.0 --advertise-addr 10\\.1\\.2\\.3 --api-port ${port} `,
     ),
   );
-  // The CLI joined the node through the local manager and saved its certificate; the agent gets no token.
+  // The new cluster's manager wrote the join of its own node: the agent gets no token.
   assert.doesNotMatch(readFileSync(join(init.dataDir, "logs", "agent.log"), "utf8"), /--token|--join/);
-  assert.ok(existsSync(join(init.dataDir, "certificates", "agent.key")));
   assert.deepEqual(JSON.parse(readFileSync(join(init.dataDir, "context.json"), "utf8")), {
     managers: [`127.0.0.1:${port}`],
   });
@@ -174,12 +182,27 @@ test("cluster join with a malformed token says what is wrong with it and sends n
   assert.equal(existsSync(join(r.dataDir, "agent.pid")), false);
 });
 
-test("cluster join with another cluster's token shows the manager's refusal, exit 1", async (t) => {
+test("cluster join with another cluster's token is refused before the token is sent, exit 1", async (t) => {
   const manager = await joinServer(t);
   const r = await run("n2b", "cluster", "join", "--token", WRK.replace(DIGEST, "2".repeat(50)), manager);
   assert.equal(r.code, 1);
-  assert.match(r.err, /^Error: the join token is not valid for this cluster/);
+  assert.match(r.err, /^Error: join: the token does not belong to the cluster at .*so the token was not sent/);
   assert.equal(existsSync(join(r.dataDir, "agent.pid")), false);
+});
+
+test("cluster join with a token of this CA but a wrong secret shows the manager's refusal, exit 1", async (t) => {
+  const manager = await joinServer(t);
+  const r = await run(
+    "n2c",
+    "cluster",
+    "join",
+    "--token",
+    `${WRK.slice(0, -1)}${WRK.endsWith("0") ? "1" : "0"}`,
+    manager,
+  );
+  assert.equal(r.code, 1);
+  assert.match(r.err, /^Error: the join token is not valid for this cluster/);
+  assert.equal(existsSync(join(r.dataDir, "certificates")), false, "nothing saved");
 });
 
 test("cluster join starts the agent and reports the node; leave as a worker needs no --force", async (t) => {

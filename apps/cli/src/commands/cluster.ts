@@ -1,6 +1,6 @@
-import { existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ApiError, ShoalClient, type JoinInfo } from "@shoal/api";
+import type { JoinInfo, ShoalClient } from "@shoal/api";
 import { InvalidTokenError, parseJoinToken } from "@shoal/trust";
 import type { ParsedArgs } from "../args/parser.js";
 import { contextFile, type Command, type Context, type ContextTls } from "../context.js";
@@ -16,7 +16,7 @@ import {
 } from "../local/processes.js";
 import { AGENT_LOCAL_OPTIONS, AGENT_NODE_OPTIONS, MANAGER_ADDR_OPTIONS, managerOptions } from "./daemon.js";
 import { isSystemdManaged, removeUnit, settleUnit, startUnit, unitName } from "@shoal/agent/systemd";
-import { oneArg, withVersionRetry } from "./output.js";
+import { oneArg } from "./output.js";
 
 const START_TIMEOUT_MS = 60_000;
 
@@ -62,7 +62,7 @@ async function runDaemon<T>(
 }
 
 /** Stops a daemon of this node: its unit when systemd runs it, else by its pid. */
-async function stopNodeDaemon(role: "manager" | "agent", pid: number): Promise<void> {
+export async function stopNodeDaemon(role: "manager" | "agent", pid: number): Promise<void> {
   if (isSystemdManaged(role)) removeUnit(role);
   else await stopDaemon(pid, role);
 }
@@ -153,8 +153,14 @@ async function startManagerDaemon(
     "--nats-cluster-port",
     String(o.natsClusterPort),
   ]);
-  const local = new ShoalClient({ managers: [`127.0.0.1:${o.apiPort}`], timeoutMs: 2_000 });
-  await runDaemon(ctx, p, d, () => local.call("info"));
+  // Its API serves HTTPS with the cluster's certificates: a new cluster's manager writes the node's trust
+  // bundle first, a joining node has it from its join.
+  let local: ShoalClient | undefined;
+  await runDaemon(ctx, p, d, async () => {
+    local ??= ctx.nodeManagerClient(o.apiPort, 2_000);
+    return local?.call("info");
+  });
+  if (!local) throw new Error("cluster: the manager answered before its trust bundle was written");
   return { o, advertise, local };
 }
 
@@ -207,7 +213,9 @@ async function ensureAgent(ctx: Context, p: ParsedArgs, apiPort: number, manager
     const info = await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 5_000 });
     if (info.nodeId) return info.nodeId;
   }
-  await joinThisNode(ctx, p, `127.0.0.1:${apiPort}`, managerToken);
+  // A new cluster's manager wrote the join of its own node; a node re-formed by --force-new-cluster has one.
+  if (!existsSync(join(ctx.dataDir, "agent", "join.json")))
+    await joinThisNode(ctx, p, `127.0.0.1:${apiPort}`, managerToken);
   return startAgentDaemon(ctx, p);
 }
 
@@ -292,103 +300,10 @@ export const clusterJoinCommand: Command = {
       ctx.out(`This node joined the cluster as a worker (node ${nodeId}).\n`);
       return 0;
     }
-    const { o } = await startManagerDaemon(ctx, p, ["--join", manager, "--token", token]);
+    const { o } = await startManagerDaemon(ctx, p, ["--join", manager]);
     const nodeId = await startAgentDaemon(ctx, p);
     writeContext(ctx, [`127.0.0.1:${o.apiPort}`, manager]);
     ctx.out(`This node joined the cluster as a manager (node ${nodeId}).\n`);
-    return 0;
-  },
-};
-
-/**
- * Before a manager's node leaves: with other managers, its manager leaves Raft first (a demotion, refused when
- * the managers left would lose their quorum, unless forced); as the last manager it leaves only with --force,
- * since the cluster's state goes with it.
- */
-async function leaveAsManager(ctx: Context, force: boolean): Promise<void> {
-  let managers: number;
-  try {
-    managers = (await ctx.client.call("clusterInspect")).managers.length;
-  } catch (e) {
-    if (!force)
-      throw new CliError(
-        "SHOAL_ERR_MANAGER_LEAVE",
-        `this node is a manager and the cluster cannot be asked whether others remain (${(e as Error).message})`,
-        "bring the managers back, or use --force",
-      );
-    ctx.err(`Warning: the cluster could not be reached (${(e as Error).message}); leaving anyway\n`);
-    return;
-  }
-  if (managers <= 1) {
-    if (!force)
-      throw new CliError(
-        "SHOAL_ERR_MANAGER_LEAVE",
-        "this node is the cluster's only manager; leaving removes the cluster's state: use --force",
-        "add another manager first, or use --force to erase the cluster",
-      );
-    return;
-  }
-  try {
-    const nodeId =
-      (await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 5_000 })).nodeId ?? "";
-    await withVersionRetry(
-      () => ctx.client.call("nodeInspect", { params: { ref: nodeId } }),
-      (node) =>
-        ctx.client.call("nodeUpdate", {
-          params: { ref: node.id },
-          body: { version: node.version, spec: { ...node.spec, role: "worker" } },
-        }),
-    );
-    ctx.out("This node's manager left the managers.\n");
-  } catch (e) {
-    if (!force) throw e;
-    ctx.err(
-      `Warning: this node's manager could not leave the managers (${(e as Error).message}); leaving anyway, remove it later with \`shoal node rm --force\`\n`,
-    );
-  }
-}
-
-/** `shoal cluster leave [--force]`. */
-export const clusterLeaveCommand: Command = {
-  name: "cluster leave",
-  usage: "[OPTIONS]",
-  summary: "Leave the cluster: stop this node's tasks and daemons and remove their state",
-  syntax: {
-    options: [
-      {
-        name: "force",
-        short: "f",
-        type: "boolean",
-        help: "Leave even as the last manager (erases the cluster's state) or when the managers' quorum would be lost",
-      },
-    ],
-  },
-  run: async (ctx, p) => {
-    const managerPid = runningPid(join(ctx.dataDir, "manager.pid"), "manager");
-    const agentPid = runningPid(join(ctx.dataDir, "agent.pid"), "agent");
-    if (managerPid !== undefined) await leaveAsManager(ctx, p.flag("force"));
-    if (managerPid === undefined && agentPid === undefined && !p.flag("force")) {
-      throw new CliError(
-        "SHOAL_ERR_NOT_IN_CLUSTER",
-        `this node is not part of a cluster (no manager or agent runs for ${ctx.dataDir})`,
-        "use --force to remove leftover state anyway",
-      );
-    }
-    if (agentPid !== undefined) {
-      try {
-        await ctx.agent.call({ method: "POST", path: "/v1/leave", json: {}, timeoutMs: 120_000 });
-      } catch (e) {
-        if (!(e instanceof ApiError)) throw e;
-        ctx.err(`Warning: the agent did not leave cleanly (${e.message}); stopping it anyway\n`);
-      }
-      await stopNodeDaemon("agent", agentPid);
-    }
-    if (managerPid !== undefined) await stopNodeDaemon("manager", managerPid);
-    // A unit whose daemon was not running (failed, or stopped by hand) must not come back at the next boot.
-    for (const role of ["agent", "manager"] as const) if (isSystemdManaged(role)) removeUnit(role);
-    for (const f of ["agent.pid", "manager.pid", "agent", "manager", "certificates", "context.json"])
-      rmSync(join(ctx.dataDir, f), { recursive: true, force: true });
-    ctx.out("Node left the cluster.\n");
     return 0;
   },
 };

@@ -36,7 +36,7 @@ export function managerOptions(ctx: Context, p: ParsedArgs): ManagerOptions {
     natsClusterPort: portFlag(p, "nats-cluster-port", 7073),
     init: p.flag("init"),
     heartbeatPeriodMs: durationFlag("heartbeat-period", p.string("heartbeat-period") ?? "1s"),
-    ...(p.strings("join").length > 0 ? { join: { managers: p.strings("join"), token: p.string("token") ?? "" } } : {}),
+    ...(p.strings("join").length > 0 ? { join: { managers: p.strings("join") } } : {}),
     ...(p.flag("force-new-cluster") ? { forceNewCluster: true } : {}),
   };
 }
@@ -75,8 +75,11 @@ export const managerCommand: Command = {
     options: [
       ...MANAGER_ADDR_OPTIONS,
       { name: "init", type: "boolean", help: "Create a new cluster with this manager as its first member" },
-      listOption("join", "HOST:PORT", "First start only: join the cluster of this manager (API address) as a manager"),
-      s("token", "TOKEN", "The manager join token, with --join"),
+      listOption(
+        "join",
+        "HOST:PORT",
+        "First start only: join the cluster of this manager (API address) as a manager; the node must have joined with the manager token (its certificate is in the data dir)",
+      ),
       {
         name: "force-new-cluster",
         type: "boolean",

@@ -1,5 +1,6 @@
 import type { Command } from "../context.js";
-import { clusterInitCommand, clusterJoinCommand, clusterLeaveCommand } from "./cluster.js";
+import { clusterInitCommand, clusterJoinCommand } from "./cluster.js";
+import { clusterLeaveCommand } from "./cluster-leave.js";
 import { clusterJoinTokenCommand } from "./cluster-join-token.js";
 import { clusterStatusCommand } from "./cluster-status.js";
 import { agentCommand, managerCommand } from "./daemon.js";

@@ -1,7 +1,8 @@
 import type { X509Certificate } from "node:crypto";
 import { TLSSocket } from "node:tls";
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { formatIdentity, presentedChain, verifyChain, type Identity } from "@shoal/trust";
+import { formatIdentity, parseIdentity, presentedChain, verifyChain, type Identity } from "@shoal/trust";
+import type { StoreState } from "@shoal/store";
 import { UnauthenticatedError, type CallerRefusalReason } from "../errors.js";
 
 /**
@@ -117,4 +118,31 @@ export function callerOf(req: FastifyRequest): Caller {
 /** A caller in words, for logs and messages: its identity URI, or "anonymous". */
 export function describeCaller(caller: Caller): string {
   return caller.kind === "anonymous" ? "anonymous" : formatIdentity(caller.identity);
+}
+
+/** The header a follower forwarding a request names its caller's identity in (URI). */
+export const FORWARDED_FOR = "x-shoal-forwarded-for";
+
+/**
+ * The caller a request is for: its own, or, when a follower forwarded it, the identity the follower names in
+ * `x-shoal-forwarded-for`, believed only when the TLS peer is the manager certificate of a node whose role is
+ * manager now (§4.6); a request such a manager forwards without naming anyone is anonymous, not the manager's.
+ * From anyone else the header is ignored, so a caller cannot claim another identity.
+ */
+export function effectiveCaller(req: FastifyRequest, store: { readonly state: StoreState }): Caller {
+  const own = callerOf(req);
+  if (own.kind !== "certificate" || own.identity.kind !== "manager" || !req.headers["x-shoal-forwarded"]) return own;
+  if (store.state.get("node", own.identity.nodeId)?.spec.role !== "manager") return own;
+  // A manager forwarding: the request is its caller's, anonymous unless it names one (never the manager's own).
+  const header = req.headers[FORWARDED_FOR];
+  if (typeof header !== "string") return ANONYMOUS;
+  let identity: Identity;
+  try {
+    identity = parseIdentity(header);
+  } catch {
+    return ANONYMOUS;
+  }
+  return identity.clusterId === own.identity.clusterId
+    ? { kind: "certificate", identity, certificate: own.certificate }
+    : ANONYMOUS;
 }

@@ -7,6 +7,7 @@ import {
   type Info,
   type JoinInfo,
   type JoinRequest,
+  type NodeCertificateRequest,
   type ManagerJoinReply,
   type ManagerJoinRequest,
   type LogLine,
@@ -35,8 +36,10 @@ import {
   scaledService,
   updatedService,
 } from "../model/services.js";
-import { checkJoinToken, joinTokensOf, newStoredJoinSecret } from "../join-token.js";
-import { admitJoin, certificateRecord, joinedNodeCommand } from "../join-admission.js";
+import { joinTokensOf, newStoredJoinSecret } from "../join-token.js";
+import { admitJoin, certificateRecord, joinedNodeCommand, withCertificate } from "../join-admission.js";
+import { callingNode } from "./caller-node.js";
+import type { Caller } from "./caller.js";
 import { buildClusterStatus } from "./cluster-status.js";
 import { withManagerStatus } from "./manager-status.js";
 import { soloView, type RaftView } from "./raft-view.js";
@@ -55,7 +58,7 @@ export interface ApiContext {
   /** How this request reads the store: linearizable within the request timeout, or stale. Set per request. */
   readOptions?: ReadOptions;
   /** Adds a manager to Raft (on the leader); absent where the manager has no Raft node (tests). */
-  joinManager?: (req: ManagerJoinRequest) => Promise<ManagerJoinReply>;
+  joinManager?: (req: ManagerJoinRequest & { nodeId: string }) => Promise<ManagerJoinReply>;
   /**
    * Removes the manager of the node at `nodeAddr` from Raft (on the leader), with quorum checks unless forced,
    * writing `alsoWrite` with its unlisting; resolves false when the node's manager was not listed.
@@ -66,6 +69,8 @@ export interface ApiContext {
    * absent where the manager cannot sign (then joins are refused as not ready).
    */
   issueCertificate?: (request: LeafRequest, csr: string) => Promise<IssuedCertificate>;
+  /** Who calls (set per request from its client certificate, or the identity a manager forwards for). */
+  caller?: Caller;
 }
 
 /** The time of this request, from the injected clock. */
@@ -95,6 +100,7 @@ type BodyOut = {
   clusterJoin: JoinRequest;
   joinTokensRotate: { role: "worker" | "manager" };
   clusterManagerJoin: ManagerJoinRequest;
+  nodeCertificate: NodeCertificateRequest;
   nodeUpdate: { version: number; spec: Node["spec"] };
   serviceCreate: ServiceSpec;
   serviceUpdate: { version: number; spec: ServiceSpec };
@@ -175,7 +181,7 @@ export const handlers: Handlers = {
       });
     const issued = await ctx.issueCertificate(admission.request, body.csr);
     const digest = cluster.ca.rootDigests[0] ?? "";
-    await ctx.store.write([joinedNodeCommand(admission, body.node, certificateRecord("agent", issued, digest))]);
+    await ctx.store.write([joinedNodeCommand(admission, body.node, [certificateRecord("agent", issued, digest)])]);
     const info: JoinInfo = {
       clusterId: ctx.info().clusterId,
       nodeId: admission.nodeId,
@@ -191,26 +197,37 @@ export const handlers: Handlers = {
   },
   clusterManagerJoin: async (ctx, { body }) => {
     const state = await readState(ctx);
-    const check = checkJoinToken(clusterOf(state), secretsOf(state), body.token);
-    // The same answer for a worker token and for a wrong one: a refusal must not confirm that a guess is a token.
-    if (check.role !== "manager") {
-      throw new ManagerError(
-        "SHOAL_ERR_INVALID_TOKEN",
-        check.role === undefined && check.malformed
-          ? check.problem
-          : "the token is not this cluster's manager join token",
-        {
-          hint:
-            "use the manager join token (`shoal cluster join-token manager` on a manager shows it); a worker token " +
-            "never admits a manager",
-        },
-      );
-    }
+    const nodeId = callingNode(ctx, state, { role: "manager", certificate: "manager" }, "join the managers");
     if (!ctx.joinManager)
       throw new ManagerError("SHOAL_ERR_NOT_READY", "this manager cannot add managers", {
         hint: "retry against another manager",
       });
-    return ctx.joinManager(body);
+    return ctx.joinManager({ ...body, nodeId });
+  },
+  nodeCertificate: async (ctx, { body }) => {
+    const state = await readState(ctx);
+    const cluster = clusterOf(state);
+    const secrets = secretsOf(state);
+    const nodeId = callingNode(
+      ctx,
+      state,
+      body.kind === "manager" ? { role: "manager" } : {},
+      `get a ${body.kind} certificate`,
+    );
+    if (!ctx.issueCertificate)
+      throw new ManagerError("SHOAL_ERR_NOT_READY", "this manager cannot issue certificates", {
+        hint: "retry against another manager",
+      });
+    const clusterId = cluster.id.toLowerCase();
+    const issued = await ctx.issueCertificate(
+      body.kind === "manager"
+        ? { kind: "manager", clusterId, nodeId, addresses: body.addresses ?? [] }
+        : { kind: "agent", clusterId, nodeId },
+      body.csr,
+    );
+    const record = certificateRecord(body.kind, issued, cluster.ca.rootDigests[0] ?? "");
+    await ctx.store.write([withCertificate(resolveNode(state, nodeId), record)]);
+    return { certificate: joinPem(issued.chain), trust: joinPem(secrets.ca.roots) };
   },
   nodeList: async (ctx, { query }) => {
     const nodes = (await readState(ctx)).list("node").filter((n) => !query.role || n.spec.role === query.role);

@@ -12,7 +12,7 @@ const INVALID: Partial<Record<RouteName, { request: Request; field: string }>> =
     request: {
       method: "POST",
       url: "/v1/cluster/managers",
-      body: { token: "t", raftAddr: "a:1", apiAddr: "a:2", natsUrl: "nats://a:3" },
+      body: { raftAddr: "a:1", apiAddr: "a:2", natsUrl: "nats://a:3" },
     },
     field: "natsRouteAddr",
   },
@@ -21,6 +21,10 @@ const INVALID: Partial<Record<RouteName, { request: Request; field: string }>> =
   joinTokensRotate: {
     request: { method: "POST", url: "/v1/cluster/join-tokens/rotate", body: { role: "admin" } },
     field: "role",
+  },
+  nodeCertificate: {
+    request: { method: "POST", url: "/v1/nodes/self/certificate", body: { kind: "user", csr: "x" } },
+    field: "kind",
   },
   nodeList: { request: { method: "GET", url: "/v1/nodes?role=boss" }, field: "role" },
   nodeInspect: { request: { method: "GET", url: "/v1/nodes/" }, field: "ref" },

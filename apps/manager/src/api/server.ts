@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
+import { formatIdentity } from "@shoal/trust";
 import { classifyTlsFailure, parseOrThrow, ROUTES, type RouteDef, type RouteName } from "@shoal/api";
 import { isPublicKind, type PublicKind, type StoreEvent } from "@shoal/store";
 import { ManagerError } from "../errors.js";
@@ -9,7 +10,7 @@ import { handlers, logTasks, raftView, readState, type ApiContext, type Parsed }
 import { openApiDocument } from "./openapi.js";
 import { buildClusterStatus } from "./cluster-status.js";
 import { defaultDashboardDir, registerDashboard } from "./dashboard.js";
-import { registerCallerHook } from "./caller.js";
+import { callerOf, effectiveCaller, FORWARDED_FOR, registerCallerHook } from "./caller.js";
 import { ApiTlsState, createApiApp, type ApiTls } from "./tls-server.js";
 
 export interface ApiServerOptions extends ApiContext {
@@ -138,7 +139,7 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
         if (name === "events")
           return streamEvents(req, reply, input.query as { since?: number; kind?: string }, history, listeners);
         const stale = (input.query as { stale?: boolean } | undefined)?.stale === true;
-        const ctx: ApiContext = { ...o, readOptions: { stale, timeoutMs } };
+        const ctx: ApiContext = { ...o, readOptions: { stale, timeoutMs }, caller: effectiveCaller(req, o.store) };
         if (name === "serviceLogs" || name === "taskLogs")
           return streamLogs(ctx, req, reply, name, input as Parsed<"taskLogs">);
         const h = handlers[name] as (ctx: ApiContext, i: unknown) => Promise<unknown>;
@@ -241,14 +242,20 @@ async function askLeader(
   signal?: AbortSignal,
 ): Promise<Response> {
   // A content type without a body (DELETE) makes the leader refuse the request as an empty JSON body.
+  const caller = callerOf(req);
+  const headers: Record<string, string> = {
+    "x-shoal-forwarded": "1",
+    // Who the request is for: the leader believes it only from a manager's certificate (effectiveCaller).
+    ...(caller.kind === "certificate" ? { [FORWARDED_FOR]: formatIdentity(caller.identity) } : {}),
+  };
   const init: RequestInit =
     req.body !== undefined
       ? {
           method: req.method,
-          headers: { "content-type": "application/json", "x-shoal-forwarded": "1" },
+          headers: { ...headers, "content-type": "application/json" },
           body: JSON.stringify(req.body),
         }
-      : { method: req.method, headers: { "x-shoal-forwarded": "1" } };
+      : { method: req.method, headers };
   try {
     return await via.fetch(`${via.scheme}://${leader}${req.url}`, signal ? { ...init, signal } : init);
   } catch (e) {

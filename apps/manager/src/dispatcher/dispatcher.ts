@@ -22,7 +22,6 @@ import { newSecret } from "../ids.js";
 import type { ClusterStore } from "../store/cluster-store.js";
 import type { LoopLog } from "../log.js";
 import { networkViewFor } from "./network-view.js";
-import { joinTokensOf } from "../join-token.js";
 import { isAllocated } from "../model/networks.js";
 import { awaitsScheduling } from "../model/unplaced.js";
 
@@ -246,11 +245,10 @@ export class Dispatcher {
   private roleOf(nodeId: string): NodeRole {
     const role = this.o.store.state.get("node", nodeId)?.spec.role ?? "worker";
     const cluster = this.o.store.state.cluster();
-    const secrets = this.o.store.state.secrets();
-    if (role !== "manager" || !cluster || !secrets || cluster.managers.length === 0) return { role };
+    if (role !== "manager" || !cluster || cluster.managers.length === 0) return { role };
     return {
       role,
-      managerJoin: { managers: cluster.managers.map((m) => m.apiAddr), token: joinTokensOf(cluster, secrets).manager },
+      managerJoin: { managers: cluster.managers.map((m) => m.apiAddr) },
     };
   }
 

@@ -4,11 +4,11 @@ import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, w
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { ShoalClient } from "@shoal/api";
 import { StorageKeyError } from "@shoal/raft";
 import { ManagerStartError, startManager, type RunningManager } from "../manager.js";
 import { pollUntil, serviceSpec } from "../testing/fixtures.js";
 import { managerOptions } from "../testing/manager-options.js";
+import { managerClient } from "../testing/manager-client.js";
 import { KEYS_FILE } from "./keystore.js";
 
 // Encryption at rest, end to end: what a manager keeps in its data dir holds no service spec in the clear.
@@ -39,7 +39,7 @@ test("no service spec in the clear in the manager's data dir: WAL and snapshots 
   const o = { ...(await managerOptions(dataDir)), raftSnapshotEntries: 3 };
   const first = await startManager(o);
   running.push(first);
-  const client = new ShoalClient({ managers: [first.apiAddr], timeoutMs: 10_000 });
+  const client = managerClient(t, dataDir, [first.apiAddr]);
   const spec = serviceSpec("web", {
     labels: { note: canary },
     taskTemplate: { container: { image: "busybox", env: [`SECRET=${canary}`] } },

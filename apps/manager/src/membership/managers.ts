@@ -15,7 +15,7 @@ import { checkRemoval } from "./quorum.js";
 export async function addManager(
   raft: RaftNode,
   store: ClusterStore,
-  req: ManagerJoinRequest,
+  req: ManagerJoinRequest & { nodeId: string },
   promote: () => void,
 ): Promise<ManagerJoinReply> {
   const state = await store.read();
@@ -49,6 +49,7 @@ export async function addManager(
     natsUrl: req.natsUrl,
     raftAddr: req.raftAddr,
     natsRouteAddr: req.natsRouteAddr,
+    nodeId: req.nodeId,
   };
   const fresh = (await store.read()).cluster() ?? cluster;
   await store.write([

@@ -45,6 +45,7 @@ export async function api(
     leaderApi?: string;
     logs?: LogSource;
     removeManager?: ApiContext["removeManager"];
+    joinManager?: ApiContext["joinManager"];
     /** Serve HTTPS with these certificates (see apps/manager/src/testing/tls-api.ts). */
     tls?: ApiTls;
     clock?: () => number;
@@ -65,6 +66,7 @@ export async function api(
     version: SHOAL_VERSION,
     leaderApi: () => o.leaderApi,
     ...(o.removeManager ? { removeManager: o.removeManager } : {}),
+    ...(o.joinManager ? { joinManager: o.joinManager } : {}),
     issueCertificate: caSigner(() => store.state.secrets()),
     ...(o.tls ? { tls: o.tls } : {}),
     ...(o.clock ? { clock: o.clock } : {}),
