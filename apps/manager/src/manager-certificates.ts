@@ -1,7 +1,8 @@
+import type { X509Certificate } from "node:crypto";
 import { mkdir } from "node:fs/promises";
 import os from "node:os";
 import { dirname, join } from "node:path";
-import type { ClusterSecrets, JoinInfo } from "@shoal/api";
+import type { ClusterSecrets, JoinInfo, JoinRequest } from "@shoal/api";
 import { writeFileDurably } from "@shoal/common";
 import {
   certificatePaths,
@@ -47,21 +48,13 @@ export async function issueWithNewKey(
 }
 
 /** The node's description at init, as its agent will report it when it registers. */
-export function localDescription(): {
-  hostname: string;
-  platform: JoinInfoNode["platform"];
-  resources: JoinInfoNode["resources"];
-} {
+export function localDescription(): NonNullable<JoinRequest["node"]> {
   return {
     hostname: os.hostname(),
     platform: { os: os.platform(), architecture: os.machine() },
     resources: { cpus: os.availableParallelism(), memoryBytes: os.totalmem() },
   };
 }
-type JoinInfoNode = {
-  platform: { os: string; architecture: string };
-  resources: { cpus: number; memoryBytes: number };
-};
 
 /** Writes the manager's certificate and key (`<dataDir>/manager/certificates`, key 0600). */
 export async function writeManagerCertificate(dataDir: string, chain: readonly string[], key: string): Promise<void> {
@@ -85,12 +78,15 @@ export async function writeFirstNodeFiles(
   await writeFileDurably(joinFile, `${JSON.stringify(o.join, null, 2)}\n`);
 }
 
-/** The trust bundle and a chain of the node's files as the API serves them. */
-async function readTls(dataDir: string, which: "agent" | "manager"): Promise<ManagerTls> {
+/** The trust bundle and a chain of the node's files as the API serves them, with the chain's leaf. */
+async function readTls(
+  dataDir: string,
+  which: "agent" | "manager",
+): Promise<{ tls: ManagerTls; leaf: X509Certificate | undefined }> {
   const paths = certificatePaths(dataDir);
   const own = await readCertificateFiles(paths[which]);
   const trust = (await readTrustBundle(paths.trust)).map((c) => splitPemCertificates(c.toString())[0] ?? "");
-  return { chain: [...own.chain], key: own.key, trust };
+  return { tls: { chain: [...own.chain], key: own.key, trust }, leaf: own.certificates[0] };
 }
 
 /**
@@ -98,13 +94,13 @@ async function readTls(dataDir: string, which: "agent" | "manager"): Promise<Man
  * manager issues itself one, see {@link selfIssuedTls}). Its node id must be `nodeId` when given.
  */
 export async function readManagerTls(dataDir: string, nodeId?: string): Promise<ManagerTls | undefined> {
-  let tls: ManagerTls;
+  let read;
   try {
-    tls = await readTls(dataDir, "manager");
+    read = await readTls(dataDir, "manager");
   } catch {
     return undefined;
   }
-  const leaf = (await readCertificateFiles(certificatePaths(dataDir).manager)).certificates[0];
+  const { tls, leaf } = read;
   if (!leaf) return undefined;
   const id = identityOfCertificate(leaf);
   if (id?.kind !== "manager" || (nodeId !== undefined && id.nodeId !== nodeId)) return undefined;
@@ -114,20 +110,19 @@ export async function readManagerTls(dataDir: string, nodeId?: string): Promise<
 
 /** The node this data dir's agent certificate names, and the TLS material it joins with. */
 export async function agentTls(dataDir: string): Promise<{ tls: ManagerTls; nodeId: string; clusterId: string }> {
-  let tls: ManagerTls;
+  let read;
   try {
-    tls = await readTls(dataDir, "agent");
+    read = await readTls(dataDir, "agent");
   } catch (e) {
     throw new ManagerStartError(
       `manager: this node has no agent certificate in ${dirname(certificatePaths(dataDir).agent.cert)} (${(e as Error).message}): a manager joins from a node that joined the cluster`,
       { hint: "join the node with `shoal cluster join --token <manager token> <manager>`, which starts the manager" },
     );
   }
-  const leaf = (await readCertificateFiles(certificatePaths(dataDir).agent)).certificates[0];
-  const id = leaf ? identityOfCertificate(leaf) : undefined;
+  const id = read.leaf ? identityOfCertificate(read.leaf) : undefined;
   if (id?.kind !== "agent")
     throw new ManagerStartError(`manager: ${certificatePaths(dataDir).agent.cert} is not an agent certificate`);
-  return { tls, nodeId: id.nodeId, clusterId: id.clusterId };
+  return { tls: read.tls, nodeId: id.nodeId, clusterId: id.clusterId };
 }
 
 /**
