@@ -6,6 +6,7 @@ import { after, before, test, type TestContext } from "node:test";
 import { ClusterSchema } from "@shoal/api";
 import { isDaemonAlive, stopDaemon } from "../local/processes.js";
 import { main } from "../main.js";
+import { clockSkewWarning } from "./cluster.js";
 import { captureIo, FakeServer } from "../testing/fake-server.js";
 import { makeInfo, T0, iso } from "../testing/objects.js";
 import { joinServerTokens, startJoinServer } from "@shoal/agent/testing";
@@ -168,8 +169,8 @@ test("cluster init starts a manager and an agent in the background, prints the j
 });
 
 /** A manager's join route: the in-process one, which signs with the test CA (401 for any other token). */
-async function joinServer(t: TestContext): Promise<string> {
-  const server = await startJoinServer(CA, JOIN_BASE);
+async function joinServer(t: TestContext, tamper: Parameters<typeof startJoinServer>[2] = {}): Promise<string> {
+  const server = await startJoinServer(CA, JOIN_BASE, tamper);
   t.after(() => server.close());
   return server.addr;
 }
@@ -222,6 +223,23 @@ test("cluster join starts the agent and reports the node; leave as a worker need
   const notIn = await run("n3", "cluster", "leave");
   assert.equal(notIn.code, 1);
   assert.match(notIn.err, /this node is not part of a cluster/);
+});
+
+test("cluster join names a clock more than a minute off the leader's", async (t) => {
+  const early = <T extends { time: string }>(a: T): T => ({
+    ...a,
+    time: new Date(Date.parse(a.time) - 5 * 60_000).toISOString(),
+  });
+  const manager = await joinServer(t, { answer: (a) => early(a) });
+  const r = await run("n3s", "cluster", "join", "--token", WRK, manager);
+  assert.equal(r.code, 0, r.err);
+  assert.match(
+    r.err,
+    /^Warning: this machine's clock is 300 s ahead of the cluster leader's;.*set the clock \(NTP\)\n/,
+  );
+  assert.equal((await run("n3s", "cluster", "leave")).code, 0);
+  assert.equal(clockSkewWarning(0, 59_000), undefined, "a minute is fine");
+  assert.match(clockSkewWarning(120_000, 0) ?? "", /120 s behind/);
 });
 
 test("cluster join without --token is a usage error", async () => {

@@ -113,7 +113,10 @@ async function joinThisNode(ctx: Context, p: ParsedArgs, manager: string, token:
   checkTokenForm(token);
   const { joinNode } = await import("@shoal/agent/join");
   try {
-    return await joinNode(ctx.dataDir, [manager], token, { hostname: p.string("hostname") });
+    const info = await joinNode(ctx.dataDir, [manager], token, { hostname: p.string("hostname") });
+    const skew = clockSkewWarning(Date.parse(info.time), Date.now());
+    if (skew) ctx.err(skew);
+    return info;
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (code !== "SHOAL_ERR_INVALID_TOKEN" && code !== "SHOAL_ERR_JOIN") throw e;
@@ -126,6 +129,17 @@ async function joinThisNode(ctx: Context, p: ParsedArgs, manager: string, token:
       { cause: e },
     );
   }
+}
+
+/** Clocks further apart than this are named at join: certificates are backdated by one hour only. */
+const SKEW_WARN_MS = 60_000;
+
+/** A warning when this machine's clock is more than a minute off the leader's (as a join answer tells it). */
+export function clockSkewWarning(leaderMs: number, localMs: number): string | undefined {
+  const skew = localMs - leaderMs;
+  if (!Number.isFinite(skew) || Math.abs(skew) <= SKEW_WARN_MS) return undefined;
+  const s = Math.round(Math.abs(skew) / 1000);
+  return `Warning: this machine's clock is ${s} s ${skew > 0 ? "ahead of" : "behind"} the cluster leader's; certificates are valid from one hour before they are issued, so a node more than an hour off cannot use them: set the clock (NTP)\n`;
 }
 
 /** Starts the manager daemon in the background with the address flags and `extra`, and waits for its API. */
