@@ -9,6 +9,7 @@ import { test, type TestContext } from "node:test";
 import { anyManagerOf, serverTlsOptions, TRUST_ERRORS } from "@shoal/trust";
 import { newTestCa, testCa, type TestCredentials } from "@shoal/trust/testing";
 import { ApiError, ShoalClient } from "./client.js";
+import { infoOf } from "./info-fixture.js";
 import { createTlsFetch, readTlsFetchOptions, type TlsFetchOptions } from "./node-fetch.js";
 
 const CLUSTER = "c-api";
@@ -68,17 +69,7 @@ async function startServer(
             time: new Date().toISOString(),
           }),
         );
-      const identity = creds.identity;
-      res.end(
-        JSON.stringify({
-          version: "1",
-          clusterId: identity.clusterId,
-          nodeId: identity.kind === "user" ? identity.userId : identity.nodeId,
-          managerAddr: "m",
-          raft: { leader: true, term: 1, commitIndex: 1, appliedIndex: 1 },
-          counts: { nodes: 0, services: 0, tasks: 0 },
-        }),
-      );
+      res.end(JSON.stringify(infoOf(creds.identity)));
     });
   });
   server.listen(0, "127.0.0.1");

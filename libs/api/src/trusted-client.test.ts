@@ -6,6 +6,7 @@ import { test, type TestContext } from "node:test";
 import { serverTlsOptions } from "@shoal/trust";
 import { newTestCa, testCa, type TestCredentials } from "@shoal/trust/testing";
 import { ApiError } from "./client.js";
+import { infoOf } from "./info-fixture.js";
 import { trustedClient, type TrustedOptions } from "./trusted-client.js";
 
 /**
@@ -18,18 +19,8 @@ async function startManager(t: TestContext, creds: TestCredentials, clientCertif
   const server = createServer(options, (req, res) => {
     received.push(req.url ?? "");
     if (req.url !== "/v1/info") return res.end("<!doctype html><title>Shoal</title>");
-    const id = creds.identity;
     res.setHeader("content-type", "application/json");
-    res.end(
-      JSON.stringify({
-        version: "1",
-        clusterId: id.clusterId,
-        nodeId: id.kind === "user" ? id.userId : id.nodeId,
-        managerAddr: "m",
-        raft: { leader: true, term: 1, commitIndex: 1, appliedIndex: 1 },
-        counts: { nodes: 0, services: 0, tasks: 0 },
-      }),
-    );
+    res.end(JSON.stringify(infoOf(creds.identity)));
   });
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
