@@ -1,10 +1,9 @@
 import { createPrivateKey, createPublicKey } from "node:crypto";
 import os from "node:os";
 import path from "node:path";
-import { ApiError, ShoalClient, type JoinInfo } from "@shoal/api";
-import { createTlsFetch } from "@shoal/api/node";
+import { ApiError, type JoinInfo } from "@shoal/api";
+import { trustedClient } from "@shoal/api/node";
 import {
-  anyManagerOf,
   assertChain,
   CaMismatchError,
   CertificateRefusedError,
@@ -59,21 +58,18 @@ export async function joinCluster(
     if (e instanceof CaMismatchError) throw e;
     throw new JoinError(`cannot join the cluster through ${manager}: ${(e as Error).message}`, e);
   }
-  if (!anchor.clusterId) throw new JoinError(`the CA ${manager} presents names no cluster (no O in its subject)`);
   // The certificate maker is loaded only when a node joins.
   const { generateKeyAndCsr } = await import("@shoal/trust/pki");
   const { key, csr } = await generateKeyAndCsr();
-  const tls = createTlsFetch({ trust: anchor.pem, expect: anyManagerOf(anchor.clusterId) });
-  const client = new ShoalClient({
-    managers: [manager],
-    timeoutMs: 10_000,
-    pinned: true,
-    scheme: "https",
-    fetch: tls.fetch,
-  });
+  let tls;
+  try {
+    tls = trustedClient({ managers: [manager], timeoutMs: 10_000, pinned: true, trust: anchor.pem });
+  } catch (e) {
+    throw new JoinError(`the CA ${manager} presents names no cluster (${(e as Error).message})`, e);
+  }
   let info: JoinInfo;
   try {
-    info = await client.call("clusterJoin", {
+    info = await tls.client.call("clusterJoin", {
       body: {
         token,
         csr,

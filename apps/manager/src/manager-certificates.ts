@@ -109,7 +109,7 @@ export async function readManagerTls(dataDir: string, nodeId?: string): Promise<
 }
 
 /** The node this data dir's agent certificate names, and the TLS material it joins with. */
-export async function agentTls(dataDir: string): Promise<{ tls: ManagerTls; nodeId: string; clusterId: string }> {
+export async function agentTls(dataDir: string): Promise<{ tls: ManagerTls; nodeId: string }> {
   let read;
   try {
     read = await readTls(dataDir, "agent");
@@ -122,7 +122,7 @@ export async function agentTls(dataDir: string): Promise<{ tls: ManagerTls; node
   const id = read.leaf ? identityOfCertificate(read.leaf) : undefined;
   if (id?.kind !== "agent")
     throw new ManagerStartError(`manager: ${certificatePaths(dataDir).agent.cert} is not an agent certificate`);
-  return { tls: read.tls, nodeId: id.nodeId, clusterId: id.clusterId };
+  return { tls: read.tls, nodeId: id.nodeId };
 }
 
 /**

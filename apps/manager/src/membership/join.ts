@@ -1,26 +1,26 @@
-import { ShoalClient, type ManagerJoinReply, type ManagerJoinRequest } from "@shoal/api";
-import { createTlsFetch } from "@shoal/api/node";
-import { anyManagerOf, splitPemCertificates } from "@shoal/trust";
+import type { ManagerJoinReply, ManagerJoinRequest, ShoalClient } from "@shoal/api";
+import { trustedClient } from "@shoal/api/node";
+import { splitPemCertificates } from "@shoal/trust";
 import { ManagerStartError } from "../errors.js";
 import { agentTls, writeManagerCertificate, type ManagerTls } from "../manager-certificates.js";
 
-/** Calls the managers over HTTPS presenting `tls`; the fetch's connections are closed after `use`. */
+/** Calls the managers over HTTPS presenting `tls`; the connections are closed after `use`. */
 async function withClient<T>(
   managers: readonly string[],
   tls: ManagerTls,
-  clusterId: string,
   use: (client: ShoalClient) => Promise<T>,
 ): Promise<T> {
-  const f = createTlsFetch({
+  const c = trustedClient({
+    managers,
+    timeoutMs: 60_000,
     trust: tls.trust.join(""),
     cert: tls.chain.join(""),
     key: tls.key,
-    expect: anyManagerOf(clusterId),
   });
   try {
-    return await use(new ShoalClient({ managers, timeoutMs: 60_000, scheme: "https", fetch: f.fetch }));
+    return await use(c.client);
   } finally {
-    await f.close();
+    await c.close();
   }
 }
 
@@ -40,15 +40,13 @@ export async function joinAsManager(
   try {
     const { generateKeyAndCsr } = await import("@shoal/trust/pki");
     const { key, csr } = await generateKeyAndCsr();
-    const issued = await withClient(managers, agent.tls, agent.clusterId, (c) =>
+    const issued = await withClient(managers, agent.tls, (c) =>
       c.call("nodeCertificate", { body: { kind: "manager", csr, addresses: [advertiseAddr] } }),
     );
     const chain = splitPemCertificates(issued.certificate);
     const tls: ManagerTls = { chain, key, trust: splitPemCertificates(issued.trust) };
     await writeManagerCertificate(dataDir, chain, key);
-    const reply = await withClient(managers, tls, agent.clusterId, (c) =>
-      c.call("clusterManagerJoin", { body: where }),
-    );
+    const reply = await withClient(managers, tls, (c) => c.call("clusterManagerJoin", { body: where }));
     return { reply, nodeId: agent.nodeId, tls };
   } catch (e) {
     throw new ManagerStartError(
