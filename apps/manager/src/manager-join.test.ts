@@ -64,7 +64,7 @@ test("a node joined with the manager token runs a manager that joins Raft with i
   // The new manager serves its API with a manager certificate of its node, and follows the leader.
   const leaf = new X509Certificate(readFileSync(certificatePaths(dir).manager.cert));
   assert.match(leaf.subjectAltName ?? "", new RegExp(`URI:shoal://${first.clusterId}/node/${nodeId}/manager`));
-  const viaSecond = managerClient(t, dir, [second.apiAddr]);
+  const viaSecond = managerClient(t, join(base, "m1"), [second.apiAddr]);
   await pollUntil(
     async () => (await viaSecond.call("info")).raft.leaderId === "1",
     "the second manager knows the leader",

@@ -165,6 +165,20 @@ export const StoreEventSchema = z.object({
 });
 export type ApiStoreEvent = z.infer<typeof StoreEventSchema>;
 
+/**
+ * Who may call a route (docs/design/trust.md §4.6), checked by every manager before the request is read or
+ * forwarded: without a credential 401, with one whose role may not call the route 403.
+ * - `public`: anyone; the body carries the credential (the join token).
+ * - `read`: users (admin and read-only), the managers' own certificates, root on a manager (its local socket).
+ * - `admin`: admin users and root on a manager.
+ * - `self`: a node's own agent or manager certificate (the route acts on that node only).
+ * - `manager`: the manager certificate of a node whose role is manager.
+ */
+export type RouteAccess = "public" | "read" | "admin" | "self" | "manager";
+
+/** Every {@link RouteAccess}, in the order the OpenAPI document and the tests list them. */
+export const ROUTE_ACCESS: readonly RouteAccess[] = ["public", "read", "admin", "self", "manager"];
+
 /** A route of the REST API: the single description that drives the server, the OpenAPI document and the client. */
 export interface RouteDef {
   method: "GET" | "POST" | "PATCH" | "DELETE";
@@ -185,11 +199,8 @@ export interface RouteDef {
    * token a joining node or manager is given. Sent with `cache-control: no-store`; no other route may answer one.
    */
   returnsSecret?: true;
-  /**
-   * Only callers on a manager's own machine (loopback) may call it, and followers forwarding for one; until
-   * the API authenticates its callers, this keeps the join tokens on the managers, as Swarm does.
-   */
-  localOnly?: true;
+  /** Who may call it (docs/design/trust.md §4.6); the server refuses everyone else before reading a body. */
+  access: RouteAccess;
 }
 
 /**
@@ -206,6 +217,7 @@ const StaleQuery = z.object(Stale);
 /** Every route of the API, by operation name. */
 export const ROUTES = {
   info: {
+    access: "read",
     method: "GET",
     path: "/v1/info",
     summary: "This manager, the leader and counts (always this manager's local view)",
@@ -214,6 +226,7 @@ export const ROUTES = {
     response: InfoSchema,
   },
   clusterInspect: {
+    access: "read",
     method: "GET",
     path: "/v1/cluster",
     summary: "The cluster object (it holds no secret: join tokens are shown by GET /v1/cluster/join-tokens)",
@@ -223,6 +236,7 @@ export const ROUTES = {
     response: ClusterSchema,
   },
   clusterStatus: {
+    access: "read",
     method: "GET",
     path: "/v1/cluster/status",
     summary:
@@ -232,6 +246,7 @@ export const ROUTES = {
     response: ClusterStatusSchema,
   },
   joinTokens: {
+    access: "admin",
     method: "GET",
     path: "/v1/cluster/join-tokens",
     summary: "The join tokens of both roles: the current root's digest and each role's secret",
@@ -240,18 +255,18 @@ export const ROUTES = {
     status: 200,
     response: JoinTokensSchema,
     returnsSecret: true,
-    localOnly: true,
   },
   joinTokensRotate: {
+    access: "admin",
     method: "POST",
     path: "/v1/cluster/join-tokens/rotate",
     summary: "Give a role a new join secret: its old token is refused at once (nodes already joined are not affected)",
     tag: "cluster",
     body: JoinTokensRotateSchema,
     status: 204,
-    localOnly: true,
   },
   clusterJoin: {
+    access: "public",
     method: "POST",
     path: "/v1/cluster/join",
     summary: "Exchange a join token for what a new node needs to connect",
@@ -262,6 +277,7 @@ export const ROUTES = {
     returnsSecret: true,
   },
   clusterManagerJoin: {
+    access: "manager",
     method: "POST",
     path: "/v1/cluster/managers",
     summary: "Add a manager: it joins Raft as a learner and is made a voter once it has caught up",
@@ -272,6 +288,7 @@ export const ROUTES = {
     returnsSecret: true,
   },
   nodeList: {
+    access: "read",
     method: "GET",
     path: "/v1/nodes",
     summary: "List nodes",
@@ -281,6 +298,7 @@ export const ROUTES = {
     response: z.array(NodeSchema),
   },
   nodeInspect: {
+    access: "read",
     method: "GET",
     path: "/v1/nodes/:ref",
     summary: "One node by id, id prefix or hostname",
@@ -291,6 +309,7 @@ export const ROUTES = {
     response: NodeSchema,
   },
   nodeCertificate: {
+    access: "self",
     method: "POST",
     path: "/v1/nodes/self/certificate",
     summary:
@@ -301,6 +320,7 @@ export const ROUTES = {
     response: IssuedCertificateSchema,
   },
   nodeUpdate: {
+    access: "admin",
     method: "POST",
     path: "/v1/nodes/:ref/update",
     summary: "Replace a node's spec (availability, labels, role); `version` must be the node's current version",
@@ -311,6 +331,7 @@ export const ROUTES = {
     response: NodeSchema,
   },
   nodeRemove: {
+    access: "admin",
     method: "DELETE",
     path: "/v1/nodes/:ref",
     summary: "Remove a node that is down (or any node with force=true)",
@@ -320,6 +341,7 @@ export const ROUTES = {
     status: 204,
   },
   serviceList: {
+    access: "read",
     method: "GET",
     path: "/v1/services",
     summary: "List services with their task counts",
@@ -329,6 +351,7 @@ export const ROUTES = {
     response: z.array(ServiceWithStatusSchema),
   },
   serviceCreate: {
+    access: "admin",
     method: "POST",
     path: "/v1/services",
     summary: "Create a service",
@@ -338,6 +361,7 @@ export const ROUTES = {
     response: ServiceSchema,
   },
   serviceInspect: {
+    access: "read",
     method: "GET",
     path: "/v1/services/:ref",
     summary: "One service by id, id prefix or name",
@@ -348,6 +372,7 @@ export const ROUTES = {
     response: ServiceWithStatusSchema,
   },
   serviceUpdate: {
+    access: "admin",
     method: "POST",
     path: "/v1/services/:ref/update",
     summary: "Replace a service's spec (a rolling update of its tasks); `version` must be the current version",
@@ -358,6 +383,7 @@ export const ROUTES = {
     response: ServiceSchema,
   },
   serviceScale: {
+    access: "admin",
     method: "POST",
     path: "/v1/services/:ref/scale",
     summary: "Set a replicated service's replica count",
@@ -368,6 +394,7 @@ export const ROUTES = {
     response: ServiceSchema,
   },
   serviceRollback: {
+    access: "admin",
     method: "POST",
     path: "/v1/services/:ref/rollback",
     summary: "Return a service to its spec before the last update (a rolling update with its rollback config)",
@@ -377,6 +404,7 @@ export const ROUTES = {
     response: ServiceSchema,
   },
   serviceRemove: {
+    access: "admin",
     method: "DELETE",
     path: "/v1/services/:ref",
     summary: "Remove a service and its tasks",
@@ -385,6 +413,7 @@ export const ROUTES = {
     status: 204,
   },
   serviceLogs: {
+    access: "read",
     method: "GET",
     path: "/v1/services/:ref/logs",
     summary: "Log lines of every task of a service (newline-delimited JSON)",
@@ -396,6 +425,7 @@ export const ROUTES = {
     stream: "ndjson",
   },
   taskList: {
+    access: "read",
     method: "GET",
     path: "/v1/tasks",
     summary: "List tasks",
@@ -410,6 +440,7 @@ export const ROUTES = {
     response: z.array(TaskSchema),
   },
   taskInspect: {
+    access: "read",
     method: "GET",
     path: "/v1/tasks/:ref",
     summary: "One task by id or id prefix",
@@ -420,6 +451,7 @@ export const ROUTES = {
     response: TaskSchema,
   },
   taskLogs: {
+    access: "read",
     method: "GET",
     path: "/v1/tasks/:ref/logs",
     summary: "Log lines of one task (newline-delimited JSON)",
@@ -431,6 +463,7 @@ export const ROUTES = {
     stream: "ndjson",
   },
   networkList: {
+    access: "read",
     method: "GET",
     path: "/v1/networks",
     summary: "List networks",
@@ -440,6 +473,7 @@ export const ROUTES = {
     response: z.array(NetworkSchema),
   },
   networkCreate: {
+    access: "admin",
     method: "POST",
     path: "/v1/networks",
     summary: "Create a network",
@@ -449,6 +483,7 @@ export const ROUTES = {
     response: NetworkSchema,
   },
   networkInspect: {
+    access: "read",
     method: "GET",
     path: "/v1/networks/:ref",
     summary: "One network by id, id prefix or name",
@@ -459,6 +494,7 @@ export const ROUTES = {
     response: NetworkSchema,
   },
   networkRemove: {
+    access: "admin",
     method: "DELETE",
     path: "/v1/networks/:ref",
     summary: "Remove a network no service uses",
@@ -467,6 +503,7 @@ export const ROUTES = {
     status: 204,
   },
   events: {
+    access: "read",
     method: "GET",
     path: "/v1/events",
     summary: "Server-sent events: every store change from now (or after `since`, a store index)",

@@ -6,6 +6,7 @@ import {
   type Node,
   type Service,
   type Task,
+  type User,
 } from "@shoal/api";
 import { AlreadyExistsError, NotFoundError, VersionConflictError } from "./errors.js";
 
@@ -18,11 +19,13 @@ export interface ObjectTypes {
   cluster: Cluster;
   /** Internal: the cluster's secrets (see {@link PUBLIC_KINDS}). */
   secret: ClusterSecrets;
+  /** Internal: the API's users (they leave the managers only through the admin routes). */
+  user: User;
 }
 export type Kind = keyof ObjectTypes;
-export const KINDS: readonly Kind[] = ["cluster", "node", "network", "service", "task", "secret"];
+export const KINDS: readonly Kind[] = ["cluster", "node", "network", "service", "task", "secret", "user"];
 /** A kind whose objects the API may show (in answers and events); the others never leave the managers. */
-export type PublicKind = Exclude<Kind, "secret">;
+export type PublicKind = Exclude<Kind, "secret" | "user">;
 /** The kinds the API may show; the event stream takes only these, so nothing internal is ever in it. */
 export const PUBLIC_KINDS: readonly PublicKind[] = ["cluster", "node", "network", "service", "task"];
 
@@ -73,6 +76,7 @@ export class StoreState {
     service: new Map(),
     task: new Map(),
     secret: new Map(),
+    user: new Map(),
   };
   private readonly tasksByService = new Map<string, Set<string>>();
   private readonly tasksByNode = new Map<string, Set<string>>();
@@ -153,8 +157,8 @@ export class StoreState {
       .filter((t): t is Task => !!t);
   }
 
-  /** Finds a service or network by name. */
-  byName<K extends "service" | "network">(kind: K, name: string): ObjectTypes[K] | undefined {
+  /** Finds a service, network or user by name. */
+  byName<K extends "service" | "network" | "user">(kind: K, name: string): ObjectTypes[K] | undefined {
     for (const o of this.objects[kind].values()) if (o.spec.name === name) return o;
     return undefined;
   }
@@ -169,6 +173,7 @@ export class StoreState {
         service: this.list("service"),
         task: this.list("task"),
         secret: this.list("secret"),
+        user: this.list("user"),
       },
     };
   }
@@ -200,13 +205,13 @@ export class StoreState {
     else map.delete(id);
   }
 
-  /** Service and network names are unique (Swarm refuses a second `web`). */
+  /** Service, network and user names are unique (Swarm refuses a second `web`). */
   private checkUniqueName(
     kind: Kind,
     object: { id: string },
     staged: Map<string, { next: ObjectTypes[Kind] | undefined }>,
   ): void {
-    if (kind !== "service" && kind !== "network") return;
+    if (kind !== "service" && kind !== "network" && kind !== "user") return;
     const name = (object as unknown as { spec: { name: string } }).spec.name;
     const taken = (o: ObjectTypes[Kind] | undefined) =>
       !!o && o.id !== object.id && (o as { spec: { name: string } }).spec.name === name;

@@ -26,7 +26,7 @@ export interface CertificatePaths {
   readonly agent: CertificateFiles;
   readonly manager: CertificateFiles;
   /** `cluster init`'s bundle for a remote CLI (directory 0700). */
-  readonly admin: { readonly dir: string; readonly ca: string } & CertificateFiles;
+  readonly admin: { readonly dir: string; readonly ca: string; readonly accessToken: string } & CertificateFiles;
 }
 
 /** The paths of §4.3 under `dataDir`. */
@@ -38,7 +38,13 @@ export function certificatePaths(dataDir: string): CertificatePaths {
     trust: join(certs, "trust.pem"),
     agent: { cert: join(certs, "agent.crt"), key: join(certs, "agent.key") },
     manager: { cert: join(manager, "manager.crt"), key: join(manager, "manager.key") },
-    admin: { dir: admin, ca: join(admin, "ca.pem"), cert: join(admin, "cert.pem"), key: join(admin, "key.pem") },
+    admin: {
+      dir: admin,
+      ca: join(admin, "ca.pem"),
+      cert: join(admin, "cert.pem"),
+      key: join(admin, "key.pem"),
+      accessToken: join(admin, "access-token"),
+    },
   };
 }
 
@@ -133,16 +139,26 @@ export async function readCertificateFiles(files: CertificateFiles): Promise<Loa
   return { chain: splitPemCertificates(text), key, certificates };
 }
 
-/** Writes `cluster init`'s admin bundle: the roots, the user's chain and key, in a 0700 directory, files 0600. */
+/**
+ * Writes a user's bundle (`cluster init`'s admin bundle, `cluster user create`'s): the roots, the user's chain and
+ * key, and the dashboard access token when given, in a 0700 directory, files 0600.
+ */
 export async function writeAdminBundle(
-  admin: CertificatePaths["admin"],
-  bundle: { readonly roots: readonly string[]; readonly chain: readonly string[]; readonly key: string },
+  admin: Omit<CertificatePaths["admin"], "accessToken"> & { readonly accessToken?: string },
+  bundle: {
+    readonly roots: readonly string[];
+    readonly chain: readonly string[];
+    readonly key: string;
+    readonly accessToken?: string;
+  },
 ): Promise<void> {
   await mkdir(admin.dir, { recursive: true, mode: 0o700 });
   await chmod(admin.dir, 0o700);
   await writeExact(admin.ca, joinPem(bundle.roots), KEY_FILE_MODE);
   await writeExact(admin.cert, joinPem(bundle.chain), KEY_FILE_MODE);
   await writeExact(admin.key, bundle.key, KEY_FILE_MODE);
+  if (bundle.accessToken !== undefined && admin.accessToken !== undefined)
+    await writeExact(admin.accessToken, `${bundle.accessToken}\n`, KEY_FILE_MODE);
 }
 
 async function readOrFail(file: string): Promise<string> {

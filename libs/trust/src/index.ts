@@ -13,4 +13,5 @@ export * from "./raft-sockets.js";
 export * from "./files.js";
 export * from "./renewal.js";
 export * from "./pem.js";
+export * from "./access-token.js";
 export { basicConstraints, keyUsageFlags, KU_CRL_SIGN, KU_DIGITAL_SIGNATURE, KU_KEY_CERT_SIGN } from "./der.js";

@@ -6,6 +6,7 @@ import { test, type TestContext } from "node:test";
 import type { ErrorBody } from "@shoal/api";
 import { forgeCertificate, newTestCa, testCa, type TestCredentials } from "@shoal/trust/testing";
 import { api, call } from "../testing/api-harness.js";
+import { addUser } from "../testing/fixtures.js";
 import { apiTlsOf, CLUSTER, DAY, HOUR, listen, tlsFetch } from "../testing/tls-api.js";
 import { callerOf, describeCaller, resolveCaller } from "./caller.js";
 
@@ -56,8 +57,9 @@ test("callerOf: a valid client certificate gives its identity; no certificate, o
     assert.equal((res.body as { caller: string }).caller, expected, name);
   }
   assert.equal(((await send(agent)).body as { serial: string }).serial, agent.serial, "the leaf is attached");
-  // The routes themselves do not refuse anonymous callers yet (phase b).
-  assert.equal((await send(undefined, "/v1/info")).status, 200);
+  // The API's routes want a credential, and an agent's is not one for reading the cluster.
+  assert.equal((await send(undefined, "/v1/info")).status, 401);
+  assert.equal((await send(agent, "/v1/info")).status, 403);
   assert.deepEqual((await call(a, { method: "GET", url: "/test/caller" })).body, { caller: "anonymous" });
 });
 
@@ -118,8 +120,12 @@ test("the caller is refused before the body is read: a refused certificate with 
   const refused = await send(expired, "/v1/services", post);
   assert.equal(refused.status, 401, JSON.stringify(refused.body));
   assert.equal((refused.body as ErrorBody).error.code, "SHOAL_ERR_UNAUTHENTICATED");
-  // The same body from a valid caller is read, and refused as a body.
-  const valid = await send(await ca.agent("n1"), "/v1/services", post);
+  // So is an agent, whose certificate is valid but may not create services: 403, the body still unread.
+  assert.equal((await send(await ca.agent("n1"), "/v1/services", post)).status, 403);
+  // The same body from an admin is read, and refused as a body.
+  const admin = await ca.user("admin");
+  await addUser(a.store, "admin", { serials: [admin.serial] });
+  const valid = await send(admin, "/v1/services", post);
   assert.equal(valid.status, 400, JSON.stringify(valid.body));
   assert.equal(a.store.state.list("service").length, 1);
 });

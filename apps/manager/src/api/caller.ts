@@ -6,13 +6,22 @@ import type { StoreState } from "@shoal/store";
 import { UnauthenticatedError, type CallerRefusalReason } from "../errors.js";
 
 /**
- * Who is calling the API, as its TLS connection says (docs/design/trust.md §4.6, §4.7): nobody in particular
- * (no client certificate, plain HTTP, an injected request), or the Shoal identity of a client certificate that
- * chains to the cluster's trust bundle. Whether that identity may call a route is decided later, by the route.
+ * Who is calling the API (docs/design/trust.md §4.6, §4.7): nobody in particular (no client certificate, plain
+ * HTTP, an injected request); the Shoal identity of a client certificate that chains to the cluster's trust
+ * bundle (`forwardedBy`: the manager that forwarded the request for it, which checked the certificate itself);
+ * root on a manager node, through that manager's local socket; or a dashboard session of a user. Whether the
+ * caller may call a route is decided by the route's access (`auth/policy.ts`).
  */
 export type Caller =
   | { readonly kind: "anonymous" }
-  | { readonly kind: "certificate"; readonly identity: Identity; readonly certificate: X509Certificate };
+  | {
+      readonly kind: "certificate";
+      readonly identity: Identity;
+      readonly certificate: X509Certificate;
+      readonly forwardedBy?: string;
+    }
+  | { readonly kind: "local"; readonly nodeId: string }
+  | { readonly kind: "session"; readonly identity: Identity & { readonly kind: "user" } };
 
 /** The caller without a credential. */
 export const ANONYMOUS: Caller = Object.freeze({ kind: "anonymous" });
@@ -85,8 +94,15 @@ declare module "fastify" {
   }
 }
 
-/** Options of {@link registerCallerHook}; without them (plain HTTP) every caller is anonymous. */
-export interface CallerHookOptions {
+/**
+ * Options of {@link registerCallerHook}: the trust a client certificate is checked against, or (`resolve`) a
+ * function that says who calls (the local socket's server; tests that inject requests). Without them every
+ * caller is anonymous.
+ */
+export type CallerHookOptions = TlsCallerOptions | { readonly resolve: (req: FastifyRequest) => Caller };
+
+/** The caller of a TLS connection, from its client certificate. */
+export interface TlsCallerOptions {
   /** The current trust (it changes when the certificates are swapped). */
   readonly trust: () => CallerTrust;
   /** The time now, in ms (the API's clock). */
@@ -102,7 +118,7 @@ export function registerCallerHook(app: FastifyInstance, o?: CallerHookOptions):
   app.decorateRequest("shoalCaller", null);
   app.addHook("onRequest", (req, _reply, done) => {
     try {
-      req.shoalCaller = o ? callerOfSocket(req.raw.socket, o.trust(), new Date(o.now())) : ANONYMOUS;
+      req.shoalCaller = callerBy(o, req);
       done();
     } catch (e) {
       done(e as Error);
@@ -110,18 +126,38 @@ export function registerCallerHook(app: FastifyInstance, o?: CallerHookOptions):
   });
 }
 
+/** The caller of `req` as `o` says (see {@link CallerHookOptions}); throws the 401 of a refused certificate. */
+export function callerBy(o: CallerHookOptions | undefined, req: FastifyRequest): Caller {
+  if (!o) return ANONYMOUS;
+  return "resolve" in o ? o.resolve(req) : callerOfSocket(req.raw.socket, o.trust(), new Date(o.now()));
+}
+
 /** Who sent `req` (resolved by the caller hook); anonymous when the hook did not run. */
 export function callerOf(req: FastifyRequest): Caller {
   return req.shoalCaller ?? ANONYMOUS;
 }
 
-/** A caller in words, for logs and messages: its identity URI, or "anonymous". */
+/** A caller in words, for logs and messages: its identity URI, root on a node, or "anonymous". */
 export function describeCaller(caller: Caller): string {
-  return caller.kind === "anonymous" ? "anonymous" : formatIdentity(caller.identity);
+  if (caller.kind === "anonymous") return "anonymous";
+  if (caller.kind === "local") return `root on manager node ${caller.nodeId}`;
+  return formatIdentity(caller.identity);
 }
 
-/** The header a follower forwarding a request names its caller's identity in (URI). */
+/**
+ * The header a follower forwarding a request names its caller in: the identity's URI, or {@link FORWARDED_LOCAL}
+ * for root on the follower's node.
+ */
 export const FORWARDED_FOR = "x-shoal-forwarded-for";
+/** The value of {@link FORWARDED_FOR} for a request that came through the forwarding manager's local socket. */
+export const FORWARDED_LOCAL = "local";
+
+/** The {@link FORWARDED_FOR} value for a caller, undefined for an anonymous one (it is forwarded naming nobody). */
+export function forwardedFor(caller: Caller): string | undefined {
+  if (caller.kind === "anonymous") return undefined;
+  if (caller.kind === "local") return FORWARDED_LOCAL;
+  return formatIdentity(caller.identity);
+}
 
 /**
  * The caller a request is for: its own, or, when a follower forwarded it, the identity the follower names in
@@ -136,6 +172,7 @@ export function effectiveCaller(req: FastifyRequest, store: { readonly state: St
   // A manager forwarding: the request is its caller's, anonymous unless it names one (never the manager's own).
   const header = req.headers[FORWARDED_FOR];
   if (typeof header !== "string") return ANONYMOUS;
+  if (header === FORWARDED_LOCAL) return { kind: "local", nodeId: own.identity.nodeId };
   let identity: Identity;
   try {
     identity = parseIdentity(header);
@@ -143,6 +180,6 @@ export function effectiveCaller(req: FastifyRequest, store: { readonly state: St
     return ANONYMOUS;
   }
   return identity.clusterId === own.identity.clusterId
-    ? { kind: "certificate", identity, certificate: own.certificate }
+    ? { kind: "certificate", identity, certificate: own.certificate, forwardedBy: own.identity.nodeId }
     : ANONYMOUS;
 }

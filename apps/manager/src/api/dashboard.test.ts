@@ -26,7 +26,7 @@ async function server(t: TestContext, dashboardDir: string | null) {
   return app;
 }
 
-test("the manager serves the dashboard at / beside the API, the API docs and the OpenAPI document", async (t) => {
+test("the manager serves the dashboard at / beside the API, the API docs and the OpenAPI document (the page and docs to anyone, the API to callers with a credential)", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), "shoal-dash-"));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, "assets"));
@@ -45,7 +45,8 @@ test("the manager serves the dashboard at / beside the API, the API docs and the
   assert.equal(asset.statusCode, 200);
   assert.match(String(asset.headers["cache-control"]), /immutable/);
 
-  assert.equal((await app.inject({ url: "/v1/info" })).statusCode, 200);
+  // The page and the API's description are public; the API itself wants a credential.
+  assert.equal((await app.inject({ url: "/v1/info" })).statusCode, 401);
   assert.equal((await app.inject({ url: "/openapi.json" })).statusCode, 200);
   assert.equal((await app.inject({ url: "/docs/" })).statusCode, 200);
   const missing = await app.inject({ url: "/v1/nope" });
@@ -59,5 +60,5 @@ test("without a dashboard build, / says how to build one", async (t) => {
   const page = await app.inject({ url: "/" });
   assert.equal(page.statusCode, 503);
   assert.match(page.body, /npm run build -w @shoal\/dashboard/);
-  assert.equal((await app.inject({ url: "/v1/info" })).statusCode, 200);
+  assert.equal((await app.inject({ url: "/v1/info" })).statusCode, 401);
 });

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { ErrorBodySchema, ROUTES, type RouteDef } from "@shoal/api";
+import { ErrorBodySchema, ROUTES, type RouteAccess, type RouteDef } from "@shoal/api";
 
 const json = (s: z.ZodType, io: "input" | "output") =>
   z.toJSONSchema(s, { io, target: "openapi-3.0", unrepresentable: "any" }) as Record<string, unknown>;
@@ -38,6 +38,9 @@ export function openApiDocument(version: string): Record<string, unknown> {
       operationId: name,
       summary: r.summary,
       tags: [r.tag],
+      description: ACCESS_TEXT[r.access],
+      "x-shoal-access": r.access,
+      ...(r.access === "public" ? {} : { security: [{ clientCertificate: [] }, { session: [] }] }),
       ...(parameters.length ? { parameters } : {}),
       ...(r.body
         ? { requestBody: { required: true, content: { "application/json": { schema: json(r.body, "input") } } } }
@@ -45,6 +48,12 @@ export function openApiDocument(version: string): Record<string, unknown> {
       responses: {
         [String(r.status)]: ok,
         "400": { description: "Invalid request: the fields named are wrong", content: errorContent },
+        ...(r.access === "public"
+          ? {}
+          : {
+              "401": { description: "No credential, or one the cluster does not accept", content: errorContent },
+              "403": { description: "The caller's role may not call this route", content: errorContent },
+            }),
         "404": { description: "Unknown id or name", content: errorContent },
         "409": { description: "Version conflict or name taken", content: errorContent },
         "503": { description: "No leader or no quorum; the hint says what to do", content: errorContent },
@@ -58,11 +67,35 @@ export function openApiDocument(version: string): Record<string, unknown> {
       title: "Shoal API",
       version,
       description:
-        "The REST API of Shoal's managers. Any manager answers: writes are forwarded to the leader; reads are linearizable (a read barrier through the leader) unless they ask for stale=true. Without quorum, reads and writes answer 503 SHOAL_ERR_NO_QUORUM. Every answer names the managers' API addresses in the x-shoal-managers header and the leader's in x-shoal-leader.",
+        "The REST API of Shoal's managers. Any manager answers: writes are forwarded to the leader; reads are linearizable (a read barrier through the leader) unless they ask for stale=true. Without quorum, reads and writes answer 503 SHOAL_ERR_NO_QUORUM. Every answer names the managers' API addresses in the x-shoal-managers header and the leader's in x-shoal-leader. Every route but the join handshake needs a credential (a client certificate the cluster issued, or the dashboard's session cookie): 401 without one, 403 for a role that may not call the route; x-shoal-access names who may call each route.",
     },
     paths,
+    components: {
+      securitySchemes: {
+        clientCertificate: {
+          type: "mutualTLS",
+          description:
+            "A certificate the cluster's CA issued: a user's bundle (shoal cluster user create), a node's certificate",
+        },
+        session: {
+          type: "apiKey",
+          in: "cookie",
+          name: "shoal_session",
+          description: "The dashboard's session, opened with a user's access token (POST /v1/session)",
+        },
+      },
+    },
   };
 }
+
+/** Who may call a route, in the words of the OpenAPI document. */
+const ACCESS_TEXT: Record<RouteAccess, string> = {
+  public: "Public: anyone may call it; the request carries its own credential.",
+  read: "Read: users (admin or read-only), the managers, and root on a manager node (its local socket).",
+  admin: "Admin: admin users and root on a manager node (its local socket).",
+  self: "Self: a node's own agent or manager certificate; it acts on that node only.",
+  manager: "Manager: the manager certificate of a node whose role is manager.",
+};
 
 /** The OpenAPI document as committed in docs/api/openapi.json: two-space JSON and a final newline. */
 export function openApiText(version: string): string {

@@ -16,6 +16,7 @@ import { ClusterStore, LocalConsensus, type Consensus } from "../store/cluster-s
 import { addTasks, seededStore, serviceSpec } from "../testing/fixtures.js";
 import type { RaftView } from "./raft-view.js";
 import { buildApiServer, LEADER_HEADER, MANAGERS_HEADER } from "./server.js";
+import { LOCAL_ADMIN } from "../testing/api-harness.js";
 
 /** Consensus whose read barriers answer, hang until their timeout, or fail; every barrier's timeout is kept. */
 class FakeConsensus implements Consensus {
@@ -123,6 +124,7 @@ async function api(
     leaderApi: () => o.leaderApi ?? (consensus.leader ? self : undefined),
     raft: () => view.current,
     requestTimeoutMs: o.requestTimeoutMs ?? 1_234,
+    authenticate: () => LOCAL_ADMIN,
   });
   t.after(() => app.close());
   const listen = async () => {

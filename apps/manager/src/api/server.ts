@@ -1,7 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
-import { formatIdentity } from "@shoal/trust";
 import { classifyTlsFailure, parseOrThrow, ROUTES, type RouteDef, type RouteName } from "@shoal/api";
 import { isPublicKind, type PublicKind, type StoreEvent } from "@shoal/store";
 import { ManagerError } from "../errors.js";
@@ -10,7 +9,9 @@ import { handlers, logTasks, raftView, readState, type ApiContext, type Parsed }
 import { openApiDocument } from "./openapi.js";
 import { buildClusterStatus } from "./cluster-status.js";
 import { defaultDashboardDir, registerDashboard } from "./dashboard.js";
-import { callerOf, effectiveCaller, FORWARDED_FOR, registerCallerHook } from "./caller.js";
+import { authorize } from "../auth/policy.js";
+import { callerOf, effectiveCaller, FORWARDED_FOR, forwardedFor, registerCallerHook, type Caller } from "./caller.js";
+import { serveLocalSocket, type LocalSocket } from "./local-socket.js";
 import { ApiTlsState, createApiApp, type ApiTls } from "./tls-server.js";
 
 export interface ApiServerOptions extends ApiContext {
@@ -34,6 +35,16 @@ export interface ApiServerOptions extends ApiContext {
    * accepting any manager of its cluster (closed with the server), else the global fetch.
    */
   forwardFetch?: typeof fetch;
+  /**
+   * Also serve the API on this Unix socket (mode 0600, root only), where every caller is root on this manager's
+   * node `nodeId`, an admin (docs/design/trust.md §4.3): how `shoal` on a manager node calls without flags.
+   */
+  localSocket?: LocalSocket;
+  /**
+   * Who calls, instead of the client certificate (tests that inject requests); every request is still
+   * authorized by its route's access.
+   */
+  authenticate?: (req: FastifyRequest) => Caller;
 }
 
 /** Response header on every answer: the managers' API addresses, comma-separated (clients follow them). */
@@ -63,7 +74,14 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     fetch: o.forwardFetch ?? tls?.forwardFetch ?? ((input, init) => fetch(input, init)),
   };
   // Who calls, from the client certificate, before any body is read; a refused certificate ends the request.
-  registerCallerHook(app, tls && { trust: () => tls.trust, now: o.clock ?? Date.now });
+  const local = o.localSocket && serveLocalSocket(app, o.localSocket);
+  const fromTls = tls && { trust: () => tls.trust, now: o.clock ?? Date.now };
+  const authenticate = o.authenticate;
+  registerCallerHook(
+    app,
+    local?.wrap(authenticate ? { resolve: authenticate } : fromTls) ??
+      (authenticate ? { resolve: authenticate } : fromTls),
+  );
   // Validation is the zod schemas' job; fastify's JSON schemas below only document.
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -126,8 +144,16 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     app.route({
       method: route.method,
       url: route.path,
+      // Who may call it, decided before the body is read and before anything is forwarded.
+      onRequest: (req, _reply, done) => {
+        try {
+          authorize(effectiveCaller(req, o.store), route.access, o.store.state, `call ${route.method} ${route.path}`);
+          done();
+        } catch (e) {
+          done(e as Error);
+        }
+      },
       handler: async (req, reply) => {
-        if ("localOnly" in route) checkLocalCaller(req, managers());
         if (route.method !== "GET" && !o.store.isLeader())
           return forward(req, reply, o.leaderApi?.(), leaderless, leaderFetch);
         if (name === "clusterStatus" && !o.store.isLeader()) return clusterStatusVia(o, req, reply, leaderFetch);
@@ -152,21 +178,6 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     });
   }
   return app;
-}
-
-/**
- * Refuses a caller that is not on this machine (loopback), unless it is a follower forwarding a request (its
- * address is a manager's, and it says it forwards). Until the API authenticates callers this keeps the join
- * tokens to the managers' own machines.
- */
-function checkLocalCaller(req: FastifyRequest, managers: readonly { apiAddr: string }[]): void {
-  const from = (req.socket.remoteAddress ?? "").replace(/^::ffff:/, "");
-  if (from === "127.0.0.1" || from === "::1") return;
-  const hosts = new Set(managers.map((m) => m.apiAddr.replace(/:\d+$/, "").replace(/^\[|\]$/g, "")));
-  if (req.headers["x-shoal-forwarded"] && hosts.has(from)) return;
-  throw new ManagerError("SHOAL_ERR_LOCAL_ONLY", `${req.method} ${req.url} answers only on a manager's own machine`, {
-    hint: "run `shoal cluster join-token worker|manager` on a manager node",
-  });
 }
 
 async function forward(
@@ -242,11 +253,11 @@ async function askLeader(
   signal?: AbortSignal,
 ): Promise<Response> {
   // A content type without a body (DELETE) makes the leader refuse the request as an empty JSON body.
-  const caller = callerOf(req);
+  const caller = forwardedFor(callerOf(req));
   const headers: Record<string, string> = {
     "x-shoal-forwarded": "1",
     // Who the request is for: the leader believes it only from a manager's certificate (effectiveCaller).
-    ...(caller.kind === "certificate" ? { [FORWARDED_FOR]: formatIdentity(caller.identity) } : {}),
+    ...(caller !== undefined ? { [FORWARDED_FOR]: caller } : {}),
   };
   const init: RequestInit =
     req.body !== undefined

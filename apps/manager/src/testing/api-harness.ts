@@ -10,6 +10,7 @@ import type { ApiContext, LogSource } from "../api/handlers.js";
 import { buildApiServer } from "../api/server.js";
 import { caSigner } from "../ca-signer.js";
 import type { ApiTls } from "../api/tls-server.js";
+import type { Caller } from "../api/caller.js";
 
 /** An API server under test, its store and consensus, and a way to get a client of it. */
 export interface Api {
@@ -18,6 +19,8 @@ export interface Api {
   consensus: LocalConsensus;
   /** Listens on a free loopback port; resolves with a client of it. */
   client: () => Promise<ShoalClient>;
+  /** Who calls injected (and plain HTTP) requests from now on; without `tls`, default {@link LOCAL_ADMIN}. */
+  caller: Caller;
 }
 
 /** The info object of a one-manager cluster that leads. */
@@ -34,6 +37,9 @@ export const info = (store: ClusterStore): Info => ({
   },
 });
 
+/** Root on node n1 through its manager's local socket: an admin, the default caller of injected requests. */
+export const LOCAL_ADMIN: Caller = Object.freeze({ kind: "local", nodeId: "n1" });
+
 /** A log source with no lines. */
 export const noLogs: LogSource = async function* () {};
 
@@ -49,6 +55,11 @@ export async function api(
     /** Serve HTTPS with these certificates (see apps/manager/src/testing/tls-api.ts). */
     tls?: ApiTls;
     clock?: () => number;
+    /**
+     * Who calls injected requests (and requests over plain HTTP); default root on node n1 (an admin). With
+     * `tls`, the client certificate says who calls instead.
+     */
+    caller?: Caller;
   } = {},
 ): Promise<Api> {
   const machine = new StoreMachine();
@@ -68,7 +79,7 @@ export async function api(
     ...(o.removeManager ? { removeManager: o.removeManager } : {}),
     ...(o.joinManager ? { joinManager: o.joinManager } : {}),
     issueCertificate: caSigner(() => store.state.secrets()),
-    ...(o.tls ? { tls: o.tls } : {}),
+    ...(o.tls ? { tls: o.tls } : { authenticate: () => result.caller }),
     ...(o.clock ? { clock: o.clock } : {}),
   });
   t.after(() => app.close());
@@ -78,7 +89,8 @@ export async function api(
     assert.ok(addr && typeof addr === "object");
     return new ShoalClient({ managers: [`127.0.0.1:${addr.port}`], timeoutMs: 5_000 });
   };
-  return { app, store, consensus, client };
+  const result: Api = { app, store, consensus, client, caller: o.caller ?? LOCAL_ADMIN };
+  return result;
 }
 
 /** A request to inject. */

@@ -13,11 +13,16 @@ import {
   type Service,
   type ServiceSpecInput,
   type Task,
+  type User,
+  type UserRole,
 } from "@shoal/api";
 import { updateOf, type StoreState } from "@shoal/store";
 import { formatDigest, rootDigest } from "@shoal/trust";
 import { joinTokensOf } from "../join-token.js";
 import { TEST_CA } from "./test-ca.js";
+import { X509Certificate } from "node:crypto";
+import type { TestCredentials } from "@shoal/trust/testing";
+import type { Caller } from "../api/caller.js";
 import { memoryClusterStore, type ClusterStore } from "../store/cluster-store.js";
 
 /** Test fixtures of the manager: objects to write into a store on LocalConsensus, and waiting helpers. */
@@ -100,6 +105,36 @@ export function secretsObject(): Omit<ClusterSecrets, "version" | "createdAt" | 
     join: { worker: "1".repeat(25), manager: "2".repeat(25) },
     busToken: "bus-token",
   };
+}
+
+/**
+ * A user of the API holding certificates of these serials (as Node prints them), and the SHA-256 of an access
+ * token when given.
+ */
+export function userObject(
+  id: string,
+  o: { name?: string; role?: UserRole; serials?: readonly string[]; accessTokenHash?: string } = {},
+): Omit<User, "version" | "createdAt" | "updatedAt"> {
+  return {
+    id,
+    spec: { name: o.name ?? id, role: o.role ?? "admin" },
+    certificates: (o.serials ?? []).map((serial) => ({ serial, notAfter: "2099-01-01T00:00:00.000Z" })),
+    ...(o.accessTokenHash ? { accessTokenHash: o.accessTokenHash } : {}),
+  };
+}
+
+/** Adds a user to the store (see {@link userObject}). */
+export async function addUser(
+  store: ClusterStore,
+  id: string,
+  o: Parameters<typeof userObject>[1] = {},
+): Promise<void> {
+  await store.write([{ op: "create", kind: "user", object: userObject(id, o) }]);
+}
+
+/** The caller presenting these credentials' certificate directly (see `api/caller.ts`). */
+export function certificateCaller(creds: Pick<TestCredentials, "identity" | "cert">): Caller {
+  return { kind: "certificate", identity: creds.identity, certificate: new X509Certificate(creds.cert) };
 }
 
 /** The join tokens of {@link clusterObject} with {@link secretsObject}. */

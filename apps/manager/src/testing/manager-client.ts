@@ -5,11 +5,19 @@ import { trustedClient } from "@shoal/api/node";
 import { certificatePaths } from "@shoal/trust";
 
 /**
- * A client of real managers (`startManager`) over HTTPS, trusting the cluster's bundle in `dataDir` (written at
- * init) and accepting any manager of its cluster; its connections are closed after the test.
+ * A client of real managers (`startManager`) over HTTPS as the cluster's admin: it trusts the bundle and
+ * presents root's certificate of the admin bundle `cluster init` wrote in `dataDir`, and accepts any manager of
+ * its cluster; its connections are closed after the test.
  */
 export function managerClient(t: TestContext, dataDir: string, managers: string[], timeoutMs = 10_000): ShoalClient {
-  const c = trustedClient({ managers, timeoutMs, trust: readFileSync(certificatePaths(dataDir).trust, "utf8") });
+  const admin = certificatePaths(dataDir).admin;
+  const c = trustedClient({
+    managers,
+    timeoutMs,
+    trust: readFileSync(admin.ca, "utf8"),
+    cert: readFileSync(admin.cert, "utf8"),
+    key: readFileSync(admin.key, "utf8"),
+  });
   t.after(() => c.close());
   return c.client;
 }
