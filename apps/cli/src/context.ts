@@ -1,11 +1,11 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { ShoalClient } from "@shoal/api";
+import { LOCAL_SOCKET_BASE, ShoalClient } from "@shoal/api";
 import type { TlsFetch } from "@shoal/api/node";
 import { anyManagerOfClusters } from "@shoal/trust";
 import type { OptionDef, ParsedArgs, Syntax } from "./args/parser.js";
-import { chooseTlsFiles, loadCredentials, nodeTrustBundle, type CliCredentials } from "./credentials.js";
+import { chooseTlsFiles, loadCredentials, type CliCredentials } from "./credentials.js";
 import { AgentClient } from "./local/agent-client.js";
 
 /** Where the CLI reads and writes: the process's streams in production, buffers in tests. */
@@ -36,7 +36,7 @@ export const GLOBAL_OPTIONS: readonly OptionDef[] = [
     name: "tls-ca",
     type: "string",
     value: "FILE",
-    help: "Trust bundle (PEM) the managers' certificates must chain to: talk HTTPS (else env SHOAL_CERT_PATH=DIR with ca.pem, cert.pem, key.pem; else the context file's tls; else <data-dir>/certificates/trust.pem if it exists; else plain HTTP)",
+    help: "Trust bundle (PEM) the managers' certificates must chain to: talk HTTPS (else env SHOAL_CERT_PATH=DIR with ca.pem, cert.pem, key.pem; else, without --host, the local manager's socket <run-dir>/manager.sock as root; else the context file's tls; else <data-dir>/certificates/trust.pem if it exists; else plain HTTP)",
   },
   {
     name: "tls-cert",
@@ -126,7 +126,7 @@ export class Context {
   private apiClient?: ShoalClient;
   /** The TLS fetch, once a request needed it (undici loads only then). */
   private tlsFetch: Promise<TlsFetch> | undefined;
-  /** TLS fetches of clients made for one manager (see nodeManagerClient), closed with the context. */
+  /** Fetches of clients made for this node's manager (see localManagerClient), closed with the context. */
   private readonly extraFetches: Promise<TlsFetch>[] = [];
 
   constructor(
@@ -145,6 +145,31 @@ export class Context {
     if (this.hosts.length === 0) this.hosts = ["127.0.0.1:7070"];
     this.runDir = args.string("run-dir") ?? "/run/shoal";
     this.tlsFlags = { ca: args.string("tls-ca"), cert: args.string("tls-cert"), key: args.string("tls-key") };
+    const tlsFlagGiven = Object.values(this.tlsFlags).some((v) => v !== undefined);
+    this.explicit = list.length > 0 || tlsFlagGiven || !!io.env.SHOAL_CERT_PATH;
+  }
+
+  /** The hosts or credentials were given (flags, SHOAL_HOST, SHOAL_CERT_PATH): the local socket is not used. */
+  private readonly explicit: boolean;
+
+  /** This node's manager's local socket, `<run-dir>/manager.sock` (docs/design/trust.md §4.3). */
+  get localSocket(): string {
+    return join(this.runDir, "manager.sock");
+  }
+
+  /**
+   * A client of this node's manager through its local socket, as root on this node (an admin); closed with
+   * {@link close}. It fails with SHOAL_ERR_UNREACHABLE while the manager does not serve the socket.
+   */
+  localManagerClient(timeoutMs?: number): ShoalClient {
+    const local = import("@shoal/api/node").then((m) => m.createSocketFetch(this.localSocket));
+    this.extraFetches.push(local);
+    return new ShoalClient({
+      managers: [LOCAL_SOCKET_BASE],
+      pinned: true,
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+      fetch: async (input, init) => (await local).fetch(input, init),
+    });
   }
 
   /**
@@ -171,6 +196,11 @@ export class Context {
    */
   get client(): ShoalClient {
     if (this.apiClient) return this.apiClient;
+    // On a manager node, root calls through the manager's local socket unless told otherwise.
+    if (!this.explicit && existsSync(this.localSocket)) {
+      this.apiClient = this.localManagerClient();
+      return this.apiClient;
+    }
     const creds = this.credentials();
     this.apiClient = new ShoalClient({
       managers: this.hosts,
@@ -188,29 +218,6 @@ export class Context {
       this.tlsFetch ??= import("@shoal/api/node").then((m) => m.createTlsFetch(options));
       return (await this.tlsFetch).fetch(input, init);
     };
-  }
-
-  /**
-   * A client of this node's own manager at `127.0.0.1:<port>`, over HTTPS with the node's trust bundle;
-   * undefined while the node has none (a manager being initialized writes it). Closed with {@link close}.
-   */
-  nodeManagerClient(port: number, timeoutMs: number): ShoalClient | undefined {
-    const trust = nodeTrustBundle(this.dataDir);
-    if (!existsSync(trust)) return undefined;
-    const creds = loadCredentials({ ca: { path: trust, via: "the node's trust bundle" } }, (f) =>
-      readFileSync(f, "utf8"),
-    );
-    const tls = import("@shoal/api/node").then((m) =>
-      m.createTlsFetch({ trust: creds.trust, expect: anyManagerOfClusters(creds.clusterIds) }),
-    );
-    this.extraFetches.push(tls);
-    return new ShoalClient({
-      managers: [`127.0.0.1:${port}`],
-      timeoutMs,
-      pinned: true,
-      scheme: "https",
-      fetch: async (input, init) => (await tls).fetch(input, init),
-    });
   }
 
   /** Ends what the command opened: the TLS connections kept alive, so the process can exit. */

@@ -1,4 +1,5 @@
 import { mkdirSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { SHOAL_VERSION, type ManagerJoinReply } from "@shoal/api";
@@ -112,6 +113,11 @@ export interface ManagerOptions {
    * joined the cluster as a manager (its agent certificate is in `<dataDir>/certificates`).
    */
   join?: { managers: string[] };
+  /**
+   * Serve the API also on `<runDir>/manager.sock` (0600), where root on this node calls as an admin with no
+   * certificate (`shoal` on a manager node); none without it.
+   */
+  runDir?: string;
   log?: Logger;
 }
 
@@ -122,6 +128,12 @@ export interface RunningManager {
   readonly raft: RaftNode;
   readonly nats: NatsSupervisor;
   stop(): Promise<void>;
+}
+
+/** The manager's local socket in `runDir` (made 0755 if missing): `<runDir>/manager.sock`. */
+async function localSocketPath(runDir: string): Promise<string> {
+  await mkdir(runDir, { recursive: true, mode: 0o755 });
+  return join(runDir, "manager.sock");
 }
 
 /** Starts a manager: Raft-backed store, nats-server, dispatcher and leader loops (while leader), REST API. */
@@ -311,6 +323,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       removeManager: (nodeAddr, force, alsoWrite) => removeManager(raft, store, nodeAddr, force, alsoWrite),
       issueCertificate: caSigner(() => store.state.secrets()),
       tls,
+      ...(o.runDir ? { localSocket: { path: await localSocketPath(o.runDir), nodeId: identity.nodeId } } : {}),
     });
     cleanups.push(() => api.close());
     await api.listen({ host: o.listenAddr, port: o.apiPort });

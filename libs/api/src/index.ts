@@ -14,4 +14,5 @@ export * from "./cluster-status.js";
 export * from "./routes.js";
 export * from "./client.js";
 export * from "./version.js";
+export * from "./local-socket.js";
 export { classifyTlsFailure, type TlsFailure, type TlsProblem } from "./tls-failure.js";

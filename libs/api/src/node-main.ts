@@ -5,3 +5,4 @@
  */
 export * from "./node-fetch.js";
 export * from "./trusted-client.js";
+export * from "./socket-client.js";

@@ -69,8 +69,15 @@ if (role === "manager") {
     writeFileSync(join(get("data-dir"), "agent", "join.json"), ${JSON.stringify(JSON.stringify(FIRST_JOIN))});
   }
   const tls = { cert: ${JSON.stringify([...MANAGER_TLS.chain, ...CA.trust].join(""))}, key: ${JSON.stringify(MANAGER_TLS.key)} };
-  server = createHttpsServer(tls, (req, res) => answers[req.url] ? json(res, answers[req.url]) : (res.statusCode = 404, res.end()));
+  const answer = (req, res) => answers[req.url] ? json(res, answers[req.url]) : (res.statusCode = 404, res.end());
+  server = createHttpsServer(tls, answer);
   server.listen(Number(get("api-port")), "127.0.0.1");
+  // Root on the node calls through the manager's local socket.
+  mkdirSync(get("run-dir"), { recursive: true });
+  const local = createHttpServer(answer);
+  local.listen(join(get("run-dir"), "manager.sock"));
+  const close = server.close.bind(server);
+  server.close = () => { local.close(); close(); };
 } else {
   const joinFile = join(get("data-dir"), "agent", "join.json");
   if (!existsSync(joinFile)) { console.error("Error: this node has not joined a cluster"); process.exit(1); }
@@ -132,7 +139,7 @@ test("cluster init starts a manager and an agent in the background, prints the j
   assert.match(
     readFileSync(join(init.dataDir, "logs", "manager.log"), "utf8"),
     new RegExp(
-      `^fake manager --init --data-dir \\S+ --listen-addr 0\\.0\\.0\\.0 --advertise-addr 10\\.1\\.2\\.3 --api-port ${port} `,
+      `^fake manager --init --data-dir \\S+ --run-dir \\S+ --listen-addr 0\\.0\\.0\\.0 --advertise-addr 10\\.1\\.2\\.3 --api-port ${port} `,
     ),
   );
   // The new cluster's manager wrote the join of its own node: the agent gets no token.
@@ -296,7 +303,7 @@ test("cluster init --force-new-cluster wants the manager stopped, then restarts 
   assert.match(
     readFileSync(join(init.dataDir, "logs", "manager.log"), "utf8"),
     new RegExp(
-      `\nfake manager --force-new-cluster --data-dir \\S+ --listen-addr 0\\.0\\.0\\.0 --advertise-addr 10\\.1\\.2\\.3 --api-port ${port} `,
+      `\nfake manager --force-new-cluster --data-dir \\S+ --run-dir \\S+ --listen-addr 0\\.0\\.0\\.0 --advertise-addr 10\\.1\\.2\\.3 --api-port ${port} `,
     ),
   );
   assert.equal(Number(readFileSync(join(init.dataDir, "agent.pid"), "utf8")), agentPid, "the running agent was kept");

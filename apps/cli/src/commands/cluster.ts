@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { JoinInfo, ShoalClient } from "@shoal/api";
-import { InvalidTokenError, parseJoinToken } from "@shoal/trust";
+import { certificatePaths, InvalidTokenError, parseJoinToken } from "@shoal/trust";
 import type { ParsedArgs } from "../args/parser.js";
 import { contextFile, type Command, type Context, type ContextTls } from "../context.js";
 import { CliError } from "../errors.js";
@@ -154,6 +154,8 @@ async function startManagerDaemon(
     ...extra,
     "--data-dir",
     ctx.dataDir,
+    "--run-dir",
+    ctx.runDir,
     "--listen-addr",
     o.listenAddr,
     "--advertise-addr",
@@ -167,14 +169,9 @@ async function startManagerDaemon(
     "--nats-cluster-port",
     String(o.natsClusterPort),
   ]);
-  // Its API serves HTTPS with the cluster's certificates: a new cluster's manager writes the node's trust
-  // bundle first, a joining node has it from its join.
-  let local: ShoalClient | undefined;
-  await runDaemon(ctx, p, d, async () => {
-    local ??= ctx.nodeManagerClient(o.apiPort, 2_000);
-    return local?.call("info");
-  });
-  if (!local) throw new Error("cluster: the manager answered before its trust bundle was written");
+  // It answers root on this node on its local socket once its API is up.
+  const local = ctx.localManagerClient(2_000);
+  await runDaemon(ctx, p, d, () => local.call("info"));
   return { o, advertise, local };
 }
 
@@ -262,12 +259,21 @@ export const clusterInitCommand: Command = {
     const nodeId = await ensureAgent(ctx, p, o.apiPort, tokens.manager);
     const addr = `${advertise}:${o.apiPort}`;
     writeContext(ctx, [`127.0.0.1:${o.apiPort}`]);
+    const admin = certificatePaths(ctx.dataDir).admin;
     ctx.out(
       [
         force
           ? `Cluster re-formed from this node's state: this node is now its only manager (node ${nodeId}); the other managers were removed.`
           : `Cluster initialized: this node is now a manager (node ${nodeId}).`,
         "",
+        ...(force
+          ? []
+          : [
+              `As root on a manager node, \`shoal\` needs no credentials. From elsewhere, use the admin bundle in ${admin.dir}`,
+              `(SHOAL_CERT_PATH=${admin.dir} shoal --host ${addr} ...). The dashboard is at https://${addr}/;`,
+              `sign in with the access token in ${admin.accessToken}.`,
+              "",
+            ]),
         "To add a worker to this cluster, run the following command:",
         "",
         `    shoal cluster join --token ${tokens.worker} ${addr}`,

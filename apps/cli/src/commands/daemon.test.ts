@@ -26,6 +26,7 @@ test("shoal manager flags map to the manager's options, with the documented defa
     natsPort: 7072,
     natsClusterPort: 7073,
     init: false,
+    runDir: "/run/shoal",
     heartbeatPeriodMs: 1000,
   });
   const f = parse(managerCommand, [
@@ -46,6 +47,8 @@ test("shoal manager flags map to the manager's options, with the documented defa
     "--init",
     "--heartbeat-period",
     "500ms",
+    "--run-dir",
+    "/r",
   ]);
   assert.deepEqual(managerOptions(f.ctx, f.p), {
     dataDir: "/d",
@@ -56,6 +59,7 @@ test("shoal manager flags map to the manager's options, with the documented defa
     natsPort: 8072,
     natsClusterPort: 8073,
     init: true,
+    runDir: "/r",
     heartbeatPeriodMs: 500,
   });
   const forced = parse(managerCommand, ["--force-new-cluster"]);

@@ -35,6 +35,7 @@ export function managerOptions(ctx: Context, p: ParsedArgs): ManagerOptions {
     natsPort: portFlag(p, "nats-port", 7072),
     natsClusterPort: portFlag(p, "nats-cluster-port", 7073),
     init: p.flag("init"),
+    runDir: ctx.runDir,
     heartbeatPeriodMs: durationFlag("heartbeat-period", p.string("heartbeat-period") ?? "1s"),
     ...(p.strings("join").length > 0 ? { join: { managers: p.strings("join") } } : {}),
     ...(p.flag("force-new-cluster") ? { forceNewCluster: true } : {}),

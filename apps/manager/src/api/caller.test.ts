@@ -42,7 +42,7 @@ async function httpsApi(t: TestContext, o: { extraTrust?: readonly string[]; clo
   return { a, ca, send, handled: () => handled };
 }
 
-test("callerOf: a valid client certificate gives its identity; no certificate, or an injected request, is anonymous", async (t) => {
+test("callerOf: a valid client certificate gives its identity, no certificate is anonymous; only a credential reads the API", async (t) => {
   const { a, ca, send } = await httpsApi(t);
   const agent = await ca.agent("n1");
   const cases: [string, TestCredentials | undefined, string][] = [
@@ -60,7 +60,10 @@ test("callerOf: a valid client certificate gives its identity; no certificate, o
   // The API's routes want a credential, and an agent's is not one for reading the cluster.
   assert.equal((await send(undefined, "/v1/info")).status, 401);
   assert.equal((await send(agent, "/v1/info")).status, 403);
-  assert.deepEqual((await call(a, { method: "GET", url: "/test/caller" })).body, { caller: "anonymous" });
+  // An injected request has no TLS socket: the API's `authenticate` says who it is (here root on n1).
+  assert.deepEqual((await call(a, { method: "GET", url: "/test/caller" })).body, {
+    caller: "root on manager node n1",
+  });
 });
 
 test("a refused client certificate gets 401 SHOAL_ERR_UNAUTHENTICATED naming why, on every route", async (t) => {

@@ -2,8 +2,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ROUTES, type ErrorBody, type RouteName } from "@shoal/api";
-import { serviceSpec } from "../testing/fixtures.js";
-import { api, call, error, versionOf, type Request } from "../testing/api-harness.js";
+import { testCa } from "@shoal/trust/testing";
+import { certificateCaller, nodeObject, serviceSpec } from "../testing/fixtures.js";
+import { api, call, error, LOCAL_ADMIN, versionOf, type Request } from "../testing/api-harness.js";
 
 /** A wrong input for every route that takes input, and the field the 400 must name. */
 const INVALID: Partial<Record<RouteName, { request: Request; field: string }>> = {
@@ -67,10 +68,15 @@ const NO_INPUT: RouteName[] = ["info", "clusterStatus"];
 
 test("every route that takes input answers a wrong one with 400 naming the field", async (t) => {
   const a = await api(t);
+  // The routes of a node's own certificate are called as manager node m1, the others as root on a manager.
+  await a.store.write([{ op: "create", kind: "node", object: nodeObject("m1", { role: "manager" }) }]);
+  const m1 = certificateCaller(await (await testCa("c1")).manager("m1"));
   for (const name of Object.keys(ROUTES) as RouteName[]) {
     const c = INVALID[name];
     if (NO_INPUT.includes(name)) continue;
     assert.ok(c, `route ${name} has a validation case`);
+    const access = ROUTES[name].access;
+    a.caller = access === "self" || access === "manager" ? m1 : LOCAL_ADMIN;
     const e = await error(a, c.request, 400);
     assert.equal(e.code, "SHOAL_ERR_INVALID_ARGUMENT", name);
     assert.match(e.message, /^invalid (request body|query|path parameters): \d+ fields? (is|are) wrong$/, name);

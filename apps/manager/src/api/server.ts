@@ -10,7 +10,16 @@ import { openApiDocument } from "./openapi.js";
 import { buildClusterStatus } from "./cluster-status.js";
 import { defaultDashboardDir, registerDashboard } from "./dashboard.js";
 import { authorize } from "../auth/policy.js";
-import { callerOf, effectiveCaller, FORWARDED_FOR, forwardedFor, registerCallerHook, type Caller } from "./caller.js";
+import {
+  callerBy,
+  callerOf,
+  effectiveCaller,
+  FORWARDED_FOR,
+  forwardedFor,
+  registerCallerHook,
+  type Caller,
+  type CallerHookOptions,
+} from "./caller.js";
 import { serveLocalSocket, type LocalSocket } from "./local-socket.js";
 import { ApiTlsState, createApiApp, type ApiTls } from "./tls-server.js";
 
@@ -41,10 +50,10 @@ export interface ApiServerOptions extends ApiContext {
    */
   localSocket?: LocalSocket;
   /**
-   * Who calls, instead of the client certificate (tests that inject requests); every request is still
-   * authorized by its route's access.
+   * Who calls, instead of the client certificate (tests that inject requests); undefined leaves it to the
+   * certificate. Every request is still authorized by its route's access.
    */
-  authenticate?: (req: FastifyRequest) => Caller;
+  authenticate?: (req: FastifyRequest) => Caller | undefined;
 }
 
 /** Response header on every answer: the managers' API addresses, comma-separated (clients follow them). */
@@ -77,11 +86,10 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
   const local = o.localSocket && serveLocalSocket(app, o.localSocket);
   const fromTls = tls && { trust: () => tls.trust, now: o.clock ?? Date.now };
   const authenticate = o.authenticate;
-  registerCallerHook(
-    app,
-    local?.wrap(authenticate ? { resolve: authenticate } : fromTls) ??
-      (authenticate ? { resolve: authenticate } : fromTls),
-  );
+  const callers: CallerHookOptions | undefined = authenticate
+    ? { resolve: (req) => authenticate(req) ?? callerBy(fromTls, req) }
+    : fromTls;
+  registerCallerHook(app, local ? local.wrap(callers) : callers);
   // Validation is the zod schemas' job; fastify's JSON schemas below only document.
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));

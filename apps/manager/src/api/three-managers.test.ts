@@ -12,6 +12,7 @@ import { clusterObject, pollUntil, serviceSpec } from "../testing/fixtures.js";
 import { freePort } from "../testing/net.js";
 import { raftViewOf } from "./raft-status.js";
 import { buildApiServer } from "./server.js";
+import { LOCAL_ADMIN } from "../testing/api-harness.js";
 
 interface Manager {
   readonly id: number;
@@ -76,6 +77,8 @@ async function startManagers(base: string): Promise<Manager[]> {
       leaderApi,
       raft: () => raftViewOf(raft),
       requestTimeoutMs: 1_000,
+      // Plain HTTP between the managers here: every request is root's on a manager.
+      authenticate: () => LOCAL_ADMIN,
     });
     await app.listen({ host: "127.0.0.1", port: apiPorts[peer.id - 1] as number });
     const m: Manager = {

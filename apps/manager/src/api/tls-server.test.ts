@@ -10,9 +10,9 @@ import { anyManagerOf, probeClusterAnchor, rootDigest, serverTlsOptions } from "
 import { newTestCa, testCa } from "@shoal/trust/testing";
 import type { ManagerError } from "../errors.js";
 import { api, call, error } from "../testing/api-harness.js";
-import { serviceSpec } from "../testing/fixtures.js";
-import { apiTlsOf, CLUSTER, listen, tlsClient } from "../testing/tls-api.js";
-import { callerOf, describeCaller } from "./caller.js";
+import { nodeObject, serviceSpec } from "../testing/fixtures.js";
+import { adminOf, apiTlsOf, CLUSTER, listen, tlsClient } from "../testing/tls-api.js";
+import { ANONYMOUS, callerOf, describeCaller } from "./caller.js";
 import { loadApiTls, updateTls, type ApiTls } from "./tls-server.js";
 
 /** The serial number of the certificate a TLS server at `address` presents to a new connection. */
@@ -30,7 +30,7 @@ test("with tls the API serves HTTPS: a client trusting the cluster's CA gets ans
   const a = await api(t, { tls: apiTlsOf(await ca.manager("m1")) });
   const address = await listen(a.app);
 
-  const info = await tlsClient(t, address, { trust: ca.trust }).call("info");
+  const info = await tlsClient(t, address, { trust: ca.trust, creds: await adminOf(a, ca) }).call("info");
   assert.equal(info.clusterId, CLUSTER);
 
   const stranger = await newTestCa(CLUSTER);
@@ -47,13 +47,17 @@ test("with tls the API serves HTTPS: a client trusting the cluster's CA gets ans
   assert.equal(probed.clusterId, CLUSTER);
 });
 
-test("without tls the API stays plain HTTP and every caller is anonymous", async (t) => {
+test("without tls the API stays plain HTTP, and its callers are who `authenticate` says (else anonymous)", async (t) => {
   const a = await api(t);
   a.app.get("/test/caller", (req) => ({ caller: describeCaller(callerOf(req)) }));
   const client = await a.client();
   assert.match(client.manager, /^http:\/\//);
   assert.equal((await client.call("info")).clusterId, CLUSTER);
-  assert.deepEqual((await call(a, { method: "GET", url: "/test/caller" })).body, { caller: "anonymous" });
+  assert.deepEqual((await call(a, { method: "GET", url: "/test/caller" })).body, {
+    caller: "root on manager node n1",
+  });
+  a.caller = ANONYMOUS;
+  assert.equal((await call(a, { method: "GET", url: "/v1/info" })).status, 401);
   assert.throws(
     () => updateTls(a.app, { chain: [], key: "", trust: [] }),
     (e: ManagerError) => e.code === "SHOAL_ERR_INTERNAL" && /built without tls/.test(e.message),
@@ -72,7 +76,8 @@ test("updateTls: new connections get the new certificate and callers are checked
   assert.notEqual(renewed.serial, first.serial);
   updateTls(a.app, apiTlsOf(renewed));
   assert.equal(await servedSerial(address), renewed.serial);
-  assert.equal((await tlsClient(t, address, { trust: ca.trust }).call("info")).clusterId, CLUSTER);
+  const admin = await adminOf(a, ca);
+  assert.equal((await tlsClient(t, address, { trust: ca.trust, creds: admin }).call("info")).clusterId, CLUSTER);
 
   // Bad material is refused and leaves the certificate in use alone.
   const agent = await ca.agent("n1");
@@ -102,7 +107,8 @@ test("updateTls: new connections get the new certificate and callers are checked
   const oldAgent = tlsClient(t, address, { trust: next.trust, creds: agent });
   const e = await oldAgent.call("info").catch((err: unknown) => err);
   assert.ok(e instanceof ApiError && e.status === 401 && e.code === "SHOAL_ERR_UNAUTHENTICATED", String(e));
-  assert.equal((await tlsClient(t, address, { trust: next.trust }).call("info")).clusterId, CLUSTER);
+  const nextAdmin = await adminOf(a, next, "admin2");
+  assert.equal((await tlsClient(t, address, { trust: next.trust, creds: nextAdmin }).call("info")).clusterId, CLUSTER);
 });
 
 test("a follower forwards writes to the leader over TLS, presenting its manager certificate", async (t) => {
@@ -113,6 +119,8 @@ test("a follower forwards writes to the leader over TLS, presenting its manager 
     callers.push(describeCaller(callerOf(req)));
     done();
   });
+  // m2 is a manager node: its manager certificate may forward for its callers (here root on its node).
+  await leader.store.write([{ op: "create", kind: "node", object: nodeObject("m2", { role: "manager" }) }]);
   const leaderAddr = await listen(leader.app);
   const follower = await api(t, { leader: false, leaderApi: leaderAddr, tls: apiTlsOf(await ca.manager("m2")) });
 

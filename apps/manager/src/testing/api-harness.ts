@@ -1,5 +1,6 @@
 // An API server on an in-memory store, and helpers to call it, for the API's tests.
 import assert from "node:assert/strict";
+import { TLSSocket } from "node:tls";
 import type { TestContext } from "node:test";
 import type { FastifyInstance } from "fastify";
 import { SHOAL_VERSION, ShoalClient, type ErrorBody, type Info } from "@shoal/api";
@@ -19,7 +20,7 @@ export interface Api {
   consensus: LocalConsensus;
   /** Listens on a free loopback port; resolves with a client of it. */
   client: () => Promise<ShoalClient>;
-  /** Who calls injected (and plain HTTP) requests from now on; without `tls`, default {@link LOCAL_ADMIN}. */
+  /** Who calls injected (and plain HTTP) requests from now on; default {@link LOCAL_ADMIN}. */
   caller: Caller;
 }
 
@@ -56,8 +57,8 @@ export async function api(
     tls?: ApiTls;
     clock?: () => number;
     /**
-     * Who calls injected requests (and requests over plain HTTP); default root on node n1 (an admin). With
-     * `tls`, the client certificate says who calls instead.
+     * Who calls injected requests (and requests over plain HTTP); default root on node n1 (an admin). Over
+     * TLS, the client certificate says who calls.
      */
     caller?: Caller;
   } = {},
@@ -79,7 +80,9 @@ export async function api(
     ...(o.removeManager ? { removeManager: o.removeManager } : {}),
     ...(o.joinManager ? { joinManager: o.joinManager } : {}),
     issueCertificate: caSigner(() => store.state.secrets()),
-    ...(o.tls ? { tls: o.tls } : { authenticate: () => result.caller }),
+    ...(o.tls ? { tls: o.tls } : {}),
+    // Injected and plain-HTTP requests are `caller`'s; over TLS the client certificate says who calls.
+    authenticate: (req) => (req.raw.socket instanceof TLSSocket ? undefined : result.caller),
     ...(o.clock ? { clock: o.clock } : {}),
   });
   t.after(() => app.close());

@@ -6,7 +6,9 @@ import type { FastifyInstance } from "fastify";
 import { ShoalClient } from "@shoal/api";
 import { createTlsFetch } from "@shoal/api/node";
 import { anyManagerOf } from "@shoal/trust";
-import type { TestCredentials } from "@shoal/trust/testing";
+import type { TestCa, TestCredentials } from "@shoal/trust/testing";
+import type { Api } from "./api-harness.js";
+import { addUser } from "./fixtures.js";
 import type { ApiTls } from "../api/tls-server.js";
 
 /** The cluster id of the API harness's info (`c1`): the test CA's certificates must be of it. */
@@ -51,4 +53,18 @@ export function tlsFetch(t: TestContext, o: TlsClientOptions): typeof fetch {
 /** A ShoalClient of the API at `address` over TLS (see {@link tlsFetch}). */
 export function tlsClient(t: TestContext, address: string, o: TlsClientOptions): ShoalClient {
   return new ShoalClient({ managers: [`https://${address}`], fetch: tlsFetch(t, o), timeoutMs: 5_000 });
+}
+
+/**
+ * An admin user's credentials for the API `a` (issued by `ca`, the user added to `a`'s store): the client
+ * certificate the API's tests read and write with.
+ */
+export async function adminOf(
+  a: Pick<Api, "store">,
+  ca: Pick<TestCa, "user">,
+  userId = "admin",
+): Promise<TestCredentials> {
+  const creds = await ca.user(userId);
+  await addUser(a.store, userId, { serials: [creds.serial] });
+  return creds;
 }
