@@ -47,6 +47,13 @@ export const CLI_ERRORS = errorRegistry({
       "`shoal cluster leave` refused on a manager: it is the cluster's only manager (leaving erases the cluster), or the cluster cannot be asked whether other managers remain",
     action: "add another manager first or bring the managers back; --force leaves anyway",
   },
+  SHOAL_ERR_BUNDLE_DIR: {
+    status: null,
+    meaning:
+      "`shoal cluster user create` cannot write the user's bundle there: the directory exists and is not empty (no file is ever overwritten), is not a directory, or could not be written",
+    action:
+      "pass --out with a new or empty directory; when the message says the user was created all the same, remove it (`shoal cluster user rm NAME`) and create it again",
+  },
   SHOAL_ERR_NOT_IN_CLUSTER: {
     status: null,
     meaning: "`shoal cluster leave` found no manager or agent running for this data dir",

@@ -19,6 +19,7 @@ import {
   type ManagerTls,
 } from "./manager-certificates.js";
 import { bootstrapCluster, type ManagerEntry } from "./model/bootstrap.js";
+import { newUserCommand } from "./model/users.js";
 import type { Identity } from "./state-dir.js";
 import type { ClusterStore } from "./store/cluster-store.js";
 
@@ -75,16 +76,7 @@ export async function createCluster(
       certificateRecord("agent", agent.issued, digest),
       certificateRecord("manager", manager.issued, digest),
     ]),
-    {
-      op: "create",
-      kind: "user",
-      object: {
-        id: userId,
-        spec: { name: ROOT_USER, role: "admin" },
-        certificates: [{ serial: admin.issued.serial, notAfter: admin.issued.notAfter.toISOString() }],
-        accessTokenHash: accessTokenHash(accessToken),
-      },
-    },
+    newUserCommand(userId, { name: ROOT_USER, role: "admin" }, admin.issued, accessTokenHash(accessToken)),
   ]);
   const join: JoinInfo = {
     clusterId,

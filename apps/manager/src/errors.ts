@@ -83,6 +83,12 @@ export const MANAGER_ERRORS = errorRegistry({
     action:
       "present a certificate this cluster issued and that is still valid (the admin bundle's cert.pem and key.pem, or the node's certificates); check the clocks; an expired node certificate renews by itself, else join the node again",
   },
+  SHOAL_ERR_LAST_ADMIN: {
+    status: 409,
+    meaning:
+      "the user is the cluster's last admin user: removing it would leave nobody who can administer the cluster from another machine (only root on a manager node, through its local socket)",
+    action: "create another admin user first (`shoal cluster user create NAME --role admin`), then remove this one",
+  },
   SHOAL_ERR_SESSION: {
     status: 409,
     meaning: "an agent's message names a session the leader does not know (it restarted or another took over)",

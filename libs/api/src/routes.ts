@@ -9,6 +9,7 @@ import { NodeSchema, NodeSpecSchema } from "./node.js";
 import { ServiceSchema, ServiceSpecSchema } from "./service.js";
 import { TaskSchema } from "./task.js";
 import { TaskStateSchema } from "./task-state.js";
+import { UserCreatedSchema, UserCreateRequestSchema, UserInfoSchema } from "./user.js";
 
 /** Every error the API returns: HTTP status plus this body. */
 export const ErrorBodySchema = z.object({
@@ -24,7 +25,7 @@ export const ErrorBodySchema = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBodySchema>;
 
-/** A reference to an object in a path: its id, a unique id prefix, or (services, networks, nodes) its name. */
+/** A reference to an object in a path: its id, a unique id prefix, or (services, networks, nodes, users) its name. */
 const RefParams = z.object({ ref: z.string().min(1) });
 
 /** A service with counts of its tasks, as `service ls` shows it. */
@@ -263,6 +264,37 @@ export const ROUTES = {
     summary: "Give a role a new join secret: its old token is refused at once (nodes already joined are not affected)",
     tag: "cluster",
     body: JoinTokensRotateSchema,
+    status: 204,
+  },
+  userCreate: {
+    access: "admin",
+    method: "POST",
+    path: "/v1/users",
+    summary:
+      "Create a user of the API: the leader signs a user certificate for the CSR's key and records it with the user before it answers (the access token's hash only, never the token)",
+    tag: "cluster",
+    body: UserCreateRequestSchema,
+    status: 201,
+    response: UserCreatedSchema,
+  },
+  userList: {
+    access: "admin",
+    method: "GET",
+    path: "/v1/users",
+    summary: "List the API's users with their roles and certificates (never their access tokens' hashes)",
+    tag: "cluster",
+    query: StaleQuery,
+    status: 200,
+    response: z.array(UserInfoSchema),
+  },
+  userRemove: {
+    access: "admin",
+    method: "DELETE",
+    path: "/v1/users/:ref",
+    summary:
+      "Remove a user by id, id prefix or name: its certificate and access token are refused at once (the last admin user cannot be removed)",
+    tag: "cluster",
+    params: RefParams,
     status: 204,
   },
   clusterJoin: {

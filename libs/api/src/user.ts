@@ -43,3 +43,49 @@ export const UserSchema = MetaSchema.extend({
   accessTokenHash: z.string().optional(),
 });
 export type User = z.infer<typeof UserSchema>;
+
+/**
+ * A user as the admin routes show it: the stored object without its access token's hash (no route answers
+ * with the hash, so an answer cannot help anyone guess a token offline).
+ */
+export const UserInfoSchema = UserSchema.omit({ accessTokenHash: true });
+export type UserInfo = z.infer<typeof UserInfoSchema>;
+
+/**
+ * The shortest and longest validity a user certificate may be given (1 hour, 1 year), as for node
+ * certificates (`CERT_EXPIRY_MIN_MS`/`CERT_EXPIRY_MAX_MS` of `@shoal/trust`, which this browser-safe package
+ * cannot import).
+ */
+export const USER_CERT_EXPIRY_MIN_MS = 60 * 60 * 1000;
+export const USER_CERT_EXPIRY_MAX_MS = 365 * 24 * 60 * 60 * 1000;
+
+/**
+ * What `shoal cluster user create` sends: the user's name and role, a certificate signing request for a key
+ * made on the admin's machine (only its public key is used: the certificate names the new user, whatever the
+ * CSR says), and the SHA-256 of a dashboard access token made there too (the token itself never leaves it).
+ */
+export const UserCreateRequestSchema = z.object({
+  name: UserNameSchema,
+  role: UserRoleSchema,
+  csr: z
+    .string()
+    .min(1, "give a PEM certificate signing request for the user's key")
+    .max(8192, "a certificate signing request is at most a few hundred bytes: this is not one"),
+  /** SHA-256 (hex) of the user's dashboard access token; without it the user cannot sign in to the dashboard. */
+  accessTokenHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, "give the SHA-256 of the access token as 64 lower-case hex digits")
+    .optional(),
+  /** How long the certificate is valid, in ms: 1 hour to 1 year (default 1 year). */
+  expiryMs: z
+    .number()
+    .int()
+    .min(USER_CERT_EXPIRY_MIN_MS, "a user certificate is valid for at least 1 hour (3600000 ms)")
+    .max(USER_CERT_EXPIRY_MAX_MS, "a user certificate is valid for at most 1 year (31536000000 ms)")
+    .optional(),
+});
+export type UserCreateRequest = z.infer<typeof UserCreateRequestSchema>;
+
+/** A user just created: the user, its certificate chain (leaf first, PEM) and the trust bundle (roots, PEM). */
+export const UserCreatedSchema = z.object({ user: UserInfoSchema, certificate: z.string(), trust: z.string() });
+export type UserCreated = z.infer<typeof UserCreatedSchema>;

@@ -26,25 +26,39 @@ export interface CertificatePaths {
   readonly agent: CertificateFiles;
   readonly manager: CertificateFiles;
   /** `cluster init`'s bundle for a remote CLI (directory 0700). */
-  readonly admin: { readonly dir: string; readonly ca: string; readonly accessToken: string } & CertificateFiles;
+  readonly admin: UserBundlePaths;
+}
+
+/**
+ * The files of a user's bundle (`cluster init`'s admin bundle, `cluster user create`'s): the directory
+ * `SHOAL_CERT_PATH` names, with the trust bundle, the user's chain and key, and its dashboard access token.
+ */
+export interface UserBundlePaths extends CertificateFiles {
+  readonly dir: string;
+  readonly ca: string;
+  readonly accessToken: string;
+}
+
+/** The files of a user's bundle in `dir`: `ca.pem`, `cert.pem`, `key.pem` and `access-token`. */
+export function userBundlePaths(dir: string): UserBundlePaths {
+  return {
+    dir,
+    ca: join(dir, "ca.pem"),
+    cert: join(dir, "cert.pem"),
+    key: join(dir, "key.pem"),
+    accessToken: join(dir, "access-token"),
+  };
 }
 
 /** The paths of §4.3 under `dataDir`. */
 export function certificatePaths(dataDir: string): CertificatePaths {
   const certs = join(dataDir, "certificates");
   const manager = join(dataDir, "manager", "certificates");
-  const admin = join(dataDir, "admin");
   return {
     trust: join(certs, "trust.pem"),
     agent: { cert: join(certs, "agent.crt"), key: join(certs, "agent.key") },
     manager: { cert: join(manager, "manager.crt"), key: join(manager, "manager.key") },
-    admin: {
-      dir: admin,
-      ca: join(admin, "ca.pem"),
-      cert: join(admin, "cert.pem"),
-      key: join(admin, "key.pem"),
-      accessToken: join(admin, "access-token"),
-    },
+    admin: userBundlePaths(join(dataDir, "admin")),
   };
 }
 
@@ -144,7 +158,7 @@ export async function readCertificateFiles(files: CertificateFiles): Promise<Loa
  * key, and the dashboard access token when given, in a 0700 directory, files 0600.
  */
 export async function writeAdminBundle(
-  admin: Omit<CertificatePaths["admin"], "accessToken"> & { readonly accessToken?: string },
+  admin: Omit<UserBundlePaths, "accessToken"> & { readonly accessToken?: string },
   bundle: {
     readonly roots: readonly string[];
     readonly chain: readonly string[];

@@ -10,6 +10,7 @@ import {
   humanDuration,
   intFlag,
   parseDurationMs,
+  parseValidityMs,
   parseSizeBytes,
   sizeFlag,
 } from "./units.js";
@@ -29,6 +30,23 @@ test("durations are read as Docker writes them", () => {
     ["s", undefined],
   ];
   for (const [text, ms] of cases) assert.equal(parseDurationMs(text), ms, text);
+});
+
+test("certificate validities are durations, optionally after whole days", () => {
+  const cases: [string, number | undefined][] = [
+    ["90d", 90 * 86_400_000],
+    ["1d12h", 36 * 3_600_000],
+    ["8760h", 365 * 86_400_000],
+    ["30m", 1_800_000],
+    [" 2h ", 7_200_000],
+    ["", undefined],
+    ["d", undefined],
+    ["1.5d", undefined],
+    ["1y", undefined],
+    ["1d1y", undefined],
+    ["12", undefined],
+  ];
+  for (const [text, ms] of cases) assert.equal(parseValidityMs(text), ms, text);
 });
 
 test("sizes are read as Docker's --memory reads them (binary units)", () => {

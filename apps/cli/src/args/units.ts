@@ -24,6 +24,21 @@ export function parseDurationMs(text: string): number | undefined {
   return Math.round(total);
 }
 
+const DAY_MS = 24 * 3_600_000;
+
+/**
+ * Parses a certificate's validity: a duration as {@link parseDurationMs} reads it, optionally after whole days
+ * (`90d`, `1d12h`, `8760h`, `30m`). Returns milliseconds, or undefined when `text` is not one.
+ */
+export function parseValidityMs(text: string): number | undefined {
+  const m = /^(?:(\d+)d)?(.*)$/.exec(text.trim());
+  const days = m?.[1] === undefined ? undefined : Number(m[1]) * DAY_MS;
+  const rest = m?.[2] ?? "";
+  if (rest === "") return days;
+  const ms = parseDurationMs(rest);
+  return ms === undefined ? undefined : (days ?? 0) + ms;
+}
+
 const SIZE_UNITS: Readonly<Record<string, number>> = { "": 1, b: 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3, t: 1024 ** 4 };
 
 /**

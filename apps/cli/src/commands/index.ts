@@ -3,6 +3,7 @@ import { clusterInitCommand, clusterJoinCommand } from "./cluster.js";
 import { clusterLeaveCommand } from "./cluster-leave.js";
 import { clusterJoinTokenCommand } from "./cluster-join-token.js";
 import { clusterStatusCommand } from "./cluster-status.js";
+import { clusterUserCreateCommand, clusterUserLsCommand, clusterUserRmCommand } from "./cluster-user.js";
 import { agentCommand, managerCommand } from "./daemon.js";
 import { imageLoadCommand, imageLsCommand, imageRmCommand } from "./image.js";
 import { networkCreateCommand, networkInspectCommand, networkLsCommand, networkRmCommand } from "./network.js";
@@ -34,6 +35,9 @@ export const COMMANDS: readonly Command[] = [
   clusterLeaveCommand,
   clusterJoinTokenCommand,
   clusterStatusCommand,
+  clusterUserCreateCommand,
+  clusterUserLsCommand,
+  clusterUserRmCommand,
   nodeLsCommand,
   nodeInspectCommand,
   nodeUpdateCommand,

@@ -2,8 +2,6 @@ import {
   ClusterSchema,
   isTerminal,
   serviceTaskCounts,
-  type Cluster,
-  type ClusterSecrets,
   type Info,
   type JoinInfo,
   type JoinRequest,
@@ -21,6 +19,7 @@ import {
   type ServiceSpec,
   type ServiceWithStatus,
   type Task,
+  type UserCreateRequest,
 } from "@shoal/api";
 import { updateOf, VersionConflictError, withoutMeta, type Command, type StoreState } from "@shoal/store";
 import { joinPem, type LeafRequest } from "@shoal/trust";
@@ -44,6 +43,10 @@ import { buildClusterStatus } from "./cluster-status.js";
 import { withManagerStatus } from "./manager-status.js";
 import { soloView, type RaftView } from "./raft-view.js";
 import { resolveNetwork, resolveNode, resolveService, resolveTask } from "./resolve.js";
+import { clusterOf, readState, secretsOf } from "./store-reads.js";
+import { userHandlers } from "./user-routes.js";
+
+export { readState } from "./store-reads.js";
 
 /** Reads log lines of a task from its node. */
 export type LogSource = (task: Task, q: LogsQuery, signal: AbortSignal) => AsyncIterable<LogLine>;
@@ -65,19 +68,17 @@ export interface ApiContext {
    */
   removeManager?: (nodeAddr: string, force: boolean, alsoWrite?: readonly Command[]) => Promise<boolean>;
   /**
-   * Issues a certificate for a CSR's key naming what `request` says (the cluster CA's signer, on the leader);
-   * absent where the manager cannot sign (then joins are refused as not ready).
+   * Issues a certificate for a CSR's key naming what `request` says, valid for `validityMs` when given (the
+   * cluster CA's signer, on the leader); absent where the manager cannot sign (then joins are refused as not
+   * ready).
    */
-  issueCertificate?: (request: LeafRequest, csr: string) => Promise<IssuedCertificate>;
+  issueCertificate?: (request: LeafRequest, csr: string, validityMs?: number) => Promise<IssuedCertificate>;
   /** Who calls (set per request from its client certificate, or the identity a manager forwards for). */
   caller?: Caller;
 }
 
 /** The time of this request, from the injected clock. */
 const now = (ctx: ApiContext): number => (ctx.clock ?? Date.now)();
-
-/** The store as this request reads it: after a read barrier unless the request asked for `stale=true`. */
-export const readState = (ctx: ApiContext): Promise<StoreState> => ctx.store.read(ctx.readOptions);
 
 /** This manager's view of consensus. */
 export const raftView = (ctx: ApiContext): RaftView => ctx.raft?.() ?? soloView(ctx.store.isLeader());
@@ -106,25 +107,12 @@ type BodyOut = {
   serviceUpdate: { version: number; spec: ServiceSpec };
   serviceScale: { replicas: number; version?: number };
   networkCreate: NetworkSpec;
+  userCreate: UserCreateRequest;
 };
 
 type Handler<N extends RouteName> = (ctx: ApiContext, input: Parsed<N>) => Promise<RouteOutput<N>>;
 type StreamRoutes = "serviceLogs" | "taskLogs" | "events";
 export type Handlers = { [N in Exclude<RouteName, StreamRoutes>]: Handler<N> };
-
-function clusterOf(state: StoreState): Cluster {
-  const c = state.cluster();
-  if (!c)
-    throw new ManagerError("SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", { hint: "retry in a second" });
-  return c;
-}
-
-function secretsOf(state: StoreState): ClusterSecrets {
-  const s = state.secrets();
-  if (!s)
-    throw new ManagerError("SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", { hint: "retry in a second" });
-  return s;
-}
 
 /** Tasks counts of a service for `service ls`. */
 export function withStatus(state: StoreState, s: Service): ServiceWithStatus {
@@ -354,6 +342,7 @@ export const handlers: Handlers = {
     checkNetworkUnused(state, n);
     await ctx.store.write([{ op: "delete", kind: "network", id: n.id, expectedVersion: n.version }]);
   },
+  ...userHandlers,
 };
 
 /** The tasks whose logs a logs request covers: one task, or every task of a service that reached a node. */

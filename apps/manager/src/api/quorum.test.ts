@@ -163,6 +163,7 @@ const READS: Partial<Record<RouteName, string>> = {
   taskLogs: "/v1/tasks/TASK/logs",
   networkList: "/v1/networks",
   networkInspect: "/v1/networks/backend",
+  userList: "/v1/users",
 };
 /** GET routes that do not read the store linearizably, by design: this manager's own view, and the event stream. */
 const LOCAL: RouteName[] = ["info", "clusterStatus", "events"];

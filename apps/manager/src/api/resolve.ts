@@ -1,4 +1,4 @@
-import type { Network, Node, Service, Task } from "@shoal/api";
+import type { Network, Node, Service, Task, User } from "@shoal/api";
 import type { StoreState } from "@shoal/store";
 import { ManagerError } from "../errors.js";
 import { notFound } from "./errors.js";
@@ -47,4 +47,11 @@ export function resolveTask(state: StoreState, ref: string): Task {
   const t = state.get("task", ref) ?? byPrefix(state.list("task"), ref, "task");
   if (!t) throw notFound("task", ref, "list them with `shoal service ps SERVICE`");
   return t;
+}
+
+/** A user by id, exact name, or unique id prefix. */
+export function resolveUser(state: StoreState, ref: string): User {
+  const u = state.get("user", ref) ?? state.byName("user", ref) ?? byPrefix(state.list("user"), ref, "user");
+  if (!u) throw notFound("user", ref, "list them with `shoal cluster user ls`");
+  return u;
 }

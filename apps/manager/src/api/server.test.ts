@@ -62,6 +62,12 @@ const INVALID: Partial<Record<RouteName, { request: Request; field: string }>> =
   networkInspect: { request: { method: "GET", url: "/v1/networks/" }, field: "ref" },
   networkRemove: { request: { method: "DELETE", url: "/v1/networks/" }, field: "ref" },
   events: { request: { method: "GET", url: "/v1/events?kind=cat" }, field: "kind" },
+  userCreate: {
+    request: { method: "POST", url: "/v1/users", body: { name: "ann", role: "owner", csr: "x" } },
+    field: "role",
+  },
+  userList: { request: { method: "GET", url: "/v1/users?stale=often" }, field: "stale" },
+  userRemove: { request: { method: "DELETE", url: "/v1/users/" }, field: "ref" },
 };
 /** Routes whose input cannot be wrong: no path parameters, no body, no query fields. */
 const NO_INPUT: RouteName[] = ["info", "clusterStatus"];
@@ -120,12 +126,13 @@ test("unknown refs are 404 with a hint, on every route that takes one; unknown p
     { method: "GET", url: "/v1/tasks/nope/logs" },
     { method: "GET", url: "/v1/networks/nope" },
     { method: "DELETE", url: "/v1/networks/nope" },
+    { method: "DELETE", url: "/v1/users/nope" },
   ];
   for (const r of requests) {
     const e = await error(a, r, 404);
     assert.equal(e.code, "SHOAL_ERR_NOT_FOUND", r.url);
-    assert.match(e.message, /^no (node|service|task|network) "nope"$/, r.url);
-    assert.match(e.hint ?? "", /shoal (node|service|task|network) (ls|ps)/, r.url);
+    assert.match(e.message, /^no (node|service|task|network|user) "nope"$/, r.url);
+    assert.match(e.hint ?? "", /shoal (node|service|task|network|cluster user) (ls|ps)/, r.url);
   }
   const e = await error(a, { method: "GET", url: "/v1/nothing" }, 404);
   assert.equal(e.code, "SHOAL_ERR_NO_ROUTE");

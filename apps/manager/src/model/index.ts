@@ -1,6 +1,6 @@
 /**
  * The manager's pure model: what its components share without importing each other (network and allocation
- * queries, placement constraints, published ports, service changes, cluster bootstrap, store event tests).
+ * queries, placement constraints, published ports, service changes, cluster bootstrap, store event tests, users).
  */
 export * from "./bootstrap.js";
 export * from "./constraints.js";
@@ -9,3 +9,4 @@ export * from "./networks.js";
 export * from "./ports.js";
 export * from "./services.js";
 export * from "./stable-json.js";
+export * from "./users.js";
