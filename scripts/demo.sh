@@ -38,9 +38,12 @@ demo: see it yourself:
   curl http://127.0.0.1:$PORT/                           # a replica answers on the published port
   node apps/cli/bin/shoal.mjs service scale demo=5     # more replicas
   open https://127.0.0.1:7070/                           # the web dashboard (live state; scale, drain, logs)
+  cat /var/lib/shoal/admin/access-token                  # ...signs in to it (user root, an admin)
   open https://127.0.0.1:7070/docs                       # the REST API (Swagger UI)
-  curl --cacert /var/lib/shoal/certificates/trust.pem https://127.0.0.1:7070/v1/info   # the API, checked
-  # The API is HTTPS with the cluster's own CA: a browser warns until you import its root,
-  # /var/lib/shoal/certificates/trust.pem, as a trusted authority (or accept the warning once).
+  cd /var/lib/shoal/admin && curl --cacert ca.pem --cert cert.pem --key key.pem https://127.0.0.1:7070/v1/info
+  # The API is HTTPS with the cluster's own CA, and every route but the join wants a credential: the CLI as
+  # root on this node uses the manager's local socket; elsewhere, the admin bundle in /var/lib/shoal/admin
+  # (SHOAL_CERT_PATH=DIR). A browser warns until you import the root, /var/lib/shoal/admin/ca.pem, as a
+  # trusted authority (or accept the warning once).
   node apps/cli/bin/shoal.mjs cluster leave --force    # stop and remove the cluster
 EOT

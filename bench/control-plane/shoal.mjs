@@ -129,8 +129,14 @@ export async function startShoal({ dir, tarball }) {
       ],
       180_000,
     );
-    const trust = readFileSync(join(dataDir, "certificates", "trust.pem"), "utf8");
-    tls = trustedClient({ managers: [`127.0.0.1:${api}`], trust });
+    // As the cluster's admin, with the bundle `cluster init` wrote.
+    const admin = (f) => readFileSync(join(dataDir, "admin", f), "utf8");
+    tls = trustedClient({
+      managers: [`127.0.0.1:${api}`],
+      trust: admin("ca.pem"),
+      cert: admin("cert.pem"),
+      key: admin("key.pem"),
+    });
     await shoal(["image", "load", "-i", tarball], 120_000);
     await waitForReadyNode(get);
   } catch (e) {

@@ -114,6 +114,15 @@ export function saveContextManagers(dataDir: string, managers: readonly string[]
   }
 }
 
+/** Whether a `HOST:PORT` names this machine (127.0.0.0/8, ::1, localhost): its manager is this node's. */
+export function isLoopbackHost(hostPort: string): boolean {
+  const host = hostPort
+    .replace(/^https?:\/\//, "")
+    .replace(/:\d+\/?$/, "")
+    .replace(/^\[|\]$/g, "");
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
 /** What a command handler works with. */
 export class Context {
   readonly hosts: string[];
@@ -146,10 +155,13 @@ export class Context {
     this.runDir = args.string("run-dir") ?? "/run/shoal";
     this.tlsFlags = { ca: args.string("tls-ca"), cert: args.string("tls-cert"), key: args.string("tls-key") };
     const tlsFlagGiven = Object.values(this.tlsFlags).some((v) => v !== undefined);
-    this.explicit = list.length > 0 || tlsFlagGiven || !!io.env.SHOAL_CERT_PATH;
+    this.explicit = tlsFlagGiven || !!io.env.SHOAL_CERT_PATH || !list.every(isLoopbackHost);
   }
 
-  /** The hosts or credentials were given (flags, SHOAL_HOST, SHOAL_CERT_PATH): the local socket is not used. */
+  /**
+   * Credentials were given (`--tls-*`, SHOAL_CERT_PATH), or a manager other than this node's (a `--host` or
+   * SHOAL_HOST that is not a loopback address): the local socket is not used.
+   */
   private readonly explicit: boolean;
 
   /** This node's manager's local socket, `<run-dir>/manager.sock` (docs/design/trust.md §4.3). */

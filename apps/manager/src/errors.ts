@@ -64,24 +64,19 @@ export const MANAGER_ERRORS = errorRegistry({
     meaning: "no API route has that method and path",
     action: "see the API's routes at /docs (Swagger UI) or /openapi.json",
   },
-  SHOAL_ERR_LOCAL_ONLY: {
-    status: 403,
-    meaning:
-      "the route answers only callers on a manager's own machine (the join tokens, as with `docker swarm join-token`)",
-    action: "run the command on a manager node (`shoal cluster join-token worker|manager` there)",
-  },
   SHOAL_ERR_FORBIDDEN: {
     status: 403,
     meaning:
-      "the caller's certificate is valid but its identity may not call that route (a worker asking for a manager certificate, an agent joining Raft)",
-    action: "call it with the credentials the message names (for a manager: promote the node first)",
+      "the caller is known but its role may not call that route (a read-only user on a write, an agent certificate on anything but its own node's routes, a worker asking for a manager certificate, a demoted manager)",
+    action:
+      "call it with the credentials the message names: an admin's bundle, root on a manager node, or the node's own certificate (for a manager: promote the node first)",
   },
   SHOAL_ERR_UNAUTHENTICATED: {
     status: 401,
     meaning:
-      "the API refused the client certificate the caller presented: it has expired or is not yet valid, the cluster's CA did not issue it, it is a CA certificate or not for client use, or it names no Shoal identity or another cluster's; the message says which (a caller without a certificate is not refused by this check)",
+      "the API has no credential it accepts from the caller: none was presented, or the client certificate has expired or is not yet valid, the cluster's CA did not issue it, it is a CA certificate or not for client use, it names no Shoal identity or another cluster's, or it names a node or user the cluster no longer has (removed) or a user certificate the store no longer lists; the message says which",
     action:
-      "present a certificate this cluster issued and that is still valid (the admin bundle's cert.pem and key.pem, or the node's certificates); check the clocks; an expired node certificate renews by itself, else join the node again",
+      "on a manager node run `shoal` as root (the local socket); elsewhere present a certificate this cluster issued and that is still valid (a user's bundle: SHOAL_CERT_PATH, --tls-cert/--tls-key; or the node's certificates); check the clocks; an expired node certificate renews by itself, else join the node again",
   },
   SHOAL_ERR_LAST_ADMIN: {
     status: 409,

@@ -14,9 +14,10 @@ export function createSocketFetch(path: string): TlsFetch {
     if (typeof input !== "string" && !(input instanceof URL))
       throw new TypeError("socket fetch: pass a URL and a RequestInit, not a Request of the global fetch");
     // As in node-fetch.ts: undici 7's RequestInit and Response have the shapes ShoalClient uses.
-    return (await undiciFetch(input, { ...init, dispatcher: agent } as UndiciRequestInit)) as unknown as Response;
+    const res: unknown = await undiciFetch(input, { ...init, dispatcher: agent } as UndiciRequestInit);
+    return res as Response;
   };
-  return { fetch: socketFetch as typeof fetch, close: () => agent.close() };
+  return { fetch: socketFetch, close: () => agent.close() };
 }
 
 /** A client of one manager through its local socket, and the connections it keeps. */
@@ -37,6 +38,6 @@ export function socketClient(
   const f = createSocketFetch(path);
   return {
     client: new ShoalClient({ ...o, managers: [LOCAL_SOCKET_BASE], pinned: true, fetch: f.fetch }),
-    close: f.close,
+    close: () => f.close(),
   };
 }

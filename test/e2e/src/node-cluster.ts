@@ -39,7 +39,10 @@ export class NodeCluster {
   readonly tag = Math.random().toString(36).slice(2, 8);
   readonly cgroupParent = `shoal-e2e-${this.tag}`;
   readonly bridge = `she2e${this.tag.slice(0, 5)}`;
-  /** The CLI's TLS files on this host (`SHOAL_CERT_PATH`): `ca.pem`, the cluster's trust bundle. */
+  /**
+   * The CLI's TLS files on this host (`SHOAL_CERT_PATH`): the admin bundle (`ca.pem`, `cert.pem`, `key.pem`)
+   * and the dashboard's `access-token`.
+   */
   readonly certPath = join(this.work, "cli-tls");
   ports = { api: 0, raft: 0, nats: 0, natsCluster: 0 };
   /** The manager's API over HTTPS with the cluster's trust bundle, once {@link init} has run. */
@@ -51,9 +54,9 @@ export class NodeCluster {
     return this.api.client;
   }
 
-  /** The cluster's trust bundle: the roots the manager's certificate chains to (`cluster init` wrote it). */
-  get trustFile(): string {
-    return join(this.dataDir, "certificates", "trust.pem");
+  /** The admin user's dashboard access token (a copy of the one `cluster init` wrote). */
+  accessToken(): string {
+    return readFileSync(join(this.certPath, "access-token"), "utf8").trim();
   }
 
   /**
@@ -120,12 +123,20 @@ export class NodeCluster {
       "--bridge-subnet",
       this.bridgeSubnet,
     ]);
-    // The manager serves HTTPS with the cluster's certificates: this process and the CLI on this host (whose
-    // data dir is not this cluster's) trust them with the bundle init wrote. A copy, as `cluster leave` removes it.
-    const trust = readFileSync(this.trustFile, "utf8");
-    mkdirSync(this.certPath, { recursive: true });
-    copyFileSync(this.trustFile, join(this.certPath, "ca.pem"));
-    this.api = trustedClient({ managers: [`127.0.0.1:${this.ports.api}`], trust });
+    // The manager serves HTTPS with the cluster's certificates and wants a credential: this process and the CLI
+    // on this host (whose data dir is not this cluster's) use the admin bundle init wrote, as a remote admin
+    // would. A copy, as `cluster leave` removes it.
+    const admin = join(this.dataDir, "admin");
+    mkdirSync(this.certPath, { recursive: true, mode: 0o700 });
+    for (const f of ["ca.pem", "cert.pem", "key.pem", "access-token"])
+      copyFileSync(join(admin, f), join(this.certPath, f));
+    const read = (f: string) => readFileSync(join(this.certPath, f), "utf8");
+    this.api = trustedClient({
+      managers: [`127.0.0.1:${this.ports.api}`],
+      trust: read("ca.pem"),
+      cert: read("cert.pem"),
+      key: read("key.pem"),
+    });
   }
 
   /** Runs `shoal ARGS` with this cluster's API address; rejects with its output when it fails. */

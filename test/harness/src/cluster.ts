@@ -13,7 +13,7 @@ import { HarnessError } from "./errors.js";
 import { NODE_IMAGE, ensureNodeImage, hostSystemDirs } from "./node-image.js";
 import { API_PORT, DATA_DIR, HarnessNode, REPO, RUN_DIR } from "./node.js";
 import { healScript, planPartition } from "./partition.js";
-import { trustBundleOf } from "./trust.js";
+import { adminBundleOf, type AdminCredentials } from "./trust.js";
 import { until } from "./until.js";
 
 /** What {@link startCluster} builds. */
@@ -119,10 +119,13 @@ export class HarnessCluster {
     return this.api.clientOf({ managers: this.managers.map((m) => `${m.address}:${API_PORT}`), ...o });
   }
 
-  /** Trusts the managers of the cluster `trust` (its bundle, PEM) names; {@link startCluster} does, after init. */
-  useTrust(trust: string): void {
+  /**
+   * Calls the managers with the admin bundle of the cluster (its bundle, root's certificate and key, PEM);
+   * {@link startCluster} does, after init.
+   */
+  useCredentials(credentials: AdminCredentials): void {
     const old = this.api;
-    this.api = trustedClient({ managers: this.managers.map((m) => `${m.address}:${API_PORT}`), trust });
+    this.api = trustedClient({ managers: this.managers.map((m) => `${m.address}:${API_PORT}`), ...credentials });
     void old?.close();
   }
 
@@ -284,7 +287,7 @@ async function formCluster(cluster: HarnessCluster): Promise<void> {
       `harness: no join tokens in the output of \`shoal cluster init\`:\n${initOut}`,
     );
   // The managers serve HTTPS with the cluster's certificates; `cluster init` wrote the bundle that checks them.
-  cluster.useTrust(await trustBundleOf(first));
+  cluster.useCredentials(await adminBundleOf(first));
   // Managers join one at a time (each is a learner until it has caught up, then a voter).
   for (const m of cluster.managers.slice(1)) {
     await m.shoalOk([

@@ -11,6 +11,14 @@ import { DATA_DIR, type ExecOutput } from "./node.js";
 
 /** The trust bundle on a node (the default data dir, as harness, installed and Vagrant nodes use): the roots. */
 export const TRUST_BUNDLE = `${DATA_DIR}/certificates/trust.pem`;
+/** The admin bundle `cluster init` writes on the first manager: the roots, root's certificate and key. */
+export const ADMIN_BUNDLE = {
+  ca: `${DATA_DIR}/admin/ca.pem`,
+  cert: `${DATA_DIR}/admin/cert.pem`,
+  key: `${DATA_DIR}/admin/key.pem`,
+};
+/** The dashboard access token of the admin user `root`, beside its bundle. */
+export const ADMIN_ACCESS_TOKEN = `${DATA_DIR}/admin/access-token`;
 /** A manager node's certificate chain, leaf first. */
 export const MANAGER_CERT = `${DATA_DIR}/manager/certificates/manager.crt`;
 
@@ -21,9 +29,14 @@ export interface FileNode {
 }
 
 /** A file on a node, read as root; rejects naming the node and the file when it cannot be read. */
-async function readOnNode(node: FileNode, path: string, what: string): Promise<string> {
+async function readOnNode(
+  node: FileNode,
+  path: string,
+  what: string,
+  marker = "-----BEGIN CERTIFICATE-----",
+): Promise<string> {
   const r = await node.exec(["cat", path]);
-  if (r.code !== 0 || !r.stdout.includes("-----BEGIN CERTIFICATE-----"))
+  if (r.code !== 0 || !r.stdout.includes(marker))
     throw new HarnessError(
       "SHOAL_ERR_HARNESS_NODE",
       `harness: no ${what} in ${path} on ${node.hostname} (did the node join a cluster?): ${r.stderr.trim() || `exit ${r.code}`}`,
@@ -36,12 +49,33 @@ export function trustBundleOf(node: FileNode): Promise<string> {
   return readOnNode(node, TRUST_BUNDLE, "trust bundle");
 }
 
+/** What the harness calls the API with: the trust bundle, and the admin user's certificate and key (PEM). */
+export interface AdminCredentials {
+  readonly trust: string;
+  readonly cert: string;
+  readonly key: string;
+}
+
+/** The admin bundle `cluster init` wrote on `node` (the cluster's first manager). */
+export async function adminBundleOf(node: FileNode): Promise<AdminCredentials> {
+  return {
+    trust: await readOnNode(node, ADMIN_BUNDLE.ca, "admin bundle"),
+    cert: await readOnNode(node, ADMIN_BUNDLE.cert, "admin certificate"),
+    key: await readOnNode(node, ADMIN_BUNDLE.key, "admin key", "PRIVATE KEY-----"),
+  };
+}
+
+/** The dashboard access token of the admin user on `node` (the cluster's first manager). */
+export async function adminAccessTokenOf(node: FileNode): Promise<string> {
+  return (await readOnNode(node, ADMIN_ACCESS_TOKEN, "access token", "shoal_at_")).trim();
+}
+
 /**
- * A client of the managers over HTTPS that accepts any manager of the cluster whose bundle `node` holds; close
- * it when done.
+ * A client of the managers over HTTPS as the cluster's admin, with the admin bundle of `node` (the cluster's
+ * first manager); it accepts any manager of the cluster. Close it when done.
  */
 export async function clusterClient(node: FileNode, o: TrustedClientOptions): Promise<TrustedClient> {
-  return trustedClient({ ...o, trust: await trustBundleOf(node) });
+  return trustedClient({ ...o, ...(await adminBundleOf(node)) });
 }
 
 /**

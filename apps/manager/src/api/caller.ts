@@ -10,7 +10,7 @@ import { UnauthenticatedError, type CallerRefusalReason } from "../errors.js";
  * HTTP, an injected request); the Shoal identity of a client certificate that chains to the cluster's trust
  * bundle (`forwardedBy`: the manager that forwarded the request for it, which checked the certificate itself);
  * root on a manager node, through that manager's local socket; or a dashboard session of a user. Whether the
- * caller may call a route is decided by the route's access (`auth/policy.ts`).
+ * caller may call a route is decided by the route's access (`policy.ts`).
  */
 export type Caller =
   | { readonly kind: "anonymous" }
