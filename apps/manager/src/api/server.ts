@@ -9,7 +9,7 @@ import { handlers, logTasks, raftView, readState, type ApiContext, type Parsed }
 import { openApiDocument } from "./openapi.js";
 import { buildClusterStatus } from "./cluster-status.js";
 import { defaultDashboardDir, registerDashboard } from "./dashboard.js";
-import { authorize } from "./policy.js";
+import { authorize } from "../auth/policy.js";
 import {
   callerBy,
   callerOf,

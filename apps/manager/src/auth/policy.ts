@@ -2,7 +2,7 @@ import type { RouteAccess } from "@shoal/api";
 import type { StoreState } from "@shoal/store";
 import { formatIdentity } from "@shoal/trust";
 import { ManagerError } from "../errors.js";
-import { describeCaller, type Caller } from "./caller.js";
+import { describeCaller, type Caller } from "../api/caller.js";
 
 /** What the refusals suggest to a caller without a usable credential. */
 const CREDENTIAL_HINT =
