@@ -73,15 +73,21 @@ export const MANAGER_ERRORS = errorRegistry({
   SHOAL_ERR_FORBIDDEN: {
     status: 403,
     meaning:
-      "the caller's certificate is valid but its identity may not call that route (a worker asking for a manager certificate, an agent joining Raft)",
-    action: "call it with the credentials the message names (for a manager: promote the node first)",
+      "the caller's credential is valid but its identity may not call that route (a read-only user writing, a worker asking for a manager certificate, an agent joining Raft), or a request with the dashboard's session cookie did not come from the dashboard's own page (wrong Host or Origin)",
+    action:
+      "call it with the credentials the message names (for a manager: promote the node first); use the dashboard at an address the manager's certificate names",
   },
   SHOAL_ERR_UNAUTHENTICATED: {
     status: 401,
     meaning:
-      "the API refused the client certificate the caller presented: it has expired or is not yet valid, the cluster's CA did not issue it, it is a CA certificate or not for client use, or it names no Shoal identity or another cluster's; the message says which (a caller without a certificate is not refused by this check)",
+      "the API has no credential it accepts from the caller: none was presented; the client certificate has expired or is not yet valid, the cluster's CA did not issue it, it is a CA certificate or not for client use, or it names no Shoal identity, another cluster's or one the store no longer has; the dashboard's session cookie expired or ended; or a sign-in's access token is no user's. The message says which",
     action:
-      "present a certificate this cluster issued and that is still valid (the admin bundle's cert.pem and key.pem, or the node's certificates); check the clocks; an expired node certificate renews by itself, else join the node again",
+      "present a certificate this cluster issued and that is still valid (the admin bundle's cert.pem and key.pem, or the node's certificates); check the clocks; an expired node certificate renews by itself, else join the node again. In the dashboard, sign in again with an access token (<data-dir>/admin/access-token on the first manager, or the file `shoal cluster user create` wrote)",
+  },
+  SHOAL_ERR_RATE_LIMITED: {
+    status: 429,
+    meaning: "too many failed dashboard sign-ins came from the caller's address (10 a minute at most)",
+    action: "wait the seconds the hint and the Retry-After header name, then sign in with the right access token",
   },
   SHOAL_ERR_SESSION: {
     status: 409,

@@ -311,6 +311,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       removeManager: (nodeAddr, force, alsoWrite) => removeManager(raft, store, nodeAddr, force, alsoWrite),
       issueCertificate: caSigner(() => store.state.secrets()),
       tls,
+      log,
     });
     cleanups.push(() => api.close());
     await api.listen({ host: o.listenAddr, port: o.apiPort });
