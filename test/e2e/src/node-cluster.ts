@@ -39,10 +39,13 @@ export class NodeCluster {
   readonly tag = Math.random().toString(36).slice(2, 8);
   readonly cgroupParent = `shoal-e2e-${this.tag}`;
   readonly bridge = `she2e${this.tag.slice(0, 5)}`;
-  /** The CLI's TLS files on this host (`SHOAL_CERT_PATH`): `ca.pem`, the cluster's trust bundle. */
+  /**
+   * The CLI's TLS files on this host (`SHOAL_CERT_PATH`): `ca.pem`, the cluster's trust bundle, and root's
+   * `cert.pem` and `key.pem` from the admin bundle.
+   */
   readonly certPath = join(this.work, "cli-tls");
   ports = { api: 0, raft: 0, nats: 0, natsCluster: 0 };
-  /** The manager's API over HTTPS with the cluster's trust bundle, once {@link init} has run. */
+  /** The manager's API over HTTPS with the cluster's trust bundle and root's certificate, once {@link init} ran. */
   private api: TrustedClient | undefined;
 
   /** A client of the manager's API over HTTPS (after {@link init}). */
@@ -54,6 +57,11 @@ export class NodeCluster {
   /** The cluster's trust bundle: the roots the manager's certificate chains to (`cluster init` wrote it). */
   get trustFile(): string {
     return join(this.dataDir, "certificates", "trust.pem");
+  }
+
+  /** The access token of the cluster's root user, which `cluster init` wrote for the dashboard's sign-in. */
+  accessToken(): string {
+    return readFileSync(join(this.dataDir, "admin", "access-token"), "utf8").trim();
   }
 
   /**
@@ -125,7 +133,15 @@ export class NodeCluster {
     const trust = readFileSync(this.trustFile, "utf8");
     mkdirSync(this.certPath, { recursive: true });
     copyFileSync(this.trustFile, join(this.certPath, "ca.pem"));
-    this.api = trustedClient({ managers: [`127.0.0.1:${this.ports.api}`], trust });
+    // The API wants a credential: this process and the CLI are root, with the admin bundle init wrote.
+    const admin = join(this.dataDir, "admin");
+    for (const f of ["cert.pem", "key.pem"]) copyFileSync(join(admin, f), join(this.certPath, f));
+    this.api = trustedClient({
+      managers: [`127.0.0.1:${this.ports.api}`],
+      trust,
+      cert: readFileSync(join(admin, "cert.pem"), "utf8"),
+      key: readFileSync(join(admin, "key.pem"), "utf8"),
+    });
   }
 
   /** Runs `shoal ARGS` with this cluster's API address; rejects with its output when it fails. */
