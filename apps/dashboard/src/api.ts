@@ -1,27 +1,27 @@
 import { ShoalClient, type LogLine, type Node, type Service } from "@shoal/api";
 import type { LiveApi } from "./lib/live.js";
+import { SessionWatch } from "./lib/session.js";
 
 /**
- * Credentials for when the API requires them: a bearer token kept for this browser tab only. Every request
- * and stream sends it, so the page works the same with and without authentication.
+ * The page's session: signed in, the browser holds an HttpOnly session cookie the page cannot read, sent with
+ * every request to the manager that served the page (same-origin); any 401 tells the page to sign in again.
  */
-const TOKEN_KEY = "shoal.token";
-export const credentials = {
-  get: (): string | null => sessionStorage.getItem(TOKEN_KEY),
-  set: (token: string): void => sessionStorage.setItem(TOKEN_KEY, token),
-  clear: (): void => sessionStorage.removeItem(TOKEN_KEY),
-};
+export const sessionWatch = new SessionWatch();
 
 /** The typed API client, pinned to the manager that served this page (a page cannot call other origins). */
 export const client = new ShoalClient({
   managers: [location.origin],
   pinned: true,
   timeoutMs: 15_000,
-  headers: (): Record<string, string> => {
-    const token = credentials.get();
-    return token ? { authorization: `Bearer ${token}` } : {};
-  },
+  // Called unbound: a browser refuses `fetch` called as a method of another object.
+  fetch: sessionWatch.fetch((input, init) => fetch(input, init)),
 });
+
+/** Sign-in and sign-out: the manager sets and clears the session cookie. */
+export const session = {
+  signIn: (accessToken: string) => client.call("sessionCreate", { body: { accessToken } }),
+  signOut: () => client.call("sessionDelete"),
+};
 
 export const liveApi: LiveApi = {
   info: () => client.call("info"),

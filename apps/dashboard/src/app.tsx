@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { credentials, liveApi } from "./api.js";
-import { banners, needsSignIn } from "./lib/banners.js";
+import { liveApi, session, sessionWatch } from "./api.js";
+import { banners } from "./lib/banners.js";
 import { LiveCluster, type LiveState } from "./lib/live.js";
 import { href, parseRoute, type Route } from "./lib/route.js";
 import { EventsPage } from "./pages/events.js";
@@ -10,6 +10,7 @@ import { NodesPage } from "./pages/nodes.js";
 import { Overview } from "./pages/overview.js";
 import { ServicePage } from "./pages/service.js";
 import { ServicesPage } from "./pages/services.js";
+import { SignInPage } from "./pages/sign-in.js";
 import { Empty, Loading, ProblemBox, Section, useNow } from "./ui.js";
 
 const NAV: { route: Route; label: string }[] = [
@@ -40,12 +41,44 @@ function useLive(): LiveState {
   return state;
 }
 
+/**
+ * The page: the cluster while the session lives, else the sign-in form. It starts as if signed in (the browser
+ * may hold a session cookie, which the page cannot read); the first 401 shows the form, and each sign-in starts
+ * the live view afresh.
+ */
 export function App() {
+  const [signedIn, setSignedIn] = useState(true);
+  const [generation, setGeneration] = useState(0);
+  useEffect(() => sessionWatch.onEnded(() => setSignedIn(false)), []);
+  if (!signedIn)
+    return (
+      <>
+        <header class="top">
+          <h1 class="brand">Shoal</h1>
+        </header>
+        <main>
+          <SignInPage
+            onSignedIn={() => {
+              setGeneration((g) => g + 1);
+              setSignedIn(true);
+            }}
+          />
+        </main>
+      </>
+    );
+  return <Dashboard key={generation} onSignedOut={() => setSignedIn(false)} />;
+}
+
+function Dashboard({ onSignedOut }: { onSignedOut: () => void }) {
   const route = useRoute();
   const live = useLive();
   const now = useNow();
   const problem = live.conn.state === "retrying" ? live.conn.problem : undefined;
   const section = route.page === "service" ? "services" : route.page === "logs" ? "services" : route.page;
+  const signOut = () => {
+    // Signed out whatever the answer: the cookie is cleared, or the session had already ended.
+    void session.signOut().then(onSignedOut, onSignedOut);
+  };
   return (
     <>
       <header class="top">
@@ -60,10 +93,12 @@ export function App() {
           ))}
         </nav>
         <Status live={live} />
+        <button type="button" class="signout" onClick={signOut}>
+          Sign out
+        </button>
       </header>
       <main>
         <Banners live={live} />
-        {needsSignIn(problem) || needsSignIn(live.statusProblem) ? <SignIn /> : null}
         {!live.loaded ? (
           problem ? (
             <ProblemBox problem={problem} title="Cannot load the cluster's state" />
@@ -131,7 +166,7 @@ function Banners({ live }: { live: LiveState }) {
               {b.elsewhere.map((a, i) => (
                 <span key={a}>
                   {i > 0 ? ", " : ""}
-                  <a href={`http://${a}/`}>{a}</a>
+                  <a href={`https://${a}/`}>{a}</a>
                 </span>
               ))}
               .
@@ -140,34 +175,5 @@ function Banners({ live }: { live: LiveState }) {
         </div>
       ))}
     </>
-  );
-}
-
-/** Asks for an API token when the API refuses the page's requests. */
-function SignIn() {
-  const [token, setToken] = useState("");
-  return (
-    <form
-      class="card signin"
-      onSubmit={(e) => {
-        e.preventDefault();
-        credentials.set(token.trim());
-        location.reload();
-      }}
-    >
-      <h2>Sign in</h2>
-      <p>The API asks for credentials. Paste an API token; it is kept for this browser tab only.</p>
-      <label for="token">API token</label>
-      <input
-        id="token"
-        type="password"
-        autoComplete="off"
-        value={token}
-        onInput={(e) => setToken(e.currentTarget.value)}
-      />
-      <button type="submit" disabled={token.trim() === ""}>
-        Sign in
-      </button>
-    </form>
   );
 }

@@ -67,22 +67,27 @@ export const MANAGER_ERRORS = errorRegistry({
   SHOAL_ERR_FORBIDDEN: {
     status: 403,
     meaning:
-      "the caller is known but its role may not call that route (a read-only user on a write, an agent certificate on anything but its own node's routes, a worker asking for a manager certificate, a demoted manager)",
+      "the caller is known but its role may not call that route (a read-only user on a write, an agent certificate on anything but its own node's routes, a worker asking for a manager certificate, a demoted manager), or a request with the dashboard's session cookie did not come from the dashboard's own page (wrong Host or Origin)",
     action:
-      "call it with the credentials the message names: an admin's bundle, root on a manager node, or the node's own certificate (for a manager: promote the node first)",
+      "call it with the credentials the message names: an admin's bundle, root on a manager node, or the node's own certificate (for a manager: promote the node first); use the dashboard at an address the manager's certificate names",
   },
   SHOAL_ERR_UNAUTHENTICATED: {
     status: 401,
     meaning:
-      "the API has no credential it accepts from the caller: none was presented, or the client certificate has expired or is not yet valid, the cluster's CA did not issue it, it is a CA certificate or not for client use, it names no Shoal identity or another cluster's, or it names a node or user the cluster no longer has (removed) or a user certificate the store no longer lists; the message says which",
+      "the API has no credential it accepts from the caller: none was presented; the client certificate has expired or is not yet valid, the cluster's CA did not issue it, it is a CA certificate or not for client use, or it names no Shoal identity, another cluster's, a node or user the cluster no longer has (removed) or a user certificate the store no longer lists; the dashboard's session cookie expired or ended; or a sign-in's access token is no user's. The message says which",
     action:
-      "on a manager node run `shoal` as root (the local socket); elsewhere present a certificate this cluster issued and that is still valid (a user's bundle: SHOAL_CERT_PATH, --tls-cert/--tls-key; or the node's certificates); check the clocks; an expired node certificate renews by itself, else join the node again",
+      "on a manager node run `shoal` as root (the local socket); elsewhere present a certificate this cluster issued and that is still valid (a user's bundle: SHOAL_CERT_PATH, --tls-cert/--tls-key; or the node's certificates); check the clocks; an expired node certificate renews by itself, else join the node again. In the dashboard, sign in again with an access token (<data-dir>/admin/access-token on the first manager, or the file `shoal cluster user create` wrote)",
   },
   SHOAL_ERR_LAST_ADMIN: {
     status: 409,
     meaning:
       "the user is the cluster's last admin user: removing it would leave nobody who can administer the cluster from another machine (only root on a manager node, through its local socket)",
     action: "create another admin user first (`shoal cluster user create NAME --role admin`), then remove this one",
+  },
+  SHOAL_ERR_RATE_LIMITED: {
+    status: 429,
+    meaning: "too many failed dashboard sign-ins came from the caller's address (10 a minute at most)",
+    action: "wait the seconds the hint and the Retry-After header name, then sign in with the right access token",
   },
   SHOAL_ERR_SESSION: {
     status: 409,

@@ -324,6 +324,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       issueCertificate: caSigner(() => store.state.secrets()),
       tls,
       ...(o.runDir ? { localSocket: { path: await localSocketPath(o.runDir), nodeId: identity.nodeId } } : {}),
+      log,
     });
     cleanups.push(() => api.close());
     await api.listen({ host: o.listenAddr, port: o.apiPort });

@@ -156,6 +156,19 @@ export type JoinTokens = z.infer<typeof JoinTokensSchema>;
 /** Which role's join secret to replace. */
 export const JoinTokensRotateSchema = z.object({ role: z.enum(["worker", "manager"]) });
 
+/** What the dashboard's sign-in sends: a user's access token (the file `cluster init` or `user create` wrote). */
+export const SessionCreateSchema = z.object({
+  accessToken: z
+    .string()
+    .trim()
+    .min(
+      1,
+      "give the access token: the file <data-dir>/admin/access-token, or the one `shoal cluster user create` wrote",
+    )
+    .max(512, "an access token is 52 characters: this is not one"),
+});
+export type SessionCreate = z.infer<typeof SessionCreateSchema>;
+
 /** One change of the store, as the event stream sends it. */
 export const StoreEventSchema = z.object({
   index: z.number().int(),
@@ -186,7 +199,7 @@ export interface RouteDef {
   /** Fastify-style path, `:name` for parameters. */
   path: string;
   summary: string;
-  tag: "cluster" | "nodes" | "services" | "tasks" | "networks" | "events";
+  tag: "cluster" | "nodes" | "services" | "tasks" | "networks" | "events" | "session";
   params?: z.ZodObject;
   query?: z.ZodObject;
   body?: z.ZodType;
@@ -532,6 +545,24 @@ export const ROUTES = {
     summary: "Remove a network no service uses",
     tag: "networks",
     params: RefParams,
+    status: 204,
+  },
+  sessionCreate: {
+    access: "public",
+    method: "POST",
+    path: "/v1/session",
+    summary:
+      "Sign in to the dashboard with a user's access token: answers with an HttpOnly session cookie (shoal_session, 12 hours) valid on this manager only; 10 failed attempts per minute per address, then 429",
+    tag: "session",
+    body: SessionCreateSchema,
+    status: 204,
+  },
+  sessionDelete: {
+    access: "read",
+    method: "DELETE",
+    path: "/v1/session",
+    summary: "Sign out of the dashboard: ends the session of the request's cookie and clears the cookie",
+    tag: "session",
     status: 204,
   },
   events: {

@@ -9,8 +9,10 @@ import { ensureBusyboxTarball, rootSkip } from "@shoal/runtime/testing";
 import { NodeCluster, REPO, until } from "./node-cluster.js";
 
 // The web dashboard in a real browser (Debian's chromium, headless, driven by playwright-core) against a real
-// one-node cluster: what the page shows comes from the API and its event stream, and what the page changes is
-// checked on the machine (runc's containers). Every test saves a screenshot under test-artifacts/dashboard.
+// one-node cluster: the page signs in with root's access token (the file `cluster init` wrote) and then works
+// with the session cookie alone; what the page shows comes from the API and its event stream, and what the page
+// changes is checked on the machine (runc's containers). Every test saves a screenshot under
+// test-artifacts/dashboard.
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARTIFACTS = join(REPO, "test-artifacts", "dashboard");
@@ -67,6 +69,12 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
   });
 
   const base = () => `https://127.0.0.1:${c.ports.api}`;
+  /** Signs in on the form `p` shows, with `token` (default root's, from `<dataDir>/admin/access-token`). */
+  const signIn = async (p: Page, token = c.accessToken()) => {
+    await p.getByRole("heading", { name: "Sign in" }).waitFor({ timeout: 30_000 });
+    await p.getByLabel("Access token").fill(token);
+    await p.getByRole("button", { name: "Sign in" }).click();
+  };
   const open = async (hash: string) => {
     pageErrors = [];
     await page.goto(`${base()}/${hash}`);
@@ -85,6 +93,55 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
         taskTemplate: { container: { image, command: ["sh", "-c", script] } },
       },
     });
+
+  it("asks to sign in, says so for a wrong token, and opens with root's access token; the page keeps no token", async () => {
+    await page.goto(`${base()}/#/`);
+    const form = page.getByRole("region", { name: "Sign in" });
+    await form.waitFor({ timeout: 30_000 });
+    assert.match(await form.innerText(), /<data-dir>\/admin\/access-token/);
+    assert.equal(await page.getByRole("navigation", { name: "Pages" }).count(), 0, "nothing of the cluster shows");
+    await page.screenshot({ path: join(ARTIFACTS, "sign-in.png"), fullPage: true });
+
+    await signIn(page, "shoal_at_not-the-token");
+    const refused = page.getByRole("alert").filter({ hasText: "Cannot sign in" });
+    await refused.waitFor();
+    assert.match(await refused.innerText(), /the access token is not valid for this cluster/);
+    assert.match(await refused.innerText(), /SHOAL_ERR_UNAUTHENTICATED/);
+
+    await signIn(page);
+    await page.getByRole("status").filter({ hasText: "live" }).waitFor({ timeout: 30_000 });
+    const cookies = await page.context().cookies(base());
+    const session = cookies.find((k) => k.name === "shoal_session");
+    assert.ok(session, "a session cookie");
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.secure, true);
+    assert.equal(session.sameSite, "Strict");
+    const stored = await page.evaluate<string>("JSON.stringify([sessionStorage, localStorage, document.cookie])");
+    assert.ok(!stored.includes(c.accessToken()), "the page keeps no token");
+    assert.ok(!stored.includes(session.value), "scripts cannot read the cookie");
+    // Signing out ends the session: the form again, and the old cookie is refused.
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByRole("heading", { name: "Sign in" }).waitFor();
+    assert.equal(
+      (await page.context().cookies(base())).some((k) => k.name === "shoal_session"),
+      false,
+      "the cookie is cleared",
+    );
+    await page.context().addCookies([session]);
+    assert.equal(
+      await page.evaluate<number>("fetch('/v1/info').then((r) => r.status)"),
+      401,
+      "the old cookie is refused",
+    );
+    await page.reload();
+    await signIn(page);
+    await page.getByRole("status").filter({ hasText: "live" }).waitFor({ timeout: 30_000 });
+    assert.deepEqual(
+      pageErrors.filter((e) => !/401/.test(e)),
+      [],
+      "no error but the refused requests that showed the form",
+    );
+  });
 
   it("the overview shows the node and the leader, and fits a narrow screen", async () => {
     await open("#/");
@@ -200,6 +257,12 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
     const ctx = await (browser as Browser).newContext({ bypassCSP: true, viewport: { width: 1280, height: 900 } });
     try {
       const p = await ctx.newPage();
+      // The sign-in form first, then every page once signed in.
+      const found: string[] = [];
+      await p.goto(`${base()}/#/`);
+      await p.getByRole("heading", { name: "Sign in" }).waitFor({ timeout: 30_000 });
+      await checkA11y(p, "sign-in", found);
+      await signIn(p);
       const talker = (await c.tasks("dash-talker")).find((t) => t.status.state === "running");
       const pages = [
         "#/",
@@ -210,25 +273,10 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
         "#/events",
         ...(talker ? [`#/tasks/${talker.id}/logs`] : []),
       ];
-      const found: string[] = [];
       for (const hash of pages) {
         await p.goto(`${base()}/${hash}`);
         await p.getByRole("status").filter({ hasText: "live" }).waitFor({ timeout: 30_000 });
-        await p.addScriptTag({ path: AXE });
-        const result = await p.evaluate<{
-          passes: number;
-          violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
-        }>(
-          "axe.run(document).then((r) => ({ passes: r.passes.length, violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })) }))",
-        );
-        assert.ok(result.passes > 10, `axe checked ${hash} (${result.passes} rules passed)`);
-        for (const v of result.violations)
-          found.push(
-            `${hash}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes
-              .map((n) => n.target.join(" "))
-              .slice(0, 3)
-              .join(", ")}`,
-          );
+        await checkA11y(p, hash, found);
       }
       assert.deepEqual(found, []);
     } finally {
@@ -236,7 +284,7 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
     }
   });
 
-  it("says so when its manager stops answering, and goes live again when it is back", async () => {
+  it("says so when its manager stops answering, and once it is back asks to sign in again, then goes live", async () => {
     await open("#/");
     await c.stopDaemon("manager");
     await page.getByRole("alert").filter({ hasText: "This manager stopped answering" }).waitFor({ timeout: 30_000 });
@@ -244,7 +292,28 @@ describe("web dashboard, in a browser against a one-node cluster", { skip: rootS
     await page.locator(`[data-node="${node.description.hostname}"]`).waitFor();
     await page.screenshot({ path: join(ARTIFACTS, "manager-unreachable.png"), fullPage: true });
     await c.startDaemon("manager");
+    // Sessions live in the manager's memory: the restarted one has none.
+    await signIn(page);
     await page.getByRole("status").filter({ hasText: "live" }).waitFor({ timeout: 60_000 });
     assert.equal(await page.getByRole("alert").filter({ hasText: "This manager stopped answering" }).count(), 0);
   });
 });
+
+/** Runs every axe check on the page `p` shows, adding each violation to `found` as a line naming `what`. */
+async function checkA11y(p: Page, what: string, found: string[]): Promise<void> {
+  await p.addScriptTag({ path: AXE });
+  const result = await p.evaluate<{
+    passes: number;
+    violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+  }>(
+    "axe.run(document).then((r) => ({ passes: r.passes.length, violations: r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) })) }))",
+  );
+  assert.ok(result.passes > 10, `axe checked ${what} (${result.passes} rules passed)`);
+  for (const v of result.violations)
+    found.push(
+      `${what}: ${v.id} (${v.impact}) ${v.help} at ${v.nodes
+        .map((n) => n.target.join(" "))
+        .slice(0, 3)
+        .join(", ")}`,
+    );
+}

@@ -45,7 +45,7 @@ export class NodeCluster {
    */
   readonly certPath = join(this.work, "cli-tls");
   ports = { api: 0, raft: 0, nats: 0, natsCluster: 0 };
-  /** The manager's API over HTTPS with the cluster's trust bundle, once {@link init} has run. */
+  /** The manager's API over HTTPS with the cluster's trust bundle and root's certificate, once {@link init} ran. */
   private api: TrustedClient | undefined;
 
   /** A client of the manager's API over HTTPS (after {@link init}). */

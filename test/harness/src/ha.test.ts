@@ -8,7 +8,7 @@ import { chromium } from "playwright-core";
 import { startCluster, type HarnessCluster } from "./cluster.js";
 import { API_PORT, DATA_DIR, RUN_DIR, type HarnessNode } from "./node.js";
 import { loggedTest } from "./logged-test.js";
-import { chromiumTrusting } from "./trust.js";
+import { accessTokenOf, chromiumTrusting } from "./trust.js";
 import { until } from "./until.js";
 import {
   checkOperations,
@@ -156,6 +156,9 @@ describe("highly available managers: 3 managers and 3 workers", { timeout: 900_0
       const pageErrors: string[] = [];
       page.on("pageerror", (e) => pageErrors.push(e.message));
       await page.goto(`https://${others[1]!.address}:${API_PORT}/`);
+      // Sessions are per manager: the page signs in on the follower that served it, with root's access token.
+      await page.getByLabel("Access token").fill(await accessTokenOf(cluster().managers[0]!));
+      await page.getByRole("button", { name: "Sign in" }).click();
       const managers = page.getByRole("region", { name: "Managers" });
       await managers.getByText(`at ${old.address}:${API_PORT}`).first().waitFor({ timeout: 30_000 });
       await failover();

@@ -44,6 +44,21 @@ async function readOnNode(
   return r.stdout;
 }
 
+/** Where `cluster init` wrote the root user's access token (the dashboard's sign-in), on the first manager. */
+export const ACCESS_TOKEN = `${DATA_DIR}/admin/access-token`;
+
+/** The root user's access token, read on the manager that initialized the cluster. */
+export async function accessTokenOf(node: FileNode): Promise<string> {
+  const r = await node.exec(["cat", ACCESS_TOKEN]);
+  const token = r.stdout.trim();
+  if (r.code !== 0 || !token.startsWith("shoal_at_"))
+    throw new HarnessError(
+      "SHOAL_ERR_HARNESS_NODE",
+      `harness: no access token in ${ACCESS_TOKEN} on ${node.hostname} (is it the manager that initialized the cluster?): ${r.stderr.trim() || `exit ${r.code}`}`,
+    );
+  return token;
+}
+
 /** The cluster's trust bundle as `node` holds it. */
 export function trustBundleOf(node: FileNode): Promise<string> {
   return readOnNode(node, TRUST_BUNDLE, "trust bundle");

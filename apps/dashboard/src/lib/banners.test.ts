@@ -90,4 +90,10 @@ test("no leader and lost quorum are said as such", () => {
     [],
     "credentials are asked by the sign-in form instead",
   );
+  const forbidden = banners(
+    live({
+      statusProblem: { code: "SHOAL_ERR_FORBIDDEN", message: "api: refused GET /v1/info: the Host ...", status: 403 },
+    }),
+  );
+  assert.equal(forbidden[0]?.title, "Cannot read the managers' state.", "a refusal is no reason to sign in again");
 });

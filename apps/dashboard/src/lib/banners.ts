@@ -10,8 +10,8 @@ export interface Banner {
   elsewhere: string[];
 }
 
-/** The API wants credentials the page does not have (or has wrong). */
-export const needsSignIn = (p: Problem | undefined): boolean => p?.status === 401 || p?.status === 403;
+/** The page's session ended: the page shows the sign-in form instead (`lib/session.ts`), not a banner. */
+export const needsSignIn = (p: Problem | undefined): boolean => p?.status === 401;
 
 /**
  * What is wrong, worst first: this manager stopped answering (the page shows the last state), the managers

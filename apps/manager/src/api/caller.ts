@@ -4,27 +4,9 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { formatIdentity, parseIdentity, presentedChain, verifyChain, type Identity } from "@shoal/trust";
 import type { StoreState } from "@shoal/store";
 import { UnauthenticatedError, type CallerRefusalReason } from "../errors.js";
+import { ANONYMOUS, type Caller } from "../auth/caller.js";
 
-/**
- * Who is calling the API (docs/design/trust.md §4.6, §4.7): nobody in particular (no client certificate, plain
- * HTTP, an injected request); the Shoal identity of a client certificate that chains to the cluster's trust
- * bundle (`forwardedBy`: the manager that forwarded the request for it, which checked the certificate itself);
- * root on a manager node, through that manager's local socket; or a dashboard session of a user. Whether the
- * caller may call a route is decided by the route's access (`policy.ts`).
- */
-export type Caller =
-  | { readonly kind: "anonymous" }
-  | {
-      readonly kind: "certificate";
-      readonly identity: Identity;
-      readonly certificate: X509Certificate;
-      readonly forwardedBy?: string;
-    }
-  | { readonly kind: "local"; readonly nodeId: string }
-  | { readonly kind: "session"; readonly identity: Identity & { readonly kind: "user" } };
-
-/** The caller without a credential. */
-export const ANONYMOUS: Caller = Object.freeze({ kind: "anonymous" });
+export { ANONYMOUS, describeCaller, type Caller } from "../auth/caller.js";
 
 /** What a client certificate is checked against: the trust bundle's roots and the cluster it must belong to. */
 export interface CallerTrust {
@@ -135,13 +117,6 @@ export function callerBy(o: CallerHookOptions | undefined, req: FastifyRequest):
 /** Who sent `req` (resolved by the caller hook); anonymous when the hook did not run. */
 export function callerOf(req: FastifyRequest): Caller {
   return req.shoalCaller ?? ANONYMOUS;
-}
-
-/** A caller in words, for logs and messages: its identity URI, root on a node, or "anonymous". */
-export function describeCaller(caller: Caller): string {
-  if (caller.kind === "anonymous") return "anonymous";
-  if (caller.kind === "local") return `root on manager node ${caller.nodeId}`;
-  return formatIdentity(caller.identity);
 }
 
 /**

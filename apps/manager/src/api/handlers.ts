@@ -112,7 +112,9 @@ type BodyOut = {
 
 type Handler<N extends RouteName> = (ctx: ApiContext, input: Parsed<N>) => Promise<RouteOutput<N>>;
 type StreamRoutes = "serviceLogs" | "taskLogs" | "events";
-export type Handlers = { [N in Exclude<RouteName, StreamRoutes>]: Handler<N> };
+/** Routes the server answers itself, with the reply: the dashboard's sessions (`api/dashboard-sessions.ts`). */
+type SessionRoutes = "sessionCreate" | "sessionDelete";
+export type Handlers = { [N in Exclude<RouteName, StreamRoutes | SessionRoutes>]: Handler<N> };
 
 /** Tasks counts of a service for `service ls`. */
 export function withStatus(state: StoreState, s: Service): ServiceWithStatus {

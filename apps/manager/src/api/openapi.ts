@@ -49,11 +49,27 @@ export function openApiDocument(version: string): Record<string, unknown> {
         [String(r.status)]: ok,
         "400": { description: "Invalid request: the fields named are wrong", content: errorContent },
         ...(r.access === "public"
-          ? {}
+          ? { "401": { description: "The credential the body carries is refused", content: errorContent } }
           : {
-              "401": { description: "No credential, or one the cluster does not accept", content: errorContent },
-              "403": { description: "The caller's role may not call this route", content: errorContent },
+              "401": {
+                description: "No credential, or one the cluster does not accept (an ended session included)",
+                content: errorContent,
+              },
+              "403": {
+                description:
+                  "The caller's role may not call this route, or a request with the session cookie did not come from the dashboard's own page (Host, Origin)",
+                content: errorContent,
+              },
             }),
+        ...(name === "sessionCreate"
+          ? {
+              "403": { description: "Not from the dashboard's own page (Host, Origin)", content: errorContent },
+              "429": {
+                description: "Too many failed sign-ins from the caller's address; Retry-After says when to try again",
+                content: errorContent,
+              },
+            }
+          : {}),
         "404": { description: "Unknown id or name", content: errorContent },
         "409": { description: "Version conflict or name taken", content: errorContent },
         "503": { description: "No leader or no quorum; the hint says what to do", content: errorContent },

@@ -20,6 +20,8 @@ const EXPECTED: Record<RouteName, RouteAccess> = {
   userCreate: "admin",
   userList: "admin",
   userRemove: "admin",
+  sessionCreate: "public",
+  sessionDelete: "read",
   clusterJoin: "public",
   clusterManagerJoin: "manager",
   nodeList: "read",
@@ -109,11 +111,19 @@ async function setup(t: Parameters<typeof api>[0]) {
   return { a, rows, address: await listen(a.app) };
 }
 
-/** A request to `route` that is refused by its handler if the caller gets that far (unknown ref, empty body). */
-function requestOf(route: RouteDef): { path: string; init: RequestInit } {
+/**
+ * A request to `route` that is refused by its handler if the caller gets that far (unknown ref, empty body),
+ * sent from the dashboard's own page (its Origin) as a browser would.
+ */
+function requestOf(route: RouteDef, address: string): { path: string; init: RequestInit } {
   const path = route.path.replace(/:([A-Za-z]+)/g, "nope");
-  if (route.method === "GET" || route.method === "DELETE") return { path, init: { method: route.method } };
-  return { path, init: { method: route.method, headers: { "content-type": "application/json" }, body: "{}" } };
+  const origin = { origin: `https://${address}` };
+  if (route.method === "GET" || route.method === "DELETE")
+    return { path, init: { method: route.method, headers: origin } };
+  return {
+    path,
+    init: { method: route.method, headers: { ...origin, "content-type": "application/json" }, body: "{}" },
+  };
 }
 
 test("every route has a row saying who may call it, and the route table agrees", () => {
@@ -128,7 +138,7 @@ test("every route answers each kind of caller as its access says: 401 without a 
   for (const row of rows) {
     const f = tlsFetch(t, { trust: ca.trust, ...(row.creds ? { creds: row.creds } : {}) });
     for (const [name, route] of Object.entries(ROUTES) as [RouteName, RouteDef][]) {
-      const { path, init } = requestOf(route);
+      const { path, init } = requestOf(route, address);
       const ac = new AbortController();
       const res = await f(`https://${address}${path}`, { ...init, signal: ac.signal });
       // Streams of an allowed caller stay open: their status is all this needs.

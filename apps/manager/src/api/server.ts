@@ -21,6 +21,9 @@ import {
   type CallerHookOptions,
 } from "./caller.js";
 import { serveLocalSocket, type LocalSocket } from "./local-socket.js";
+import { DashboardSessions } from "./dashboard-sessions.js";
+import { managerNames } from "../auth/origin.js";
+import { silentLogger, type LoopLog } from "../log.js";
 import { ApiTlsState, createApiApp, type ApiTls } from "./tls-server.js";
 
 export interface ApiServerOptions extends ApiContext {
@@ -54,7 +57,12 @@ export interface ApiServerOptions extends ApiContext {
    * certificate. Every request is still authorized by its route's access.
    */
   authenticate?: (req: FastifyRequest) => Caller | undefined;
+  /** Where sign-ins and refused dashboard requests are logged (with the source address, never a token). */
+  log?: LoopLog;
 }
+
+/** The body limit of the public routes (sign-in, join): what they take is small, and anyone may send it. */
+export const PUBLIC_BODY_LIMIT = 64 * 1024;
 
 /** Response header on every answer: the managers' API addresses, comma-separated (clients follow them). */
 export const MANAGERS_HEADER = "x-shoal-managers";
@@ -82,14 +90,28 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     scheme: tls ? "https" : "http",
     fetch: o.forwardFetch ?? tls?.forwardFetch ?? ((input, init) => fetch(input, init)),
   };
-  // Who calls, from the client certificate, before any body is read; a refused certificate ends the request.
+  // Who calls, before any body is read: root on the local socket, else the client certificate (a refused one
+  // ends the request), else the dashboard's session cookie.
   const local = o.localSocket && serveLocalSocket(app, o.localSocket);
   const fromTls = tls && { trust: () => tls.trust, now: o.clock ?? Date.now };
   const authenticate = o.authenticate;
+  const sessions = new DashboardSessions({
+    store: o.store,
+    clusterId: () => o.info().clusterId,
+    // With TLS, the names of the manager's certificate; a plain API (tests) answers to its address.
+    origin: () =>
+      tls
+        ? { scheme: "https", names: tls.names }
+        : { scheme: "http", names: managerNames(undefined, [o.info().managerAddr.replace(/:\d+$/, "")]) },
+    now: o.clock ?? Date.now,
+    log: o.log ?? silentLogger,
+  });
+  // Injected requests (tests) may be given a caller; others are the client certificate's, or the cookie's.
   const callers: CallerHookOptions | undefined = authenticate
     ? { resolve: (req) => authenticate(req) ?? callerBy(fromTls, req) }
     : fromTls;
-  registerCallerHook(app, local ? local.wrap(callers) : callers);
+  const withCookies = sessions.wrap(callers);
+  registerCallerHook(app, local?.wrap(withCookies) ?? withCookies);
   // Validation is the zod schemas' job; fastify's JSON schemas below only document.
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
@@ -152,9 +174,12 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     app.route({
       method: route.method,
       url: route.path,
-      // Who may call it, decided before the body is read and before anything is forwarded.
+      ...(route.access === "public" ? { bodyLimit: PUBLIC_BODY_LIMIT } : {}),
+      // Who may call it, decided before the body is read and before anything is forwarded: a request of the
+      // dashboard's session (and a sign-in) must come from the manager's own page, then the route's access.
       onRequest: (req, _reply, done) => {
         try {
+          sessions.checkOrigin(req, callerOf(req), name === "sessionCreate");
           authorize(effectiveCaller(req, o.store), route.access, o.store.state, `call ${route.method} ${route.path}`);
           done();
         } catch (e) {
@@ -162,6 +187,10 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
         }
       },
       handler: async (req, reply) => {
+        // Sessions live in this manager's memory: sign-in and sign-out are never forwarded.
+        if (name === "sessionCreate")
+          return sessions.signIn(req, reply, parseOrThrow(ROUTES.sessionCreate.body, req.body, "request body"));
+        if (name === "sessionDelete") return sessions.signOut(req, reply);
         if (route.method !== "GET" && !o.store.isLeader())
           return forward(req, reply, o.leaderApi?.(), leaderless, leaderFetch);
         if (name === "clusterStatus" && !o.store.isLeader()) return clusterStatusVia(o, req, reply, leaderFetch);

@@ -12,6 +12,7 @@ import {
   serverTlsOptions,
 } from "@shoal/trust";
 import { ManagerError } from "../errors.js";
+import { managerNames } from "../auth/origin.js";
 import type { CallerTrust } from "./caller.js";
 
 /**
@@ -37,6 +38,8 @@ export interface ApiTls {
 /** TLS material checked and parsed: what callers are verified against, and the material itself. */
 export interface LoadedApiTls extends CallerTrust {
   readonly tls: ApiTls;
+  /** The names the manager's certificate serves (DNS and IP), with loopback: where browsers may reach it. */
+  readonly names: ReadonlySet<string>;
 }
 
 const invalid = (message: string, cause?: unknown) =>
@@ -75,7 +78,7 @@ export function loadApiTls(tls: ApiTls): LoadedApiTls {
   }
   if (!matches)
     throw invalid(`tls.key is not the key of the certificate of ${formatIdentity(identity)} (tls.chain[0])`);
-  return { tls, roots, clusterId: identity.clusterId };
+  return { tls, roots, clusterId: identity.clusterId, names: managerNames(leaf.subjectAltName) };
 }
 
 /** The `https` options of the API's server: TLS 1.3, the chain (then the roots), client certificates requested. */
@@ -112,6 +115,11 @@ export class ApiTlsState {
   /** The material in use. */
   get tls(): ApiTls {
     return this.loaded.tls;
+  }
+
+  /** The names of the certificate in use, with loopback (`auth/origin.ts`). */
+  get names(): ReadonlySet<string> {
+    return this.loaded.names;
   }
 
   /** What callers' certificates are checked against now. */

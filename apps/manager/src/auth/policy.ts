@@ -2,11 +2,15 @@ import type { RouteAccess } from "@shoal/api";
 import type { StoreState } from "@shoal/store";
 import { formatIdentity } from "@shoal/trust";
 import { ManagerError } from "../errors.js";
-import { describeCaller, type Caller } from "../api/caller.js";
+import { describeCaller, type Caller } from "./caller.js";
 
 /** What the refusals suggest to a caller without a usable credential. */
 const CREDENTIAL_HINT =
   "on a manager node run `shoal` as root (it uses the manager's local socket); elsewhere give a user's bundle: --tls-ca, --tls-cert and --tls-key, or SHOAL_CERT_PATH=DIR (the admin bundle `shoal cluster init` wrote in <data-dir>/admin, or one from `shoal cluster user create`)";
+
+/** What a refusal of a dashboard session suggests. */
+const SIGN_IN_HINT =
+  "sign in again with your access token: the file <data-dir>/admin/access-token on the first manager (root's), or the one `shoal cluster user create` wrote";
 
 /** What each access asks for, completing "only ... may call it". */
 const WHO: Record<RouteAccess, string> = {
@@ -34,6 +38,10 @@ export function authorize(caller: Caller, access: RouteAccess, state: StoreState
     );
   switch (caller.kind) {
     case "anonymous":
+      if (caller.endedSession !== undefined)
+        throw new ManagerError("SHOAL_ERR_UNAUTHENTICATED", `api: the dashboard session ${caller.endedSession}`, {
+          hint: SIGN_IN_HINT,
+        });
       throw new ManagerError(
         "SHOAL_ERR_UNAUTHENTICATED",
         `${what} needs a credential, and none was presented (only ${WHO[access]} may call it)`,

@@ -12,6 +12,7 @@ import { buildApiServer } from "../api/server.js";
 import { caSigner } from "../ca-signer.js";
 import type { ApiTls } from "../api/tls-server.js";
 import type { Caller } from "../api/caller.js";
+import type { LoopLog } from "../log.js";
 
 /** An API server under test, its store and consensus, and a way to get a client of it. */
 export interface Api {
@@ -61,6 +62,8 @@ export async function api(
      * TLS, the client certificate says who calls.
      */
     caller?: Caller;
+    /** Where the API logs (sign-ins); default nowhere. */
+    log?: LoopLog;
   } = {},
 ): Promise<Api> {
   const machine = new StoreMachine();
@@ -84,6 +87,7 @@ export async function api(
     // Injected and plain-HTTP requests are `caller`'s; over TLS the client certificate says who calls.
     authenticate: (req) => (req.raw.socket instanceof TLSSocket ? undefined : result.caller),
     ...(o.clock ? { clock: o.clock } : {}),
+    ...(o.log ? { log: o.log } : {}),
   });
   t.after(() => app.close());
   const client = async () => {
@@ -97,13 +101,19 @@ export async function api(
 }
 
 /** A request to inject. */
-export type Request = { method: "GET" | "POST" | "DELETE"; url: string; body?: unknown };
+export type Request = {
+  method: "GET" | "POST" | "DELETE";
+  url: string;
+  body?: unknown;
+  headers?: Record<string, string>;
+};
 
 /** Injects a request; resolves with its status and parsed body. */
 export async function call(a: Api, r: Request): Promise<{ status: number; body: unknown }> {
   const res = await a.app.inject({
     method: r.method,
     url: r.url,
+    ...(r.headers ? { headers: r.headers } : {}),
     ...(r.body !== undefined ? { payload: r.body as object } : {}),
   });
   return { status: res.statusCode, body: res.body === "" ? undefined : (JSON.parse(res.body) as unknown) };
