@@ -1,6 +1,9 @@
 import os from "node:os";
 import path from "node:path";
+import { existsSync } from "node:fs";
 import { connectNatsBus, type BusConnection } from "@shoal/bus";
+import { startRenewal } from "@shoal/api/node";
+import { certificatePaths } from "@shoal/trust";
 import { openRuntime, removeCgroupParent } from "@shoal/runtime";
 import type { JoinInfo } from "@shoal/api";
 import { AgentRuntime, type Agent } from "./agent.js";
@@ -68,6 +71,19 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       const b = await connectBus(join, `shoal-agent-${hostname}`, log);
       owned.push(() => b.close());
       bus = b;
+      // The node's agent certificate renews itself, through the managers the join named.
+      const paths = certificatePaths(opts.dataDir);
+      if (existsSync(paths.agent.cert)) {
+        const managers = join.managers;
+        const renewal = startRenewal({
+          kind: "agent",
+          files: paths.agent,
+          trustFile: paths.trust,
+          managers: () => managers,
+          log,
+        });
+        owned.push(() => Promise.resolve(renewal.stop()));
+      }
     }
     const agent = new AgentRuntime({
       ...opts,

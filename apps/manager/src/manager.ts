@@ -3,6 +3,8 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { SHOAL_VERSION, type ManagerJoinReply } from "@shoal/api";
+import { startRenewal, type Renewal } from "@shoal/api/node";
+import { certificatePaths } from "@shoal/trust";
 import { subjects, type BusConnection } from "@shoal/bus";
 import { AesGcmRecordCipher, openRaftNode, storedKeyIds, type RaftNode } from "@shoal/raft";
 import { StoreMachine, type ApplyOutcome } from "@shoal/store";
@@ -12,6 +14,7 @@ import { caSigner } from "./ca-signer.js";
 import { buildInfo } from "./api/info.js";
 import { raftViewOf } from "./api/raft-status.js";
 import { buildApiServer } from "./api/server.js";
+import { updateTls } from "./api/tls-server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { ManagerStartError } from "./errors.js";
 import { newId } from "./ids.js";
@@ -128,6 +131,28 @@ export interface RunningManager {
   readonly raft: RaftNode;
   readonly nats: NatsSupervisor;
   stop(): Promise<void>;
+}
+
+/**
+ * Renews this manager's certificate on schedule through the managers' API (presenting the certificate itself),
+ * and serves the new one to new API connections once it is written.
+ */
+function renewManagerCertificate(
+  dataDir: string,
+  api: FastifyInstance,
+  store: ClusterStore,
+  o: { advertise: string; log: Logger; trust: readonly string[] },
+): Renewal {
+  const paths = certificatePaths(dataDir);
+  return startRenewal({
+    kind: "manager",
+    files: paths.manager,
+    trustFile: paths.trust,
+    managers: () => (store.state.cluster()?.managers ?? []).map((m) => m.apiAddr),
+    addresses: [o.advertise],
+    log: o.log,
+    onRenewed: (chain, key) => updateTls(api, { chain: [...chain], key, trust: o.trust }),
+  });
 }
 
 /** The manager's local socket in `runDir` (made 0755 if missing): `<runDir>/manager.sock`. */
@@ -328,6 +353,8 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     });
     cleanups.push(() => api.close());
     await api.listen({ host: o.listenAddr, port: o.apiPort });
+    const renewal = renewManagerCertificate(o.dataDir, api, store, { advertise, log, trust: tls.trust });
+    cleanups.push(() => renewal.stop());
     log.info("manager ready", { api: apiAddr, raft: raftAddr, nats: natsUrl, clusterId: identity.clusterId });
     return { apiAddr, clusterId, store, raft, nats, stop: stopAll };
   } catch (e) {
