@@ -94,6 +94,35 @@ export const MANAGER_ERRORS = errorRegistry({
     meaning: "an agent's message names a session the leader does not know (it restarted or another took over)",
     action: "none: the agent registers again by itself",
   },
+  SHOAL_ERR_LOCKED: {
+    status: 503,
+    meaning:
+      "the manager is locked (autolock): its data key is wrapped with the cluster's unlock key, so it serves nothing but `POST /v1/unlock` on its local socket until it is given that key",
+    action:
+      "run `shoal cluster unlock` as root on that manager's node, with the unlock key the manager names (or any other manager answers meanwhile)",
+  },
+  SHOAL_ERR_BAD_UNLOCK_KEY: {
+    status: 401,
+    meaning:
+      "the unlock key given does not open this manager's data key: the manager stays locked; the message names the id of the key it was locked with",
+    action:
+      "give the unlock key with that id: the one in use when this manager last ran (a manager that was down during `shoal cluster unlock-key --rotate` still needs the previous key)",
+  },
+  SHOAL_ERR_NOT_LOCKED: {
+    status: 409,
+    meaning: "an unlock was asked of a manager that is not locked",
+    action: "none: the manager already serves",
+  },
+  SHOAL_ERR_AUTOLOCK_ON: {
+    status: 409,
+    meaning: "autolock was asked to be turned on, but it is on already (the message names the current unlock key's id)",
+    action: "to replace the unlock key use `shoal cluster unlock-key --rotate`",
+  },
+  SHOAL_ERR_AUTOLOCK_OFF: {
+    status: 409,
+    meaning: "an unlock key rotation was asked while autolock is off, so there is no unlock key to replace",
+    action: "turn autolock on with `shoal cluster update --autolock=true`",
+  },
   SHOAL_ERR_MANAGER_START: {
     status: 500,
     meaning: "the manager cannot start from its data dir as it is",

@@ -19,7 +19,8 @@ import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { ManagerStartError } from "./errors.js";
 import { newId } from "./ids.js";
 import { jsonLogger, type Logger, type LoopLog } from "./log.js";
-import { openDataKey } from "./keys/keystore.js";
+import { keepDataKeyWrapped } from "./keys/autolock-keeper.js";
+import { openDataKey } from "./keys/lock.js";
 import { joinAsManager } from "./membership/join.js";
 import { addManager, ManagerPromoter, removeManager } from "./membership/managers.js";
 import { watchRemoval } from "./membership/removal-watch.js";
@@ -121,6 +122,8 @@ export interface ManagerOptions {
    * certificate (`shoal` on a manager node); none without it.
    */
   runDir?: string;
+  /** Ends a start that waits to be unlocked (autolock): the start then rejects with the signal's reason. */
+  signal?: AbortSignal;
   log?: Logger;
 }
 
@@ -196,9 +199,17 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   }
   const clusterId = identity.clusterId.toLowerCase();
 
-  // Raft's WAL and snapshots are sealed with this manager's data key (keys/keystore.ts).
+  // Raft's WAL and snapshots are sealed with this manager's data key (keys/keystore.ts). Under autolock it is
+  // wrapped: the manager is locked here, serving only its socket, until it is given the unlock key (keys/lock.ts).
   const raftDir = join(dir, "raft");
-  const dataKey = await openDataKey(dir, { raftDir, storedKeyIds: await storedKeyIds(raftDir) });
+  const dataKey = await openDataKey(dir, {
+    raftDir,
+    storedKeyIds: await storedKeyIds(raftDir),
+    clusterId,
+    runDir: o.runDir,
+    log,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
   const cipher = new AesGcmRecordCipher({ keyId: dataKey.id, key: dataKey.key });
   const machine = new StoreMachine();
   const raft = await openRaftNode({
@@ -225,6 +236,9 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     isLeader: () => raft.isLeader(),
   });
   const cleanups: (() => Promise<void> | void)[] = [() => raft.stop()];
+  // keys.json follows the cluster's unlock key: wrapped, rewrapped on rotation, plain when autolock is off.
+  const keeper = keepDataKeyWrapped(store, { dir, key: dataKey, clusterId, log });
+  cleanups.push(() => keeper.stop());
   const stopAll = async () => {
     for (const c of cleanups.reverse().splice(0))
       await Promise.resolve(c()).catch((e: unknown) => log.warn("stop step failed", { error: (e as Error).message }));

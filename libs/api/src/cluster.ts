@@ -35,6 +35,11 @@ export const ClusterSchema = MetaSchema.extend({
     .default([]),
   /** The highest Raft id ever given to a manager (ids of removed managers are never used again). */
   lastRaftId: z.number().int().nonnegative().optional(),
+  /**
+   * Autolock (docs/design/trust.md §4.9), present while it is on: the id of the current unlock key (never the
+   * key) and when that key was set. Every manager keeps its data key wrapped with it.
+   */
+  autolock: z.object({ unlockKeyId: z.string(), since: z.string().datetime() }).optional(),
 });
 export type Cluster = z.infer<typeof ClusterSchema>;
 

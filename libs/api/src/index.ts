@@ -9,6 +9,7 @@ export * from "./node.js";
 export * from "./network.js";
 export * from "./cluster.js";
 export * from "./secrets.js";
+export * from "./autolock.js";
 export * from "./user.js";
 export * from "./cluster-status.js";
 export * from "./routes.js";

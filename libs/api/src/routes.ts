@@ -1,6 +1,7 @@
 // Over 400 lines: this is the one route table the server, the OpenAPI document and the typed client are all
 // built from; keeping every route in one place is the point of it.
 import { z } from "zod";
+import { AutolockRequestSchema, UnlockKeyRotateSchema, UnlockRequestSchema } from "./autolock.js";
 import { ClusterSchema, ManagerJoinReplySchema, ManagerJoinRequestSchema } from "./cluster.js";
 import { ClusterStatusSchema } from "./cluster-status.js";
 import { IdSchema } from "./common.js";
@@ -277,6 +278,36 @@ export const ROUTES = {
     summary: "Give a role a new join secret: its old token is refused at once (nodes already joined are not affected)",
     tag: "cluster",
     body: JoinTokensRotateSchema,
+    status: 204,
+  },
+  clusterAutolock: {
+    access: "admin",
+    method: "POST",
+    path: "/v1/cluster/autolock",
+    summary:
+      "Turn autolock on with the unlock key the caller made (every manager then keeps its data key wrapped with it, and a restarted manager waits for `shoal cluster unlock`), or off (every manager keeps its data key plain again). No route shows the key",
+    tag: "cluster",
+    body: AutolockRequestSchema,
+    status: 204,
+  },
+  unlockKeyRotate: {
+    access: "admin",
+    method: "POST",
+    path: "/v1/cluster/unlock-key/rotate",
+    summary:
+      "Replace the unlock key while autolock is on: every running manager wraps its data key with the new one; a manager that was down keeps the key it was locked with until it is unlocked",
+    tag: "cluster",
+    body: UnlockKeyRotateSchema,
+    status: 204,
+  },
+  unlock: {
+    access: "admin",
+    method: "POST",
+    path: "/v1/unlock",
+    summary:
+      "Unlock this manager with the unlock key: a locked manager serves only this route, on its local socket (<runDir>/manager.sock); a manager that is not locked answers 409",
+    tag: "cluster",
+    body: UnlockRequestSchema,
     status: 204,
   },
   userCreate: {

@@ -20,5 +20,10 @@ export const ClusterSecretsSchema = MetaSchema.extend({
   join: z.object({ worker: z.string(), manager: z.string() }),
   /** The secret every bus client (agents, managers) presents to the managers' NATS servers. */
   busToken: z.string(),
+  /**
+   * Autolock's unlock key while autolock is on: its id, its 256-bit secret (base64) and when it was set. Every
+   * manager wraps its data key with a key derived from it (apps/manager/src/keys/).
+   */
+  unlock: z.object({ id: z.string(), key: z.string(), createdAt: z.string().datetime() }).optional(),
 });
 export type ClusterSecrets = z.infer<typeof ClusterSecretsSchema>;

@@ -53,6 +53,13 @@ export const TRUST_ERRORS = errorRegistry({
     action:
       "rotate the CA (`shoal cluster ca --rotate`), giving a CA certificate and its key that match when importing an external CA",
   },
+  SHOAL_ERR_INVALID_UNLOCK_KEY: {
+    status: 400,
+    meaning:
+      "an unlock key is malformed: it must read `SHLKEY-1-<8 characters>-<50 characters>`, lower-case letters and digits",
+    action:
+      "give the whole key `shoal cluster init --autolock`, `shoal cluster update --autolock=true` or `shoal cluster unlock-key --rotate` printed",
+  },
 });
 
 /**
@@ -215,6 +222,24 @@ export class ProbeFailedError extends TrustError {
     super(`join: cannot read the certificates of ${address}: ${message}`, {
       ...options,
       hint: "check the address and port (the manager's API port, 7070 by default) and that `shoal manager` runs there",
+    });
+  }
+}
+
+/** What is wrong with an unlock key. */
+export type UnlockKeyProblem = "prefix" | "version" | "shape" | "id" | "secret";
+
+/** An unlock key is malformed; `problem` names the part that is wrong. The key itself is never in the message. */
+export class InvalidUnlockKeyError extends TrustError {
+  readonly code = "SHOAL_ERR_INVALID_UNLOCK_KEY";
+  readonly status = TRUST_ERRORS[this.code].status;
+  constructor(
+    readonly problem: UnlockKeyProblem,
+    /** What is wrong, without the area prefix. */
+    readonly detail: string,
+  ) {
+    super(`trust: malformed unlock key: ${detail}`, {
+      hint: "give the whole key Shoal printed when autolock was turned on or the key was rotated (SHLKEY-1-<8 characters>-<50 characters>)",
     });
   }
 }

@@ -14,4 +14,5 @@ export * from "./files.js";
 export * from "./renewal.js";
 export * from "./pem.js";
 export * from "./access-token.js";
+export * from "./unlock-key.js";
 export { basicConstraints, keyUsageFlags, KU_CRL_SIGN, KU_DIGITAL_SIGNATURE, KU_KEY_CERT_SIGN } from "./der.js";

@@ -1,5 +1,6 @@
 import {
   ClusterSchema,
+  type AutolockRequest,
   isTerminal,
   serviceTaskCounts,
   type Info,
@@ -45,6 +46,7 @@ import { soloView, type RaftView } from "./raft-view.js";
 import { resolveNetwork, resolveNode, resolveService, resolveTask } from "./resolve.js";
 import { clusterOf, readState, secretsOf } from "./store-reads.js";
 import { userHandlers } from "./user-routes.js";
+import { autolockHandlers } from "./autolock-routes.js";
 
 export { readState } from "./store-reads.js";
 
@@ -108,6 +110,9 @@ type BodyOut = {
   serviceScale: { replicas: number; version?: number };
   networkCreate: NetworkSpec;
   userCreate: UserCreateRequest;
+  clusterAutolock: AutolockRequest;
+  unlockKeyRotate: { unlockKey: string };
+  unlock: { unlockKey: string };
 };
 
 type Handler<N extends RouteName> = (ctx: ApiContext, input: Parsed<N>) => Promise<RouteOutput<N>>;
@@ -345,6 +350,7 @@ export const handlers: Handlers = {
     await ctx.store.write([{ op: "delete", kind: "network", id: n.id, expectedVersion: n.version }]);
   },
   ...userHandlers,
+  ...autolockHandlers,
 };
 
 /** The tasks whose logs a logs request covers: one task, or every task of a service that reached a node. */

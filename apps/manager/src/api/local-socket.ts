@@ -1,8 +1,7 @@
-import { chmod, mkdtemp, rename, rm, unlink } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { Socket } from "node:net";
-import { dirname, join } from "node:path";
 import type { FastifyInstance } from "fastify";
+import { closePrivately, listenPrivately } from "../private-socket.js";
 import { callerBy, type CallerHookOptions } from "./caller.js";
 
 /** Where a manager serves its local API, and the node it runs on. */
@@ -30,28 +29,10 @@ export function serveLocalSocket(
     const s = createServer((req, res) => app.routing(req, res));
     s.on("connection", (socket) => sockets.add(socket));
     server = s;
-    const dir = await mkdtemp(join(dirname(o.path), ".manager-sock-"));
-    try {
-      const bound = join(dir, "manager.sock");
-      await new Promise<void>((resolve, reject) => {
-        s.once("error", reject);
-        s.listen(bound, () => {
-          s.off("error", reject);
-          resolve();
-        });
-      });
-      await chmod(bound, 0o600);
-      await rename(bound, o.path);
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    await listenPrivately(s, o.path);
   });
   app.addHook("onClose", async () => {
-    const s = server;
-    if (!s) return;
-    s.closeAllConnections();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-    await unlink(o.path).catch(() => undefined);
+    if (server) await closePrivately(server, o.path);
   });
   return {
     wrap: (inner) => ({

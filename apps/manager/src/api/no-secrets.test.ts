@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ROUTES, type RouteName } from "@shoal/api";
-import { accessTokenHash, newAccessToken } from "@shoal/trust";
+import { accessTokenHash, formatUnlockKey, newAccessToken, newUnlockKey } from "@shoal/trust";
 import { generateKeyAndCsr } from "@shoal/trust/pki";
 import { api, call, type Request } from "../testing/api-harness.js";
 import { serviceSpec } from "../testing/fixtures.js";
@@ -18,12 +18,16 @@ test("no answer and no event of a scripted session holds a secret", async (t) =>
   const events = client.stream("events", { query: { since: 0 } }, ac.signal);
   const token = newAccessToken();
   const { csr } = await generateKeyAndCsr();
+  const unlockKeys = [formatUnlockKey(newUnlockKey()), formatUnlockKey(newUnlockKey())];
   const answers: string[] = [];
   const session: Request[] = [
     { method: "GET", url: "/v1/info" },
     { method: "GET", url: "/v1/cluster" },
     { method: "GET", url: "/v1/cluster/status" },
     { method: "POST", url: "/v1/cluster/join-tokens/rotate", body: { role: "worker" } },
+    { method: "POST", url: "/v1/cluster/autolock", body: { enabled: true, unlockKey: unlockKeys[0] } },
+    { method: "POST", url: "/v1/cluster/unlock-key/rotate", body: { unlockKey: unlockKeys[1] } },
+    { method: "GET", url: "/v1/cluster" },
     {
       method: "POST",
       url: "/v1/users",
@@ -63,7 +67,11 @@ test("no answer and no event of a scripted session holds a secret", async (t) =>
   assert.ok(kinds.has("network") && kinds.has("service"), `the stream was followed: ${[...kinds].join(", ")}`);
   const secrets = a.store.state.secrets();
   assert.ok(secrets);
+  const unlock = secrets.unlock;
+  assert.ok(unlock, "autolock is on at the end of the session");
   const hidden = [
+    ...unlockKeys.map((k) => k.slice(-50)),
+    unlock.key,
     secrets.join.worker,
     secrets.join.manager,
     secrets.busToken,

@@ -23,6 +23,15 @@ const INVALID: Partial<Record<RouteName, { request: Request; field: string }>> =
     request: { method: "POST", url: "/v1/cluster/join-tokens/rotate", body: { role: "admin" } },
     field: "role",
   },
+  clusterAutolock: {
+    request: { method: "POST", url: "/v1/cluster/autolock", body: { enabled: true, unlockKey: "SHLKEY-1-x-y" } },
+    field: "unlockKey",
+  },
+  unlockKeyRotate: {
+    request: { method: "POST", url: "/v1/cluster/unlock-key/rotate", body: {} },
+    field: "unlockKey",
+  },
+  unlock: { request: { method: "POST", url: "/v1/unlock", body: { unlockKey: 7 } }, field: "unlockKey" },
   nodeCertificate: {
     request: { method: "POST", url: "/v1/nodes/self/certificate", body: { kind: "user", csr: "x" } },
     field: "kind",

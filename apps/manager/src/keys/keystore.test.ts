@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
 import { ManagerStartError } from "../errors.js";
-import { KEYS_FILE, newKeysFile, openDataKey, parseKeysFile } from "./keystore.js";
+import { KEYS_FILE, newKeysFile, parseKeysFile, readKeys, type DataKey } from "./keystore.js";
 
 function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), "shoal-keystore-test-"));
@@ -13,6 +13,13 @@ function tempDir(t: TestContext): string {
 }
 
 const NO_DATA = { raftDir: "/nowhere/raft", storedKeyIds: [] };
+
+/** The plain data key of `<dir>/keys.json` (made when missing). */
+async function openDataKey(dir: string, o: Parameters<typeof readKeys>[1]): Promise<DataKey> {
+  const stored = await readKeys(dir, o);
+  assert.ok(!stored.locked, "keys.json is plain");
+  return stored.key;
+}
 
 test("the first start writes keys.json (0600, version 1, no kek, a 256-bit key); later starts read the same key", async (t) => {
   const dir = tempDir(t);
@@ -61,11 +68,15 @@ test("keys.json readable by group or others is refused", async (t) => {
 
 test("a malformed keys.json is refused, saying what is wrong", () => {
   const good = newKeysFile((n) => Buffer.alloc(n, 7));
-  assert.deepEqual(parseKeysFile(JSON.stringify(good), "k.json"), { id: "07".repeat(8), key: Buffer.alloc(32, 7) });
+  assert.deepEqual(parseKeysFile(JSON.stringify(good), "k.json"), {
+    locked: false,
+    key: { id: "07".repeat(8), key: Buffer.alloc(32, 7) },
+  });
   for (const [text, what] of [
     ["{", /not JSON/],
     [JSON.stringify({ ...good, version: 2 }), /version 2, this build reads 1/],
-    [JSON.stringify({ ...good, kek: { id: "x" } }), /names an unlock key/],
+    [JSON.stringify({ ...good, kek: { id: "x" } }), /kek must be null or name an unlock key/],
+    [JSON.stringify({ ...good, kek: { id: "x", createdAt: "t" } }), /dek.wrapped is not a key envelope/],
     [JSON.stringify({ ...good, dek: { ...good.dek, id: "short" } }), /dek.id must be 16 hex digits/],
     [
       JSON.stringify({ ...good, dek: { ...good.dek, key: Buffer.alloc(16).toString("base64") } }),

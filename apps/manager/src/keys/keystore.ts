@@ -3,12 +3,15 @@ import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileDurably } from "@shoal/common";
 import { ManagerStartError } from "../errors.js";
+import { isKeyEnvelope, openKey, sealKey, type KeyEnvelope } from "./envelope.js";
 
 /**
  * The manager's key file, `<dataDir>/manager/keys.json` (mode 0600): the data key (DEK) its Raft WAL and snapshots
  * are sealed with. Without autolock the key is stored plainly beside the data it seals: that protects copies of
  * the Raft directory made without this file (a backup of the log alone, a retired disk whose key file was
- * removed), not a reader of the whole data dir. `kek` is null until autolock wraps the DEK.
+ * removed), not a reader of the whole data dir. Under autolock `kek` names the unlock key and `dek` holds the
+ * key wrapped with it (envelope.ts), never the key itself: a restarted manager cannot read its data until it
+ * is given the unlock key (lock.ts).
  */
 
 /** The file's name in the manager's state dir. */
@@ -22,11 +25,60 @@ export interface DataKey {
   readonly key: Buffer;
 }
 
-/** What keys.json holds; the key is base64. */
+/** The unlock key a data key is wrapped with: its id and when it was set (never the key). */
+export interface KekRef {
+  readonly id: string;
+  readonly createdAt: string;
+}
+
+/** What keys.json holds: the key in base64, or (under autolock) wrapped with the unlock key `kek` names. */
 export interface KeysFile {
   readonly version: typeof KEYS_VERSION;
-  readonly kek: null;
-  readonly dek: { readonly id: string; readonly key: string };
+  readonly kek: KekRef | null;
+  readonly dek: { readonly id: string; readonly key: string } | { readonly id: string; readonly wrapped: KeyEnvelope };
+}
+
+/** What a keys.json gives: the data key, or (autolock) its envelope and the unlock key that opens it. */
+export type StoredKeys =
+  | { readonly locked: false; readonly key: DataKey }
+  | { readonly locked: true; readonly dekId: string; readonly kek: KekRef; readonly envelope: KeyEnvelope };
+
+/** The associated data of a wrapped data key: which key it is and which unlock key wraps it. */
+const envelopeAad = (dekId: string, kekId: string) => `shoal-dek:${dekId}:${kekId}`;
+
+/**
+ * The data key of a wrapped keys.json, opened with the unlock key's secret; undefined when it is not the key
+ * the file was wrapped with.
+ */
+export function unwrapDataKey(
+  stored: Extract<StoredKeys, { locked: true }>,
+  secret: Uint8Array,
+  clusterId: string,
+): DataKey | undefined {
+  const key = openKey(stored.envelope, { secret, clusterId, aad: envelopeAad(stored.dekId, stored.kek.id) });
+  return key && key.length === 32 ? { id: stored.dekId, key } : undefined;
+}
+
+/**
+ * keys.json for `key`: plain, or wrapped with the unlock key `unlock` (its id, secret and date) for cluster
+ * `clusterId`.
+ */
+export function keysFileOf(
+  key: DataKey,
+  unlock?: { readonly id: string; readonly secret: Uint8Array; readonly createdAt: string; readonly clusterId: string },
+): KeysFile {
+  if (!unlock) return { version: KEYS_VERSION, kek: null, dek: { id: key.id, key: key.key.toString("base64") } };
+  const wrapped = sealKey(key.key, {
+    secret: unlock.secret,
+    clusterId: unlock.clusterId,
+    aad: envelopeAad(key.id, unlock.id),
+  });
+  return { version: KEYS_VERSION, kek: { id: unlock.id, createdAt: unlock.createdAt }, dek: { id: key.id, wrapped } };
+}
+
+/** Replaces `<dir>/keys.json` with `keys` (0600), atomically and durably. */
+export async function writeKeysFile(dir: string, keys: KeysFile): Promise<void> {
+  await writeFileDurably(join(dir, KEYS_FILE), `${JSON.stringify(keys)}\n`, 0o600);
 }
 
 const KEY_ID = /^[0-9a-f]{16}$/;
@@ -40,8 +92,11 @@ export function newKeysFile(random: (n: number) => Buffer = randomBytes): KeysFi
   };
 }
 
-/** Reads the data key out of keys.json's text; `file` names it in the error when the text is not a valid one. */
-export function parseKeysFile(text: string, file: string): DataKey {
+/**
+ * Reads the data key out of keys.json's text, or its envelope under autolock; `file` names it in the error when
+ * the text is not a valid one.
+ */
+export function parseKeysFile(text: string, file: string): StoredKeys {
   const bad = (what: string) =>
     new ManagerStartError(`manager: ${file} is malformed: ${what}`, {
       hint: "restore keys.json from this manager's backup; without it the manager's Raft data cannot be read",
@@ -53,24 +108,32 @@ export function parseKeysFile(text: string, file: string): DataKey {
     throw bad(`not JSON (${(e as Error).message})`);
   }
   if (v.version !== KEYS_VERSION) throw bad(`version ${String(v.version)}, this build reads ${KEYS_VERSION}`);
-  if (v.kek !== null) throw bad("it names an unlock key (kek), which this build does not support");
   const id = v.dek?.id;
   if (typeof id !== "string" || !KEY_ID.test(id)) throw bad("dek.id must be 16 hex digits");
-  const key = typeof v.dek?.key === "string" ? Buffer.from(v.dek.key, "base64") : Buffer.alloc(0);
-  if (key.length !== 32 || key.toString("base64") !== v.dek?.key) throw bad("dek.key must be 32 bytes in base64");
-  return { id, key };
+  if (v.kek !== null) {
+    const kek = v.kek as Partial<KekRef> | undefined;
+    if (typeof kek?.id !== "string" || typeof kek.createdAt !== "string")
+      throw bad("kek must be null or name an unlock key ({id, createdAt})");
+    const wrapped = (v.dek as { wrapped?: unknown }).wrapped;
+    if (!isKeyEnvelope(wrapped)) throw bad("kek names an unlock key, but dek.wrapped is not a key envelope");
+    return { locked: true, dekId: id, kek: { id: kek.id, createdAt: kek.createdAt }, envelope: wrapped };
+  }
+  const text64 = (v.dek as { key?: unknown }).key;
+  const key = typeof text64 === "string" ? Buffer.from(text64, "base64") : Buffer.alloc(0);
+  if (key.length !== 32 || key.toString("base64") !== text64) throw bad("dek.key must be 32 bytes in base64");
+  return { locked: false, key: { id, key } };
 }
 
 /**
- * The manager's data key from `<dir>/keys.json`. When the file is missing a new key is made and written (0600,
- * atomically and durably), unless `raftDir` already holds data (`storedKeyIds`, the keys its files name):
- * that data cannot be read without its key, and a new key would only hide the loss, so the start is refused. A
- * file readable by others than its owner is refused too.
+ * The manager's keys from `<dir>/keys.json`: the data key, or its envelope under autolock. When the file is
+ * missing a new key is made and written (0600, atomically and durably), unless `raftDir` already holds data
+ * (`storedKeyIds`, the keys its files name): that data cannot be read without its key, and a new key would only
+ * hide the loss, so the start is refused. A file readable by others than its owner is refused too.
  */
-export async function openDataKey(
+export async function readKeys(
   dir: string,
   o: { readonly raftDir: string; readonly storedKeyIds: readonly string[] },
-): Promise<DataKey> {
+): Promise<StoredKeys> {
   const file = join(dir, KEYS_FILE);
   let text: string;
   try {
@@ -87,7 +150,7 @@ export async function openDataKey(
       );
     }
     const keys = newKeysFile();
-    await writeFileDurably(file, `${JSON.stringify(keys)}\n`, 0o600);
+    await writeKeysFile(dir, keys);
     return parseKeysFile(JSON.stringify(keys), file);
   }
   const mode = (await stat(file)).mode & 0o777;
