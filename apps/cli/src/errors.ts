@@ -59,6 +59,17 @@ export const CLI_ERRORS = errorRegistry({
     meaning: "`shoal cluster join --token-file` cannot read a join token from the file (or stdin) it names",
     action: "give a readable file holding the token `shoal cluster join-token -q worker|manager` printed",
   },
+  SHOAL_ERR_UNLOCK_KEY_FILE: {
+    status: null,
+    meaning:
+      "`shoal cluster unlock` (or `cluster init --force-new-cluster` on a locked manager) cannot read an unlock key from the file, stdin or terminal it was given",
+    action: "give a readable file holding the unlock key (SHLKEY-1-...), or type it when asked",
+  },
+  SHOAL_ERR_NO_LOCAL_MANAGER: {
+    status: null,
+    meaning: "`shoal cluster unlock` found no manager socket on this node (<run-dir>/manager.sock)",
+    action: "run it as root on the node of the locked manager, with that manager's --run-dir",
+  },
   SHOAL_ERR_NOT_IN_CLUSTER: {
     status: null,
     meaning: "`shoal cluster leave` found no manager or agent running for this data dir",

@@ -17,6 +17,13 @@ import {
 import { AGENT_LOCAL_OPTIONS, AGENT_NODE_OPTIONS, MANAGER_ADDR_OPTIONS, managerOptions } from "./daemon.js";
 import { isSystemdManaged, removeUnit, settleUnit, startUnit, unitName } from "@shoal/agent/systemd";
 import { oneArg } from "./output.js";
+import {
+  enableAutolock,
+  infoOrLocked,
+  UNLOCK_KEY_FILE_OPTION,
+  unlockKeyLines,
+  unlockStartedManager,
+} from "./cluster-autolock.js";
 
 const START_TIMEOUT_MS = 60_000;
 
@@ -205,9 +212,14 @@ async function startManagerDaemon(
     "--nats-cluster-port",
     String(o.natsClusterPort),
   ]);
-  // It answers root on this node on its local socket once its API is up.
+  // It answers root on this node on its local socket once its API is up, or once it waits for its unlock key
+  // (an autolocked manager's state): then the key is read and given, and it goes on starting.
   const local = ctx.localManagerClient(2_000);
-  await runDaemon(ctx, p, d, () => local.call("info"));
+  if ((await runDaemon(ctx, p, d, () => infoOrLocked(local))) === "locked")
+    await unlockStartedManager(ctx, p, local, async () => {
+      const pid = runningPid(d.pidFile, "manager");
+      if (pid !== undefined) await stopNodeDaemon("manager", pid);
+    });
   return { o, advertise, local };
 }
 
@@ -278,19 +290,33 @@ export const clusterInitCommand: Command = {
       {
         name: "force-new-cluster",
         type: "boolean",
-        help: "After losing a majority of managers: form a one-manager cluster from this node's manager state (services, tasks, nodes and networks are kept)",
+        help: "After losing a majority of managers: form a one-manager cluster from this node's manager state (services, tasks, nodes and networks are kept); under autolock it asks for the unlock key",
+      },
+      {
+        name: "autolock",
+        type: "boolean",
+        help: "Keep every manager's data key wrapped with an unlock key, printed once: a restarted manager serves nothing until `shoal cluster unlock`",
+      },
+      {
+        ...UNLOCK_KEY_FILE_OPTION,
+        help: `With --force-new-cluster on an autolocked manager: ${UNLOCK_KEY_FILE_OPTION.help}`,
       },
       SYSTEMD_OPTION,
     ],
   },
   run: async (ctx, p) => {
     const force = p.flag("force-new-cluster");
+    if (force && p.flag("autolock"))
+      throw p.usage(
+        "--autolock is for a new cluster; after --force-new-cluster use `shoal cluster update --autolock=true`",
+      );
     if (force) checkRecoverable(ctx);
     else {
       refuseIfRunning(ctx, "manager", "a manager already runs for this data dir");
       refuseIfRunning(ctx, "agent", "an agent already runs for this data dir");
     }
     const { o, advertise, local } = await startManagerDaemon(ctx, p, [force ? "--force-new-cluster" : "--init"]);
+    const unlockKey = p.flag("autolock") ? await enableAutolock(local) : undefined;
     const tokens = await local.call("joinTokens");
     const nodeId = await ensureAgent(ctx, p, o.apiPort, tokens.manager);
     const addr = `${advertise}:${o.apiPort}`;
@@ -318,6 +344,7 @@ export const clusterInitCommand: Command = {
         "",
         `    shoal cluster join --token ${tokens.manager} ${addr}`,
         "",
+        ...(unlockKey ? unlockKeyLines(unlockKey, "Autolock is on.") : []),
       ].join("\n"),
     );
     return 0;

@@ -1,6 +1,7 @@
 import type { Command } from "../context.js";
 import { clusterInitCommand, clusterJoinCommand } from "./cluster.js";
 import { clusterLeaveCommand } from "./cluster-leave.js";
+import { clusterUnlockCommand, clusterUnlockKeyCommand, clusterUpdateCommand } from "./cluster-autolock.js";
 import { clusterJoinTokenCommand } from "./cluster-join-token.js";
 import { clusterStatusCommand } from "./cluster-status.js";
 import { clusterUserCreateCommand, clusterUserLsCommand, clusterUserRmCommand } from "./cluster-user.js";
@@ -35,6 +36,9 @@ export const COMMANDS: readonly Command[] = [
   clusterLeaveCommand,
   clusterJoinTokenCommand,
   clusterStatusCommand,
+  clusterUpdateCommand,
+  clusterUnlockCommand,
+  clusterUnlockKeyCommand,
   clusterUserCreateCommand,
   clusterUserLsCommand,
   clusterUserRmCommand,
