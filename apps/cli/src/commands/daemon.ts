@@ -55,10 +55,27 @@ function untilSignal(): Promise<string> {
   });
 }
 
-async function runForeground(ctx: Context, what: string, start: () => Promise<RunningDaemon>): Promise<number> {
+/**
+ * Runs a daemon until SIGTERM or SIGINT. A signal during a start that waits (a manager locked by autolock) ends
+ * that start through `signal`, and the command exits 0, as after a stop.
+ */
+async function runForeground(
+  ctx: Context,
+  what: string,
+  start: (signal: AbortSignal) => Promise<RunningDaemon>,
+): Promise<number> {
   const io: CliIo = ctx.io;
   const stopped = (io.untilStopped ?? untilSignal)();
-  const d = await start();
+  const starting = new AbortController();
+  void stopped.then((sig) => starting.abort(new Error(`${what}: ${sig} received while starting`)));
+  let d: RunningDaemon;
+  try {
+    d = await start(starting.signal);
+  } catch (e) {
+    if (!starting.signal.aborted) throw e;
+    ctx.err(`${what}: ${await stopped} received before it was ready, stopping\n`);
+    return 0;
+  }
   ctx.err(`${what} running${d.apiAddr ? `, API on ${d.apiAddr}` : ""} (pid ${process.pid})\n`);
   const sig = await stopped;
   ctx.err(`${what}: ${sig} received, stopping\n`);
@@ -92,8 +109,8 @@ export const managerCommand: Command = {
   run: (ctx, p) => {
     const o = managerOptions(ctx, p);
     // Removed from the managers (demoted): stop as on SIGTERM; the node's agent keeps running.
-    return runForeground(ctx, "manager", () =>
-      startManager({ ...o, onRemoved: () => process.kill(process.pid, "SIGTERM") }),
+    return runForeground(ctx, "manager", (signal) =>
+      startManager({ ...o, signal, onRemoved: () => process.kill(process.pid, "SIGTERM") }),
     );
   },
 };
