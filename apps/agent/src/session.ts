@@ -18,8 +18,8 @@ const MAX_MISSES = 3;
 
 /** What the session tells the agent. */
 export interface SessionHooks {
-  /** The node as it describes itself when registering (the node id is added by the session). */
-  readonly describe: () => Promise<Omit<RegisterRequest, "nodeId">>;
+  /** The node as it describes itself when registering (which node it is, the register subject says). */
+  readonly describe: () => Promise<RegisterRequest>;
   /** A new session began (statuses must be sent again). */
   readonly onSession: () => void;
   /** The assignment set changed (`full`: a full set of the current session). */
@@ -58,6 +58,7 @@ export class Session {
   private early: Assignments[] = [];
   private unsubAssignments: (() => void) | undefined;
   private readonly unsubStatus: () => void;
+  private readonly unsubRefusals: () => void;
   private busUp = true;
   private connectedNow = false;
   private stopped = false;
@@ -81,6 +82,10 @@ export class Session {
         this.setConnected(false);
       }
     });
+    // The server allows this node's subjects only: a refusal is a bug (or a node id that is not this node's).
+    this.unsubRefusals = o.bus.onPermissionError((e) =>
+      this.o.log.error("the bus refused a subject outside this node's", { error: e }),
+    );
   }
 
   /** Whether the agent has a live session with the managers. */
@@ -122,6 +127,7 @@ export class Session {
     this.wake?.();
     this.unsubAssignments?.();
     this.unsubStatus();
+    this.unsubRefusals();
     this.setConnected(false);
     await this.loop;
   }
@@ -154,8 +160,8 @@ export class Session {
     try {
       const nodeId = this.nodeId;
       this.subscribeAssignments(nodeId);
-      const request: RegisterRequest = { ...(await this.o.hooks.describe()), nodeId };
-      const subject = this.subjects.register;
+      const request: RegisterRequest = await this.o.hooks.describe();
+      const subject = this.subjects.register(nodeId);
       let reply;
       try {
         reply = decode(

@@ -1,12 +1,14 @@
 import { connect, createInbox, ErrorCode, Events, type NatsConnection, type NatsError } from "nats";
 import type { BusConnection, BusMessage, BusStatus } from "./connection.js";
-import { BusNoRespondersError, BusTimeoutError } from "./errors.js";
+import { BusNoRespondersError, BusPermissionError, BusTimeoutError } from "./errors.js";
 
 export interface NatsBusOptions {
   /** `nats://host:port` URLs; the client fails over between them. */
   servers: readonly string[];
   /** The cluster's bus token (NATS `authorization { token }`). */
   token: string;
+  /** The prefix of request inboxes; an agent's must be its node's (`subjects(c).inboxPrefix(node)`). */
+  inboxPrefix?: string;
   /** Shows in the server's connection list. */
   name: string;
   /** How long the first connect may take before failing; default 5 s. */
@@ -23,6 +25,7 @@ export async function connectNatsBus(o: NatsBusOptions): Promise<BusConnection> 
     nc = await connect({
       servers: [...o.servers],
       token: o.token,
+      ...(o.inboxPrefix ? { inboxPrefix: o.inboxPrefix } : {}),
       name: o.name,
       timeout: o.connectTimeoutMs ?? 5_000,
       maxReconnectAttempts: -1,
@@ -38,13 +41,20 @@ export async function connectNatsBus(o: NatsBusOptions): Promise<BusConnection> 
       throw new Error(`bus: ${o.servers.join(", ")} refused the bus token: rejoin with a current join token`);
     throw new Error(`bus: cannot connect to ${o.servers.join(", ")}: ${err.message}`);
   }
-  return wrap(nc);
+  return wrap(nc, o.inboxPrefix);
 }
 
-function wrap(nc: NatsConnection): BusConnection {
+function wrap(nc: NatsConnection, inboxPrefix?: string): BusConnection {
   const statusFns = new Set<(s: BusStatus) => void>();
+  const refusalFns = new Set<(e: BusPermissionError) => void>();
   void (async () => {
     for await (const s of nc.status()) {
+      const ctx = (s as { permissionContext?: { operation: string; subject: string } }).permissionContext;
+      if (String(s.type) === String(Events.Error) && ctx) {
+        const e = new BusPermissionError(ctx.operation === "publish" ? "publish" : "subscribe", ctx.subject);
+        for (const f of refusalFns) f(e);
+        continue;
+      }
       const mapped: BusStatus | undefined =
         String(s.type) === String(Events.Disconnect)
           ? "disconnected"
@@ -88,14 +98,25 @@ function wrap(nc: NatsConnection): BusConnection {
         const err = e as NatsError;
         if (String(err.code) === String(ErrorCode.NoResponders)) throw new BusNoRespondersError(subject);
         if (String(err.code) === String(ErrorCode.Timeout)) throw new BusTimeoutError(subject, timeoutMs);
+        if (String(err.code) === String(ErrorCode.PermissionsViolation))
+          throw new BusPermissionError(
+            (err as { permissionContext?: { operation?: string } }).permissionContext?.operation === "subscription"
+              ? "subscribe"
+              : "publish",
+            (err as { permissionContext?: { subject?: string } }).permissionContext?.subject ?? subject,
+          );
         throw e;
       }
     },
-    inbox: () => createInbox(),
+    inbox: () => createInbox(inboxPrefix),
     flush: () => nc.flush(),
     onStatus: (fn) => {
       statusFns.add(fn);
       return () => statusFns.delete(fn);
+    },
+    onPermissionError: (fn) => {
+      refusalFns.add(fn);
+      return () => refusalFns.delete(fn);
     },
     close: async () => {
       if (nc.isClosed()) return;
