@@ -5,7 +5,8 @@ import type { FastifyInstance } from "fastify";
 import { SHOAL_VERSION, type ManagerJoinReply } from "@shoal/api";
 import { subjects, type BusConnection } from "@shoal/bus";
 import { AesGcmRecordCipher, openRaftNode, storedKeyIds, type RaftNode } from "@shoal/raft";
-import { StoreMachine, type ApplyOutcome } from "@shoal/store";
+import { StoreMachine, type ApplyOutcome, type StoreState } from "@shoal/store";
+import { certificatePaths, identityCheck, managerOfNode } from "@shoal/trust";
 import { allocatorLoop } from "./allocator/loop.js";
 import { busLogSource } from "./api/bus-logs.js";
 import { caSigner } from "./ca-signer.js";
@@ -22,7 +23,9 @@ import { addManager, ManagerPromoter, removeManager } from "./membership/manager
 import { watchRemoval } from "./membership/removal-watch.js";
 import { managerEntryChanges } from "./model/bootstrap.js";
 import { connectWithRetry } from "./nats/connect.js";
-import { NatsSupervisor, routeUrls } from "./nats/supervisor.js";
+import { renderNatsConfig, type NatsServerSettings } from "./nats/config.js";
+import { NatsSupervisor } from "./nats/supervisor.js";
+import { watchBusConfig } from "./nats/watch.js";
 import { nodeMonitorLoop, type HeartbeatBook } from "./node-monitor/loop.js";
 import { orchestratorLoop } from "./orchestrator/loop.js";
 import { reaperLoop } from "./reaper/loop.js";
@@ -254,27 +257,43 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       }
     }
 
-    // The managers' bus servers form one NATS cluster: each lists the others' cluster ports as routes (a new
-    // one knows them from its join reply; they learn of it through the routes it opens).
-    const routeAddrs =
-      joined?.natsRouteAddrs ??
-      cluster.managers.filter((m) => m.raftId !== me.raftId).flatMap((m) => (m.natsRouteAddr ? [m.natsRouteAddr] : []));
+    // The managers' bus servers form one NATS cluster. Each server's config is rendered from the store: a user
+    // per node's agent (its own subjects only) and per manager, and the other managers as routes; the server is
+    // reloaded whenever that changes (nats/watch.ts).
+    const certs = certificatePaths(o.dataDir);
     const nats = new NatsSupervisor({
       dir: join(dir, "nats"),
       listenAddr: o.listenAddr,
       port: o.natsPort,
-      clusterPort: o.natsClusterPort,
-      token: secrets.busToken,
-      name: `shoal-manager-${identity.raftId}`,
-      clientAdvertise: `${advertise}:${o.natsPort}`,
-      clusterAdvertise: natsRouteAddr,
-      routes: routeUrls(routeAddrs, secrets.busToken),
       log,
       ...(o.natsServer ? { binary: o.natsServer } : {}),
     });
-    nats.start();
+    const natsSettings: NatsServerSettings = {
+      name: `shoal-manager-${identity.raftId}`,
+      listenAddr: o.listenAddr,
+      port: o.natsPort,
+      clusterPort: o.natsClusterPort,
+      clientAdvertise: `${advertise}:${o.natsPort}`,
+      clusterAdvertise: natsRouteAddr,
+      pidFile: nats.pidFile,
+      raftId: identity.raftId,
+      tls: { cert: certs.manager.cert, key: certs.manager.key, ca: certs.trust },
+    };
+    const renderBus = (state: StoreState) => renderNatsConfig(state, natsSettings);
+    nats.start(renderBus(store.state));
     cleanups.push(() => nats.stop());
-    const bus: BusConnection = await connectWithRetry(nats.url, secrets.busToken, `manager-${identity.raftId}`, 10_000);
+    cleanups.push(watchBusConfig(store, nats, renderBus, log));
+    const bus: BusConnection = await connectWithRetry(
+      nats.url,
+      {
+        certFile: certs.manager.cert,
+        keyFile: certs.manager.key,
+        caFile: certs.trust,
+        checkServerIdentity: identityCheck(managerOfNode(clusterId, identity.nodeId)),
+      },
+      `manager-${identity.raftId}`,
+      10_000,
+    );
     cleanups.push(() => bus.close());
 
     // Leader-only parts: started on winning an election, stopped the moment leadership is lost.

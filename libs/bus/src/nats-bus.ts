@@ -1,12 +1,28 @@
+import type { PeerCertificate } from "node:tls";
 import { connect, createInbox, ErrorCode, Events, type NatsConnection, type NatsError } from "nats";
 import type { BusConnection, BusMessage, BusStatus } from "./connection.js";
 import { BusNoRespondersError, BusPermissionError, BusTimeoutError } from "./errors.js";
 
+/** The client side of the bus's mutual TLS. */
+export interface NatsBusTls {
+  /** This process's certificate chain (PEM, leaf first) and key; nats.js reads them again at every reconnect. */
+  certFile: string;
+  keyFile: string;
+  /** The cluster's trust bundle (PEM roots). */
+  caFile: string;
+  /**
+   * Which server certificates to accept (by Shoal identity: `identityCheck(anyManagerOf(cluster))`). Required:
+   * without it Node checks a host name nats.js does not pass, and nats.js throws the refusal where nothing
+   * catches it, which ends the process (docs/design/trust.md §3.3).
+   */
+  checkServerIdentity: (host: string, cert: PeerCertificate) => Error | undefined;
+}
+
 export interface NatsBusOptions {
   /** `nats://host:port` URLs; the client fails over between them. */
   servers: readonly string[];
-  /** The cluster's bus token (NATS `authorization { token }`). */
-  token: string;
+  /** Mutual TLS: the server maps the certificate's identity to its NATS user and that user's permissions. */
+  tls: NatsBusTls;
   /** The prefix of request inboxes; an agent's must be its node's (`subjects(c).inboxPrefix(node)`). */
   inboxPrefix?: string;
   /** Shows in the server's connection list. */
@@ -16,16 +32,24 @@ export interface NatsBusOptions {
 }
 
 /**
- * The real bus: a NATS client connection that reconnects forever (the agent must outlive its managers'
- * outages) and reports its status.
+ * The real bus: a NATS client connection over TLS 1.3 with this process's certificate, that reconnects forever
+ * (the agent must outlive its managers' outages) to the servers it was given only (`ignoreClusterUpdates`: a
+ * server's gossip cannot send it elsewhere), and reports its status and the server's permission refusals.
  */
 export async function connectNatsBus(o: NatsBusOptions): Promise<BusConnection> {
   let nc: NatsConnection;
   try {
     nc = await connect({
       servers: [...o.servers],
-      token: o.token,
+      tls: {
+        certFile: o.tls.certFile,
+        keyFile: o.tls.keyFile,
+        caFile: o.tls.caFile,
+        // Spread by nats.js into tls.connect (node_transport.js), as is minVersion.
+        ...({ minVersion: "TLSv1.3", checkServerIdentity: o.tls.checkServerIdentity } as object),
+      },
       ...(o.inboxPrefix ? { inboxPrefix: o.inboxPrefix } : {}),
+      ignoreClusterUpdates: true,
       name: o.name,
       timeout: o.connectTimeoutMs ?? 5_000,
       maxReconnectAttempts: -1,
@@ -38,8 +62,13 @@ export async function connectNatsBus(o: NatsBusOptions): Promise<BusConnection> 
   } catch (e) {
     const err = e as NatsError;
     if (String(err.code) === String(ErrorCode.AuthorizationViolation))
-      throw new Error(`bus: ${o.servers.join(", ")} refused the bus token: rejoin with a current join token`);
-    throw new Error(`bus: cannot connect to ${o.servers.join(", ")}: ${err.message}`);
+      throw new Error(
+        `bus: ${o.servers.join(", ")} refused the certificate in ${o.tls.certFile}: the cluster no longer has this node (or this manager), or the certificate is not the cluster's; join again`,
+      );
+    const cause = (err as { chainedError?: Error }).chainedError ?? err.cause;
+    throw new Error(
+      `bus: cannot connect to ${o.servers.join(", ")}: ${err.message}${cause instanceof Error ? ` (${cause.message})` : ""}`,
+    );
   }
   return wrap(nc, o.inboxPrefix);
 }
