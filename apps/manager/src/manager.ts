@@ -15,13 +15,14 @@ import { raftViewOf } from "./api/raft-status.js";
 import { buildApiServer } from "./api/server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { ManagerStartError } from "./errors.js";
-import { newId } from "./ids.js";
+import { newId, newSecret } from "./ids.js";
 import { jsonLogger, type Logger, type LoopLog } from "./log.js";
 import { openDataKey } from "./keys/keystore.js";
 import { joinAsManager } from "./membership/join.js";
 import { addManager, ManagerPromoter, removeManager } from "./membership/managers.js";
 import { watchRemoval } from "./membership/removal-watch.js";
 import { managerEntryChanges } from "./model/bootstrap.js";
+import { routeSecretChanges } from "./model/route-secret.js";
 import { connectWithRetry } from "./nats/connect.js";
 import { renderNatsConfig, type NatsServerSettings } from "./nats/config.js";
 import { NatsSupervisor } from "./nats/supervisor.js";
@@ -225,13 +226,27 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       log.info("cluster created", { clusterId: identity.clusterId, node: identity.nodeId });
     } else if (existing && raft.isLeader()) {
       const { commands, dropped } = managerEntryChanges(existing, me, o);
-      await store.write(commands);
+      // Managers dropped by a forced new cluster lose the bus's routes; a store made before the route secret
+      // gets one (model/route-secret.ts).
+      const stored = store.state.secrets();
+      const secretChanges = stored
+        ? routeSecretChanges(stored, { rotate: dropped.length > 0 }, () => newSecret(40))
+        : [];
+      await store.write([...commands, ...secretChanges]);
       if (o.forceNewCluster) {
         log.warn("forced a new cluster: this manager is the only one; services, tasks, nodes and networks are kept", {
           removedManagers: dropped.map((m) => `${m.raftId}@${m.raftAddr}`).join(",") || "none",
           term: raft.status().term,
         });
       }
+    }
+    // A follower of a leader that has not yet given an old store its route secret waits for it.
+    for (const until = Date.now() + 15_000; store.state.cluster() && !store.state.secrets()?.routeSecret;) {
+      if (Date.now() > until)
+        throw new ManagerStartError("manager: the cluster's secrets hold no route secret for the bus", {
+          hint: "start the leader with this version first: it adds one",
+        });
+      await new Promise((r) => setTimeout(r, 100));
     }
     const cluster = store.state.cluster();
     const secrets = store.state.secrets();

@@ -21,7 +21,6 @@ export const JOIN: JoinInfo = {
   certificate: "",
   trust: "",
   natsUrls: ["nats://127.0.0.1:1"],
-  natsToken: "bus",
   managers: ["127.0.0.1:1"],
   time: "2026-12-07T00:00:00.000Z",
 };

@@ -57,7 +57,12 @@ test("the config: mutual TLS mapped to those users, and the other managers as ro
     /^ {4}\{ user: "shoal:\/\/c1\/node\/a\/agent", permissions: \{ publish: \{ allow: \["shoal\.c1\.agent\.a\.register", /m,
   );
   assert.match(conf, /^ {4}\{ user: "shoal:\/\/c1\/node\/m1\/manager", permissions: \{ publish: \{ allow: \[">"\] \}/m);
-  // Only the other manager is a route; this one (Raft id 1) is not.
-  assert.match(conf, /^ {2}routes: \["nats-route:\/\/route:[^@"]+@10\.0\.0\.2:7073"\]$/m);
+  // Routes: mutual TLS with the same certificate, the route secret; only the other manager (not Raft id 1).
+  assert.match(
+    conf,
+    /^ {2}tls \{ cert_file: "\/d\/manager\.crt", key_file: "\/d\/manager\.key", ca_file: "\/d\/trust\.pem", verify: true, timeout: 2 \}$/m,
+  );
+  assert.match(conf, /^ {2}authorization \{ user: "route", password: "route-secret" \}$/m);
+  assert.match(conf, /^ {2}routes: \["nats-route:\/\/route:route-secret@10\.0\.0\.2:7073"\]$/m);
   assert.equal(renderNatsConfig(store.state, settings), conf, "the same store renders the same text");
 });

@@ -47,15 +47,17 @@ export function busUsers(state: StoreState): NatsUser[] {
  * The config file of a manager's nats-server (NATS config syntax), a pure function of the store and the local
  * settings. Clients: mutual TLS (TLS 1.3 on the client's side), each certificate mapped by its identity URI to
  * a user of {@link busUsers}; a client without a certificate of the cluster's CA fails the handshake, one whose
- * identity is no user is refused (AUTHORIZATION_VIOLATION). Routes between the managers' servers are authorized
- * with the route password.
+ * identity is no user is refused (AUTHORIZATION_VIOLATION). Routes between the managers' servers: mutual TLS with
+ * the managers' certificates (a route is dialed by the address its manager certificate names), and the route
+ * secret, which only the managers hold and which changes when a manager leaves. Throws when the store has no
+ * cluster or no route secret yet.
  */
 export function renderNatsConfig(state: StoreState, o: NatsServerSettings): string {
   const cluster = state.cluster();
   const secrets = state.secrets();
-  if (!cluster || !secrets) throw new Error("nats: the store holds no cluster yet: nothing to render");
+  if (!cluster || !secrets?.routeSecret) throw new Error("nats: the store holds no cluster or route secret yet");
   const q = (s: string) => JSON.stringify(s);
-  const routePassword = secrets.busToken;
+  const routePassword = secrets.routeSecret;
   const routes = cluster.managers
     .filter((m) => m.raftId !== o.raftId && m.natsRouteAddr)
     .map((m) => `nats-route://route:${encodeURIComponent(routePassword)}@${m.natsRouteAddr ?? ""}`)
@@ -78,6 +80,7 @@ export function renderNatsConfig(state: StoreState, o: NatsServerSettings): stri
     `cluster {`,
     `  name: "shoal"`,
     `  listen: ${q(`${o.listenAddr}:${o.clusterPort}`)}`,
+    `  tls { ${tls.join(", ")}, verify: true, timeout: 2 }`,
     `  authorization { user: "route", password: ${q(routePassword)} }`,
     ...(o.clusterAdvertise ? [`  advertise: ${q(o.clusterAdvertise)}`] : []),
     `  routes: [${routes.map(q).join(", ")}]`,
