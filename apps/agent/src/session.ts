@@ -77,6 +77,15 @@ export class Session {
         this.busUp = true;
         // Deltas may have been lost while the bus was down: start a new session with a full set.
         this.requestResync("the bus reconnected");
+      } else if (s === "refused") {
+        // The servers dropped this node's user at a reload: the node was removed, as an unknown node is.
+        this.busUp = false;
+        this.setConnected(false);
+        this.o.hooks.onFatal(
+          new UnknownNodeError(
+            "the managers' bus refused this node's certificate: the cluster no longer has this node; leave with `shoal cluster leave` and join again",
+          ),
+        );
       } else {
         this.busUp = false;
         this.setConnected(false);

@@ -12,8 +12,12 @@ export interface BusMessage {
   readonly respond: (data: Uint8Array) => void;
 }
 
-/** Connection states, for logs and for the agent's "managers unreachable" handling. */
-export type BusStatus = "connected" | "disconnected" | "reconnecting" | "closed";
+/**
+ * Connection states, for logs and for the agent's "managers unreachable" handling. `refused`: the servers refused
+ * the connection's certificate for good after it had been accepted (its node was removed from the cluster, so
+ * the reloaded servers no longer have its user); `closed` follows.
+ */
+export type BusStatus = "connected" | "disconnected" | "reconnecting" | "refused" | "closed";
 
 /**
  * What Shoal's manager and agent need of the message bus: publish, subscribe (optionally in a queue group, so
@@ -76,6 +80,11 @@ export class MemoryBusHub {
   partition(c: MemoryBus): void {
     this.cut.add(c);
     c.setStatus("disconnected");
+  }
+  /** What the real servers do to a removed node's connection: it loses everything and reports `refused`. */
+  refuse(c: MemoryBus): void {
+    this.cut.add(c);
+    c.setStatus("refused");
   }
   heal(c: MemoryBus): void {
     this.cut.delete(c);

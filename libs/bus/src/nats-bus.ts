@@ -95,7 +95,11 @@ function wrap(nc: NatsConnection, inboxPrefix?: string): BusConnection {
       if (mapped) for (const f of statusFns) f(mapped);
     }
   })().catch(() => undefined);
-  void nc.closed().then(() => {
+  void nc.closed().then((err) => {
+    // Accepted once, then refused on every reconnect (nats.js gives up after two in a row): the servers reloaded
+    // without this certificate's user.
+    if (err && String((err as NatsError).code) === String(ErrorCode.AuthorizationViolation))
+      for (const f of statusFns) f("refused");
     for (const f of statusFns) f("closed");
   });
 

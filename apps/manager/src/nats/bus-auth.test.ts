@@ -98,6 +98,8 @@ test("node rm: the reload closes the node's connection, and its certificate is r
   const droppedAfterMs = Date.now() - removedAt;
   assert.ok(droppedAfterMs < 2_000, `dropped within 2 s (${droppedAfterMs} ms)`);
   assert.equal(server.reloads.at(-1)?.result, "reloaded");
+  // Refused again on reconnecting, the client gives up and says why (the agent stops on it, as on an unknown node).
+  await pollUntil(() => a.statuses.includes("refused"), "the connection refused for good", 5_000);
   await assert.rejects(server.connect(creds, "a again"), /refused the certificate/);
   // Others are not disturbed.
   assert.deepEqual(b.statuses, []);
