@@ -1,5 +1,8 @@
 import os from "node:os";
 import path from "node:path";
+import { existsSync } from "node:fs";
+import { startRenewal } from "@shoal/api/node";
+import { certificatePaths } from "@shoal/trust";
 import { openRuntime, removeCgroupParent } from "@shoal/runtime";
 import { AgentRuntime, type Agent } from "./agent.js";
 import { connectAgentBus } from "./bus-connect.js";
@@ -67,6 +70,19 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       const b = await connectAgentBus(opts.dataDir, join, `shoal-agent-${hostname}`, log);
       owned.push(() => b.close());
       bus = b;
+      // The node's agent certificate renews itself, through the managers the join named.
+      const paths = certificatePaths(opts.dataDir);
+      if (existsSync(paths.agent.cert)) {
+        const managers = join.managers;
+        const renewal = startRenewal({
+          kind: "agent",
+          files: paths.agent,
+          trustFile: paths.trust,
+          managers: () => managers,
+          log,
+        });
+        owned.push(() => Promise.resolve(renewal.stop()));
+      }
     }
     const agent = new AgentRuntime({
       ...opts,

@@ -3,16 +3,18 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { SHOAL_VERSION, type ManagerJoinReply } from "@shoal/api";
-import { subjects, type BusConnection } from "@shoal/bus";
+import { startRenewal, type Renewal } from "@shoal/api/node";
+import { subjects } from "@shoal/bus";
 import { AesGcmRecordCipher, openRaftNode, storedKeyIds, type RaftNode } from "@shoal/raft";
-import { StoreMachine, type ApplyOutcome, type StoreState } from "@shoal/store";
-import { certificatePaths, identityCheck, managerOfNode } from "@shoal/trust";
+import { StoreMachine, type ApplyOutcome } from "@shoal/store";
+import { certificatePaths } from "@shoal/trust";
 import { allocatorLoop } from "./allocator/loop.js";
 import { busLogSource } from "./api/bus-logs.js";
 import { caSigner } from "./ca-signer.js";
 import { buildInfo } from "./api/info.js";
 import { raftViewOf } from "./api/raft-status.js";
 import { buildApiServer } from "./api/server.js";
+import { updateTls } from "./api/tls-server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { ManagerStartError } from "./errors.js";
 import { newId, newSecret } from "./ids.js";
@@ -23,10 +25,8 @@ import { addManager, ManagerPromoter, removeManager } from "./membership/manager
 import { watchRemoval } from "./membership/removal-watch.js";
 import { managerEntryChanges } from "./model/bootstrap.js";
 import { routeSecretChanges } from "./model/route-secret.js";
-import { connectWithRetry } from "./nats/connect.js";
-import { renderNatsConfig, type NatsServerSettings } from "./nats/config.js";
-import { NatsSupervisor } from "./nats/supervisor.js";
-import { watchBusConfig } from "./nats/watch.js";
+import { natsDir, startManagerBus } from "./nats/start.js";
+import type { NatsSupervisor } from "./nats/supervisor.js";
 import { nodeMonitorLoop, type HeartbeatBook } from "./node-monitor/loop.js";
 import { orchestratorLoop } from "./orchestrator/loop.js";
 import { reaperLoop } from "./reaper/loop.js";
@@ -132,6 +132,31 @@ export interface RunningManager {
   readonly raft: RaftNode;
   readonly nats: NatsSupervisor;
   stop(): Promise<void>;
+}
+
+/**
+ * Renews this manager's certificate on schedule through the managers' API (presenting the certificate itself),
+ * and serves the new one to new API connections once it is written.
+ */
+function renewManagerCertificate(
+  dataDir: string,
+  api: FastifyInstance,
+  store: ClusterStore,
+  o: { advertise: string; log: Logger; trust: readonly string[]; onRenewed: () => void },
+): Renewal {
+  const paths = certificatePaths(dataDir);
+  return startRenewal({
+    kind: "manager",
+    files: paths.manager,
+    trustFile: paths.trust,
+    managers: () => (store.state.cluster()?.managers ?? []).map((m) => m.apiAddr),
+    addresses: [o.advertise],
+    log: o.log,
+    onRenewed: (chain, key) => {
+      updateTls(api, { chain: [...chain], key, trust: o.trust });
+      o.onRenewed();
+    },
+  });
 }
 
 /** The manager's local socket in `runDir` (made 0755 if missing): `<runDir>/manager.sock`. */
@@ -272,44 +297,21 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       }
     }
 
-    // The managers' bus servers form one NATS cluster. Each server's config is rendered from the store: a user
-    // per node's agent (its own subjects only) and per manager, and the other managers as routes; the server is
-    // reloaded whenever that changes (nats/watch.ts).
-    const certs = certificatePaths(o.dataDir);
-    const nats = new NatsSupervisor({
-      dir: join(dir, "nats"),
+    // The managers' bus servers form one NATS cluster, each configured from the store (nats/start.ts).
+    const { nats, bus, ...managerBus } = await startManagerBus(store, {
+      dataDir: o.dataDir,
+      dir: natsDir(dir),
+      clusterId,
+      nodeId: identity.nodeId,
+      raftId: identity.raftId,
       listenAddr: o.listenAddr,
+      advertise,
       port: o.natsPort,
+      clusterPort: o.natsClusterPort,
       log,
       ...(o.natsServer ? { binary: o.natsServer } : {}),
     });
-    const natsSettings: NatsServerSettings = {
-      name: `shoal-manager-${identity.raftId}`,
-      listenAddr: o.listenAddr,
-      port: o.natsPort,
-      clusterPort: o.natsClusterPort,
-      clientAdvertise: `${advertise}:${o.natsPort}`,
-      clusterAdvertise: natsRouteAddr,
-      pidFile: nats.pidFile,
-      raftId: identity.raftId,
-      tls: { cert: certs.manager.cert, key: certs.manager.key, ca: certs.trust },
-    };
-    const renderBus = (state: StoreState) => renderNatsConfig(state, natsSettings);
-    nats.start(renderBus(store.state));
-    cleanups.push(() => nats.stop());
-    cleanups.push(watchBusConfig(store, nats, renderBus, log));
-    const bus: BusConnection = await connectWithRetry(
-      nats.url,
-      {
-        certFile: certs.manager.cert,
-        keyFile: certs.manager.key,
-        caFile: certs.trust,
-        checkServerIdentity: identityCheck(managerOfNode(clusterId, identity.nodeId)),
-      },
-      `manager-${identity.raftId}`,
-      10_000,
-    );
-    cleanups.push(() => bus.close());
+    cleanups.push(() => managerBus.stop());
 
     // Leader-only parts: started on winning an election, stopped the moment leadership is lost.
     let leader: { dispatcher: Dispatcher; loops: LeaderLoops; promoter: ManagerPromoter } | undefined;
@@ -362,6 +364,13 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     });
     cleanups.push(() => api.close());
     await api.listen({ host: o.listenAddr, port: o.apiPort });
+    const renewal = renewManagerCertificate(o.dataDir, api, store, {
+      advertise,
+      log,
+      trust: tls.trust,
+      onRenewed: managerBus.reloadCertificates,
+    });
+    cleanups.push(() => renewal.stop());
     log.info("manager ready", { api: apiAddr, raft: raftAddr, nats: natsUrl, clusterId: identity.clusterId });
     return { apiAddr, clusterId, store, raft, nats, stop: stopAll };
   } catch (e) {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import type { Task } from "@shoal/api";
+import { ApiError, type Task } from "@shoal/api";
+import { trustedClient } from "@shoal/api/node";
 import { ensureBusyboxTarball } from "@shoal/runtime/testing";
 import { startCluster, type HarnessCluster } from "./cluster.js";
 import { until } from "./until.js";
@@ -44,6 +45,43 @@ describe("a cluster of 1 manager and 2 workers, each node a container", { timeou
         .nodes.map((n) => n.address)
         .sort(),
     );
+  });
+
+  test("the API wants a credential: root on the manager has one, a read-only user only reads, a removed one nothing", async (t) => {
+    const [m, w] = [cluster().managers[0], cluster().workers[0]];
+    assert.ok(m && w);
+    const managers = [`${m.address}:7070`];
+    const refusal = async (p: Promise<unknown>): Promise<string> => {
+      const e = await p.then(
+        () => undefined,
+        (err: unknown) => err,
+      );
+      assert.ok(e instanceof ApiError, String(e));
+      return `${e.status} ${e.code}`;
+    };
+    // Root on the manager node makes a user with the CLI (the manager's local socket); the bundle is read back.
+    await m.shoalOk(["cluster", "user", "create", "viewer", "--role", "read-only", "--out", "/tmp/viewer"]);
+    const file = async (f: string) => await m.execOk(["cat", `/tmp/viewer/${f}`]);
+    const viewer = trustedClient({
+      managers,
+      trust: await file("ca.pem"),
+      cert: await file("cert.pem"),
+      key: await file("key.pem"),
+    });
+    const anonymous = trustedClient({ managers, trust: await file("ca.pem") });
+    t.after(() => Promise.all([viewer.close(), anonymous.close()]));
+    assert.equal((await viewer.client.call("nodeList")).length, 3);
+    assert.equal(await refusal(anonymous.client.call("nodeList")), "401 SHOAL_ERR_UNAUTHENTICATED");
+    assert.equal(
+      await refusal(viewer.client.call("networkCreate", { body: { name: "nope" } })),
+      "403 SHOAL_ERR_FORBIDDEN",
+    );
+    await m.shoalOk(["cluster", "user", "rm", "viewer"]);
+    assert.equal(await refusal(viewer.client.call("nodeList")), "401 SHOAL_ERR_UNAUTHENTICATED");
+    // A worker has no credential of its own for the API: it is told where to run the command instead.
+    const onWorker = await w.shoal(["node", "ls"]);
+    assert.notEqual(onWorker.code, 0);
+    assert.match(onWorker.stderr, /needs a credential/);
   });
 
   test("a service of 3 replicas runs one task on each node", async () => {

@@ -135,6 +135,20 @@ export function forwardedFor(caller: Caller): string | undefined {
 }
 
 /**
+ * Whether `req` was forwarded by a manager: it says so, and its TLS peer is the manager certificate of a node
+ * whose role is manager now.
+ */
+export function forwardedByManager(req: FastifyRequest, store: { readonly state: StoreState }): boolean {
+  const own = callerOf(req);
+  return (
+    own.kind === "certificate" &&
+    own.identity.kind === "manager" &&
+    !!req.headers["x-shoal-forwarded"] &&
+    store.state.get("node", own.identity.nodeId)?.spec.role === "manager"
+  );
+}
+
+/**
  * The caller a request is for: its own, or, when a follower forwarded it, the identity the follower names in
  * `x-shoal-forwarded-for`, believed only when the TLS peer is the manager certificate of a node whose role is
  * manager now (§4.6); a request such a manager forwards without naming anyone is anonymous, not the manager's.
@@ -142,8 +156,7 @@ export function forwardedFor(caller: Caller): string | undefined {
  */
 export function effectiveCaller(req: FastifyRequest, store: { readonly state: StoreState }): Caller {
   const own = callerOf(req);
-  if (own.kind !== "certificate" || own.identity.kind !== "manager" || !req.headers["x-shoal-forwarded"]) return own;
-  if (store.state.get("node", own.identity.nodeId)?.spec.role !== "manager") return own;
+  if (own.kind !== "certificate" || own.identity.kind === "user" || !forwardedByManager(req, store)) return own;
   // A manager forwarding: the request is its caller's, anonymous unless it names one (never the manager's own).
   const header = req.headers[FORWARDED_FOR];
   if (typeof header !== "string") return ANONYMOUS;

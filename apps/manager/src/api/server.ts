@@ -2,10 +2,12 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import fastifySwagger from "@fastify/swagger";
 import fastifySwaggerUi from "@fastify/swagger-ui";
 import { classifyTlsFailure, parseOrThrow, ROUTES, type RouteDef, type RouteName } from "@shoal/api";
-import { isPublicKind, type PublicKind, type StoreEvent } from "@shoal/store";
+import { isPublicKind } from "@shoal/store";
 import { ManagerError } from "../errors.js";
 import { consensusError, noLeaderError, noQuorumError, toErrorBody } from "./errors.js";
-import { handlers, logTasks, raftView, readState, type ApiContext, type Parsed } from "./handlers.js";
+import { handlers, raftView, type ApiContext, type Parsed } from "./handlers.js";
+import { streamEvents, streamLogs, type ApiEvent } from "./streams.js";
+import { JoinLimit } from "./join-limit.js";
 import { openApiDocument } from "./openapi.js";
 import { buildClusterStatus } from "./cluster-status.js";
 import { defaultDashboardDir, registerDashboard } from "./dashboard.js";
@@ -15,6 +17,7 @@ import {
   callerOf,
   effectiveCaller,
   FORWARDED_FOR,
+  forwardedByManager,
   forwardedFor,
   registerCallerHook,
   type Caller,
@@ -69,14 +72,6 @@ export const MANAGERS_HEADER = "x-shoal-managers";
 /** Response header on every answer while a leader is known: the leader's API address. */
 export const LEADER_HEADER = "x-shoal-leader";
 
-interface ApiEvent {
-  index: number;
-  op: StoreEvent["op"];
-  kind: PublicKind;
-  id: string;
-  object: unknown;
-}
-
 /**
  * The REST API: every route of the shared route table, each request parsed with its zod schemas (400 naming
  * each wrong field), errors as `{ error: { code, message, issues?, hint? } }`, writes forwarded to the leader,
@@ -127,8 +122,13 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     const { status, body } = toErrorBody(consensusError(err, raftView(o), managers()));
     void reply.status(status).send(body);
   });
-  // Every answer tells where the managers are, so clients can move to another when this one goes away.
-  app.addHook("onSend", (_req, reply, payload, done) => {
+  // Every answer to a caller with a credential tells where the managers are, so clients can move to another
+  // when this one goes away; anonymous callers (the join, refusals) learn nothing of the cluster's layout.
+  app.addHook("onSend", (req, reply, payload, done) => {
+    if (callerOf(req).kind === "anonymous") {
+      done(null, payload);
+      return;
+    }
     const list = managers().map((m) => m.apiAddr);
     if (list.length > 0) void reply.header(MANAGERS_HEADER, list.join(","));
     const leader = o.leaderApi?.() ?? (o.store.isLeader() ? o.info().managerAddr : undefined);
@@ -170,6 +170,7 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
     listeners.clear();
   });
 
+  const joins = new JoinLimit({ now: o.clock ?? Date.now, log: o.log ?? silentLogger });
   for (const [name, route] of Object.entries(ROUTES) as [RouteName, RouteDef][]) {
     app.route({
       method: route.method,
@@ -186,33 +187,38 @@ export async function buildApiServer(o: ApiServerOptions): Promise<FastifyInstan
           done(e as Error);
         }
       },
-      handler: async (req, reply) => {
-        // Sessions live in this manager's memory: sign-in and sign-out are never forwarded.
-        if (name === "sessionCreate")
-          return sessions.signIn(req, reply, parseOrThrow(ROUTES.sessionCreate.body, req.body, "request body"));
-        if (name === "sessionDelete") return sessions.signOut(req, reply);
-        if (route.method !== "GET" && !o.store.isLeader())
-          return forward(req, reply, o.leaderApi?.(), leaderless, leaderFetch);
-        if (name === "clusterStatus" && !o.store.isLeader()) return clusterStatusVia(o, req, reply, leaderFetch);
-        const input = {
-          params: route.params ? parseOrThrow(route.params, req.params, "path parameters") : undefined,
-          query: route.query ? parseOrThrow(route.query, req.query ?? {}, "query") : undefined,
-          body: route.body ? parseOrThrow(route.body, req.body, "request body") : undefined,
-        };
-        if (name === "events")
-          return streamEvents(req, reply, input.query as { since?: number; kind?: string }, history, listeners);
-        const stale = (input.query as { stale?: boolean } | undefined)?.stale === true;
-        const ctx: ApiContext = { ...o, readOptions: { stale, timeoutMs }, caller: effectiveCaller(req, o.store) };
-        if (name === "serviceLogs" || name === "taskLogs")
-          return streamLogs(ctx, req, reply, name, input as Parsed<"taskLogs">);
-        const h = handlers[name] as (ctx: ApiContext, i: unknown) => Promise<unknown>;
-        const result = await h(ctx, input);
-        reply.status(route.status);
-        if ("returnsSecret" in route) void reply.header("cache-control", "no-store");
-        if (route.status === 204) return reply.send();
-        return reply.send(result);
-      },
+      handler: async (req, reply) =>
+        // Joins are limited by their source where they arrive, not again where they were forwarded to.
+        name === "clusterJoin" && !forwardedByManager(req, o.store)
+          ? joins.guard(req, reply, () => serve(req, reply))
+          : serve(req, reply),
     });
+    async function serve(req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+      // Sessions live in this manager's memory: sign-in and sign-out are never forwarded.
+      if (name === "sessionCreate")
+        return sessions.signIn(req, reply, parseOrThrow(ROUTES.sessionCreate.body, req.body, "request body"));
+      if (name === "sessionDelete") return sessions.signOut(req, reply);
+      if (route.method !== "GET" && !o.store.isLeader())
+        return forward(req, reply, o.leaderApi?.(), leaderless, leaderFetch);
+      if (name === "clusterStatus" && !o.store.isLeader()) return clusterStatusVia(o, req, reply, leaderFetch);
+      const input = {
+        params: route.params ? parseOrThrow(route.params, req.params, "path parameters") : undefined,
+        query: route.query ? parseOrThrow(route.query, req.query ?? {}, "query") : undefined,
+        body: route.body ? parseOrThrow(route.body, req.body, "request body") : undefined,
+      };
+      if (name === "events")
+        return streamEvents(req, reply, input.query as { since?: number; kind?: string }, history, listeners);
+      const stale = (input.query as { stale?: boolean } | undefined)?.stale === true;
+      const ctx: ApiContext = { ...o, readOptions: { stale, timeoutMs }, caller: effectiveCaller(req, o.store) };
+      if (name === "serviceLogs" || name === "taskLogs")
+        return streamLogs(ctx, req, reply, name, input as Parsed<"taskLogs">);
+      const h = handlers[name] as (ctx: ApiContext, i: unknown) => Promise<unknown>;
+      const result = await h(ctx, input);
+      reply.status(route.status);
+      if ("returnsSecret" in route) void reply.header("cache-control", "no-store");
+      if (route.status === 204) return reply.send();
+      return reply.send(result);
+    }
   }
   return app;
 }
@@ -332,62 +338,3 @@ const NOT_SENT = new Set([
   "EAI_AGAIN",
   "UND_ERR_CONNECT_TIMEOUT",
 ]);
-
-function streamEvents(
-  req: FastifyRequest,
-  reply: FastifyReply,
-  q: { since?: number; kind?: string },
-  history: ApiEvent[],
-  listeners: Set<(e: ApiEvent[]) => void>,
-): FastifyReply {
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
-  const send = (events: ApiEvent[]) => {
-    for (const e of events)
-      if (!q.kind || e.kind === q.kind) res.write(`id: ${e.index}\ndata: ${JSON.stringify(e)}\n\n`);
-  };
-  if (q.since !== undefined) send(history.filter((e) => e.index > (q.since ?? 0)));
-  res.write(": connected\n\n");
-  listeners.add(send);
-  const ping = setInterval(() => res.write(": ping\n\n"), 15_000);
-  req.raw.on("close", () => {
-    clearInterval(ping);
-    listeners.delete(send);
-  });
-  return reply;
-}
-
-async function streamLogs(
-  o: ApiContext,
-  req: FastifyRequest,
-  reply: FastifyReply,
-  name: "serviceLogs" | "taskLogs",
-  input: Parsed<"taskLogs">,
-): Promise<FastifyReply> {
-  const state = await readState(o);
-  const tasks = logTasks(state, name, input.params.ref);
-  const ac = new AbortController();
-  req.raw.on("close", () => ac.abort());
-  reply.hijack();
-  const res = reply.raw;
-  res.writeHead(200, { "content-type": "application/x-ndjson", "cache-control": "no-cache" });
-  await Promise.all(
-    tasks.map(async (t) => {
-      try {
-        for await (const line of o.logs(t, input.query, ac.signal)) {
-          if (ac.signal.aborted) break;
-          res.write(`${JSON.stringify(line)}\n`);
-        }
-      } catch (e) {
-        if (!ac.signal.aborted) {
-          res.write(
-            `${JSON.stringify({ taskId: t.id, serviceId: t.serviceId, nodeId: t.nodeId ?? "", stream: "stderr", time: new Date().toISOString(), line: `[shoal] cannot read logs of task ${t.id}: ${(e as Error).message}`, ...(t.slot !== undefined ? { slot: t.slot } : {}) })}\n`,
-          );
-        }
-      }
-    }),
-  );
-  res.end();
-  return reply;
-}

@@ -80,3 +80,13 @@ test("stop() during the restart backoff does not start a new server", async (t) 
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(serversOf(sup), []);
 });
+
+test("reload: the same config is not applied again unless forced (renewed certificate files)", async (t) => {
+  const server = await supervised(t);
+  await connect(server, "n1");
+  const config = readFileSync(server.sup.configFile, "utf8");
+  assert.deepEqual(await server.sup.reload(config), { result: "unchanged" });
+  const forced = await server.sup.reload(config, { force: true });
+  assert.equal(forced.result, "reloaded");
+  assert.match(readFileSync(server.sup.logFile, "utf8"), /Reloaded server configuration/);
+});

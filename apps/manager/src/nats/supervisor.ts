@@ -62,11 +62,13 @@ export class NatsSupervisor {
 
   /**
    * Applies a new config: writes it and signals the running server (SIGHUP), which re-authorizes every client and
-   * route and disconnects those no longer authorized. Resolves when the server's log says it reloaded (or failed
-   * to), with the time it took; a config equal to the current one is not applied again.
+   * route and disconnects those no longer authorized, and reads its certificate files again. Resolves when the
+   * server's log says it reloaded (or failed to), with the time it took; a config equal to the current one is not
+   * applied again unless `force` (the certificate files changed).
    */
-  async reload(config: string, timeoutMs = 10_000): Promise<ReloadOutcome> {
-    if (config === this.config) return { result: "unchanged" };
+  async reload(config: string, o: { force?: boolean; timeoutMs?: number } = {}): Promise<ReloadOutcome> {
+    const timeoutMs = o.timeoutMs ?? 10_000;
+    if (config === this.config && !o.force) return { result: "unchanged" };
     this.writeConfig(config);
     const child = this.child;
     if (!child?.pid || child.exitCode !== null) return { result: "not running" };
