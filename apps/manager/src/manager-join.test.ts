@@ -69,6 +69,15 @@ test("a node joined with the manager token runs a manager that joins Raft with i
     async () => (await viaSecond.call("info")).raft.leaderId === "1",
     "the second manager knows the leader",
   );
+  // Their bus servers open TLS routes to each other with their manager certificates (routes.test.ts checks
+  // that messages cross them).
+  for (const m of [first, second])
+    await pollUntil(
+      () => readFileSync(m.nats.logFile, "utf8").includes("Route connection created"),
+      "a route between the managers' bus servers",
+      10_000,
+      100,
+    );
 });
 
 test("a worker node's manager is refused: it gets no manager certificate and does not join Raft", async (t) => {

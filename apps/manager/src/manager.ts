@@ -4,10 +4,10 @@ import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { SHOAL_VERSION, type ManagerJoinReply } from "@shoal/api";
 import { startRenewal, type Renewal } from "@shoal/api/node";
-import { certificatePaths } from "@shoal/trust";
-import { subjects, type BusConnection } from "@shoal/bus";
+import { subjects } from "@shoal/bus";
 import { AesGcmRecordCipher, openRaftNode, storedKeyIds, type RaftNode } from "@shoal/raft";
 import { StoreMachine, type ApplyOutcome } from "@shoal/store";
+import { certificatePaths } from "@shoal/trust";
 import { allocatorLoop } from "./allocator/loop.js";
 import { busLogSource } from "./api/bus-logs.js";
 import { caSigner } from "./ca-signer.js";
@@ -17,7 +17,7 @@ import { buildApiServer } from "./api/server.js";
 import { updateTls } from "./api/tls-server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { ManagerStartError } from "./errors.js";
-import { newId } from "./ids.js";
+import { newId, newSecret } from "./ids.js";
 import { jsonLogger, type Logger, type LoopLog } from "./log.js";
 import { keepDataKeyWrapped } from "./keys/autolock-keeper.js";
 import { openDataKey } from "./keys/lock.js";
@@ -25,8 +25,9 @@ import { joinAsManager } from "./membership/join.js";
 import { addManager, ManagerPromoter, removeManager } from "./membership/managers.js";
 import { watchRemoval } from "./membership/removal-watch.js";
 import { managerEntryChanges } from "./model/bootstrap.js";
-import { connectWithRetry } from "./nats/connect.js";
-import { NatsSupervisor, routeUrls } from "./nats/supervisor.js";
+import { routeSecretChanges } from "./model/route-secret.js";
+import { natsDir, startManagerBus } from "./nats/start.js";
+import type { NatsSupervisor } from "./nats/supervisor.js";
 import { nodeMonitorLoop, type HeartbeatBook } from "./node-monitor/loop.js";
 import { orchestratorLoop } from "./orchestrator/loop.js";
 import { reaperLoop } from "./reaper/loop.js";
@@ -144,7 +145,7 @@ function renewManagerCertificate(
   dataDir: string,
   api: FastifyInstance,
   store: ClusterStore,
-  o: { advertise: string; log: Logger; trust: readonly string[] },
+  o: { advertise: string; log: Logger; trust: readonly string[]; onRenewed: () => void },
 ): Renewal {
   const paths = certificatePaths(dataDir);
   return startRenewal({
@@ -154,7 +155,10 @@ function renewManagerCertificate(
     managers: () => (store.state.cluster()?.managers ?? []).map((m) => m.apiAddr),
     addresses: [o.advertise],
     log: o.log,
-    onRenewed: (chain, key) => updateTls(api, { chain: [...chain], key, trust: o.trust }),
+    onRenewed: (chain, key) => {
+      updateTls(api, { chain: [...chain], key, trust: o.trust });
+      o.onRenewed();
+    },
   });
 }
 
@@ -261,13 +265,27 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       log.info("cluster created", { clusterId: identity.clusterId, node: identity.nodeId });
     } else if (existing && raft.isLeader()) {
       const { commands, dropped } = managerEntryChanges(existing, me, o);
-      await store.write(commands);
+      // Managers dropped by a forced new cluster lose the bus's routes; a store made before the route secret
+      // gets one (model/route-secret.ts).
+      const stored = store.state.secrets();
+      const secretChanges = stored
+        ? routeSecretChanges(stored, { rotate: dropped.length > 0 }, () => newSecret(40))
+        : [];
+      await store.write([...commands, ...secretChanges]);
       if (o.forceNewCluster) {
         log.warn("forced a new cluster: this manager is the only one; services, tasks, nodes and networks are kept", {
           removedManagers: dropped.map((m) => `${m.raftId}@${m.raftAddr}`).join(",") || "none",
           term: raft.status().term,
         });
       }
+    }
+    // A follower of a leader that has not yet given an old store its route secret waits for it.
+    for (const until = Date.now() + 15_000; store.state.cluster() && !store.state.secrets()?.routeSecret;) {
+      if (Date.now() > until)
+        throw new ManagerStartError("manager: the cluster's secrets hold no route secret for the bus", {
+          hint: "start the leader with this version first: it adds one",
+        });
+      await new Promise((r) => setTimeout(r, 100));
     }
     const cluster = store.state.cluster();
     const secrets = store.state.secrets();
@@ -293,28 +311,21 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       }
     }
 
-    // The managers' bus servers form one NATS cluster: each lists the others' cluster ports as routes (a new
-    // one knows them from its join reply; they learn of it through the routes it opens).
-    const routeAddrs =
-      joined?.natsRouteAddrs ??
-      cluster.managers.filter((m) => m.raftId !== me.raftId).flatMap((m) => (m.natsRouteAddr ? [m.natsRouteAddr] : []));
-    const nats = new NatsSupervisor({
-      dir: join(dir, "nats"),
+    // The managers' bus servers form one NATS cluster, each configured from the store (nats/start.ts).
+    const { nats, bus, ...managerBus } = await startManagerBus(store, {
+      dataDir: o.dataDir,
+      dir: natsDir(dir),
+      clusterId,
+      nodeId: identity.nodeId,
+      raftId: identity.raftId,
       listenAddr: o.listenAddr,
+      advertise,
       port: o.natsPort,
       clusterPort: o.natsClusterPort,
-      token: secrets.busToken,
-      name: `shoal-manager-${identity.raftId}`,
-      clientAdvertise: `${advertise}:${o.natsPort}`,
-      clusterAdvertise: natsRouteAddr,
-      routes: routeUrls(routeAddrs, secrets.busToken),
       log,
       ...(o.natsServer ? { binary: o.natsServer } : {}),
     });
-    nats.start();
-    cleanups.push(() => nats.stop());
-    const bus: BusConnection = await connectWithRetry(nats.url, secrets.busToken, `manager-${identity.raftId}`, 10_000);
-    cleanups.push(() => bus.close());
+    cleanups.push(() => managerBus.stop());
 
     // Leader-only parts: started on winning an election, stopped the moment leadership is lost.
     let leader: { dispatcher: Dispatcher; loops: LeaderLoops; promoter: ManagerPromoter } | undefined;
@@ -367,7 +378,12 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     });
     cleanups.push(() => api.close());
     await api.listen({ host: o.listenAddr, port: o.apiPort });
-    const renewal = renewManagerCertificate(o.dataDir, api, store, { advertise, log, trust: tls.trust });
+    const renewal = renewManagerCertificate(o.dataDir, api, store, {
+      advertise,
+      log,
+      trust: tls.trust,
+      onRenewed: managerBus.reloadCertificates,
+    });
     cleanups.push(() => renewal.stop());
     log.info("manager ready", { api: apiAddr, raft: raftAddr, nats: natsUrl, clusterId: identity.clusterId });
     return { apiAddr, clusterId, store, raft, nats, stop: stopAll };

@@ -28,7 +28,6 @@ const FIRST_JOIN = {
   certificate: "",
   trust: CA.trust.join(""),
   natsUrls: ["nats://x:1"],
-  natsToken: "b",
   managers: ["x:2"],
   time: iso(T0),
 };
@@ -36,7 +35,6 @@ const JOIN_BASE = (role: "worker" | "manager") => ({
   clusterId: "c1",
   nodeId: role === "manager" ? "nodea" : "nodew",
   natsUrls: ["nats://x:1"],
-  natsToken: "b",
   managers: ["x:2"],
 });
 const cluster = ClusterSchema.parse({
