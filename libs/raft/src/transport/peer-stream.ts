@@ -27,6 +27,7 @@ export class PeerStream {
     private readonly config: TransportConfig,
     readonly peer: NodeId,
     private target: HostPort,
+    private identity: string | undefined,
     /** Called when queued frames were dropped because the connection failed. */
     private readonly onDropped: (peer: NodeId) => void,
   ) {
@@ -36,6 +37,11 @@ export class PeerStream {
   /** Where the peer listens. */
   get address(): HostPort {
     return this.target;
+  }
+
+  /** The identity the membership records for the peer, which an authenticating socket factory requires. */
+  get nodeId(): string | undefined {
+    return this.identity;
   }
 
   /** Starts dialing (once the transport is started). */
@@ -60,11 +66,12 @@ export class PeerStream {
     return true;
   }
 
-  /** Points the stream at a new address: drops the current connection and dials the new one at once. */
-  setAddress(target: HostPort): void {
+  /** Points the stream at a new address or identity: drops the current connection and dials again at once. */
+  setTarget(target: HostPort, nodeId: string | undefined): void {
     this.target = target;
+    this.identity = nodeId;
     if (this.state === "idle" || this.state === "closed") return;
-    this.dropConnection("raft: peer address changed");
+    this.dropConnection("raft: peer address or identity changed");
     this.backoff.reset();
     this.connect();
   }
@@ -85,6 +92,7 @@ export class PeerStream {
         sockets: c.sockets,
         target: this.target,
         hello: { clusterId: c.clusterId, from: c.nodeId, to: this.peer, channel: "stream" },
+        peerNodeId: this.identity,
         maxFrameBytes: c.maxFrameBytes,
         maxHandshakeFrameBytes: c.maxHandshakeFrameBytes,
         handshakeTimeoutMs: c.handshakeTimeoutMs,
