@@ -30,6 +30,7 @@ import { schedulerLoop } from "./scheduler/loop.js";
 import { markRemoved, saveIdentity, startModeOf, type Identity } from "./state-dir.js";
 import { createCluster } from "./cluster-creation.js";
 import { readManagerTls, selfIssuedTls, type ManagerTls } from "./manager-certificates.js";
+import { managerRaftTls, renewFromOwnLog } from "./raft-tls.js";
 import { ClusterStore } from "./store/cluster-store.js";
 import type { ControlLoop } from "./store/control-loop.js";
 
@@ -176,16 +177,22 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   const dataKey = await openDataKey(dir, { raftDir, storedKeyIds: await storedKeyIds(raftDir) });
   const cipher = new AesGcmRecordCipher({ keyId: dataKey.id, key: dataKey.key });
   const machine = new StoreMachine();
+  // Raft speaks mutual TLS with the manager certificate: the join's, or on a restart the files' (raft-tls.ts).
+  // At `cluster init` there is none until the cluster exists: nothing connects before.
+  if (start.mode === "existing" && identity.nodeId) tls = await readManagerTls(o.dataDir, identity.nodeId);
+  const raftTls = managerRaftTls({ clusterId, material: tls, state: machine.state, log });
+  const self = { address: raftAddr, ...(identity.nodeId ? { nodeId: identity.nodeId } : {}) };
   const raft = await openRaftNode({
     dataDir: raftDir,
     storageOptions: { cipher },
     ...(o.raftSnapshotEntries === undefined ? {} : { snapshotEntries: o.raftSnapshotEntries }),
     id: identity.raftId,
+    ...self,
     clusterId: identity.clusterId,
     listen: { host: o.listenAddr, port: o.raftPort },
-    address: raftAddr,
+    transport: raftTls.transport,
     stateMachine: machine,
-    ...(start.mode === "init" ? { bootstrap: [{ id: identity.raftId, address: raftAddr }] } : {}),
+    ...(start.mode === "init" ? { bootstrap: [{ id: identity.raftId, ...self }] } : {}),
     ...(joined ? { peers: joined.members.filter((m) => m.id !== identity.raftId) } : {}),
     ...(o.forceNewCluster ? { forceNewCluster: true } : {}),
     log: (level, msg, fields) =>
@@ -206,6 +213,13 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   };
 
   try {
+    if (start.mode === "existing" && !tls && identity.nodeId) {
+      tls = await renewFromOwnLog(raft, machine.state, o.dataDir, { clusterId, nodeId: identity.nodeId, advertise });
+      if (tls) {
+        log.warn("this manager's certificate was missing or expiring: it issued itself one from the CA in its log");
+        raftTls.update(tls);
+      }
+    }
     await raft.waitForLeader(15_000);
     const me = {
       raftId: identity.raftId,
@@ -253,6 +267,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
         });
       }
     }
+    raftTls.update(tls);
 
     // The managers' bus servers form one NATS cluster: each lists the others' cluster ports as routes (a new
     // one knows them from its join reply; they learn of it through the routes it opens).
