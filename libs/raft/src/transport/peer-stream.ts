@@ -21,6 +21,8 @@ export class PeerStream {
   private queuedBytes = 0;
   private flushScheduled = false;
   private blocked = false;
+  /** Why the last dial failed, while no dial has succeeded since: a repeated reason is logged at debug only. */
+  private lastFailure: string | null = null;
   private readonly backoff: Backoff;
 
   constructor(
@@ -105,6 +107,7 @@ export class PeerStream {
           return;
         }
         this.state = "connected";
+        this.lastFailure = null;
         this.backoff.reset();
         c.log("debug", "raft: connected to peer", { peer: this.peer, address: this.describe() });
         conn.onClose = (reason) => {
@@ -124,7 +127,10 @@ export class PeerStream {
     this.queue = [];
     this.queuedBytes = 0;
     const delay = this.backoff.next();
-    this.config.log(wasConnected ? "info" : "debug", "raft: peer connection down", {
+    // A dial failing for a new reason (refused, unreachable, the peer's identity) is worth a warning, once.
+    const fresh = !wasConnected && reason !== this.lastFailure;
+    this.lastFailure = wasConnected ? null : reason;
+    this.config.log(wasConnected ? "info" : fresh ? "warn" : "debug", "raft: peer connection down", {
       peer: this.peer,
       address: this.describe(),
       reason,
