@@ -11,15 +11,15 @@ import type { Duplex } from "node:stream";
 import { test, type TestContext } from "node:test";
 import type { ShoalClient } from "@shoal/api";
 import { trustedClient } from "@shoal/api/node";
-import { MessageType, msg, TcpTransport, type Message, type SocketFactory } from "@shoal/raft";
+import { MessageType, msg, TcpTransport, type Message, type RaftNode, type SocketFactory } from "@shoal/raft";
 import { StoreState } from "@shoal/store";
-import { tlsSockets, type RaftTlsMaterial } from "@shoal/trust";
+import { certificatePaths, tlsSockets, writeTrustBundle, type RaftTlsMaterial } from "@shoal/trust";
 import { generateKeyAndCsr } from "@shoal/trust/pki";
 import { testCa } from "@shoal/trust/testing";
 import type { Logger } from "./log.js";
 import { startManager } from "./manager.js";
-import { issueWithNewKey } from "./manager-certificates.js";
-import { managerRaftTls, raftPeerRefusal } from "./raft-tls.js";
+import { issueWithNewKey, readManagerTls } from "./manager-certificates.js";
+import { managerRaftTls, raftPeerRefusal, renewFromOwnLog } from "./raft-tls.js";
 import { pollUntil, seededStore } from "./testing/fixtures.js";
 import { managerClient } from "./testing/manager-client.js";
 import { managerOptions } from "./testing/manager-options.js";
@@ -48,6 +48,23 @@ test("the store lets a node take part in Raft only while it exists and is a mana
     ["a store without a cluster yet (a joining manager)", new StoreState(), "anyone", undefined],
   ];
   for (const [name, state, node, want] of table) assert.equal(raftPeerRefusal(state, node), want, name);
+});
+
+test("a restart without a usable certificate waits for its own log to be applied, then signs one with its CA", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "shoal-raft-renew-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await seededStore({ nodes: [["m1", { role: "manager" }]] });
+  await writeTrustBundle(certificatePaths(dir).trust, [...(store.state.secrets()?.ca.roots ?? [])]);
+  // The log as the restarted node holds it: committed to 7, applied to 5, then to 7 a moment later.
+  let applied = 5;
+  setTimeout(() => (applied = 7), 100);
+  const raft = { status: () => ({ commit: 7, applied }) as ReturnType<RaftNode["status"]> };
+  const where = { clusterId: "c1", nodeId: "m1", advertise: "127.0.0.1" };
+  const tls = await renewFromOwnLog(raft, store.state, dir, where);
+  assert.equal(applied, 7, "it waited for the log committed before the restart");
+  assert.ok(tls);
+  assert.deepEqual(await readManagerTls(dir, "m1"), tls, "written where the manager reads it on its next start");
+  assert.equal(await renewFromOwnLog(raft, new StoreState(), dir, where), undefined, "no CA in the log: none");
 });
 
 test("plain TCP bytes (a Hello, a 16 MiB header, a SnapHeader) at the manager's sockets never reach the transport", async (t) => {
