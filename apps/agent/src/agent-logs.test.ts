@@ -18,7 +18,7 @@ test("agent: task logs are served over the bus, and an unknown task gets an erro
   await h.waitState("t1", "running");
   const ask = async (taskId: string): Promise<LogChunk[]> => {
     const bus = h.hub.connect();
-    const inbox = bus.inbox();
+    const inbox = h.manager.s.logsOut(h.nodeId, `s-${taskId}`);
     const chunks: LogChunk[] = [];
     const done = new Promise<void>((resolve) =>
       bus.subscribe(inbox, (m) => {
@@ -28,7 +28,7 @@ test("agent: task logs are served over the bus, and an unknown task gets an erro
       }),
     );
     const subject = h.manager.s.logs(h.nodeId);
-    bus.publish(subject, encode(LogsRequestSchema, subject, { streamId: `s-${taskId}`, taskId }), inbox);
+    bus.publish(subject, encode(LogsRequestSchema, subject, { streamId: `s-${taskId}`, taskId }));
     await done;
     await bus.close();
     return chunks;
@@ -53,7 +53,7 @@ test("agent: a followed log stream runs until the managers cancel it", async (t)
   await h.waitState("t1", "running");
   const bus = h.hub.connect();
   t.after(() => bus.close());
-  const inbox = bus.inbox();
+  const inbox = h.manager.s.logsOut(h.nodeId, "f1");
   const lines: string[] = [];
   let ended = false;
   bus.subscribe(inbox, (m) => {
@@ -62,7 +62,7 @@ test("agent: a followed log stream runs until the managers cancel it", async (t)
     ended ||= c.end;
   });
   const subject = h.manager.s.logs(h.nodeId);
-  bus.publish(subject, encode(LogsRequestSchema, subject, { streamId: "f1", taskId: "t1", follow: true }), inbox);
+  bus.publish(subject, encode(LogsRequestSchema, subject, { streamId: "f1", taskId: "t1", follow: true }));
   await eventually(() => lines.includes("one\n"), "the first line");
   await h.clock.advance(1_000);
   await eventually(() => lines.includes("two\n"), "a line written while following");

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { createReadStream, existsSync, mkdtempSync, rmSync } from "node:fs";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { once } from "node:events";
 import { test } from "node:test";
-import { connectNatsBus, type BusConnection } from "@shoal/bus";
+import { connectNatsBus, MANAGER_PERMISSIONS, natsPermissions } from "@shoal/bus";
+import { startTestNatsServer } from "@shoal/bus/testing";
+import { anyManagerOf, certificatePaths, identityCheck, writeCertificateFiles, writeTrustBundle } from "@shoal/trust";
+import { testCa } from "@shoal/trust/testing";
 import { ensureBusyboxTarball, openTestRuntime, rootSkip } from "@shoal/runtime/testing";
 import type { Agent } from "./agent.js";
 import { startAgent } from "./start.js";
@@ -16,16 +15,7 @@ import { AgentStateFiles } from "./state-files.js";
 import { JOIN } from "./testing/agent-harness.js";
 import { FakeManager } from "./testing/fake-manager.js";
 import { makeTask } from "./testing/tasks.js";
-import { eventually } from "./testing/wait.js";
 import { localApiCall } from "./testing/local-api-call.js";
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 test(
   "agent (runc, nats): a real container keeps running through an agent restart and is adopted, not restarted",
@@ -38,31 +28,34 @@ test(
     });
     const dir = mkdtempSync(path.join(tmpdir(), "shoal-agent-runc-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const port = await freePort();
-    const token = randomBytes(12).toString("hex");
-    const nats = spawn("/usr/sbin/nats-server", ["-a", "127.0.0.1", "-p", String(port), "--auth", token], {
-      stdio: "ignore",
+    // The managers' bus as it runs: mutual TLS, the node's agent confined to its subjects, a manager with all.
+    const ca = await testCa("real");
+    const server = await ca.manager("m1", ["127.0.0.1"]);
+    const nats = await startTestNatsServer({
+      dir,
+      cert: server.chain.join(""),
+      key: server.key,
+      trust: ca.trust,
+      users: [
+        { user: `shoal://real/node/${JOIN.nodeId}/agent`, permissions: natsPermissions("real", JOIN.nodeId) },
+        { user: "shoal://real/node/m1/manager", permissions: MANAGER_PERMISSIONS },
+      ],
     });
-    cleanups.push(async () => {
-      if (nats.exitCode === null && nats.signalCode === null) {
-        nats.kill("SIGTERM");
-        await once(nats, "exit");
-      }
-    });
-    const url = `nats://127.0.0.1:${port}`;
-    let managerBus: BusConnection | undefined;
-    await eventually(
-      async () => {
-        managerBus = await connectNatsBus({ servers: [url], token, name: "test-manager", connectTimeoutMs: 500 }).catch(
-          () => undefined,
-        );
-        return managerBus !== undefined;
+    cleanups.push(() => nats.stop());
+    const url = nats.url;
+    const managerCerts = certificatePaths(path.join(dir, "m1"));
+    await writeTrustBundle(managerCerts.trust, ca.trust);
+    await writeCertificateFiles(managerCerts.manager, server.chain, server.key);
+    const bus = await connectNatsBus({
+      servers: [url],
+      tls: {
+        certFile: managerCerts.manager.cert,
+        keyFile: managerCerts.manager.key,
+        caFile: managerCerts.trust,
+        checkServerIdentity: identityCheck(anyManagerOf("real")),
       },
-      "nats-server accepting connections",
-      10_000,
-    );
-    assert.ok(managerBus);
-    const bus = managerBus;
+      name: "test-manager",
+    });
     cleanups.push(() => bus.close());
     const manager = new FakeManager(bus, { clusterId: "real", heartbeatPeriodMs: 200 });
     cleanups.push(() => manager.close());
@@ -70,11 +63,13 @@ test(
     const fx = await openTestRuntime();
     cleanups.push(() => fx.cleanup());
     const dataDir = path.join(dir, "data");
+    const agentCert = await ca.agent(JOIN.nodeId);
+    await writeTrustBundle(certificatePaths(dataDir).trust, ca.trust);
+    await writeCertificateFiles(certificatePaths(dataDir).agent, agentCert.chain, agentCert.key);
     await new AgentStateFiles(path.join(dataDir, "agent")).writeJoin({
       ...JOIN,
       clusterId: "real",
       natsUrls: [url],
-      natsToken: token,
     });
     const options = {
       dataDir,

@@ -96,6 +96,15 @@ test("agent: a node the managers do not know (removed) stops the agent with that
   await assert.rejects(h.start(), (e: unknown) => e instanceof UnknownNodeError && e.code === "SHOAL_ERR_UNKNOWN_NODE");
 });
 
+test("agent: the bus refusing the node's certificate for good (it was removed) stops the agent", async (t) => {
+  const h = new Harness(t);
+  await h.start();
+  await h.manager.until(() => h.agent.status().connected, "connected");
+  h.hub.refuse(h.agentBus);
+  await eventually(() => h.logged.includes("stopped"), "the agent stopped");
+  assert.equal(h.agent.status().connected, false);
+});
+
 test("agent: other refusals are retried until the managers accept", async (t) => {
   const h = new Harness(t);
   h.manager.refuse = { code: "SHOAL_ERR_NOT_READY", message: "the cluster is not initialized yet" };

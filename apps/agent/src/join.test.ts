@@ -16,7 +16,6 @@ const BASE: JoinAnswerBase = {
   clusterId: "cj",
   nodeId: "n7",
   natsUrls: ["nats://127.0.0.1:1"],
-  natsToken: "bus",
   managers: ["127.0.0.1:1"],
 };
 

@@ -26,7 +26,6 @@ test("agent: the first start joins through the managers' API and stores it; the 
     clusterId: "c1",
     nodeId: "n1",
     natsUrls: ["nats://127.0.0.1:1"],
-    natsToken: "bus",
     managers: ["127.0.0.1:1"],
   };
   const manager = new FakeManager(hub.connect(), { clusterId: "c1" });

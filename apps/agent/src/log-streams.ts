@@ -63,9 +63,10 @@ export interface LogStreamsOptions {
 }
 
 /**
- * Serves task logs over the bus: a LogsRequest on agent.<node>.logs gets LogChunk messages on its reply
- * subject, the last with `end` (or `error`); a followed stream runs until the container ends, the managers
- * cancel it on agent.<node>.logs.cancel, or the agent stops.
+ * Serves task logs over the bus: a LogsRequest on agent.<node>.logs gets LogChunk messages on
+ * agent.<node>.logs.out.<stream id> (the node's own subject, the only kind it may publish to), the last with `end`
+ * (or `error`); a followed stream runs until the container ends, the managers cancel it on
+ * agent.<node>.logs.cancel, or the agent stops.
  */
 export class LogStreams {
   private readonly streams = new Map<string, AbortController>();
@@ -80,8 +81,6 @@ export class LogStreams {
     const cancelSubject = this.o.subjects.logsCancel(nodeId);
     this.unsubs = [
       this.o.bus.subscribe(subject, (m) => {
-        if (!m.reply) return;
-        const reply = m.reply;
         let req: LogsRequest;
         try {
           req = decode(LogsRequestSchema, subject, m.data);
@@ -89,7 +88,7 @@ export class LogStreams {
           this.o.log.warn("bad logs request", { error: e });
           return;
         }
-        void this.serve(req, reply);
+        void this.serve(req, this.o.subjects.logsOut(nodeId, req.streamId));
       }),
       this.o.bus.subscribe(cancelSubject, (m) => {
         try {
@@ -112,18 +111,18 @@ export class LogStreams {
     for (const u of this.unsubs.splice(0)) u();
   }
 
-  private send(reply: string, chunk: LogChunk): void {
+  private send(out: string, chunk: LogChunk): void {
     try {
-      this.o.bus.publish(reply, encode(LogChunkSchema, reply, chunk));
+      this.o.bus.publish(out, encode(LogChunkSchema, out, chunk));
     } catch (e) {
       this.o.log.warn("cannot send log chunk", { error: e });
     }
   }
 
-  private async serve(req: LogsRequest, reply: string): Promise<void> {
+  private async serve(req: LogsRequest, out: string): Promise<void> {
     const streamId = req.streamId;
     if (!(await this.o.hasTask(req.taskId).catch(() => false))) {
-      this.send(reply, { streamId, entries: [], end: true, error: `no container of task ${req.taskId} on this node` });
+      this.send(out, { streamId, entries: [], end: true, error: `no container of task ${req.taskId} on this node` });
       return;
     }
     const ac = new AbortController();
@@ -133,7 +132,7 @@ export class LogStreams {
     const flush = () => {
       clearTimeout(timer);
       timer = undefined;
-      for (const entries of chunkEntries(buffered)) this.send(reply, { streamId, entries, end: false });
+      for (const entries of chunkEntries(buffered)) this.send(out, { streamId, entries, end: false });
       buffered = [];
     };
     let error: string | undefined;
@@ -157,7 +156,7 @@ export class LogStreams {
     }
     const groups = chunkEntries(buffered);
     const last = groups.pop() ?? [];
-    for (const entries of groups) this.send(reply, { streamId, entries, end: false });
-    this.send(reply, { streamId, entries: last, end: true, ...(error === undefined ? {} : { error }) });
+    for (const entries of groups) this.send(out, { streamId, entries, end: false });
+    this.send(out, { streamId, entries: last, end: true, ...(error === undefined ? {} : { error }) });
   }
 }

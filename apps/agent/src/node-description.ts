@@ -18,7 +18,7 @@ export interface NodeDescriptionOptions {
 export function describeNode(
   o: NodeDescriptionOptions,
   containers: ReadonlyMap<string, LocalContainer>,
-): Omit<RegisterRequest, "nodeId" | "joinToken"> {
+): RegisterRequest {
   const running: RegisterRequest["running"] = [];
   for (const [taskId, c] of containers) {
     const state = c.status === "running" ? "running" : c.status === "created" ? "ready" : exitStatus(taskId, c).state;

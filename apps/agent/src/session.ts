@@ -18,8 +18,8 @@ const MAX_MISSES = 3;
 
 /** What the session tells the agent. */
 export interface SessionHooks {
-  /** The node as it describes itself when registering (the node id is added by the session). */
-  readonly describe: () => Promise<Omit<RegisterRequest, "nodeId">>;
+  /** The node as it describes itself when registering (which node it is, the register subject says). */
+  readonly describe: () => Promise<RegisterRequest>;
   /** A new session began (statuses must be sent again). */
   readonly onSession: () => void;
   /** The assignment set changed (`full`: a full set of the current session). */
@@ -58,6 +58,7 @@ export class Session {
   private early: Assignments[] = [];
   private unsubAssignments: (() => void) | undefined;
   private readonly unsubStatus: () => void;
+  private readonly unsubRefusals: () => void;
   private busUp = true;
   private connectedNow = false;
   private stopped = false;
@@ -76,11 +77,24 @@ export class Session {
         this.busUp = true;
         // Deltas may have been lost while the bus was down: start a new session with a full set.
         this.requestResync("the bus reconnected");
+      } else if (s === "refused") {
+        // The servers dropped this node's user at a reload: the node was removed, as an unknown node is.
+        this.busUp = false;
+        this.setConnected(false);
+        this.o.hooks.onFatal(
+          new UnknownNodeError(
+            "the managers' bus refused this node's certificate: the cluster no longer has this node; leave with `shoal cluster leave` and join again",
+          ),
+        );
       } else {
         this.busUp = false;
         this.setConnected(false);
       }
     });
+    // The server allows this node's subjects only: a refusal is a bug (or a node id that is not this node's).
+    this.unsubRefusals = o.bus.onPermissionError((e) =>
+      this.o.log.error("the bus refused a subject outside this node's", { error: e }),
+    );
   }
 
   /** Whether the agent has a live session with the managers. */
@@ -122,6 +136,7 @@ export class Session {
     this.wake?.();
     this.unsubAssignments?.();
     this.unsubStatus();
+    this.unsubRefusals();
     this.setConnected(false);
     await this.loop;
   }
@@ -154,8 +169,8 @@ export class Session {
     try {
       const nodeId = this.nodeId;
       this.subscribeAssignments(nodeId);
-      const request: RegisterRequest = { ...(await this.o.hooks.describe()), nodeId };
-      const subject = this.subjects.register;
+      const request: RegisterRequest = await this.o.hooks.describe();
+      const subject = this.subjects.register(nodeId);
       let reply;
       try {
         reply = decode(

@@ -1,13 +1,15 @@
 import os from "node:os";
 import path from "node:path";
-import { connectNatsBus, type BusConnection } from "@shoal/bus";
+import { existsSync } from "node:fs";
+import { startRenewal } from "@shoal/api/node";
+import { certificatePaths } from "@shoal/trust";
 import { openRuntime, removeCgroupParent } from "@shoal/runtime";
-import type { JoinInfo } from "@shoal/api";
 import { AgentRuntime, type Agent } from "./agent.js";
+import { connectAgentBus } from "./bus-connect.js";
 import type { AgentOptions } from "./agent-options.js";
 import { NotJoinedError } from "./errors.js";
 import { joinNode } from "./join.js";
-import { agentLog, type AgentLog } from "./log.js";
+import { agentLog } from "./log.js";
 import { openBridgeNetwork, openVxlanOverlay } from "@shoal/overlay";
 import { defaultAddress } from "./node-description.js";
 import { AgentStateFiles } from "./state-files.js";
@@ -65,9 +67,22 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     await network?.setup();
     let bus = opts.bus;
     if (!bus) {
-      const b = await connectBus(join, `shoal-agent-${hostname}`, log);
+      const b = await connectAgentBus(opts.dataDir, join, `shoal-agent-${hostname}`, log);
       owned.push(() => b.close());
       bus = b;
+      // The node's agent certificate renews itself, through the managers the join named.
+      const paths = certificatePaths(opts.dataDir);
+      if (existsSync(paths.agent.cert)) {
+        const managers = join.managers;
+        const renewal = startRenewal({
+          kind: "agent",
+          files: paths.agent,
+          trustFile: paths.trust,
+          managers: () => managers,
+          log,
+        });
+        owned.push(() => Promise.resolve(renewal.stop()));
+      }
     }
     const agent = new AgentRuntime({
       ...opts,
@@ -91,20 +106,5 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   } catch (e) {
     for (const close of owned.reverse()) await close().catch(() => undefined);
     throw e;
-  }
-}
-
-/**
- * Connects to the managers' bus, retrying with backoff (250 ms .. 5 s) while none can be reached: after a
- * reboot the node's containers come back with the agent even when the managers are still down.
- */
-async function connectBus(join: JoinInfo, name: string, log: AgentLog): Promise<BusConnection> {
-  for (let backoff = 250; ; backoff = Math.min(backoff * 2, 5_000)) {
-    try {
-      return await connectNatsBus({ servers: join.natsUrls, token: join.natsToken, name });
-    } catch (e) {
-      log.warn("cannot reach the managers' bus; retrying", { error: e, retryInMs: backoff });
-      await new Promise((r) => setTimeout(r, backoff));
-    }
   }
 }

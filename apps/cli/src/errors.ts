@@ -54,6 +54,11 @@ export const CLI_ERRORS = errorRegistry({
     action:
       "pass --out with a new or empty directory; when the message says the user was created all the same, remove it (`shoal cluster user rm NAME`) and create it again",
   },
+  SHOAL_ERR_TOKEN_FILE: {
+    status: null,
+    meaning: "`shoal cluster join --token-file` cannot read a join token from the file (or stdin) it names",
+    action: "give a readable file holding the token `shoal cluster join-token -q worker|manager` printed",
+  },
   SHOAL_ERR_NOT_IN_CLUSTER: {
     status: null,
     meaning: "`shoal cluster leave` found no manager or agent running for this data dir",

@@ -85,7 +85,6 @@ export async function createCluster(
     certificate: chainPem(agent),
     trust: root.cert,
     natsUrls: [o.me.natsUrl],
-    natsToken: store.state.secrets()?.busToken ?? "",
     managers: [o.me.apiAddr],
     time: now.toISOString(),
   };

@@ -70,6 +70,15 @@ test("a node joined with the manager token runs a manager that joins Raft with i
     async () => (await viaSecond.call("info")).raft.leaderId === "1",
     "the second manager knows the leader",
   );
+  // Their bus servers open TLS routes to each other with their manager certificates (routes.test.ts checks
+  // that messages cross them).
+  for (const m of [first, second])
+    await pollUntil(
+      () => readFileSync(m.nats.logFile, "utf8").includes("Route connection created"),
+      "a route between the managers' bus servers",
+      10_000,
+      100,
+    );
 });
 
 test("two managers restarted without their manager certificates issue themselves new ones and find each other over TLS", async (t) => {

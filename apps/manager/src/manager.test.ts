@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test, type TestContext } from "node:test";
@@ -42,6 +42,12 @@ test("a manager inits a cluster, serves the API, and keeps its state across a re
   const created = await client.call("serviceCreate", {
     body: serviceSpec("web", { mode: { mode: "replicated", replicas: 2 } }),
   });
+  // The secrets as a store made before the bus's route secret held them: a shared bus token instead.
+  const secrets = first.store.state.secrets();
+  assert.ok(secrets?.routeSecret);
+  const { version, createdAt: _c, updatedAt: _u, routeSecret: _r, ...legacy } = secrets;
+  const object = { ...legacy, busToken: "old-bus-token" } as unknown as typeof secrets;
+  await first.store.write([{ op: "update", kind: "secret", object, expectedVersion: version }]);
   const natsPid = first.nats.pid;
   await first.stop();
   assert.ok(natsPid !== undefined && !processExists(natsPid), "nats-server stopped with the manager");
@@ -53,6 +59,11 @@ test("a manager inits a cluster, serves the API, and keeps its state across a re
   const again = await client.call("serviceInspect", { params: { ref: "web" } });
   assert.deepEqual([again.id, again.spec.mode], [created.id, { mode: "replicated", replicas: 2 }]);
   assert.deepEqual(await client.call("joinTokens"), tokens);
+  // Its first start as leader migrated the secrets, and its bus server routes with the new secret.
+  const migrated = second.store.state.secrets();
+  assert.match(migrated?.routeSecret ?? "", /^[0-9a-z]{40}$/);
+  assert.ok(migrated && !("busToken" in migrated), "the bus token is gone");
+  assert.match(readFileSync(second.nats.configFile, "utf8"), new RegExp(`password: "${migrated.routeSecret}"`));
 });
 
 test("a manager without a cluster in its data dir and without init refuses to start, naming `shoal cluster init`", async (t) => {

@@ -3,26 +3,30 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { SHOAL_VERSION, type ManagerJoinReply } from "@shoal/api";
-import { subjects, type BusConnection } from "@shoal/bus";
+import { startRenewal, type Renewal } from "@shoal/api/node";
+import { subjects } from "@shoal/bus";
 import { AesGcmRecordCipher, openRaftNode, storedKeyIds, type RaftNode } from "@shoal/raft";
 import { StoreMachine, type ApplyOutcome } from "@shoal/store";
+import { certificatePaths } from "@shoal/trust";
 import { allocatorLoop } from "./allocator/loop.js";
 import { busLogSource } from "./api/bus-logs.js";
 import { caSigner } from "./ca-signer.js";
 import { buildInfo } from "./api/info.js";
 import { raftViewOf } from "./api/raft-status.js";
 import { buildApiServer } from "./api/server.js";
+import { updateTls } from "./api/tls-server.js";
 import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { ManagerStartError } from "./errors.js";
-import { newId } from "./ids.js";
+import { newId, newSecret } from "./ids.js";
 import { jsonLogger, type Logger, type LoopLog } from "./log.js";
 import { openDataKey } from "./keys/keystore.js";
 import { joinAsManager } from "./membership/join.js";
 import { addManager, ManagerPromoter, removeManager } from "./membership/managers.js";
 import { watchRemoval } from "./membership/removal-watch.js";
 import { managerEntryChanges } from "./model/bootstrap.js";
-import { connectWithRetry } from "./nats/connect.js";
-import { NatsSupervisor, routeUrls } from "./nats/supervisor.js";
+import { routeSecretChanges } from "./model/route-secret.js";
+import { natsDir, startManagerBus } from "./nats/start.js";
+import type { NatsSupervisor } from "./nats/supervisor.js";
 import { nodeMonitorLoop, type HeartbeatBook } from "./node-monitor/loop.js";
 import { orchestratorLoop } from "./orchestrator/loop.js";
 import { reaperLoop } from "./reaper/loop.js";
@@ -131,6 +135,32 @@ export interface RunningManager {
   stop(): Promise<void>;
 }
 
+/**
+ * Renews this manager's certificate on schedule through the managers' API (presenting the certificate itself),
+ * and serves the new one to new API connections once it is written; `onRenewed` hands it to the others.
+ */
+function renewManagerCertificate(
+  dataDir: string,
+  api: FastifyInstance,
+  store: ClusterStore,
+  o: { advertise: string; log: Logger; trust: readonly string[]; onRenewed: (tls: ManagerTls) => void },
+): Renewal {
+  const paths = certificatePaths(dataDir);
+  return startRenewal({
+    kind: "manager",
+    files: paths.manager,
+    trustFile: paths.trust,
+    managers: () => (store.state.cluster()?.managers ?? []).map((m) => m.apiAddr),
+    addresses: [o.advertise],
+    log: o.log,
+    onRenewed: (chain, key) => {
+      const renewed = { chain: [...chain], key, trust: [...o.trust] };
+      updateTls(api, renewed);
+      o.onRenewed(renewed);
+    },
+  });
+}
+
 /** The manager's local socket in `runDir` (made 0755 if missing): `<runDir>/manager.sock`. */
 async function localSocketPath(runDir: string): Promise<string> {
   await mkdir(runDir, { recursive: true, mode: 0o755 });
@@ -236,13 +266,27 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       log.info("cluster created", { clusterId: identity.clusterId, node: identity.nodeId });
     } else if (existing && raft.isLeader()) {
       const { commands, dropped } = managerEntryChanges(existing, me, o);
-      await store.write(commands);
+      // Managers dropped by a forced new cluster lose the bus's routes; a store made before the route secret
+      // gets one (model/route-secret.ts).
+      const stored = store.state.secrets();
+      const secretChanges = stored
+        ? routeSecretChanges(stored, { rotate: dropped.length > 0 }, () => newSecret(40))
+        : [];
+      await store.write([...commands, ...secretChanges]);
       if (o.forceNewCluster) {
         log.warn("forced a new cluster: this manager is the only one; services, tasks, nodes and networks are kept", {
           removedManagers: dropped.map((m) => `${m.raftId}@${m.raftAddr}`).join(",") || "none",
           term: raft.status().term,
         });
       }
+    }
+    // A follower of a leader that has not yet given an old store its route secret waits for it.
+    for (const until = Date.now() + 15_000; store.state.cluster() && !store.state.secrets()?.routeSecret;) {
+      if (Date.now() > until)
+        throw new ManagerStartError("manager: the cluster's secrets hold no route secret for the bus", {
+          hint: "start the leader with this version first: it adds one",
+        });
+      await new Promise((r) => setTimeout(r, 100));
     }
     const cluster = store.state.cluster();
     const secrets = store.state.secrets();
@@ -269,28 +313,21 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     }
     raftTls.update(tls);
 
-    // The managers' bus servers form one NATS cluster: each lists the others' cluster ports as routes (a new
-    // one knows them from its join reply; they learn of it through the routes it opens).
-    const routeAddrs =
-      joined?.natsRouteAddrs ??
-      cluster.managers.filter((m) => m.raftId !== me.raftId).flatMap((m) => (m.natsRouteAddr ? [m.natsRouteAddr] : []));
-    const nats = new NatsSupervisor({
-      dir: join(dir, "nats"),
+    // The managers' bus servers form one NATS cluster, each configured from the store (nats/start.ts).
+    const { nats, bus, ...managerBus } = await startManagerBus(store, {
+      dataDir: o.dataDir,
+      dir: natsDir(dir),
+      clusterId,
+      nodeId: identity.nodeId,
+      raftId: identity.raftId,
       listenAddr: o.listenAddr,
+      advertise,
       port: o.natsPort,
       clusterPort: o.natsClusterPort,
-      token: secrets.busToken,
-      name: `shoal-manager-${identity.raftId}`,
-      clientAdvertise: `${advertise}:${o.natsPort}`,
-      clusterAdvertise: natsRouteAddr,
-      routes: routeUrls(routeAddrs, secrets.busToken),
       log,
       ...(o.natsServer ? { binary: o.natsServer } : {}),
     });
-    nats.start();
-    cleanups.push(() => nats.stop());
-    const bus: BusConnection = await connectWithRetry(nats.url, secrets.busToken, `manager-${identity.raftId}`, 10_000);
-    cleanups.push(() => bus.close());
+    cleanups.push(() => managerBus.stop());
 
     // Leader-only parts: started on winning an election, stopped the moment leadership is lost.
     let leader: { dispatcher: Dispatcher; loops: LeaderLoops; promoter: ManagerPromoter } | undefined;
@@ -343,6 +380,16 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     });
     cleanups.push(() => api.close());
     await api.listen({ host: o.listenAddr, port: o.apiPort });
+    const renewal = renewManagerCertificate(o.dataDir, api, store, {
+      advertise,
+      log,
+      trust: tls.trust,
+      onRenewed: (renewed) => {
+        raftTls.update(renewed);
+        managerBus.reloadCertificates();
+      },
+    });
+    cleanups.push(() => renewal.stop());
     log.info("manager ready", { api: apiAddr, raft: raftAddr, nats: natsUrl, clusterId: identity.clusterId });
     return { apiAddr, clusterId, store, raft, nats, stop: stopAll };
   } catch (e) {

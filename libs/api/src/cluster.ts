@@ -60,6 +60,5 @@ export const ManagerJoinReplySchema = z.object({
   raftId: z.number().int().positive(),
   members: z.array(z.object({ id: z.number().int().positive(), address: z.string(), nodeId: z.string().optional() })),
   natsRouteAddrs: z.array(z.string()),
-  busToken: z.string(),
 });
 export type ManagerJoinReply = z.infer<typeof ManagerJoinReplySchema>;

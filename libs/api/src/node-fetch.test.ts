@@ -64,7 +64,6 @@ async function startServer(
             certificate: "",
             trust: "",
             natsUrls: ["nats://x"],
-            natsToken: "n",
             managers: ["m"],
             time: new Date().toISOString(),
           }),

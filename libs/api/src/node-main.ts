@@ -6,3 +6,4 @@
 export * from "./node-fetch.js";
 export * from "./trusted-client.js";
 export * from "./socket-client.js";
+export * from "./renewal.js";

@@ -85,7 +85,6 @@ export const JoinInfoSchema = z.object({
   trust: z.string(),
   /** NATS URLs of every manager's bus server. */
   natsUrls: z.array(z.string()).min(1),
-  natsToken: z.string(),
   /** API addresses (host:port) of the managers. */
   managers: z.array(z.string()).min(1),
   /** The leader's clock when it answered (RFC 3339). */
@@ -209,8 +208,8 @@ export interface RouteDef {
   response?: z.ZodType;
   stream?: "ndjson" | "sse";
   /**
-   * The answer holds a secret: the join tokens, or (until the bus authenticates nodes by certificate) the bus
-   * token a joining node or manager is given. Sent with `cache-control: no-store`; no other route may answer one.
+   * The answer holds a secret: the join tokens (the only route that does). Sent with `cache-control: no-store`;
+   * no other route may answer one.
    */
   returnsSecret?: true;
   /** Who may call it (docs/design/trust.md §4.6); the server refuses everyone else before reading a body. */
@@ -319,7 +318,6 @@ export const ROUTES = {
     body: JoinRequestSchema,
     status: 200,
     response: JoinInfoSchema,
-    returnsSecret: true,
   },
   clusterManagerJoin: {
     access: "manager",
@@ -330,7 +328,6 @@ export const ROUTES = {
     body: ManagerJoinRequestSchema,
     status: 200,
     response: ManagerJoinReplySchema,
-    returnsSecret: true,
   },
   nodeList: {
     access: "read",

@@ -18,7 +18,10 @@ export const ClusterSecretsSchema = MetaSchema.extend({
   }),
   /** Each role's join secret, base 36; a rotation replaces one and the old token is refused at once. */
   join: z.object({ worker: z.string(), manager: z.string() }),
-  /** The secret every bus client (agents, managers) presents to the managers' NATS servers. */
-  busToken: z.string(),
+  /**
+   * The password of the routes between the managers' bus servers (nats-server `cluster.authorization`): only
+   * managers hold it, and it changes whenever a manager leaves, so a demoted manager's routes are refused.
+   */
+  routeSecret: z.string().min(1),
 });
 export type ClusterSecrets = z.infer<typeof ClusterSecretsSchema>;

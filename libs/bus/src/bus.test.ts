@@ -26,17 +26,34 @@ const task = (id: string): Task => ({
 
 test("subjects are scoped by cluster and node, and refuse ids that are not tokens", () => {
   const s = subjects("c1");
-  assert.equal(s.register, "shoal.c1.agent.register");
+  assert.equal(s.register("n1"), "shoal.c1.agent.n1.register");
   assert.equal(s.assignments("n1"), "shoal.c1.agent.n1.assignments");
+  assert.equal(s.logsOut("n1", "st1"), "shoal.c1.agent.n1.logs.out.st1");
+  assert.equal(s.inboxPrefix("n1"), "shoal.c1.inbox.n1");
   assert.equal(s.allStatus, "shoal.c1.agent.*.status");
+  assert.equal(s.allRegister, "shoal.c1.agent.*.register");
   assert.throws(() => s.status("a.b"), /subject token/);
+  assert.throws(() => s.logsOut("n1", "x.>"), /log stream id/);
   assert.throws(() => subjects("c 1"), /subject token/);
 });
 
+test("the node of a subject is read only from the cluster's agent subjects", () => {
+  const s = subjects("c1");
+  const cases: [string, string | undefined][] = [
+    ["shoal.c1.agent.n1.register", "n1"],
+    ["shoal.c1.agent.n-2.status", "n-2"],
+    ["shoal.c2.agent.n1.register", undefined],
+    ["shoal.c1.inbox.n1.x", undefined],
+    ["shoal.c1.agent", undefined],
+    ["shoal.c1.agent.*.register", undefined],
+    ["_INBOX.shoal.c1.agent.n1", undefined],
+  ];
+  for (const [subject, node] of cases) assert.equal(s.nodeOf(subject), node, subject);
+});
+
 test("messages round-trip; bad ones are refused naming the field", () => {
-  const subject = "shoal.c1.agent.register";
+  const subject = "shoal.c1.agent.n1.register";
   const msg = {
-    nodeId: "n1",
     hostname: "h",
     addr: "10.0.0.2",
     platform: { os: "linux", architecture: "x86_64" },

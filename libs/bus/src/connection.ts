@@ -1,4 +1,8 @@
-import { BusNoRespondersError, BusTimeoutError } from "./errors.js";
+import { BusNoRespondersError, BusPermissionError, BusTimeoutError } from "./errors.js";
+import { permits, type NatsPermissions } from "./permissions.js";
+import { subjectMatches } from "./subject-match.js";
+
+export { subjectMatches } from "./subject-match.js";
 
 /** A message as a subscriber gets it. `respond` answers a request (no-op when the sender expects no reply). */
 export interface BusMessage {
@@ -8,8 +12,12 @@ export interface BusMessage {
   readonly respond: (data: Uint8Array) => void;
 }
 
-/** Connection states, for logs and for the agent's "managers unreachable" handling. */
-export type BusStatus = "connected" | "disconnected" | "reconnecting" | "closed";
+/**
+ * Connection states, for logs and for the agent's "managers unreachable" handling. `refused`: the servers refused
+ * the connection's certificate for good after it had been accepted (its node was removed from the cluster, so
+ * the reloaded servers no longer have its user); `closed` follows.
+ */
+export type BusStatus = "connected" | "disconnected" | "reconnecting" | "refused" | "closed";
 
 /**
  * What Shoal's manager and agent need of the message bus: publish, subscribe (optionally in a queue group, so
@@ -26,19 +34,12 @@ export interface BusConnection {
   /** Resolves once everything published so far reached the server. */
   readonly flush: () => Promise<void>;
   readonly onStatus: (fn: (s: BusStatus) => void) => () => void;
+  /**
+   * Calls `fn` with each refusal by the server's permissions: a publish or subscription outside this
+   * connection's subjects (the message was dropped, the subscription gets nothing).
+   */
+  readonly onPermissionError: (fn: (e: BusPermissionError) => void) => () => void;
   readonly close: () => Promise<void>;
-}
-
-/** Whether a NATS subject matches a pattern with `*` (one token) and `>` (the rest). */
-export function subjectMatches(pattern: string, subject: string): boolean {
-  const p = pattern.split(".");
-  const s = subject.split(".");
-  for (let i = 0; i < p.length; i++) {
-    if (p[i] === ">") return s.length > i;
-    if (i >= s.length) return false;
-    if (p[i] !== "*" && p[i] !== s[i]) return false;
-  }
-  return p.length === s.length;
 }
 
 interface Sub {
@@ -46,6 +47,18 @@ interface Sub {
   queue?: string;
   handler: (m: BusMessage) => void;
   owner: MemoryBus;
+}
+
+/** Options of one {@link MemoryBus} connection. */
+export interface MemoryBusOptions {
+  /**
+   * Permission mode: the connection may publish and subscribe only as these permissions allow, as a node's agent
+   * on the real server (`natsPermissions`); refusals are dropped and recorded in `MemoryBusHub.refusals`. Without
+   * them, everything (a manager).
+   */
+  permissions?: NatsPermissions;
+  /** The prefix of its request inboxes (default `_INBOX.mem`); an agent's is `subjects(c).inboxPrefix(node)`. */
+  inboxPrefix?: string;
 }
 
 /**
@@ -58,20 +71,27 @@ export class MemoryBusHub {
   private inboxes = 0;
   private readonly rr = new Map<string, number>();
   readonly cut = new Set<MemoryBus>();
+  /** Every publish and subscription a connection's permissions refused, in order. */
+  readonly refusals: BusPermissionError[] = [];
 
-  connect(): MemoryBus {
-    return new MemoryBus(this);
+  connect(o: MemoryBusOptions = {}): MemoryBus {
+    return new MemoryBus(this, o);
   }
   partition(c: MemoryBus): void {
     this.cut.add(c);
     c.setStatus("disconnected");
   }
+  /** What the real servers do to a removed node's connection: it loses everything and reports `refused`. */
+  refuse(c: MemoryBus): void {
+    this.cut.add(c);
+    c.setStatus("refused");
+  }
   heal(c: MemoryBus): void {
     this.cut.delete(c);
     c.setStatus("connected");
   }
-  nextInbox(): string {
-    return `_INBOX.mem.${++this.inboxes}`;
+  nextInbox(prefix = "_INBOX.mem"): string {
+    return `${prefix}.${++this.inboxes}`;
   }
   /** Delivers to every matching plain subscriber and one member of each queue group; returns the count. */
   deliver(from: MemoryBus, subject: string, data: Uint8Array, reply?: string): number {
@@ -109,17 +129,32 @@ export class MemoryBusHub {
 /** One connection to a MemoryBusHub. */
 export class MemoryBus implements BusConnection {
   private readonly statusFns = new Set<(s: BusStatus) => void>();
+  private readonly refusalFns = new Set<(e: BusPermissionError) => void>();
   private readonly mine = new Set<Sub>();
   private closed = false;
-  constructor(private readonly hub: MemoryBusHub) {}
+  constructor(
+    private readonly hub: MemoryBusHub,
+    private readonly o: MemoryBusOptions = {},
+  ) {}
 
   setStatus(s: BusStatus): void {
     for (const f of this.statusFns) f(s);
   }
 
+  /** Whether the permissions allow it; a refusal is recorded and reported a microtask later, like the server's. */
+  private allowed(op: "publish" | "subscribe", subject: string): boolean {
+    if (!this.o.permissions || permits(this.o.permissions, op, subject)) return true;
+    const e = new BusPermissionError(op, subject);
+    this.hub.refusals.push(e);
+    queueMicrotask(() => {
+      for (const f of this.refusalFns) f(e);
+    });
+    return false;
+  }
+
   readonly publish = (subject: string, data: Uint8Array, reply?: string): void => {
     if (this.closed) throw new Error("bus: connection closed");
-    this.hub.deliver(this, subject, data, reply);
+    if (this.allowed("publish", subject)) this.hub.deliver(this, subject, data, reply);
   };
 
   readonly subscribe = (
@@ -127,6 +162,7 @@ export class MemoryBus implements BusConnection {
     handler: (msg: BusMessage) => void,
     opts: { queue?: string } = {},
   ): (() => void) => {
+    if (!this.allowed("subscribe", subject)) return () => undefined;
     const sub: Sub = { pattern: subject, handler, owner: this, ...(opts.queue ? { queue: opts.queue } : {}) };
     this.hub.subs.add(sub);
     this.mine.add(sub);
@@ -139,6 +175,16 @@ export class MemoryBus implements BusConnection {
   readonly request = (subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> =>
     new Promise((resolve, reject) => {
       const inbox = this.inbox();
+      // As nats.js does: a request the permissions refuse (its subject, or its reply inbox) fails at once.
+      for (const [op, subj] of [
+        ["subscribe", inbox],
+        ["publish", subject],
+      ] as const) {
+        if (!this.allowed(op, subj)) {
+          reject(new BusPermissionError(op, subj));
+          return;
+        }
+      }
       const timer = setTimeout(() => {
         unsub();
         reject(new BusTimeoutError(subject, timeoutMs));
@@ -155,13 +201,17 @@ export class MemoryBus implements BusConnection {
       }
     });
 
-  readonly inbox = (): string => this.hub.nextInbox();
+  readonly inbox = (): string => this.hub.nextInbox(this.o.inboxPrefix);
   readonly flush = async (): Promise<void> => {
     await Promise.resolve();
   };
   readonly onStatus = (fn: (s: BusStatus) => void): (() => void) => {
     this.statusFns.add(fn);
     return () => this.statusFns.delete(fn);
+  };
+  readonly onPermissionError = (fn: (e: BusPermissionError) => void): (() => void) => {
+    this.refusalFns.add(fn);
+    return () => this.refusalFns.delete(fn);
   };
   readonly close = async (): Promise<void> => {
     this.closed = true;

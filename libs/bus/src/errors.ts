@@ -20,6 +20,13 @@ export const BUS_ERRORS = errorRegistry({
     action:
       "start the node's agent (`systemctl start shoal-agent`, or `shoal cluster join` again), check `shoal node ls`, then retry",
   },
+  SHOAL_ERR_BUS_PERMISSION: {
+    status: null,
+    meaning:
+      "the managers' bus server refused a publish or subscription outside the connection's permissions: an agent may use only its own node's subjects",
+    action:
+      "run the same Shoal version on every manager and agent; a node that was removed must join again; if neither, report it with the agent's log",
+  },
   SHOAL_ERR_BUS_PROTOCOL: {
     status: null,
     meaning: "a message on the manager-agent bus is not JSON or does not match its schema, so its receiver refused it",
@@ -57,5 +64,22 @@ export class BusProtocolError extends Error {
   ) {
     super(`bus: bad message on ${subject}: ${message}`);
     this.name = "BusProtocolError";
+  }
+}
+
+/**
+ * The bus server refused a publish or subscription outside the connection's permissions (each node's agent may use
+ * only its own node's subjects, see permissions.ts). The message is dropped; the connection stays up.
+ */
+export class BusPermissionError extends Error {
+  readonly code = "SHOAL_ERR_BUS_PERMISSION";
+  constructor(
+    readonly operation: "publish" | "subscribe",
+    readonly subject: string,
+  ) {
+    super(
+      `bus: the server refused to let this connection ${operation} ${operation === "publish" ? "to" : "on"} ${subject}`,
+    );
+    this.name = "BusPermissionError";
   }
 }

@@ -1,10 +1,11 @@
 import { z } from "zod";
 import { LabelsSchema, PortSchema, TaskSchema, TaskStatusSchema } from "@shoal/api";
 
-/** agent.register: what an agent says about itself when it (re)connects. */
+/**
+ * agent.<node>.register: what an agent says about itself when it (re)connects. Which node it is comes from the
+ * subject, where the server's permissions let only that node's agent publish.
+ */
 export const RegisterRequestSchema = z.object({
-  /** The id the cluster gave the node when it joined (kept in its data dir): unknown ids are refused. */
-  nodeId: z.string().min(1),
   hostname: z.string().min(1),
   addr: z.string().min(1),
   platform: z.object({ os: z.string(), architecture: z.string() }),
@@ -137,12 +138,14 @@ export const StatusBatchSchema = z.object({
 export type StatusBatch = z.infer<typeof StatusBatchSchema>;
 
 /**
- * agent.<node>.logs: a manager asks for a task's log lines; the agent publishes LogChunk messages to the
- * request's reply subject, the last with `end: true` (or `error`). With `follow` the stream goes on until the
- * container ends or the manager publishes `{ streamId }` on agent.<node>.logs.cancel.
+ * agent.<node>.logs: a manager asks for a task's log lines; the agent publishes LogChunk messages to
+ * agent.<node>.logs.out.<streamId> (the manager subscribed there first), the last with `end: true` (or `error`).
+ * With `follow` the stream goes on until the container ends or the manager publishes `{ streamId }` on
+ * agent.<node>.logs.cancel.
  */
 export const LogsRequestSchema = z.object({
-  streamId: z.string().min(1),
+  /** A subject token: it names the stream's subject. */
+  streamId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a stream id is 1-64 letters, digits, '_' or '-'"),
   taskId: z.string().min(1),
   tail: z.number().int().nonnegative().optional(),
   /** Epoch ms. */

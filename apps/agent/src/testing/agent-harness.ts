@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { TestContext } from "node:test";
 import { canTransition, type JoinInfo } from "@shoal/api";
-import { MemoryBusHub, type MemoryBus } from "@shoal/bus";
+import { MemoryBusHub, natsPermissions, subjects, type MemoryBus } from "@shoal/bus";
 import { MemoryNetwork } from "@shoal/overlay";
 import { ManualClock, MemoryExecutor, MemoryHost, memoryImage } from "@shoal/runtime/testing";
 import type { Agent } from "../agent.js";
@@ -21,7 +21,6 @@ export const JOIN: JoinInfo = {
   certificate: "",
   trust: "",
   natsUrls: ["nats://127.0.0.1:1"],
-  natsToken: "bus",
   managers: ["127.0.0.1:1"],
   time: "2026-12-07T00:00:00.000Z",
 };
@@ -67,7 +66,11 @@ export class Harness {
   async start(o: { executor?: MemoryExecutor } = {}): Promise<Agent> {
     await new AgentStateFiles(path.join(this.dataDir, "agent")).writeJoin(JOIN);
     this.executor = o.executor ?? new MemoryExecutor(this.host);
-    this.agentBus = this.hub.connect();
+    // The agent's connection is confined to its node's subjects, as on the managers' bus server.
+    this.agentBus = this.hub.connect({
+      permissions: natsPermissions(JOIN.clusterId, JOIN.nodeId),
+      inboxPrefix: subjects(JOIN.clusterId).inboxPrefix(JOIN.nodeId),
+    });
     this.agent = await startAgent({
       dataDir: this.dataDir,
       runDir: path.join(this.dir, "run"),

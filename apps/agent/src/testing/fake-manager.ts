@@ -27,7 +27,8 @@ export interface FakeManagerOptions {
  */
 export class FakeManager {
   readonly s: Subjects;
-  readonly registrations: RegisterRequest[] = [];
+  /** Every registration, with the node its subject named. */
+  readonly registrations: (RegisterRequest & { nodeId: string })[] = [];
   readonly updates: { nodeId: string; taskId: string; status: StatusBatch["updates"][number]["status"] }[] = [];
   readonly tasks = new Map<string, Task>();
   heartbeats = 0;
@@ -45,11 +46,10 @@ export class FakeManager {
     private readonly o: FakeManagerOptions,
   ) {
     this.s = subjects(o.clusterId);
-    const agentPrefix = this.s.register.slice(0, -"register".length);
     this.unsubs = [
-      bus.subscribe(this.s.register, (m) => this.onRegister(m.data, m.respond)),
-      bus.subscribe(`${agentPrefix}*.heartbeat`, (m) => {
-        const nodeId = m.subject.split(".").at(-2) ?? "";
+      bus.subscribe(this.s.allRegister, (m) => this.onRegister(m.subject, m.data, m.respond)),
+      bus.subscribe(this.s.allHeartbeats, (m) => {
+        const nodeId = this.s.nodeOf(m.subject) ?? "";
         const hb = decode(HeartbeatSchema, m.subject, m.data);
         this.heartbeats++;
         const ok = this.sessions.get(nodeId)?.sessionId === hb.sessionId;
@@ -65,7 +65,7 @@ export class FakeManager {
         this.changed();
       }),
       bus.subscribe(this.s.allStatus, (m) => {
-        const nodeId = m.subject.split(".").at(-2) ?? "";
+        const nodeId = this.s.nodeOf(m.subject) ?? "";
         const batch = decode(StatusBatchSchema, m.subject, m.data);
         if (this.sessions.get(nodeId)?.sessionId !== batch.sessionId) return;
         const seen = new Set<string>();
@@ -176,14 +176,14 @@ export class FakeManager {
     for (const u of this.unsubs.splice(0)) u();
   }
 
-  private onRegister(data: Uint8Array, respond: (d: Uint8Array) => void): void {
-    const req = decode(RegisterRequestSchema, this.s.register, data);
-    this.registrations.push(req);
+  private onRegister(subject: string, data: Uint8Array, respond: (d: Uint8Array) => void): void {
+    const nodeId = this.s.nodeOf(subject) ?? "";
+    const req = decode(RegisterRequestSchema, subject, data);
+    this.registrations.push({ ...req, nodeId });
     const reply = (r: Parameters<typeof encode<typeof RegisterReplySchema>>[2]) =>
-      respond(encode(RegisterReplySchema, this.s.register, r));
+      respond(encode(RegisterReplySchema, subject, r));
     if (this.refuse) reply({ ok: false, ...this.refuse });
     else {
-      const nodeId = req.nodeId;
       const sessionId = `s${this.nextSession++}`;
       this.sessions.set(nodeId, { sessionId, seq: 0 });
       reply({ ok: true, nodeId, sessionId, heartbeatPeriodMs: this.period });

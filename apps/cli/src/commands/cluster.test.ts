@@ -28,7 +28,6 @@ const FIRST_JOIN = {
   certificate: "",
   trust: CA.trust.join(""),
   natsUrls: ["nats://x:1"],
-  natsToken: "b",
   managers: ["x:2"],
   time: iso(T0),
 };
@@ -36,7 +35,6 @@ const JOIN_BASE = (role: "worker" | "manager") => ({
   clusterId: "c1",
   nodeId: role === "manager" ? "nodea" : "nodew",
   natsUrls: ["nats://x:1"],
-  natsToken: "b",
   managers: ["x:2"],
 });
 const cluster = ClusterSchema.parse({
@@ -247,6 +245,26 @@ test("cluster join names a clock more than a minute off the leader's", async (t)
   assert.equal((await run("n3s", "cluster", "leave")).code, 0);
   assert.equal(clockSkewWarning(0, 59_000), undefined, "a minute is fine");
   assert.match(clockSkewWarning(120_000, 0) ?? "", /120 s behind/);
+});
+
+test("cluster join --token-file reads the token from a file, kept out of the process list", async (t) => {
+  const manager = await joinServer(t);
+  const file = join(dir, "worker.token");
+  writeFileSync(file, `${WRK}\n`, { mode: 0o600 });
+  const both = await run("n3f", "cluster", "join", "--token", WRK, "--token-file", file, manager);
+  assert.equal(both.code, 2);
+  assert.match(both.err, /--token or --token-file, not both/);
+  const missing = await run("n3f", "cluster", "join", "--token-file", join(dir, "nope"), manager);
+  assert.equal(missing.code, 1);
+  assert.match(missing.err, /^Error: cannot read the join token from \S+nope/);
+  writeFileSync(join(dir, "empty.token"), "\n");
+  const empty = await run("n3f", "cluster", "join", "--token-file", join(dir, "empty.token"), manager);
+  assert.equal(empty.code, 1);
+  assert.match(empty.err, /holds no join token/);
+  const r = await run("n3f", "cluster", "join", "--token-file", file, manager);
+  assert.equal(r.code, 0, r.err);
+  assert.equal(r.out, "This node joined the cluster as a worker (node nodew).\n");
+  assert.equal((await run("n3f", "cluster", "leave")).code, 0);
 });
 
 test("cluster join without --token is a usage error", async () => {

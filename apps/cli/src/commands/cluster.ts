@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { JoinInfo, ShoalClient } from "@shoal/api";
 import { certificatePaths, InvalidTokenError, parseJoinToken } from "@shoal/trust";
@@ -89,6 +89,42 @@ async function startAgentDaemon(ctx: Context, p: ParsedArgs): Promise<string> {
       (await ctx.agent.call<{ nodeId?: string }>({ method: "GET", path: "/v1/info", timeoutMs: 2_000 })).nodeId ||
       undefined,
   );
+}
+
+/** The join token of `--token`, or read from `--token-file` (`-`: stdin); exactly one of them. */
+async function joinToken(ctx: Context, p: ParsedArgs): Promise<string> {
+  const given = p.string("token");
+  const file = p.string("token-file");
+  if (given !== undefined && file !== undefined) throw p.usage("give --token or --token-file, not both");
+  if (file === undefined) {
+    if (!given) throw p.usage("--token is required: use the join command `shoal cluster init` printed");
+    return given;
+  }
+  let text: string;
+  try {
+    text = file === "-" ? await readAll(ctx.io.stdin) : readFileSync(file, "utf8");
+  } catch (e) {
+    throw new CliError(
+      "SHOAL_ERR_TOKEN_FILE",
+      `cannot read the join token from ${file}: ${(e as Error).message}`,
+      "give a file holding the token `shoal cluster join-token -q worker|manager` printed",
+    );
+  }
+  const token = text.trim();
+  if (!token)
+    throw new CliError(
+      "SHOAL_ERR_TOKEN_FILE",
+      `${file === "-" ? "stdin" : file} holds no join token`,
+      "give a file holding the token `shoal cluster join-token -q worker|manager` printed",
+    );
+  return token;
+}
+
+/** Everything a stream gives, as text. */
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = "";
+  for await (const chunk of stream) text += String(chunk);
+  return text;
 }
 
 /** Refuses a malformed join token before anything is sent. */
@@ -301,6 +337,12 @@ export const clusterJoinCommand: Command = {
         value: "TOKEN",
         help: "Join token printed by `shoal cluster init` (the manager token makes this node a manager)",
       },
+      {
+        name: "token-file",
+        type: "string",
+        value: "FILE",
+        help: "Read the join token from FILE (`-` for stdin) instead, so it stays out of the process list and shell history",
+      },
       ...MANAGER_ADDR_OPTIONS.filter((o) => o.name !== "advertise-addr"),
       ...AGENT_NODE_OPTIONS,
       ...AGENT_LOCAL_OPTIONS,
@@ -309,8 +351,7 @@ export const clusterJoinCommand: Command = {
   },
   run: async (ctx, p) => {
     const manager = oneArg(p, "HOST:PORT");
-    const token = p.string("token");
-    if (!token) throw p.usage("--token is required: use the join command `shoal cluster init` printed");
+    const token = await joinToken(ctx, p);
     refuseIfRunning(ctx, "agent", "this node is already part of a cluster");
     refuseIfRunning(ctx, "manager", "a manager already runs for this data dir");
     const joined = await joinThisNode(ctx, p, manager, token);

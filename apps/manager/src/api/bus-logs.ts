@@ -25,15 +25,17 @@ export function parseSince(since: string | undefined, now: number): number | und
 }
 
 /**
- * Log lines of a task read from its node over the bus: a request on agent.<node>.logs with a private reply
- * subject, chunks until the last one; aborting (the HTTP client went away) cancels a followed stream.
+ * Log lines of a task read from its node over the bus: a request on agent.<node>.logs naming a new stream id, then
+ * the chunks the agent publishes on agent.<node>.logs.out.<stream id> (subscribed to before asking) until the last
+ * one; aborting (the HTTP client went away) cancels a followed stream. The subject is the node's, so only that
+ * node's agent can publish chunks on it.
  */
 export function busLogSource(bus: BusConnection, s: Subjects, firstChunkTimeoutMs = 5_000): LogSource {
   return async function* (task: Task, q: LogsQuery, signal: AbortSignal): AsyncGenerator<LogLine> {
     if (!task.nodeId) return;
     const nodeId = task.nodeId;
     const streamId = newSecret(16);
-    const inbox = bus.inbox();
+    const inbox = s.logsOut(nodeId, streamId);
     const queue: LogChunk[] = [];
     let wake: (() => void) | undefined;
     let failure: Error | undefined;
@@ -58,7 +60,6 @@ export function busLogSource(bus: BusConnection, s: Subjects, firstChunkTimeoutM
         ...(q.tail !== undefined ? { tail: q.tail } : {}),
         ...(since !== undefined ? { since } : {}),
       }),
-      inbox,
     );
     let first = true;
     try {

@@ -5,6 +5,7 @@ import { ManagerError } from "../errors.js";
 import type { LoopLog } from "../log.js";
 import { checkBrowserRequest, type ManagerOrigin } from "../auth/origin.js";
 import { RateLimiter } from "../auth/rate-limit.js";
+import { refuseIfLimited } from "./attempts.js";
 import { CLEAR_SESSION_COOKIE, sessionCookieOf, sessionSetCookie } from "../auth/session-cookie.js";
 import { SESSION_TTL_MS, SessionStore } from "../auth/sessions.js";
 import { userOfAccessToken } from "../auth/token-user.js";
@@ -114,17 +115,12 @@ export class DashboardSessions {
    */
   signIn(req: FastifyRequest, reply: FastifyReply, body: SessionCreate): FastifyReply {
     const source = req.ip;
-    const allowed = this.failures.check(source);
-    if (!allowed.ok) {
-      const seconds = Math.ceil(allowed.retryAfterMs / 1000);
-      this.o.log.warn("dashboard sign-in refused: too many failed attempts", { source });
-      void reply.header("retry-after", String(seconds));
-      throw new ManagerError(
-        "SHOAL_ERR_RATE_LIMITED",
-        `api: too many failed sign-ins from ${source} (${SIGN_IN_ATTEMPTS_PER_MINUTE} a minute at most)`,
-        { hint: `wait ${seconds} s, then sign in with the right access token (${TOKEN_FILES})` },
-      );
-    }
+    refuseIfLimited(this.failures, source, reply, {
+      log: this.o.log,
+      logged: "dashboard sign-in refused: too many failed attempts",
+      message: (from) => `api: too many failed sign-ins from ${from} (${SIGN_IN_ATTEMPTS_PER_MINUTE} a minute at most)`,
+      hint: (seconds) => `wait ${seconds} s, then sign in with the right access token (${TOKEN_FILES})`,
+    });
     const user = userOfAccessToken(this.o.store.state.list("user"), body.accessToken);
     if (!user?.accessTokenHash) {
       this.failures.spend(source);

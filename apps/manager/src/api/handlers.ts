@@ -179,7 +179,6 @@ export const handlers: Handlers = {
       certificate: joinPem(issued.chain),
       trust: joinPem(secrets.ca.roots),
       natsUrls: cluster.managers.map((m) => m.natsUrl),
-      natsToken: secrets.busToken,
       managers: cluster.managers.map((m) => m.apiAddr),
       time: new Date(now(ctx)).toISOString(),
     };

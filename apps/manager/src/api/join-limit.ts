@@ -1,7 +1,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { LoopLog } from "../log.js";
 import { RateLimiter } from "../auth/rate-limit.js";
-import { ManagerError } from "../errors.js";
+import { refuseIfLimited } from "./attempts.js";
 
 /** Failed joins a source address may make per minute (docs/design/trust.md §4.6: public routes). */
 export const JOIN_ATTEMPTS_PER_MINUTE = 10;
@@ -23,17 +23,13 @@ export class JoinLimit {
   /** Runs the join `serve` for `req`: refused at once when its source failed too often; a 401 spends. */
   async guard(req: FastifyRequest, reply: FastifyReply, serve: () => Promise<FastifyReply>): Promise<FastifyReply> {
     const source = req.ip;
-    const allowed = this.failures.check(source);
-    if (!allowed.ok) {
-      const seconds = Math.ceil(allowed.retryAfterMs / 1000);
-      this.o.log.warn("join refused: too many failed attempts", { source });
-      void reply.header("retry-after", String(seconds));
-      throw new ManagerError(
-        "SHOAL_ERR_RATE_LIMITED",
-        `api: too many refused joins from ${source} (${JOIN_ATTEMPTS_PER_MINUTE} a minute at most)`,
-        { hint: `wait ${seconds} s, then join with the token \`shoal cluster join-token worker|manager\` shows` },
-      );
-    }
+    refuseIfLimited(this.failures, source, reply, {
+      log: this.o.log,
+      logged: "join refused: too many failed attempts",
+      message: (from) => `api: too many refused joins from ${from} (${JOIN_ATTEMPTS_PER_MINUTE} a minute at most)`,
+      hint: (seconds) =>
+        `wait ${seconds} s, then join with the token \`shoal cluster join-token worker|manager\` shows`,
+    });
     const refused = () => {
       this.failures.spend(source);
       this.o.log.warn("join refused: the token is not valid", { source });

@@ -13,7 +13,7 @@ import { RSA_CSR } from "../testing/rsa-csr.js";
 
 const { csr: CSR } = await generateKeyAndCsr({ commonName: "asks to be a manager" });
 
-test("cluster join: a bad token is 401 saying what is wrong; a good one tells where the bus is", async (t) => {
+test("cluster join: a bad token is 401 saying what is wrong; a good one tells where the bus is, and no secret", async (t) => {
   const a = await api(t);
   const join = (token: string): Request => ({ method: "POST", url: "/v1/cluster/join", body: { token, csr: CSR } });
   const old = await error(a, join("SHLTKN-1-c1-wwrong"), 401);
@@ -32,7 +32,6 @@ test("cluster join: a bad token is 401 saying what is wrong; a good one tells wh
     clusterId: "c1",
     role: "manager",
     natsUrls: ["nats://127.0.0.1:7072"],
-    natsToken: "bus-token",
     managers: ["127.0.0.1:7070"],
   });
   assert.ok(Date.parse(time) > 0);
@@ -89,7 +88,7 @@ test("join tokens: shown only by their route, never cached; a rotation refuses t
 
   // Neither the cluster object nor any event holds a secret, the new one included.
   const secrets = [secretsObject(), a.store.state.secrets()].flatMap((x) =>
-    x ? [x.join.worker, x.join.manager, x.busToken, x.ca.signer.key] : [],
+    x ? [x.join.worker, x.join.manager, x.routeSecret, x.ca.signer.key] : [],
   );
   assert.equal(secrets.length, 8);
   for (const secret of secrets) assert.ok(!JSON.stringify(cluster.body).includes(secret), "GET /v1/cluster");
@@ -143,11 +142,11 @@ test("events: the cluster's secrets never enter the event stream", async (t) => 
   assert.doesNotMatch(text, /"kind":"secret"/);
   const secrets = a.store.state.secrets();
   assert.ok(secrets);
-  for (const secret of [secrets.join.worker, secrets.join.manager, secrets.busToken, secrets.ca.signer.key])
+  for (const secret of [secrets.join.worker, secrets.join.manager, secrets.routeSecret, secrets.ca.signer.key])
     assert.ok(!text.includes(secret), "no event holds a secret");
 });
 
 test("only the routes that hand a secret out are flagged, and only they are sent with cache-control: no-store", () => {
   const flagged = (Object.keys(ROUTES) as RouteName[]).filter((n) => "returnsSecret" in ROUTES[n]).sort();
-  assert.deepEqual(flagged, ["clusterJoin", "clusterManagerJoin", "joinTokens"]);
+  assert.deepEqual(flagged, ["joinTokens"]);
 });

@@ -1,7 +1,7 @@
 // No answer and no event gives a secret away (docs/design/trust.md §4.6): a scripted session calls every route
 // that reads or changes the cluster, while the event stream is followed, and everything that came back is
-// searched for the join secrets, the bus token, the CA's key and the users' access tokens and their hashes. The
-// routes flagged `returnsSecret` (join tokens, the join answers) are the only exceptions, and they are not called.
+// searched for the join secrets, the bus's route secret, the CA's key and the users' access tokens and their
+// hashes. The route flagged `returnsSecret` (the join tokens) is the only exception, and it is not called.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ROUTES, type RouteName } from "@shoal/api";
@@ -66,7 +66,7 @@ test("no answer and no event of a scripted session holds a secret", async (t) =>
   const hidden = [
     secrets.join.worker,
     secrets.join.manager,
-    secrets.busToken,
+    secrets.routeSecret,
     secrets.ca.signer.key.replace(/-----[A-Z ]+-----|\s/g, "").slice(0, 64),
     token,
     accessTokenHash(token),

@@ -25,7 +25,7 @@ const WHERE = {
 /** An HTTPS API with node n1 (worker), m1 (manager) and a recorded manager join; clients per identity. */
 async function setup(t: TestContext) {
   const joins: unknown[] = [];
-  const reply: ManagerJoinReply = { clusterId: CLUSTER, raftId: 2, members: [], natsRouteAddrs: [], busToken: "b" };
+  const reply: ManagerJoinReply = { clusterId: CLUSTER, raftId: 2, members: [], natsRouteAddrs: [] };
   const a = await api(t, {
     tls: apiTlsOf(await ca.manager("m0", ["127.0.0.1"])),
     joinManager: (req) => {

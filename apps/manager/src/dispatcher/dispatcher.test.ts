@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test, type TestContext } from "node:test";
 import { ServiceSpecSchema, type Node, type Task } from "@shoal/api";
-import { MemoryBusHub } from "@shoal/bus";
+import { MemoryBusHub, natsPermissions, subjects } from "@shoal/bus";
 import type { StoreState } from "@shoal/store";
 import { withStatus } from "../api/handlers.js";
 import { LeaderLoops } from "../manager.js";
@@ -51,7 +51,12 @@ async function leader(t: TestContext, heartbeatPeriodMs = 1_000): Promise<Harnes
         await store.write([
           { op: "create", kind: "node", object: nodeObject(nodeId, { state: "unknown", role: o.role ?? "worker" }) },
         ]);
-      const a = new FakeAgent({ bus: hub.connect(), clusterId: cluster.id, nodeId });
+      // Each agent's connection is confined to its node's subjects, as on the real bus server.
+      const bus = hub.connect({
+        permissions: natsPermissions(cluster.id, nodeId),
+        inboxPrefix: subjects(cluster.id).inboxPrefix(nodeId),
+      });
+      const a = new FakeAgent({ bus, clusterId: cluster.id, nodeId });
       agents.push(a);
       return a;
     },
@@ -177,6 +182,39 @@ test("registration: a joined node registers and keeps its node; a node the clust
   const manager = await h.agent("m1", { role: "manager" });
   assert.equal((await manager.register()).ok, true);
   assert.equal(h.store.state.get("node", "m1")?.spec.role, "manager");
+});
+
+test("under the bus's permissions an agent cannot speak for another node: the dispatcher hears nothing of it", async (t) => {
+  const h = await leader(t);
+  const b = await h.agent("b");
+  assert.equal((await b.register()).ok, true);
+  await createService(h.store, "web", 1);
+  const [task] = await waitForState(h.store, running("web", 1, "b"), "web running on b");
+  assert.ok(task);
+  await h.agent("a");
+  const before = h.store.state.get("node", "b");
+  // Node a's connection, pretending to be b: its register, heartbeat and status subjects are b's.
+  const s = subjects("c1");
+  const bus = h.hub.connect({ permissions: natsPermissions("c1", "a"), inboxPrefix: s.inboxPrefix("a") });
+  const forger = new FakeAgent({ bus, clusterId: "c1", nodeId: "b" });
+  t.after(() => forger.close());
+  await assert.rejects(forger.register(), { code: "SHOAL_ERR_BUS_PERMISSION", subject: s.register("b") });
+  await assert.rejects(forger.beat(), { code: "SHOAL_ERR_BUS_PERMISSION" });
+  forger.sessionId = b.sessionId;
+  forger.report([{ taskId: task.id, state: "failed", message: "forged" }]);
+  await h.loops.idle();
+  assert.equal(h.store.state.get("task", task.id)?.status.state, "running");
+  assert.equal(h.store.state.get("node", "b")?.version, before?.version, "b's node was not touched");
+  assert.equal(forger.tasks.size, 0, "b's assignments never reached a");
+  assert.deepEqual(
+    h.hub.refusals.map((e) => `${e.operation} ${e.subject}`),
+    [
+      `subscribe ${s.assignments("b")}`,
+      `publish ${s.register("b")}`,
+      `publish ${s.heartbeat("b")}`,
+      `publish ${s.status("b")}`,
+    ],
+  );
 });
 
 test("status reports: forward moves are written, backward ones and reports for other nodes' tasks are ignored", async (t) => {

@@ -65,7 +65,9 @@ export class Dispatcher {
     this.s = subjects(o.clusterId);
     this.clock = o.clock ?? Date.now;
     this.subs.push(
-      o.bus.subscribe(this.s.register, (m) => void this.onRegister(m.data, m.respond), { queue: "managers" }),
+      o.bus.subscribe(this.s.allRegister, (m) => void this.onRegister(m.subject, m.data, m.respond), {
+        queue: "managers",
+      }),
     );
     this.subs.push(
       o.bus.subscribe(this.s.allHeartbeats, (m) => this.onHeartbeat(m.subject, m.data, m.respond), {
@@ -93,20 +95,24 @@ export class Dispatcher {
     this.sessions.clear();
   }
 
-  private reply(respond: (d: Uint8Array) => void, r: Parameters<typeof encode<typeof RegisterReplySchema>>[2]): void {
-    respond(encode(RegisterReplySchema, this.s.register, r));
-  }
-
-  private async onRegister(data: Uint8Array, respond: (d: Uint8Array) => void): Promise<void> {
+  /**
+   * A registration on agent.<node>.register. The node is the one the subject names: the bus server lets only the
+   * agent holding that node's certificate publish there (libs/bus/src/permissions.ts), so the body need not say.
+   */
+  private async onRegister(subject: string, data: Uint8Array, respond: (d: Uint8Array) => void): Promise<void> {
+    const reply = (r: Parameters<typeof encode<typeof RegisterReplySchema>>[2]) =>
+      respond(encode(RegisterReplySchema, subject, r));
+    const nodeId = this.s.nodeOf(subject);
     let req: RegisterRequest;
     try {
-      req = decode(RegisterRequestSchema, this.s.register, data);
+      if (!nodeId) throw new Error(`${subject} names no node`);
+      req = decode(RegisterRequestSchema, subject, data);
     } catch (e) {
-      this.reply(respond, { ok: false, code: "SHOAL_ERR_BUS_PROTOCOL", message: (e as Error).message });
+      reply({ ok: false, code: "SHOAL_ERR_BUS_PROTOCOL", message: (e as Error).message });
       return;
     }
     if (!this.o.store.state.cluster()) {
-      this.reply(respond, {
+      reply({
         ok: false,
         code: "SHOAL_ERR_NOT_READY",
         message: "the cluster is not initialized yet: retry",
@@ -115,20 +121,19 @@ export class Dispatcher {
     }
     // Node ids are given at join (POST /v1/cluster/join), where the node object is created: an agent registers
     // only as a node the cluster has. A removed node, or one whose id was never given, must join again.
-    if (!this.o.store.state.get("node", req.nodeId)) {
-      this.reply(respond, {
+    if (!this.o.store.state.get("node", nodeId)) {
+      reply({
         ok: false,
         code: "SHOAL_ERR_UNKNOWN_NODE",
-        message: `the cluster has no node ${req.nodeId} (it was removed, or this node's state belongs to another cluster): leave with \`shoal cluster leave\` and join again`,
+        message: `the cluster has no node ${nodeId} (it was removed, or this node's state belongs to another cluster): leave with \`shoal cluster leave\` and join again`,
       });
       return;
     }
-    let nodeId: string;
     let role: string;
     try {
-      ({ nodeId, role } = await this.updateNode(req));
+      role = await this.updateNode(nodeId, req);
     } catch (e) {
-      this.reply(respond, {
+      reply({
         ok: false,
         code: e instanceof NotFoundError ? "SHOAL_ERR_UNKNOWN_NODE" : "SHOAL_ERR_UNAVAILABLE",
         message: `registration failed: ${(e as Error).message}; ${e instanceof NotFoundError ? "join again" : "retry"}`,
@@ -148,7 +153,7 @@ export class Dispatcher {
     };
     this.sessions.set(nodeId, session);
     this.heartbeats.set(nodeId, this.clock());
-    this.reply(respond, { ok: true, nodeId, sessionId: session.sessionId, heartbeatPeriodMs: this.period() });
+    reply({ ok: true, nodeId, sessionId: session.sessionId, heartbeatPeriodMs: this.period() });
     this.o.log.info("agent registered", { node: nodeId, hostname: req.hostname, role });
     // The full set right after the reply: the agent subscribed to its assignments before registering.
     const tasks = this.o.store.state.tasksOfNode(nodeId).filter((t) => this.dispatchable(t));
@@ -163,11 +168,11 @@ export class Dispatcher {
     session.sent = new Set(tasks.map((t) => t.id));
   }
 
-  /** Records what the agent says of its node and marks it ready: its id and role. */
-  private async updateNode(req: RegisterRequest): Promise<{ nodeId: string; role: string }> {
+  /** Records what the agent says of its node and marks it ready; resolves with the node's role. */
+  private async updateNode(nodeId: string, req: RegisterRequest): Promise<string> {
     for (let attempt = 0; ; attempt++) {
-      const existing = this.o.store.state.get("node", req.nodeId);
-      if (!existing) throw new NotFoundError("node", req.nodeId);
+      const existing = this.o.store.state.get("node", nodeId);
+      if (!existing) throw new NotFoundError("node", nodeId);
       const description: Node["description"] = {
         hostname: req.hostname,
         platform: req.platform,
@@ -177,7 +182,7 @@ export class Dispatcher {
       const status: Node["status"] = { state: "ready", message: "", addr: req.addr };
       try {
         await this.o.store.write([updateOf("node", existing, { description, status })]);
-        return { nodeId: existing.id, role: existing.spec.role };
+        return existing.spec.role;
       } catch (e) {
         if (attempt < 5 && e instanceof VersionConflictError) continue;
         throw e;
@@ -186,7 +191,7 @@ export class Dispatcher {
   }
 
   private onHeartbeat(subject: string, data: Uint8Array, respond: (d: Uint8Array) => void): void {
-    const nodeId = subject.split(".").at(-2) ?? "";
+    const nodeId = this.s.nodeOf(subject) ?? "";
     const out = (r: Parameters<typeof encode<typeof HeartbeatReplySchema>>[2]) =>
       respond(encode(HeartbeatReplySchema, subject, r));
     let hb;
@@ -206,7 +211,7 @@ export class Dispatcher {
   }
 
   private async onStatus(subject: string, data: Uint8Array): Promise<void> {
-    const nodeId = subject.split(".").at(-2) ?? "";
+    const nodeId = this.s.nodeOf(subject) ?? "";
     let batch: StatusBatch;
     try {
       batch = decode(StatusBatchSchema, subject, data);

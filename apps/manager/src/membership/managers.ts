@@ -4,6 +4,8 @@ import { updateOf, type Command } from "@shoal/store";
 import { ManagerError } from "../errors.js";
 import type { LoopLog } from "../log.js";
 import type { ClusterStore } from "../store/cluster-store.js";
+import { newSecret } from "../ids.js";
+import { routeSecretChanges } from "../model/route-secret.js";
 import { checkRemoval } from "./quorum.js";
 
 /**
@@ -20,8 +22,7 @@ export async function addManager(
 ): Promise<ManagerJoinReply> {
   const state = await store.read();
   const cluster = state.cluster();
-  const secrets = state.secrets();
-  if (!cluster || !secrets)
+  if (!cluster || !state.secrets())
     throw new ManagerError("SHOAL_ERR_NOT_READY", "the cluster is not initialized yet", { hint: "retry in a second" });
   const conf = raft.status().conf;
   const existing = cluster.managers.find((m) => m.raftAddr === req.raftAddr);
@@ -68,7 +69,6 @@ export async function addManager(
     natsRouteAddrs: managers
       .filter((m) => m.raftId !== raftId)
       .flatMap((m) => (m.natsRouteAddr ? [m.natsRouteAddr] : [])),
-    busToken: secrets.busToken,
   };
 }
 
@@ -184,10 +184,14 @@ export async function removeManager(
     });
   }
   // Unlisted first, while it still receives the log: it sees that and stops itself. Then out of Raft (the
-  // promoter removes members the cluster does not list, should this step not happen now).
-  const fresh = (await store.read()).cluster() ?? cluster;
+  // promoter removes members the cluster does not list, should this step not happen now). The routes between
+  // the managers' bus servers get a new secret in the same write: the others reload and refuse its routes.
+  const read = await store.read();
+  const fresh = read.cluster() ?? cluster;
+  const secrets = read.secrets();
   await store.write([
     updateOf("cluster", fresh, { managers: fresh.managers.filter((m) => m.raftId !== entry.raftId) }),
+    ...(secrets ? routeSecretChanges(secrets, { rotate: true }, () => newSecret(40)) : []),
     ...alsoWrite,
   ]);
   // The unlisting is committed, but the removed manager learns that only from a later message that carries

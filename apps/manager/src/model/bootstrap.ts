@@ -14,7 +14,7 @@ export type ManagerEntry = Cluster["managers"][number];
 
 /**
  * The commands that create a new cluster on its first manager: the cluster object (spec, the root's digest,
- * the manager itself), the cluster's secrets (the CA, both join secrets, the bus token; an internal object),
+ * the manager itself), the cluster's secrets (the CA, both join secrets, the bus's route secret; an internal object),
  * the routing mesh's `ingress` network, and the `default` network that services naming none join. Pure: the
  * CA, ids and secrets come from the caller.
  */
@@ -40,7 +40,7 @@ export function bootstrapCluster(o: {
     id: CLUSTER_SECRETS_ID,
     ca: { roots: [o.ca.cert], signer: { cert: o.ca.cert, key: o.ca.key, chain: [] } },
     join: { worker: o.newJoinSecret(), manager: o.newJoinSecret() },
-    busToken: o.newSecret(40),
+    routeSecret: o.newSecret(40),
   };
   return [
     { op: "create", kind: "cluster", object: cluster },

@@ -10,3 +10,4 @@ export * from "./ports.js";
 export * from "./services.js";
 export * from "./stable-json.js";
 export * from "./users.js";
+export * from "./route-secret.js";

@@ -1,17 +1,20 @@
-import { connectNatsBus, type BusConnection } from "@shoal/bus";
+import { connectNatsBus, type BusConnection, type NatsBusTls } from "@shoal/bus";
 import { ManagerStartError } from "../errors.js";
 
-/** Connects to this manager's own bus server, retrying while it starts, for at most `deadlineMs`. */
+/**
+ * Connects to this manager's own bus server with its manager certificate (`tls`), retrying while the server
+ * starts, for at most `deadlineMs`.
+ */
 export async function connectWithRetry(
   url: string,
-  token: string,
+  tls: NatsBusTls,
   name: string,
   deadlineMs: number,
 ): Promise<BusConnection> {
   const until = Date.now() + deadlineMs;
   for (;;) {
     try {
-      return await connectNatsBus({ servers: [url], token, name, connectTimeoutMs: 1_000 });
+      return await connectNatsBus({ servers: [url], tls, name, connectTimeoutMs: 1_000 });
     } catch (e) {
       if (Date.now() > until)
         throw new ManagerStartError(

@@ -1,47 +1,21 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readdirSync, readFileSync } from "node:fs";
 import { test, type TestContext } from "node:test";
-import { connectNatsBus, type BusConnection } from "@shoal/bus";
-import { silentLogger } from "../log.js";
-import { pollUntil } from "../testing/fixtures.js";
-import { freePort, processExists } from "../testing/net.js";
-import { NatsSupervisor, renderNatsConfig } from "./supervisor.js";
+import { testCa } from "@shoal/trust/testing";
+import { busServer, type BusServer, type TestBusClient } from "../testing/bus-server.js";
+import { pollUntil, seededStore } from "../testing/fixtures.js";
+import { processExists } from "../testing/net.js";
+import type { NatsSupervisor } from "./supervisor.js";
 
-const NATS_SERVER = "/usr/sbin/nats-server";
-const TOKEN = "test-bus-token-0123456789";
-
-/** A supervised nats-server on free loopback ports, stopped and removed after the test. */
-async function supervised(t: TestContext): Promise<NatsSupervisor> {
-  const dir = mkdtempSync(join(tmpdir(), "shoal-nats-test-"));
-  const sup = new NatsSupervisor({
-    dir,
-    listenAddr: "127.0.0.1",
-    port: await freePort(),
-    clusterPort: await freePort(),
-    token: TOKEN,
-    name: "test-manager",
-    binary: NATS_SERVER,
-    log: silentLogger,
-  });
-  t.after(async () => {
-    await sup.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  sup.start();
-  return sup;
+/** A supervised nats-server for a store with manager m1 and node n1. */
+async function supervised(t: TestContext): Promise<BusServer> {
+  return busServer(t, await seededStore({ nodes: [["m1", { role: "manager" }], "n1"] }));
 }
 
-async function connect(t: TestContext, sup: NatsSupervisor, name: string): Promise<BusConnection> {
-  const bus = await pollUntil(
-    () => connectNatsBus({ servers: [sup.url], token: TOKEN, name, connectTimeoutMs: 1_000 }).catch(() => undefined),
-    `${name} connected to nats-server`,
-    10_000,
-    50,
-  );
-  t.after(() => bus.close());
-  return bus;
+/** A client with node n1's agent certificate or manager m1's. */
+async function connect(server: BusServer, who: "n1" | "m1"): Promise<TestBusClient> {
+  const ca = await testCa("c1");
+  return server.connect(who === "m1" ? await ca.manager("m1") : await ca.agent("n1"), who);
 }
 
 /** nats-server processes running with this supervisor's config file. */
@@ -60,39 +34,11 @@ function serversOf(sup: NatsSupervisor): number[] {
 
 const text = (d: Uint8Array) => Buffer.from(d).toString();
 
-test("the config names the token, listen address, pid file and routes", () => {
-  const conf = renderNatsConfig({
-    listenAddr: "127.0.0.1",
-    port: 7072,
-    clusterPort: 7073,
-    routes: ["nats-route://route:t@10.0.0.2:7073"],
-    token: 'a"b',
-    name: "m1",
-    pidFile: "/run/x.pid",
-  });
-  assert.match(conf, /^listen: "127\.0\.0\.1:7072"$/m);
-  assert.match(conf, /^authorization \{ token: "a\\"b" \}$/m);
-  assert.match(conf, /^pid_file: "\/run\/x\.pid"$/m);
-  assert.match(conf, /^ {2}routes: \["nats-route:\/\/route:t@10\.0\.0\.2:7073"\]$/m);
-});
-
-test("nats-server starts, accepts the bus token, and refuses a wrong one with a clear error", async (t) => {
-  const sup = await supervised(t);
-  const bus = await connect(t, sup, "client");
-  const got = new Promise<string>((resolve) => bus.subscribe("hello", (m) => resolve(text(m.data))));
-  await bus.flush();
-  bus.publish("hello", Buffer.from("world"));
-  assert.equal(await got, "world");
-  await assert.rejects(
-    connectNatsBus({ servers: [sup.url], token: "wrong", name: "intruder", connectTimeoutMs: 2_000 }),
-    /refused the bus token: rejoin with a current join token/,
-  );
-});
-
 test("a killed nats-server is restarted and clients reconnect; stop() leaves no process", async (t) => {
-  const sup = await supervised(t);
-  const responder = await connect(t, sup, "responder");
-  const requester = await connect(t, sup, "requester");
+  const server = await supervised(t);
+  const sup = server.sup;
+  const responder = (await connect(server, "m1")).bus;
+  const requester = (await connect(server, "m1")).bus;
   responder.subscribe("echo", (m) => m.respond(m.data));
   await responder.flush();
   assert.equal(text(await requester.request("echo", Buffer.from("one"), 2_000)), "one");
@@ -121,8 +67,9 @@ test("a killed nats-server is restarted and clients reconnect; stop() leaves no 
 });
 
 test("stop() during the restart backoff does not start a new server", async (t) => {
-  const sup = await supervised(t);
-  await connect(t, sup, "client");
+  const server = await supervised(t);
+  const sup = server.sup;
+  await connect(server, "n1");
   const pid = sup.pid;
   assert.ok(pid !== undefined);
   process.kill(pid, "SIGKILL");
@@ -132,4 +79,14 @@ test("stop() during the restart backoff does not start a new server", async (t) 
   // Longer than the first backoff (100 ms): nothing was started again.
   await new Promise((r) => setTimeout(r, 300));
   assert.deepEqual(serversOf(sup), []);
+});
+
+test("reload: the same config is not applied again unless forced (renewed certificate files)", async (t) => {
+  const server = await supervised(t);
+  await connect(server, "n1");
+  const config = readFileSync(server.sup.configFile, "utf8");
+  assert.deepEqual(await server.sup.reload(config), { result: "unchanged" });
+  const forced = await server.sup.reload(config, { force: true });
+  assert.equal(forced.result, "reloaded");
+  assert.match(readFileSync(server.sup.logFile, "utf8"), /Reloaded server configuration/);
 });

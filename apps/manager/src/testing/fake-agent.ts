@@ -56,19 +56,15 @@ export class FakeAgent {
 
   /** Registers (again); resolves with the manager's reply. */
   async register(): Promise<RegisterReply> {
-    const request = encode(RegisterRequestSchema, this.s.register, {
-      nodeId: this.o.nodeId,
+    const subject = this.s.register(this.o.nodeId);
+    const request = encode(RegisterRequestSchema, subject, {
       hostname: this.o.hostname ?? `host-${this.o.nodeId}`,
       addr: "127.0.0.1",
       platform: { os: "linux", architecture: "x86_64" },
       resources: { cpus: 2, memoryBytes: 4 * 2 ** 30 },
       engineVersion: "test",
     });
-    const reply = decode(
-      RegisterReplySchema,
-      this.s.register,
-      await this.o.bus.request(this.s.register, request, 2_000),
-    );
+    const reply = decode(RegisterReplySchema, subject, await this.o.bus.request(subject, request, 2_000));
     if (reply.ok) this.sessionId = reply.sessionId;
     return reply;
   }

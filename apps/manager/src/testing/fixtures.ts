@@ -103,7 +103,7 @@ export function secretsObject(): Omit<ClusterSecrets, "version" | "createdAt" | 
     id: CLUSTER_SECRETS_ID,
     ca: { roots: [TEST_CA.cert], signer: { cert: TEST_CA.cert, key: TEST_CA.key, chain: [] } },
     join: { worker: "1".repeat(25), manager: "2".repeat(25) },
-    busToken: "bus-token",
+    routeSecret: "route-secret",
   };
 }
 
