@@ -34,6 +34,7 @@ import { schedulerLoop } from "./scheduler/loop.js";
 import { markRemoved, saveIdentity, startModeOf, type Identity } from "./state-dir.js";
 import { createCluster } from "./cluster-creation.js";
 import { readManagerTls, selfIssuedTls, type ManagerTls } from "./manager-certificates.js";
+import { managerRaftTls, renewFromOwnLog } from "./raft-tls.js";
 import { ClusterStore } from "./store/cluster-store.js";
 import type { ControlLoop } from "./store/control-loop.js";
 
@@ -136,13 +137,13 @@ export interface RunningManager {
 
 /**
  * Renews this manager's certificate on schedule through the managers' API (presenting the certificate itself),
- * and serves the new one to new API connections once it is written.
+ * and serves the new one to new API connections once it is written; `onRenewed` hands it to the others.
  */
 function renewManagerCertificate(
   dataDir: string,
   api: FastifyInstance,
   store: ClusterStore,
-  o: { advertise: string; log: Logger; trust: readonly string[]; onRenewed: () => void },
+  o: { advertise: string; log: Logger; trust: readonly string[]; onRenewed: (tls: ManagerTls) => void },
 ): Renewal {
   const paths = certificatePaths(dataDir);
   return startRenewal({
@@ -153,8 +154,9 @@ function renewManagerCertificate(
     addresses: [o.advertise],
     log: o.log,
     onRenewed: (chain, key) => {
-      updateTls(api, { chain: [...chain], key, trust: o.trust });
-      o.onRenewed();
+      const renewed = { chain: [...chain], key, trust: [...o.trust] };
+      updateTls(api, renewed);
+      o.onRenewed(renewed);
     },
   });
 }
@@ -205,16 +207,22 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   const dataKey = await openDataKey(dir, { raftDir, storedKeyIds: await storedKeyIds(raftDir) });
   const cipher = new AesGcmRecordCipher({ keyId: dataKey.id, key: dataKey.key });
   const machine = new StoreMachine();
+  // Raft speaks mutual TLS with the manager certificate: the join's, or on a restart the files' (raft-tls.ts).
+  // At `cluster init` there is none until the cluster exists: nothing connects before.
+  if (start.mode === "existing" && identity.nodeId) tls = await readManagerTls(o.dataDir, identity.nodeId);
+  const raftTls = managerRaftTls({ clusterId, material: tls, state: machine.state, log });
+  const self = { address: raftAddr, ...(identity.nodeId ? { nodeId: identity.nodeId } : {}) };
   const raft = await openRaftNode({
     dataDir: raftDir,
     storageOptions: { cipher },
     ...(o.raftSnapshotEntries === undefined ? {} : { snapshotEntries: o.raftSnapshotEntries }),
     id: identity.raftId,
+    ...self,
     clusterId: identity.clusterId,
     listen: { host: o.listenAddr, port: o.raftPort },
-    address: raftAddr,
+    transport: raftTls.transport,
     stateMachine: machine,
-    ...(start.mode === "init" ? { bootstrap: [{ id: identity.raftId, address: raftAddr }] } : {}),
+    ...(start.mode === "init" ? { bootstrap: [{ id: identity.raftId, ...self }] } : {}),
     ...(joined ? { peers: joined.members.filter((m) => m.id !== identity.raftId) } : {}),
     ...(o.forceNewCluster ? { forceNewCluster: true } : {}),
     log: (level, msg, fields) =>
@@ -235,6 +243,13 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   };
 
   try {
+    if (start.mode === "existing" && !tls && identity.nodeId) {
+      tls = await renewFromOwnLog(raft, machine.state, o.dataDir, { clusterId, nodeId: identity.nodeId, advertise });
+      if (tls) {
+        log.warn("this manager's certificate was missing or expiring: it issued itself one from the CA in its log");
+        raftTls.update(tls);
+      }
+    }
     await raft.waitForLeader(15_000);
     const me = {
       raftId: identity.raftId,
@@ -296,6 +311,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
         });
       }
     }
+    raftTls.update(tls);
 
     // The managers' bus servers form one NATS cluster, each configured from the store (nats/start.ts).
     const { nats, bus, ...managerBus } = await startManagerBus(store, {
@@ -368,7 +384,10 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       advertise,
       log,
       trust: tls.trust,
-      onRenewed: managerBus.reloadCertificates,
+      onRenewed: (renewed) => {
+        raftTls.update(renewed);
+        managerBus.reloadCertificates();
+      },
     });
     cleanups.push(() => renewal.stop());
     log.info("manager ready", { api: apiAddr, raft: raftAddr, nats: natsUrl, clusterId: identity.clusterId });
