@@ -32,10 +32,11 @@ async function cluster(t: TestContext) {
     for (const m of running.reverse()) await m.stop();
     rmSync(base, { recursive: true, force: true });
   });
-  const first = await startManager(await managerOptions(join(base, "m1")));
+  const options = await managerOptions(join(base, "m1"));
+  const first = await startManager(options);
   running.push(first);
   const client = managerClient(t, join(base, "m1"), [first.apiAddr]);
-  return { base, first, client, running, tokens: await client.call("joinTokens") };
+  return { base, options, first, client, running, tokens: await client.call("joinTokens") };
 }
 
 test("a node joined with the manager token runs a manager that joins Raft with its own manager certificate", async (t) => {
@@ -78,6 +79,25 @@ test("a node joined with the manager token runs a manager that joins Raft with i
       10_000,
       100,
     );
+});
+
+test("two managers restarted without their manager certificates issue themselves new ones and find each other over TLS", async (t) => {
+  const { base, options, first, client, running, tokens } = await cluster(t);
+  const dir = join(base, "m2");
+  await joinNode(client, tokens.manager, dir);
+  const secondOptions = { ...(await managerOptions(dir)), init: false };
+  const second = await startManager({ ...secondOptions, join: { managers: [first.apiAddr] } });
+  running.push(second);
+  await pollUntil(() => first.raft.status().conf.voters.includes(2), "the second manager promoted to voter");
+  await second.stop();
+  await first.stop();
+  // As after the cluster was down past the certificates' expiry: Raft's peers would refuse them.
+  for (const d of [options.dataDir, dir]) rmSync(certificatePaths(d).manager.cert);
+  const restarted = await Promise.all([startManager({ ...options, init: false }), startManager(secondOptions)]);
+  running.push(...restarted);
+  const [m1, m2] = restarted;
+  await pollUntil(() => m1.raft.status().lead !== 0 && m1.raft.status().lead === m2.raft.status().lead, "one leader");
+  for (const d of [options.dataDir, dir]) assert.ok(readFileSync(certificatePaths(d).manager.cert).length > 0);
 });
 
 test("a worker node's manager is refused: it gets no manager certificate and does not join Raft", async (t) => {

@@ -1,5 +1,4 @@
 import { mkdirSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { FastifyInstance } from "fastify";
 import { SHOAL_VERSION, type ManagerJoinReply } from "@shoal/api";
@@ -19,8 +18,8 @@ import { Dispatcher } from "./dispatcher/dispatcher.js";
 import { ManagerStartError } from "./errors.js";
 import { newId, newSecret } from "./ids.js";
 import { jsonLogger, type Logger, type LoopLog } from "./log.js";
-import { keepDataKeyWrapped } from "./keys/autolock-keeper.js";
-import { openDataKey } from "./keys/lock.js";
+import { keepDataKeyWrapped, openDataKey } from "./keys/lock.js";
+import { localSocketPath } from "./private-socket.js";
 import { joinAsManager } from "./membership/join.js";
 import { addManager, ManagerPromoter, removeManager } from "./membership/managers.js";
 import { watchRemoval } from "./membership/removal-watch.js";
@@ -35,6 +34,7 @@ import { schedulerLoop } from "./scheduler/loop.js";
 import { markRemoved, saveIdentity, startModeOf, type Identity } from "./state-dir.js";
 import { createCluster } from "./cluster-creation.js";
 import { readManagerTls, selfIssuedTls, type ManagerTls } from "./manager-certificates.js";
+import { managerRaftTls, renewFromOwnLog } from "./raft-tls.js";
 import { ClusterStore } from "./store/cluster-store.js";
 import type { ControlLoop } from "./store/control-loop.js";
 
@@ -139,13 +139,13 @@ export interface RunningManager {
 
 /**
  * Renews this manager's certificate on schedule through the managers' API (presenting the certificate itself),
- * and serves the new one to new API connections once it is written.
+ * and serves the new one to new API connections once it is written; `onRenewed` hands it to the others.
  */
 function renewManagerCertificate(
   dataDir: string,
   api: FastifyInstance,
   store: ClusterStore,
-  o: { advertise: string; log: Logger; trust: readonly string[]; onRenewed: () => void },
+  o: { advertise: string; log: Logger; trust: readonly string[]; onRenewed: (tls: ManagerTls) => void },
 ): Renewal {
   const paths = certificatePaths(dataDir);
   return startRenewal({
@@ -156,16 +156,11 @@ function renewManagerCertificate(
     addresses: [o.advertise],
     log: o.log,
     onRenewed: (chain, key) => {
-      updateTls(api, { chain: [...chain], key, trust: o.trust });
-      o.onRenewed();
+      const renewed = { chain: [...chain], key, trust: [...o.trust] };
+      updateTls(api, renewed);
+      o.onRenewed(renewed);
     },
   });
-}
-
-/** The manager's local socket in `runDir` (made 0755 if missing): `<runDir>/manager.sock`. */
-async function localSocketPath(runDir: string): Promise<string> {
-  await mkdir(runDir, { recursive: true, mode: 0o755 });
-  return join(runDir, "manager.sock");
 }
 
 /** Starts a manager: Raft-backed store, nats-server, dispatcher and leader loops (while leader), REST API. */
@@ -206,26 +201,25 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
   // Raft's WAL and snapshots are sealed with this manager's data key (keys/keystore.ts). Under autolock it is
   // wrapped: the manager is locked here, serving only its socket, until it is given the unlock key (keys/lock.ts).
   const raftDir = join(dir, "raft");
-  const dataKey = await openDataKey(dir, {
-    raftDir,
-    storedKeyIds: await storedKeyIds(raftDir),
-    clusterId,
-    runDir: o.runDir,
-    log,
-    ...(o.signal ? { signal: o.signal } : {}),
-  });
+  const dataKey = await openDataKey(dir, { ...o, raftDir, storedKeyIds: await storedKeyIds(raftDir), clusterId, log });
   const cipher = new AesGcmRecordCipher({ keyId: dataKey.id, key: dataKey.key });
   const machine = new StoreMachine();
+  // Raft speaks mutual TLS with the manager certificate: the join's, or on a restart the files' (raft-tls.ts).
+  // At `cluster init` there is none until the cluster exists: nothing connects before.
+  if (start.mode === "existing" && identity.nodeId) tls = await readManagerTls(o.dataDir, identity.nodeId);
+  const raftTls = managerRaftTls({ clusterId, material: tls, state: machine.state, log });
+  const self = { address: raftAddr, ...(identity.nodeId ? { nodeId: identity.nodeId } : {}) };
   const raft = await openRaftNode({
     dataDir: raftDir,
     storageOptions: { cipher },
     ...(o.raftSnapshotEntries === undefined ? {} : { snapshotEntries: o.raftSnapshotEntries }),
     id: identity.raftId,
+    ...self,
     clusterId: identity.clusterId,
     listen: { host: o.listenAddr, port: o.raftPort },
-    address: raftAddr,
+    transport: raftTls.transport,
     stateMachine: machine,
-    ...(start.mode === "init" ? { bootstrap: [{ id: identity.raftId, address: raftAddr }] } : {}),
+    ...(start.mode === "init" ? { bootstrap: [{ id: identity.raftId, ...self }] } : {}),
     ...(joined ? { peers: joined.members.filter((m) => m.id !== identity.raftId) } : {}),
     ...(o.forceNewCluster ? { forceNewCluster: true } : {}),
     log: (level, msg, fields) =>
@@ -240,15 +234,20 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
     isLeader: () => raft.isLeader(),
   });
   const cleanups: (() => Promise<void> | void)[] = [() => raft.stop()];
-  // keys.json follows the cluster's unlock key: wrapped, rewrapped on rotation, plain when autolock is off.
-  const keeper = keepDataKeyWrapped(store, { dir, key: dataKey, clusterId, log });
-  cleanups.push(() => keeper.stop());
+  cleanups.push(keepDataKeyWrapped(store, { dir, key: dataKey, clusterId, log }).stop);
   const stopAll = async () => {
     for (const c of cleanups.reverse().splice(0))
       await Promise.resolve(c()).catch((e: unknown) => log.warn("stop step failed", { error: (e as Error).message }));
   };
 
   try {
+    if (start.mode === "existing" && !tls && identity.nodeId) {
+      tls = await renewFromOwnLog(raft, machine.state, o.dataDir, { clusterId, nodeId: identity.nodeId, advertise });
+      if (tls) {
+        log.warn("this manager's certificate was missing or expiring: it issued itself one from the CA in its log");
+        raftTls.update(tls);
+      }
+    }
     await raft.waitForLeader(15_000);
     const me = {
       raftId: identity.raftId,
@@ -310,6 +309,7 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
         });
       }
     }
+    raftTls.update(tls);
 
     // The managers' bus servers form one NATS cluster, each configured from the store (nats/start.ts).
     const { nats, bus, ...managerBus } = await startManagerBus(store, {
@@ -382,7 +382,10 @@ export async function startManager(o: ManagerOptions): Promise<RunningManager> {
       advertise,
       log,
       trust: tls.trust,
-      onRenewed: managerBus.reloadCertificates,
+      onRenewed: (renewed) => {
+        raftTls.update(renewed);
+        managerBus.reloadCertificates();
+      },
     });
     cleanups.push(() => renewal.stop());
     log.info("manager ready", { api: apiAddr, raft: raftAddr, nats: natsUrl, clusterId: identity.clusterId });

@@ -1,4 +1,4 @@
-import { chmod, mkdtemp, rename, rm, unlink } from "node:fs/promises";
+import { chmod, mkdir, mkdtemp, rename, rm, unlink } from "node:fs/promises";
 import type { Server } from "node:http";
 import { dirname, join } from "node:path";
 
@@ -30,4 +30,10 @@ export async function closePrivately(server: Server, path: string): Promise<void
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
   await unlink(path).catch(() => undefined);
+}
+
+/** The manager's local socket in `runDir` (made 0755 if missing): `<runDir>/manager.sock`. */
+export async function localSocketPath(runDir: string): Promise<string> {
+  await mkdir(runDir, { recursive: true, mode: 0o755 });
+  return join(runDir, "manager.sock");
 }

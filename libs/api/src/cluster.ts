@@ -55,11 +55,15 @@ export const ManagerJoinRequestSchema = z.object({
 });
 export type ManagerJoinRequest = z.infer<typeof ManagerJoinRequestSchema>;
 
-/** What a new manager learns: its Raft id, the current members, and the other managers' bus cluster ports. */
+/**
+ * What a new manager learns: its Raft id, the current members (Raft id, address, and the node whose manager
+ * certificate the member must present; absent only for a member listed by an earlier version, which the Raft
+ * identity check refuses), and the other managers' bus cluster ports.
+ */
 export const ManagerJoinReplySchema = z.object({
   clusterId: z.string(),
   raftId: z.number().int().positive(),
-  members: z.array(z.object({ id: z.number().int().positive(), address: z.string() })),
+  members: z.array(z.object({ id: z.number().int().positive(), address: z.string(), nodeId: z.string().optional() })),
   natsRouteAddrs: z.array(z.string()),
 });
 export type ManagerJoinReply = z.infer<typeof ManagerJoinReplySchema>;

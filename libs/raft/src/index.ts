@@ -19,4 +19,5 @@ export { openRaftNode, type OpenRaftNodeOptions } from "./node/open.js";
 export { planForceNewCluster, type ForceNewClusterPlan } from "./node/force-new-cluster.js";
 export type { StateMachine } from "./node/state-machine.js";
 export type { NodeStatus } from "./node/status.js";
+export { type Member, type MemberOf, decodeMemberContext, encodeMemberContext } from "./node/member.js";
 export type { NodeLog, NodeLogLevel } from "./node/log.js";

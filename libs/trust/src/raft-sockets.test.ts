@@ -13,16 +13,8 @@ const MEMBERS = new Map([
   [3, "n3"],
 ]);
 
-function sockets(creds: TestCredentials, onRefused: (reason: string) => void = () => {}): RaftTlsSockets {
-  return tlsSockets({
-    clusterId: "c-test",
-    chain: creds.chain,
-    key: creds.key,
-    trust: creds.trust,
-    nodeOfRaftId: (id) => MEMBERS.get(id),
-    handshakeTimeoutMs: 2_000,
-    onRefused,
-  });
+function sockets(creds: TestCredentials | undefined, onRefused: (reason: string) => void = () => {}): RaftTlsSockets {
+  return tlsSockets({ clusterId: "c-test", material: creds, handshakeTimeoutMs: 2_000, onRefused });
 }
 
 /** The first refusal a listener reports, and the callback to give it. */
@@ -61,9 +53,10 @@ function plainConnection(t: TestContext, port: number): Socket {
   return socket;
 }
 
-/** Dials with `factory` as Raft member `peerId`; resolves with the first line read or the failure. */
+/** Dials Raft member `peerId` (of {@link MEMBERS}) with `factory`; resolves with the first line read or the failure. */
 function dial(t: TestContext, factory: RaftTlsSockets, port: number, peerId?: number) {
-  const socket = factory.connect("127.0.0.1", port, peerId);
+  const peer = peerId === undefined ? undefined : { raftId: peerId, nodeId: MEMBERS.get(peerId) };
+  const socket = factory.connect("127.0.0.1", port, peer);
   t.after(() => void socket.destroy());
   return new Promise<{ socket: Duplex; line?: string; error?: string }>((resolve) => {
     socket.once("data", (d: Buffer) => resolve({ socket, line: d.toString().trim() }));
@@ -81,6 +74,39 @@ test("a manager dialing member 2 reaches the manager of n2; both sides read the 
   const [accepted] = listener.handed;
   assert.ok(accepted);
   assert.deepEqual(peerIdentity(accepted), { kind: "manager", clusterId: "c-test", nodeId: "n1" });
+});
+
+test("peerIdentity gives the transport the node id of a verified manager certificate, and nothing otherwise", async (t) => {
+  const ca = await testCa();
+  const n2 = sockets(await ca.manager("n2"));
+  const listener = await listen(t, n2);
+  await dial(t, sockets(await ca.manager("n1")), listener.port, 2);
+  const [accepted] = listener.handed;
+  assert.ok(accepted);
+  assert.equal(n2.peerIdentity(accepted), "n1");
+  assert.equal(n2.peerIdentity(new PassThrough()), undefined);
+});
+
+test("update: without material nothing connects; new material serves new connections, with the new trust", async (t) => {
+  const ca = await testCa();
+  const refused = firstRefusal();
+  const empty = sockets(undefined, refused.onRefused);
+  const listener = await listen(t, empty);
+  const n1 = sockets(await ca.manager("n1"));
+  assert.ok((await dial(t, n1, listener.port, 2)).error, "a listener without a certificate completes no handshake");
+  assert.ok(await refused.reason);
+  assert.throws(() => empty.connect("127.0.0.1", listener.port, { raftId: 1, nodeId: "n1" }), /no certificate/);
+
+  empty.update(await ca.manager("n2"));
+  assert.equal((await dial(t, n1, listener.port, 2)).line, "ok");
+
+  // A new CA: the listener's new trust refuses the old dialer and takes one with the new material.
+  const next = await newTestCa("c-test");
+  empty.update(await next.manager("n2"));
+  assert.equal((await dial(t, n1, listener.port, 2)).line, undefined);
+  n1.update(await next.manager("n1"));
+  assert.equal((await dial(t, n1, listener.port, 2)).line, "ok");
+  assert.equal(listener.handed.length, 2);
 });
 
 test("plain TCP bytes (a Hello, a 16 MiB frame header) are closed by TLS and never reach the transport", async (t) => {
@@ -156,20 +182,4 @@ test("the dialer refuses a listener that presents another member's identity, wit
   assert.match((await dial(t, dialer, listener.port, 9)).error ?? "", /nobody/);
   assert.match((await dial(t, dialer, listener.port)).error ?? "", /nobody/);
   assert.deepEqual(uncaught, []);
-});
-
-test("authorizePeer accepts the certificate of the member a Hello claims to be and explains every refusal", async (t) => {
-  const ca = await testCa();
-  const n2 = sockets(await ca.manager("n2"));
-  const listener = await listen(t, n2);
-  await dial(t, sockets(await ca.manager("n1")), listener.port, 2);
-  const [accepted] = listener.handed;
-  assert.ok(accepted);
-  assert.equal(n2.authorizePeer(1, accepted), undefined);
-  assert.equal(
-    n2.authorizePeer(3, accepted),
-    "trust: the peer's certificate names shoal://c-test/node/n1/manager, but Raft id 3 is shoal://c-test/node/n3/manager",
-  );
-  assert.match(n2.authorizePeer(7, accepted) ?? "", /Raft id 7 is not a member this node knows/);
-  assert.equal(n2.authorizePeer(1, new PassThrough()), "trust: the peer presented no verified certificate");
 });

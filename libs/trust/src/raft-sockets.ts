@@ -1,35 +1,46 @@
 import { isIP, type Server, type Socket } from "node:net";
 import type { Duplex } from "node:stream";
-import { connect, Server as TlsServer, TLSSocket } from "node:tls";
+import { connect, Server as TlsServer, TLSSocket, type TlsOptions } from "node:tls";
 import { anyOf, formatIdentity, managerOfNode, type Identity, type IdentityMatcher } from "./identity.js";
-import { authorizedPeerIdentity, clientTlsOptions, serverTlsOptions } from "./tls.js";
+import {
+  authorizedPeerIdentity,
+  clientTlsOptions,
+  serverTlsOptions,
+  HANDSHAKE_TIMEOUT_MS,
+  TLS_MIN_VERSION,
+} from "./tls.js";
 
 /**
  * Sockets for the Raft transport over mutual TLS (docs/design/trust.md §4.7, "Raft (7071)"): an object with the
  * shape of `@shoal/raft`'s `SocketFactory` (typed here by structure, so this library does not depend on raft),
- * plus the `authorizePeer` check its handshake runs on each Hello.
+ * `peerIdentity` included, which makes the transport check each Hello against the membership.
  *
  * - Listener: TLS 1.3, a client certificate required and verified against the trust bundle, and it must name a
  *   manager of this cluster; only then does the transport get the socket, so it reads no application byte
  *   from a peer that has not authenticated.
- * - Dialer: the server must present the manager identity of the member whose Raft id is dialed.
- * - Handshake: the Raft id a Hello claims must belong to the node named by the peer's certificate.
+ * - Dialer: the server must present the manager certificate of the node the membership records for the Raft
+ *   member dialed.
+ * - Handshake: `peerIdentity` gives the transport the node id of the peer's certificate; the transport accepts a
+ *   Hello only when it is the one the membership records for the Raft id the Hello claims.
+ * - `update` swaps the certificate, key and trust bundle: connections made from then on use the new ones.
  */
+
+/** A manager's TLS material: its chain, leaf first, its key, and the trust bundle's roots (PEM blocks). */
+export interface RaftTlsMaterial {
+  readonly chain: readonly string[];
+  readonly key: string;
+  readonly trust: readonly string[];
+}
 
 /** Settings of {@link tlsSockets}. */
 export interface RaftTlsSettings {
   /** The Shoal cluster id: peers must hold manager certificates of this cluster. */
   readonly clusterId: string;
-  /** This manager's chain, leaf first, and key (PEM). */
-  readonly chain: readonly string[];
-  readonly key: string;
-  /** The trust bundle's roots (PEM blocks). */
-  readonly trust: readonly string[];
   /**
-   * The node id of the manager that is Raft member `raftId`, or undefined when the membership has none (then
-   * that id is neither dialed nor accepted). Read on every connection, so membership changes apply at once.
+   * This manager's material. Undefined until it has a certificate: until {@link RaftTlsSockets.update}, the
+   * listener completes no handshake and every dial fails.
    */
-  nodeOfRaftId(raftId: number): string | undefined;
+  readonly material: RaftTlsMaterial | undefined;
   /** Time the listener allows for a TLS handshake. Default 5 s. */
   readonly handshakeTimeoutMs?: number;
   /**
@@ -39,17 +50,19 @@ export interface RaftTlsSettings {
   readonly onRefused?: (reason: string, remote: string | undefined) => void;
 }
 
-/** The object {@link tlsSockets} returns: a Raft `SocketFactory` and `authorizePeer` (pass both to the transport). */
+/** The object {@link tlsSockets} returns: a Raft `SocketFactory` that authenticates peers, and its material's swap. */
 export interface RaftTlsSockets {
-  /** Dials `host:port` over TLS, accepting only the manager certificate of Raft member `peerId`. */
-  connect(host: string, port: number, peerId?: number): Duplex;
+  /**
+   * Dials `host:port` over TLS, accepting only the manager certificate of node `peer.nodeId` (nobody when it is
+   * undefined or `peer` is absent).
+   */
+  connect(host: string, port: number, peer?: { readonly raftId: number; readonly nodeId: string | undefined }): Duplex;
   /** A TLS server that calls `onConnection` once a peer completed the TLS handshake as a manager of the cluster. */
   createServer(onConnection: (socket: Duplex) => void): Server;
-  /**
-   * Why the peer on `socket` may not be Raft member `peerId`, or undefined when its certificate names it (a
-   * function property: pass it on as the transport's `authorizePeer`).
-   */
-  readonly authorizePeer: (peerId: number, socket: Duplex) => string | undefined;
+  /** The node id of the manager certificate the peer on `socket` presented and the TLS layer verified, if any. */
+  peerIdentity(socket: Duplex): string | undefined;
+  /** Uses `material` for every connection made from now on, either way; open connections are left as they are. */
+  update(material: RaftTlsMaterial): void;
 }
 
 /** The Shoal identity in the verified certificate of a TLS peer; undefined for anything else. */
@@ -60,36 +73,42 @@ export function peerIdentity(socket: Duplex): Identity | undefined {
 /** Mutual-TLS sockets for the Raft transport (see the file's comment). */
 export function tlsSockets(settings: RaftTlsSettings): RaftTlsSockets {
   const { clusterId } = settings;
-  const expectedFor = (raftId: number | undefined): IdentityMatcher => {
-    const node = raftId === undefined ? undefined : settings.nodeOfRaftId(raftId);
-    // An id the membership does not know matches nobody: the connection fails its TLS handshake.
-    return node === undefined ? anyOf([]) : managerOfNode(clusterId, node);
+  let material = settings.material;
+  const servers = new Set<RaftTlsServer>();
+  const serverOptions = (m: RaftTlsMaterial | undefined): TlsOptions => {
+    const handshakeTimeoutMs = settings.handshakeTimeoutMs ?? HANDSHAKE_TIMEOUT_MS;
+    if (m) return serverTlsOptions({ ...m, clientCertificates: "require", handshakeTimeoutMs });
+    // No certificate yet: a server that completes no handshake.
+    return {
+      minVersion: TLS_MIN_VERSION,
+      requestCert: true,
+      rejectUnauthorized: true,
+      handshakeTimeout: handshakeTimeoutMs,
+    };
   };
-  const serverOptions = serverTlsOptions({
-    chain: settings.chain,
-    key: settings.key,
-    trust: settings.trust,
-    clientCertificates: "require",
-    ...(settings.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: settings.handshakeTimeoutMs }),
-  });
+  const managerNode = (socket: Duplex): string | undefined => {
+    const identity = peerIdentity(socket);
+    return identity?.kind === "manager" && identity.clusterId === clusterId ? identity.nodeId : undefined;
+  };
   return {
-    connect(host, port, peerId) {
+    connect(host, port, peer) {
+      if (!material) throw new Error("trust: this manager has no certificate for Raft yet");
+      const node = peer?.nodeId;
+      // A member the membership records no identity for matches nobody: the connection fails its handshake.
+      const expect: IdentityMatcher = node === undefined ? anyOf([]) : managerOfNode(clusterId, node);
       const socket = connect({
         host,
         port,
-        ...clientTlsOptions({
-          trust: settings.trust,
-          expect: expectedFor(peerId),
-          chain: settings.chain,
-          key: settings.key,
-        }),
+        ...clientTlsOptions({ trust: material.trust, expect, chain: material.chain, key: material.key }),
         ...(isIP(host) ? {} : { servername: host }),
       });
       socket.setNoDelay(true);
       return socket;
     },
     createServer(onConnection) {
-      const server = new RaftTlsServer(serverOptions);
+      const server = new RaftTlsServer(serverOptions(material));
+      servers.add(server);
+      server.once("close", () => servers.delete(server));
       const refused = (reason: string, remote: string | undefined): void => settings.onRefused?.(reason, remote);
       server.on("tlsClientError", (err: Error, socket: TLSSocket) => {
         // Node leaves the socket open after some of these (a handshake timeout): close it here.
@@ -99,8 +118,8 @@ export function tlsSockets(settings: RaftTlsSettings): RaftTlsSockets {
         refused(why ? `trust: client certificate refused: ${String(why)}` : err.message, socket.remoteAddress);
       });
       server.on("secureConnection", (socket: TLSSocket) => {
-        const identity = peerIdentity(socket);
-        if (!identity || identity.kind !== "manager" || identity.clusterId !== clusterId) {
+        if (managerNode(socket) === undefined) {
+          const identity = peerIdentity(socket);
           const named = identity ? formatIdentity(identity) : "no Shoal identity";
           refused(
             `trust: the peer's certificate names ${named}, not a manager of cluster ${clusterId}`,
@@ -114,19 +133,13 @@ export function tlsSockets(settings: RaftTlsSettings): RaftTlsSockets {
       });
       return server;
     },
-    authorizePeer: (peerId, socket) => {
-      const identity = peerIdentity(socket);
-      if (!identity) return "trust: the peer presented no verified certificate";
-      const expected = expectedFor(peerId);
-      if (expected.matches(identity)) return undefined;
-      const node = settings.nodeOfRaftId(peerId);
-      return node === undefined
-        ? `trust: Raft id ${peerId} is not a member this node knows (the peer is ${formatIdentity(identity)})`
-        : `trust: the peer's certificate names ${formatIdentity(identity)}, but Raft id ${peerId} is ${expected.description}`;
+    peerIdentity: managerNode,
+    update(next) {
+      material = next;
+      for (const server of servers) server.setSecureContext(serverOptions(next));
     },
   };
 }
-
 /**
  * A TLS server whose `close()` also drops every connection it still has, those in their TLS handshake included:
  * the transport closes only the sockets it was given, and `close()` would otherwise wait for the others to time

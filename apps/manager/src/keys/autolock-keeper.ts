@@ -28,8 +28,9 @@ export interface AutolockKeeperOptions {
 /** A running keeper. */
 export interface AutolockKeeper {
   /** Resolves once keys.json matches the store as this manager last saw it (tests). */
-  settled(): Promise<void>;
-  stop(): void;
+  readonly settled: () => Promise<void>;
+  /** Stops following the store (a function of its own: it may be handed on unbound). */
+  readonly stop: () => void;
 }
 
 /** Starts keeping `<dir>/keys.json` wrapped as the store's secrets say. */

@@ -1,10 +1,11 @@
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import { InvalidUnlockKeyError, parseUnlockKey } from "@shoal/trust";
 import { ManagerError, ManagerStartError } from "../errors.js";
 import { serveLockedSocket } from "../locked-socket.js";
+import { localSocketPath } from "../private-socket.js";
 import type { LoopLog } from "../log.js";
 import { readKeys, unwrapDataKey, type DataKey, type StoredKeys } from "./keystore.js";
+
+export { keepDataKeyWrapped } from "./autolock-keeper.js";
 
 /**
  * The manager's data key at start (docs/design/trust.md §4.9): read from keys.json, or, when autolock wrapped
@@ -19,10 +20,10 @@ export interface OpenDataKeyOptions {
   /** The cluster's id (the unlock key's derivation names it). */
   readonly clusterId: string;
   /** Where the local socket lives (`<runDir>/manager.sock`); a locked manager without one cannot be unlocked. */
-  readonly runDir: string | undefined;
+  readonly runDir?: string | undefined;
   readonly log: LoopLog;
   /** Stops waiting for the key (the manager is asked to stop while locked): rejects with the signal's reason. */
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 /** The data key of `<dir>/keys.json`, waiting for the unlock key first when it is wrapped. */
@@ -34,8 +35,7 @@ export async function openDataKey(dir: string, o: OpenDataKeyOptions): Promise<D
       `manager: its data key is wrapped with unlock key ${stored.kek.id} (autolock), and it has no local socket to be unlocked through`,
       { hint: "start it with --run-dir, then run `shoal cluster unlock` as root on this node" },
     );
-  await mkdir(o.runDir, { recursive: true, mode: 0o755 });
-  return waitForUnlock(stored, join(o.runDir, "manager.sock"), o);
+  return waitForUnlock(stored, await localSocketPath(o.runDir), o);
 }
 
 /** The 401 of a wrong key: which key this manager waits for, and since when it has had it. */

@@ -43,7 +43,8 @@ export async function addManager(
     ...conf.removed,
   ];
   const raftId = existing?.raftId ?? Math.max(...used) + 1;
-  await raft.addMember(raftId, req.raftAddr, { voter: false });
+  // The membership records the node whose manager certificate this member must present on Raft's port.
+  await raft.addMember(raftId, { address: req.raftAddr, nodeId: req.nodeId }, { voter: false });
   const entry = {
     raftId,
     apiAddr: req.apiAddr,
@@ -64,7 +65,7 @@ export async function addManager(
   return {
     clusterId: cluster.id,
     raftId,
-    members: managers.map((m) => ({ id: m.raftId, address: m.raftAddr })),
+    members: managers.map((m) => ({ id: m.raftId, address: m.raftAddr, ...(m.nodeId ? { nodeId: m.nodeId } : {}) })),
     natsRouteAddrs: managers
       .filter((m) => m.raftId !== raftId)
       .flatMap((m) => (m.natsRouteAddr ? [m.natsRouteAddr] : [])),
@@ -117,7 +118,7 @@ export class ManagerPromoter {
       if (!learners.includes(m.raftId) || this.inProgress.has(m.raftId)) continue;
       this.inProgress.add(m.raftId);
       this.raft
-        .addMember(m.raftId, m.raftAddr)
+        .addMember(m.raftId, { address: m.raftAddr, nodeId: m.nodeId })
         .then(
           () => this.log.info("manager promoted to voter", { raftId: m.raftId, raftAddr: m.raftAddr }),
           (e: unknown) =>

@@ -1,11 +1,14 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { test, type TestContext } from "node:test";
 import { testCa } from "@shoal/trust/testing";
-import { busServer, type BusServer, type TestBusClient } from "../testing/bus-server.js";
+import { busServer, NATS_SERVER, type BusServer, type TestBusClient } from "../testing/bus-server.js";
+import { silentLogger } from "../log.js";
 import { pollUntil, seededStore } from "../testing/fixtures.js";
 import { processExists } from "../testing/net.js";
-import type { NatsSupervisor } from "./supervisor.js";
+import { NatsSupervisor } from "./supervisor.js";
 
 /** A supervised nats-server for a store with manager m1 and node n1. */
 async function supervised(t: TestContext): Promise<BusServer> {
@@ -90,3 +93,31 @@ test("reload: the same config is not applied again unless forced (renewed certif
   assert.equal(forced.result, "reloaded");
   assert.match(readFileSync(server.sup.logFile, "utf8"), /Reloaded server configuration/);
 });
+
+test(
+  "a nats-server an earlier manager left running with this config is killed even without its pid file",
+  { timeout: 20_000 },
+  async (t) => {
+    const server = await supervised(t);
+    const config = readFileSync(server.sup.configFile, "utf8");
+    await server.sup.stop();
+    // What a manager killed with SIGKILL leaves: its server, holding the port, and (after `cluster leave`) no pid
+    // file to find it by.
+    const leftover = spawn(NATS_SERVER, ["-c", server.sup.configFile], { stdio: "ignore" });
+    t.after(() => leftover.kill("SIGKILL"));
+    const exited = new Promise((resolve) => leftover.once("exit", resolve));
+    await pollUntil(() => existsSync(server.sup.pidFile), "the leftover server's pid file");
+    rmSync(server.sup.pidFile);
+    const next = new NatsSupervisor({
+      dir: dirname(server.sup.configFile),
+      listenAddr: "127.0.0.1",
+      port: Number(new URL(server.sup.url).port),
+      binary: NATS_SERVER,
+      log: silentLogger,
+    });
+    t.after(() => next.stop());
+    next.start(config);
+    await exited;
+    assert.deepEqual(serversOf(next), [next.pid]);
+  },
+);

@@ -6,6 +6,7 @@ import {
   fstatSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   readSync,
   statSync,
@@ -129,32 +130,33 @@ export class NatsSupervisor {
     });
   }
 
+  /**
+   * Kills any nats-server still running with this supervisor's config file: the one its pid file names, and any
+   * other (a manager killed with SIGKILL leaves its child running, and `cluster leave` may have removed the pid
+   * file since). It holds the ports and runs an old configuration, of this node's earlier identity even.
+   */
   private killLeftover(): void {
-    const pid = Number(existsSync(this.pidFile) ? readFileSync(this.pidFile, "utf8").trim() : NaN);
-    if (!Number.isInteger(pid) || pid <= 0 || pid === this.child?.pid) return;
-    let cmdline = "";
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    } catch {
-      return;
-    }
-    if (!cmdline.includes("nats-server") || !cmdline.includes(this.configFile)) return;
-    this.o.log.warn("killing the nats-server an earlier manager process left running", { pid });
-    try {
-      process.kill(pid, "SIGKILL");
-    } catch {
-      return;
-    }
-    // Its ports are free once it is gone: wait (briefly) for that.
-    const until = Date.now() + 5_000;
-    const alive = (): boolean => {
+    const recorded = Number(existsSync(this.pidFile) ? readFileSync(this.pidFile, "utf8").trim() : NaN);
+    const candidates = new Set<number>(Number.isInteger(recorded) && recorded > 0 ? [recorded] : []);
+    for (const entry of readdirSync("/proc")) if (/^\d+$/.test(entry)) candidates.add(Number(entry));
+    for (const pid of candidates) {
+      if (pid === this.child?.pid || pid === process.pid) continue;
+      let cmdline = "";
       try {
-        return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z");
+        cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
       } catch {
-        return false;
+        continue;
       }
-    };
-    while (alive() && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+      const args = cmdline.split("\0");
+      if (!(args[0] ?? "").endsWith("nats-server") || !args.includes(this.configFile)) continue;
+      this.o.log.warn("killing the nats-server an earlier manager process left running", { pid });
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        continue;
+      }
+      waitGone(pid);
+    }
   }
 
   async stop(): Promise<void> {
@@ -171,6 +173,19 @@ export class NatsSupervisor {
       child.kill("SIGTERM");
     });
   }
+}
+
+/** Waits (briefly, at most 5 s) until process `pid` is gone or a zombie: its ports are free then. */
+function waitGone(pid: number): void {
+  const until = Date.now() + 5_000;
+  const alive = (): boolean => {
+    try {
+      return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z");
+    } catch {
+      return false;
+    }
+  };
+  while (alive() && Date.now() < until) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
 }
 
 /** The text of `file` from byte `from` on ("" when it is missing). */

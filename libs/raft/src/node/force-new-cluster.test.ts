@@ -18,6 +18,7 @@ import { DiskStorage, type PersistedState } from "../storage/durable-storage.js"
 import { ents, hs, show, snap, withTempDir } from "../storage/storage-test-util.js";
 import { KvStateMachine } from "../testing/kv/kv-state-machine.js";
 import { planForceNewCluster } from "./force-new-cluster.js";
+import { decodeMemberContext } from "./member.js";
 import { openRaftNode } from "./open.js";
 import type { RaftNode } from "./raft-node.js";
 import { FAST, freePort, memCluster, put, waitLeader } from "./test-support.js";
@@ -51,7 +52,7 @@ describe("planForceNewCluster", () => {
     const plan = planForceNewCluster(
       state({ hardState: hs(4, 2, 13), snapshot: snap(10, 2), entries: ents(11, 15, 3) }),
       1,
-      "a:1",
+      { address: "a:1", nodeId: "n1" },
     );
     assert.deepEqual(changes(plan.batch.entries), ["14@5 RemoveNode 2", "15@5 RemoveNode 3", "16@5 RemoveNode 4"]);
     assert.deepEqual(plan.batch.hardState, { term: 5, vote: 0, commit: 16 });
@@ -68,7 +69,7 @@ describe("planForceNewCluster", () => {
     const plan = planForceNewCluster(
       state({ hardState: hs(2, 0, 12), snapshot: snap(10, 2), entries: [add5, rm2, uncommittedRm3] }),
       4,
-      "d:4",
+      { address: "d:4", nodeId: "n4" },
     );
     assert.deepEqual(changes(plan.batch.entries), [
       "13@3 AddVoter 4",
@@ -76,10 +77,10 @@ describe("planForceNewCluster", () => {
       "15@3 RemoveNode 3",
       "16@3 RemoveNode 5",
     ]);
-    assert.equal(
-      Buffer.from((plan.batch.entries[0] as Entry).data).includes("d:4"),
-      true,
-      "the promoted member's address",
+    assert.deepEqual(
+      decodeMemberContext(decodeConfChange((plan.batch.entries[0] as Entry).data).context),
+      { address: "d:4", nodeId: "n4" },
+      "the promoted member's address and identity",
     );
     assert.deepEqual([plan.promoted, plan.dropped], [true, 1]);
   });
@@ -89,11 +90,10 @@ describe("planForceNewCluster", () => {
       meta: { index: 5, term: 1, conf: { voters: [1], learners: [], removed: [2] } },
       data: new Uint8Array(0),
     };
-    const plan = planForceNewCluster(
-      state({ hardState: hs(3, 1, 5), snapshot: solo, entries: ents(6, 7, 3) }),
-      1,
-      "a:1",
-    );
+    const plan = planForceNewCluster(state({ hardState: hs(3, 1, 5), snapshot: solo, entries: ents(6, 7, 3) }), 1, {
+      address: "a:1",
+      nodeId: "n1",
+    });
     assert.deepEqual(changes(plan.batch.entries), ["6@4 empty"]);
     assert.deepEqual([plan.dropped, plan.removed, plan.commit], [2, [], 6]);
   });
@@ -125,7 +125,7 @@ describe("planForceNewCluster", () => {
     ];
     for (const [name, st, self, type, message] of cases) {
       assert.throws(
-        () => planForceNewCluster(st, self, "x:1"),
+        () => planForceNewCluster(st, self, { address: "x:1" }),
         (e: unknown) => e instanceof type && message.test(e.message),
         name,
       );
@@ -148,7 +148,7 @@ describe("planForceNewCluster", () => {
         true,
       );
       await s.save({ hardState: hs(2, 1, 4), entries: ents(3, 6, 2), snapshot: null }, true);
-      const plan = planForceNewCluster(await s.load(), 1, "a:1");
+      const plan = planForceNewCluster(await s.load(), 1, { address: "a:1" });
       await s.save(plan.batch, true);
       await s.close();
       const after = await s.load();

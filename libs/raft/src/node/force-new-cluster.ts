@@ -11,6 +11,7 @@ import {
   NONE,
 } from "../core/types.js";
 import { ForceNewClusterError, NothingToRecoverError } from "../errors.js";
+import { type Member, encodeMemberContext } from "./member.js";
 import type { PersistedState, SaveBatch } from "../storage/durable-storage.js";
 
 /**
@@ -40,10 +41,11 @@ export interface ForceNewClusterPlan {
 /**
  * Plans the rewrite: keep the log up to the stored commit index, then append self-committed membership changes
  * that leave `self` the only voter (AddVoter when it was a learner, RemoveNode for every other member), at a
- * term one above any seen. Throws {@link NothingToRecoverError} when nothing was ever committed, and
- * {@link ForceNewClusterError} when `self` was removed or is not a member of the committed membership.
+ * term one above any seen; `member` (this member's address and identity) is what the promotion records. Throws
+ * {@link NothingToRecoverError} when nothing was ever committed, and {@link ForceNewClusterError} when `self`
+ * was removed or is not a member of the committed membership.
  */
-export function planForceNewCluster(state: PersistedState, self: NodeId, address: string): ForceNewClusterPlan {
+export function planForceNewCluster(state: PersistedState, self: NodeId, member: Member): ForceNewClusterPlan {
   const { hardState: hs, snapshot, entries } = state;
   const keptTo = hs.commit;
   if (keptTo === 0) {
@@ -72,7 +74,7 @@ export function planForceNewCluster(state: PersistedState, self: NodeId, address
   const promoted = !membership.voters.has(self);
   const removed = [...membership.voters, ...membership.learners].filter((id) => id !== self).sort((a, b) => a - b);
   const changes: ConfChange[] = [
-    ...(promoted ? [{ type: ConfChangeType.AddVoter, nodeId: self, context: Buffer.from(address, "utf8") }] : []),
+    ...(promoted ? [{ type: ConfChangeType.AddVoter, nodeId: self, context: encodeMemberContext(member) }] : []),
     ...removed.map((nodeId) => ({ type: ConfChangeType.RemoveNode, nodeId, context: new Uint8Array(0) })),
   ];
   const lastTerm = kept[kept.length - 1]?.term ?? snapshot?.meta.term ?? 0;

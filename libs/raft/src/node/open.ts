@@ -17,6 +17,7 @@ export interface OpenRaftNodeOptions extends Omit<RaftNodeOptions, "id" | "stora
   readonly listen: { readonly host: string; readonly port: number };
   /** The address peers dial; defaults to listen host:port. */
   readonly address?: string;
+  /** Transport options; its `log` defaults to the node's. */
   readonly transport?: Omit<Partial<TcpTransportOptions>, "nodeId" | "clusterId" | "host" | "port">;
   readonly storageOptions?: DiskStorageOptions;
 }
@@ -55,6 +56,8 @@ export async function openRaftNode(opts: OpenRaftNodeOptions): Promise<RaftNode>
     const storage = await DiskStorage.open(opts.dataDir, opts.storageOptions);
     if (!known) writeIdentity(opts.dataDir, identity);
     const transport = new TcpTransport({
+      // The transport logs where the node does, unless given a logger of its own.
+      ...(opts.log ? { log: opts.log } : {}),
       ...opts.transport,
       nodeId: identity.nodeId,
       clusterId: identity.clusterId,

@@ -29,6 +29,7 @@ import type { DurableStorage, PersistedState } from "../storage/durable-storage.
 import { planForceNewCluster } from "./force-new-cluster.js";
 import type { Transport } from "../transport/transport.js";
 import { type NodeLog, silentNodeLog } from "./log.js";
+import { type Member, type MemberOf, decodeMemberContext, encodeMemberContext, sameMember } from "./member.js";
 import { ReadWaiters } from "./read-waiters.js";
 import { decodeEnvelope, encodeEnvelope } from "./snapshot-envelope.js";
 import type { StateMachine } from "./state-machine.js";
@@ -48,16 +49,24 @@ export interface RaftNodeOptions {
   readonly id: NodeId;
   /** This node's Raft address as peers should dial it ("host:port"). */
   readonly address: string;
+  /**
+   * This node's identity (in Shoal, its node id), recorded with its address where this node writes its own
+   * member record (a snapshot it takes, a forced new cluster). Not its Raft id.
+   */
+  readonly nodeId?: string;
   readonly storage: DurableStorage;
   readonly transport: Transport;
   readonly stateMachine: StateMachine;
-  /** Initial voters of a brand-new cluster (every initial member passes the same list). Omit to join one. */
-  readonly bootstrap?: readonly { id: NodeId; address: string }[];
   /**
-   * When joining an existing cluster: its current members' addresses, so this node can answer the leader
-   * before it has learned the membership from the log or a snapshot.
+   * Initial voters of a brand-new cluster (every initial member passes the same list), each with its address and
+   * identity. Omit to join one.
    */
-  readonly peers?: readonly { id: NodeId; address: string }[];
+  readonly bootstrap?: readonly MemberOf[];
+  /**
+   * When joining an existing cluster: its current members' addresses and identities, so this node can answer
+   * the leader before it has learned the membership from the log or a snapshot.
+   */
+  readonly peers?: readonly MemberOf[];
   /**
    * Quorum-loss recovery: before running, rewrite the stored state so that this member is the only voter (see
    * {@link planForceNewCluster}): committed entries are kept, the uncommitted tail dropped, every other member
@@ -93,7 +102,8 @@ export class RaftNode {
   /** Set by init(), before anything else can use it. */
   private raw!: RawNode;
   private readonly mem: MemoryStorage;
-  private readonly members = new Map<NodeId, string>();
+  /** Every member's address and identity, this node's own included (see {@link self}). */
+  private readonly members = new Map<NodeId, Member>();
   private readonly proposals = new ProposalWaiters();
   private readonly reads = new ReadWaiters();
   private readonly leaderListeners = new Set<(c: LeaderChange) => void>();
@@ -160,7 +170,7 @@ export class RaftNode {
     const snap = this.mem.snapshot();
     const env = decodeEnvelope(snap.data);
     if (snap.meta.index > 0) this.sm.restore(env.app);
-    for (const [id, addr] of env.members) this.members.set(id, addr);
+    for (const [id, m] of env.members) this.members.set(id, m);
     this.applied = snap.meta.index;
     this.snapshotIndex = snap.meta.index;
     const raw = new RawNode({
@@ -177,11 +187,13 @@ export class RaftNode {
       if (!this.opts.bootstrap.some((p) => p.id === this.id)) {
         throw new RaftConfigError(`raft: bootstrap peers must include this node (${this.id})`);
       }
-      raw.bootstrap(this.opts.bootstrap.map((p) => ({ id: p.id, context: Buffer.from(p.address, "utf8") })));
+      raw.bootstrap(this.opts.bootstrap.map((p) => ({ id: p.id, context: encodeMemberContext(p) })));
     }
-    this.members.set(this.id, this.opts.address);
-    for (const p of this.opts.peers ?? []) if (!this.members.has(p.id)) this.members.set(p.id, p.address);
-    for (const [id, addr] of this.members) if (id !== this.id) this.transport.addPeer(id, addr);
+    this.members.set(this.id, this.self);
+    for (const p of this.opts.peers ?? []) {
+      if (!this.members.has(p.id)) this.members.set(p.id, { address: p.address, nodeId: p.nodeId });
+    }
+    for (const [id, m] of this.members) if (id !== this.id) this.transport.addPeer(id, m.address, m.nodeId);
     await this.transport.start({
       onMessage: (m) =>
         this.guard(() => {
@@ -195,13 +207,18 @@ export class RaftNode {
     this.schedule();
   }
 
+  /** This node's own member record: its address and identity as configured. */
+  private get self(): Member {
+    return { address: this.opts.address, nodeId: this.opts.nodeId };
+  }
+
   /** Persists the rewrite of {@link planForceNewCluster} and returns the state as loaded again from storage. */
   private async forceNewCluster(before: PersistedState): Promise<PersistedState> {
     if (this.opts.bootstrap)
       throw new RaftConfigError(
         "raft: forceNewCluster and bootstrap exclude each other: a forced cluster keeps its old state",
       );
-    const plan = planForceNewCluster(before, this.id, this.opts.address);
+    const plan = planForceNewCluster(before, this.id, this.self);
     await this.storage.save(plan.batch, true);
     this.campaignAt = plan.commit;
     this.log("warn", "raft: forced a new cluster with this member as the only voter", {
@@ -297,11 +314,11 @@ export class RaftNode {
     this.sm.restore(env.app);
     for (const id of this.members.keys()) if (id !== this.id && !env.members.has(id)) this.transport.removePeer(id);
     this.members.clear();
-    for (const [id, addr] of env.members) {
-      this.members.set(id, addr);
-      if (id !== this.id) this.transport.addPeer(id, addr);
+    for (const [id, m] of env.members) {
+      this.members.set(id, id === this.id ? this.self : m);
+      if (id !== this.id) this.transport.addPeer(id, m.address, m.nodeId);
     }
-    if (!this.members.has(this.id)) this.members.set(this.id, this.opts.address);
+    if (!this.members.has(this.id)) this.members.set(this.id, this.self);
     this.proposals.skippedTo(index);
     this.applied = index;
     this.snapshotIndex = index;
@@ -328,14 +345,17 @@ export class RaftNode {
       else this.log("warn", "raft: this node was removed from the cluster");
       return;
     }
-    const addr = Buffer.from(cc.context).toString("utf8");
+    // An address-only context (an earlier version's) reads as a member without identity, which an identity check
+    // refuses: clusters mixing versions cannot form.
+    const member = decodeMemberContext(cc.context);
     if (!this.raw.raft.membership.has(cc.nodeId)) return;
-    if (this.members.get(cc.nodeId) === addr || cc.nodeId === this.id) {
-      this.members.set(cc.nodeId, cc.nodeId === this.id ? this.opts.address : addr);
+    if (cc.nodeId === this.id) {
+      this.members.set(cc.nodeId, this.self);
       return;
     }
-    this.members.set(cc.nodeId, addr);
-    this.transport.addPeer(cc.nodeId, addr);
+    if (sameMember(this.members.get(cc.nodeId), member)) return;
+    this.members.set(cc.nodeId, member);
+    this.transport.addPeer(cc.nodeId, member.address, member.nodeId);
   }
 
   private onSoftState(s: SoftState): void {
@@ -345,7 +365,7 @@ export class RaftNode {
     if (prev.lead === s.lead && (prev.role === Role.Leader) === (s.role === Role.Leader)) return;
     const change: LeaderChange = {
       leader: s.lead,
-      leaderAddress: s.lead === NONE ? undefined : this.members.get(s.lead),
+      leaderAddress: s.lead === NONE ? undefined : this.members.get(s.lead)?.address,
       term: this.raw.raft.term,
       isLeader: s.role === Role.Leader,
     };
@@ -401,7 +421,7 @@ export class RaftNode {
   /** The error to give a caller when this node cannot lead the request. */
   private notLeader(): Error {
     const lead = this.raw.raft.lead;
-    if (lead !== NONE && lead !== this.id) return new NotLeaderError(lead, this.members.get(lead));
+    if (lead !== NONE && lead !== this.id) return new NotLeaderError(lead, this.members.get(lead)?.address);
     if (this.leaderlessTooLong()) {
       const secs = ((this.ticks - this.lastLeaderSeenTick) * this.tickMs) / 1000;
       return new NoQuorumError(
@@ -454,22 +474,22 @@ export class RaftNode {
   }
 
   /**
-   * Adds a member. As a voter (the default) it first joins as a learner, is promoted once it has caught up,
-   * and only then counts toward quorum, so adding a slow node never stalls the cluster.
+   * Adds a member at an address (a string), or with its address and identity. As a voter (the default) it first
+   * joins as a learner, is promoted once it has caught up, and only then counts toward quorum, so adding a slow
+   * node never stalls the cluster. Both changes record the member as given.
    */
-  async addMember(id: NodeId, address: string, opts: { voter?: boolean; timeoutMs?: number } = {}): Promise<void> {
+  async addMember(
+    id: NodeId,
+    member: string | Member,
+    opts: { voter?: boolean; timeoutMs?: number } = {},
+  ): Promise<void> {
     const timeoutMs = opts.timeoutMs ?? this.timeoutMs * 6;
+    const context = encodeMemberContext(typeof member === "string" ? { address: member } : member);
     const m = this.raw.raft.membership;
-    if (!m.learners.has(id)) {
-      await this.proposeConfChange({
-        type: ConfChangeType.AddLearner,
-        nodeId: id,
-        context: Buffer.from(address, "utf8"),
-      });
-    }
+    if (!m.learners.has(id)) await this.proposeConfChange({ type: ConfChangeType.AddLearner, nodeId: id, context });
     if (opts.voter === false) return;
     await this.waitCaughtUp(id, timeoutMs);
-    await this.proposeConfChange({ type: ConfChangeType.AddVoter, nodeId: id, context: Buffer.from(address, "utf8") });
+    await this.proposeConfChange({ type: ConfChangeType.AddVoter, nodeId: id, context });
   }
 
   /** Removes a member for good; its id can never be used again. */
@@ -572,7 +592,7 @@ export class RaftNode {
   /** The known leader's id (0 if none) and address. */
   leader(): { id: NodeId; address: string | undefined } {
     const lead = this.raw.raft.lead;
-    return { id: lead, address: lead === NONE ? undefined : this.members.get(lead) };
+    return { id: lead, address: lead === NONE ? undefined : this.members.get(lead)?.address };
   }
 
   status(): NodeStatus {

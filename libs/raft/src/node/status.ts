@@ -1,5 +1,6 @@
 import type { RaftStatus } from "../core/raw-node.js";
 import type { NodeId } from "../core/types.js";
+import type { Member } from "./member.js";
 
 /** A running node's status: the core's view plus what the driver knows (applied state, members, health). */
 export interface NodeStatus extends RaftStatus {
@@ -7,8 +8,8 @@ export interface NodeStatus extends RaftStatus {
   readonly applied: number;
   /** Index of the newest snapshot on disk. */
   readonly snapshotIndex: number;
-  /** Every member's Raft address, by id. */
-  readonly members: ReadonlyMap<NodeId, string>;
+  /** Every member's Raft address and identity, by id. */
+  readonly members: ReadonlyMap<NodeId, Member>;
   readonly stopped: boolean;
   /** Why the node stopped itself (a storage failure), if it did. */
   readonly fatal: string | undefined;

@@ -46,9 +46,26 @@ export interface MemNodeCluster {
   stopAll(): Promise<void>;
 }
 
+/** Options of {@link memCluster}. */
+export interface MemClusterOptions {
+  readonly snapshotEntries?: number;
+  /**
+   * Member i is node `n<i>`: its transport proves that identity and checks its peers' (the twin of mutual TLS),
+   * and bootstrap and peer lists record it.
+   */
+  readonly identities?: boolean;
+  /** With identities: the store's check of a verified identity (see `MemoryTransportOptions.authorize`). */
+  readonly authorize?: (nodeId: string) => string | undefined;
+}
+
 /** An in-memory cluster whose initial members are `ids` (none started yet). */
-export function memCluster(ids: NodeId[], opts: { snapshotEntries?: number } = {}): MemNodeCluster {
+export function memCluster(ids: NodeId[], opts: MemClusterOptions = {}): MemNodeCluster {
   const net = new MemoryNetwork();
+  const member = (id: NodeId) => ({
+    id,
+    address: `memory:${id}`,
+    ...(opts.identities ? { nodeId: `n${id}` } : {}),
+  });
   const c: MemNodeCluster = {
     net,
     nodes: new Map(),
@@ -59,17 +76,21 @@ export function memCluster(ids: NodeId[], opts: { snapshotEntries?: number } = {
       c.storages.set(id, storage);
       const sm = new KvStateMachine();
       c.sms.set(id, sm);
+      const identity = opts.identities
+        ? { nodeId: `n${id}`, ...(opts.authorize ? { authorize: opts.authorize } : {}) }
+        : {};
       const node = await RaftNode.start({
         ...FAST,
         id,
+        ...(opts.identities ? { nodeId: `n${id}` } : {}),
         address: `memory:${id}`,
         storage,
-        transport: net.transport(id),
+        transport: net.transport(id, identity),
         stateMachine: sm,
         snapshotEntries: opts.snapshotEntries ?? 10_000,
         catchUpEntries: 5,
-        ...(bootstrap ? { bootstrap: ids.map((p) => ({ id: p, address: `memory:${p}` })) } : {}),
-        peers: peers.map((p) => ({ id: p, address: `memory:${p}` })),
+        ...(bootstrap ? { bootstrap: ids.map(member) } : {}),
+        peers: peers.map(member),
         ...extra,
       });
       c.nodes.set(id, node);

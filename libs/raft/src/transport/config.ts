@@ -1,8 +1,8 @@
-import type { Duplex } from "node:stream";
 import type { NodeId } from "../core/types.js";
 import { RaftConfigError } from "../errors.js";
 import type { BackoffOptions } from "./backoff.js";
 import { DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_HANDSHAKE_FRAME_BYTES } from "./frame.js";
+import type { AuthorizeIdentity } from "./peer-identity.js";
 import { DEFAULT_MAX_SNAPSHOT_BYTES } from "./snapshot-assembler.js";
 import { type SocketFactory, tcpSockets } from "./socket-factory.js";
 import { type TransportLog, silentLog } from "./transport.js";
@@ -17,7 +17,11 @@ export interface TcpTransportOptions {
   readonly host: string;
   /** Port to listen on; 0 picks a free one (read it back from `address`). */
   readonly port: number;
-  /** Socket seam; plain TCP by default. Pass a TLS factory to encrypt without touching the protocol. */
+  /**
+   * Socket seam; plain TCP by default. Pass a TLS factory to encrypt without touching the protocol. A factory
+   * with `peerIdentity` makes the transport check identities: a Hello is accepted only from the peer that proved
+   * the identity the membership records for the Raft id it claims (`addPeer`'s `nodeId`).
+   */
   readonly sockets?: SocketFactory;
   /** Largest frame accepted or sent (type byte + payload). Default 16 MiB. */
   readonly maxFrameBytes?: number;
@@ -43,20 +47,14 @@ export interface TcpTransportOptions {
   /** Logger seam; silent by default. */
   readonly log?: TransportLog;
   /**
-   * Extra check of an inbound Hello, run after the protocol's own (version, cluster, receiver, sender): why the
-   * peer on `socket` may not speak as Raft member `peerId` (the Hello's `from`), or undefined to accept. With
-   * TLS sockets it compares the peer's certificate with the identity the membership has for that id. A refusal
-   * is logged with its reason and told to the dialer. Absent: every Hello that passes the protocol's checks.
+   * With a factory that checks identities: the store's word on a peer whose identity matched the membership (in
+   * Shoal: its node exists and is a manager). A refusal is logged with its reason and told to the dialer.
    */
-  readonly authorizePeer?: AuthorizePeer;
+  readonly authorize?: AuthorizeIdentity;
 }
 
-/** See {@link TcpTransportOptions.authorizePeer}. */
-export type AuthorizePeer = (peerId: NodeId, socket: Duplex) => string | undefined;
-
-/** {@link TcpTransportOptions} with every default filled in and checked (`authorizePeer` stays optional). */
-export type TransportConfig = Required<Omit<TcpTransportOptions, "authorizePeer">> &
-  Pick<TcpTransportOptions, "authorizePeer">;
+/** {@link TcpTransportOptions} with every default filled in and checked (`authorize` stays optional). */
+export type TransportConfig = Required<Omit<TcpTransportOptions, "authorize">> & Pick<TcpTransportOptions, "authorize">;
 
 /** Fills defaults and validates; throws {@link RaftConfigError} naming the bad option. */
 export function resolveConfig(o: TcpTransportOptions): TransportConfig {

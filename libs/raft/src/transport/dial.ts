@@ -12,6 +12,8 @@ export interface DialOptions {
   readonly sockets: SocketFactory;
   readonly target: HostPort;
   readonly hello: Omit<Hello, "version">;
+  /** The identity the membership records for `hello.to`, which an authenticating factory requires of the server. */
+  readonly peerNodeId: string | undefined;
   readonly maxFrameBytes: number;
   /** Largest frame accepted before the listener's accepting HelloReply. */
   readonly maxHandshakeFrameBytes: number;
@@ -30,7 +32,7 @@ export function dial(options: DialOptions, done: (failure: string | null) => voi
   const { target, hello } = options;
   let socket: Duplex;
   try {
-    socket = options.sockets.connect(target.host, target.port, hello.to);
+    socket = options.sockets.connect(target.host, target.port, { raftId: hello.to, nodeId: options.peerNodeId });
   } catch (err) {
     // A synchronous failure (bad host) becomes an asynchronous close, like a refused connection.
     socket = new PassThrough();

@@ -2,7 +2,6 @@ import type { Duplex } from "node:stream";
 import { ByteReader } from "../codec/bytes.js";
 import type { NodeId } from "../core/types.js";
 import { RaftCorruptionError } from "../errors.js";
-import type { AuthorizePeer } from "./config.js";
 import { FrameType, encodeFrameWith } from "./frame.js";
 
 /**
@@ -66,19 +65,22 @@ export function decodeHello(payload: Uint8Array): Hello {
   return { version, clusterId, from, to, channel };
 }
 
+/** Why the peer on `socket` may not speak as Raft member `from`, or undefined to accept it. */
+export type CheckPeer = (from: NodeId, socket: Duplex) => string | undefined;
+
 /** What {@link refuseReason} checks a Hello against. */
 export interface HandshakeSelf {
   readonly nodeId: NodeId;
   readonly clusterId: string;
-  /** The transport's extra check of the peer (see `TcpTransportOptions.authorizePeer`), run last. */
-  readonly authorizePeer?: AuthorizePeer | undefined;
+  /** The transport's identity check of the peer (see `identityRefusal`), run last; absent without identities. */
+  readonly checkPeer?: CheckPeer | undefined;
 }
 
 /**
  * Why a listener refuses `h` arriving on `socket`, or null to accept. A wrong receiver id typically means a node
  * restarted with another id on the same address; the dialer must not deliver that node messages meant for the
- * old one. `authorizePeer` runs only after the protocol's checks passed, so it sees a valid sender id; if it
- * throws, the connection is refused with the error's message.
+ * old one. `checkPeer` runs only after the protocol's checks passed, so it sees a valid sender id; if it throws,
+ * the connection is refused with the error's message.
  */
 export function refuseReason(h: Hello, self: HandshakeSelf, socket?: Duplex): string | null {
   if (h.version !== PROTOCOL_VERSION) {
@@ -89,9 +91,9 @@ export function refuseReason(h: Hello, self: HandshakeSelf, socket?: Duplex): st
   }
   if (h.to !== self.nodeId) return `raft: this address is node ${self.nodeId}, not node ${h.to}`;
   if (h.from === 0 || h.from === self.nodeId) return `raft: invalid sender id ${h.from}`;
-  if (self.authorizePeer && socket) {
+  if (self.checkPeer && socket) {
     try {
-      return self.authorizePeer(h.from, socket) ?? null;
+      return self.checkPeer(h.from, socket) ?? null;
     } catch (err) {
       return `raft: peer check failed: ${err instanceof Error ? err.message : String(err)}`;
     }

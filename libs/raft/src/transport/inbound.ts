@@ -2,10 +2,9 @@ import type { Duplex } from "node:stream";
 import { decodeMessage } from "../codec/codec.js";
 import { type Message, type NodeId, MessageType, isLocalMessage } from "../core/types.js";
 import { RaftCorruptionError } from "../errors.js";
-import type { AuthorizePeer } from "./config.js";
 import { FrameConnection } from "./frame-connection.js";
 import { type Frame, FrameType, encodeReply } from "./frame.js";
-import { type Hello, decodeHello, refuseReason } from "./handshake.js";
+import { type CheckPeer, type Hello, decodeHello, refuseReason } from "./handshake.js";
 import { SnapshotAssembler } from "./snapshot-assembler.js";
 import type { TransportLog } from "./transport.js";
 
@@ -19,10 +18,12 @@ export interface InboundContext {
   readonly maxSnapshotBytes: number;
   readonly handshakeTimeoutMs: number;
   readonly log: TransportLog;
-  /** The transport's extra check of the peer, after the Hello's own checks (see `refuseReason`). */
-  readonly authorizePeer?: AuthorizePeer | undefined;
+  /** The transport's identity check of the peer, after the Hello's own checks (see `refuseReason`). */
+  readonly checkPeer?: CheckPeer | undefined;
   /** Hands a validated message to the driver. */
   deliver(m: Message): void;
+  /** Hears each Hello accepted, before any later frame is read (the transport tracks connections by member). */
+  accepted?(from: NodeId): void;
 }
 
 /**
@@ -59,6 +60,7 @@ export function serveInbound(socket: Duplex, ctx: InboundContext): FrameConnecti
       return;
     }
     conn.write(encodeReply(FrameType.HelloReply, { ok: true, reason: "" }));
+    ctx.accepted?.(hello.from);
     conn.setMaxFrameBytes(ctx.maxFrameBytes);
     conn.onFrame = hello.channel === "stream" ? streamReceiver(hello, ctx) : snapshotReceiver(hello, ctx, conn);
   };

@@ -1,13 +1,51 @@
 import { decodeMessage, encodeMessage } from "../codec/codec.js";
 import { type Message, type NodeId, MessageType } from "../core/types.js";
 import { RaftConfigError } from "../errors.js";
-import type { Transport, TransportHandler } from "./transport.js";
+import { type AuthorizeIdentity, type ExpectedIdentity, identityRefusal } from "./peer-identity.js";
+import { type Transport, type TransportHandler, type TransportLog, silentLog } from "./transport.js";
+
+/** Options of one {@link MemoryTransport}. */
+export interface MemoryTransportOptions {
+  /** The address label peers record for it. Default `memory:<id>`. */
+  readonly address?: string;
+  /**
+   * The identity this node proves to its peers: the twin of a certificate. A transport with one checks
+   * identities as the TCP transport does over an authenticating socket factory, on every message: it sends to a
+   * peer only when the receiver proves the identity recorded for it (`addPeer`'s `nodeId`; the dialer's check),
+   * and takes a message only from a sender that proves the identity recorded for the member it is and that
+   * `authorize` lets in (the listener's check). A transport without one proves nothing and checks nothing.
+   */
+  readonly nodeId?: string;
+  /** The store's word on a verified identity, as `TcpTransportOptions.authorize`. */
+  readonly authorize?: AuthorizeIdentity;
+  /** Where refusals are logged. Silent by default. */
+  readonly log?: TransportLog;
+}
+
+/** What an identity-checking endpoint checks with. */
+interface Checks {
+  readonly expected: ExpectedIdentity;
+  readonly authorize: AuthorizeIdentity | undefined;
+}
 
 /** One node's registration on a {@link MemoryNetwork}; `open` turns false when its transport closes. */
 interface Endpoint {
   readonly id: NodeId;
   readonly handler: TransportHandler;
+  /** The identity it proves, if any. */
+  readonly nodeId: string | undefined;
+  /** Present when it checks identities. */
+  readonly checks: Checks | undefined;
+  readonly log: TransportLog;
   open: boolean;
+}
+
+/** A message the identity checks refused, and which side refused it. */
+export interface Refusal {
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly by: "sender" | "receiver";
+  readonly reason: string;
 }
 
 interface Delivery {
@@ -22,7 +60,8 @@ interface Delivery {
  * and decoded like on the wire (so nodes share no buffers) and delivered asynchronously, in send order (hence
  * per-pair order), on a later turn of the event loop. Links can be cut one way, both ways, or around a node;
  * a message whose link is cut when it is delivered is reported with `onUnreachable` (MsgSnap: a failed
- * `onSnapshotStatus`, as on TCP).
+ * `onSnapshotStatus`, as on TCP). Transports given an identity check it (see {@link MemoryTransportOptions});
+ * a refused message is reported the same way, logged by the side that refused it and kept in `refusals`.
  */
 export class MemoryNetwork {
   private readonly endpoints = new Map<NodeId, Endpoint>();
@@ -31,10 +70,12 @@ export class MemoryNetwork {
   private queue: Delivery[] = [];
   private scheduled = false;
   private idleWaiters: (() => void)[] = [];
+  /** Every message the identity checks refused, in order. */
+  readonly refusals: Refusal[] = [];
 
   /** Creates a transport for node `id` on this network. */
-  transport(id: NodeId, address = `memory:${id}`): MemoryTransport {
-    return new MemoryTransport(this, id, address);
+  transport(id: NodeId, options: MemoryTransportOptions = {}): MemoryTransport {
+    return new MemoryTransport(this, id, options);
   }
 
   /** Cuts every link between group `a` and group `b`, both ways. */
@@ -76,11 +117,12 @@ export class MemoryNetwork {
   }
 
   /** @internal Registers a started transport; a node id may be registered once at a time. */
-  attach(id: NodeId, handler: TransportHandler): Endpoint {
+  attach(endpoint: Omit<Endpoint, "open">): Endpoint {
+    const { id } = endpoint;
     if (this.endpoints.get(id)?.open) throw new RaftConfigError(`raft: node ${id} is already on this network`);
-    const endpoint: Endpoint = { id, handler, open: true };
-    this.endpoints.set(id, endpoint);
-    return endpoint;
+    const open: Endpoint = { ...endpoint, open: true };
+    this.endpoints.set(id, open);
+    return open;
   }
 
   /** @internal Unregisters a closing transport; nothing is delivered to or reported to it afterwards. */
@@ -103,8 +145,8 @@ export class MemoryNetwork {
     const batch = this.queue;
     this.queue = [];
     for (const d of batch) {
-      const ok = d.from.open && this.canReach(d.from.id, d.to);
       const target = this.endpoints.get(d.to);
+      const ok = d.from.open && this.canReach(d.from.id, d.to) && target !== undefined && this.admits(d.from, target);
       if (ok && target) target.handler.onMessage(decodeMessage(d.bytes));
       if (!d.from.open) continue;
       if (d.snap) d.from.handler.onSnapshotStatus(d.to, ok);
@@ -116,11 +158,41 @@ export class MemoryNetwork {
       for (const w of waiters) w();
     }
   }
+
+  /** Whether the identity checks of both sides let `from` send to `to` (the dialer's, then the listener's). */
+  private admits(from: Endpoint, to: Endpoint): boolean {
+    if (from.checks) {
+      const expected = from.checks.expected(to.id);
+      if (expected === undefined || expected === null || to.nodeId !== expected) {
+        const proved = to.nodeId === undefined ? "no identity" : `node ${to.nodeId}`;
+        const wanted = expected ? `node ${expected}` : "an identity the membership does not record";
+        return this.refuse(
+          from,
+          to,
+          "sender",
+          `raft: member ${to.id} must be ${wanted}, but the peer proved ${proved}`,
+        );
+      }
+    }
+    if (to.checks) {
+      const reason = identityRefusal(from.id, to.checks.expected(from.id), from.nodeId, to.checks.authorize);
+      if (reason !== undefined) return this.refuse(from, to, "receiver", reason);
+    }
+    return true;
+  }
+
+  private refuse(from: Endpoint, to: Endpoint, by: Refusal["by"], reason: string): false {
+    this.refusals.push({ from: from.id, to: to.id, by, reason });
+    if (by === "receiver") to.log("warn", "raft: refused inbound connection", { from: from.id, reason });
+    else from.log("warn", "raft: refused to send to a peer", { peer: to.id, reason });
+    return false;
+  }
 }
 
 /** A {@link Transport} on a {@link MemoryNetwork}. Same contract as TCP; addresses are labels only. */
 export class MemoryTransport implements Transport {
-  private readonly peers = new Map<NodeId, string>();
+  readonly address: string;
+  private readonly peers = new Map<NodeId, { address: string; nodeId: string | undefined }>();
   private endpoint: Endpoint | null = null;
   private closed = false;
 
@@ -128,13 +200,25 @@ export class MemoryTransport implements Transport {
   constructor(
     private readonly network: MemoryNetwork,
     readonly nodeId: NodeId,
-    readonly address: string,
-  ) {}
+    private readonly options: MemoryTransportOptions = {},
+  ) {
+    this.address = options.address ?? `memory:${nodeId}`;
+  }
 
   /** Joins the network; messages to this node are delivered from now on. */
   start(handler: TransportHandler): Promise<void> {
     if (this.endpoint || this.closed) throw new RaftConfigError("raft: transport already started or closed");
-    this.endpoint = this.network.attach(this.nodeId, handler);
+    const o = this.options;
+    this.endpoint = this.network.attach({
+      id: this.nodeId,
+      handler,
+      nodeId: o.nodeId,
+      checks:
+        o.nodeId === undefined
+          ? undefined
+          : { expected: (id) => (this.peers.has(id) ? this.peers.get(id)?.nodeId : null), authorize: o.authorize },
+      log: o.log ?? silentLog,
+    });
     return Promise.resolve();
   }
 
@@ -155,9 +239,9 @@ export class MemoryTransport implements Transport {
     }
   }
 
-  /** Records a peer (the address is only remembered). */
-  addPeer(id: NodeId, address: string): void {
-    if (id !== this.nodeId) this.peers.set(id, address);
+  /** Records a peer (the address is only remembered; the identity is checked, see the options). */
+  addPeer(id: NodeId, address: string, nodeId?: string): void {
+    if (id !== this.nodeId) this.peers.set(id, { address, nodeId });
   }
 
   /** Forgets a peer: later messages to it are reported unreachable. */

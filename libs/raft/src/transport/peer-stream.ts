@@ -21,12 +21,15 @@ export class PeerStream {
   private queuedBytes = 0;
   private flushScheduled = false;
   private blocked = false;
+  /** Why the last dial failed, while no dial has succeeded since: a repeated reason is logged at debug only. */
+  private lastFailure: string | null = null;
   private readonly backoff: Backoff;
 
   constructor(
     private readonly config: TransportConfig,
     readonly peer: NodeId,
     private target: HostPort,
+    private identity: string | undefined,
     /** Called when queued frames were dropped because the connection failed. */
     private readonly onDropped: (peer: NodeId) => void,
   ) {
@@ -36,6 +39,11 @@ export class PeerStream {
   /** Where the peer listens. */
   get address(): HostPort {
     return this.target;
+  }
+
+  /** The identity the membership records for the peer, which an authenticating socket factory requires. */
+  get nodeId(): string | undefined {
+    return this.identity;
   }
 
   /** Starts dialing (once the transport is started). */
@@ -60,11 +68,12 @@ export class PeerStream {
     return true;
   }
 
-  /** Points the stream at a new address: drops the current connection and dials the new one at once. */
-  setAddress(target: HostPort): void {
+  /** Points the stream at a new address or identity: drops the current connection and dials again at once. */
+  setTarget(target: HostPort, nodeId: string | undefined): void {
     this.target = target;
+    this.identity = nodeId;
     if (this.state === "idle" || this.state === "closed") return;
-    this.dropConnection("raft: peer address changed");
+    this.dropConnection("raft: peer address or identity changed");
     this.backoff.reset();
     this.connect();
   }
@@ -85,6 +94,7 @@ export class PeerStream {
         sockets: c.sockets,
         target: this.target,
         hello: { clusterId: c.clusterId, from: c.nodeId, to: this.peer, channel: "stream" },
+        peerNodeId: this.identity,
         maxFrameBytes: c.maxFrameBytes,
         maxHandshakeFrameBytes: c.maxHandshakeFrameBytes,
         handshakeTimeoutMs: c.handshakeTimeoutMs,
@@ -97,6 +107,7 @@ export class PeerStream {
           return;
         }
         this.state = "connected";
+        this.lastFailure = null;
         this.backoff.reset();
         c.log("debug", "raft: connected to peer", { peer: this.peer, address: this.describe() });
         conn.onClose = (reason) => {
@@ -116,7 +127,10 @@ export class PeerStream {
     this.queue = [];
     this.queuedBytes = 0;
     const delay = this.backoff.next();
-    this.config.log(wasConnected ? "info" : "debug", "raft: peer connection down", {
+    // A dial failing for a new reason (refused, unreachable, the peer's identity) is worth a warning, once.
+    const fresh = !wasConnected && reason !== this.lastFailure;
+    this.lastFailure = wasConnected ? null : reason;
+    this.config.log(wasConnected ? "info" : fresh ? "warn" : "debug", "raft: peer connection down", {
       peer: this.peer,
       address: this.describe(),
       reason,

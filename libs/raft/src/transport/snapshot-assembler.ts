@@ -4,7 +4,6 @@ import { RaftCorruptionError, SnapshotTooLargeError } from "../errors.js";
 import { FrameType, type Frame } from "./frame.js";
 import { decodeSnapEnd, decodeSnapHeader } from "./snapshot-wire.js";
 
-/**
 /** Default largest snapshot data a node accepts from a peer: 1 GiB. */
 export const DEFAULT_MAX_SNAPSHOT_BYTES = 1024 ** 3;
 

@@ -22,6 +22,7 @@ export class SnapshotSender {
     private readonly config: TransportConfig,
     readonly peer: NodeId,
     private readonly target: HostPort,
+    private readonly peerNodeId: string | undefined,
     private readonly message: Message,
   ) {}
 
@@ -52,6 +53,7 @@ export class SnapshotSender {
           sockets: c.sockets,
           target: this.target,
           hello: { clusterId: c.clusterId, from: c.nodeId, to: this.peer, channel: "snapshot" },
+          peerNodeId: this.peerNodeId,
           maxFrameBytes: c.maxFrameBytes,
           maxHandshakeFrameBytes: c.maxHandshakeFrameBytes,
           handshakeTimeoutMs: c.handshakeTimeoutMs,

@@ -6,7 +6,11 @@ import type { FrameConnection } from "./frame-connection.js";
 import { FrameDecoder, FrameType, decodeReply, encodeMessageFrame } from "./frame.js";
 import { encodeHello } from "./handshake.js";
 import { serveInbound } from "./inbound.js";
+import { type SocketFactory, tcpSockets } from "./socket-factory.js";
 import { LogCapture, type TestNode, closeAll, heartbeat, startCluster, startNode } from "./test-support.js";
+
+/** Plain TCP whose every peer counts as having proved identity n1: the transport then checks identities. */
+const provesN1: SocketFactory = { ...tcpSockets, peerIdentity: () => "n1" };
 
 /** A raw client socket to `node`, with a promise for its close and the reply to its handshake (if any). */
 function rawClient(node: TestNode): { socket: Socket; closed: Promise<void>; reply: Promise<boolean> } {
@@ -49,13 +53,42 @@ describe("TcpTransport handshake", () => {
       reason: "this address is node 3, not node 2",
     },
     {
-      name: "a sender its authorizePeer check refuses",
-      setup: async () => [
-        await startNode(1),
-        await startNode(2, { authorizePeer: (id) => (id === 1 ? "member 1 is not allowed here" : undefined) }),
-      ],
+      // A factory that authenticates peers (here, everyone as node n1) makes the listener check identities.
+      name: "a sender that is not a member, when peers prove identities",
+      setup: async () => [await startNode(1), await startNode(2, { sockets: provesN1 })],
       dialAs: 2,
-      reason: "member 1 is not allowed here",
+      reason: "node 1 is not a member this node knows",
+    },
+    {
+      name: "a member recorded without an identity (added by an earlier version)",
+      setup: async () => {
+        const [a, b] = [await startNode(1), await startNode(2, { sockets: provesN1 })];
+        b.transport.addPeer(1, a.transport.address);
+        return [a, b];
+      },
+      dialAs: 2,
+      reason: "the membership records no node identity for member 1",
+    },
+    {
+      name: "a member proving another identity",
+      setup: async () => {
+        const [a, b] = [await startNode(1), await startNode(2, { sockets: provesN1 })];
+        b.transport.addPeer(1, a.transport.address, "n7");
+        return [a, b];
+      },
+      dialAs: 2,
+      reason: "the peer is node n1, but member 1 is node n7",
+    },
+    {
+      name: "a member whom authorize refuses",
+      setup: async () => {
+        const a = await startNode(1);
+        const b = await startNode(2, { sockets: provesN1, authorize: (n) => `node ${n} was removed` });
+        b.transport.addPeer(1, a.transport.address, "n1");
+        return [a, b];
+      },
+      dialAs: 2,
+      reason: "node n1 (member 1) may not take part: node n1 was removed",
     },
   ];
   for (const c of refusals) {

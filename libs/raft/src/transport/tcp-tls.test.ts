@@ -18,20 +18,14 @@ import type { TcpTransportOptions } from "./config.js";
 import type { SocketFactory } from "./socket-factory.js";
 import { LogCapture, type TestNode, closeAll, heartbeat, randomBytes, snapMessage, startNode } from "./test-support.js";
 
-/** Raft member i is the manager of node n<i>. */
-const nodeOfRaftId = (id: number): string | undefined => (id >= 1 && id <= 3 ? `n${id}` : undefined);
-
 /** The transport options for mutual TLS with `creds`; `refused` hears connections dropped by the TLS layer. */
 function tlsOptions(creds: TestCredentials, refused?: (reason: string) => void): Partial<TcpTransportOptions> {
-  const sockets = tlsSockets({
-    clusterId: "c-test",
-    chain: creds.chain,
-    key: creds.key,
-    trust: creds.trust,
-    nodeOfRaftId,
-    ...(refused ? { onRefused: refused } : {}),
-  });
-  return { sockets, authorizePeer: sockets.authorizePeer };
+  return { sockets: tlsSockets({ clusterId: "c-test", material: creds, ...(refused ? { onRefused: refused } : {}) }) };
+}
+
+/** Makes `to` a peer of `from` as Raft member `to.id`, the manager of node n<to.id>. */
+function knows(from: TestNode, to: TestNode): void {
+  from.transport.addPeer(to.id, to.transport.address, `n${to.id}`);
 }
 
 /** `factory` with a spy on what its server hands to the transport. */
@@ -40,12 +34,13 @@ function spied(factory: RaftTlsSockets): { sockets: SocketFactory; handed: Duple
   return {
     handed,
     sockets: {
-      connect: (host, port, peerId) => factory.connect(host, port, peerId),
+      connect: (host, port, peer) => factory.connect(host, port, peer),
       createServer: (onConnection) =>
         factory.createServer((socket) => {
           handed.push(socket);
           onConnection(socket);
         }),
+      peerIdentity: (socket) => factory.peerIdentity(socket),
     },
   };
 }
@@ -67,14 +62,9 @@ describe("TcpTransport over mutual TLS", () => {
   it("drops plain TCP bytes (a Hello, a 16 MiB header, a SnapHeader) in the TLS layer: the transport never sees them", async (t) => {
     const ca = await testCa();
     const refusal = nextRefusal();
-    const factory = tlsSockets({
-      clusterId: "c-test",
-      ...(await ca.manager("n2")),
-      nodeOfRaftId,
-      onRefused: refusal.hear,
-    });
+    const factory = tlsSockets({ clusterId: "c-test", material: await ca.manager("n2"), onRefused: refusal.hear });
     const spy = spied(factory);
-    const b = await startNode(2, { clusterId: "c-test", sockets: spy.sockets, authorizePeer: factory.authorizePeer });
+    const b = await startNode(2, { clusterId: "c-test", sockets: spy.sockets });
     nodes = [b];
     const raw = createConnection(parseAddress(b.transport.address));
     raw.on("error", () => {});
@@ -113,7 +103,8 @@ describe("TcpTransport over mutual TLS", () => {
       // The dialer trusts the right CA, so only the listener's checks can refuse.
       const a = await startNode(1, { clusterId: "c-test", ...tlsOptions({ ...(await s.creds()), trust: ca.trust }) });
       nodes = [a, b];
-      a.transport.addPeer(2, b.transport.address);
+      knows(a, b);
+      knows(b, a);
       a.transport.send([heartbeat(1, 2, 0)]);
       assert.match(await refusal.reason, s.reason);
       await a.recorder.until("unreachable", () => a.recorder.unreachable.includes(2));
@@ -129,16 +120,15 @@ describe("TcpTransport over mutual TLS", () => {
     const impostor = await startNode(3, { clusterId: "c-test", ...tlsOptions(n1) });
     const a = await startNode(1, { clusterId: "c-test", ...tlsOptions(n1) });
     nodes = [a, b, impostor];
-    impostor.transport.addPeer(2, b.transport.address);
+    for (const n of [a, impostor]) {
+      knows(n, b);
+      knows(b, n);
+    }
     impostor.transport.send([heartbeat(3, 2, 0)]);
-    await b.logs.until(
-      "refused inbound connection",
-      "names shoal://c-test/node/n1/manager, but Raft id 3 is shoal://c-test/node/n3/manager",
-    );
+    await b.logs.until("refused inbound connection", "the peer is node n1, but member 3 is node n3");
     await impostor.logs.until("peer refused the handshake");
     assert.equal(b.recorder.messages.length, 0);
 
-    a.transport.addPeer(2, b.transport.address);
     a.transport.send([heartbeat(1, 2, 7)]);
     await b.recorder.until("the heartbeat of member 1", () => b.recorder.messages.length === 1);
     assert.equal(b.recorder.messages[0]?.from, 1);
@@ -154,7 +144,7 @@ describe("TcpTransport over mutual TLS", () => {
     const wrong = await startNode(2, { clusterId: "c-test", ...tlsOptions(await ca.manager("n3")) });
     const a = await startNode(1, { clusterId: "c-test", ...tlsOptions(await ca.manager("n1")) });
     nodes = [a, wrong];
-    a.transport.addPeer(2, wrong.transport.address);
+    knows(a, wrong);
     a.transport.send([heartbeat(1, 2, 0)]);
     await a.logs.until("closing transport connection", "expected shoal://c-test/node/n2/manager");
     await a.recorder.until("unreachable", () => a.recorder.unreachable.includes(2));
@@ -162,12 +152,42 @@ describe("TcpTransport over mutual TLS", () => {
     assert.deepEqual(uncaught, []);
   });
 
+  it("refuses a member that authorize turns down, and closes both ways the connections of a removed member", async () => {
+    const ca = await testCa();
+    const removed = new Set<string>();
+    const authorize = (node: string): string | undefined => (removed.has(node) ? "removed from the store" : undefined);
+    const a = await startNode(1, { clusterId: "c-test", ...tlsOptions(await ca.manager("n1")) });
+    const b = await startNode(2, { clusterId: "c-test", ...tlsOptions(await ca.manager("n2")), authorize });
+    const c = await startNode(3, { clusterId: "c-test", ...tlsOptions(await ca.manager("n3")) });
+    nodes = [a, b, c];
+    for (const n of [a, c]) {
+      knows(n, b);
+      knows(b, n);
+    }
+    removed.add("n3");
+    c.transport.send([heartbeat(3, 2, 0)]);
+    await b.logs.until("refused inbound connection", "node n3 (member 3) may not take part: removed from the store");
+
+    a.transport.send([heartbeat(1, 2, 1)]);
+    b.transport.send([heartbeat(2, 1, 1)]);
+    await b.recorder.until("member 1's heartbeat", () => b.recorder.messages.length === 1);
+    await a.recorder.until("member 2's heartbeat", () => a.recorder.messages.length === 1);
+    // Member 1 leaves b's membership: b's stream to it and its stream to b both close, and it cannot come back.
+    b.transport.removePeer(1);
+    await b.logs.until("closing inbound connections of a peer", "raft: peer removed");
+    await a.logs.until("peer connection down");
+    a.transport.send([heartbeat(1, 2, 2)]);
+    await b.logs.until("refused inbound connection", "node 1 is not a member this node knows");
+    assert.equal(b.recorder.messages.length, 1);
+  });
+
   it("delivers an 8 MiB snapshot intact over TLS", async () => {
     const ca = await testCa();
     const a = await startNode(1, { clusterId: "c-test", ...tlsOptions(await ca.manager("n1")) });
     const b = await startNode(2, { clusterId: "c-test", ...tlsOptions(await ca.manager("n2")) });
     nodes = [a, b];
-    a.transport.addPeer(2, b.transport.address);
+    knows(a, b);
+    knows(b, a);
     const data = randomBytes(8 * 1024 * 1024, 7);
     a.transport.send([snapMessage(1, 2, data)]);
     await a.recorder.until("snapshot status", () => a.recorder.snapshotStatus.length === 1, 20_000);
@@ -183,7 +203,7 @@ describe("RaftNode on data dirs over mutual TLS", () => {
     const creds = new Map<number, TestCredentials>();
     for (const id of [1, 2, 3]) creds.set(id, await ca.manager(`n${id}`));
     const ports = [await freePort(), await freePort(), await freePort()];
-    const peers = ports.map((p, i) => ({ id: i + 1, address: `127.0.0.1:${p}` }));
+    const peers = ports.map((p, i) => ({ id: i + 1, address: `127.0.0.1:${p}`, nodeId: `n${i + 1}` }));
     const base = await mkdtemp(join(tmpdir(), "shoal-raft-tls-"));
     const sms = new Map<number, KvStateMachine>();
     const logs = new Map<number, LogCapture>();
@@ -201,6 +221,7 @@ describe("RaftNode on data dirs over mutual TLS", () => {
         ...FAST,
         dataDir: join(base, `n${id}`),
         id,
+        nodeId: `n${id}`,
         clusterId: "test-cluster",
         listen: { host: "127.0.0.1", port: ports[id - 1] as number },
         stateMachine: sm,

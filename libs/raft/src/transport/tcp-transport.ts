@@ -5,7 +5,9 @@ import { RaftConfigError } from "../errors.js";
 import { formatAddress, parseAddress } from "./address.js";
 import { type TcpTransportOptions, type TransportConfig, resolveConfig } from "./config.js";
 import { encodeMessageFrame, frameLength } from "./frame.js";
+import type { CheckPeer } from "./handshake.js";
 import { serveInbound } from "./inbound.js";
+import { identityRefusal } from "./peer-identity.js";
 import { PeerStream } from "./peer-stream.js";
 import { SnapshotSender } from "./snapshot-sender.js";
 import type { Transport, TransportHandler } from "./transport.js";
@@ -15,12 +17,20 @@ import type { Transport, TransportHandler } from "./transport.js";
  * outgoing messages: one long-lived "stream" connection per peer, plus a short-lived "snapshot" connection per
  * snapshot, so that a large snapshot never delays heartbeats. Inbound connections only receive.
  * Wire format: see frame.ts, handshake.ts and snapshot-wire.ts.
+ *
+ * With a socket factory that authenticates peers (`peerIdentity`), each peer has the identity the membership
+ * records for it (`addPeer`'s `nodeId`): the dialer requires it of the server, and the listener accepts a Hello
+ * only from the peer that proved the identity of the member it claims to be and that `authorize` lets in.
+ * Removing a peer, or changing its identity, closes its connections both ways.
  */
 export class TcpTransport implements Transport {
   private readonly config: TransportConfig;
   private readonly peers = new Map<NodeId, PeerStream>();
   private readonly snapshots = new Map<NodeId, SnapshotSender>();
   private readonly inbound = new Set<Duplex>();
+  /** Inbound connections whose Hello was accepted, by the member they speak for. */
+  private readonly inboundFrom = new Map<NodeId, Set<Duplex>>();
+  private readonly checkPeer: CheckPeer | undefined;
   private handler: TransportHandler | null = null;
   private server: Server | null = null;
   private listenAddress: string;
@@ -29,6 +39,14 @@ export class TcpTransport implements Transport {
   constructor(options: TcpTransportOptions) {
     this.config = resolveConfig(options);
     this.listenAddress = formatAddress(options.host, options.port);
+    const { sockets, authorize } = this.config;
+    const peerIdentity = sockets.peerIdentity?.bind(sockets);
+    this.checkPeer =
+      peerIdentity &&
+      ((from, socket) => {
+        const peer = this.peers.get(from);
+        return identityRefusal(from, peer ? peer.nodeId : null, peerIdentity(socket), authorize);
+      });
   }
 
   /** The address actually listened on once started (port 0 resolved); the configured one before. */
@@ -89,28 +107,33 @@ export class TcpTransport implements Transport {
     for (const id of unreachable) this.notify((h) => h.onUnreachable(id));
   }
 
-  /** Adds a peer, or moves it: a changed address drops its connections and dials the new one. */
-  addPeer(id: NodeId, address: string): void {
+  /**
+   * Adds a peer, or moves it: a changed address or identity drops its connections (both ways) and dials again.
+   * `nodeId` is the identity the membership records for it (see the class comment).
+   */
+  addPeer(id: NodeId, address: string, nodeId?: string): void {
     if (this.closed || id === this.config.nodeId) return;
     const target = parseAddress(address);
     const peer = this.peers.get(id);
     if (peer) {
       const was = peer.address;
-      if (was.host === target.host && was.port === target.port) return;
-      this.snapshots.get(id)?.cancel("raft: peer address changed");
-      peer.setAddress(target);
+      if (was.host === target.host && was.port === target.port && peer.nodeId === nodeId) return;
+      this.snapshots.get(id)?.cancel("raft: peer address or identity changed");
+      if (peer.nodeId !== nodeId) this.dropInbound(id, "raft: peer identity changed");
+      peer.setTarget(target, nodeId);
       return;
     }
-    const stream = new PeerStream(this.config, id, target, (p) => this.notify((h) => h.onUnreachable(p)));
+    const stream = new PeerStream(this.config, id, target, nodeId, (p) => this.notify((h) => h.onUnreachable(p)));
     this.peers.set(id, stream);
     if (this.handler) stream.start();
   }
 
-  /** Forgets a peer: closes its stream and cancels its snapshot (reported as failed). */
+  /** Forgets a peer: closes its stream and its inbound connections, and cancels its snapshot (reported as failed). */
   removePeer(id: NodeId): void {
     this.peers.get(id)?.close();
     this.peers.delete(id);
     this.snapshots.get(id)?.cancel("raft: peer removed");
+    this.dropInbound(id, "raft: peer removed");
   }
 
   /** Closes the listener, every connection and every timer. No handler is called afterwards. */
@@ -137,7 +160,7 @@ export class TcpTransport implements Transport {
       c.log("warn", "raft: a snapshot to this peer is already in flight; dropped", { peer: peer.peer });
       return;
     }
-    const sender = new SnapshotSender(c, peer.peer, peer.address, m);
+    const sender = new SnapshotSender(c, peer.peer, peer.address, peer.nodeId, m);
     this.snapshots.set(peer.peer, sender);
     void sender.run().then((ok) => {
       if (this.snapshots.get(peer.peer) === sender) this.snapshots.delete(peer.peer);
@@ -161,9 +184,27 @@ export class TcpTransport implements Transport {
       maxSnapshotBytes: c.maxSnapshotBytes,
       handshakeTimeoutMs: c.handshakeTimeoutMs,
       log: c.log,
-      authorizePeer: c.authorizePeer,
+      checkPeer: this.checkPeer,
       deliver: (m) => this.notify((h) => h.onMessage(m), false),
+      accepted: (from) => {
+        let set = this.inboundFrom.get(from);
+        if (!set) this.inboundFrom.set(from, (set = new Set()));
+        set.add(socket);
+        socket.once("close", () => {
+          set.delete(socket);
+          if (set.size === 0 && this.inboundFrom.get(from) === set) this.inboundFrom.delete(from);
+        });
+      },
     });
+  }
+
+  /** Closes the inbound connections that speak for member `id`. */
+  private dropInbound(id: NodeId, reason: string): void {
+    const set = this.inboundFrom.get(id);
+    if (!set) return;
+    this.inboundFrom.delete(id);
+    this.config.log("info", "raft: closing inbound connections of a peer", { peer: id, count: set.size, reason });
+    for (const socket of set) socket.destroy();
   }
 
   /**

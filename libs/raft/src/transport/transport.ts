@@ -19,9 +19,13 @@ export interface Transport {
   start(handler: TransportHandler): Promise<void>;
   /** Queues messages for sending; never blocks and never throws for a down peer. */
   send(messages: readonly Message[]): void;
-  /** Adds a peer at `address` ("host:port"); updating an existing peer's address reconnects. */
-  addPeer(id: NodeId, address: string): void;
-  /** Forgets a peer and closes its connections; later messages to it count as unreachable. */
+  /**
+   * Adds a peer at `address` ("host:port") whose identity is `nodeId` (what an authenticating transport requires
+   * it to prove; undefined when the membership records none). Updating an existing peer's address or identity
+   * reconnects.
+   */
+  addPeer(id: NodeId, address: string, nodeId?: string): void;
+  /** Forgets a peer and closes its connections, both ways; later messages to it count as unreachable. */
   removePeer(id: NodeId): void;
   /** The address actually listened on (port 0 -> real port). */
   readonly address: string;

@@ -12,8 +12,8 @@
  * sealing off, for a comparison.
  *
  * `--tls-dir DIR` (files `ca.pem`, `n<id>.pem` with the chain, `n<id>-key.pem`, and `--tls-cluster ID`, the
- * Shoal cluster id the certificates name): Raft peers talk mutual TLS (`tlsSockets` of @shoal/trust; Raft member
- * i must present the manager certificate of node `n<i>`) and the HTTP front end is HTTPS requiring a client
+ * Shoal cluster id the certificates name): Raft peers talk mutual TLS (`tlsSockets` of @shoal/trust; the
+ * membership records Raft member i as node `n<i>`, whose manager certificate it must present) and the HTTP front end is HTTPS requiring a client
  * certificate of the same CA, unless `--plain-http` (TLS between the peers only).
  */
 import { createHash } from "node:crypto";
@@ -42,7 +42,7 @@ function readTls(dir: string, id: number, clusterId: string): { sockets: RaftTls
   const chain = splitPemCertificates(readFileSync(join(dir, `n${id}.pem`), "utf8"));
   const key = readFileSync(join(dir, `n${id}-key.pem`), "utf8");
   return {
-    sockets: tlsSockets({ clusterId, chain, key, trust, nodeOfRaftId: (raftId) => `n${raftId}` }),
+    sockets: tlsSockets({ clusterId, material: { chain, key, trust } }),
     https: serverTlsOptions({ chain, key, trust, clientCertificates: "require" }),
   };
 }
@@ -73,7 +73,7 @@ async function main(): Promise<void> {
   const http = hostPort(values.http, "http");
   const peers = values.peers.split(",").map((p) => {
     const [pid, addr] = p.split("=");
-    return { id: Number(pid), address: addr ?? "" };
+    return { id: Number(pid), address: addr ?? "", nodeId: `n${pid}` };
   });
   const key = createHash("sha256").update(`shoal-kv-test-key:${values["cluster-id"]}`).digest();
   const cipher = values["plain-storage"] ? PLAIN_RECORDS : new AesGcmRecordCipher({ keyId: "kv-test", key });
@@ -86,10 +86,11 @@ async function main(): Promise<void> {
     listen: raft,
     stateMachine: sm,
     bootstrap: peers,
+    nodeId: `n${id}`,
     tickMs: Number(values["tick-ms"]),
     snapshotEntries: Number(values["snapshot-entries"]),
     storageOptions: { cipher },
-    ...(tls ? { transport: { sockets: tls.sockets, authorizePeer: tls.sockets.authorizePeer } } : {}),
+    ...(tls ? { transport: { sockets: tls.sockets } } : {}),
     log: (level, msg, fields) => {
       if (level !== "debug") process.stderr.write(`${JSON.stringify({ level, msg, id, ...fields })}\n`);
     },
