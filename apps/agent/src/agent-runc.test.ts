@@ -3,9 +3,7 @@ import { createReadStream, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { connectNatsBus, MANAGER_PERMISSIONS, natsPermissions } from "@shoal/bus";
-import { startTestNatsServer } from "@shoal/bus/testing";
-import { anyManagerOf, certificatePaths, identityCheck, writeCertificateFiles, writeTrustBundle } from "@shoal/trust";
+import { certificatePaths, writeCertificateFiles, writeTrustBundle } from "@shoal/trust";
 import { testCa } from "@shoal/trust/testing";
 import { ensureBusyboxTarball, openTestRuntime, rootSkip } from "@shoal/runtime/testing";
 import type { Agent } from "./agent.js";
@@ -14,6 +12,7 @@ import { quietLog } from "./log.js";
 import { AgentStateFiles } from "./state-files.js";
 import { JOIN } from "./testing/agent-harness.js";
 import { FakeManager } from "./testing/fake-manager.js";
+import { clusterNatsServer, connectManagerBus } from "./testing/test-bus.js";
 import { makeTask } from "./testing/tasks.js";
 import { localApiCall } from "./testing/local-api-call.js";
 
@@ -31,31 +30,20 @@ test(
     // The managers' bus as it runs: mutual TLS, the node's agent confined to its subjects, a manager with all.
     const ca = await testCa("real");
     const server = await ca.manager("m1", ["127.0.0.1"]);
-    const nats = await startTestNatsServer({
+    const nats = await clusterNatsServer({
       dir,
-      cert: server.chain.join(""),
-      key: server.key,
+      server,
       trust: ca.trust,
-      users: [
-        { user: `shoal://real/node/${JOIN.nodeId}/agent`, permissions: natsPermissions("real", JOIN.nodeId) },
-        { user: "shoal://real/node/m1/manager", permissions: MANAGER_PERMISSIONS },
-      ],
+      clusterId: "real",
+      nodeId: JOIN.nodeId,
+      managerId: "m1",
     });
     cleanups.push(() => nats.stop());
     const url = nats.url;
     const managerCerts = certificatePaths(path.join(dir, "m1"));
     await writeTrustBundle(managerCerts.trust, ca.trust);
     await writeCertificateFiles(managerCerts.manager, server.chain, server.key);
-    const bus = await connectNatsBus({
-      servers: [url],
-      tls: {
-        certFile: managerCerts.manager.cert,
-        keyFile: managerCerts.manager.key,
-        caFile: managerCerts.trust,
-        checkServerIdentity: identityCheck(anyManagerOf("real")),
-      },
-      name: "test-manager",
-    });
+    const bus = await connectManagerBus(url, managerCerts.manager, managerCerts.trust, "real", "test-manager");
     cleanups.push(() => bus.close());
     const manager = new FakeManager(bus, { clusterId: "real", heartbeatPeriodMs: 200 });
     cleanups.push(() => manager.close());

@@ -5,28 +5,27 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test, type TestContext } from "node:test";
-import { connectNatsBus, MANAGER_PERMISSIONS, natsPermissions, subjects, type BusPermissionError } from "@shoal/bus";
-import { startTestNatsServer, type TestNatsServer } from "@shoal/bus/testing";
-import { anyManagerOf, certificatePaths, identityCheck, writeCertificateFiles, writeTrustBundle } from "@shoal/trust";
+import { subjects, type BusPermissionError } from "@shoal/bus";
+import type { TestNatsServer } from "@shoal/bus/testing";
+import { certificatePaths, writeCertificateFiles, writeTrustBundle } from "@shoal/trust";
 import { testCa, type TestCredentials } from "@shoal/trust/testing";
 import { connectAgentBus } from "./bus-connect.js";
 import { quietLog, type AgentLog } from "./log.js";
 import { eventually } from "./testing/wait.js";
+import { clusterNatsServer, connectManagerBus } from "./testing/test-bus.js";
 
 const s = subjects("c1");
 
 /** A nats-server presenting `server`'s certificate, with users for node n1's agent and manager m1. */
 async function natsServer(t: TestContext, dir: string, server: TestCredentials): Promise<TestNatsServer> {
   const ca = await testCa("c1");
-  const nats = await startTestNatsServer({
+  const nats = await clusterNatsServer({
     dir,
-    cert: server.chain.join(""),
-    key: server.key,
+    server,
     trust: ca.trust,
-    users: [
-      { user: "shoal://c1/node/n1/agent", permissions: natsPermissions("c1", "n1") },
-      { user: "shoal://c1/node/m1/manager", permissions: MANAGER_PERMISSIONS },
-    ],
+    clusterId: "c1",
+    nodeId: "n1",
+    managerId: "m1",
   });
   t.after(() => nats.stop());
   return nats;
@@ -53,16 +52,7 @@ test("agent bus: its node's subjects work over mutual TLS; another node's are re
   const nats = await natsServer(t, dir, await ca.manager("m1", ["127.0.0.1"]));
   const managerDir = await nodeDir(t, await ca.manager("m1"));
   const certs = certificatePaths(managerDir);
-  const manager = await connectNatsBus({
-    servers: [nats.url],
-    tls: {
-      certFile: certs.agent.cert,
-      keyFile: certs.agent.key,
-      caFile: certs.trust,
-      checkServerIdentity: identityCheck(anyManagerOf("c1")),
-    },
-    name: "manager",
-  });
+  const manager = await connectManagerBus(nats.url, certs.agent, certs.trust, "c1", "manager");
   t.after(() => manager.close());
   manager.subscribe(s.allRegister, (m) => m.respond(Buffer.from(m.reply ?? "")));
   await manager.flush();
