@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -10,20 +10,9 @@ import { pollUntil, serviceSpec } from "../testing/fixtures.js";
 import { managerOptions } from "../testing/manager-options.js";
 import { managerClient } from "../testing/manager-client.js";
 import { KEYS_FILE } from "./keystore.js";
+import { filesHolding } from "../testing/files-holding.js";
 
 // Encryption at rest, end to end: what a manager keeps in its data dir holds no service spec in the clear.
-
-/** Every file under `dir` that holds one of `needles` (as bytes), with the needle found. */
-function filesHolding(dir: string, needles: readonly string[]): string[] {
-  const found: string[] = [];
-  for (const sub of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
-    const file = join(dir, sub);
-    if (!statSync(file).isFile()) continue;
-    const bytes = readFileSync(file);
-    for (const n of needles) if (bytes.includes(Buffer.from(n))) found.push(`${sub}: ${JSON.stringify(n)}`);
-  }
-  return found;
-}
 
 test("no service spec in the clear in the manager's data dir: WAL and snapshots are sealed", async (t) => {
   const dataDir = mkdtempSync(join(tmpdir(), "shoal-at-rest-test-"));

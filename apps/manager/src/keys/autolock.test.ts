@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,6 +11,7 @@ import { pollUntil, serviceSpec } from "../testing/fixtures.js";
 import { managerClient } from "../testing/manager-client.js";
 import { managerOptions } from "../testing/manager-options.js";
 import { KEYS_FILE } from "./keystore.js";
+import { filesHolding } from "../testing/files-holding.js";
 
 // Autolock end to end on a real manager (docs/design/trust.md §4.9, phase e2): keys.json holds the data key
 // only wrapped; a restarted manager binds no TCP port and answers only unlock on its socket; a wrong key keeps
@@ -24,18 +25,6 @@ function keysJson(dataDir: string): { kek: string | null; key?: string } {
     dek: { key?: string };
   };
   return { kek: v.kek?.id ?? null, ...(v.dek.key ? { key: v.dek.key } : {}) };
-}
-
-/** Files under `dir` holding one of `needles`. */
-function filesHolding(dir: string, needles: readonly string[]): string[] {
-  const found: string[] = [];
-  for (const sub of readdirSync(dir, { recursive: true, encoding: "utf8" })) {
-    const file = join(dir, sub);
-    if (!statSync(file).isFile()) continue;
-    const bytes = readFileSync(file);
-    for (const n of needles) if (bytes.includes(Buffer.from(n))) found.push(sub);
-  }
-  return found;
 }
 
 /** Whether a TCP connection to the port on loopback is refused. */
